@@ -1,0 +1,76 @@
+//! The command tree: one module per subcommand, each with its clap `Args` and a `run`.
+
+pub mod iam;
+pub mod reach;
+pub mod trail;
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Exit code for a failed command (bad input, I/O error, ...).
+pub const EXIT_ERROR: u8 = 2;
+/// Exit code when `--fail-on` findings (or alerts) were found.
+pub const EXIT_FINDINGS: u8 = 3;
+
+/// vigil: the customer's side of AWS security, in one binary.
+///
+/// vigil reads the configuration of an AWS account (or a saved snapshot of it),
+/// checks its posture, computes what the internet can reach, answers who can do
+/// what, and hunts through CloudTrail logs. It only reads: it never changes your
+/// account.
+///
+/// Start with `vigil scan --demo` to see a scan of the bundled demo account.
+#[derive(Debug, Parser)]
+#[command(name = "vigil", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand accepts.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Print less: only errors and the requested output.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print more about what vigil is doing (repeat for more detail).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// CloudTrail: hunt with Sigma rules, search events, verify log integrity.
+    Trail(trail::TrailArgs),
+    /// IAM: simulate requests, ask who can do what, find admins and escalation paths.
+    Iam(iam::IamArgs),
+    /// Network exposure: what the internet can reach, and why.
+    Reach(reach::ReachArgs),
+}
+
+pub fn init_logging(global: &GlobalArgs) {
+    let level = if global.quiet {
+        "error"
+    } else {
+        match global.verbose {
+            0 => "warn",
+            1 => "info",
+            2 => "debug",
+            _ => "trace",
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VIGIL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},aws_smithy_runtime=error,aws_config=error,aws_runtime=error")));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Trail(args) => trail::run(&cli.global, args),
+        Command::Iam(args) => iam::run(&cli.global, args),
+        Command::Reach(args) => reach::run(&cli.global, args),
+    }
+}

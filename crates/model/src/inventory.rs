@@ -1,0 +1,111 @@
+//! The inventory: one account's resources, the regions scanned and the coverage ledger.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ec2::Ec2;
+use crate::iam::Iam;
+use crate::ledger::Ledger;
+use crate::monitoring::{
+    ConfigurationRecorder, DeliveryChannel, KmsKey, LogGroup, MetricAlarm, MetricFilter, Topic, Trail,
+};
+use crate::s3::S3;
+use crate::{AccountId, Region, Timestamp};
+
+/// Everything collection read from one account, and what it could not read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Inventory {
+    pub account: AccountInfo,
+    /// The regions collection was asked to read.
+    pub regions: Vec<Region>,
+    pub collected_at: Timestamp,
+    /// The version of vigil that collected it.
+    pub collector_version: String,
+    #[serde(default)]
+    pub iam: Iam,
+    #[serde(default)]
+    pub s3: S3,
+    /// Per-region services, keyed by region name.
+    #[serde(default)]
+    pub regional: BTreeMap<Region, RegionalInventory>,
+    #[serde(default)]
+    pub ledger: Ledger,
+}
+
+/// Who collected and which account it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AccountInfo {
+    pub account_id: AccountId,
+    /// `aws`, `aws-cn` or `aws-us-gov`.
+    #[serde(default = "default_partition")]
+    pub partition: String,
+    /// STS GetCallerIdentity.Arn.
+    #[serde(default)]
+    pub caller_arn: Option<String>,
+    #[serde(default)]
+    pub caller_user_id: Option<String>,
+    /// Organizations DescribeOrganization; `None` when not a member (ledger: not configured).
+    #[serde(default)]
+    pub organization: Option<Organization>,
+}
+
+fn default_partition() -> String {
+    "aws".to_string()
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Organization {
+    pub id: String,
+    pub arn: Option<String>,
+    pub master_account_id: Option<String>,
+    pub feature_set: Option<String>,
+}
+
+/// The services read per region.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct RegionalInventory {
+    pub ec2: Ec2,
+    /// Trails whose home region is this one (shadow copies are not repeated).
+    pub trails: Vec<Trail>,
+    pub log_groups: Vec<LogGroup>,
+    pub metric_filters: Vec<MetricFilter>,
+    pub metric_alarms: Vec<MetricAlarm>,
+    pub sns_topics: Vec<Topic>,
+    pub kms_keys: Vec<KmsKey>,
+    pub configuration_recorders: Vec<ConfigurationRecorder>,
+    pub delivery_channels: Vec<DeliveryChannel>,
+}
+
+impl Inventory {
+    /// An empty inventory for an account, as collection starts it.
+    pub fn new(account: AccountInfo, regions: Vec<Region>, collected_at: Timestamp) -> Inventory {
+        Inventory {
+            account,
+            regions,
+            collected_at,
+            collector_version: env!("CARGO_PKG_VERSION").to_string(),
+            iam: Iam::default(),
+            s3: S3::default(),
+            regional: BTreeMap::new(),
+            ledger: Ledger::default(),
+        }
+    }
+
+    pub fn account_id(&self) -> &AccountId {
+        &self.account.account_id
+    }
+
+    pub fn partition(&self) -> &str {
+        &self.account.partition
+    }
+
+    /// Every trail in every region.
+    pub fn trails(&self) -> impl Iterator<Item = (&Region, &Trail)> {
+        self.regional.iter().flat_map(|(region, regional)| regional.trails.iter().map(move |trail| (region, trail)))
+    }
+}

@@ -1,0 +1,26 @@
+//! The vigil inventory: typed, serde-serializable, AWS-shaped resources plus the coverage ledger.
+//!
+//! Field names follow AWS's own API shapes (serialized in AWS's PascalCase), so a reader who
+//! knows the AWS API recognises every field. This crate does no I/O beyond (de)serializing
+//! snapshots and knows nothing of the AWS SDK: `vigil-collect` converts SDK types into these.
+
+pub mod ec2;
+pub mod iam;
+pub mod ids;
+pub mod inventory;
+pub mod ledger;
+pub mod monitoring;
+pub mod resource;
+pub mod s3;
+pub mod snapshot;
+
+pub use ids::{AccountId, Arn, ArnError, Region};
+pub use inventory::{AccountInfo, Inventory, Organization, RegionalInventory};
+pub use ledger::{ApiCall, Ledger, Outcome};
+pub use resource::ResourceRef;
+
+/// Tags as AWS returns them, keyed by tag key.
+pub type Tags = std::collections::BTreeMap<String, String>;
+
+/// A point in time, always UTC.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;

@@ -1,0 +1,163 @@
+//! A uniform view over every resource in an inventory: ARN, type, region, name and tags.
+//!
+//! Resource types use CloudFormation's names (`AWS::EC2::Instance`), as AWS Config and
+//! Security Hub do. Resources whose API shape carries no ARN get the ARN AWS documents for them.
+
+use crate::inventory::Inventory;
+use crate::{Arn, Tags};
+
+/// A borrowed view of one resource.
+#[derive(Debug, Clone)]
+pub struct ResourceRef<'a> {
+    pub arn: String,
+    pub resource_type: &'static str,
+    /// The region, or `global`.
+    pub region: &'a str,
+    /// The resource's own id or name (`i-0abc`, bucket name, user name).
+    pub id: &'a str,
+    pub tags: Option<&'a Tags>,
+    pub data: ResourceData<'a>,
+}
+
+macro_rules! resource_data {
+    ($($variant:ident($ty:ty)),* $(,)?) => {
+        /// The typed configuration behind a [`ResourceRef`].
+        #[derive(Debug, Clone, Copy)]
+        pub enum ResourceData<'a> {
+            $($variant(&'a $ty),)*
+        }
+
+        impl ResourceData<'_> {
+            /// The resource's configuration as JSON (AWS-shaped field names).
+            pub fn to_json(&self) -> serde_json::Value {
+                let value = match self {
+                    $(ResourceData::$variant(inner) => serde_json::to_value(inner),)*
+                };
+                value.unwrap_or(serde_json::Value::Null)
+            }
+        }
+    };
+}
+
+resource_data! {
+    User(crate::iam::User),
+    Group(crate::iam::Group),
+    Role(crate::iam::Role),
+    Policy(crate::iam::ManagedPolicy),
+    ServerCertificate(crate::iam::ServerCertificate),
+    Bucket(crate::s3::Bucket),
+    Instance(crate::ec2::Instance),
+    Image(crate::ec2::Image),
+    Volume(crate::ec2::Volume),
+    Snapshot(crate::ec2::Snapshot),
+    SecurityGroup(crate::ec2::SecurityGroup),
+    NetworkAcl(crate::ec2::NetworkAcl),
+    RouteTable(crate::ec2::RouteTable),
+    Subnet(crate::ec2::Subnet),
+    Vpc(crate::ec2::Vpc),
+    InternetGateway(crate::ec2::InternetGateway),
+    NatGateway(crate::ec2::NatGateway),
+    NetworkInterface(crate::ec2::NetworkInterface),
+    Address(crate::ec2::Address),
+    LaunchTemplate(crate::ec2::LaunchTemplate),
+    Trail(crate::monitoring::Trail),
+    LogGroup(crate::monitoring::LogGroup),
+    MetricAlarm(crate::monitoring::MetricAlarm),
+    Topic(crate::monitoring::Topic),
+    KmsKey(crate::monitoring::KmsKey),
+    ConfigurationRecorder(crate::monitoring::ConfigurationRecorder),
+}
+
+impl Inventory {
+    /// The ARN of a regional resource that the API returns without one.
+    pub fn regional_arn(&self, service: &str, region: &str, resource: &str) -> String {
+        Arn::build(self.partition(), service, region, self.account_id().as_str(), resource).to_string()
+    }
+
+    /// Every resource, global first, then region by region.
+    pub fn resources(&self) -> Vec<ResourceRef<'_>> {
+        let mut out = Vec::new();
+        let global = crate::Region::GLOBAL;
+        for user in &self.iam.users {
+            out.push(ResourceRef { arn: user.arn.clone(), resource_type: "AWS::IAM::User", region: global, id: &user.user_name, tags: Some(&user.tags), data: ResourceData::User(user) });
+        }
+        for group in &self.iam.groups {
+            out.push(ResourceRef { arn: group.arn.clone(), resource_type: "AWS::IAM::Group", region: global, id: &group.group_name, tags: None, data: ResourceData::Group(group) });
+        }
+        for role in &self.iam.roles {
+            out.push(ResourceRef { arn: role.arn.clone(), resource_type: "AWS::IAM::Role", region: global, id: &role.role_name, tags: Some(&role.tags), data: ResourceData::Role(role) });
+        }
+        for policy in self.iam.policies.iter().filter(|policy| !policy.is_aws_managed()) {
+            out.push(ResourceRef { arn: policy.arn.clone(), resource_type: "AWS::IAM::ManagedPolicy", region: global, id: &policy.policy_name, tags: None, data: ResourceData::Policy(policy) });
+        }
+        for certificate in &self.iam.server_certificates {
+            out.push(ResourceRef { arn: certificate.arn.clone(), resource_type: "AWS::IAM::ServerCertificate", region: global, id: &certificate.server_certificate_name, tags: None, data: ResourceData::ServerCertificate(certificate) });
+        }
+        for bucket in &self.s3.buckets {
+            out.push(ResourceRef {
+                arn: format!("arn:{}:s3:::{}", self.partition(), bucket.name),
+                resource_type: "AWS::S3::Bucket",
+                region: &bucket.region,
+                id: &bucket.name,
+                tags: Some(&bucket.tags),
+                data: ResourceData::Bucket(bucket),
+            });
+        }
+        for (region, regional) in &self.regional {
+            let region_name = region.as_str();
+            let ec2 = &regional.ec2;
+            macro_rules! ec2_resources {
+                ($list:expr, $variant:ident, $type_name:literal, $prefix:literal, $id:ident) => {
+                    for item in &$list {
+                        out.push(ResourceRef {
+                            arn: self.regional_arn("ec2", region_name, &format!(concat!($prefix, "/{}"), item.$id)),
+                            resource_type: $type_name,
+                            region: region_name,
+                            id: &item.$id,
+                            tags: Some(&item.tags),
+                            data: ResourceData::$variant(item),
+                        });
+                    }
+                };
+            }
+            ec2_resources!(ec2.instances, Instance, "AWS::EC2::Instance", "instance", instance_id);
+            ec2_resources!(ec2.images, Image, "AWS::EC2::Image", "image", image_id);
+            ec2_resources!(ec2.volumes, Volume, "AWS::EC2::Volume", "volume", volume_id);
+            ec2_resources!(ec2.snapshots, Snapshot, "AWS::EC2::Snapshot", "snapshot", snapshot_id);
+            ec2_resources!(ec2.security_groups, SecurityGroup, "AWS::EC2::SecurityGroup", "security-group", group_id);
+            ec2_resources!(ec2.network_acls, NetworkAcl, "AWS::EC2::NetworkAcl", "network-acl", network_acl_id);
+            ec2_resources!(ec2.route_tables, RouteTable, "AWS::EC2::RouteTable", "route-table", route_table_id);
+            ec2_resources!(ec2.subnets, Subnet, "AWS::EC2::Subnet", "subnet", subnet_id);
+            ec2_resources!(ec2.vpcs, Vpc, "AWS::EC2::VPC", "vpc", vpc_id);
+            ec2_resources!(ec2.internet_gateways, InternetGateway, "AWS::EC2::InternetGateway", "internet-gateway", internet_gateway_id);
+            ec2_resources!(ec2.nat_gateways, NatGateway, "AWS::EC2::NatGateway", "natgateway", nat_gateway_id);
+            ec2_resources!(ec2.network_interfaces, NetworkInterface, "AWS::EC2::NetworkInterface", "network-interface", network_interface_id);
+            ec2_resources!(ec2.launch_templates, LaunchTemplate, "AWS::EC2::LaunchTemplate", "launch-template", launch_template_id);
+            for address in &ec2.addresses {
+                let id = address.allocation_id.as_deref().or(address.public_ip.as_deref()).unwrap_or_default();
+                out.push(ResourceRef { arn: self.regional_arn("ec2", region_name, &format!("elastic-ip/{id}")), resource_type: "AWS::EC2::EIP", region: region_name, id, tags: Some(&address.tags), data: ResourceData::Address(address) });
+            }
+            for trail in &regional.trails {
+                out.push(ResourceRef { arn: trail.trail_arn.clone(), resource_type: "AWS::CloudTrail::Trail", region: region_name, id: &trail.name, tags: Some(&trail.tags), data: ResourceData::Trail(trail) });
+            }
+            for log_group in &regional.log_groups {
+                let arn = log_group.arn.clone().map(|arn| arn.trim_end_matches(":*").to_string()).unwrap_or_else(|| self.regional_arn("logs", region_name, &format!("log-group:{}", log_group.log_group_name)));
+                out.push(ResourceRef { arn, resource_type: "AWS::Logs::LogGroup", region: region_name, id: &log_group.log_group_name, tags: None, data: ResourceData::LogGroup(log_group) });
+            }
+            for alarm in &regional.metric_alarms {
+                let arn = alarm.alarm_arn.clone().unwrap_or_else(|| self.regional_arn("cloudwatch", region_name, &format!("alarm:{}", alarm.alarm_name)));
+                out.push(ResourceRef { arn, resource_type: "AWS::CloudWatch::Alarm", region: region_name, id: &alarm.alarm_name, tags: None, data: ResourceData::MetricAlarm(alarm) });
+            }
+            for topic in &regional.sns_topics {
+                out.push(ResourceRef { arn: topic.topic_arn.clone(), resource_type: "AWS::SNS::Topic", region: region_name, id: &topic.topic_arn, tags: Some(&topic.tags), data: ResourceData::Topic(topic) });
+            }
+            for key in &regional.kms_keys {
+                out.push(ResourceRef { arn: key.arn.clone(), resource_type: "AWS::KMS::Key", region: region_name, id: &key.key_id, tags: Some(&key.tags), data: ResourceData::KmsKey(key) });
+            }
+            for recorder in &regional.configuration_recorders {
+                out.push(ResourceRef { arn: self.regional_arn("config", region_name, &format!("configuration-recorder/{}", recorder.name)), resource_type: "AWS::Config::ConfigurationRecorder", region: region_name, id: &recorder.name, tags: None, data: ResourceData::ConfigurationRecorder(recorder) });
+            }
+        }
+        out
+    }
+}
