@@ -1,1 +1,60 @@
-//! checks
+//! The check catalog: a static registry of checks, each a pure function from an inventory
+//! (plus its coverage ledger) to findings. No I/O, no async: checks cannot fail on I/O.
+//!
+//! Honesty rule: a check decides PASS or FAIL only from data the ledger says was read. When
+//! the data it needs was not read, it reports ERROR naming the API call and its error.
+
+mod catalog;
+pub mod context;
+pub mod finding;
+
+pub use catalog::CHECKS;
+pub use context::Context;
+pub use finding::{Finding, Severity, Status};
+
+/// Everything a check declares about itself; docs and reports are generated from it.
+#[derive(Debug)]
+pub struct Metadata {
+    /// Stable id, never renamed once released (e.g. `iam_root_mfa_enabled`).
+    pub id: &'static str,
+    pub title: &'static str,
+    /// The AWS service, lower case (`iam`, `s3`, `ec2`, ...).
+    pub service: &'static str,
+    /// CloudFormation resource type of what is assessed (`AWS::S3::Bucket`, `AWS::::Account`).
+    pub resource_type: &'static str,
+    pub severity: Severity,
+    /// Why it matters.
+    pub risk: &'static str,
+    pub remediation: Remediation,
+    pub references: &'static [&'static str],
+    /// (framework, requirement id) pairs, e.g. `("cis-aws-3.0", "1.5")`.
+    pub frameworks: &'static [(&'static str, &'static str)],
+}
+
+#[derive(Debug)]
+pub struct Remediation {
+    pub text: &'static str,
+    pub cli: &'static str,
+    pub terraform: &'static str,
+}
+
+/// One check of the catalog.
+pub trait Check: Sync {
+    fn metadata(&self) -> &Metadata;
+    /// Appends this check's findings (PASS, FAIL or ERROR) for every resource it assesses.
+    fn run(&self, context: &Context<'_>, findings: &mut Vec<Finding>);
+}
+
+/// Runs every check of the catalog (or those `selected` accepts) over an inventory.
+pub fn run_all(context: &Context<'_>, selected: impl Fn(&Metadata) -> bool) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for check in CHECKS.iter().filter(|check| selected(check.metadata())) {
+        check.run(context, &mut findings);
+    }
+    findings
+}
+
+/// Finds a check by id.
+pub fn find(id: &str) -> Option<&'static dyn Check> {
+    CHECKS.iter().copied().find(|check| check.metadata().id == id)
+}

@@ -1,1 +1,203 @@
-//! Collection.
+//! Reads an AWS account into a [`vigil_model::Inventory`]: the only crate that uses the AWS SDK.
+//!
+//! Collection runs every (service, region) unit concurrently, bounded by a semaphore on API
+//! calls in flight, paginates everything, retries with the SDK's adaptive retry mode, and
+//! never lets one failed call, service or region abort the scan: each failure lands in the
+//! coverage ledger. Only read-only calls are made (plus `iam:GenerateCredentialReport`).
+
+mod endpoint;
+mod registry;
+mod services;
+pub mod session;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::BehaviorVersion;
+use vigil_model::inventory::{AccountInfo, RegionalInventory};
+use vigil_model::{Inventory, Ledger, Region};
+
+pub use registry::{GLOBAL_SERVICES, REGIONAL_SERVICES};
+pub use session::{NoProgress, Progress, Session};
+
+/// Where and how to collect.
+#[derive(Debug, Clone, Default)]
+pub struct CollectConfig {
+    /// Named profile from the shared config files.
+    pub profile: Option<String>,
+    /// Regions to read; empty means every region enabled in the account.
+    pub regions: Vec<String>,
+    /// A custom endpoint for every service (an emulator, a VPC endpoint proxy...).
+    pub endpoint_url: Option<String>,
+    /// Assume this role first and collect with its credentials.
+    pub role_arn: Option<String>,
+    /// Only these services (by registry name); empty means all.
+    pub services: Vec<String>,
+    /// API calls in flight at once, across all services and regions.
+    pub max_in_flight: usize,
+    /// Attempts per call, including the first (adaptive retry).
+    pub max_attempts: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    #[error("cannot identify the account: sts:GetCallerIdentity failed: {0}")]
+    CallerIdentity(String),
+    #[error("cannot assume role `{role_arn}`: {reason}")]
+    AssumeRole { role_arn: String, reason: String },
+    #[error("unknown service `{0}`; known services: {1}")]
+    UnknownService(String, String),
+}
+
+/// The region used for global services and region discovery when none is configured.
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// Loads the SDK configuration: the standard credential chain, then the optional profile,
+/// endpoint and role.
+pub async fn load_sdk_config(config: &CollectConfig) -> Result<aws_types::SdkConfig, CollectError> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::adaptive().with_max_attempts(config.max_attempts.max(1)))
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .operation_attempt_timeout(Duration::from_secs(60))
+                .build(),
+        );
+    if let Some(profile) = &config.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(endpoint_url) = &config.endpoint_url {
+        loader = loader.endpoint_url(endpoint_url);
+    }
+    let mut sdk_config = loader.load().await;
+    if sdk_config.region().is_none() {
+        sdk_config = sdk_config.to_builder().region(aws_types::region::Region::new(DEFAULT_REGION)).build();
+    }
+    if let Some(role_arn) = &config.role_arn {
+        let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+            .session_name("vigil")
+            .configure(&sdk_config)
+            .build()
+            .await;
+        let credentials = aws_credential_types::provider::ProvideCredentials::provide_credentials(&provider)
+            .await
+            .map_err(|error| CollectError::AssumeRole {
+                role_arn: role_arn.clone(),
+                reason: aws_smithy_types::error::display::DisplayErrorContext(&error).to_string(),
+            })?;
+        sdk_config = sdk_config
+            .to_builder()
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials))
+            .build();
+    }
+    Ok(sdk_config)
+}
+
+/// Collects an inventory of the account the credentials belong to.
+pub async fn collect(config: &CollectConfig, progress: Arc<dyn Progress>) -> Result<Inventory, CollectError> {
+    let sdk_config = load_sdk_config(config).await?;
+    collect_with(sdk_config, config, progress).await
+}
+
+/// Collects with an already-loaded SDK configuration (tests pass an emulator's).
+pub async fn collect_with(sdk_config: aws_types::SdkConfig, config: &CollectConfig, progress: Arc<dyn Progress>) -> Result<Inventory, CollectError> {
+    for service in &config.services {
+        if !registry::is_known_service(service) {
+            return Err(CollectError::UnknownService(service.clone(), registry::known_services().join(", ")));
+        }
+    }
+    let home_region = sdk_config.region().map(|region| region.to_string()).unwrap_or_else(|| DEFAULT_REGION.to_string());
+
+    let sts = aws_sdk_sts::Client::new(&sdk_config);
+    let identity = sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|error| CollectError::CallerIdentity(aws_smithy_types::error::display::DisplayErrorContext(&error).to_string()))?;
+    let account_id_text = identity.account().unwrap_or_default().to_string();
+    let account_id = account_id_text
+        .parse()
+        .map_err(|_| CollectError::CallerIdentity(format!("the reply has no valid account id (`{account_id_text}`)")))?;
+    let caller_arn = identity.arn().map(str::to_string);
+    let partition = caller_arn
+        .as_deref()
+        .and_then(|arn| arn.split(':').nth(1))
+        .unwrap_or("aws")
+        .to_string();
+
+    let max_in_flight = if config.max_in_flight == 0 { 64 } else { config.max_in_flight };
+    let session = Arc::new(Session::new(
+        sdk_config,
+        account_id_text,
+        partition.clone(),
+        config.endpoint_url.clone(),
+        max_in_flight,
+        progress,
+    ));
+    session.record_outcome(&session::Call::new("sts", Region::GLOBAL, "GetCallerIdentity"), vigil_model::Outcome::Ok);
+
+    let regions = if config.regions.is_empty() {
+        services::ec2::enabled_regions(&session, &home_region).await
+    } else {
+        config.regions.clone()
+    };
+
+    let account = AccountInfo {
+        account_id,
+        partition,
+        caller_arn,
+        caller_user_id: identity.user_id().map(str::to_string),
+        organization: None,
+    };
+    let mut inventory = Inventory::new(account, regions.iter().map(|region| Region::new(region.as_str())).collect(), chrono::Utc::now());
+    for region in &regions {
+        inventory.regional.insert(Region::new(region.as_str()), RegionalInventory::default());
+    }
+
+    let wanted = |name: &str| config.services.is_empty() || config.services.iter().any(|service| service == name);
+    let mut tasks = tokio::task::JoinSet::new();
+    for service in GLOBAL_SERVICES.iter().filter(|service| wanted(service.name)) {
+        let session = Arc::clone(&session);
+        let home_region = home_region.clone();
+        tasks.spawn(async move {
+            session.progress().task_started(service.name, Region::GLOBAL);
+            let patch = (service.collect)(Arc::clone(&session), home_region).await;
+            session.progress().task_finished(service.name, Region::GLOBAL);
+            Patch::Global(patch)
+        });
+    }
+    for region in &regions {
+        for service in REGIONAL_SERVICES.iter().filter(|service| wanted(service.name)) {
+            let session = Arc::clone(&session);
+            let region = region.clone();
+            tasks.spawn(async move {
+                session.progress().task_started(service.name, &region);
+                let patch = (service.collect)(Arc::clone(&session), region.clone()).await;
+                session.progress().task_finished(service.name, &region);
+                Patch::Regional(Region::new(region), patch)
+            });
+        }
+    }
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(Patch::Global(apply)) => apply(&mut inventory),
+            Ok(Patch::Regional(region, apply)) => apply(inventory.regional.entry(region).or_default()),
+            Err(error) => tracing::error!("a collection task failed: {error}"),
+        }
+    }
+    let mut calls = session.take_ledger();
+    calls.sort_by(|a, b| (&a.region, &a.service, &a.operation, &a.target).cmp(&(&b.region, &b.service, &b.operation, &b.target)));
+    inventory.ledger = Ledger { calls };
+    Ok(inventory)
+}
+
+/// What a global service collector hands back: a change to apply to the inventory.
+pub type GlobalPatch = Box<dyn FnOnce(&mut Inventory) + Send>;
+/// What a regional service collector hands back: a change to apply to its region.
+pub type RegionalPatch = Box<dyn FnOnce(&mut RegionalInventory) + Send>;
+
+enum Patch {
+    Global(GlobalPatch),
+    Regional(Region, RegionalPatch),
+}

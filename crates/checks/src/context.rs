@@ -1,0 +1,176 @@
+//! What a check sees: the inventory, an index over its ledger, the time of the assessment,
+//! and helpers that turn ledger gaps into ERROR findings.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+use vigil_model::ledger::{Coverage, LedgerIndex};
+use vigil_model::{Inventory, ResourceRef, Timestamp};
+
+use crate::finding::{Finding, Status};
+use crate::Metadata;
+
+/// The resource a finding is about.
+#[derive(Debug, Clone)]
+pub struct Subject {
+    pub arn: String,
+    pub resource_type: String,
+    pub id: String,
+    pub region: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl From<&ResourceRef<'_>> for Subject {
+    fn from(resource: &ResourceRef<'_>) -> Subject {
+        Subject {
+            arn: resource.arn.clone(),
+            resource_type: resource.resource_type.to_string(),
+            id: resource.id.to_string(),
+            region: resource.region.to_string(),
+            tags: resource.tags.cloned().unwrap_or_default(),
+        }
+    }
+}
+
+/// An API call a check depends on: (service, region, operation, target).
+#[derive(Debug, Clone, Copy)]
+pub struct Needs<'a> {
+    pub service: &'a str,
+    pub region: &'a str,
+    pub operation: &'a str,
+    pub target: Option<&'a str>,
+}
+
+impl<'a> Needs<'a> {
+    pub fn call(service: &'a str, region: &'a str, operation: &'a str) -> Needs<'a> {
+        Needs { service, region, operation, target: None }
+    }
+
+    pub fn on(mut self, target: &'a str) -> Needs<'a> {
+        self.target = Some(target);
+        self
+    }
+}
+
+/// Why a check could not decide.
+#[derive(Debug, Clone)]
+pub struct Unread {
+    pub message: String,
+    pub evidence: serde_json::Value,
+}
+
+pub struct Context<'a> {
+    pub inventory: &'a Inventory,
+    pub ledger: LedgerIndex<'a>,
+    pub now: Timestamp,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(inventory: &'a Inventory, now: Timestamp) -> Context<'a> {
+        Context { inventory, ledger: inventory.ledger.index(), now }
+    }
+
+    pub fn account_id(&self) -> &str {
+        self.inventory.account_id().as_str()
+    }
+
+    /// The account itself, for account-level checks.
+    pub fn account_subject(&self) -> Subject {
+        Subject {
+            arn: format!("arn:{}:iam::{}:root", self.inventory.partition(), self.account_id()),
+            resource_type: "AWS::::Account".to_string(),
+            id: self.account_id().to_string(),
+            region: vigil_model::Region::GLOBAL.to_string(),
+            tags: BTreeMap::new(),
+        }
+    }
+
+    /// The account in one region, for per-region account settings.
+    pub fn region_subject(&self, region: &str) -> Subject {
+        Subject { region: region.to_string(), ..self.account_subject() }
+    }
+
+    /// Checks that every call was read; otherwise says which was not, and why.
+    pub fn require(&self, needs: &[Needs<'_>]) -> Result<(), Unread> {
+        for need in needs {
+            match self.ledger.coverage(need.service, need.region, need.operation, need.target) {
+                Coverage::Read => {}
+                Coverage::Failed(call) => {
+                    let (code, message) = call.outcome.failure().unwrap_or(("", ""));
+                    return Err(Unread {
+                        message: format!(
+                            "could not read {}:{} in {}{}: {} ({code}: {message})",
+                            call.service,
+                            call.operation,
+                            call.region,
+                            call.target.as_deref().map(|target| format!(" for `{target}`")).unwrap_or_default(),
+                            call.outcome.label()
+                        ),
+                        evidence: json!({ "call": call }),
+                    });
+                }
+                Coverage::NotCollected => {
+                    return Err(Unread {
+                        message: format!(
+                            "{}:{} was not collected in {}{}",
+                            need.service,
+                            need.operation,
+                            need.region,
+                            need.target.map(|target| format!(" for `{target}`")).unwrap_or_default()
+                        ),
+                        evidence: json!({ "missing_call": { "service": need.service, "region": need.region, "operation": need.operation, "target": need.target } }),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds a finding.
+    pub fn finding(&self, metadata: &Metadata, subject: &Subject, status: Status, message: String, evidence: serde_json::Value) -> Finding {
+        Finding {
+            check_id: metadata.id.to_string(),
+            check_title: metadata.title.to_string(),
+            service: metadata.service.to_string(),
+            severity: metadata.severity,
+            status,
+            account_id: self.account_id().to_string(),
+            region: subject.region.clone(),
+            resource_arn: subject.arn.clone(),
+            resource_type: subject.resource_type.clone(),
+            resource_id: subject.id.clone(),
+            resource_tags: subject.tags.clone(),
+            message,
+            evidence,
+            mute_reason: None,
+        }
+    }
+
+    /// PASS or FAIL depending on `passed`.
+    pub fn verdict(&self, metadata: &Metadata, subject: &Subject, passed: bool, message: String, evidence: serde_json::Value) -> Finding {
+        let status = if passed { Status::Pass } else { Status::Fail };
+        self.finding(metadata, subject, status, message, evidence)
+    }
+
+    /// The ERROR finding for data that was not read.
+    pub fn unread(&self, metadata: &Metadata, subject: &Subject, unread: Unread) -> Finding {
+        self.finding(metadata, subject, Status::Error, unread.message, unread.evidence)
+    }
+
+    /// Either the verdict, or ERROR when a needed call was not read.
+    pub fn decide(
+        &self,
+        metadata: &Metadata,
+        subject: &Subject,
+        needs: &[Needs<'_>],
+        decide: impl FnOnce() -> (bool, String, serde_json::Value),
+    ) -> Finding {
+        match self.require(needs) {
+            Ok(()) => {
+                let (passed, message, evidence) = decide();
+                self.verdict(metadata, subject, passed, message, evidence)
+            }
+            Err(unread) => self.unread(metadata, subject, unread),
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! The explicit list of service collectors. Adding a service is one file in `services/`
+//! plus one line here.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use crate::services;
+use crate::session::Session;
+use crate::{GlobalPatch, RegionalPatch};
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// A service read once per account (IAM, S3's bucket list, Organizations).
+pub struct GlobalService {
+    pub name: &'static str,
+    /// Receives the home region (where global endpoints are called).
+    pub collect: fn(Arc<Session>, String) -> BoxFuture<GlobalPatch>,
+}
+
+/// A service read once per region.
+pub struct RegionalService {
+    pub name: &'static str,
+    pub collect: fn(Arc<Session>, String) -> BoxFuture<RegionalPatch>,
+}
+
+pub static GLOBAL_SERVICES: &[GlobalService] = &[
+    GlobalService { name: "iam", collect: |session, region| Box::pin(services::iam::collect(session, region)) },
+    GlobalService { name: "s3", collect: |session, region| Box::pin(services::s3::collect(session, region)) },
+    GlobalService { name: "organizations", collect: |session, region| Box::pin(services::organizations::collect(session, region)) },
+];
+
+pub static REGIONAL_SERVICES: &[RegionalService] = &[
+    RegionalService { name: "ec2", collect: |session, region| Box::pin(services::ec2::collect(session, region)) },
+    RegionalService { name: "cloudtrail", collect: |session, region| Box::pin(services::cloudtrail::collect(session, region)) },
+    RegionalService { name: "logs", collect: |session, region| Box::pin(services::logs::collect(session, region)) },
+    RegionalService { name: "cloudwatch", collect: |session, region| Box::pin(services::cloudwatch::collect(session, region)) },
+    RegionalService { name: "sns", collect: |session, region| Box::pin(services::sns::collect(session, region)) },
+    RegionalService { name: "kms", collect: |session, region| Box::pin(services::kms::collect(session, region)) },
+    RegionalService { name: "config", collect: |session, region| Box::pin(services::config::collect(session, region)) },
+];
+
+pub fn known_services() -> Vec<&'static str> {
+    GLOBAL_SERVICES.iter().map(|service| service.name).chain(REGIONAL_SERVICES.iter().map(|service| service.name)).collect()
+}
+
+pub fn is_known_service(name: &str) -> bool {
+    known_services().contains(&name)
+}

@@ -1,0 +1,113 @@
+//! CloudTrail: trails with their status, event selectors and tags.
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use vigil_model::monitoring::{
+    AdvancedEventSelector, AdvancedFieldSelector, DataResource, EventSelector, Trail, TrailEventSelectors, TrailStatus,
+};
+
+use super::time_opt;
+use crate::session::{Call, Session};
+use crate::RegionalPatch;
+
+pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
+    let client = aws_sdk_cloudtrail::Client::new(&session.config_for(&region));
+    // Shadow copies of multi-region trails are skipped: each trail is read in its home region.
+    let call = Call::new("cloudtrail", &region, "DescribeTrails");
+    let trails = crate::call!(session, call, client.describe_trails().include_shadow_trails(false).send())
+        .map(|output| output.trail_list.unwrap_or_default())
+        .unwrap_or_default();
+    let trails: Vec<Trail> = futures::stream::iter(trails)
+        .map(|trail| read_trail(&session, &client, &region, trail))
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    Box::new(move |regional| regional.trails = trails)
+}
+
+async fn read_trail(session: &Session, client: &aws_sdk_cloudtrail::Client, region: &str, trail: aws_sdk_cloudtrail::types::Trail) -> Trail {
+    let trail_arn = trail.trail_arn.clone().unwrap_or_default();
+    let status_call = Call::new("cloudtrail", region, "GetTrailStatus").on(&trail_arn);
+    let status = crate::call!(session, status_call, client.get_trail_status().name(&trail_arn).send()).map(|status| TrailStatus {
+        is_logging: status.is_logging.unwrap_or(false),
+        latest_delivery_time: time_opt(status.latest_delivery_time.as_ref()),
+        latest_delivery_error: status.latest_delivery_error,
+        latest_cloud_watch_logs_delivery_time: time_opt(status.latest_cloud_watch_logs_delivery_time.as_ref()),
+        start_logging_time: time_opt(status.start_logging_time.as_ref()),
+        stop_logging_time: time_opt(status.stop_logging_time.as_ref()),
+    });
+    let selectors_call = Call::new("cloudtrail", region, "GetEventSelectors").on(&trail_arn);
+    let event_selectors =
+        crate::call!(session, selectors_call, client.get_event_selectors().trail_name(&trail_arn).send()).map(|output| TrailEventSelectors {
+            event_selectors: output
+                .event_selectors
+                .unwrap_or_default()
+                .into_iter()
+                .map(|selector| EventSelector {
+                    read_write_type: selector.read_write_type.map(|value| value.as_str().to_string()),
+                    include_management_events: selector.include_management_events,
+                    data_resources: selector
+                        .data_resources
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|resource| DataResource { r#type: resource.r#type, values: resource.values.unwrap_or_default() })
+                        .collect(),
+                    exclude_management_event_sources: selector.exclude_management_event_sources.unwrap_or_default(),
+                })
+                .collect(),
+            advanced_event_selectors: output
+                .advanced_event_selectors
+                .unwrap_or_default()
+                .into_iter()
+                .map(|selector| AdvancedEventSelector {
+                    name: selector.name,
+                    field_selectors: selector
+                        .field_selectors
+                        .into_iter()
+                        .map(|field| AdvancedFieldSelector {
+                            field: field.field,
+                            equals: field.equals.unwrap_or_default(),
+                            starts_with: field.starts_with.unwrap_or_default(),
+                            ends_with: field.ends_with.unwrap_or_default(),
+                            not_equals: field.not_equals.unwrap_or_default(),
+                            not_starts_with: field.not_starts_with.unwrap_or_default(),
+                            not_ends_with: field.not_ends_with.unwrap_or_default(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        });
+    let tags_call = Call::new("cloudtrail", region, "ListTags").on(&trail_arn);
+    let tags = crate::call!(session, tags_call, client.list_tags().resource_id_list(&trail_arn).send())
+        .map(|output| {
+            output
+                .resource_tag_list
+                .unwrap_or_default()
+                .into_iter()
+                .flat_map(|resource| resource.tags_list.unwrap_or_default())
+                .map(|tag| (tag.key, tag.value.unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    Trail {
+        name: trail.name.unwrap_or_default(),
+        trail_arn,
+        home_region: trail.home_region,
+        s3_bucket_name: trail.s3_bucket_name,
+        s3_key_prefix: trail.s3_key_prefix,
+        sns_topic_arn: trail.sns_topic_arn,
+        include_global_service_events: trail.include_global_service_events.unwrap_or(false),
+        is_multi_region_trail: trail.is_multi_region_trail.unwrap_or(false),
+        is_organization_trail: trail.is_organization_trail.unwrap_or(false),
+        log_file_validation_enabled: trail.log_file_validation_enabled.unwrap_or(false),
+        cloud_watch_logs_log_group_arn: trail.cloud_watch_logs_log_group_arn,
+        cloud_watch_logs_role_arn: trail.cloud_watch_logs_role_arn,
+        kms_key_id: trail.kms_key_id,
+        has_custom_event_selectors: trail.has_custom_event_selectors.unwrap_or(false),
+        has_insight_selectors: trail.has_insight_selectors.unwrap_or(false),
+        status,
+        event_selectors,
+        tags,
+    }
+}

@@ -1,0 +1,239 @@
+//! The collection session: SDK configuration, the ledger being written, bounded concurrency,
+//! and the one place where SDK errors become ledger outcomes.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use vigil_model::{ApiCall, Outcome, Region};
+
+/// Receives progress events; the CLI draws a progress bar from them.
+pub trait Progress: Send + Sync {
+    /// A (service, region) unit of work is about to start.
+    fn task_started(&self, _service: &str, _region: &str) {}
+    /// A (service, region) unit of work has finished.
+    fn task_finished(&self, _service: &str, _region: &str) {}
+    /// One API call was answered (or failed for good).
+    fn call_finished(&self, _call: &ApiCall) {}
+}
+
+/// A progress sink that ignores everything.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// Error codes that mean "this thing is not configured": facts about the account, not failures.
+const NOT_CONFIGURED_CODES: &[&str] = &[
+    "NoSuchBucketPolicy",
+    "NoSuchPublicAccessBlockConfiguration",
+    "ServerSideEncryptionConfigurationNotFoundError",
+    "NoSuchCORSConfiguration",
+    "NoSuchWebsiteConfiguration",
+    "NoSuchLifecycleConfiguration",
+    "ReplicationConfigurationNotFoundError",
+    "ObjectLockConfigurationNotFoundError",
+    "OwnershipControlsNotFoundError",
+    "NoSuchTagSet",
+    "NoSuchTagSetError",
+    "NoSuchEntity",
+    "AWSOrganizationsNotInUseException",
+    "TrailNotFoundException",
+];
+
+const ACCESS_DENIED_CODES: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "AuthorizationError",
+    "UnauthorizedAccess",
+    "AllAccessDisabled",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+];
+
+const THROTTLED_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "SlowDown",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "ProvisionedThroughputExceededException",
+];
+
+const NOT_IN_REGION_CODES: &[&str] = &["OptInRequired", "InvalidAction", "UnsupportedOperation", "SubscriptionRequiredException"];
+
+/// Classifies a failed SDK call into a ledger outcome.
+pub fn outcome_of_error<E, R>(error: &SdkError<E, R>) -> Outcome
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let code = error.code().map(str::to_string);
+    let message = error.message().map(str::to_string).unwrap_or_else(|| DisplayErrorContext(error).to_string());
+    match code {
+        Some(code) if NOT_CONFIGURED_CODES.contains(&code.as_str()) => Outcome::NotConfigured { code },
+        Some(code) if ACCESS_DENIED_CODES.contains(&code.as_str()) => Outcome::AccessDenied { code, message },
+        Some(code) if THROTTLED_CODES.contains(&code.as_str()) => Outcome::Throttled { code, message },
+        Some(code) if NOT_IN_REGION_CODES.contains(&code.as_str()) => Outcome::NotAvailableInRegion { code, message },
+        Some(code) => Outcome::Error { code, message },
+        None => {
+            let code = match error {
+                SdkError::TimeoutError(_) => "Timeout",
+                SdkError::DispatchFailure(_) => "DispatchFailure",
+                SdkError::ResponseError(_) => "ResponseError",
+                SdkError::ConstructionFailure(_) => "ConstructionFailure",
+                _ => "Unknown",
+            };
+            // An endpoint that does not implement an operation (e.g. an emulator) answers
+            // with a bare HTTP error; keep what it said.
+            let message = match error.raw_response() {
+                Some(response) => format!("{message} ({response:?})").chars().take(500).collect(),
+                None => message,
+            };
+            Outcome::Error { code: code.to_string(), message }
+        }
+    }
+}
+
+/// Names one API call for the ledger.
+#[derive(Debug, Clone)]
+pub struct Call<'a> {
+    pub service: &'static str,
+    pub region: &'a str,
+    pub operation: &'static str,
+    pub target: Option<&'a str>,
+}
+
+impl<'a> Call<'a> {
+    pub fn new(service: &'static str, region: &'a str, operation: &'static str) -> Call<'a> {
+        Call { service, region, operation, target: None }
+    }
+
+    pub fn on(mut self, target: &'a str) -> Call<'a> {
+        self.target = Some(target);
+        self
+    }
+}
+
+/// Shared state of one collection run.
+pub struct Session {
+    pub sdk_config: aws_types::SdkConfig,
+    pub account_id: String,
+    pub partition: String,
+    pub endpoint_url: Option<String>,
+    ledger: Mutex<Vec<ApiCall>>,
+    progress: Arc<dyn Progress>,
+    /// Bounds the number of API calls in flight, across all services and regions.
+    pub permits: tokio::sync::Semaphore,
+    calls_made: AtomicU64,
+}
+
+impl Session {
+    pub fn new(
+        sdk_config: aws_types::SdkConfig,
+        account_id: String,
+        partition: String,
+        endpoint_url: Option<String>,
+        max_in_flight: usize,
+        progress: Arc<dyn Progress>,
+    ) -> Session {
+        Session {
+            sdk_config,
+            account_id,
+            partition,
+            endpoint_url,
+            ledger: Mutex::new(Vec::new()),
+            progress,
+            permits: tokio::sync::Semaphore::new(max_in_flight.max(1)),
+            calls_made: AtomicU64::new(0),
+        }
+    }
+
+    /// The SDK configuration for one region.
+    pub fn config_for(&self, region: &str) -> aws_types::SdkConfig {
+        self.sdk_config.to_builder().region(aws_types::region::Region::new(region.to_string())).build()
+    }
+
+    pub fn progress(&self) -> &dyn Progress {
+        self.progress.as_ref()
+    }
+
+    pub fn calls_made(&self) -> u64 {
+        self.calls_made.load(Ordering::Relaxed)
+    }
+
+    /// Records the outcome of a call and returns its output when it succeeded.
+    pub fn record<T, E, R>(&self, call: &Call<'_>, result: Result<T, SdkError<E, R>>) -> Option<T>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let (outcome, output) = match result {
+            Ok(output) => (Outcome::Ok, Some(output)),
+            Err(error) => (outcome_of_error(&error), None),
+        };
+        self.record_outcome(call, outcome);
+        output
+    }
+
+    /// Records an outcome decided by the caller (e.g. a reply that could not be parsed).
+    pub fn record_outcome(&self, call: &Call<'_>, outcome: Outcome) {
+        if let Some((code, message)) = outcome.failure() {
+            tracing::debug!(service = call.service, region = call.region, operation = call.operation, target = ?call.target, code, message, "call failed");
+        }
+        let api_call = ApiCall {
+            service: call.service.to_string(),
+            region: call.region.to_string(),
+            operation: call.operation.to_string(),
+            target: call.target.map(str::to_string),
+            outcome,
+        };
+        self.calls_made.fetch_add(1, Ordering::Relaxed);
+        self.progress.call_finished(&api_call);
+        if let Ok(mut ledger) = self.ledger.lock() {
+            ledger.push(api_call);
+        }
+    }
+
+    /// Takes the ledger written so far.
+    pub fn take_ledger(&self) -> Vec<ApiCall> {
+        self.ledger.lock().map(|mut ledger| std::mem::take(&mut *ledger)).unwrap_or_default()
+    }
+
+    pub fn region_is_global(region: &Region) -> bool {
+        region.as_str() == Region::GLOBAL
+    }
+}
+
+/// Awaits one SDK call while holding a concurrency permit, and records it.
+#[macro_export]
+macro_rules! call {
+    ($session:expr, $call:expr, $future:expr) => {{
+        let _permit = $session.permits.acquire().await;
+        let result = $future.await;
+        $session.record(&$call, result)
+    }};
+}
+
+/// Walks every page of a paginated SDK call, recording each page; stops at the first failure.
+#[macro_export]
+macro_rules! for_each_page {
+    ($session:expr, $call:expr, $paginator:expr, |$page:ident| $body:block) => {{
+        let mut stream = $paginator;
+        loop {
+            let next = {
+                let _permit = $session.permits.acquire().await;
+                stream.next().await
+            };
+            let Some(result) = next else { break };
+            match $session.record(&$call, result) {
+                Some($page) => $body,
+                None => break,
+            }
+        }
+    }};
+}

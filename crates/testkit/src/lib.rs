@@ -1,0 +1,10 @@
+//! Test support shared by the integration tests: a `moto_server` per test, SDK clients
+//! pointed at it, and the scripted "example corp" account used for the demo snapshot.
+//!
+//! This crate depends on the AWS SDK to seed the emulator; it is a dev-only crate, never
+//! linked into `vigil`.
+
+pub mod example_corp;
+pub mod moto;
+
+pub use moto::MotoServer;
