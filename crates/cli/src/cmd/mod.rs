@@ -1,7 +1,10 @@
 //! The command tree: one module per subcommand, each with its clap `Args` and a `run`.
 
+pub mod collect;
 pub mod iam;
 pub mod reach;
+pub mod scan;
+pub mod source;
 pub mod trail;
 
 use std::process::ExitCode;
@@ -43,12 +46,25 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Check an account's posture: collect (or load) its inventory and run every check.
+    Scan(scan::ScanArgs),
+    /// Read an account and save its inventory as a snapshot for offline scans.
+    Collect(collect::CollectArgs),
+    /// List the checks in the catalog.
+    Checks,
     /// CloudTrail: hunt with Sigma rules, search events, verify log integrity.
     Trail(trail::TrailArgs),
     /// IAM: simulate requests, ask who can do what, find admins and escalation paths.
     Iam(iam::IamArgs),
     /// Network exposure: what the internet can reach, and why.
     Reach(reach::ReachArgs),
+    /// Print shell completions for bash, zsh, fish, elvish or powershell.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) generated from the same definitions as --help.
+    Man,
 }
 
 pub fn init_logging(global: &GlobalArgs) {
@@ -69,6 +85,25 @@ pub fn init_logging(global: &GlobalArgs) {
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Scan(args) => scan::run(&cli.global, args),
+        Command::Collect(args) => collect::run(&cli.global, args),
+        Command::Checks => {
+            for check in vigil_checks::CHECKS {
+                let metadata = check.metadata();
+                println!("{:<48} {:<9} {}", metadata.id, metadata.severity.as_str(), metadata.title);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "vigil", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let command = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(command).render(&mut std::io::stdout())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Trail(args) => trail::run(&cli.global, args),
         Command::Iam(args) => iam::run(&cli.global, args),
         Command::Reach(args) => reach::run(&cli.global, args),

@@ -1,0 +1,160 @@
+//! Where an inventory comes from: a live account (`--profile`, `--region`, ...), a saved
+//! snapshot (`--snapshot FILE`) or the bundled demo account (`--demo`). Shared by every
+//! command that reads an inventory.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context as _;
+use vigil_collect::{CollectConfig, Progress};
+use vigil_model::{ApiCall, Inventory};
+
+/// The bundled "Example Corp" demo account, collected from moto by `make-demo`.
+pub const DEMO_SNAPSHOT: &[u8] = include_bytes!("../../demo/example-corp.vigil");
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct SourceArgs {
+    /// Read a snapshot written by `vigil collect -o FILE` instead of calling AWS.
+    #[arg(long, value_name = "FILE", conflicts_with = "demo")]
+    pub snapshot: Option<PathBuf>,
+    /// Use the bundled demo account ("Example Corp"); works offline.
+    #[arg(long)]
+    pub demo: bool,
+    #[command(flatten)]
+    pub live: LiveArgs,
+}
+
+/// Options for reading a live account through the standard AWS credential chain.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LiveArgs {
+    /// Named profile from ~/.aws/config (default: the standard credential chain).
+    #[arg(long, env = "AWS_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Region to read; repeat for several (default: every region enabled in the account).
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+    /// Send every AWS request to this endpoint (an emulator or a proxy).
+    #[arg(long, env = "VIGIL_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Assume this role first and read the account with its credentials.
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// Read only these services (repeatable): iam, s3, organizations, ec2, cloudtrail, logs, cloudwatch, sns, kms, config.
+    #[arg(long = "service", value_name = "NAME")]
+    pub services: Vec<String>,
+    /// API calls in flight at once.
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    pub max_in_flight: usize,
+    /// Attempts per API call, including the first (adaptive retry).
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub max_attempts: u32,
+}
+
+impl LiveArgs {
+    pub fn collect_config(&self) -> CollectConfig {
+        CollectConfig {
+            profile: self.profile.clone(),
+            regions: self.regions.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            role_arn: self.role_arn.clone(),
+            services: self.services.clone(),
+            max_in_flight: self.max_in_flight,
+            max_attempts: self.max_attempts,
+        }
+    }
+}
+
+/// Loads the inventory the arguments name.
+pub fn load(source: &SourceArgs, quiet: bool) -> anyhow::Result<Inventory> {
+    if source.demo {
+        return vigil_model::snapshot::from_bytes(DEMO_SNAPSHOT, "the bundled demo snapshot").context("the bundled demo snapshot is damaged");
+    }
+    if let Some(path) = &source.snapshot {
+        return Ok(vigil_model::snapshot::read(path)?);
+    }
+    collect_live(&source.live, quiet)
+}
+
+/// Collects a live account, with a progress bar on a terminal.
+pub fn collect_live(live: &LiveArgs, quiet: bool) -> anyhow::Result<Inventory> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    let progress = Arc::new(BarProgress::new(!quiet && std::io::stderr().is_terminal()));
+    let config = live.collect_config();
+    let inventory = runtime.block_on(vigil_collect::collect(&config, progress.clone()))?;
+    progress.finish();
+    if !quiet {
+        let failures = inventory.ledger.failures().count();
+        eprintln!(
+            "collected account {} in {} region(s): {} resources, {} API calls, {} not read",
+            inventory.account_id(),
+            inventory.regions.len(),
+            inventory.resources().len(),
+            inventory.ledger.calls.len(),
+            failures
+        );
+    }
+    Ok(inventory)
+}
+
+/// Draws collection progress: units of (service, region) done, API calls and errors.
+struct BarProgress {
+    bar: Option<indicatif::ProgressBar>,
+    counts: Mutex<(u64, u64, u64, u64)>,
+}
+
+impl BarProgress {
+    fn new(enabled: bool) -> BarProgress {
+        let bar = enabled.then(|| {
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} services×regions  {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        BarProgress { bar, counts: Mutex::new((0, 0, 0, 0)) }
+    }
+
+    fn update(&self) {
+        if let (Some(bar), Ok(counts)) = (&self.bar, self.counts.lock()) {
+            let (started, finished, calls, errors) = *counts;
+            bar.set_length(started);
+            bar.set_position(finished);
+            bar.set_message(format!("{calls} API calls, {errors} not read"));
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for BarProgress {
+    fn task_started(&self, _service: &str, _region: &str) {
+        if let Ok(mut counts) = self.counts.lock() {
+            counts.0 += 1;
+        }
+        self.update();
+    }
+
+    fn task_finished(&self, _service: &str, _region: &str) {
+        if let Ok(mut counts) = self.counts.lock() {
+            counts.1 += 1;
+        }
+        self.update();
+    }
+
+    fn call_finished(&self, call: &ApiCall) {
+        if let Ok(mut counts) = self.counts.lock() {
+            counts.2 += 1;
+            if !call.outcome.is_read() {
+                counts.3 += 1;
+            }
+        }
+        self.update();
+    }
+}
