@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -67,10 +68,9 @@ const THROTTLED_CODES: &[&str] = &[
 const NOT_IN_REGION_CODES: &[&str] = &["OptInRequired", "InvalidAction", "UnsupportedOperation", "SubscriptionRequiredException"];
 
 /// Classifies a failed SDK call into a ledger outcome.
-pub fn outcome_of_error<E, R>(error: &SdkError<E, R>) -> Outcome
+pub fn outcome_of_error<E>(error: &SdkError<E, HttpResponse>) -> Outcome
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     let code = error.code().map(str::to_string);
     let message = error.message().map(str::to_string).unwrap_or_else(|| DisplayErrorContext(error).to_string());
@@ -81,20 +81,18 @@ where
         Some(code) if NOT_IN_REGION_CODES.contains(&code.as_str()) => Outcome::NotAvailableInRegion { code, message },
         Some(code) => Outcome::Error { code, message },
         None => {
-            let code = match error {
-                SdkError::TimeoutError(_) => "Timeout",
-                SdkError::DispatchFailure(_) => "DispatchFailure",
-                SdkError::ResponseError(_) => "ResponseError",
-                SdkError::ConstructionFailure(_) => "ConstructionFailure",
-                _ => "Unknown",
+            // No modeled error code: a transport failure, or an endpoint that answered with
+            // something the SDK could not parse (e.g. an emulator that does not implement
+            // the operation). Name the HTTP status when there was a response.
+            let code = match (error, error.raw_response()) {
+                (_, Some(response)) => format!("HTTP {}", response.status().as_u16()),
+                (SdkError::TimeoutError(_), None) => "Timeout".to_string(),
+                (SdkError::DispatchFailure(_), None) => "DispatchFailure".to_string(),
+                (SdkError::ConstructionFailure(_), None) => "ConstructionFailure".to_string(),
+                _ => "Unknown".to_string(),
             };
-            // An endpoint that does not implement an operation (e.g. an emulator) answers
-            // with a bare HTTP error; keep what it said.
-            let message = match error.raw_response() {
-                Some(response) => format!("{message} ({response:?})").chars().take(500).collect(),
-                None => message,
-            };
-            Outcome::Error { code: code.to_string(), message }
+            let message: String = message.chars().take(300).collect();
+            Outcome::Error { code, message }
         }
     }
 }
@@ -167,10 +165,9 @@ impl Session {
     }
 
     /// Records the outcome of a call and returns its output when it succeeded.
-    pub fn record<T, E, R>(&self, call: &Call<'_>, result: Result<T, SdkError<E, R>>) -> Option<T>
+    pub fn record<T, E>(&self, call: &Call<'_>, result: Result<T, SdkError<E, HttpResponse>>) -> Option<T>
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
         let (outcome, output) = match result {
             Ok(output) => (Outcome::Ok, Some(output)),

@@ -52,6 +52,7 @@ impl MotoServer {
                 .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
                 .env("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
                 .env("MOTO_ENABLE_RECORDING", "True")
+                .env("MOTO_RECORDER_FILEPATH", std::env::temp_dir().join(format!("vigil-moto-{port}.jsonl")))
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
             for (key, value) in extra_env {
