@@ -23,7 +23,9 @@ pub const EXIT_FINDINGS: u8 = 3;
 /// what, and hunts through CloudTrail logs. It only reads: it never changes your
 /// account.
 ///
-/// Start with `vigil scan --demo` to see a scan of the bundled demo account.
+/// Start with `vigil scan --demo` to see a scan of the bundled demo account, then
+/// `vigil scan` (standard AWS credentials) or `vigil collect -o FILE` to save an account
+/// for offline scans with `vigil scan --snapshot FILE`.
 #[derive(Debug, Parser)]
 #[command(name = "vigil", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
