@@ -6,6 +6,7 @@
 
 mod catalog;
 pub mod context;
+pub mod docs;
 pub mod finding;
 
 pub use catalog::CHECKS;
