@@ -4,6 +4,8 @@
 //! This crate depends on the AWS SDK to seed the emulator; it is a dev-only crate, never
 //! linked into `vigil`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 pub mod example_corp;
 pub mod moto;
 

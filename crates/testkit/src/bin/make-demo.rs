@@ -3,6 +3,8 @@
 //!
 //! Run with `cargo run -p vigil-testkit --bin make-demo`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
