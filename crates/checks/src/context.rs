@@ -7,8 +7,8 @@ use serde_json::json;
 use vigil_model::ledger::{Coverage, LedgerIndex};
 use vigil_model::{Inventory, ResourceRef, Timestamp};
 
-use crate::finding::{Finding, Status};
 use crate::Metadata;
+use crate::finding::{Finding, Status};
 
 /// The resource a finding is about.
 #[derive(Debug, Clone)]
@@ -158,13 +158,7 @@ impl<'a> Context<'a> {
     }
 
     /// Either the verdict, or ERROR when a needed call was not read.
-    pub fn decide(
-        &self,
-        metadata: &Metadata,
-        subject: &Subject,
-        needs: &[Needs<'_>],
-        decide: impl FnOnce() -> (bool, String, serde_json::Value),
-    ) -> Finding {
+    pub fn decide(&self, metadata: &Metadata, subject: &Subject, needs: &[Needs<'_>], decide: impl FnOnce() -> (bool, String, serde_json::Value)) -> Finding {
         match self.require(needs) {
             Ok(()) => {
                 let (passed, message, evidence) = decide();

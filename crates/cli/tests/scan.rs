@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use vigil_testkit::{example_corp, MotoServer};
+use vigil_testkit::{MotoServer, example_corp};
 
 fn vigil() -> Command {
     Command::new(env!("CARGO_BIN_EXE_vigil"))

@@ -13,8 +13,8 @@ pub mod session;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_config::retry::RetryConfig;
 use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
 use vigil_model::inventory::{AccountInfo, RegionalInventory};
 use vigil_model::{Inventory, Ledger, Region};
 
@@ -56,13 +56,9 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 /// Loads the SDK configuration: the standard credential chain, then the optional profile,
 /// endpoint and role.
 pub async fn load_sdk_config(config: &CollectConfig) -> Result<aws_types::SdkConfig, CollectError> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::adaptive().with_max_attempts(config.max_attempts.max(1)))
-        .timeout_config(
-            aws_config::timeout::TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(10))
-                .operation_attempt_timeout(Duration::from_secs(60))
-                .build(),
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::adaptive().with_max_attempts(config.max_attempts.max(1))).timeout_config(
+            aws_config::timeout::TimeoutConfig::builder().connect_timeout(Duration::from_secs(10)).operation_attempt_timeout(Duration::from_secs(60)).build(),
         );
     if let Some(profile) = &config.profile {
         loader = loader.profile_name(profile);
@@ -75,21 +71,11 @@ pub async fn load_sdk_config(config: &CollectConfig) -> Result<aws_types::SdkCon
         sdk_config = sdk_config.to_builder().region(aws_types::region::Region::new(DEFAULT_REGION)).build();
     }
     if let Some(role_arn) = &config.role_arn {
-        let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
-            .session_name("vigil")
-            .configure(&sdk_config)
-            .build()
-            .await;
-        let credentials = aws_credential_types::provider::ProvideCredentials::provide_credentials(&provider)
-            .await
-            .map_err(|error| CollectError::AssumeRole {
-                role_arn: role_arn.clone(),
-                reason: aws_smithy_types::error::display::DisplayErrorContext(&error).to_string(),
-            })?;
-        sdk_config = sdk_config
-            .to_builder()
-            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials))
-            .build();
+        let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn).session_name("vigil").configure(&sdk_config).build().await;
+        let credentials = aws_credential_types::provider::ProvideCredentials::provide_credentials(&provider).await.map_err(|error| {
+            CollectError::AssumeRole { role_arn: role_arn.clone(), reason: aws_smithy_types::error::display::DisplayErrorContext(&error).to_string() }
+        })?;
+        sdk_config = sdk_config.to_builder().credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials)).build();
     }
     Ok(sdk_config)
 }
@@ -116,40 +102,17 @@ pub async fn collect_with(sdk_config: aws_types::SdkConfig, config: &CollectConf
         .await
         .map_err(|error| CollectError::CallerIdentity(aws_smithy_types::error::display::DisplayErrorContext(&error).to_string()))?;
     let account_id_text = identity.account().unwrap_or_default().to_string();
-    let account_id = account_id_text
-        .parse()
-        .map_err(|_| CollectError::CallerIdentity(format!("the reply has no valid account id (`{account_id_text}`)")))?;
+    let account_id = account_id_text.parse().map_err(|_| CollectError::CallerIdentity(format!("the reply has no valid account id (`{account_id_text}`)")))?;
     let caller_arn = identity.arn().map(str::to_string);
-    let partition = caller_arn
-        .as_deref()
-        .and_then(|arn| arn.split(':').nth(1))
-        .unwrap_or("aws")
-        .to_string();
+    let partition = caller_arn.as_deref().and_then(|arn| arn.split(':').nth(1)).unwrap_or("aws").to_string();
 
     let max_in_flight = if config.max_in_flight == 0 { 64 } else { config.max_in_flight };
-    let session = Arc::new(Session::new(
-        sdk_config,
-        account_id_text,
-        partition.clone(),
-        config.endpoint_url.clone(),
-        max_in_flight,
-        progress,
-    ));
+    let session = Arc::new(Session::new(sdk_config, account_id_text, partition.clone(), config.endpoint_url.clone(), max_in_flight, progress));
     session.record_outcome(&session::Call::new("sts", Region::GLOBAL, "GetCallerIdentity"), vigil_model::Outcome::Ok);
 
-    let regions = if config.regions.is_empty() {
-        services::ec2::enabled_regions(&session, &home_region).await
-    } else {
-        config.regions.clone()
-    };
+    let regions = if config.regions.is_empty() { services::ec2::enabled_regions(&session, &home_region).await } else { config.regions.clone() };
 
-    let account = AccountInfo {
-        account_id,
-        partition,
-        caller_arn,
-        caller_user_id: identity.user_id().map(str::to_string),
-        organization: None,
-    };
+    let account = AccountInfo { account_id, partition, caller_arn, caller_user_id: identity.user_id().map(str::to_string), organization: None };
     let mut inventory = Inventory::new(account, regions.iter().map(|region| Region::new(region.as_str())).collect(), chrono::Utc::now());
     for region in &regions {
         inventory.regional.insert(Region::new(region.as_str()), RegionalInventory::default());

@@ -38,6 +38,9 @@ pub static REGIONAL_SERVICES: &[RegionalService] = &[
     RegionalService { name: "sns", collect: |session, region| Box::pin(services::sns::collect(session, region)) },
     RegionalService { name: "kms", collect: |session, region| Box::pin(services::kms::collect(session, region)) },
     RegionalService { name: "config", collect: |session, region| Box::pin(services::config::collect(session, region)) },
+    RegionalService { name: "elbv2", collect: |session, region| Box::pin(services::elbv2::collect(session, region)) },
+    RegionalService { name: "elb", collect: |session, region| Box::pin(services::elb::collect(session, region)) },
+    RegionalService { name: "rds", collect: |session, region| Box::pin(services::rds::collect(session, region)) },
 ];
 
 pub fn known_services() -> Vec<&'static str> {

@@ -5,9 +5,9 @@
 
 use std::sync::Arc;
 
-use vigil_collect::{collect_with, CollectConfig, NoProgress};
+use vigil_collect::{CollectConfig, NoProgress, collect_with};
 use vigil_model::{Inventory, Outcome, Region};
-use vigil_testkit::{example_corp, MotoServer};
+use vigil_testkit::{MotoServer, example_corp};
 
 fn config(moto: &MotoServer, regions: &[&str]) -> CollectConfig {
     CollectConfig {
@@ -23,13 +23,7 @@ async fn collect(moto: &MotoServer, regions: &[&str]) -> Inventory {
 }
 
 fn outcome<'a>(inventory: &'a Inventory, operation: &str, target: Option<&str>) -> Vec<&'a Outcome> {
-    inventory
-        .ledger
-        .calls
-        .iter()
-        .filter(|call| call.operation == operation && call.target.as_deref() == target)
-        .map(|call| &call.outcome)
-        .collect()
+    inventory.ledger.calls.iter().filter(|call| call.operation == operation && call.target.as_deref() == target).map(|call| &call.outcome).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -90,10 +84,7 @@ async fn example_corp_is_collected_completely() {
     assert_eq!(bucket("example-corp-public-assets").region, "us-east-1");
     assert_eq!(bucket("example-corp-public-assets").policy.as_ref().unwrap()["Statement"][0]["Principal"], "*");
     assert!(bucket("example-corp-trail-logs").public_access_block.as_ref().is_some_and(|block| block.all_enabled()));
-    assert_eq!(
-        bucket("example-corp-customer-data").server_side_encryption_rules.as_ref().map(|rules| rules[0].sse_algorithm.as_str()),
-        Some("aws:kms")
-    );
+    assert_eq!(bucket("example-corp-customer-data").server_side_encryption_rules.as_ref().map(|rules| rules[0].sse_algorithm.as_str()), Some("aws:kms"));
     assert!(bucket("example-corp-public-assets").acl.is_some());
 
     // Logging, monitoring and keys.
@@ -114,10 +105,7 @@ async fn example_corp_is_collected_completely() {
         let outcomes = outcome(&inventory, operation, None);
         assert!(!outcomes.is_empty() && outcomes.iter().all(|outcome| outcome.is_read()), "{operation}: {outcomes:?}");
     }
-    assert!(matches!(
-        outcome(&inventory, "GetBucketPolicy", Some("example-corp-customer-data"))[..],
-        [Outcome::NotConfigured { .. }]
-    ));
+    assert!(matches!(outcome(&inventory, "GetBucketPolicy", Some("example-corp-customer-data"))[..], [Outcome::NotConfigured { .. }]));
     assert!(matches!(outcome(&inventory, "DescribeOrganization", None)[..], [Outcome::NotConfigured { .. }]));
     // Every region was asked about every regional service.
     for region in example_corp::REGIONS {

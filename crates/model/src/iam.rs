@@ -143,10 +143,7 @@ impl ManagedPolicy {
 
     /// The document of the default version.
     pub fn default_document(&self) -> Option<&serde_json::Value> {
-        self.policy_version_list
-            .iter()
-            .find(|version| version.is_default_version)
-            .map(|version| &version.document)
+        self.policy_version_list.iter().find(|version| version.is_default_version).map(|version| &version.document)
     }
 }
 

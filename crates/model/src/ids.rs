@@ -19,11 +19,7 @@ impl AccountId {
 impl TryFrom<String> for AccountId {
     type Error = ArnError;
     fn try_from(value: String) -> Result<Self, ArnError> {
-        if value.len() == 12 && value.bytes().all(|byte| byte.is_ascii_digit()) {
-            Ok(AccountId(value))
-        } else {
-            Err(ArnError::AccountId(value))
-        }
+        if value.len() == 12 && value.bytes().all(|byte| byte.is_ascii_digit()) { Ok(AccountId(value)) } else { Err(ArnError::AccountId(value)) }
     }
 }
 
@@ -130,11 +126,7 @@ impl Arn {
 impl TryFrom<String> for Arn {
     type Error = ArnError;
     fn try_from(value: String) -> Result<Self, ArnError> {
-        if value.starts_with("arn:") && value.splitn(6, ':').count() == 6 {
-            Ok(Arn(value))
-        } else {
-            Err(ArnError::Malformed(value))
-        }
+        if value.starts_with("arn:") && value.splitn(6, ':').count() == 6 { Ok(Arn(value)) } else { Err(ArnError::Malformed(value)) }
     }
 }
 

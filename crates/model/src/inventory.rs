@@ -7,9 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::ec2::Ec2;
 use crate::iam::Iam;
 use crate::ledger::Ledger;
-use crate::monitoring::{
-    ConfigurationRecorder, DeliveryChannel, KmsKey, LogGroup, MetricAlarm, MetricFilter, Topic, Trail,
-};
+use crate::monitoring::{ConfigurationRecorder, DeliveryChannel, KmsKey, LogGroup, MetricAlarm, MetricFilter, Topic, Trail};
 use crate::s3::S3;
 use crate::{AccountId, Region, Timestamp};
 
@@ -79,6 +77,13 @@ pub struct RegionalInventory {
     pub kms_keys: Vec<KmsKey>,
     pub configuration_recorders: Vec<ConfigurationRecorder>,
     pub delivery_channels: Vec<DeliveryChannel>,
+    pub load_balancers: Vec<crate::elb::LoadBalancer>,
+    pub target_groups: Vec<crate::elb::TargetGroup>,
+    pub classic_load_balancers: Vec<crate::elb::ClassicLoadBalancer>,
+    pub db_instances: Vec<crate::rds::DbInstance>,
+    pub db_clusters: Vec<crate::rds::DbCluster>,
+    pub db_snapshots: Vec<crate::rds::DbSnapshot>,
+    pub db_parameter_groups: Vec<crate::rds::DbParameterGroup>,
 }
 
 impl Inventory {

@@ -101,10 +101,7 @@ impl Ledger {
     pub fn index(&self) -> LedgerIndex<'_> {
         let mut by_key: HashMap<(&str, &str, &str, Option<&str>), Vec<&ApiCall>> = HashMap::new();
         for call in &self.calls {
-            by_key
-                .entry((&call.service, &call.region, &call.operation, call.target.as_deref()))
-                .or_default()
-                .push(call);
+            by_key.entry((&call.service, &call.region, &call.operation, call.target.as_deref())).or_default().push(call);
         }
         LedgerIndex { by_key }
     }
@@ -134,24 +131,14 @@ mod tests {
     use super::*;
 
     fn call(operation: &str, target: Option<&str>, outcome: Outcome) -> ApiCall {
-        ApiCall {
-            service: "s3".into(),
-            region: "eu-west-1".into(),
-            operation: operation.into(),
-            target: target.map(str::to_string),
-            outcome,
-        }
+        ApiCall { service: "s3".into(), region: "eu-west-1".into(), operation: operation.into(), target: target.map(str::to_string), outcome }
     }
 
     #[test]
     fn not_configured_counts_as_read_and_denied_does_not() {
         let mut ledger = Ledger::default();
         ledger.record(call("GetBucketPolicy", Some("a"), Outcome::NotConfigured { code: "NoSuchBucketPolicy".into() }));
-        ledger.record(call(
-            "GetBucketPolicy",
-            Some("b"),
-            Outcome::AccessDenied { code: "AccessDenied".into(), message: "no".into() },
-        ));
+        ledger.record(call("GetBucketPolicy", Some("b"), Outcome::AccessDenied { code: "AccessDenied".into(), message: "no".into() }));
         let index = ledger.index();
         assert_eq!(index.coverage("s3", "eu-west-1", "GetBucketPolicy", Some("a")), Coverage::Read);
         assert!(matches!(index.coverage("s3", "eu-west-1", "GetBucketPolicy", Some("b")), Coverage::Failed(_)));

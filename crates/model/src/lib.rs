@@ -5,11 +5,13 @@
 //! snapshots and knows nothing of the AWS SDK: `vigil-collect` converts SDK types into these.
 
 pub mod ec2;
+pub mod elb;
 pub mod iam;
 pub mod ids;
 pub mod inventory;
 pub mod ledger;
 pub mod monitoring;
+pub mod rds;
 pub mod resource;
 pub mod s3;
 pub mod snapshot;

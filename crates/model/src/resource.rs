@@ -66,6 +66,12 @@ resource_data! {
     Topic(crate::monitoring::Topic),
     KmsKey(crate::monitoring::KmsKey),
     ConfigurationRecorder(crate::monitoring::ConfigurationRecorder),
+    LoadBalancer(crate::elb::LoadBalancer),
+    TargetGroup(crate::elb::TargetGroup),
+    ClassicLoadBalancer(crate::elb::ClassicLoadBalancer),
+    DbInstance(crate::rds::DbInstance),
+    DbCluster(crate::rds::DbCluster),
+    DbSnapshot(crate::rds::DbSnapshot),
 }
 
 impl Inventory {
@@ -79,19 +85,54 @@ impl Inventory {
         let mut out = Vec::new();
         let global = crate::Region::GLOBAL;
         for user in &self.iam.users {
-            out.push(ResourceRef { arn: user.arn.clone(), resource_type: "AWS::IAM::User", region: global, id: &user.user_name, tags: Some(&user.tags), data: ResourceData::User(user) });
+            out.push(ResourceRef {
+                arn: user.arn.clone(),
+                resource_type: "AWS::IAM::User",
+                region: global,
+                id: &user.user_name,
+                tags: Some(&user.tags),
+                data: ResourceData::User(user),
+            });
         }
         for group in &self.iam.groups {
-            out.push(ResourceRef { arn: group.arn.clone(), resource_type: "AWS::IAM::Group", region: global, id: &group.group_name, tags: None, data: ResourceData::Group(group) });
+            out.push(ResourceRef {
+                arn: group.arn.clone(),
+                resource_type: "AWS::IAM::Group",
+                region: global,
+                id: &group.group_name,
+                tags: None,
+                data: ResourceData::Group(group),
+            });
         }
         for role in &self.iam.roles {
-            out.push(ResourceRef { arn: role.arn.clone(), resource_type: "AWS::IAM::Role", region: global, id: &role.role_name, tags: Some(&role.tags), data: ResourceData::Role(role) });
+            out.push(ResourceRef {
+                arn: role.arn.clone(),
+                resource_type: "AWS::IAM::Role",
+                region: global,
+                id: &role.role_name,
+                tags: Some(&role.tags),
+                data: ResourceData::Role(role),
+            });
         }
         for policy in self.iam.policies.iter().filter(|policy| !policy.is_aws_managed()) {
-            out.push(ResourceRef { arn: policy.arn.clone(), resource_type: "AWS::IAM::ManagedPolicy", region: global, id: &policy.policy_name, tags: None, data: ResourceData::Policy(policy) });
+            out.push(ResourceRef {
+                arn: policy.arn.clone(),
+                resource_type: "AWS::IAM::ManagedPolicy",
+                region: global,
+                id: &policy.policy_name,
+                tags: None,
+                data: ResourceData::Policy(policy),
+            });
         }
         for certificate in &self.iam.server_certificates {
-            out.push(ResourceRef { arn: certificate.arn.clone(), resource_type: "AWS::IAM::ServerCertificate", region: global, id: &certificate.server_certificate_name, tags: None, data: ResourceData::ServerCertificate(certificate) });
+            out.push(ResourceRef {
+                arn: certificate.arn.clone(),
+                resource_type: "AWS::IAM::ServerCertificate",
+                region: global,
+                id: &certificate.server_certificate_name,
+                tags: None,
+                data: ResourceData::ServerCertificate(certificate),
+            });
         }
         for bucket in &self.s3.buckets {
             out.push(ResourceRef {
@@ -135,27 +176,141 @@ impl Inventory {
             ec2_resources!(ec2.launch_templates, LaunchTemplate, "AWS::EC2::LaunchTemplate", "launch-template", launch_template_id);
             for address in &ec2.addresses {
                 let id = address.allocation_id.as_deref().or(address.public_ip.as_deref()).unwrap_or_default();
-                out.push(ResourceRef { arn: self.regional_arn("ec2", region_name, &format!("elastic-ip/{id}")), resource_type: "AWS::EC2::EIP", region: region_name, id, tags: Some(&address.tags), data: ResourceData::Address(address) });
+                out.push(ResourceRef {
+                    arn: self.regional_arn("ec2", region_name, &format!("elastic-ip/{id}")),
+                    resource_type: "AWS::EC2::EIP",
+                    region: region_name,
+                    id,
+                    tags: Some(&address.tags),
+                    data: ResourceData::Address(address),
+                });
             }
             for trail in &regional.trails {
-                out.push(ResourceRef { arn: trail.trail_arn.clone(), resource_type: "AWS::CloudTrail::Trail", region: region_name, id: &trail.name, tags: Some(&trail.tags), data: ResourceData::Trail(trail) });
+                out.push(ResourceRef {
+                    arn: trail.trail_arn.clone(),
+                    resource_type: "AWS::CloudTrail::Trail",
+                    region: region_name,
+                    id: &trail.name,
+                    tags: Some(&trail.tags),
+                    data: ResourceData::Trail(trail),
+                });
             }
             for log_group in &regional.log_groups {
-                let arn = log_group.arn.clone().map(|arn| arn.trim_end_matches(":*").to_string()).unwrap_or_else(|| self.regional_arn("logs", region_name, &format!("log-group:{}", log_group.log_group_name)));
-                out.push(ResourceRef { arn, resource_type: "AWS::Logs::LogGroup", region: region_name, id: &log_group.log_group_name, tags: None, data: ResourceData::LogGroup(log_group) });
+                let arn = log_group
+                    .arn
+                    .clone()
+                    .map(|arn| arn.trim_end_matches(":*").to_string())
+                    .unwrap_or_else(|| self.regional_arn("logs", region_name, &format!("log-group:{}", log_group.log_group_name)));
+                out.push(ResourceRef {
+                    arn,
+                    resource_type: "AWS::Logs::LogGroup",
+                    region: region_name,
+                    id: &log_group.log_group_name,
+                    tags: None,
+                    data: ResourceData::LogGroup(log_group),
+                });
             }
             for alarm in &regional.metric_alarms {
                 let arn = alarm.alarm_arn.clone().unwrap_or_else(|| self.regional_arn("cloudwatch", region_name, &format!("alarm:{}", alarm.alarm_name)));
-                out.push(ResourceRef { arn, resource_type: "AWS::CloudWatch::Alarm", region: region_name, id: &alarm.alarm_name, tags: None, data: ResourceData::MetricAlarm(alarm) });
+                out.push(ResourceRef {
+                    arn,
+                    resource_type: "AWS::CloudWatch::Alarm",
+                    region: region_name,
+                    id: &alarm.alarm_name,
+                    tags: None,
+                    data: ResourceData::MetricAlarm(alarm),
+                });
             }
             for topic in &regional.sns_topics {
-                out.push(ResourceRef { arn: topic.topic_arn.clone(), resource_type: "AWS::SNS::Topic", region: region_name, id: &topic.topic_arn, tags: Some(&topic.tags), data: ResourceData::Topic(topic) });
+                out.push(ResourceRef {
+                    arn: topic.topic_arn.clone(),
+                    resource_type: "AWS::SNS::Topic",
+                    region: region_name,
+                    id: &topic.topic_arn,
+                    tags: Some(&topic.tags),
+                    data: ResourceData::Topic(topic),
+                });
             }
             for key in &regional.kms_keys {
-                out.push(ResourceRef { arn: key.arn.clone(), resource_type: "AWS::KMS::Key", region: region_name, id: &key.key_id, tags: Some(&key.tags), data: ResourceData::KmsKey(key) });
+                out.push(ResourceRef {
+                    arn: key.arn.clone(),
+                    resource_type: "AWS::KMS::Key",
+                    region: region_name,
+                    id: &key.key_id,
+                    tags: Some(&key.tags),
+                    data: ResourceData::KmsKey(key),
+                });
             }
             for recorder in &regional.configuration_recorders {
-                out.push(ResourceRef { arn: self.regional_arn("config", region_name, &format!("configuration-recorder/{}", recorder.name)), resource_type: "AWS::Config::ConfigurationRecorder", region: region_name, id: &recorder.name, tags: None, data: ResourceData::ConfigurationRecorder(recorder) });
+                out.push(ResourceRef {
+                    arn: self.regional_arn("config", region_name, &format!("configuration-recorder/{}", recorder.name)),
+                    resource_type: "AWS::Config::ConfigurationRecorder",
+                    region: region_name,
+                    id: &recorder.name,
+                    tags: None,
+                    data: ResourceData::ConfigurationRecorder(recorder),
+                });
+            }
+            for balancer in &regional.load_balancers {
+                out.push(ResourceRef {
+                    arn: balancer.load_balancer_arn.clone(),
+                    resource_type: "AWS::ElasticLoadBalancingV2::LoadBalancer",
+                    region: region_name,
+                    id: &balancer.load_balancer_name,
+                    tags: Some(&balancer.tags),
+                    data: ResourceData::LoadBalancer(balancer),
+                });
+            }
+            for group in &regional.target_groups {
+                out.push(ResourceRef {
+                    arn: group.target_group_arn.clone(),
+                    resource_type: "AWS::ElasticLoadBalancingV2::TargetGroup",
+                    region: region_name,
+                    id: &group.target_group_name,
+                    tags: None,
+                    data: ResourceData::TargetGroup(group),
+                });
+            }
+            for balancer in &regional.classic_load_balancers {
+                out.push(ResourceRef {
+                    arn: self.regional_arn("elasticloadbalancing", region_name, &format!("loadbalancer/{}", balancer.load_balancer_name)),
+                    resource_type: "AWS::ElasticLoadBalancing::LoadBalancer",
+                    region: region_name,
+                    id: &balancer.load_balancer_name,
+                    tags: Some(&balancer.tags),
+                    data: ResourceData::ClassicLoadBalancer(balancer),
+                });
+            }
+            for instance in &regional.db_instances {
+                out.push(ResourceRef {
+                    arn: instance.db_instance_arn.clone(),
+                    resource_type: "AWS::RDS::DBInstance",
+                    region: region_name,
+                    id: &instance.db_instance_identifier,
+                    tags: Some(&instance.tags),
+                    data: ResourceData::DbInstance(instance),
+                });
+            }
+            for cluster in &regional.db_clusters {
+                out.push(ResourceRef {
+                    arn: cluster.db_cluster_arn.clone(),
+                    resource_type: "AWS::RDS::DBCluster",
+                    region: region_name,
+                    id: &cluster.db_cluster_identifier,
+                    tags: Some(&cluster.tags),
+                    data: ResourceData::DbCluster(cluster),
+                });
+            }
+            for snapshot in &regional.db_snapshots {
+                let resource_type = if snapshot.is_cluster_snapshot { "AWS::RDS::DBClusterSnapshot" } else { "AWS::RDS::DBSnapshot" };
+                out.push(ResourceRef {
+                    arn: snapshot.db_snapshot_arn.clone(),
+                    resource_type,
+                    region: region_name,
+                    id: &snapshot.db_snapshot_identifier,
+                    tags: Some(&snapshot.tags),
+                    data: ResourceData::DbSnapshot(snapshot),
+                });
             }
         }
         out

@@ -112,8 +112,7 @@ pub fn from_bytes(bytes: &[u8], origin: &str) -> Result<Inventory, SnapshotError
     if version == 0 {
         return Err(SnapshotError::Foreign { path, reason: "it has no valid `FormatVersion`".to_string() });
     }
-    let envelope: EnvelopeIn = serde_json::from_slice(&json)
-        .map_err(|error| SnapshotError::InvalidInventory { path, reason: error.to_string() })?;
+    let envelope: EnvelopeIn = serde_json::from_slice(&json).map_err(|error| SnapshotError::InvalidInventory { path, reason: error.to_string() })?;
     Ok(envelope.inventory)
 }
 
@@ -123,13 +122,8 @@ mod tests {
     use crate::inventory::AccountInfo;
 
     fn inventory() -> Inventory {
-        let account = AccountInfo {
-            account_id: "123456789012".parse().unwrap(),
-            partition: "aws".into(),
-            caller_arn: None,
-            caller_user_id: None,
-            organization: None,
-        };
+        let account =
+            AccountInfo { account_id: "123456789012".parse().unwrap(), partition: "aws".into(), caller_arn: None, caller_user_id: None, organization: None };
         Inventory::new(account, vec!["eu-west-1".into()], chrono::Utc::now())
     }
 

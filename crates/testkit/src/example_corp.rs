@@ -11,7 +11,8 @@ use crate::MotoServer;
 pub const REGIONS: &[&str] = &["us-east-1", "eu-west-1"];
 
 const EC2_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-const VENDOR_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999988887777:root"},"Action":"sts:AssumeRole"}]}"#;
+const VENDOR_TRUST: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999988887777:root"},"Action":"sts:AssumeRole"}]}"#;
 const DEPLOYER_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:PassRole","ec2:RunInstances","lambda:CreateFunction","lambda:InvokeFunction"],"Resource":"*"}]}"#;
 const PUBLIC_READ_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"PublicRead","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::example-corp-public-assets/*"}]}"#;
 const TLS_ONLY_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"TlsOnly","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::example-corp-trail-logs","arn:aws:s3:::example-corp-trail-logs/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#;
@@ -27,13 +28,7 @@ pub async fn seed(moto: &MotoServer) {
 async fn seed_iam(moto: &MotoServer) {
     let config = moto.sdk_config().await;
     let client = aws_sdk_iam::Client::new(&config);
-    client
-        .update_account_password_policy()
-        .minimum_password_length(8)
-        .require_numbers(true)
-        .send()
-        .await
-        .expect("password policy");
+    client.update_account_password_policy().minimum_password_length(8).require_numbers(true).send().await.expect("password policy");
     for (user, policy) in [
         ("alice", Some("arn:aws:iam::aws:policy/AdministratorAccess")),
         ("bob", None),
@@ -62,40 +57,15 @@ async fn seed_iam(moto: &MotoServer) {
         client.create_access_key().user_name(user).send().await.expect("access key");
     }
     client.create_group().group_name("developers").send().await.expect("group");
-    client
-        .attach_group_policy()
-        .group_name("developers")
-        .policy_arn("arn:aws:iam::aws:policy/PowerUserAccess")
-        .send()
-        .await
-        .expect("group policy");
+    client.attach_group_policy().group_name("developers").policy_arn("arn:aws:iam::aws:policy/PowerUserAccess").send().await.expect("group policy");
     client.add_user_to_group().group_name("developers").user_name("bob").send().await.expect("membership");
-    client
-        .put_user_policy()
-        .user_name("bob")
-        .policy_name("deployer")
-        .policy_document(DEPLOYER_POLICY)
-        .send()
-        .await
-        .expect("inline policy");
+    client.put_user_policy().user_name("bob").policy_name("deployer").policy_document(DEPLOYER_POLICY).send().await.expect("inline policy");
     client.create_role().role_name("app-server").assume_role_policy_document(EC2_TRUST).send().await.expect("role");
-    client
-        .attach_role_policy()
-        .role_name("app-server")
-        .policy_arn("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
-        .send()
-        .await
-        .expect("role policy");
+    client.attach_role_policy().role_name("app-server").policy_arn("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess").send().await.expect("role policy");
     client.create_instance_profile().instance_profile_name("app-server").send().await.expect("profile");
     client.add_role_to_instance_profile().instance_profile_name("app-server").role_name("app-server").send().await.expect("profile role");
     client.create_role().role_name("vendor-audit").assume_role_policy_document(VENDOR_TRUST).send().await.expect("vendor role");
-    client
-        .attach_role_policy()
-        .role_name("vendor-audit")
-        .policy_arn("arn:aws:iam::aws:policy/ReadOnlyAccess")
-        .send()
-        .await
-        .expect("vendor policy");
+    client.attach_role_policy().role_name("vendor-audit").policy_arn("arn:aws:iam::aws:policy/ReadOnlyAccess").send().await.expect("vendor policy");
 }
 
 /// Builds a VPC with a public and a private subnet, security groups and two instances;
@@ -138,16 +108,8 @@ async fn seed_network(moto: &MotoServer, region: &str) -> String {
     client.create_route().route_table_id(&public_table).destination_cidr_block("0.0.0.0/0").gateway_id(&igw).send().await.expect("route");
     client.associate_route_table().route_table_id(&public_table).subnet_id(&public_subnet).send().await.expect("associate");
 
-    let web_sg = client
-        .create_security_group()
-        .group_name("web")
-        .description("web servers")
-        .vpc_id(&vpc_id)
-        .send()
-        .await
-        .expect("sg")
-        .group_id
-        .unwrap_or_default();
+    let web_sg =
+        client.create_security_group().group_name("web").description("web servers").vpc_id(&vpc_id).send().await.expect("sg").group_id.unwrap_or_default();
     let world = ec2::IpRange::builder().cidr_ip("0.0.0.0/0").build();
     for port in [443, 22] {
         client
@@ -158,16 +120,8 @@ async fn seed_network(moto: &MotoServer, region: &str) -> String {
             .await
             .expect("ingress");
     }
-    let db_sg = client
-        .create_security_group()
-        .group_name("database")
-        .description("postgres")
-        .vpc_id(&vpc_id)
-        .send()
-        .await
-        .expect("sg")
-        .group_id
-        .unwrap_or_default();
+    let db_sg =
+        client.create_security_group().group_name("database").description("postgres").vpc_id(&vpc_id).send().await.expect("sg").group_id.unwrap_or_default();
     client
         .authorize_security_group_ingress()
         .group_id(&db_sg)
@@ -229,9 +183,7 @@ async fn seed_storage(moto: &MotoServer, _web_instance: &str) {
     eu.create_bucket()
         .bucket("example-corp-customer-data")
         .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
-                .build(),
+            aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1).build(),
         )
         .send()
         .await
@@ -259,15 +211,7 @@ async fn seed_storage(moto: &MotoServer, _web_instance: &str) {
 
     let config = moto.sdk_config().await;
     let ec2_client = aws_sdk_ec2::Client::new(&config);
-    let volume = ec2_client
-        .create_volume()
-        .availability_zone("us-east-1a")
-        .size(20)
-        .send()
-        .await
-        .expect("volume")
-        .volume_id
-        .unwrap_or_default();
+    let volume = ec2_client.create_volume().availability_zone("us-east-1a").size(20).send().await.expect("volume").volume_id.unwrap_or_default();
     let snapshot = ec2_client.create_snapshot().volume_id(&volume).description("nightly backup").send().await.expect("snapshot");
     ec2_client
         .modify_snapshot_attribute()

@@ -45,7 +45,14 @@ pub static SECURITY_GROUP_ADMIN_PORTS_OPEN_TO_WORLD: FnCheck = FnCheck {
             terraform: "resource \"aws_vpc_security_group_ingress_rule\" \"ssh\" {\n  security_group_id = aws_security_group.admin.id\n  ip_protocol       = \"tcp\"\n  from_port         = 22\n  to_port           = 22\n  cidr_ipv4         = \"10.0.0.0/8\"\n}",
         },
         references: &["https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html"],
-        frameworks: &[("cis-aws-3.0", "5.2"), ("cis-aws-3.0", "5.3"), ("aws-fsbp", "EC2.13"), ("aws-fsbp", "EC2.14"), ("pci-dss-4.0", "1.3.1"), ("nist-800-53-r5", "SC-7")],
+        frameworks: &[
+            ("cis-aws-3.0", "5.2"),
+            ("cis-aws-3.0", "5.3"),
+            ("aws-fsbp", "EC2.13"),
+            ("aws-fsbp", "EC2.14"),
+            ("pci-dss-4.0", "1.3.1"),
+            ("nist-800-53-r5", "SC-7"),
+        ],
     },
     run: security_group_admin_ports_open_to_world,
 };
@@ -156,8 +163,8 @@ mod tests {
     use vigil_model::ec2::{CreateVolumePermission, IpRange, Ipv6Range, SecurityGroup, Snapshot};
 
     use super::*;
-    use crate::catalog::test_support::*;
     use crate::Status;
+    use crate::catalog::test_support::*;
 
     fn rule(protocol: &str, from: i32, to: i32, v4: &[&str], v6: &[&str]) -> IpPermission {
         IpPermission {
@@ -185,7 +192,12 @@ mod tests {
         read(&mut inventory, "ec2", "us-east-1", "DescribeSecurityGroups", None);
         let regional = inventory.regional.get_mut(&"us-east-1".into()).unwrap();
         for (id, permission, _) in &cases {
-            regional.ec2.security_groups.push(SecurityGroup { group_id: id.to_string(), group_name: id.to_string(), ip_permissions: vec![permission.clone()], ..SecurityGroup::default() });
+            regional.ec2.security_groups.push(SecurityGroup {
+                group_id: id.to_string(),
+                group_name: id.to_string(),
+                ip_permissions: vec![permission.clone()],
+                ..SecurityGroup::default()
+            });
         }
         let mut expected: Vec<(String, Status)> = cases.iter().map(|(id, _, status)| (id.to_string(), *status)).collect();
         expected.sort();
@@ -196,7 +208,11 @@ mod tests {
     fn security_groups_error_when_the_region_was_not_read() {
         let mut inventory = inventory();
         record(&mut inventory, "ec2", "us-east-1", "DescribeSecurityGroups", None, denied());
-        inventory.regional.get_mut(&"us-east-1".into()).unwrap().ec2.security_groups.push(SecurityGroup { group_id: "sg-1".into(), group_name: "default".into(), ..Default::default() });
+        inventory.regional.get_mut(&"us-east-1".into()).unwrap().ec2.security_groups.push(SecurityGroup {
+            group_id: "sg-1".into(),
+            group_name: "default".into(),
+            ..Default::default()
+        });
         assert_eq!(run(&SECURITY_GROUP_ADMIN_PORTS_OPEN_TO_WORLD, &inventory)[0].status, Status::Error);
         assert_eq!(run(&DEFAULT_SECURITY_GROUP_RESTRICTS_ALL, &inventory)[0].status, Status::Error);
     }
@@ -206,9 +222,19 @@ mod tests {
         let mut inventory = inventory();
         read(&mut inventory, "ec2", "us-east-1", "DescribeSecurityGroups", None);
         let groups = &mut inventory.regional.get_mut(&"us-east-1".into()).unwrap().ec2.security_groups;
-        groups.push(SecurityGroup { group_id: "sg-open".into(), group_name: "default".into(), ip_permissions_egress: vec![rule("-1", -1, -1, &["0.0.0.0/0"], &[])], ..Default::default() });
+        groups.push(SecurityGroup {
+            group_id: "sg-open".into(),
+            group_name: "default".into(),
+            ip_permissions_egress: vec![rule("-1", -1, -1, &["0.0.0.0/0"], &[])],
+            ..Default::default()
+        });
         groups.push(SecurityGroup { group_id: "sg-closed".into(), group_name: "default".into(), ..Default::default() });
-        groups.push(SecurityGroup { group_id: "sg-web".into(), group_name: "web".into(), ip_permissions: vec![rule("tcp", 443, 443, &["0.0.0.0/0"], &[])], ..Default::default() });
+        groups.push(SecurityGroup {
+            group_id: "sg-web".into(),
+            group_name: "web".into(),
+            ip_permissions: vec![rule("tcp", 443, 443, &["0.0.0.0/0"], &[])],
+            ..Default::default()
+        });
         assert_eq!(
             statuses(&run(&DEFAULT_SECURITY_GROUP_RESTRICTS_ALL, &inventory)),
             vec![("sg-closed".into(), Status::Pass), ("sg-open".into(), Status::Fail)]
@@ -219,8 +245,16 @@ mod tests {
     fn public_snapshots_fail_and_shared_ones_pass() {
         let mut inventory = inventory();
         let snapshots = &mut inventory.regional.get_mut(&"us-east-1".into()).unwrap().ec2.snapshots;
-        snapshots.push(Snapshot { snapshot_id: "snap-public".into(), create_volume_permissions: vec![CreateVolumePermission { group: Some("all".into()), user_id: None }], ..Default::default() });
-        snapshots.push(Snapshot { snapshot_id: "snap-shared".into(), create_volume_permissions: vec![CreateVolumePermission { group: None, user_id: Some("999988887777".into()) }], ..Default::default() });
+        snapshots.push(Snapshot {
+            snapshot_id: "snap-public".into(),
+            create_volume_permissions: vec![CreateVolumePermission { group: Some("all".into()), user_id: None }],
+            ..Default::default()
+        });
+        snapshots.push(Snapshot {
+            snapshot_id: "snap-shared".into(),
+            create_volume_permissions: vec![CreateVolumePermission { group: None, user_id: Some("999988887777".into()) }],
+            ..Default::default()
+        });
         snapshots.push(Snapshot { snapshot_id: "snap-unread".into(), ..Default::default() });
         read(&mut inventory, "ec2", "us-east-1", "DescribeSnapshotAttribute", Some("snap-public"));
         read(&mut inventory, "ec2", "us-east-1", "DescribeSnapshotAttribute", Some("snap-shared"));

@@ -144,12 +144,12 @@ fn password_policy_minimum_length(metadata: &Metadata, context: &Context<'_>, fi
 
 #[cfg(test)]
 mod tests {
-    use vigil_model::iam::{LoginProfile, MfaDevice, PasswordPolicy, User};
     use vigil_model::Outcome;
+    use vigil_model::iam::{LoginProfile, MfaDevice, PasswordPolicy, User};
 
     use super::*;
-    use crate::catalog::test_support::*;
     use crate::Status;
+    use crate::catalog::test_support::*;
 
     #[test]
     fn root_mfa_passes_fails_and_errors_from_the_ledger() {

@@ -32,10 +32,8 @@ fn logs_all_management_events(trail: &Trail) -> bool {
     let Some(selectors) = &trail.event_selectors else { return !trail.has_custom_event_selectors };
     if !selectors.advanced_event_selectors.is_empty() {
         return selectors.advanced_event_selectors.iter().any(|selector| {
-            let management = selector
-                .field_selectors
-                .iter()
-                .any(|field| field.field == "eventCategory" && field.equals.iter().any(|value| value == "Management"));
+            let management =
+                selector.field_selectors.iter().any(|field| field.field == "eventCategory" && field.equals.iter().any(|value| value == "Management"));
             let read_only_filtered = selector.field_selectors.iter().any(|field| field.field == "readOnly");
             management && !read_only_filtered
         });
@@ -43,9 +41,10 @@ fn logs_all_management_events(trail: &Trail) -> bool {
     if selectors.event_selectors.is_empty() {
         return !trail.has_custom_event_selectors;
     }
-    selectors.event_selectors.iter().any(|selector| {
-        selector.include_management_events.unwrap_or(true) && selector.read_write_type.as_deref().is_none_or(|kind| kind == "All")
-    })
+    selectors
+        .event_selectors
+        .iter()
+        .any(|selector| selector.include_management_events.unwrap_or(true) && selector.read_write_type.as_deref().is_none_or(|kind| kind == "All"))
 }
 
 fn cloudtrail_multi_region_enabled(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
@@ -109,11 +108,8 @@ fn kms_key_rotation_enabled(metadata: &Metadata, context: &Context<'_>, findings
         let needs = [Needs::call("kms", resource.region, "GetKeyRotationStatus").on(&key.key_id)];
         findings.push(context.decide(metadata, &subject, &needs, || {
             let rotating = key.key_rotation_enabled == Some(true);
-            let message = if rotating {
-                format!("Key `{}` rotates automatically.", key.key_id)
-            } else {
-                format!("Key `{}` does not rotate automatically.", key.key_id)
-            };
+            let message =
+                if rotating { format!("Key `{}` rotates automatically.", key.key_id) } else { format!("Key `{}` does not rotate automatically.", key.key_id) };
             (rotating, message, json!({ "KeyRotationEnabled": key.key_rotation_enabled }))
         }));
     }
@@ -164,8 +160,8 @@ mod tests {
     use vigil_model::monitoring::{ConfigurationRecorder, EventSelector, KmsKey, TrailEventSelectors, TrailStatus};
 
     use super::*;
-    use crate::catalog::test_support::*;
     use crate::Status;
+    use crate::catalog::test_support::*;
 
     fn trail(arn: &str, multi_region: bool, logging: bool, read_write: &str) -> Trail {
         Trail {

@@ -1,9 +1,9 @@
 //! S3 checks: public buckets and the account-level public access block.
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
+use vigil_model::Region;
 use vigil_model::resource::ResourceData;
 use vigil_model::s3::Bucket;
-use vigil_model::Region;
 
 use super::FnCheck;
 use crate::context::{Context, Needs, Subject};
@@ -79,8 +79,7 @@ fn bucket_not_public(metadata: &Metadata, context: &Context<'_>, findings: &mut 
 fn judge_bucket(bucket: &Bucket, account_block: Option<&vigil_model::s3::PublicAccessBlockConfiguration>) -> (bool, String, Value) {
     let bucket_block = bucket.public_access_block.as_ref();
     let ignore_acls = bucket_block.is_some_and(|block| block.ignore_public_acls) || account_block.is_some_and(|block| block.ignore_public_acls);
-    let restrict_policy =
-        bucket_block.is_some_and(|block| block.restrict_public_buckets) || account_block.is_some_and(|block| block.restrict_public_buckets);
+    let restrict_policy = bucket_block.is_some_and(|block| block.restrict_public_buckets) || account_block.is_some_and(|block| block.restrict_public_buckets);
     let public_grants: Vec<_> = bucket.acl.iter().flat_map(|acl| acl.grants.iter()).filter(|grant| grant.is_public()).collect();
     let public_statements = bucket.policy.as_ref().map(public_statements).unwrap_or_default();
     let acl_public = !public_grants.is_empty() && !ignore_acls;
@@ -137,12 +136,12 @@ fn account_public_access_block(metadata: &Metadata, context: &Context<'_>, findi
 
 #[cfg(test)]
 mod tests {
-    use vigil_model::s3::{AccessControlPolicy, Bucket, Grant, PublicAccessBlockConfiguration};
     use vigil_model::Outcome;
+    use vigil_model::s3::{AccessControlPolicy, Bucket, Grant, PublicAccessBlockConfiguration};
 
     use super::*;
-    use crate::catalog::test_support::*;
     use crate::Status;
+    use crate::catalog::test_support::*;
 
     fn add_bucket(inventory: &mut vigil_model::Inventory, bucket: Bucket, readable: bool) {
         let name = bucket.name.clone();
@@ -183,11 +182,7 @@ mod tests {
             Bucket {
                 acl: Some(public_acl),
                 policy: Some(public_policy),
-                public_access_block: Some(PublicAccessBlockConfiguration {
-                    ignore_public_acls: true,
-                    restrict_public_buckets: true,
-                    ..Default::default()
-                }),
+                public_access_block: Some(PublicAccessBlockConfiguration { ignore_public_acls: true, restrict_public_buckets: true, ..Default::default() }),
                 ..bucket("blocked")
             },
             true,
@@ -209,7 +204,14 @@ mod tests {
     #[test]
     fn account_block_must_have_all_four_settings() {
         let mut inventory = inventory();
-        record(&mut inventory, "s3control", Region::GLOBAL, "GetPublicAccessBlock", Some(ACCOUNT), Outcome::NotConfigured { code: "NoSuchPublicAccessBlockConfiguration".into() });
+        record(
+            &mut inventory,
+            "s3control",
+            Region::GLOBAL,
+            "GetPublicAccessBlock",
+            Some(ACCOUNT),
+            Outcome::NotConfigured { code: "NoSuchPublicAccessBlockConfiguration".into() },
+        );
         assert_eq!(run(&ACCOUNT_PUBLIC_ACCESS_BLOCK, &inventory)[0].status, Status::Fail);
         inventory.s3.account_public_access_block = Some(PublicAccessBlockConfiguration {
             block_public_acls: true,

@@ -8,13 +8,7 @@ use crate::{Check, Context, Finding, Status};
 pub const ACCOUNT: &str = "123456789012";
 
 pub fn inventory() -> Inventory {
-    let account = AccountInfo {
-        account_id: ACCOUNT.parse().unwrap(),
-        partition: "aws".into(),
-        caller_arn: None,
-        caller_user_id: None,
-        organization: None,
-    };
+    let account = AccountInfo { account_id: ACCOUNT.parse().unwrap(), partition: "aws".into(), caller_arn: None, caller_user_id: None, organization: None };
     let mut inventory = Inventory::new(account, vec!["us-east-1".into()], chrono::Utc::now());
     inventory.regional.insert("us-east-1".into(), Default::default());
     inventory

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::source::{self, LiveArgs};
 use super::GlobalArgs;
+use super::source::{self, LiveArgs};
 
 #[derive(Debug, clap::Args)]
 pub struct CollectArgs {

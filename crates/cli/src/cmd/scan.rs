@@ -10,8 +10,8 @@ use anyhow::Context as _;
 use serde_json::json;
 use vigil_checks::{Finding, Severity, Status};
 
-use super::source::{self, SourceArgs};
 use super::GlobalArgs;
+use super::source::{self, SourceArgs};
 
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
@@ -56,7 +56,9 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
     }
     let context = vigil_checks::Context::new(&inventory, chrono::Utc::now());
     let mut findings = vigil_checks::run_all(&context, |metadata| args.checks.is_empty() || args.checks.iter().any(|id| id == metadata.id));
-    findings.sort_by(|a, b| (b.status == Status::Fail, b.severity, &a.check_id, &a.resource_arn).cmp(&(a.status == Status::Fail, a.severity, &b.check_id, &b.resource_arn)));
+    findings.sort_by(|a, b| {
+        (b.status == Status::Fail, b.severity, &a.check_id, &a.resource_arn).cmp(&(a.status == Status::Fail, a.severity, &b.check_id, &b.resource_arn))
+    });
 
     if let Some(path) = &args.output {
         let format = args.format.unwrap_or_else(|| match path.extension().and_then(|extension| extension.to_str()) {

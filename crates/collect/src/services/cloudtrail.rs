@@ -3,13 +3,11 @@
 use std::sync::Arc;
 
 use futures::StreamExt;
-use vigil_model::monitoring::{
-    AdvancedEventSelector, AdvancedFieldSelector, DataResource, EventSelector, Trail, TrailEventSelectors, TrailStatus,
-};
+use vigil_model::monitoring::{AdvancedEventSelector, AdvancedFieldSelector, DataResource, EventSelector, Trail, TrailEventSelectors, TrailStatus};
 
 use super::time_opt;
-use crate::session::{Call, Session};
 use crate::RegionalPatch;
+use crate::session::{Call, Session};
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
     let client = aws_sdk_cloudtrail::Client::new(&session.config_for(&region));
@@ -18,11 +16,7 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
     let trails = crate::call!(session, call, client.describe_trails().include_shadow_trails(false).send())
         .map(|output| output.trail_list.unwrap_or_default())
         .unwrap_or_default();
-    let trails: Vec<Trail> = futures::stream::iter(trails)
-        .map(|trail| read_trail(&session, &client, &region, trail))
-        .buffer_unordered(8)
-        .collect()
-        .await;
+    let trails: Vec<Trail> = futures::stream::iter(trails).map(|trail| read_trail(&session, &client, &region, trail)).buffer_unordered(8).collect().await;
     Box::new(move |regional| regional.trails = trails)
 }
 
@@ -38,46 +32,45 @@ async fn read_trail(session: &Session, client: &aws_sdk_cloudtrail::Client, regi
         stop_logging_time: time_opt(status.stop_logging_time.as_ref()),
     });
     let selectors_call = Call::new("cloudtrail", region, "GetEventSelectors").on(&trail_arn);
-    let event_selectors =
-        crate::call!(session, selectors_call, client.get_event_selectors().trail_name(&trail_arn).send()).map(|output| TrailEventSelectors {
-            event_selectors: output
-                .event_selectors
-                .unwrap_or_default()
-                .into_iter()
-                .map(|selector| EventSelector {
-                    read_write_type: selector.read_write_type.map(|value| value.as_str().to_string()),
-                    include_management_events: selector.include_management_events,
-                    data_resources: selector
-                        .data_resources
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|resource| DataResource { r#type: resource.r#type, values: resource.values.unwrap_or_default() })
-                        .collect(),
-                    exclude_management_event_sources: selector.exclude_management_event_sources.unwrap_or_default(),
-                })
-                .collect(),
-            advanced_event_selectors: output
-                .advanced_event_selectors
-                .unwrap_or_default()
-                .into_iter()
-                .map(|selector| AdvancedEventSelector {
-                    name: selector.name,
-                    field_selectors: selector
-                        .field_selectors
-                        .into_iter()
-                        .map(|field| AdvancedFieldSelector {
-                            field: field.field,
-                            equals: field.equals.unwrap_or_default(),
-                            starts_with: field.starts_with.unwrap_or_default(),
-                            ends_with: field.ends_with.unwrap_or_default(),
-                            not_equals: field.not_equals.unwrap_or_default(),
-                            not_starts_with: field.not_starts_with.unwrap_or_default(),
-                            not_ends_with: field.not_ends_with.unwrap_or_default(),
-                        })
-                        .collect(),
-                })
-                .collect(),
-        });
+    let event_selectors = crate::call!(session, selectors_call, client.get_event_selectors().trail_name(&trail_arn).send()).map(|output| TrailEventSelectors {
+        event_selectors: output
+            .event_selectors
+            .unwrap_or_default()
+            .into_iter()
+            .map(|selector| EventSelector {
+                read_write_type: selector.read_write_type.map(|value| value.as_str().to_string()),
+                include_management_events: selector.include_management_events,
+                data_resources: selector
+                    .data_resources
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|resource| DataResource { r#type: resource.r#type, values: resource.values.unwrap_or_default() })
+                    .collect(),
+                exclude_management_event_sources: selector.exclude_management_event_sources.unwrap_or_default(),
+            })
+            .collect(),
+        advanced_event_selectors: output
+            .advanced_event_selectors
+            .unwrap_or_default()
+            .into_iter()
+            .map(|selector| AdvancedEventSelector {
+                name: selector.name,
+                field_selectors: selector
+                    .field_selectors
+                    .into_iter()
+                    .map(|field| AdvancedFieldSelector {
+                        field: field.field,
+                        equals: field.equals.unwrap_or_default(),
+                        starts_with: field.starts_with.unwrap_or_default(),
+                        ends_with: field.ends_with.unwrap_or_default(),
+                        not_equals: field.not_equals.unwrap_or_default(),
+                        not_starts_with: field.not_starts_with.unwrap_or_default(),
+                        not_ends_with: field.not_ends_with.unwrap_or_default(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    });
     let tags_call = Call::new("cloudtrail", region, "ListTags").on(&trail_arn);
     let tags = crate::call!(session, tags_call, client.list_tags().resource_id_list(&trail_arn).send())
         .map(|output| {

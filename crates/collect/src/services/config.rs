@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use vigil_model::monitoring::{ConfigurationRecorder, DeliveryChannel};
 
-use crate::session::{Call, Session};
 use crate::RegionalPatch;
+use crate::session::{Call, Session};
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
     let client = aws_sdk_config::Client::new(&session.config_for(&region));

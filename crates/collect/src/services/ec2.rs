@@ -4,15 +4,15 @@
 
 use std::sync::Arc;
 
-use aws_sdk_ec2::types as sdk;
 use aws_sdk_ec2::Client;
+use aws_sdk_ec2::types as sdk;
 use futures::StreamExt;
 use vigil_model::ec2::*;
 use vigil_model::{Region, Tags};
 
 use super::time_opt;
-use crate::session::{Call, Session};
 use crate::RegionalPatch;
+use crate::session::{Call, Session};
 
 /// The regions enabled in the account (DescribeRegions); falls back to the home region.
 pub async fn enabled_regions(session: &Session, home_region: &str) -> Vec<String> {
@@ -29,22 +29,21 @@ fn tags(list: Option<Vec<sdk::Tag>>) -> Tags {
 }
 
 fn group_identifiers(list: Option<Vec<sdk::GroupIdentifier>>) -> Vec<GroupIdentifier> {
-    list.unwrap_or_default()
-        .into_iter()
-        .map(|group| GroupIdentifier { group_id: group.group_id.unwrap_or_default(), group_name: group.group_name })
-        .collect()
+    list.unwrap_or_default().into_iter().map(|group| GroupIdentifier { group_id: group.group_id.unwrap_or_default(), group_name: group.group_name }).collect()
 }
 
 /// Paginates a Describe call and maps every item of every page.
 macro_rules! describe_all {
-    ($session:expr, $region:expr, $operation:literal, $request:expr, $field:ident, $convert:expr) => {async {
-        let mut items = Vec::new();
-        let call = Call::new("ec2", $region, $operation);
-        crate::for_each_page!($session, call, $request.into_paginator().send(), |page| {
-            items.extend(page.$field.unwrap_or_default().into_iter().map($convert));
-        });
-        items
-    }};
+    ($session:expr, $region:expr, $operation:literal, $request:expr, $field:ident, $convert:expr) => {
+        async {
+            let mut items = Vec::new();
+            let call = Call::new("ec2", $region, $operation);
+            crate::for_each_page!($session, call, $request.into_paginator().send(), |page| {
+                items.extend(page.$field.unwrap_or_default().into_iter().map($convert));
+            });
+            items
+        }
+    };
 }
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
@@ -73,7 +72,14 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
             egress_only_internet_gateway
         ),
         describe_all!(session, region, "DescribeNatGateways", client.describe_nat_gateways(), nat_gateways, nat_gateway),
-        describe_all!(session, region, "DescribeVpcPeeringConnections", client.describe_vpc_peering_connections(), vpc_peering_connections, vpc_peering_connection),
+        describe_all!(
+            session,
+            region,
+            "DescribeVpcPeeringConnections",
+            client.describe_vpc_peering_connections(),
+            vpc_peering_connections,
+            vpc_peering_connection
+        ),
         describe_all!(session, region, "DescribeNetworkInterfaces", client.describe_network_interfaces(), network_interfaces, network_interface),
         describe_all!(session, region, "DescribeFlowLogs", client.describe_flow_logs(), flow_logs, flow_log),
     );
@@ -92,14 +98,14 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
         },
         async {
             let call = Call::new("ec2", region, "GetInstanceMetadataDefaults");
-            crate::call!(session, call, client.get_instance_metadata_defaults().send())
-                .and_then(|output| output.account_level)
-                .map(|defaults| InstanceMetadataDefaults {
+            crate::call!(session, call, client.get_instance_metadata_defaults().send()).and_then(|output| output.account_level).map(|defaults| {
+                InstanceMetadataDefaults {
                     http_tokens: defaults.http_tokens.map(|value| value.as_str().to_string()),
                     http_put_response_hop_limit: defaults.http_put_response_hop_limit,
                     http_endpoint: defaults.http_endpoint.map(|value| value.as_str().to_string()),
                     instance_metadata_tags: defaults.instance_metadata_tags.map(|value| value.as_str().to_string()),
-                })
+                }
+            })
         },
     );
     let ec2 = Ec2 {
@@ -174,9 +180,7 @@ fn instance(instance: sdk::Instance) -> Instance {
                 device_index: interface.attachment.and_then(|attachment| attachment.device_index),
             })
             .collect(),
-        iam_instance_profile: instance
-            .iam_instance_profile
-            .map(|profile| IamInstanceProfile { arn: profile.arn.unwrap_or_default(), id: profile.id }),
+        iam_instance_profile: instance.iam_instance_profile.map(|profile| IamInstanceProfile { arn: profile.arn.unwrap_or_default(), id: profile.id }),
         metadata_options: instance.metadata_options.map(|options| InstanceMetadataOptions {
             http_tokens: options.http_tokens.map(|value| value.as_str().to_string()),
             http_endpoint: options.http_endpoint.map(|value| value.as_str().to_string()),
@@ -203,25 +207,27 @@ async fn images(session: &Session, client: &Client, region: &str) -> Vec<Image> 
     let mut images = Vec::new();
     let call = Call::new("ec2", region, "DescribeImages");
     crate::for_each_page!(session, call, client.describe_images().owners("self").into_paginator().send(), |page| {
-        images.extend(page.images.unwrap_or_default().into_iter().map(|image| Image {
-            image_id: image.image_id.unwrap_or_default(),
-            name: image.name,
-            owner_id: image.owner_id,
-            public: image.public.unwrap_or(false),
-            state: image.state.map(|value| value.as_str().to_string()),
-            creation_date: image.creation_date,
-            deprecation_time: image.deprecation_time,
-            block_device_mappings: image
-                .block_device_mappings
-                .unwrap_or_default()
-                .into_iter()
-                .map(|mapping| ImageBlockDeviceMapping {
-                    device_name: mapping.device_name,
-                    snapshot_id: mapping.ebs.as_ref().and_then(|ebs| ebs.snapshot_id.clone()),
-                    encrypted: mapping.ebs.and_then(|ebs| ebs.encrypted),
-                })
-                .collect(),
-            tags: tags(image.tags),
+        images.extend(page.images.unwrap_or_default().into_iter().map(|image| {
+            Image {
+                image_id: image.image_id.unwrap_or_default(),
+                name: image.name,
+                owner_id: image.owner_id,
+                public: image.public.unwrap_or(false),
+                state: image.state.map(|value| value.as_str().to_string()),
+                creation_date: image.creation_date,
+                deprecation_time: image.deprecation_time,
+                block_device_mappings: image
+                    .block_device_mappings
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|mapping| ImageBlockDeviceMapping {
+                        device_name: mapping.device_name,
+                        snapshot_id: mapping.ebs.as_ref().and_then(|ebs| ebs.snapshot_id.clone()),
+                        encrypted: mapping.ebs.and_then(|ebs| ebs.encrypted),
+                    })
+                    .collect(),
+                tags: tags(image.tags),
+            }
         }));
     });
     images
@@ -273,20 +279,14 @@ async fn snapshots(session: &Session, client: &Client, region: &str) -> Vec<Snap
     futures::stream::iter(snapshots)
         .map(|mut snapshot| async move {
             let call = Call::new("ec2", region, "DescribeSnapshotAttribute").on(&snapshot.snapshot_id);
-            let request = client
-                .describe_snapshot_attribute()
-                .snapshot_id(&snapshot.snapshot_id)
-                .attribute(sdk::SnapshotAttributeName::CreateVolumePermission)
-                .send();
+            let request =
+                client.describe_snapshot_attribute().snapshot_id(&snapshot.snapshot_id).attribute(sdk::SnapshotAttributeName::CreateVolumePermission).send();
             if let Some(output) = crate::call!(session, call, request) {
                 snapshot.create_volume_permissions = output
                     .create_volume_permissions
                     .unwrap_or_default()
                     .into_iter()
-                    .map(|permission| CreateVolumePermission {
-                        group: permission.group.map(|group| group.as_str().to_string()),
-                        user_id: permission.user_id,
-                    })
+                    .map(|permission| CreateVolumePermission { group: permission.group.map(|group| group.as_str().to_string()), user_id: permission.user_id })
                     .collect();
             }
             snapshot
@@ -451,19 +451,9 @@ fn subnet(subnet: sdk::Subnet) -> Subnet {
 fn vpc(vpc: sdk::Vpc) -> Vpc {
     Vpc {
         vpc_id: vpc.vpc_id.unwrap_or_default(),
-        cidr_blocks: vpc
-            .cidr_block_association_set
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|association| association.cidr_block)
-            .collect(),
+        cidr_blocks: vpc.cidr_block_association_set.unwrap_or_default().into_iter().filter_map(|association| association.cidr_block).collect(),
         cidr_block: vpc.cidr_block,
-        ipv6_cidr_blocks: vpc
-            .ipv6_cidr_block_association_set
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|association| association.ipv6_cidr_block)
-            .collect(),
+        ipv6_cidr_blocks: vpc.ipv6_cidr_block_association_set.unwrap_or_default().into_iter().filter_map(|association| association.ipv6_cidr_block).collect(),
         is_default: vpc.is_default.unwrap_or(false),
         state: vpc.state.map(|value| value.as_str().to_string()),
         owner_id: vpc.owner_id,
@@ -474,10 +464,7 @@ fn vpc(vpc: sdk::Vpc) -> Vpc {
 fn attachments(list: Option<Vec<sdk::InternetGatewayAttachment>>) -> Vec<GatewayAttachment> {
     list.unwrap_or_default()
         .into_iter()
-        .map(|attachment| GatewayAttachment {
-            vpc_id: attachment.vpc_id.unwrap_or_default(),
-            state: attachment.state.map(|value| value.as_str().to_string()),
-        })
+        .map(|attachment| GatewayAttachment { vpc_id: attachment.vpc_id.unwrap_or_default(), state: attachment.state.map(|value| value.as_str().to_string()) })
         .collect()
 }
 
@@ -642,18 +629,19 @@ async fn addresses(session: &Session, client: &Client, region: &str) -> Vec<Addr
 }
 
 async fn managed_prefix_lists(session: &Session, client: &Client, region: &str) -> Vec<ManagedPrefixList> {
-    let lists = describe_all!(session, region, "DescribeManagedPrefixLists", client.describe_managed_prefix_lists(), prefix_lists, |list: sdk::ManagedPrefixList| {
-        ManagedPrefixList {
-            prefix_list_id: list.prefix_list_id.unwrap_or_default(),
-            prefix_list_name: list.prefix_list_name,
-            address_family: list.address_family,
-            owner_id: list.owner_id,
-            prefix_list_arn: list.prefix_list_arn,
-            entries: Vec::new(),
-            tags: tags(list.tags),
-        }
-    })
-    .await;
+    let lists =
+        describe_all!(session, region, "DescribeManagedPrefixLists", client.describe_managed_prefix_lists(), prefix_lists, |list: sdk::ManagedPrefixList| {
+            ManagedPrefixList {
+                prefix_list_id: list.prefix_list_id.unwrap_or_default(),
+                prefix_list_name: list.prefix_list_name,
+                address_family: list.address_family,
+                owner_id: list.owner_id,
+                prefix_list_arn: list.prefix_list_arn,
+                entries: Vec::new(),
+                tags: tags(list.tags),
+            }
+        })
+        .await;
     futures::stream::iter(lists)
         .map(|mut list| async move {
             let call = Call::new("ec2", region, "GetManagedPrefixListEntries").on(&list.prefix_list_id);
@@ -680,18 +668,19 @@ async fn managed_prefix_lists(session: &Session, client: &Client, region: &str) 
 }
 
 async fn launch_templates(session: &Session, client: &Client, region: &str) -> Vec<LaunchTemplate> {
-    let templates = describe_all!(session, region, "DescribeLaunchTemplates", client.describe_launch_templates(), launch_templates, |template: sdk::LaunchTemplate| {
-        LaunchTemplate {
-            launch_template_id: template.launch_template_id.unwrap_or_default(),
-            launch_template_name: template.launch_template_name,
-            default_version_number: template.default_version_number,
-            latest_version_number: template.latest_version_number,
-            create_time: time_opt(template.create_time.as_ref()),
-            default_version_data: None,
-            tags: tags(template.tags),
-        }
-    })
-    .await;
+    let templates =
+        describe_all!(session, region, "DescribeLaunchTemplates", client.describe_launch_templates(), launch_templates, |template: sdk::LaunchTemplate| {
+            LaunchTemplate {
+                launch_template_id: template.launch_template_id.unwrap_or_default(),
+                launch_template_name: template.launch_template_name,
+                default_version_number: template.default_version_number,
+                latest_version_number: template.latest_version_number,
+                create_time: time_opt(template.create_time.as_ref()),
+                default_version_data: None,
+                tags: tags(template.tags),
+            }
+        })
+        .await;
     futures::stream::iter(templates)
         .map(|mut template| async move {
             let call = Call::new("ec2", region, "DescribeLaunchTemplateVersions").on(&template.launch_template_id);
@@ -727,12 +716,7 @@ fn launch_template_data(data: sdk::ResponseLaunchTemplateData) -> LaunchTemplate
             .chain(interfaces.iter().flat_map(|interface| interface.groups.clone().unwrap_or_default()))
             .collect(),
         associate_public_ip_address: interfaces.iter().filter_map(|interface| interface.associate_public_ip_address).reduce(|a, b| a || b),
-        ebs_encrypted: data
-            .block_device_mappings
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|mapping| mapping.ebs.map(|ebs| ebs.encrypted))
-            .collect(),
+        ebs_encrypted: data.block_device_mappings.unwrap_or_default().into_iter().filter_map(|mapping| mapping.ebs.map(|ebs| ebs.encrypted)).collect(),
         has_user_data: data.user_data.is_some_and(|user_data| !user_data.is_empty()),
     }
 }

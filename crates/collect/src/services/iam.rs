@@ -5,15 +5,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_iam::types as sdk;
 use aws_sdk_iam::Client;
+use aws_sdk_iam::types as sdk;
 use futures::StreamExt;
 use vigil_model::iam::*;
 use vigil_model::{Region, Tags};
 
 use super::{policy_document, time, time_opt};
-use crate::session::{Call, Session};
 use crate::GlobalPatch;
+use crate::session::{Call, Session};
 
 const GLOBAL: &str = Region::GLOBAL;
 
@@ -46,7 +46,16 @@ pub async fn collect(session: Arc<Session>, home_region: String) -> GlobalPatch 
     let client = Client::new(&session.config_for(&home_region));
     let session = session.as_ref();
     let (mut iam, ()) = tokio::join!(authorization_details(session, &client), async {});
-    let (credential_report, account_summary, password_policy, virtual_mfa_devices, server_certificates, saml_providers, open_id_connect_providers, account_aliases) = tokio::join!(
+    let (
+        credential_report,
+        account_summary,
+        password_policy,
+        virtual_mfa_devices,
+        server_certificates,
+        saml_providers,
+        open_id_connect_providers,
+        account_aliases,
+    ) = tokio::join!(
         credential_report(session, &client),
         account_summary(session, &client),
         password_policy(session, &client),
@@ -106,33 +115,34 @@ async fn authorization_details(session: &Session, client: &Client) -> Iam {
             attached_managed_policies: attached(group.attached_managed_policies),
             group_policy_list: inline(group.group_policy_list),
         }));
-        iam.roles.extend(page.role_detail_list.unwrap_or_default().into_iter().map(|role| Role {
-            role_name: role.role_name.unwrap_or_default(),
-            role_id: role.role_id.unwrap_or_default(),
-            arn: role.arn.unwrap_or_default(),
-            path: role.path.unwrap_or_default(),
-            create_date: time_opt(role.create_date.as_ref()),
-            description: None,
-            max_session_duration: None,
-            assume_role_policy_document: role.assume_role_policy_document.as_deref().map(policy_document),
-            attached_managed_policies: attached(role.attached_managed_policies),
-            role_policy_list: inline(role.role_policy_list),
-            permissions_boundary: boundary(role.permissions_boundary),
-            instance_profile_list: role
-                .instance_profile_list
-                .unwrap_or_default()
-                .into_iter()
-                .map(|profile| InstanceProfile {
-                    instance_profile_name: profile.instance_profile_name,
-                    instance_profile_id: profile.instance_profile_id,
-                    arn: profile.arn,
-                })
-                .collect(),
-            role_last_used: role.role_last_used.map(|last_used| RoleLastUsed {
-                last_used_date: time_opt(last_used.last_used_date.as_ref()),
-                region: last_used.region,
-            }),
-            tags: tags(role.tags),
+        iam.roles.extend(page.role_detail_list.unwrap_or_default().into_iter().map(|role| {
+            Role {
+                role_name: role.role_name.unwrap_or_default(),
+                role_id: role.role_id.unwrap_or_default(),
+                arn: role.arn.unwrap_or_default(),
+                path: role.path.unwrap_or_default(),
+                create_date: time_opt(role.create_date.as_ref()),
+                description: None,
+                max_session_duration: None,
+                assume_role_policy_document: role.assume_role_policy_document.as_deref().map(policy_document),
+                attached_managed_policies: attached(role.attached_managed_policies),
+                role_policy_list: inline(role.role_policy_list),
+                permissions_boundary: boundary(role.permissions_boundary),
+                instance_profile_list: role
+                    .instance_profile_list
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|profile| InstanceProfile {
+                        instance_profile_name: profile.instance_profile_name,
+                        instance_profile_id: profile.instance_profile_id,
+                        arn: profile.arn,
+                    })
+                    .collect(),
+                role_last_used: role
+                    .role_last_used
+                    .map(|last_used| RoleLastUsed { last_used_date: time_opt(last_used.last_used_date.as_ref()), region: last_used.region }),
+                tags: tags(role.tags),
+            }
         }));
         iam.policies.extend(
             page.policies
@@ -163,7 +173,9 @@ async fn authorization_details(session: &Session, client: &Client) -> Iam {
                         .collect(),
                 })
                 // AWS managed policies nobody uses say nothing about this account.
-                .filter(|policy| !policy.is_aws_managed() || policy.attachment_count.unwrap_or(0) > 0 || policy.permissions_boundary_usage_count.unwrap_or(0) > 0),
+                .filter(|policy| {
+                    !policy.is_aws_managed() || policy.attachment_count.unwrap_or(0) > 0 || policy.permissions_boundary_usage_count.unwrap_or(0) > 0
+                }),
         );
     });
     iam
@@ -200,10 +212,9 @@ async fn user_credentials(session: &Session, client: &Client, mut user: User) ->
             let mut devices = Vec::new();
             let call = Call::new("iam", GLOBAL, "ListMFADevices").on(name);
             crate::for_each_page!(session, call, client.list_mfa_devices().user_name(name).into_paginator().send(), |page| {
-                devices.extend(page.mfa_devices.into_iter().map(|device| MfaDevice {
-                    serial_number: device.serial_number,
-                    enable_date: time(&device.enable_date),
-                }));
+                devices.extend(
+                    page.mfa_devices.into_iter().map(|device| MfaDevice { serial_number: device.serial_number, enable_date: time(&device.enable_date) }),
+                );
             });
             devices
         },

@@ -6,8 +6,8 @@ use futures::StreamExt;
 use vigil_model::monitoring::KmsKey;
 
 use super::{policy_document, time_opt};
-use crate::session::{Call, Session};
 use crate::RegionalPatch;
+use crate::session::{Call, Session};
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
     let client = aws_sdk_kms::Client::new(&session.config_for(&region));
@@ -19,18 +19,10 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
     let mut aliases: Vec<(String, String)> = Vec::new();
     let aliases_call = Call::new("kms", &region, "ListAliases");
     crate::for_each_page!(session, aliases_call, client.list_aliases().into_paginator().send(), |page| {
-        aliases.extend(
-            page.aliases
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|alias| Some((alias.target_key_id?, alias.alias_name?))),
-        );
+        aliases.extend(page.aliases.unwrap_or_default().into_iter().filter_map(|alias| Some((alias.target_key_id?, alias.alias_name?))));
     });
-    let keys: Vec<KmsKey> = futures::stream::iter(key_ids)
-        .map(|key_id| read_key(&session, &client, &region, key_id, &aliases))
-        .buffer_unordered(16)
-        .collect()
-        .await;
+    let keys: Vec<KmsKey> =
+        futures::stream::iter(key_ids).map(|key_id| read_key(&session, &client, &region, key_id, &aliases)).buffer_unordered(16).collect().await;
     Box::new(move |regional| regional.kms_keys = keys)
 }
 
@@ -60,9 +52,10 @@ async fn read_key(session: &Session, client: &aws_sdk_kms::Client, region: &str,
     } else {
         Default::default()
     };
-    let arn = metadata.as_ref().and_then(|metadata| metadata.arn.clone()).unwrap_or_else(|| {
-        format!("arn:{}:kms:{region}:{}:key/{key_id}", session.partition, session.account_id)
-    });
+    let arn = metadata
+        .as_ref()
+        .and_then(|metadata| metadata.arn.clone())
+        .unwrap_or_else(|| format!("arn:{}:kms:{region}:{}:key/{key_id}", session.partition, session.account_id));
     KmsKey {
         arn,
         key_manager,

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use vigil_model::monitoring::{LogGroup, MetricFilter, MetricTransformation};
 
-use crate::session::{Call, Session};
 use crate::RegionalPatch;
+use crate::session::{Call, Session};
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
     let client = aws_sdk_cloudwatchlogs::Client::new(&session.config_for(&region));
@@ -24,20 +24,22 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
     let mut metric_filters = Vec::new();
     let filters_call = Call::new("logs", &region, "DescribeMetricFilters");
     crate::for_each_page!(session, filters_call, client.describe_metric_filters().into_paginator().send(), |page| {
-        metric_filters.extend(page.metric_filters.unwrap_or_default().into_iter().map(|filter| MetricFilter {
-            filter_name: filter.filter_name.unwrap_or_default(),
-            filter_pattern: filter.filter_pattern,
-            log_group_name: filter.log_group_name,
-            metric_transformations: filter
-                .metric_transformations
-                .unwrap_or_default()
-                .into_iter()
-                .map(|transformation| MetricTransformation {
-                    metric_name: transformation.metric_name,
-                    metric_namespace: transformation.metric_namespace,
-                    metric_value: Some(transformation.metric_value),
-                })
-                .collect(),
+        metric_filters.extend(page.metric_filters.unwrap_or_default().into_iter().map(|filter| {
+            MetricFilter {
+                filter_name: filter.filter_name.unwrap_or_default(),
+                filter_pattern: filter.filter_pattern,
+                log_group_name: filter.log_group_name,
+                metric_transformations: filter
+                    .metric_transformations
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|transformation| MetricTransformation {
+                        metric_name: transformation.metric_name,
+                        metric_namespace: transformation.metric_namespace,
+                        metric_value: Some(transformation.metric_value),
+                    })
+                    .collect(),
+            }
         }));
     });
     Box::new(move |regional| {

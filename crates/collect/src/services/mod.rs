@@ -4,10 +4,13 @@ pub mod cloudtrail;
 pub mod cloudwatch;
 pub mod config;
 pub mod ec2;
+pub mod elb;
+pub mod elbv2;
 pub mod iam;
 pub mod kms;
 pub mod logs;
 pub mod organizations;
+pub mod rds;
 pub mod s3;
 pub mod sns;
 

@@ -4,13 +4,13 @@ use std::sync::Arc;
 
 use aws_sdk_s3::Client;
 use futures::StreamExt;
-use vigil_model::s3::*;
 use vigil_model::Region;
+use vigil_model::s3::*;
 
 use super::{policy_document, time_opt};
+use crate::GlobalPatch;
 use crate::endpoint::KeepEndpointHost;
 use crate::session::{Call, Session};
-use crate::GlobalPatch;
 
 fn client_for(session: &Session, region: &str) -> Client {
     let mut builder = aws_sdk_s3::config::Builder::from(&session.config_for(region));
@@ -127,13 +127,11 @@ async fn read_bucket(session: &Session, name: String, region: String, creation_d
         }),
         policy: policy.and_then(|output| output.policy).map(|text| policy_document(&text)),
         policy_is_public: policy_status.and_then(|output| output.policy_status).and_then(|status| status.is_public),
-        public_access_block: public_access_block.and_then(|output| output.public_access_block_configuration).map(|block| {
-            PublicAccessBlockConfiguration {
-                block_public_acls: block.block_public_acls.unwrap_or(false),
-                ignore_public_acls: block.ignore_public_acls.unwrap_or(false),
-                block_public_policy: block.block_public_policy.unwrap_or(false),
-                restrict_public_buckets: block.restrict_public_buckets.unwrap_or(false),
-            }
+        public_access_block: public_access_block.and_then(|output| output.public_access_block_configuration).map(|block| PublicAccessBlockConfiguration {
+            block_public_acls: block.block_public_acls.unwrap_or(false),
+            ignore_public_acls: block.ignore_public_acls.unwrap_or(false),
+            block_public_policy: block.block_public_policy.unwrap_or(false),
+            restrict_public_buckets: block.restrict_public_buckets.unwrap_or(false),
         }),
         versioning: versioning.map(|output| VersioningConfiguration {
             status: output.status.map(|status| status.as_str().to_string()),
@@ -153,10 +151,9 @@ async fn read_bucket(session: &Session, name: String, region: String, creation_d
                 })
                 .collect()
         }),
-        logging: logging.and_then(|output| output.logging_enabled).map(|logging| LoggingEnabled {
-            target_bucket: logging.target_bucket,
-            target_prefix: Some(logging.target_prefix),
-        }),
+        logging: logging
+            .and_then(|output| output.logging_enabled)
+            .map(|logging| LoggingEnabled { target_bucket: logging.target_bucket, target_prefix: Some(logging.target_prefix) }),
         cors_rules: cors.map(|output| {
             output
                 .cors_rules

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use vigil_testkit::{example_corp, MotoServer};
+use vigil_testkit::{MotoServer, example_corp};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
