@@ -28,7 +28,7 @@ pub struct Metadata {
     pub risk: &'static str,
     pub remediation: Remediation,
     pub references: &'static [&'static str],
-    /// (framework, requirement id) pairs, e.g. `("cis-aws-3.0", "1.5")`.
+    /// (framework, requirement id) pairs, e.g. `("cis-aws-5.0", "1.4")`.
     pub frameworks: &'static [(&'static str, &'static str)],
 }
 

@@ -46,8 +46,8 @@ pub static SECURITY_GROUP_ADMIN_PORTS_OPEN_TO_WORLD: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html"],
         frameworks: &[
-            ("cis-aws-3.0", "5.2"),
-            ("cis-aws-3.0", "5.3"),
+            ("cis-aws-5.0", "5.3"),
+            ("cis-aws-5.0", "5.4"),
             ("aws-fsbp", "EC2.13"),
             ("aws-fsbp", "EC2.14"),
             ("pci-dss-4.0", "1.3.1"),
@@ -100,7 +100,7 @@ pub static DEFAULT_SECURITY_GROUP_RESTRICTS_ALL: FnCheck = FnCheck {
             terraform: "resource \"aws_default_security_group\" \"default\" {\n  vpc_id = aws_vpc.main.id\n  # no ingress or egress blocks: all rules are removed\n}",
         },
         references: &["https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html"],
-        frameworks: &[("cis-aws-3.0", "5.4"), ("aws-fsbp", "EC2.2"), ("pci-dss-4.0", "1.2.1"), ("nist-800-53-r5", "SC-7")],
+        frameworks: &[("cis-aws-5.0", "5.5"), ("aws-fsbp", "EC2.2"), ("pci-dss-4.0", "1.2.1"), ("nist-800-53-r5", "SC-7")],
     },
     run: default_security_group_restricts_all,
 };

@@ -23,7 +23,7 @@ pub static ROOT_MFA_ENABLED: FnCheck = FnCheck {
             terraform: "# Root MFA cannot be managed by Terraform; enable it in the console as root.",
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/enable-virt-mfa-for-root.html"],
-        frameworks: &[("cis-aws-3.0", "1.5"), ("aws-fsbp", "IAM.9"), ("pci-dss-4.0", "8.4.1"), ("nist-800-53-r5", "IA-2(1)")],
+        frameworks: &[("cis-aws-5.0", "1.4"), ("aws-fsbp", "IAM.9"), ("pci-dss-4.0", "8.4.1"), ("nist-800-53-r5", "IA-2(1)")],
     },
     run: root_mfa_enabled,
 };
@@ -52,7 +52,7 @@ pub static ROOT_ACCESS_KEYS_ABSENT: FnCheck = FnCheck {
             terraform: "# Root access keys cannot be managed by Terraform; delete them in the console as root.",
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user_manage_add-key.html"],
-        frameworks: &[("cis-aws-3.0", "1.4"), ("aws-fsbp", "IAM.4"), ("pci-dss-4.0", "2.2.2"), ("nist-800-53-r5", "AC-6(10)")],
+        frameworks: &[("cis-aws-5.0", "1.3"), ("aws-fsbp", "IAM.4"), ("pci-dss-4.0", "2.2.2"), ("nist-800-53-r5", "AC-6(10)")],
     },
     run: root_access_keys_absent,
 };
@@ -81,7 +81,7 @@ pub static USER_CONSOLE_MFA: FnCheck = FnCheck {
             terraform: "resource \"aws_iam_virtual_mfa_device\" \"user\" {\n  virtual_mfa_device_name = \"USER\"\n}",
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_enable_virtual.html"],
-        frameworks: &[("cis-aws-3.0", "1.10"), ("aws-fsbp", "IAM.5"), ("pci-dss-4.0", "8.4.2"), ("nist-800-53-r5", "IA-2(1)")],
+        frameworks: &[("cis-aws-5.0", "1.9"), ("aws-fsbp", "IAM.5"), ("pci-dss-4.0", "8.4.2"), ("nist-800-53-r5", "IA-2(1)")],
     },
     run: user_console_mfa,
 };
@@ -123,7 +123,7 @@ pub static PASSWORD_POLICY_MINIMUM_LENGTH: FnCheck = FnCheck {
             terraform: "resource \"aws_iam_account_password_policy\" \"strict\" {\n  minimum_password_length = 14\n}",
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_passwords_account-policy.html"],
-        frameworks: &[("cis-aws-3.0", "1.8"), ("aws-fsbp", "IAM.7"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
+        frameworks: &[("cis-aws-5.0", "1.7"), ("aws-fsbp", "IAM.7"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
     },
     run: password_policy_minimum_length,
 };

@@ -22,7 +22,7 @@ pub static CLOUDTRAIL_MULTI_REGION_ENABLED: FnCheck = FnCheck {
             terraform: "resource \"aws_cloudtrail\" \"management\" {\n  name                  = \"management\"\n  s3_bucket_name        = aws_s3_bucket.trail.id\n  is_multi_region_trail = true\n}",
         },
         references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/receive-cloudtrail-log-files-from-multiple-regions.html"],
-        frameworks: &[("cis-aws-3.0", "3.1"), ("aws-fsbp", "CloudTrail.1"), ("pci-dss-4.0", "10.2.1"), ("nist-800-53-r5", "AU-2")],
+        frameworks: &[("cis-aws-5.0", "3.1"), ("aws-fsbp", "CloudTrail.1"), ("pci-dss-4.0", "10.2.1"), ("nist-800-53-r5", "AU-2")],
     },
     run: cloudtrail_multi_region_enabled,
 };
@@ -91,7 +91,7 @@ pub static KMS_KEY_ROTATION_ENABLED: FnCheck = FnCheck {
             terraform: "resource \"aws_kms_key\" \"key\" {\n  enable_key_rotation = true\n}",
         },
         references: &["https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html"],
-        frameworks: &[("cis-aws-3.0", "3.6"), ("aws-fsbp", "KMS.4"), ("pci-dss-4.0", "3.6.1"), ("nist-800-53-r5", "SC-12")],
+        frameworks: &[("cis-aws-5.0", "3.6"), ("aws-fsbp", "KMS.4"), ("pci-dss-4.0", "3.6.1"), ("nist-800-53-r5", "SC-12")],
     },
     run: kms_key_rotation_enabled,
 };
@@ -129,7 +129,7 @@ pub static CONFIG_RECORDER_ENABLED: FnCheck = FnCheck {
             terraform: "resource \"aws_config_configuration_recorder\" \"default\" {\n  role_arn = aws_iam_role.config.arn\n  recording_group {\n    all_supported                 = true\n    include_global_resource_types = true\n  }\n}",
         },
         references: &["https://docs.aws.amazon.com/config/latest/developerguide/stop-start-recorder.html"],
-        frameworks: &[("cis-aws-3.0", "3.3"), ("aws-fsbp", "Config.1"), ("pci-dss-4.0", "10.2.2"), ("nist-800-53-r5", "CM-8")],
+        frameworks: &[("cis-aws-5.0", "3.3"), ("aws-fsbp", "Config.1"), ("pci-dss-4.0", "10.2.2"), ("nist-800-53-r5", "CM-8")],
     },
     run: config_recorder_enabled,
 };

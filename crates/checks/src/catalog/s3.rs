@@ -23,7 +23,7 @@ pub static BUCKET_NOT_PUBLIC: FnCheck = FnCheck {
             terraform: "resource \"aws_s3_bucket_public_access_block\" \"bucket\" {\n  bucket                  = aws_s3_bucket.bucket.id\n  block_public_acls       = true\n  ignore_public_acls      = true\n  block_public_policy     = true\n  restrict_public_buckets = true\n}",
         },
         references: &["https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html"],
-        frameworks: &[("cis-aws-3.0", "2.1.4"), ("aws-fsbp", "S3.2"), ("aws-fsbp", "S3.3"), ("pci-dss-4.0", "1.4.1"), ("nist-800-53-r5", "AC-3")],
+        frameworks: &[("cis-aws-5.0", "2.1.4"), ("aws-fsbp", "S3.2"), ("aws-fsbp", "S3.3"), ("pci-dss-4.0", "1.4.1"), ("nist-800-53-r5", "AC-3")],
     },
     run: bucket_not_public,
 };
@@ -113,7 +113,7 @@ pub static ACCOUNT_PUBLIC_ACCESS_BLOCK: FnCheck = FnCheck {
             terraform: "resource \"aws_s3_account_public_access_block\" \"account\" {\n  block_public_acls       = true\n  ignore_public_acls      = true\n  block_public_policy     = true\n  restrict_public_buckets = true\n}",
         },
         references: &["https://docs.aws.amazon.com/AmazonS3/latest/userguide/configuring-block-public-access-account.html"],
-        frameworks: &[("cis-aws-3.0", "2.1.4"), ("aws-fsbp", "S3.1"), ("nist-800-53-r5", "AC-3")],
+        frameworks: &[("cis-aws-5.0", "2.1.4"), ("aws-fsbp", "S3.1"), ("nist-800-53-r5", "AC-3")],
     },
     run: account_public_access_block,
 };
