@@ -1,0 +1,1 @@
+//! Built-in detections (placeholder while written).

@@ -1,0 +1,1 @@
+//! Search (placeholder while written).

@@ -1,0 +1,1 @@
+//! Sigma (placeholder while written).

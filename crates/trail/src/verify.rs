@@ -1,0 +1,1 @@
+//! Verify (placeholder while written).
