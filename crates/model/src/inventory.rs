@@ -25,6 +25,9 @@ pub struct Inventory {
     pub iam: Iam,
     #[serde(default)]
     pub s3: S3,
+    /// CloudFront and Route 53 (global services).
+    #[serde(default)]
+    pub edge: crate::edge::Edge,
     /// Per-region services, keyed by region name.
     #[serde(default)]
     pub regional: BTreeMap<Region, RegionalInventory>,
@@ -84,6 +87,15 @@ pub struct RegionalInventory {
     pub db_clusters: Vec<crate::rds::DbCluster>,
     pub db_snapshots: Vec<crate::rds::DbSnapshot>,
     pub db_parameter_groups: Vec<crate::rds::DbParameterGroup>,
+    pub sqs_queues: Vec<crate::messaging::Queue>,
+    pub kinesis_streams: Vec<crate::messaging::Stream>,
+    pub email_identities: Vec<crate::messaging::EmailIdentity>,
+    pub lambda_functions: Vec<crate::lambda::Function>,
+    pub guardduty_detectors: Vec<crate::security::Detector>,
+    /// `None` when Security Hub is not enabled in the region (ledger: not configured).
+    pub security_hub: Option<crate::security::SecurityHub>,
+    pub secrets: Vec<crate::security::Secret>,
+    pub ecr_repositories: Vec<crate::security::Repository>,
 }
 
 impl Inventory {
@@ -96,6 +108,7 @@ impl Inventory {
             collector_version: env!("CARGO_PKG_VERSION").to_string(),
             iam: Iam::default(),
             s3: S3::default(),
+            edge: crate::edge::Edge::default(),
             regional: BTreeMap::new(),
             ledger: Ledger::default(),
         }

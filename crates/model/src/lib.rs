@@ -5,15 +5,19 @@
 //! snapshots and knows nothing of the AWS SDK: `vigil-collect` converts SDK types into these.
 
 pub mod ec2;
+pub mod edge;
 pub mod elb;
 pub mod iam;
 pub mod ids;
 pub mod inventory;
+pub mod lambda;
 pub mod ledger;
+pub mod messaging;
 pub mod monitoring;
 pub mod rds;
 pub mod resource;
 pub mod s3;
+pub mod security;
 pub mod snapshot;
 
 pub use ids::{AccountId, Arn, ArnError, Region};

@@ -72,6 +72,17 @@ resource_data! {
     DbInstance(crate::rds::DbInstance),
     DbCluster(crate::rds::DbCluster),
     DbSnapshot(crate::rds::DbSnapshot),
+    Queue(crate::messaging::Queue),
+    Stream(crate::messaging::Stream),
+    EmailIdentity(crate::messaging::EmailIdentity),
+    Function(crate::lambda::Function),
+    Detector(crate::security::Detector),
+    SecurityHub(crate::security::SecurityHub),
+    Secret(crate::security::Secret),
+    Repository(crate::security::Repository),
+    Distribution(crate::edge::Distribution),
+    HostedZone(crate::edge::HostedZone),
+    Domain(crate::edge::Domain),
 }
 
 impl Inventory {
@@ -144,8 +155,10 @@ impl Inventory {
                 data: ResourceData::Bucket(bucket),
             });
         }
+        self.push_edge_resources(&mut out);
         for (region, regional) in &self.regional {
             let region_name = region.as_str();
+            self.push_services_b_resources(region_name, regional, &mut out);
             let ec2 = &regional.ec2;
             macro_rules! ec2_resources {
                 ($list:expr, $variant:ident, $type_name:literal, $prefix:literal, $id:ident) => {
@@ -314,5 +327,133 @@ impl Inventory {
             }
         }
         out
+    }
+}
+
+impl Inventory {
+    /// CloudFront distributions, Route 53 hosted zones and registered domains (global).
+    fn push_edge_resources<'a>(&'a self, out: &mut Vec<ResourceRef<'a>>) {
+        let global = crate::Region::GLOBAL;
+        for distribution in &self.edge.distributions {
+            let arn = if distribution.arn.is_empty() {
+                format!("arn:{}:cloudfront::{}:distribution/{}", self.partition(), self.account_id().as_str(), distribution.id)
+            } else {
+                distribution.arn.clone()
+            };
+            out.push(ResourceRef {
+                arn,
+                resource_type: "AWS::CloudFront::Distribution",
+                region: global,
+                id: &distribution.id,
+                tags: None,
+                data: ResourceData::Distribution(distribution),
+            });
+        }
+        for zone in &self.edge.hosted_zones {
+            out.push(ResourceRef {
+                arn: format!("arn:{}:route53:::hostedzone/{}", self.partition(), zone.short_id()),
+                resource_type: "AWS::Route53::HostedZone",
+                region: global,
+                id: zone.short_id(),
+                tags: None,
+                data: ResourceData::HostedZone(zone),
+            });
+        }
+        for domain in &self.edge.domains {
+            // Registered domains have no ARN and no CloudFormation type; this ARN follows the
+            // service's naming so findings stay addressable.
+            out.push(ResourceRef {
+                arn: format!("arn:{}:route53domains:us-east-1:{}:domain/{}", self.partition(), self.account_id().as_str(), domain.domain_name),
+                resource_type: "AWS::Route53Domains::Domain",
+                region: global,
+                id: &domain.domain_name,
+                tags: None,
+                data: ResourceData::Domain(domain),
+            });
+        }
+    }
+
+    /// SQS, Kinesis, SES, Lambda, GuardDuty, Security Hub, Secrets Manager and ECR in one region.
+    fn push_services_b_resources<'a>(&'a self, region: &'a str, regional: &'a crate::RegionalInventory, out: &mut Vec<ResourceRef<'a>>) {
+        for queue in &regional.sqs_queues {
+            out.push(ResourceRef {
+                arn: queue.queue_arn.clone(),
+                resource_type: "AWS::SQS::Queue",
+                region,
+                id: queue.name(),
+                tags: Some(&queue.tags),
+                data: ResourceData::Queue(queue),
+            });
+        }
+        for stream in &regional.kinesis_streams {
+            out.push(ResourceRef {
+                arn: stream.stream_arn.clone(),
+                resource_type: "AWS::Kinesis::Stream",
+                region,
+                id: &stream.stream_name,
+                tags: None,
+                data: ResourceData::Stream(stream),
+            });
+        }
+        for identity in &regional.email_identities {
+            out.push(ResourceRef {
+                arn: self.regional_arn("ses", region, &format!("identity/{}", identity.identity_name)),
+                resource_type: "AWS::SES::EmailIdentity",
+                region,
+                id: &identity.identity_name,
+                tags: Some(&identity.tags),
+                data: ResourceData::EmailIdentity(identity),
+            });
+        }
+        for function in &regional.lambda_functions {
+            out.push(ResourceRef {
+                arn: function.function_arn.clone(),
+                resource_type: "AWS::Lambda::Function",
+                region,
+                id: &function.function_name,
+                tags: Some(&function.tags),
+                data: ResourceData::Function(function),
+            });
+        }
+        for detector in &regional.guardduty_detectors {
+            out.push(ResourceRef {
+                arn: self.regional_arn("guardduty", region, &format!("detector/{}", detector.detector_id)),
+                resource_type: "AWS::GuardDuty::Detector",
+                region,
+                id: &detector.detector_id,
+                tags: Some(&detector.tags),
+                data: ResourceData::Detector(detector),
+            });
+        }
+        if let Some(hub) = &regional.security_hub {
+            out.push(ResourceRef {
+                arn: hub.hub_arn.clone(),
+                resource_type: "AWS::SecurityHub::Hub",
+                region,
+                id: &hub.hub_arn,
+                tags: None,
+                data: ResourceData::SecurityHub(hub),
+            });
+        }
+        for secret in &regional.secrets {
+            out.push(ResourceRef {
+                arn: secret.arn.clone(),
+                resource_type: "AWS::SecretsManager::Secret",
+                region,
+                id: &secret.name,
+                tags: Some(&secret.tags),
+                data: ResourceData::Secret(secret),
+            });
+        }
+        for repository in &regional.ecr_repositories {
+            out.push(ResourceRef {
+                arn: repository.repository_arn.clone(),
+                resource_type: "AWS::ECR::Repository",
+                region,
+                id: &repository.repository_name,
+                tags: Some(&repository.tags),
+                data: ResourceData::Repository(repository),
+            });
+        }
     }
 }
