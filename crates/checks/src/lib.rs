@@ -8,6 +8,7 @@ mod catalog;
 pub mod context;
 pub mod docs;
 pub mod finding;
+pub mod frameworks;
 
 pub use catalog::CHECKS;
 pub use context::Context;
