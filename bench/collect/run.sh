@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Collection benchmark: `vigil scan` against `prowler aws` on a large account, first on moto
+# (through a recording proxy), then on a replay of those recordings with a fixed 30 ms
+# latency per call. Prints a table and writes everything to $OUT. See README.md.
+#
+# Usage: bash bench/collect/run.sh
+# Settings (environment): VIGIL, PROWLER, MOTO_SERVER, BENCH_PYTHON, OUT, SCALE, LATENCY_MS, REPEAT
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+VIGIL=${VIGIL:-/work/target-release/release/vigil}
+PROWLER=${PROWLER:-/work/bench-tools/prowler-venv/bin/prowler}
+MOTO_SERVER=${MOTO_SERVER:-$ROOT/.venv/bin/moto_server}
+# Any Python with boto3 (the moto venv has it); the proxy, replay and load test need only the stdlib.
+PY=${BENCH_PYTHON:-$ROOT/.venv/bin/python}
+OUT=${OUT:-/tmp/vigil-bench-collect}
+SCALE=${SCALE:-1}
+LATENCY_MS=${LATENCY_MS:-30}
+REPEAT=${REPEAT:-1}
+REGIONS=(us-east-1 eu-west-1)
+# Prowler services matching what vigil collects (crates/collect/src/registry.rs):
+# iam, s3, organizations, ec2 (+ vpc, which Prowler splits out), cloudtrail, logs and
+# cloudwatch (one Prowler service: cloudwatch), sns, kms, config, elbv2, elb, rds.
+PROWLER_SERVICES=(iam s3 organizations ec2 vpc cloudtrail cloudwatch sns kms config elbv2 elb rds)
+
+for tool in "$VIGIL" "$PROWLER" "$MOTO_SERVER" "$PY"; do
+    [[ -x $tool ]] || { echo "run.sh: \`$tool\` is missing; see bench/collect/README.md" >&2; exit 2; }
+done
+rm -rf "$OUT" && mkdir -p "$OUT"
+cd "$HERE"
+
+PIDS=()
+cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_for_file() { for _ in $(seq 100); do [[ -s $1 ]] && return 0; sleep 0.1; done; echo "run.sh: $1 never appeared" >&2; exit 2; }
+stop() { kill "$1"; wait "$1" 2>/dev/null || true; }
+
+# Credentials and settings shared by both tools; nothing from ~/.aws leaks in.
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
+unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL VIGIL_ENDPOINT_URL
+
+# run_tool TOOL ENDPOINT LABEL: measures one tool against ENDPOINT into $OUT/LABEL.*
+run_tool() {
+    local tool=$1 endpoint=$2 label=$3
+    if [[ $tool == vigil ]]; then
+        local region_flags=()
+        for region in "${REGIONS[@]}"; do region_flags+=(--region "$region"); done
+        "$PY" measure.py --log "$OUT/$label.log" -- "$VIGIL" scan "${region_flags[@]}" --endpoint-url "$endpoint" \
+            -o "$OUT/$label-findings.json" > "$OUT/$label.measure.json"
+    else
+        rm -rf "$OUT/$label-output"
+        "$PY" measure.py --log "$OUT/$label.log" --env AWS_ENDPOINT_URL="$endpoint" -- "$PROWLER" aws \
+            --region "${REGIONS[@]}" --service "${PROWLER_SERVICES[@]}" \
+            --output-formats json-ocsf --output-directory "$OUT/$label-output" --no-banner --ignore-exit-code-3 \
+            > "$OUT/$label.measure.json"
+    fi
+    echo "  $label: $(cat "$OUT/$label.measure.json")" >&2
+}
+
+echo "== moto: start and seed (scale $SCALE)" >&2
+MOTO_PORT=$(free_port)
+MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_EC2_LOAD_DEFAULT_AMIS=false "$MOTO_SERVER" -H 127.0.0.1 -p "$MOTO_PORT" > "$OUT/moto.log" 2>&1 &
+PIDS+=($!)
+MOTO_PID=$!
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$MOTO_PORT/moto-api/" && break; sleep 0.2; done
+"$PY" seed.py --endpoint "http://127.0.0.1:$MOTO_PORT" --scale "$SCALE" 2>&1 | tee "$OUT/seed.log" >&2
+
+echo "== moto: throughput of a cheap call (sts:GetCallerIdentity, 16 connections, 10 s)" >&2
+"$PY" loadtest.py --port "$MOTO_PORT" --target moto --connections 16 --seconds 10 | tee "$OUT/moto-throughput.json" >&2
+
+for tool in vigil prowler; do
+    echo "== $tool on moto, through the recording proxy" >&2
+    rm -f "$OUT/proxy.port"
+    "$PY" proxy.py --upstream "127.0.0.1:$MOTO_PORT" --record "$OUT/$tool.recording.jsonl" --port-file "$OUT/proxy.port" 2> "$OUT/$tool-proxy.log" &
+    PROXY_PID=$!
+    PIDS+=("$PROXY_PID")
+    wait_for_file "$OUT/proxy.port"
+    run_tool "$tool" "http://127.0.0.1:$(cat "$OUT/proxy.port")" "$tool-moto"
+    stop "$PROXY_PID"
+done
+stop "$MOTO_PID"
+
+echo "== replay server: its own throughput (GET ping, ${LATENCY_MS} ms latency)" >&2
+rm -f "$OUT/replay.port"
+"$PY" replay.py --recording "$OUT/vigil.recording.jsonl" --latency-ms "$LATENCY_MS" --port-file "$OUT/replay.port" 2> /dev/null &
+REPLAY_PID=$!
+PIDS+=("$REPLAY_PID")
+wait_for_file "$OUT/replay.port"
+for connections in 64 256; do
+    "$PY" loadtest.py --port "$(cat "$OUT/replay.port")" --target replay --connections "$connections" --seconds 10 | tee "$OUT/replay-throughput-$connections.json" >&2
+done
+stop "$REPLAY_PID"
+
+for round in $(seq "$REPEAT"); do
+    for tool in vigil prowler; do
+        echo "== $tool on the replay (${LATENCY_MS} ms per call), round $round" >&2
+        rm -f "$OUT/replay.port"
+        "$PY" replay.py --recording "$OUT/$tool.recording.jsonl" --latency-ms "$LATENCY_MS" --port-file "$OUT/replay.port" \
+            --stats "$OUT/$tool-replay-$round.stats.json" 2> "$OUT/$tool-replay-$round-server.log" &
+        REPLAY_PID=$!
+        PIDS+=("$REPLAY_PID")
+        wait_for_file "$OUT/replay.port"
+        run_tool "$tool" "http://127.0.0.1:$(cat "$OUT/replay.port")" "$tool-replay-$round"
+        stop "$REPLAY_PID"
+    done
+done
+
+"$PY" report.py --out "$OUT" --repeat "$REPEAT" --latency-ms "$LATENCY_MS" | tee "$OUT/report.md"
