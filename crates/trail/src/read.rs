@@ -18,7 +18,10 @@ pub enum Source {
     File(PathBuf),
     Stdin,
     /// An object already fetched (from S3), with the name to report it by.
-    Memory { name: String, bytes: Vec<u8> },
+    Memory {
+        name: String,
+        bytes: Vec<u8>,
+    },
 }
 
 impl Source {
@@ -71,11 +74,7 @@ pub fn open(source: &Source) -> Result<Box<dyn Read + Send>, ReadError> {
 pub fn decompress(raw: Box<dyn Read + Send>) -> io::Result<Box<dyn Read + Send>> {
     let mut buffered = BufReader::with_capacity(256 << 10, raw);
     let head = buffered.fill_buf()?;
-    if head.starts_with(&GZIP_MAGIC) {
-        Ok(Box::new(flate2::read::MultiGzDecoder::new(buffered)))
-    } else {
-        Ok(Box::new(buffered))
-    }
+    if head.starts_with(&GZIP_MAGIC) { Ok(Box::new(flate2::read::MultiGzDecoder::new(buffered))) } else { Ok(Box::new(buffered)) }
 }
 
 /// What one file held.
@@ -148,8 +147,7 @@ fn flush(buffer: &[u8], ranges: &mut Vec<(u64, usize, usize)>, on_batch: &mut dy
     if ranges.is_empty() {
         return;
     }
-    let records: Vec<RawRecord<'_>> =
-        ranges.iter().filter_map(|&(index, start, end)| buffer.get(start..end).map(|bytes| RawRecord { index, bytes })).collect();
+    let records: Vec<RawRecord<'_>> = ranges.iter().filter_map(|&(index, start, end)| buffer.get(start..end).map(|bytes| RawRecord { index, bytes })).collect();
     on_batch(&records);
     ranges.clear();
 }

@@ -134,7 +134,9 @@ impl<'a> Value<'a> {
             }),
             serde_json::Value::String(text) => Value::String(Cow::Owned(text.clone())),
             serde_json::Value::Array(items) => Value::Array(items.iter().map(Value::from_json).collect()),
-            serde_json::Value::Object(members) => Value::Object(members.iter().map(|(key, value)| (Cow::Owned(key.clone()), Value::from_json(value))).collect()),
+            serde_json::Value::Object(members) => {
+                Value::Object(members.iter().map(|(key, value)| (Cow::Owned(key.clone()), Value::from_json(value))).collect())
+            }
         }
     }
 }
