@@ -9,6 +9,8 @@ pub mod context;
 pub mod docs;
 pub mod finding;
 pub mod frameworks;
+pub mod mutelist;
+pub mod prowler_ids;
 
 pub use catalog::CHECKS;
 pub use context::Context;
