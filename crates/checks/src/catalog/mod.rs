@@ -3,8 +3,12 @@
 
 mod ec2;
 mod iam;
+mod iam_credentials;
+mod iam_policies;
 mod logging;
 mod s3;
+mod s3_config;
+mod support;
 #[cfg(test)]
 pub(crate) mod test_support;
 
@@ -34,8 +38,43 @@ pub static CHECKS: &[&dyn Check] = &[
     &iam::ROOT_ACCESS_KEYS_ABSENT,
     &iam::USER_CONSOLE_MFA,
     &iam::PASSWORD_POLICY_MINIMUM_LENGTH,
+    &iam_credentials::ROOT_HARDWARE_MFA_ENABLED,
+    &iam_credentials::ROOT_NOT_USED_RECENTLY,
+    &iam_credentials::PASSWORD_POLICY_REUSE_PREVENTION,
+    &iam_credentials::PASSWORD_POLICY_UPPERCASE,
+    &iam_credentials::PASSWORD_POLICY_LOWERCASE,
+    &iam_credentials::PASSWORD_POLICY_SYMBOL,
+    &iam_credentials::PASSWORD_POLICY_NUMBER,
+    &iam_credentials::PASSWORD_POLICY_EXPIRY,
+    &iam_credentials::USER_CREDENTIALS_UNUSED,
+    &iam_credentials::USER_SINGLE_ACTIVE_ACCESS_KEY,
+    &iam_credentials::USER_ACCESS_KEYS_ROTATED,
+    &iam_credentials::USER_NO_UNUSED_INITIAL_ACCESS_KEY,
+    &iam_credentials::USER_NO_DIRECT_POLICIES,
+    &iam_credentials::USER_MFA_ENABLED,
+    &iam_policies::POLICY_NO_FULL_ADMIN,
+    &iam_policies::SUPPORT_ROLE_EXISTS,
+    &iam_policies::CLOUDSHELL_FULL_ACCESS_RESTRICTED,
+    &iam_policies::SERVER_CERTIFICATE_NOT_EXPIRED,
+    &iam_policies::SERVER_CERTIFICATE_NOT_EXPIRING,
+    &iam_policies::SAML_PROVIDER_VALID,
     &s3::BUCKET_NOT_PUBLIC,
     &s3::ACCOUNT_PUBLIC_ACCESS_BLOCK,
+    &s3_config::BUCKET_SECURE_TRANSPORT,
+    &s3_config::BUCKET_MFA_DELETE,
+    &s3_config::BUCKET_PUBLIC_ACCESS_BLOCK,
+    &s3_config::BUCKET_VERSIONING,
+    &s3_config::BUCKET_DEFAULT_ENCRYPTION,
+    &s3_config::BUCKET_KMS_ENCRYPTION,
+    &s3_config::BUCKET_ACCESS_LOGGING,
+    &s3_config::BUCKET_ACLS_DISABLED,
+    &s3_config::BUCKET_POLICY_STATUS_NOT_PUBLIC,
+    &s3_config::BUCKET_CORS_RESTRICTED,
+    &s3_config::BUCKET_WEBSITE_DISABLED,
+    &s3_config::BUCKET_LIFECYCLE,
+    &s3_config::BUCKET_REPLICATION,
+    &s3_config::BUCKET_OBJECT_LOCK,
+    &s3_config::BUCKET_CROSS_ACCOUNT_RESTRICTED,
     &ec2::SECURITY_GROUP_ADMIN_PORTS_OPEN_TO_WORLD,
     &ec2::DEFAULT_SECURITY_GROUP_RESTRICTS_ALL,
     &ec2::EBS_SNAPSHOT_NOT_PUBLIC,
