@@ -7,6 +7,7 @@
 //! files, walk directories and read standard input; fetching from S3 lives in `vigil-collect`.
 
 pub mod builtin;
+pub mod hunt;
 pub mod read;
 pub mod search;
 pub mod sigma;

@@ -66,6 +66,9 @@ pub struct CorrelationDraft {
     pub timespan_ms: i64,
     pub bounds: Vec<Bound>,
     pub field: Option<String>,
+    /// Whether the rules it uses also raise their own alerts (`generate: true`); by default
+    /// they only feed the correlation.
+    pub generate: bool,
 }
 
 /// A correlation ready to run.
@@ -168,6 +171,7 @@ pub(super) fn parse(yaml: &Yaml, origin: &str) -> Result<CorrelationDraft, Strin
         timespan_ms,
         bounds,
         field,
+        generate: correlation.get("generate").and_then(Yaml::as_bool).unwrap_or(false),
     })
 }
 

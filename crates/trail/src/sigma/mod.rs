@@ -39,6 +39,9 @@ pub struct Rule {
     /// The file (and document) the rule came from.
     pub origin: String,
     pub detection: Detection,
+    /// The rule only feeds correlations (a correlation uses it without `generate: true`):
+    /// its matches raise no alert of their own.
+    pub correlation_only: bool,
 }
 
 /// A rule's searches and condition.
@@ -260,6 +263,7 @@ fn parse_rule(yaml: &Yaml, origin: &str, options: &CompileOptions) -> Result<Rul
         falsepositives: string_list(yaml, "falsepositives"),
         origin: origin.to_string(),
         detection: Detection { names, searches, condition },
+        correlation_only: false,
     })
 }
 
@@ -362,8 +366,16 @@ impl RuleSet {
         }
         set.rules = rules;
         for draft in drafts {
+            let generate = draft.generate;
             match draft.resolve(&set.rules) {
                 Ok(correlation) => {
+                    if !generate {
+                        for rule_index in &correlation.rule_indices {
+                            if let Some(rule) = set.rules.get_mut(*rule_index) {
+                                rule.correlation_only = true;
+                            }
+                        }
+                    }
                     let correlation_index = set.correlations.len();
                     for (position, rule_index) in correlation.rule_indices.iter().enumerate() {
                         if let Some(users) = set.used_by.get_mut(*rule_index) {
