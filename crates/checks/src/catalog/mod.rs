@@ -3,11 +3,15 @@
 
 mod ec2;
 mod iam;
+mod kinesis;
+mod lambda;
 mod iam_credentials;
 mod iam_policies;
 mod logging;
+mod policy_support;
 mod s3;
 mod s3_config;
+mod sqs;
 mod support;
 #[cfg(test)]
 pub(crate) mod test_support;
@@ -81,6 +85,22 @@ pub static CHECKS: &[&dyn Check] = &[
     &logging::CLOUDTRAIL_MULTI_REGION_ENABLED,
     &logging::KMS_KEY_ROTATION_ENABLED,
     &logging::CONFIG_RECORDER_ENABLED,
+    &sqs::QUEUE_ENCRYPTED_AT_REST,
+    &sqs::QUEUE_ENCRYPTED_WITH_CMK,
+    &sqs::QUEUE_POLICY_NOT_PUBLIC,
+    &sqs::QUEUE_HTTPS_ONLY,
+    &sqs::QUEUE_HAS_DEAD_LETTER_QUEUE,
+    &kinesis::STREAM_ENCRYPTED_AT_REST,
+    &kinesis::STREAM_ENCRYPTED_WITH_CMK,
+    &kinesis::STREAM_RETENTION_ADEQUATE,
+    &lambda::FUNCTION_RUNTIME_SUPPORTED,
+    &lambda::FUNCTION_POLICY_NOT_PUBLIC,
+    &lambda::FUNCTION_POLICY_NO_UNTRUSTED_ACCOUNTS,
+    &lambda::FUNCTION_URL_AUTH_REQUIRED,
+    &lambda::FUNCTION_NO_SECRETS_IN_ENVIRONMENT,
+    &lambda::FUNCTION_IN_VPC,
+    &lambda::FUNCTION_TRACING_ENABLED,
+    &lambda::FUNCTION_DEAD_LETTER_CONFIGURED,
 ];
 
 #[cfg(test)]
