@@ -9,6 +9,7 @@ use vigil_model::{Inventory, ResourceRef, Timestamp};
 
 use crate::Metadata;
 use crate::finding::{Finding, Status};
+use crate::policy::{Policy, Scope, Value as PolicyValue};
 
 /// The resource a finding is about.
 #[derive(Debug, Clone)]
@@ -63,11 +64,23 @@ pub struct Context<'a> {
     pub inventory: &'a Inventory,
     pub ledger: LedgerIndex<'a>,
     pub now: Timestamp,
+    policy: Option<&'a Policy>,
 }
 
 impl<'a> Context<'a> {
+    /// A context without a policy: every parameter takes the check's default.
     pub fn new(inventory: &'a Inventory, now: Timestamp) -> Context<'a> {
-        Context { inventory, ledger: inventory.ledger.index(), now }
+        Context { inventory, ledger: inventory.ledger.index(), now, policy: None }
+    }
+
+    /// A context whose parameters come from a cloud-aware policy (see [`crate::policy`]).
+    pub fn with_policy(inventory: &'a Inventory, now: Timestamp, policy: &'a Policy) -> Context<'a> {
+        Context { policy: Some(policy), ..Context::new(inventory, now) }
+    }
+
+    /// The policy this context was built with, if any.
+    pub fn policy(&self) -> Option<&'a Policy> {
+        self.policy
     }
 
     pub fn account_id(&self) -> &str {
@@ -126,16 +139,29 @@ impl<'a> Context<'a> {
         Ok(())
     }
 
+    fn parameter(&self, subject: &Subject, name: &str) -> Option<&'a PolicyValue> {
+        let policy = self.policy?;
+        policy.parameter(self.inventory, &Scope::of(self.account_id(), subject), name)
+    }
+
     /// A numeric parameter of the cloud-aware policy for this resource (for example
-    /// `max_access_key_age_days`), or `default` when the policy does not set one.
-    pub fn number(&self, _subject: &Subject, _name: &str, default: i64) -> i64 {
-        default
+    /// `max_access_key_age_days`), or `default` when the policy does not set one. The most
+    /// specific policy rule matching the resource wins (see [`crate::policy`]).
+    pub fn number(&self, subject: &Subject, name: &str, default: i64) -> i64 {
+        match self.parameter(subject, name) {
+            Some(PolicyValue::Number(number)) => *number,
+            _ => default,
+        }
     }
 
     /// A list parameter of the cloud-aware policy for this resource (for example
     /// `admin_allowed_cidrs`), or `default` when the policy does not set one.
-    pub fn strings(&self, _subject: &Subject, _name: &str, default: &[&str]) -> Vec<String> {
-        default.iter().map(|value| value.to_string()).collect()
+    pub fn strings(&self, subject: &Subject, name: &str, default: &[&str]) -> Vec<String> {
+        match self.parameter(subject, name) {
+            Some(PolicyValue::Strings(strings)) => strings.clone(),
+            Some(PolicyValue::String(string)) => vec![string.clone()],
+            _ => default.iter().map(|value| value.to_string()).collect(),
+        }
     }
 
     /// Builds a finding.

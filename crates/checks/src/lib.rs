@@ -10,6 +10,7 @@ pub mod docs;
 pub mod finding;
 pub mod frameworks;
 pub mod mutelist;
+pub mod policy;
 pub mod prowler_ids;
 
 pub use catalog::CHECKS;

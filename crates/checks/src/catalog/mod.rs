@@ -10,6 +10,7 @@ mod iam_policies;
 mod logging;
 mod policy_support;
 mod s3;
+mod sovereignty;
 mod s3_config;
 mod sqs;
 mod support;
@@ -101,6 +102,7 @@ pub static CHECKS: &[&dyn Check] = &[
     &lambda::FUNCTION_IN_VPC,
     &lambda::FUNCTION_TRACING_ENABLED,
     &lambda::FUNCTION_DEAD_LETTER_CONFIGURED,
+    &sovereignty::RESOURCE_REGION_ALLOWED,
 ];
 
 #[cfg(test)]
