@@ -5,14 +5,17 @@ use vigil_model::ec2::IpPermission;
 use vigil_model::resource::ResourceData;
 
 use super::FnCheck;
-use crate::context::{Context, Needs, Subject};
+use super::support::{Listing, assess_resources};
+use crate::context::{Context, Needs};
+
+const SECURITY_GROUPS: Listing = Listing::regional("ec2", "DescribeSecurityGroups");
 use crate::{Finding, Metadata, Remediation, Severity};
 
 /// Administrative ports that must never be open to the whole internet (CIS 5.2/5.3).
-const ADMIN_PORTS: &[(i32, &str)] = &[(22, "SSH"), (3389, "RDP")];
+pub(crate) const ADMIN_PORTS: &[(i32, &str)] = &[(22, "SSH"), (3389, "RDP")];
 
 /// True when a rule covers `port` over TCP (or all protocols).
-fn rule_covers_tcp_port(permission: &IpPermission, port: i32) -> bool {
+pub(crate) fn rule_covers_tcp_port(permission: &IpPermission, port: i32) -> bool {
     match permission.ip_protocol.as_str() {
         "-1" | "all" => true,
         "tcp" | "6" => {
@@ -25,7 +28,7 @@ fn rule_covers_tcp_port(permission: &IpPermission, port: i32) -> bool {
 }
 
 /// The world-open source ranges of a rule.
-fn world_sources(permission: &IpPermission) -> Vec<&str> {
+pub(crate) fn world_sources(permission: &IpPermission) -> Vec<&str> {
     let v4 = permission.ip_ranges.iter().map(|range| range.cidr_ip.as_str()).filter(|cidr| *cidr == "0.0.0.0/0");
     let v6 = permission.ipv6_ranges.iter().map(|range| range.cidr_ipv6.as_str()).filter(|cidr| *cidr == "::/0");
     v4.chain(v6).collect()
@@ -58,11 +61,9 @@ pub static SECURITY_GROUP_ADMIN_PORTS_OPEN_TO_WORLD: FnCheck = FnCheck {
 };
 
 fn security_group_admin_ports_open_to_world(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    for resource in context.inventory.resources().iter().filter(|resource| resource.resource_type == "AWS::EC2::SecurityGroup") {
-        let ResourceData::SecurityGroup(group) = resource.data else { continue };
-        let subject = Subject::from(resource);
-        let needs = [Needs::call("ec2", resource.region, "DescribeSecurityGroups")];
-        findings.push(context.decide(metadata, &subject, &needs, || {
+    assess_resources(metadata, context, findings, "AWS::EC2::SecurityGroup", SECURITY_GROUPS, |resource, subject, findings| {
+        let ResourceData::SecurityGroup(group) = resource.data else { return };
+        findings.push(context.decide(metadata, &subject, &[], || {
             let mut open = Vec::new();
             for permission in &group.ip_permissions {
                 let sources = world_sources(permission);
@@ -83,7 +84,7 @@ fn security_group_admin_ports_open_to_world(metadata: &Metadata, context: &Conte
             };
             (open.is_empty(), message, json!({ "OpenAdminRules": open }))
         }));
-    }
+    });
 }
 
 pub static DEFAULT_SECURITY_GROUP_RESTRICTS_ALL: FnCheck = FnCheck {
@@ -106,20 +107,18 @@ pub static DEFAULT_SECURITY_GROUP_RESTRICTS_ALL: FnCheck = FnCheck {
 };
 
 fn default_security_group_restricts_all(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    for resource in context.inventory.resources().iter().filter(|resource| resource.resource_type == "AWS::EC2::SecurityGroup") {
-        let ResourceData::SecurityGroup(group) = resource.data else { continue };
+    assess_resources(metadata, context, findings, "AWS::EC2::SecurityGroup", SECURITY_GROUPS, |resource, subject, findings| {
+        let ResourceData::SecurityGroup(group) = resource.data else { return };
         if group.group_name != "default" {
-            continue;
+            return;
         }
-        let subject = Subject::from(resource);
-        let needs = [Needs::call("ec2", resource.region, "DescribeSecurityGroups")];
-        findings.push(context.decide(metadata, &subject, &needs, || {
+        findings.push(context.decide(metadata, &subject, &[], || {
             let inbound = group.ip_permissions.len();
             let outbound = group.ip_permissions_egress.len();
             let message = format!("Default security group `{}` has {inbound} inbound and {outbound} outbound rules.", group.group_id);
             (inbound == 0 && outbound == 0, message, json!({ "IpPermissions": group.ip_permissions, "IpPermissionsEgress": group.ip_permissions_egress }))
         }));
-    }
+    });
 }
 
 pub static EBS_SNAPSHOT_NOT_PUBLIC: FnCheck = FnCheck {
@@ -142,9 +141,8 @@ pub static EBS_SNAPSHOT_NOT_PUBLIC: FnCheck = FnCheck {
 };
 
 fn ebs_snapshot_not_public(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    for resource in context.inventory.resources().iter().filter(|resource| resource.resource_type == "AWS::EC2::Snapshot") {
-        let ResourceData::Snapshot(snapshot) = resource.data else { continue };
-        let subject = Subject::from(resource);
+    assess_resources(metadata, context, findings, "AWS::EC2::Snapshot", Listing::regional("ec2", "DescribeSnapshots"), |resource, subject, findings| {
+        let ResourceData::Snapshot(snapshot) = resource.data else { return };
         let needs = [Needs::call("ec2", resource.region, "DescribeSnapshotAttribute").on(&snapshot.snapshot_id)];
         findings.push(context.decide(metadata, &subject, &needs, || {
             let public = snapshot.create_volume_permissions.iter().any(|permission| permission.group.as_deref() == Some("all"));
@@ -155,7 +153,7 @@ fn ebs_snapshot_not_public(metadata: &Metadata, context: &Context<'_>, findings:
             };
             (!public, message, json!({ "CreateVolumePermissions": snapshot.create_volume_permissions }))
         }));
-    }
+    });
 }
 
 #[cfg(test)]
@@ -256,6 +254,7 @@ mod tests {
             ..Default::default()
         });
         snapshots.push(Snapshot { snapshot_id: "snap-unread".into(), ..Default::default() });
+        read(&mut inventory, "ec2", "us-east-1", "DescribeSnapshots", None);
         read(&mut inventory, "ec2", "us-east-1", "DescribeSnapshotAttribute", Some("snap-public"));
         read(&mut inventory, "ec2", "us-east-1", "DescribeSnapshotAttribute", Some("snap-shared"));
         assert_eq!(

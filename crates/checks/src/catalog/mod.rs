@@ -2,6 +2,7 @@
 //! with its metadata and its tests beside it. Ids are stable: never rename one.
 
 mod ec2;
+mod ec2_instances;
 mod iam;
 mod kinesis;
 mod lambda;
@@ -10,10 +11,11 @@ mod iam_policies;
 mod logging;
 mod policy_support;
 mod s3;
-mod sovereignty;
 mod s3_config;
+mod sovereignty;
 mod sqs;
 mod support;
+mod vpc;
 #[cfg(test)]
 pub(crate) mod test_support;
 
@@ -83,6 +85,29 @@ pub static CHECKS: &[&dyn Check] = &[
     &ec2::SECURITY_GROUP_ADMIN_PORTS_OPEN_TO_WORLD,
     &ec2::DEFAULT_SECURITY_GROUP_RESTRICTS_ALL,
     &ec2::EBS_SNAPSHOT_NOT_PUBLIC,
+    &ec2_instances::INSTANCE_IMDSV2_REQUIRED,
+    &ec2_instances::INSTANCE_NO_PUBLIC_IP,
+    &ec2_instances::INSTANCE_PROFILE_ATTACHED,
+    &ec2_instances::INSTANCE_NOT_IN_DEFAULT_VPC,
+    &ec2_instances::LAUNCH_TEMPLATE_IMDSV2,
+    &ec2_instances::LAUNCH_TEMPLATE_NO_PUBLIC_IP,
+    &ec2_instances::LAUNCH_TEMPLATE_EBS_ENCRYPTED,
+    &ec2_instances::ACCOUNT_IMDSV2_DEFAULT,
+    &ec2_instances::EBS_ENCRYPTION_BY_DEFAULT,
+    &ec2_instances::EBS_VOLUME_ENCRYPTED,
+    &ec2_instances::EBS_SNAPSHOT_ENCRYPTED,
+    &ec2_instances::AMI_NOT_PUBLIC,
+    &ec2_instances::ELASTIC_IP_ATTACHED,
+    &vpc::SECURITY_GROUP_ALL_TRAFFIC_OPEN,
+    &vpc::SECURITY_GROUP_HIGH_RISK_PORTS,
+    &vpc::SECURITY_GROUP_ONLY_AUTHORIZED_PUBLIC_PORTS,
+    &vpc::SECURITY_GROUP_ADMIN_PORTS_ALLOWED_SOURCES,
+    &vpc::NETWORK_ACL_ADMIN_PORTS,
+    &vpc::NETWORK_ACL_UNUSED,
+    &vpc::VPC_FLOW_LOGS_ENABLED,
+    &vpc::VPC_PEERING_ROUTES_LEAST_ACCESS,
+    &vpc::SUBNET_NO_AUTO_PUBLIC_IP,
+    &vpc::DEFAULT_VPC_UNUSED,
     &logging::CLOUDTRAIL_MULTI_REGION_ENABLED,
     &logging::KMS_KEY_ROTATION_ENABLED,
     &logging::CONFIG_RECORDER_ENABLED,

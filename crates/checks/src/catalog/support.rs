@@ -10,6 +10,12 @@ use crate::{Finding, Metadata};
 
 pub(crate) const GLOBAL: &str = Region::GLOBAL;
 
+/// The regional part of the inventory for `region`, when that region was scanned.
+pub(crate) fn regional<'a>(context: &Context<'a>, region: &str) -> Option<&'a vigil_model::inventory::RegionalInventory> {
+    let inventory: &'a vigil_model::Inventory = context.inventory;
+    inventory.regional.iter().find(|(name, _)| name.as_str() == region).map(|(_, regional)| regional)
+}
+
 /// Every resource of one CloudFormation type.
 pub(crate) fn resources_of<'a>(context: &Context<'a>, resource_type: &str) -> Vec<ResourceRef<'a>> {
     let inventory: &'a vigil_model::Inventory = context.inventory;
@@ -185,10 +191,6 @@ impl Cidr {
     /// True when every address of `self` is inside `outer`.
     pub(crate) fn within(&self, outer: &Cidr) -> bool {
         self.width == outer.width && self.prefix >= outer.prefix && (self.network & Cidr::mask(outer.width, outer.prefix)) == outer.network
-    }
-
-    pub(crate) fn prefix(&self) -> u8 {
-        self.prefix
     }
 }
 
