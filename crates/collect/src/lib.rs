@@ -9,6 +9,7 @@ mod endpoint;
 mod registry;
 mod services;
 pub mod session;
+pub mod trail_logs;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -106,6 +106,18 @@ struct Accumulator {
     in_range: u64,
 }
 
+impl HuntResult {
+    /// Joins the results of two batches of sources; correlations are recomputed from the hits.
+    pub fn merge(mut self, other: HuntResult, set: &RuleSet) -> HuntResult {
+        self.alerts.extend(other.alerts);
+        self.hits.extend(other.hits);
+        self.records_in_range += other.records_in_range;
+        self.report = self.report.merge(other.report);
+        self.correlation_alerts = correlation::correlate(set, self.hits.clone());
+        self
+    }
+}
+
 /// Runs `set` over every record of `sources` within `range`.
 pub fn hunt(set: &RuleSet, sources: &[Source], range: TimeRange, options: ScanOptions) -> HuntResult {
     let (accumulator, report) = crate::scan(

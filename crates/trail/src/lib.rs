@@ -53,7 +53,8 @@ pub struct ReadReport {
 pub const MAX_PROBLEMS: usize = 1000;
 
 impl ReadReport {
-    fn merge(mut self, other: ReadReport) -> ReadReport {
+    /// Joins the reports of two scans.
+    pub fn merge(mut self, other: ReadReport) -> ReadReport {
         self.files += other.files;
         self.records += other.records;
         self.bytes += other.bytes;

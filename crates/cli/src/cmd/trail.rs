@@ -1,12 +1,703 @@
-//! `vigil trail`: placeholder until its issue lands.
+//! `vigil trail`: hunt through CloudTrail logs with Sigma rules, search and summarise events,
+//! and verify log-file integrity from digest files.
 
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use vigil_trail::hunt::{Alert, HuntResult, TimeRange};
+use vigil_trail::sigma::{CompileOptions, CorrelationAlert, Loaded, Rejected, RuleSet};
+use vigil_trail::{ReadReport, ScanOptions, Source};
 
 use super::GlobalArgs;
 
 #[derive(Debug, clap::Args)]
-pub struct TrailArgs {}
+pub struct TrailArgs {
+    #[command(subcommand)]
+    pub command: TrailCommand,
+}
 
-pub fn run(_global: &GlobalArgs, _args: TrailArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`vigil trail` is not implemented yet")
+#[derive(Debug, clap::Subcommand)]
+pub enum TrailCommand {
+    /// Run Sigma rules (built-in and your own) over CloudTrail logs and print the alerts.
+    Hunt(HuntArgs),
+    /// Print the records that match a filter such as `eventName=Delete* and userIdentity.type=Root`.
+    Search(SearchArgs),
+    /// Top principals, source addresses, actions and errors over a period.
+    Summary(SummaryArgs),
+    /// List the rules that load (built-in and --rules), and those that do not, with the reason.
+    Rules(RulesArgs),
+    /// Validate log-file integrity from CloudTrail digest files (hashes, chain, signatures).
+    Verify(VerifyArgs),
+}
+
+/// Where logs come from.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LogArgs {
+    /// Log files, directories (walked; digest files skipped), `-` for standard input, or `s3://bucket/prefix`.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<String>,
+    /// Only records at or after this time (RFC 3339, a date such as 2024-05-01, or an age such as 24h or 7d).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub from: Option<DateTime<Utc>>,
+    /// Only records at or before this time (same forms as --from).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub to: Option<DateTime<Utc>>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// AWS options for `s3://` paths.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AwsArgs {
+    /// Named profile from ~/.aws/config, for s3:// paths.
+    #[arg(long, env = "AWS_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Region of the log bucket, for s3:// paths.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Send S3 requests to this endpoint (an emulator or a proxy).
+    #[arg(long, env = "VIGIL_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct RuleArgs {
+    /// Sigma rule file or directory (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Use the built-in detections (the default).
+    #[arg(long, overrides_with = "no_builtin")]
+    pub builtin: bool,
+    /// Do not use the built-in detections.
+    #[arg(long, overrides_with = "builtin")]
+    pub no_builtin: bool,
+    /// Value for a `%NAME%` placeholder of the `expand` modifier (repeatable; NAME=VALUE).
+    #[arg(long = "placeholder", value_name = "NAME=VALUE")]
+    pub placeholders: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HuntFormat {
+    Table,
+    Json,
+    Jsonl,
+    Ocsf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HuntArgs {
+    #[command(flatten)]
+    pub logs: LogArgs,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// Output format: a table, one JSON document, JSON Lines, or OCSF Detection Findings (JSON Lines).
+    #[arg(long, value_enum, default_value_t = HuntFormat::Table)]
+    pub format: HuntFormat,
+    /// Write the alerts to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SearchFormat {
+    Table,
+    Json,
+    Jsonl,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SearchArgs {
+    /// Log paths followed by the filter (the last argument), e.g. `logs/ 'eventName=Delete* and not errorCode=*'`.
+    #[arg(value_name = "PATH... WHERE", required = true, num_args = 2..)]
+    pub arguments: Vec<String>,
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub from: Option<DateTime<Utc>>,
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub to: Option<DateTime<Utc>>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[arg(long, value_enum, default_value_t = SearchFormat::Table)]
+    pub format: SearchFormat,
+    /// Print at most N records (0: all), in file order.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub limit: usize,
+    /// Print the summary of the matching records instead of the records.
+    #[arg(long)]
+    pub summary: bool,
+    /// Entries per list in the summary.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub top: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SummaryFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SummaryArgs {
+    #[command(flatten)]
+    pub logs: LogArgs,
+    /// Entries per list.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub top: usize,
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RulesArgs {
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The trail's log folder: the directory that holds `CloudTrail/` and `CloudTrail-Digest/`
+    /// (e.g. `AWSLogs/111122223333`), or any folder above them.
+    #[arg(value_name = "DIR")]
+    pub path: PathBuf,
+    /// The public keys of the region(s), as the JSON that `aws cloudtrail list-public-keys` prints.
+    #[arg(long, value_name = "FILE")]
+    pub public_keys: PathBuf,
+    /// Only digests delivered at or after this time.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub from: Option<DateTime<Utc>>,
+    /// Only digests delivered at or before this time.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub to: Option<DateTime<Utc>>,
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+}
+
+/// Parses an RFC 3339 time, a date (midnight UTC), or an age (`90m`, `24h`, `7d`) before now.
+fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
+        return Ok(time.with_timezone(&Utc));
+    }
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(date.and_time(chrono::NaiveTime::MIN).and_utc());
+    }
+    if let Ok(span_ms) = vigil_trail::sigma::correlation::parse_timespan(text) {
+        return Ok(Utc::now() - chrono::Duration::milliseconds(span_ms));
+    }
+    Err(format!("`{text}` is not a time: use RFC 3339 (2024-05-01T12:00:00Z), a date (2024-05-01) or an age (24h, 7d)"))
+}
+
+fn time_range(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> TimeRange {
+    TimeRange { from_ms: from.map(|time| time.timestamp_millis()), to_ms: to.map(|time| time.timestamp_millis()) }
+}
+
+pub fn run(global: &GlobalArgs, args: TrailArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        TrailCommand::Hunt(args) => hunt(global, args),
+        TrailCommand::Search(args) => search(global, args),
+        TrailCommand::Summary(args) => summary(global, args),
+        TrailCommand::Rules(args) => rules(args),
+        TrailCommand::Verify(args) => verify(global, args),
+    }
+}
+
+fn load_rules(args: &RuleArgs) -> anyhow::Result<(RuleSet, Vec<Rejected>)> {
+    let mut placeholders: HashMap<String, Vec<String>> = HashMap::new();
+    for entry in &args.placeholders {
+        let (name, value) = entry.split_once('=').with_context(|| format!("--placeholder `{entry}` is not NAME=VALUE"))?;
+        placeholders.entry(name.trim_matches('%').to_string()).or_default().push(value.to_string());
+    }
+    let options = CompileOptions { placeholders };
+    let mut loaded = Loaded::default();
+    if !args.no_builtin {
+        loaded.extend(vigil_trail::builtin::load(&options));
+    }
+    for path in &args.rules {
+        loaded.extend(vigil_trail::sigma::files::load_path(path, &options)?);
+    }
+    let (set, rejected) = RuleSet::new(loaded);
+    if set.rules.is_empty() {
+        bail!("no rule loaded: give --rules DIR, or drop --no-builtin");
+    }
+    Ok((set, rejected))
+}
+
+fn print_rejected(rejected: &[Rejected]) {
+    for rejection in rejected {
+        let name = rejection.title.as_deref().or(rejection.id.as_deref()).unwrap_or("-");
+        eprintln!("warning: rule not loaded: {} ({name}): {}", rejection.origin, rejection.reason);
+    }
+}
+
+/// Runs `each` over the sources the paths name: local paths in one batch, each `s3://` URL in
+/// batches of fetched objects (so memory holds one batch of objects at a time).
+fn for_each_batch(
+    paths: &[String],
+    aws: &AwsArgs,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    each: &mut dyn FnMut(&[Source]),
+) -> anyhow::Result<()> {
+    let (remote, local): (Vec<&String>, Vec<&String>) = paths.iter().partition(|path| path.starts_with("s3://"));
+    if !local.is_empty() {
+        let local: Vec<String> = local.into_iter().cloned().collect();
+        let sources = vigil_trail::read::expand_paths(&local)?;
+        each(&sources);
+    }
+    if remote.is_empty() {
+        return Ok(());
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let config = vigil_collect::CollectConfig {
+            profile: aws.profile.clone(),
+            endpoint_url: aws.endpoint_url.clone(),
+            max_attempts: 5,
+            ..vigil_collect::CollectConfig::default()
+        };
+        let mut sdk_config = vigil_collect::load_sdk_config(&config).await?;
+        if let Some(region) = &aws.region {
+            sdk_config = sdk_config.to_builder().region(aws_region(region)).build();
+        }
+        let client = vigil_collect::trail_logs::client(&sdk_config, aws.endpoint_url.is_some());
+        for url in remote {
+            let (bucket, prefix) = vigil_collect::trail_logs::parse_s3_url(url).with_context(|| format!("`{url}` is not s3://BUCKET/PREFIX"))?;
+            let query = vigil_collect::trail_logs::TrailLogQuery { bucket: bucket.clone(), prefix, from, to };
+            let objects = vigil_collect::trail_logs::list_log_objects(&client, &query).await?;
+            tracing::info!("{} log objects under {url}", objects.len());
+            for chunk in objects.chunks(32) {
+                let mut tasks = tokio::task::JoinSet::new();
+                for object in chunk {
+                    let client = client.clone();
+                    let bucket = bucket.clone();
+                    let key = object.key.clone();
+                    tasks.spawn(async move {
+                        let bytes = vigil_collect::trail_logs::fetch_object(&client, &bucket, &key).await;
+                        (key, bytes)
+                    });
+                }
+                let mut sources = Vec::new();
+                while let Some(joined) = tasks.join_next().await {
+                    let (key, bytes) = joined?;
+                    sources.push(Source::Memory { name: format!("s3://{bucket}/{key}"), bytes: bytes? });
+                }
+                sources.sort_by_key(Source::name);
+                each(&sources);
+            }
+        }
+        anyhow::Ok(())
+    })
+}
+
+fn aws_region(region: &str) -> vigil_collect::trail_logs::Region {
+    vigil_collect::trail_logs::Region::new(region.to_string())
+}
+
+fn print_read_report(report: &ReadReport, elapsed: std::time::Duration, global: &GlobalArgs) {
+    if global.quiet {
+        return;
+    }
+    let shown = if global.verbose > 0 { report.problems.len() } else { report.problems.len().min(20) };
+    for problem in &report.problems[..shown] {
+        match problem.record_index {
+            Some(index) => eprintln!("warning: {}: record {index}: {}", problem.source, problem.reason),
+            None => eprintln!("warning: {}", problem.reason),
+        }
+    }
+    if report.problems.len() > shown {
+        eprintln!("warning: {} more problems (run with -v to see them all)", report.problems.len() - shown);
+    }
+    let seconds = elapsed.as_secs_f64().max(1e-9);
+    eprintln!(
+        "read {} records from {} files ({:.1} MB) in {:.2}s ({:.0} records/s); skipped {} malformed records; {} files could not be read to the end",
+        report.records,
+        report.files,
+        report.bytes as f64 / 1e6,
+        seconds,
+        report.records as f64 / seconds,
+        report.skipped_records,
+        report.failed_files
+    );
+}
+
+fn hunt(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<ExitCode> {
+    let (set, rejected) = load_rules(&args.rules)?;
+    if !global.quiet {
+        print_rejected(&rejected);
+    }
+    let range = time_range(args.logs.from, args.logs.to);
+    let started = Instant::now();
+    let mut result: Option<HuntResult> = None;
+    for_each_batch(&args.logs.paths, &args.logs.aws, args.logs.from, args.logs.to, &mut |sources| {
+        let batch = vigil_trail::hunt::hunt(&set, sources, range, ScanOptions::default());
+        result = Some(match result.take() {
+            Some(previous) => previous.merge(batch, &set),
+            None => batch,
+        });
+    })?;
+    let result = result.unwrap_or_default();
+    print_read_report(&result.report, started.elapsed(), global);
+    if !global.quiet {
+        eprintln!(
+            "{} rules ({} rejected), {} alerts, {} correlation alerts",
+            set.rules.len() + set.correlations.len(),
+            rejected.len(),
+            result.alerts.len(),
+            result.correlation_alerts.len()
+        );
+    }
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path).with_context(|| format!("cannot write `{}`", path.display()))?)),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    write_alerts(&mut out, args.format, &set, &result, &rejected)?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn alert_json(alert: &Alert) -> serde_json::Value {
+    json!({
+        "rule_id": alert.rule_id,
+        "rule_title": alert.rule_title,
+        "level": alert.level,
+        "event_id": alert.event_id,
+        "event_time": alert.event_time,
+        "event_name": alert.event_name,
+        "tags": alert.tags,
+        "event_source": alert.event_source,
+        "aws_region": alert.aws_region,
+        "source_ip": alert.source_ip,
+        "principal": alert.principal,
+        "account_id": alert.account_id,
+        "user_agent": alert.user_agent,
+        "error_code": alert.error_code,
+        "file": alert.file,
+        "record_index": alert.record_index,
+    })
+}
+
+fn millis_text(ms: i64) -> Option<String> {
+    DateTime::from_timestamp_millis(ms).map(|time| time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+fn correlation_json(set: &RuleSet, alert: &CorrelationAlert) -> serde_json::Value {
+    let correlation = set.correlations.get(alert.correlation);
+    json!({
+        "rule_id": correlation.map(|rule| rule.id.as_str()),
+        "rule_title": correlation.map(|rule| rule.title.as_str()),
+        "level": correlation.map(|rule| rule.level.as_str()),
+        "event_id": alert.event_ids.first(),
+        "event_time": millis_text(alert.first_time_ms),
+        "event_name": serde_json::Value::Null,
+        "tags": correlation.map(|rule| rule.tags.clone()).unwrap_or_default(),
+        "correlation": {
+            "type": correlation.map(|rule| rule.kind),
+            "group": alert.group.iter().cloned().collect::<serde_json::Map<String, serde_json::Value>>().into_iter().map(|(key, value)| (key, value)).collect::<serde_json::Map<_, _>>(),
+            "count": alert.count,
+            "first_time": millis_text(alert.first_time_ms),
+            "last_time": millis_text(alert.last_time_ms),
+            "event_ids": alert.event_ids,
+        },
+    })
+}
+
+fn severity_id(level: &str) -> (u8, &'static str) {
+    match level.to_ascii_lowercase().as_str() {
+        "informational" => (1, "Informational"),
+        "low" => (2, "Low"),
+        "medium" => (3, "Medium"),
+        "high" => (4, "High"),
+        "critical" => (5, "Critical"),
+        _ => (0, "Unknown"),
+    }
+}
+
+/// An alert as an OCSF 1.1 Detection Finding (class 2004).
+fn ocsf_json(alert: &serde_json::Value) -> serde_json::Value {
+    let level = alert["level"].as_str().unwrap_or_default();
+    let (severity_id, severity) = severity_id(level);
+    let time = alert["event_time"].as_str().and_then(|text| DateTime::parse_from_rfc3339(text).ok()).map(|time| time.timestamp_millis());
+    json!({
+        "class_uid": 2004,
+        "class_name": "Detection Finding",
+        "category_uid": 2,
+        "category_name": "Findings",
+        "activity_id": 1,
+        "activity_name": "Create",
+        "type_uid": 200401,
+        "severity_id": severity_id,
+        "severity": severity,
+        "status_id": 1,
+        "status": "New",
+        "time": time,
+        "message": alert["rule_title"],
+        "metadata": {"version": "1.1.0", "product": {"name": "vigil", "vendor_name": "vigil", "version": env!("CARGO_PKG_VERSION")}},
+        "finding_info": {
+            "uid": format!("{}:{}", alert["rule_id"].as_str().unwrap_or_default(), alert["event_id"].as_str().unwrap_or_default()),
+            "title": alert["rule_title"],
+            "types": alert["tags"],
+            "analytic": {"uid": alert["rule_id"], "name": alert["rule_title"], "type_id": 1, "type": "Rule"},
+            "related_events": [{"uid": alert["event_id"], "time": time, "product_uid": "cloudtrail"}],
+        },
+        "cloud": {"provider": "AWS", "region": alert["aws_region"], "account": {"uid": alert["account_id"]}},
+        "actor": {"user": {"uid": alert["principal"]}},
+        "src_endpoint": {"ip": alert["source_ip"]},
+        "api": {"operation": alert["event_name"], "service": {"name": alert["event_source"]}},
+        "unmapped": {"correlation": alert.get("correlation")},
+    })
+}
+
+fn write_alerts(out: &mut dyn Write, format: HuntFormat, set: &RuleSet, result: &HuntResult, rejected: &[Rejected]) -> anyhow::Result<()> {
+    let mut all: Vec<serde_json::Value> = result.alerts.iter().map(alert_json).collect();
+    all.extend(result.correlation_alerts.iter().map(|alert| correlation_json(set, alert)));
+    match format {
+        HuntFormat::Jsonl => {
+            for alert in &all {
+                serde_json::to_writer(&mut *out, alert)?;
+                writeln!(out)?;
+            }
+        }
+        HuntFormat::Ocsf => {
+            for alert in &all {
+                serde_json::to_writer(&mut *out, &ocsf_json(alert))?;
+                writeln!(out)?;
+            }
+        }
+        HuntFormat::Json => {
+            let document = json!({
+                "records": result.report.records,
+                "records_in_range": result.records_in_range,
+                "files": result.report.files,
+                "bytes": result.report.bytes,
+                "skipped_records": result.report.skipped_records,
+                "failed_files": result.report.failed_files,
+                "problems": result.report.problems,
+                "rules": set.rules.len() + set.correlations.len(),
+                "rejected_rules": rejected,
+                "alerts": all,
+            });
+            serde_json::to_writer_pretty(&mut *out, &document)?;
+            writeln!(out)?;
+        }
+        HuntFormat::Table => {
+            if all.is_empty() {
+                writeln!(out, "No alerts.")?;
+                return Ok(());
+            }
+            let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            writeln!(out, "{:<20} {:<8} {:<48} {:<28} {:<40} PRINCIPAL", "TIME", "LEVEL", "RULE", "EVENT", "SOURCE IP")?;
+            for alert in &all {
+                let level = alert["level"].as_str().unwrap_or("-");
+                let painted = match (colour, level) {
+                    (true, "high" | "critical") => format!("\x1b[31;1m{level:<8}\x1b[0m"),
+                    (true, "medium") => format!("\x1b[33m{level:<8}\x1b[0m"),
+                    _ => format!("{level:<8}"),
+                };
+                let title: String = alert["rule_title"].as_str().unwrap_or("-").chars().take(48).collect();
+                writeln!(
+                    out,
+                    "{:<20} {painted} {:<48} {:<28} {:<40} {}",
+                    alert["event_time"].as_str().unwrap_or("-"),
+                    title,
+                    alert["event_name"].as_str().unwrap_or("(correlation)"),
+                    alert["source_ip"].as_str().unwrap_or("-"),
+                    alert["principal"].as_str().unwrap_or("-"),
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn search(global: &GlobalArgs, args: SearchArgs) -> anyhow::Result<ExitCode> {
+    let Some((filter_text, paths)) = args.arguments.split_last() else { bail!("give PATH... WHERE") };
+    let filter = vigil_trail::search::parse_filter(filter_text)?;
+    let range = time_range(args.from, args.to);
+    let started = Instant::now();
+    let mut report = ReadReport::default();
+    let mut summary = vigil_trail::search::Summary::default();
+    let mut records: Vec<(String, u64, serde_json::Value)> = Vec::new();
+    let want_records = !args.summary;
+    for_each_batch(paths, &args.aws, args.from, args.to, &mut |sources| {
+        let ((batch_summary, batch_records), batch_report) = vigil_trail::scan(
+            sources,
+            ScanOptions::default(),
+            || (vigil_trail::search::Summary::default(), Vec::new()),
+            |(summary, records), meta, event| {
+                if range.contains(event) && filter.matches(event) {
+                    summary.add(event);
+                    if want_records {
+                        records.push((meta.source.to_string(), meta.index, event.to_json()));
+                    }
+                }
+            },
+            |(left_summary, mut left_records), (right_summary, right_records)| {
+                left_records.extend(right_records);
+                (left_summary.merge(right_summary), left_records)
+            },
+        );
+        summary = std::mem::take(&mut summary).merge(batch_summary);
+        records.extend(batch_records);
+        report = std::mem::take(&mut report).merge(batch_report);
+    })?;
+    print_read_report(&report, started.elapsed(), global);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if args.summary {
+        print_summary(&mut out, &summary, args.top, args.format == SearchFormat::Table)?;
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    records.sort_by(|left, right| (&left.0, left.1).cmp(&(&right.0, right.1)));
+    if args.limit > 0 {
+        records.truncate(args.limit);
+    }
+    match args.format {
+        SearchFormat::Jsonl => {
+            for (_, _, record) in &records {
+                serde_json::to_writer(&mut out, record)?;
+                writeln!(out)?;
+            }
+        }
+        SearchFormat::Json => {
+            let list: Vec<&serde_json::Value> = records.iter().map(|(_, _, record)| record).collect();
+            serde_json::to_writer_pretty(&mut out, &list)?;
+            writeln!(out)?;
+        }
+        SearchFormat::Table => {
+            writeln!(out, "{:<20} {:<22} {:<36} {:<16} {:<24} PRINCIPAL", "TIME", "SERVICE", "EVENT", "SOURCE IP", "ERROR")?;
+            for (_, _, record) in &records {
+                let text = |key: &str| record.get(key).and_then(serde_json::Value::as_str).unwrap_or("-").to_string();
+                let event = vigil_trail::Value::from_json(record);
+                writeln!(
+                    out,
+                    "{:<20} {:<22} {:<36} {:<16} {:<24} {}",
+                    text("eventTime"),
+                    text("eventSource").trim_end_matches(".amazonaws.com"),
+                    text("eventName"),
+                    text("sourceIPAddress"),
+                    text("errorCode"),
+                    vigil_trail::hunt::principal(&event).unwrap_or_else(|| "-".to_string())
+                )?;
+            }
+            writeln!(out, "{} matching records", records.len())?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_summary(out: &mut dyn Write, summary: &vigil_trail::search::Summary, top: usize, table: bool) -> anyhow::Result<()> {
+    use vigil_trail::search::top as top_of;
+    let sections = [
+        ("principals", &summary.principals),
+        ("source_ips", &summary.source_ips),
+        ("actions", &summary.actions),
+        ("errors", &summary.errors),
+        ("regions", &summary.regions),
+    ];
+    if !table {
+        let mut document = serde_json::Map::new();
+        document.insert("records".into(), json!(summary.records));
+        document.insert("first_time".into(), json!(summary.first_time));
+        document.insert("last_time".into(), json!(summary.last_time));
+        for (name, map) in sections {
+            let entries: Vec<serde_json::Value> = top_of(map, top).into_iter().map(|(key, count)| json!({"name": key, "count": count})).collect();
+            document.insert(name.into(), json!(entries));
+        }
+        serde_json::to_writer_pretty(&mut *out, &document)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(out, "{} records from {} to {}", summary.records, summary.first_time.as_deref().unwrap_or("-"), summary.last_time.as_deref().unwrap_or("-"))?;
+    for (name, map) in sections {
+        writeln!(out, "\n{} ({} distinct)", name.replace('_', " ").to_uppercase(), map.len())?;
+        for (key, count) in top_of(map, top) {
+            writeln!(out, "  {count:>10}  {key}")?;
+        }
+    }
+    Ok(())
+}
+
+fn summary(global: &GlobalArgs, args: SummaryArgs) -> anyhow::Result<ExitCode> {
+    let range = time_range(args.logs.from, args.logs.to);
+    let started = Instant::now();
+    let mut report = ReadReport::default();
+    let mut summary = vigil_trail::search::Summary::default();
+    for_each_batch(&args.logs.paths, &args.logs.aws, args.logs.from, args.logs.to, &mut |sources| {
+        let (batch, batch_report) = vigil_trail::scan(
+            sources,
+            ScanOptions::default(),
+            vigil_trail::search::Summary::default,
+            |summary, _, event| {
+                if range.contains(event) {
+                    summary.add(event);
+                }
+            },
+            vigil_trail::search::Summary::merge,
+        );
+        summary = std::mem::take(&mut summary).merge(batch);
+        report = std::mem::take(&mut report).merge(batch_report);
+    })?;
+    print_read_report(&report, started.elapsed(), global);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    print_summary(&mut out, &summary, args.top, args.format == SummaryFormat::Table)?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rules(args: RulesArgs) -> anyhow::Result<ExitCode> {
+    let (set, rejected) = load_rules(&args.rules)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    writeln!(out, "{:<38} {:<14} {:<60} ORIGIN", "ID", "LEVEL", "TITLE")?;
+    for rule in &set.rules {
+        writeln!(out, "{:<38} {:<14} {:<60} {}", rule.id, rule.level, rule.title, rule.origin)?;
+    }
+    for correlation in &set.correlations {
+        writeln!(out, "{:<38} {:<14} {:<60} (correlation)", correlation.id, correlation.level, correlation.title)?;
+    }
+    let (by_name, by_source, unindexed) = set.index_stats();
+    writeln!(
+        out,
+        "\n{} rules, {} correlations; indexed by eventName {by_name}, by eventSource {by_source}, run on every record {unindexed}",
+        set.rules.len(),
+        set.correlations.len()
+    )?;
+    for rejection in &rejected {
+        writeln!(out, "NOT LOADED {} ({}): {}", rejection.origin, rejection.title.as_deref().unwrap_or("-"), rejection.reason)?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify(_global: &GlobalArgs, args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let keys = vigil_trail::verify::read_public_keys(&args.public_keys)?;
+    let range = time_range(args.from, args.to);
+    let report = vigil_trail::verify::verify_directory(&args.path, &keys, range)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match args.format {
+        SummaryFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
+        }
+        SummaryFormat::Table => {
+            for problem in &report.problems {
+                writeln!(out, "{:<22} {}  {}", problem.kind.as_str(), problem.path, problem.detail)?;
+            }
+            writeln!(
+                out,
+                "{} digests checked ({} valid signatures), {} log files checked ({} valid); {} problems",
+                report.digests,
+                report.valid_digests,
+                report.log_files,
+                report.valid_log_files,
+                report.problems.len()
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(if report.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(super::EXIT_FINDINGS) })
 }
