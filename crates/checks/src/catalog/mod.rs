@@ -1,7 +1,10 @@
 //! The explicit list of checks. One file per family; each check is a `static` [`FnCheck`]
 //! with its metadata and its tests beside it. Ids are stable: never rename one.
 
+mod cloudfront;
 mod ec2;
+mod ecr;
+mod guardduty;
 mod ec2_instances;
 mod iam;
 mod kinesis;
@@ -10,9 +13,13 @@ mod iam_credentials;
 mod iam_policies;
 mod logging;
 mod policy_support;
+mod route53;
 mod s3;
 mod s3_config;
 mod sovereignty;
+mod secretsmanager;
+mod securityhub;
+mod ses;
 mod sqs;
 mod support;
 mod vpc;
@@ -127,6 +134,42 @@ pub static CHECKS: &[&dyn Check] = &[
     &lambda::FUNCTION_IN_VPC,
     &lambda::FUNCTION_TRACING_ENABLED,
     &lambda::FUNCTION_DEAD_LETTER_CONFIGURED,
+    &cloudfront::DISTRIBUTION_VIEWER_HTTPS,
+    &cloudfront::DISTRIBUTION_VIEWER_TLS_1_2,
+    &cloudfront::DISTRIBUTION_ORIGIN_HTTPS,
+    &cloudfront::DISTRIBUTION_ORIGIN_TLS,
+    &cloudfront::DISTRIBUTION_LOGGING_ENABLED,
+    &cloudfront::DISTRIBUTION_WAF_ENABLED,
+    &cloudfront::DISTRIBUTION_DEFAULT_ROOT_OBJECT,
+    &cloudfront::DISTRIBUTION_S3_ORIGIN_ACCESS_CONTROL,
+    &cloudfront::DISTRIBUTION_SNI,
+    &cloudfront::DISTRIBUTION_FIELD_LEVEL_ENCRYPTION,
+    &route53::PUBLIC_ZONE_QUERY_LOGGING,
+    &route53::DOMAIN_TRANSFER_LOCK,
+    &route53::DOMAIN_AUTO_RENEW,
+    &route53::DOMAIN_PRIVACY_PROTECTION,
+    &ses::IDENTITY_DKIM_ENABLED,
+    &ses::IDENTITY_POLICY_NOT_PUBLIC,
+    &guardduty::ENABLED,
+    &guardduty::S3_PROTECTION_ENABLED,
+    &guardduty::EKS_AUDIT_LOGS_ENABLED,
+    &guardduty::RDS_PROTECTION_ENABLED,
+    &guardduty::LAMBDA_PROTECTION_ENABLED,
+    &guardduty::MALWARE_PROTECTION_ENABLED,
+    &guardduty::RUNTIME_MONITORING_ENABLED,
+    &securityhub::ENABLED,
+    &securityhub::FSBP_STANDARD_ENABLED,
+    &securityhub::CIS_STANDARD_ENABLED,
+    &secretsmanager::ROTATION_ENABLED,
+    &secretsmanager::ROTATED_RECENTLY,
+    &secretsmanager::ENCRYPTED_WITH_CMK,
+    &secretsmanager::POLICY_NOT_PUBLIC,
+    &secretsmanager::SECRET_USED,
+    &ecr::REPOSITORY_SCAN_ON_PUSH,
+    &ecr::REPOSITORY_TAG_IMMUTABLE,
+    &ecr::REPOSITORY_LIFECYCLE_POLICY,
+    &ecr::REPOSITORY_POLICY_NOT_PUBLIC,
+    &ecr::REPOSITORY_ENCRYPTED_WITH_CMK,
     &sovereignty::RESOURCE_REGION_ALLOWED,
 ];
 
