@@ -2,6 +2,7 @@
 //! with its metadata and its tests beside it. Ids are stable: never rename one.
 
 mod cloudfront;
+mod cloudtrail;
 mod ec2;
 mod ecr;
 mod guardduty;
@@ -116,6 +117,14 @@ pub static CHECKS: &[&dyn Check] = &[
     &vpc::SUBNET_NO_AUTO_PUBLIC_IP,
     &vpc::DEFAULT_VPC_UNUSED,
     &logging::CLOUDTRAIL_MULTI_REGION_ENABLED,
+    &cloudtrail::LOG_FILE_VALIDATION,
+    &cloudtrail::KMS_ENCRYPTION,
+    &cloudtrail::CLOUDWATCH_LOGS_DELIVERY,
+    &cloudtrail::TRAIL_LOGGING,
+    &cloudtrail::BUCKET_NOT_PUBLIC,
+    &cloudtrail::BUCKET_ACCESS_LOGGING,
+    &cloudtrail::S3_DATA_EVENTS_WRITE,
+    &cloudtrail::S3_DATA_EVENTS_READ,
     &logging::KMS_KEY_ROTATION_ENABLED,
     &logging::CONFIG_RECORDER_ENABLED,
     &sqs::QUEUE_ENCRYPTED_AT_REST,

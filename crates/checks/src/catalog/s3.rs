@@ -76,7 +76,7 @@ fn bucket_not_public(metadata: &Metadata, context: &Context<'_>, findings: &mut 
     }
 }
 
-fn judge_bucket(bucket: &Bucket, account_block: Option<&vigil_model::s3::PublicAccessBlockConfiguration>) -> (bool, String, Value) {
+pub(crate) fn judge_bucket(bucket: &Bucket, account_block: Option<&vigil_model::s3::PublicAccessBlockConfiguration>) -> (bool, String, Value) {
     let bucket_block = bucket.public_access_block.as_ref();
     let ignore_acls = bucket_block.is_some_and(|block| block.ignore_public_acls) || account_block.is_some_and(|block| block.ignore_public_acls);
     let restrict_policy = bucket_block.is_some_and(|block| block.restrict_public_buckets) || account_block.is_some_and(|block| block.restrict_public_buckets);
