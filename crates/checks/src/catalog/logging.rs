@@ -28,7 +28,7 @@ pub static CLOUDTRAIL_MULTI_REGION_ENABLED: FnCheck = FnCheck {
 };
 
 /// True when the trail's selectors include read and write management events.
-fn logs_all_management_events(trail: &Trail) -> bool {
+pub(crate) fn logs_all_management_events(trail: &Trail) -> bool {
     let Some(selectors) = &trail.event_selectors else { return !trail.has_custom_event_selectors };
     if !selectors.advanced_event_selectors.is_empty() {
         return selectors.advanced_event_selectors.iter().any(|selector| {

@@ -13,6 +13,7 @@ mod lambda;
 mod iam_credentials;
 mod iam_policies;
 mod logging;
+mod monitoring;
 mod policy_support;
 mod route53;
 mod s3;
@@ -125,6 +126,21 @@ pub static CHECKS: &[&dyn Check] = &[
     &cloudtrail::BUCKET_ACCESS_LOGGING,
     &cloudtrail::S3_DATA_EVENTS_WRITE,
     &cloudtrail::S3_DATA_EVENTS_READ,
+    &monitoring::UNAUTHORIZED_API_CALLS,
+    &monitoring::CONSOLE_SIGNIN_WITHOUT_MFA,
+    &monitoring::ROOT_USAGE,
+    &monitoring::IAM_POLICY_CHANGES,
+    &monitoring::CLOUDTRAIL_CHANGES,
+    &monitoring::CONSOLE_AUTH_FAILURES,
+    &monitoring::CMK_DISABLE_OR_DELETION,
+    &monitoring::S3_BUCKET_POLICY_CHANGES,
+    &monitoring::CONFIG_CHANGES,
+    &monitoring::SECURITY_GROUP_CHANGES,
+    &monitoring::NACL_CHANGES,
+    &monitoring::NETWORK_GATEWAY_CHANGES,
+    &monitoring::ROUTE_TABLE_CHANGES,
+    &monitoring::VPC_CHANGES,
+    &monitoring::ORGANIZATIONS_CHANGES,
     &logging::KMS_KEY_ROTATION_ENABLED,
     &logging::CONFIG_RECORDER_ENABLED,
     &sqs::QUEUE_ENCRYPTED_AT_REST,
