@@ -1,0 +1,46 @@
+//! Benchmark harness: runs a rule set over CloudTrail files and prints events/s and MB/s.
+//!
+//! Usage: `cargo run --release -p vigil-trail --example hunt_bench -- RULES_DIR PATH [--no-builtin]`
+//! (set `RAYON_NUM_THREADS=1` for the per-core figure). Reports the median of three runs.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use vigil_trail::hunt::{TimeRange, hunt};
+use vigil_trail::sigma::{CompileOptions, Loaded, RuleSet, files};
+use vigil_trail::{ScanOptions, read};
+
+fn main() {
+    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    let rules = PathBuf::from(&arguments[0]);
+    let path = arguments[1].clone();
+    let builtin = !arguments.iter().any(|argument| argument == "--no-builtin");
+    let options = CompileOptions::default();
+    let mut loaded = Loaded::default();
+    if builtin {
+        loaded.extend(vigil_trail::builtin::load(&options));
+    }
+    loaded.extend(files::load_path(&rules, &options).unwrap());
+    let (set, rejected) = RuleSet::new(loaded);
+    assert!(rejected.is_empty(), "{rejected:?}");
+    let sources = read::expand_paths(&[path]).unwrap();
+    let mut runs = Vec::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let result = hunt(&set, &sources, TimeRange::default(), ScanOptions::default());
+        let seconds = started.elapsed().as_secs_f64();
+        runs.push((seconds, result.report.records, result.report.bytes, result.alerts.len()));
+    }
+    runs.sort_by(|left, right| left.0.total_cmp(&right.0));
+    let (seconds, records, bytes, alerts) = runs[1];
+    println!(
+        "rules {} files {} records {records} bytes {bytes} alerts {alerts} threads {} seconds {seconds:.3} events/s {:.0} MB/s {:.1}",
+        set.rules.len() + set.correlations.len(),
+        sources.len(),
+        rayon::current_num_threads(),
+        records as f64 / seconds,
+        bytes as f64 / 1e6 / seconds
+    );
+}
