@@ -2,6 +2,7 @@
 //! with its metadata and its tests beside it. Ids are stable: never rename one.
 
 mod cloudfront;
+mod account_services;
 mod cloudtrail;
 mod ec2;
 mod ecr;
@@ -143,6 +144,17 @@ pub static CHECKS: &[&dyn Check] = &[
     &monitoring::ORGANIZATIONS_CHANGES,
     &logging::KMS_KEY_ROTATION_ENABLED,
     &logging::CONFIG_RECORDER_ENABLED,
+    &account_services::CONFIG_DELIVERY_CHANNEL,
+    &account_services::CONFIG_RECORDER_HEALTHY,
+    &account_services::KMS_KEY_NOT_PUBLIC,
+    &account_services::KMS_KEY_NOT_PENDING_DELETION,
+    &account_services::SNS_TOPIC_ENCRYPTED,
+    &account_services::SNS_TOPIC_NOT_PUBLIC,
+    &account_services::SNS_TOPIC_HTTPS_ONLY,
+    &account_services::SNS_SUBSCRIPTIONS_HTTPS,
+    &account_services::LOG_GROUP_RETENTION,
+    &account_services::LOG_GROUP_ENCRYPTED,
+    &account_services::ORGANIZATION_MEMBER,
     &sqs::QUEUE_ENCRYPTED_AT_REST,
     &sqs::QUEUE_ENCRYPTED_WITH_CMK,
     &sqs::QUEUE_POLICY_NOT_PUBLIC,
