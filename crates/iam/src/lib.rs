@@ -1,1 +1,16 @@
-//! iam
+//! vigil-iam: an IAM policy engine that decides like AWS (parser, evaluator with explanations)
+//! and the access analyses built on it (who can, admins, escalation paths, external access).
+//!
+//! Pure: no I/O, no async. Entry points: [`Policy::parse`], [`evaluate`], [`simulate`].
+
+pub mod condition;
+pub mod evaluate;
+pub mod pattern;
+pub mod policy;
+pub mod request;
+pub mod simulate;
+pub mod variables;
+
+pub use evaluate::{Decision, Evaluation, PolicySet, evaluate};
+pub use policy::{Effect, Policy, PolicyError, Statement};
+pub use request::{Principal, Request};

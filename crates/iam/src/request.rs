@@ -1,0 +1,144 @@
+//! A request to authorize: who (principal), what (action), on what (resource), and the
+//! request context (condition keys and their values).
+
+use std::collections::HashMap;
+
+/// The condition keys of a request, looked up case-insensitively (keys are lower-cased).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    values: HashMap<String, Vec<String>>,
+}
+
+impl Context {
+    pub fn insert(&mut self, key: &str, values: Vec<String>) {
+        self.values.insert(key.to_lowercase(), values);
+    }
+
+    /// Adds a key only when the caller did not set it.
+    pub fn insert_default(&mut self, key: &str, value: String) {
+        self.values.entry(key.to_lowercase()).or_insert_with(|| vec![value]);
+    }
+
+    /// The values of a key (`key` must be lower-cased); `None` when the key is absent.
+    pub fn get(&self, key: &str) -> Option<&[String]> {
+        self.values.get(key).map(Vec::as_slice)
+    }
+
+    /// The value of a single-valued key, as policy variables need.
+    pub fn single(&self, key: &str) -> Option<&str> {
+        match self.values.get(key).map(Vec::as_slice) {
+            Some([value]) => Some(value),
+            _ => None,
+        }
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.values.keys().map(String::as_str)
+    }
+}
+
+/// What kind of principal makes a request, read from its ARN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrincipalKind {
+    /// `arn:aws:iam::ACCOUNT:root`.
+    Root,
+    /// `arn:aws:iam::ACCOUNT:user/path/name`.
+    User { name: String },
+    /// `arn:aws:iam::ACCOUNT:role/path/name` (a request made "as the role").
+    Role { name: String },
+    /// `arn:aws:sts::ACCOUNT:assumed-role/name/session`.
+    AssumedRole { role_name: String },
+    /// `arn:aws:sts::ACCOUNT:federated-user/name`.
+    FederatedUser,
+    /// A service principal such as `ec2.amazonaws.com`.
+    Service,
+    /// An anonymous (unsigned) request: `*` or `anonymous`.
+    Anonymous,
+    /// Any other ARN.
+    Other,
+}
+
+/// The principal making a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub arn: String,
+    pub account: Option<String>,
+    pub partition: String,
+    pub kind: PrincipalKind,
+}
+
+impl Principal {
+    pub fn parse(text: &str) -> Principal {
+        let text = text.trim();
+        if text == "*" || text.eq_ignore_ascii_case("anonymous") {
+            return Principal { arn: text.to_string(), account: None, partition: "aws".into(), kind: PrincipalKind::Anonymous };
+        }
+        let Some(parts) = crate::pattern::arn_parts(text).filter(|parts| parts[0] == "arn") else {
+            let kind = if text.contains('.') { PrincipalKind::Service } else { PrincipalKind::Other };
+            let account = (text.len() == 12 && text.bytes().all(|byte| byte.is_ascii_digit())).then(|| text.to_string());
+            let kind = if account.is_some() { PrincipalKind::Root } else { kind };
+            return Principal { arn: text.to_string(), account, partition: "aws".into(), kind };
+        };
+        let account = (!parts[4].is_empty()).then(|| parts[4].to_string());
+        let resource = parts[5];
+        let last = |path: &str| path.rsplit('/').next().unwrap_or_default().to_string();
+        let kind = match (parts[2], resource.split_once('/')) {
+            ("iam", None) if resource == "root" => PrincipalKind::Root,
+            ("iam", Some(("user", path))) => PrincipalKind::User { name: last(path) },
+            ("iam", Some(("role", path))) => PrincipalKind::Role { name: last(path) },
+            ("sts", Some(("assumed-role", rest))) => PrincipalKind::AssumedRole { role_name: rest.split('/').next().unwrap_or_default().to_string() },
+            ("sts", Some(("federated-user", _))) => PrincipalKind::FederatedUser,
+            _ => PrincipalKind::Other,
+        };
+        Principal { arn: text.to_string(), account, partition: parts[1].to_string(), kind }
+    }
+
+    /// The ARN of the role behind an assumed-role session (the value of `aws:PrincipalArn`).
+    pub fn role_arn(&self) -> Option<String> {
+        match &self.kind {
+            PrincipalKind::AssumedRole { role_name } => Some(format!("arn:{}:iam::{}:role/{}", self.partition, self.account.as_deref().unwrap_or_default(), role_name)),
+            PrincipalKind::Role { .. } => Some(self.arn.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// One request to decide.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub principal: Principal,
+    /// The action as `service:Name`; compared case-insensitively.
+    pub action: String,
+    pub resource: String,
+    /// The account that owns the resource; `None` when unknown (then the principal's account).
+    pub resource_account: Option<String>,
+    pub context: Context,
+}
+
+impl Request {
+    /// Builds a request, adding the global keys AWS always sets when the caller did not:
+    /// `aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:username` (IAM users) and
+    /// `aws:ResourceAccount`.
+    pub fn new(principal: &str, action: &str, resource: &str, resource_account: Option<String>, mut context: Context) -> Request {
+        let principal = Principal::parse(principal);
+        if !matches!(principal.kind, PrincipalKind::Service | PrincipalKind::Anonymous) {
+            context.insert_default("aws:PrincipalArn", principal.role_arn().unwrap_or_else(|| principal.arn.clone()));
+        }
+        if let Some(account) = &principal.account {
+            context.insert_default("aws:PrincipalAccount", account.clone());
+        }
+        if let PrincipalKind::User { name } = &principal.kind {
+            context.insert_default("aws:username", name.clone());
+        }
+        let resource_account = resource_account.filter(|account| !account.is_empty()).or_else(|| principal.account.clone());
+        if let Some(account) = &resource_account {
+            context.insert_default("aws:ResourceAccount", account.clone());
+        }
+        Request { principal, action: action.to_string(), resource: resource.to_string(), resource_account, context }
+    }
+
+    /// True when principal and resource belong to the same account.
+    pub fn is_same_account(&self) -> bool {
+        self.principal.account.is_some() && self.principal.account == self.resource_account
+    }
+}
