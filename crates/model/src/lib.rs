@@ -4,8 +4,12 @@
 //! knows the AWS API recognises every field. This crate does no I/O beyond (de)serializing
 //! snapshots and knows nothing of the AWS SDK: `vigil-collect` converts SDK types into these.
 
+pub mod acm;
+pub mod autoscaling;
+pub mod dynamodb;
 pub mod ec2;
 pub mod edge;
+pub mod elasticache;
 pub mod elb;
 pub mod iam;
 pub mod ids;
@@ -15,6 +19,7 @@ pub mod ledger;
 pub mod messaging;
 pub mod monitoring;
 pub mod rds;
+pub mod redshift;
 pub mod resource;
 pub mod s3;
 pub mod security;

@@ -26,6 +26,7 @@ pub struct DbInstance {
     pub deletion_protection: Option<bool>,
     pub iam_database_authentication_enabled: Option<bool>,
     pub copy_tags_to_snapshot: Option<bool>,
+    pub master_username: Option<String>,
     pub endpoint_address: Option<String>,
     pub endpoint_port: Option<i32>,
     pub vpc_id: Option<String>,
@@ -55,6 +56,10 @@ pub struct DbCluster {
     pub deletion_protection: Option<bool>,
     pub iam_database_authentication_enabled: Option<bool>,
     pub publicly_accessible: Option<bool>,
+    pub auto_minor_version_upgrade: Option<bool>,
+    pub copy_tags_to_snapshot: Option<bool>,
+    pub master_username: Option<String>,
+    pub db_cluster_parameter_group: Option<String>,
     pub endpoint: Option<String>,
     pub port: Option<i32>,
     pub vpc_security_group_ids: Vec<String>,
@@ -81,7 +86,8 @@ pub struct DbSnapshot {
     pub tags: Tags,
 }
 
-/// A DB parameter group's parameters changed from the engine default (Source = user).
+/// A DB parameter group's parameters: every parameter set by the user (Source = user), plus
+/// the security-relevant ones (`rds.force_ssl`, `require_secure_transport`, ...) whatever their source.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct DbParameterGroup {

@@ -72,6 +72,13 @@ resource_data! {
     DbInstance(crate::rds::DbInstance),
     DbCluster(crate::rds::DbCluster),
     DbSnapshot(crate::rds::DbSnapshot),
+    RedshiftCluster(crate::redshift::RedshiftCluster),
+    ReplicationGroup(crate::elasticache::ReplicationGroup),
+    CacheCluster(crate::elasticache::CacheCluster),
+    Table(crate::dynamodb::Table),
+    AutoScalingGroup(crate::autoscaling::AutoScalingGroup),
+    LaunchConfiguration(crate::autoscaling::LaunchConfiguration),
+    Certificate(crate::acm::Certificate),
     Queue(crate::messaging::Queue),
     Stream(crate::messaging::Stream),
     EmailIdentity(crate::messaging::EmailIdentity),
@@ -159,6 +166,7 @@ impl Inventory {
         for (region, regional) in &self.regional {
             let region_name = region.as_str();
             self.push_services_b_resources(region_name, regional, &mut out);
+            self.push_services_a_resources(region_name, regional, &mut out);
             let ec2 = &regional.ec2;
             macro_rules! ec2_resources {
                 ($list:expr, $variant:ident, $type_name:literal, $prefix:literal, $id:ident) => {
@@ -369,6 +377,80 @@ impl Inventory {
                 id: &domain.domain_name,
                 tags: None,
                 data: ResourceData::Domain(domain),
+            });
+        }
+    }
+
+    /// Redshift, ElastiCache, DynamoDB, Auto Scaling and ACM in one region.
+    fn push_services_a_resources<'a>(&'a self, region: &'a str, regional: &'a crate::RegionalInventory, out: &mut Vec<ResourceRef<'a>>) {
+        for cluster in &regional.redshift_clusters {
+            out.push(ResourceRef {
+                arn: cluster.cluster_arn.clone(),
+                resource_type: "AWS::Redshift::Cluster",
+                region,
+                id: &cluster.cluster_identifier,
+                tags: Some(&cluster.tags),
+                data: ResourceData::RedshiftCluster(cluster),
+            });
+        }
+        for group in &regional.replication_groups {
+            out.push(ResourceRef {
+                arn: group.arn.clone(),
+                resource_type: "AWS::ElastiCache::ReplicationGroup",
+                region,
+                id: &group.replication_group_id,
+                tags: None,
+                data: ResourceData::ReplicationGroup(group),
+            });
+        }
+        for cluster in &regional.cache_clusters {
+            out.push(ResourceRef {
+                arn: cluster.arn.clone(),
+                resource_type: "AWS::ElastiCache::CacheCluster",
+                region,
+                id: &cluster.cache_cluster_id,
+                tags: None,
+                data: ResourceData::CacheCluster(cluster),
+            });
+        }
+        for table in &regional.dynamodb_tables {
+            out.push(ResourceRef {
+                arn: table.table_arn.clone(),
+                resource_type: "AWS::DynamoDB::Table",
+                region,
+                id: &table.table_name,
+                tags: None,
+                data: ResourceData::Table(table),
+            });
+        }
+        for group in &regional.auto_scaling_groups {
+            out.push(ResourceRef {
+                arn: group.auto_scaling_group_arn.clone(),
+                resource_type: "AWS::AutoScaling::AutoScalingGroup",
+                region,
+                id: &group.auto_scaling_group_name,
+                tags: Some(&group.tags),
+                data: ResourceData::AutoScalingGroup(group),
+            });
+        }
+        for configuration in &regional.launch_configurations {
+            out.push(ResourceRef {
+                arn: configuration.launch_configuration_arn.clone(),
+                resource_type: "AWS::AutoScaling::LaunchConfiguration",
+                region,
+                id: &configuration.launch_configuration_name,
+                tags: None,
+                data: ResourceData::LaunchConfiguration(configuration),
+            });
+        }
+        for certificate in &regional.certificates {
+            out.push(ResourceRef {
+                arn: certificate.certificate_arn.clone(),
+                resource_type: "AWS::CertificateManager::Certificate",
+                region,
+                id: &certificate.certificate_arn,
+                tags: None,
+                data: ResourceData::Certificate(certificate),
             });
         }
     }

@@ -1,11 +1,16 @@
 //! The explicit list of checks. One file per family; each check is a `static` [`FnCheck`]
 //! with its metadata and its tests beside it. Ids are stable: never rename one.
 
+mod acm;
+mod autoscaling;
 mod cloudfront;
 mod account_services;
 mod cloudtrail;
+mod dynamodb;
 mod ec2;
 mod ecr;
+mod elasticache;
+mod elb;
 mod guardduty;
 mod ec2_instances;
 mod iam;
@@ -16,6 +21,9 @@ mod iam_policies;
 mod logging;
 mod monitoring;
 mod policy_support;
+mod rds;
+mod redshift;
+mod regional;
 mod route53;
 mod s3;
 mod s3_config;
@@ -208,6 +216,67 @@ pub static CHECKS: &[&dyn Check] = &[
     &ecr::REPOSITORY_POLICY_NOT_PUBLIC,
     &ecr::REPOSITORY_ENCRYPTED_WITH_CMK,
     &sovereignty::RESOURCE_REGION_ALLOWED,
+    &elb::ELBV2_LISTENERS_ENCRYPTED,
+    &elb::ELBV2_SSL_POLICY_MODERN,
+    &elb::ELBV2_ACCESS_LOGS_ENABLED,
+    &elb::ELBV2_DELETION_PROTECTION,
+    &elb::ELBV2_DROP_INVALID_HEADERS,
+    &elb::ELBV2_DESYNC_MITIGATION,
+    &elb::ELBV2_MULTIPLE_AZ,
+    &elb::ELB_LISTENERS_ENCRYPTED,
+    &elb::ELB_SSL_POLICY_MODERN,
+    &elb::ELB_ACM_CERTIFICATE,
+    &elb::ELB_ACCESS_LOGS_ENABLED,
+    &elb::ELB_CROSS_ZONE,
+    &elb::ELB_CONNECTION_DRAINING,
+    &elb::ELB_MULTIPLE_AZ,
+    &rds::INSTANCE_STORAGE_ENCRYPTED,
+    &rds::INSTANCE_NOT_PUBLICLY_ACCESSIBLE,
+    &rds::INSTANCE_MULTI_AZ,
+    &rds::INSTANCE_BACKUP_ENABLED,
+    &rds::INSTANCE_DELETION_PROTECTION,
+    &rds::INSTANCE_MINOR_VERSION_UPGRADE,
+    &rds::INSTANCE_IAM_AUTHENTICATION,
+    &rds::INSTANCE_LOG_EXPORTS,
+    &rds::INSTANCE_DEFAULT_PORT,
+    &rds::INSTANCE_ENHANCED_MONITORING,
+    &rds::INSTANCE_COPY_TAGS_TO_SNAPSHOT,
+    &rds::INSTANCE_CUSTOM_ADMIN_USERNAME,
+    &rds::INSTANCE_TRANSPORT_ENCRYPTED,
+    &rds::SNAPSHOT_NOT_PUBLIC,
+    &rds::SNAPSHOT_ENCRYPTED,
+    &rds::CLUSTER_STORAGE_ENCRYPTED,
+    &rds::CLUSTER_DELETION_PROTECTION,
+    &rds::CLUSTER_MULTI_AZ,
+    &rds::CLUSTER_IAM_AUTHENTICATION,
+    &rds::CLUSTER_COPY_TAGS_TO_SNAPSHOT,
+    &redshift::CLUSTER_ENCRYPTED,
+    &redshift::CLUSTER_NOT_PUBLICLY_ACCESSIBLE,
+    &redshift::CLUSTER_REQUIRE_SSL,
+    &redshift::CLUSTER_AUDIT_LOGGING,
+    &redshift::CLUSTER_AUTOMATED_SNAPSHOTS,
+    &redshift::CLUSTER_ENHANCED_VPC_ROUTING,
+    &redshift::CLUSTER_VERSION_UPGRADE,
+    &redshift::CLUSTER_CUSTOM_ADMIN_USERNAME,
+    &redshift::CLUSTER_CUSTOM_DATABASE_NAME,
+    &elasticache::REPLICATION_GROUP_ENCRYPTED_AT_REST,
+    &elasticache::REPLICATION_GROUP_ENCRYPTED_IN_TRANSIT,
+    &elasticache::REPLICATION_GROUP_AUTH,
+    &elasticache::REPLICATION_GROUP_AUTOMATIC_FAILOVER,
+    &elasticache::BACKUP_ENABLED,
+    &elasticache::CLUSTER_MINOR_VERSION_UPGRADE,
+    &elasticache::CLUSTER_CUSTOM_SUBNET_GROUP,
+    &dynamodb::TABLE_PITR_ENABLED,
+    &dynamodb::TABLE_DELETION_PROTECTION,
+    &dynamodb::TABLE_KMS_ENCRYPTION,
+    &autoscaling::GROUP_MULTIPLE_AZ,
+    &autoscaling::GROUP_ELB_HEALTH_CHECK,
+    &autoscaling::GROUP_IMDSV2,
+    &autoscaling::GROUP_USES_LAUNCH_TEMPLATE,
+    &autoscaling::LAUNCH_CONFIGURATION_NO_PUBLIC_IP,
+    &acm::CERTIFICATE_NOT_EXPIRING,
+    &acm::CERTIFICATE_RSA_KEY_LENGTH,
+    &acm::CERTIFICATE_TRANSPARENCY_LOGGING,
 ];
 
 #[cfg(test)]

@@ -18,6 +18,15 @@ fn tags(list: Option<Vec<sdk::Tag>>) -> Tags {
     list.unwrap_or_default().into_iter().filter_map(|tag| Some((tag.key?, tag.value.unwrap_or_default()))).collect()
 }
 
+/// Parameters kept whatever their source, because checks read them (engine defaults included).
+const SECURITY_PARAMETERS: &[&str] =
+    &["rds.force_ssl", "require_secure_transport", "ssl", "log_connections", "log_disconnections", "rds.rds_superuser_reserved_connections"];
+
+/// Keeps every user-set parameter and the security-relevant ones.
+fn kept_parameter(parameter: &sdk::Parameter) -> bool {
+    parameter.source.as_deref() == Some("user") || parameter.parameter_name.as_deref().is_some_and(|name| SECURITY_PARAMETERS.contains(&name))
+}
+
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
     let client = Client::new(&session.config_for(&region));
     let session = session.as_ref();
@@ -35,19 +44,12 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
             async move {
                 let mut parameters = std::collections::BTreeMap::new();
                 let call = Call::new("rds", region, "DescribeDBParameters").on(&name);
-                crate::for_each_page!(
-                    session,
-                    call,
-                    client.describe_db_parameters().db_parameter_group_name(&name).source("user").into_paginator().send(),
-                    |page| {
-                        parameters.extend(
-                            page.parameters
-                                .unwrap_or_default()
-                                .into_iter()
-                                .filter_map(|parameter| Some((parameter.parameter_name?, parameter.parameter_value.unwrap_or_default()))),
-                        );
-                    }
-                );
+                crate::for_each_page!(session, call, client.describe_db_parameters().db_parameter_group_name(&name).into_paginator().send(), |page| {
+                    parameters.extend(page.parameters.unwrap_or_default().into_iter().filter(kept_parameter).filter_map(|parameter| {
+                        let value = parameter.parameter_value.unwrap_or_default();
+                        Some((parameter.parameter_name?, value))
+                    }));
+                });
                 DbParameterGroup { db_parameter_group_name: name, db_parameter_group_family: None, parameters }
             }
         })
@@ -86,6 +88,7 @@ async fn instances(session: &Session, client: &Client, region: &str) -> Vec<DbIn
                 deletion_protection: instance.deletion_protection,
                 iam_database_authentication_enabled: instance.iam_database_authentication_enabled,
                 copy_tags_to_snapshot: instance.copy_tags_to_snapshot,
+                master_username: instance.master_username,
                 endpoint_address: instance.endpoint.as_ref().and_then(|endpoint| endpoint.address.clone()),
                 endpoint_port: instance.endpoint.and_then(|endpoint| endpoint.port),
                 vpc_id: subnet_group.as_ref().and_then(|group| group.vpc_id.clone()),
@@ -131,6 +134,10 @@ async fn clusters(session: &Session, client: &Client, region: &str) -> Vec<DbClu
             deletion_protection: cluster.deletion_protection,
             iam_database_authentication_enabled: cluster.iam_database_authentication_enabled,
             publicly_accessible: cluster.publicly_accessible,
+            auto_minor_version_upgrade: cluster.auto_minor_version_upgrade,
+            copy_tags_to_snapshot: cluster.copy_tags_to_snapshot,
+            master_username: cluster.master_username,
+            db_cluster_parameter_group: cluster.db_cluster_parameter_group,
             endpoint: cluster.endpoint,
             port: cluster.port,
             vpc_security_group_ids: cluster.vpc_security_groups.unwrap_or_default().into_iter().filter_map(|group| group.vpc_security_group_id).collect(),
