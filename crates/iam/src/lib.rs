@@ -3,6 +3,8 @@
 //!
 //! Pure: no I/O, no async. Entry points: [`Policy::parse`], [`evaluate`], [`simulate`].
 
+pub mod account;
+pub mod analysis;
 pub mod condition;
 pub mod evaluate;
 pub mod pattern;

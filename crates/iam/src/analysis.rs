@@ -1,0 +1,451 @@
+//! Analyses over an account: admin-equivalent principals, privilege escalation paths to
+//! admin over the known methods, and resources reachable from outside the account through
+//! their resource-based policies.
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+
+use serde::Serialize;
+
+use crate::account::{Account, AccountPrincipal, PrincipalType};
+use crate::condition::Operator;
+use crate::evaluate::{Decision, PolicySet, decide};
+use crate::policy::{Effect, Policy, PrincipalType as EntryType, Statement};
+use crate::request::{Principal, Request};
+
+/// Actions a principal must be allowed on `*` to count as able to do anything. The made-up
+/// `vigil-probe:` action is granted only by wildcards (`*`, `NotAction`).
+const FULL_ADMIN_PROBES: &[&str] = &["vigil-probe:AnyAction", "iam:AttachRolePolicy", "iam:PutUserPolicy", "iam:PassRole", "ec2:RunInstances", "s3:GetObject", "kms:Decrypt"];
+
+/// One step of an escalation path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step {
+    pub from: String,
+    /// The principal gained (the same principal for a step that grants itself more).
+    pub to: String,
+    /// The method's name, such as `iam:PassRole + ec2:RunInstances`.
+    pub method: String,
+    /// The resource the method acts on.
+    pub resource: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Admin {
+    pub principal: String,
+    pub kind: PrincipalType,
+    /// `full` (allowed everything) or `self-grant` (can give itself any permission).
+    pub reason: &'static str,
+    /// For `self-grant`: how.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EscalationPath {
+    pub principal: String,
+    pub kind: PrincipalType,
+    /// The admin-equivalent principal the path ends at.
+    pub admin: String,
+    pub steps: Vec<Step>,
+}
+
+fn full_admin(account: &Account, principal: &AccountPrincipal) -> bool {
+    FULL_ADMIN_PROBES.iter().all(|action| account.may_allow(principal, action)) && FULL_ADMIN_PROBES.iter().all(|action| account.decide_for(principal, action, "*") == Decision::Allowed)
+}
+
+/// A way for the principal to give itself any permission in one step.
+fn self_grant(account: &Account, principal: &AccountPrincipal) -> Option<Step> {
+    let step = |method: &str, resource: &str| Step { from: principal.arn.clone(), to: principal.arn.clone(), method: method.to_string(), resource: resource.to_string() };
+    let allowed = |action: &str, resource: &str| account.may_allow(principal, action) && account.decide_for(principal, action, resource) == Decision::Allowed;
+    let own: &[&str] = match principal.kind {
+        PrincipalType::User => &["iam:PutUserPolicy", "iam:AttachUserPolicy"],
+        PrincipalType::Role => &["iam:PutRolePolicy", "iam:AttachRolePolicy"],
+    };
+    for action in own {
+        if allowed(action, &principal.arn) {
+            return Some(step(action, &principal.arn));
+        }
+    }
+    for group in &principal.group_arns {
+        for action in ["iam:PutGroupPolicy", "iam:AttachGroupPolicy"] {
+            if allowed(action, group) {
+                return Some(step(action, group));
+            }
+        }
+    }
+    for policy in &principal.attached_policy_arns {
+        if allowed("iam:CreatePolicyVersion", policy) {
+            return Some(step("iam:CreatePolicyVersion", policy));
+        }
+        let versions = account.managed.get(policy).map(|(_, versions)| *versions).unwrap_or(0);
+        if versions > 1 && allowed("iam:SetDefaultPolicyVersion", policy) {
+            return Some(step("iam:SetDefaultPolicyVersion (to another version)", policy));
+        }
+    }
+    None
+}
+
+/// Admin-equivalent principals: allowed everything, or able to grant themselves anything.
+pub fn admins(account: &Account) -> Vec<Admin> {
+    let mut admins: Vec<Admin> = account
+        .principals
+        .iter()
+        .filter_map(|principal| {
+            if full_admin(account, principal) {
+                return Some(Admin { principal: principal.arn.clone(), kind: principal.kind, reason: "full", step: None });
+            }
+            self_grant(account, principal).map(|step| Admin { principal: principal.arn.clone(), kind: principal.kind, reason: "self-grant", step: Some(step) })
+        })
+        .collect();
+    admins.sort_by(|a, b| a.principal.cmp(&b.principal));
+    admins
+}
+
+/// `iam:PassRole` methods: the service that must trust the role, and the actions that put it to work.
+const PASS_ROLE_METHODS: &[(&str, &[&str])] = &[
+    ("ec2.amazonaws.com", &["ec2:RunInstances"]),
+    ("lambda.amazonaws.com", &["lambda:CreateFunction", "lambda:InvokeFunction"]),
+    ("cloudformation.amazonaws.com", &["cloudformation:CreateStack"]),
+    ("glue.amazonaws.com", &["glue:CreateDevEndpoint"]),
+    ("datapipeline.amazonaws.com", &["datapipeline:CreatePipeline", "datapipeline:PutPipelineDefinition"]),
+    ("codebuild.amazonaws.com", &["codebuild:CreateProject", "codebuild:StartBuild"]),
+    ("sagemaker.amazonaws.com", &["sagemaker:CreateNotebookInstance"]),
+    ("ecs-tasks.amazonaws.com", &["ecs:RegisterTaskDefinition", "ecs:RunTask"]),
+    ("ec2.amazonaws.com", &["autoscaling:CreateLaunchConfiguration", "autoscaling:CreateAutoScalingGroup"]),
+];
+
+/// Whether the role's trust policy lets `service` assume it.
+fn trusts_service(account: &Account, role: &AccountPrincipal, service: &str) -> bool {
+    let Some(trust) = role.trust.and_then(|index| account.policies.get(index)) else { return false };
+    let request = Request::new(service, "sts:AssumeRole", &role.arn, Some(account.account_id.clone()), account.context_for(None, &[]));
+    decide(&request, &PolicySet { resource: Some(trust), ..PolicySet::default() }) == Decision::Allowed
+}
+
+/// Every "principal can become principal" edge over the known methods.
+pub fn escalation_edges(account: &Account) -> Vec<(usize, usize, Step)> {
+    let principals = &account.principals;
+    let by_arn: HashMap<&str, usize> = principals.iter().enumerate().map(|(index, principal)| (principal.arn.as_str(), index)).collect();
+    let mut profile_roles: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (index, principal) in principals.iter().enumerate() {
+        for profile in &principal.instance_profile_arns {
+            profile_roles.entry(profile.as_str()).or_default().push(index);
+        }
+    }
+    let mut trusting: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut edges = Vec::new();
+    let step = |from: &AccountPrincipal, to: &AccountPrincipal, method: &str, resource: &str| Step { from: from.arn.clone(), to: to.arn.clone(), method: method.to_string(), resource: resource.to_string() };
+    for (from_index, from) in principals.iter().enumerate() {
+        let may = |action: &str| account.may_allow(from, action);
+        let allowed = |action: &str, resource: &str| account.decide_for(from, action, resource) == Decision::Allowed;
+        for (to_index, to) in principals.iter().enumerate() {
+            if to_index == from_index {
+                continue;
+            }
+            match to.kind {
+                PrincipalType::User => {
+                    for action in ["iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile"] {
+                        if may(action) && allowed(action, &to.arn) {
+                            edges.push((from_index, to_index, step(from, to, action, &to.arn)));
+                            break;
+                        }
+                    }
+                }
+                PrincipalType::Role => {
+                    let named = to.trust.and_then(|index| account.policies.get(index)).is_some_and(|trust| names_principal(trust, &from.arn));
+                    if (named || may("sts:AssumeRole")) && account.can(&from.arn, "sts:AssumeRole", &to.arn, &[]).decision == Decision::Allowed {
+                        edges.push((from_index, to_index, step(from, to, "sts:AssumeRole", &to.arn)));
+                    } else if may("iam:UpdateAssumeRolePolicy") && allowed("iam:UpdateAssumeRolePolicy", &to.arn) {
+                        edges.push((from_index, to_index, step(from, to, "iam:UpdateAssumeRolePolicy (then sts:AssumeRole)", &to.arn)));
+                    }
+                }
+            }
+        }
+        if may("iam:PassRole") {
+            for (service, actions) in PASS_ROLE_METHODS {
+                if !actions.iter().all(|action| may(action) && allowed(action, "*")) {
+                    continue;
+                }
+                let roles = trusting.entry(service).or_insert_with(|| {
+                    principals.iter().enumerate().filter(|(_, role)| role.kind == PrincipalType::Role && trusts_service(account, role, service)).map(|(index, _)| index).collect()
+                });
+                for to_index in roles.iter().copied() {
+                    if let Some(to) = principals.get(to_index).filter(|_| to_index != from_index)
+                        && allowed("iam:PassRole", &to.arn)
+                    {
+                        edges.push((from_index, to_index, step(from, to, &format!("iam:PassRole + {}", actions.join(" + ")), &to.arn)));
+                    }
+                }
+            }
+        }
+        for action in ["ssm:SendCommand", "ssm:StartSession"] {
+            if !may(action) {
+                continue;
+            }
+            for (instance, profile) in &account.instances {
+                for to_index in profile_roles.get(profile.as_str()).into_iter().flatten().copied() {
+                    if let Some(to) = principals.get(to_index)
+                        && allowed(action, instance)
+                    {
+                        edges.push((from_index, to_index, step(from, to, action, instance)));
+                    }
+                }
+            }
+        }
+        if may("lambda:UpdateFunctionCode") {
+            for (function, role) in &account.functions {
+                if let Some(to_index) = by_arn.get(role.as_str()).copied()
+                    && let Some(to) = principals.get(to_index)
+                    && allowed("lambda:UpdateFunctionCode", function)
+                {
+                    edges.push((from_index, to_index, step(from, to, "lambda:UpdateFunctionCode", function)));
+                }
+            }
+        }
+    }
+    edges
+}
+
+fn names_principal(policy: &Policy, arn: &str) -> bool {
+    policy.statements.iter().any(|statement| statement.principal.as_ref().is_some_and(|block| block.entries.iter().any(|entry| entry.value == arn)))
+}
+
+/// Shortest paths from each principal that is not an admin to an admin-equivalent principal.
+pub fn escalation(account: &Account) -> Vec<EscalationPath> {
+    let admins = admins(account);
+    let admin_steps: HashMap<&str, Option<&Step>> = admins.iter().map(|admin| (admin.principal.as_str(), admin.step.as_ref())).collect();
+    let edges = escalation_edges(account);
+    let mut adjacency: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (edge_index, (from, _, _)) in edges.iter().enumerate() {
+        adjacency.entry(*from).or_default().push(edge_index);
+    }
+    let mut paths = Vec::new();
+    for (start, principal) in account.principals.iter().enumerate() {
+        match admin_steps.get(principal.arn.as_str()) {
+            Some(None) => continue,
+            Some(Some(step)) => {
+                paths.push(EscalationPath { principal: principal.arn.clone(), kind: principal.kind, admin: principal.arn.clone(), steps: vec![(*step).clone()] });
+                continue;
+            }
+            None => {}
+        }
+        // Breadth-first search for the nearest admin.
+        let mut previous: HashMap<usize, usize> = HashMap::new();
+        let mut seen: HashSet<usize> = HashSet::from([start]);
+        let mut queue = VecDeque::from([start]);
+        let mut found = None;
+        while let Some(node) = queue.pop_front() {
+            for edge_index in adjacency.get(&node).into_iter().flatten() {
+                let Some((_, to, _)) = edges.get(*edge_index) else { continue };
+                if !seen.insert(*to) {
+                    continue;
+                }
+                previous.insert(*to, *edge_index);
+                let to_arn = account.principals.get(*to).map(|target| target.arn.as_str()).unwrap_or_default();
+                if admin_steps.contains_key(to_arn) {
+                    found = Some(*to);
+                    break;
+                }
+                queue.push_back(*to);
+            }
+            if found.is_some() {
+                break;
+            }
+        }
+        let Some(end) = found else { continue };
+        let mut steps = Vec::new();
+        let mut node = end;
+        while let Some(edge_index) = previous.get(&node) {
+            let Some((from, _, step)) = edges.get(*edge_index) else { break };
+            steps.push(step.clone());
+            node = *from;
+        }
+        steps.reverse();
+        let end_arn = account.principals.get(end).map(|target| target.arn.clone()).unwrap_or_default();
+        if let Some(Some(step)) = admin_steps.get(end_arn.as_str()) {
+            steps.push((*step).clone());
+        }
+        paths.push(EscalationPath { principal: principal.arn.clone(), kind: principal.kind, admin: end_arn, steps });
+    }
+    paths.sort_by(|a, b| a.principal.cmp(&b.principal));
+    paths
+}
+
+/// How far outside the account a resource-based policy statement reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Exposure {
+    /// Anyone, including anonymous callers.
+    Public,
+    /// Anyone, but only from given networks (IP ranges, VPC endpoints, VPCs).
+    NetworkRestricted,
+    /// Principals of other, named accounts or organizations.
+    CrossAccount,
+    /// Identities of an external identity provider (role trust policies).
+    Federated,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExternalAccess {
+    pub resource: String,
+    pub service: &'static str,
+    pub kind: &'static str,
+    pub region: String,
+    pub exposure: Exposure,
+    /// Who: `*`, account ids, organization ids, identity providers.
+    pub principals: Vec<String>,
+    pub actions: Vec<String>,
+    /// The conditions that narrow the access, as written.
+    pub narrowed_by: Vec<String>,
+    pub statement: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+}
+
+/// Keys that, compared with positive operators, restrict callers to accounts or organizations.
+const ACCOUNT_KEYS: &[&str] = &["aws:principalaccount", "aws:sourceaccount", "aws:sourceowner", "kms:calleraccount", "aws:resourceaccount"];
+const ARN_KEYS: &[&str] = &["aws:principalarn", "aws:sourcearn"];
+const ORG_KEYS: &[&str] = &["aws:principalorgid", "aws:principalorgpaths"];
+const NETWORK_KEYS: &[&str] = &["aws:sourceip", "aws:sourcevpce", "aws:sourcevpc", "aws:vpcsourceip"];
+
+/// What the conditions of a statement (and the policy's deny guards) say about the caller.
+#[derive(Default)]
+struct Scope {
+    /// Accounts the caller is restricted to (from account, ARN keys); `None` when unrestricted.
+    accounts: Option<BTreeSet<String>>,
+    organizations: Option<BTreeSet<String>>,
+    network: bool,
+    narrowed_by: Vec<String>,
+}
+
+fn account_of(text: &str) -> String {
+    crate::pattern::arn_parts(text).map(|parts| parts[4].to_string()).unwrap_or_else(|| text.to_string())
+}
+
+fn restrict(scope: &mut Option<BTreeSet<String>>, values: BTreeSet<String>) {
+    *scope = Some(match scope.take() {
+        Some(existing) => existing.intersection(&values).cloned().collect(),
+        None => values,
+    });
+}
+
+fn scope_of(statements: &[&Statement]) -> Scope {
+    let mut scope = Scope::default();
+    for statement in statements {
+        // Allow statements narrow with positive operators; Deny guards with negated ones.
+        let wanted_negated = statement.effect == Effect::Deny;
+        for condition in &statement.conditions {
+            if condition.operator.is_negated() != wanted_negated || condition.operator == Operator::Null {
+                continue;
+            }
+            let key = condition.key.as_str();
+            let values: BTreeSet<String> = condition.values.iter().map(|value| value.text.clone()).collect();
+            let described = format!("{} {}: {:?}", condition.operator_text, condition.key_text, values);
+            if ACCOUNT_KEYS.contains(&key) {
+                restrict(&mut scope.accounts, values);
+            } else if ARN_KEYS.contains(&key) {
+                restrict(&mut scope.accounts, values.iter().map(|value| account_of(value)).collect());
+            } else if ORG_KEYS.contains(&key) {
+                restrict(&mut scope.organizations, values.iter().map(|value| value.split('/').next().unwrap_or_default().to_string()).collect());
+            } else if NETWORK_KEYS.contains(&key) {
+                let open = key == "aws:sourceip" && values.iter().any(|value| value.ends_with("/0"));
+                if open {
+                    continue;
+                }
+                scope.network = true;
+            } else if key == "sts:externalid" {
+                // An external id does not change who can assume, only that they know the secret.
+            } else {
+                continue;
+            }
+            scope.narrowed_by.push(described);
+        }
+    }
+    scope
+}
+
+/// Resources reachable from outside the account through their resource-based policies
+/// (and roles assumable from outside through their trust policies).
+pub fn external_access(account: &Account) -> Vec<ExternalAccess> {
+    let own = account.account_id.as_str();
+    let mut findings = Vec::new();
+    let resources = account.resources.iter().map(|resource| (resource.arn.as_str(), resource.service, resource.kind, resource.region.as_str(), resource.policy));
+    let roles = account
+        .principals
+        .iter()
+        .filter_map(|principal| principal.trust.map(|trust| (principal.arn.as_str(), "iam", "role trust policy", "global", trust)));
+    for (arn, service, kind, region, policy_index) in resources.chain(roles) {
+        let Some(policy) = account.policies.get(policy_index) else { continue };
+        let guards: Vec<&Statement> = policy.statements.iter().filter(|statement| statement.effect == Effect::Deny && is_everyone(statement)).collect();
+        for statement in policy.statements.iter().filter(|statement| statement.effect == Effect::Allow) {
+            let Some(block) = &statement.principal else { continue };
+            let mut everyone = block.negated;
+            let mut accounts: BTreeSet<String> = BTreeSet::new();
+            let mut federated: BTreeSet<String> = BTreeSet::new();
+            for entry in block.entries.iter().filter(|_| !block.negated) {
+                match entry.kind {
+                    EntryType::Everyone => everyone = true,
+                    EntryType::Aws if entry.value == "*" => everyone = true,
+                    EntryType::Aws => {
+                        let principal = Principal::parse(&entry.value);
+                        if let Some(account_id) = principal.account.filter(|account_id| account_id != own) {
+                            accounts.insert(account_id);
+                        }
+                    }
+                    EntryType::Federated => {
+                        federated.insert(entry.value.clone());
+                    }
+                    EntryType::Service | EntryType::CanonicalUser => {}
+                }
+            }
+            let mut scoped: Vec<&Statement> = guards.clone();
+            scoped.push(statement);
+            let scope = scope_of(&scoped);
+            let restricted_to_own = scope.accounts.as_ref().is_some_and(|allowed| allowed.iter().all(|account_id| account_id == own))
+                || scope.organizations.as_ref().is_some_and(|allowed| account.organization_id.as_ref().is_some_and(|mine| allowed.iter().all(|org| org == mine)));
+            if restricted_to_own {
+                continue;
+            }
+            let (exposure, principals) = if everyone {
+                match (&scope.accounts, &scope.organizations) {
+                    (Some(allowed), _) => (Exposure::CrossAccount, allowed.iter().filter(|account_id| *account_id != own).cloned().collect()),
+                    (None, Some(organizations)) => (Exposure::CrossAccount, organizations.iter().cloned().collect()),
+                    (None, None) if scope.network => (Exposure::NetworkRestricted, vec!["*".to_string()]),
+                    (None, None) => (Exposure::Public, vec!["*".to_string()]),
+                }
+            } else if !accounts.is_empty() {
+                let accounts: Vec<String> = match &scope.accounts {
+                    Some(allowed) => accounts.intersection(allowed).cloned().collect(),
+                    None => accounts.into_iter().collect(),
+                };
+                if accounts.is_empty() {
+                    continue;
+                }
+                (Exposure::CrossAccount, accounts)
+            } else if !federated.is_empty() {
+                (Exposure::Federated, federated.into_iter().collect())
+            } else {
+                continue;
+            };
+            let actions = statement.action.patterns.iter().map(|pattern| if statement.action.negated { format!("NOT {}", pattern.text) } else { pattern.text.clone() }).collect();
+            findings.push(ExternalAccess {
+                resource: arn.to_string(),
+                service,
+                kind,
+                region: region.to_string(),
+                exposure,
+                principals,
+                actions,
+                narrowed_by: scope.narrowed_by,
+                statement: statement.index,
+                sid: statement.sid.clone(),
+            });
+        }
+    }
+    findings.sort_by(|a, b| (a.exposure, &a.resource, a.statement).cmp(&(b.exposure, &b.resource, b.statement)));
+    findings
+}
+
+fn is_everyone(statement: &Statement) -> bool {
+    statement.principal.as_ref().is_some_and(|block| {
+        !block.negated && block.entries.iter().any(|entry| entry.kind == EntryType::Everyone || (entry.kind == EntryType::Aws && entry.value == "*"))
+    })
+}
