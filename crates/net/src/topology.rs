@@ -287,6 +287,15 @@ fn interfaces(regional: &RegionalInventory) -> Vec<InterfaceView> {
     for instance in &ec2.instances {
         let active = instance_is_active(instance);
         if instance.network_interfaces.is_empty() {
+            if views.iter().any(|view| view.instance_id.as_deref() == Some(instance.instance_id.as_str())) {
+                // DescribeNetworkInterfaces listed its interfaces; add what only the instance says.
+                if let Some(view) = views.iter_mut().find(|view| view.instance_id.as_deref() == Some(instance.instance_id.as_str()) && view.primary) {
+                    view.active = view.active && active;
+                    push_unique(&mut view.public_ipv4, instance.public_ip_address.as_deref());
+                    push_unique(&mut view.ipv6, instance.ipv6_address.as_deref());
+                }
+                continue;
+            }
             let Some(subnet_id) = instance.subnet_id.clone() else { continue };
             let mut view = InterfaceView {
                 instance_id: Some(instance.instance_id.clone()),
