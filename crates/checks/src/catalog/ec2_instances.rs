@@ -179,13 +179,13 @@ fn each_launch_template(
     metadata: &Metadata,
     context: &Context<'_>,
     findings: &mut Vec<Finding>,
-    extra_need: Option<&'static str>,
+    extra_need: fn(&LaunchTemplate) -> Option<&'static str>,
     judge: impl Fn(&str, &LaunchTemplate) -> (bool, String, serde_json::Value),
 ) {
     assess_resources(metadata, context, findings, LAUNCH_TEMPLATE, LAUNCH_TEMPLATES, |resource, subject, findings| {
         let ResourceData::LaunchTemplate(template) = resource.data else { return };
         let mut needs = vec![Needs::call("ec2", resource.region, "DescribeLaunchTemplateVersions").on(&template.launch_template_id)];
-        needs.extend(extra_need.map(|operation| Needs::call("ec2", resource.region, operation)));
+        needs.extend(extra_need(template).map(|operation| Needs::call("ec2", resource.region, operation)));
         findings.push(context.decide(metadata, &subject, &needs, || judge(resource.region, template)));
     });
 }
@@ -210,7 +210,12 @@ pub static LAUNCH_TEMPLATE_IMDSV2: FnCheck = FnCheck {
 };
 
 fn launch_template_imdsv2(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    each_launch_template(metadata, context, findings, Some("GetInstanceMetadataDefaults"), |region, template| {
+    // The region default matters only when the template leaves HttpTokens unset.
+    let needs_default = |template: &LaunchTemplate| {
+        let tokens = template.default_version_data.as_ref().and_then(|data| data.metadata_options.as_ref()).and_then(|options| options.http_tokens.as_ref());
+        tokens.is_none().then_some("GetInstanceMetadataDefaults")
+    };
+    each_launch_template(metadata, context, findings, needs_default, |region, template| {
         let options = template.default_version_data.as_ref().and_then(|data| data.metadata_options.as_ref());
         let tokens = options.and_then(|options| options.http_tokens.as_deref());
         let disabled = options.and_then(|options| options.http_endpoint.as_deref()) == Some("disabled");
@@ -245,15 +250,21 @@ pub static LAUNCH_TEMPLATE_NO_PUBLIC_IP: FnCheck = FnCheck {
 };
 
 fn launch_template_no_public_ip(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    each_launch_template(metadata, context, findings, None, |_, template| {
-        let public = template.default_version_data.as_ref().and_then(|data| data.associate_public_ip_address) == Some(true);
-        let message = if public {
-            format!("Launch template `{}` assigns public IP addresses.", template.launch_template_id)
-        } else {
-            format!("Launch template `{}` does not assign public IP addresses.", template.launch_template_id)
-        };
-        (!public, message, json!({ "AssociatePublicIpAddress": template.default_version_data.as_ref().and_then(|data| data.associate_public_ip_address) }))
-    });
+    each_launch_template(
+        metadata,
+        context,
+        findings,
+        |_| None,
+        |_, template| {
+            let public = template.default_version_data.as_ref().and_then(|data| data.associate_public_ip_address) == Some(true);
+            let message = if public {
+                format!("Launch template `{}` assigns public IP addresses.", template.launch_template_id)
+            } else {
+                format!("Launch template `{}` does not assign public IP addresses.", template.launch_template_id)
+            };
+            (!public, message, json!({ "AssociatePublicIpAddress": template.default_version_data.as_ref().and_then(|data| data.associate_public_ip_address) }))
+        },
+    );
 }
 
 pub static LAUNCH_TEMPLATE_EBS_ENCRYPTED: FnCheck = FnCheck {
@@ -276,7 +287,12 @@ pub static LAUNCH_TEMPLATE_EBS_ENCRYPTED: FnCheck = FnCheck {
 };
 
 fn launch_template_ebs_encrypted(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    each_launch_template(metadata, context, findings, Some("GetEbsEncryptionByDefault"), |region, template| {
+    // The region default matters only when a mapping is not explicitly encrypted.
+    let needs_default = |template: &LaunchTemplate| {
+        let mappings = template.default_version_data.as_ref().map(|data| data.ebs_encrypted.as_slice()).unwrap_or_default();
+        mappings.iter().any(|encrypted| *encrypted != Some(true)).then_some("GetEbsEncryptionByDefault")
+    };
+    each_launch_template(metadata, context, findings, needs_default, |region, template| {
         let by_default = regional(context, region).and_then(|regional| regional.ec2.ebs_encryption_by_default) == Some(true);
         let mappings: &[Option<bool>] = template.default_version_data.as_ref().map(|data| data.ebs_encrypted.as_slice()).unwrap_or_default();
         let unencrypted = mappings.iter().filter(|encrypted| **encrypted != Some(true)).count();
