@@ -21,12 +21,25 @@ use crate::topology::{BalancerKind, BalancerView, InterfaceView, RegionNetwork};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Spec {
     /// A network interface (of an instance or standalone), for one address family.
-    Interface { interface: usize, family: Family },
-    Database { database: usize },
+    Interface {
+        interface: usize,
+        family: Family,
+    },
+    Database {
+        database: usize,
+    },
     /// The load balancer's own listeners.
-    Balancer { balancer: usize, family: Family },
+    Balancer {
+        balancer: usize,
+        family: Family,
+    },
     /// A target reached through a listener of a load balancer.
-    Behind { balancer: usize, listener: usize, forward: usize, family: Family },
+    Behind {
+        balancer: usize,
+        listener: usize,
+        forward: usize,
+        family: Family,
+    },
 }
 
 /// A hop on a path: `kind` is `address`, `internet-gateway`, `route-table`, `nacl-inbound`,
@@ -82,11 +95,12 @@ impl Exposure {
     /// The exposure as rows: protocols with identical ports share a row with all their sources.
     pub fn entries(&self) -> Vec<Entry> {
         let mut rows: Vec<(&'static str, Vec<[u16; 2]>, Vec<(u128, u128)>, (Slot, u16, u128))> = Vec::new();
-        let mut add = |protocol: &'static str, ports: Vec<[u16; 2]>, range: (u128, u128), representative: (Slot, u16, u128)| {
-            match rows.iter_mut().find(|row| row.0 == protocol && row.1 == ports) {
-                Some(row) => row.2.push(range),
-                None => rows.push((protocol, ports, vec![range], representative)),
-            }
+        let mut add = |protocol: &'static str, ports: Vec<[u16; 2]>, range: (u128, u128), representative: (Slot, u16, u128)| match rows
+            .iter_mut()
+            .find(|row| row.0 == protocol && row.1 == ports)
+        {
+            Some(row) => row.2.push(range),
+            None => rows.push((protocol, ports, vec![range], representative)),
         };
         for (range, access) in self.reach.pieces() {
             if access.is_all() {
@@ -233,6 +247,12 @@ impl<'a> Network<'a> {
         self.trace(&mut cache, exposure.spec, exposure.family, Packet { slot, value, address: source })
     }
 
+    /// The path of one packet of an exposure.
+    pub fn path_for(&self, exposure: &Exposure, slot: Slot, value: u16, source: u128) -> Vec<Hop> {
+        let mut cache = Cache::default();
+        self.trace(&mut cache, exposure.spec, exposure.family, Packet { slot, value, address: source })
+    }
+
     /// Whether, and how, the internet reaches one resource on one port.
     pub fn explain(&self, question: &Question) -> Result<Answer, ExplainError> {
         let specs: Vec<(usize, Spec)> = self.specs.iter().copied().filter(|spec| self.names(*spec).iter().any(|name| *name == question.resource)).collect();
@@ -288,11 +308,15 @@ impl<'a> Network<'a> {
     fn names(&self, (index, spec): (usize, Spec)) -> Vec<&str> {
         let Some(network) = self.regions.get(index) else { return Vec::new() };
         match spec {
-            Spec::Interface { interface, .. } => {
-                network.interfaces.get(interface).map(|view| view.instance_id.iter().chain(view.interface_id.iter()).map(String::as_str).collect()).unwrap_or_default()
-            }
+            Spec::Interface { interface, .. } => network
+                .interfaces
+                .get(interface)
+                .map(|view| view.instance_id.iter().chain(view.interface_id.iter()).map(String::as_str).collect())
+                .unwrap_or_default(),
             Spec::Database { database } => network.databases.get(database).map(|view| vec![view.id.as_str()]).unwrap_or_default(),
-            Spec::Balancer { balancer, .. } => network.balancers.get(balancer).map(|view| vec![view.id.as_str(), view.name.as_str(), view.dns_name.as_str()]).unwrap_or_default(),
+            Spec::Balancer { balancer, .. } => {
+                network.balancers.get(balancer).map(|view| vec![view.id.as_str(), view.name.as_str(), view.dns_name.as_str()]).unwrap_or_default()
+            }
             Spec::Behind { balancer, listener, forward, .. } => network
                 .balancers
                 .get(balancer)
@@ -322,9 +346,15 @@ impl<'a> Network<'a> {
             },
             Spec::Behind { balancer, listener, forward, .. } => {
                 let Some(view) = network.balancers.get(balancer) else { return (String::new(), "unknown", None, Vec::new(), None) };
-                let target = view.listeners.get(listener).and_then(|listener| listener.forwards.get(forward)).and_then(|forward| network.interfaces.get(forward.interface));
+                let target = view
+                    .listeners
+                    .get(listener)
+                    .and_then(|listener| listener.forwards.get(forward))
+                    .and_then(|forward| network.interfaces.get(forward.interface));
                 match target {
-                    Some(target) => (target.resource_id(), target.resource_type(), target.interface_id.clone(), vec![view.dns_name.clone()], Some(view.id.clone())),
+                    Some(target) => {
+                        (target.resource_id(), target.resource_type(), target.interface_id.clone(), vec![view.dns_name.clone()], Some(view.id.clone()))
+                    }
                     None => (String::new(), "unknown", None, Vec::new(), None),
                 }
             }
@@ -403,12 +433,8 @@ impl<'a> Network<'a> {
         }
         let region = if key.1.len() == 1 {
             let trusted: Vec<&str> = trusted.iter().map(String::as_str).collect();
-            let permissions: &[IpPermission] = self
-                .regions
-                .get(index)
-                .and_then(|network| network.groups.get(key.1[0].as_str()))
-                .map(|group| group.ip_permissions.as_slice())
-                .unwrap_or(&[]);
+            let permissions: &[IpPermission] =
+                self.regions.get(index).and_then(|network| network.groups.get(key.1[0].as_str())).map(|group| group.ip_permissions.as_slice()).unwrap_or(&[]);
             permissions_region(permissions, family, self.regions.get(index).map(|network| &network.prefix_lists).unwrap_or(&HashMap::new()), &trusted)
         } else {
             let mut union = Region::empty();
@@ -434,7 +460,16 @@ impl<'a> Network<'a> {
 
     /// The sources, per slot, a target admits on its port: its groups (trusting the
     /// balancer's) and, when it sits in another subnet than the node, its subnet's ACL both ways.
-    fn target_admits(&self, cache: &mut Cache, index: usize, balancer: &BalancerView, node_subnet: &str, target: &InterfaceView, access: &Access, family: Family) -> [AddressSet; 4] {
+    fn target_admits(
+        &self,
+        cache: &mut Cache,
+        index: usize,
+        balancer: &BalancerView,
+        node_subnet: &str,
+        target: &InterfaceView,
+        access: &Access,
+        family: Family,
+    ) -> [AddressSet; 4] {
         let none = [AddressSet::empty(), AddressSet::empty(), AddressSet::empty(), AddressSet::empty()];
         if !target.active {
             return none;
@@ -548,7 +583,11 @@ impl<'a> Network<'a> {
                 if !self.trace_groups(network, &view.group_ids, family, packet, &[], &mut hops) {
                     return hops;
                 }
-                hops.push(pass(view.resource_type_hop(), &label, format!("delivered to {}", view.private_ipv4.first().cloned().unwrap_or_else(|| label.clone()))));
+                hops.push(pass(
+                    view.resource_type_hop(),
+                    &label,
+                    format!("delivered to {}", view.private_ipv4.first().cloned().unwrap_or_else(|| label.clone())),
+                ));
             }
             Spec::Database { database } => {
                 let Some(view) = network.databases.get(database) else { return hops };
@@ -627,7 +666,9 @@ impl<'a> Network<'a> {
             Spec::Behind { listener, .. } => vec![listener],
             _ => (0..view.listeners.len()).collect(),
         };
-        let Some(listener) = listeners.iter().filter_map(|listener| view.listeners.get(*listener)).find(|listener| listener.access.contains(packet.slot, packet.value)) else {
+        let Some(listener) =
+            listeners.iter().filter_map(|listener| view.listeners.get(*listener)).find(|listener| listener.access.contains(packet.slot, packet.value))
+        else {
             let labels: Vec<&str> = listeners.iter().filter_map(|listener| view.listeners.get(*listener)).map(|listener| listener.label.as_str()).collect();
             hops.push(block("listener", &view.id, format!("no listener for {} {} (listeners: {})", packet.slot.name(family), packet.value, labels.join(", "))));
             return false;
@@ -651,7 +692,8 @@ impl<'a> Network<'a> {
         } else {
             // Any node of this subnet the target admits; else the first node, to show the block.
             let nodes = view.node_addresses.get(subnet_id).cloned().unwrap_or_default();
-            let admitted = self.target_admits(cache, index, view, subnet_id, target, &retarget(&Access::only(packet.slot, ValueSet::full()), forward.port), Family::V4);
+            let admitted =
+                self.target_admits(cache, index, view, subnet_id, target, &retarget(&Access::only(packet.slot, ValueSet::full()), forward.port), Family::V4);
             nodes.intersection(&admitted[slot_index(packet.slot)]).first().or_else(|| nodes.first())
         };
         let Some(source) = target_packet_source else {
@@ -683,7 +725,16 @@ impl<'a> Network<'a> {
 
     /// The subnet hops: internet gateway, route table (the reply's route), network ACL both ways.
     #[allow(clippy::too_many_arguments)]
-    fn trace_subnet(&self, cache: &mut Cache, network: &RegionNetwork<'_>, index: usize, subnet_id: &str, family: Family, packet: Packet, hops: &mut Vec<Hop>) -> bool {
+    fn trace_subnet(
+        &self,
+        cache: &mut Cache,
+        network: &RegionNetwork<'_>,
+        index: usize,
+        subnet_id: &str,
+        family: Family,
+        packet: Packet,
+        hops: &mut Vec<Hop>,
+    ) -> bool {
         let Some(vpc_id) = network.vpc_of(subnet_id) else {
             hops.push(block("subnet", subnet_id, format!("subnet {subnet_id} is not in the inventory")));
             return false;
@@ -710,7 +761,11 @@ impl<'a> Network<'a> {
                 hops.push(block(
                     "route-table",
                     &table.route_table_id,
-                    format!("{subnet_id} ({association}): the reply to {source} matches {} -> {}, not an internet gateway", cidr_text(family, &cidr), route_target(route)),
+                    format!(
+                        "{subnet_id} ({association}): the reply to {source} matches {} -> {}, not an internet gateway",
+                        cidr_text(family, &cidr),
+                        route_target(route)
+                    ),
                 ));
                 return false;
             }
@@ -731,7 +786,9 @@ impl<'a> Network<'a> {
         let trusted_ids: Vec<&str> = trusted.iter().map(String::as_str).collect();
         for group_id in group_ids {
             let Some(group) = network.groups.get(group_id.as_str()) else { continue };
-            if let Some(permission) = group.ip_permissions.iter().find(|permission| permission_admits(permission, family, packet, &network.prefix_lists, &trusted_ids)) {
+            if let Some(permission) =
+                group.ip_permissions.iter().find(|permission| permission_admits(permission, family, packet, &network.prefix_lists, &trusted_ids))
+            {
                 hops.push(pass("security-group", group_id, format!("inbound rule {}", describe_permission(permission, family, &trusted_ids))));
                 return true;
             }
@@ -740,14 +797,26 @@ impl<'a> Network<'a> {
         hops.push(block(
             "security-group",
             group_ids.first().map(String::as_str).unwrap_or("none"),
-            format!("{groups}: no inbound rule admits {} {} from {}", packet.slot.name(family), describe_value(packet.slot, packet.value), format_address(family, packet.address)),
+            format!(
+                "{groups}: no inbound rule admits {} {} from {}",
+                packet.slot.name(family),
+                describe_value(packet.slot, packet.value),
+                format_address(family, packet.address)
+            ),
         ));
         false
     }
 }
 
 /// The ACL hops: inbound first match, then a reply to some ephemeral port outbound.
-fn trace_nacl_pair(nacl: &vigil_model::ec2::NetworkAcl, outbound: &Option<Rc<Region>>, family: Family, packet: Packet, from: &str, hops: &mut Vec<Hop>) -> bool {
+fn trace_nacl_pair(
+    nacl: &vigil_model::ec2::NetworkAcl,
+    outbound: &Option<Rc<Region>>,
+    family: Family,
+    packet: Packet,
+    from: &str,
+    hops: &mut Vec<Hop>,
+) -> bool {
     let source = format_address(family, packet.address);
     let inbound = nacl_first_match(nacl, false, family, packet);
     let what = format!("{} {} from {from} {source}", packet.slot.name(family), describe_value(packet.slot, packet.value));
@@ -764,7 +833,11 @@ fn trace_nacl_pair(nacl: &vigil_model::ec2::NetworkAcl, outbound: &Option<Rc<Reg
     match ports.first() {
         Some(port) => {
             let entry = nacl_first_match(nacl, true, family, Packet { slot: packet.slot, value: port, address: packet.address });
-            hops.push(pass("nacl-outbound", &nacl.network_acl_id, format!("{} allows the reply to {source} port {port} (ephemeral ports 1024-65535)", describe_entry(entry, family))));
+            hops.push(pass(
+                "nacl-outbound",
+                &nacl.network_acl_id,
+                format!("{} allows the reply to {source} port {port} (ephemeral ports 1024-65535)", describe_entry(entry, family)),
+            ));
             true
         }
         None => {
@@ -772,7 +845,11 @@ fn trace_nacl_pair(nacl: &vigil_model::ec2::NetworkAcl, outbound: &Option<Rc<Reg
             hops.push(block(
                 "nacl-outbound",
                 &nacl.network_acl_id,
-                format!("no outbound rule lets the {} reply reach {source} on an ephemeral port 1024-65535 ({} denies port 1024)", packet.slot.name(family), describe_entry(entry, family)),
+                format!(
+                    "no outbound rule lets the {} reply reach {source} on an ephemeral port 1024-65535 ({} denies port 1024)",
+                    packet.slot.name(family),
+                    describe_entry(entry, family)
+                ),
             ));
             false
         }
@@ -823,7 +900,10 @@ fn balancer_type(view: &BalancerView) -> &'static str {
 
 /// The listener's protocols, on the target's port.
 fn retarget(access: &Access, port: u16) -> Access {
-    Slot::ALL.iter().filter(|slot| !access.get(**slot).is_empty()).fold(Access::none(), |result, slot| result.union(&Access::only(*slot, ValueSet::single(port))))
+    Slot::ALL
+        .iter()
+        .filter(|slot| !access.get(**slot).is_empty())
+        .fold(Access::none(), |result, slot| result.union(&Access::only(*slot, ValueSet::single(port))))
 }
 
 fn cidr_text(family: Family, cidr: &Cidr) -> String {

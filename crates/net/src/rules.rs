@@ -15,7 +15,9 @@ pub type PrefixLists<'a> = HashMap<&'a str, &'a ManagedPrefixList>;
 /// The addresses of a managed prefix list in one family (empty when its entries were not read).
 pub fn prefix_list_sources(prefix_lists: &PrefixLists<'_>, id: &str, family: Family) -> AddressSet {
     let Some(list) = prefix_lists.get(id) else { return AddressSet::empty() };
-    AddressSet::from_ranges(list.entries.iter().filter_map(|entry| Cidr::parse(&entry.cidr)).filter(|cidr| cidr.family == family).map(|cidr| (cidr.first, cidr.last)))
+    AddressSet::from_ranges(
+        list.entries.iter().filter_map(|entry| Cidr::parse(&entry.cidr)).filter(|cidr| cidr.family == family).map(|cidr| (cidr.first, cidr.last)),
+    )
 }
 
 /// What a security group permission's protocol and ports allow, for one family.
@@ -50,10 +52,20 @@ pub fn permission_sources(permission: &IpPermission, family: Family, prefix_list
         return family.everything();
     }
     let cidrs: Vec<(u128, u128)> = match family {
-        Family::V4 => permission.ip_ranges.iter().filter_map(|range| Cidr::parse(&range.cidr_ip)).filter(|cidr| cidr.family == family).map(|cidr| (cidr.first, cidr.last)).collect(),
-        Family::V6 => {
-            permission.ipv6_ranges.iter().filter_map(|range| Cidr::parse(&range.cidr_ipv6)).filter(|cidr| cidr.family == family).map(|cidr| (cidr.first, cidr.last)).collect()
-        }
+        Family::V4 => permission
+            .ip_ranges
+            .iter()
+            .filter_map(|range| Cidr::parse(&range.cidr_ip))
+            .filter(|cidr| cidr.family == family)
+            .map(|cidr| (cidr.first, cidr.last))
+            .collect(),
+        Family::V6 => permission
+            .ipv6_ranges
+            .iter()
+            .filter_map(|range| Cidr::parse(&range.cidr_ipv6))
+            .filter(|cidr| cidr.family == family)
+            .map(|cidr| (cidr.first, cidr.last))
+            .collect(),
     };
     let mut sources = AddressSet::from_ranges(cidrs);
     for prefix_list in &permission.prefix_list_ids {
@@ -142,7 +154,8 @@ pub fn nacl_region(nacl: &NetworkAcl, egress: bool, family: Family) -> Region {
 /// The first entry that matches a packet, if any (no entry means the default deny).
 pub fn nacl_first_match(nacl: &NetworkAcl, egress: bool, family: Family, packet: Packet) -> Option<&NetworkAclEntry> {
     nacl_entries(nacl, egress).into_iter().find(|entry| {
-        nacl_entry_access(entry, family).is_some_and(|access| access.contains(packet.slot, packet.value)) && nacl_entry_addresses(entry, family).contains(packet.address)
+        nacl_entry_access(entry, family).is_some_and(|access| access.contains(packet.slot, packet.value))
+            && nacl_entry_addresses(entry, family).contains(packet.address)
     })
 }
 
@@ -200,7 +213,8 @@ pub fn route_target(route: &Route) -> String {
 
 /// Whether a route sends traffic to one of `internet_gateways` (active, not a blackhole).
 pub fn route_reaches_internet_gateway(route: &Route, internet_gateways: &[&str]) -> bool {
-    route.state.as_deref() != Some("blackhole") && route.gateway_id.as_deref().is_some_and(|gateway| gateway.starts_with("igw-") && internet_gateways.contains(&gateway))
+    route.state.as_deref() != Some("blackhole")
+        && route.gateway_id.as_deref().is_some_and(|gateway| gateway.starts_with("igw-") && internet_gateways.contains(&gateway))
 }
 
 /// Every (destination, route) of a table in one family, ordered from the weakest match to the

@@ -267,7 +267,8 @@ fn interfaces(regional: &RegionalInventory) -> Vec<InterfaceView> {
             vpc_id: interface.vpc_id.clone().unwrap_or_default(),
             group_ids: interface.groups.iter().map(|group| group.group_id.clone()).collect(),
             description: description.clone(),
-            active: instance.is_none_or(|instance| instance_is_active(instance)) && !(interface.attachment.is_none() && interface.status.as_deref() == Some("available")),
+            active: instance.is_none_or(|instance| instance_is_active(instance))
+                && !(interface.attachment.is_none() && interface.status.as_deref() == Some("available")),
             standalone: !is_managed(interface.interface_type.as_deref(), &description),
             primary: interface.attachment.as_ref().and_then(|attachment| attachment.device_index) == Some(0),
             ..InterfaceView::default()
@@ -420,11 +421,7 @@ fn node_addresses(network: &RegionNetwork<'_>, description: &str, subnet_ids: &[
     nodes
 }
 
-fn balancer_view(
-    balancer: &LoadBalancer,
-    target_groups: &HashMap<&str, &vigil_model::elb::TargetGroup>,
-    network: &RegionNetwork<'_>,
-) -> Option<BalancerView> {
+fn balancer_view(balancer: &LoadBalancer, target_groups: &HashMap<&str, &vigil_model::elb::TargetGroup>, network: &RegionNetwork<'_>) -> Option<BalancerView> {
     let internet_facing = balancer.scheme.as_deref() == Some("internet-facing") && !matches!(balancer.state.as_deref(), Some("failed"));
     let kind = match balancer.r#type.as_deref() {
         Some("network") => BalancerKind::Network,
@@ -459,11 +456,17 @@ fn balancer_view(
                 }
             }
         }
-        listeners.push(ListenerView { id: listener.listener_arn.clone(), label: format!("{protocol} {port}"), access: listener_access(&protocol, port), forwards });
+        listeners.push(ListenerView {
+            id: listener.listener_arn.clone(),
+            label: format!("{protocol} {port}"),
+            access: listener_access(&protocol, port),
+            forwards,
+        });
     }
     // The balancer's interfaces are described `ELB app/NAME/ID` or `ELB net/NAME/ID`.
     let suffix = balancer.load_balancer_arn.split_once(":loadbalancer/").map(|(_, suffix)| suffix).unwrap_or_default();
-    let families = if balancer.ip_address_type.as_deref().is_some_and(|kind| kind.starts_with("dualstack")) { vec![Family::V4, Family::V6] } else { vec![Family::V4] };
+    let families =
+        if balancer.ip_address_type.as_deref().is_some_and(|kind| kind.starts_with("dualstack")) { vec![Family::V4, Family::V6] } else { vec![Family::V4] };
     Some(BalancerView {
         id: balancer.load_balancer_arn.clone(),
         name: balancer.load_balancer_name.clone(),
@@ -532,8 +535,7 @@ fn databases(regional: &RegionalInventory) -> Vec<DatabaseView> {
         .filter_map(|database: &DbInstance| {
             Some(DatabaseView {
                 id: database.db_instance_identifier.clone(),
-                public: database.publicly_accessible
-                    && !matches!(database.db_instance_status.as_deref(), Some("stopped" | "stopping" | "deleting" | "failed")),
+                public: database.publicly_accessible && !matches!(database.db_instance_status.as_deref(), Some("stopped" | "stopping" | "deleting" | "failed")),
                 address: database.endpoint_address.clone().unwrap_or_else(|| database.db_instance_identifier.clone()),
                 port: port_of(database.endpoint_port)?,
                 vpc_id: database.vpc_id.clone()?,

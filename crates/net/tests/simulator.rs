@@ -181,7 +181,9 @@ fn subnet_admits(memo: &mut Memo, ec2: &Ec2, subnet: &str, packet: SimPacket) ->
         .route_tables
         .iter()
         .find(|table| table.associations.iter().any(|association| !association.main && association.subnet_id.as_deref() == Some(subnet)))
-        .or_else(|| ec2.route_tables.iter().find(|table| table.vpc_id.as_deref() == Some(vpc) && table.associations.iter().any(|association| association.main)));
+        .or_else(|| {
+            ec2.route_tables.iter().find(|table| table.vpc_id.as_deref() == Some(vpc) && table.associations.iter().any(|association| association.main))
+        });
     let Some(table) = table else { return false };
     let mut best: Option<(u32, &Route)> = None;
     for route in &table.routes {
@@ -232,7 +234,9 @@ fn simulate(memo: &mut Memo, inventory: &Inventory, packet: SimPacket) -> BTreeS
             if !subnet_admits(memo, ec2, subnet, packet) {
                 continue;
             }
-            if !balancer.security_groups.is_empty() && !groups_admit(ec2, &balancer.security_groups, packet.protocol, packet.port, packet.icmp, packet.source, &[]) {
+            if !balancer.security_groups.is_empty()
+                && !groups_admit(ec2, &balancer.security_groups, packet.protocol, packet.port, packet.icmp, packet.source, &[])
+            {
                 continue;
             }
             for listener in &balancer.listeners {
@@ -247,7 +251,9 @@ fn simulate(memo: &mut Memo, inventory: &Inventory, packet: SimPacket) -> BTreeS
                         let interface = ec2
                             .network_interfaces
                             .iter()
-                            .find(|interface| interface.attachment.as_ref().and_then(|attachment| attachment.instance_id.as_deref()) == Some(target.id.as_str()))
+                            .find(|interface| {
+                                interface.attachment.as_ref().and_then(|attachment| attachment.instance_id.as_deref()) == Some(target.id.as_str())
+                            })
                             .unwrap();
                         if !instance_active(ec2, interface) {
                             continue;
@@ -262,7 +268,9 @@ fn simulate(memo: &mut Memo, inventory: &Inventory, packet: SimPacket) -> BTreeS
                             let nodes: Vec<u32> = ec2
                                 .network_interfaces
                                 .iter()
-                                .filter(|node| node.description.as_deref().is_some_and(|text| text.starts_with("ELB ")) && node.subnet_id.as_deref() == Some(subnet))
+                                .filter(|node| {
+                                    node.description.as_deref().is_some_and(|text| text.starts_with("ELB ")) && node.subnet_id.as_deref() == Some(subnet)
+                                })
                                 .map(|node| ip(node.private_ip_address.as_deref().unwrap()))
                                 .collect();
                             if nodes.is_empty() {
@@ -366,7 +374,14 @@ fn nacl_entries(rng: &mut Rng) -> Vec<NetworkAclEntry> {
                 ..Default::default()
             });
         }
-        entries.push(NetworkAclEntry { rule_number: 32767, protocol: "-1".into(), rule_action: "deny".into(), egress, cidr_block: Some("0.0.0.0/0".into()), ..Default::default() });
+        entries.push(NetworkAclEntry {
+            rule_number: 32767,
+            protocol: "-1".into(),
+            rule_action: "deny".into(),
+            egress,
+            cidr_block: Some("0.0.0.0/0".into()),
+            ..Default::default()
+        });
     }
     entries
 }
@@ -437,7 +452,11 @@ fn topology(seed: u64) -> Inventory {
         } else {
             for (subnet, _) in SUBNETS {
                 if rng.chance(40) {
-                    associations.push(RouteTableAssociation { subnet_id: Some(subnet.to_string()), route_table_id: Some(table_id.into()), ..Default::default() });
+                    associations.push(RouteTableAssociation {
+                        subnet_id: Some(subnet.to_string()),
+                        route_table_id: Some(table_id.into()),
+                        ..Default::default()
+                    });
                 }
             }
         }
@@ -449,8 +468,20 @@ fn topology(seed: u64) -> Inventory {
             nacl_2_subnets.push(NetworkAclAssociation { subnet_id: Some(subnet.to_string()), ..Default::default() });
         }
     }
-    ec2.network_acls.push(NetworkAcl { network_acl_id: "acl-default".into(), vpc_id: Some(vpc.clone()), is_default: true, entries: nacl_entries(&mut rng), ..Default::default() });
-    ec2.network_acls.push(NetworkAcl { network_acl_id: "acl-2".into(), vpc_id: Some(vpc.clone()), entries: nacl_entries(&mut rng), associations: nacl_2_subnets, ..Default::default() });
+    ec2.network_acls.push(NetworkAcl {
+        network_acl_id: "acl-default".into(),
+        vpc_id: Some(vpc.clone()),
+        is_default: true,
+        entries: nacl_entries(&mut rng),
+        ..Default::default()
+    });
+    ec2.network_acls.push(NetworkAcl {
+        network_acl_id: "acl-2".into(),
+        vpc_id: Some(vpc.clone()),
+        entries: nacl_entries(&mut rng),
+        associations: nacl_2_subnets,
+        ..Default::default()
+    });
     ec2.managed_prefix_lists.push(ManagedPrefixList {
         prefix_list_id: "pl-1".into(),
         entries: (0..1 + rng.below(2)).map(|_| PrefixListEntry { cidr: rng.pick(BLOCKS).to_string(), description: None }).collect(),
@@ -470,7 +501,13 @@ fn topology(seed: u64) -> Inventory {
             }
             permissions.push(wide);
         }
-        ec2.security_groups.push(SecurityGroup { group_id: id.into(), group_name: id.into(), vpc_id: Some(vpc.clone()), ip_permissions: permissions, ..Default::default() });
+        ec2.security_groups.push(SecurityGroup {
+            group_id: id.into(),
+            group_name: id.into(),
+            vpc_id: Some(vpc.clone()),
+            ip_permissions: permissions,
+            ..Default::default()
+        });
     }
     let instance_count = 1 + rng.below(4);
     for index in 0..instance_count {
@@ -552,7 +589,8 @@ fn topology(seed: u64) -> Inventory {
         });
     }
     regional.ec2 = ec2;
-    let account = AccountInfo { account_id: "123456789012".parse().unwrap(), partition: "aws".into(), caller_arn: None, caller_user_id: None, organization: None };
+    let account =
+        AccountInfo { account_id: "123456789012".parse().unwrap(), partition: "aws".into(), caller_arn: None, caller_user_id: None, organization: None };
     let mut inventory = Inventory::new(account, vec!["us-east-1".into()], chrono::Utc::now());
     inventory.regional.insert("us-east-1".into(), regional);
     inventory
