@@ -53,12 +53,12 @@ fn vary(template: &Value, index: u64, base_ms: i64) -> Value {
         record["sourceIPAddress"] = json!(format!("{}.{}.{}.{}", 11 + random % 200, (random >> 8) % 256, (random >> 16) % 256, (random >> 24) % 256));
     }
     let user = format!("user{:02}", (random >> 32) % 50);
-    if let Some(identity) = record.get_mut("userIdentity").and_then(Value::as_object_mut) {
-        if identity.get("type").and_then(Value::as_str) == Some("IAMUser") {
-            let account = identity.get("accountId").and_then(Value::as_str).unwrap_or("111122223333").to_string();
-            identity.insert("userName".into(), json!(user));
-            identity.insert("arn".into(), json!(format!("arn:aws:iam::{account}:user/{user}")));
-        }
+    if let Some(identity) = record.get_mut("userIdentity").and_then(Value::as_object_mut)
+        && identity.get("type").and_then(Value::as_str) == Some("IAMUser")
+    {
+        let account = identity.get("accountId").and_then(Value::as_str).unwrap_or("111122223333").to_string();
+        identity.insert("userName".into(), json!(user));
+        identity.insert("arn".into(), json!(format!("arn:aws:iam::{account}:user/{user}")));
     }
     record
 }

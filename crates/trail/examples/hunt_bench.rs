@@ -26,11 +26,21 @@ fn main() {
     let (set, rejected) = RuleSet::new(loaded);
     assert!(rejected.is_empty(), "{rejected:?}");
     let sources = read::expand_paths(&[path]).unwrap();
+    if arguments.iter().any(|argument| argument == "--parse-only") {
+        let started = Instant::now();
+        let (count, report) = vigil_trail::scan(&sources, ScanOptions::default(), || 0u64, |count, _, _| *count += 1, |left, right| left + right);
+        let seconds = started.elapsed().as_secs_f64();
+        println!("parse only: records {count} seconds {seconds:.3} MB/s {:.1}", report.bytes as f64 / 1e6 / seconds);
+        return;
+    }
     let mut runs = Vec::new();
     for _ in 0..3 {
         let started = Instant::now();
         let result = hunt(&set, &sources, TimeRange::default(), ScanOptions::default());
         let seconds = started.elapsed().as_secs_f64();
+        for problem in result.report.problems.iter().take(5) {
+            eprintln!("problem: {problem:?}");
+        }
         runs.push((seconds, result.report.records, result.report.bytes, result.alerts.len()));
     }
     runs.sort_by(|left, right| left.0.total_cmp(&right.0));

@@ -100,7 +100,7 @@ pub fn split_records<R: Read>(
     let mut base_offset: u64 = 0;
     loop {
         let filled = buffer.len();
-        buffer.resize(filled + batch_bytes.max(4096), 0);
+        buffer.resize(filled + batch_bytes.max(1), 0);
         let read = loop {
             match reader.read(&mut buffer[filled..]) {
                 Ok(read) => break read,
@@ -214,6 +214,12 @@ impl Splitter {
         let mut position = from;
         let length = buffer.len();
         while position < length {
+            if self.escape {
+                // The byte after a backslash that ended the previous buffer.
+                self.escape = false;
+                position += 1;
+                continue;
+            }
             if self.in_string {
                 match memchr::memchr2(b'"', b'\\', &buffer[position..]) {
                     None => return Ok(()),
@@ -236,12 +242,6 @@ impl Splitter {
                         continue;
                     }
                 }
-            }
-            if self.escape {
-                // The byte after a backslash that ended the previous buffer.
-                self.escape = false;
-                position += 1;
-                continue;
             }
             let byte = buffer[position];
             match byte {
@@ -431,6 +431,44 @@ mod tests {
         check(r#"[1, "s", null]"#, &["0:1", "1:\"s\"", "2:null"], None);
         check(r#"{"Records":[{"a":1}]}{"Records":[{"b":2}]}"#, &[r#"0:{"a":1}"#, r#"1:{"b":2}"#], None);
         check("", &[], None);
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i32>().prop_map(serde_json::Value::from),
+            "[a-z\\\\\"{}\\[\\],: ]{0,6}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+                proptest::collection::btree_map("[a-zR\\\\\"]{1,4}", inner, 0..4).prop_map(|map| serde_json::Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn splitting_at_any_buffer_size_returns_every_record(
+            records in proptest::collection::vec(json_value(), 0..5),
+            shape in 0..3usize,
+            batch in 1..40usize,
+        ) {
+            let records: Vec<serde_json::Value> = records.into_iter().map(|value| serde_json::json!({"eventName": "x", "v": value})).collect();
+            let text = match shape {
+                0 => serde_json::json!({"Records": records}).to_string(),
+                1 => serde_json::Value::from(records.clone()).to_string(),
+                _ => records.iter().map(|record| format!("{record}\n")).collect(),
+            };
+            let mut got = Vec::new();
+            split_records(text.as_bytes(), "p", batch, &mut |batch| {
+                got.extend(batch.iter().map(|record| serde_json::from_slice::<serde_json::Value>(record.bytes).unwrap()));
+            })
+            .unwrap();
+            proptest::prop_assert_eq!(got, records);
+        }
     }
 
     #[test]

@@ -50,7 +50,7 @@ impl FieldPath {
 
 fn leaf(value: &Value<'_>, test: &mut dyn FnMut(&Value<'_>) -> bool) -> bool {
     match value {
-        Value::Array(items) => items.iter().any(|item| test(item)),
+        Value::Array(items) => items.iter().any(&mut *test),
         other => test(other),
     }
 }
@@ -179,7 +179,7 @@ impl Matcher {
                 _ => false,
             },
             Matcher::Null => value.is_null(),
-            Matcher::Exists(expected) => !value.is_null() == *expected,
+            Matcher::Exists(expected) => value.is_null() != *expected,
             Matcher::FieldRef { path, kind, cased } => {
                 let Some(found) = value.scalar_text() else { return false };
                 path.any_leaf(event, &mut |other| {

@@ -371,7 +371,7 @@ fn text() -> impl Strategy<Value = String> {
     proptest::collection::vec(prop_oneof![Just("a"), Just("A"), Just("b"), Just("*"), Just("\\"), Just("?")], 0..5).prop_map(|parts| parts.concat())
 }
 
-fn entry() -> impl Strategy<Value = (usize, usize, Vec<Option<String>>)> {
+fn entry() -> impl Strategy<Value = Entry> {
     (0..FIELDS.len(), 0..MODIFIERS.len(), proptest::collection::vec(proptest::option::weighted(0.9, pattern()), 1..3))
 }
 
@@ -396,7 +396,10 @@ fn record() -> impl Strategy<Value = serde_json::Value> {
     )
 }
 
-fn render(searches: &[Vec<(usize, usize, Vec<Option<String>>)>], condition: &str) -> String {
+/// One generated detection entry: (field index, modifier index, values; `None` is null).
+type Entry = (usize, usize, Vec<Option<String>>);
+
+fn render(searches: &[Vec<Entry>], condition: &str) -> String {
     let mut text = String::from("title: p\nid: p\ndetection:\n");
     for (index, search) in searches.iter().enumerate() {
         text.push_str(&format!("    sel_{index}:\n"));
