@@ -8,6 +8,7 @@ mod account_services;
 mod cloudtrail;
 mod dynamodb;
 mod ec2;
+mod exposure;
 mod ecr;
 mod elasticache;
 mod elb;
@@ -277,6 +278,8 @@ pub static CHECKS: &[&dyn Check] = &[
     &acm::CERTIFICATE_NOT_EXPIRING,
     &acm::CERTIFICATE_RSA_KEY_LENGTH,
     &acm::CERTIFICATE_TRANSPARENCY_LOGGING,
+    &exposure::EC2_INSTANCE_ADMIN_PORT_REACHABLE_FROM_INTERNET,
+    &exposure::RDS_INSTANCE_REACHABLE_FROM_INTERNET,
 ];
 
 #[cfg(test)]
