@@ -284,11 +284,6 @@ impl Policy {
         before - findings.len()
     }
 
-    /// Checks that some rule requires (they run even when `--framework`/`--check` leave them out).
-    pub fn required_checks(&self, check_id: &str) -> bool {
-        self.rules.iter().any(|rule| any(&rule.require, check_id))
-    }
-
     /// Rule names, for `vigil scan -v` and tests.
     pub fn rule_names(&self) -> Vec<&str> {
         self.rules.iter().map(|rule| rule.name.as_str()).collect()
