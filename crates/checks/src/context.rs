@@ -1,7 +1,8 @@
 //! What a check sees: the inventory, an index over its ledger, the time of the assessment,
 //! and helpers that turn ledger gaps into ERROR findings.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
 use serde_json::json;
 use vigil_model::ledger::{Coverage, LedgerIndex};
@@ -65,17 +66,41 @@ pub struct Context<'a> {
     pub ledger: LedgerIndex<'a>,
     pub now: Timestamp,
     policy: Option<&'a Policy>,
+    /// Every resource, built on first use: `Inventory::resources` builds a new `Vec` (with an
+    /// ARN string per resource) on each call, which a catalog of many checks cannot afford.
+    resources: OnceLock<Vec<ResourceRef<'a>>>,
+    /// Indexes into `resources` by CloudFormation type, built on first use.
+    by_type: OnceLock<HashMap<&'static str, Vec<usize>>>,
 }
 
 impl<'a> Context<'a> {
     /// A context without a policy: every parameter takes the check's default.
     pub fn new(inventory: &'a Inventory, now: Timestamp) -> Context<'a> {
-        Context { inventory, ledger: inventory.ledger.index(), now, policy: None }
+        Context { inventory, ledger: inventory.ledger.index(), now, policy: None, resources: OnceLock::new(), by_type: OnceLock::new() }
     }
 
     /// A context whose parameters come from a cloud-aware policy (see [`crate::policy`]).
     pub fn with_policy(inventory: &'a Inventory, now: Timestamp, policy: &'a Policy) -> Context<'a> {
         Context { policy: Some(policy), ..Context::new(inventory, now) }
+    }
+
+    /// Every resource of the inventory (built once per context; prefer this, or
+    /// [`Context::resources_of_type`], to `inventory.resources()`).
+    pub fn resources(&self) -> &[ResourceRef<'a>] {
+        self.resources.get_or_init(|| self.inventory.resources())
+    }
+
+    /// The resources of one CloudFormation type (`AWS::S3::Bucket`), from a per-type index.
+    pub fn resources_of_type(&self, resource_type: &str) -> impl Iterator<Item = &ResourceRef<'a>> + '_ {
+        let resources = self.resources();
+        let index = self.by_type.get_or_init(|| {
+            let mut index: HashMap<&'static str, Vec<usize>> = HashMap::new();
+            for (position, resource) in resources.iter().enumerate() {
+                index.entry(resource.resource_type).or_default().push(position);
+            }
+            index
+        });
+        index.get(resource_type).into_iter().flatten().filter_map(move |position| resources.get(*position))
     }
 
     /// The policy this context was built with, if any.

@@ -588,6 +588,7 @@ static NIST_800_53_R5: &[Requirement] = &[
     req("AC-5", "Separation of duties", false),
     req("AC-6", "Least privilege", false),
     req("AC-6(2)", "Least privilege: non-privileged access for nonsecurity functions", false),
+    req("AC-6(5)", "Least privilege: privileged accounts", false),
     req("AC-6(3)", "Least privilege: network access to privileged commands", false),
     req("AC-6(9)", "Least privilege: log use of privileged functions", false),
     req("AC-6(10)", "Least privilege: prohibit non-privileged users from executing privileged functions", false),

@@ -96,7 +96,7 @@ pub static EC2_INSTANCE_ADMIN_PORT_REACHABLE_FROM_INTERNET: FnCheck = FnCheck {
 fn ec2_instance_admin_port_reachable_from_internet(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     let network = Network::new(context.inventory);
     let mut exposures: Option<HashMap<(String, String), Vec<Exposure>>> = None;
-    for resource in context.inventory.resources().iter().filter(|resource| resource.resource_type == "AWS::EC2::Instance") {
+    for resource in context.resources().iter().filter(|resource| resource.resource_type == "AWS::EC2::Instance") {
         let subject = Subject::from(resource);
         let needs = needs(resource.region, &[NETWORK_CALLS, BALANCER_CALLS]);
         if let Err(unread) = context.require(&needs) {
@@ -159,7 +159,7 @@ pub static RDS_INSTANCE_REACHABLE_FROM_INTERNET: FnCheck = FnCheck {
 fn rds_instance_reachable_from_internet(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     let network = Network::new(context.inventory);
     let mut exposures: Option<HashMap<(String, String), Vec<Exposure>>> = None;
-    for resource in context.inventory.resources().iter().filter(|resource| resource.resource_type == "AWS::RDS::DBInstance") {
+    for resource in context.resources().iter().filter(|resource| resource.resource_type == "AWS::RDS::DBInstance") {
         let subject = Subject::from(resource);
         let rds: &[(&str, &str)] = &[("rds", "DescribeDBInstances")];
         let needs = needs(resource.region, &[rds, &NETWORK_CALLS[2..]]);

@@ -87,8 +87,7 @@ pub static USER_CONSOLE_MFA: FnCheck = FnCheck {
 };
 
 fn user_console_mfa(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    let inventory = context.inventory;
-    for resource in inventory.resources().iter().filter(|resource| resource.resource_type == "AWS::IAM::User") {
+    for resource in context.resources_of_type("AWS::IAM::User") {
         let vigil_model::resource::ResourceData::User(user) = resource.data else { continue };
         let subject = Subject::from(resource);
         let needs = [

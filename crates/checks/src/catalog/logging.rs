@@ -97,7 +97,7 @@ pub static KMS_KEY_ROTATION_ENABLED: FnCheck = FnCheck {
 };
 
 fn kms_key_rotation_enabled(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    for resource in context.inventory.resources().iter().filter(|resource| resource.resource_type == "AWS::KMS::Key") {
+    for resource in context.resources().iter().filter(|resource| resource.resource_type == "AWS::KMS::Key") {
         let ResourceData::KmsKey(key) = resource.data else { continue };
         let customer = key.key_manager.as_deref() == Some("CUSTOMER");
         let symmetric = key.key_spec.as_deref().is_none_or(|spec| spec == "SYMMETRIC_DEFAULT");

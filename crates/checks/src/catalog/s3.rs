@@ -61,7 +61,7 @@ fn bucket_not_public(metadata: &Metadata, context: &Context<'_>, findings: &mut 
     let inventory = context.inventory;
     let account_id = context.account_id().to_string();
     let account_block = inventory.s3.account_public_access_block.as_ref();
-    for resource in inventory.resources().iter().filter(|resource| resource.resource_type == "AWS::S3::Bucket") {
+    for resource in context.resources_of_type("AWS::S3::Bucket") {
         let ResourceData::Bucket(bucket) = resource.data else { continue };
         let subject = Subject::from(resource);
         let region = bucket.region.as_str();

@@ -33,11 +33,11 @@ fn resource_region_allowed(metadata: &Metadata, context: &Context<'_>, findings:
         return;
     }
     let account = context.account_id();
-    for resource in context.inventory.resources() {
+    for resource in context.resources() {
         if resource.region == Region::GLOBAL {
             continue;
         }
-        let subject = Subject::from(&resource);
+        let subject = Subject::from(resource);
         let Some(allowed) = policy.allowed_regions(context.inventory, &Scope::of(account, &subject)) else { continue };
         let inside = allowed.iter().any(|region| region == resource.region);
         let message = if inside {

@@ -18,8 +18,7 @@ pub(crate) fn regional<'a>(context: &Context<'a>, region: &str) -> Option<&'a vi
 
 /// Every resource of one CloudFormation type.
 pub(crate) fn resources_of<'a>(context: &Context<'a>, resource_type: &str) -> Vec<ResourceRef<'a>> {
-    let inventory: &'a vigil_model::Inventory = context.inventory;
-    inventory.resources().into_iter().filter(|resource| resource.resource_type == resource_type).collect()
+    context.resources_of_type(resource_type).cloned().collect()
 }
 
 /// The subject for a listing in `region`: the account for global services, else the account in the region.
