@@ -39,7 +39,7 @@ const SCRIPT: &str = "(function(){var ids=['f-status','f-severity','f-service','
 function apply(){var v={};ids.forEach(function(id){v[id]=document.getElementById(id).value.toLowerCase();});var shown=0;
 document.querySelectorAll('tbody tr.finding').forEach(function(row){var ok=(!v['f-status']||row.dataset.status===v['f-status'])&&(!v['f-severity']||row.dataset.severity===v['f-severity'])&&(!v['f-service']||row.dataset.service===v['f-service'])&&(!v['f-framework']||(' '+row.dataset.frameworks+' ').indexOf(' '+v['f-framework']+' ')>=0)&&(!v['f-text']||row.textContent.toLowerCase().indexOf(v['f-text'])>=0);
 row.hidden=!ok;if(ok){shown++;}});document.getElementById('shown').textContent=String(shown);}
-ids.forEach(function(id){var e=document.getElementById(id);e.addEventListener('input',apply);e.addEventListener('change',apply);});apply();})();";
+ids.forEach(function(id){var e=document.getElementById(id);e.addEventListener('input',apply);e.addEventListener('change',apply);});apply();document.body.setAttribute('data-ready','1');})();";
 
 fn bar_chart(rows: &[(String, usize, &str)]) -> String {
     let maximum = rows.iter().map(|(_, count, _)| *count).max().unwrap_or(0).max(1);
@@ -207,5 +207,40 @@ mod tests {
         assert!(page.contains("data-frameworks=\"cis-aws-5.0"));
         assert!(page.contains("Remediation.") && page.contains("Terraform:"));
         assert!(page.contains("<em>Muted: public website</em>"));
+    }
+
+    /// Opens the report in headless Chromium: it must render, run its script, log no console
+    /// error and attempt no network request (the CSP would refuse it and Chromium would log
+    /// the refusal). Skips with a message when Chromium is not installed.
+    #[test]
+    fn the_report_opens_in_headless_chromium_without_errors_or_network() {
+        let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
+            .into_iter()
+            .find(|name| std::process::Command::new(name).arg("--version").output().is_ok_and(|output| output.status.success()))
+        else {
+            eprintln!("skipped: no chromium on PATH (apt-get install -y chromium)");
+            return;
+        };
+        let directory = std::env::temp_dir().join(format!("vigil-report-test-{}", std::process::id()));
+        std::fs::create_dir_all(&directory).unwrap();
+        let report = directory.join("report.html");
+        std::fs::write(&report, html(&info(), &findings())).unwrap();
+        let output = std::process::Command::new(chromium)
+            .args(["--headless", "--disable-gpu", "--no-sandbox", "--no-first-run", "--enable-logging=stderr", "--v=0", "--virtual-time-budget=3000"])
+            .arg(format!("--user-data-dir={}", directory.join("profile").display()))
+            .arg("--dump-dom")
+            .arg(format!("file://{}", report.display()))
+            .output()
+            .unwrap();
+        let _ = std::fs::remove_dir_all(&directory);
+        let dom = String::from_utf8_lossy(&output.stdout);
+        let log = String::from_utf8_lossy(&output.stderr);
+        assert!(dom.contains("<span id=\"shown\">4</span>"), "the page did not render: {log}");
+        assert!(dom.contains("data-ready=\"1\""), "the page's script did not run: {log}");
+        assert!(!dom.contains("<script>alert(1)"), "a tag value became markup");
+        let console_errors: Vec<&str> =
+            log.lines().filter(|line| line.contains("CONSOLE") || line.contains("Uncaught") || line.contains("Content Security Policy")).collect();
+        assert!(console_errors.is_empty(), "{console_errors:?}");
+        assert!(!log.contains("Refused to"), "a request was attempted: {log}");
     }
 }
