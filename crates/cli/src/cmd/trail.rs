@@ -396,7 +396,7 @@ fn correlation_json(set: &RuleSet, alert: &CorrelationAlert) -> serde_json::Valu
         "tags": correlation.map(|rule| rule.tags.clone()).unwrap_or_default(),
         "correlation": {
             "type": correlation.map(|rule| rule.kind),
-            "group": alert.group.iter().cloned().collect::<serde_json::Map<String, serde_json::Value>>().into_iter().map(|(key, value)| (key, value)).collect::<serde_json::Map<_, _>>(),
+            "group": alert.group.iter().map(|(field, value)| (field.clone(), json!(value))).collect::<serde_json::Map<String, serde_json::Value>>(),
             "count": alert.count,
             "first_time": millis_text(alert.first_time_ms),
             "last_time": millis_text(alert.last_time_ms),
