@@ -128,6 +128,9 @@ pub struct RegionNetwork<'a> {
     pub interfaces: Vec<InterfaceView>,
     pub balancers: Vec<BalancerView>,
     pub databases: Vec<DatabaseView>,
+    /// Interface indexes by instance id (the primary first) and by (VPC, private address).
+    by_instance: HashMap<String, Vec<usize>>,
+    by_private_address: HashMap<(String, String), usize>,
 }
 
 fn is_attached(state: Option<&str>) -> bool {
@@ -195,8 +198,19 @@ impl<'a> RegionNetwork<'a> {
             interfaces: Vec::new(),
             balancers: Vec::new(),
             databases: Vec::new(),
+            by_instance: HashMap::new(),
+            by_private_address: HashMap::new(),
         };
         network.interfaces = interfaces(regional);
+        for (index, interface) in network.interfaces.iter().enumerate() {
+            if let Some(instance) = &interface.instance_id {
+                let list = network.by_instance.entry(instance.clone()).or_default();
+                if interface.primary { list.insert(0, index) } else { list.push(index) }
+            }
+            for address in &interface.private_ipv4 {
+                network.by_private_address.entry((interface.vpc_id.clone(), address.clone())).or_insert(index);
+            }
+        }
         network.balancers = balancers(regional, &network);
         network.databases = databases(regional);
         network
@@ -228,17 +242,12 @@ impl<'a> RegionNetwork<'a> {
 
     /// The interface an instance receives load-balanced traffic on (its primary interface).
     fn instance_interface(&self, instance_id: &str) -> Option<usize> {
-        let mut candidates = self.interfaces.iter().enumerate().filter(|(_, interface)| interface.instance_id.as_deref() == Some(instance_id));
-        let first = candidates.next()?;
-        if first.1.primary {
-            return Some(first.0);
-        }
-        Some(candidates.find(|(_, interface)| interface.primary).map(|(index, _)| index).unwrap_or(first.0))
+        self.by_instance.get(instance_id).and_then(|list| list.first().copied())
     }
 
     /// The interface with a private address, in a VPC.
     fn interface_with_address(&self, address: &str, vpc_id: &str) -> Option<usize> {
-        self.interfaces.iter().position(|interface| interface.vpc_id == vpc_id && interface.private_ipv4.iter().any(|ip| ip == address))
+        self.by_private_address.get(&(vpc_id.to_string(), address.to_string())).copied()
     }
 }
 
@@ -385,13 +394,19 @@ fn balancers(regional: &RegionalInventory, network: &RegionNetwork<'_>) -> Vec<B
     let mut views = Vec::new();
     let target_groups: HashMap<&str, &vigil_model::elb::TargetGroup> =
         regional.target_groups.iter().map(|group| (group.target_group_arn.as_str(), group)).collect();
+    let mut balancer_interfaces: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (index, interface) in network.interfaces.iter().enumerate() {
+        if interface.description.starts_with("ELB ") {
+            balancer_interfaces.entry(interface.description.as_str()).or_default().push(index);
+        }
+    }
     for balancer in &regional.load_balancers {
-        if let Some(view) = balancer_view(balancer, &target_groups, network) {
+        if let Some(view) = balancer_view(balancer, &target_groups, &balancer_interfaces, network) {
             views.push(view);
         }
     }
     for balancer in &regional.classic_load_balancers {
-        if let Some(view) = classic_view(balancer, network) {
+        if let Some(view) = classic_view(balancer, &balancer_interfaces, network) {
             views.push(view);
         }
     }
@@ -400,11 +415,17 @@ fn balancers(regional: &RegionalInventory, network: &RegionNetwork<'_>) -> Vec<B
 
 /// Node addresses per subnet: the private addresses of the balancer's interfaces (found by
 /// their `ELB ...` description), else the whole subnet block.
-fn node_addresses(network: &RegionNetwork<'_>, description: &str, subnet_ids: &[String]) -> HashMap<String, AddressSet> {
+fn node_addresses(
+    network: &RegionNetwork<'_>,
+    balancer_interfaces: &HashMap<&str, Vec<usize>>,
+    description: &str,
+    subnet_ids: &[String],
+) -> HashMap<String, AddressSet> {
     let mut nodes = HashMap::new();
+    let mine: Vec<&InterfaceView> = balancer_interfaces.get(description).into_iter().flatten().filter_map(|index| network.interfaces.get(*index)).collect();
     for subnet_id in subnet_ids {
         let mut addresses = AddressSet::empty();
-        for interface in network.interfaces.iter().filter(|interface| interface.subnet_id == *subnet_id && interface.description == description) {
+        for interface in mine.iter().filter(|interface| interface.subnet_id == *subnet_id) {
             for ip in &interface.private_ipv4 {
                 if let Some((Family::V4, value)) = parse_address(ip) {
                     addresses = addresses.union(&AddressSet::single(value));
@@ -421,7 +442,12 @@ fn node_addresses(network: &RegionNetwork<'_>, description: &str, subnet_ids: &[
     nodes
 }
 
-fn balancer_view(balancer: &LoadBalancer, target_groups: &HashMap<&str, &vigil_model::elb::TargetGroup>, network: &RegionNetwork<'_>) -> Option<BalancerView> {
+fn balancer_view(
+    balancer: &LoadBalancer,
+    target_groups: &HashMap<&str, &vigil_model::elb::TargetGroup>,
+    balancer_interfaces: &HashMap<&str, Vec<usize>>,
+    network: &RegionNetwork<'_>,
+) -> Option<BalancerView> {
     let internet_facing = balancer.scheme.as_deref() == Some("internet-facing") && !matches!(balancer.state.as_deref(), Some("failed"));
     let kind = match balancer.r#type.as_deref() {
         Some("network") => BalancerKind::Network,
@@ -478,11 +504,11 @@ fn balancer_view(balancer: &LoadBalancer, target_groups: &HashMap<&str, &vigil_m
         group_ids: balancer.security_groups.clone(),
         families,
         listeners,
-        node_addresses: node_addresses(network, &format!("ELB {suffix}"), &balancer.subnet_ids),
+        node_addresses: node_addresses(network, balancer_interfaces, &format!("ELB {suffix}"), &balancer.subnet_ids),
     })
 }
 
-fn classic_view(balancer: &ClassicLoadBalancer, network: &RegionNetwork<'_>) -> Option<BalancerView> {
+fn classic_view(balancer: &ClassicLoadBalancer, balancer_interfaces: &HashMap<&str, Vec<usize>>, network: &RegionNetwork<'_>) -> Option<BalancerView> {
     let internet_facing = balancer.scheme.as_deref() == Some("internet-facing");
     let vpc_id = balancer.vpc_id.clone().or_else(|| balancer.subnets.first().and_then(|subnet| network.vpc_of(subnet)).map(str::to_string))?;
     let listeners = balancer
@@ -524,7 +550,7 @@ fn classic_view(balancer: &ClassicLoadBalancer, network: &RegionNetwork<'_>) -> 
         group_ids: balancer.security_groups.clone(),
         families: vec![Family::V4],
         listeners,
-        node_addresses: node_addresses(network, &format!("ELB {}", balancer.load_balancer_name), &balancer.subnets),
+        node_addresses: node_addresses(network, balancer_interfaces, &format!("ELB {}", balancer.load_balancer_name), &balancer.subnets),
     })
 }
 
