@@ -24,7 +24,14 @@ pub struct ResourcePolicy<'a> {
     pub document: &'a serde_json::Value,
 }
 
-fn add<'a>(policies: &mut Vec<ResourcePolicy<'a>>, arn: &str, service: &'static str, kind: &'static str, region: &str, document: &'a Option<serde_json::Value>) {
+fn add<'a>(
+    policies: &mut Vec<ResourcePolicy<'a>>,
+    arn: &str,
+    service: &'static str,
+    kind: &'static str,
+    region: &str,
+    document: &'a Option<serde_json::Value>,
+) {
     if let Some(document) = document {
         policies.push(ResourcePolicy { arn: arn.to_string(), service, kind, region: region.to_string(), document });
     }
@@ -248,9 +255,9 @@ impl Account {
 
     pub fn principal(&self, arn: &str) -> Option<&AccountPrincipal> {
         let role_name = arn.split_once(":assumed-role/").map(|(_, rest)| rest.split('/').next().unwrap_or_default());
-        self.principals.iter().find(|principal| {
-            principal.arn == arn || (principal.kind == PrincipalType::Role && role_name.is_some_and(|name| name == principal.name))
-        })
+        self.principals
+            .iter()
+            .find(|principal| principal.arn == arn || (principal.kind == PrincipalType::Role && role_name.is_some_and(|name| name == principal.name)))
     }
 
     /// The resource-based policy that governs `resource`: the bucket's for an object, the
@@ -331,7 +338,9 @@ impl Account {
     pub fn may_allow(&self, principal: &AccountPrincipal, action: &str) -> bool {
         let action = action.to_lowercase();
         principal.identity.iter().filter_map(|index| self.policies.get(*index)).any(|policy| {
-            policy.statements.iter().any(|statement| statement.effect == Effect::Allow && statement.action.patterns.iter().any(|pattern| pattern.matches(&action)) != statement.action.negated)
+            policy.statements.iter().any(|statement| {
+                statement.effect == Effect::Allow && statement.action.patterns.iter().any(|pattern| pattern.matches(&action)) != statement.action.negated
+            })
         })
     }
 

@@ -9,12 +9,13 @@ use serde::Serialize;
 use crate::account::{Account, AccountPrincipal, PrincipalType};
 use crate::condition::Operator;
 use crate::evaluate::{Decision, PolicySet, decide};
-use crate::policy::{Effect, Policy, PrincipalType as EntryType, Statement};
+use crate::policy::{Effect, PrincipalType as EntryType, Statement};
 use crate::request::{Principal, Request};
 
 /// Actions a principal must be allowed on `*` to count as able to do anything. The made-up
 /// `vigil-probe:` action is granted only by wildcards (`*`, `NotAction`).
-const FULL_ADMIN_PROBES: &[&str] = &["vigil-probe:AnyAction", "iam:AttachRolePolicy", "iam:PutUserPolicy", "iam:PassRole", "ec2:RunInstances", "s3:GetObject", "kms:Decrypt"];
+const FULL_ADMIN_PROBES: &[&str] =
+    &["vigil-probe:AnyAction", "iam:AttachRolePolicy", "iam:PutUserPolicy", "iam:PassRole", "ec2:RunInstances", "s3:GetObject", "kms:Decrypt"];
 
 /// One step of an escalation path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -49,12 +50,18 @@ pub struct EscalationPath {
 }
 
 fn full_admin(account: &Account, principal: &AccountPrincipal) -> bool {
-    FULL_ADMIN_PROBES.iter().all(|action| account.may_allow(principal, action)) && FULL_ADMIN_PROBES.iter().all(|action| account.decide_for(principal, action, "*") == Decision::Allowed)
+    FULL_ADMIN_PROBES.iter().all(|action| account.may_allow(principal, action))
+        && FULL_ADMIN_PROBES.iter().all(|action| account.decide_for(principal, action, "*") == Decision::Allowed)
 }
 
 /// A way for the principal to give itself any permission in one step.
 fn self_grant(account: &Account, principal: &AccountPrincipal) -> Option<Step> {
-    let step = |method: &str, resource: &str| Step { from: principal.arn.clone(), to: principal.arn.clone(), method: method.to_string(), resource: resource.to_string() };
+    let step = |method: &str, resource: &str| Step {
+        from: principal.arn.clone(),
+        to: principal.arn.clone(),
+        method: method.to_string(),
+        resource: resource.to_string(),
+    };
     let allowed = |action: &str, resource: &str| account.may_allow(principal, action) && account.decide_for(principal, action, resource) == Decision::Allowed;
     let own: &[&str] = match principal.kind {
         PrincipalType::User => &["iam:PutUserPolicy", "iam:AttachUserPolicy"],
@@ -132,28 +139,46 @@ pub fn escalation_edges(account: &Account) -> Vec<(usize, usize, Step)> {
     }
     let mut trusting: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut edges = Vec::new();
-    let step = |from: &AccountPrincipal, to: &AccountPrincipal, method: &str, resource: &str| Step { from: from.arn.clone(), to: to.arn.clone(), method: method.to_string(), resource: resource.to_string() };
+    let step = |from: &AccountPrincipal, to: &AccountPrincipal, method: &str, resource: &str| Step {
+        from: from.arn.clone(),
+        to: to.arn.clone(),
+        method: method.to_string(),
+        resource: resource.to_string(),
+    };
+    // Roles whose trust policy names a principal by ARN: those can be assumed without any
+    // identity policy, so they are tried even for principals without sts:AssumeRole.
+    let mut named_in_trust: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (index, role) in principals.iter().enumerate() {
+        if let Some(trust) = role.trust.and_then(|trust| account.policies.get(trust)) {
+            for statement in &trust.statements {
+                for entry in statement.principal.iter().flat_map(|block| block.entries.iter()) {
+                    named_in_trust.entry(entry.value.as_str()).or_default().push(index);
+                }
+            }
+        }
+    }
+    const USER_TAKEOVER: [&str; 3] = ["iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile"];
     for (from_index, from) in principals.iter().enumerate() {
         let may = |action: &str| account.may_allow(from, action);
         let allowed = |action: &str, resource: &str| account.decide_for(from, action, resource) == Decision::Allowed;
-        for (to_index, to) in principals.iter().enumerate() {
-            if to_index == from_index {
-                continue;
-            }
+        let user_takeover: Vec<&str> = USER_TAKEOVER.into_iter().filter(|action| may(action)).collect();
+        let may_assume = may("sts:AssumeRole");
+        let may_update_trust = may("iam:UpdateAssumeRolePolicy");
+        let named: HashSet<usize> = named_in_trust.get(from.arn.as_str()).into_iter().flatten().copied().collect();
+        let scan_all = !user_takeover.is_empty() || may_assume || may_update_trust;
+        let targets: Box<dyn Iterator<Item = usize>> = if scan_all { Box::new(0..principals.len()) } else { Box::new(named.iter().copied()) };
+        for to_index in targets {
+            let Some(to) = principals.get(to_index).filter(|_| to_index != from_index) else { continue };
             match to.kind {
                 PrincipalType::User => {
-                    for action in ["iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile"] {
-                        if may(action) && allowed(action, &to.arn) {
-                            edges.push((from_index, to_index, step(from, to, action, &to.arn)));
-                            break;
-                        }
+                    if let Some(action) = user_takeover.iter().find(|action| allowed(action, &to.arn)) {
+                        edges.push((from_index, to_index, step(from, to, action, &to.arn)));
                     }
                 }
                 PrincipalType::Role => {
-                    let named = to.trust.and_then(|index| account.policies.get(index)).is_some_and(|trust| names_principal(trust, &from.arn));
-                    if (named || may("sts:AssumeRole")) && account.can(&from.arn, "sts:AssumeRole", &to.arn, &[]).decision == Decision::Allowed {
+                    if (may_assume || named.contains(&to_index)) && account.can(&from.arn, "sts:AssumeRole", &to.arn, &[]).decision == Decision::Allowed {
                         edges.push((from_index, to_index, step(from, to, "sts:AssumeRole", &to.arn)));
-                    } else if may("iam:UpdateAssumeRolePolicy") && allowed("iam:UpdateAssumeRolePolicy", &to.arn) {
+                    } else if may_update_trust && allowed("iam:UpdateAssumeRolePolicy", &to.arn) {
                         edges.push((from_index, to_index, step(from, to, "iam:UpdateAssumeRolePolicy (then sts:AssumeRole)", &to.arn)));
                     }
                 }
@@ -165,7 +190,12 @@ pub fn escalation_edges(account: &Account) -> Vec<(usize, usize, Step)> {
                     continue;
                 }
                 let roles = trusting.entry(service).or_insert_with(|| {
-                    principals.iter().enumerate().filter(|(_, role)| role.kind == PrincipalType::Role && trusts_service(account, role, service)).map(|(index, _)| index).collect()
+                    principals
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, role)| role.kind == PrincipalType::Role && trusts_service(account, role, service))
+                        .map(|(index, _)| index)
+                        .collect()
                 });
                 for to_index in roles.iter().copied() {
                     if let Some(to) = principals.get(to_index).filter(|_| to_index != from_index)
@@ -204,10 +234,6 @@ pub fn escalation_edges(account: &Account) -> Vec<(usize, usize, Step)> {
     edges
 }
 
-fn names_principal(policy: &Policy, arn: &str) -> bool {
-    policy.statements.iter().any(|statement| statement.principal.as_ref().is_some_and(|block| block.entries.iter().any(|entry| entry.value == arn)))
-}
-
 /// Shortest paths from each principal that is not an admin to an admin-equivalent principal.
 pub fn escalation(account: &Account) -> Vec<EscalationPath> {
     let admins = admins(account);
@@ -222,7 +248,12 @@ pub fn escalation(account: &Account) -> Vec<EscalationPath> {
         match admin_steps.get(principal.arn.as_str()) {
             Some(None) => continue,
             Some(Some(step)) => {
-                paths.push(EscalationPath { principal: principal.arn.clone(), kind: principal.kind, admin: principal.arn.clone(), steps: vec![(*step).clone()] });
+                paths.push(EscalationPath {
+                    principal: principal.arn.clone(),
+                    kind: principal.kind,
+                    admin: principal.arn.clone(),
+                    steps: vec![(*step).clone()],
+                });
                 continue;
             }
             None => {}
@@ -367,11 +398,10 @@ fn scope_of(statements: &[&Statement]) -> Scope {
 pub fn external_access(account: &Account) -> Vec<ExternalAccess> {
     let own = account.account_id.as_str();
     let mut findings = Vec::new();
-    let resources = account.resources.iter().map(|resource| (resource.arn.as_str(), resource.service, resource.kind, resource.region.as_str(), resource.policy));
-    let roles = account
-        .principals
-        .iter()
-        .filter_map(|principal| principal.trust.map(|trust| (principal.arn.as_str(), "iam", "role trust policy", "global", trust)));
+    let resources =
+        account.resources.iter().map(|resource| (resource.arn.as_str(), resource.service, resource.kind, resource.region.as_str(), resource.policy));
+    let roles =
+        account.principals.iter().filter_map(|principal| principal.trust.map(|trust| (principal.arn.as_str(), "iam", "role trust policy", "global", trust)));
     for (arn, service, kind, region, policy_index) in resources.chain(roles) {
         let Some(policy) = account.policies.get(policy_index) else { continue };
         let guards: Vec<&Statement> = policy.statements.iter().filter(|statement| statement.effect == Effect::Deny && is_everyone(statement)).collect();
@@ -400,7 +430,10 @@ pub fn external_access(account: &Account) -> Vec<ExternalAccess> {
             scoped.push(statement);
             let scope = scope_of(&scoped);
             let restricted_to_own = scope.accounts.as_ref().is_some_and(|allowed| allowed.iter().all(|account_id| account_id == own))
-                || scope.organizations.as_ref().is_some_and(|allowed| account.organization_id.as_ref().is_some_and(|mine| allowed.iter().all(|org| org == mine)));
+                || scope
+                    .organizations
+                    .as_ref()
+                    .is_some_and(|allowed| account.organization_id.as_ref().is_some_and(|mine| allowed.iter().all(|org| org == mine)));
             if restricted_to_own {
                 continue;
             }
@@ -425,7 +458,12 @@ pub fn external_access(account: &Account) -> Vec<ExternalAccess> {
             } else {
                 continue;
             };
-            let actions = statement.action.patterns.iter().map(|pattern| if statement.action.negated { format!("NOT {}", pattern.text) } else { pattern.text.clone() }).collect();
+            let actions = statement
+                .action
+                .patterns
+                .iter()
+                .map(|pattern| if statement.action.negated { format!("NOT {}", pattern.text) } else { pattern.text.clone() })
+                .collect();
             findings.push(ExternalAccess {
                 resource: arn.to_string(),
                 service,

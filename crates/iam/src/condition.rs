@@ -249,7 +249,9 @@ fn compile(operator: Operator, text: &str) -> Compiled {
     match operator {
         StringLike | StringNotLike => Glob::new(text).into_compiled(),
         ArnEquals | ArnLike | ArnNotEquals | ArnNotLike => Compiled::Arn(ArnPattern::new(text)),
-        NumericEquals | NumericNotEquals | NumericLessThan | NumericLessThanEquals | NumericGreaterThan | NumericGreaterThanEquals => Compiled::Number(parse_number(text)),
+        NumericEquals | NumericNotEquals | NumericLessThan | NumericLessThanEquals | NumericGreaterThan | NumericGreaterThanEquals => {
+            Compiled::Number(parse_number(text))
+        }
         DateEquals | DateNotEquals | DateLessThan | DateLessThanEquals | DateGreaterThan | DateGreaterThanEquals => Compiled::Date(parse_date(text)),
         IpAddress | NotIpAddress => Compiled::Network(parse_network(text)),
         Bool => Compiled::Bool(parse_bool(text)),
@@ -307,7 +309,9 @@ impl ConditionValue {
         if self.compiled == Compiled::Variable {
             return match operator {
                 StringLike | StringNotLike => self.template.tokens(context).is_some_and(|tokens| Glob::from_tokens(tokens).matches(request_value)),
-                ArnEquals | ArnLike | ArnNotEquals | ArnNotLike => self.template.tokens(context).is_some_and(|tokens| ArnPattern::from_tokens(tokens).matches_strict(request_value)),
+                ArnEquals | ArnLike | ArnNotEquals | ArnNotLike => {
+                    self.template.tokens(context).is_some_and(|tokens| ArnPattern::from_tokens(tokens).matches_strict(request_value))
+                }
                 _ => self.template.text(context).is_some_and(|text| compare_text(operator, &text, request_value)),
             };
         }
@@ -342,8 +346,8 @@ fn compare_text(operator: Operator, policy: &str, request: &str) -> bool {
 
 /// `ordering` is request compared with policy.
 fn compare_ordered(operator: Operator, ordering: Option<std::cmp::Ordering>) -> bool {
-    use std::cmp::Ordering::*;
     use Operator::*;
+    use std::cmp::Ordering::*;
     let Some(ordering) = ordering else { return false };
     match operator {
         NumericEquals | NumericNotEquals | DateEquals | DateNotEquals => ordering == Equal,

@@ -137,7 +137,13 @@ pub fn decide(request: &Request, policies: &PolicySet<'_>) -> Decision {
 }
 
 fn evaluate_with(request: &Request, policies: &PolicySet<'_>, explain: bool) -> Evaluation {
-    let mut evaluator = Evaluator { request, action: request.action.to_lowercase(), explain, has_boundary: policies.permissions_boundary.is_some(), explanation: Explanation::default() };
+    let mut evaluator = Evaluator {
+        request,
+        action: request.action.to_lowercase(),
+        explain,
+        has_boundary: policies.permissions_boundary.is_some(),
+        explanation: Explanation::default(),
+    };
     let decision = evaluator.run(policies);
     evaluator.explanation.same_account = request.is_same_account();
     Evaluation { decision, explanation: evaluator.explanation }
@@ -164,10 +170,14 @@ impl Evaluator<'_> {
         let has_identity = principal.account.is_some() && !matches!(principal.kind, PrincipalKind::Service | PrincipalKind::Anonymous);
 
         // Evaluate every policy once; denies are collected from all of them first.
-        let identity: Vec<PolicyVerdict> =
-            if has_identity { policies.identity.iter().enumerate().map(|(index, policy)| self.policy(policy, Kind::Identity, &|| format!("identity_policies[{index}]"))).collect() } else { Vec::new() };
+        let identity: Vec<PolicyVerdict> = if has_identity {
+            policies.identity.iter().enumerate().map(|(index, policy)| self.policy(policy, Kind::Identity, &|| format!("identity_policies[{index}]"))).collect()
+        } else {
+            Vec::new()
+        };
         let resource = policies.resource.map(|policy| self.policy(policy, Kind::Resource, &|| "resource_policy".to_string()));
-        let boundary = policies.permissions_boundary.filter(|_| has_identity).map(|policy| self.policy(policy, Kind::Boundary, &|| "permissions_boundary".to_string()));
+        let boundary =
+            policies.permissions_boundary.filter(|_| has_identity).map(|policy| self.policy(policy, Kind::Boundary, &|| "permissions_boundary".to_string()));
         let session = policies.session.filter(|_| has_identity).map(|policy| self.policy(policy, Kind::Session, &|| "session_policy".to_string()));
         // SCPs govern the organization's own principals; RCPs govern every caller but AWS services.
         let is_anonymous = matches!(principal.kind, PrincipalKind::Anonymous);
@@ -178,7 +188,9 @@ impl Evaluator<'_> {
             levels
                 .iter()
                 .enumerate()
-                .map(|(level, list)| list.iter().enumerate().map(|(index, policy)| evaluator.policy(policy, kind, &|| format!("{name}[{level}][{index}]"))).collect())
+                .map(|(level, list)| {
+                    list.iter().enumerate().map(|(index, policy)| evaluator.policy(policy, kind, &|| format!("{name}[{level}][{index}]"))).collect()
+                })
                 .collect()
         };
         let scps = organization(self, &policies.scps, Kind::Scp, "scps");
@@ -187,13 +199,15 @@ impl Evaluator<'_> {
         let any_deny = identity.iter().chain(resource.iter()).chain(boundary.iter()).chain(session.iter()).any(|verdict| verdict.deny)
             || scps.iter().chain(rcps.iter()).flatten().any(|verdict| verdict.deny);
         if any_deny {
-            return self.finish(Decision::ExplicitDeny, || "an explicit Deny statement matched the request; a Deny in any policy overrides every Allow".to_string());
+            return self
+                .finish(Decision::ExplicitDeny, || "an explicit Deny statement matched the request; a Deny in any policy overrides every Allow".to_string());
         }
         self.step(|| "no Deny statement matched".to_string());
 
         for (name, levels) in [("service control policies (SCPs)", &scps), ("resource control policies (RCPs)", &rcps)] {
             if let Some(level) = levels.iter().position(|level| !level.iter().any(|verdict| verdict.allow.is_some())) {
-                return self.finish(Decision::ImplicitDeny, || format!("no {name} at level {level} of the organization allow the request; every level must allow"));
+                return self
+                    .finish(Decision::ImplicitDeny, || format!("no {name} at level {level} of the organization allow the request; every level must allow"));
             }
             if !levels.is_empty() {
                 self.step(|| format!("{name}: every level allows"));
@@ -213,7 +227,8 @@ impl Evaluator<'_> {
                 let capped_by_boundary = grant == Grant::RoleArn && !boundary_allows;
                 let capped_by_session = matches!(grant, Grant::RoleArn | Grant::UserArn) && !session_allows;
                 if !capped_by_boundary && !capped_by_session {
-                    return self.finish(Decision::Allowed, || "the resource-based policy allows the principal, which suffices within the same account".to_string());
+                    return self
+                        .finish(Decision::Allowed, || "the resource-based policy allows the principal, which suffices within the same account".to_string());
                 }
                 self.step(|| {
                     let cap = if capped_by_boundary { "permissions boundary" } else { "session policy" };
@@ -236,7 +251,8 @@ impl Evaluator<'_> {
             return self.finish(Decision::Allowed, || "the resource-based policy allows this principal, which has no identity-based policies".to_string());
         }
         if identity_chain {
-            return self.finish(Decision::Allowed, || "cross-account request allowed by both the resource-based policy and the identity-based policies".to_string());
+            return self
+                .finish(Decision::Allowed, || "cross-account request allowed by both the resource-based policy and the identity-based policies".to_string());
         }
         self.identity_decision(identity_allows, boundary_allows, session_allows, has_identity)
     }
@@ -269,7 +285,12 @@ impl Evaluator<'_> {
                 Outcome::ConditionFailed(index) => {
                     if self.explain {
                         let condition = statement.conditions.get(index).map(|condition| condition.describe(&self.request.context)).unwrap_or_default();
-                        self.explanation.failed_conditions.push(FailedCondition { policy: name(), statement: statement.index, sid: statement.sid.clone(), condition });
+                        self.explanation.failed_conditions.push(FailedCondition {
+                            policy: name(),
+                            statement: statement.index,
+                            sid: statement.sid.clone(),
+                            condition,
+                        });
                     }
                 }
                 Outcome::Matched(grant) => {
@@ -360,17 +381,17 @@ fn principal_entry_matches(entry: &PrincipalEntry, principal: &Principal) -> Opt
     let value = entry.value.as_str();
     match entry.kind {
         PrincipalType::Everyone => Some(Grant::Exact),
-        PrincipalType::Service | PrincipalType::Federated | PrincipalType::CanonicalUser => {
-            (principal.arn.eq_ignore_ascii_case(value) && matches!(principal.kind, PrincipalKind::Service | PrincipalKind::Other)
-                || entry.kind == PrincipalType::Federated && principal.arn == value)
-                .then_some(Grant::Exact)
-        }
+        PrincipalType::Service | PrincipalType::Federated | PrincipalType::CanonicalUser => (principal.arn.eq_ignore_ascii_case(value)
+            && matches!(principal.kind, PrincipalKind::Service | PrincipalKind::Other)
+            || entry.kind == PrincipalType::Federated && principal.arn == value)
+            .then_some(Grant::Exact),
         PrincipalType::Aws => {
             if value == "*" {
                 return Some(Grant::Exact);
             }
             if value.len() == 12 && value.bytes().all(|byte| byte.is_ascii_digit()) {
-                return (principal.account.as_deref() == Some(value)).then(|| if principal.kind == PrincipalKind::Root { Grant::Exact } else { Grant::Account });
+                return (principal.account.as_deref() == Some(value))
+                    .then(|| if principal.kind == PrincipalKind::Root { Grant::Exact } else { Grant::Account });
             }
             let named = Principal::parse(value);
             match &named.kind {

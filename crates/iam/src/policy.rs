@@ -129,7 +129,9 @@ impl Policy {
         let version = match object.get("Version") {
             None => None,
             Some(Value::String(version)) if version == "2012-10-17" || version == "2008-10-17" => Some(version.clone()),
-            Some(other) => return Err(PolicyError::new(None, "Version", format!("`{}` is not a policy language version (2012-10-17 or 2008-10-17)", plain(other)))),
+            Some(other) => {
+                return Err(PolicyError::new(None, "Version", format!("`{}` is not a policy language version (2012-10-17 or 2008-10-17)", plain(other))));
+            }
         };
         let id = match object.get("Id") {
             None => None,
@@ -139,7 +141,9 @@ impl Policy {
         let variables = version.as_deref() == Some("2012-10-17");
         let statements = match object.get("Statement") {
             None => return Err(PolicyError::new(None, "Statement", "missing")),
-            Some(Value::Array(items)) => items.iter().enumerate().map(|(index, item)| parse_statement(index, item, variables)).collect::<Result<Vec<_>, _>>()?,
+            Some(Value::Array(items)) => {
+                items.iter().enumerate().map(|(index, item)| parse_statement(index, item, variables)).collect::<Result<Vec<_>, _>>()?
+            }
             Some(item @ Value::Object(_)) => vec![parse_statement(0, item, variables)?],
             Some(_) => return Err(PolicyError::new(None, "Statement", "must be an object or a list of objects")),
         };
@@ -261,7 +265,13 @@ fn parse_principals(value: &Value, index: usize, element: &str) -> Result<Vec<Pr
                     "Service" => PrincipalType::Service,
                     "Federated" => PrincipalType::Federated,
                     "CanonicalUser" => PrincipalType::CanonicalUser,
-                    other => return Err(PolicyError::new(Some(index), element, format!("unknown principal type `{other}` (AWS, Service, Federated, CanonicalUser)"))),
+                    other => {
+                        return Err(PolicyError::new(
+                            Some(index),
+                            element,
+                            format!("unknown principal type `{other}` (AWS, Service, Federated, CanonicalUser)"),
+                        ));
+                    }
                 };
                 for value in string_list(values, index, element)? {
                     entries.push(PrincipalEntry { kind, value });
@@ -298,12 +308,27 @@ mod tests {
             (r#"[]"#, "element `(document)`: a policy must be a JSON object"),
             (r#"{"Version":"2012-10-17"}"#, "element `Statement`: missing"),
             (r#"{"Version":"2013-01-01","Statement":[]}"#, "element `Version`: `2013-01-01` is not a policy language version (2012-10-17 or 2008-10-17)"),
-            (r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},{"Effect":"Permit","Action":"s3:*"}]}"#, "statement 1: element `Effect`: `Permit` is neither `Allow` nor `Deny`"),
+            (
+                r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},{"Effect":"Permit","Action":"s3:*"}]}"#,
+                "statement 1: element `Effect`: `Permit` is neither `Allow` nor `Deny`",
+            ),
             (r#"{"Statement":[{"Effect":"Allow","Resource":"*"}]}"#, "statement 0: element `Action`: missing (a statement needs Action or NotAction)"),
-            (r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","NotAction":"s3:*"}]}"#, "statement 0: element `Action`: a statement cannot have both Action and NotAction"),
-            (r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":5}]}"#, "statement 0: element `Resource`: must be a string or a list of strings, not `5`"),
-            (r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Principal":{"Bogus":"x"}}]}"#, "statement 0: element `Principal`: unknown principal type `Bogus` (AWS, Service, Federated, CanonicalUser)"),
-            (r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Condition":{"StringFoo":{"a":"b"}}}]}"#, "statement 0: element `Condition`: unknown condition operator `StringFoo`"),
+            (
+                r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","NotAction":"s3:*"}]}"#,
+                "statement 0: element `Action`: a statement cannot have both Action and NotAction",
+            ),
+            (
+                r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":5}]}"#,
+                "statement 0: element `Resource`: must be a string or a list of strings, not `5`",
+            ),
+            (
+                r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Principal":{"Bogus":"x"}}]}"#,
+                "statement 0: element `Principal`: unknown principal type `Bogus` (AWS, Service, Federated, CanonicalUser)",
+            ),
+            (
+                r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Condition":{"StringFoo":{"a":"b"}}}]}"#,
+                "statement 0: element `Condition`: unknown condition operator `StringFoo`",
+            ),
             (r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Colour":"red"}]}"#, "statement 0: element `Colour`: unknown statement element"),
         ] {
             check_error(document, expected);

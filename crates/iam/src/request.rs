@@ -96,7 +96,9 @@ impl Principal {
     /// The ARN of the role behind an assumed-role session (the value of `aws:PrincipalArn`).
     pub fn role_arn(&self) -> Option<String> {
         match &self.kind {
-            PrincipalKind::AssumedRole { role_name } => Some(format!("arn:{}:iam::{}:role/{}", self.partition, self.account.as_deref().unwrap_or_default(), role_name)),
+            PrincipalKind::AssumedRole { role_name } => {
+                Some(format!("arn:{}:iam::{}:role/{}", self.partition, self.account.as_deref().unwrap_or_default(), role_name))
+            }
             PrincipalKind::Role { .. } => Some(self.arn.clone()),
             _ => None,
         }

@@ -104,7 +104,9 @@ pub fn parse_case(index: usize, value: &Value) -> Result<Case, CaseError> {
     };
     let identity = match object.get("identity_policies") {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items.iter().enumerate().map(|(position, item)| policy(format!("identity_policies[{position}]"), item)).collect::<Result<_, _>>()?,
+        Some(Value::Array(items)) => {
+            items.iter().enumerate().map(|(position, item)| policy(format!("identity_policies[{position}]"), item)).collect::<Result<_, _>>()?
+        }
         Some(item @ Value::Object(_)) => vec![policy("identity_policies".into(), item)?],
         Some(_) => return Err(error("identity_policies", "must be a list of policies".into())),
     };
@@ -115,7 +117,9 @@ pub fn parse_case(index: usize, value: &Value) -> Result<Case, CaseError> {
                 .iter()
                 .enumerate()
                 .map(|(level, item)| match item {
-                    Value::Array(policies) => policies.iter().enumerate().map(|(position, item)| policy(format!("{name}[{level}][{position}]"), item)).collect(),
+                    Value::Array(policies) => {
+                        policies.iter().enumerate().map(|(position, item)| policy(format!("{name}[{level}][{position}]"), item)).collect()
+                    }
                     // A level given as a single policy instead of a list of one.
                     Value::Object(_) => Ok(vec![policy(format!("{name}[{level}]"), item)?]),
                     _ => Err(error(&format!("{name}[{level}]"), "each level must be a list of policies".into())),

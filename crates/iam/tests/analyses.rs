@@ -1,6 +1,8 @@
 //! The account analyses on small hand-built inventories: who can, admins, escalation paths
 //! and external access.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use serde_json::{Value, json};
 use vigil_iam::account::Account;
 use vigil_iam::analysis::{Exposure, admins, escalation, external_access};
@@ -10,7 +12,13 @@ use vigil_model::{AccountId, AccountInfo, Inventory};
 const ACCOUNT: &str = "123456789012";
 
 fn inventory() -> Inventory {
-    let account = AccountInfo { account_id: AccountId::try_from(ACCOUNT.to_string()).unwrap(), partition: "aws".into(), caller_arn: None, caller_user_id: None, organization: None };
+    let account = AccountInfo {
+        account_id: AccountId::try_from(ACCOUNT.to_string()).unwrap(),
+        partition: "aws".into(),
+        caller_arn: None,
+        caller_user_id: None,
+        organization: None,
+    };
     Inventory::new(account, Vec::new(), chrono::Utc::now())
 }
 
@@ -113,7 +121,11 @@ fn escalation_paths_name_each_step() {
     let account = Account::from_inventory(&seeded());
     let paths = escalation(&account);
     let describe = |principal: &str| -> Vec<String> {
-        paths.iter().find(|path| path.principal == principal).map(|path| path.steps.iter().map(|step| format!("{} -> {}", step.method, step.to)).collect()).unwrap_or_default()
+        paths
+            .iter()
+            .find(|path| path.principal == principal)
+            .map(|path| path.steps.iter().map(|step| format!("{} -> {}", step.method, step.to)).collect())
+            .unwrap_or_default()
     };
     assert_eq!(describe(&arn("user", "developer")), [format!("iam:CreatePolicyVersion -> {}", arn("user", "developer"))]);
     assert_eq!(describe(&arn("user", "launcher")), [format!("iam:PassRole + ec2:RunInstances -> {}", arn("role", "instance-admin"))]);
@@ -128,7 +140,8 @@ fn escalation_paths_name_each_step() {
 #[test]
 fn external_access_accounts_for_narrowing_conditions() {
     let account = Account::from_inventory(&seeded());
-    let found: Vec<(String, Exposure, Vec<String>)> = external_access(&account).into_iter().map(|finding| (finding.resource, finding.exposure, finding.principals)).collect();
+    let found: Vec<(String, Exposure, Vec<String>)> =
+        external_access(&account).into_iter().map(|finding| (finding.resource, finding.exposure, finding.principals)).collect();
     assert_eq!(
         found,
         [

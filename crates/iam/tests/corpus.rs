@@ -1,6 +1,8 @@
 //! Runs every case of the evaluation corpus (`tests/corpus/*.json`, written from AWS's
 //! documentation; each case names its section in `doc`) through the engine.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::Path;
 
 use vigil_iam::simulate::parse_case;
@@ -8,7 +10,8 @@ use vigil_iam::simulate::parse_case;
 #[test]
 fn every_corpus_case_decides_as_documented() {
     let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
-    let mut files: Vec<_> = std::fs::read_dir(&directory).unwrap().map(|entry| entry.unwrap().path()).filter(|path| path.extension().is_some_and(|ext| ext == "json")).collect();
+    let mut files: Vec<_> =
+        std::fs::read_dir(&directory).unwrap().map(|entry| entry.unwrap().path()).filter(|path| path.extension().is_some_and(|ext| ext == "json")).collect();
     files.sort();
     let mut total = 0;
     let mut failures = Vec::new();

@@ -2,14 +2,28 @@
 //! Deny never turns a denial into an allow; adding an Allow to an identity policy never
 //! removes access.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use vigil_iam::Decision;
 use vigil_iam::simulate::parse_case;
 
-const PRINCIPALS: &[&str] = &["arn:aws:iam::111111111111:role/app", "arn:aws:iam::111111111111:user/alice", "arn:aws:sts::111111111111:assumed-role/app/s", "arn:aws:iam::222222222222:role/partner"];
+const PRINCIPALS: &[&str] = &[
+    "arn:aws:iam::111111111111:role/app",
+    "arn:aws:iam::111111111111:user/alice",
+    "arn:aws:sts::111111111111:assumed-role/app/s",
+    "arn:aws:iam::222222222222:role/partner",
+];
 const ACTIONS: &[&str] = &["s3:GetObject", "s3:PutObject", "s3:*", "*", "ec2:RunInstances", "s3:Get*", "kms:Decrypt", "sts:AssumeRole"];
-const RESOURCES: &[&str] = &["*", "arn:aws:s3:::bucket/key", "arn:aws:s3:::bucket/*", "arn:aws:s3:::other/*", "arn:aws:kms:us-east-1:111111111111:key/k", "arn:aws:iam::111111111111:role/target"];
+const RESOURCES: &[&str] = &[
+    "*",
+    "arn:aws:s3:::bucket/key",
+    "arn:aws:s3:::bucket/*",
+    "arn:aws:s3:::other/*",
+    "arn:aws:kms:us-east-1:111111111111:key/k",
+    "arn:aws:iam::111111111111:role/target",
+];
 const RESOURCE_PRINCIPALS: &[&str] = &["*", "111111111111", "222222222222", "arn:aws:iam::111111111111:role/app", "arn:aws:iam::111111111111:user/alice"];
 
 fn statement(resource_policy: bool) -> impl Strategy<Value = Value> {
