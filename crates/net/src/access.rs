@@ -207,8 +207,7 @@ impl Region {
         let mut result = Region { segments: Vec::with_capacity(self.segments.len() + other.segments.len()) };
         let (mut left, mut right) = (0usize, 0usize);
         let mut start = 0u128;
-        loop {
-            let (Some(a), Some(b)) = (self.segments.get(left), other.segments.get(right)) else { break };
+        while let (Some(a), Some(b)) = (self.segments.get(left), other.segments.get(right)) {
             result.push(start, operation(&a.1, &b.1));
             let next_left = self.segments.get(left + 1).map(|segment| segment.0);
             let next_right = other.segments.get(right + 1).map(|segment| segment.0);

@@ -59,7 +59,8 @@ pub struct Hop {
 pub struct Exposure {
     pub region: String,
     pub resource_id: String,
-    /// `instance`, `network-interface`, `load-balancer`, `classic-load-balancer` or `db-instance`.
+    /// `instance`, `network-interface`, `application-load-balancer`, `network-load-balancer`,
+    /// `classic-load-balancer` or `db-instance`.
     pub resource_type: &'static str,
     pub interface_id: Option<String>,
     /// The public IP, or the DNS name of a balancer or database.
@@ -91,10 +92,16 @@ impl Entry {
     }
 }
 
+/// (protocol, ports, source ranges, representative packet) while rows are gathered.
+type Row = (&'static str, Vec<[u16; 2]>, Vec<(u128, u128)>, (Slot, u16, u128));
+
+/// Memo key of a set of security groups: (region index, sorted group ids, family, trusted groups).
+type GroupsKey = (usize, Vec<String>, Family, Vec<String>);
+
 impl Exposure {
     /// The exposure as rows: protocols with identical ports share a row with all their sources.
     pub fn entries(&self) -> Vec<Entry> {
-        let mut rows: Vec<(&'static str, Vec<[u16; 2]>, Vec<(u128, u128)>, (Slot, u16, u128))> = Vec::new();
+        let mut rows: Vec<Row> = Vec::new();
         let mut add = |protocol: &'static str, ports: Vec<[u16; 2]>, range: (u128, u128), representative: (Slot, u16, u128)| match rows
             .iter_mut()
             .find(|row| row.0 == protocol && row.1 == ports)
@@ -184,7 +191,7 @@ pub enum ExplainError {
 struct Cache {
     nacls: HashMap<(usize, String, bool, Family), Rc<Region>>,
     subnets: HashMap<(usize, String, Family), Rc<Region>>,
-    groups: HashMap<(usize, Vec<String>, Family, Vec<String>), Rc<Region>>,
+    groups: HashMap<GroupsKey, Rc<Region>>,
 }
 
 /// The whole account's network, indexed, ready to answer.
@@ -482,6 +489,7 @@ impl<'a> Network<'a> {
 
     /// The sources, per slot, a target admits on its port: its groups (trusting the
     /// balancer's) and, when it sits in another subnet than the node, its subnet's ACL both ways.
+    #[allow(clippy::too_many_arguments)]
     fn target_admits(
         &self,
         cache: &mut Cache,

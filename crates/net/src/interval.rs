@@ -177,7 +177,8 @@ mod tests {
 
     #[test]
     fn operations_match_a_bitmap() {
-        let cases: &[(&[(u16, u16)], &[(u16, u16)])] = &[
+        type Case<'a> = (&'a [(u16, u16)], &'a [(u16, u16)]);
+        let cases: &[Case<'_>] = &[
             (&[(1, 5), (7, 9)], &[(3, 8)]),
             (&[(0, 65535)], &[(22, 22)]),
             (&[], &[(10, 20)]),

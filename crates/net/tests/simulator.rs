@@ -597,7 +597,8 @@ fn topology(seed: u64) -> Inventory {
 }
 
 fn random_packet(rng: &mut Rng) -> SimPacket {
-    let source = ip(*rng.pick(SOURCES));
+    let source: &&str = rng.pick(SOURCES);
+    let source = ip(source);
     match rng.below(6) {
         0 | 1 => SimPacket { protocol: 6, port: *rng.pick(PORTS) as u16, icmp: (0, 0), source },
         2 => SimPacket { protocol: 6, port: *rng.pick(&[22u16, 80, 443]), icmp: (0, 0), source },
