@@ -1,6 +1,7 @@
 //! The explicit list of checks. One file per family; each check is a `static` [`FnCheck`]
 //! with its metadata and its tests beside it. Ids are stable: never rename one.
 
+mod access;
 mod acm;
 mod autoscaling;
 mod cloudfront;
@@ -60,6 +61,9 @@ impl Check for FnCheck {
 
 /// Every check vigil ships, in catalog order.
 pub static CHECKS: &[&dyn Check] = &[
+    &access::ADMIN_USER_WITHOUT_MFA,
+    &access::ROLE_ASSUMABLE_BY_UNKNOWN_ACCOUNT,
+    &access::PRIVILEGE_ESCALATION_PATH,
     &iam::ROOT_MFA_ENABLED,
     &iam::ROOT_ACCESS_KEYS_ABSENT,
     &iam::USER_CONSOLE_MFA,
