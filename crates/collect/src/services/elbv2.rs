@@ -62,7 +62,7 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
                     .filter_map(|description| {
                         let target = description.target?;
                         Some(TargetDescription {
-                            id: target.id,
+                            id: target.id?,
                             port: target.port,
                             availability_zone: target.availability_zone,
                             health_state: description.target_health.and_then(|health| health.state).map(|state| state.as_str().to_string()),
@@ -133,7 +133,7 @@ async fn read_balancer(session: &Session, client: &Client, region: &str, mut bal
                 .unwrap_or_default()
                 .into_iter()
                 .flat_map(|description| description.tags.unwrap_or_default())
-                .map(|tag| (tag.key, tag.value.unwrap_or_default()))
+                .filter_map(|tag| Some((tag.key?, tag.value.unwrap_or_default())))
                 .collect()
         })
         .unwrap_or_default();
