@@ -1,6 +1,7 @@
 //! The command tree: one module per subcommand, each with its clap `Args` and a `run`.
 
 pub mod collect;
+pub mod frameworks;
 pub mod iam;
 pub mod reach;
 pub mod scan;
@@ -54,6 +55,12 @@ pub enum Command {
     Collect(collect::CollectArgs),
     /// List the checks in the catalog.
     Checks,
+    /// List the compliance frameworks (CIS, FSBP, PCI DSS, NIST) and the catalog's coverage;
+    /// with a name, list that framework's requirements and the checks mapped to each.
+    Frameworks {
+        /// A framework id or alias (cis, fsbp, pci, nist).
+        framework: Option<String>,
+    },
     /// CloudTrail: hunt with Sigma rules, search events, verify log integrity.
     Trail(trail::TrailArgs),
     /// IAM: simulate requests, ask who can do what, find admins and escalation paths.
@@ -96,6 +103,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Frameworks { framework } => frameworks::run(framework.as_deref()),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "vigil", &mut std::io::stdout());

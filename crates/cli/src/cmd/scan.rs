@@ -1,14 +1,19 @@
-//! `vigil scan`: collect (or load) an inventory, run the check catalog, print a summary and
-//! write the findings.
+//! `vigil scan`: collect (or load) an inventory, run the check catalog (scoped by the
+//! cloud-aware policy, filtered by framework), apply the mutelist, print a summary and write
+//! the findings in the format asked for.
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use serde_json::json;
+use vigil_checks::frameworks::{Framework, RequirementStatus, RequirementSummary};
+use vigil_checks::mutelist::Mutelist;
+use vigil_checks::policy::Policy;
 use vigil_checks::{Finding, Severity, Status};
+use vigil_report::ScanInfo;
 
 use super::GlobalArgs;
 use super::source::{self, SourceArgs};
@@ -17,7 +22,8 @@ use super::source::{self, SourceArgs};
 pub struct ScanArgs {
     #[command(flatten)]
     pub source: SourceArgs,
-    /// Write the findings to FILE; the format comes from the extension (.json, .jsonl) or --format.
+    /// Write the findings to FILE; the format comes from the extension (.json, .jsonl, .csv,
+    /// .ocsf.json, .asff.json, .sarif, .xml, .html) or --format.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Format of the file written with -o (default: from its extension, else json).
@@ -26,6 +32,24 @@ pub struct ScanArgs {
     /// Run only these checks (repeatable; by id).
     #[arg(long = "check", value_name = "ID")]
     pub checks: Vec<String>,
+    /// Run only the checks mapped to a framework and print its per-requirement compliance
+    /// summary: cis (cis-aws-5.0), fsbp (aws-fsbp), pci (pci-dss-4.0), nist (nist-800-53-r5).
+    #[arg(long, value_name = "FRAMEWORK", value_parser = parse_framework)]
+    pub framework: Option<&'static Framework>,
+    /// Mute findings named in a mutelist (Prowler's YAML format); they get status MUTED.
+    #[arg(long, value_name = "FILE")]
+    pub mutelist: Option<PathBuf>,
+    /// Cloud-aware policy (YAML) scoping checks and parameters; default: the bundled policy
+    /// (`vigil scan --print-default-policy` shows it).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Also run custom checks written in Rego: a `.rego` file or a directory of them (see
+    /// docs/posture.md for the contract). Not combined with --framework.
+    #[arg(long, value_name = "PATH")]
+    pub rego: Option<PathBuf>,
+    /// Print the bundled default policy and exit.
+    #[arg(long)]
+    pub print_default_policy: bool,
     /// Exit with code 3 when a FAIL finding at or above this severity exists.
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,
@@ -36,55 +60,156 @@ pub struct ScanArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
+    /// One JSON document with the summary and every finding.
     Json,
+    /// One finding per line (JSON Lines).
     Jsonl,
+    /// RFC 4180 CSV with a header row.
+    Csv,
+    /// OCSF 1.1 Compliance Finding events (class_uid 2003), a JSON array.
+    Ocsf,
+    /// AWS Security Finding Format, a JSON array for `securityhub batch-import-findings`.
+    Asff,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// JUnit XML: one test case per finding.
+    Junit,
+    /// A self-contained HTML report.
+    Html,
+}
+
+impl OutputFormat {
+    /// The format a file name implies, if any.
+    pub fn from_path(path: &Path) -> Option<OutputFormat> {
+        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+        let format = if name.ends_with(".ocsf.json") {
+            OutputFormat::Ocsf
+        } else if name.ends_with(".asff.json") {
+            OutputFormat::Asff
+        } else if name.ends_with(".sarif") || name.ends_with(".sarif.json") {
+            OutputFormat::Sarif
+        } else if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
+            OutputFormat::Jsonl
+        } else if name.ends_with(".json") {
+            OutputFormat::Json
+        } else if name.ends_with(".csv") {
+            OutputFormat::Csv
+        } else if name.ends_with(".xml") {
+            OutputFormat::Junit
+        } else if name.ends_with(".html") || name.ends_with(".htm") {
+            OutputFormat::Html
+        } else {
+            return None;
+        };
+        Some(format)
+    }
 }
 
 fn parse_severity(text: &str) -> Result<Severity, String> {
     Severity::parse(text).ok_or_else(|| format!("`{text}` is not a severity: use informational, low, medium, high or critical"))
 }
 
+fn parse_framework(text: &str) -> Result<&'static Framework, String> {
+    vigil_checks::frameworks::find(text).ok_or_else(|| {
+        let known: Vec<String> =
+            vigil_checks::frameworks::FRAMEWORKS.iter().map(|framework| format!("{} ({})", framework.aliases.first().unwrap_or(&""), framework.id)).collect();
+        format!("unknown framework `{text}`: use one of {}", known.join(", "))
+    })
+}
+
+fn load_policy(path: Option<&Path>) -> anyhow::Result<Policy> {
+    match path {
+        None => Ok(Policy::bundled()),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read policy `{}`", path.display()))?;
+            Ok(Policy::parse(&text, &path.display().to_string())?)
+        }
+    }
+}
+
+fn load_mutelist(path: &Path) -> anyhow::Result<Mutelist> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read mutelist `{}`", path.display()))?;
+    Ok(Mutelist::parse(&text, &path.display().to_string())?)
+}
+
 pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
+    if args.print_default_policy {
+        print!("{}", vigil_checks::policy::DEFAULT_POLICY);
+        return Ok(ExitCode::SUCCESS);
+    }
     for id in &args.checks {
         if vigil_checks::find(id).is_none() {
             anyhow::bail!("unknown check `{id}`; `vigil checks` lists them");
         }
     }
+    // Read every input file before the (possibly long) collection, so a typo fails fast.
+    let policy = load_policy(args.policy.as_deref())?;
+    let mutelist = args.mutelist.as_deref().map(load_mutelist).transpose()?;
+    let mut rego = args.rego.as_deref().map(vigil_rego::RegoChecks::load).transpose()?;
     let inventory = source::load(&args.source, global.quiet)?;
     if let Some(path) = &args.save_snapshot {
         vigil_model::snapshot::write(path, &inventory)?;
     }
-    let context = vigil_checks::Context::new(&inventory, chrono::Utc::now());
-    let mut findings = vigil_checks::run_all(&context, |metadata| args.checks.is_empty() || args.checks.iter().any(|id| id == metadata.id));
+    let context = vigil_checks::Context::with_policy(&inventory, chrono::Utc::now(), &policy);
+    let selected = |metadata: &vigil_checks::Metadata| {
+        (args.checks.is_empty() || args.checks.iter().any(|id| id == metadata.id)) && args.framework.is_none_or(|framework| framework.maps(metadata))
+    };
+    let checks_run = vigil_checks::CHECKS.iter().filter(|check| selected(check.metadata())).count();
+    let mut findings = vigil_checks::run_all(&context, selected);
+    if let Some(rego) = rego.as_mut().filter(|_| args.framework.is_none()) {
+        findings.extend(rego.run(&inventory)?);
+    }
+    policy.scope_findings(&inventory, &mut findings);
+    if let Some(mutelist) = &mutelist {
+        mutelist.apply(&mut findings);
+    }
     findings.sort_by(|a, b| {
         (b.status == Status::Fail, b.severity, &a.check_id, &a.resource_arn).cmp(&(a.status == Status::Fail, a.severity, &b.check_id, &b.resource_arn))
     });
+    let compliance = args.framework.map(|framework| (framework, vigil_checks::frameworks::summarize(framework, &findings)));
 
     if let Some(path) = &args.output {
-        let format = args.format.unwrap_or_else(|| match path.extension().and_then(|extension| extension.to_str()) {
-            Some("jsonl") => OutputFormat::Jsonl,
-            _ => OutputFormat::Json,
-        });
-        write_findings(path, format, &inventory, &findings).with_context(|| format!("cannot write `{}`", path.display()))?;
+        let format = args.format.or_else(|| OutputFormat::from_path(path)).unwrap_or(OutputFormat::Json);
+        let info = ScanInfo {
+            account_id: inventory.account_id().to_string(),
+            partition: inventory.partition().to_string(),
+            regions: inventory.regions.iter().map(|region| region.to_string()).collect(),
+            collected_at: inventory.collected_at,
+            generated_at: chrono::Utc::now(),
+            vigil_version: env!("CARGO_PKG_VERSION").to_string(),
+        };
+        write_findings(path, format, &info, &findings, compliance.as_ref()).with_context(|| format!("cannot write `{}`", path.display()))?;
     }
     if !global.quiet {
-        print_summary(&inventory, &findings)?;
+        print_summary(&inventory, checks_run, &findings)?;
+        if let Some((framework, rows)) = &compliance {
+            print_compliance(framework, rows)?;
+        }
     }
     let failing = args.fail_on.is_some_and(|threshold| findings.iter().any(|finding| finding.status == Status::Fail && finding.severity >= threshold));
     Ok(if failing { ExitCode::from(super::EXIT_FINDINGS) } else { ExitCode::SUCCESS })
 }
 
-fn write_findings(path: &std::path::Path, format: OutputFormat, inventory: &vigil_model::Inventory, findings: &[Finding]) -> anyhow::Result<()> {
+fn write_findings(
+    path: &Path,
+    format: OutputFormat,
+    info: &ScanInfo,
+    findings: &[Finding],
+    compliance: Option<&(&Framework, Vec<RequirementSummary>)>,
+) -> anyhow::Result<()> {
     let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
     match format {
         OutputFormat::Json => {
-            let document = json!({
-                "account_id": inventory.account_id(),
-                "collected_at": inventory.collected_at,
-                "regions": inventory.regions,
+            let mut document = json!({
+                "account_id": info.account_id,
+                "collected_at": info.collected_at,
+                "regions": info.regions,
                 "summary": summary(findings),
                 "findings": findings,
             });
+            if let (Some((framework, rows)), Some(object)) = (compliance, document.as_object_mut()) {
+                object.insert("compliance".into(), json!({ "framework": framework.id, "name": framework.name, "requirements": rows }));
+            }
             serde_json::to_writer_pretty(&mut file, &document)?;
             writeln!(file)?;
         }
@@ -94,6 +219,12 @@ fn write_findings(path: &std::path::Path, format: OutputFormat, inventory: &vigi
                 writeln!(file)?;
             }
         }
+        OutputFormat::Csv => file.write_all(vigil_report::csv(findings).as_bytes())?,
+        OutputFormat::Ocsf => serde_json::to_writer_pretty(&mut file, &vigil_report::ocsf(info, findings))?,
+        OutputFormat::Asff => serde_json::to_writer_pretty(&mut file, &vigil_report::asff(info, findings))?,
+        OutputFormat::Sarif => serde_json::to_writer_pretty(&mut file, &vigil_report::sarif(info, findings))?,
+        OutputFormat::Junit => file.write_all(vigil_report::junit(info, findings).as_bytes())?,
+        OutputFormat::Html => file.write_all(vigil_report::html(info, findings).as_bytes())?,
     }
     file.flush()?;
     Ok(())
@@ -111,31 +242,30 @@ fn summary(findings: &[Finding]) -> serde_json::Value {
     json!({ "by_status": by_status, "failed_by_severity": failed_by_severity })
 }
 
+fn colour_enabled() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
 fn paint(text: &str, code: &str, colour: bool) -> String {
     if colour { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
 }
 
-fn print_summary(inventory: &vigil_model::Inventory, findings: &[Finding]) -> anyhow::Result<()> {
-    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+fn print_summary(inventory: &vigil_model::Inventory, checks_run: usize, findings: &[Finding]) -> anyhow::Result<()> {
+    let colour = colour_enabled();
     let mut out = std::io::stdout().lock();
     let count = |status: Status| findings.iter().filter(|finding| finding.status == status).count();
+    writeln!(out, "account {}  regions {}  resources {}  checks {}", inventory.account_id(), inventory.regions.len(), inventory.resources().len(), checks_run)?;
     writeln!(
         out,
-        "account {}  regions {}  resources {}  checks {}",
-        inventory.account_id(),
-        inventory.regions.len(),
-        inventory.resources().len(),
-        vigil_checks::CHECKS.len()
-    )?;
-    writeln!(
-        out,
-        "{} {}   {} {}   {} {}\n",
+        "{} {}   {} {}   {} {}   {} {}\n",
         paint("FAIL", "31;1", colour),
         count(Status::Fail),
         paint("ERROR", "33;1", colour),
         count(Status::Error),
         paint("PASS", "32", colour),
-        count(Status::Pass)
+        count(Status::Pass),
+        paint("MUTED", "2", colour),
+        count(Status::Muted)
     )?;
     let shown: Vec<&Finding> = findings.iter().filter(|finding| matches!(finding.status, Status::Fail | Status::Error)).collect();
     if shown.is_empty() {
@@ -150,5 +280,35 @@ fn print_summary(inventory: &vigil_model::Inventory, findings: &[Finding]) -> an
         };
         writeln!(out, "{status} {:<9} {:<46} {:<12} {}", finding.severity.as_str(), finding.check_id, finding.region, finding.message)?;
     }
+    Ok(())
+}
+
+fn print_compliance(framework: &Framework, rows: &[RequirementSummary]) -> anyhow::Result<()> {
+    let colour = colour_enabled();
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "\n{}: per-requirement compliance", framework.name)?;
+    writeln!(out, "{:<16} {:<12} {:>5} {:>5} {:>5} {:>5}  TITLE", "REQUIREMENT", "STATUS", "PASS", "FAIL", "ERROR", "MUTED")?;
+    for row in rows {
+        let status = format!("{:<12}", row.status.as_str());
+        let status = match row.status {
+            RequirementStatus::Fail => paint(&status, "31;1", colour),
+            RequirementStatus::Error => paint(&status, "33;1", colour),
+            RequirementStatus::Pass => paint(&status, "32", colour),
+            _ => paint(&status, "2", colour),
+        };
+        writeln!(out, "{:<16} {status} {:>5} {:>5} {:>5} {:>5}  {}", row.requirement, row.pass, row.fail, row.error, row.muted, row.title)?;
+    }
+    let count = |status: RequirementStatus| rows.iter().filter(|row| row.status == status).count();
+    writeln!(
+        out,
+        "{} requirements: {} pass, {} fail, {} error, {} without resources, {} manual, {} not covered by a check",
+        rows.len(),
+        count(RequirementStatus::Pass),
+        count(RequirementStatus::Fail),
+        count(RequirementStatus::Error),
+        count(RequirementStatus::NoResources),
+        count(RequirementStatus::Manual),
+        count(RequirementStatus::NotCovered)
+    )?;
     Ok(())
 }
