@@ -41,6 +41,11 @@ pub static REGIONAL_SERVICES: &[RegionalService] = &[
     RegionalService { name: "elbv2", collect: |session, region| Box::pin(services::elbv2::collect(session, region)) },
     RegionalService { name: "elb", collect: |session, region| Box::pin(services::elb::collect(session, region)) },
     RegionalService { name: "rds", collect: |session, region| Box::pin(services::rds::collect(session, region)) },
+    RegionalService { name: "redshift", collect: |session, region| Box::pin(services::redshift::collect(session, region)) },
+    RegionalService { name: "elasticache", collect: |session, region| Box::pin(services::elasticache::collect(session, region)) },
+    RegionalService { name: "dynamodb", collect: |session, region| Box::pin(services::dynamodb::collect(session, region)) },
+    RegionalService { name: "autoscaling", collect: |session, region| Box::pin(services::autoscaling::collect(session, region)) },
+    RegionalService { name: "acm", collect: |session, region| Box::pin(services::acm::collect(session, region)) },
 ];
 
 pub fn known_services() -> Vec<&'static str> {

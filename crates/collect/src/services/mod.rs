@@ -1,9 +1,13 @@
 //! One module per AWS service: each reads its service and converts SDK types to the model.
 
+pub mod acm;
+pub mod autoscaling;
 pub mod cloudtrail;
 pub mod cloudwatch;
 pub mod config;
+pub mod dynamodb;
 pub mod ec2;
+pub mod elasticache;
 pub mod elb;
 pub mod elbv2;
 pub mod iam;
@@ -11,6 +15,7 @@ pub mod kms;
 pub mod logs;
 pub mod organizations;
 pub mod rds;
+pub mod redshift;
 pub mod s3;
 pub mod sns;
 
