@@ -137,20 +137,20 @@ fn log_group_of(arn: &str) -> Option<(&str, &str)> {
     }
 }
 
-/// How far the search for a complete monitoring chain got, for the FAIL message.
+/// The first missing link of the monitoring chain, for the FAIL message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Stage {
-    NoTrail,
-    NoFilter,
-    NoAlarm,
-    NoSubscribedTopic,
+    Trail,
+    Filter,
+    Alarm,
+    SubscribedTopic,
 }
 
 fn judge_family(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>, family: &Family) {
     let inventory = context.inventory;
     let subject = context.account_subject();
     let mut needs: Vec<Needs<'_>> = inventory.regions.iter().map(|region| Needs::call("cloudtrail", region.as_str(), "DescribeTrails")).collect();
-    let mut stage = Stage::NoTrail;
+    let mut stage = Stage::Trail;
     let mut passing: Option<Value> = None;
     let mut seen_filters: Vec<Value> = Vec::new();
     let trails: Vec<(&Region, &Trail)> = inventory.trails().filter(|(_, trail)| trail.is_multi_region_trail).collect();
@@ -162,7 +162,7 @@ fn judge_family(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<F
         needs.extend(trail_needs);
         let logging = trail.status.as_ref().is_some_and(|status| status.is_logging) && logs_all_management_events(trail);
         let Some((log_region, log_group)) = trail.cloud_watch_logs_log_group_arn.as_deref().and_then(log_group_of).filter(|_| logging) else { continue };
-        stage = stage.max(Stage::NoFilter);
+        stage = stage.max(Stage::Filter);
         needs.push(Needs::call("logs", log_region, "DescribeMetricFilters"));
         let Some(logs) = regional(context, log_region) else { continue };
         let filters: Vec<&MetricFilter> = logs.metric_filters.iter().filter(|filter| filter.log_group_name.as_deref() == Some(log_group)).collect();
@@ -170,7 +170,7 @@ fn judge_family(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<F
             filters.iter().map(|filter| json!({ "FilterName": filter.filter_name, "FilterPattern": filter.filter_pattern, "LogGroupName": log_group })),
         );
         for filter in filters.into_iter().filter(|filter| filter.filter_pattern.as_deref().is_some_and(|pattern| family.covered_by(pattern))) {
-            stage = stage.max(Stage::NoAlarm);
+            stage = stage.max(Stage::Alarm);
             needs.push(Needs::call("cloudwatch", log_region, "DescribeAlarms"));
             for transformation in &filter.metric_transformations {
                 let alarms = logs.metric_alarms.iter().filter(|alarm| {
@@ -178,7 +178,7 @@ fn judge_family(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<F
                         && alarm.namespace.as_deref() == Some(transformation.metric_namespace.as_str())
                 });
                 for alarm in alarms {
-                    stage = stage.max(Stage::NoSubscribedTopic);
+                    stage = stage.max(Stage::SubscribedTopic);
                     for topic_arn in alarm.alarm_actions.iter().filter(|action| action.starts_with("arn:") && action.contains(":sns:")) {
                         let topic_region = topic_arn.split(':').nth(3).unwrap_or_default();
                         let topic_needs =
@@ -219,10 +219,10 @@ fn judge_family(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<F
         return;
     }
     let message = match stage {
-        Stage::NoTrail => "No logging multi-region trail with all management events delivers to CloudWatch Logs.".to_string(),
-        Stage::NoFilter => format!("No metric filter on the trail's log group matches the pattern for {}.", family.what),
-        Stage::NoAlarm => format!("The metric filter for {} has no alarm on its metric.", family.what),
-        Stage::NoSubscribedTopic => format!("The alarm for {} notifies no SNS topic with a confirmed subscription.", family.what),
+        Stage::Trail => "No logging multi-region trail with all management events delivers to CloudWatch Logs.".to_string(),
+        Stage::Filter => format!("No metric filter on the trail's log group matches the pattern for {}.", family.what),
+        Stage::Alarm => format!("The metric filter for {} has no alarm on its metric.", family.what),
+        Stage::SubscribedTopic => format!("The alarm for {} notifies no SNS topic with a confirmed subscription.", family.what),
     };
     findings.push(context.verdict(metadata, &subject, false, message, json!({ "ExpectedPattern": family.pattern, "MetricFilters": seen_filters })));
 }

@@ -16,9 +16,9 @@ pub(crate) fn regional<'a>(context: &Context<'a>, region: &str) -> Option<&'a vi
     inventory.regional.iter().find(|(name, _)| name.as_str() == region).map(|(_, regional)| regional)
 }
 
-/// Every resource of one CloudFormation type.
-pub(crate) fn resources_of<'a>(context: &Context<'a>, resource_type: &str) -> Vec<ResourceRef<'a>> {
-    context.resources_of_type(resource_type).cloned().collect()
+/// Every resource of one CloudFormation type (from the context's per-type index).
+pub(crate) fn resources_of<'c, 'a>(context: &'c Context<'a>, resource_type: &str) -> Vec<&'c ResourceRef<'a>> {
+    context.resources_of_type(resource_type).collect()
 }
 
 /// The subject for a listing in `region`: the account for global services, else the account in the region.
@@ -85,7 +85,7 @@ pub(crate) fn assess_resources<'a>(
     } else {
         listed_regions(metadata, context, findings, listing.service, listing.operation)
     };
-    for resource in &resources_of(context, resource_type) {
+    for resource in resources_of(context, resource_type) {
         if listing.global || listed.iter().any(|region| region == resource.region) {
             assess(resource, Subject::from(resource), findings);
         }
