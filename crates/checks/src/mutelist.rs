@@ -33,8 +33,8 @@ use crate::finding::{Finding, Status};
 pub enum MutelistError {
     #[error("`{source_name}`{}: {message}", location.map(|(line, column)| format!(" line {line}, column {column}")).unwrap_or_default())]
     Yaml { source_name: String, location: Option<(usize, usize)>, message: String },
-    #[error("`{source_name}`: account `{account}`, check `{check}`: {field} entry `{pattern}` is not a valid regular expression: {message}")]
-    Pattern { source_name: String, account: String, check: String, field: &'static str, pattern: String, message: String },
+    #[error("`{source_name}`: {entry} is not a valid regular expression: {message}")]
+    Pattern { source_name: String, entry: String, message: String },
 }
 
 /// A loaded mutelist, its patterns compiled.
@@ -163,10 +163,7 @@ impl Mutelist {
                         .map(|Text(pattern)| {
                             compile(pattern).map_err(|error| MutelistError::Pattern {
                                 source_name: source_name.to_string(),
-                                account: account.clone(),
-                                check: check.clone(),
-                                field,
-                                pattern: pattern.clone(),
+                                entry: format!("account `{account}`, check `{check}`: {field} entry `{pattern}`"),
                                 message: error.to_string(),
                             })
                         })

@@ -382,7 +382,7 @@ rules:
             let subject = subject("us-east-1", "AWS::RDS::DBInstance", tags);
             let context = crate::Context::new(&inventory, chrono::Utc::now());
             let mut finding = context.finding(
-                &crate::find("iam_password_policy_minimum_length_14").unwrap().metadata(),
+                crate::find("iam_password_policy_minimum_length_14").unwrap().metadata(),
                 &subject,
                 crate::Status::Fail,
                 String::new(),

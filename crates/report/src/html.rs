@@ -90,7 +90,7 @@ pub fn html(info: &ScanInfo, findings: &[Finding]) -> String {
         *failed_by_service.entry(finding.service.as_str()).or_default() += 1;
     }
     let mut service_rows: Vec<(String, usize, &str)> = failed_by_service.iter().map(|(service, count)| (service.to_string(), *count, "#37474f")).collect();
-    service_rows.sort_by(|a, b| b.1.cmp(&a.1));
+    service_rows.sort_by_key(|row| std::cmp::Reverse(row.1));
     service_rows.truncate(10);
 
     let mut services: Vec<String> = findings.iter().map(|finding| finding.service.clone()).collect();
@@ -181,7 +181,7 @@ pub fn html(info: &ScanInfo, findings: &[Finding]) -> String {
         }
         page.push_str("</details></td></tr>");
     }
-    let _ = write!(page, "</tbody></table></main><script>{SCRIPT}</script></body></html>\n");
+    let _ = writeln!(page, "</tbody></table></main><script>{SCRIPT}</script></body></html>");
     page
 }
 

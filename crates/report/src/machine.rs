@@ -195,10 +195,10 @@ pub fn asff(info: &ScanInfo, findings: &[Finding]) -> Value {
                 let url = check.references.first().copied().unwrap_or("https://github.com/vigil-sec/vigil/blob/main/docs/checks.md");
                 object.insert("Remediation".into(), json!({ "Recommendation": { "Text": truncate(check.remediation.text, 512), "Url": url } }));
             }
-            if finding.resource_tags.is_empty() {
-                if let Some(resource) = item.pointer_mut("/Resources/0").and_then(Value::as_object_mut) {
-                    resource.remove("Tags");
-                }
+            if finding.resource_tags.is_empty()
+                && let Some(resource) = item.pointer_mut("/Resources/0").and_then(Value::as_object_mut)
+            {
+                resource.remove("Tags");
             }
             item
         })
