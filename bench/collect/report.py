@@ -13,7 +13,6 @@ import os
 import statistics
 from collections import Counter
 
-TOOLS = ["vigil", "prowler"]
 
 
 def read_json(path):
@@ -43,13 +42,15 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--latency-ms", type=float, default=30.0)
+    parser.add_argument("--tools", default="vigil prowler", help="the tools run.sh ran, space-separated")
     args = parser.parse_args()
+    tools = args.tools.split()
     out = args.out
 
     moto = read_json(os.path.join(out, "moto-throughput.json"))
     replay_load = {c: read_json(os.path.join(out, f"replay-throughput-{c}.json")) for c in (64, 256)}
     results = {"moto_throughput": moto, "replay_throughput": replay_load, "tools": {}}
-    for tool in TOOLS:
+    for tool in tools:
         recording = recording_summary(os.path.join(out, f"{tool}.recording.jsonl"))
         on_moto = read_json(os.path.join(out, f"{tool}-moto.measure.json"))
         rounds = []
@@ -60,8 +61,8 @@ def main():
         results["tools"][tool] = {"recording": recording, "moto": on_moto, "replay_rounds": rounds}
 
     def tool_row(label, value_of, compare=None):
-        values = [value_of(results["tools"][tool]) for tool in TOOLS]
-        extra = compare(*values) if compare else ""
+        values = [value_of(results["tools"][tool]) for tool in tools] + ["not run"] * (2 - len(tools))
+        extra = compare(*values) if compare and len(tools) == 2 else ""
         return f"| {label} | {values[0]} | {values[1]} | {extra} |"
 
     def median(tool_results, field):
@@ -94,9 +95,9 @@ def main():
         "| service | vigil | Prowler |",
         "|---|---|---|",
     ]
-    services = sorted(set().union(*(results["tools"][tool]["recording"]["by_service"] for tool in TOOLS)))
+    services = sorted(set().union(*(results["tools"][tool]["recording"]["by_service"] for tool in tools)))
     for service in services:
-        lines.append(f"| {service} | " + " | ".join(str(results["tools"][tool]["recording"]["by_service"].get(service, 0)) for tool in TOOLS) + " |")
+        lines.append(f"| {service} | " + " | ".join(str(results["tools"][tool]["recording"]["by_service"].get(service, 0)) for tool in tools) + " |")
     print("\n".join(lines))
     with open(os.path.join(out, "results.json"), "w") as results_file:
         json.dump(results, results_file, indent=1)

@@ -18,17 +18,65 @@ OUT=${OUT:-/tmp/vigil-bench-collect}
 SCALE=${SCALE:-1}
 LATENCY_MS=${LATENCY_MS:-30}
 REPEAT=${REPEAT:-1}
+# The tools to run (both by default; `TOOLS=vigil` for a quick trial without Prowler).
+read -r -a TOOLS <<< "${TOOLS:-vigil prowler}"
 REGIONS=(us-east-1 eu-west-1)
-# Prowler services matching what vigil collects (crates/collect/src/registry.rs):
-# iam, s3, organizations, ec2 (+ vpc, which Prowler splits out), cloudtrail, logs and
-# cloudwatch (one Prowler service: cloudwatch), sns, kms, config, elbv2, elb, rds.
-PROWLER_SERVICES=(iam s3 organizations ec2 vpc cloudtrail cloudwatch sns kms config elbv2 elb rds)
+# vigil collector (crates/collect/src/registry.rs) -> the Prowler service(s) that read the same
+# API. vigil's `ec2` covers Prowler's `ec2` and `vpc`; Prowler's `cloudwatch` covers vigil's
+# `cloudwatch` and `logs`; Prowler's `route53` also reads Route 53 Domains. Both tools run on
+# the vigil collectors named here that Prowler also has (see the log for what was left out).
+declare -A PROWLER_EQUIVALENT=(
+    [iam]=iam [s3]=s3 [organizations]=organizations [ec2]="ec2 vpc" [cloudtrail]=cloudtrail
+    [logs]=cloudwatch [cloudwatch]=cloudwatch [sns]=sns [kms]=kms [config]=config
+    [elbv2]=elbv2 [elb]=elb [rds]=rds [cloudfront]=cloudfront [ecr]=ecr [guardduty]=guardduty
+    [kinesis]=kinesis [lambda]=awslambda [route53]=route53 [route53domains]=route53
+    [secretsmanager]=secretsmanager [securityhub]=securityhub [sesv2]=ses [sqs]=sqs
+    [dynamodb]=dynamodb [efs]=efs [eks]=eks [ecs]=ecs [acm]=acm [apigateway]=apigateway
+    [apigatewayv2]=apigatewayv2 [ssm]=ssm [accessanalyzer]=accessanalyzer [autoscaling]=autoscaling
+    [backup]=backup [elasticache]=elasticache [redshift]=redshift [opensearch]=opensearch
+    [wafv2]=wafv2 [athena]=athena [glue]=glue [macie2]=macie [inspector2]=inspector2
+    [sagemaker]=sagemaker [cloudformation]=cloudformation [emr]=emr [stepfunctions]=stepfunctions
+    [firehose]=firehose [eventbridge]=eventbridge [account]=account [fsx]=fsx [dms]=dms
+    [neptune]=neptune [docdb]=documentdb [codebuild]=codebuild [cognito]=cognito
+)
 
-for tool in "$VIGIL" "$PROWLER" "$MOTO_SERVER" "$PY"; do
+REQUIRED=("$MOTO_SERVER" "$PY")
+# VIGIL_SERVICE_LIST (space-separated collector names) lets the run start before the vigil
+# binary has finished building; run.sh then waits for it before vigil's first step.
+[[ -n ${VIGIL_SERVICE_LIST:-} ]] || REQUIRED+=("$VIGIL")
+[[ " ${TOOLS[*]} " == *" prowler "* ]] && REQUIRED+=("$PROWLER")
+for tool in "${REQUIRED[@]}"; do
     [[ -x $tool ]] || { echo "run.sh: \`$tool\` is missing; see bench/collect/README.md" >&2; exit 2; }
 done
 rm -rf "$OUT" && mkdir -p "$OUT"
 cd "$HERE"
+
+# The vigil binary names its collectors when given an unknown one (no AWS call is made).
+if [[ -n ${VIGIL_SERVICE_LIST:-} ]]; then
+    read -r -a VIGIL_KNOWN <<< "$VIGIL_SERVICE_LIST"
+else
+    read -r -a VIGIL_KNOWN <<< "$("$VIGIL" collect --service __list__ -o /dev/null 2>&1 | sed -n 's/.*known services: //p' | tr -d ',')"
+fi
+read -r -a PROWLER_KNOWN <<< "$([[ -x $PROWLER ]] && "$PROWLER" aws --list-services 2>/dev/null | sed -n 's/^ *- *\([a-z0-9]*\).*/\1/p' | tr '\n' ' ')"
+VIGIL_SERVICES=() PROWLER_SERVICES=() LEFT_OUT=()
+for service in "${VIGIL_KNOWN[@]}"; do
+    equivalents=()
+    for candidate in ${PROWLER_EQUIVALENT[$service]:-}; do
+        # Without a Prowler to ask (TOOLS=vigil), trust the mapping.
+        if (( ${#PROWLER_KNOWN[@]} == 0 )) || [[ " ${PROWLER_KNOWN[*]} " == *" $candidate "* ]]; then equivalents+=("$candidate"); fi
+    done
+    if (( ${#equivalents[@]} == 0 )); then LEFT_OUT+=("$service"); continue; fi
+    VIGIL_SERVICES+=("$service")
+    for candidate in "${equivalents[@]}"; do
+        [[ " ${PROWLER_SERVICES[*]} " == *" $candidate "* ]] || PROWLER_SERVICES+=("$candidate")
+    done
+done
+(( ${#VIGIL_SERVICES[@]} )) || { echo "run.sh: no common services (vigil: ${VIGIL_KNOWN[*]}; prowler: ${PROWLER_KNOWN[*]})" >&2; exit 2; }
+{
+    echo "vigil services:   ${VIGIL_SERVICES[*]}"
+    echo "prowler services: ${PROWLER_SERVICES[*]}"
+    echo "vigil services without a Prowler equivalent (not run): ${LEFT_OUT[*]:-none}"
+} | tee "$OUT/services.txt" >&2
 
 PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
@@ -47,9 +95,11 @@ unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL VIGIL_ENDPOINT_URL
 run_tool() {
     local tool=$1 endpoint=$2 label=$3
     if [[ $tool == vigil ]]; then
-        local region_flags=()
-        for region in "${REGIONS[@]}"; do region_flags+=(--region "$region"); done
-        "$PY" measure.py --log "$OUT/$label.log" -- "$VIGIL" scan "${region_flags[@]}" --endpoint-url "$endpoint" \
+        for _ in $(seq 180); do [[ -x $VIGIL ]] && break; sleep 10; done
+        local flags=()
+        for region in "${REGIONS[@]}"; do flags+=(--region "$region"); done
+        for service in "${VIGIL_SERVICES[@]}"; do flags+=(--service "$service"); done
+        "$PY" measure.py --log "$OUT/$label.log" -- "$VIGIL" scan "${flags[@]}" --endpoint-url "$endpoint" \
             -o "$OUT/$label-findings.json" > "$OUT/$label.measure.json"
     else
         rm -rf "$OUT/$label-output"
@@ -72,7 +122,7 @@ for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$MOTO_PORT/moto-a
 echo "== moto: throughput of a cheap call (sts:GetCallerIdentity, 16 connections, 10 s)" >&2
 "$PY" loadtest.py --port "$MOTO_PORT" --target moto --connections 16 --seconds 10 | tee "$OUT/moto-throughput.json" >&2
 
-for tool in vigil prowler; do
+for tool in "${TOOLS[@]}"; do
     echo "== $tool on moto, through the recording proxy" >&2
     rm -f "$OUT/proxy.port"
     "$PY" proxy.py --upstream "127.0.0.1:$MOTO_PORT" --record "$OUT/$tool.recording.jsonl" --port-file "$OUT/proxy.port" 2> "$OUT/$tool-proxy.log" &
@@ -96,7 +146,7 @@ done
 stop "$REPLAY_PID"
 
 for round in $(seq "$REPEAT"); do
-    for tool in vigil prowler; do
+    for tool in "${TOOLS[@]}"; do
         echo "== $tool on the replay (${LATENCY_MS} ms per call), round $round" >&2
         rm -f "$OUT/replay.port"
         "$PY" replay.py --recording "$OUT/$tool.recording.jsonl" --latency-ms "$LATENCY_MS" --port-file "$OUT/replay.port" \
@@ -109,4 +159,4 @@ for round in $(seq "$REPEAT"); do
     done
 done
 
-"$PY" report.py --out "$OUT" --repeat "$REPEAT" --latency-ms "$LATENCY_MS" | tee "$OUT/report.md"
+"$PY" report.py --tools "${TOOLS[*]}" --out "$OUT" --repeat "$REPEAT" --latency-ms "$LATENCY_MS" | tee "$OUT/report.md"
