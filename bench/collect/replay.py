@@ -57,8 +57,9 @@ async def main_async(args):
             return httpwire.encode_response(400, "Bad Request", [("Content-Type", "text/xml")], MISS_BODY)
         index = served[key]
         served[key] = index + 1
-        if index >= len(candidates) and key != PING_KEY:
-            stats["repeats_beyond_recording"] += 1
+        if index >= len(candidates):
+            if key != PING_KEY:
+                stats["repeats_beyond_recording"] += 1
             index = len(candidates) - 1
         cache_key = (key, index, request.method == "HEAD")
         data = encoded.get(cache_key)
