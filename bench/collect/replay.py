@@ -36,7 +36,7 @@ def load(paths):
             for line in recording:
                 exchange = json.loads(line)
                 headers = [tuple(header) for header in exchange["response_headers"]]
-                replies[exchange["key"]].append((exchange["status"], exchange["reason"], headers, base64.b64decode(exchange["response_body"])))
+                replies[httpwire.normalize_key(exchange["key"])].append((exchange["status"], exchange["reason"], headers, base64.b64decode(exchange["response_body"])))
     replies[PING_KEY].append((200, "OK", [("Content-Type", "text/plain")], b"pong"))
     return replies
 
