@@ -131,6 +131,9 @@ pub struct Account {
     /// Lambda functions and their execution roles: (function ARN, role ARN).
     pub functions: Vec<(String, String)>,
     resource_index: HashMap<String, usize>,
+    /// Principal ARN → index; role name → index (for assumed-role sessions).
+    principal_index: HashMap<String, usize>,
+    role_name_index: HashMap<String, usize>,
 }
 
 impl Account {
@@ -215,6 +218,12 @@ impl Account {
                 instance_profile_arns: role.instance_profile_list.iter().map(|profile| profile.arn.clone()).collect(),
             });
         }
+        for (index, principal) in account.principals.iter().enumerate() {
+            account.principal_index.insert(principal.arn.clone(), index);
+            if principal.kind == PrincipalType::Role {
+                account.role_name_index.insert(principal.name.clone(), index);
+            }
+        }
         for (region, regional) in &inventory.regional {
             for instance in &regional.ec2.instances {
                 if let Some(profile) = &instance.iam_instance_profile {
@@ -273,7 +282,7 @@ impl Account {
             let index = self.resource_index.get(&bucket_arn)?;
             return self.policies.get(self.resources.get(*index)?.policy);
         }
-        let role = self.principals.iter().find(|principal| principal.kind == PrincipalType::Role && principal.arn == resource)?;
+        let role = self.principals.get(*self.principal_index.get(resource)?).filter(|principal| principal.kind == PrincipalType::Role)?;
         self.policies.get(role.trust?)
     }
 

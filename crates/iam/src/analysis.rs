@@ -127,8 +127,9 @@ fn trusts_service(account: &Account, role: &AccountPrincipal, service: &str) -> 
     decide(&request, &PolicySet { resource: Some(trust), ..PolicySet::default() }) == Decision::Allowed
 }
 
-/// Every "principal can become principal" edge over the known methods.
-pub fn escalation_edges(account: &Account) -> Vec<(usize, usize, Step)> {
+/// Every "principal can become principal" edge over the known methods, from every principal
+/// not in `skip` (admins need no path, and a path stops at the first admin).
+pub fn escalation_edges(account: &Account, skip: &HashSet<&str>) -> Vec<(usize, usize, Step)> {
     let principals = &account.principals;
     let by_arn: HashMap<&str, usize> = principals.iter().enumerate().map(|(index, principal)| (principal.arn.as_str(), index)).collect();
     let mut profile_roles: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -158,7 +159,7 @@ pub fn escalation_edges(account: &Account) -> Vec<(usize, usize, Step)> {
         }
     }
     const USER_TAKEOVER: [&str; 3] = ["iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile"];
-    for (from_index, from) in principals.iter().enumerate() {
+    for (from_index, from) in principals.iter().enumerate().filter(|(_, principal)| !skip.contains(principal.arn.as_str())) {
         let may = |action: &str| account.may_allow(from, action);
         let allowed = |action: &str, resource: &str| account.decide_for(from, action, resource) == Decision::Allowed;
         let user_takeover: Vec<&str> = USER_TAKEOVER.into_iter().filter(|action| may(action)).collect();
@@ -238,7 +239,8 @@ pub fn escalation_edges(account: &Account) -> Vec<(usize, usize, Step)> {
 pub fn escalation(account: &Account) -> Vec<EscalationPath> {
     let admins = admins(account);
     let admin_steps: HashMap<&str, Option<&Step>> = admins.iter().map(|admin| (admin.principal.as_str(), admin.step.as_ref())).collect();
-    let edges = escalation_edges(account);
+    let skip: HashSet<&str> = admin_steps.keys().copied().collect();
+    let edges = escalation_edges(account, &skip);
     let mut adjacency: HashMap<usize, Vec<usize>> = HashMap::new();
     for (edge_index, (from, _, _)) in edges.iter().enumerate() {
         adjacency.entry(*from).or_default().push(edge_index);

@@ -393,7 +393,14 @@ fn principal_entry_matches(entry: &PrincipalEntry, principal: &Principal) -> Opt
                 return (principal.account.as_deref() == Some(value))
                     .then(|| if principal.kind == PrincipalKind::Root { Grant::Exact } else { Grant::Account });
             }
-            let named = Principal::parse(value);
+            let parsed;
+            let named = match &entry.parsed {
+                Some(named) => named,
+                None => {
+                    parsed = Principal::parse(value);
+                    &parsed
+                }
+            };
             match &named.kind {
                 PrincipalKind::Root => (principal.account.is_some() && principal.account == named.account)
                     .then(|| if principal.kind == PrincipalKind::Root { Grant::Exact } else { Grant::Account }),

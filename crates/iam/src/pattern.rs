@@ -70,15 +70,19 @@ impl Glob {
         if self.is_match_all() {
             return true;
         }
+        if text.is_ascii() {
+            // The common case: index bytes directly, no allocation.
+            return matches_tokens(&self.tokens, text.as_bytes(), |byte: &u8| char::from(*byte));
+        }
         let text: Vec<char> = text.chars().collect();
-        matches_tokens(&self.tokens, &text)
+        matches_tokens(&self.tokens, &text, |character: &char| *character)
     }
 }
 
 /// The classic two-pointer wildcard match: on a mismatch it resumes after the last star,
 /// one text position later. Each star restarts at most `text.len()` times, and only the last
 /// star is ever resumed, so the work is bounded by `tokens.len() × text.len()`.
-fn matches_tokens(tokens: &[Token], text: &[char]) -> bool {
+fn matches_tokens<T>(tokens: &[Token], text: &[T], to_char: impl Fn(&T) -> char) -> bool {
     let (mut token_index, mut text_index) = (0usize, 0usize);
     let mut resume: Option<(usize, usize)> = None;
     while text_index < text.len() {
@@ -93,7 +97,7 @@ fn matches_tokens(tokens: &[Token], text: &[char]) -> bool {
                 text_index += 1;
                 continue;
             }
-            Some(Token::Char(character)) if text.get(text_index) == Some(character) => {
+            Some(Token::Char(character)) if text.get(text_index).map(&to_char) == Some(*character) => {
                 token_index += 1;
                 text_index += 1;
                 continue;

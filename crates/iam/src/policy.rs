@@ -107,6 +107,8 @@ pub enum PrincipalType {
 pub struct PrincipalEntry {
     pub kind: PrincipalType,
     pub value: String,
+    /// `value` read as a principal, once (for `AWS` entries).
+    pub parsed: Option<crate::request::Principal>,
 }
 
 const STATEMENT_ELEMENTS: &[&str] = &["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"];
@@ -255,7 +257,7 @@ fn parse_resources(value: &Value, index: usize, element: &str, variables: bool) 
 
 fn parse_principals(value: &Value, index: usize, element: &str) -> Result<Vec<PrincipalEntry>, PolicyError> {
     match value {
-        Value::String(text) if text == "*" => Ok(vec![PrincipalEntry { kind: PrincipalType::Everyone, value: "*".into() }]),
+        Value::String(text) if text == "*" => Ok(vec![PrincipalEntry { kind: PrincipalType::Everyone, value: "*".into(), parsed: None }]),
         Value::String(text) => Err(PolicyError::new(Some(index), element, format!("`{text}`: a principal is `*` or an object such as {{\"AWS\": ...}}"))),
         Value::Object(map) if !map.is_empty() => {
             let mut entries = Vec::new();
@@ -274,7 +276,8 @@ fn parse_principals(value: &Value, index: usize, element: &str) -> Result<Vec<Pr
                     }
                 };
                 for value in string_list(values, index, element)? {
-                    entries.push(PrincipalEntry { kind, value });
+                    let parsed = (kind == PrincipalType::Aws).then(|| crate::request::Principal::parse(&value));
+                    entries.push(PrincipalEntry { kind, value, parsed });
                 }
             }
             Ok(entries)
