@@ -3,7 +3,7 @@
 
 use serde_json::json;
 use vigil_model::Region;
-use vigil_model::edge::Distribution;
+use vigil_model::edge::{Distribution, ViewerCertificate};
 
 use super::FnCheck;
 use super::policy_support::{listing_read, subject};
@@ -15,13 +15,18 @@ const WEAK_VIEWER_PROTOCOLS: &[&str] = &["SSLv3", "TLSv1", "TLSv1_2016", "TLSv1.
 /// Origin protocols that must not be offered to custom origins.
 const WEAK_ORIGIN_PROTOCOLS: &[&str] = &["SSLv3", "TLSv1", "TLSv1.1"];
 
-/// Runs `judge` over every distribution when ListDistributions was read. `needs_config` adds
-/// GetDistributionConfig (logging and the default root object come from it).
+/// True when viewers get the shared *.cloudfront.net certificate, whose TLS policy cannot be
+/// chosen. A named ACM or IAM certificate wins over the flag (some emulators set both).
+fn uses_default_certificate(certificate: &ViewerCertificate) -> bool {
+    certificate.cloud_front_default_certificate == Some(true) && certificate.acm_certificate_arn.is_none() && certificate.iam_certificate_id.is_none()
+}
+
+/// Runs `judge` over every distribution when ListDistributions was read. Settings come from
+/// GetDistributionConfig, so each distribution needs that call.
 fn each_distribution(
     metadata: &Metadata,
     context: &Context<'_>,
     findings: &mut Vec<Finding>,
-    needs_config: bool,
     judge: impl Fn(&Distribution) -> Option<(bool, String, serde_json::Value)>,
 ) {
     let global = Region::GLOBAL;
@@ -32,7 +37,7 @@ fn each_distribution(
         let arn =
             if resource.arn.is_empty() { format!("arn:aws:cloudfront::{}:distribution/{}", context.account_id(), resource.id) } else { resource.arn.clone() };
         let subject = subject(&arn, "AWS::CloudFront::Distribution", &resource.id, global, None);
-        let needs: Vec<Needs<'_>> = needs_config.then(|| Needs::call("cloudfront", global, "GetDistributionConfig").on(&resource.id)).into_iter().collect();
+        let needs = [Needs::call("cloudfront", global, "GetDistributionConfig").on(&resource.id)];
         if let Err(unread) = context.require(&needs) {
             findings.push(context.unread(metadata, &subject, unread));
             continue;
@@ -63,7 +68,7 @@ pub static DISTRIBUTION_VIEWER_HTTPS: FnCheck = FnCheck {
 };
 
 fn distribution_viewer_https(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    each_distribution(metadata, context, findings, false, |distribution| {
+    each_distribution(metadata, context, findings, |distribution| {
         let behaviors = distribution.default_cache_behavior.iter().chain(distribution.cache_behaviors.iter());
         let plain: Vec<serde_json::Value> = behaviors
             .filter(|behavior| behavior.viewer_protocol_policy.as_deref().is_none_or(|policy| policy == "allow-all"))
@@ -98,9 +103,9 @@ pub static DISTRIBUTION_VIEWER_TLS_1_2: FnCheck = FnCheck {
 };
 
 fn distribution_viewer_tls_1_2(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    each_distribution(metadata, context, findings, false, |distribution| {
+    each_distribution(metadata, context, findings, |distribution| {
         let certificate = distribution.viewer_certificate.as_ref()?;
-        if certificate.cloud_front_default_certificate == Some(true) {
+        if uses_default_certificate(certificate) {
             return None;
         }
         let version = certificate.minimum_protocol_version.as_deref().unwrap_or("TLSv1");
@@ -130,7 +135,7 @@ pub static DISTRIBUTION_ORIGIN_HTTPS: FnCheck = FnCheck {
 };
 
 fn distribution_origin_https(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    each_distribution(metadata, context, findings, false, |distribution| {
+    each_distribution(metadata, context, findings, |distribution| {
         let custom: Vec<_> = distribution.origins.iter().filter_map(|origin| Some((origin, origin.custom_origin_config.as_ref()?))).collect();
         if custom.is_empty() {
             return None;
@@ -178,7 +183,7 @@ pub static DISTRIBUTION_ORIGIN_TLS: FnCheck = FnCheck {
 };
 
 fn distribution_origin_tls(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    each_distribution(metadata, context, findings, false, |distribution| {
+    each_distribution(metadata, context, findings, |distribution| {
         let custom: Vec<_> = distribution.origins.iter().filter_map(|origin| Some((origin, origin.custom_origin_config.as_ref()?))).collect();
         if custom.is_empty() {
             return None;
@@ -217,7 +222,7 @@ pub static DISTRIBUTION_LOGGING_ENABLED: FnCheck = FnCheck {
 };
 
 fn distribution_logging_enabled(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    each_distribution(metadata, context, findings, true, |distribution| {
+    each_distribution(metadata, context, findings, |distribution| {
         let enabled = distribution.logging.as_ref().is_some_and(|logging| logging.enabled);
         let message = if enabled {
             format!("Distribution `{}` writes access logs.", distribution.id)
@@ -248,7 +253,7 @@ pub static DISTRIBUTION_WAF_ENABLED: FnCheck = FnCheck {
 };
 
 fn distribution_waf_enabled(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    each_distribution(metadata, context, findings, false, |distribution| {
+    each_distribution(metadata, context, findings, |distribution| {
         let protected = distribution.web_acl_id.as_deref().is_some_and(|id| !id.is_empty());
         let message = if protected {
             format!("Distribution `{}` is protected by a web ACL.", distribution.id)
@@ -279,7 +284,7 @@ pub static DISTRIBUTION_DEFAULT_ROOT_OBJECT: FnCheck = FnCheck {
 };
 
 fn distribution_default_root_object(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    each_distribution(metadata, context, findings, true, |distribution| {
+    each_distribution(metadata, context, findings, |distribution| {
         let configured = distribution.default_root_object.as_deref().is_some_and(|object| !object.is_empty());
         let message = if configured {
             format!("Distribution `{}` has a default root object.", distribution.id)
@@ -310,7 +315,7 @@ pub static DISTRIBUTION_S3_ORIGIN_ACCESS_CONTROL: FnCheck = FnCheck {
 };
 
 fn distribution_s3_origin_access_control(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    each_distribution(metadata, context, findings, false, |distribution| {
+    each_distribution(metadata, context, findings, |distribution| {
         let s3_origins: Vec<_> = distribution.origins.iter().filter(|origin| origin.is_s3()).collect();
         if s3_origins.is_empty() {
             return None;
@@ -349,9 +354,9 @@ pub static DISTRIBUTION_SNI: FnCheck = FnCheck {
 };
 
 fn distribution_sni(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    each_distribution(metadata, context, findings, false, |distribution| {
+    each_distribution(metadata, context, findings, |distribution| {
         let certificate = distribution.viewer_certificate.as_ref()?;
-        if certificate.cloud_front_default_certificate == Some(true) {
+        if uses_default_certificate(certificate) {
             return None;
         }
         let method = certificate.ssl_support_method.as_deref().unwrap_or("sni-only");
@@ -380,7 +385,7 @@ pub static DISTRIBUTION_FIELD_LEVEL_ENCRYPTION: FnCheck = FnCheck {
 };
 
 fn distribution_field_level_encryption(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    each_distribution(metadata, context, findings, false, |distribution| {
+    each_distribution(metadata, context, findings, |distribution| {
         let behavior = distribution.default_cache_behavior.as_ref()?;
         let configured = behavior.field_level_encryption_id.is_some();
         let message = if configured {
@@ -394,7 +399,7 @@ fn distribution_field_level_encryption(metadata: &Metadata, context: &Context<'_
 
 #[cfg(test)]
 mod tests {
-    use vigil_model::edge::{CacheBehavior, CustomOriginConfig, DistributionLogging, Origin, ViewerCertificate};
+    use vigil_model::edge::{CacheBehavior, CustomOriginConfig, DistributionLogging, Origin};
 
     use super::*;
     use crate::catalog::test_support::*;
@@ -443,7 +448,7 @@ mod tests {
     }
 
     /// The good twin passes, the bad twin fails, and a denied GetDistributionConfig errors when needed.
-    fn twins(check: &dyn Check, spoil: impl Fn(&mut Distribution), needs_config: bool) {
+    fn twins(check: &dyn Check, spoil: impl Fn(&mut Distribution)) {
         let mut bad = good("bad");
         spoil(&mut bad);
         let mut inventory = inventory();
@@ -452,39 +457,34 @@ mod tests {
         read(&mut inventory, "cloudfront", "global", "GetDistributionConfig", Some("good"));
         record(&mut inventory, "cloudfront", "global", "GetDistributionConfig", Some("zz-denied"), denied());
         inventory.edge.distributions = vec![bad, good("good"), good("zz-denied")];
-        let denied_status = if needs_config { Error } else { Pass };
-        let expected: Vec<(String, Status)> = vec![("bad".into(), Fail), ("good".into(), Pass), ("zz-denied".into(), denied_status)];
+        let expected: Vec<(String, Status)> = vec![("bad".into(), Fail), ("good".into(), Pass), ("zz-denied".into(), Error)];
         assert_eq!(statuses(&run(check, &inventory)), expected, "{}", check.metadata().id);
     }
 
     #[test]
     fn each_cloudfront_check_fails_its_bad_twin_only() {
-        twins(&DISTRIBUTION_VIEWER_HTTPS, |d| d.default_cache_behavior.as_mut().unwrap().viewer_protocol_policy = Some("allow-all".into()), false);
-        twins(&DISTRIBUTION_VIEWER_TLS_1_2, |d| d.viewer_certificate.as_mut().unwrap().minimum_protocol_version = Some("TLSv1".into()), false);
-        twins(&DISTRIBUTION_ORIGIN_HTTPS, |d| d.origins[1].custom_origin_config.as_mut().unwrap().origin_protocol_policy = Some("http-only".into()), false);
-        twins(&DISTRIBUTION_ORIGIN_TLS, |d| d.origins[1].custom_origin_config.as_mut().unwrap().origin_ssl_protocols.push("SSLv3".into()), false);
-        twins(&DISTRIBUTION_LOGGING_ENABLED, |d| d.logging = Some(DistributionLogging::default()), true);
-        twins(&DISTRIBUTION_WAF_ENABLED, |d| d.web_acl_id = None, false);
-        twins(&DISTRIBUTION_DEFAULT_ROOT_OBJECT, |d| d.default_root_object = None, true);
-        twins(&DISTRIBUTION_S3_ORIGIN_ACCESS_CONTROL, |d| d.origins[0].origin_access_control_id = None, false);
-        twins(&DISTRIBUTION_SNI, |d| d.viewer_certificate.as_mut().unwrap().ssl_support_method = Some("vip".into()), false);
-        twins(&DISTRIBUTION_FIELD_LEVEL_ENCRYPTION, |d| d.default_cache_behavior.as_mut().unwrap().field_level_encryption_id = None, false);
+        twins(&DISTRIBUTION_VIEWER_HTTPS, |d| d.default_cache_behavior.as_mut().unwrap().viewer_protocol_policy = Some("allow-all".into()));
+        twins(&DISTRIBUTION_VIEWER_TLS_1_2, |d| d.viewer_certificate.as_mut().unwrap().minimum_protocol_version = Some("TLSv1".into()));
+        twins(&DISTRIBUTION_ORIGIN_HTTPS, |d| d.origins[1].custom_origin_config.as_mut().unwrap().origin_protocol_policy = Some("http-only".into()));
+        twins(&DISTRIBUTION_ORIGIN_TLS, |d| d.origins[1].custom_origin_config.as_mut().unwrap().origin_ssl_protocols.push("SSLv3".into()));
+        twins(&DISTRIBUTION_LOGGING_ENABLED, |d| d.logging = Some(DistributionLogging::default()));
+        twins(&DISTRIBUTION_WAF_ENABLED, |d| d.web_acl_id = None);
+        twins(&DISTRIBUTION_DEFAULT_ROOT_OBJECT, |d| d.default_root_object = None);
+        twins(&DISTRIBUTION_S3_ORIGIN_ACCESS_CONTROL, |d| d.origins[0].origin_access_control_id = None);
+        twins(&DISTRIBUTION_SNI, |d| d.viewer_certificate.as_mut().unwrap().ssl_support_method = Some("vip".into()));
+        twins(&DISTRIBUTION_FIELD_LEVEL_ENCRYPTION, |d| d.default_cache_behavior.as_mut().unwrap().field_level_encryption_id = None);
     }
 
     #[test]
     fn match_viewer_origins_fail_only_when_viewers_may_use_http() {
-        twins(
-            &DISTRIBUTION_ORIGIN_HTTPS,
-            |d| {
-                d.origins[1].custom_origin_config.as_mut().unwrap().origin_protocol_policy = Some("match-viewer".into());
-                d.cache_behaviors.push(CacheBehavior {
-                    path_pattern: Some("/api/*".into()),
-                    viewer_protocol_policy: Some("allow-all".into()),
-                    ..Default::default()
-                });
-            },
-            false,
-        );
+        twins(&DISTRIBUTION_ORIGIN_HTTPS, |d| {
+            d.origins[1].custom_origin_config.as_mut().unwrap().origin_protocol_policy = Some("match-viewer".into());
+            d.cache_behaviors.push(CacheBehavior {
+                path_pattern: Some("/api/*".into()),
+                viewer_protocol_policy: Some("allow-all".into()),
+                ..Default::default()
+            });
+        });
     }
 
     #[test]
