@@ -1,12 +1,264 @@
-//! `vigil iam`: placeholder until its issue lands.
+//! `vigil iam`: simulate requests against policies, and (over an account's inventory) ask
+//! who can do what, find admins, escalation paths and external access.
 
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
+use serde_json::json;
+use vigil_iam::account::Account;
+use vigil_iam::{analysis, simulate};
+
 use super::GlobalArgs;
+use super::source::{self, SourceArgs};
 
 #[derive(Debug, clap::Args)]
-pub struct IamArgs {}
+pub struct IamArgs {
+    #[command(subcommand)]
+    pub command: IamCommand,
+}
 
-pub fn run(_global: &GlobalArgs, _args: IamArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`vigil iam` is not implemented yet")
+#[derive(Debug, clap::Subcommand)]
+pub enum IamCommand {
+    /// Decide requests described in a case file (a request and the policies that apply).
+    Simulate(SimulateArgs),
+    /// Can PRINCIPAL do ACTION on RESOURCE? Answered from the account's real policies.
+    Can(CanArgs),
+    /// Which users and roles of the account can do ACTION on RESOURCE?
+    WhoCan(WhoCanArgs),
+    /// Admin-equivalent principals: allowed everything, or able to grant themselves anything.
+    Admins(AnalysisArgs),
+    /// Privilege escalation paths from principals to admin, step by step.
+    Escalation(AnalysisArgs),
+    /// Resources (and roles) reachable from other accounts or by anyone through their policies.
+    External(AnalysisArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CanArgs {
+    /// The principal's ARN (a user, a role, or an assumed-role session).
+    pub principal: String,
+    /// The action, as `service:Action`.
+    pub action: String,
+    /// The resource's ARN (or `*`).
+    pub resource: String,
+    /// A request context value, as KEY=VALUE (repeatable).
+    #[arg(long = "context", value_name = "KEY=VALUE", value_parser = parse_context)]
+    pub context: Vec<(String, String)>,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WhoCanArgs {
+    /// The action, as `service:Action`.
+    pub action: String,
+    /// The resource's ARN (or `*`).
+    pub resource: String,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AnalysisArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+fn parse_context(text: &str) -> Result<(String, String), String> {
+    text.split_once('=').map(|(key, value)| (key.to_string(), value.to_string())).ok_or_else(|| format!("`{text}` is not KEY=VALUE"))
+}
+
+fn load_account(source_args: &SourceArgs, quiet: bool) -> anyhow::Result<Account> {
+    let inventory = source::load(source_args, quiet)?;
+    let account = Account::from_inventory(&inventory);
+    if !quiet {
+        for (place, error) in &account.problems {
+            eprintln!("warning: policy of {place} left out: {error}");
+        }
+    }
+    Ok(account)
+}
+
+fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SimulateArgs {
+    /// The case file: one case object or an array of cases (`-` reads standard input).
+    #[arg(long, value_name = "FILE")]
+    pub input: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+pub fn run(global: &GlobalArgs, args: IamArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        IamCommand::Simulate(args) => run_simulate(&args),
+        IamCommand::Can(args) => run_can(global, &args),
+        IamCommand::WhoCan(args) => run_who_can(global, &args),
+        IamCommand::Admins(args) => run_admins(global, &args),
+        IamCommand::Escalation(args) => run_escalation(global, &args),
+        IamCommand::External(args) => run_external(global, &args),
+    }
+}
+
+fn run_can(global: &GlobalArgs, args: &CanArgs) -> anyhow::Result<ExitCode> {
+    let account = load_account(&args.source, global.quiet)?;
+    let evaluation = account.can(&args.principal, &args.action, &args.resource, &args.context);
+    match args.format {
+        Format::Json => print_json(&simulate::to_json(&evaluation))?,
+        Format::Table => {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{} {} on {}: {}", args.principal, args.action, args.resource, evaluation.decision.as_str())?;
+            writeln!(out, "  why: {}", evaluation.explanation.summary)?;
+            for statement in evaluation.explanation.denied_by.iter().chain(&evaluation.explanation.allowed_by) {
+                writeln!(out, "  {:?} by {} statement {}{}", statement.effect, statement.policy, statement.statement, sid(&statement.sid))?;
+            }
+            for failed in &evaluation.explanation.failed_conditions {
+                writeln!(out, "  condition failed in {} statement {}: {}", failed.policy, failed.statement, failed.condition)?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_who_can(global: &GlobalArgs, args: &WhoCanArgs) -> anyhow::Result<ExitCode> {
+    let account = load_account(&args.source, global.quiet)?;
+    let allowed = account.who_can(&args.action, &args.resource);
+    match args.format {
+        Format::Json => print_json(&json!(
+            allowed
+                .iter()
+                .map(|(principal, evaluation)| json!({
+                    "principal": principal.arn, "kind": principal.kind, "explanation": evaluation.explanation,
+                }))
+                .collect::<Vec<_>>()
+        ))?,
+        Format::Table => {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{} principal(s) of account {} can {} on {}", allowed.len(), account.account_id, args.action, args.resource)?;
+            for (principal, evaluation) in &allowed {
+                let by: Vec<String> =
+                    evaluation.explanation.allowed_by.iter().map(|statement| format!("{}#{}", statement.policy, statement.statement)).collect();
+                writeln!(out, "  {:<60} {}", principal.arn, by.join(", "))?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_admins(global: &GlobalArgs, args: &AnalysisArgs) -> anyhow::Result<ExitCode> {
+    let account = load_account(&args.source, global.quiet)?;
+    let admins = analysis::admins(&account);
+    match args.format {
+        Format::Json => print_json(&json!(admins))?,
+        Format::Table => {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{} admin-equivalent principal(s)", admins.len())?;
+            for admin in &admins {
+                let how = admin.step.as_ref().map(|step| format!("{} on {}", step.method, step.resource)).unwrap_or_else(|| "allowed everything".to_string());
+                writeln!(out, "  {:<60} {:<10} {how}", admin.principal, admin.reason)?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_escalation(global: &GlobalArgs, args: &AnalysisArgs) -> anyhow::Result<ExitCode> {
+    let account = load_account(&args.source, global.quiet)?;
+    let paths = analysis::escalation(&account);
+    match args.format {
+        Format::Json => print_json(&json!(paths))?,
+        Format::Table => {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{} principal(s) can escalate to admin", paths.len())?;
+            for path in &paths {
+                writeln!(out, "  {} → admin ({})", path.principal, path.admin)?;
+                for (index, step) in path.steps.iter().enumerate() {
+                    writeln!(out, "    {}. {} on {} → {}", index + 1, step.method, step.resource, step.to)?;
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_external(global: &GlobalArgs, args: &AnalysisArgs) -> anyhow::Result<ExitCode> {
+    let account = load_account(&args.source, global.quiet)?;
+    let findings = analysis::external_access(&account);
+    match args.format {
+        Format::Json => print_json(&json!(findings))?,
+        Format::Table => {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{} statement(s) grant access from outside account {}", findings.len(), account.account_id)?;
+            for finding in &findings {
+                let exposure = serde_json::to_value(finding.exposure)?.as_str().unwrap_or_default().to_string();
+                writeln!(out, "  {:<18} {:<60} {} to {}", exposure, finding.resource, finding.actions.join(","), finding.principals.join(","))?;
+                if !finding.narrowed_by.is_empty() {
+                    writeln!(out, "  {:<18} narrowed by {}", "", finding.narrowed_by.join("; "))?;
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_simulate(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
+    let text = if args.input.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin()).context("cannot read standard input")?
+    } else {
+        std::fs::read_to_string(&args.input).with_context(|| format!("cannot read `{}`", args.input.display()))?
+    };
+    let document: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("`{}` is not valid JSON", args.input.display()))?;
+    let (cases, is_array) = simulate::parse_cases(&document).with_context(|| format!("`{}`", args.input.display()))?;
+    let evaluations: Vec<_> = cases.iter().map(simulate::Case::evaluate).collect();
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            let outputs: Vec<serde_json::Value> = evaluations.iter().map(simulate::to_json).collect();
+            let document = if is_array { serde_json::Value::Array(outputs) } else { outputs.into_iter().next().unwrap_or_default() };
+            serde_json::to_writer_pretty(&mut out, &document)?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            for (index, (case, evaluation)) in cases.iter().zip(&evaluations).enumerate() {
+                let request = &case.request;
+                writeln!(out, "case {index}: {} {} on {}", request.principal.arn, request.action, request.resource)?;
+                writeln!(out, "  decision: {}", evaluation.decision.as_str())?;
+                writeln!(out, "  why:      {}", evaluation.explanation.summary)?;
+                for statement in &evaluation.explanation.denied_by {
+                    writeln!(out, "  denied by  {} statement {}{}", statement.policy, statement.statement, sid(&statement.sid))?;
+                }
+                for statement in &evaluation.explanation.allowed_by {
+                    writeln!(out, "  allowed by {} statement {}{}", statement.policy, statement.statement, sid(&statement.sid))?;
+                }
+                for failed in &evaluation.explanation.failed_conditions {
+                    writeln!(out, "  condition failed in {} statement {}{}: {}", failed.policy, failed.statement, sid(&failed.sid), failed.condition)?;
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn sid(sid: &Option<String>) -> String {
+    sid.as_ref().map(|sid| format!(" ({sid})")).unwrap_or_default()
 }
