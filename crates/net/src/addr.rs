@@ -102,6 +102,26 @@ pub fn format_address(family: Family, value: u128) -> String {
 
 /// The fewest CIDR blocks whose union is exactly `set`.
 pub fn to_cidrs(family: Family, set: &AddressSet) -> Vec<String> {
+    cidr_blocks(family, set).into_iter().map(|(first, _, length)| format!("{}/{length}", format_address(family, first))).collect()
+}
+
+/// The fewest CIDR blocks that cover `set` and nothing outside `set ∪ dont_care`. Used for
+/// sources from the internet: a VPC's own blocks can never be an internet source, so
+/// "everything except the VPC" reads as `0.0.0.0/0`, and a block wholly made of
+/// don't-care addresses is left out.
+pub fn to_cidrs_ignoring(family: Family, set: &AddressSet, dont_care: &AddressSet) -> Vec<String> {
+    if dont_care.is_empty() {
+        return to_cidrs(family, set);
+    }
+    cidr_blocks(family, &set.union(dont_care))
+        .into_iter()
+        .filter(|&(first, last, _)| !AddressSet::range(first, last).intersection(set).is_empty())
+        .map(|(first, _, length)| format!("{}/{length}", format_address(family, first)))
+        .collect()
+}
+
+/// (first, last, prefix length) of the fewest CIDR blocks whose union is exactly `set`.
+fn cidr_blocks(family: Family, set: &AddressSet) -> Vec<(u128, u128, u32)> {
     let mut blocks = Vec::new();
     for &(from, to) in set.ranges() {
         let mut start = from;
@@ -112,7 +132,7 @@ pub fn to_cidrs(family: Family, set: &AddressSet) -> Vec<String> {
             let fit = if remaining == u128::MAX { 128 } else { 127 - (remaining + 1).leading_zeros() };
             let size_bits = alignment.min(fit);
             let last = if size_bits == 128 { u128::MAX } else { start + ((1u128 << size_bits) - 1) };
-            blocks.push(format!("{}/{}", format_address(family, start), family.bits() - size_bits));
+            blocks.push((start, last, family.bits() - size_bits));
             if last >= to {
                 break;
             }
@@ -124,7 +144,7 @@ pub fn to_cidrs(family: Family, set: &AddressSet) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Cidr, Family, to_cidrs};
+    use super::{AddressSet, Cidr, Family, to_cidrs, to_cidrs_ignoring};
     use crate::interval::IntervalSet;
 
     #[test]
@@ -162,5 +182,16 @@ mod tests {
         let blocks = to_cidrs(Family::V4, &everything_but);
         assert_eq!(blocks.len(), 8);
         assert_eq!(blocks[0], "0.0.0.0/5");
+    }
+
+    #[test]
+    fn vpc_blocks_are_dont_care_when_listing_internet_sources() {
+        let vpc = Cidr::parse("10.0.0.0/16").map(|cidr| cidr.set()).unwrap_or_default();
+        let everything_but_vpc = Family::V4.everything().difference(&vpc);
+        assert_eq!(to_cidrs(Family::V4, &everything_but_vpc).len(), 16);
+        assert_eq!(to_cidrs_ignoring(Family::V4, &everything_but_vpc, &vpc), vec!["0.0.0.0/0".to_string()]);
+        let narrow = Cidr::parse("203.0.113.0/24").map(|cidr| cidr.set()).unwrap_or_default();
+        assert_eq!(to_cidrs_ignoring(Family::V4, &narrow, &vpc), vec!["203.0.113.0/24".to_string()]);
+        assert_eq!(to_cidrs_ignoring(Family::V4, &AddressSet::empty(), &vpc), Vec::<String>::new());
     }
 }

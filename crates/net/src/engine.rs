@@ -10,7 +10,7 @@ use vigil_model::Inventory;
 use vigil_model::ec2::{IpPermission, NetworkAclEntry};
 
 use crate::access::{Access, Region, Slot, ValueSet};
-use crate::addr::{AddressSet, Cidr, Family, format_address, parse_address, to_cidrs};
+use crate::addr::{AddressSet, Cidr, Family, format_address, parse_address, to_cidrs_ignoring};
 use crate::rules::{
     Packet, ephemeral_ports, internet_return_destinations, longest_match, nacl_allows, nacl_first_match, nacl_region, permission_access, permission_admits,
     permissions_region, reply_destinations, route_reaches_internet_gateway, route_target,
@@ -70,6 +70,8 @@ pub struct Exposure {
     pub via: Option<String>,
     /// The exact set of (protocol, port, source) delivered.
     pub reach: Region,
+    /// The VPC's own addresses: never an internet source, so rows may cover them.
+    vpc_addresses: AddressSet,
     spec: (usize, Spec),
 }
 
@@ -92,52 +94,69 @@ impl Entry {
     }
 }
 
-/// (protocol, ports, source ranges, representative packet) while rows are gathered.
-type Row = (&'static str, Vec<[u16; 2]>, Vec<(u128, u128)>, (Slot, u16, u128));
-
 /// Memo key of a set of security groups: (region index, sorted group ids, family, trusted groups).
 type GroupsKey = (usize, Vec<String>, Family, Vec<String>);
 
 impl Exposure {
-    /// The exposure as rows: protocols with identical ports share a row with all their sources.
+    /// The exposure as rows, read like security group rules: one row per protocol and set of
+    /// ports that share the same sources (`all` for sources that may use every protocol).
     pub fn entries(&self) -> Vec<Entry> {
-        let mut rows: Vec<Row> = Vec::new();
-        let mut add = |protocol: &'static str, ports: Vec<[u16; 2]>, range: (u128, u128), representative: (Slot, u16, u128)| match rows
-            .iter_mut()
-            .find(|row| row.0 == protocol && row.1 == ports)
-        {
-            Some(row) => row.2.push(range),
-            None => rows.push((protocol, ports, vec![range], representative)),
-        };
-        for (range, access) in self.reach.pieces() {
-            if access.is_all() {
-                add("all", vec![[0, 65535]], range, (Slot::Tcp, 0, range.0));
-                continue;
-            }
-            for slot in Slot::ALL {
-                let values = access.get(slot);
-                let Some(first) = values.first() else { continue };
+        let pieces: Vec<((u128, u128), &Access)> = self.reach.pieces().collect();
+        let mut entries = Vec::new();
+        let everything: Vec<(u128, u128)> = pieces.iter().filter(|(_, access)| access.is_all()).map(|(range, _)| *range).collect();
+        if let Some(first) = everything.first() {
+            entries.push(self.entry("all", vec![[0, 65535]], &everything, (Slot::Tcp, 0, first.0)));
+        }
+        for slot in Slot::ALL {
+            let partial: Vec<((u128, u128), &ValueSet)> = pieces
+                .iter()
+                .filter(|(_, access)| !access.is_all())
+                .map(|(range, access)| (*range, access.get(slot)))
+                .filter(|(_, values)| !values.is_empty())
+                .collect();
+            for (sources, values) in group_by_sources(&partial) {
+                let (Some(first_value), Some(first_source)) = (values.first(), sources.first()) else { continue };
                 let ports = if slot == Slot::Icmp {
                     let types = ValueSet::from_ranges(values.ranges().iter().map(|&(from, to)| (from >> 8, to >> 8)));
                     types.ranges().iter().map(|&(from, to)| [from, to]).collect()
                 } else {
                     values.ranges().iter().map(|&(from, to)| [from, to]).collect()
                 };
-                add(slot.name(self.family), ports, range, (slot, first, range.0));
+                entries.push(self.entry(slot.name(self.family), ports, &sources, (slot, first_value, first_source.0)));
             }
         }
-        let mut entries: Vec<Entry> = rows
-            .into_iter()
-            .map(|(protocol, ports, ranges, representative)| Entry {
-                protocol,
-                ports,
-                sources: to_cidrs(self.family, &AddressSet::from_ranges(ranges)),
-                representative,
-            })
-            .collect();
         entries.sort_by(|a, b| (a.protocol, &a.ports).cmp(&(b.protocol, &b.ports)));
         entries
     }
+
+    fn entry(&self, protocol: &'static str, ports: Vec<[u16; 2]>, sources: &[(u128, u128)], representative: (Slot, u16, u128)) -> Entry {
+        let sources = to_cidrs_ignoring(self.family, &AddressSet::from_ranges(sources.iter().copied()), &self.vpc_addresses);
+        Entry { protocol, ports, sources, representative }
+    }
+}
+
+/// Splits the values of one protocol into groups that share the same source ranges:
+/// (source ranges, values) pairs, in order of first value.
+fn group_by_sources(partial: &[((u128, u128), &ValueSet)]) -> Vec<(Vec<(u128, u128)>, ValueSet)> {
+    // Elementary intervals of values on which the set of admitting source ranges is constant.
+    let mut cuts: Vec<u32> =
+        partial.iter().flat_map(|(_, values)| values.ranges().iter().flat_map(|&(from, to)| [u32::from(from), u32::from(to) + 1])).collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut groups: Vec<(Vec<(u128, u128)>, Vec<(u16, u16)>)> = Vec::new();
+    for window in cuts.windows(2) {
+        let &[from, next] = window else { continue };
+        let (Ok(from), Ok(to)) = (u16::try_from(from), u16::try_from(next - 1)) else { continue };
+        let sources: Vec<(u128, u128)> = partial.iter().filter(|(_, values)| values.contains(from)).map(|(range, _)| *range).collect();
+        if sources.is_empty() {
+            continue;
+        }
+        match groups.iter_mut().find(|group| group.0 == sources) {
+            Some(group) => group.1.push((from, to)),
+            None => groups.push((sources, vec![(from, to)])),
+        }
+    }
+    groups.into_iter().map(|(sources, values)| (sources, ValueSet::from_ranges(values))).collect()
 }
 
 /// A question for `explain`.
@@ -317,7 +336,7 @@ impl<'a> Network<'a> {
                 address: addresses.into_iter().next(),
                 via: via.unwrap_or_else(|| "direct".to_string()),
                 reachable,
-                sources: to_cidrs(family, &sources),
+                sources: to_cidrs_ignoring(family, &sources, &self.spec_vpc_addresses(spec, family).intersection(&asked)),
                 packet: format!("{} {} from {}", question.slot.name(family), describe_value(question.slot, value), format_address(family, source)),
                 blocked_by: path.last().filter(|hop| !hop.allowed).cloned(),
                 path,
@@ -394,6 +413,7 @@ impl<'a> Network<'a> {
         let (resource_id, resource_type, interface_id, addresses, via) = self.identity(spec);
         let region = self.regions.get(spec.0).map(|network| network.region.clone()).unwrap_or_default();
         let family = spec_family(spec.1);
+        let vpc_addresses = self.spec_vpc_addresses(spec, family);
         addresses
             .into_iter()
             .map(|address| Exposure {
@@ -405,9 +425,21 @@ impl<'a> Network<'a> {
                 family,
                 via: via.clone(),
                 reach: reach.clone(),
+                vpc_addresses: vpc_addresses.clone(),
                 spec,
             })
             .collect()
+    }
+
+    /// The addresses of the VPC a spec's resource lives in.
+    fn spec_vpc_addresses(&self, (index, spec): (usize, Spec), family: Family) -> AddressSet {
+        let Some(network) = self.regions.get(index) else { return AddressSet::empty() };
+        let vpc_id = match spec {
+            Spec::Interface { interface, .. } => network.interfaces.get(interface).map(|view| view.vpc_id.as_str()),
+            Spec::Database { database } => network.databases.get(database).map(|view| view.vpc_id.as_str()),
+            Spec::Balancer { balancer, .. } | Spec::Behind { balancer, .. } => network.balancers.get(balancer).map(|view| view.vpc_id.as_str()),
+        };
+        vpc_id.map(|vpc_id| network.vpc_addresses(vpc_id, family)).unwrap_or_default()
     }
 
     // ---- Sets ----

@@ -125,6 +125,8 @@ pub struct RegionNetwork<'a> {
     subnet_tables: HashMap<&'a str, &'a RouteTable>,
     main_tables: HashMap<&'a str, &'a RouteTable>,
     internet_gateways: HashMap<&'a str, Vec<&'a str>>,
+    /// Each VPC's own address blocks (IPv4 and IPv6): no internet host has these addresses.
+    vpc_blocks: HashMap<&'a str, Vec<Cidr>>,
     pub interfaces: Vec<InterfaceView>,
     pub balancers: Vec<BalancerView>,
     pub databases: Vec<DatabaseView>,
@@ -195,6 +197,14 @@ impl<'a> RegionNetwork<'a> {
             subnet_tables,
             main_tables,
             internet_gateways,
+            vpc_blocks: ec2
+                .vpcs
+                .iter()
+                .map(|vpc| {
+                    let blocks = vpc.cidr_block.iter().chain(&vpc.cidr_blocks).chain(&vpc.ipv6_cidr_blocks).filter_map(|block| Cidr::parse(block)).collect();
+                    (vpc.vpc_id.as_str(), blocks)
+                })
+                .collect(),
             interfaces: Vec::new(),
             balancers: Vec::new(),
             databases: Vec::new(),
@@ -214,6 +224,15 @@ impl<'a> RegionNetwork<'a> {
         network.balancers = balancers(regional, &network);
         network.databases = databases(regional);
         network
+    }
+
+    /// A VPC's own addresses of one family: sources no internet host can have.
+    pub fn vpc_addresses(&self, vpc_id: &str, family: Family) -> AddressSet {
+        let mut set = AddressSet::empty();
+        for block in self.vpc_blocks.get(vpc_id).into_iter().flatten().filter(|block| block.family == family) {
+            set = set.union(&block.set());
+        }
+        set
     }
 
     /// The internet gateways attached to a VPC.

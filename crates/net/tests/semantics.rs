@@ -392,10 +392,11 @@ fn exposure_rows_group_ports_and_print_exact_sources() {
     assert_eq!(exposures.len(), 1);
     let rows = exposures[0].entries();
     let summary: Vec<(&str, Vec<[u16; 2]>, usize)> = rows.iter().map(|row| (row.protocol, row.ports.clone(), row.sources.len())).collect();
-    // 203.0.113.0/24 gets 22 and 443; everyone else but the VPC block gets 443: the 16 blocks
-    // around 10.0.0.0/16, with 128.0.0.0/1 split into 23 around 203.0.113.0/24.
-    assert_eq!(summary, vec![("tcp", vec![[22, 22], [443, 443]], 1), ("tcp", vec![[443, 443]], 38)]);
+    // Rows read like rules: 22 from 203.0.113.0/24, 443 from everyone. The VPC's own block
+    // (10.0.0.0/16) cannot be an internet source, so "everyone" prints as 0.0.0.0/0.
+    assert_eq!(summary, vec![("tcp", vec![[22, 22]], 1), ("tcp", vec![[443, 443]], 1)]);
     assert_eq!(rows[0].sources, vec!["203.0.113.0/24"]);
+    assert_eq!(rows[1].sources, vec!["0.0.0.0/0"]);
     let path = network.path(&exposures[0], &rows[0]);
     let kinds: Vec<&str> = path.iter().map(|hop| hop.kind).collect();
     assert_eq!(kinds, ["address", "internet-gateway", "route-table", "nacl-inbound", "nacl-outbound", "security-group", "instance"]);
