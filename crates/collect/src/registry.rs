@@ -28,6 +28,9 @@ pub static GLOBAL_SERVICES: &[GlobalService] = &[
     GlobalService { name: "iam", collect: |session, region| Box::pin(services::iam::collect(session, region)) },
     GlobalService { name: "s3", collect: |session, region| Box::pin(services::s3::collect(session, region)) },
     GlobalService { name: "organizations", collect: |session, region| Box::pin(services::organizations::collect(session, region)) },
+    GlobalService { name: "cloudfront", collect: |session, region| Box::pin(services::cloudfront::collect(session, region)) },
+    GlobalService { name: "route53", collect: |session, region| Box::pin(services::route53::collect(session, region)) },
+    GlobalService { name: "route53domains", collect: |session, region| Box::pin(services::route53domains::collect(session, region)) },
 ];
 
 pub static REGIONAL_SERVICES: &[RegionalService] = &[
@@ -46,6 +49,14 @@ pub static REGIONAL_SERVICES: &[RegionalService] = &[
     RegionalService { name: "dynamodb", collect: |session, region| Box::pin(services::dynamodb::collect(session, region)) },
     RegionalService { name: "autoscaling", collect: |session, region| Box::pin(services::autoscaling::collect(session, region)) },
     RegionalService { name: "acm", collect: |session, region| Box::pin(services::acm::collect(session, region)) },
+    RegionalService { name: "sqs", collect: |session, region| Box::pin(services::sqs::collect(session, region)) },
+    RegionalService { name: "kinesis", collect: |session, region| Box::pin(services::kinesis::collect(session, region)) },
+    RegionalService { name: "lambda", collect: |session, region| Box::pin(services::lambda::collect(session, region)) },
+    RegionalService { name: "sesv2", collect: |session, region| Box::pin(services::sesv2::collect(session, region)) },
+    RegionalService { name: "guardduty", collect: |session, region| Box::pin(services::guardduty::collect(session, region)) },
+    RegionalService { name: "securityhub", collect: |session, region| Box::pin(services::securityhub::collect(session, region)) },
+    RegionalService { name: "secretsmanager", collect: |session, region| Box::pin(services::secretsmanager::collect(session, region)) },
+    RegionalService { name: "ecr", collect: |session, region| Box::pin(services::ecr::collect(session, region)) },
 ];
 
 pub fn known_services() -> Vec<&'static str> {

@@ -21,8 +21,8 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
 }
 
 async fn read_detector(session: &Session, client: &aws_sdk_guardduty::Client, region: &str, detector_id: String) -> Detector {
+    let mut detector = Detector { detector_id: detector_id.clone(), ..Detector::default() };
     let call = Call::new("guardduty", region, "GetDetector").on(&detector_id);
-    let mut detector = Detector { detector_id, ..Detector::default() };
     if let Some(output) = crate::call!(session, call, client.get_detector().detector_id(&detector.detector_id).send()) {
         detector.status = output.status.map(|status| status.as_str().to_string());
         detector.finding_publishing_frequency = output.finding_publishing_frequency.map(|value| value.as_str().to_string());

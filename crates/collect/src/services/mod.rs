@@ -1,23 +1,35 @@
 //! One module per AWS service: each reads its service and converts SDK types to the model.
 
+pub(crate) mod absent;
 pub mod acm;
 pub mod autoscaling;
+pub mod cloudfront;
 pub mod cloudtrail;
 pub mod cloudwatch;
 pub mod config;
 pub mod dynamodb;
 pub mod ec2;
+pub mod ecr;
 pub mod elasticache;
 pub mod elb;
 pub mod elbv2;
+pub mod guardduty;
 pub mod iam;
+pub mod kinesis;
 pub mod kms;
+pub mod lambda;
 pub mod logs;
 pub mod organizations;
 pub mod rds;
 pub mod redshift;
+pub mod route53;
+pub mod route53domains;
 pub mod s3;
+pub mod secretsmanager;
+pub mod securityhub;
+pub mod sesv2;
 pub mod sns;
+pub mod sqs;
 
 use vigil_model::Timestamp;
 
