@@ -215,7 +215,7 @@ async fn seed_cloudfront(moto: &MotoServer) {
             config = config
                 .default_root_object("index.html")
                 .web_acl_id("arn:aws:wafv2:us-east-1:123456789012:global/webacl/site/1")
-                .logging(LoggingConfig::builder().enabled(true).include_cookies(false).bucket("logs.s3.amazonaws.com").prefix("cdn/").build().unwrap());
+                .logging(LoggingConfig::builder().enabled(true).include_cookies(false).bucket("logs.s3.amazonaws.com").prefix("cdn/").build());
         }
         config.build().unwrap()
     };
