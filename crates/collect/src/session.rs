@@ -84,14 +84,20 @@ where
             // No modeled error code: a transport failure, or an endpoint that answered with
             // something the SDK could not parse (e.g. an emulator that does not implement
             // the operation). Name the HTTP status when there was a response.
-            let code = match (error, error.raw_response()) {
-                (_, Some(response)) => format!("HTTP {}", response.status().as_u16()),
+            let status = error.raw_response().map(|response| response.status().as_u16());
+            let message: String = message.chars().take(300).collect();
+            // An HTTP 403 is a refusal whatever its body says (some endpoints answer a denied
+            // JSON-protocol call with an XML error document the SDK cannot parse).
+            if status == Some(403) {
+                return Outcome::AccessDenied { code: "HTTP 403".to_string(), message };
+            }
+            let code = match (error, status) {
+                (_, Some(status)) => format!("HTTP {status}"),
                 (SdkError::TimeoutError(_), None) => "Timeout".to_string(),
                 (SdkError::DispatchFailure(_), None) => "DispatchFailure".to_string(),
                 (SdkError::ConstructionFailure(_), None) => "ConstructionFailure".to_string(),
                 _ => "Unknown".to_string(),
             };
-            let message: String = message.chars().take(300).collect();
             Outcome::Error { code, message }
         }
     }

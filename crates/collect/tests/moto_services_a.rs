@@ -113,6 +113,7 @@ async fn seed_elbv2(moto: &MotoServer, network: &Network, certificate: &str) -> 
             elb.create_load_balancer()
                 .name(name)
                 .r#type(kind)
+                .scheme(aws_sdk_elasticloadbalancingv2::types::LoadBalancerSchemeEnum::InternetFacing)
                 .set_subnets(Some(subnets))
                 .security_groups(security_group)
                 .send()
