@@ -55,7 +55,13 @@ fn managed_policy(index: usize, random: &mut Lcg) -> Value {
 }
 
 fn organization() -> Inventory {
-    let account = AccountInfo { account_id: AccountId::try_from(ACCOUNT.to_string()).unwrap(), partition: "aws".into(), caller_arn: None, caller_user_id: None, organization: None };
+    let account = AccountInfo {
+        account_id: AccountId::try_from(ACCOUNT.to_string()).unwrap(),
+        partition: "aws".into(),
+        caller_arn: None,
+        caller_user_id: None,
+        organization: None,
+    };
     let mut inventory = Inventory::new(account, Vec::new(), chrono::Utc::now());
     let mut random = Lcg(42);
     let policy_arn = |index: usize| format!("arn:aws:iam::{ACCOUNT}:policy/policy-{index}");
@@ -90,7 +96,9 @@ fn organization() -> Inventory {
         inventory.iam.roles.push(Role {
             role_name: format!("role-{index}"),
             arn: format!("arn:aws:iam::{ACCOUNT}:role/role-{index}"),
-            assume_role_policy_document: Some(json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": trust_principal, "Action": "sts:AssumeRole" }] })),
+            assume_role_policy_document: Some(
+                json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": trust_principal, "Action": "sts:AssumeRole" }] }),
+            ),
             attached_managed_policies: attached.into_iter().map(|policy| AttachedPolicy { policy_name: None, policy_arn: policy_arn(policy) }).collect(),
             ..Role::default()
         });
@@ -151,7 +159,10 @@ fn single_decision() {
         allowed += usize::from(decide(&case.request, &set) == vigil_iam::Decision::Allowed);
     }
     let elapsed = started.elapsed();
-    println!("single decision (4 policies, 7 statements, conditions, variables): {:.2} µs/decision ({allowed} allowed)", elapsed.as_secs_f64() * 1e6 / iterations as f64);
+    println!(
+        "single decision (4 policies, 7 statements, conditions, variables): {:.2} µs/decision ({allowed} allowed)",
+        elapsed.as_secs_f64() * 1e6 / iterations as f64
+    );
     let started = Instant::now();
     for _ in 0..iterations / 10 {
         std::hint::black_box(case.evaluate());

@@ -496,7 +496,8 @@ fn elastic_ip_attached(metadata: &Metadata, context: &Context<'_>, findings: &mu
         let ResourceData::Address(address) = resource.data else { return };
         findings.push(context.decide(metadata, &subject, &[], || {
             // Some endpoints return empty strings rather than omitting the fields of a free address.
-            let associated = [&address.association_id, &address.instance_id, &address.network_interface_id].iter().any(|id| id.as_deref().is_some_and(|id| !id.is_empty()));
+            let associated =
+                [&address.association_id, &address.instance_id, &address.network_interface_id].iter().any(|id| id.as_deref().is_some_and(|id| !id.is_empty()));
             let ip = address.public_ip.as_deref().unwrap_or_default();
             let message = if associated { format!("Elastic IP {ip} is associated.") } else { format!("Elastic IP {ip} is not associated with anything.") };
             (

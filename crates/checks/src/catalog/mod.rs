@@ -2,24 +2,24 @@
 //! with its metadata and its tests beside it. Ids are stable: never rename one.
 
 mod access;
+mod account_services;
 mod acm;
 mod autoscaling;
 mod cloudfront;
-mod account_services;
 mod cloudtrail;
 mod dynamodb;
 mod ec2;
-mod exposure;
+mod ec2_instances;
 mod ecr;
 mod elasticache;
 mod elb;
+mod exposure;
 mod guardduty;
-mod ec2_instances;
 mod iam;
-mod kinesis;
-mod lambda;
 mod iam_credentials;
 mod iam_policies;
+mod kinesis;
+mod lambda;
 mod logging;
 mod monitoring;
 mod policy_support;
@@ -29,15 +29,15 @@ mod regional;
 mod route53;
 mod s3;
 mod s3_config;
-mod sovereignty;
 mod secretsmanager;
 mod securityhub;
 mod ses;
+mod sovereignty;
 mod sqs;
 mod support;
-mod vpc;
 #[cfg(test)]
 pub(crate) mod test_support;
+mod vpc;
 
 use crate::context::Context;
 use crate::finding::Finding;
