@@ -45,8 +45,16 @@ fn boundary(boundary: Option<sdk::AttachedPermissionsBoundary>) -> Option<Attach
 pub async fn collect(session: Arc<Session>, home_region: String) -> GlobalPatch {
     let client = Client::new(&session.config_for(&home_region));
     let session = session.as_ref();
-    let (mut iam, ()) = tokio::join!(authorization_details(session, &client), async {});
+    // The principals (and then each user's credentials) are read concurrently with the
+    // account-level settings: neither needs the other's answers.
+    let principals = async {
+        let mut iam = authorization_details(session, &client).await;
+        let users = std::mem::take(&mut iam.users);
+        iam.users = futures::stream::iter(users).map(|user| user_credentials(session, &client, user)).buffer_unordered(16).collect().await;
+        iam
+    };
     let (
+        mut iam,
         credential_report,
         account_summary,
         password_policy,
@@ -56,6 +64,7 @@ pub async fn collect(session: Arc<Session>, home_region: String) -> GlobalPatch 
         open_id_connect_providers,
         account_aliases,
     ) = tokio::join!(
+        principals,
         credential_report(session, &client),
         account_summary(session, &client),
         password_policy(session, &client),
@@ -65,8 +74,6 @@ pub async fn collect(session: Arc<Session>, home_region: String) -> GlobalPatch 
         open_id_connect_providers(session, &client),
         account_aliases(session, &client),
     );
-    let users = std::mem::take(&mut iam.users);
-    iam.users = futures::stream::iter(users).map(|user| user_credentials(session, &client, user)).buffer_unordered(8).collect().await;
     iam.users.sort_by(|a, b| a.user_name.cmp(&b.user_name));
     for user in &mut iam.users {
         user.password_last_used = credential_report.iter().find(|row| row.arn == user.arn).and_then(|row| row.password_last_used);
