@@ -50,64 +50,76 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
     let client = Client::new(&session.config_for(&region));
     let session = session.as_ref();
     let region = region.as_str();
-    let (instances, images, volumes, snapshots, security_groups, network_acls, route_tables, subnets, vpcs) = tokio::join!(
-        instances(session, &client, region),
-        images(session, &client, region),
-        describe_all!(session, region, "DescribeVolumes", client.describe_volumes(), volumes, volume),
-        snapshots(session, &client, region),
-        describe_all!(session, region, "DescribeSecurityGroups", client.describe_security_groups(), security_groups, security_group),
-        describe_all!(session, region, "DescribeNetworkAcls", client.describe_network_acls(), network_acls, network_acl),
-        describe_all!(session, region, "DescribeRouteTables", client.describe_route_tables(), route_tables, route_table),
-        describe_all!(session, region, "DescribeSubnets", client.describe_subnets(), subnets, subnet),
-        describe_all!(session, region, "DescribeVpcs", client.describe_vpcs(), vpcs, vpc),
-    );
-    let (internet_gateways, egress_only_internet_gateways, nat_gateways, vpc_peering_connections, network_interfaces, flow_logs) = tokio::join!(
-        describe_all!(session, region, "DescribeInternetGateways", client.describe_internet_gateways(), internet_gateways, internet_gateway),
-        describe_all!(
-            session,
-            region,
-            "DescribeEgressOnlyInternetGateways",
-            client.describe_egress_only_internet_gateways(),
-            egress_only_internet_gateways,
-            egress_only_internet_gateway
-        ),
-        describe_all!(session, region, "DescribeNatGateways", client.describe_nat_gateways(), nat_gateways, nat_gateway),
-        describe_all!(
-            session,
-            region,
-            "DescribeVpcPeeringConnections",
-            client.describe_vpc_peering_connections(),
-            vpc_peering_connections,
-            vpc_peering_connection
-        ),
-        describe_all!(session, region, "DescribeNetworkInterfaces", client.describe_network_interfaces(), network_interfaces, network_interface),
-        describe_all!(session, region, "DescribeFlowLogs", client.describe_flow_logs(), flow_logs, flow_log),
-    );
-    let (vpn_gateways, addresses, managed_prefix_lists, launch_templates, ebs_encryption_by_default, ebs_default_kms_key_id, instance_metadata_defaults) = tokio::join!(
-        vpn_gateways(session, &client, region),
-        addresses(session, &client, region),
-        managed_prefix_lists(session, &client, region),
-        launch_templates(session, &client, region),
-        async {
-            let call = Call::new("ec2", region, "GetEbsEncryptionByDefault");
-            crate::call!(session, call, client.get_ebs_encryption_by_default().send()).and_then(|output| output.ebs_encryption_by_default)
-        },
-        async {
-            let call = Call::new("ec2", region, "GetEbsDefaultKmsKeyId");
-            crate::call!(session, call, client.get_ebs_default_kms_key_id().send()).and_then(|output| output.kms_key_id)
-        },
-        async {
-            let call = Call::new("ec2", region, "GetInstanceMetadataDefaults");
-            crate::call!(session, call, client.get_instance_metadata_defaults().send()).and_then(|output| output.account_level).map(|defaults| {
-                InstanceMetadataDefaults {
-                    http_tokens: defaults.http_tokens.map(|value| value.as_str().to_string()),
-                    http_put_response_hop_limit: defaults.http_put_response_hop_limit,
-                    http_endpoint: defaults.http_endpoint.map(|value| value.as_str().to_string()),
-                    instance_metadata_tags: defaults.instance_metadata_tags.map(|value| value.as_str().to_string()),
-                }
-            })
-        },
-    );
+    // The three groups of Describe calls are independent: run them all at once.
+    let core = async {
+        tokio::join!(
+            instances(session, &client, region),
+            images(session, &client, region),
+            describe_all!(session, region, "DescribeVolumes", client.describe_volumes(), volumes, volume),
+            snapshots(session, &client, region),
+            describe_all!(session, region, "DescribeSecurityGroups", client.describe_security_groups(), security_groups, security_group),
+            describe_all!(session, region, "DescribeNetworkAcls", client.describe_network_acls(), network_acls, network_acl),
+            describe_all!(session, region, "DescribeRouteTables", client.describe_route_tables(), route_tables, route_table),
+            describe_all!(session, region, "DescribeSubnets", client.describe_subnets(), subnets, subnet),
+            describe_all!(session, region, "DescribeVpcs", client.describe_vpcs(), vpcs, vpc),
+        )
+    };
+    let gateways = async {
+        tokio::join!(
+            describe_all!(session, region, "DescribeInternetGateways", client.describe_internet_gateways(), internet_gateways, internet_gateway),
+            describe_all!(
+                session,
+                region,
+                "DescribeEgressOnlyInternetGateways",
+                client.describe_egress_only_internet_gateways(),
+                egress_only_internet_gateways,
+                egress_only_internet_gateway
+            ),
+            describe_all!(session, region, "DescribeNatGateways", client.describe_nat_gateways(), nat_gateways, nat_gateway),
+            describe_all!(
+                session,
+                region,
+                "DescribeVpcPeeringConnections",
+                client.describe_vpc_peering_connections(),
+                vpc_peering_connections,
+                vpc_peering_connection
+            ),
+            describe_all!(session, region, "DescribeNetworkInterfaces", client.describe_network_interfaces(), network_interfaces, network_interface),
+            describe_all!(session, region, "DescribeFlowLogs", client.describe_flow_logs(), flow_logs, flow_log),
+        )
+    };
+    let settings = async {
+        tokio::join!(
+            vpn_gateways(session, &client, region),
+            addresses(session, &client, region),
+            managed_prefix_lists(session, &client, region),
+            launch_templates(session, &client, region),
+            async {
+                let call = Call::new("ec2", region, "GetEbsEncryptionByDefault");
+                crate::call!(session, call, client.get_ebs_encryption_by_default().send()).and_then(|output| output.ebs_encryption_by_default)
+            },
+            async {
+                let call = Call::new("ec2", region, "GetEbsDefaultKmsKeyId");
+                crate::call!(session, call, client.get_ebs_default_kms_key_id().send()).and_then(|output| output.kms_key_id)
+            },
+            async {
+                let call = Call::new("ec2", region, "GetInstanceMetadataDefaults");
+                crate::call!(session, call, client.get_instance_metadata_defaults().send()).and_then(|output| output.account_level).map(|defaults| {
+                    InstanceMetadataDefaults {
+                        http_tokens: defaults.http_tokens.map(|value| value.as_str().to_string()),
+                        http_put_response_hop_limit: defaults.http_put_response_hop_limit,
+                        http_endpoint: defaults.http_endpoint.map(|value| value.as_str().to_string()),
+                        instance_metadata_tags: defaults.instance_metadata_tags.map(|value| value.as_str().to_string()),
+                    }
+                })
+            },
+        )
+    };
+    let (
+        (instances, images, volumes, snapshots, security_groups, network_acls, route_tables, subnets, vpcs),
+        (internet_gateways, egress_only_internet_gateways, nat_gateways, vpc_peering_connections, network_interfaces, flow_logs),
+        (vpn_gateways, addresses, managed_prefix_lists, launch_templates, ebs_encryption_by_default, ebs_default_kms_key_id, instance_metadata_defaults),
+    ) = tokio::join!(core, gateways, settings);
     let ec2 = Ec2 {
         instances,
         images,
