@@ -6,10 +6,9 @@ use serde_json::json;
 use vigil_model::RegionalInventory;
 use vigil_model::rds::{DbCluster, DbInstance, DbSnapshot};
 
-use super::FnCheck;
-use super::regional::{Verdict, assess, subject_of};
+use super::regional::{Verdict, assess, fn_check, subject_of};
 use crate::context::{Context, Needs};
-use crate::{Finding, Metadata, Remediation, Severity};
+use crate::{Finding, Metadata};
 
 const INSTANCES: (&str, &str) = ("rds", "DescribeDBInstances");
 const CLUSTERS: (&str, &str) = ("rds", "DescribeDBClusters");
@@ -39,22 +38,10 @@ fn cluster_check(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<
     assess(metadata, context, findings, CLUSTERS, |cluster: &DbCluster, _, _| Some((vec![], judge(cluster))));
 }
 
+/// An RDS check: [`fn_check!`] with the service filled in.
 macro_rules! rds_check {
-    ($name:ident, $id:literal, $title:literal, $resource_type:literal, $severity:ident, $risk:literal, $text:literal, $cli:literal, $terraform:literal, $reference:literal, [$(($framework:literal, $requirement:literal)),*], $run:expr) => {
-        pub static $name: FnCheck = FnCheck {
-            metadata: Metadata {
-                id: $id,
-                title: $title,
-                service: "rds",
-                resource_type: $resource_type,
-                severity: Severity::$severity,
-                risk: $risk,
-                remediation: Remediation { text: $text, cli: $cli, terraform: $terraform },
-                references: &[$reference],
-                frameworks: &[$(($framework, $requirement)),*],
-            },
-            run: $run,
-        };
+    ($name:ident, $($rest:tt)*) => {
+        fn_check!($name, "rds", $($rest)*);
     };
 }
 
