@@ -1,6 +1,7 @@
 //! The `vigil` binary: argument parsing and glue over the library crates.
 
 mod cmd;
+mod paths;
 
 use std::process::ExitCode;
 
