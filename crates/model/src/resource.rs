@@ -35,6 +35,15 @@ macro_rules! resource_data {
                 };
                 value.unwrap_or(serde_json::Value::Null)
             }
+
+            /// The resource's configuration as compact JSON bytes (the same document as
+            /// [`Self::to_json`], without building a `Value` first).
+            pub fn to_json_bytes(&self) -> Vec<u8> {
+                let bytes = match self {
+                    $(ResourceData::$variant(inner) => serde_json::to_vec(inner),)*
+                };
+                bytes.unwrap_or_else(|_| b"null".to_vec())
+            }
         }
     };
 }

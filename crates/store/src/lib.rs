@@ -1,0 +1,111 @@
+//! vigil's store: every scan, each resource's configuration as versions (written only when
+//! it changed), findings with their lifecycle, activity alerts and processed events, in
+//! SQLite (default, a file in WAL mode) or PostgreSQL, with the same behaviour.
+//!
+//! All the writes of a scan happen in one transaction: a process killed at any moment
+//! leaves the previous state intact. Entry points: [`Store::open`], [`Store::record_scan`],
+//! [`Store::diff`], [`Store::history`], [`Store::scans`].
+
+pub mod db;
+pub mod diff;
+pub mod items;
+mod read;
+pub mod schema;
+mod write;
+
+use serde::Serialize;
+
+pub use diff::{FieldChange, ResourceDiff, ScanDiff};
+pub use read::{FindingRow, ResourceVersion, ScanRow};
+pub use write::{EventUpdate, ScanInput, WriteSummary};
+
+/// What can go wrong with the store. Each message names the store or the statement at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the store `{location}`: {reason}")]
+    Open { location: String, reason: String },
+    #[error("the store's schema is version {found}, newer than this vigil supports ({supported}); upgrade vigil")]
+    TooNew { found: i64, supported: i64 },
+    #[error("store statement failed: {reason} (in `{statement}`)")]
+    Sql { statement: String, reason: String },
+    #[error("the store holds a damaged value in {what}: {reason}")]
+    Corrupt { what: String, reason: String },
+    #[error("{0}")]
+    NotFound(String),
+}
+
+/// A scan's id in the store (1, 2, ...).
+pub type ScanId = i64;
+
+/// An open store.
+#[derive(Debug)]
+pub struct Store {
+    db: db::Db,
+    location: String,
+}
+
+impl Store {
+    /// Opens a store: a `postgres://` or `postgresql://` URL, else the path of an SQLite file
+    /// (created with its directory when missing). Applies pending migrations.
+    pub fn open(location: &str) -> Result<Store, StoreError> {
+        let mut db = if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+            db::Db::open_postgres(location)?
+        } else {
+            db::Db::open_sqlite(std::path::Path::new(location))?
+        };
+        schema::migrate(&mut db)?;
+        Ok(Store { db, location: db::redact(location) })
+    }
+
+    /// Where the store is (a path, or a URL without its password).
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self.db.dialect() {
+            db::Dialect::Sqlite => "sqlite",
+            db::Dialect::Postgres => "postgres",
+        }
+    }
+}
+
+/// A resource's lifecycle state as the store records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceState {
+    /// Present and (for instances) pending or running.
+    Active,
+    /// An instance that is stopping or stopped: still yours, still billed for storage.
+    Stopped,
+    /// An instance that is shutting down or terminated: retired, kept in history only.
+    Terminated,
+    /// No longer returned by a listing that was read completely.
+    Deleted,
+}
+
+impl ResourceState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceState::Active => "active",
+            ResourceState::Stopped => "stopped",
+            ResourceState::Terminated => "terminated",
+            ResourceState::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ResourceState> {
+        Some(match text {
+            "active" => ResourceState::Active,
+            "stopped" => ResourceState::Stopped,
+            "terminated" => ResourceState::Terminated,
+            "deleted" => ResourceState::Deleted,
+            _ => return None,
+        })
+    }
+
+    /// Counted as part of the account's live inventory.
+    pub fn is_live(self) -> bool {
+        matches!(self, ResourceState::Active | ResourceState::Stopped)
+    }
+}

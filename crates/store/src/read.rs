@@ -1,0 +1,170 @@
+//! Reading the store: scans, a resource's configuration timeline, findings with their lifecycle.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::db::Param;
+use crate::diff::{FieldChange, decode_config, json_diff};
+use crate::{ScanId, Store, StoreError};
+
+/// One recorded scan.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanRow {
+    pub id: ScanId,
+    /// `scan` (a full scan) or `event` (an event-driven update of a few resources).
+    pub kind: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub source: String,
+    pub caller_arn: Option<String>,
+    pub accounts: Value,
+    pub regions: Value,
+    pub checks_run: i64,
+    pub resource_count: i64,
+    pub coverage: Value,
+    pub summary: Value,
+}
+
+/// One version of a resource's configuration.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResourceVersion {
+    pub version: i64,
+    pub scan_id: ScanId,
+    pub observed_at: String,
+    pub state: String,
+    pub tags: Value,
+    /// The configuration (absent for a `deleted` version).
+    pub config: Option<Value>,
+    /// What changed from the previous version (empty for the first).
+    pub changes: Vec<FieldChange>,
+}
+
+/// A finding as the store keeps it: the latest detail plus its lifecycle.
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingRow {
+    pub check_id: String,
+    pub severity: String,
+    pub status: String,
+    pub lifecycle: String,
+    pub resource_arn: String,
+    pub region: String,
+    pub first_seen_at: String,
+    pub last_seen_at: String,
+    pub resolved_at: Option<String>,
+    pub detail: Value,
+}
+
+fn json_text(value: Option<&str>) -> Value {
+    value.and_then(|text| serde_json::from_str(text).ok()).unwrap_or(Value::Null)
+}
+
+impl Store {
+    /// Every scan, newest first.
+    pub fn scans(&mut self) -> Result<Vec<ScanRow>, StoreError> {
+        let rows = self.db.rows(
+            "SELECT id, kind, started_at, finished_at, source, caller_arn, accounts, regions, checks_run, resource_count, coverage, summary FROM scans ORDER BY id DESC",
+            &[],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|row| ScanRow {
+                id: row[0].int().unwrap_or_default(),
+                kind: row[1].text().unwrap_or_default().to_string(),
+                started_at: row[2].text().unwrap_or_default().to_string(),
+                finished_at: row[3].text().unwrap_or_default().to_string(),
+                source: row[4].text().unwrap_or_default().to_string(),
+                caller_arn: row[5].text().map(str::to_string),
+                accounts: json_text(row[6].text()),
+                regions: json_text(row[7].text()),
+                checks_run: row[8].int().unwrap_or_default(),
+                resource_count: row[9].int().unwrap_or_default(),
+                coverage: json_text(row[10].text()),
+                summary: json_text(row[11].text()),
+            })
+            .collect())
+    }
+
+    /// A resource's configuration timeline, oldest first; each version with the field-level
+    /// changes from the one before.
+    pub fn history(&mut self, arn: &str) -> Result<Vec<ResourceVersion>, StoreError> {
+        let Some(id) = self.db.int("SELECT id FROM resources WHERE arn = $1", &[Param::Text(arn)])? else {
+            return Err(StoreError::NotFound(format!("no resource `{arn}` in the store `{}`", self.location)));
+        };
+        let rows = self.db.rows("SELECT version, scan_id, observed_at, state, tags, config FROM resource_versions WHERE resource = $1 ORDER BY version", &[Param::Int(id)])?;
+        let mut versions: Vec<ResourceVersion> = Vec::with_capacity(rows.len());
+        let empty = Value::Object(serde_json::Map::new());
+        for row in rows {
+            let mut row = row.into_iter();
+            let version = row.next().and_then(|value| value.int()).unwrap_or_default();
+            let scan_id = row.next().and_then(|value| value.int()).unwrap_or_default();
+            let observed_at = row.next().and_then(|value| value.into_text()).unwrap_or_default();
+            let state = row.next().and_then(|value| value.into_text()).unwrap_or_default();
+            let tags = json_text(row.next().and_then(|value| value.into_text()).as_deref());
+            let config = row.next().and_then(|value| value.into_blob()).map(|blob| decode_config(&blob)).transpose()?;
+            let previous = versions.last().and_then(|previous| previous.config.as_ref()).unwrap_or(&empty);
+            let changes = if versions.is_empty() { Vec::new() } else { json_diff(previous, config.as_ref().unwrap_or(&empty)) };
+            versions.push(ResourceVersion { version, scan_id, observed_at, state, tags, config, changes });
+        }
+        Ok(versions)
+    }
+
+    /// The resource's current state (`active`, `stopped`, `terminated`, `deleted`), if known.
+    pub fn resource_state(&mut self, arn: &str) -> Result<Option<String>, StoreError> {
+        let row = self.db.row("SELECT state FROM resources WHERE arn = $1", &[Param::Text(arn)])?;
+        Ok(row.and_then(|row| row.into_iter().next()).and_then(|value| value.into_text()))
+    }
+
+    /// How many resources are live (active or stopped), by type.
+    pub fn live_counts(&mut self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = self.db.rows("SELECT resource_type, COUNT(*) FROM resources WHERE state IN ('active', 'stopped') GROUP BY resource_type ORDER BY resource_type", &[])?;
+        Ok(rows.into_iter().filter_map(|row| Some((row[0].text()?.to_string(), row[1].int()?))).collect())
+    }
+
+    /// Findings of one resource (or every finding when `arn` is `None`) in the given lifecycles
+    /// (every lifecycle when empty).
+    pub fn findings(&mut self, arn: Option<&str>, lifecycles: &[&str]) -> Result<Vec<FindingRow>, StoreError> {
+        let rows = self.db.rows(
+            "SELECT check_id, severity, status, lifecycle, resource_arn, region, first_seen_at, last_seen_at, resolved_at, detail FROM findings
+             WHERE ($1 = '' OR resource_arn = $1) ORDER BY check_id, resource_arn",
+            &[Param::Text(arn.unwrap_or(""))],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|row| FindingRow {
+                check_id: row[0].text().unwrap_or_default().to_string(),
+                severity: row[1].text().unwrap_or_default().to_string(),
+                status: row[2].text().unwrap_or_default().to_string(),
+                lifecycle: row[3].text().unwrap_or_default().to_string(),
+                resource_arn: row[4].text().unwrap_or_default().to_string(),
+                region: row[5].text().unwrap_or_default().to_string(),
+                first_seen_at: row[6].text().unwrap_or_default().to_string(),
+                last_seen_at: row[7].text().unwrap_or_default().to_string(),
+                resolved_at: row[8].text().map(str::to_string),
+                detail: json_text(row[9].text()),
+            })
+            .filter(|finding| lifecycles.is_empty() || lifecycles.contains(&finding.lifecycle.as_str()))
+            .collect())
+    }
+
+    /// SQLite's own consistency check (`ok` when sound); PostgreSQL needs none.
+    pub fn integrity_check(&mut self) -> Result<String, StoreError> {
+        match self.db.dialect() {
+            crate::db::Dialect::Sqlite => {
+                let row = self.db.row("PRAGMA integrity_check", &[])?;
+                Ok(row.and_then(|row| row.into_iter().next()).and_then(|value| value.into_text()).unwrap_or_default())
+            }
+            crate::db::Dialect::Postgres => Ok("ok".to_string()),
+        }
+    }
+}
+
+impl Store {
+    /// How many rows one of the store's tables holds (for tests and size reports).
+    pub fn table_rows(&mut self, table: &str) -> Result<i64, StoreError> {
+        const TABLES: &[&str] = &["scans", "resources", "resource_versions", "findings", "finding_changes", "alerts", "events"];
+        if !TABLES.contains(&table) {
+            return Err(StoreError::NotFound(format!("no table `{table}` in the store")));
+        }
+        Ok(self.db.int(&format!("SELECT COUNT(*) FROM {table}"), &[])?.unwrap_or(0))
+    }
+}

@@ -1,0 +1,135 @@
+//! The store's schema and its migrations, applied in order inside one transaction.
+//!
+//! Each migration is a list of statements written once for both backends; `{id}` and
+//! `{blob}` stand for the two type names the dialects spell differently. Never edit a
+//! released migration: append a new one.
+
+use crate::StoreError;
+use crate::db::{Db, Dialect, Param};
+
+const MIGRATIONS: &[&[&str]] = &[
+    // 1: scans, resources and their versions, findings and their changes, alerts, events.
+    &[
+        "CREATE TABLE scans (
+            id {id},
+            started_at TEXT NOT NULL,
+            finished_at TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            source TEXT NOT NULL,
+            caller_arn TEXT,
+            accounts TEXT NOT NULL,
+            regions TEXT NOT NULL,
+            checks_run BIGINT NOT NULL,
+            resource_count BIGINT NOT NULL,
+            coverage TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            vigil_version TEXT NOT NULL)",
+        "CREATE TABLE resources (
+            id {id},
+            arn TEXT NOT NULL UNIQUE,
+            account_id TEXT NOT NULL,
+            region TEXT NOT NULL,
+            resource_type TEXT NOT NULL,
+            resource_id TEXT NOT NULL,
+            state TEXT NOT NULL,
+            config_hash {blob} NOT NULL,
+            version BIGINT NOT NULL,
+            first_seen_scan BIGINT NOT NULL,
+            first_seen_at TEXT NOT NULL,
+            last_seen_scan BIGINT NOT NULL,
+            last_seen_at TEXT NOT NULL)",
+        "CREATE INDEX resources_by_type ON resources (resource_type, account_id, region)",
+        "CREATE TABLE resource_versions (
+            resource BIGINT NOT NULL REFERENCES resources (id),
+            version BIGINT NOT NULL,
+            scan_id BIGINT NOT NULL,
+            observed_at TEXT NOT NULL,
+            state TEXT NOT NULL,
+            tags TEXT NOT NULL,
+            config {blob},
+            PRIMARY KEY (resource, version))",
+        "CREATE INDEX resource_versions_by_scan ON resource_versions (scan_id)",
+        "CREATE TABLE findings (
+            id {id},
+            finding_key TEXT NOT NULL UNIQUE,
+            check_id TEXT NOT NULL,
+            service TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            account_id TEXT NOT NULL,
+            region TEXT NOT NULL,
+            resource_arn TEXT NOT NULL,
+            resource_type TEXT NOT NULL,
+            status TEXT NOT NULL,
+            lifecycle TEXT NOT NULL,
+            first_seen_scan BIGINT NOT NULL,
+            first_seen_at TEXT NOT NULL,
+            last_seen_scan BIGINT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            resolved_at TEXT,
+            user_mute_reason TEXT,
+            detail_hash {blob} NOT NULL,
+            detail TEXT NOT NULL)",
+        "CREATE INDEX findings_by_status ON findings (lifecycle, severity)",
+        "CREATE INDEX findings_by_resource ON findings (resource_arn)",
+        "CREATE TABLE finding_changes (
+            finding BIGINT NOT NULL REFERENCES findings (id),
+            scan_id BIGINT NOT NULL,
+            status TEXT NOT NULL,
+            lifecycle TEXT NOT NULL,
+            changed_at TEXT NOT NULL,
+            PRIMARY KEY (finding, scan_id))",
+        "CREATE INDEX finding_changes_by_scan ON finding_changes (scan_id)",
+        "CREATE TABLE alerts (
+            id {id},
+            rule_id TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            rule_title TEXT NOT NULL,
+            level TEXT NOT NULL,
+            event_time TEXT NOT NULL,
+            event_name TEXT NOT NULL,
+            account_id TEXT,
+            detail TEXT NOT NULL,
+            stored_at TEXT NOT NULL,
+            UNIQUE (rule_id, event_id))",
+        "CREATE TABLE events (
+            message_id TEXT PRIMARY KEY,
+            received_at TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            detail TEXT NOT NULL)",
+    ],
+];
+
+/// The schema version this build writes.
+pub const VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the schema up to [`VERSION`]; refuses a store written by a newer vigil.
+pub fn migrate(db: &mut Db) -> Result<(), StoreError> {
+    db.batch("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")?;
+    db.begin_write()?;
+    let result = apply(db);
+    match result {
+        Ok(()) => db.commit(),
+        Err(error) => {
+            db.rollback();
+            Err(error)
+        }
+    }
+}
+
+fn apply(db: &mut Db) -> Result<(), StoreError> {
+    let current = db.int("SELECT MAX(version) FROM schema_version", &[])?.unwrap_or(0);
+    if current > VERSION {
+        return Err(StoreError::TooNew { found: current, supported: VERSION });
+    }
+    let (id, blob) = match db.dialect() {
+        Dialect::Sqlite => ("INTEGER PRIMARY KEY", "BLOB"),
+        Dialect::Postgres => ("BIGINT PRIMARY KEY", "BYTEA"),
+    };
+    for (index, statements) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        for statement in *statements {
+            db.batch(&statement.replace("{id}", id).replace("{blob}", blob))?;
+        }
+        db.exec("INSERT INTO schema_version (version) VALUES ($1)", &[Param::Int(index as i64 + 1)])?;
+    }
+    Ok(())
+}

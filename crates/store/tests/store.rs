@@ -1,0 +1,227 @@
+//! The store's behaviour, run on every backend available: SQLite always, PostgreSQL when
+//! `VIGIL_TEST_POSTGRES` holds a server URL (`scripts/test.sh` starts one; with
+//! `VIGIL_REQUIRE_POSTGRES=1` its absence fails the suite instead of skipping).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use vigil_checks::Finding;
+use vigil_model::Inventory;
+use vigil_model::ec2::{IpPermission, IpRange};
+use vigil_store::{ScanInput, Store};
+
+const DEMO: &[u8] = include_bytes!("../../cli/demo/example-corp.vigil");
+
+fn demo() -> Inventory {
+    vigil_model::snapshot::from_bytes(DEMO, "demo").unwrap()
+}
+
+static DATABASES: AtomicUsize = AtomicUsize::new(0);
+
+/// One fresh store per backend.
+fn stores() -> Vec<(tempfile::TempDir, Store)> {
+    let mut stores = Vec::new();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vigil.db");
+    stores.push((dir, Store::open(path.to_str().unwrap()).unwrap()));
+    match std::env::var("VIGIL_TEST_POSTGRES") {
+        Ok(url) if !url.is_empty() => {
+            let name = format!("vigil_test_{}_{}", std::process::id(), DATABASES.fetch_add(1, Ordering::SeqCst));
+            let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).unwrap();
+            admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+            let (base, _) = url.rsplit_once('/').unwrap();
+            stores.push((tempfile::tempdir().unwrap(), Store::open(&format!("{base}/{name}")).unwrap()));
+        }
+        _ if std::env::var("VIGIL_REQUIRE_POSTGRES").as_deref() == Ok("1") => panic!("VIGIL_REQUIRE_POSTGRES=1 but VIGIL_TEST_POSTGRES is not set"),
+        _ => eprintln!("PostgreSQL not configured (VIGIL_TEST_POSTGRES unset): testing SQLite only"),
+    }
+    stores
+}
+
+fn findings(inventory: &Inventory) -> Vec<Finding> {
+    let policy = vigil_checks::policy::Policy::bundled();
+    let context = vigil_checks::Context::with_policy(inventory, inventory.collected_at, &policy);
+    vigil_checks::run_all(&context, |_| true)
+}
+
+fn record(store: &mut Store, inventory: &Inventory) -> vigil_store::WriteSummary {
+    let findings = findings(inventory);
+    let checks_run = vigil_checks::CHECKS.iter().map(|check| check.metadata().id.to_string()).collect();
+    let input = ScanInput {
+        started_at: inventory.collected_at,
+        finished_at: inventory.collected_at,
+        source: "test".into(),
+        inventories: vec![inventory],
+        findings: &findings,
+        checks_run,
+    };
+    store.record_scan(&input).unwrap()
+}
+
+fn count(store: &mut Store, table: &str) -> i64 {
+    store.table_rows(table).unwrap()
+}
+
+/// The demo account with three changes: SSH opened to the world on a security group, a bucket
+/// made public by its policy, an instance terminated; and one IAM user deleted.
+fn changed(mut inventory: Inventory) -> (Inventory, String, String, String, String) {
+    let region = inventory.regional.iter().find(|(_, regional)| !regional.ec2.instances.is_empty()).unwrap().0.clone();
+    let regional = inventory.regional.get_mut(&region).unwrap();
+    let group = regional.ec2.security_groups.iter_mut().find(|group| group.group_name != "default" && group.ip_permissions.iter().all(|rule| rule.from_port != Some(22))).unwrap();
+    group.ip_permissions.push(IpPermission {
+        ip_protocol: "tcp".into(),
+        from_port: Some(22),
+        to_port: Some(22),
+        ip_ranges: vec![IpRange { cidr_ip: "0.0.0.0/0".into(), description: None }],
+        ..IpPermission::default()
+    });
+    let group_id = group.group_id.clone();
+    let instance = regional.ec2.instances.iter_mut().find(|instance| instance.state.name == "running").unwrap();
+    instance.state.name = "terminated".into();
+    let instance_id = instance.instance_id.clone();
+    let bucket = inventory.s3.buckets.iter_mut().find(|bucket| bucket.name.ends_with("customer-data")).unwrap();
+    bucket.policy = Some(serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{}/*", bucket.name)}]}));
+    bucket.policy_is_public = Some(true);
+    let bucket_name = bucket.name.clone();
+    let user = inventory.iam.users.pop().unwrap();
+    inventory.collected_at += chrono::Duration::hours(1);
+    (inventory, group_id, instance_id, bucket_name, user.arn)
+}
+
+#[test]
+fn a_diff_names_exactly_the_changes_and_the_findings_they_opened_or_fixed() {
+    for (_dir, mut store) in stores() {
+        let before = demo();
+        let first = record(&mut store, &before);
+        assert_eq!(first.scan_id, 1);
+        assert!(first.resources > 40, "{first:?}");
+        let (after, group_id, instance_id, bucket, user_arn) = changed(before.clone());
+        let second = record(&mut store, &after);
+        assert_eq!((second.resources_changed, second.resources_deleted), (3, 1), "{} {second:?}", store.backend());
+
+        let (from, to) = store.last_two_scans().unwrap().unwrap();
+        let diff = store.diff(from, to).unwrap();
+        let changed: Vec<&str> = diff.changed.iter().map(|resource| resource.arn.as_str()).collect();
+        assert_eq!(changed.len(), 3, "{changed:?}");
+        assert!(changed.iter().any(|arn| arn.ends_with(&group_id)));
+        assert!(changed.iter().any(|arn| arn.ends_with(&instance_id)));
+        assert!(changed.iter().any(|arn| arn.ends_with(&bucket)));
+        assert_eq!(diff.removed.iter().map(|resource| resource.arn.as_str()).collect::<Vec<_>>(), vec![user_arn.as_str()]);
+        assert!(diff.added.is_empty());
+        let group = diff.changed.iter().find(|resource| resource.arn.ends_with(&group_id)).unwrap();
+        assert!(group.fields.iter().any(|field| field.path == "IpPermissions[]" && field.after.as_ref().is_some_and(|rule| rule["FromPort"] == 22)), "{group:?}");
+        let instance = diff.changed.iter().find(|resource| resource.arn.ends_with(&instance_id)).unwrap();
+        assert_eq!((instance.state_before.as_deref(), instance.state_after.as_deref()), (Some("active"), Some("terminated")));
+
+        let new: Vec<&str> = diff.new_findings.iter().map(|finding| finding.check_id.as_str()).collect();
+        assert!(new.contains(&"ec2_security_group_admin_ports_open_to_world"), "{new:?}");
+        assert!(diff.new_findings.iter().any(|finding| finding.resource_arn.ends_with(&bucket)), "{new:?}");
+        assert!(diff.new_findings.iter().all(|finding| finding.resource_arn.ends_with(&group_id) || finding.resource_arn.ends_with(&bucket)), "{new:?}");
+        let fixed: Vec<(&str, &str)> = diff.fixed_findings.iter().map(|finding| (finding.check_id.as_str(), finding.resource_arn.as_str())).collect();
+        assert!(!fixed.is_empty() && fixed.iter().all(|(_, arn)| arn.ends_with(&instance_id) || *arn == user_arn), "{fixed:?}");
+
+        assert_eq!(store.resource_state(&diff.changed.iter().find(|resource| resource.arn.ends_with(&instance_id)).unwrap().arn).unwrap().as_deref(), Some("terminated"));
+    }
+}
+
+#[test]
+fn an_unchanged_rescan_stores_no_new_versions() {
+    for (_dir, mut store) in stores() {
+        let inventory = demo();
+        record(&mut store, &inventory);
+        let (versions, changes) = (count(&mut store, "resource_versions"), count(&mut store, "finding_changes"));
+        let mut later = inventory.clone();
+        later.collected_at += chrono::Duration::hours(1);
+        let again = record(&mut store, &later);
+        assert_eq!((again.resources_added, again.resources_changed, again.resources_deleted, again.findings_new), (0, 0, 0, 0), "{again:?}");
+        assert_eq!(count(&mut store, "resource_versions"), versions);
+        assert_eq!(count(&mut store, "finding_changes"), changes);
+        assert_eq!(store.scans().unwrap().len(), 2);
+    }
+}
+
+#[test]
+fn history_shows_each_version_with_its_changes() {
+    for (_dir, mut store) in stores() {
+        let before = demo();
+        record(&mut store, &before);
+        let (after, group_id, _, _, _) = changed(before.clone());
+        record(&mut store, &after);
+        record(&mut store, &before);
+        let arn = store.diff(1, 2).unwrap().changed.into_iter().find(|resource| resource.arn.ends_with(&group_id)).unwrap().arn;
+        let history = store.history(&arn).unwrap();
+        assert_eq!(history.iter().map(|version| (version.version, version.scan_id)).collect::<Vec<_>>(), vec![(1, 1), (2, 2), (3, 3)]);
+        assert!(history[0].changes.is_empty());
+        assert!(history[1].changes.iter().any(|change| change.after.is_some() && change.before.is_none()));
+        assert!(history[2].changes.iter().any(|change| change.before.is_some() && change.after.is_none()));
+        assert!(store.history("arn:aws:ec2:eu-west-1:000000000000:instance/i-nope").is_err());
+    }
+}
+
+#[test]
+fn a_listing_that_failed_does_not_turn_resources_into_deletions() {
+    for (_dir, mut store) in stores() {
+        let before = demo();
+        record(&mut store, &before);
+        let mut after = before.clone();
+        let region = after.regional.iter().find(|(_, regional)| !regional.ec2.instances.is_empty()).unwrap().0.clone();
+        after.regional.get_mut(&region).unwrap().ec2.instances.clear();
+        for call in after.ledger.calls.iter_mut().filter(|call| call.service == "ec2" && call.operation == "DescribeInstances") {
+            call.outcome = vigil_model::Outcome::AccessDenied { code: "UnauthorizedOperation".into(), message: "denied".into() };
+        }
+        let summary = record(&mut store, &after);
+        assert_eq!(summary.resources_deleted, 0, "{summary:?}");
+        let live = store.live_counts().unwrap();
+        assert!(live.iter().any(|(kind, count)| kind == "AWS::EC2::Instance" && *count > 0), "{live:?}");
+    }
+}
+
+#[test]
+fn a_resource_that_comes_back_is_added_again() {
+    for (_dir, mut store) in stores() {
+        let before = demo();
+        record(&mut store, &before);
+        let (after, _, _, _, user_arn) = changed(before.clone());
+        record(&mut store, &after);
+        record(&mut store, &before);
+        let diff = store.diff(2, 3).unwrap();
+        assert_eq!(diff.added.iter().map(|resource| resource.arn.as_str()).collect::<Vec<_>>(), vec![user_arn.as_str()]);
+        assert_eq!(store.resource_state(&user_arn).unwrap().as_deref(), Some("active"));
+        let diff = store.diff(1, 3).unwrap();
+        assert!(diff.added.is_empty() && diff.removed.is_empty() && diff.changed.is_empty(), "{diff:?}");
+    }
+}
+
+#[test]
+fn a_finding_fixed_then_failing_again_is_new_again_and_lifecycles_are_recorded() {
+    for (_dir, mut store) in stores() {
+        let before = demo();
+        record(&mut store, &before);
+        let (after, group_id, _, _, _) = changed(before.clone());
+        record(&mut store, &after);
+        let open: Vec<_> = store.findings(None, &["new"]).unwrap();
+        assert!(open.iter().any(|finding| finding.resource_arn.ends_with(&group_id)));
+        record(&mut store, &before);
+        let resolved = store.findings(None, &["resolved"]).unwrap();
+        assert!(resolved.iter().any(|finding| finding.resource_arn.ends_with(&group_id) && finding.resolved_at.is_some()), "{resolved:?}");
+        record(&mut store, &after);
+        let again = store.findings(None, &["new"]).unwrap();
+        assert!(again.iter().any(|finding| finding.resource_arn.ends_with(&group_id) && finding.check_id == "ec2_security_group_admin_ports_open_to_world"));
+    }
+}
+
+#[test]
+fn opening_a_store_twice_and_a_damaged_location_give_clear_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/dir/vigil.db");
+    let mut store = Store::open(path.to_str().unwrap()).unwrap();
+    record(&mut store, &demo());
+    drop(store);
+    let mut store = Store::open(path.to_str().unwrap()).unwrap();
+    assert_eq!(store.scans().unwrap().len(), 1);
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+    let not_a_db = dir.path().join("junk.db");
+    std::fs::write(&not_a_db, b"this is not a database at all, just text that is long enough").unwrap();
+    let error = Store::open(not_a_db.to_str().unwrap()).unwrap_err().to_string();
+    assert!(error.contains("junk.db") || error.contains("not a database"), "{error}");
+}
