@@ -1,10 +1,12 @@
 //! vigil-iam: an IAM policy engine that decides like AWS (parser, evaluator with explanations)
 //! and the access analyses built on it (who can, admins, escalation paths, external access).
 //!
-//! Pure: no I/O, no async. Entry points: [`Policy::parse`], [`evaluate`], [`simulate`].
+//! Pure: no I/O, no async. Entry points: [`Policy::parse`], [`evaluate`], [`simulate`], and the
+//! optional action catalog [`catalog::Catalog`].
 
 pub mod account;
 pub mod analysis;
+pub mod catalog;
 pub mod condition;
 pub mod evaluate;
 pub mod pattern;
