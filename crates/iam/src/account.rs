@@ -130,6 +130,8 @@ pub struct Account {
     pub instances: Vec<(String, String)>,
     /// Lambda functions and their execution roles: (function ARN, role ARN).
     pub functions: Vec<(String, String)>,
+    /// The regions the inventory covers (where a principal could create resources).
+    pub regions: Vec<String>,
     resource_index: HashMap<String, usize>,
     /// Principal ARN → index; role name → index (for assumed-role sessions).
     principal_index: HashMap<String, usize>,
@@ -224,6 +226,9 @@ impl Account {
                 account.role_name_index.insert(principal.name.clone(), index);
             }
         }
+        account.regions = inventory.regions.iter().chain(inventory.regional.keys()).map(ToString::to_string).collect();
+        account.regions.sort();
+        account.regions.dedup();
         for (region, regional) in &inventory.regional {
             for instance in &regional.ec2.instances {
                 if let Some(profile) = &instance.iam_instance_profile {

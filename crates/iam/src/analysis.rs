@@ -79,6 +79,22 @@ fn self_grant(account: &Account, principal: &AccountPrincipal) -> Option<Step> {
             }
         }
     }
+    // Joining a group whose policies allow everything (iam:AddUserToGroup on that group).
+    if principal.kind == PrincipalType::User && account.may_allow(principal, "iam:AddUserToGroup") {
+        let mut groups: Vec<(&String, &Vec<usize>)> = account.group_policies.iter().filter(|(group, _)| !principal.group_arns.contains(group)).collect();
+        groups.sort();
+        for (group, policies) in groups {
+            if !allowed("iam:AddUserToGroup", group) {
+                continue;
+            }
+            let mut member = principal.clone();
+            member.identity.extend(policies.iter().copied());
+            member.group_arns.push(group.clone());
+            if full_admin(account, &member) {
+                return Some(step("iam:AddUserToGroup", group));
+            }
+        }
+    }
     for policy in &principal.attached_policy_arns {
         if allowed("iam:CreatePolicyVersion", policy) {
             return Some(step("iam:CreatePolicyVersion", policy));
@@ -119,6 +135,52 @@ const PASS_ROLE_METHODS: &[(&str, &[&str])] = &[
     ("ecs-tasks.amazonaws.com", &["ecs:RegisterTaskDefinition", "ecs:RunTask"]),
     ("ec2.amazonaws.com", &["autoscaling:CreateLaunchConfiguration", "autoscaling:CreateAutoScalingGroup"]),
 ];
+
+/// The resources a `PassRole` method's service action is authorized against when it creates
+/// a new resource (`{region}`, `{account}` filled in; the name is the attacker's choice, here
+/// `vigil-escalation`). A policy may grant the action on `*` or on these ARNs (every one of
+/// them must be allowed, as AWS checks each resource the call touches).
+const SERVICE_ACTION_RESOURCES: &[(&str, &[&str])] = &[
+    (
+        "ec2:RunInstances",
+        &[
+            "ec2:{region}:{account}:instance/vigil-escalation",
+            "ec2:{region}::image/ami-vigil-escalation",
+            "ec2:{region}:{account}:subnet/subnet-vigil-escalation",
+            "ec2:{region}:{account}:network-interface/eni-vigil-escalation",
+            "ec2:{region}:{account}:security-group/sg-vigil-escalation",
+            "ec2:{region}:{account}:volume/vol-vigil-escalation",
+        ],
+    ),
+    ("lambda:CreateFunction", &["lambda:{region}:{account}:function:vigil-escalation"]),
+    ("lambda:InvokeFunction", &["lambda:{region}:{account}:function:vigil-escalation"]),
+    ("cloudformation:CreateStack", &["cloudformation:{region}:{account}:stack/vigil-escalation/0"]),
+    ("glue:CreateDevEndpoint", &["glue:{region}:{account}:devEndpoint/vigil-escalation"]),
+    ("codebuild:CreateProject", &["codebuild:{region}:{account}:project/vigil-escalation"]),
+    ("codebuild:StartBuild", &["codebuild:{region}:{account}:project/vigil-escalation"]),
+    ("sagemaker:CreateNotebookInstance", &["sagemaker:{region}:{account}:notebook-instance/vigil-escalation"]),
+    ("ecs:RunTask", &["ecs:{region}:{account}:task-definition/vigil-escalation:1"]),
+    ("autoscaling:CreateLaunchConfiguration", &["autoscaling:{region}:{account}:launchConfiguration:0:launchConfigurationName/vigil-escalation"]),
+    ("autoscaling:CreateAutoScalingGroup", &["autoscaling:{region}:{account}:autoScalingGroup:0:autoScalingGroupName/vigil-escalation"]),
+];
+
+/// Whether `principal` may call a `PassRole` method's service action: on `*`, or, in one of
+/// the account's regions, on every resource a new call would touch.
+fn service_action_allowed(account: &Account, principal: &AccountPrincipal, action: &str) -> bool {
+    if !account.may_allow(principal, action) {
+        return false;
+    }
+    if account.decide_for(principal, action, "*") == Decision::Allowed {
+        return true;
+    }
+    let Some((_, templates)) = SERVICE_ACTION_RESOURCES.iter().find(|(name, _)| *name == action) else { return false };
+    account.regions.iter().any(|region| {
+        templates.iter().all(|template| {
+            let resource = format!("arn:{}:{}", account.partition, template.replace("{region}", region).replace("{account}", &account.account_id));
+            account.decide_for(principal, action, &resource) == Decision::Allowed
+        })
+    })
+}
 
 /// Whether the role's trust policy lets `service` assume it.
 fn trusts_service(account: &Account, role: &AccountPrincipal, service: &str) -> bool {
@@ -187,7 +249,7 @@ pub fn escalation_edges(account: &Account, skip: &HashSet<&str>) -> Vec<(usize, 
         }
         if may("iam:PassRole") {
             for (service, actions) in PASS_ROLE_METHODS {
-                if !actions.iter().all(|action| may(action) && allowed(action, "*")) {
+                if !actions.iter().all(|action| service_action_allowed(account, from, action)) {
                     continue;
                 }
                 let roles = trusting.entry(service).or_insert_with(|| {

@@ -151,3 +151,71 @@ fn external_access_accounts_for_narrowing_conditions() {
         ]
     );
 }
+
+#[test]
+fn joining_an_admin_group_is_a_self_grant_and_joining_another_is_not() {
+    let mut inventory = inventory();
+    for (name, document) in [("admins", allow(json!("*"), json!("*"))), ("viewers", allow(json!("s3:GetObject"), json!("*")))] {
+        inventory.iam.groups.push(vigil_model::iam::Group {
+            group_name: name.into(),
+            arn: arn("group", name),
+            group_policy_list: vec![InlinePolicy { policy_name: "inline".into(), policy_document: document }],
+            ..Default::default()
+        });
+    }
+    inventory.iam.users.push(user("joiner", Some(allow(json!("iam:AddUserToGroup"), json!(arn("group", "admins"))))));
+    inventory.iam.users.push(user("viewer-joiner", Some(allow(json!("iam:AddUserToGroup"), json!(arn("group", "viewers"))))));
+    let account = Account::from_inventory(&inventory);
+    let found: Vec<(String, String)> = admins(&account)
+        .into_iter()
+        .map(|admin| (admin.principal, admin.step.map(|step| format!("{} on {}", step.method, step.resource)).unwrap_or_default()))
+        .collect();
+    assert_eq!(found, [(arn("user", "joiner"), format!("iam:AddUserToGroup on {}", arn("group", "admins")))]);
+}
+
+#[test]
+fn pass_role_methods_credit_service_actions_scoped_to_the_resources_they_create() {
+    let mut inventory = inventory();
+    inventory.regions = vec![vigil_model::Region::new("eu-west-1")];
+    inventory.iam.roles.push(role("instance-admin", trust(json!({ "Service": "ec2.amazonaws.com" })), Some(allow(json!("*"), json!("*")))));
+    inventory.iam.roles.push(role("function-admin", trust(json!({ "Service": "lambda.amazonaws.com" })), Some(allow(json!("*"), json!("*")))));
+    let scoped = |pass: &str, actions: Value, resources: Value| {
+        json!({ "Version": "2012-10-17", "Statement": [
+            { "Effect": "Allow", "Action": "iam:PassRole", "Resource": arn("role", pass) },
+            { "Effect": "Allow", "Action": actions, "Resource": resources } ] })
+    };
+    // RunInstances on every EC2 resource of the region: credited.
+    inventory.iam.users.push(user("ec2-scoped", Some(scoped("instance-admin", json!("ec2:RunInstances"), json!("arn:aws:ec2:eu-west-1:*:*")))));
+    // RunInstances on instances only: AWS also checks the image, subnet... so no instance can start.
+    inventory
+        .iam
+        .users
+        .push(user("ec2-instances-only", Some(scoped("instance-admin", json!("ec2:RunInstances"), json!(format!("arn:aws:ec2:*:{ACCOUNT}:instance/*"))))));
+    // Lambda actions on the account's functions: credited; in a region the inventory does not cover: not.
+    inventory.iam.users.push(user(
+        "lambda-scoped",
+        Some(scoped("function-admin", json!(["lambda:CreateFunction", "lambda:InvokeFunction"]), json!(format!("arn:aws:lambda:*:{ACCOUNT}:function:*")))),
+    ));
+    inventory.iam.users.push(user(
+        "lambda-other-region",
+        Some(scoped(
+            "function-admin",
+            json!(["lambda:CreateFunction", "lambda:InvokeFunction"]),
+            json!(format!("arn:aws:lambda:us-west-2:{ACCOUNT}:function:*")),
+        )),
+    ));
+    // PassRole scoped to another role: no path.
+    inventory.iam.users.push(user("wrong-role", Some(scoped("function-admin", json!("ec2:RunInstances"), json!("*")))));
+    let account = Account::from_inventory(&inventory);
+    let found: Vec<(String, String)> = escalation(&account)
+        .into_iter()
+        .map(|path| (path.principal, path.steps.iter().map(|step| format!("{} -> {}", step.method, step.to)).collect::<Vec<_>>().join("; ")))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (arn("user", "ec2-scoped"), format!("iam:PassRole + ec2:RunInstances -> {}", arn("role", "instance-admin"))),
+            (arn("user", "lambda-scoped"), format!("iam:PassRole + lambda:CreateFunction + lambda:InvokeFunction -> {}", arn("role", "function-admin"))),
+        ]
+    );
+}
