@@ -1,5 +1,6 @@
 //! Benchmark: one decision, and admins + escalation paths + external access over a synthetic
-//! organization account (10,000 roles, 2,000 managed policies). Run with
+//! organization account (10,000 roles, 2,000 managed policies); the action catalog when the
+//! shared copy is present. Run with
 //! `cargo bench -p vigil-iam --bench iam`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -189,4 +190,31 @@ fn main() {
     let external = analysis::external_access(&account);
     println!("external access: {:.2?} ({} statements)", started.elapsed(), external.len());
     println!("total (parse + admins + escalation + external): {:.2?}", total.elapsed());
+    catalog(&account);
+}
+
+/// The action catalog (AWS's service authorization reference), when the shared copy is present.
+fn catalog(account: &Account) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/iam/iam-definition.json");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        println!("catalog: skipped, `{}` is absent", path.display());
+        return;
+    };
+    let started = Instant::now();
+    let catalog = vigil_iam::catalog::Catalog::parse_str(&text).unwrap();
+    println!(
+        "catalog: parse {} MB, {} services, {} actions: {:.2?}",
+        text.len() / 1_000_000,
+        catalog.services.len(),
+        catalog.action_count(),
+        started.elapsed()
+    );
+    for pattern in ["s3:Get*", "*:Get*", "*"] {
+        let started = Instant::now();
+        let count = catalog.expand(pattern).len();
+        println!("catalog: expand `{pattern}`: {count} actions in {:.2?}", started.elapsed());
+    }
+    let started = Instant::now();
+    let external = analysis::external_access_with_catalog(account, Some(&catalog));
+    println!("external access with access levels: {:.2?} ({} statements)", started.elapsed(), external.len());
 }

@@ -7,6 +7,7 @@ use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use serde::Serialize;
 
 use crate::account::{Account, AccountPrincipal, PrincipalType};
+use crate::catalog::{AccessLevel, Catalog};
 use crate::condition::Operator;
 use crate::evaluate::{Decision, PolicySet, decide};
 use crate::policy::{Effect, PrincipalType as EntryType, Statement};
@@ -388,6 +389,10 @@ pub struct ExternalAccess {
     /// Who: `*`, account ids, organization ids, identity providers.
     pub principals: Vec<String>,
     pub actions: Vec<String>,
+    /// With an action catalog: the access levels of the actions the statement grants on this
+    /// service (`NotAction` expanded exactly), as Access Analyzer reports them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub access_levels: Vec<AccessLevel>,
     /// The conditions that narrow the access, as written.
     pub narrowed_by: Vec<String>,
     pub statement: usize,
@@ -460,6 +465,11 @@ fn scope_of(statements: &[&Statement]) -> Scope {
 /// Resources reachable from outside the account through their resource-based policies
 /// (and roles assumable from outside through their trust policies).
 pub fn external_access(account: &Account) -> Vec<ExternalAccess> {
+    external_access_with_catalog(account, None)
+}
+
+/// [`external_access`], with each finding's access levels when a catalog is given.
+pub fn external_access_with_catalog(account: &Account, catalog: Option<&Catalog>) -> Vec<ExternalAccess> {
     let own = account.account_id.as_str();
     let mut findings = Vec::new();
     let resources =
@@ -528,6 +538,14 @@ pub fn external_access(account: &Account) -> Vec<ExternalAccess> {
                 .iter()
                 .map(|pattern| if statement.action.negated { format!("NOT {}", pattern.text) } else { pattern.text.clone() })
                 .collect();
+            let access_levels = catalog
+                .map(|catalog| {
+                    let patterns: Vec<&str> = statement.action.patterns.iter().map(|pattern| pattern.text.as_str()).collect();
+                    // A trust policy grants `sts:` actions; any other resource policy its own service's.
+                    let service = if service == "iam" { "sts" } else { service };
+                    catalog.access_levels(&patterns, statement.action.negated, Some(service))
+                })
+                .unwrap_or_default();
             findings.push(ExternalAccess {
                 resource: arn.to_string(),
                 service,
@@ -536,6 +554,7 @@ pub fn external_access(account: &Account) -> Vec<ExternalAccess> {
                 exposure,
                 principals,
                 actions,
+                access_levels,
                 narrowed_by: scope.narrowed_by,
                 statement: statement.index,
                 sid: statement.sid.clone(),

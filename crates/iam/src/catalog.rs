@@ -360,11 +360,17 @@ impl Catalog {
         matched
     }
 
-    /// Every action an `Action` (or, with `negated`, a `NotAction`) list grants.
-    pub fn expand_all(&self, patterns: &[&str], negated: bool) -> Vec<CatalogAction<'_>> {
+    /// Every action an `Action` (or, with `negated`, a `NotAction`) list grants, over every
+    /// service or only the service with prefix `service` (a resource policy only grants its
+    /// own service's actions).
+    pub fn expand_all(&self, patterns: &[&str], negated: bool, service: Option<&str>) -> Vec<CatalogAction<'_>> {
         let globs: Vec<Glob> = patterns.iter().map(|pattern| Glob::new(&pattern.to_lowercase())).collect();
+        let services: Vec<&Service> = match service {
+            Some(prefix) => self.service(prefix).into_iter().collect(),
+            None => self.services.iter().collect(),
+        };
         let mut matched = Vec::new();
-        for service in &self.services {
+        for service in services {
             let prefix = service.prefix.to_lowercase();
             for action in &service.actions {
                 let name = format!("{prefix}:{}", action.name.to_lowercase());
@@ -376,10 +382,10 @@ impl Catalog {
         matched
     }
 
-    /// The access levels of every action `action`/`NotAction` grants (patterns the catalog
-    /// does not know add nothing).
-    pub fn access_levels(&self, patterns: &[&str], negated: bool) -> Vec<AccessLevel> {
-        let mut levels: Vec<AccessLevel> = self.expand_all(patterns, negated).iter().map(|action| action.action.access_level).collect();
+    /// The access levels of every action an `Action`/`NotAction` list grants (see
+    /// [`Catalog::expand_all`]); patterns the catalog does not know add nothing.
+    pub fn access_levels(&self, patterns: &[&str], negated: bool, service: Option<&str>) -> Vec<AccessLevel> {
+        let mut levels: Vec<AccessLevel> = self.expand_all(patterns, negated, service).iter().map(|action| action.action.access_level).collect();
         levels.sort();
         levels.dedup();
         levels
@@ -452,9 +458,14 @@ mod tests {
     #[test]
     fn not_action_expands_to_every_other_action() {
         let catalog = catalog();
-        assert_eq!(names(&catalog.expand_all(&["s3:*", "iam:Tag*"], true)), vec!["iam:CreatePolicyVersion"]);
-        assert_eq!(catalog.access_levels(&["s3:*"], false), vec![AccessLevel::List, AccessLevel::Read, AccessLevel::Write, AccessLevel::PermissionsManagement]);
-        assert_eq!(catalog.access_levels(&["unknown:Action"], false), vec![]);
+        assert_eq!(names(&catalog.expand_all(&["s3:*", "iam:Tag*"], true, None)), vec!["iam:CreatePolicyVersion"]);
+        assert_eq!(names(&catalog.expand_all(&["s3:Get*"], true, Some("s3"))), vec!["s3:ListAllMyBuckets", "s3:PutBucketPolicy", "s3:PutObject"]);
+        assert_eq!(
+            catalog.access_levels(&["s3:*"], false, None),
+            vec![AccessLevel::List, AccessLevel::Read, AccessLevel::Write, AccessLevel::PermissionsManagement]
+        );
+        assert_eq!(catalog.access_levels(&["*"], false, Some("iam")), vec![AccessLevel::PermissionsManagement, AccessLevel::Tagging]);
+        assert_eq!(catalog.access_levels(&["unknown:Action"], false, None), vec![]);
     }
 
     #[test]

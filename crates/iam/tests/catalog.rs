@@ -45,9 +45,9 @@ fn real_catalog_expands_wildcards() {
     let everything = catalog.expand("*").len();
     assert_eq!(everything, catalog.action_count());
     // NotAction s3:* grants every action of every other service.
-    let not_s3 = catalog.expand_all(&["s3:*"], true);
+    let not_s3 = catalog.expand_all(&["s3:*"], true, None);
     assert_eq!(not_s3.len(), everything - catalog.expand("s3:*").len());
-    assert_eq!(catalog.access_levels(&["iam:*"], false), AccessLevel::ALL.to_vec());
+    assert_eq!(catalog.access_levels(&["iam:*"], false, None), AccessLevel::ALL.to_vec());
 }
 
 #[test]
@@ -62,4 +62,31 @@ fn real_catalog_checks_resource_types() {
     assert!(pass_role.applies_to("arn:aws:iam::123456789012:role/admin"));
     assert!(!pass_role.applies_to("arn:aws:iam::123456789012:user/alice"));
     assert!(catalog.service("s3").unwrap().condition_keys.iter().any(|key| key.name == "s3:TlsVersion"));
+}
+
+#[test]
+fn real_catalog_gives_external_findings_their_access_levels() {
+    let Some(catalog) = shared_catalog() else { return };
+    let account_info = vigil_model::AccountInfo {
+        account_id: vigil_model::AccountId::try_from("123456789012".to_string()).unwrap(),
+        partition: "aws".into(),
+        caller_arn: None,
+        caller_user_id: None,
+        organization: None,
+    };
+    let mut inventory = vigil_model::Inventory::new(account_info, Vec::new(), chrono::Utc::now());
+    for (name, action) in [("reads", serde_json::json!({ "Action": "s3:GetObject" })), ("all-but-delete", serde_json::json!({ "NotAction": "s3:Delete*" }))] {
+        let mut statement = serde_json::json!({ "Effect": "Allow", "Principal": "*", "Resource": format!("arn:aws:s3:::{name}/*") });
+        statement.as_object_mut().unwrap().extend(action.as_object().unwrap().clone());
+        inventory.s3.buckets.push(vigil_model::s3::Bucket {
+            name: name.into(),
+            policy: Some(serde_json::json!({ "Version": "2012-10-17", "Statement": [statement] })),
+            ..Default::default()
+        });
+    }
+    let account = vigil_iam::account::Account::from_inventory(&inventory);
+    let findings = vigil_iam::analysis::external_access_with_catalog(&account, Some(&catalog));
+    let levels: Vec<(&str, Vec<AccessLevel>)> = findings.iter().map(|finding| (finding.resource.as_str(), finding.access_levels.clone())).collect();
+    assert_eq!(levels, [("arn:aws:s3:::all-but-delete", AccessLevel::ALL.to_vec()), ("arn:aws:s3:::reads", vec![AccessLevel::Read])]);
+    assert!(vigil_iam::analysis::external_access(&account).iter().all(|finding| finding.access_levels.is_empty()));
 }
