@@ -2,7 +2,8 @@
 //!
 //! `cargo bench -p vigil-checks --bench catalog -- 1000000` (default 1,000,000 resources).
 //! Prints the generation time, the catalog's run time and the number of findings; measure
-//! peak memory with `/usr/bin/time -v`.
+//! peak memory with `/usr/bin/time -v` (`--memory` also prints the peak after each stage, and
+//! `--per-check` the slowest checks).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -155,16 +156,36 @@ pub fn synthetic_inventory(total: usize) -> Inventory {
     inventory
 }
 
+/// This process's peak resident memory so far (`VmHWM`), for `--memory`.
+fn peak_memory() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status.lines().find_map(|line| line.strip_prefix("VmHWM:")).map(|value| value.trim().to_string()).unwrap_or_else(|| "unknown".into())
+}
+
 fn main() {
     let total: usize = std::env::args().skip(1).find_map(|argument| argument.parse().ok()).unwrap_or(1_000_000);
+    let memory = std::env::args().any(|argument| argument == "--memory");
     let started = Instant::now();
     let inventory = synthetic_inventory(total);
     let generated = started.elapsed();
     let resources = inventory.resources().len();
+    if memory {
+        println!("peak memory after generation: {}", peak_memory());
+    }
     let started = Instant::now();
     let context = vigil_checks::Context::new(&inventory, chrono::Utc::now());
     let findings = vigil_checks::run_all(&context, |_| true);
     let ran = started.elapsed();
+    if memory {
+        let distinct = |text: fn(&vigil_checks::Finding) -> &str| findings.iter().map(text).collect::<std::collections::HashSet<&str>>().len();
+        println!(
+            "peak memory after the catalog: {}  ({} bytes a finding + shared text: {} distinct messages, {} distinct evidence)",
+            peak_memory(),
+            std::mem::size_of::<vigil_checks::Finding>(),
+            distinct(|finding| finding.message.as_str()),
+            distinct(|finding| finding.evidence.as_json())
+        );
+    }
     println!(
         "resources {resources}  ledger calls {}  checks {}  findings {}  generate {:.2}s  catalog {:.2}s",
         inventory.ledger.calls.len(),

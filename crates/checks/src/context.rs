@@ -2,14 +2,15 @@
 //! and helpers that turn ledger gaps into ERROR findings.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::OnceLock;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Mutex, OnceLock};
 
 use serde_json::json;
 use vigil_model::ledger::{Coverage, LedgerIndex};
 use vigil_model::{Inventory, ResourceRef, Timestamp};
 
 use crate::Metadata;
-use crate::finding::{Finding, Status};
+use crate::finding::{Evidence, Finding, SharedStr, SharedTags, Status};
 use crate::policy::{Policy, Scope, Value as PolicyValue};
 
 /// The resource a finding is about.
@@ -71,12 +72,134 @@ pub struct Context<'a> {
     resources: OnceLock<Vec<ResourceRef<'a>>>,
     /// Indexes into `resources` by CloudFormation type, built on first use.
     by_type: OnceLock<HashMap<&'static str, Vec<usize>>>,
+    /// One shared copy of each string findings repeat (check ids, regions, ARNs...).
+    strings: Interner<SharedStr>,
+    evidence: Interner<Evidence>,
+    account_id: SharedStr,
+    /// The tags of the last finding built: consecutive findings about one resource share one copy.
+    last_tags: Mutex<SharedTags>,
+}
+
+/// Shares one copy of each text among the findings of a run (check ids, regions, ARNs,
+/// messages, evidence: a million-resource scan repeats most of them). Sharded so that checks
+/// running on several threads rarely wait for each other; keyed by a fast hash of the text
+/// computed once (two texts with the same hash simply do not share: rare and harmless).
+struct Interner<T> {
+    shards: [Mutex<HashMap<u64, T, BuildHasherDefault<HashIsKey>>>; 16],
+}
+
+impl<T> Default for Interner<T> {
+    fn default() -> Interner<T> {
+        Interner { shards: std::array::from_fn(|_| Mutex::new(HashMap::default())) }
+    }
+}
+
+impl<T: Clone> Interner<T> {
+    /// The shared value for `text`, made by `make` the first time.
+    fn intern(&self, text: &str, view: impl Fn(&T) -> &str, make: impl FnOnce(&str) -> T) -> T {
+        let hash = fast_hash(text);
+        let Some(shard) = self.shards.get((hash >> 60) as usize) else { return make(text) };
+        // A poisoned shard only means another check panicked while holding it; the map is
+        // still a valid cache.
+        let mut shared = shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match shared.get(&hash) {
+            Some(value) if view(value) == text => value.clone(),
+            Some(_) => make(text),
+            None => {
+                let value = make(text);
+                shared.insert(hash, value.clone());
+                value
+            }
+        }
+    }
+}
+
+impl Interner<SharedStr> {
+    fn string(&self, text: &str) -> SharedStr {
+        self.intern(text, SharedStr::as_str, |text| SharedStr::from(text))
+    }
+
+    /// Like [`Interner::string`] for a field that rarely changes from one finding to the next
+    /// on a thread (check id, title, service, region, resource type): the thread's last value
+    /// is reused when the text is the same, without hashing or locking.
+    fn recent(&self, slot: &'static std::thread::LocalKey<std::cell::RefCell<SharedStr>>, text: &str) -> SharedStr {
+        slot.with(|last| {
+            let mut last = last.borrow_mut();
+            if last.as_str() != text {
+                *last = self.string(text);
+            }
+            last.clone()
+        })
+    }
+}
+
+thread_local! {
+    static LAST_CHECK_ID: std::cell::RefCell<SharedStr> = std::cell::RefCell::default();
+    static LAST_CHECK_TITLE: std::cell::RefCell<SharedStr> = std::cell::RefCell::default();
+    static LAST_SERVICE: std::cell::RefCell<SharedStr> = std::cell::RefCell::default();
+    static LAST_REGION: std::cell::RefCell<SharedStr> = std::cell::RefCell::default();
+    static LAST_RESOURCE_TYPE: std::cell::RefCell<SharedStr> = std::cell::RefCell::default();
+}
+
+impl Interner<Evidence> {
+    fn evidence(&self, value: &serde_json::Value) -> Evidence {
+        // Serializing a `Value` cannot fail (its map keys are strings).
+        let Ok(text) = serde_json::to_string(value) else { return Evidence::from(value) };
+        self.intern(&text, Evidence::as_json, Evidence::from_json_text)
+    }
+}
+
+/// A multiply-rotate hash over 8-byte words (the FxHash scheme), several times faster than
+/// SipHash on ARNs; the interner needs no protection against chosen collisions.
+fn fast_hash(text: &str) -> u64 {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    let mut hash = text.len() as u64;
+    let mut chunks = text.as_bytes().chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        hash = (hash.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(SEED);
+    }
+    for byte in chunks.remainder() {
+        hash = (hash.rotate_left(5) ^ u64::from(*byte)).wrapping_mul(SEED);
+    }
+    // Spread the high bits, which pick the shard.
+    hash ^ (hash >> 29)
+}
+
+/// A hasher for keys that already are hashes.
+#[derive(Default)]
+struct HashIsKey(u64);
+
+impl Hasher for HashIsKey {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 << 8) | u64::from(*byte);
+        }
+    }
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
 }
 
 impl<'a> Context<'a> {
     /// A context without a policy: every parameter takes the check's default.
     pub fn new(inventory: &'a Inventory, now: Timestamp) -> Context<'a> {
-        Context { inventory, ledger: inventory.ledger.index(), now, policy: None, resources: OnceLock::new(), by_type: OnceLock::new() }
+        Context {
+            inventory,
+            ledger: inventory.ledger.index(),
+            now,
+            policy: None,
+            resources: OnceLock::new(),
+            by_type: OnceLock::new(),
+            strings: Interner::default(),
+            evidence: Interner::default(),
+            account_id: SharedStr::from(inventory.account_id().as_str()),
+            last_tags: Mutex::new(SharedTags::default()),
+        }
     }
 
     /// A context whose parameters come from a cloud-aware policy (see [`crate::policy`]).
@@ -192,21 +315,34 @@ impl<'a> Context<'a> {
     /// Builds a finding.
     pub fn finding(&self, metadata: &Metadata, subject: &Subject, status: Status, message: String, evidence: serde_json::Value) -> Finding {
         Finding {
-            check_id: metadata.id.to_string(),
-            check_title: metadata.title.to_string(),
-            service: metadata.service.to_string(),
+            check_id: self.strings.recent(&LAST_CHECK_ID, metadata.id),
+            check_title: self.strings.recent(&LAST_CHECK_TITLE, metadata.title),
+            service: self.strings.recent(&LAST_SERVICE, metadata.service),
             severity: metadata.severity,
             status,
-            account_id: self.account_id().to_string(),
-            region: subject.region.clone(),
-            resource_arn: subject.arn.clone(),
-            resource_type: subject.resource_type.clone(),
-            resource_id: subject.id.clone(),
-            resource_tags: subject.tags.clone(),
-            message,
-            evidence,
+            account_id: self.account_id.clone(),
+            region: self.strings.recent(&LAST_REGION, &subject.region),
+            resource_arn: self.strings.string(&subject.arn),
+            resource_type: self.strings.recent(&LAST_RESOURCE_TYPE, &subject.resource_type),
+            resource_id: self.strings.string(&subject.id),
+            resource_tags: self.shared_tags(&subject.tags),
+            message: self.strings.string(&message),
+            evidence: self.evidence.evidence(&evidence),
             mute_reason: None,
         }
+    }
+
+    /// The tags as shared by findings: consecutive findings about resources with the same tags
+    /// (typically the same resource) share one copy.
+    fn shared_tags(&self, tags: &BTreeMap<String, String>) -> SharedTags {
+        if tags.is_empty() {
+            return SharedTags::default();
+        }
+        let mut last = self.last_tags.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if **last != *tags {
+            *last = SharedTags::from(tags.clone());
+        }
+        last.clone()
     }
 
     /// PASS or FAIL depending on `passed`.

@@ -771,18 +771,18 @@ mod tests {
     fn finding(check_id: &str, status: Status) -> Finding {
         Finding {
             check_id: check_id.into(),
-            check_title: String::new(),
-            service: String::new(),
+            check_title: Default::default(),
+            service: Default::default(),
             severity: crate::Severity::High,
             status,
-            account_id: String::new(),
-            region: String::new(),
-            resource_arn: String::new(),
-            resource_type: String::new(),
-            resource_id: String::new(),
+            account_id: Default::default(),
+            region: Default::default(),
+            resource_arn: Default::default(),
+            resource_type: Default::default(),
+            resource_id: Default::default(),
             resource_tags: Default::default(),
-            message: String::new(),
-            evidence: serde_json::Value::Null,
+            message: Default::default(),
+            evidence: Default::default(),
             mute_reason: None,
         }
     }

@@ -220,7 +220,7 @@ impl Mutelist {
         for finding in findings.iter_mut() {
             if let Some(reason) = self.mute_reason(finding) {
                 finding.status = Status::Muted;
-                finding.mute_reason = Some(reason);
+                finding.mute_reason = Some(reason.into());
                 muted += 1;
             }
         }
@@ -280,18 +280,18 @@ mod tests {
     fn finding(check_id: &str, account: &str, region: &str, resource_id: &str, tags: &[(&str, &str)]) -> Finding {
         Finding {
             check_id: check_id.into(),
-            check_title: String::new(),
-            service: String::new(),
+            check_title: Default::default(),
+            service: Default::default(),
             severity: Severity::High,
             status: Status::Fail,
             account_id: account.into(),
             region: region.into(),
-            resource_arn: format!("arn:aws:svc:{region}:{account}:thing/{resource_id}"),
-            resource_type: String::new(),
+            resource_arn: format!("arn:aws:svc:{region}:{account}:thing/{resource_id}").into(),
+            resource_type: Default::default(),
             resource_id: resource_id.into(),
             resource_tags: tags.iter().map(|(key, value)| (key.to_string(), value.to_string())).collect(),
-            message: String::new(),
-            evidence: serde_json::Value::Null,
+            message: Default::default(),
+            evidence: Default::default(),
             mute_reason: None,
         }
     }

@@ -159,25 +159,27 @@ fn check_findings(
         let arn = text(item, "resource").ok_or_else(|| contract("a finding has no `resource` (the resource ARN)"))?;
         let resource = resources.iter().find(|resource| resource.arn == arn);
         findings.push(Finding {
-            check_id: check_id.to_string(),
-            check_title: title.to_string(),
-            service: service.to_string(),
+            check_id: check_id.to_string().into(),
+            check_title: title.to_string().into(),
+            service: service.to_string().into(),
             severity,
             status,
-            account_id: inventory.account_id().to_string(),
+            account_id: inventory.account_id().to_string().into(),
             region: resource
                 .map(|resource| resource.region.to_string())
                 .or_else(|| text(item, "region").map(str::to_string))
-                .unwrap_or_else(|| "global".to_string()),
-            resource_arn: arn.to_string(),
+                .unwrap_or_else(|| "global".to_string())
+                .into(),
+            resource_arn: arn.to_string().into(),
             resource_type: resource
                 .map(|resource| resource.resource_type.to_string())
                 .or_else(|| text(metadata, "resource_type").map(str::to_string))
-                .unwrap_or_else(|| "AWS::::Resource".to_string()),
-            resource_id: resource.map(|resource| resource.id.to_string()).unwrap_or_else(|| arn.rsplit([':', '/']).next().unwrap_or(arn).to_string()),
-            resource_tags: resource.and_then(|resource| resource.tags.cloned()).unwrap_or_default(),
-            message: text(item, "message").unwrap_or(title).to_string(),
-            evidence: item.get("evidence").cloned().unwrap_or(serde_json::Value::Null),
+                .unwrap_or_else(|| "AWS::::Resource".to_string())
+                .into(),
+            resource_id: resource.map(|resource| resource.id.to_string()).unwrap_or_else(|| arn.rsplit([':', '/']).next().unwrap_or(arn).to_string()).into(),
+            resource_tags: resource.and_then(|resource| resource.tags.cloned()).unwrap_or_default().into(),
+            message: text(item, "message").unwrap_or(title).to_string().into(),
+            evidence: item.get("evidence").cloned().unwrap_or(serde_json::Value::Null).into(),
             mute_reason: None,
         });
         Ok(())

@@ -93,7 +93,7 @@ pub fn html(info: &ScanInfo, findings: &[Finding]) -> String {
     service_rows.sort_by_key(|row| std::cmp::Reverse(row.1));
     service_rows.truncate(10);
 
-    let mut services: Vec<String> = findings.iter().map(|finding| finding.service.clone()).collect();
+    let mut services: Vec<String> = findings.iter().map(|finding| finding.service.to_string()).collect();
     services.sort();
     services.dedup();
     let frameworks: Vec<String> = vigil_checks::frameworks::FRAMEWORKS.iter().map(|framework| framework.id.to_string()).collect();
@@ -162,7 +162,7 @@ pub fn html(info: &ScanInfo, findings: &[Finding]) -> String {
             let tags: Vec<String> = finding.resource_tags.iter().map(|(key, value)| format!("{key}={value}")).collect();
             let _ = write!(page, "<p>Tags: {}</p>", escape(&tags.join(", ")));
         }
-        let evidence = serde_json::to_string_pretty(&finding.evidence).unwrap_or_default();
+        let evidence = serde_json::to_string_pretty(&finding.evidence.to_value()).unwrap_or_default();
         let _ = write!(page, "<p>Evidence:</p><pre>{}</pre>", escape(&evidence));
         if let Some(check) = check {
             let _ = write!(

@@ -56,22 +56,22 @@ pub(crate) mod test_findings {
     pub fn findings() -> Vec<Finding> {
         let base = |check: &str, status: Status, id: &str| Finding {
             check_id: check.into(),
-            check_title: format!("title of {check}"),
+            check_title: format!("title of {check}").into(),
             service: check.split('_').next().unwrap_or_default().into(),
             severity: Severity::High,
             status,
             account_id: "123456789012".into(),
             region: "eu-west-1".into(),
-            resource_arn: format!("arn:aws:s3:::{id}"),
+            resource_arn: format!("arn:aws:s3:::{id}").into(),
             resource_type: "AWS::S3::Bucket".into(),
             resource_id: id.into(),
-            resource_tags: BTreeMap::new(),
-            message: format!("bucket `{id}` is public"),
-            evidence: serde_json::json!({ "PolicyStatus": { "IsPublic": true } }),
+            resource_tags: Default::default(),
+            message: format!("bucket `{id}` is public").into(),
+            evidence: serde_json::json!({ "PolicyStatus": { "IsPublic": true } }).into(),
             mute_reason: None,
         };
         let mut hostile = base("s3_bucket_not_public", Status::Fail, "evil");
-        hostile.resource_tags.insert("owner".into(), "<script>alert(1)</script>".into());
+        hostile.resource_tags = BTreeMap::from([("owner".to_string(), "<script>alert(1)</script>".to_string())]).into();
         hostile.message = "name \"quoted\", <b>bold</b> & a,comma\nnewline".into();
         let mut muted = base("s3_bucket_not_public", Status::Muted, "site");
         muted.mute_reason = Some("public website".into());

@@ -22,16 +22,16 @@ pub fn csv(findings: &[Finding]) -> String {
         let fields = [
             finding.status.as_str().to_string(),
             finding.severity.as_str().to_string(),
-            finding.check_id.clone(),
-            finding.check_title.clone(),
-            finding.service.clone(),
-            finding.account_id.clone(),
-            finding.region.clone(),
-            finding.resource_type.clone(),
-            finding.resource_id.clone(),
-            finding.resource_arn.clone(),
-            finding.message.clone(),
-            finding.mute_reason.clone().unwrap_or_default(),
+            finding.check_id.to_string(),
+            finding.check_title.to_string(),
+            finding.service.to_string(),
+            finding.account_id.to_string(),
+            finding.region.to_string(),
+            finding.resource_type.to_string(),
+            finding.resource_id.to_string(),
+            finding.resource_arn.to_string(),
+            finding.message.to_string(),
+            finding.mute_reason.as_deref().unwrap_or_default().to_string(),
             requirements(finding).join("; "),
             tags.join("; "),
             finding.evidence.to_string(),
@@ -58,7 +58,8 @@ fn finding_uid(finding: &Finding) -> String {
     format!("vigil-{}-{}", finding.check_id, finding.resource_arn)
 }
 
-/// OCSF 1.1 Compliance Finding events (class_uid 2003), as a JSON array.
+/// OCSF 1.3 Compliance Finding events (class_uid 2003, with the `cloud` profile), as a JSON array.
+/// Validated against the OCSF 1.3.0 schema by `tests/schemas.rs`.
 pub fn ocsf(info: &ScanInfo, findings: &[Finding]) -> Value {
     let time = info.generated_at.timestamp_millis();
     let events: Vec<Value> = findings
@@ -91,7 +92,8 @@ pub fn ocsf(info: &ScanInfo, findings: &[Finding]) -> Value {
                 "message": finding.message,
                 "time": time,
                 "metadata": {
-                    "version": "1.1.0",
+                    "version": "1.3.0",
+                    "profiles": ["cloud"],
                     "product": { "name": "vigil", "vendor_name": "vigil", "version": info.vigil_version },
                     "event_code": finding.check_id,
                     "uid": finding_uid(finding),

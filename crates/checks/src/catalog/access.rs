@@ -132,7 +132,7 @@ pub static PRIVILEGE_ESCALATION_PATH: FnCheck = FnCheck {
 fn privilege_escalation_path(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     let account = Account::from_inventory(context.inventory);
     let paths: HashMap<String, analysis::EscalationPath> = analysis::escalation(&account).into_iter().map(|path| (path.principal.clone(), path)).collect();
-    for resource in context.resources_of_type("AWS::IAM::User").into_iter().chain(context.resources_of_type("AWS::IAM::Role")) {
+    for resource in context.resources_of_type("AWS::IAM::User").chain(context.resources_of_type("AWS::IAM::Role")) {
         let (arn, name) = match resource.data {
             vigil_model::resource::ResourceData::User(user) => (&user.arn, &user.user_name),
             vigil_model::resource::ResourceData::Role(role) => (&role.arn, &role.role_name),

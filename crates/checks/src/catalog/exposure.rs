@@ -315,8 +315,8 @@ mod tests {
         expected.sort();
         assert_eq!(statuses(&findings), expected);
         let ssh = findings.iter().find(|finding| finding.resource_id == "i-open-ssh").unwrap();
-        assert_eq!(ssh.evidence["ReachablePorts"][0]["Port"], 22);
-        assert_eq!(ssh.evidence["ReachablePorts"][0]["Path"][0]["kind"], "address");
+        assert_eq!(ssh.evidence.to_value()["ReachablePorts"][0]["Port"], 22);
+        assert_eq!(ssh.evidence.to_value()["ReachablePorts"][0]["Path"][0]["kind"], "address");
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub fn run(check: &dyn Check, inventory: &Inventory) -> Vec<Finding> {
 
 /// (resource id, status) pairs, sorted, for compact assertions.
 pub fn statuses(findings: &[Finding]) -> Vec<(String, Status)> {
-    let mut pairs: Vec<(String, Status)> = findings.iter().map(|finding| (finding.resource_id.clone(), finding.status)).collect();
+    let mut pairs: Vec<(String, Status)> = findings.iter().map(|finding| (finding.resource_id.to_string(), finding.status)).collect();
     pairs.sort_by(|a, b| a.0.cmp(&b.0));
     pairs
 }

@@ -66,7 +66,7 @@ pub enum OutputFormat {
     Jsonl,
     /// RFC 4180 CSV with a header row.
     Csv,
-    /// OCSF 1.1 Compliance Finding events (class_uid 2003), a JSON array.
+    /// OCSF 1.3 Compliance Finding events (class_uid 2003, cloud profile), a JSON array.
     Ocsf,
     /// AWS Security Finding Format, a JSON array for `securityhub batch-import-findings`.
     Asff,
