@@ -234,6 +234,36 @@ async fn seed_escalation(iam: &aws_sdk_iam::Client) {
     inline("group-joiner", allow(serde_json::json!("iam:AddUserToGroup"), serde_json::json!(arn("group", "admins")))).await;
     user("group-joiner-twin").await;
     inline("group-joiner-twin", allow(serde_json::json!("iam:AddUserToGroup"), serde_json::json!(arn("group", "viewers")))).await;
+    // Taking over an admin user's console (iam:CreateLoginProfile), rewriting an admin role's trust
+    // policy (iam:UpdateAssumeRolePolicy), and making an admin version of an attached policy the
+    // default (iam:SetDefaultPolicyVersion).
+    user("console-taker").await;
+    inline("console-taker", allow(serde_json::json!("iam:CreateLoginProfile"), serde_json::json!(arn("user", "ops-admin")))).await;
+    user("trust-editor").await;
+    inline("trust-editor", allow(serde_json::json!("iam:UpdateAssumeRolePolicy"), serde_json::json!(arn("role", "lambda-admin")))).await;
+    user("version-setter").await;
+    let versioned = arn("policy", "versioned-policy");
+    iam.create_policy()
+        .policy_name("versioned-policy")
+        .policy_document(allow(serde_json::json!("s3:ListAllMyBuckets"), serde_json::json!("*")))
+        .send()
+        .await
+        .unwrap();
+    iam.create_policy_version().policy_arn(&versioned).policy_document(everything()).set_as_default(false).send().await.unwrap();
+    iam.attach_user_policy().user_name("version-setter").policy_arn(&versioned).send().await.unwrap();
+    inline("version-setter", allow(serde_json::json!("iam:SetDefaultPolicyVersion"), serde_json::json!(versioned))).await;
+    // A two-step chain: assume a role of the account that may pass the admin role to EC2.
+    user("chain-start").await;
+    inline("chain-start", allow(serde_json::json!("sts:AssumeRole"), serde_json::json!(arn("role", "launch-role")))).await;
+    role(
+        "launch-role",
+        trust(serde_json::json!({ "AWS": format!("arn:aws:iam::{ACCOUNT}:root") })),
+        serde_json::json!({ "Version": "2012-10-17", "Statement": [
+            { "Effect": "Allow", "Action": "iam:PassRole", "Resource": arn("role", "instance-admin") },
+            { "Effect": "Allow", "Action": "ec2:RunInstances", "Resource": "arn:aws:ec2:*:*:*" } ] })
+        .to_string(),
+    )
+    .await;
     // Roles other accounts may assume: a partner account (reported), this account (not reported).
     role(
         "partner-role",
@@ -335,6 +365,7 @@ fn analyses_report_every_path_and_exposure_seeded_in_moto_and_no_twin() {
         ("attacher", "self-grant"),
         ("group-member", "self-grant"),
         ("group-joiner", "self-grant"),
+        ("version-setter", "self-grant"),
     ] {
         let admin = by_principal(&admins, "principal", name).unwrap_or_else(|| panic!("{name} is not reported as admin: {admins:#?}"));
         assert_eq!(admin["reason"], reason, "{name}");
@@ -351,6 +382,10 @@ fn analyses_report_every_path_and_exposure_seeded_in_moto_and_no_twin() {
         ("lambda-launcher", "lambda-admin", vec!["iam:PassRole + lambda:CreateFunction + lambda:InvokeFunction"], arn("role", "lambda-admin")),
         ("hopper", "admin-role", vec!["sts:AssumeRole"], arn("role", "admin-role")),
         ("key-maker", "ops-admin", vec!["iam:CreateAccessKey"], arn("user", "ops-admin")),
+        ("console-taker", "ops-admin", vec!["iam:CreateLoginProfile"], arn("user", "ops-admin")),
+        ("trust-editor", "lambda-admin", vec!["iam:UpdateAssumeRolePolicy (then sts:AssumeRole)"], arn("role", "lambda-admin")),
+        ("version-setter", "version-setter", vec!["iam:SetDefaultPolicyVersion (to another version)"], arn("policy", "versioned-policy")),
+        ("chain-start", "instance-admin", vec!["sts:AssumeRole", "iam:PassRole + ec2:RunInstances"], arn("role", "launch-role")),
     ] {
         let Some(path) = by_principal(&paths, "principal", name) else {
             missing.push(format!("{name}: no path"));
