@@ -9,6 +9,7 @@ mod endpoint;
 mod registry;
 mod services;
 pub mod session;
+pub mod targeted;
 pub mod trail_logs;
 
 use std::sync::Arc;

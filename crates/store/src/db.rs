@@ -87,7 +87,8 @@ impl Db {
         if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|error| StoreError::Open { location: path.display().to_string(), reason: error.to_string() })?;
         }
-        let connection = rusqlite::Connection::open(path).map_err(|error| StoreError::Open { location: path.display().to_string(), reason: error.to_string() })?;
+        let connection =
+            rusqlite::Connection::open(path).map_err(|error| StoreError::Open { location: path.display().to_string(), reason: error.to_string() })?;
         connection
             .busy_timeout(std::time::Duration::from_secs(30))
             .and_then(|()| connection.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"))
@@ -208,6 +209,15 @@ impl Db {
 
     pub fn commit(&mut self) -> Result<(), StoreError> {
         self.batch("COMMIT")
+    }
+
+    /// After a large write, folds SQLite's write-ahead log back into the database file and
+    /// truncates it, so the log does not keep the size of the biggest scan. Best effort: a
+    /// reader holding a snapshot only postpones it.
+    pub fn checkpoint(&mut self) {
+        if self.dialect() == Dialect::Sqlite {
+            let _ = self.batch("PRAGMA wal_checkpoint(TRUNCATE)");
+        }
     }
 
     /// Rolls back after a failure; a failing rollback is not worth more than the first error.

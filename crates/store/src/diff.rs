@@ -145,9 +145,13 @@ impl Store {
             &[Param::Int(low), Param::Int(high)],
         )?;
         for row in touched {
-            let [Some(id), Some(arn), Some(resource_type), Some(account_id), Some(region)] =
-                [row[0].int().map(|id| id.to_string()), row[1].text().map(str::to_string), row[2].text().map(str::to_string), row[3].text().map(str::to_string), row[4].text().map(str::to_string)]
-            else {
+            let [Some(id), Some(arn), Some(resource_type), Some(account_id), Some(region)] = [
+                row[0].int().map(|id| id.to_string()),
+                row[1].text().map(str::to_string),
+                row[2].text().map(str::to_string),
+                row[3].text().map(str::to_string),
+                row[4].text().map(str::to_string),
+            ] else {
                 continue;
             };
             let id: i64 = id.parse().unwrap_or_default();
@@ -232,7 +236,8 @@ fn config_json(version: Option<&Version>) -> Result<Value, StoreError> {
 
 /// Decompresses and parses a stored configuration.
 pub fn decode_config(compressed: &[u8]) -> Result<Value, StoreError> {
-    let bytes = zstd::stream::decode_all(compressed).map_err(|error| StoreError::Corrupt { what: "a resource configuration".into(), reason: error.to_string() })?;
+    let bytes =
+        zstd::stream::decode_all(compressed).map_err(|error| StoreError::Corrupt { what: "a resource configuration".into(), reason: error.to_string() })?;
     serde_json::from_slice(&bytes).map_err(|error| StoreError::Corrupt { what: "a resource configuration".into(), reason: error.to_string() })
 }
 
@@ -254,7 +259,8 @@ mod tests {
 
     fn check(before: Value, after: Value, expected: &[(&str, Option<Value>, Option<Value>)]) {
         let changes = json_diff(&before, &after);
-        let got: Vec<(&str, Option<Value>, Option<Value>)> = changes.iter().map(|change| (change.path.as_str(), change.before.clone(), change.after.clone())).collect();
+        let got: Vec<(&str, Option<Value>, Option<Value>)> =
+            changes.iter().map(|change| (change.path.as_str(), change.before.clone(), change.after.clone())).collect();
         assert_eq!(got, expected.to_vec());
     }
 

@@ -140,11 +140,18 @@ mod tests {
     use vigil_model::{AccountInfo, ApiCall, Outcome};
 
     fn inventory(calls: &[(&str, &str, &str, Option<&str>, bool)]) -> Inventory {
-        let account = AccountInfo { account_id: "111122223333".parse().unwrap(), partition: "aws".into(), caller_arn: None, caller_user_id: None, organization: None };
+        let account =
+            AccountInfo { account_id: "111122223333".parse().unwrap(), partition: "aws".into(), caller_arn: None, caller_user_id: None, organization: None };
         let mut inventory = Inventory::new(account, vec![vigil_model::Region::new("eu-west-1")], chrono::Utc::now());
         for (service, region, operation, target, ok) in calls {
             let outcome = if *ok { Outcome::Ok } else { Outcome::AccessDenied { code: "AccessDenied".into(), message: "no".into() } };
-            inventory.ledger.record(ApiCall { service: service.to_string(), region: region.to_string(), operation: operation.to_string(), target: target.map(str::to_string), outcome });
+            inventory.ledger.record(ApiCall {
+                service: service.to_string(),
+                region: region.to_string(),
+                operation: operation.to_string(),
+                target: target.map(str::to_string),
+                outcome,
+            });
         }
         inventory
     }

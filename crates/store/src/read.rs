@@ -90,7 +90,9 @@ impl Store {
         let Some(id) = self.db.int("SELECT id FROM resources WHERE arn = $1", &[Param::Text(arn)])? else {
             return Err(StoreError::NotFound(format!("no resource `{arn}` in the store `{}`", self.location)));
         };
-        let rows = self.db.rows("SELECT version, scan_id, observed_at, state, tags, config FROM resource_versions WHERE resource = $1 ORDER BY version", &[Param::Int(id)])?;
+        let rows = self
+            .db
+            .rows("SELECT version, scan_id, observed_at, state, tags, config FROM resource_versions WHERE resource = $1 ORDER BY version", &[Param::Int(id)])?;
         let mut versions: Vec<ResourceVersion> = Vec::with_capacity(rows.len());
         let empty = Value::Object(serde_json::Map::new());
         for row in rows {
@@ -116,7 +118,9 @@ impl Store {
 
     /// How many resources are live (active or stopped), by type.
     pub fn live_counts(&mut self) -> Result<Vec<(String, i64)>, StoreError> {
-        let rows = self.db.rows("SELECT resource_type, COUNT(*) FROM resources WHERE state IN ('active', 'stopped') GROUP BY resource_type ORDER BY resource_type", &[])?;
+        let rows = self
+            .db
+            .rows("SELECT resource_type, COUNT(*) FROM resources WHERE state IN ('active', 'stopped') GROUP BY resource_type ORDER BY resource_type", &[])?;
         Ok(rows.into_iter().filter_map(|row| Some((row[0].text()?.to_string(), row[1].int()?))).collect())
     }
 
@@ -124,7 +128,10 @@ impl Store {
     /// (every lifecycle when empty).
     pub fn findings(&mut self, arn: Option<&str>, lifecycles: &[&str]) -> Result<Vec<FindingRow>, StoreError> {
         let rows = self.db.rows(
-            "SELECT check_id, severity, status, lifecycle, resource_arn, region, first_seen_at, last_seen_at, resolved_at, detail FROM findings
+            "SELECT check_id, severity, status, lifecycle, resource_arn, region, first_seen_at,
+                CASE WHEN status = 'ABSENT' THEN last_seen_at
+                     ELSE COALESCE((SELECT MAX(finished_at) FROM scans WHERE kind = 'scan' AND accounts LIKE '%' || findings.account_id || '%'), last_seen_at) END,
+                resolved_at, detail FROM findings
              WHERE ($1 = '' OR resource_arn = $1) ORDER BY check_id, resource_arn",
             &[Param::Text(arn.unwrap_or(""))],
         )?;
@@ -144,6 +151,11 @@ impl Store {
             })
             .filter(|finding| lifecycles.is_empty() || lifecycles.contains(&finding.lifecycle.as_str()))
             .collect())
+    }
+
+    /// True when the event with this id was already applied.
+    pub fn event_seen(&mut self, id: &str) -> Result<bool, StoreError> {
+        Ok(self.db.int("SELECT COUNT(*) FROM events WHERE message_id = $1", &[Param::Text(id)])?.unwrap_or(0) > 0)
     }
 
     /// SQLite's own consistency check (`ok` when sound); PostgreSQL needs none.

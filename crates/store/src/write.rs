@@ -50,6 +50,9 @@ pub struct EventUpdate<'a> {
     /// Resources known to be gone (by ARN), with the state to record (terminated, deleted).
     pub gone: Vec<(String, ResourceState)>,
     pub findings: &'a [Finding],
+    /// The event that caused it, recorded in the same transaction so a redelivered event is
+    /// recognised (`Store::event_seen`) and never applied twice: (id, kind, raw body).
+    pub event: Option<(String, String, String)>,
 }
 
 struct Known {
@@ -81,6 +84,7 @@ impl Store {
         match write_scan(&mut self.db, input) {
             Ok(summary) => {
                 self.db.commit()?;
+                self.db.checkpoint();
                 Ok(summary)
             }
             Err(error) => {
@@ -122,7 +126,15 @@ fn write_scan(db: &mut Db, input: &ScanInput<'_>) -> Result<WriteSummary, StoreE
         pause_for_tests();
         let findings: Vec<&Finding> = input.findings.iter().filter(|finding| &*finding.account_id == inventory.account_id().as_str()).collect();
         let scan_regions: HashSet<String> = inventory.regions.iter().map(|region| region.to_string()).chain(["global".to_string()]).collect();
-        write_findings(db, scan_id, &at, &scope.account_id, &findings, |known| checks_run.contains(known.check_id.as_str()) && scan_regions.contains(&known.region), &mut summary)?;
+        write_findings(
+            db,
+            scan_id,
+            &at,
+            &scope.account_id,
+            &findings,
+            |known| checks_run.contains(known.check_id.as_str()) && scan_regions.contains(&known.region),
+            &mut summary,
+        )?;
         accounts.push(json!({ "account_id": scope.account_id, "caller_arn": inventory.account.caller_arn }));
         regions.extend(inventory.regions.iter().map(|region| region.to_string()));
         calls += inventory.ledger.calls.len();
@@ -156,8 +168,17 @@ fn write_scan(db: &mut Db, input: &ScanInput<'_>) -> Result<WriteSummary, StoreE
 }
 
 fn write_event_update(db: &mut Db, update: &EventUpdate<'_>) -> Result<WriteSummary, StoreError> {
-    let scan_id = db.int("SELECT MAX(id) FROM scans", &[])?.unwrap_or(0) + 1;
     let at = update.at.to_rfc3339();
+    if let Some((id, kind, detail)) = &update.event {
+        db.exec(
+            "INSERT INTO events (message_id, received_at, kind, detail) VALUES ($1, $2, $3, $4)",
+            &[Param::Text(id), Param::Text(&at), Param::Text(kind), Param::Text(detail)],
+        )?;
+    }
+    if update.items.is_empty() && update.gone.is_empty() {
+        return Ok(WriteSummary::default());
+    }
+    let scan_id = db.int("SELECT MAX(id) FROM scans", &[])?.unwrap_or(0) + 1;
     let mut summary = WriteSummary { scan_id, ..WriteSummary::default() };
     // No scope: an event update never deletes by absence, only what `gone` names.
     let scope = Scope::default();
@@ -168,13 +189,10 @@ fn write_event_update(db: &mut Db, update: &EventUpdate<'_>) -> Result<WriteSumm
             if row[2].text() != Some(state.as_str()) {
                 let config = if *state == ResourceState::Deleted { None } else { latest_config(db, id)? };
                 insert_version(db, id, version + 1, scan_id, &at, state.as_str(), "{}", config.as_deref())?;
-                db.exec("UPDATE resources SET state = $2, version = $3, last_seen_scan = $4, last_seen_at = $5 WHERE id = $1", &[
-                    Param::Int(id),
-                    Param::Text(state.as_str()),
-                    Param::Int(version + 1),
-                    Param::Int(scan_id),
-                    Param::Text(&at),
-                ])?;
+                db.exec(
+                    "UPDATE resources SET state = $2, version = $3, last_seen_scan = $4, last_seen_at = $5 WHERE id = $1",
+                    &[Param::Int(id), Param::Text(state.as_str()), Param::Int(version + 1), Param::Int(scan_id), Param::Text(&at)],
+                )?;
                 summary.resources_deleted += 1;
             }
         }
@@ -208,13 +226,38 @@ fn hash(bytes: &[u8]) -> Vec<u8> {
     xxhash_rust::xxh3::xxh3_128(bytes).to_le_bytes().to_vec()
 }
 
+/// Feeds serialized JSON straight into the hasher, without building the string.
+struct HashWriter(xxhash_rust::xxh3::Xxh3);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn hash_json(finding: &Finding) -> Result<Vec<u8>, StoreError> {
+    let mut writer = HashWriter(xxhash_rust::xxh3::Xxh3::new());
+    serde_json::to_writer(&mut writer, finding).map_err(|error| StoreError::Corrupt { what: "a finding".into(), reason: error.to_string() })?;
+    Ok(writer.0.digest128().to_le_bytes().to_vec())
+}
+
+fn detail_json(finding: &Finding) -> Result<String, StoreError> {
+    serde_json::to_string(finding).map_err(|error| StoreError::Corrupt { what: "a finding".into(), reason: error.to_string() })
+}
+
 fn compress(bytes: &[u8]) -> Vec<u8> {
     zstd::bulk::compress(bytes, 3).unwrap_or_else(|_| bytes.to_vec())
 }
 
 fn write_resources(db: &mut Db, scan_id: ScanId, at: &str, scope: &Scope, items: &[Item], summary: &mut WriteSummary) -> Result<(), StoreError> {
     let mut known: HashMap<String, Known> = HashMap::new();
-    let accounts: HashSet<&str> = items.iter().map(|item| item.account_id.as_str()).chain((!scope.account_id.is_empty()).then_some(scope.account_id.as_str())).collect();
+    let accounts: HashSet<&str> =
+        items.iter().map(|item| item.account_id.as_str()).chain((!scope.account_id.is_empty()).then_some(scope.account_id.as_str())).collect();
     for account in accounts {
         db.each("SELECT id, arn, config_hash, state, version, resource_type, region FROM resources WHERE account_id = $1", &[Param::Text(account)], |row| {
             let mut row = row.into_iter();
@@ -242,8 +285,9 @@ fn write_resources(db: &mut Db, scan_id: ScanId, at: &str, scope: &Scope, items:
             Some(existing) => {
                 existing.seen = true;
                 summary.resources += 1;
+                // Unchanged: nothing is written. A live resource's last sighting is its
+                // account's latest scan (see `read.rs`), so the store grows with changes only.
                 if existing.hash == config_hash && existing.state == state {
-                    db.exec("UPDATE resources SET last_seen_scan = $2, last_seen_at = $3 WHERE id = $1", &[Param::Int(existing.id), Param::Int(scan_id), Param::Text(at)])?;
                     continue;
                 }
                 if existing.state == ResourceState::Deleted.as_str() {
@@ -255,7 +299,14 @@ fn write_resources(db: &mut Db, scan_id: ScanId, at: &str, scope: &Scope, items:
                 insert_version(db, existing.id, existing.version, scan_id, at, state, &item.tags, Some(&compress(&item.config)))?;
                 db.exec(
                     "UPDATE resources SET state = $2, config_hash = $3, version = $4, last_seen_scan = $5, last_seen_at = $6 WHERE id = $1",
-                    &[Param::Int(existing.id), Param::Text(state), Param::Blob(&config_hash), Param::Int(existing.version), Param::Int(scan_id), Param::Text(at)],
+                    &[
+                        Param::Int(existing.id),
+                        Param::Text(state),
+                        Param::Blob(&config_hash),
+                        Param::Int(existing.version),
+                        Param::Int(scan_id),
+                        Param::Text(at),
+                    ],
                 )?;
             }
             None => {
@@ -280,7 +331,10 @@ fn write_resources(db: &mut Db, scan_id: ScanId, at: &str, scope: &Scope, items:
                     ],
                 )?;
                 insert_version(db, id, 1, scan_id, at, state, &item.tags, Some(&compress(&item.config)))?;
-                known.insert(item.arn.clone(), Known { id, hash: config_hash, state: state.to_string(), version: 1, resource_type: String::new(), region: String::new(), seen: true });
+                known.insert(
+                    item.arn.clone(),
+                    Known { id, hash: config_hash, state: state.to_string(), version: 1, resource_type: String::new(), region: String::new(), seen: true },
+                );
             }
         }
     }
@@ -291,13 +345,29 @@ fn write_resources(db: &mut Db, scan_id: ScanId, at: &str, scope: &Scope, items:
         existing.version += 1;
         summary.resources_deleted += 1;
         insert_version(db, existing.id, existing.version, scan_id, at, ResourceState::Deleted.as_str(), "{}", None)?;
-        db.exec("UPDATE resources SET state = 'deleted', config_hash = $2, version = $3 WHERE id = $1", &[Param::Int(existing.id), Param::Blob(&[]), Param::Int(existing.version)])?;
+        // Last seen: the account's previous scan, the last one that listed it.
+        db.exec(
+            "UPDATE resources SET state = 'deleted', config_hash = $2, version = $3,
+                last_seen_scan = COALESCE((SELECT MAX(id) FROM scans WHERE kind = 'scan' AND accounts LIKE '%' || resources.account_id || '%'), last_seen_scan),
+                last_seen_at = COALESCE((SELECT MAX(finished_at) FROM scans WHERE kind = 'scan' AND accounts LIKE '%' || resources.account_id || '%'), last_seen_at)
+             WHERE id = $1",
+            &[Param::Int(existing.id), Param::Blob(&[]), Param::Int(existing.version)],
+        )?;
     }
     Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
-fn insert_version(db: &mut Db, resource: i64, version: i64, scan_id: ScanId, at: &str, state: &str, tags: &str, config: Option<&[u8]>) -> Result<(), StoreError> {
+fn insert_version(
+    db: &mut Db,
+    resource: i64,
+    version: i64,
+    scan_id: ScanId,
+    at: &str,
+    state: &str,
+    tags: &str,
+    config: Option<&[u8]>,
+) -> Result<(), StoreError> {
     db.exec(
         "INSERT INTO resource_versions (resource, version, scan_id, observed_at, state, tags, config) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         &[Param::Int(resource), Param::Int(version), Param::Int(scan_id), Param::Text(at), Param::Text(state), Param::Text(tags), Param::OptBlob(config)],
@@ -345,11 +415,20 @@ fn write_findings(
 ) -> Result<(), StoreError> {
     let mut known = load_findings(db, account_id)?;
     upsert_findings(db, scan_id, at, findings, &mut known, summary)?;
-    let absent: Vec<i64> = known.values().filter(|finding| !finding.seen && finding.status != "ABSENT" && resolvable(finding)).map(|finding| finding.id).collect();
+    let absent: Vec<i64> =
+        known.values().filter(|finding| !finding.seen && finding.status != "ABSENT" && resolvable(finding)).map(|finding| finding.id).collect();
     mark_absent(db, scan_id, at, &absent, &known, summary)
 }
 
-fn write_findings_for(db: &mut Db, scan_id: ScanId, at: &str, account_id: &str, findings: &[&Finding], arns: &HashSet<&str>, summary: &mut WriteSummary) -> Result<(), StoreError> {
+fn write_findings_for(
+    db: &mut Db,
+    scan_id: ScanId,
+    at: &str,
+    account_id: &str,
+    findings: &[&Finding],
+    arns: &HashSet<&str>,
+    summary: &mut WriteSummary,
+) -> Result<(), StoreError> {
     let mut known = load_findings(db, account_id)?;
     upsert_findings(db, scan_id, at, findings, &mut known, summary)?;
     let absent: Vec<i64> = known
@@ -386,12 +465,18 @@ fn load_findings(db: &mut Db, account_id: &str) -> Result<HashMap<String, KnownF
     Ok(known)
 }
 
-fn upsert_findings(db: &mut Db, scan_id: ScanId, at: &str, findings: &[&Finding], known: &mut HashMap<String, KnownFinding>, summary: &mut WriteSummary) -> Result<(), StoreError> {
+fn upsert_findings(
+    db: &mut Db,
+    scan_id: ScanId,
+    at: &str,
+    findings: &[&Finding],
+    known: &mut HashMap<String, KnownFinding>,
+    summary: &mut WriteSummary,
+) -> Result<(), StoreError> {
     let mut next_id = db.int("SELECT MAX(id) FROM findings", &[])?.unwrap_or(0) + 1;
     for finding in findings {
         let key = finding_key(finding);
-        let detail = serde_json::to_string(finding).map_err(|error| StoreError::Corrupt { what: "a finding".into(), reason: error.to_string() })?;
-        let detail_hash = hash(detail.as_bytes());
+        let detail_hash = hash_json(finding)?;
         let status = finding.status.as_str();
         match known.get_mut(&key) {
             Some(existing) if existing.seen => continue,
@@ -414,6 +499,7 @@ fn upsert_findings(db: &mut Db, scan_id: ScanId, at: &str, findings: &[&Finding]
                 }
                 let resolved_at = (lifecycle == "resolved" && existing.lifecycle != "resolved").then_some(at);
                 if changed || existing.detail_hash != detail_hash {
+                    let detail = detail_json(finding)?;
                     db.exec(
                         "UPDATE findings SET status = $2, lifecycle = $3, last_seen_scan = $4, last_seen_at = $5, resolved_at = CASE WHEN $3 = 'resolved' THEN COALESCE($6, resolved_at) ELSE NULL END,
                          severity = $7, detail_hash = $8, detail = $9 WHERE id = $1",
@@ -429,13 +515,14 @@ fn upsert_findings(db: &mut Db, scan_id: ScanId, at: &str, findings: &[&Finding]
                             Param::Text(&detail),
                         ],
                     )?;
-                } else {
-                    db.exec("UPDATE findings SET last_seen_scan = $2, last_seen_at = $3 WHERE id = $1", &[Param::Int(existing.id), Param::Int(scan_id), Param::Text(at)])?;
+                } else if existing.lifecycle != lifecycle {
+                    db.exec("UPDATE findings SET lifecycle = $2 WHERE id = $1", &[Param::Int(existing.id), Param::Text(lifecycle)])?;
                 }
             }
             None => {
                 let id = next_id;
                 next_id += 1;
+                let detail = detail_json(finding)?;
                 let lifecycle = lifecycle(finding.status, None, false);
                 if lifecycle == "new" {
                     summary.findings_new += 1;
@@ -487,7 +574,14 @@ fn upsert_findings(db: &mut Db, scan_id: ScanId, at: &str, findings: &[&Finding]
 
 /// Findings no longer produced for resources that were checked: status `ABSENT`; an open
 /// one is resolved.
-fn mark_absent(db: &mut Db, scan_id: ScanId, at: &str, absent: &[i64], known: &HashMap<String, KnownFinding>, summary: &mut WriteSummary) -> Result<(), StoreError> {
+fn mark_absent(
+    db: &mut Db,
+    scan_id: ScanId,
+    at: &str,
+    absent: &[i64],
+    known: &HashMap<String, KnownFinding>,
+    summary: &mut WriteSummary,
+) -> Result<(), StoreError> {
     let lifecycles: HashMap<i64, &str> = known.values().map(|finding| (finding.id, finding.lifecycle.as_str())).collect();
     for id in absent {
         let before = lifecycles.get(id).copied().unwrap_or("passing");

@@ -2,6 +2,8 @@
 //! `VIGIL_TEST_POSTGRES` holds a server URL (`scripts/test.sh` starts one; with
 //! `VIGIL_REQUIRE_POSTGRES=1` its absence fails the suite instead of skipping).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use vigil_checks::Finding;
@@ -67,7 +69,12 @@ fn count(store: &mut Store, table: &str) -> i64 {
 fn changed(mut inventory: Inventory) -> (Inventory, String, String, String, String) {
     let region = inventory.regional.iter().find(|(_, regional)| !regional.ec2.instances.is_empty()).unwrap().0.clone();
     let regional = inventory.regional.get_mut(&region).unwrap();
-    let group = regional.ec2.security_groups.iter_mut().find(|group| group.group_name != "default" && group.ip_permissions.iter().all(|rule| rule.from_port != Some(22))).unwrap();
+    let group = regional
+        .ec2
+        .security_groups
+        .iter_mut()
+        .find(|group| group.group_name != "default" && group.ip_permissions.iter().all(|rule| rule.from_port != Some(22)))
+        .unwrap();
     group.ip_permissions.push(IpPermission {
         ip_protocol: "tcp".into(),
         from_port: Some(22),
@@ -80,7 +87,9 @@ fn changed(mut inventory: Inventory) -> (Inventory, String, String, String, Stri
     instance.state.name = "terminated".into();
     let instance_id = instance.instance_id.clone();
     let bucket = inventory.s3.buckets.iter_mut().find(|bucket| bucket.name.ends_with("customer-data")).unwrap();
-    bucket.policy = Some(serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{}/*", bucket.name)}]}));
+    bucket.policy = Some(
+        serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{}/*", bucket.name)}]}),
+    );
     bucket.policy_is_public = Some(true);
     let bucket_name = bucket.name.clone();
     let user = inventory.iam.users.pop().unwrap();
@@ -109,7 +118,10 @@ fn a_diff_names_exactly_the_changes_and_the_findings_they_opened_or_fixed() {
         assert_eq!(diff.removed.iter().map(|resource| resource.arn.as_str()).collect::<Vec<_>>(), vec![user_arn.as_str()]);
         assert!(diff.added.is_empty());
         let group = diff.changed.iter().find(|resource| resource.arn.ends_with(&group_id)).unwrap();
-        assert!(group.fields.iter().any(|field| field.path == "IpPermissions[]" && field.after.as_ref().is_some_and(|rule| rule["FromPort"] == 22)), "{group:?}");
+        assert!(
+            group.fields.iter().any(|field| field.path == "IpPermissions[]" && field.after.as_ref().is_some_and(|rule| rule["FromPort"] == 22)),
+            "{group:?}"
+        );
         let instance = diff.changed.iter().find(|resource| resource.arn.ends_with(&instance_id)).unwrap();
         assert_eq!((instance.state_before.as_deref(), instance.state_after.as_deref()), (Some("active"), Some("terminated")));
 
@@ -120,7 +132,10 @@ fn a_diff_names_exactly_the_changes_and_the_findings_they_opened_or_fixed() {
         let fixed: Vec<(&str, &str)> = diff.fixed_findings.iter().map(|finding| (finding.check_id.as_str(), finding.resource_arn.as_str())).collect();
         assert!(!fixed.is_empty() && fixed.iter().all(|(_, arn)| arn.ends_with(&instance_id) || *arn == user_arn), "{fixed:?}");
 
-        assert_eq!(store.resource_state(&diff.changed.iter().find(|resource| resource.arn.ends_with(&instance_id)).unwrap().arn).unwrap().as_deref(), Some("terminated"));
+        assert_eq!(
+            store.resource_state(&diff.changed.iter().find(|resource| resource.arn.ends_with(&instance_id)).unwrap().arn).unwrap().as_deref(),
+            Some("terminated")
+        );
     }
 }
 

@@ -2,11 +2,14 @@
 
 pub mod collect;
 pub mod frameworks;
+pub mod history;
 pub mod iam;
 pub mod reach;
 pub mod scan;
 pub mod source;
 pub mod trail;
+pub mod watch;
+pub mod watch_events;
 
 use std::process::ExitCode;
 
@@ -67,6 +70,16 @@ pub enum Command {
     Iam(iam::IamArgs),
     /// Network exposure: what the internet can reach, and why.
     Reach(reach::ReachArgs),
+    /// Continuous monitoring: scheduled scans plus EventBridge events from an SQS queue,
+    /// applied within seconds (new instances enrolled, state changes recorded).
+    Watch(watch::WatchArgs),
+    /// List the scans in the store.
+    Scans(history::ScansArgs),
+    /// What changed between two stored scans (default: the last two): resources added, removed
+    /// and changed field by field, findings new and fixed.
+    Diff(history::DiffArgs),
+    /// One resource's configuration timeline from the store, with the changes between versions.
+    History(history::HistoryArgs),
     /// Print shell completions for bash, zsh, fish, elvish or powershell.
     Completions {
         #[arg(value_enum)]
@@ -117,5 +130,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Trail(args) => trail::run(&cli.global, args),
         Command::Iam(args) => iam::run(&cli.global, args),
         Command::Reach(args) => reach::run(&cli.global, args),
+        Command::Watch(args) => watch::run(&cli.global, args),
+        Command::Scans(args) => history::scans(args),
+        Command::Diff(args) => history::diff(args),
+        Command::History(args) => history::history(args),
     }
 }

@@ -56,6 +56,11 @@ pub struct ScanArgs {
     /// Also save the inventory that was scanned, as a snapshot.
     #[arg(long, value_name = "FILE")]
     pub save_snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: super::history::StoreArgs,
+    /// Do not record this scan in the store.
+    #[arg(long, conflicts_with = "store")]
+    pub no_store: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -117,7 +122,7 @@ fn parse_framework(text: &str) -> Result<&'static Framework, String> {
     })
 }
 
-fn load_policy(path: Option<&Path>) -> anyhow::Result<Policy> {
+pub(crate) fn load_policy(path: Option<&Path>) -> anyhow::Result<Policy> {
     match path {
         None => Ok(Policy::bundled()),
         Some(path) => {
@@ -127,7 +132,7 @@ fn load_policy(path: Option<&Path>) -> anyhow::Result<Policy> {
     }
 }
 
-fn load_mutelist(path: &Path) -> anyhow::Result<Mutelist> {
+pub(crate) fn load_mutelist(path: &Path) -> anyhow::Result<Mutelist> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read mutelist `{}`", path.display()))?;
     Ok(Mutelist::parse(&text, &path.display().to_string())?)
 }
@@ -146,6 +151,7 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
     let policy = load_policy(args.policy.as_deref())?;
     let mutelist = args.mutelist.as_deref().map(load_mutelist).transpose()?;
     let mut rego = args.rego.as_deref().map(vigil_rego::RegoChecks::load).transpose()?;
+    let started_at = chrono::Utc::now();
     let inventory = source::load(&args.source, global.quiet)?;
     if let Some(path) = &args.save_snapshot {
         vigil_model::snapshot::write(path, &inventory)?;
@@ -166,6 +172,10 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
     findings.sort_by(|a, b| {
         (b.status == Status::Fail, b.severity, &a.check_id, &a.resource_arn).cmp(&(a.status == Status::Fail, a.severity, &b.check_id, &b.resource_arn))
     });
+    if !args.no_store {
+        let checks_run = vigil_checks::CHECKS.iter().map(|check| check.metadata()).filter(|metadata| selected(metadata)).map(|metadata| metadata.id.to_string()).collect();
+        store_scan(global, &args, started_at, &inventory, &findings, checks_run)?;
+    }
     let compliance = args.framework.map(|framework| (framework, vigil_checks::frameworks::summarize(framework, &findings)));
 
     if let Some(path) = &args.output {
@@ -188,6 +198,43 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
     }
     let failing = args.fail_on.is_some_and(|threshold| findings.iter().any(|finding| finding.status == Status::Fail && finding.severity >= threshold));
     Ok(if failing { ExitCode::from(super::EXIT_FINDINGS) } else { ExitCode::SUCCESS })
+}
+
+/// Records the scan in the store. A store the user named must work; the default one only
+/// warns when it cannot be written, so a read-only home does not break a scan.
+fn store_scan(
+    global: &GlobalArgs,
+    args: &ScanArgs,
+    started_at: vigil_model::Timestamp,
+    inventory: &vigil_model::Inventory,
+    findings: &[Finding],
+    checks_run: Vec<String>,
+) -> anyhow::Result<()> {
+    let source = if args.source.demo {
+        "demo".to_string()
+    } else if let Some(path) = &args.source.snapshot {
+        format!("snapshot:{}", path.display())
+    } else {
+        "aws".to_string()
+    };
+    let input = vigil_store::ScanInput { started_at, finished_at: chrono::Utc::now(), source, inventories: vec![inventory], findings, checks_run };
+    let result = args.store.open().and_then(|mut store| Ok((store.record_scan(&input)?, store.location().to_string())));
+    match result {
+        Ok((summary, location)) => {
+            if !global.quiet {
+                eprintln!(
+                    "stored as scan {} in {location}: {} added, {} changed, {} deleted; {} new findings, {} resolved",
+                    summary.scan_id, summary.resources_added, summary.resources_changed, summary.resources_deleted, summary.findings_new, summary.findings_resolved
+                );
+            }
+            Ok(())
+        }
+        Err(error) if args.store.store.is_some() => Err(error.context("cannot record the scan in the store")),
+        Err(error) => {
+            eprintln!("warning: the scan was not recorded in the store ({error:#}); use --store PATH or --no-store");
+            Ok(())
+        }
+    }
 }
 
 fn write_findings(

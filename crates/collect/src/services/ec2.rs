@@ -158,7 +158,7 @@ async fn instances(session: &Session, client: &Client, region: &str) -> Vec<Inst
     instances
 }
 
-fn instance(instance: sdk::Instance) -> Instance {
+pub(crate) fn instance(instance: sdk::Instance) -> Instance {
     Instance {
         instance_id: instance.instance_id.unwrap_or_default(),
         image_id: instance.image_id,
@@ -348,7 +348,7 @@ fn ip_permission(permission: sdk::IpPermission) -> IpPermission {
     }
 }
 
-fn security_group(group: sdk::SecurityGroup) -> SecurityGroup {
+pub(crate) fn security_group(group: sdk::SecurityGroup) -> SecurityGroup {
     SecurityGroup {
         group_id: group.group_id.unwrap_or_default(),
         group_name: group.group_name.unwrap_or_default(),
