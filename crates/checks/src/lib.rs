@@ -81,3 +81,27 @@ pub fn run_all(context: &Context<'_>, selected: impl Fn(&Metadata) -> bool) -> V
 pub fn find(id: &str) -> Option<&'static dyn Check> {
     CHECKS.iter().copied().find(|check| check.metadata().id == id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `run_all` runs checks in parallel batches; its findings must be exactly those of running
+    /// every check one after the other, in catalog order (reports and stored scans rely on it).
+    #[test]
+    fn parallel_run_all_matches_running_the_checks_in_catalog_order() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../cli/demo/example-corp.vigil");
+        let inventory = vigil_model::snapshot::from_bytes(&std::fs::read(path).unwrap(), "the demo snapshot").unwrap();
+        let context = Context::new(&inventory, chrono::Utc::now());
+        let mut sequential = Vec::new();
+        for check in CHECKS {
+            check.run(&context, &mut sequential);
+        }
+        assert!(sequential.len() > CHECKS.len(), "the demo scan should produce many findings");
+        for _ in 0..3 {
+            assert_eq!(run_all(&context, |_| true), sequential);
+        }
+        let iam_only: Vec<Finding> = sequential.iter().filter(|finding| finding.service == "iam").cloned().collect();
+        assert_eq!(run_all(&context, |metadata| metadata.service == "iam"), iam_only);
+    }
+}
