@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs vigil's whole test suite. Installs what the tests need first:
-# moto (the AWS emulator) into .venv, pinned in scripts/requirements-test.txt.
+# moto (the AWS emulator) into .venv, pinned in scripts/requirements-test.txt, and, when
+# PostgreSQL's server binaries are installed, a throwaway PostgreSQL on 127.0.0.1 so the
+# store's tests run on both backends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,5 +12,35 @@ if [ ! -x .venv/bin/moto_server ] || ! cmp -s scripts/requirements-test.txt .ven
     cp scripts/requirements-test.txt .venv/.requirements-test.txt
 fi
 export VIGIL_MOTO_SERVER="$PWD/.venv/bin/moto_server"
+# Scans record themselves in vigil's data directory: keep the suite's out of the user's.
+VIGIL_DATA_DIR="$(mktemp -d /tmp/vigil-test-data.XXXXXX)"
+export VIGIL_DATA_DIR
+
+# PostgreSQL: unless VIGIL_TEST_POSTGRES already names a server, start one in a temporary
+# directory (as the `postgres` user when running as root, since initdb refuses root).
+if [ -z "${VIGIL_TEST_POSTGRES:-}" ]; then
+    pg_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)"
+    if [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ]; then
+        pg_dir="$(mktemp -d /tmp/vigil-pg.XXXXXX)"
+        pg_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+        as_owner=()
+        if [ "$(id -u)" = 0 ]; then
+            chown postgres "$pg_dir"
+            as_owner=(runuser -u postgres --)
+        fi
+        "${as_owner[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -U vigil --auth=trust >/dev/null
+        "${as_owner[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
+            -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+        trap '"${as_owner[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$pg_dir" "$VIGIL_DATA_DIR"' EXIT
+        export VIGIL_TEST_POSTGRES="postgres://vigil@127.0.0.1:$pg_port/postgres"
+        export VIGIL_REQUIRE_POSTGRES=1
+        echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') for the store tests on 127.0.0.1:$pg_port"
+    else
+        trap 'rm -rf "$VIGIL_DATA_DIR"' EXIT
+        echo "note: PostgreSQL is not installed; the store's tests run on SQLite only"
+    fi
+else
+    trap 'rm -rf "$VIGIL_DATA_DIR"' EXIT
+fi
 
 cargo test --workspace --locked "$@"
