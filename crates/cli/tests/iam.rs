@@ -327,7 +327,17 @@ fn by_principal<'a>(items: &'a [serde_json::Value], field: &str, name: &str) -> 
 }
 
 fn vigil_json(arguments: &[&str], snapshot: &Path) -> Vec<serde_json::Value> {
-    let output = vigil().args(["-q", "iam"]).args(arguments).arg("--snapshot").arg(snapshot).args(["--format", "json"]).output().unwrap();
+    // No catalog unless the arguments name one (a data directory that does not exist).
+    let output = vigil()
+        .args(["-q", "iam"])
+        .args(arguments)
+        .arg("--snapshot")
+        .arg(snapshot)
+        .args(["--format", "json"])
+        .env_remove("VIGIL_IAM_CATALOG")
+        .env("VIGIL_DATA_DIR", snapshot.with_extension("no-data-dir"))
+        .output()
+        .unwrap();
     assert!(output.status.success(), "{arguments:?}: {}", String::from_utf8_lossy(&output.stderr));
     serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap().as_array().unwrap().clone()
 }
@@ -428,9 +438,40 @@ fn analyses_report_every_path_and_exposure_seeded_in_moto_and_no_twin() {
         (&keys[0]["exposure"], &keys[0]["principals"], &keys[0]["sid"]),
         (&serde_json::json!("cross-account"), &serde_json::json!([PARTNER]), &serde_json::json!("partner"))
     );
+    // With a catalog, each finding names the access levels of what it grants on its service.
+    let catalog = directory.path().join("iam-definition.json");
+    std::fs::write(&catalog, SMALL_CATALOG).unwrap();
+    let with_levels = vigil_json(&["external", "--catalog", catalog.to_str().unwrap()], &snapshot);
+    let public_bucket = with_levels.iter().find(|finding| finding["resource"] == "arn:aws:s3:::public-bucket").unwrap();
+    assert_eq!(public_bucket["access_levels"], serde_json::json!(["Read"]));
+    assert!(findings.iter().all(|finding| finding.get("access_levels").is_none()));
     for twin in
         [":::private-bucket", ":::own-account-bucket", ":private-queue", ":private-topic", ":role/internal-role", ":role/admin-role", ":role/instance-admin"]
     {
         assert!(find(twin).is_empty(), "twin {twin} reported: {findings:#?}");
     }
+}
+
+#[test]
+fn can_notes_a_resource_of_the_wrong_type_when_a_catalog_is_found() {
+    let directory = tempfile::tempdir().unwrap();
+    let catalog = directory.path().join("iam-definition.json");
+    std::fs::write(&catalog, SMALL_CATALOG).unwrap();
+    let can = |catalog: Option<&Path>| {
+        let mut command = vigil();
+        command.args(["-q", "iam", "can", "arn:aws:iam::123456789012:user/alice", "s3:GetObject", "arn:aws:s3:::bucket", "--demo", "--format", "json"]);
+        command.env_remove("VIGIL_IAM_CATALOG").env("VIGIL_DATA_DIR", directory.path().join("empty"));
+        if let Some(catalog) = catalog {
+            command.arg("--catalog").arg(catalog);
+        }
+        let output = command.output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
+    };
+    let with_catalog = can(Some(&catalog));
+    assert!(with_catalog["catalog_note"].as_str().unwrap().contains("does not act on `arn:aws:s3:::bucket`"), "{with_catalog}");
+    assert!(with_catalog["decision"].is_string());
+    let without = can(None);
+    assert!(without.get("catalog_note").is_none(), "{without}");
+    assert_eq!(without["decision"], with_catalog["decision"], "the catalog never changes a decision");
 }

@@ -360,6 +360,37 @@ impl Catalog {
         matched
     }
 
+    /// What the catalog says is wrong with a request for `action` on `resource`, if anything:
+    /// an action that does not exist, or a resource that has the shape of none of the action's
+    /// resource types (AWS would then never match it). Patterns with wildcards are not judged.
+    pub fn request_note(&self, action: &str, resource: &str) -> Option<String> {
+        if action.contains(['*', '?']) {
+            return None;
+        }
+        let Some(found) = self.action(action) else {
+            return Some(match action.split_once(':') {
+                Some((prefix, name)) if self.service(prefix).is_some() => format!("service `{prefix}` has no action `{name}` in the action catalog"),
+                Some((prefix, _)) => format!("no service has the prefix `{prefix}` in the action catalog"),
+                None => format!("`{action}` is not of the form `service:Action`"),
+            });
+        };
+        if found.applies_to(resource) {
+            return None;
+        }
+        let types: Vec<String> = found
+            .resource_types()
+            .map(|(resource, resource_type)| match resource_type {
+                Some(resource_type) => format!("{} ({})", resource.resource_type, resource_type.arn),
+                None => resource.resource_type.clone(),
+            })
+            .collect();
+        Some(if types.is_empty() {
+            format!("`{}` acts only on `*`, not on `{resource}`", found.full_name())
+        } else {
+            format!("`{}` does not act on `{resource}`: its resource types are {}", found.full_name(), types.join(", "))
+        })
+    }
+
     /// Every action an `Action` (or, with `negated`, a `NotAction`) list grants, over every
     /// service or only the service with prefix `service` (a resource policy only grants its
     /// own service's actions).
@@ -499,6 +530,27 @@ mod tests {
             ("iam:TagRole", "arn:aws:iam::123456789012:user/admin", false),
         ] {
             assert_eq!(catalog.action(action).unwrap().applies_to(resource), expected, "{action} on {resource}");
+        }
+    }
+
+    #[test]
+    fn request_notes_flag_unknown_actions_and_resources_of_the_wrong_type() {
+        let catalog = catalog();
+        for (action, resource, expected) in [
+            ("s3:GetObject", "arn:aws:s3:::bucket/key", None),
+            ("s3:Get*", "arn:aws:s3:::bucket", None),
+            ("s3:GetObject", "*", None),
+            (
+                "s3:GetObject",
+                "arn:aws:s3:::bucket",
+                Some("`s3:GetObject` does not act on `arn:aws:s3:::bucket`: its resource types are object (arn:${Partition}:s3:::${BucketName}/${ObjectName})"),
+            ),
+            ("s3:ListAllMyBuckets", "arn:aws:s3:::bucket", Some("`s3:ListAllMyBuckets` acts only on `*`, not on `arn:aws:s3:::bucket`")),
+            ("s3:GetObjekt", "*", Some("service `s3` has no action `GetObjekt` in the action catalog")),
+            ("s4:GetObject", "*", Some("no service has the prefix `s4` in the action catalog")),
+            ("GetObject", "*", Some("`GetObject` is not of the form `service:Action`")),
+        ] {
+            assert_eq!(catalog.request_note(action, resource).as_deref(), expected, "{action} on {resource}");
         }
     }
 

@@ -67,6 +67,10 @@ pub struct CanArgs {
     /// A request context value, as KEY=VALUE (repeatable).
     #[arg(long = "context", value_name = "KEY=VALUE", value_parser = parse_context)]
     pub context: Vec<(String, String)>,
+    /// AWS's action catalog, to flag an unknown action or a resource of the wrong type; else
+    /// `$VIGIL_IAM_CATALOG` or the data directory's `iam-definition.json` when present.
+    #[arg(long, value_name = "PATH")]
+    pub catalog: Option<PathBuf>,
     #[command(flatten)]
     pub source: SourceArgs,
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -156,14 +160,25 @@ pub fn run(global: &GlobalArgs, args: IamArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_can(global: &GlobalArgs, args: &CanArgs) -> anyhow::Result<ExitCode> {
+    let catalog = optional_catalog(&args.catalog)?;
     let account = load_account(&args.source, global.quiet)?;
     let evaluation = account.can(&args.principal, &args.action, &args.resource, &args.context);
+    let note = catalog.and_then(|catalog| catalog.request_note(&args.action, &args.resource));
     match args.format {
-        Format::Json => print_json(&simulate::to_json(&evaluation))?,
+        Format::Json => {
+            let mut document = simulate::to_json(&evaluation);
+            if let (Some(note), Some(object)) = (&note, document.as_object_mut()) {
+                object.insert("catalog_note".to_string(), json!(note));
+            }
+            print_json(&document)?
+        }
         Format::Table => {
             let mut out = std::io::stdout().lock();
             writeln!(out, "{} {} on {}: {}", args.principal, args.action, args.resource, evaluation.decision.as_str())?;
             writeln!(out, "  why: {}", evaluation.explanation.summary)?;
+            if let Some(note) = &note {
+                writeln!(out, "  note: {note}")?;
+            }
             for statement in evaluation.explanation.denied_by.iter().chain(&evaluation.explanation.allowed_by) {
                 writeln!(out, "  {:?} by {} statement {}{}", statement.effect, statement.policy, statement.statement, sid(&statement.sid))?;
             }
@@ -237,12 +252,7 @@ fn run_escalation(global: &GlobalArgs, args: &AnalysisArgs) -> anyhow::Result<Ex
 }
 
 fn run_external(global: &GlobalArgs, args: &ExternalArgs) -> anyhow::Result<ExitCode> {
-    let catalog_args = CatalogArgs { catalog: args.catalog.clone() };
-    let catalog = match catalog_path(&catalog_args) {
-        Ok(_) => Some(load_catalog(&catalog_args)?),
-        // No catalog anywhere: the findings are complete without access levels.
-        Err(_) => None,
-    };
+    let catalog = optional_catalog(&args.catalog)?;
     let account = load_account(&args.source, global.quiet)?;
     let findings = analysis::external_access_with_catalog(&account, catalog.as_ref());
     match args.format {
@@ -292,6 +302,17 @@ fn load_catalog(args: &CatalogArgs) -> anyhow::Result<Catalog> {
     let path = catalog_path(args)?;
     let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read the IAM action catalog `{}`", path.display()))?;
     Catalog::parse_str(&text).with_context(|| format!("`{}`", path.display()))
+}
+
+/// The catalog when one is given or found; `None` when there is none anywhere (the commands
+/// that take it optionally are complete without it). A catalog that is found but unreadable or
+/// malformed is an error.
+fn optional_catalog(path: &Option<PathBuf>) -> anyhow::Result<Option<Catalog>> {
+    let catalog_args = CatalogArgs { catalog: path.clone() };
+    match catalog_path(&catalog_args) {
+        Ok(_) => Ok(Some(load_catalog(&catalog_args)?)),
+        Err(_) => Ok(None),
+    }
 }
 
 fn run_actions(args: &ActionsArgs) -> anyhow::Result<ExitCode> {
