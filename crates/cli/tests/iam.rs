@@ -320,6 +320,69 @@ async fn seed_external(moto: &MotoServer) {
         { "Sid": "partner", "Effect": "Allow", "Principal": { "AWS": format!("arn:aws:iam::{PARTNER}:root") }, "Action": "kms:Decrypt", "Resource": "*" } ] });
     kms.create_key().description("shared-key").policy(key_policy.to_string()).send().await.unwrap();
     kms.create_key().description("private-key").send().await.unwrap();
+    let secrets = aws_sdk_secretsmanager::Client::new(&config);
+    for (secret, principal) in [("shared-secret", PARTNER), ("private-secret", ACCOUNT)] {
+        let secret_arn = secrets.create_secret().name(secret).secret_string("s3cr3t").send().await.unwrap().arn.unwrap();
+        let policy = resource_policy(serde_json::json!({ "AWS": format!("arn:aws:iam::{principal}:root") }), "secretsmanager:GetSecretValue", "*", None);
+        secrets.put_resource_policy().secret_id(&secret_arn).resource_policy(policy).send().await.unwrap();
+    }
+    let ecr = aws_sdk_ecr::Client::new(&config);
+    for (repository, principal) in
+        [("public-repo", serde_json::json!("*")), ("private-repo", serde_json::json!({ "AWS": format!("arn:aws:iam::{ACCOUNT}:root") }))]
+    {
+        ecr.create_repository().repository_name(repository).send().await.unwrap();
+        let policy = serde_json::json!({ "Version": "2012-10-17", "Statement": [{ "Sid": "pull", "Effect": "Allow", "Principal": principal, "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"] }] });
+        ecr.set_repository_policy().repository_name(repository).policy_text(policy.to_string()).send().await.unwrap();
+    }
+    // A function another account may invoke, and a twin only S3 of this account may invoke.
+    let iam = aws_sdk_iam::Client::new(&config);
+    let execution_role = iam
+        .create_role()
+        .role_name("function-execution")
+        .assume_role_policy_document(trust(serde_json::json!({ "Service": "lambda.amazonaws.com" })))
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap()
+        .arn;
+    let lambda = aws_sdk_lambda::Client::new(&config);
+    // The smallest valid zip archive (an empty one): moto stores the code without running it.
+    let empty_zip = aws_sdk_lambda::primitives::Blob::new(b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0".to_vec());
+    for function in ["shared-function", "private-function"] {
+        lambda
+            .create_function()
+            .function_name(function)
+            .runtime(aws_sdk_lambda::types::Runtime::Python312)
+            .role(&execution_role)
+            .handler("index.handler")
+            .code(aws_sdk_lambda::types::FunctionCode::builder().zip_file(empty_zip.clone()).build())
+            .send()
+            .await
+            .unwrap();
+    }
+    // The account's root ARN: moto stores a bare account id as `"Principal": "999999999999"`,
+    // which is no valid policy principal (AWS stores `{"AWS": "arn:aws:iam::999999999999:root"}`).
+    let partner_root = format!("arn:aws:iam::{PARTNER}:root");
+    lambda
+        .add_permission()
+        .function_name("shared-function")
+        .statement_id("partner")
+        .action("lambda:InvokeFunction")
+        .principal(partner_root)
+        .send()
+        .await
+        .unwrap();
+    lambda
+        .add_permission()
+        .function_name("private-function")
+        .statement_id("s3")
+        .action("lambda:InvokeFunction")
+        .principal("s3.amazonaws.com")
+        .source_account(ACCOUNT)
+        .send()
+        .await
+        .unwrap();
 }
 
 fn by_principal<'a>(items: &'a [serde_json::Value], field: &str, name: &str) -> Option<&'a serde_json::Value> {
@@ -355,7 +418,7 @@ fn analyses_report_every_path_and_exposure_seeded_in_moto_and_no_twin() {
     let snapshot = directory.path().join("seeded.vigil");
     let mut collect = vigil();
     collect.args(["-q", "collect", "--endpoint-url", &moto.endpoint_url, "--region", "us-east-1", "-o"]).arg(&snapshot);
-    for service in ["iam", "s3", "sqs", "sns", "kms"] {
+    for service in ["iam", "s3", "sqs", "sns", "kms", "secretsmanager", "ecr", "lambda"] {
         collect.args(["--service", service]);
     }
     for (key, value) in moto.env() {
@@ -364,6 +427,11 @@ fn analyses_report_every_path_and_exposure_seeded_in_moto_and_no_twin() {
     let output = collect.output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     drop(moto);
+
+    // Every seeded policy parsed: none is left out of the analyses.
+    let output = vigil().args(["iam", "admins", "--snapshot"]).arg(&snapshot).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success() && !stderr.contains("left out"), "{stderr}");
 
     let admins = vigil_json(&["admins"], &snapshot);
     for (name, reason) in [
@@ -424,6 +492,8 @@ fn analyses_report_every_path_and_exposure_seeded_in_moto_and_no_twin() {
         (":shared-queue", "cross-account", vec![PARTNER]),
         (":public-topic", "public", vec!["*"]),
         (":role/partner-role", "cross-account", vec![PARTNER]),
+        (":repository/public-repo", "public", vec!["*"]),
+        (":function:shared-function", "cross-account", vec![PARTNER]),
     ] {
         let found = find(resource);
         assert_eq!(found.len(), 1, "{resource}: {findings:#?}");
@@ -445,9 +515,22 @@ fn analyses_report_every_path_and_exposure_seeded_in_moto_and_no_twin() {
     let public_bucket = with_levels.iter().find(|finding| finding["resource"] == "arn:aws:s3:::public-bucket").unwrap();
     assert_eq!(public_bucket["access_levels"], serde_json::json!(["Read"]));
     assert!(findings.iter().all(|finding| finding.get("access_levels").is_none()));
-    for twin in
-        [":::private-bucket", ":::own-account-bucket", ":private-queue", ":private-topic", ":role/internal-role", ":role/admin-role", ":role/instance-admin"]
-    {
+    let secrets: Vec<&serde_json::Value> = findings.iter().filter(|finding| finding["service"] == "secretsmanager").collect();
+    assert_eq!(secrets.len(), 1, "only the shared secret: {findings:#?}");
+    assert!(secrets[0]["resource"].as_str().unwrap().contains(":secret:shared-secret"), "{findings:#?}");
+    assert_eq!(secrets[0]["principals"], serde_json::json!([PARTNER]));
+    for twin in [
+        ":::private-bucket",
+        ":::own-account-bucket",
+        ":private-queue",
+        ":private-topic",
+        ":role/internal-role",
+        ":role/admin-role",
+        ":role/instance-admin",
+        ":repository/private-repo",
+        ":function:private-function",
+        ":role/function-execution",
+    ] {
         assert!(find(twin).is_empty(), "twin {twin} reported: {findings:#?}");
     }
 }
