@@ -533,6 +533,30 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Expansion lists exactly the catalog's actions that a policy with the pattern allows.
+        #[test]
+        fn expansion_agrees_with_the_engines_decisions(
+            prefix in proptest::collection::vec(proptest::sample::select(vec!["s3", "S3", "iam", "*", "?", "s", "3"]), 1..3),
+            name in proptest::collection::vec(proptest::sample::select(vec!["Get", "put", "Object", "Policy", "*", "?", "o", "e", "Version"]), 1..6),
+        ) {
+            let pattern = format!("{}:{}", prefix.concat(), name.concat());
+            let catalog = catalog();
+            let policy = crate::Policy::parse(&serde_json::json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Action": pattern, "Resource": "*" }] })).unwrap();
+            let expanded: Vec<String> = catalog.expand(&pattern).iter().map(CatalogAction::full_name).collect();
+            let allowed: Vec<String> = catalog
+                .expand("*")
+                .iter()
+                .map(CatalogAction::full_name)
+                .filter(|action| {
+                    let request = crate::Request::new("arn:aws:iam::111111111111:user/u", action, "*", None, crate::request::Context::default());
+                    crate::evaluate::decide(&request, &crate::PolicySet { identity: vec![&policy], ..crate::PolicySet::default() }) == crate::Decision::Allowed
+                })
+                .collect();
+            proptest::prop_assert_eq!(expanded, allowed, "{}", pattern);
+        }
+    }
+
     #[test]
     fn request_notes_flag_unknown_actions_and_resources_of_the_wrong_type() {
         let catalog = catalog();
