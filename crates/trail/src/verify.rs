@@ -51,12 +51,18 @@ pub fn parse_public_keys(text: &str) -> Result<Vec<PublicKey>, String> {
         let fingerprint = entry.get("Fingerprint").and_then(serde_json::Value::as_str).ok_or(format!("key {index} has no `Fingerprint`"))?;
         let value = entry.get("Value").and_then(serde_json::Value::as_str).ok_or(format!("key {index} has no `Value`"))?;
         let der = base64::engine::general_purpose::STANDARD.decode(value.trim()).map_err(|error| format!("key {index}: `Value` is not base64: {error}"))?;
-        let key = rsa::RsaPublicKey::from_pkcs1_der(&der)
-            .or_else(|_| rsa::RsaPublicKey::from_public_key_der(&der))
-            .map_err(|error| format!("key {index}: not an RSA public key (PKCS#1 or SPKI DER): {error}"))?;
-        keys.push(PublicKey { fingerprint: fingerprint.to_ascii_lowercase(), key });
+        keys.push(public_key_from_der(fingerprint, &der).map_err(|reason| format!("key {index}: {reason}"))?);
     }
     Ok(keys)
+}
+
+/// One key of a `ListPublicKeys` reply: its fingerprint and its DER bytes (PKCS#1, as AWS
+/// returns them, or SPKI).
+pub fn public_key_from_der(fingerprint: &str, der: &[u8]) -> Result<PublicKey, String> {
+    let key = rsa::RsaPublicKey::from_pkcs1_der(der)
+        .or_else(|_| rsa::RsaPublicKey::from_public_key_der(der))
+        .map_err(|error| format!("not an RSA public key (PKCS#1 or SPKI DER): {error}"))?;
+    Ok(PublicKey { fingerprint: fingerprint.to_ascii_lowercase(), key })
 }
 
 /// A digest file as read.
@@ -322,6 +328,74 @@ fn hash_uncompressed(path: &Path) -> Result<String, VerifyError> {
     Ok(hex::encode(hasher.finalize()))
 }
 
+/// One object of a trail's bucket, already fetched (from S3 or elsewhere).
+#[derive(Debug, Clone)]
+pub struct TrailObject {
+    /// The object key (`[prefix/]AWSLogs/...`).
+    pub key: String,
+    /// How reports name it (e.g. `s3://bucket/key`).
+    pub name: String,
+    /// The bytes as stored (gzip or plain).
+    pub bytes: Vec<u8>,
+    /// A digest's signature from the object metadata (`x-amz-meta-signature`, hex).
+    pub signature: Option<String>,
+}
+
+/// Whether an object key names a digest file.
+pub fn is_digest_key(key: &str) -> bool {
+    crate::read::is_digest_path(Path::new(key))
+}
+
+/// Whether an object key names a CloudTrail log file (not a digest, not a folder marker).
+pub fn is_log_key(key: &str) -> bool {
+    !key.ends_with('/') && !is_digest_key(key) && key.rsplit('/').next().is_some_and(|name| name.contains("_CloudTrail_"))
+}
+
+/// Validates fetched objects (digests and log files; other objects are ignored). A digest that
+/// does not decompress is reported as invalid, a log file that does not decompress as modified.
+pub fn verify_objects(objects: &[TrailObject], keys: &[PublicKey], range: TimeRange) -> VerifyReport {
+    let mut digests = Vec::new();
+    let mut logs = BTreeMap::new();
+    let mut unreadable = Vec::new();
+    for object in objects {
+        let mut content = Vec::new();
+        let decoded = crate::read::decompress(Box::new(std::io::Cursor::new(object.bytes.clone()))).and_then(|mut reader| reader.read_to_end(&mut content));
+        if is_digest_key(&object.key) {
+            match decoded {
+                Ok(_) => digests.push(DigestFile { path: object.name.clone(), content, sidecar_signature: object.signature.clone() }),
+                Err(error) => unreadable.push(IntegrityProblem {
+                    kind: ProblemKind::DigestInvalid,
+                    path: object.name.clone(),
+                    detail: format!("cannot decompress: {error}"),
+                }),
+            }
+        } else if is_log_key(&object.key) {
+            let hash = match decoded {
+                Ok(_) => sha256_hex(&content),
+                Err(error) => format!("unknown (cannot decompress: {error})"),
+            };
+            logs.insert(normalize_key(&object.key), (object.name.clone(), hash));
+        }
+    }
+    let mut report = verify_digests(&digests, &logs, keys, range);
+    if !unreadable.is_empty() {
+        report.problems.extend(unreadable);
+        report.problems.sort();
+    }
+    report
+}
+
+/// The regions that the digests under these keys belong to (`CloudTrail-Digest/REGION/`).
+pub fn digest_regions<'a>(keys: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
+    keys.into_iter()
+        .filter_map(|key| {
+            let mut parts = key.split('/');
+            parts.find(|part| *part == "CloudTrail-Digest")?;
+            parts.next().filter(|region| !region.is_empty()).map(str::to_string)
+        })
+        .collect()
+}
+
 /// Reads a local copy of a trail's folder (anything holding `CloudTrail/` and
 /// `CloudTrail-Digest/` trees) and validates it.
 pub fn verify_directory(root: &Path, keys: &[PublicKey], range: TimeRange) -> Result<VerifyReport, VerifyError> {
@@ -360,6 +434,9 @@ fn walk(directory: &Path, files: &mut Vec<PathBuf>) -> Result<(), VerifyError> {
     files.sort();
     Ok(())
 }
+
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixture;
 
 #[cfg(test)]
 mod tests;

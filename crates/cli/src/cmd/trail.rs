@@ -161,12 +161,16 @@ pub struct RulesArgs {
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
     /// The trail's log folder: the directory that holds `CloudTrail/` and `CloudTrail-Digest/`
-    /// (e.g. `AWSLogs/111122223333`), or any folder above them.
-    #[arg(value_name = "DIR")]
-    pub path: PathBuf,
+    /// (e.g. `AWSLogs/111122223333`), or any folder above them; or the same in a bucket,
+    /// `s3://BUCKET/PREFIX` (digest signatures then come from the objects' metadata).
+    #[arg(value_name = "DIR|s3://BUCKET/PREFIX")]
+    pub path: String,
     /// The public keys of the region(s), as the JSON that `aws cloudtrail list-public-keys` prints.
+    /// Without it, the keys are fetched with cloudtrail:ListPublicKeys in each digest's region.
     #[arg(long, value_name = "FILE")]
-    pub public_keys: PathBuf,
+    pub public_keys: Option<PathBuf>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
     /// Only digests delivered at or after this time.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub from: Option<DateTime<Utc>>,
@@ -253,16 +257,7 @@ fn for_each_batch(
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
-        let config = vigil_collect::CollectConfig {
-            profile: aws.profile.clone(),
-            endpoint_url: aws.endpoint_url.clone(),
-            max_attempts: 5,
-            ..vigil_collect::CollectConfig::default()
-        };
-        let mut sdk_config = vigil_collect::load_sdk_config(&config).await?;
-        if let Some(region) = &aws.region {
-            sdk_config = sdk_config.to_builder().region(aws_region(region)).build();
-        }
+        let sdk_config = load_sdk_config(aws).await?;
         let client = vigil_collect::trail_logs::client(&sdk_config, aws.endpoint_url.is_some());
         for url in remote {
             let (bucket, prefix) = vigil_collect::trail_logs::parse_s3_url(url).with_context(|| format!("`{url}` is not s3://BUCKET/PREFIX"))?;
@@ -291,6 +286,21 @@ fn for_each_batch(
         }
         anyhow::Ok(())
     })
+}
+
+/// The AWS configuration for `s3://` paths and ListPublicKeys.
+async fn load_sdk_config(aws: &AwsArgs) -> anyhow::Result<vigil_collect::trail_logs::SdkConfig> {
+    let config = vigil_collect::CollectConfig {
+        profile: aws.profile.clone(),
+        endpoint_url: aws.endpoint_url.clone(),
+        max_attempts: 5,
+        ..vigil_collect::CollectConfig::default()
+    };
+    let mut sdk_config = vigil_collect::load_sdk_config(&config).await?;
+    if let Some(region) = &aws.region {
+        sdk_config = sdk_config.to_builder().region(aws_region(region)).build();
+    }
+    Ok(sdk_config)
 }
 
 fn aws_region(region: &str) -> vigil_collect::trail_logs::Region {
@@ -673,10 +683,24 @@ fn rules(args: RulesArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn verify(_global: &GlobalArgs, args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let keys = vigil_trail::verify::read_public_keys(&args.public_keys)?;
+fn verify(global: &GlobalArgs, args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let range = time_range(args.from, args.to);
-    let report = vigil_trail::verify::verify_directory(&args.path, &keys, range)?;
+    let file_keys = args.public_keys.as_deref().map(vigil_trail::verify::read_public_keys).transpose()?;
+    let report = if args.path.starts_with("s3://") {
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        runtime.block_on(verify_s3(global, &args, file_keys, range))?
+    } else {
+        let root = PathBuf::from(&args.path);
+        let keys = match file_keys {
+            Some(keys) => keys,
+            None => {
+                let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+                let digest_keys = local_digest_keys(&root)?;
+                runtime.block_on(fetch_public_keys(&args.aws, digest_keys.iter().map(String::as_str)))?
+            }
+        };
+        vigil_trail::verify::verify_directory(&root, &keys, range)?
+    };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match args.format {
         SummaryFormat::Json => {
@@ -700,4 +724,83 @@ fn verify(_global: &GlobalArgs, args: VerifyArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(if report.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(super::EXIT_FINDINGS) })
+}
+
+/// Reads digests and log files from `s3://bucket/prefix` (32 objects at a time) and validates them.
+async fn verify_s3(
+    global: &GlobalArgs,
+    args: &VerifyArgs,
+    file_keys: Option<Vec<vigil_trail::verify::PublicKey>>,
+    range: TimeRange,
+) -> anyhow::Result<vigil_trail::verify::VerifyReport> {
+    use vigil_collect::trail_logs;
+    let (bucket, prefix) = trail_logs::parse_s3_url(&args.path).with_context(|| format!("`{}` is not s3://BUCKET/PREFIX", args.path))?;
+    let sdk_config = load_sdk_config(&args.aws).await?;
+    let client = trail_logs::client(&sdk_config, args.aws.endpoint_url.is_some());
+    let listed = trail_logs::list_all_objects(&client, &bucket, &prefix).await?;
+    let wanted: Vec<String> =
+        listed.into_iter().map(|object| object.key).filter(|key| vigil_trail::verify::is_digest_key(key) || vigil_trail::verify::is_log_key(key)).collect();
+    if !global.quiet {
+        eprintln!("{} digest and log objects under {}", wanted.len(), args.path);
+    }
+    let keys = match file_keys {
+        Some(keys) => keys,
+        None => fetch_public_keys(&args.aws, wanted.iter().map(String::as_str)).await?,
+    };
+    let mut objects = Vec::new();
+    for chunk in wanted.chunks(32) {
+        let mut tasks = tokio::task::JoinSet::new();
+        for key in chunk {
+            let (client, bucket, key) = (client.clone(), bucket.clone(), key.clone());
+            tasks.spawn(async move {
+                let fetched = trail_logs::fetch_object_with_signature(&client, &bucket, &key).await;
+                (key, fetched)
+            });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            let (key, fetched) = joined?;
+            let (bytes, signature) = fetched?;
+            objects.push(vigil_trail::verify::TrailObject { name: format!("s3://{bucket}/{key}"), key, bytes, signature });
+        }
+    }
+    objects.sort_by(|left, right| left.key.cmp(&right.key));
+    Ok(vigil_trail::verify::verify_objects(&objects, &keys, range))
+}
+
+/// The digest files' paths under a local folder, to find their regions.
+fn local_digest_keys(root: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    let mut keys = Vec::new();
+    let mut folders = vec![root.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).with_context(|| format!("cannot read `{}`", folder.display()))? {
+            let path = entry.with_context(|| format!("cannot read `{}`", folder.display()))?.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if vigil_trail::read::is_digest_path(&path) {
+                keys.push(path.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    Ok(keys)
+}
+
+/// Fetches the public keys of every region that has digests, for the time the oldest digest
+/// covers (cloudtrail:ListPublicKeys).
+async fn fetch_public_keys<'a>(aws: &AwsArgs, digest_keys: impl Iterator<Item = &'a str>) -> anyhow::Result<Vec<vigil_trail::verify::PublicKey>> {
+    use vigil_collect::trail_logs;
+    let digest_keys: Vec<&str> = digest_keys.filter(|key| vigil_trail::verify::is_digest_key(key)).collect();
+    // A digest covers the hour before its end time; the key that signed it was valid then.
+    let start = digest_keys.iter().filter_map(|key| trail_logs::digest_key_time(key)).min().map(|time| time - chrono::Duration::hours(1));
+    let regions = vigil_trail::verify::digest_regions(digest_keys.iter().copied());
+    let sdk_config = load_sdk_config(aws).await?;
+    let mut keys = Vec::new();
+    for region in regions {
+        let client = trail_logs::cloudtrail_client(&sdk_config, &region);
+        for key in trail_logs::list_public_keys(&client, start).await? {
+            let public_key = vigil_trail::verify::public_key_from_der(&key.fingerprint, &key.der)
+                .map_err(|reason| anyhow::anyhow!("cloudtrail:ListPublicKeys in `{region}` returned key `{}`: {reason}", key.fingerprint))?;
+            keys.push(public_key);
+        }
+    }
+    Ok(keys)
 }

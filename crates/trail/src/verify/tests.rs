@@ -1,46 +1,11 @@
 //! Tests of log-file integrity validation with digests, logs and keys generated here.
 
-use std::io::Write;
-
-use rsa::pkcs1::EncodeRsaPublicKey;
-use rsa::rand_core::{CryptoRng, RngCore};
-use rsa::signature::{SignatureEncoding, Signer};
-
 use super::*;
 
-/// A deterministic generator, enough to make test keys.
-struct TestRng(u64);
-
-impl RngCore for TestRng {
-    fn next_u32(&mut self) -> u32 {
-        self.next_u64() as u32
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn fill_bytes(&mut self, bytes: &mut [u8]) {
-        for chunk in bytes.chunks_mut(8) {
-            let value = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(&value[..chunk.len()]);
-        }
-    }
-    fn try_fill_bytes(&mut self, bytes: &mut [u8]) -> Result<(), rsa::rand_core::Error> {
-        self.fill_bytes(bytes);
-        Ok(())
-    }
-}
-impl CryptoRng for TestRng {}
-
-const ACCOUNT: &str = "111122223333";
 const BUCKET: &str = "trail-bucket";
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
+    fixture::gzip(bytes).unwrap()
 }
 
 struct Fixture {
@@ -50,63 +15,22 @@ struct Fixture {
     log_paths: Vec<PathBuf>,
 }
 
-/// Three hours of a trail: one log file per hour, three chained, signed digests. The newest
-/// digest's signature is saved beside it as `.signature`, as a download with metadata would.
+/// The generated trail written to a folder. Only the newest digest's signature is saved beside
+/// it as `.signature`, as a download with metadata would; the others come from the chain.
 fn fixture() -> Fixture {
-    let private_key = rsa::RsaPrivateKey::new(&mut TestRng(0x9e3779b97f4a7c15), 1024).unwrap();
-    let der = private_key.to_public_key().to_pkcs1_der().unwrap();
-    let keys_json = serde_json::json!({"PublicKeyList": [{
-        "Value": base64::engine::general_purpose::STANDARD.encode(der.as_bytes()),
-        "ValidityStartTime": "2024-01-01T00:00:00Z", "ValidityEndTime": "2025-01-01T00:00:00Z", "Fingerprint": "00aabb"
-    }]})
-    .to_string();
-    let signing_key = rsa::pkcs1v15::SigningKey::<Sha256>::new(private_key);
+    let trail = fixture::sample_trail(BUCKET, "").unwrap();
     let root = tempfile::tempdir().unwrap();
-    let mut previous: Option<(String, String, String)> = None; // key, hash, signature
-    let mut digest_paths = Vec::new();
-    let mut log_paths = Vec::new();
-    for hour in 10..13 {
-        let log_key = format!("AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2024/05/01/{ACCOUNT}_CloudTrail_us-east-1_20240501T{hour}05Z_abc.json.gz");
-        let log_content = format!(r#"{{"Records":[{{"eventName":"E{hour}","eventTime":"2024-05-01T{hour}:01:00Z"}}]}}"#);
-        let log_path = root.path().join(&log_key);
-        std::fs::create_dir_all(log_path.parent().unwrap()).unwrap();
-        std::fs::write(&log_path, gzip(log_content.as_bytes())).unwrap();
-        log_paths.push(log_path);
-        let end = format!("2024-05-01T{}:00:00Z", hour + 1);
-        let digest_key = format!(
-            "AWSLogs/{ACCOUNT}/CloudTrail-Digest/us-east-1/2024/05/01/{ACCOUNT}_CloudTrail-Digest_us-east-1_main_us-east-1_20240501T{}0000Z.json.gz",
-            hour + 1
-        );
-        let digest = serde_json::json!({
-            "awsAccountId": ACCOUNT,
-            "digestStartTime": format!("2024-05-01T{hour}:00:00Z"),
-            "digestEndTime": end,
-            "digestS3Bucket": BUCKET,
-            "digestS3Object": digest_key,
-            "digestPublicKeyFingerprint": "00aabb",
-            "digestSignatureAlgorithm": "SHA256withRSA",
-            "previousDigestS3Bucket": previous.as_ref().map(|_| BUCKET),
-            "previousDigestS3Object": previous.as_ref().map(|(key, _, _)| key.clone()),
-            "previousDigestHashValue": previous.as_ref().map(|(_, hash, _)| hash.clone()),
-            "previousDigestHashAlgorithm": previous.as_ref().map(|_| "SHA-256"),
-            "previousDigestSignature": previous.as_ref().map(|(_, _, signature)| signature.clone()),
-            "logFiles": [{"s3Bucket": BUCKET, "s3Object": log_key, "hashValue": sha256_hex(log_content.as_bytes()), "hashAlgorithm": "SHA-256"}],
-        });
-        let content = serde_json::to_vec(&digest).unwrap();
-        let hash = sha256_hex(&content);
-        let previous_signature = previous.as_ref().map_or("null".to_string(), |(_, _, signature)| signature.clone());
-        let data = format!("{end}\n{BUCKET}/{digest_key}\n{hash}\n{previous_signature}");
-        let signature = hex::encode(signing_key.sign(data.as_bytes()).to_vec());
-        let digest_path = root.path().join(&digest_key);
-        std::fs::create_dir_all(digest_path.parent().unwrap()).unwrap();
-        std::fs::write(&digest_path, gzip(&content)).unwrap();
-        if hour == 12 {
-            std::fs::write(format!("{}.signature", digest_path.display()), &signature).unwrap();
-        }
-        digest_paths.push(digest_path);
-        previous = Some((digest_key, hash, signature));
-    }
-    Fixture { root, keys_json, digest_paths, log_paths }
+    let write = |object: &fixture::SampleObject| {
+        let path = root.path().join(&object.key);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &object.bytes).unwrap();
+        path
+    };
+    let log_paths: Vec<PathBuf> = trail.logs.iter().map(write).collect();
+    let digest_paths: Vec<PathBuf> = trail.digests.iter().map(write).collect();
+    let newest = trail.digests.last().unwrap();
+    std::fs::write(format!("{}.signature", digest_paths.last().unwrap().display()), newest.signature.as_ref().unwrap()).unwrap();
+    Fixture { root, keys_json: trail.keys_json, digest_paths, log_paths }
 }
 
 /// Runs the validation after `tamper` and returns (kind, file name) of each problem.
@@ -140,7 +64,7 @@ fn reports_modified_missing_and_extra_log_files() {
     let log_name = |index: usize| name(&fixture().log_paths[index]);
     check(|fixture| std::fs::write(&fixture.log_paths[1], gzip(br#"{"Records":[]}"#)).unwrap(), &[(ProblemKind::LogModified, &log_name(1))]);
     check(|fixture| std::fs::remove_file(&fixture.log_paths[0]).unwrap(), &[(ProblemKind::LogMissing, &log_name(0))]);
-    let extra = format!("{ACCOUNT}_CloudTrail_us-east-1_20240501T1130Z_zzz.json.gz");
+    let extra = format!("{}_CloudTrail_us-east-1_20240501T1130Z_zzz.json.gz", fixture::ACCOUNT);
     check(|fixture| std::fs::write(fixture.log_paths[0].with_file_name(&extra), gzip(b"{}")).unwrap(), &[(ProblemKind::LogExtra, &extra)]);
 }
 
@@ -176,4 +100,62 @@ fn reports_keys_it_does_not_have_and_bad_key_files() {
     assert_eq!(report.problems.iter().filter(|problem| problem.kind == ProblemKind::PublicKeyMissing).count(), 3);
     assert!(parse_public_keys("{}").unwrap_err().contains("PublicKeyList"));
     assert!(parse_public_keys(r#"{"PublicKeyList":[{"Fingerprint":"a","Value":"!!"}]}"#).unwrap_err().contains("not base64"));
+}
+
+/// Fetched objects (as from S3, prefix before `AWSLogs/`, signatures from object metadata):
+/// one log tampered, one deleted, one added.
+#[test]
+fn objects_report_modified_missing_and_extra_logs_with_metadata_signatures() {
+    let trail = fixture::sample_trail(BUCKET, "org/").unwrap();
+    let keys = parse_public_keys(&trail.keys_json).unwrap();
+    let object = |sample: &fixture::SampleObject| TrailObject {
+        key: sample.key.clone(),
+        name: format!("s3://{BUCKET}/{}", sample.key),
+        bytes: sample.bytes.clone(),
+        signature: sample.signature.clone(),
+    };
+    let untouched: Vec<TrailObject> = trail.digests.iter().chain(&trail.logs).map(object).collect();
+    let report = verify_objects(&untouched, &keys, TimeRange::default());
+    assert!(report.problems.is_empty() && report.unverified_digests.is_empty(), "{report:#?}");
+    assert_eq!((report.digests, report.valid_digests, report.log_files, report.valid_log_files), (3, 3, 3, 3));
+
+    let mut objects: Vec<TrailObject> = trail.digests.iter().map(object).collect();
+    objects.push(TrailObject { bytes: gzip(br#"{"Records":[]}"#), ..object(&trail.logs[0]) });
+    objects.push(object(&trail.logs[2]));
+    let extra_key = trail.logs[0].key.replace("T1005Z_abc", "T1130Z_zzz");
+    objects.push(TrailObject { key: extra_key.clone(), name: extra_key.clone(), bytes: b"not gzip, not json".to_vec(), signature: None });
+    objects.push(TrailObject { key: "org/README".into(), name: "README".into(), bytes: Vec::new(), signature: None });
+    let report = verify_objects(&objects, &keys, TimeRange::default());
+    let got: Vec<(ProblemKind, String)> = report.problems.iter().map(|problem| (problem.kind, problem.path.clone())).collect();
+    assert_eq!(
+        got,
+        vec![
+            (ProblemKind::LogModified, format!("s3://{BUCKET}/{}", trail.logs[0].key)),
+            (ProblemKind::LogMissing, normalize_key(&trail.logs[1].key)),
+            (ProblemKind::LogExtra, extra_key),
+        ]
+    );
+}
+
+#[test]
+fn object_keys_are_classified_and_digest_regions_found() {
+    let trail = fixture::sample_trail(BUCKET, "p/").unwrap();
+    assert!(trail.logs.iter().all(|log| is_log_key(&log.key) && !is_digest_key(&log.key)));
+    assert!(trail.digests.iter().all(|digest| is_digest_key(&digest.key) && !is_log_key(&digest.key)));
+    assert!(!is_log_key("p/AWSLogs/1/CloudTrail/") && !is_log_key("p/notes.txt"));
+    let regions = digest_regions([
+        "a/AWSLogs/1/CloudTrail-Digest/eu-west-1/2024/x.json.gz",
+        "AWSLogs/1/CloudTrail-Digest/us-east-1/y",
+        "AWSLogs/1/CloudTrail/us-west-2/z",
+    ]);
+    assert_eq!(regions.into_iter().collect::<Vec<_>>(), vec!["eu-west-1".to_string(), "us-east-1".to_string()]);
+}
+
+#[test]
+fn a_der_key_from_the_api_converts_like_the_cli_json() {
+    let trail = fixture::sample_trail(BUCKET, "").unwrap();
+    let from_json = parse_public_keys(&trail.keys_json).unwrap();
+    let from_der = public_key_from_der("00AABB", &trail.public_key_der).unwrap();
+    assert_eq!((from_der.fingerprint.as_str(), &from_der.key), (from_json[0].fingerprint.as_str(), &from_json[0].key));
+    assert!(public_key_from_der("x", b"junk").unwrap_err().contains("not an RSA public key"));
 }
