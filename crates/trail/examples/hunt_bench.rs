@@ -1,7 +1,8 @@
 //! Benchmark harness: runs a rule set over CloudTrail files and prints events/s and MB/s.
 //!
 //! Usage: `cargo run --release -p vigil-trail --example hunt_bench -- RULES_DIR PATH [--no-builtin]`
-//! (set `RAYON_NUM_THREADS=1` for the per-core figure). Reports the median of three runs.
+//! [--runs N] (set `RAYON_NUM_THREADS=1` for the per-core figure). Reports the median of the
+//! runs (three by default).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -33,8 +34,9 @@ fn main() {
         println!("parse only: records {count} seconds {seconds:.3} MB/s {:.1}", report.bytes as f64 / 1e6 / seconds);
         return;
     }
+    let run_count: usize = arguments.iter().position(|argument| argument == "--runs").map_or(3, |position| arguments[position + 1].parse().unwrap());
     let mut runs = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..run_count {
         let started = Instant::now();
         let result = hunt(&set, &sources, TimeRange::default(), ScanOptions::default());
         let seconds = started.elapsed().as_secs_f64();
@@ -44,7 +46,7 @@ fn main() {
         runs.push((seconds, result.report.records, result.report.bytes, result.alerts.len()));
     }
     runs.sort_by(|left, right| left.0.total_cmp(&right.0));
-    let (seconds, records, bytes, alerts) = runs[1];
+    let (seconds, records, bytes, alerts) = runs[run_count / 2];
     println!(
         "rules {} files {} records {records} bytes {bytes} alerts {alerts} threads {} seconds {seconds:.3} events/s {:.0} MB/s {:.1}",
         set.rules.len() + set.correlations.len(),
