@@ -38,7 +38,7 @@ BYTES=$(stat -c %s "$WORK/events.jsonl")
 RULES=$(find "$DATA/sigma" -name '*.yml' | wc -l)
 echo "events: $RECORDS ($((BYTES / 1000000)) MB of JSON Lines; delivery files $(du -sh "$WORK/plain" | cut -f1) plain, $(du -sh "$WORK/gz" | cut -f1) gzip); rules: $RULES SigmaHQ CloudTrail rules"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-44s %9s %9s %11s %9s %11s %9s %8s\n' engine/input alerts wall-s events/s MB/s cpu-events/s cpu-MB/s RSS-MB
+printf '%-52s %9s %9s %11s %9s %11s %9s %8s\n' engine/input alerts wall-s events/s MB/s cpu-events/s cpu-MB/s RSS-MB
 
 # measure NAME COMMAND...: runs COMMAND once under /usr/bin/time, prints a row.
 declare -A CPU_RATE
@@ -50,7 +50,7 @@ measure() {
   if grep -q '^rules ' "$WORK/out"; then alerts=$(sed -n 's/.* alerts \([0-9]*\) .*/\1/p' "$WORK/out"); else alerts=$(grep -c '"rule_title"' "$WORK/out" || true); fi
   local cpu; cpu=$(echo "$user + $system" | bc -l)
   CPU_RATE[$name]=$(echo "$RECORDS / $cpu" | bc -l)
-  printf '%-44s %9s %9.2f %11.0f %9.1f %11.0f %9.1f %8d\n' "$name" "$alerts" "$wall" \
+  printf '%-52s %9s %9.2f %11.0f %9.1f %11.0f %9.1f %8d\n' "$name" "$alerts" "$wall" \
     "$(echo "$RECORDS / $wall" | bc -l)" "$(echo "$BYTES / 1000000 / $wall" | bc -l)" \
     "${CPU_RATE[$name]}" "$(echo "$BYTES / 1000000 / $cpu" | bc -l)" "$((rss / 1024))"
 }
