@@ -264,6 +264,20 @@ async fn seed_escalation(iam: &aws_sdk_iam::Client) {
         .to_string(),
     )
     .await;
+    // ssm:SendCommand on an instance running with an admin role (the instance-admin role's
+    // profile); the twin may send commands only to instances tagged for it (none is).
+    iam.create_instance_profile().instance_profile_name("instance-admin").send().await.unwrap();
+    iam.add_role_to_instance_profile().instance_profile_name("instance-admin").role_name("instance-admin").send().await.unwrap();
+    user("operator").await;
+    inline("operator", allow(serde_json::json!("ssm:SendCommand"), serde_json::json!("*"))).await;
+    user("operator-twin").await;
+    inline(
+        "operator-twin",
+        serde_json::json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Action": "ssm:SendCommand", "Resource": "*",
+            "Condition": { "StringEquals": { "ssm:resourceTag/team": "operators" } } }] })
+        .to_string(),
+    )
+    .await;
     // Roles other accounts may assume: a partner account (reported), this account (not reported).
     role(
         "partner-role",
@@ -302,6 +316,22 @@ async fn seed_external(moto: &MotoServer) {
         let policy = resource_policy(principal, "s3:GetObject", &format!("arn:aws:s3:::{bucket}/*"), condition);
         s3.put_bucket_policy().bucket(bucket).policy(policy).send().await.unwrap();
     }
+    // An instance running with the admin instance profile (the target of ssm:SendCommand).
+    let ec2 = aws_sdk_ec2::Client::new(&config);
+    let vpc_id = ec2.create_vpc().cidr_block("10.30.0.0/16").send().await.unwrap().vpc.unwrap().vpc_id.unwrap();
+    let subnet_id = ec2.create_subnet().vpc_id(&vpc_id).cidr_block("10.30.1.0/24").send().await.unwrap().subnet.unwrap().subnet_id.unwrap();
+    let group_id = ec2.create_security_group().group_name("app").description("app").vpc_id(&vpc_id).send().await.unwrap().group_id.unwrap();
+    ec2.run_instances()
+        .image_id("ami-12c6146b")
+        .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+        .min_count(1)
+        .max_count(1)
+        .subnet_id(subnet_id)
+        .security_group_ids(group_id)
+        .iam_instance_profile(aws_sdk_ec2::types::IamInstanceProfileSpecification::builder().name("instance-admin").build())
+        .send()
+        .await
+        .unwrap();
     let sqs = aws_sdk_sqs::Client::new(&config);
     for (queue, principal) in [("shared-queue", PARTNER), ("private-queue", ACCOUNT)] {
         let queue_arn = format!("arn:aws:sqs:us-east-1:{ACCOUNT}:{queue}");
@@ -418,7 +448,7 @@ fn analyses_report_every_path_and_exposure_seeded_in_moto_and_no_twin() {
     let snapshot = directory.path().join("seeded.vigil");
     let mut collect = vigil();
     collect.args(["-q", "collect", "--endpoint-url", &moto.endpoint_url, "--region", "us-east-1", "-o"]).arg(&snapshot);
-    for service in ["iam", "s3", "sqs", "sns", "kms", "secretsmanager", "ecr", "lambda"] {
+    for service in ["iam", "s3", "sqs", "sns", "kms", "secretsmanager", "ecr", "lambda", "ec2"] {
         collect.args(["--service", service]);
     }
     for (key, value) in moto.env() {
@@ -461,6 +491,7 @@ fn analyses_report_every_path_and_exposure_seeded_in_moto_and_no_twin() {
         ("hopper", "admin-role", vec!["sts:AssumeRole"], arn("role", "admin-role")),
         ("key-maker", "ops-admin", vec!["iam:CreateAccessKey"], arn("user", "ops-admin")),
         ("console-taker", "ops-admin", vec!["iam:CreateLoginProfile"], arn("user", "ops-admin")),
+        ("operator", "instance-admin", vec!["ssm:SendCommand"], String::new()),
         ("trust-editor", "lambda-admin", vec!["iam:UpdateAssumeRolePolicy (then sts:AssumeRole)"], arn("role", "lambda-admin")),
         ("version-setter", "version-setter", vec!["iam:SetDefaultPolicyVersion (to another version)"], arn("policy", "versioned-policy")),
         ("chain-start", "instance-admin", vec!["sts:AssumeRole", "iam:PassRole + ec2:RunInstances"], arn("role", "launch-role")),
@@ -470,13 +501,28 @@ fn analyses_report_every_path_and_exposure_seeded_in_moto_and_no_twin() {
             continue;
         };
         let steps: Vec<&str> = path["steps"].as_array().unwrap().iter().map(|step| step["method"].as_str().unwrap()).collect();
-        if !path["admin"].as_str().unwrap().ends_with(&format!("/{admin}")) || steps != methods || path["steps"][0]["resource"] != resource.as_str() {
+        // An empty expected resource: the step acts on an instance whose id moto chose.
+        let resource_matches = if resource.is_empty() {
+            path["steps"][0]["resource"].as_str().unwrap().contains(&format!(":{ACCOUNT}:instance/i-"))
+        } else {
+            path["steps"][0]["resource"] == resource.as_str()
+        };
+        if !path["admin"].as_str().unwrap().ends_with(&format!("/{admin}")) || steps != methods || !resource_matches {
             missing.push(format!("{name}: {path}"));
         }
     }
-    for twin in
-        ["policy-editor-twin", "launcher-twin", "attacher-twin", "hopper-twin", "viewer", "group-joiner-twin", "instance-reader", "reader-role", "partner-role"]
-    {
+    for twin in [
+        "operator-twin",
+        "policy-editor-twin",
+        "launcher-twin",
+        "attacher-twin",
+        "hopper-twin",
+        "viewer",
+        "group-joiner-twin",
+        "instance-reader",
+        "reader-role",
+        "partner-role",
+    ] {
         if let Some(path) = by_principal(&paths, "principal", twin) {
             missing.push(format!("twin {twin} reported: {path}"));
         }
