@@ -160,3 +160,24 @@ impl EventQueue {
         Ok(())
     }
 }
+
+/// Publishes a notification to an SNS topic (the region comes from the topic's ARN). Used by
+/// `--notify sns:TOPIC_ARN`, a write the user asks for explicitly.
+pub async fn publish(sdk_config: &aws_types::SdkConfig, topic_arn: &str, subject: &str, message: &str) -> Result<(), ReadFailure> {
+    let region = topic_arn.split(':').nth(3).filter(|region| !region.is_empty());
+    let config = match region {
+        Some(region) => sdk_config.to_builder().region(aws_types::region::Region::new(region.to_string())).build(),
+        None => sdk_config.clone(),
+    };
+    // SNS subjects: at most 100 printable ASCII characters.
+    let subject: String = subject.chars().filter(|c| c.is_ascii() && !c.is_ascii_control()).take(100).collect();
+    aws_sdk_sns::Client::new(&config)
+        .publish()
+        .topic_arn(topic_arn)
+        .subject(subject)
+        .message(message)
+        .send()
+        .await
+        .map_err(|error| failure("sns:Publish", &error))?;
+    Ok(())
+}

@@ -9,6 +9,7 @@
 pub mod db;
 pub mod diff;
 pub mod items;
+mod outbox;
 mod read;
 pub mod schema;
 mod write;
@@ -16,6 +17,7 @@ mod write;
 use serde::Serialize;
 
 pub use diff::{FieldChange, ResourceDiff, ScanDiff};
+pub use outbox::{NewFinding, Queued};
 pub use read::{FindingRow, ResourceVersion, ScanRow};
 pub use write::{EventUpdate, ScanInput, WriteSummary};
 

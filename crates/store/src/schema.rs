@@ -97,6 +97,17 @@ const MIGRATIONS: &[&[&str]] = &[
             kind TEXT NOT NULL,
             detail TEXT NOT NULL)",
     ],
+    // 2: the notification outbox (dedup by target and notice, retries, what was sent).
+    &["CREATE TABLE outbox (
+            target TEXT NOT NULL,
+            notice_key TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            state TEXT NOT NULL,
+            attempts BIGINT NOT NULL,
+            last_error TEXT,
+            queued_at TEXT NOT NULL,
+            sent_at TEXT,
+            PRIMARY KEY (target, notice_key))"],
 ];
 
 /// The schema version this build writes.

@@ -4,6 +4,7 @@ pub mod collect;
 pub mod frameworks;
 pub mod history;
 pub mod iam;
+pub mod notify;
 pub mod reach;
 pub mod scan;
 pub mod source;

@@ -59,8 +59,10 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub store: super::history::StoreArgs,
     /// Do not record this scan in the store.
-    #[arg(long, conflicts_with = "store")]
+    #[arg(long, conflicts_with_all = ["store", "targets"])]
     pub no_store: bool,
+    #[command(flatten)]
+    pub notify: super::notify::NotifyArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -173,7 +175,8 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
         (b.status == Status::Fail, b.severity, &a.check_id, &a.resource_arn).cmp(&(a.status == Status::Fail, a.severity, &b.check_id, &b.resource_arn))
     });
     if !args.no_store {
-        let checks_run = vigil_checks::CHECKS.iter().map(|check| check.metadata()).filter(|metadata| selected(metadata)).map(|metadata| metadata.id.to_string()).collect();
+        let checks_run =
+            vigil_checks::CHECKS.iter().map(|check| check.metadata()).filter(|metadata| selected(metadata)).map(|metadata| metadata.id.to_string()).collect();
         store_scan(global, &args, started_at, &inventory, &findings, checks_run)?;
     }
     let compliance = args.framework.map(|framework| (framework, vigil_checks::frameworks::summarize(framework, &findings)));
@@ -218,16 +221,28 @@ fn store_scan(
         "aws".to_string()
     };
     let input = vigil_store::ScanInput { started_at, finished_at: chrono::Utc::now(), source, inventories: vec![inventory], findings, checks_run };
-    let result = args.store.open().and_then(|mut store| Ok((store.record_scan(&input)?, store.location().to_string())));
+    let result = args.store.open().and_then(|mut store| Ok((store.record_scan(&input)?, store)));
     match result {
-        Ok((summary, location)) => {
+        Ok((summary, mut store)) => {
             if !global.quiet {
                 eprintln!(
-                    "stored as scan {} in {location}: {} added, {} changed, {} deleted; {} new findings, {} resolved",
-                    summary.scan_id, summary.resources_added, summary.resources_changed, summary.resources_deleted, summary.findings_new, summary.findings_resolved
+                    "stored as scan {} in {}: {} added, {} changed, {} deleted; {} new findings, {} resolved",
+                    summary.scan_id,
+                    store.location(),
+                    summary.resources_added,
+                    summary.resources_changed,
+                    summary.resources_deleted,
+                    summary.findings_new,
+                    summary.findings_resolved
                 );
             }
-            Ok(())
+            let sdk_config = if args.notify.targets.iter().any(|target| matches!(target, vigil_notify::Target::Sns { .. })) {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                Some(runtime.block_on(vigil_collect::load_sdk_config(&args.source.live.collect_config()))?)
+            } else {
+                None
+            };
+            super::notify::after_store(&args.notify, &mut store, summary.scan_id, sdk_config.as_ref(), global.quiet)
         }
         Err(error) if args.store.store.is_some() => Err(error.context("cannot record the scan in the store")),
         Err(error) => {

@@ -44,6 +44,8 @@ pub struct WatchArgs {
     /// Run one full scan, apply every event waiting in the queue, and exit.
     #[arg(long)]
     pub once: bool,
+    #[command(flatten)]
+    pub notify: super::notify::NotifyArgs,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -72,6 +74,7 @@ struct Watcher {
     policy: Policy,
     mutelist: Option<Mutelist>,
     inventory: Option<Inventory>,
+    notify: super::notify::NotifyArgs,
     quiet: bool,
 }
 
@@ -83,7 +86,7 @@ pub fn run(global: &GlobalArgs, args: WatchArgs) -> anyhow::Result<ExitCode> {
     let reader = runtime.block_on(Reader::connect(&config))?;
     let queue = args.queue_url.as_deref().map(|url| EventQueue::new(&reader, url));
     let store = args.store.open()?;
-    let mut watcher = Watcher { runtime, reader, queue, store, policy, mutelist, inventory: None, quiet: global.quiet };
+    let mut watcher = Watcher { runtime, reader, queue, store, policy, mutelist, inventory: None, notify: args.notify.clone(), quiet: global.quiet };
     if !global.quiet {
         eprintln!("watching account {} (store {}); full scan every {}s", watcher.reader.account_id(), watcher.store.location(), args.interval.as_secs());
     }
@@ -126,7 +129,15 @@ impl Watcher {
             );
         }
         self.inventory = Some(inventory);
+        self.notify(summary.scan_id);
         Ok(())
+    }
+
+    /// Notifies the new findings of a stored scan or update; a failure is reported, not fatal.
+    fn notify(&mut self, scan_id: vigil_store::ScanId) {
+        if let Err(error) = super::notify::after_store(&self.notify, &mut self.store, scan_id, Some(self.reader.sdk_config()), self.quiet) {
+            eprintln!("warning: notifications failed: {error:#}");
+        }
     }
 
     /// Runs the selected checks with the policy and mutelist.
@@ -248,7 +259,10 @@ impl Watcher {
             findings,
             event: Some((event.id.clone(), event.kind.clone(), body.to_string())),
         };
-        self.store.record_event_update(&update)?;
+        let summary = self.store.record_event_update(&update)?;
+        if summary.scan_id > 0 {
+            self.notify(summary.scan_id);
+        }
         Ok(())
     }
 
