@@ -342,3 +342,71 @@ fn watch_killed_and_restarted_loses_no_event_and_applies_none_twice() {
     });
     assert_eq!(left, 0, "messages left in the queue");
 }
+
+#[test]
+fn an_organization_is_scanned_account_by_account_into_one_store_and_reports() {
+    let moto = MotoServer::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let members = runtime.block_on(async {
+        let config = moto.sdk_config().await;
+        let organizations = aws_sdk_organizations::Client::new(&config);
+        organizations.create_organization().feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All).send().await.unwrap();
+        let mut members = Vec::new();
+        for name in ["dev", "prod"] {
+            let status =
+                organizations.create_account().account_name(name).email(format!("{name}@example.com")).send().await.unwrap().create_account_status.unwrap();
+            let id = status.account_id.unwrap();
+            // Each member gets a bucket of its own, created with the role vigil will assume.
+            let credentials = aws_sdk_sts::Client::new(&config)
+                .assume_role()
+                .role_arn(format!("arn:aws:iam::{id}:role/OrganizationAccountAccessRole"))
+                .role_session_name("seed")
+                .send()
+                .await
+                .unwrap()
+                .credentials
+                .unwrap();
+            let member = moto.sdk_config_with_keys(credentials.access_key_id(), credentials.secret_access_key(), "us-east-1").await;
+            let member = member
+                .to_builder()
+                .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(aws_credential_types::Credentials::new(
+                    credentials.access_key_id(),
+                    credentials.secret_access_key(),
+                    Some(credentials.session_token().to_string()),
+                    None,
+                    "seed",
+                )))
+                .build();
+            let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&member).force_path_style(true).build());
+            s3.create_bucket().bucket(format!("{name}-data")).send().await.unwrap();
+            members.push(id);
+        }
+        members
+    });
+    let output = directory.path().join("org.json");
+    let store = directory.path().join("vigil.db");
+    let (code, _, stderr) = run(vigil(Some(&moto))
+        .args(["scan", "--org-role", "OrganizationAccountAccessRole", "--endpoint-url", &moto.endpoint_url, "--region", "us-east-1", "--service", "s3", "-o"])
+        .arg(&output)
+        .arg("--store")
+        .arg(&store));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("organization: 3 accounts"), "{stderr}");
+    let report: Value = serde_json::from_slice(&std::fs::read(&output).unwrap()).unwrap();
+    let accounts: std::collections::BTreeSet<&str> =
+        report["findings"].as_array().unwrap().iter().map(|finding| finding["account_id"].as_str().unwrap()).collect();
+    for member in &members {
+        assert!(accounts.contains(member.as_str()), "{member} missing from the organization report: {accounts:?}");
+        let own: Value = serde_json::from_slice(&std::fs::read(directory.path().join(format!("org-{member}.json"))).unwrap()).unwrap();
+        let findings = own["findings"].as_array().unwrap();
+        assert!(!findings.is_empty() && findings.iter().all(|finding| finding["account_id"] == member.as_str()));
+        assert!(
+            findings.iter().any(|finding| finding["resource_id"].as_str().is_some_and(|id| id.ends_with("-data"))),
+            "{member}: its bucket is not in its report"
+        );
+    }
+    let scans = json_of(vigil(None).args(["scans", "--format", "json", "--store"]).arg(&store));
+    assert_eq!(scans[0]["accounts"].as_array().unwrap().len(), 3, "{scans:#}");
+    assert_eq!(scans[0]["source"], "aws-organization");
+}

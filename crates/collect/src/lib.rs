@@ -6,6 +6,7 @@
 //! coverage ledger. Only read-only calls are made (plus `iam:GenerateCredentialReport`).
 
 mod endpoint;
+pub mod organization;
 mod registry;
 mod services;
 pub mod session;
@@ -48,6 +49,8 @@ pub enum CollectError {
     CallerIdentity(String),
     #[error("cannot assume role `{role_arn}`: {reason}")]
     AssumeRole { role_arn: String, reason: String },
+    #[error("cannot list the organization's accounts: organizations:ListAccounts failed: {0}")]
+    Organization(String),
     #[error("unknown service `{0}`; known services: {1}")]
     UnknownService(String, String),
 }

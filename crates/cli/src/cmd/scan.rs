@@ -63,6 +63,14 @@ pub struct ScanArgs {
     pub no_store: bool,
     #[command(flatten)]
     pub notify: super::notify::NotifyArgs,
+    /// Scan every active account of the AWS Organization: list them (organizations:ListAccounts)
+    /// and read each with this role assumed in it (e.g. OrganizationAccountAccessRole). With -o,
+    /// writes the organization's report and one per account (FILE-<account>.<ext>).
+    #[arg(long, value_name = "ROLE_NAME", conflicts_with_all = ["snapshot", "demo", "role_arn"])]
+    pub org_role: Option<String>,
+    /// Accounts read at once with --org-role.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub org_parallel: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -154,53 +162,104 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
     let mutelist = args.mutelist.as_deref().map(load_mutelist).transpose()?;
     let mut rego = args.rego.as_deref().map(vigil_rego::RegoChecks::load).transpose()?;
     let started_at = chrono::Utc::now();
-    let inventory = source::load(&args.source, global.quiet)?;
-    if let Some(path) = &args.save_snapshot {
-        vigil_model::snapshot::write(path, &inventory)?;
+    let (inventories, failed_accounts) = match &args.org_role {
+        Some(role) => source::collect_organization(&args.source.live, role, args.org_parallel, global.quiet)?,
+        None => (vec![source::load(&args.source, global.quiet)?], Vec::new()),
+    };
+    if let (Some(path), [inventory]) = (&args.save_snapshot, inventories.as_slice()) {
+        vigil_model::snapshot::write(path, inventory)?;
     }
-    let context = vigil_checks::Context::with_policy(&inventory, chrono::Utc::now(), &policy);
     let selected = |metadata: &vigil_checks::Metadata| {
         (args.checks.is_empty() || args.checks.iter().any(|id| id == metadata.id)) && args.framework.is_none_or(|framework| framework.maps(metadata))
     };
     let checks_run = vigil_checks::CHECKS.iter().filter(|check| selected(check.metadata())).count();
-    let mut findings = vigil_checks::run_all(&context, selected);
-    if let Some(rego) = rego.as_mut().filter(|_| args.framework.is_none()) {
-        findings.extend(rego.run(&inventory)?);
+    let mut per_account = Vec::with_capacity(inventories.len());
+    for inventory in &inventories {
+        let context = vigil_checks::Context::with_policy(inventory, chrono::Utc::now(), &policy);
+        let mut findings = vigil_checks::run_all(&context, selected);
+        if let Some(rego) = rego.as_mut().filter(|_| args.framework.is_none()) {
+            findings.extend(rego.run(inventory)?);
+        }
+        policy.scope_findings(inventory, &mut findings);
+        if let Some(mutelist) = &mutelist {
+            mutelist.apply(&mut findings);
+        }
+        sort_findings(&mut findings);
+        per_account.push(findings);
     }
-    policy.scope_findings(&inventory, &mut findings);
-    if let Some(mutelist) = &mutelist {
-        mutelist.apply(&mut findings);
-    }
-    findings.sort_by(|a, b| {
-        (b.status == Status::Fail, b.severity, &a.check_id, &a.resource_arn).cmp(&(a.status == Status::Fail, a.severity, &b.check_id, &b.resource_arn))
-    });
+    let mut findings: Vec<Finding> = per_account.iter().flatten().cloned().collect();
+    sort_findings(&mut findings);
     if !args.no_store {
         let checks_run =
             vigil_checks::CHECKS.iter().map(|check| check.metadata()).filter(|metadata| selected(metadata)).map(|metadata| metadata.id.to_string()).collect();
-        store_scan(global, &args, started_at, &inventory, &findings, checks_run)?;
+        store_scan(global, &args, started_at, &inventories, &findings, checks_run)?;
     }
     let compliance = args.framework.map(|framework| (framework, vigil_checks::frameworks::summarize(framework, &findings)));
 
     if let Some(path) = &args.output {
         let format = args.format.or_else(|| OutputFormat::from_path(path)).unwrap_or(OutputFormat::Json);
-        let info = ScanInfo {
-            account_id: inventory.account_id().to_string(),
-            partition: inventory.partition().to_string(),
-            regions: inventory.regions.iter().map(|region| region.to_string()).collect(),
-            collected_at: inventory.collected_at,
-            generated_at: chrono::Utc::now(),
-            vigil_version: env!("CARGO_PKG_VERSION").to_string(),
-        };
+        let info = scan_info(&inventories);
         write_findings(path, format, &info, &findings, compliance.as_ref()).with_context(|| format!("cannot write `{}`", path.display()))?;
+        // With several accounts: one report for the organization (above) and one per account.
+        if inventories.len() > 1 {
+            for (inventory, account_findings) in inventories.iter().zip(&per_account) {
+                let account_path = per_account_path(path, inventory.account_id().as_str());
+                let compliance = args.framework.map(|framework| (framework, vigil_checks::frameworks::summarize(framework, account_findings)));
+                write_findings(&account_path, format, &scan_info(std::slice::from_ref(inventory)), account_findings, compliance.as_ref())
+                    .with_context(|| format!("cannot write `{}`", account_path.display()))?;
+            }
+        }
     }
     if !global.quiet {
-        print_summary(&inventory, checks_run, &findings)?;
+        print_summary(&inventories, checks_run, &findings)?;
         if let Some((framework, rows)) = &compliance {
             print_compliance(framework, rows)?;
         }
+        for (account, error) in &failed_accounts {
+            eprintln!("account {account} was not scanned: {error}");
+        }
     }
     let failing = args.fail_on.is_some_and(|threshold| findings.iter().any(|finding| finding.status == Status::Fail && finding.severity >= threshold));
-    Ok(if failing { ExitCode::from(super::EXIT_FINDINGS) } else { ExitCode::SUCCESS })
+    Ok(if failing {
+        ExitCode::from(super::EXIT_FINDINGS)
+    } else if !failed_accounts.is_empty() {
+        ExitCode::from(super::EXIT_ERROR)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// FAIL first, then by severity, check and resource.
+fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (b.status == Status::Fail, b.severity, &a.check_id, &a.resource_arn).cmp(&(a.status == Status::Fail, a.severity, &b.check_id, &b.resource_arn))
+    });
+}
+
+/// The report header for one inventory, or for several (the first account, every region).
+fn scan_info(inventories: &[vigil_model::Inventory]) -> ScanInfo {
+    let first = inventories.first();
+    let mut regions: Vec<String> = inventories.iter().flat_map(|inventory| inventory.regions.iter().map(|region| region.to_string())).collect();
+    regions.sort();
+    regions.dedup();
+    ScanInfo {
+        account_id: first.map(|inventory| inventory.account_id().to_string()).unwrap_or_default(),
+        partition: first.map(|inventory| inventory.partition().to_string()).unwrap_or_else(|| "aws".to_string()),
+        regions,
+        collected_at: first.map(|inventory| inventory.collected_at).unwrap_or_else(chrono::Utc::now),
+        generated_at: chrono::Utc::now(),
+        vigil_version: env!("CARGO_PKG_VERSION").to_string(),
+    }
+}
+
+/// `findings.json` -> `findings-111122223333.json` (before the first dot of the file name).
+fn per_account_path(path: &Path, account: &str) -> PathBuf {
+    let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    let named = match name.split_once('.') {
+        Some((stem, extension)) => format!("{stem}-{account}.{extension}"),
+        None => format!("{name}-{account}"),
+    };
+    path.with_file_name(named)
 }
 
 /// Records the scan in the store. A store the user named must work; the default one only
@@ -209,18 +268,20 @@ fn store_scan(
     global: &GlobalArgs,
     args: &ScanArgs,
     started_at: vigil_model::Timestamp,
-    inventory: &vigil_model::Inventory,
+    inventories: &[vigil_model::Inventory],
     findings: &[Finding],
     checks_run: Vec<String>,
 ) -> anyhow::Result<()> {
-    let source = if args.source.demo {
+    let source = if args.org_role.is_some() {
+        "aws-organization".to_string()
+    } else if args.source.demo {
         "demo".to_string()
     } else if let Some(path) = &args.source.snapshot {
         format!("snapshot:{}", path.display())
     } else {
         "aws".to_string()
     };
-    let input = vigil_store::ScanInput { started_at, finished_at: chrono::Utc::now(), source, inventories: vec![inventory], findings, checks_run };
+    let input = vigil_store::ScanInput { started_at, finished_at: chrono::Utc::now(), source, inventories: inventories.iter().collect(), findings, checks_run };
     let result = args.store.open().and_then(|mut store| Ok((store.record_scan(&input)?, store)));
     match result {
         Ok((summary, mut store)) => {
@@ -312,11 +373,15 @@ fn paint(text: &str, code: &str, colour: bool) -> String {
     if colour { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
 }
 
-fn print_summary(inventory: &vigil_model::Inventory, checks_run: usize, findings: &[Finding]) -> anyhow::Result<()> {
+fn print_summary(inventories: &[vigil_model::Inventory], checks_run: usize, findings: &[Finding]) -> anyhow::Result<()> {
     let colour = colour_enabled();
     let mut out = std::io::stdout().lock();
     let count = |status: Status| findings.iter().filter(|finding| finding.status == status).count();
-    writeln!(out, "account {}  regions {}  resources {}  checks {}", inventory.account_id(), inventory.regions.len(), inventory.resources().len(), checks_run)?;
+    let accounts: Vec<&str> = inventories.iter().map(|inventory| inventory.account_id().as_str()).collect();
+    let regions = scan_info(inventories).regions.len();
+    let resources: usize = inventories.iter().map(|inventory| inventory.resources().len()).sum();
+    let label = if accounts.len() == 1 { "account" } else { "accounts" };
+    writeln!(out, "{label} {}  regions {regions}  resources {resources}  checks {checks_run}", accounts.join(","))?;
     writeln!(
         out,
         "{} {}   {} {}   {} {}   {} {}\n",

@@ -158,3 +158,43 @@ impl Progress for BarProgress {
         self.update();
     }
 }
+
+/// Collects every active account of the organization with `role_name` assumed in each. Accounts
+/// that fail are reported on standard error and returned as failures; it is an error only when
+/// no account could be read.
+pub fn collect_organization(live: &LiveArgs, role_name: &str, parallel: usize, quiet: bool) -> anyhow::Result<(Vec<Inventory>, Vec<(String, String)>)> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    let config = live.collect_config();
+    let accounts = runtime.block_on(vigil_collect::organization::accounts(&config))?;
+    if !quiet {
+        let active = accounts.iter().filter(|account| account.status == "ACTIVE").count();
+        eprintln!("organization: {} accounts ({active} active); reading each with role {role_name}, {parallel} at a time", accounts.len());
+    }
+    let results = runtime.block_on(vigil_collect::organization::collect_accounts(&config, &accounts, role_name, parallel, Arc::new(vigil_collect::NoProgress)));
+    let mut inventories = Vec::new();
+    let mut failures = Vec::new();
+    for (account, result) in results {
+        match result {
+            Ok(inventory) => {
+                if !quiet {
+                    eprintln!(
+                        "  {} ({}): {} resources, {} API calls not read",
+                        account.id,
+                        account.name,
+                        inventory.resources().len(),
+                        inventory.ledger.failures().count()
+                    );
+                }
+                inventories.push(inventory);
+            }
+            Err(error) => {
+                eprintln!("error: account {} ({}) was not scanned: {error}", account.id, account.name);
+                failures.push((account.id, error.to_string()));
+            }
+        }
+    }
+    if inventories.is_empty() {
+        anyhow::bail!("no account of the organization could be read with role `{role_name}`");
+    }
+    Ok((inventories, failures))
+}

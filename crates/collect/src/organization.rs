@@ -1,0 +1,65 @@
+//! Many accounts: the member accounts of an AWS Organization (ListAccounts, from the
+//! management or a delegated administrator account), each collected with a role assumed in it.
+
+use std::sync::Arc;
+
+use aws_smithy_types::error::display::DisplayErrorContext;
+use vigil_model::Inventory;
+
+use crate::{CollectConfig, CollectError, Progress};
+
+/// A member account as ListAccounts returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    /// `ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`.
+    pub status: String,
+}
+
+/// Every account of the organization the credentials can list.
+pub async fn accounts(config: &CollectConfig) -> Result<Vec<Account>, CollectError> {
+    let sdk_config = crate::load_sdk_config(config).await?;
+    let client = aws_sdk_organizations::Client::new(&sdk_config);
+    let mut pages = client.list_accounts().into_paginator().send();
+    let mut accounts = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|error| CollectError::Organization(DisplayErrorContext(&error).to_string()))?;
+        accounts.extend(page.accounts.unwrap_or_default().into_iter().map(|account| Account {
+            id: account.id.unwrap_or_default(),
+            name: account.name.unwrap_or_default(),
+            status: account.status.map(|status| status.as_str().to_string()).unwrap_or_default(),
+        }));
+    }
+    Ok(accounts)
+}
+
+/// Collects each active account with `arn:<partition>:iam::<id>:role/<role_name>`, at most
+/// `parallel` at a time. A failing account is returned as its error; it never stops the others.
+pub async fn collect_accounts(
+    config: &CollectConfig,
+    accounts: &[Account],
+    role_name: &str,
+    parallel: usize,
+    progress: Arc<dyn Progress>,
+) -> Vec<(Account, Result<Inventory, CollectError>)> {
+    let limit = Arc::new(tokio::sync::Semaphore::new(parallel.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, account) in accounts.iter().filter(|account| account.status == "ACTIVE").enumerate() {
+        let mut config = config.clone();
+        config.role_arn = Some(format!("arn:aws:iam::{}:role/{role_name}", account.id));
+        let (account, limit, progress) = (account.clone(), Arc::clone(&limit), Arc::clone(&progress));
+        tasks.spawn(async move {
+            let _permit = limit.acquire().await;
+            (index, account, crate::collect(&config, progress).await)
+        });
+    }
+    let mut results = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok(result) = joined {
+            results.push(result);
+        }
+    }
+    results.sort_by_key(|(index, _, _)| *index);
+    results.into_iter().map(|(_, account, result)| (account, result)).collect()
+}
