@@ -233,3 +233,38 @@ fn sns_targets_publish_to_the_topic_on_moto() {
     assert!(!inner["notices"].as_array().unwrap().is_empty());
     assert!(envelope["Subject"].as_str().unwrap().starts_with("vigil:"), "{envelope}");
 }
+
+#[test]
+fn hunted_alerts_are_recorded_once_and_new_ones_notified() {
+    let directory = tempfile::tempdir().unwrap();
+    let logs = directory.path().join("trail.json");
+    std::fs::write(
+        &logs,
+        r#"{"Records":[{"eventVersion":"1.08","eventID":"ev-stop","eventTime":"2024-05-01T10:00:00Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.7","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/mallory","accountId":"111122223333","userName":"mallory"},"recipientAccountId":"111122223333"}]}"#,
+    )
+    .unwrap();
+    let store = directory.path().join("vigil.db");
+    let receiver = Receiver::start(Vec::new());
+    let hunt = || {
+        let mut command = vigil();
+        command.args(["trail", "hunt", "--format", "jsonl", "--notify", &format!("webhook:{}", receiver.url), "--store"]).arg(&store).arg(&logs);
+        run(&mut command)
+    };
+    let (code, stdout, stderr) = hunt();
+    assert_eq!(code, 0, "{stderr}");
+    let alerts = stdout.lines().count();
+    assert!(alerts >= 1 && stderr.contains(&format!("recorded {alerts} new alerts")), "{stderr}");
+    let received = receiver.received();
+    assert!(!received.is_empty(), "{stderr}");
+    let body: Value = serde_json::from_str(&received[0].body).unwrap();
+    assert_eq!(body["notices"][0]["kind"], "alert");
+    assert_eq!(body["notices"][0]["detail"]["event_id"], "ev-stop");
+    let sent = received.len();
+
+    let (code, _, stderr) = hunt();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("recorded 0 new alerts"), "{stderr}");
+    assert_eq!(receiver.received().len(), sent, "an alert was notified twice");
+    let mut opened = vigil_store::Store::open(store.to_str().unwrap()).unwrap();
+    assert_eq!(opened.table_rows("alerts").unwrap(), alerts as i64);
+}

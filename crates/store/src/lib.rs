@@ -6,6 +6,7 @@
 //! leaves the previous state intact. Entry points: [`Store::open`], [`Store::record_scan`],
 //! [`Store::diff`], [`Store::history`], [`Store::scans`].
 
+mod alerts;
 pub mod db;
 pub mod diff;
 pub mod items;
@@ -16,6 +17,7 @@ mod write;
 
 use serde::Serialize;
 
+pub use alerts::AlertInput;
 pub use diff::{FieldChange, ResourceDiff, ScanDiff};
 pub use outbox::{NewFinding, Queued};
 pub use read::{FindingRow, ResourceVersion, ScanRow};

@@ -38,7 +38,6 @@ pub fn after_store(args: &NotifyArgs, store: &mut Store, scan_id: ScanId, sdk_co
     if args.targets.is_empty() {
         return Ok(());
     }
-    let now = chrono::Utc::now().to_rfc3339();
     let notices: Vec<Notice> = store
         .new_findings(scan_id)?
         .into_iter()
@@ -54,6 +53,40 @@ pub fn after_store(args: &NotifyArgs, store: &mut Store, scan_id: ScanId, sdk_co
             detail: finding.detail,
         })
         .collect();
+    deliver_notices(args, store, &notices, sdk_config, quiet)
+}
+
+/// Queues new activity alerts at or above the severity (Sigma levels use the same names).
+pub fn after_alerts(
+    args: &NotifyArgs,
+    store: &mut Store,
+    alerts: &[vigil_store::AlertInput],
+    sdk_config: Option<&aws_types::SdkConfig>,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    if args.targets.is_empty() {
+        return Ok(());
+    }
+    let notices: Vec<Notice> = alerts
+        .iter()
+        .filter(|alert| Severity::parse(&alert.level).is_some_and(|severity| severity >= args.notify_severity))
+        .map(|alert| Notice {
+            kind: "alert".into(),
+            key: format!("alert:{}|{}", alert.rule_id, alert.event_id),
+            severity: alert.level.clone(),
+            title: alert.rule_title.clone(),
+            resource: format!("{} ({})", alert.event_name, alert.event_id),
+            account_id: alert.account_id.clone().unwrap_or_default(),
+            region: alert.detail["aws_region"].as_str().unwrap_or_default().to_string(),
+            detail: alert.detail.clone(),
+        })
+        .collect();
+    deliver_notices(args, store, &notices, sdk_config, quiet)
+}
+
+/// Queues the notices for every target and delivers everything pending there.
+fn deliver_notices(args: &NotifyArgs, store: &mut Store, notices: &[Notice], sdk_config: Option<&aws_types::SdkConfig>, quiet: bool) -> anyhow::Result<()> {
+    let now = chrono::Utc::now().to_rfc3339();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     for target in &args.targets {
         let queued: Vec<(String, String)> = notices.iter().map(|notice| (notice.key.clone(), serde_json::to_string(notice).unwrap_or_default())).collect();

@@ -102,6 +102,14 @@ pub struct HuntArgs {
     /// Write the alerts to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Record the alerts in the store (once per rule and event; the default store, or --store).
+    #[arg(long)]
+    pub record: bool,
+    #[command(flatten)]
+    pub store: super::history::StoreArgs,
+    /// Notify new alerts (implies --record): same targets as `vigil scan --notify`.
+    #[command(flatten)]
+    pub notify: super::notify::NotifyArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -366,7 +374,47 @@ fn hunt(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<ExitCode> {
     };
     write_alerts(&mut out, args.format, &set, &result, &rejected)?;
     out.flush()?;
+    if args.record || args.store.store.is_some() || !args.notify.targets.is_empty() {
+        record_alerts(global, &args, &result.alerts)?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Stores the alerts that name their event (new ones only) and notifies the new ones.
+fn record_alerts(global: &GlobalArgs, args: &HuntArgs, alerts: &[Alert]) -> anyhow::Result<()> {
+    let inputs: Vec<vigil_store::AlertInput> = alerts
+        .iter()
+        .filter_map(|alert| {
+            Some(vigil_store::AlertInput {
+                rule_id: alert.rule_id.clone(),
+                event_id: alert.event_id.clone()?,
+                rule_title: alert.rule_title.clone(),
+                level: alert.level.clone(),
+                event_time: alert.event_time.clone().unwrap_or_default(),
+                event_name: alert.event_name.clone().unwrap_or_default(),
+                account_id: alert.account_id.clone(),
+                detail: alert_json(alert),
+            })
+        })
+        .collect();
+    let mut store = args.store.open()?;
+    let new = store.record_alerts(&inputs, &Utc::now().to_rfc3339())?;
+    if !global.quiet {
+        eprintln!("recorded {} new alerts in {} ({} already there)", new.len(), store.location(), inputs.len() - new.len());
+    }
+    let sdk_config = if args.notify.targets.iter().any(|target| matches!(target, vigil_notify::Target::Sns { .. })) {
+        let config = vigil_collect::CollectConfig {
+            profile: args.logs.aws.profile.clone(),
+            regions: args.logs.aws.region.iter().cloned().collect(),
+            endpoint_url: args.logs.aws.endpoint_url.clone(),
+            ..vigil_collect::CollectConfig::default()
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        Some(runtime.block_on(vigil_collect::load_sdk_config(&config))?)
+    } else {
+        None
+    };
+    super::notify::after_alerts(&args.notify, &mut store, &new, sdk_config.as_ref(), global.quiet)
 }
 
 fn alert_json(alert: &Alert) -> serde_json::Value {

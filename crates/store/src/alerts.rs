@@ -1,0 +1,85 @@
+//! Activity alerts (CloudTrail detections), stored once per (rule, event): hunting the same
+//! logs twice adds nothing, and only the alerts new to the store are reported back.
+
+use serde::Serialize;
+
+use crate::db::Param;
+use crate::{Store, StoreError};
+
+/// An alert to record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertInput {
+    pub rule_id: String,
+    pub event_id: String,
+    pub rule_title: String,
+    pub level: String,
+    pub event_time: String,
+    pub event_name: String,
+    pub account_id: Option<String>,
+    /// The alert as `vigil trail hunt` prints it.
+    pub detail: serde_json::Value,
+}
+
+impl Store {
+    /// Records alerts in one transaction; returns the ones the store did not have yet.
+    pub fn record_alerts(&mut self, alerts: &[AlertInput], at: &str) -> Result<Vec<AlertInput>, StoreError> {
+        self.db.begin_write()?;
+        let mut new = Vec::new();
+        for alert in alerts {
+            let inserted = self.db.exec(
+                "INSERT INTO alerts (id, rule_id, event_id, rule_title, level, event_time, event_name, account_id, detail, stored_at)
+                 VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM alerts), $1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (rule_id, event_id) DO NOTHING",
+                &[
+                    Param::Text(&alert.rule_id),
+                    Param::Text(&alert.event_id),
+                    Param::Text(&alert.rule_title),
+                    Param::Text(&alert.level),
+                    Param::Text(&alert.event_time),
+                    Param::Text(&alert.event_name),
+                    Param::OptText(alert.account_id.as_deref()),
+                    Param::Text(&alert.detail.to_string()),
+                    Param::Text(at),
+                ],
+            );
+            match inserted {
+                Ok(1) => new.push(alert.clone()),
+                Ok(_) => {}
+                Err(error) => {
+                    self.db.rollback();
+                    return Err(error);
+                }
+            }
+        }
+        self.db.commit()?;
+        Ok(new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(rule: &str, event: &str) -> AlertInput {
+        AlertInput {
+            rule_id: rule.into(),
+            event_id: event.into(),
+            rule_title: "t".into(),
+            level: "high".into(),
+            event_time: "2026-11-24T10:00:00Z".into(),
+            event_name: "StopLogging".into(),
+            account_id: Some("123456789012".into()),
+            detail: serde_json::json!({}),
+        }
+    }
+
+    #[test]
+    fn an_alert_is_stored_once_per_rule_and_event() {
+        let directory = tempfile::tempdir().unwrap();
+        let mut store = Store::open(directory.path().join("a.db").to_str().unwrap()).unwrap();
+        let first = store.record_alerts(&[alert("r1", "e1"), alert("r1", "e2"), alert("r2", "e1")], "now").unwrap();
+        assert_eq!(first.len(), 3);
+        let again = store.record_alerts(&[alert("r1", "e1"), alert("r1", "e3")], "now").unwrap();
+        assert_eq!(again, vec![alert("r1", "e3")]);
+        assert_eq!(store.table_rows("alerts").unwrap(), 4);
+    }
+}
