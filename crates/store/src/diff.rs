@@ -145,16 +145,9 @@ impl Store {
             &[Param::Int(low), Param::Int(high)],
         )?;
         for row in touched {
-            let [Some(id), Some(arn), Some(resource_type), Some(account_id), Some(region)] = [
-                row[0].int().map(|id| id.to_string()),
-                row[1].text().map(str::to_string),
-                row[2].text().map(str::to_string),
-                row[3].text().map(str::to_string),
-                row[4].text().map(str::to_string),
-            ] else {
-                continue;
-            };
-            let id: i64 = id.parse().unwrap_or_default();
+            let Some(id) = row[0].int() else { continue };
+            let text = |index: usize| row[index].text().unwrap_or_default().to_string();
+            let (arn, resource_type, account_id, region) = (text(1), text(2), text(3), text(4));
             let before = self.version_at(id, from)?;
             let after = self.version_at(id, to)?;
             let present = |version: &Option<Version>| version.as_ref().is_some_and(|version| version.state != "deleted");
