@@ -11,6 +11,7 @@ pub mod db;
 pub mod diff;
 pub mod items;
 mod outbox;
+pub mod query;
 mod read;
 pub mod schema;
 mod write;

@@ -7,6 +7,7 @@ pub mod iam;
 pub mod notify;
 pub mod reach;
 pub mod scan;
+pub mod serve;
 pub mod source;
 pub mod trail;
 pub mod watch;
@@ -74,6 +75,8 @@ pub enum Command {
     /// Continuous monitoring: scheduled scans plus EventBridge events from an SQS queue,
     /// applied within seconds (new instances enrolled, state changes recorded).
     Watch(watch::WatchArgs),
+    /// The console: a web UI and HTTP API over the store (authentication required).
+    Serve(serve::ServeArgs),
     /// List the scans in the store.
     Scans(history::ScansArgs),
     /// What changed between two stored scans (default: the last two): resources added, removed
@@ -132,6 +135,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Iam(args) => iam::run(&cli.global, args),
         Command::Reach(args) => reach::run(&cli.global, args),
         Command::Watch(args) => watch::run(&cli.global, args),
+        Command::Serve(args) => serve::run(args),
         Command::Scans(args) => history::scans(args),
         Command::Diff(args) => history::diff(args),
         Command::History(args) => history::history(args),

@@ -1,0 +1,36 @@
+//! `vigil serve`: the console (HTTP API and pages) over the store.
+
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context as _;
+
+use super::history::StoreArgs;
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Address to listen on (127.0.0.1 keeps the console on this machine; port 0 picks one).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Forget the access token and print a new one (every session ends).
+    #[arg(long)]
+    pub reset_token: bool,
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let store = args.store.open()?;
+    let token_path = crate::paths::data_dir().join("console-token");
+    if args.reset_token && token_path.exists() {
+        std::fs::remove_file(&token_path).with_context(|| format!("cannot remove `{}`", token_path.display()))?;
+    }
+    let (hash, new_token) = vigil_server::auth::load_or_create(&token_path)?;
+    if let Some(token) = new_token {
+        eprintln!("console access token (shown once; its hash is kept in {}): {token}", token_path.display());
+    }
+    let state = Arc::new(vigil_server::AppState { store: Mutex::new(store), auth: vigil_server::auth::Auth::new(hash) });
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    runtime.block_on(vigil_server::serve(state, args.listen))?;
+    Ok(ExitCode::SUCCESS)
+}

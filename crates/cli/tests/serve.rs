@@ -1,0 +1,229 @@
+//! End-to-end tests of `vigil serve`: authentication (401, login, sessions), CSRF refusal of a
+//! cross-site form post, security headers, the OpenAPI document, pagination of large pages, a
+//! mute, and hostile tag values rendered inert.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+const HOSTILE_TAG: &str = "<script>alert('tag')</script>";
+const HOSTILE_NAME: &str = "<img src=x onerror=alert(1)>";
+
+/// A store holding the demo account with one bucket tagged with script payloads.
+fn seeded_store(path: &Path) -> String {
+    let mut inventory =
+        vigil_model::snapshot::from_bytes(&std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/demo/example-corp.vigil")).unwrap(), "demo").unwrap();
+    let bucket = inventory.s3.buckets.first_mut().unwrap();
+    bucket.tags.insert("owner".into(), HOSTILE_TAG.into());
+    bucket.tags.insert("Name".into(), HOSTILE_NAME.into());
+    let arn = format!("arn:aws:s3:::{}", bucket.name);
+    let policy = vigil_checks::policy::Policy::bundled();
+    let context = vigil_checks::Context::with_policy(&inventory, inventory.collected_at, &policy);
+    let findings = vigil_checks::run_all(&context, |_| true);
+    let mut store = vigil_store::Store::open(path.to_str().unwrap()).unwrap();
+    let input = vigil_store::ScanInput {
+        started_at: inventory.collected_at,
+        finished_at: inventory.collected_at,
+        source: "test".into(),
+        inventories: vec![&inventory],
+        findings: &findings,
+        checks_run: vigil_checks::CHECKS.iter().map(|check| check.metadata().id.to_string()).collect(),
+    };
+    store.record_scan(&input).unwrap();
+    arn
+}
+
+struct Server {
+    child: Child,
+    address: String,
+    token: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(store: &Path, data: &Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--store"])
+        .arg(store)
+        .env("VIGIL_DATA_DIR", data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines().map_while(Result::ok);
+    let token_line = lines.next().unwrap();
+    let token = token_line.rsplit(": ").next().unwrap().to_string();
+    let address = lines.next().unwrap().rsplit("http://").next().unwrap().to_string();
+    Server { child, address, token }
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|error| panic!("{error}: {}", self.body))
+    }
+}
+
+/// One HTTP/1.1 request on its own connection.
+fn request(server: &Server, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+    let mut stream = TcpStream::connect(&server.address).unwrap();
+    let mut text = format!("{method} {path} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\ncontent-length: {}\r\n", server.address, body.len());
+    for (name, value) in headers {
+        text.push_str(&format!("{name}: {value}\r\n"));
+    }
+    text.push_str("\r\n");
+    text.push_str(body);
+    stream.write_all(text.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let (head, rest) = raw.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|line| line.split_once(':')).map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string())).collect();
+    let chunked = headers.iter().any(|(name, value)| name == "transfer-encoding" && value.contains("chunked"));
+    let body = if chunked { dechunk(rest) } else { rest.to_string() };
+    Reply { status, headers, body }
+}
+
+fn dechunk(mut text: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = text.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        text = &rest[size + 2..];
+    }
+    out
+}
+
+fn bearer(server: &Server) -> String {
+    format!("Bearer {}", server.token)
+}
+
+#[test]
+fn the_console_requires_authentication_and_refuses_cross_site_posts() {
+    let directory = tempfile::tempdir().unwrap();
+    let store = directory.path().join("vigil.db");
+    seeded_store(&store);
+    let server = start(&store, directory.path());
+
+    let reply = request(&server, "GET", "/api/findings", &[], "");
+    assert_eq!(reply.status, 401);
+    let reply = request(&server, "GET", "/", &[], "");
+    assert_eq!((reply.status, reply.header("location")), (303, Some("/login")));
+    assert_eq!(request(&server, "GET", "/api/findings", &[("authorization", "Bearer wrong")], "").status, 401);
+    let page = request(&server, "GET", "/login", &[], "");
+    assert_eq!(page.status, 200);
+    for (name, expected) in [("x-frame-options", "DENY"), ("x-content-type-options", "nosniff"), ("referrer-policy", "no-referrer")] {
+        assert_eq!(page.header(name), Some(expected));
+    }
+    assert!(page.header("content-security-policy").unwrap().contains("script-src 'self'"));
+
+    // Log in as a browser would.
+    let login = request(&server, "POST", "/login", &[("content-type", "application/x-www-form-urlencoded")], &format!("token={}", server.token));
+    assert_eq!(login.status, 303);
+    let cookie_header = login.header("set-cookie").unwrap().to_string();
+    assert!(cookie_header.contains("HttpOnly") && cookie_header.contains("SameSite=Strict"), "{cookie_header}");
+    let cookie = cookie_header.split(';').next().unwrap().to_string();
+    assert_eq!(request(&server, "GET", "/", &[("cookie", &cookie)], "").status, 200);
+    let wrong = request(&server, "POST", "/login", &[("content-type", "application/x-www-form-urlencoded")], "token=guess");
+    assert_eq!(wrong.status, 401);
+
+    let page = request(&server, "GET", "/api/findings?lifecycle=new&limit=1", &[("authorization", &bearer(&server))], "").json();
+    let id = page["items"][0]["id"].as_i64().unwrap();
+    let path = format!("/api/findings/{id}/mute");
+    // A cross-site form post: the browser sends the cookie, but the page cannot set the header.
+    let forged = request(
+        &server,
+        "POST",
+        &path,
+        &[("cookie", &cookie), ("origin", "https://evil.example"), ("content-type", "application/x-www-form-urlencoded")],
+        "reason=pwned",
+    );
+    assert_eq!(forged.status, 403);
+    assert_eq!(request(&server, "POST", &path, &[("content-type", "application/json")], "{\"reason\": \"x\"}").status, 401);
+    let muted = request(
+        &server,
+        "POST",
+        &path,
+        &[("authorization", &bearer(&server)), ("content-type", "application/json")],
+        "{\"reason\": \"accepted risk: test account\"}",
+    );
+    assert_eq!(muted.status, 200, "{}", muted.body);
+    let after = request(&server, "GET", &format!("/api/findings?lifecycle=muted&limit=10000"), &[("authorization", &bearer(&server))], "").json();
+    assert!(after["items"].as_array().unwrap().iter().any(|finding| finding["id"] == id && finding["user_mute_reason"] == "accepted risk: test account"));
+}
+
+#[test]
+fn pages_of_findings_follow_their_cursor_and_every_route_is_described() {
+    let directory = tempfile::tempdir().unwrap();
+    let store = directory.path().join("vigil.db");
+    seeded_store(&store);
+    let total = vigil_store::Store::open(store.to_str().unwrap()).unwrap().table_rows("findings").unwrap() as usize;
+    let server = start(&store, directory.path());
+    let auth = bearer(&server);
+
+    let everything = request(&server, "GET", "/api/findings?limit=10000", &[("authorization", &auth)], "").json();
+    assert_eq!(everything["items"].as_array().unwrap().len(), total);
+    assert!(everything["next"].is_null());
+    let mut seen = 0;
+    let mut after = 0;
+    loop {
+        let page = request(&server, "GET", &format!("/api/findings?limit=25&after={after}"), &[("authorization", &auth)], "").json();
+        seen += page["items"].as_array().unwrap().len();
+        match page["next"].as_i64() {
+            Some(next) => after = next,
+            None => break,
+        }
+    }
+    assert_eq!(seen, total);
+    assert_eq!(request(&server, "GET", "/api/findings?limit=0", &[("authorization", &auth)], "").status, 400);
+
+    let openapi = request(&server, "GET", "/api/openapi.json", &[], "").json();
+    for path in ["/api/findings", "/api/findings/{id}/mute", "/api/resources", "/api/resource", "/api/diff", "/api/dashboard", "/api/scans"] {
+        assert!(openapi["paths"][path].is_object(), "{path} missing from the OpenAPI document");
+    }
+    let dashboard = request(&server, "GET", "/api/dashboard", &[("authorization", &auth)], "").json();
+    assert!(!dashboard["failing_by_severity"].as_array().unwrap().is_empty());
+    let resources = request(&server, "GET", "/api/resources?resource_type=AWS::S3::Bucket", &[("authorization", &auth)], "").json();
+    assert!(!resources["items"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn hostile_tag_values_render_inert() {
+    let directory = tempfile::tempdir().unwrap();
+    let store = directory.path().join("vigil.db");
+    let arn = seeded_store(&store);
+    let server = start(&store, directory.path());
+    let encoded: String = arn.bytes().map(|byte| if byte.is_ascii_alphanumeric() { (byte as char).to_string() } else { format!("%{byte:02X}") }).collect();
+    let page = request(&server, "GET", &format!("/resource?arn={encoded}"), &[("authorization", &bearer(&server))], "");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("&lt;script&gt;alert(&#39;tag&#39;)&lt;/script&gt;"), "{}", page.body);
+    assert!(page.body.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(!page.body.contains(HOSTILE_TAG) && !page.body.contains(HOSTILE_NAME));
+    let api = request(&server, "GET", &format!("/api/resource?arn={encoded}"), &[("authorization", &bearer(&server))], "");
+    assert!(api.header("content-type").unwrap().starts_with("application/json"));
+}
