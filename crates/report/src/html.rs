@@ -10,7 +10,7 @@ use vigil_checks::{Finding, Severity, Status};
 use crate::{ScanInfo, metadata};
 
 /// Escapes text for HTML content and attribute values.
-pub(crate) fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for character in text.chars() {
         match character {

@@ -6,7 +6,7 @@ mod machine;
 
 use vigil_checks::Finding;
 
-pub use html::html;
+pub use html::{escape as escape_html, html};
 pub use machine::{asff, csv, junit, ocsf, sarif};
 
 /// Facts about the scan that every report carries.

@@ -92,7 +92,7 @@ async fn scans(State(state): State<Shared>) -> Response {
     respond(with_store(&state, |store| store.scans()).await)
 }
 
-fn finding_filter(query: &HashMap<String, String>) -> FindingFilter {
+pub(crate) fn finding_filter(query: &HashMap<String, String>) -> FindingFilter {
     let get = |key: &str| query.get(key).filter(|value| !value.is_empty()).cloned();
     FindingFilter {
         severity: get("severity"),

@@ -14,21 +14,8 @@ use serde_json::Value;
 use crate::AppState;
 use crate::handlers::with_store;
 
-/// HTML-escapes text for element content and quoted attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for character in text.chars() {
-        match character {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    out
-}
+/// HTML-escapes text for element content and quoted attribute values (the report's escaper).
+use vigil_report::escape_html as escape;
 
 /// Percent-encodes a query value.
 fn encode(text: &str) -> String {
@@ -116,18 +103,7 @@ pub async fn dashboard(State(state): State<Arc<AppState>>) -> Response {
 }
 
 pub async fn findings(State(state): State<Arc<AppState>>, Query(query): Query<HashMap<String, String>>) -> Response {
-    let get = |key: &str| query.get(key).filter(|value| !value.is_empty()).cloned();
-    let filter = vigil_store::query::FindingFilter {
-        severity: get("severity"),
-        status: get("status"),
-        lifecycle: get("lifecycle"),
-        check_id: get("check_id"),
-        service: get("service"),
-        account_id: get("account_id"),
-        region: get("region"),
-        resource_arn: get("resource_arn"),
-        q: get("q"),
-    };
+    let filter = crate::handlers::finding_filter(&query);
     let after = query.get("after").and_then(|text| text.parse().ok()).unwrap_or(0);
     match with_store(&state, move |store| store.findings_page(&filter, after, 200)).await {
         Ok(page_of) => {
