@@ -4,12 +4,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_sdk_ec2 as ec2;
+use common::run;
 use serde_json::{Value, json};
 use vigil_testkit::MotoServer;
 
@@ -21,11 +24,6 @@ fn vigil(moto: Option<&MotoServer>) -> Command {
         }
     }
     command
-}
-
-fn run(command: &mut Command) -> (i32, String, String) {
-    let output = command.output().expect("run vigil");
-    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
 }
 
 fn json_of(command: &mut Command) -> Value {

@@ -3,23 +3,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 
+use common::{run, vigil};
 use serde_json::Value;
 use vigil_testkit::MotoServer;
-
-fn vigil() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-}
-
-fn run(command: &mut Command) -> (i32, String, String) {
-    let output = command.output().expect("run vigil");
-    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
-}
 
 /// One request the receiver got: its headers (lowercased names) and body.
 #[derive(Debug, Clone)]

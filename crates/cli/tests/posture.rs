@@ -3,17 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::{run, vigil};
 use std::path::Path;
 use std::process::Command;
-
-fn vigil() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-}
-
-fn run(command: &mut Command) -> (i32, String, String) {
-    let output = command.output().expect("run vigil");
-    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
-}
 
 fn demo_findings(extra: &[&str]) -> serde_json::Value {
     let directory = tempfile::tempdir().unwrap();

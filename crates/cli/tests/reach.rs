@@ -5,22 +5,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::process::Command;
 
 use aws_sdk_ec2::types as ec2;
 use aws_sdk_elasticloadbalancingv2::types as elbv2;
+use common::{run, vigil};
 use serde_json::Value;
 use vigil_testkit::MotoServer;
-
-fn vigil() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-}
-
-fn run(command: &mut Command) -> (i32, String, String) {
-    let output = command.output().expect("run vigil");
-    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
-}
 
 /// The seeded topology: instance ids by role, and the load balancer's ARN.
 struct Topology {

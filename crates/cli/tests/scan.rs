@@ -3,18 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::Command;
+mod common;
 
+use common::{run, vigil};
 use vigil_testkit::{MotoServer, example_corp};
-
-fn vigil() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-}
-
-fn run(command: &mut Command) -> (i32, String, String) {
-    let output = command.output().expect("run vigil");
-    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
-}
 
 #[test]
 fn demo_scan_prints_findings_and_writes_json() {
