@@ -138,6 +138,12 @@ pub fn summarize(framework: &Framework, findings: &[Finding]) -> Vec<Requirement
         };
         counts[slot] += 1;
     }
+    summarize_counts(framework, |check| by_check.get(check).copied().unwrap_or_default())
+}
+
+/// The same summary from each check's finding counts (pass, fail, error, muted), as a store
+/// keeps them.
+pub fn summarize_counts(framework: &Framework, counts_of: impl Fn(&str) -> [usize; 4]) -> Vec<RequirementSummary> {
     framework
         .requirements
         .iter()
@@ -145,10 +151,8 @@ pub fn summarize(framework: &Framework, findings: &[Finding]) -> Vec<Requirement
             let checks = framework.checks_for(requirement.id);
             let mut totals = [0usize; 4];
             for check in &checks {
-                if let Some(counts) = by_check.get(check) {
-                    for (total, count) in totals.iter_mut().zip(counts) {
-                        *total += count;
-                    }
+                for (total, count) in totals.iter_mut().zip(counts_of(check)) {
+                    *total += count;
                 }
             }
             let [pass, fail, error, muted] = totals;

@@ -33,6 +33,7 @@ fn seeded_store(path: &Path) -> String {
         inventories: vec![&inventory],
         findings: &findings,
         checks_run: vigil_checks::CHECKS.iter().map(|check| check.metadata().id.to_string()).collect(),
+        analyses: None,
     };
     store.record_scan(&input).unwrap();
     arn
@@ -52,9 +53,14 @@ impl Drop for Server {
 }
 
 fn start(store: &Path, data: &Path) -> Server {
+    start_with(store, data, &[])
+}
+
+fn start_with(store: &Path, data: &Path, extra: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
         .args(["serve", "--listen", "127.0.0.1:0", "--store"])
         .arg(store)
+        .args(extra)
         .env("VIGIL_DATA_DIR", data)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -63,7 +69,7 @@ fn start(store: &Path, data: &Path) -> Server {
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines().map_while(Result::ok);
     let token_line = lines.next().unwrap();
     let token = token_line.rsplit(": ").next().unwrap().to_string();
-    let address = lines.next().unwrap().rsplit("http://").next().unwrap().to_string();
+    let address = lines.next().unwrap().rsplit("://").next().unwrap().to_string();
     Server { child, address, token }
 }
 
@@ -226,4 +232,194 @@ fn hostile_tag_values_render_inert() {
     assert!(!page.body.contains(HOSTILE_TAG) && !page.body.contains(HOSTILE_NAME));
     let api = request(&server, "GET", &format!("/api/resource?arn={encoded}"), &[("authorization", &bearer(&server))], "");
     assert!(api.header("content-type").unwrap().starts_with("application/json"));
+}
+
+/// The demo account scanned twice through the command line (so the store holds the exposure
+/// and IAM analyses), the second time with a bucket tagged with script payloads; and one
+/// activity alert whose event fields hold payloads too. Returns the bucket's ARN.
+fn scanned_store(directory: &Path, store: &Path) -> String {
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/example-corp.vigil");
+    let mut inventory = vigil_model::snapshot::from_bytes(&std::fs::read(demo).unwrap(), "demo").unwrap();
+    let bucket = inventory.s3.buckets.first_mut().unwrap();
+    bucket.tags.insert("owner".into(), HOSTILE_TAG.into());
+    bucket.tags.insert("Name".into(), HOSTILE_NAME.into());
+    let arn = format!("arn:aws:s3:::{}", bucket.name);
+    let hostile = directory.join("hostile.vigil");
+    vigil_model::snapshot::write(&hostile, &inventory).unwrap();
+    for source in [demo, hostile.to_str().unwrap()] {
+        let status = Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .args(["scan", "-q", "--snapshot", source, "--store"])
+            .arg(store)
+            .env("VIGIL_DATA_DIR", directory)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success() || status.code() == Some(3));
+    }
+    let alert = vigil_store::AlertInput {
+        rule_id: "stop-logging".into(),
+        event_id: "e-1".into(),
+        rule_title: "CloudTrail logging stopped".into(),
+        level: "high".into(),
+        event_time: "2026-11-24T10:00:00Z".into(),
+        event_name: "StopLogging".into(),
+        account_id: Some("123456789012".into()),
+        detail: serde_json::json!({ "event": { "eventName": "StopLogging", "userAgent": HOSTILE_NAME, "requestParameters": { "name": HOSTILE_TAG } } }),
+    };
+    vigil_store::Store::open(store.to_str().unwrap()).unwrap().record_alerts(&[alert], "2026-11-24T10:00:01Z").unwrap();
+    arn
+}
+
+/// The console in headless Chromium (Playwright driving Debian's chromium): log in, the
+/// dashboard's charts, filtering and grouping findings, a resource and its history with
+/// hostile tags shown as text, a mute from the finding's page, and every other page; no
+/// console error, no dialog, no request to another origin. Screenshots are kept in
+/// `target/tmp/console-screenshots`.
+#[test]
+fn the_console_works_in_headless_chromium() {
+    let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let python = repository.join(".venv/bin/python");
+    let chromium = ["chromium", "chromium-browser", "google-chrome"].into_iter().find_map(|name| {
+        let output = Command::new("sh").args(["-c", &format!("command -v {name}")]).output().ok()?;
+        output.status.success().then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
+    });
+    let playwright = python.exists() && Command::new(&python).args(["-c", "import playwright"]).status().is_ok_and(|status| status.success());
+    let (Some(chromium), true) = (chromium, playwright) else {
+        assert_ne!(std::env::var("VIGIL_REQUIRE_BROWSER").as_deref(), Ok("1"), "VIGIL_REQUIRE_BROWSER=1 but chromium or Playwright (.venv) is missing");
+        eprintln!("skipped: needs chromium on PATH and Playwright in .venv (scripts/requirements-test.txt)");
+        return;
+    };
+    let directory = tempfile::tempdir().unwrap();
+    let store = directory.path().join("vigil.db");
+    let arn = scanned_store(directory.path(), &store);
+    let server = start(&store, directory.path());
+    let screenshots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
+    let output = Command::new(&python)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/console.py"))
+        .args([&chromium, &format!("http://{}", server.address), &server.token, &arn])
+        .arg(&screenshots)
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{text}");
+    for name in ["dashboard", "findings-high", "resource", "finding-muted", "exposure", "identities", "activity", "scans"] {
+        assert!(screenshots.join(format!("{name}.png")).exists(), "no screenshot of {name}");
+    }
+}
+
+#[test]
+fn the_api_serves_exposure_identities_compliance_alerts_and_groups() {
+    let directory = tempfile::tempdir().unwrap();
+    let store = directory.path().join("vigil.db");
+    let arn = scanned_store(directory.path(), &store);
+    let server = start(&store, directory.path());
+    let auth = bearer(&server);
+    let get = |path: &str| {
+        let reply = request(&server, "GET", path, &[("authorization", &auth)], "");
+        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+        reply.json()
+    };
+    let exposure = get("/api/exposure");
+    let exposed = exposure["items"].as_array().unwrap();
+    assert!(!exposed.is_empty(), "the demo account has internet-exposed instances");
+    assert!(exposed.iter().all(|row| row["subject"].as_str().unwrap().starts_with("arn:aws:") && !row["detail"]["path"].as_array().unwrap().is_empty()));
+    let admins = get("/api/iam/admins");
+    assert!(admins["items"].as_array().unwrap().iter().any(|row| row["subject"] == "arn:aws:iam::123456789012:user/alice"));
+    let external = get("/api/iam/external");
+    assert!(external["items"].as_array().unwrap().iter().any(|row| row["detail"]["exposure"] == "cross-account"));
+    assert!(get("/api/iam/escalation")["items"].is_array());
+
+    let compliance = get("/api/compliance");
+    assert_eq!(compliance.as_array().unwrap().len(), vigil_checks::frameworks::FRAMEWORKS.len());
+    let cis = get("/api/compliance?framework=cis");
+    assert!(cis["requirements"].as_array().unwrap().iter().any(|row| row["status"] == "FAIL"));
+    assert_eq!(request(&server, "GET", "/api/compliance?framework=nope", &[("authorization", &auth)], "").status, 400);
+
+    let groups = get("/api/findings/groups?by=service&failing=1");
+    let total: i64 = groups.as_array().unwrap().iter().map(|group| group["count"].as_i64().unwrap()).sum();
+    let failing = get("/api/findings?lifecycle=open&limit=10000")["items"].as_array().unwrap().len()
+        + get("/api/findings?lifecycle=new&limit=10000")["items"].as_array().unwrap().len();
+    assert_eq!(total as usize, failing);
+    assert_eq!(request(&server, "GET", "/api/findings/groups?by=colour", &[("authorization", &auth)], "").status, 404);
+    let sorted = get("/api/findings?sort=severity&status=FAIL&limit=3");
+    assert_eq!(sorted["items"][0]["severity"], "critical");
+
+    let first = get("/api/findings?limit=1")["items"][0]["id"].as_i64().unwrap();
+    let finding = get(&format!("/api/finding?id={first}"));
+    assert!(!finding["check"]["remediation"]["text"].as_str().unwrap().is_empty());
+    let alerts = get("/api/alerts");
+    assert_eq!(alerts["items"][0]["event_name"], "StopLogging");
+    let facets = get("/api/resources/facets");
+    assert!(facets["resource_type"].as_array().unwrap().iter().any(|pair| pair[0] == "AWS::S3::Bucket"));
+    let tagged = get("/api/resources?tag=owner");
+    assert!(tagged["items"].as_array().unwrap().iter().any(|item| item["arn"] == arn.as_str()));
+
+    let encoded: String = arn.bytes().map(|byte| if byte.is_ascii_alphanumeric() { (byte as char).to_string() } else { format!("%{byte:02X}") }).collect();
+    let resource = get(&format!("/api/resource?arn={encoded}"));
+    assert_eq!(resource["versions"].as_array().unwrap().len(), 2, "the tags changed between the two scans");
+    assert_eq!(resource["access"][0]["action"], "s3:GetObject");
+    assert!(!resource["access"][0]["principals"].as_array().unwrap().is_empty(), "admins can read the bucket");
+    let instance = exposed[0]["subject"].as_str().unwrap();
+    let encoded: String = instance.bytes().map(|byte| if byte.is_ascii_alphanumeric() { (byte as char).to_string() } else { format!("%{byte:02X}") }).collect();
+    assert!(!get(&format!("/api/resource?arn={encoded}"))["exposure"].as_array().unwrap().is_empty());
+    for page in ["/", "/findings?group=service", "/exposure", "/identities", "/activity", "/scans", "/resources?tag=owner", "/compliance?framework=cis"] {
+        let reply = request(&server, "GET", page, &[("authorization", &auth)], "");
+        assert_eq!(reply.status, 200, "{page}");
+        assert!(!reply.body.contains(HOSTILE_TAG) && !reply.body.contains(HOSTILE_NAME), "{page} holds a raw payload");
+    }
+}
+
+/// `--tls-cert`/`--tls-key`: HTTPS with the given certificate, and the session cookie gets
+/// `Secure`. The certificate is made with `openssl` and the requests sent with `curl`.
+#[test]
+fn the_console_serves_https_with_the_given_certificate() {
+    let tools = ["openssl", "curl"].iter().all(|tool| Command::new(tool).arg("--version").output().is_ok_and(|output| output.status.success()) || *tool == "openssl" && Command::new(tool).arg("version").output().is_ok());
+    if !tools {
+        eprintln!("skipped: needs openssl and curl");
+        return;
+    }
+    let directory = tempfile::tempdir().unwrap();
+    let (cert, key) = (directory.path().join("cert.pem"), directory.path().join("key.pem"));
+    let made = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let store = directory.path().join("vigil.db");
+    seeded_store(&store);
+    let server = start_with(&store, directory.path(), &["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()]);
+    let curl = |extra: &[&str], path: &str| {
+        let output = Command::new("curl")
+            .args(["-s", "-i", "--cacert", cert.to_str().unwrap()])
+            .args(extra)
+            .arg(format!("https://{}{path}", server.address))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let scans = curl(&["-H", &format!("Authorization: Bearer {}", server.token)], "/api/scans");
+    assert!(scans.starts_with("HTTP/1.1 200"), "{scans}");
+    let login = curl(&["--data-urlencode", &format!("token={}", server.token)], "/login");
+    let cookie = login.lines().find(|line| line.to_ascii_lowercase().starts_with("set-cookie:")).unwrap_or_default();
+    assert!(cookie.contains("; Secure") && cookie.contains("HttpOnly"), "{login}");
+    assert!(curl(&[], "/api/scans").starts_with("HTTP/1.1 401"));
+    // Plain HTTP on the TLS port gets no answer.
+    let plain = Command::new("curl").args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5"]).arg(format!("http://{}/login", server.address)).output().unwrap();
+    assert_ne!(String::from_utf8_lossy(&plain.stdout), "200");
+
+    let wrong = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--tls-cert"])
+        .arg(&key)
+        .arg("--tls-key")
+        .arg(&cert)
+        .arg("--store")
+        .arg(&store)
+        .env("VIGIL_DATA_DIR", directory.path())
+        .output()
+        .unwrap();
+    let message = String::from_utf8_lossy(&wrong.stderr);
+    assert!(!wrong.status.success() && message.contains("TLS"), "{message}");
 }

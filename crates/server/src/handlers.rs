@@ -18,23 +18,41 @@ type Shared = Arc<AppState>;
 
 /// The handler of one entry of [`crate::ROUTES`].
 pub fn for_route(method: &str, path: &str) -> MethodRouter<Shared> {
+    use crate::{pages, views};
     match (method, path) {
         ("GET", "/api/openapi.json") => get(|| async { Json(crate::openapi::document()) }),
         ("GET", "/api/dashboard") => get(dashboard),
+        ("GET", "/api/compliance") => get(compliance),
         ("GET", "/api/scans") => get(scans),
         ("GET", "/api/findings") => get(findings),
+        ("GET", "/api/findings/groups") => get(finding_groups),
+        ("GET", "/api/finding") => get(finding),
         ("POST", "/api/findings/{id}/mute") => post(mute),
         ("POST", "/api/findings/{id}/unmute") => post(unmute),
         ("GET", "/api/resources") => get(resources),
+        ("GET", "/api/resources/facets") => get(facets),
         ("GET", "/api/resource") => get(resource),
         ("GET", "/api/diff") => get(diff),
-        ("POST", "/logout") => post(crate::pages::logout),
-        ("GET", "/login") => get(crate::pages::login_form),
-        ("POST", "/login") => post(crate::pages::login),
-        ("GET", "/") => get(crate::pages::dashboard),
-        ("GET", "/findings") => get(crate::pages::findings),
-        ("GET", "/resource") => get(crate::pages::resource),
-        ("GET", "/static/app.css") => get(crate::pages::stylesheet),
+        ("GET", "/api/alerts") => get(alerts),
+        ("GET", "/api/exposure") => get(|state: State<Shared>| analyses(state, "exposure")),
+        ("GET", "/api/iam/admins") => get(|state: State<Shared>| analyses(state, "admin")),
+        ("GET", "/api/iam/escalation") => get(|state: State<Shared>| analyses(state, "escalation")),
+        ("GET", "/api/iam/external") => get(|state: State<Shared>| analyses(state, "external")),
+        ("POST", "/logout") => post(pages::logout),
+        ("GET", "/login") => get(pages::login_form),
+        ("POST", "/login") => post(pages::login),
+        ("GET", "/") => get(views::dashboard),
+        ("GET", "/compliance") => get(views::compliance),
+        ("GET", "/findings") => get(views::findings),
+        ("GET", "/finding") => get(views::finding),
+        ("GET", "/resources") => get(views::resources),
+        ("GET", "/resource") => get(views::resource),
+        ("GET", "/exposure") => get(views::exposure),
+        ("GET", "/identities") => get(views::identities),
+        ("GET", "/activity") => get(views::activity),
+        ("GET", "/scans") => get(views::scans),
+        ("GET", "/static/app.css") => get(pages::stylesheet),
+        ("GET", "/static/app.js") => get(pages::script),
         _ => get(|| async { StatusCode::NOT_FOUND }),
     }
 }
@@ -104,6 +122,8 @@ pub(crate) fn finding_filter(query: &HashMap<String, String>) -> FindingFilter {
         region: get("region"),
         resource_arn: get("resource_arn"),
         q: get("q"),
+        sort: get("sort"),
+        failing: query.get("failing").is_some_and(|value| value == "1" || value == "true"),
     }
 }
 
@@ -135,9 +155,16 @@ async fn unmute(State(state): State<Shared>, Path(id): Path<i64>) -> Response {
     }
 }
 
-fn resource_filter(query: &HashMap<String, String>) -> ResourceFilter {
+pub(crate) fn resource_filter(query: &HashMap<String, String>) -> ResourceFilter {
     let get = |key: &str| query.get(key).filter(|value| !value.is_empty()).cloned();
-    ResourceFilter { resource_type: get("resource_type"), account_id: get("account_id"), region: get("region"), state: get("state"), q: get("q") }
+    ResourceFilter {
+        resource_type: get("resource_type"),
+        account_id: get("account_id"),
+        region: get("region"),
+        state: get("state"),
+        q: get("q"),
+        tag: get("tag"),
+    }
 }
 
 async fn resources(State(state): State<Shared>, Query(query): Query<HashMap<String, String>>) -> Response {
@@ -157,7 +184,16 @@ async fn resource(State(state): State<Shared>, Query(query): Query<HashMap<Strin
         with_store(&state, move |store| {
             let history = store.history(&arn)?;
             let findings = store.findings(Some(&arn), &[])?;
-            Ok(json!({ "arn": arn, "versions": history, "findings": findings }))
+            let analyses = store.analyses_about(&arn)?;
+            let of_kind = |kind: &str| analyses.iter().filter(|row| row.kind == kind).map(|row| row.body.clone()).collect::<Vec<_>>();
+            Ok(json!({
+                "arn": arn,
+                "versions": history,
+                "findings": findings,
+                "exposure": of_kind("exposure"),
+                "access": of_kind("access"),
+                "external_access": of_kind("external"),
+            }))
         })
         .await,
     )
@@ -176,6 +212,86 @@ async fn diff(State(state): State<Shared>, Query(query): Query<HashMap<String, S
                 _ => store.last_two_scans()?.ok_or_else(|| vigil_store::StoreError::NotFound("the store holds fewer than two scans".into()))?,
             };
             store.diff(from, to)
+        })
+        .await,
+    )
+}
+
+async fn compliance(State(state): State<Shared>, Query(query): Query<HashMap<String, String>>) -> Response {
+    match query.get("framework").filter(|name| !name.is_empty()) {
+        None => respond(with_store(&state, |store| store.compliance()).await),
+        Some(name) => {
+            let Some(framework) = vigil_checks::frameworks::find(name) else {
+                return error(StatusCode::BAD_REQUEST, format!("unknown framework `{name}`: use cis, fsbp, pci or nist"));
+            };
+            match with_store(&state, |store| store.check_counts()).await {
+                Ok(counts) => {
+                    let rows = vigil_checks::frameworks::summarize_counts(framework, |check| counts.get(check).copied().unwrap_or_default());
+                    Json(json!({ "framework": framework.id, "name": framework.name, "requirements": rows })).into_response()
+                }
+                Err(response) => response,
+            }
+        }
+    }
+}
+
+async fn finding_groups(State(state): State<Shared>, Query(query): Query<HashMap<String, String>>) -> Response {
+    let by = query.get("by").cloned().unwrap_or_else(|| "check_id".to_string());
+    let failing = query.get("failing").is_some_and(|value| value == "1" || value == "true");
+    match with_store(&state, move |store| store.finding_groups(&by, failing)).await {
+        Ok(groups) => Json(groups.into_iter().map(|(value, count)| json!({ "value": value, "count": count })).collect::<Vec<_>>()).into_response(),
+        Err(response) => response,
+    }
+}
+
+async fn finding(State(state): State<Shared>, Query(query): Query<HashMap<String, String>>) -> Response {
+    let Some(id) = query.get("id").and_then(|text| text.parse::<i64>().ok()) else {
+        return error(StatusCode::BAD_REQUEST, "`id` must be a finding id");
+    };
+    match with_store(&state, move |store| store.finding(id)).await {
+        Ok(Some(finding)) => {
+            let check = vigil_checks::find(&finding.check_id).map(|check| {
+                let metadata = check.metadata();
+                json!({
+                    "title": metadata.title,
+                    "risk": metadata.risk,
+                    "remediation": { "text": metadata.remediation.text, "cli": metadata.remediation.cli, "terraform": metadata.remediation.terraform },
+                    "references": metadata.references,
+                    "frameworks": metadata.frameworks.iter().map(|(framework, requirement)| json!({ "framework": framework, "requirement": requirement })).collect::<Vec<_>>(),
+                })
+            });
+            Json(json!({ "finding": finding, "check": check })).into_response()
+        }
+        Ok(None) => error(StatusCode::NOT_FOUND, format!("no finding {id}")),
+        Err(response) => response,
+    }
+}
+
+async fn facets(State(state): State<Shared>) -> Response {
+    respond(with_store(&state, |store| store.facets()).await)
+}
+
+async fn alerts(State(state): State<Shared>, Query(query): Query<HashMap<String, String>>) -> Response {
+    let before = match query.get("before").map(|text| text.parse::<i64>()) {
+        Some(Ok(before)) => before,
+        Some(Err(_)) => return error(StatusCode::BAD_REQUEST, "`before` must be an integer cursor"),
+        None => 0,
+    };
+    let limit = match paging(&query) {
+        Ok((_, limit)) => limit,
+        Err(response) => return response,
+    };
+    let level = query.get("level").filter(|value| !value.is_empty()).cloned();
+    let rule = query.get("rule_id").filter(|value| !value.is_empty()).cloned();
+    respond(with_store(&state, move |store| store.alerts_page(level.as_deref(), rule.as_deref(), before, limit)).await)
+}
+
+async fn analyses(State(state): State<Shared>, kind: &'static str) -> Response {
+    respond(
+        with_store(&state, move |store| {
+            let scan = store.analysed_scan()?;
+            let rows = store.analyses(kind)?;
+            Ok(json!({ "scan_id": scan, "items": rows.into_iter().map(|row| json!({ "account_id": row.account_id, "subject": row.subject, "detail": row.body })).collect::<Vec<_>>() }))
         })
         .await,
     )

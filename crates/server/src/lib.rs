@@ -3,9 +3,12 @@
 //! that table and the OpenAPI document (`/api/openapi.json`) describes every entry of it.
 
 pub mod auth;
+mod charts;
 mod handlers;
 mod openapi;
 mod pages;
+pub mod tls;
+mod views;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -25,6 +28,8 @@ pub enum ServerError {
     TokenFile { path: String, reason: String },
     #[error("the operating system's random generator failed: {0}")]
     Random(String),
+    #[error("TLS: cannot use `{path}`: {reason}")]
+    Tls { path: String, reason: String },
     #[error("cannot listen on {address}: {reason}")]
     Listen { address: String, reason: String },
 }
@@ -33,31 +38,62 @@ pub enum ServerError {
 pub struct AppState {
     pub store: Mutex<Store>,
     pub auth: auth::Auth,
+    /// Session cookies get `Secure` (served over TLS).
+    pub secure_cookies: bool,
 }
 
 /// How a route is reached: (method, path, what it does). The router and the OpenAPI document
 /// both come from this table.
 pub const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/openapi.json", "This OpenAPI document."),
-    ("GET", "/api/dashboard", "Failing findings by severity, service, account and region; live resources by type; the trend over the last 30 scans."),
+    (
+        "GET",
+        "/api/dashboard",
+        "Failing findings by severity, service, account and region; live resources by type; compliance per framework; the trend over the last 30 scans.",
+    ),
+    ("GET", "/api/compliance", "Each framework's requirements by status; with `framework` (cis, fsbp, pci, nist or an id), that framework's requirements one by one."),
     ("GET", "/api/scans", "Every scan, newest first."),
     (
         "GET",
         "/api/findings",
-        "A page of findings, filtered (severity, status, lifecycle, check_id, service, account_id, region, resource_arn, q); `after` is the cursor, `limit` at most 10,000.",
+        "A page of findings, filtered (severity, status, lifecycle, check_id, service, account_id, region, resource_arn, q) and ordered (`sort`: severity, check, resource, newest); `after` is the cursor, `limit` at most 10,000.",
     ),
+    ("GET", "/api/findings/groups", "Current findings counted by one dimension (`by`: check_id, service, severity, account_id, region, status, lifecycle); `failing=1` for failing ones only."),
+    ("GET", "/api/finding", "One finding (`id`) with its check's risk, remediation, references and frameworks."),
     ("POST", "/api/findings/{id}/mute", "Mutes a finding with a reason (JSON `{\"reason\": ...}`)."),
     ("POST", "/api/findings/{id}/unmute", "Removes a person's mute."),
-    ("GET", "/api/resources", "A page of resources, filtered (resource_type, account_id, region, state, q); `after` is the cursor, `limit` at most 10,000."),
-    ("GET", "/api/resource", "One resource (`arn`): its configuration timeline with the changes between versions, and its findings."),
+    (
+        "GET",
+        "/api/resources",
+        "A page of resources, filtered (resource_type, account_id, region, state, q, tag as KEY or KEY=VALUE); `after` is the cursor, `limit` at most 10,000.",
+    ),
+    ("GET", "/api/resources/facets", "Live resources counted by type, account and region."),
+    (
+        "GET",
+        "/api/resource",
+        "One resource (`arn`): its configuration timeline with the changes between versions, its findings, its internet exposure and who can access it.",
+    ),
     ("GET", "/api/diff", "What changed between two scans (`from`, `to`; default the last two)."),
+    ("GET", "/api/alerts", "A page of CloudTrail detection alerts, newest first (`level`, `rule_id`; `before` is the cursor, `limit` at most 10,000)."),
+    ("GET", "/api/exposure", "Every internet-exposed endpoint of the latest analysed scan, with protocol, ports, sources and the path hop by hop."),
+    ("GET", "/api/iam/admins", "Admin-equivalent principals of the latest analysed scan, and how."),
+    ("GET", "/api/iam/escalation", "Escalation paths to admin of the latest analysed scan, step by step."),
+    ("GET", "/api/iam/external", "Resources and roles reachable from outside the account, with who, which actions and the narrowing conditions."),
     ("GET", "/login", "The login form."),
     ("POST", "/login", "Opens a browser session with the access token (form field `token`)."),
     ("POST", "/logout", "Closes the session."),
     ("GET", "/", "The dashboard page."),
-    ("GET", "/findings", "The findings page (same filters as the API)."),
+    ("GET", "/compliance", "One framework's requirements (`framework`)."),
+    ("GET", "/findings", "The findings page (same filters as the API, `sort`, `group`)."),
+    ("GET", "/finding", "One finding's page (`id`): evidence, remediation, the resource, mute."),
+    ("GET", "/resources", "The inventory browser (type, account, region, state, tag, search)."),
     ("GET", "/resource", "One resource's page (`arn`)."),
+    ("GET", "/exposure", "The internet exposure page."),
+    ("GET", "/identities", "Admin-equivalent principals, escalation paths and access from outside."),
+    ("GET", "/activity", "CloudTrail detection alerts with their events."),
+    ("GET", "/scans", "Every scan and what changed between two (`from`, `to`)."),
     ("GET", "/static/app.css", "The console's stylesheet."),
+    ("GET", "/static/app.js", "The console's script (mute and unmute with the CSRF header)."),
 ];
 
 /// The application: routes from [`ROUTES`], authentication and security headers.
@@ -71,7 +107,7 @@ pub fn app(state: Arc<AppState>) -> Router {
 
 /// Routes anyone may reach: the login form, the stylesheet and the API description.
 fn is_public(method: &str, path: &str) -> bool {
-    matches!((method, path), ("GET", "/login") | ("POST", "/login") | ("GET", "/static/app.css") | ("GET", "/api/openapi.json"))
+    matches!((method, path), ("GET", "/login") | ("POST", "/login") | ("GET", "/static/app.css") | ("GET", "/static/app.js") | ("GET", "/api/openapi.json"))
 }
 
 /// Authentication for everything but the public routes (401 for the API, a redirect to the
@@ -120,11 +156,22 @@ async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
-/// Binds and serves until the process ends. Prints the address it listens on.
-pub async fn serve(state: Arc<AppState>, address: SocketAddr) -> Result<(), ServerError> {
-    let listener =
-        tokio::net::TcpListener::bind(address).await.map_err(|error| ServerError::Listen { address: address.to_string(), reason: error.to_string() })?;
-    let bound = listener.local_addr().map_err(|error| ServerError::Listen { address: address.to_string(), reason: error.to_string() })?;
-    eprintln!("vigil console listening on http://{bound}");
-    axum::serve(listener, app(state)).await.map_err(|error| ServerError::Listen { address: bound.to_string(), reason: error.to_string() })
+/// Binds and serves until the process ends, over TLS when `tls` is given. Prints the
+/// address it listens on.
+pub async fn serve(state: Arc<AppState>, address: SocketAddr, tls: Option<tls::Certificate>) -> Result<(), ServerError> {
+    let listen_error = |error: std::io::Error| ServerError::Listen { address: address.to_string(), reason: error.to_string() };
+    let listener = tokio::net::TcpListener::bind(address).await.map_err(listen_error)?;
+    let bound = listener.local_addr().map_err(listen_error)?;
+    let app = app(state);
+    match tls {
+        None => {
+            eprintln!("vigil console listening on http://{bound}");
+            axum::serve(listener, app).await.map_err(listen_error)
+        }
+        Some(certificate) => {
+            let listener = tls::TlsListener::new(listener, certificate.acceptor()?);
+            eprintln!("vigil console listening on https://{bound}");
+            axum::serve(listener, app).await.map_err(listen_error)
+        }
+    }
 }

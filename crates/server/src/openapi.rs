@@ -11,18 +11,33 @@ fn parameters(path: &str) -> Vec<Value> {
         .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "integer" } }))
         .collect();
     match path {
-        "/api/findings" => {
+        "/api/findings" | "/findings" => {
             for name in ["severity", "status", "lifecycle", "check_id", "service", "account_id", "region", "resource_arn", "q"] {
                 list.push(query(name, "filter"));
             }
+            list.push(query("sort", "severity, check, resource or newest (pages by offset: `after` is then the offset)"));
+            list.push(query("failing", "1: failing findings only (lifecycle new or open)"));
         }
-        "/api/resources" => {
+        "/api/findings/groups" => {
+            list.push(query("by", "check_id, service, severity, account_id, region, status or lifecycle"));
+            list.push(query("failing", "1: failing findings only"));
+        }
+        "/api/finding" | "/finding" => list.push(query("id", "the finding's id")),
+        "/api/compliance" | "/compliance" => list.push(query("framework", "cis, fsbp, pci, nist or a framework id")),
+        "/api/alerts" | "/activity" => {
+            list.push(query("level", "filter"));
+            list.push(query("rule_id", "filter"));
+            list.push(query("before", "cursor: the `next` of the previous page"));
+            list.push(query("limit", "page size, 1 to 10000 (default 100)"));
+        }
+        "/api/resources" | "/resources" => {
             for name in ["resource_type", "account_id", "region", "state", "q"] {
                 list.push(query(name, "filter"));
             }
+            list.push(query("tag", "KEY or KEY=VALUE"));
         }
         "/api/resource" | "/resource" => list.push(query("arn", "the resource's ARN")),
-        "/api/diff" => {
+        "/api/diff" | "/scans" => {
             list.push(query("from", "older scan id"));
             list.push(query("to", "newer scan id"));
         }

@@ -123,6 +123,7 @@ fn record(store: &mut Store, inventory: &Inventory, with_findings: bool) -> (vig
         inventories: vec![inventory],
         findings: &findings,
         checks_run,
+        analyses: None,
     };
     let started = Instant::now();
     let summary = store.record_scan(&input).unwrap();

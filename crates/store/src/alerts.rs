@@ -20,7 +20,54 @@ pub struct AlertInput {
     pub detail: serde_json::Value,
 }
 
+/// A stored alert.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertRow {
+    pub id: i64,
+    pub rule_id: String,
+    pub event_id: String,
+    pub rule_title: String,
+    pub level: String,
+    pub event_time: String,
+    pub event_name: String,
+    pub account_id: Option<String>,
+    pub stored_at: String,
+    pub detail: serde_json::Value,
+}
+
 impl Store {
+    /// A page of alerts, newest event first, optionally of one level or rule (`before` is the
+    /// cursor: the id after which the previous page stopped; 0 for the first page).
+    pub fn alerts_page(&mut self, level: Option<&str>, rule_id: Option<&str>, before: i64, limit: usize) -> Result<crate::query::Page<AlertRow>, StoreError> {
+        let limit = limit.clamp(1, 10_000);
+        let rows = self.db.rows(
+            "SELECT id, rule_id, event_id, rule_title, level, event_time, event_name, account_id, stored_at, detail FROM alerts
+             WHERE ($1 = 0 OR id < $1) AND ($2 = '' OR level = $2) AND ($3 = '' OR rule_id = $3) ORDER BY id DESC LIMIT $4",
+            &[Param::Int(before), Param::Text(level.unwrap_or_default()), Param::Text(rule_id.unwrap_or_default()), Param::Int(limit as i64 + 1)],
+        )?;
+        let mut items: Vec<AlertRow> = rows
+            .into_iter()
+            .map(|row| {
+                let text = |index: usize| row[index].text().unwrap_or_default().to_string();
+                AlertRow {
+                    id: row[0].int().unwrap_or_default(),
+                    rule_id: text(1),
+                    event_id: text(2),
+                    rule_title: text(3),
+                    level: text(4),
+                    event_time: text(5),
+                    event_name: text(6),
+                    account_id: row[7].text().map(str::to_string),
+                    stored_at: text(8),
+                    detail: serde_json::from_str(row[9].text().unwrap_or("null")).unwrap_or(serde_json::Value::Null),
+                }
+            })
+            .collect();
+        let next = (items.len() > limit).then(|| items[limit - 1].id);
+        items.truncate(limit);
+        Ok(crate::query::Page { items, next })
+    }
+
     /// Records alerts in one transaction; returns the ones the store did not have yet.
     pub fn record_alerts(&mut self, alerts: &[AlertInput], at: &str) -> Result<Vec<AlertInput>, StoreError> {
         self.db.begin_write()?;
@@ -81,5 +128,10 @@ mod tests {
         let again = store.record_alerts(&[alert("r1", "e1"), alert("r1", "e3")], "now").unwrap();
         assert_eq!(again, vec![alert("r1", "e3")]);
         assert_eq!(store.table_rows("alerts").unwrap(), 4);
+        let first_page = store.alerts_page(None, None, 0, 3).unwrap();
+        assert_eq!(first_page.items.iter().map(|alert| alert.event_id.as_str()).collect::<Vec<_>>(), ["e3", "e1", "e2"]);
+        let rest = store.alerts_page(None, None, first_page.next.unwrap(), 3).unwrap();
+        assert_eq!((rest.items.len(), rest.next), (1, None));
+        assert_eq!(store.alerts_page(None, Some("r2"), 0, 10).unwrap().items.len(), 1);
     }
 }

@@ -7,6 +7,8 @@
 //! [`Store::diff`], [`Store::history`], [`Store::scans`].
 
 mod alerts;
+pub mod analyses;
+mod counts;
 pub mod db;
 pub mod diff;
 pub mod items;
@@ -18,7 +20,8 @@ mod write;
 
 use serde::Serialize;
 
-pub use alerts::AlertInput;
+pub use alerts::{AlertInput, AlertRow};
+pub use analyses::Analysis;
 pub use diff::{FieldChange, ResourceDiff, ScanDiff};
 pub use outbox::{NewFinding, Queued};
 pub use read::{FindingRow, ResourceVersion, ScanRow};

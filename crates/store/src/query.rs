@@ -22,6 +22,11 @@ pub struct FindingFilter {
     pub resource_arn: Option<String>,
     /// Case-insensitive substring of the check id or the resource ARN.
     pub q: Option<String>,
+    /// Order: by row id (default, keyset pages with `after`), or `severity`, `check`,
+    /// `resource`, `newest` (offset pages with `offset`).
+    pub sort: Option<String>,
+    /// Only failing findings: lifecycle new or open (what the dashboard counts).
+    pub failing: bool,
 }
 
 /// One finding in a page.
@@ -60,6 +65,8 @@ pub struct ResourceFilter {
     pub state: Option<String>,
     /// Case-insensitive substring of the ARN.
     pub q: Option<String>,
+    /// `KEY` or `KEY=VALUE`: resources whose latest tags hold that key (with that value).
+    pub tag: Option<String>,
 }
 
 /// One resource in a page.
@@ -74,6 +81,7 @@ pub struct ResourceItem {
     pub state: String,
     pub version: i64,
     pub first_seen_at: String,
+    pub tags: Value,
 }
 
 /// Counts for the dashboard.
@@ -88,10 +96,57 @@ pub struct Dashboard {
     pub resources_by_type: Vec<(String, i64)>,
     /// Per full scan: id, finish time and its findings by status.
     pub trend: Vec<(i64, String, Value)>,
+    /// Per framework: requirements passing, failing, in error, without resources, not
+    /// covered by a check, and manual.
+    pub compliance: Vec<FrameworkScore>,
+}
+
+/// A framework's requirements by status, from the current findings.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FrameworkScore {
+    pub framework: String,
+    pub name: String,
+    pub requirements: usize,
+    pub by_status: std::collections::BTreeMap<String, usize>,
+    /// Passing requirements out of those with a decision (pass, fail or error), in percent.
+    pub score: Option<f64>,
+}
+
+/// The dimensions findings can be grouped by.
+pub const GROUPS: &[&str] = &["check_id", "service", "severity", "account_id", "region", "status", "lifecycle"];
+
+/// Facets of the inventory: live resources by type, account and region.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Facets {
+    pub resource_type: Vec<(String, i64)>,
+    pub account_id: Vec<(String, i64)>,
+    pub region: Vec<(String, i64)>,
+}
+
+/// `%text%` for LIKE, with LIKE's own wildcards in `text` taken literally (ESCAPE '\\').
+fn contains(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for character in text.chars() {
+        if matches!(character, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(character);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// The LIKE pattern that finds `KEY` or `KEY=VALUE` in a tags JSON object.
+fn tag_pattern(tag: &str) -> String {
+    let quoted = |text: &str| serde_json::to_string(text).unwrap_or_default();
+    match tag.split_once('=') {
+        Some((key, value)) => contains(&format!("{}:{}", quoted(key), quoted(value))),
+        None => contains(&format!("{}:", quoted(tag))),
+    }
 }
 
 fn like(text: &Option<String>) -> String {
-    text.as_deref().map(|text| format!("%{}%", text.to_lowercase())).unwrap_or_default()
+    text.as_deref().map(|text| contains(&text.to_lowercase())).unwrap_or_default()
 }
 
 impl Store {
@@ -110,15 +165,26 @@ impl Store {
             like(&filter.q),
         );
         let limit = limit.clamp(1, 10_000);
+        let order = match filter.sort.as_deref().unwrap_or_default() {
+            "" | "id" => "id",
+            "severity" => "CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END, id",
+            "check" => "check_id, id",
+            "resource" => "resource_arn, id",
+            "newest" => "id DESC",
+            other => return Err(StoreError::NotFound(format!("cannot sort findings by `{other}`: use severity, check, resource or newest"))),
+        };
+        // The default order pages by keyset (`after` is a row id); the others by offset.
+        let keyset = order == "id";
         let rows = self.db.rows(
-            "SELECT id, check_id, service, severity, status, lifecycle, account_id, region, resource_arn, resource_type, first_seen_at, resolved_at, user_mute_reason, detail
+            &format!("SELECT id, check_id, service, severity, status, lifecycle, account_id, region, resource_arn, resource_type, first_seen_at, resolved_at, user_mute_reason, detail
              FROM findings WHERE id > $1
                AND ($2 = '' OR severity = $2) AND ($3 = '' OR status = $3) AND ($4 = '' OR lifecycle = $4) AND ($5 = '' OR check_id = $5)
                AND ($6 = '' OR service = $6) AND ($7 = '' OR account_id = $7) AND ($8 = '' OR region = $8) AND ($9 = '' OR resource_arn = $9)
-               AND ($10 = '' OR LOWER(check_id) LIKE $10 OR LOWER(resource_arn) LIKE $10)
-             ORDER BY id LIMIT $11",
+               AND ($13 = '' OR lifecycle IN ('new', 'open'))
+               AND ($10 = '' OR LOWER(check_id) LIKE $10 ESCAPE '\\' OR LOWER(resource_arn) LIKE $10 ESCAPE '\\')
+             ORDER BY {order} LIMIT $11 OFFSET $12"),
             &[
-                Param::Int(after),
+                Param::Int(if keyset { after } else { 0 }),
                 Param::Text(&severity),
                 Param::Text(&status),
                 Param::Text(&lifecycle),
@@ -129,6 +195,8 @@ impl Store {
                 Param::Text(&arn),
                 Param::Text(&q),
                 Param::Int(limit as i64 + 1),
+                Param::Int(if keyset { 0 } else { after }),
+                Param::Text(if filter.failing { "1" } else { "" }),
             ],
         )?;
         let mut items: Vec<FindingItem> = rows
@@ -153,9 +221,15 @@ impl Store {
                 }
             })
             .collect();
-        let next = (items.len() > limit).then(|| items[limit - 1].id);
+        let next = (items.len() > limit).then(|| if keyset { items[limit - 1].id } else { after + limit as i64 });
         items.truncate(limit);
         Ok(Page { items, next })
+    }
+
+    /// One finding by its row id.
+    pub fn finding(&mut self, id: i64) -> Result<Option<FindingItem>, StoreError> {
+        let page = self.findings_page(&FindingFilter::default(), id - 1, 1)?;
+        Ok(page.items.into_iter().find(|item| item.id == id))
     }
 
     /// A page of resources after cursor `after` (a row id).
@@ -163,12 +237,14 @@ impl Store {
         let text = |value: &Option<String>| value.clone().unwrap_or_default();
         let (kind, account, region, state, q) =
             (text(&filter.resource_type), text(&filter.account_id), text(&filter.region), text(&filter.state), like(&filter.q));
+        let tag = filter.tag.as_deref().filter(|tag| !tag.is_empty()).map(tag_pattern).unwrap_or_default();
         let limit = limit.clamp(1, 10_000);
         let rows = self.db.rows(
-            "SELECT id, arn, resource_type, account_id, region, resource_id, state, version, first_seen_at FROM resources
-             WHERE id > $1 AND ($2 = '' OR resource_type = $2) AND ($3 = '' OR account_id = $3) AND ($4 = '' OR region = $4)
-               AND ($5 = '' OR state = $5) AND ($6 = '' OR LOWER(arn) LIKE $6)
-             ORDER BY id LIMIT $7",
+            "SELECT r.id, r.arn, r.resource_type, r.account_id, r.region, r.resource_id, r.state, r.version, r.first_seen_at, v.tags
+             FROM resources r LEFT JOIN resource_versions v ON v.resource = r.id AND v.version = r.version
+             WHERE r.id > $1 AND ($2 = '' OR r.resource_type = $2) AND ($3 = '' OR r.account_id = $3) AND ($4 = '' OR r.region = $4)
+               AND ($5 = '' OR r.state = $5) AND ($6 = '' OR LOWER(r.arn) LIKE $6 ESCAPE '\\') AND ($8 = '' OR v.tags LIKE $8 ESCAPE '\\')
+             ORDER BY r.id LIMIT $7",
             &[
                 Param::Int(after),
                 Param::Text(&kind),
@@ -177,6 +253,7 @@ impl Store {
                 Param::Text(&state),
                 Param::Text(&q),
                 Param::Int(limit as i64 + 1),
+                Param::Text(&tag),
             ],
         )?;
         let mut items: Vec<ResourceItem> = rows
@@ -193,6 +270,7 @@ impl Store {
                     state: text(6),
                     version: row[7].int().unwrap_or_default(),
                     first_seen_at: text(8),
+                    tags: serde_json::from_str(row[9].text().unwrap_or("{}")).unwrap_or(Value::Null),
                 }
             })
             .collect();
@@ -203,37 +281,123 @@ impl Store {
 
     /// Mutes a finding with a person's reason (kept until unmuted; rescans keep it muted).
     pub fn mute_finding(&mut self, id: i64, reason: &str) -> Result<bool, StoreError> {
-        let changed = self.db.exec(
+        self.change_finding(
+            id,
             "UPDATE findings SET user_mute_reason = $2, lifecycle = CASE WHEN status IN ('FAIL', 'ERROR') THEN 'muted' ELSE lifecycle END WHERE id = $1",
-            &[Param::Int(id), Param::Text(reason)],
-        )?;
-        Ok(changed == 1)
+            Some(reason),
+        )
     }
 
     /// Removes a person's mute; a failing finding is open again.
     pub fn unmute_finding(&mut self, id: i64) -> Result<bool, StoreError> {
-        let changed = self.db.exec(
+        self.change_finding(
+            id,
             "UPDATE findings SET user_mute_reason = NULL, lifecycle = CASE WHEN lifecycle = 'muted' AND status IN ('FAIL', 'ERROR') THEN 'open' ELSE lifecycle END WHERE id = $1",
-            &[Param::Int(id)],
-        )?;
-        Ok(changed == 1)
+            None,
+        )
     }
 
-    /// The dashboard's counts.
-    pub fn dashboard(&mut self) -> Result<Dashboard, StoreError> {
-        let mut counts = |sql: &str| -> Result<Vec<(String, i64)>, StoreError> {
-            Ok(self.db.rows(sql, &[])?.into_iter().filter_map(|row| Some((row[0].text()?.to_string(), row[1].int()?))).collect())
+    /// Applies a mute or unmute and moves the finding between the dashboard's counts, in one
+    /// transaction.
+    fn change_finding(&mut self, id: i64, update: &str, reason: Option<&str>) -> Result<bool, StoreError> {
+        self.db.begin_write()?;
+        let result = (|| {
+            let Some(before) = crate::counts::key_of(&mut self.db, id)? else { return Ok(false) };
+            match reason {
+                Some(reason) => self.db.exec(update, &[Param::Int(id), Param::Text(reason)])?,
+                None => self.db.exec(update, &[Param::Int(id)])?,
+            };
+            let after = self.db.row("SELECT lifecycle FROM findings WHERE id = $1", &[Param::Int(id)])?;
+            let after = after.and_then(|row| row.into_iter().next()).and_then(|value| value.into_text()).unwrap_or_default();
+            crate::counts::shift(&mut self.db, &before, &after)?;
+            Ok(true)
+        })();
+        match result {
+            Ok(changed) => {
+                self.db.commit()?;
+                Ok(changed)
+            }
+            Err(error) => {
+                self.db.rollback();
+                Err(error)
+            }
+        }
+    }
+
+    /// Current findings (not resolved) grouped by one of [`GROUPS`], failing ones (new, open)
+    /// only when `failing`; largest groups first.
+    pub fn finding_groups(&mut self, by: &str, failing: bool) -> Result<Vec<(String, i64)>, StoreError> {
+        let Some(column) = GROUPS.iter().find(|column| **column == by) else {
+            return Err(StoreError::NotFound(format!("cannot group findings by `{by}`: use one of {}", GROUPS.join(", "))));
         };
-        let failing = "FROM findings WHERE lifecycle IN ('new', 'open')";
+        let filter = if failing { "lifecycle IN ('new', 'open')" } else { "lifecycle <> 'resolved'" };
+        self.counts(&format!("SELECT {column}, CAST(SUM(n) AS BIGINT) FROM finding_counts WHERE {filter} GROUP BY {column} ORDER BY 2 DESC, 1"))
+    }
+
+    /// The inventory's facets: live resources by type, account and region.
+    pub fn facets(&mut self) -> Result<Facets, StoreError> {
+        let mut facet = |column: &str| {
+            self.counts(&format!(
+                "SELECT {column}, CAST(SUM(n) AS BIGINT) FROM resource_counts WHERE state IN ('active', 'stopped') GROUP BY {column} ORDER BY 2 DESC, 1"
+            ))
+        };
+        Ok(Facets { resource_type: facet("resource_type")?, account_id: facet("account_id")?, region: facet("region")? })
+    }
+
+    fn counts(&mut self, sql: &str) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(self.db.rows(sql, &[])?.into_iter().filter_map(|row| Some((row[0].text()?.to_string(), row[1].int()?))).collect())
+    }
+
+    /// Each check's current findings (not resolved) as [pass, fail, error, muted] counts, the
+    /// input of a framework's compliance summary.
+    pub fn check_counts(&mut self) -> Result<std::collections::HashMap<String, [usize; 4]>, StoreError> {
+        let rows = self.db.rows(
+            "SELECT check_id, status, lifecycle, CAST(SUM(n) AS BIGINT) FROM finding_counts WHERE lifecycle <> 'resolved' GROUP BY check_id, status, lifecycle",
+            &[],
+        )?;
+        let mut by_check: std::collections::HashMap<String, [usize; 4]> = std::collections::HashMap::new();
+        for row in rows {
+            let (Some(check), Some(status), Some(lifecycle), Some(count)) = (row[0].text(), row[1].text(), row[2].text(), row[3].int()) else { continue };
+            let slot = match (status, lifecycle) {
+                (_, "muted") | ("MUTED", _) => 3,
+                ("PASS", _) => 0,
+                ("FAIL", _) => 1,
+                _ => 2,
+            };
+            by_check.entry(check.to_string()).or_default()[slot] += count.max(0) as usize;
+        }
+        Ok(by_check)
+    }
+
+    /// Each framework's requirements by status, from the current findings.
+    pub fn compliance(&mut self) -> Result<Vec<FrameworkScore>, StoreError> {
+        let by_check = self.check_counts()?;
+        Ok(vigil_checks::frameworks::FRAMEWORKS
+            .iter()
+            .map(|framework| {
+                let rows = vigil_checks::frameworks::summarize_counts(framework, |check| by_check.get(check).copied().unwrap_or_default());
+                let mut by_status = std::collections::BTreeMap::new();
+                for row in &rows {
+                    *by_status.entry(row.status.as_str().to_string()).or_insert(0) += 1;
+                }
+                let decided: usize = ["PASS", "FAIL", "ERROR"].iter().map(|status| by_status.get(*status).copied().unwrap_or(0)).sum();
+                let score = (decided > 0).then(|| 100.0 * by_status.get("PASS").copied().unwrap_or(0) as f64 / decided as f64);
+                FrameworkScore { framework: framework.id.to_string(), name: framework.name.to_string(), requirements: rows.len(), by_status, score }
+            })
+            .collect())
+    }
+
+    /// The dashboard's counts, read from the count tables (a few thousand rows whatever the
+    /// size of the store).
+    pub fn dashboard(&mut self) -> Result<Dashboard, StoreError> {
         let mut dashboard = Dashboard {
-            failing_by_severity: counts(&format!("SELECT severity, COUNT(*) {failing} GROUP BY severity ORDER BY 2 DESC"))?,
-            failing_by_service: counts(&format!("SELECT service, COUNT(*) {failing} GROUP BY service ORDER BY 2 DESC"))?,
-            failing_by_account: counts(&format!("SELECT account_id, COUNT(*) {failing} GROUP BY account_id ORDER BY 2 DESC"))?,
-            failing_by_region: counts(&format!("SELECT region, COUNT(*) {failing} GROUP BY region ORDER BY 2 DESC"))?,
-            resources_by_type: counts(
-                "SELECT resource_type, COUNT(*) FROM resources WHERE state IN ('active', 'stopped') GROUP BY resource_type ORDER BY 2 DESC",
-            )?,
+            failing_by_severity: self.finding_groups("severity", true)?,
+            failing_by_service: self.finding_groups("service", true)?,
+            failing_by_account: self.finding_groups("account_id", true)?,
+            failing_by_region: self.finding_groups("region", true)?,
+            resources_by_type: self.facets()?.resource_type,
             trend: Vec::new(),
+            compliance: self.compliance()?,
         };
         let rows = self.db.rows("SELECT id, finished_at, summary FROM scans WHERE kind = 'scan' ORDER BY id DESC LIMIT 30", &[])?;
         dashboard.trend = rows

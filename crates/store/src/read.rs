@@ -42,6 +42,7 @@ pub struct ResourceVersion {
 /// A finding as the store keeps it: the latest detail plus its lifecycle.
 #[derive(Debug, Clone, Serialize)]
 pub struct FindingRow {
+    pub id: i64,
     pub check_id: String,
     pub severity: String,
     pub status: String,
@@ -127,17 +128,24 @@ impl Store {
     /// Findings of one resource (or every finding when `arn` is `None`) in the given lifecycles
     /// (every lifecycle when empty).
     pub fn findings(&mut self, arn: Option<&str>, lifecycles: &[&str]) -> Result<Vec<FindingRow>, StoreError> {
+        // One resource's findings are read through the index on resource_arn.
+        let (filter, params) = match arn {
+            Some(arn) => ("WHERE resource_arn = $1", vec![Param::Text(arn)]),
+            None => ("", Vec::new()),
+        };
         let rows = self.db.rows(
-            "SELECT check_id, severity, status, lifecycle, resource_arn, region, first_seen_at,
-                CASE WHEN status = 'ABSENT' THEN last_seen_at
-                     ELSE COALESCE((SELECT MAX(finished_at) FROM scans WHERE kind = 'scan' AND accounts LIKE '%' || findings.account_id || '%'), last_seen_at) END,
-                resolved_at, detail FROM findings
-             WHERE ($1 = '' OR resource_arn = $1) ORDER BY check_id, resource_arn",
-            &[Param::Text(arn.unwrap_or(""))],
+            &format!(
+                "SELECT check_id, severity, status, lifecycle, resource_arn, region, first_seen_at,
+                    CASE WHEN status = 'ABSENT' THEN last_seen_at
+                         ELSE COALESCE((SELECT MAX(finished_at) FROM scans WHERE kind = 'scan' AND accounts LIKE '%' || findings.account_id || '%'), last_seen_at) END,
+                    resolved_at, detail, id FROM findings {filter} ORDER BY check_id, resource_arn"
+            ),
+            &params,
         )?;
         Ok(rows
             .into_iter()
             .map(|row| FindingRow {
+                id: row[10].int().unwrap_or_default(),
                 check_id: row[0].text().unwrap_or_default().to_string(),
                 severity: row[1].text().unwrap_or_default().to_string(),
                 status: row[2].text().unwrap_or_default().to_string(),

@@ -108,6 +108,39 @@ const MIGRATIONS: &[&[&str]] = &[
             queued_at TEXT NOT NULL,
             sent_at TEXT,
             PRIMARY KEY (target, notice_key))"],
+    // 3: the console: counts kept current with every write (so the dashboard of a store of
+    // millions of rows reads a few thousand), and the exposure and IAM analyses of each scan.
+    &[
+        "CREATE TABLE finding_counts (
+            check_id TEXT NOT NULL,
+            service TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            account_id TEXT NOT NULL,
+            region TEXT NOT NULL,
+            status TEXT NOT NULL,
+            lifecycle TEXT NOT NULL,
+            n BIGINT NOT NULL,
+            PRIMARY KEY (check_id, service, severity, account_id, region, status, lifecycle))",
+        "CREATE TABLE resource_counts (
+            resource_type TEXT NOT NULL,
+            account_id TEXT NOT NULL,
+            region TEXT NOT NULL,
+            state TEXT NOT NULL,
+            n BIGINT NOT NULL,
+            PRIMARY KEY (resource_type, account_id, region, state))",
+        crate::counts::REFRESH_FINDING_COUNTS,
+        crate::counts::REFRESH_RESOURCE_COUNTS,
+        "CREATE TABLE analyses (
+            scan_id BIGINT NOT NULL,
+            account_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            body TEXT NOT NULL)",
+        "CREATE INDEX analyses_by_subject ON analyses (kind, subject)",
+        "CREATE INDEX analyses_by_scan ON analyses (scan_id, kind)",
+        "CREATE INDEX findings_by_check ON findings (check_id)",
+        "CREATE INDEX alerts_by_time ON alerts (event_time)",
+    ],
 ];
 
 /// The schema version this build writes.

@@ -24,6 +24,8 @@ pub struct ScanInput<'a> {
     pub findings: &'a [Finding],
     /// The ids of the checks that ran: a finding of another check is not resolved by its absence.
     pub checks_run: Vec<String>,
+    /// The exposure and IAM analyses of the inventories, when they were computed.
+    pub analyses: Option<Vec<crate::Analysis>>,
 }
 
 /// What recording a scan changed.
@@ -164,6 +166,8 @@ fn write_scan(db: &mut Db, input: &ScanInput<'_>) -> Result<WriteSummary, StoreE
             Param::Text(env!("CARGO_PKG_VERSION")),
         ],
     )?;
+    crate::analyses::write(db, scan_id, input.analyses.as_deref())?;
+    crate::counts::refresh(db)?;
     Ok(summary)
 }
 
@@ -214,6 +218,7 @@ fn write_event_update(db: &mut Db, update: &EventUpdate<'_>) -> Result<WriteSumm
             Param::Text(env!("CARGO_PKG_VERSION")),
         ],
     )?;
+    crate::counts::refresh(db)?;
     Ok(summary)
 }
 

@@ -56,6 +56,7 @@ fn record(store: &mut Store, inventory: &Inventory) -> vigil_store::WriteSummary
         inventories: vec![inventory],
         findings: &findings,
         checks_run,
+        analyses: None,
     };
     store.record_scan(&input).unwrap()
 }
@@ -239,4 +240,101 @@ fn opening_a_store_twice_and_a_damaged_location_give_clear_answers() {
     std::fs::write(&not_a_db, b"this is not a database at all, just text that is long enough").unwrap();
     let error = Store::open(not_a_db.to_str().unwrap()).unwrap_err().to_string();
     assert!(error.contains("junk.db") || error.contains("not a database"), "{error}");
+}
+
+/// Failing findings by severity, counted from the findings themselves.
+fn failing_by_severity(store: &mut Store) -> Vec<(String, i64)> {
+    let mut counts = std::collections::BTreeMap::new();
+    for finding in store.findings(None, &["new", "open"]).unwrap() {
+        *counts.entry(finding.severity).or_insert(0i64) += 1;
+    }
+    let mut counts: Vec<(String, i64)> = counts.into_iter().collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    counts
+}
+
+#[test]
+fn the_dashboard_counts_follow_scans_mutes_and_unmutes() {
+    for (_dir, mut store) in stores() {
+        let inventory = demo();
+        record(&mut store, &inventory);
+        let (changed, ..) = changed(demo());
+        record(&mut store, &changed);
+        let dashboard = store.dashboard().unwrap();
+        assert_eq!(dashboard.failing_by_severity, failing_by_severity(&mut store), "{}", store.backend());
+        let live: i64 = dashboard.resources_by_type.iter().map(|(_, count)| count).sum();
+        assert_eq!(live, store.live_counts().unwrap().iter().map(|(_, count)| count).sum::<i64>());
+
+        let failing = vigil_store::query::FindingFilter { lifecycle: Some("open".into()), ..Default::default() };
+        let id = store.findings_page(&failing, 0, 1).unwrap().items[0].id;
+        assert!(store.mute_finding(id, "accepted risk").unwrap());
+        assert_eq!(store.dashboard().unwrap().failing_by_severity, failing_by_severity(&mut store), "after a mute");
+        assert!(store.unmute_finding(id).unwrap());
+        assert_eq!(store.dashboard().unwrap().failing_by_severity, failing_by_severity(&mut store), "after an unmute");
+        assert!(!store.mute_finding(999_999_999, "none").unwrap());
+
+        let cis = dashboard.compliance.iter().find(|score| score.framework == "cis-aws-5.0").unwrap();
+        assert_eq!(cis.by_status.values().sum::<usize>(), cis.requirements);
+        assert!(cis.by_status.get("FAIL").copied().unwrap_or(0) > 0, "the demo account fails some CIS requirements");
+    }
+}
+
+#[test]
+fn findings_sort_and_resources_filter_by_tag() {
+    for (_dir, mut store) in stores() {
+        record(&mut store, &demo());
+        let sorted = vigil_store::query::FindingFilter { sort: Some("severity".into()), status: Some("FAIL".into()), ..Default::default() };
+        let first = store.findings_page(&sorted, 0, 5).unwrap();
+        let second = store.findings_page(&sorted, first.next.unwrap(), 5).unwrap();
+        let rank = |severity: &str| ["critical", "high", "medium", "low", "informational"].iter().position(|known| *known == severity).unwrap();
+        let ranks: Vec<usize> = first.items.iter().chain(&second.items).map(|finding| rank(&finding.severity)).collect();
+        assert!(ranks.windows(2).all(|pair| pair[0] <= pair[1]), "{ranks:?}");
+        assert!(first.items.iter().all(|finding| second.items.iter().all(|other| other.id != finding.id)), "pages do not overlap");
+        let wrong = vigil_store::query::FindingFilter { sort: Some("colour".into()), ..Default::default() };
+        assert!(store.findings_page(&wrong, 0, 5).unwrap_err().to_string().contains("cannot sort"));
+
+        let all = store.resources_page(&Default::default(), 0, 10_000).unwrap().items;
+        let tagged = all.iter().find(|item| item.tags.as_object().is_some_and(|tags| !tags.is_empty())).expect("the demo has tagged resources");
+        let (key, value) = tagged.tags.as_object().unwrap().iter().next().unwrap();
+        let by_pair = vigil_store::query::ResourceFilter { tag: Some(format!("{key}={}", value.as_str().unwrap())), ..Default::default() };
+        let found = store.resources_page(&by_pair, 0, 10_000).unwrap().items;
+        assert!(found.iter().any(|item| item.arn == tagged.arn));
+        assert!(found.iter().all(|item| item.tags[key] == *value));
+        let by_key = vigil_store::query::ResourceFilter { tag: Some(key.clone()), ..Default::default() };
+        assert!(store.resources_page(&by_key, 0, 10_000).unwrap().items.len() >= found.len());
+        let facets = store.facets().unwrap();
+        assert_eq!(facets.resource_type.iter().map(|(_, count)| count).sum::<i64>(), all.len() as i64);
+    }
+}
+
+#[test]
+fn analyses_are_kept_per_scan_and_an_empty_result_is_not_an_older_one() {
+    for (_dir, mut store) in stores() {
+        let inventory = demo();
+        let findings = findings(&inventory);
+        let exposure = vigil_store::Analysis {
+            account_id: "123456789012".into(),
+            kind: "exposure".into(),
+            subject: "arn:aws:ec2:eu-west-1:123456789012:instance/i-1".into(),
+            body: serde_json::json!({ "ports": [[22, 22]] }),
+        };
+        let mut input = ScanInput {
+            started_at: inventory.collected_at,
+            finished_at: inventory.collected_at,
+            source: "test".into(),
+            inventories: vec![&inventory],
+            findings: &findings,
+            checks_run: Vec::new(),
+            analyses: Some(vec![exposure.clone()]),
+        };
+        store.record_scan(&input).unwrap();
+        assert_eq!(store.analyses("exposure").unwrap(), vec![exposure.clone()]);
+        assert_eq!(store.analyses_about(&exposure.subject).unwrap(), vec![exposure.clone()]);
+        input.analyses = None;
+        store.record_scan(&input).unwrap();
+        assert_eq!(store.analyses("exposure").unwrap().len(), 1, "a scan without analyses keeps the last ones");
+        input.analyses = Some(Vec::new());
+        store.record_scan(&input).unwrap();
+        assert!(store.analyses("exposure").unwrap().is_empty(), "a scan that found nothing shows nothing");
+    }
 }

@@ -1,5 +1,6 @@
 //! The command tree: one module per subcommand, each with its clap `Args` and a `run`.
 
+pub mod analyses;
 pub mod collect;
 pub mod frameworks;
 pub mod history;

@@ -94,25 +94,7 @@ fn list(global: &GlobalArgs, source_args: &SourceArgs, format: Format) -> anyhow
     let mut out = std::io::stdout().lock();
     match format {
         Format::Json => {
-            let mut rows = Vec::new();
-            for exposure in &exposures {
-                for entry in exposure.entries() {
-                    let path = network.path(exposure, &entry);
-                    rows.push(json!({
-                        "region": exposure.region,
-                        "resource_id": exposure.resource_id,
-                        "resource_type": exposure.resource_type,
-                        "interface_id": exposure.interface_id,
-                        "address": exposure.address,
-                        "protocol": entry.protocol,
-                        "ports": entry.ports,
-                        "sources": entry.sources,
-                        "via": exposure.via.clone().unwrap_or_else(|| "direct".to_string()),
-                        "path": path,
-                    }));
-                }
-            }
-            serde_json::to_writer_pretty(&mut out, &rows)?;
+            serde_json::to_writer_pretty(&mut out, &exposure_rows(&network))?;
             writeln!(out)?;
         }
         Format::Table => {
@@ -176,6 +158,30 @@ fn explain(global: &GlobalArgs, source_args: &SourceArgs, format: Format, args: 
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Every internet-exposed (endpoint, protocol, ports, sources) with its path, as
+/// `vigil reach --format json` prints it.
+pub fn exposure_rows(network: &Network) -> Vec<serde_json::Value> {
+    let mut rows = Vec::new();
+    for exposure in &network.exposures() {
+        for entry in exposure.entries() {
+            let path = network.path(exposure, &entry);
+            rows.push(json!({
+                "region": exposure.region,
+                "resource_id": exposure.resource_id,
+                "resource_type": exposure.resource_type,
+                "interface_id": exposure.interface_id,
+                "address": exposure.address,
+                "protocol": entry.protocol,
+                "ports": entry.ports,
+                "sources": entry.sources,
+                "via": exposure.via.clone().unwrap_or_else(|| "direct".to_string()),
+                "path": path,
+            }));
+        }
+    }
+    rows
 }
 
 /// The last part of an ARN (`app/web/123`), for narrow tables.

@@ -281,7 +281,9 @@ fn store_scan(
     } else {
         "aws".to_string()
     };
-    let input = vigil_store::ScanInput { started_at, finished_at: chrono::Utc::now(), source, inventories: inventories.iter().collect(), findings, checks_run };
+    let analyses = Some(inventories.iter().flat_map(super::analyses::analyse).collect());
+    let input =
+        vigil_store::ScanInput { started_at, finished_at: chrono::Utc::now(), source, inventories: inventories.iter().collect(), findings, checks_run, analyses };
     let result = args.store.open().and_then(|mut store| Ok((store.record_scan(&input)?, store)));
     match result {
         Ok((summary, mut store)) => {

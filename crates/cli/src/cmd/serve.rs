@@ -17,9 +17,20 @@ pub struct ServeArgs {
     /// Forget the access token and print a new one (every session ends).
     #[arg(long)]
     pub reset_token: bool,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    // Read the certificate first: a wrong path fails before anything else happens.
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(vigil_server::tls::Certificate::load(cert, key)?),
+        _ => None,
+    };
     let store = args.store.open()?;
     let token_path = crate::paths::data_dir().join("console-token");
     if args.reset_token && token_path.exists() {
@@ -29,8 +40,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(token) = new_token {
         eprintln!("console access token (shown once; its hash is kept in {}): {token}", token_path.display());
     }
-    let state = Arc::new(vigil_server::AppState { store: Mutex::new(store), auth: vigil_server::auth::Auth::new(hash) });
+    let state = Arc::new(vigil_server::AppState { store: Mutex::new(store), auth: vigil_server::auth::Auth::new(hash), secure_cookies: tls.is_some() });
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
-    runtime.block_on(vigil_server::serve(state, args.listen))?;
+    runtime.block_on(vigil_server::serve(state, args.listen, tls))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -114,7 +114,15 @@ impl Watcher {
         let findings = self.assess(&inventory, |_| true);
         let checks_run = vigil_checks::CHECKS.iter().map(|check| check.metadata().id.to_string()).collect();
         let input =
-            ScanInput { started_at, finished_at: chrono::Utc::now(), source: "watch".into(), inventories: vec![&inventory], findings: &findings, checks_run };
+            ScanInput {
+                started_at,
+                finished_at: chrono::Utc::now(),
+                source: "watch".into(),
+                inventories: vec![&inventory],
+                findings: &findings,
+                checks_run,
+                analyses: Some(super::analyses::analyse(&inventory)),
+            };
         let summary = self.store.record_scan(&input)?;
         if !self.quiet {
             eprintln!(

@@ -1,0 +1,103 @@
+"""Drives the vigil console in headless Chromium (Playwright, Debian's chromium binary).
+
+Usage: console.py CHROMIUM BASE_URL TOKEN HOSTILE_ARN SCREENSHOT_DIR
+
+Logs in, opens the dashboard, filters and groups findings, opens a resource with its history,
+mutes a finding from its page, and opens the exposure, identities, activity and scans pages.
+Fails (exit 1, with the reason) on any console error, uncaught page error, dialog (a script
+payload that ran), request to another origin, or page that does not show what it should.
+Screenshots of every page go to SCREENSHOT_DIR.
+"""
+
+import os
+import sys
+import urllib.parse
+
+from playwright.sync_api import sync_playwright
+
+chromium, base, token, hostile_arn, shots = sys.argv[1:6]
+os.makedirs(shots, exist_ok=True)
+problems = []
+
+
+def check(condition, message):
+    if not condition:
+        problems.append(message)
+
+
+with sync_playwright() as playwright:
+    browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.on("console", lambda message: message.type == "error" and problems.append(f"console error: {message.text}"))
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+
+    def on_dialog(dialog):
+        problems.append(f"a dialog opened (a script ran): {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.on("request", lambda request: request.url.startswith(base) or request.url.startswith("data:")
+            or problems.append(f"request to another origin: {request.url}"))
+
+    def shot(name):
+        page.screenshot(path=os.path.join(shots, f"{name}.png"), full_page=True)
+
+    # Unauthenticated: the dashboard sends the browser to the login form.
+    page.goto(base + "/")
+    check(page.url.endswith("/login"), f"not redirected to /login: {page.url}")
+    page.fill("input[name=token]", token)
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/")
+    check(page.locator("figure.chart svg").count() >= 5, "the dashboard has fewer than 5 charts")
+    check(int(page.inner_text("#failing-count")) > 0, "the dashboard shows no failing finding")
+    check(page.locator("svg.stacked").count() >= 4, "compliance bars missing for the frameworks")
+    shot("dashboard")
+
+    # Findings: filter by severity, then group by service.
+    page.goto(base + "/findings")
+    page.select_option("select[name=severity]", "high")
+    page.click("#finding-filters button[type=submit]")
+    page.wait_for_load_state()
+    severities = page.locator("#findings tbody tr td:first-child").all_inner_texts()
+    check(len(severities) > 0 and all(text == "high" for text in severities), f"severity filter failed: {severities[:5]}")
+    shot("findings-high")
+    page.select_option("select[name=group]", "service")
+    page.click("#finding-filters button[type=submit]")
+    page.wait_for_load_state()
+    check(page.locator("#groups tr").count() > 0, "grouping by service shows no group")
+    shot("findings-grouped")
+
+    # A resource whose tags hold script payloads: rendered as text, with its history.
+    page.goto(base + "/resource?arn=" + urllib.parse.quote(hostile_arn, safe=""))
+    tags = page.inner_text("#tags")
+    check("<script>" in tags and "onerror" in tags, f"hostile tags not shown as text: {tags!r}")
+    check(page.locator("#tags script, #tags img").count() == 0, "hostile tags became elements")
+    check(page.locator("#history h3").count() >= 2, "the resource's history shows fewer than 2 versions")
+    check(page.locator("#history li code").count() >= 1, "the history shows no changed field")
+    shot("resource")
+
+    # Mute a failing finding from its page; the script sends the CSRF header.
+    page.goto(base + "/findings?lifecycle=open&severity=medium")
+    page.locator("#findings tbody tr td:nth-child(4) a").first.click()
+    page.wait_for_load_state()
+    check(page.locator("#evidence").count() == 1, "the finding page shows no evidence")
+    page.fill("#mute input[name=reason]", "accepted risk: browser test")
+    page.click("#mute button[type=submit]")
+    page.wait_for_selector("#mute-reason")
+    check(page.inner_text("#mute-reason") == "accepted risk: browser test", "the mute reason is not shown after muting")
+    check("muted" in page.inner_text("#finding-status"), "the finding is not muted")
+    shot("finding-muted")
+
+    for name, selector in [("exposure", "table.exposure"), ("identities", "#admins"), ("activity", "#alerts"), ("scans", "#changes")]:
+        page.goto(f"{base}/{name}")
+        check(page.locator(selector).count() == 1, f"/{name} lacks {selector}")
+        shot(name)
+    page.goto(base + "/activity")
+    check(page.locator("#alerts tbody tr").count() >= 1, "the activity page shows no alert")
+    check(page.locator("#alerts script, #alerts img").count() == 0, "an alert's event fields became elements")
+    browser.close()
+
+if problems:
+    print("\n".join(problems))
+    sys.exit(1)
+print("console browser test passed")
