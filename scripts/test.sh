@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs vigil's whole test suite. Installs what the tests need first:
-# moto (the AWS emulator) into .venv, pinned in scripts/requirements-test.txt, and, when
+# moto (the AWS emulator), the schema validator and Playwright into .venv, pinned in
+# scripts/requirements-test.txt, and, when
 # PostgreSQL's server binaries are installed, a throwaway PostgreSQL on 127.0.0.1 so the
 # store's tests run on both backends.
 set -euo pipefail
@@ -41,6 +42,12 @@ if [ -z "${VIGIL_TEST_POSTGRES:-}" ]; then
     fi
 else
     trap 'rm -rf "$VIGIL_DATA_DIR"' EXIT
+fi
+
+# The console's browser test needs chromium; where it is installed, its absence of a result
+# must fail the suite rather than skip.
+if command -v chromium >/dev/null 2>&1; then
+    export VIGIL_REQUIRE_BROWSER=1
 fi
 
 cargo test --workspace --locked "$@"

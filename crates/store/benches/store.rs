@@ -5,6 +5,9 @@
 //! changed, and a third with no change; prints each write's time and the store's size after
 //! it, so the growth per scan is visible. With `--findings`, each scan also stores three
 //! findings per instance and security group (PASS/FAIL mixes that change with the resources).
+//! Then times the console's reads on that store: the dashboard, 10,000-row pages of findings
+//! and resources (first and deep), facets. `--keep PATH` keeps the store at PATH (to time
+//! `vigil serve` over it).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -139,7 +142,8 @@ fn main() {
     let total: usize = args.iter().find_map(|arg| arg.parse().ok()).unwrap_or(1_000_000);
     let with_findings = args.iter().any(|arg| arg == "--findings");
     let directory = tempfile::tempdir().unwrap();
-    let path = directory.path().join("bench.db");
+    let keep = args.iter().position(|arg| arg == "--keep").and_then(|index| args.get(index + 1)).map(std::path::PathBuf::from);
+    let path = keep.clone().unwrap_or_else(|| directory.path().join("bench.db"));
     let mut store = Store::open(path.to_str().unwrap()).unwrap();
 
     let started = Instant::now();
@@ -174,4 +178,41 @@ fn main() {
         rows_after[2] - rows_before[2],
         size(&path).saturating_sub(before)
     );
+    console_reads(&mut store);
+}
+
+/// Times `work` `runs` times; returns (median, slowest) in milliseconds.
+fn timed<T>(runs: usize, mut work: impl FnMut() -> T) -> (f64, f64) {
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let started = Instant::now();
+            std::hint::black_box(work());
+            started.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    (times[times.len() / 2], times[times.len() - 1])
+}
+
+/// The console's reads on the store just written.
+fn console_reads(store: &mut Store) {
+    use vigil_store::query::{FindingFilter, ResourceFilter};
+    let findings = store.table_rows("findings").unwrap();
+    let resources = store.table_rows("resources").unwrap();
+    println!("console reads over {resources} resources and {findings} findings (median / slowest of the runs):");
+    let (median, slowest) = timed(20, || serde_json::to_vec(&store.dashboard().unwrap()).unwrap());
+    println!("  dashboard (counts, compliance, trend; as JSON)   {median:8.1} ms / {slowest:8.1} ms");
+    let all = FindingFilter::default();
+    let (median, slowest) = timed(5, || serde_json::to_vec(&store.findings_page(&all, 0, 10_000).unwrap()).unwrap());
+    println!("  findings page of 10,000, first (as JSON)         {median:8.1} ms / {slowest:8.1} ms");
+    let deep = findings / 2;
+    let (median, slowest) = timed(5, || serde_json::to_vec(&store.findings_page(&all, deep, 10_000).unwrap()).unwrap());
+    println!("  findings page of 10,000 after row {deep:<9}     {median:8.1} ms / {slowest:8.1} ms");
+    let failing = FindingFilter { failing: true, ..FindingFilter::default() };
+    let (median, slowest) = timed(5, || serde_json::to_vec(&store.findings_page(&failing, 0, 10_000).unwrap()).unwrap());
+    println!("  failing findings page of 10,000                  {median:8.1} ms / {slowest:8.1} ms");
+    let (median, slowest) = timed(5, || serde_json::to_vec(&store.resources_page(&ResourceFilter::default(), resources / 2, 10_000).unwrap()).unwrap());
+    println!("  resources page of 10,000 after row {:<9}    {median:8.1} ms / {slowest:8.1} ms", resources / 2);
+    let (median, slowest) = timed(20, || store.facets().unwrap());
+    println!("  inventory facets                                 {median:8.1} ms / {slowest:8.1} ms");
 }

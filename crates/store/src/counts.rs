@@ -1,6 +1,7 @@
 //! Counts kept beside the findings and resources so the console's dashboard and compliance
 //! read a few thousand rows whatever the size of the store: recomputed in the transaction of
-//! every scan and event update, and adjusted by one when a person mutes or unmutes.
+//! every scan, adjusted for the few resources of an event update, and by one when a person
+//! mutes or unmutes.
 
 use crate::StoreError;
 use crate::db::{Db, Param};
@@ -67,5 +68,44 @@ pub(crate) fn shift<'a>(db: &mut Db, before: &'a CountKey, after_lifecycle: &'a 
          ON CONFLICT (check_id, service, severity, account_id, region, status, lifecycle) DO UPDATE SET n = finding_counts.n + 1",
         &params(after_lifecycle),
     )?;
+    Ok(())
+}
+
+/// Takes the findings and resources of `arns` out of the counts (`sign` -1, before an event
+/// update changes them) or puts them back in (`sign` 1, after): an event touching a few
+/// resources costs a few index lookups, not a pass over the whole store.
+pub(crate) fn adjust_for(db: &mut Db, arns: &[&str], sign: i64) -> Result<(), StoreError> {
+    for arn in arns {
+        let findings = db.rows(
+            "SELECT check_id, service, severity, account_id, region, status, lifecycle, COUNT(*) FROM findings WHERE resource_arn = $1
+             GROUP BY check_id, service, severity, account_id, region, status, lifecycle",
+            &[Param::Text(arn)],
+        )?;
+        for row in findings {
+            let text = |index: usize| row[index].text().unwrap_or_default().to_string();
+            let key: Vec<String> = (0..7).map(text).collect();
+            let delta = sign * row[7].int().unwrap_or(0);
+            let mut params: Vec<Param<'_>> = key.iter().map(|value| Param::Text(value)).collect();
+            params.push(Param::Int(delta));
+            db.exec(
+                "INSERT INTO finding_counts (check_id, service, severity, account_id, region, status, lifecycle, n) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (check_id, service, severity, account_id, region, status, lifecycle) DO UPDATE SET n = finding_counts.n + $8",
+                &params,
+            )?;
+        }
+        let resource = db.row("SELECT resource_type, account_id, region, state FROM resources WHERE arn = $1", &[Param::Text(arn)])?;
+        if let Some(row) = resource {
+            let key: Vec<String> = (0..4).map(|index| row[index].text().unwrap_or_default().to_string()).collect();
+            let mut params: Vec<Param<'_>> = key.iter().map(|value| Param::Text(value)).collect();
+            params.push(Param::Int(sign));
+            db.exec(
+                "INSERT INTO resource_counts (resource_type, account_id, region, state, n) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (resource_type, account_id, region, state) DO UPDATE SET n = resource_counts.n + $5",
+                &params,
+            )?;
+        }
+    }
+    db.exec("DELETE FROM finding_counts WHERE n <= 0", &[])?;
+    db.exec("DELETE FROM resource_counts WHERE n <= 0", &[])?;
     Ok(())
 }

@@ -184,6 +184,16 @@ fn write_event_update(db: &mut Db, update: &EventUpdate<'_>) -> Result<WriteSumm
     }
     let scan_id = db.int("SELECT MAX(id) FROM scans", &[])?.unwrap_or(0) + 1;
     let mut summary = WriteSummary { scan_id, ..WriteSummary::default() };
+    let mut touched: Vec<&str> = update
+        .items
+        .iter()
+        .map(|item| item.arn.as_str())
+        .chain(update.gone.iter().map(|(arn, _)| arn.as_str()))
+        .chain(update.findings.iter().map(|finding| finding.resource_arn.as_str()))
+        .collect();
+    touched.sort_unstable();
+    touched.dedup();
+    crate::counts::adjust_for(db, &touched, -1)?;
     // No scope: an event update never deletes by absence, only what `gone` names.
     let scope = Scope::default();
     write_resources(db, scan_id, &at, &scope, &update.items, &mut summary)?;
@@ -218,7 +228,7 @@ fn write_event_update(db: &mut Db, update: &EventUpdate<'_>) -> Result<WriteSumm
             Param::Text(env!("CARGO_PKG_VERSION")),
         ],
     )?;
-    crate::counts::refresh(db)?;
+    crate::counts::adjust_for(db, &touched, 1)?;
     Ok(summary)
 }
 

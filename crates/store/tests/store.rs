@@ -338,3 +338,36 @@ fn analyses_are_kept_per_scan_and_an_empty_result_is_not_an_older_one() {
         assert!(store.analyses("exposure").unwrap().is_empty(), "a scan that found nothing shows nothing");
     }
 }
+
+#[test]
+fn an_event_update_keeps_the_dashboard_counts_exact() {
+    for (_dir, mut store) in stores() {
+        let inventory = demo();
+        record(&mut store, &inventory);
+        // The event: an instance stopped, with the findings its checks now give.
+        let mut after = demo();
+        let regional = after.regional.values_mut().find(|regional| regional.ec2.instances.iter().any(|instance| instance.state.name == "running")).unwrap();
+        let instance = regional.ec2.instances.iter_mut().find(|instance| instance.state.name == "running").unwrap();
+        instance.state.name = "stopped".into();
+        let instance_id = instance.instance_id.clone();
+        let item = vigil_store::items::items(&after).into_iter().find(|item| item.resource_id == instance_id).unwrap();
+        let all = findings(&after);
+        let own: Vec<Finding> = all.into_iter().filter(|finding| finding.resource_arn.as_str() == item.arn).collect();
+        let update = vigil_store::EventUpdate {
+            at: chrono::Utc::now(),
+            source: "test".into(),
+            account_id: item.account_id.clone(),
+            items: vec![item],
+            gone: Vec::new(),
+            findings: &own,
+            event: None,
+        };
+        store.record_event_update(&update).unwrap();
+        let dashboard = store.dashboard().unwrap();
+        assert_eq!(dashboard.failing_by_severity, failing_by_severity(&mut store), "{}", store.backend());
+        let live: i64 = dashboard.resources_by_type.iter().map(|(_, count)| count).sum();
+        assert_eq!(live, store.live_counts().unwrap().iter().map(|(_, count)| count).sum::<i64>());
+        let stopped = store.resources_page(&vigil_store::query::ResourceFilter { state: Some("stopped".into()), ..Default::default() }, 0, 100).unwrap();
+        assert!(stopped.items.iter().any(|item| item.resource_id == instance_id));
+    }
+}
