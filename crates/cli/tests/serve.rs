@@ -382,7 +382,22 @@ fn the_console_serves_https_with_the_given_certificate() {
     let directory = tempfile::tempdir().unwrap();
     let (cert, key) = (directory.path().join("cert.pem"), directory.path().join("key.pem"));
     let made = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+        ])
         .arg(&key)
         .arg("-out")
         .arg(&cert)
@@ -408,7 +423,11 @@ fn the_console_serves_https_with_the_given_certificate() {
     assert!(cookie.contains("; Secure") && cookie.contains("HttpOnly"), "{login}");
     assert!(curl(&[], "/api/scans").starts_with("HTTP/1.1 401"));
     // Plain HTTP on the TLS port gets no answer.
-    let plain = Command::new("curl").args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5"]).arg(format!("http://{}/login", server.address)).output().unwrap();
+    let plain = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5"])
+        .arg(format!("http://{}/login", server.address))
+        .output()
+        .unwrap();
     assert_ne!(String::from_utf8_lossy(&plain.stdout), "200");
 
     let wrong = Command::new(env!("CARGO_BIN_EXE_vigil"))

@@ -74,7 +74,14 @@ pub fn trend(title: &str, scans: &[i64], series: &[(&str, Vec<i64>)]) -> String 
         let class = escape(&name.to_lowercase());
         let _ = write!(svg, "<polyline points=\"{}\" class=\"line {class}\"><title>{}</title></polyline>", points.join(" "), escape(name));
         for (index, value) in values.iter().enumerate() {
-            let _ = write!(svg, "<circle cx=\"{}\" cy=\"{}\" r=\"3\" class=\"dot {class}\"><title>{} scan #{}: {value}</title></circle>", x(index), y(*value), escape(name), scans[index]);
+            let _ = write!(
+                svg,
+                "<circle cx=\"{}\" cy=\"{}\" r=\"3\" class=\"dot {class}\"><title>{} scan #{}: {value}</title></circle>",
+                x(index),
+                y(*value),
+                escape(name),
+                scans[index]
+            );
         }
         if let Some(last) = values.last() {
             // Above the line's end, or below it when that would leave the chart.
@@ -95,7 +102,8 @@ pub fn stacked(parts: &[(&str, usize)]) -> String {
         let width = 300 * count / total;
         if width > 0 {
             let class = escape(&status.to_lowercase());
-            let _ = write!(svg, "<rect x=\"{x}\" y=\"0\" width=\"{width}\" height=\"14\" class=\"part {class}\"><title>{}: {count}</title></rect>", escape(status));
+            let _ =
+                write!(svg, "<rect x=\"{x}\" y=\"0\" width=\"{width}\" height=\"14\" class=\"part {class}\"><title>{}: {count}</title></rect>", escape(status));
         }
         x += width;
     }

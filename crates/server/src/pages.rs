@@ -83,8 +83,10 @@ pub async fn login(State(state): State<Arc<AppState>>, Form(form): Form<HashMap<
             let cookie = format!("vigil_session={}; HttpOnly; SameSite=Strict; Path=/{secure}", session.id);
             (StatusCode::SEE_OTHER, [(header::SET_COOKIE, cookie), (header::LOCATION, "/".to_string())]).into_response()
         }
-        Ok(None) => (StatusCode::UNAUTHORIZED, page("Log in", None, "<h1>vigil console</h1><p>That token is not valid.</p><p><a href=\"/login\">Try again</a></p>"))
-            .into_response(),
+        Ok(None) => {
+            (StatusCode::UNAUTHORIZED, page("Log in", None, "<h1>vigil console</h1><p>That token is not valid.</p><p><a href=\"/login\">Try again</a></p>"))
+                .into_response()
+        }
         Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
     }
 }

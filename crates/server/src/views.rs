@@ -81,10 +81,13 @@ pub async fn dashboard(state: Shared, Extension(caller): Extension<Caller>) -> R
     let scans: Vec<i64> = dashboard.trend.iter().map(|(id, _, _)| *id).collect();
     let series = |status: &'static str| (status, dashboard.trend.iter().map(|(_, _, by_status)| by_status[status].as_i64().unwrap_or(0)).collect::<Vec<i64>>());
     body.push_str(&charts::trend("Findings over the last scans", &scans, &[series("FAIL"), series("ERROR"), series("PASS")]));
-    body.push_str("</div><h2>Compliance per framework</h2><table><thead><tr><th>Framework</th><th>Score</th><th>Requirements</th><th>By status</th></tr></thead><tbody>");
+    body.push_str(
+        "</div><h2>Compliance per framework</h2><table><thead><tr><th>Framework</th><th>Score</th><th>Requirements</th><th>By status</th></tr></thead><tbody>",
+    );
     for framework in &dashboard.compliance {
         let count = |status: &str| framework.by_status.get(status).copied().unwrap_or(0);
-        let parts: Vec<(&str, usize)> = ["PASS", "FAIL", "ERROR", "NO_RESOURCES", "MANUAL", "NOT_COVERED"].iter().map(|status| (*status, count(status))).collect();
+        let parts: Vec<(&str, usize)> =
+            ["PASS", "FAIL", "ERROR", "NO_RESOURCES", "MANUAL", "NOT_COVERED"].iter().map(|status| (*status, count(status))).collect();
         let detail: Vec<String> = parts.iter().filter(|(_, count)| *count > 0).map(|(status, count)| format!("{count} {}", status.to_lowercase())).collect();
         let _ = write!(
             body,
@@ -138,7 +141,8 @@ pub async fn compliance(state: Shared, Extension(caller): Extension<Caller>, Que
     page(framework.name, Some(&caller), &body).into_response()
 }
 
-const FINDING_FILTERS: &[&str] = &["severity", "status", "lifecycle", "check_id", "service", "account_id", "region", "resource_arn", "q", "sort", "group", "failing"];
+const FINDING_FILTERS: &[&str] =
+    &["severity", "status", "lifecycle", "check_id", "service", "account_id", "region", "resource_arn", "q", "sort", "group", "failing"];
 
 pub async fn findings(state: Shared, Extension(caller): Extension<Caller>, Query(query): Params) -> Response {
     let mut filter = crate::handlers::finding_filter(&query);
@@ -173,7 +177,12 @@ pub async fn findings(state: Shared, Extension(caller): Extension<Caller>, Query
     if !group.is_empty() {
         let _ = write!(body, "<h2>Failing findings by {}</h2><table id=\"groups\"><tbody>", escape(&group));
         for (value, count) in &groups {
-            let _ = write!(body, "<tr><td><a href=\"{}\">{}</a></td><td>{count}</td></tr>", escape(&link("/findings", &[(&group, value), ("failing", "1")])), escape(value));
+            let _ = write!(
+                body,
+                "<tr><td><a href=\"{}\">{}</a></td><td>{count}</td></tr>",
+                escape(&link("/findings", &[(&group, value), ("failing", "1")])),
+                escape(value)
+            );
         }
         body.push_str("</tbody></table>");
     }
@@ -242,7 +251,8 @@ pub async fn finding(state: Shared, Extension(caller): Extension<Caller>, Query(
             let _ = write!(body, "<details><summary>Terraform</summary><pre>{}</pre></details>", escape(metadata.remediation.terraform));
         }
         if !metadata.frameworks.is_empty() {
-            let mapped: Vec<String> = metadata.frameworks.iter().map(|(framework, requirement)| format!("{} {}", escape(framework), escape(requirement))).collect();
+            let mapped: Vec<String> =
+                metadata.frameworks.iter().map(|(framework, requirement)| format!("{} {}", escape(framework), escape(requirement))).collect();
             let _ = write!(body, "<p>Frameworks: {}</p>", mapped.join(", "));
         }
         for reference in metadata.references {
@@ -285,9 +295,12 @@ pub async fn resources(state: Shared, Extension(caller): Extension<Caller>, Quer
     body.push_str(&fixed_select("state", "state", &["active", "stopped", "terminated", "deleted"], get(&query, "state")));
     let _ = write!(body, "<input name=\"tag\" placeholder=\"tag KEY or KEY=VALUE\" value=\"{}\">", escape(get(&query, "tag")));
     body.push_str("<button type=\"submit\">Filter</button> <a href=\"/resources\">clear</a></form>");
-    body.push_str("<table id=\"resources\"><thead><tr><th>Resource</th><th>Type</th><th>Account</th><th>Region</th><th>State</th><th>Tags</th></tr></thead><tbody>");
+    body.push_str(
+        "<table id=\"resources\"><thead><tr><th>Resource</th><th>Type</th><th>Account</th><th>Region</th><th>State</th><th>Tags</th></tr></thead><tbody>",
+    );
     for item in &page_of.items {
-        let tags: Vec<String> = item.tags.as_object().map(|tags| tags.iter().map(|(key, value)| format!("{key}={}", show(value))).collect()).unwrap_or_default();
+        let tags: Vec<String> =
+            item.tags.as_object().map(|tags| tags.iter().map(|(key, value)| format!("{key}={}", show(value))).collect()).unwrap_or_default();
         let _ = write!(
             body,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -380,7 +393,8 @@ pub async fn exposure(state: Shared, Extension(caller): Extension<Caller>) -> Re
 }
 
 pub async fn identities(state: Shared, Extension(caller): Extension<Caller>) -> Response {
-    let result = with_store(&state, |store| Ok((store.analysed_scan()?, store.analyses("admin")?, store.analyses("escalation")?, store.analyses("external")?))).await;
+    let result =
+        with_store(&state, |store| Ok((store.analysed_scan()?, store.analyses("admin")?, store.analyses("escalation")?, store.analyses("external")?))).await;
     let (scan, admins, paths, external) = match result {
         Ok(values) => values,
         Err(response) => return response,
@@ -389,7 +403,11 @@ pub async fn identities(state: Shared, Extension(caller): Extension<Caller>) -> 
     if scan.is_none() {
         body.push_str("<p class=\"notice\">No stored scan has IAM results yet: run <code>vigil scan</code>.</p>");
     }
-    let _ = write!(body, "<h2>Admin-equivalent principals ({})</h2><table id=\"admins\"><thead><tr><th>Principal</th><th>Why</th><th>How</th></tr></thead><tbody>", admins.len());
+    let _ = write!(
+        body,
+        "<h2>Admin-equivalent principals ({})</h2><table id=\"admins\"><thead><tr><th>Principal</th><th>Why</th><th>How</th></tr></thead><tbody>",
+        admins.len()
+    );
     for admin in &admins {
         let how = match admin.body.get("step") {
             Some(step) => format!("{} on {}", show(&step["method"]), show(&step["resource"])),
@@ -397,11 +415,21 @@ pub async fn identities(state: Shared, Extension(caller): Extension<Caller>) -> 
         };
         let _ = write!(body, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", resource_link(&admin.subject), escape(&show(&admin.body["reason"])), escape(&how));
     }
-    let _ = write!(body, "</tbody></table><h2>Escalation paths ({})</h2><table id=\"escalation\"><thead><tr><th>Principal</th><th>Becomes</th><th>Steps</th></tr></thead><tbody>", paths.len());
+    let _ = write!(
+        body,
+        "</tbody></table><h2>Escalation paths ({})</h2><table id=\"escalation\"><thead><tr><th>Principal</th><th>Becomes</th><th>Steps</th></tr></thead><tbody>",
+        paths.len()
+    );
     for path in &paths {
         let mut steps = String::from("<ol>");
         for step in path.body["steps"].as_array().into_iter().flatten() {
-            let _ = write!(steps, "<li><code>{}</code> on {} → {}</li>", escape(&show(&step["method"])), escape(&show(&step["resource"])), escape(&show(&step["to"])));
+            let _ = write!(
+                steps,
+                "<li><code>{}</code> on {} → {}</li>",
+                escape(&show(&step["method"])),
+                escape(&show(&step["resource"])),
+                escape(&show(&step["to"]))
+            );
         }
         steps.push_str("</ol>");
         let _ = write!(body, "<tr><td>{}</td><td>{}</td><td>{steps}</td></tr>", resource_link(&path.subject), escape(&show(&path.body["admin"])));
@@ -441,7 +469,9 @@ pub async fn activity(state: Shared, Extension(caller): Extension<Caller>, Query
     if alerts.items.is_empty() {
         body.push_str("<p class=\"notice\">No alert stored: <code>vigil trail hunt --record</code> stores CloudTrail detections here.</p>");
     }
-    body.push_str("<table id=\"alerts\"><thead><tr><th>Event time</th><th>Level</th><th>Rule</th><th>Event</th><th>Account</th><th>The event</th></tr></thead><tbody>");
+    body.push_str(
+        "<table id=\"alerts\"><thead><tr><th>Event time</th><th>Level</th><th>Rule</th><th>Event</th><th>Account</th><th>The event</th></tr></thead><tbody>",
+    );
     for alert in &alerts.items {
         let event = serde_json::to_string_pretty(alert.detail.get("event").unwrap_or(&alert.detail)).unwrap_or_default();
         let _ = write!(
@@ -471,7 +501,13 @@ pub async fn resource(state: Shared, Extension(caller): Extension<Caller>, Query
     }
     let lookup = arn.clone();
     let result = with_store(&state, move |store| {
-        Ok((store.history(&lookup)?, store.findings(Some(&lookup), &[])?, store.analyses_about(&lookup)?, store.analyses("admin")?, store.analyses("access-skipped")?))
+        Ok((
+            store.history(&lookup)?,
+            store.findings(Some(&lookup), &[])?,
+            store.analyses_about(&lookup)?,
+            store.analyses("admin")?,
+            store.analyses("access-skipped")?,
+        ))
     })
     .await;
     let (versions, findings, analyses, admins, skipped) = match result {
@@ -480,7 +516,8 @@ pub async fn resource(state: Shared, Extension(caller): Extension<Caller>, Query
     };
     let mut body = format!("<h1 id=\"resource-arn\">{}</h1>", escape(&arn));
     if let Some(latest) = versions.last() {
-        let _ = write!(body, "<p>State: <strong>{}</strong>, version {}, last observed {}</p>", escape(&latest.state), latest.version, escape(&latest.observed_at));
+        let _ =
+            write!(body, "<p>State: <strong>{}</strong>, version {}, last observed {}</p>", escape(&latest.state), latest.version, escape(&latest.observed_at));
         if let Value::Object(tags) = &latest.tags {
             body.push_str("<h2>Tags</h2><table id=\"tags\"><tbody>");
             for (key, value) in tags {
@@ -523,7 +560,13 @@ pub async fn resource(state: Shared, Extension(caller): Extension<Caller>, Query
         );
         for principal in &principals {
             let by = principal["allowed_by"].as_array().into_iter().flatten().map(show).collect::<Vec<_>>().join(", ");
-            let _ = write!(body, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", resource_link(&show(&principal["principal"])), escape(&show(&principal["kind"])), escape(&by));
+            let _ = write!(
+                body,
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                resource_link(&show(&principal["principal"])),
+                escape(&show(&principal["kind"])),
+                escape(&by)
+            );
         }
         body.push_str("</tbody></table>");
     }
@@ -538,7 +581,11 @@ pub async fn resource(state: Shared, Extension(caller): Extension<Caller>, Query
             escape(&show(&grant.body["exposure"])),
             escape(&list("principals")),
             escape(&list("actions")),
-            escape(&if grant.body["narrowed_by"].as_array().is_some_and(|list| !list.is_empty()) { format!(", narrowed by {}", list("narrowed_by")) } else { String::new() })
+            escape(&if grant.body["narrowed_by"].as_array().is_some_and(|list| !list.is_empty()) {
+                format!(", narrowed by {}", list("narrowed_by"))
+            } else {
+                String::new()
+            })
         );
     }
     if !admins.is_empty() {
@@ -629,7 +676,12 @@ pub async fn scans(state: Shared, Extension(caller): Extension<Caller>, Query(qu
             let list = diff[key].as_array().cloned().unwrap_or_default();
             let _ = write!(body, "<h3>{title} ({})</h3><ul>", list.len());
             for entry in &list {
-                let _ = write!(body, "<li><code>{}</code> on {}</li>", escape(&show(&entry["check_id"])), resource_link(entry["resource_arn"].as_str().unwrap_or_default()));
+                let _ = write!(
+                    body,
+                    "<li><code>{}</code> on {}</li>",
+                    escape(&show(&entry["check_id"])),
+                    resource_link(entry["resource_arn"].as_str().unwrap_or_default())
+                );
             }
             body.push_str("</ul>");
         }

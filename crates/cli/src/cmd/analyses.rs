@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use serde_json::json;
-use vigil_iam::analysis;
 use vigil_iam::account::Account;
+use vigil_iam::analysis;
 use vigil_model::Inventory;
 use vigil_store::Analysis;
 
@@ -42,7 +42,8 @@ pub fn analyse(inventory: &Inventory) -> Vec<Analysis> {
         body,
     };
     let resources = inventory.resources();
-    let arn_of: HashMap<&str, &str> = resources.iter().flat_map(|resource| [(resource.id, resource.arn.as_str()), (resource.arn.as_str(), resource.arn.as_str())]).collect();
+    let arn_of: HashMap<&str, &str> =
+        resources.iter().flat_map(|resource| [(resource.id, resource.arn.as_str()), (resource.arn.as_str(), resource.arn.as_str())]).collect();
     let mut rows = Vec::new();
 
     let network = vigil_net::Network::new(inventory);
@@ -63,8 +64,10 @@ pub fn analyse(inventory: &Inventory) -> Vec<Analysis> {
         rows.push(row("external", &grant.resource, json!(grant)));
     }
 
-    let questions: Vec<(&str, &'static str, String)> =
-        resources.iter().filter_map(|resource| access_question(resource.resource_type, &resource.arn).map(|(action, target)| (resource.arn.as_str(), action, target))).collect();
+    let questions: Vec<(&str, &'static str, String)> = resources
+        .iter()
+        .filter_map(|resource| access_question(resource.resource_type, &resource.arn).map(|(action, target)| (resource.arn.as_str(), action, target)))
+        .collect();
     let decisions = questions.len() * account.principals.len();
     if decisions > ACCESS_DECISIONS {
         rows.push(row(
@@ -79,7 +82,8 @@ pub fn analyse(inventory: &Inventory) -> Vec<Analysis> {
             .who_can(action, &target)
             .iter()
             .map(|(principal, evaluation)| {
-                let by: Vec<String> = evaluation.explanation.allowed_by.iter().map(|statement| format!("{}#{}", statement.policy, statement.statement)).collect();
+                let by: Vec<String> =
+                    evaluation.explanation.allowed_by.iter().map(|statement| format!("{}#{}", statement.policy, statement.statement)).collect();
                 json!({ "principal": principal.arn, "kind": principal.kind, "allowed_by": by })
             })
             .collect();

@@ -282,8 +282,15 @@ fn store_scan(
         "aws".to_string()
     };
     let analyses = Some(inventories.iter().flat_map(super::analyses::analyse).collect());
-    let input =
-        vigil_store::ScanInput { started_at, finished_at: chrono::Utc::now(), source, inventories: inventories.iter().collect(), findings, checks_run, analyses };
+    let input = vigil_store::ScanInput {
+        started_at,
+        finished_at: chrono::Utc::now(),
+        source,
+        inventories: inventories.iter().collect(),
+        findings,
+        checks_run,
+        analyses,
+    };
     let result = args.store.open().and_then(|mut store| Ok((store.record_scan(&input)?, store)));
     match result {
         Ok((summary, mut store)) => {

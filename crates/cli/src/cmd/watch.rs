@@ -113,16 +113,15 @@ impl Watcher {
         let inventory = self.runtime.block_on(vigil_collect::collect(&live.collect_config(), Arc::new(vigil_collect::NoProgress)))?;
         let findings = self.assess(&inventory, |_| true);
         let checks_run = vigil_checks::CHECKS.iter().map(|check| check.metadata().id.to_string()).collect();
-        let input =
-            ScanInput {
-                started_at,
-                finished_at: chrono::Utc::now(),
-                source: "watch".into(),
-                inventories: vec![&inventory],
-                findings: &findings,
-                checks_run,
-                analyses: Some(super::analyses::analyse(&inventory)),
-            };
+        let input = ScanInput {
+            started_at,
+            finished_at: chrono::Utc::now(),
+            source: "watch".into(),
+            inventories: vec![&inventory],
+            findings: &findings,
+            checks_run,
+            analyses: Some(super::analyses::analyse(&inventory)),
+        };
         let summary = self.store.record_scan(&input)?;
         if !self.quiet {
             eprintln!(
