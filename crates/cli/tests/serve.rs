@@ -342,6 +342,9 @@ fn the_api_serves_exposure_identities_compliance_alerts_and_groups() {
         + get("/api/findings?lifecycle=new&limit=10000")["items"].as_array().unwrap().len();
     assert_eq!(total as usize, failing);
     assert_eq!(request(&server, "GET", "/api/findings/groups?by=colour", &[("authorization", &auth)], "").status, 404);
+    let high_groups = get("/api/findings/groups?by=region&severity=high&failing=1");
+    let high_total: i64 = high_groups.as_array().unwrap().iter().map(|group| group["count"].as_i64().unwrap()).sum();
+    assert_eq!(high_total as usize, get("/api/findings?severity=high&failing=1&limit=10000")["items"].as_array().unwrap().len());
     let sorted = get("/api/findings?sort=severity&status=FAIL&limit=3");
     assert_eq!(sorted["items"][0]["severity"], "critical");
 
@@ -363,6 +366,8 @@ fn the_api_serves_exposure_identities_compliance_alerts_and_groups() {
     let instance = exposed[0]["subject"].as_str().unwrap();
     let encoded: String = instance.bytes().map(|byte| if byte.is_ascii_alphanumeric() { (byte as char).to_string() } else { format!("%{byte:02X}") }).collect();
     assert!(!get(&format!("/api/resource?arn={encoded}"))["exposure"].as_array().unwrap().is_empty());
+    let alice = request(&server, "GET", "/resource?arn=arn%3Aaws%3Aiam%3A%3A123456789012%3Auser%2Falice", &[("authorization", &auth)], "");
+    assert!(alice.body.contains("id=\"admin\""), "an admin's page says so");
     for page in ["/", "/findings?group=service", "/exposure", "/identities", "/activity", "/scans", "/resources?tag=owner", "/compliance?framework=cis"] {
         let reply = request(&server, "GET", page, &[("authorization", &auth)], "");
         assert_eq!(reply.status, 200, "{page}");

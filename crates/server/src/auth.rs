@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
@@ -70,16 +71,24 @@ pub struct Session {
     pub csrf: String,
 }
 
-/// The token's hash and the live sessions.
+/// How long a browser session lasts from its login (the cookie's `Max-Age` too).
+pub const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
+
+/// The token's hash and the live sessions (id -> CSRF token and when it was opened).
 #[derive(Debug)]
 pub struct Auth {
     token_hash: String,
-    sessions: Mutex<HashMap<String, String>>,
+    lifetime: Duration,
+    sessions: Mutex<HashMap<String, (String, Instant)>>,
 }
 
 impl Auth {
     pub fn new(token_hash: String) -> Auth {
-        Auth { token_hash, sessions: Mutex::new(HashMap::new()) }
+        Auth::with_lifetime(token_hash, SESSION_LIFETIME)
+    }
+
+    pub fn with_lifetime(token_hash: String, lifetime: Duration) -> Auth {
+        Auth { token_hash, lifetime, sessions: Mutex::new(HashMap::new()) }
     }
 
     pub fn token_is_valid(&self, token: &str) -> bool {
@@ -93,15 +102,19 @@ impl Auth {
         }
         let session = Session { id: random_hex(32)?, csrf: random_hex(32)? };
         if let Ok(mut sessions) = self.sessions.lock() {
-            sessions.insert(session.id.clone(), session.csrf.clone());
+            // Forget the expired ones while here, so the map does not grow with old logins.
+            let lifetime = self.lifetime;
+            sessions.retain(|_, (_, opened)| opened.elapsed() < lifetime);
+            sessions.insert(session.id.clone(), (session.csrf.clone(), Instant::now()));
         }
         Ok(Some(session))
     }
 
-    /// The session a cookie names, if it is live.
+    /// The session a cookie names, if it is live and not expired.
     pub fn session(&self, id: &str) -> Option<Session> {
         let sessions = self.sessions.lock().ok()?;
-        sessions.get(id).map(|csrf| Session { id: id.to_string(), csrf: csrf.clone() })
+        let (csrf, opened) = sessions.get(id)?;
+        (opened.elapsed() < self.lifetime).then(|| Session { id: id.to_string(), csrf: csrf.clone() })
     }
 
     pub fn logout(&self, id: &str) {
@@ -162,6 +175,9 @@ mod tests {
         assert!(may_change(&Caller::Token, None));
         auth.logout(&session.id);
         assert_eq!(caller(&auth, None, Some(&cookie)), None);
+        let short = Auth::with_lifetime(auth.token_hash.clone(), Duration::ZERO);
+        let expired = short.login(&token).unwrap().unwrap();
+        assert_eq!(short.session(&expired.id), None, "an expired session is refused");
         std::fs::write(directory.path().join("bad"), "xyz").unwrap();
         assert!(load_or_create(&directory.path().join("bad")).unwrap_err().to_string().contains("SHA-256"));
     }

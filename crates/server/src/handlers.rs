@@ -237,8 +237,8 @@ async fn compliance(State(state): State<Shared>, Query(query): Query<HashMap<Str
 
 async fn finding_groups(State(state): State<Shared>, Query(query): Query<HashMap<String, String>>) -> Response {
     let by = query.get("by").cloned().unwrap_or_else(|| "check_id".to_string());
-    let failing = query.get("failing").is_some_and(|value| value == "1" || value == "true");
-    match with_store(&state, move |store| store.finding_groups(&by, failing)).await {
+    let filter = finding_filter(&query);
+    match with_store(&state, move |store| store.finding_groups_filtered(&by, &filter)).await {
         Ok(groups) => Json(groups.into_iter().map(|(value, count)| json!({ "value": value, "count": count })).collect::<Vec<_>>()).into_response(),
         Err(response) => response,
     }

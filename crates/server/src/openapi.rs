@@ -19,6 +19,9 @@ fn parameters(path: &str) -> Vec<Value> {
             list.push(query("failing", "1: failing findings only (lifecycle new or open)"));
         }
         "/api/findings/groups" => {
+            for name in ["severity", "status", "lifecycle", "check_id", "service", "account_id", "region"] {
+                list.push(query(name, "filter"));
+            }
             list.push(query("by", "check_id, service, severity, account_id, region, status or lifecycle"));
             list.push(query("failing", "1: failing findings only"));
         }

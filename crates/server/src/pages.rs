@@ -80,7 +80,8 @@ pub async fn login(State(state): State<Arc<AppState>>, Form(form): Form<HashMap<
     match state.auth.login(token) {
         Ok(Some(session)) => {
             let secure = if state.secure_cookies { "; Secure" } else { "" };
-            let cookie = format!("vigil_session={}; HttpOnly; SameSite=Strict; Path=/{secure}", session.id);
+            let cookie =
+                format!("vigil_session={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}", session.id, crate::auth::SESSION_LIFETIME.as_secs());
             (StatusCode::SEE_OTHER, [(header::SET_COOKIE, cookie), (header::LOCATION, "/".to_string())]).into_response()
         }
         Ok(None) => {

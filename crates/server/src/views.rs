@@ -59,7 +59,11 @@ fn fixed_select(name: &str, label: &str, options: &[&str], chosen: &str) -> Stri
 }
 
 pub async fn dashboard(state: Shared, Extension(caller): Extension<Caller>) -> Response {
-    let result = with_store(&state, |store| Ok((store.dashboard()?, store.analyses("exposure")?.len(), store.analyses("admin")?.len()))).await;
+    let result = with_store(&state, |store| {
+        let exposed: std::collections::BTreeSet<String> = store.analyses("exposure")?.into_iter().map(|row| row.subject).collect();
+        Ok((store.dashboard()?, exposed.len(), store.analyses("admin")?.len()))
+    })
+    .await;
     let (dashboard, exposed, admins) = match result {
         Ok(values) => values,
         Err(response) => return response,
@@ -70,7 +74,7 @@ pub async fn dashboard(state: Shared, Extension(caller): Extension<Caller>) -> R
         "<h1>Posture</h1><div class=\"grid\">\
          <div class=\"card\"><div class=\"big\" id=\"failing-count\">{failing}</div><a href=\"/findings?failing=1\">failing findings (FAIL or ERROR, not muted)</a></div>\
          <div class=\"card\"><div class=\"big\">{resources}</div><a href=\"/resources\">live resources</a></div>\
-         <div class=\"card\"><div class=\"big\">{exposed}</div><a href=\"/exposure\">internet-exposed endpoints</a></div>\
+         <div class=\"card\"><div class=\"big\">{exposed}</div><a href=\"/exposure\">resources reachable from the internet</a></div>\
          <div class=\"card\"><div class=\"big\">{admins}</div><a href=\"/identities\">admin-equivalent principals</a></div></div><div class=\"grid\">"
     );
     let by = |key: &'static str| move |value: &str| Some(link("/findings", &[("failing", "1"), (key, value)]));
@@ -152,7 +156,7 @@ pub async fn findings(state: Shared, Extension(caller): Extension<Caller>, Query
     let group = get(&query, "group").to_string();
     let grouped = group.clone();
     let result = with_store(&state, move |store| {
-        let groups = if grouped.is_empty() { Vec::new() } else { store.finding_groups(&grouped, true)? };
+        let groups = if grouped.is_empty() { Vec::new() } else { store.finding_groups_filtered(&grouped, &filter)? };
         Ok((store.findings_page(&filter, after, 200)?, store.facets()?, store.finding_groups("service", false)?, groups))
     })
     .await;
@@ -385,7 +389,13 @@ pub async fn exposure(state: Shared, Extension(caller): Extension<Caller>) -> Re
     match scan {
         None => body.push_str("<p class=\"notice\">No stored scan has exposure results yet: run <code>vigil scan</code>.</p>"),
         Some(scan) => {
-            let _ = write!(body, "<p>{} exposed (endpoint, protocol) pairs in scan #{scan}, each with the path that lets the internet in.</p>", rows.len());
+            let resources: std::collections::BTreeSet<&str> = rows.iter().map(|row| row.subject.as_str()).collect();
+            let _ = write!(
+                body,
+                "<p>Scan #{scan}: {} resource(s) reachable from the internet, in {} row(s) of protocol, ports and sources; each path shows the hops for the first port.</p>",
+                resources.len(),
+                rows.len()
+            );
             body.push_str(&exposure_table(&rows));
         }
     }
@@ -590,6 +600,24 @@ pub async fn resource(state: Shared, Extension(caller): Extension<Caller>, Query
     }
     if !admins.is_empty() {
         let _ = write!(body, "<p class=\"muted\">And the <a href=\"/identities\">{} admin-equivalent principal(s)</a>, who can do anything.</p>", admins.len());
+    }
+    for admin in of_kind("admin") {
+        let how = admin.body.get("step").map(|step| format!(" by {} on {}", show(&step["method"]), show(&step["resource"]))).unwrap_or_default();
+        let _ =
+            write!(body, "<p class=\"notice\" id=\"admin\">This principal is admin-equivalent ({}){}.</p>", escape(&show(&admin.body["reason"])), escape(&how));
+    }
+    for path in of_kind("escalation") {
+        let _ = write!(body, "<p class=\"notice\">This principal can escalate to {}:</p><ol>", escape(&show(&path.body["admin"])));
+        for step in path.body["steps"].as_array().into_iter().flatten() {
+            let _ = write!(
+                body,
+                "<li><code>{}</code> on {} → {}</li>",
+                escape(&show(&step["method"])),
+                escape(&show(&step["resource"])),
+                escape(&show(&step["to"]))
+            );
+        }
+        body.push_str("</ol>");
     }
     if let Some(latest) = versions.last() {
         let config = latest.config.as_ref().map(|config| serde_json::to_string_pretty(config).unwrap_or_default()).unwrap_or_default();

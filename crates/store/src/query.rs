@@ -327,11 +327,39 @@ impl Store {
     /// Current findings (not resolved) grouped by one of [`GROUPS`], failing ones (new, open)
     /// only when `failing`; largest groups first.
     pub fn finding_groups(&mut self, by: &str, failing: bool) -> Result<Vec<(String, i64)>, StoreError> {
+        self.finding_groups_filtered(by, &FindingFilter { failing, ..FindingFilter::default() })
+    }
+
+    /// The same with a filter's severity, status, lifecycle, check, service, account, region
+    /// and `failing` applied (read from the count tables, so `q` and `resource_arn` are not).
+    /// Without a lifecycle, resolved findings are left out.
+    pub fn finding_groups_filtered(&mut self, by: &str, filter: &FindingFilter) -> Result<Vec<(String, i64)>, StoreError> {
         let Some(column) = GROUPS.iter().find(|column| **column == by) else {
             return Err(StoreError::NotFound(format!("cannot group findings by `{by}`: use one of {}", GROUPS.join(", "))));
         };
-        let filter = if failing { "lifecycle IN ('new', 'open')" } else { "lifecycle <> 'resolved'" };
-        self.counts(&format!("SELECT {column}, CAST(SUM(n) AS BIGINT) FROM finding_counts WHERE {filter} GROUP BY {column} ORDER BY 2 DESC, 1"))
+        let text = |value: &Option<String>| value.clone().unwrap_or_default();
+        let values = [
+            text(&filter.severity),
+            text(&filter.status),
+            text(&filter.lifecycle),
+            text(&filter.check_id),
+            text(&filter.service),
+            text(&filter.account_id),
+            text(&filter.region),
+            if filter.failing { "1".to_string() } else { String::new() },
+        ];
+        let params: Vec<Param<'_>> = values.iter().map(|value| Param::Text(value)).collect();
+        let rows = self.db.rows(
+            &format!(
+                "SELECT {column}, CAST(SUM(n) AS BIGINT) FROM finding_counts
+                 WHERE ($1 = '' OR severity = $1) AND ($2 = '' OR status = $2) AND (($3 = '' AND lifecycle <> 'resolved') OR lifecycle = $3)
+                   AND ($4 = '' OR check_id = $4) AND ($5 = '' OR service = $5) AND ($6 = '' OR account_id = $6) AND ($7 = '' OR region = $7)
+                   AND ($8 = '' OR lifecycle IN ('new', 'open'))
+                 GROUP BY {column} ORDER BY 2 DESC, 1"
+            ),
+            &params,
+        )?;
+        Ok(rows.into_iter().filter_map(|row| Some((row[0].text()?.to_string(), row[1].int()?))).collect())
     }
 
     /// The inventory's facets: live resources by type, account and region.
