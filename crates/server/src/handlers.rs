@@ -69,7 +69,8 @@ pub async fn with_store<T: Send + 'static>(
 ) -> Result<T, Response> {
     let state = Arc::clone(state);
     let joined = tokio::task::spawn_blocking(move || {
-        let mut store = state.store.lock().map_err(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "the store lock is poisoned"))?;
+        let mut store =
+            state.store.get().ok_or_else(|| error(StatusCode::INTERNAL_SERVER_ERROR, "no usable store connection (a request failed while holding one)"))?;
         work(&mut store).map_err(|failure| match failure {
             vigil_store::StoreError::NotFound(message) => error(StatusCode::NOT_FOUND, message),
             other => error(StatusCode::INTERNAL_SERVER_ERROR, other),

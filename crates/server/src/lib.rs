@@ -34,9 +34,34 @@ pub enum ServerError {
     Listen { address: String, reason: String },
 }
 
+/// Connections to the store, each used by one request at a time: requests run in parallel
+/// up to their number (SQLite in WAL mode lets readers run beside a writer).
+pub struct StorePool {
+    connections: Vec<Mutex<Store>>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl StorePool {
+    /// A pool of the given open connections (at least one).
+    pub fn new(connections: Vec<Store>) -> StorePool {
+        StorePool { connections: connections.into_iter().map(Mutex::new).collect(), next: std::sync::atomic::AtomicUsize::new(0) }
+    }
+
+    /// A free connection if there is one, else waits for the next in turn.
+    pub fn get(&self) -> Option<std::sync::MutexGuard<'_, Store>> {
+        for connection in &self.connections {
+            if let Ok(guard) = connection.try_lock() {
+                return Some(guard);
+            }
+        }
+        let turn = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.connections.len().max(1);
+        self.connections.get(turn)?.lock().ok()
+    }
+}
+
 /// Shared state of the running server.
 pub struct AppState {
-    pub store: Mutex<Store>,
+    pub store: StorePool,
     pub auth: auth::Auth,
     /// Session cookies get `Secure` (served over TLS).
     pub secure_cookies: bool,

@@ -1,11 +1,14 @@
 //! `vigil serve`: the console (HTTP API and pages) over the store.
 
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use anyhow::Context as _;
 
 use super::history::StoreArgs;
+
+/// Connections the console opens to the store.
+const STORE_CONNECTIONS: usize = 4;
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
@@ -40,7 +43,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(token) = new_token {
         eprintln!("console access token (shown once; its hash is kept in {}): {token}", token_path.display());
     }
-    let state = Arc::new(vigil_server::AppState { store: Mutex::new(store), auth: vigil_server::auth::Auth::new(hash), secure_cookies: tls.is_some() });
+    // More connections let requests read in parallel (one was opened above, which also applied
+    // any pending migration).
+    let mut connections = vec![store];
+    for _ in 1..STORE_CONNECTIONS {
+        connections.push(args.store.open()?);
+    }
+    let state = Arc::new(vigil_server::AppState {
+        store: vigil_server::StorePool::new(connections),
+        auth: vigil_server::auth::Auth::new(hash),
+        secure_cookies: tls.is_some(),
+    });
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     runtime.block_on(vigil_server::serve(state, args.listen, tls))?;
     Ok(ExitCode::SUCCESS)
