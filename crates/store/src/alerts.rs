@@ -45,7 +45,7 @@ impl Store {
              WHERE ($1 = 0 OR id < $1) AND ($2 = '' OR level = $2) AND ($3 = '' OR rule_id = $3) ORDER BY id DESC LIMIT $4",
             &[Param::Int(before), Param::Text(level.unwrap_or_default()), Param::Text(rule_id.unwrap_or_default()), Param::Int(limit as i64 + 1)],
         )?;
-        let mut items: Vec<AlertRow> = rows
+        let items: Vec<AlertRow> = rows
             .into_iter()
             .map(|row| {
                 let text = |index: usize| row[index].text().unwrap_or_default().to_string();
@@ -63,9 +63,7 @@ impl Store {
                 }
             })
             .collect();
-        let next = (items.len() > limit).then(|| items[limit - 1].id);
-        items.truncate(limit);
-        Ok(crate::query::Page { items, next })
+        Ok(crate::query::Page::from_rows(items, limit, |last| last.id))
     }
 
     /// Records alerts in one transaction; returns the ones the store did not have yet.

@@ -55,6 +55,16 @@ pub struct Page<T> {
     pub next: Option<i64>,
 }
 
+impl<T> Page<T> {
+    /// A page from up to `limit + 1` rows read: the extra row only tells that a next page
+    /// exists, whose cursor `cursor` gives from the page's last item.
+    pub(crate) fn from_rows(mut items: Vec<T>, limit: usize, cursor: impl FnOnce(&T) -> i64) -> Page<T> {
+        let next = if items.len() > limit { items.get(limit - 1).map(cursor) } else { None };
+        items.truncate(limit);
+        Page { items, next }
+    }
+}
+
 /// Filters for resources.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -199,7 +209,7 @@ impl Store {
                 Param::Text(if filter.failing { "1" } else { "" }),
             ],
         )?;
-        let mut items: Vec<FindingItem> = rows
+        let items: Vec<FindingItem> = rows
             .into_iter()
             .map(|row| {
                 let text = |index: usize| row[index].text().unwrap_or_default().to_string();
@@ -221,9 +231,7 @@ impl Store {
                 }
             })
             .collect();
-        let next = (items.len() > limit).then(|| if keyset { items[limit - 1].id } else { after + limit as i64 });
-        items.truncate(limit);
-        Ok(Page { items, next })
+        Ok(Page::from_rows(items, limit, |last| if keyset { last.id } else { after + limit as i64 }))
     }
 
     /// One finding by its row id.
@@ -256,7 +264,7 @@ impl Store {
                 Param::Text(&tag),
             ],
         )?;
-        let mut items: Vec<ResourceItem> = rows
+        let items: Vec<ResourceItem> = rows
             .into_iter()
             .map(|row| {
                 let text = |index: usize| row[index].text().unwrap_or_default().to_string();
@@ -274,9 +282,7 @@ impl Store {
                 }
             })
             .collect();
-        let next = (items.len() > limit).then(|| items[limit - 1].id);
-        items.truncate(limit);
-        Ok(Page { items, next })
+        Ok(Page::from_rows(items, limit, |last| last.id))
     }
 
     /// Mutes a finding with a person's reason (kept until unmuted; rescans keep it muted).
