@@ -35,6 +35,14 @@ fn show(value: &Value) -> String {
     }
 }
 
+/// Closes a table, saying so when it had no row.
+fn end_table(body: &mut String, rows: usize) {
+    body.push_str("</tbody></table>");
+    if rows == 0 {
+        body.push_str("<p class=\"muted\">None.</p>");
+    }
+}
+
 fn bad_request(message: &str) -> Response {
     (StatusCode::BAD_REQUEST, message.to_string()).into_response()
 }
@@ -208,10 +216,7 @@ pub async fn findings(state: Shared, Extension(caller): Extension<Caller>, Query
             sev = escape(&finding.severity)
         );
     }
-    body.push_str("</tbody></table>");
-    if page_of.items.is_empty() {
-        body.push_str("<p class=\"muted\">No finding matches.</p>");
-    }
+    end_table(&mut body, page_of.items.len());
     if let Some(next) = page_of.next {
         let next = next.to_string();
         let mut pairs: Vec<(&str, &str)> = FINDING_FILTERS.iter().map(|key| (*key, get(&query, key))).collect();
@@ -316,7 +321,7 @@ pub async fn resources(state: Shared, Extension(caller): Extension<Caller>, Quer
             escape(&tags.join(", "))
         );
     }
-    body.push_str("</tbody></table>");
+    end_table(&mut body, page_of.items.len());
     if let Some(next) = page_of.next {
         let next = next.to_string();
         let mut pairs: Vec<(&str, &str)> = ["q", "resource_type", "account_id", "region", "state", "tag"].iter().map(|key| (*key, get(&query, key))).collect();
@@ -425,9 +430,10 @@ pub async fn identities(state: Shared, Extension(caller): Extension<Caller>) -> 
         };
         let _ = write!(body, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", resource_link(&admin.subject), escape(&show(&admin.body["reason"])), escape(&how));
     }
+    end_table(&mut body, admins.len());
     let _ = write!(
         body,
-        "</tbody></table><h2>Escalation paths ({})</h2><table id=\"escalation\"><thead><tr><th>Principal</th><th>Becomes</th><th>Steps</th></tr></thead><tbody>",
+        "<h2>Escalation paths ({})</h2><table id=\"escalation\"><thead><tr><th>Principal</th><th>Becomes</th><th>Steps</th></tr></thead><tbody>",
         paths.len()
     );
     for path in &paths {
@@ -444,9 +450,10 @@ pub async fn identities(state: Shared, Extension(caller): Extension<Caller>) -> 
         steps.push_str("</ol>");
         let _ = write!(body, "<tr><td>{}</td><td>{}</td><td>{steps}</td></tr>", resource_link(&path.subject), escape(&show(&path.body["admin"])));
     }
+    end_table(&mut body, paths.len());
     let _ = write!(
         body,
-        "</tbody></table><h2>Access from outside the account ({})</h2><table id=\"external\"><thead><tr><th>Resource</th><th>Exposure</th><th>To</th><th>Actions</th><th>Narrowed by</th></tr></thead><tbody>",
+        "<h2>Access from outside the account ({})</h2><table id=\"external\"><thead><tr><th>Resource</th><th>Exposure</th><th>To</th><th>Actions</th><th>Narrowed by</th></tr></thead><tbody>",
         external.len()
     );
     for grant in &external {
@@ -461,7 +468,7 @@ pub async fn identities(state: Shared, Extension(caller): Extension<Caller>) -> 
             escape(&list("narrowed_by"))
         );
     }
-    body.push_str("</tbody></table>");
+    end_table(&mut body, external.len());
     page("Identities", Some(&caller), &body).into_response()
 }
 
