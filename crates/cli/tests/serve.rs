@@ -140,7 +140,10 @@ fn the_console_requires_authentication_and_refuses_cross_site_posts() {
     let reply = request(&server, "GET", "/api/findings", &[], "");
     assert_eq!(reply.status, 401);
     let reply = request(&server, "GET", "/", &[], "");
-    assert_eq!((reply.status, reply.header("location")), (303, Some("/login")));
+    assert_eq!(reply.status, 401, "a page without authentication");
+    assert!(reply.body.contains("action=\"/login\""), "and it shows the login form");
+    let browser = request(&server, "GET", "/", &[("accept", "text/html,application/xhtml+xml")], "");
+    assert_eq!((browser.status, browser.header("location")), (303, Some("/login")), "a browser is sent to the login form");
     assert_eq!(request(&server, "GET", "/api/findings", &[("authorization", "Bearer wrong")], "").status, 401);
     let page = request(&server, "GET", "/login", &[], "");
     assert_eq!(page.status, 200);

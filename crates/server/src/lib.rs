@@ -143,8 +143,8 @@ fn is_public(method: &str, path: &str) -> bool {
     matches!((method, path), ("GET", "/login") | ("POST", "/login") | ("GET", "/static/app.css") | ("GET", "/static/app.js") | ("GET", "/api/openapi.json"))
 }
 
-/// Authentication for everything but the public routes (401 for the API, a redirect to the
-/// login page for pages) and CSRF protection for state-changing requests.
+/// Authentication for everything but the public routes (401; a browser asking for a page is
+/// redirected to the login form) and CSRF protection for state-changing requests.
 async fn guard(State(state): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
     let method = request.method().as_str().to_string();
     let path = request.uri().path().to_string();
@@ -158,7 +158,13 @@ async fn guard(State(state): State<Arc<AppState>>, mut request: Request, next: N
         if path.starts_with("/api/") || method != "GET" {
             return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "authentication required\n").into_response();
         }
-        return (StatusCode::SEE_OTHER, [(header::LOCATION, "/login")]).into_response();
+        // A browser navigating to a page (it asks for HTML) is sent to the login form; any
+        // other client gets 401, with the form as the body.
+        let browser = text(header::ACCEPT).is_some_and(|accept| accept.contains("text/html"));
+        if browser {
+            return (StatusCode::SEE_OTHER, [(header::LOCATION, "/login")]).into_response();
+        }
+        return (StatusCode::UNAUTHORIZED, pages::login_page()).into_response();
     };
     if method != "GET" && method != "HEAD" && !auth::may_change(&caller, headers.get("x-csrf-token").and_then(|value| value.to_str().ok())) {
         return (StatusCode::FORBIDDEN, "missing or wrong CSRF token\n").into_response();

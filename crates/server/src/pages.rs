@@ -67,6 +67,11 @@ pub async fn script() -> Response {
 }
 
 pub async fn login_form() -> Html<String> {
+    login_page()
+}
+
+/// The login form (also the body of a page's 401).
+pub fn login_page() -> Html<String> {
     page(
         "Log in",
         None,
