@@ -184,7 +184,9 @@ fn the_console_requires_authentication_and_refuses_cross_site_posts() {
     );
     assert_eq!(muted.status, 200, "{}", muted.body);
     let after = request(&server, "GET", &format!("/api/findings?lifecycle=muted&limit=10000"), &[("authorization", &bearer(&server))], "").json();
-    assert!(after["items"].as_array().unwrap().iter().any(|finding| finding["id"] == id && finding["user_mute_reason"] == "accepted risk: test account"));
+    assert!(after["items"].as_array().unwrap().iter().any(|finding| finding["id"] == id
+        && finding["user_mute_reason"] == "accepted risk: test account"
+        && finding["user_muted_at"].as_str().is_some_and(|at| at.starts_with("20"))));
 }
 
 #[test]

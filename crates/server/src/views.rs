@@ -273,7 +273,8 @@ pub async fn finding(state: Shared, Extension(caller): Extension<Caller>, Query(
         Some(reason) => {
             let _ = write!(
                 body,
-                "<p>Muted: <q id=\"mute-reason\">{}</q></p><form data-action=\"/api/findings/{}/unmute\" id=\"unmute\"><button type=\"submit\">Unmute</button><span id=\"mute-status\"></span></form>",
+                "<p>Muted{}: <q id=\"mute-reason\">{}</q></p><form data-action=\"/api/findings/{}/unmute\" id=\"unmute\"><button type=\"submit\">Unmute</button><span id=\"mute-status\"></span></form>",
+                finding.user_muted_at.as_deref().map(|at| format!(" at {}", escape(at))).unwrap_or_default(),
                 escape(reason),
                 finding.id
             );

@@ -45,6 +45,8 @@ pub struct FindingItem {
     pub first_seen_at: String,
     pub resolved_at: Option<String>,
     pub user_mute_reason: Option<String>,
+    /// When the person's mute was set.
+    pub user_muted_at: Option<String>,
     pub detail: Value,
 }
 
@@ -186,7 +188,7 @@ impl Store {
         // The default order pages by keyset (`after` is a row id); the others by offset.
         let keyset = order == "id";
         let rows = self.db.rows(
-            &format!("SELECT id, check_id, service, severity, status, lifecycle, account_id, region, resource_arn, resource_type, first_seen_at, resolved_at, user_mute_reason, detail
+            &format!("SELECT id, check_id, service, severity, status, lifecycle, account_id, region, resource_arn, resource_type, first_seen_at, resolved_at, user_mute_reason, detail, user_muted_at
              FROM findings WHERE id > $1
                AND ($2 = '' OR severity = $2) AND ($3 = '' OR status = $3) AND ($4 = '' OR lifecycle = $4) AND ($5 = '' OR check_id = $5)
                AND ($6 = '' OR service = $6) AND ($7 = '' OR account_id = $7) AND ($8 = '' OR region = $8) AND ($9 = '' OR resource_arn = $9)
@@ -227,6 +229,7 @@ impl Store {
                     first_seen_at: text(10),
                     resolved_at: row[11].text().map(str::to_string),
                     user_mute_reason: row[12].text().map(str::to_string),
+                    user_muted_at: row[14].text().map(str::to_string),
                     detail: serde_json::from_str(row[13].text().unwrap_or("null")).unwrap_or(Value::Null),
                 }
             })
@@ -289,7 +292,7 @@ impl Store {
     pub fn mute_finding(&mut self, id: i64, reason: &str) -> Result<bool, StoreError> {
         self.change_finding(
             id,
-            "UPDATE findings SET user_mute_reason = $2, lifecycle = CASE WHEN status IN ('FAIL', 'ERROR') THEN 'muted' ELSE lifecycle END WHERE id = $1",
+            "UPDATE findings SET user_mute_reason = $2, user_muted_at = $3, lifecycle = CASE WHEN status IN ('FAIL', 'ERROR') THEN 'muted' ELSE lifecycle END WHERE id = $1",
             Some(reason),
         )
     }
@@ -298,7 +301,7 @@ impl Store {
     pub fn unmute_finding(&mut self, id: i64) -> Result<bool, StoreError> {
         self.change_finding(
             id,
-            "UPDATE findings SET user_mute_reason = NULL, lifecycle = CASE WHEN lifecycle = 'muted' AND status IN ('FAIL', 'ERROR') THEN 'open' ELSE lifecycle END WHERE id = $1",
+            "UPDATE findings SET user_mute_reason = NULL, user_muted_at = NULL, lifecycle = CASE WHEN lifecycle = 'muted' AND status IN ('FAIL', 'ERROR') THEN 'open' ELSE lifecycle END WHERE id = $1",
             None,
         )
     }
@@ -310,7 +313,7 @@ impl Store {
         let result = (|| {
             let Some(before) = crate::counts::key_of(&mut self.db, id)? else { return Ok(false) };
             match reason {
-                Some(reason) => self.db.exec(update, &[Param::Int(id), Param::Text(reason)])?,
+                Some(reason) => self.db.exec(update, &[Param::Int(id), Param::Text(reason), Param::Text(&chrono::Utc::now().to_rfc3339())])?,
                 None => self.db.exec(update, &[Param::Int(id)])?,
             };
             let after = self.db.row("SELECT lifecycle FROM findings WHERE id = $1", &[Param::Int(id)])?;

@@ -141,6 +141,8 @@ const MIGRATIONS: &[&[&str]] = &[
         "CREATE INDEX findings_by_check ON findings (check_id)",
         "CREATE INDEX alerts_by_time ON alerts (event_time)",
     ],
+    // 4: when a person muted a finding.
+    &["ALTER TABLE findings ADD COLUMN user_muted_at TEXT"],
 ];
 
 /// The schema version this build writes.
