@@ -35,6 +35,33 @@ fn show(value: &Value) -> String {
     }
 }
 
+/// A JSON list field (`body[key]`) as comma-separated text.
+fn joined(body: &Value, key: &str) -> String {
+    body[key].as_array().into_iter().flatten().map(show).collect::<Vec<_>>().join(", ")
+}
+
+/// An escalation path's steps as an ordered list.
+fn steps_list(path: &Value) -> String {
+    let mut html = String::from("<ol>");
+    for step in path["steps"].as_array().into_iter().flatten() {
+        let _ =
+            write!(html, "<li><code>{}</code> on {} → {}</li>", escape(&show(&step["method"])), escape(&show(&step["resource"])), escape(&show(&step["to"])));
+    }
+    html.push_str("</ol>");
+    html
+}
+
+/// One changed field: its path, the value before and after (`(none)` when absent).
+fn change_item(path: &str, before: Option<&Value>, after: Option<&Value>) -> String {
+    let value = |value: Option<&Value>| value.filter(|value| !value.is_null()).map(Value::to_string).unwrap_or_else(|| "(none)".to_string());
+    format!(
+        "<li><code>{}</code>: <span class=\"removed\">{}</span> → <span class=\"added\">{}</span></li>",
+        escape(path),
+        escape(&value(before)),
+        escape(&value(after))
+    )
+}
+
 /// Closes a table, saying so when it had no row.
 fn end_table(body: &mut String, rows: usize) {
     body.push_str("</tbody></table>");
@@ -67,11 +94,7 @@ fn fixed_select(name: &str, label: &str, options: &[&str], chosen: &str) -> Stri
 }
 
 pub async fn dashboard(state: Shared, Extension(caller): Extension<Caller>) -> Response {
-    let result = with_store(&state, |store| {
-        let exposed: std::collections::BTreeSet<String> = store.analyses("exposure")?.into_iter().map(|row| row.subject).collect();
-        Ok((store.dashboard()?, exposed.len(), store.analyses("admin")?.len()))
-    })
-    .await;
+    let result = with_store(&state, |store| Ok((store.dashboard()?, store.analysis_count("exposure")?, store.analysis_count("admin")?))).await;
     let (dashboard, exposed, admins) = match result {
         Ok(values) => values,
         Err(response) => return response,
@@ -369,7 +392,6 @@ fn exposure_table(rows: &[Analysis]) -> String {
         "<table class=\"exposure\"><thead><tr><th>Resource</th><th>Address</th><th>Protocol</th><th>Ports</th><th>Sources</th><th>Via</th><th>Path</th></tr></thead><tbody>",
     );
     for row in rows {
-        let sources: Vec<String> = row.body["sources"].as_array().into_iter().flatten().map(show).collect();
         let _ = write!(
             body,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -377,7 +399,7 @@ fn exposure_table(rows: &[Analysis]) -> String {
             escape(&show(&row.body["address"])),
             escape(&show(&row.body["protocol"])),
             escape(&ports(&row.body)),
-            escape(&sources.join(", ")),
+            escape(&joined(&row.body, "sources")),
             escape(&show(&row.body["via"])),
             path_list(&row.body)
         );
@@ -438,18 +460,13 @@ pub async fn identities(state: Shared, Extension(caller): Extension<Caller>) -> 
         paths.len()
     );
     for path in &paths {
-        let mut steps = String::from("<ol>");
-        for step in path.body["steps"].as_array().into_iter().flatten() {
-            let _ = write!(
-                steps,
-                "<li><code>{}</code> on {} → {}</li>",
-                escape(&show(&step["method"])),
-                escape(&show(&step["resource"])),
-                escape(&show(&step["to"]))
-            );
-        }
-        steps.push_str("</ol>");
-        let _ = write!(body, "<tr><td>{}</td><td>{}</td><td>{steps}</td></tr>", resource_link(&path.subject), escape(&show(&path.body["admin"])));
+        let _ = write!(
+            body,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            resource_link(&path.subject),
+            escape(&show(&path.body["admin"])),
+            steps_list(&path.body)
+        );
     }
     end_table(&mut body, paths.len());
     let _ = write!(
@@ -458,15 +475,14 @@ pub async fn identities(state: Shared, Extension(caller): Extension<Caller>) -> 
         external.len()
     );
     for grant in &external {
-        let list = |key: &str| grant.body[key].as_array().into_iter().flatten().map(show).collect::<Vec<_>>().join(", ");
         let _ = write!(
             body,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             resource_link(&grant.subject),
             escape(&show(&grant.body["exposure"])),
-            escape(&list("principals")),
-            escape(&list("actions")),
-            escape(&list("narrowed_by"))
+            escape(&joined(&grant.body, "principals")),
+            escape(&joined(&grant.body, "actions")),
+            escape(&joined(&grant.body, "narrowed_by"))
         );
     }
     end_table(&mut body, external.len());
@@ -523,7 +539,7 @@ pub async fn resource(state: Shared, Extension(caller): Extension<Caller>, Query
             store.history(&lookup)?,
             store.findings(Some(&lookup), &[])?,
             store.analyses_about(&lookup)?,
-            store.analyses("admin")?,
+            store.analysis_count("admin")?,
             store.analyses("access-skipped")?,
         ))
     })
@@ -577,7 +593,7 @@ pub async fn resource(state: Shared, Extension(caller): Extension<Caller>, Query
             escape(&show(&row.body["resource"]))
         );
         for principal in &principals {
-            let by = principal["allowed_by"].as_array().into_iter().flatten().map(show).collect::<Vec<_>>().join(", ");
+            let by = joined(principal, "allowed_by");
             let _ = write!(
                 body,
                 "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -592,22 +608,21 @@ pub async fn resource(state: Shared, Extension(caller): Extension<Caller>, Query
         let _ = write!(body, "<p class=\"notice\">Who-can-access was not computed: {}</p>", escape(&show(&note.body["reason"])));
     }
     for grant in of_kind("external") {
-        let list = |key: &str| grant.body[key].as_array().into_iter().flatten().map(show).collect::<Vec<_>>().join(", ");
         let _ = write!(
             body,
             "<p class=\"notice\">From outside the account ({}): {} may {}{}</p>",
             escape(&show(&grant.body["exposure"])),
-            escape(&list("principals")),
-            escape(&list("actions")),
+            escape(&joined(&grant.body, "principals")),
+            escape(&joined(&grant.body, "actions")),
             escape(&if grant.body["narrowed_by"].as_array().is_some_and(|list| !list.is_empty()) {
-                format!(", narrowed by {}", list("narrowed_by"))
+                format!(", narrowed by {}", joined(&grant.body, "narrowed_by"))
             } else {
                 String::new()
             })
         );
     }
-    if !admins.is_empty() {
-        let _ = write!(body, "<p class=\"muted\">And the <a href=\"/identities\">{} admin-equivalent principal(s)</a>, who can do anything.</p>", admins.len());
+    if admins > 0 {
+        let _ = write!(body, "<p class=\"muted\">And the <a href=\"/identities\">{admins} admin-equivalent principal(s)</a>, who can do anything.</p>");
     }
     for admin in of_kind("admin") {
         let how = admin.body.get("step").map(|step| format!(" by {} on {}", show(&step["method"]), show(&step["resource"]))).unwrap_or_default();
@@ -615,17 +630,7 @@ pub async fn resource(state: Shared, Extension(caller): Extension<Caller>, Query
             write!(body, "<p class=\"notice\" id=\"admin\">This principal is admin-equivalent ({}){}.</p>", escape(&show(&admin.body["reason"])), escape(&how));
     }
     for path in of_kind("escalation") {
-        let _ = write!(body, "<p class=\"notice\">This principal can escalate to {}:</p><ol>", escape(&show(&path.body["admin"])));
-        for step in path.body["steps"].as_array().into_iter().flatten() {
-            let _ = write!(
-                body,
-                "<li><code>{}</code> on {} → {}</li>",
-                escape(&show(&step["method"])),
-                escape(&show(&step["resource"])),
-                escape(&show(&step["to"]))
-            );
-        }
-        body.push_str("</ol>");
+        let _ = write!(body, "<p class=\"notice\">This principal can escalate to {}:</p>{}", escape(&show(&path.body["admin"])), steps_list(&path.body));
     }
     if let Some(latest) = versions.last() {
         let config = latest.config.as_ref().map(|config| serde_json::to_string_pretty(config).unwrap_or_default()).unwrap_or_default();
@@ -642,14 +647,7 @@ pub async fn resource(state: Shared, Extension(caller): Extension<Caller>, Query
             escape(&version.state)
         );
         for change in &version.changes {
-            let value = |value: &Option<Value>| value.as_ref().map(Value::to_string).unwrap_or_else(|| "(none)".to_string());
-            let _ = write!(
-                body,
-                "<li><code>{}</code>: <span class=\"removed\">{}</span> → <span class=\"added\">{}</span></li>",
-                escape(&change.path),
-                escape(&value(&change.before)),
-                escape(&value(&change.after))
-            );
+            body.push_str(&change_item(&change.path, change.before.as_ref(), change.after.as_ref()));
         }
         if version.changes.is_empty() && version.version == 1 {
             body.push_str("<li>first seen</li>");
@@ -694,13 +692,7 @@ pub async fn scans(state: Shared, Extension(caller): Extension<Caller>, Query(qu
                 if !changes.is_empty() {
                     body.push_str("<ul>");
                     for change in &changes {
-                        let _ = write!(
-                            body,
-                            "<li><code>{}</code>: <span class=\"removed\">{}</span> → <span class=\"added\">{}</span></li>",
-                            escape(&show(&change["path"])),
-                            escape(&change["before"].to_string()),
-                            escape(&change["after"].to_string())
-                        );
+                        body.push_str(&change_item(&show(&change["path"]), change.get("before"), change.get("after")));
                     }
                     body.push_str("</ul>");
                 }

@@ -61,6 +61,13 @@ impl Store {
         Ok(rows.into_iter().map(analysis).collect())
     }
 
+    /// How many distinct subjects (resources, principals) the latest analysed scan has
+    /// results of this kind about.
+    pub fn analysis_count(&mut self, kind: &str) -> Result<i64, StoreError> {
+        let Some(scan) = self.analysed_scan()? else { return Ok(0) };
+        Ok(self.db.int("SELECT COUNT(DISTINCT subject) FROM analyses WHERE scan_id = $1 AND kind = $2", &[Param::Int(scan), Param::Text(kind)])?.unwrap_or(0))
+    }
+
     /// The latest analysed scan's results about one resource or principal, of every kind.
     pub fn analyses_about(&mut self, subject: &str) -> Result<Vec<Analysis>, StoreError> {
         let Some(scan) = self.analysed_scan()? else { return Ok(Vec::new()) };

@@ -330,12 +330,14 @@ fn analyses_are_kept_per_scan_and_an_empty_result_is_not_an_older_one() {
         store.record_scan(&input).unwrap();
         assert_eq!(store.analyses("exposure").unwrap(), vec![exposure.clone()]);
         assert_eq!(store.analyses_about(&exposure.subject).unwrap(), vec![exposure.clone()]);
+        assert_eq!(store.analysis_count("exposure").unwrap(), 1);
         input.analyses = None;
         store.record_scan(&input).unwrap();
         assert_eq!(store.analyses("exposure").unwrap().len(), 1, "a scan without analyses keeps the last ones");
         input.analyses = Some(Vec::new());
         store.record_scan(&input).unwrap();
         assert!(store.analyses("exposure").unwrap().is_empty(), "a scan that found nothing shows nothing");
+        assert_eq!(store.analysis_count("exposure").unwrap(), 0);
     }
 }
 

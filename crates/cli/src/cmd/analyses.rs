@@ -47,7 +47,7 @@ pub fn analyse(inventory: &Inventory) -> Vec<Analysis> {
     let mut rows = Vec::new();
 
     let network = vigil_net::Network::new(inventory);
-    for exposure_row in super::reach::exposure_rows(&network) {
+    for exposure_row in super::reach::exposure_rows(&network, &network.exposures()) {
         let id = exposure_row["resource_id"].as_str().unwrap_or_default();
         let subject = arn_of.get(id).copied().unwrap_or(id).to_string();
         rows.push(row("exposure", &subject, exposure_row));

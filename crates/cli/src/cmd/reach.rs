@@ -94,7 +94,7 @@ fn list(global: &GlobalArgs, source_args: &SourceArgs, format: Format) -> anyhow
     let mut out = std::io::stdout().lock();
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &exposure_rows(&network))?;
+            serde_json::to_writer_pretty(&mut out, &exposure_rows(&network, &exposures))?;
             writeln!(out)?;
         }
         Format::Table => {
@@ -162,9 +162,9 @@ fn explain(global: &GlobalArgs, source_args: &SourceArgs, format: Format, args: 
 
 /// Every internet-exposed (endpoint, protocol, ports, sources) with its path, as
 /// `vigil reach --format json` prints it.
-pub fn exposure_rows(network: &Network) -> Vec<serde_json::Value> {
+pub fn exposure_rows(network: &Network, exposures: &[vigil_net::Exposure]) -> Vec<serde_json::Value> {
     let mut rows = Vec::new();
-    for exposure in &network.exposures() {
+    for exposure in exposures {
         for entry in exposure.entries() {
             let path = network.path(exposure, &entry);
             rows.push(json!({
