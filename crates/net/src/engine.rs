@@ -143,7 +143,9 @@ fn group_by_sources(partial: &[((u128, u128), &ValueSet)]) -> Vec<(Vec<(u128, u1
         partial.iter().flat_map(|(_, values)| values.ranges().iter().flat_map(|&(from, to)| [u32::from(from), u32::from(to) + 1])).collect();
     cuts.sort_unstable();
     cuts.dedup();
-    let mut groups: Vec<(Vec<(u128, u128)>, Vec<(u16, u16)>)> = Vec::new();
+    // (source ranges, value ranges admitted from exactly those sources)
+    type Group = (Vec<(u128, u128)>, Vec<(u16, u16)>);
+    let mut groups: Vec<Group> = Vec::new();
     for window in cuts.windows(2) {
         let &[from, next] = window else { continue };
         let (Ok(from), Ok(to)) = (u16::try_from(from), u16::try_from(next - 1)) else { continue };

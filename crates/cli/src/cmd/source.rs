@@ -159,10 +159,13 @@ impl Progress for BarProgress {
     }
 }
 
+/// A member account that could not be read: (account id, why).
+pub type AccountFailure = (String, String);
+
 /// Collects every active account of the organization with `role_name` assumed in each. Accounts
 /// that fail are reported on standard error and returned as failures; it is an error only when
 /// no account could be read.
-pub fn collect_organization(live: &LiveArgs, role_name: &str, parallel: usize, quiet: bool) -> anyhow::Result<(Vec<Inventory>, Vec<(String, String)>)> {
+pub fn collect_organization(live: &LiveArgs, role_name: &str, parallel: usize, quiet: bool) -> anyhow::Result<(Vec<Inventory>, Vec<AccountFailure>)> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     let config = live.collect_config();
     let accounts = runtime.block_on(vigil_collect::organization::accounts(&config))?;

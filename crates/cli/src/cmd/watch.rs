@@ -239,7 +239,7 @@ impl Watcher {
                 .collect();
             if !self.quiet {
                 for item in &items {
-                    let failing = findings.iter().filter(|finding| &*finding.resource_arn == item.arn && finding.status == vigil_checks::Status::Fail).count();
+                    let failing = findings.iter().filter(|finding| *finding.resource_arn == item.arn && finding.status == vigil_checks::Status::Fail).count();
                     eprintln!("event {} ({}): {} {} ({failing} failing checks)", event.id, event.kind, item.arn, item.state.as_str());
                 }
             }

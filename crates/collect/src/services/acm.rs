@@ -42,10 +42,7 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
                     not_before: time_opt(detail.not_before.as_ref()),
                     not_after: time_opt(detail.not_after.as_ref()),
                     in_use_by: detail.in_use_by.unwrap_or_default(),
-                    certificate_transparency_logging_preference: detail
-                        .options
-                        .and_then(|options| options.certificate_transparency_logging_preference)
-                        .map(|value| value.as_str().to_string()),
+                    certificate_transparency_logging_preference: transparency_preference(detail.options),
                     renewal_eligibility: detail.renewal_eligibility.map(|value| value.as_str().to_string()),
                 }
             }
@@ -54,4 +51,12 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
         .collect()
         .await;
     Box::new(move |regional| regional.certificates = certificates)
+}
+
+/// The certificate's transparency-logging preference. AWS deprecated the opt-out (new
+/// certificates are always logged), but certificates issued with it disabled still report it,
+/// and the check on it needs to see them.
+#[allow(deprecated)]
+fn transparency_preference(options: Option<aws_sdk_acm::types::CertificateOptions>) -> Option<String> {
+    options.and_then(|options| options.certificate_transparency_logging_preference).map(|value| value.as_str().to_string())
 }

@@ -101,10 +101,10 @@ async fn read_balancer(session: &Session, client: &Client, region: &str, mut bal
                         let mut target_group_arns: Vec<String> = action.target_group_arn.clone().into_iter().collect();
                         if let Some(forward) = &action.forward_config {
                             for group in forward.target_groups.clone().unwrap_or_default() {
-                                if let Some(group_arn) = group.target_group_arn {
-                                    if !target_group_arns.contains(&group_arn) {
-                                        target_group_arns.push(group_arn);
-                                    }
+                                if let Some(group_arn) = group.target_group_arn
+                                    && !target_group_arns.contains(&group_arn)
+                                {
+                                    target_group_arns.push(group_arn);
                                 }
                             }
                         }

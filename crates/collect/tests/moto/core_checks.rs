@@ -9,8 +9,6 @@
 //! expiry, CloudWatch Logs delivery times, MFA delete) is covered by the unit tests beside the
 //! checks instead.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::sync::Arc;
 
 use aws_sdk_ec2::types as ec2;

@@ -1,11 +1,7 @@
 //! End-to-end tests of `vigil scan`, `vigil collect`, snapshots, completions and the man page,
 //! running the real binary.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{run, vigil};
+use crate::common::{run, vigil};
 use vigil_testkit::{MotoServer, example_corp};
 
 #[test]

@@ -1,6 +1,6 @@
 //! Helpers shared by the CLI's end-to-end tests: the `vigil` binary and running it.
 
-#![allow(dead_code, clippy::expect_used)]
+#![allow(dead_code)]
 
 use std::process::Command;
 

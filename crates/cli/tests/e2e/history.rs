@@ -2,17 +2,13 @@
 //! diff` and `vigil history`, crash safety of a scan's write, and `vigil watch` consuming
 //! EventBridge events from an SQS queue (enrolment, lifecycle, restart without loss or repeat).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::run;
 use aws_sdk_ec2 as ec2;
-use common::run;
 use serde_json::{Value, json};
 use vigil_testkit::MotoServer;
 

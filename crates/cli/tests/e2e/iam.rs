@@ -1,13 +1,9 @@
 //! `vigil iam` end to end: `simulate` on corpus files and malformed input, `actions` on a small
 //! catalog, and the analyses on an account seeded in moto with escalation paths and exposures.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::vigil;
+use crate::common::vigil;
 use vigil_testkit::MotoServer;
 
 fn corpus(name: &str) -> PathBuf {

@@ -3,8 +3,6 @@
 //! mute, hostile tag values rendered inert, the exposure/IAM/compliance/alerts API, HTTPS with
 //! a given certificate, and the console in headless Chromium.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -183,7 +181,7 @@ fn the_console_requires_authentication_and_refuses_cross_site_posts() {
         "{\"reason\": \"accepted risk: test account\"}",
     );
     assert_eq!(muted.status, 200, "{}", muted.body);
-    let after = request(&server, "GET", &format!("/api/findings?lifecycle=muted&limit=10000"), &[("authorization", &bearer(&server))], "").json();
+    let after = request(&server, "GET", "/api/findings?lifecycle=muted&limit=10000", &[("authorization", &bearer(&server))], "").json();
     assert!(after["items"].as_array().unwrap().iter().any(|finding| finding["id"] == id
         && finding["user_mute_reason"] == "accepted risk: test account"
         && finding["user_muted_at"].as_str().is_some_and(|at| at.starts_with("20"))));

@@ -1,11 +1,7 @@
 //! End-to-end tests of the posture features of `vigil scan` on the bundled demo account:
 //! frameworks, mutelists, the cloud-aware policy and every output format.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{run, vigil};
+use crate::common::{run, vigil};
 use std::path::Path;
 use std::process::Command;
 

@@ -3,16 +3,12 @@
 //! missing ephemeral-port egress), security group by CIDR or by group reference, and an
 //! internet-facing Application Load Balancer in front of a private instance.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::collections::BTreeMap;
 use std::process::Command;
 
+use crate::common::{run, vigil};
 use aws_sdk_ec2::types as ec2;
 use aws_sdk_elasticloadbalancingv2::types as elbv2;
-use common::{run, vigil};
 use serde_json::Value;
 use vigil_testkit::MotoServer;
 

@@ -1,8 +1,6 @@
 //! Collection against a real AWS-compatible endpoint: a moto server per test, seeded with
 //! the AWS SDK, read by the collector, with assertions on the inventory and the ledger.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::sync::Arc;
 
 use vigil_collect::{CollectConfig, NoProgress, collect_with};

@@ -1,15 +1,11 @@
 //! End-to-end tests of `vigil trail`: hunt (files, stdin, S3 on moto), the JSON Lines alert
 //! contract, faults in the input, search, summary, rules and verify, running the real binary.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::Stdio;
 
-use common::{run, vigil};
+use crate::common::{run, vigil};
 use vigil_testkit::MotoServer;
 
 fn shared_data() -> Option<PathBuf> {

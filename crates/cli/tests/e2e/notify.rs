@@ -1,16 +1,12 @@
 //! End-to-end tests of `--notify`: signed webhooks, Slack-compatible messages, digests, SNS on
 //! moto, deduplication across scans, retries, and notices kept until a later run delivers them.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use common::{run, vigil};
+use crate::common::{run, vigil};
 use serde_json::Value;
 use vigil_testkit::MotoServer;
 
@@ -202,7 +198,7 @@ fn sns_targets_publish_to_the_topic_on_moto() {
         let sqs = aws_sdk_sqs::Client::new(&config);
         let topic = sns.create_topic().name("vigil-alerts").send().await.unwrap().topic_arn.unwrap();
         let queue_url = sqs.create_queue().queue_name("inbox").send().await.unwrap().queue_url.unwrap();
-        let queue_arn = format!("arn:aws:sqs:us-east-1:123456789012:inbox");
+        let queue_arn = "arn:aws:sqs:us-east-1:123456789012:inbox";
         sns.subscribe().topic_arn(&topic).protocol("sqs").endpoint(queue_arn).send().await.unwrap();
         (topic, queue_url)
     });
