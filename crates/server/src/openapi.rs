@@ -15,7 +15,7 @@ fn parameters(path: &str) -> Vec<Value> {
             for name in ["severity", "status", "lifecycle", "check_id", "service", "account_id", "region", "resource_arn", "q"] {
                 list.push(query(name, "filter"));
             }
-            list.push(query("sort", "severity, check, resource or newest (pages by offset: `after` is then the offset)"));
+            list.push(query("sort", "severity, check, resource or newest (keyset pages: `after` is the last row's id, as in every order)"));
             list.push(query("failing", "1: failing findings only (lifecycle new or open)"));
         }
         "/api/findings/groups" => {

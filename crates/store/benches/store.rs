@@ -208,6 +208,11 @@ fn console_reads(store: &mut Store) {
     let deep = findings / 2;
     let (median, slowest) = timed(5, || serde_json::to_vec(&store.findings_page(&all, deep, 10_000).unwrap()).unwrap());
     println!("  findings page of 10,000 after row {deep:<9}     {median:8.1} ms / {slowest:8.1} ms");
+    for sort in ["severity", "check", "resource", "newest"] {
+        let sorted = FindingFilter { sort: Some(sort.to_string()), ..FindingFilter::default() };
+        let (median, slowest) = timed(5, || serde_json::to_vec(&store.findings_page(&sorted, deep, 10_000).unwrap()).unwrap());
+        println!("  10,000 findings by {sort:<8} after row {deep:<9} {median:8.1} ms / {slowest:8.1} ms");
+    }
     let failing = FindingFilter { failing: true, ..FindingFilter::default() };
     let (median, slowest) = timed(5, || serde_json::to_vec(&store.findings_page(&failing, 0, 10_000).unwrap()).unwrap());
     println!("  failing findings page of 10,000                  {median:8.1} ms / {slowest:8.1} ms");

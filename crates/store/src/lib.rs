@@ -6,6 +6,14 @@
 //! leaves the previous state intact. Entry points: [`Store::open`], [`Store::record_scan`],
 //! [`Store::diff`], [`Store::history`], [`Store::scans`].
 
+/// A finding's severity as a rank, critical first: the key of the severity order of the
+/// findings page, and of its index (migration 5), which must be the same expression.
+macro_rules! severity_rank {
+    () => {
+        "CAST(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END AS BIGINT)"
+    };
+}
+
 mod alerts;
 pub mod analyses;
 mod counts;

@@ -22,11 +22,61 @@ pub struct FindingFilter {
     pub resource_arn: Option<String>,
     /// Case-insensitive substring of the check id or the resource ARN.
     pub q: Option<String>,
-    /// Order: by row id (default, keyset pages with `after`), or `severity`, `check`,
-    /// `resource`, `newest` (offset pages with `offset`).
+    /// Order: by row id (the default), or `severity`, `check`, `resource`, `newest`. Every
+    /// order pages by keyset: `after` is the id of the previous page's last row.
     pub sort: Option<String>,
     /// Only failing findings: lifecycle new or open (what the dashboard counts).
     pub failing: bool,
+}
+
+/// The orders of a findings page. Each has an index on (key, id) (migration 5), so any page
+/// of any order costs about what the first one does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FindingOrder {
+    Id,
+    Newest,
+    Severity,
+    Check,
+    Resource,
+}
+
+/// The value of a sorted order's key at a page's cursor.
+enum SortKey {
+    Rank(i64),
+    Text(String),
+}
+
+const SEVERITY_RANK: &str = severity_rank!();
+
+impl FindingOrder {
+    fn parse(sort: &str) -> Result<Self, StoreError> {
+        Ok(match sort {
+            "" | "id" => Self::Id,
+            "newest" => Self::Newest,
+            "severity" => Self::Severity,
+            "check" => Self::Check,
+            "resource" => Self::Resource,
+            other => return Err(StoreError::NotFound(format!("cannot sort findings by `{other}`: use severity, check, resource or newest"))),
+        })
+    }
+
+    /// The sort key before the id, if any.
+    fn key(self) -> Option<&'static str> {
+        match self {
+            Self::Id | Self::Newest => None,
+            Self::Severity => Some(SEVERITY_RANK),
+            Self::Check => Some("check_id"),
+            Self::Resource => Some("resource_arn"),
+        }
+    }
+
+    fn order_by(self) -> String {
+        match (self, self.key()) {
+            (Self::Newest, _) => "id DESC".to_string(),
+            (_, Some(key)) => format!("{key}, id"),
+            (_, None) => "id".to_string(),
+        }
+    }
 }
 
 /// One finding in a page.
@@ -177,39 +227,52 @@ impl Store {
             like(&filter.q),
         );
         let limit = limit.clamp(1, 10_000);
-        let order = match filter.sort.as_deref().unwrap_or_default() {
-            "" | "id" => "id",
-            "severity" => "CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END, id",
-            "check" => "check_id, id",
-            "resource" => "resource_arn, id",
-            "newest" => "id DESC",
-            other => return Err(StoreError::NotFound(format!("cannot sort findings by `{other}`: use severity, check, resource or newest"))),
+        let order = FindingOrder::parse(filter.sort.as_deref().unwrap_or_default())?;
+        // Every order pages by keyset: `after` is the id of the last row of the previous page.
+        // For a sorted order, the next page starts after that row's (sort key, id), so a deep
+        // page walks the order's index from there, like the first.
+        // On the first page the cursor is before every row: id 0 (or past the last id, newest
+        // first), and a key below every key (see `sort_key_of`).
+        let position = match order.key() {
+            None if order == FindingOrder::Newest => "id < $1".to_string(),
+            None => "id > $1".to_string(),
+            Some(key) => format!("({key}, id) > ($13, $1)"),
         };
-        // The default order pages by keyset (`after` is a row id); the others by offset.
-        let keyset = order == "id";
+        let from = if order == FindingOrder::Newest && after == 0 { i64::MAX } else { after };
+        let cursor_key = self.sort_key_of(order, after)?;
+        let cursor = match &cursor_key {
+            SortKey::Rank(rank) => Param::Int(*rank),
+            SortKey::Text(text) => Param::Text(text),
+        };
+        let params = [
+            Param::Int(from),
+            Param::Text(&severity),
+            Param::Text(&status),
+            Param::Text(&lifecycle),
+            Param::Text(&check),
+            Param::Text(&service),
+            Param::Text(&account),
+            Param::Text(&region),
+            Param::Text(&arn),
+            Param::Text(&q),
+            Param::Int(limit as i64 + 1),
+            Param::Text(if filter.failing { "1" } else { "" }),
+            cursor,
+        ];
+        // The cursor's key ($13) is a parameter only of the sorted orders' statements.
+        let used = if order.key().is_some() { params.len() } else { params.len() - 1 };
         let rows = self.db.rows(
-            &format!("SELECT id, check_id, service, severity, status, lifecycle, account_id, region, resource_arn, resource_type, first_seen_at, resolved_at, user_mute_reason, detail, user_muted_at
-             FROM findings WHERE id > $1
-               AND ($2 = '' OR severity = $2) AND ($3 = '' OR status = $3) AND ($4 = '' OR lifecycle = $4) AND ($5 = '' OR check_id = $5)
-               AND ($6 = '' OR service = $6) AND ($7 = '' OR account_id = $7) AND ($8 = '' OR region = $8) AND ($9 = '' OR resource_arn = $9)
-               AND ($13 = '' OR lifecycle IN ('new', 'open'))
-               AND ($10 = '' OR LOWER(check_id) LIKE $10 ESCAPE '\\' OR LOWER(resource_arn) LIKE $10 ESCAPE '\\')
-             ORDER BY {order} LIMIT $11 OFFSET $12"),
-            &[
-                Param::Int(if keyset { after } else { 0 }),
-                Param::Text(&severity),
-                Param::Text(&status),
-                Param::Text(&lifecycle),
-                Param::Text(&check),
-                Param::Text(&service),
-                Param::Text(&account),
-                Param::Text(&region),
-                Param::Text(&arn),
-                Param::Text(&q),
-                Param::Int(limit as i64 + 1),
-                Param::Int(if keyset { 0 } else { after }),
-                Param::Text(if filter.failing { "1" } else { "" }),
-            ],
+            &format!(
+                "SELECT id, check_id, service, severity, status, lifecycle, account_id, region, resource_arn, resource_type, first_seen_at, resolved_at, user_mute_reason, detail, user_muted_at
+                 FROM findings WHERE {position}
+                   AND ($2 = '' OR severity = $2) AND ($3 = '' OR status = $3) AND ($4 = '' OR lifecycle = $4) AND ($5 = '' OR check_id = $5)
+                   AND ($6 = '' OR service = $6) AND ($7 = '' OR account_id = $7) AND ($8 = '' OR region = $8) AND ($9 = '' OR resource_arn = $9)
+                   AND ($12 = '' OR lifecycle IN ('new', 'open'))
+                   AND ($10 = '' OR LOWER(check_id) LIKE $10 ESCAPE '\\' OR LOWER(resource_arn) LIKE $10 ESCAPE '\\')
+                 ORDER BY {} LIMIT $11",
+                order.order_by()
+            ),
+            &params[..used],
         )?;
         let items: Vec<FindingItem> = rows
             .into_iter()
@@ -234,7 +297,23 @@ impl Store {
                 }
             })
             .collect();
-        Ok(Page::from_rows(items, limit, |last| if keyset { last.id } else { after + limit as i64 }))
+        Ok(Page::from_rows(items, limit, |last| last.id))
+    }
+
+    /// The sort key of finding `after` (the cursor of a sorted page): a severity rank or a
+    /// text. On the first page, a key below every key (rank -1, the empty text).
+    fn sort_key_of(&mut self, order: FindingOrder, after: i64) -> Result<SortKey, StoreError> {
+        let placeholder = if order == FindingOrder::Severity { SortKey::Rank(-1) } else { SortKey::Text(String::new()) };
+        let Some(key) = order.key().filter(|_| after != 0) else {
+            return Ok(placeholder);
+        };
+        let row = self.db.row(&format!("SELECT {key} FROM findings WHERE id = $1"), &[Param::Int(after)])?;
+        let value = row.and_then(|row| row.into_iter().next()).ok_or_else(|| StoreError::NotFound(format!("no finding {after} to page after")))?;
+        Ok(match (value.int(), value.text()) {
+            (Some(rank), _) => SortKey::Rank(rank),
+            (None, Some(text)) => SortKey::Text(text.to_string()),
+            (None, None) => placeholder,
+        })
     }
 
     /// One finding by its row id.

@@ -143,6 +143,15 @@ const MIGRATIONS: &[&[&str]] = &[
     ],
     // 4: when a person muted a finding.
     &["ALTER TABLE findings ADD COLUMN user_muted_at TEXT"],
+    // 5: an index on (key, id) for each order of the findings page, so a page of any order
+    // at any depth walks an index from its cursor (keyset pagination).
+    &[
+        concat!("CREATE INDEX findings_by_severity_order ON findings ((", severity_rank!(), "), id)"),
+        "DROP INDEX findings_by_check",
+        "CREATE INDEX findings_by_check ON findings (check_id, id)",
+        "DROP INDEX findings_by_resource",
+        "CREATE INDEX findings_by_resource ON findings (resource_arn, id)",
+    ],
 ];
 
 /// The schema version this build writes.
