@@ -3,17 +3,13 @@
 
 use std::sync::Arc;
 
+use crate::support;
 use vigil_collect::{CollectConfig, NoProgress, collect_with};
 use vigil_model::{Inventory, Outcome, Region};
 use vigil_testkit::{MotoServer, example_corp};
 
 fn config(moto: &MotoServer, regions: &[&str]) -> CollectConfig {
-    CollectConfig {
-        regions: regions.iter().map(|region| region.to_string()).collect(),
-        endpoint_url: Some(moto.endpoint_url.clone()),
-        max_attempts: 2,
-        ..CollectConfig::default()
-    }
+    support::config(moto, regions, &[])
 }
 
 async fn collect(moto: &MotoServer, regions: &[&str]) -> Inventory {
@@ -21,7 +17,7 @@ async fn collect(moto: &MotoServer, regions: &[&str]) -> Inventory {
 }
 
 fn outcome<'a>(inventory: &'a Inventory, operation: &str, target: Option<&str>) -> Vec<&'a Outcome> {
-    inventory.ledger.calls.iter().filter(|call| call.operation == operation && call.target.as_deref() == target).map(|call| &call.outcome).collect()
+    support::outcomes(inventory, "", operation, target)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

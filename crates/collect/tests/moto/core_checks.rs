@@ -11,9 +11,10 @@
 
 use std::sync::Arc;
 
+use crate::support::{self, statuses};
 use aws_sdk_ec2::types as ec2;
-use vigil_checks::{Context, Finding, Status};
-use vigil_collect::{CollectConfig, NoProgress, collect_with};
+use vigil_checks::{Finding, Status};
+use vigil_collect::{NoProgress, collect_with};
 use vigil_model::Inventory;
 use vigil_testkit::MotoServer;
 
@@ -22,22 +23,12 @@ const ACCOUNT: &str = "123456789012";
 const SERVICES: &[&str] = &["iam", "s3", "organizations", "ec2", "cloudtrail", "logs", "cloudwatch", "sns", "kms", "config"];
 
 async fn collect(moto: &MotoServer, sdk: aws_types::SdkConfig) -> Inventory {
-    let config = CollectConfig {
-        regions: vec![REGION.to_string()],
-        endpoint_url: Some(moto.endpoint_url.clone()),
-        services: SERVICES.iter().map(|service| service.to_string()).collect(),
-        max_attempts: 2,
-        ..CollectConfig::default()
-    };
+    let config = support::config(moto, &[REGION], SERVICES);
     collect_with(sdk, &config, Arc::new(NoProgress)).await.expect("collection")
 }
 
 fn run_checks(inventory: &Inventory) -> Vec<Finding> {
-    vigil_checks::run_all(&Context::new(inventory, chrono::Utc::now()), |_| true)
-}
-
-fn statuses(findings: &[Finding], check_id: &str, resource_id: &str) -> Vec<Status> {
-    findings.iter().filter(|finding| finding.check_id == check_id && finding.resource_id == resource_id).map(|finding| finding.status).collect()
+    support::run_checks(inventory, &[])
 }
 
 /// Checks that the bad twin FAILs `check_id` and the good twin is assessed without FAIL or

@@ -8,3 +8,4 @@ mod collection;
 mod core_checks;
 mod services_a;
 mod services_b;
+mod support;

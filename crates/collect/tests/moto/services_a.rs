@@ -5,8 +5,9 @@
 
 use std::sync::Arc;
 
+use crate::support::{self, assert_twins, outcomes, statuses};
 use aws_sdk_elasticloadbalancingv2::types as lb;
-use vigil_checks::{Context, Finding, Status};
+use vigil_checks::{Finding, Status};
 use vigil_collect::{CollectConfig, NoProgress, collect_with};
 use vigil_model::{Inventory, Outcome, Region};
 use vigil_testkit::MotoServer;
@@ -16,38 +17,11 @@ const CHECK_SERVICES: &[&str] = &["elb", "elbv2", "rds", "redshift", "elasticach
 const REGION: &str = "us-east-1";
 
 fn config(moto: &MotoServer) -> CollectConfig {
-    CollectConfig {
-        regions: vec![REGION.to_string()],
-        endpoint_url: Some(moto.endpoint_url.clone()),
-        services: SERVICES.iter().map(|service| service.to_string()).collect(),
-        max_attempts: 2,
-        ..CollectConfig::default()
-    }
-}
-
-fn outcomes<'a>(inventory: &'a Inventory, service: &str, operation: &str, target: Option<&str>) -> Vec<&'a Outcome> {
-    inventory
-        .ledger
-        .calls
-        .iter()
-        .filter(|call| call.service == service && call.operation == operation && call.target.as_deref() == target)
-        .map(|call| &call.outcome)
-        .collect()
+    support::config(moto, &[REGION], SERVICES)
 }
 
 fn run_checks(inventory: &Inventory) -> Vec<Finding> {
-    let context = Context::new(inventory, chrono::Utc::now());
-    vigil_checks::run_all(&context, |metadata| CHECK_SERVICES.contains(&metadata.service))
-}
-
-fn statuses(findings: &[Finding], check_id: &str, resource: &str) -> Vec<Status> {
-    findings.iter().filter(|finding| finding.check_id == check_id && finding.resource_id == resource).map(|finding| finding.status).collect()
-}
-
-/// The bad twin FAILs and the good twin PASSes.
-fn assert_twins(findings: &[Finding], check_id: &str, bad: &str, good: &str) {
-    assert_eq!(statuses(findings, check_id, bad), vec![Status::Fail], "{check_id}: bad twin `{bad}`");
-    assert_eq!(statuses(findings, check_id, good), vec![Status::Pass], "{check_id}: good twin `{good}`");
+    support::run_checks(inventory, CHECK_SERVICES)
 }
 
 struct Network {

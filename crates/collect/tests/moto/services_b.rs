@@ -9,7 +9,8 @@
 
 use std::sync::Arc;
 
-use vigil_checks::{Context, Finding, Status};
+use crate::support::{self, assert_twins, outcomes, statuses};
+use vigil_checks::{Finding, Status};
 use vigil_collect::{CollectConfig, NoProgress, collect_with};
 use vigil_model::{Inventory, Outcome, Region};
 use vigil_testkit::MotoServer;
@@ -21,45 +22,11 @@ const REGIONS: &[&str] = &["us-east-1", "eu-west-1"];
 const KEY_ARN: &str = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555";
 
 fn config(moto: &MotoServer) -> CollectConfig {
-    CollectConfig {
-        regions: REGIONS.iter().map(|region| region.to_string()).collect(),
-        endpoint_url: Some(moto.endpoint_url.clone()),
-        services: SERVICES.iter().map(|service| service.to_string()).collect(),
-        max_attempts: 2,
-        ..CollectConfig::default()
-    }
-}
-
-fn outcomes<'a>(inventory: &'a Inventory, service: &str, operation: &str, target: Option<&str>) -> Vec<&'a Outcome> {
-    inventory
-        .ledger
-        .calls
-        .iter()
-        .filter(|call| call.service == service && call.operation == operation && call.target.as_deref() == target)
-        .map(|call| &call.outcome)
-        .collect()
+    support::config(moto, REGIONS, SERVICES)
 }
 
 fn run_checks(inventory: &Inventory) -> Vec<Finding> {
-    let context = Context::new(inventory, chrono::Utc::now());
-    vigil_checks::run_all(&context, |metadata| CHECK_SERVICES.contains(&metadata.service))
-}
-
-/// The statuses one check gave one resource (by resource id, or region for account-level checks).
-fn statuses(findings: &[Finding], check_id: &str, resource: &str) -> Vec<Status> {
-    findings
-        .iter()
-        .filter(|finding| {
-            finding.check_id == check_id && (finding.resource_id == resource || (finding.resource_type == "AWS::::Account" && finding.region == resource))
-        })
-        .map(|finding| finding.status)
-        .collect()
-}
-
-/// The bad twin FAILs and the good twin PASSes.
-fn assert_twins(findings: &[Finding], check_id: &str, bad: &str, good: &str) {
-    assert_eq!(statuses(findings, check_id, bad), vec![Status::Fail], "{check_id}: bad twin `{bad}`");
-    assert_eq!(statuses(findings, check_id, good), vec![Status::Pass], "{check_id}: good twin `{good}`");
+    support::run_checks(inventory, CHECK_SERVICES)
 }
 
 fn policy(statements: &str) -> String {
