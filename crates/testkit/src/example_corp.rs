@@ -252,21 +252,7 @@ async fn seed_logging(moto: &MotoServer) {
     let sns = aws_sdk_sns::Client::new(&config);
     let topic = sns.create_topic().name("security-alerts").send().await.expect("topic").topic_arn.unwrap_or_default();
     sns.subscribe().topic_arn(&topic).protocol("email").endpoint("secops@example.com").send().await.expect("subscribe");
-    let cloudwatch = aws_sdk_cloudwatch::Client::new(&config);
-    cloudwatch
-        .put_metric_alarm()
-        .alarm_name("root-usage")
-        .metric_name("RootAccountUsage")
-        .namespace("CISBenchmark")
-        .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
-        .period(300)
-        .evaluation_periods(1)
-        .threshold(1.0)
-        .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanOrEqualToThreshold)
-        .alarm_actions(&topic)
-        .send()
-        .await
-        .expect("alarm");
+    put_alarm(&config, "root-usage", "RootAccountUsage", "CISBenchmark", &topic).await;
     let cloudtrail = aws_sdk_cloudtrail::Client::new(&config);
     cloudtrail
         .create_trail()
@@ -278,4 +264,23 @@ async fn seed_logging(moto: &MotoServer) {
         .await
         .expect("trail");
     cloudtrail.start_logging().name("example-corp").send().await.expect("start logging");
+}
+
+/// Puts a CloudWatch alarm that notifies `topic` when metric `namespace`/`metric` sums to at
+/// least 1 over five minutes: the alarm the CIS monitoring recommendations look for.
+pub async fn put_alarm(config: &aws_types::SdkConfig, name: &str, metric: &str, namespace: &str, topic: &str) {
+    aws_sdk_cloudwatch::Client::new(config)
+        .put_metric_alarm()
+        .alarm_name(name)
+        .metric_name(metric)
+        .namespace(namespace)
+        .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
+        .period(300)
+        .evaluation_periods(1)
+        .threshold(1.0)
+        .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanOrEqualToThreshold)
+        .alarm_actions(topic)
+        .send()
+        .await
+        .expect("alarm");
 }

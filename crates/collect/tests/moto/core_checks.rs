@@ -16,7 +16,7 @@ use aws_sdk_ec2::types as ec2;
 use vigil_checks::{Finding, Status};
 use vigil_collect::{NoProgress, collect_with};
 use vigil_model::Inventory;
-use vigil_testkit::MotoServer;
+use vigil_testkit::{MotoServer, example_corp};
 
 const REGION: &str = "us-east-1";
 const ACCOUNT: &str = "123456789012";
@@ -684,7 +684,6 @@ async fn harden_account(moto: &MotoServer, config: &aws_types::SdkConfig) {
     let sns = aws_sdk_sns::Client::new(config);
     let topic = sns.create_topic().name("security-alerts").send().await.expect("topic").topic_arn.unwrap_or_default();
     sns.subscribe().topic_arn(&topic).protocol("email").endpoint("soc@example.com").send().await.expect("subscribe");
-    let cloudwatch = aws_sdk_cloudwatch::Client::new(config);
     for (name, pattern) in FAMILY_PATTERNS {
         logs.put_metric_filter()
             .log_group_name("hardened-trail")
@@ -701,20 +700,7 @@ async fn harden_account(moto: &MotoServer, config: &aws_types::SdkConfig) {
             .send()
             .await
             .expect("metric filter");
-        cloudwatch
-            .put_metric_alarm()
-            .alarm_name(*name)
-            .metric_name(*name)
-            .namespace("CISBenchmark")
-            .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
-            .period(300)
-            .evaluation_periods(1)
-            .threshold(1.0)
-            .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanOrEqualToThreshold)
-            .alarm_actions(&topic)
-            .send()
-            .await
-            .expect("alarm");
+        example_corp::put_alarm(config, name, name, "CISBenchmark", &topic).await;
     }
     let cloudtrail = aws_sdk_cloudtrail::Client::new(config);
     cloudtrail
@@ -855,20 +841,7 @@ async fn checks_whose_calls_were_denied_report_error_naming_the_call_and_never_p
         .send()
         .await
         .expect("metric filter"); // 10
-    aws_sdk_cloudwatch::Client::new(&admin)
-        .put_metric_alarm()
-        .alarm_name("root")
-        .metric_name("root")
-        .namespace("CIS")
-        .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
-        .period(300)
-        .evaluation_periods(1)
-        .threshold(1.0)
-        .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanOrEqualToThreshold)
-        .alarm_actions(&topic)
-        .send()
-        .await
-        .expect("alarm"); // 11
+    example_corp::put_alarm(&admin, "root", "root", "CIS", &topic).await; // 11
     let cloudtrail = aws_sdk_cloudtrail::Client::new(&admin);
     cloudtrail
         .create_trail()
