@@ -1,0 +1,5 @@
+//! Host security modules: library code that `vigil-agent` runs on an instance and that the
+//! `vigil host ...` commands run one-shot, on the live system or on a root tree (`--root DIR`:
+//! a mounted snapshot, an extracted image), so that every module can be tested on its own.
+//!
+//! Modules (one per concern) are added below as they land.
