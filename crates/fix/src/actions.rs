@@ -122,15 +122,19 @@ pub static OPERATIONS: &[Operation] = &[
     // DynamoDB.
     write("dynamodb", "UpdateTable", "dynamodb:UpdateTable"),
     write("dynamodb", "UpdateContinuousBackups", "dynamodb:UpdateContinuousBackups"),
+    read("dynamodb", "ListTables", "dynamodb:ListTables"),
     read("dynamodb", "DescribeTable", "dynamodb:DescribeTable"),
     read("dynamodb", "DescribeContinuousBackups", "dynamodb:DescribeContinuousBackups"),
     // SQS, SNS, Secrets Manager, ECR.
     write("sqs", "SetQueueAttributes", "sqs:SetQueueAttributes"),
+    read("sqs", "ListQueues", "sqs:ListQueues"),
     read("sqs", "GetQueueAttributes", "sqs:GetQueueAttributes"),
     write("sns", "SetTopicAttributes", "sns:SetTopicAttributes"),
+    read("sns", "ListTopics", "sns:ListTopics"),
     read("sns", "GetTopicAttributes", "sns:GetTopicAttributes"),
     write("secretsmanager", "PutResourcePolicy", "secretsmanager:PutResourcePolicy"),
     write("secretsmanager", "DeleteResourcePolicy", "secretsmanager:DeleteResourcePolicy"),
+    read("secretsmanager", "ListSecrets", "secretsmanager:ListSecrets"),
     read("secretsmanager", "GetResourcePolicy", "secretsmanager:GetResourcePolicy"),
     write("ecr", "SetRepositoryPolicy", "ecr:SetRepositoryPolicy"),
     write("ecr", "DeleteRepositoryPolicy", "ecr:DeleteRepositoryPolicy"),
@@ -202,7 +206,8 @@ mod tests {
 
     #[test]
     fn the_policy_names_each_action_once_and_splits_changes_from_reads() {
-        let policy = policy_document(["s3:PutPublicAccessBlock", "s3:DeletePublicAccessBlock", "s3:GetPublicAccessBlock", "ec2:RevokeSecurityGroupIngress"]).unwrap();
+        let policy =
+            policy_document(["s3:PutPublicAccessBlock", "s3:DeletePublicAccessBlock", "s3:GetPublicAccessBlock", "ec2:RevokeSecurityGroupIngress"]).unwrap();
         assert_eq!(policy["Statement"][0]["Action"], json!(["ec2:RevokeSecurityGroupIngress", "s3:PutBucketPublicAccessBlock"]));
         assert_eq!(policy["Statement"][1]["Action"], json!(["s3:GetBucketPublicAccessBlock"]));
         assert!(policy_document(["ec2:TerminateInstances"]).unwrap_err().contains("ec2:TerminateInstances"));

@@ -59,7 +59,8 @@ fn the_resource(kind: &'static Kind) -> impl Fn(&Finding) -> Target {
 
 macro_rules! resource_fixer {
     ($name:ident, $check:literal, $kind:expr, $summary:literal, $desired:expr) => {
-        pub static $name: Fixer = Fixer { check_id: $check, kind: &$kind, summary: $summary, targets: |finding, _| vec![the_resource(&$kind)(finding)], desired: $desired };
+        pub static $name: Fixer =
+            Fixer { check_id: $check, kind: &$kind, summary: $summary, targets: |finding, _| vec![the_resource(&$kind)(finding)], desired: $desired };
     };
 }
 
@@ -109,9 +110,9 @@ resource_fixer!(
         let permissions: Vec<vigil_model::ec2::CreateVolumePermission> =
             parse(desire.state.get("CreateVolumePermissions").unwrap_or(&json!([])), "CreateVolumePermissions")?;
         let place = |inventory: &mut Inventory, parts: &[vigil_model::ec2::CreateVolumePermission]| {
-            if let Ok(snapshot) = regional(desire.inventory, &desire.target.region)
-                .and_then(|regional| regional.ec2.snapshots.iter().find(|snapshot| snapshot.snapshot_id == desire.target.id).cloned().ok_or(FixError::NotFound(String::new())))
-                && let Some(regional) = inventory.regional.get_mut(&Region::new(desire.target.region.as_str()))
+            if let Ok(snapshot) = regional(desire.inventory, &desire.target.region).and_then(|regional| {
+                regional.ec2.snapshots.iter().find(|snapshot| snapshot.snapshot_id == desire.target.id).cloned().ok_or(FixError::NotFound(String::new()))
+            }) && let Some(regional) = inventory.regional.get_mut(&Region::new(desire.target.region.as_str()))
             {
                 regional.ec2.snapshots = vec![vigil_model::ec2::Snapshot { create_volume_permissions: parts.to_vec(), ..snapshot }];
             }
@@ -133,7 +134,7 @@ resource_fixer!(
     "ec2_instance_imdsv2_required",
     ec2::INSTANCE_METADATA,
     "Requires IMDSv2 session tokens on the instance (applications that still use IMDSv1 lose instance metadata and role credentials).",
-    |desire| Ok(json!({ "HttpTokens": "required", "HttpEndpoint": desire.state.get("HttpEndpoint") }))
+    |desire| set_field(desire.state, "HttpTokens", json!("required"))
 );
 resource_fixer!(
     SUBNET_AUTO_PUBLIC_IP,
@@ -156,12 +157,16 @@ resource_fixer!(
     "Creates a flow log of all traffic for the VPC, delivered to --flow-log-destination.",
     |desire| {
         let destination = desire.options.flow_log_destination.as_deref().ok_or_else(|| {
-            FixError::Declined("a flow log needs a destination: pass --flow-log-destination with an S3 bucket ARN (or a log group ARN and --flow-log-role)".to_string())
+            FixError::Declined(
+                "a flow log needs a destination: pass --flow-log-destination with an S3 bucket ARN (or a log group ARN and --flow-log-role)".to_string(),
+            )
         })?;
         let mut log = if destination.starts_with("arn:") && destination.contains(":logs:") {
-            let role = desire.options.flow_log_role.as_deref().ok_or_else(|| {
-                FixError::Declined("a flow log to CloudWatch Logs needs --flow-log-role (a role VPC Flow Logs may assume)".to_string())
-            })?;
+            let role = desire
+                .options
+                .flow_log_role
+                .as_deref()
+                .ok_or_else(|| FixError::Declined("a flow log to CloudWatch Logs needs --flow-log-role (a role VPC Flow Logs may assume)".to_string()))?;
             json!({ "TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs", "LogDestination": destination, "DeliverLogsPermissionArn": role })
         } else {
             json!({ "TrafficType": "ALL", "LogDestinationType": "s3", "LogDestination": destination })
@@ -220,7 +225,9 @@ fn revoke_flagged_ingress(desire: &Desire<'_>) -> Result<Value, FixError> {
             }
         }
     }
-    Ok(json!({ "IpPermissions": to_value(&ec2::group_atoms(&kept)), "IpPermissionsEgress": desire.state.get("IpPermissionsEgress").cloned().unwrap_or(json!([])) }))
+    Ok(
+        json!({ "IpPermissions": to_value(&ec2::group_atoms(&kept)), "IpPermissionsEgress": desire.state.get("IpPermissionsEgress").cloned().unwrap_or(json!([])) }),
+    )
 }
 
 fn deny_admin_ports_in_acl(desire: &Desire<'_>) -> Result<Value, FixError> {
@@ -236,9 +243,10 @@ fn deny_admin_ports_in_acl(desire: &Desire<'_>) -> Result<Value, FixError> {
             continue;
         };
         let used: Vec<i32> = entries.iter().filter(|entry| !entry.egress).map(|entry| entry.rule_number).collect();
-        let number = (1..allow_number).rev().map(|number| number as i32).find(|number| !used.contains(number)).ok_or_else(|| {
-            FixError::Declined(format!("network ACL `{}` has no free rule number below {allow_number} for a deny entry", desire.target.id))
-        })?;
+        let number =
+            (1..allow_number).rev().map(|number| number as i32).find(|number| !used.contains(number)).ok_or_else(|| {
+                FixError::Declined(format!("network ACL `{}` has no free rule number below {allow_number} for a deny entry", desire.target.id))
+            })?;
         let port = port as i32;
         let v6 = source.contains(':');
         entries.push(NetworkAclEntry {
@@ -286,15 +294,20 @@ resource_fixer!(
         let parts: Vec<Result<Grant, Value>> = grants.iter().cloned().map(Ok).chain(policy_statements.iter().cloned().map(Err)).collect();
         let place = |inventory: &mut Inventory, chosen: &[Result<Grant, Value>]| {
             let mut probe_bucket = bucket.clone();
-            probe_bucket.acl = Some(AccessControlPolicy { owner_id: owner.clone(), grants: chosen.iter().filter_map(|part| part.as_ref().ok().cloned()).collect() });
+            probe_bucket.acl =
+                Some(AccessControlPolicy { owner_id: owner.clone(), grants: chosen.iter().filter_map(|part| part.as_ref().ok().cloned()).collect() });
             let chosen_statements: Vec<Value> = chosen.iter().filter_map(|part| part.as_ref().err().cloned()).collect();
             probe_bucket.policy = policy.as_ref().and_then(|policy| with_statements(policy, chosen_statements));
             inventory.s3.buckets = vec![probe_bucket];
         };
         let flagged = flagged(desire, &parts, "grants and policy statements", place)?;
         let kept_grants: Vec<Grant> = grants.iter().enumerate().filter(|(index, _)| !flagged.contains(index)).map(|(_, grant)| grant.clone()).collect();
-        let kept_statements: Vec<Value> =
-            policy_statements.iter().enumerate().filter(|(index, _)| !flagged.contains(&(index + grants.len()))).map(|(_, statement)| statement.clone()).collect();
+        let kept_statements: Vec<Value> = policy_statements
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| !flagged.contains(&(index + grants.len())))
+            .map(|(_, statement)| statement.clone())
+            .collect();
         let new_policy = policy.as_ref().and_then(|policy| with_statements(policy, kept_statements));
         Ok(json!({ "Owner": owner, "Grants": to_value(&kept_grants), "Policy": new_policy }))
     }
@@ -331,7 +344,8 @@ resource_fixer!(
     "Removes the bucket policy statements that let other accounts change the bucket's access control or encryption.",
     |desire| {
         let bucket = s3::bucket(desire.inventory, &desire.target.id)?.clone();
-        let policy = desire.state.get("Policy").filter(|policy| !policy.is_null()).cloned().ok_or_else(|| FixError::Declined("the bucket has no policy".to_string()))?;
+        let policy =
+            desire.state.get("Policy").filter(|policy| !policy.is_null()).cloned().ok_or_else(|| FixError::Declined("the bucket has no policy".to_string()))?;
         let list = statements(&policy);
         let place = |inventory: &mut Inventory, chosen: &[Value]| {
             inventory.s3.buckets = vec![vigil_model::s3::Bucket { policy: with_statements(&policy, chosen.to_vec()), ..bucket.clone() }];
@@ -395,9 +409,14 @@ macro_rules! password_fixer {
     };
 }
 
-password_fixer!(PASSWORD_MINIMUM_LENGTH, "iam_password_policy_minimum_length_14", "Raises the password policy's minimum length to 14.", |policy, _context, _subject| {
-    policy.minimum_password_length = Some(policy.minimum_password_length.unwrap_or(0).max(14));
-});
+password_fixer!(
+    PASSWORD_MINIMUM_LENGTH,
+    "iam_password_policy_minimum_length_14",
+    "Raises the password policy's minimum length to 14.",
+    |policy, _context, _subject| {
+        policy.minimum_password_length = Some(policy.minimum_password_length.unwrap_or(0).max(14));
+    }
+);
 password_fixer!(
     PASSWORD_REUSE,
     "iam_password_policy_reuse_prevention_24",
@@ -457,7 +476,7 @@ fn deactivate_flagged_keys(desire: &Desire<'_>) -> Result<Value, FixError> {
         inventory.iam.users = vec![vigil_model::iam::User { access_keys: keys.to_vec(), ..user.clone() }];
         inventory.iam.credential_report = desire.inventory.iam.credential_report.iter().filter(|row| row.user == user.user_name).cloned().collect();
     };
-    let flagged = flagged(desire, &active, "active access keys", place)?;
+    let flagged = flagged(desire, &active, "active access keys (vigil never removes a console password)", place)?;
     let flagged_ids: Vec<&str> = flagged.iter().filter_map(|index| active.get(*index)).map(|key| key.access_key_id.as_str()).collect();
     let keys: Vec<Value> = iam::statuses(desire.state)
         .into_iter()
@@ -512,32 +531,26 @@ resource_fixer!(
 resource_fixer!(KMS_KEY_ROTATION, "kms_key_rotation_enabled", logging::KEY_ROTATION, "Turns on automatic yearly rotation of the key.", |_| Ok(
     json!({ "KeyRotationEnabled": true })
 ));
-resource_fixer!(
-    KMS_KEY_POLICY_PUBLIC,
-    "kms_key_policy_not_public",
-    logging::KEY_POLICY,
-    "Removes the key policy statements that allow everyone.",
-    |desire| {
-        let key = regional(desire.inventory, &desire.target.region)?
-            .kms_keys
-            .iter()
-            .find(|key| key.key_id == desire.target.id)
-            .cloned()
-            .ok_or_else(|| FixError::NotFound(format!("KMS key `{}`", desire.target.id)))?;
-        public_statements_removed(desire, "Policy", |inventory, policy| {
-            if let Some(regional) = inventory.regional.get_mut(&Region::new(desire.target.region.as_str())) {
-                regional.kms_keys = vec![vigil_model::monitoring::KmsKey { policy, ..key.clone() }];
-            }
-        })
-        .and_then(|state| {
-            if state.get("Policy").is_none_or(Value::is_null) {
-                Err(FixError::Declined(format!("every statement of key `{}`'s policy is public; vigil will not leave a key without a policy", desire.target.id)))
-            } else {
-                Ok(state)
-            }
-        })
-    }
-);
+resource_fixer!(KMS_KEY_POLICY_PUBLIC, "kms_key_policy_not_public", logging::KEY_POLICY, "Removes the key policy statements that allow everyone.", |desire| {
+    let key = regional(desire.inventory, &desire.target.region)?
+        .kms_keys
+        .iter()
+        .find(|key| key.key_id == desire.target.id)
+        .cloned()
+        .ok_or_else(|| FixError::NotFound(format!("KMS key `{}`", desire.target.id)))?;
+    public_statements_removed(desire, "Policy", |inventory, policy| {
+        if let Some(regional) = inventory.regional.get_mut(&Region::new(desire.target.region.as_str())) {
+            regional.kms_keys = vec![vigil_model::monitoring::KmsKey { policy, ..key.clone() }];
+        }
+    })
+    .and_then(|state| {
+        if state.get("Policy").is_none_or(Value::is_null) {
+            Err(FixError::Declined(format!("every statement of key `{}`'s policy is public; vigil will not leave a key without a policy", desire.target.id)))
+        } else {
+            Ok(state)
+        }
+    })
+});
 resource_fixer!(
     LOG_GROUP_RETENTION,
     "logs_log_group_retention_at_least_365_days",
@@ -553,7 +566,11 @@ resource_fixer!(
         };
         let minimum = desire.context.number(&subject, "min_log_retention_days", 365);
         const ALLOWED: &[i64] = &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
-        let days = ALLOWED.iter().copied().find(|days| *days >= minimum).ok_or_else(|| FixError::Declined(format!("no retention of at least {minimum} days exists")))?;
+        let days = ALLOWED
+            .iter()
+            .copied()
+            .find(|days| *days >= minimum)
+            .ok_or_else(|| FixError::Declined(format!("no retention of at least {minimum} days exists")))?;
         Ok(json!({ "RetentionInDays": days }))
     }
 );
@@ -604,7 +621,13 @@ db_instance_fixer!(
     "PubliclyAccessible",
     false
 );
-db_instance_fixer!(RDS_DELETION_PROTECTION, "rds_instance_deletion_protection", "Turns on deletion protection for the DB instance.", "DeletionProtection", true);
+db_instance_fixer!(
+    RDS_DELETION_PROTECTION,
+    "rds_instance_deletion_protection",
+    "Turns on deletion protection for the DB instance.",
+    "DeletionProtection",
+    true
+);
 db_instance_fixer!(
     RDS_MINOR_VERSION_UPGRADE,
     "rds_instance_minor_version_upgrade",
@@ -783,7 +806,8 @@ resource_fixer!(
 /// The state with the policy in `field` keeping only the statements the check does not
 /// flag; `place` puts the resource with a given policy into a probe inventory.
 fn public_statements_removed(desire: &Desire<'_>, field: &str, place: impl Fn(&mut Inventory, Option<Value>)) -> Result<Value, FixError> {
-    let policy = desire.state.get(field).filter(|policy| !policy.is_null()).cloned().ok_or_else(|| FixError::Declined("the resource has no policy".to_string()))?;
+    let policy =
+        desire.state.get(field).filter(|policy| !policy.is_null()).cloned().ok_or_else(|| FixError::Declined("the resource has no policy".to_string()))?;
     let list = statements(&policy);
     let flagged = flagged(desire, &list, "policy statements", |inventory, chosen: &[Value]| place(inventory, with_statements(&policy, chosen.to_vec())))?;
     let kept: Vec<Value> = list.iter().enumerate().filter(|(index, _)| !flagged.contains(index)).map(|(_, statement)| statement.clone()).collect();

@@ -27,7 +27,8 @@ pub(crate) fn resource_block(
         terraform.push_str(&format!("  {key} = {}\n", hcl(value, 1)));
     }
     terraform.push_str("}\n");
-    let mut cloudformation = format!("# {what}: set in its {cloudformation_type} resource\n{}:\n  Type: {cloudformation_type}\n  Properties:\n", logical_id(what));
+    let mut cloudformation =
+        format!("# {what}: set in its {cloudformation_type} resource\n{}:\n  Type: {cloudformation_type}\n  Properties:\n", logical_id(what));
     for (key, value) in cloudformation_properties {
         cloudformation.push_str(&yaml_field(key, value, 4));
     }
@@ -215,7 +216,10 @@ mod tests {
         );
         assert!(iac.terraform.contains("resource \"aws_s3_bucket_public_access_block\" \"bucket_logs\" {\n  block_public_acls = true\n"), "{}", iac.terraform);
         assert!(iac.terraform.contains("tags = {\n    a = \"b\"\n  }"), "{}", iac.terraform);
-        assert!(iac.cloudformation.contains("BucketLogs:\n  Type: AWS::S3::Bucket\n  Properties:\n    PublicAccessBlockConfiguration:\n      BlockPublicAcls: true\n"));
+        assert!(
+            iac.cloudformation
+                .contains("BucketLogs:\n  Type: AWS::S3::Bucket\n  Properties:\n    PublicAccessBlockConfiguration:\n      BlockPublicAcls: true\n")
+        );
         assert!(iac.cloudformation.contains("    Rules:\n      - Days: 3\n        Id: \"x\"\n"), "{}", iac.cloudformation);
     }
 }

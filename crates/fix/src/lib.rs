@@ -14,6 +14,7 @@
 //! Pure: no I/O, no async. Applying a plan is `vigil-apply`'s job.
 
 pub mod actions;
+pub mod automation;
 mod effect;
 pub mod fixers;
 pub mod iac;

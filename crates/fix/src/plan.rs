@@ -39,8 +39,10 @@ pub struct Selection {
 
 impl Selection {
     fn selects(&self, finding: &Finding) -> bool {
-        let named =
-            self.findings.iter().any(|(check, arn, region)| finding.check_id == check.as_str() && finding.resource_arn == arn.as_str() && finding.region == region.as_str());
+        let named = self
+            .findings
+            .iter()
+            .any(|(check, arn, region)| finding.check_id == check.as_str() && finding.resource_arn == arn.as_str() && finding.region == region.as_str());
         if named {
             return true;
         }
@@ -48,7 +50,8 @@ impl Selection {
             return false;
         }
         let check = self.checks.is_empty() || self.checks.iter().any(|id| finding.check_id == id.as_str());
-        let resource = self.resources.is_empty() || self.resources.iter().any(|arn| finding.resource_arn == arn.as_str() || finding.resource_id == arn.as_str());
+        let resource =
+            self.resources.is_empty() || self.resources.iter().any(|arn| finding.resource_arn == arn.as_str() || finding.resource_id == arn.as_str());
         check && resource
     }
 }
@@ -134,7 +137,14 @@ impl Planner<'_> {
     }
 
     /// Plans one fix of `finding` at `target`, on `current` whose analyses are `analyses`.
-    fn try_fix(&self, current: &Inventory, analyses: &mut Analyses, finding: &Finding, fixer: &Fixer, target: &Target) -> Result<(Fix, Inventory, Analyses), FixError> {
+    fn try_fix(
+        &self,
+        current: &Inventory,
+        analyses: &mut Analyses,
+        finding: &Finding,
+        fixer: &Fixer,
+        target: &Target,
+    ) -> Result<(Fix, Inventory, Analyses), FixError> {
         let kind = fixer.kind;
         let before = (kind.state)(current, target)?;
         let context = match self.policy {
@@ -175,7 +185,9 @@ impl Planner<'_> {
         }
         let effect = effect::compare(analyses, &after);
         let key = (finding.check_id.to_string(), finding.resource_arn.to_string(), finding.region.to_string());
-        if !effect.resolves.iter().any(|resolved| (resolved.check_id.as_str(), resolved.resource.as_str(), resolved.region.as_str()) == (key.0.as_str(), key.1.as_str(), key.2.as_str())) {
+        if !effect.resolves.iter().any(|resolved| {
+            (resolved.check_id.as_str(), resolved.resource.as_str(), resolved.region.as_str()) == (key.0.as_str(), key.1.as_str(), key.2.as_str())
+        }) {
             let still = after.failing.get(&key).map(|finding| finding.message.clone()).unwrap_or_default();
             return Err(FixError::Declined(format!("the change would not resolve the finding ({still})")));
         }

@@ -16,7 +16,14 @@ fn print_demo_plan() {
     let plan = plan(&inventory, &Selection::default(), &Options::default(), None, &[], chrono::Utc::now());
     eprintln!("planned in {:?}", started.elapsed());
     for fix in &plan.fixes {
-        eprintln!("FIX {} {} calls={} resolves={} breaks={}", fix.check_id, fix.resource, serde_json::to_string(&fix.calls).unwrap(), fix.resolves.len(), fix.breaks.len());
+        eprintln!(
+            "FIX {} {} calls={} resolves={} breaks={}",
+            fix.check_id,
+            fix.resource,
+            serde_json::to_string(&fix.calls).unwrap(),
+            fix.resolves.len(),
+            fix.breaks.len()
+        );
     }
     for skipped in &plan.skipped {
         eprintln!("SKIP {} {} {}", skipped.check_id, skipped.resource, skipped.reason);

@@ -75,8 +75,10 @@ pub static DB_INSTANCE_SETTINGS: Kind = Kind {
     },
     normalize: as_is,
     iac: |target, after| {
-        let terraform: Vec<(&str, Value)> = DB_INSTANCE_FIELDS.iter().map(|(field, _, attribute)| (*attribute, after.get(*field).cloned().unwrap_or(Value::Null))).collect();
-        let cloudformation: Vec<(&str, Value)> = DB_INSTANCE_FIELDS.iter().map(|(field, _, _)| (*field, after.get(*field).cloned().unwrap_or(Value::Null))).collect();
+        let terraform: Vec<(&str, Value)> =
+            DB_INSTANCE_FIELDS.iter().map(|(field, _, attribute)| (*attribute, after.get(*field).cloned().unwrap_or(Value::Null))).collect();
+        let cloudformation: Vec<(&str, Value)> =
+            DB_INSTANCE_FIELDS.iter().map(|(field, _, _)| (*field, after.get(*field).cloned().unwrap_or(Value::Null))).collect();
         iac::resource_block(&format!("DB instance {}", target.id), "aws_db_instance", &terraform, "AWS::RDS::DBInstance", &cloudformation)
     },
 };
@@ -99,7 +101,7 @@ pub static DB_SNAPSHOT_SHARING: Kind = Kind {
     id: "rds-snapshot-sharing",
     title: "which accounts may restore an RDS DB or cluster snapshot",
     service: "rds",
-    reads: &["rds:DescribeDBSnapshotAttributes", "rds:DescribeDBClusterSnapshotAttributes"],
+    reads: &["rds:DescribeDBSnapshots", "rds:DescribeDBClusterSnapshots", "rds:DescribeDBSnapshotAttributes", "rds:DescribeDBClusterSnapshotAttributes"],
     writes: &["rds:ModifyDBSnapshotAttribute", "rds:ModifyDBClusterSnapshotAttribute"],
     network: false,
     iam: false,
@@ -145,11 +147,7 @@ pub static DB_SNAPSHOT_SHARING: Kind = Kind {
         json!(accounts)
     },
     iac: |target, after| Iac {
-        terraform: format!(
-            "# DB snapshot {}: Terraform does not manage snapshot sharing; shared with: {:?}\n",
-            target.id,
-            restore_accounts(after)
-        ),
+        terraform: format!("# DB snapshot {}: Terraform does not manage snapshot sharing; shared with: {:?}\n", target.id, restore_accounts(after)),
         cloudformation: format!("# DB snapshot {}: CloudFormation does not manage snapshot sharing; change it with the API (see the calls)\n", target.id),
     },
 };
@@ -160,7 +158,7 @@ pub static DYNAMODB_TABLE_SETTINGS: Kind = Kind {
     id: "dynamodb-table-settings",
     title: "a DynamoDB table's deletion protection and point-in-time recovery",
     service: "dynamodb",
-    reads: &["dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups"],
+    reads: &["dynamodb:ListTables", "dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups"],
     writes: &["dynamodb:UpdateTable", "dynamodb:UpdateContinuousBackups"],
     network: false,
     iam: false,

@@ -103,9 +103,10 @@ fn api_rule(rule: &IpPermission) -> Value {
 
 fn security_group_calls(target: &Target, from: &Value, to: &Value) -> Result<Vec<Call>, FixError> {
     let mut calls = Vec::new();
-    for (field, revoke, authorize) in
-        [("IpPermissions", "RevokeSecurityGroupIngress", "AuthorizeSecurityGroupIngress"), ("IpPermissionsEgress", "RevokeSecurityGroupEgress", "AuthorizeSecurityGroupEgress")]
-    {
+    for (field, revoke, authorize) in [
+        ("IpPermissions", "RevokeSecurityGroupIngress", "AuthorizeSecurityGroupIngress"),
+        ("IpPermissionsEgress", "RevokeSecurityGroupEgress", "AuthorizeSecurityGroupEgress"),
+    ] {
         let before = atoms(&rules(from, field)?);
         let after = atoms(&rules(to, field)?);
         let removed: Vec<IpPermission> = before.iter().filter(|atom| !after.contains(atom)).cloned().collect();
@@ -240,24 +241,26 @@ fn set_snapshot_state(inventory: &mut Inventory, target: &Target, state: &Value)
 fn snapshot_calls(target: &Target, from: &Value, to: &Value) -> Result<Vec<Call>, FixError> {
     let before = permissions(from);
     let after = permissions(to);
-    let removed: Vec<Value> = before.iter().filter(|permission| !after.contains(permission)).map(|permission| clean(to_value(permission))).collect();
-    let added: Vec<Value> = after.iter().filter(|permission| !before.contains(permission)).map(|permission| clean(to_value(permission))).collect();
-    if removed.is_empty() && added.is_empty() {
-        return Ok(Vec::new());
+    let mut calls = Vec::new();
+    // One call per operation, in the form every EC2 endpoint accepts (OperationType with
+    // group names and account ids).
+    for (operation, list) in [
+        ("remove", before.iter().filter(|permission| !after.contains(permission)).collect::<Vec<_>>()),
+        ("add", after.iter().filter(|permission| !before.contains(permission)).collect::<Vec<_>>()),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        let groups: Vec<&str> = list.iter().filter_map(|permission| permission.group.as_deref()).collect();
+        let accounts: Vec<&str> = list.iter().filter_map(|permission| permission.user_id.as_deref()).collect();
+        calls.push(Call::new(
+            "ec2",
+            "ModifySnapshotAttribute",
+            &target.region,
+            clean(json!({ "SnapshotId": target.id, "Attribute": "createVolumePermission", "OperationType": operation, "GroupNames": groups, "UserIds": accounts })),
+        ));
     }
-    let mut change = serde_json::Map::new();
-    if !added.is_empty() {
-        change.insert("Add".into(), json!(added));
-    }
-    if !removed.is_empty() {
-        change.insert("Remove".into(), json!(removed));
-    }
-    Ok(vec![Call::new(
-        "ec2",
-        "ModifySnapshotAttribute",
-        &target.region,
-        json!({ "SnapshotId": target.id, "Attribute": "createVolumePermission", "CreateVolumePermission": change }),
-    )])
+    Ok(calls)
 }
 
 fn snapshot_normalize(state: &Value) -> Value {
@@ -336,7 +339,12 @@ pub static INSTANCE_METADATA: Kind = Kind {
             .find(|instance| instance.instance_id == target.id)
             .ok_or_else(|| FixError::NotFound(format!("instance `{}`", target.id)))?;
         let options = instance.metadata_options.clone().unwrap_or_default();
-        Ok(json!({ "HttpTokens": options.http_tokens, "HttpEndpoint": options.http_endpoint }))
+        Ok(clean(json!({
+            "HttpTokens": options.http_tokens,
+            "HttpEndpoint": options.http_endpoint,
+            "HttpPutResponseHopLimit": options.http_put_response_hop_limit,
+            "InstanceMetadataTags": options.instance_metadata_tags,
+        })))
     },
     set_state: |inventory, target, state| {
         let instance = regional_mut(inventory, &target.region)?
@@ -348,19 +356,20 @@ pub static INSTANCE_METADATA: Kind = Kind {
         let options = instance.metadata_options.get_or_insert_with(Default::default);
         options.http_tokens = state.get("HttpTokens").and_then(Value::as_str).map(str::to_string);
         options.http_endpoint = state.get("HttpEndpoint").and_then(Value::as_str).map(str::to_string);
+        options.http_put_response_hop_limit = state.get("HttpPutResponseHopLimit").and_then(Value::as_i64).and_then(|limit| i32::try_from(limit).ok());
+        options.instance_metadata_tags = state.get("InstanceMetadataTags").and_then(Value::as_str).map(str::to_string);
         Ok(())
     },
     calls: |target, from, to| {
+        if from == to {
+            return Ok(Vec::new());
+        }
+        // Every option is sent, changed or not: the call sets the options as a whole.
         let mut parameters = serde_json::Map::new();
-        for field in ["HttpTokens", "HttpEndpoint"] {
-            if from.get(field) != to.get(field)
-                && let Some(value) = to.get(field).filter(|value| !value.is_null())
-            {
+        for field in ["HttpTokens", "HttpEndpoint", "HttpPutResponseHopLimit", "InstanceMetadataTags"] {
+            if let Some(value) = to.get(field).filter(|value| !value.is_null()) {
                 parameters.insert(field.to_string(), value.clone());
             }
-        }
-        if parameters.is_empty() {
-            return Ok(Vec::new());
         }
         parameters.insert("InstanceId".to_string(), json!(target.id));
         Ok(vec![Call::new("ec2", "ModifyInstanceMetadataOptions", &target.region, Value::Object(parameters))])
@@ -480,12 +489,15 @@ pub static NETWORK_ACL_ENTRIES: Kind = Kind {
             .map(clean)
             .collect();
         let cloudformation: Vec<Value> = entries.iter().filter(|entry| entry.rule_number < 32767).map(|entry| clean(to_value(entry))).collect();
-        let mut iac = iac::resource_block(&format!("network ACL {}", target.id), "aws_network_acl", &[("entries (as aws_network_acl_rule resources)", json!(terraform))], "AWS::EC2::NetworkAclEntry", &[]);
-        iac.cloudformation = format!(
-            "# network ACL {}: one AWS::EC2::NetworkAclEntry per entry\n{}",
-            target.id,
-            crate::iac::yaml_field("Entries", &json!(cloudformation), 0)
+        let mut iac = iac::resource_block(
+            &format!("network ACL {}", target.id),
+            "aws_network_acl",
+            &[("entries (as aws_network_acl_rule resources)", json!(terraform))],
+            "AWS::EC2::NetworkAclEntry",
+            &[],
         );
+        iac.cloudformation =
+            format!("# network ACL {}: one AWS::EC2::NetworkAclEntry per entry\n{}", target.id, crate::iac::yaml_field("Entries", &json!(cloudformation), 0));
         iac
     },
 };
@@ -616,7 +628,12 @@ pub static VPC_FLOW_LOGS: Kind = Kind {
         json!(logs)
     },
     iac: |target, after| {
-        let log = after.get("FlowLogs").and_then(Value::as_array).and_then(|logs| logs.iter().find(|log| log.get("FlowLogId").is_none())).cloned().unwrap_or(json!({}));
+        let log = after
+            .get("FlowLogs")
+            .and_then(Value::as_array)
+            .and_then(|logs| logs.iter().find(|log| log.get("FlowLogId").is_none()))
+            .cloned()
+            .unwrap_or(json!({}));
         iac::standalone(
             &format!("flow log of VPC {}", target.id),
             "aws_flow_log",
@@ -684,7 +701,10 @@ mod tests {
         let calls = security_group_calls(&target(), &before, &after).unwrap();
         assert_eq!(calls.len(), 2);
         assert_eq!(calls[0].operation, "RevokeSecurityGroupIngress");
-        assert_eq!(calls[0].parameters, json!({ "GroupId": "sg-1", "IpPermissions": [{ "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{ "CidrIp": "0.0.0.0/0" }] }] }));
+        assert_eq!(
+            calls[0].parameters,
+            json!({ "GroupId": "sg-1", "IpPermissions": [{ "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{ "CidrIp": "0.0.0.0/0" }] }] })
+        );
         assert_eq!(calls[1].operation, "AuthorizeSecurityGroupIngress");
         let inverse = security_group_calls(&target(), &after, &before).unwrap();
         assert_eq!((inverse[0].operation.as_str(), inverse[1].operation.as_str()), ("RevokeSecurityGroupIngress", "AuthorizeSecurityGroupIngress"));

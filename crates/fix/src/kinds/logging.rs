@@ -13,8 +13,11 @@ use crate::{Call, FixError, Target};
 
 // ---- CloudTrail trail settings ----
 
-const TRAIL_FIELDS: &[(&str, &str)] =
-    &[("IsMultiRegionTrail", "IsMultiRegionTrail"), ("IncludeGlobalServiceEvents", "IncludeGlobalServiceEvents"), ("LogFileValidationEnabled", "EnableLogFileValidation")];
+const TRAIL_FIELDS: &[(&str, &str)] = &[
+    ("IsMultiRegionTrail", "IsMultiRegionTrail"),
+    ("IncludeGlobalServiceEvents", "IncludeGlobalServiceEvents"),
+    ("LogFileValidationEnabled", "EnableLogFileValidation"),
+];
 
 pub static TRAIL_SETTINGS: Kind = Kind {
     id: "cloudtrail-trail-settings",
@@ -86,7 +89,11 @@ fn trail<'a>(inventory: &'a Inventory, target: &Target) -> Result<&'a Trail, Fix
 // ---- KMS key rotation and key policy ----
 
 fn key<'a>(inventory: &'a Inventory, target: &Target) -> Result<&'a KmsKey, FixError> {
-    regional(inventory, &target.region)?.kms_keys.iter().find(|key| key.key_id == target.id).ok_or_else(|| FixError::NotFound(format!("KMS key `{}`", target.id)))
+    regional(inventory, &target.region)?
+        .kms_keys
+        .iter()
+        .find(|key| key.key_id == target.id)
+        .ok_or_else(|| FixError::NotFound(format!("KMS key `{}`", target.id)))
 }
 
 fn key_mut<'a>(inventory: &'a mut Inventory, target: &Target) -> Result<&'a mut KmsKey, FixError> {
@@ -101,7 +108,7 @@ pub static KEY_ROTATION: Kind = Kind {
     id: "kms-key-rotation",
     title: "automatic rotation of a KMS key",
     service: "kms",
-    reads: &["kms:GetKeyRotationStatus"],
+    reads: &["kms:ListKeys", "kms:DescribeKey", "kms:GetKeyRotationStatus"],
     writes: &["kms:EnableKeyRotation", "kms:DisableKeyRotation"],
     network: false,
     iam: false,
@@ -138,7 +145,7 @@ pub static KEY_POLICY: Kind = Kind {
     id: "kms-key-policy",
     title: "the key policy of a KMS key",
     service: "kms",
-    reads: &["kms:GetKeyPolicy"],
+    reads: &["kms:ListKeys", "kms:DescribeKey", "kms:GetKeyPolicy"],
     writes: &["kms:PutKeyPolicy"],
     network: false,
     iam: true,
@@ -154,10 +161,8 @@ pub static KEY_POLICY: Kind = Kind {
         if from.get("Policy") == to.get("Policy") {
             return Ok(Vec::new());
         }
-        let policy = to
-            .get("Policy")
-            .filter(|policy| !policy.is_null())
-            .ok_or_else(|| FixError::Declined(format!("KMS key `{}` must keep a key policy", target.id)))?;
+        let policy =
+            to.get("Policy").filter(|policy| !policy.is_null()).ok_or_else(|| FixError::Declined(format!("KMS key `{}` must keep a key policy", target.id)))?;
         Ok(vec![Call::new("kms", "PutKeyPolicy", &target.region, json!({ "KeyId": target.id, "PolicyName": "default", "Policy": policy_text(policy) }))])
     },
     normalize: as_is,
@@ -238,8 +243,11 @@ pub static GUARDDUTY_DETECTORS: Kind = Kind {
     iam: false,
     state: |inventory, target| {
         require(inventory, "guardduty", &target.region, "ListDetectors", None)?;
-        let detectors: Vec<Value> =
-            regional(inventory, &target.region)?.guardduty_detectors.iter().map(|detector| json!({ "DetectorId": detector.detector_id, "Status": detector.status })).collect();
+        let detectors: Vec<Value> = regional(inventory, &target.region)?
+            .guardduty_detectors
+            .iter()
+            .map(|detector| json!({ "DetectorId": detector.detector_id, "Status": detector.status }))
+            .collect();
         Ok(json!({ "Detectors": detectors }))
     },
     set_state: |inventory, target, state| {

@@ -19,14 +19,18 @@ fn policy_of(state: &Value, field: &str) -> Option<Value> {
 // ---- SQS queue attributes ----
 
 fn queue<'a>(inventory: &'a Inventory, target: &Target) -> Result<&'a Queue, FixError> {
-    regional(inventory, &target.region)?.sqs_queues.iter().find(|queue| queue.queue_arn == target.arn).ok_or_else(|| FixError::NotFound(format!("queue `{}`", target.id)))
+    regional(inventory, &target.region)?
+        .sqs_queues
+        .iter()
+        .find(|queue| queue.queue_arn == target.arn)
+        .ok_or_else(|| FixError::NotFound(format!("queue `{}`", target.id)))
 }
 
 pub static QUEUE_ATTRIBUTES: Kind = Kind {
     id: "sqs-queue-attributes",
     title: "an SQS queue's access policy and encryption",
     service: "sqs",
-    reads: &["sqs:GetQueueAttributes"],
+    reads: &["sqs:ListQueues", "sqs:GetQueueAttributes"],
     writes: &["sqs:SetQueueAttributes"],
     network: false,
     iam: true,
@@ -84,14 +88,18 @@ pub static QUEUE_ATTRIBUTES: Kind = Kind {
 // ---- SNS topic attributes ----
 
 fn topic<'a>(inventory: &'a Inventory, target: &Target) -> Result<&'a Topic, FixError> {
-    regional(inventory, &target.region)?.sns_topics.iter().find(|topic| topic.topic_arn == target.arn).ok_or_else(|| FixError::NotFound(format!("topic `{}`", target.arn)))
+    regional(inventory, &target.region)?
+        .sns_topics
+        .iter()
+        .find(|topic| topic.topic_arn == target.arn)
+        .ok_or_else(|| FixError::NotFound(format!("topic `{}`", target.arn)))
 }
 
 pub static TOPIC_ATTRIBUTES: Kind = Kind {
     id: "sns-topic-attributes",
     title: "an SNS topic's access policy and encryption key",
     service: "sns",
-    reads: &["sns:GetTopicAttributes"],
+    reads: &["sns:ListTopics", "sns:GetTopicAttributes"],
     writes: &["sns:SetTopicAttributes"],
     network: false,
     iam: true,
@@ -171,14 +179,18 @@ pub(crate) fn default_topic_policy(topic_arn: &str, account_id: &str) -> Value {
 // ---- Secrets Manager resource policy ----
 
 fn secret<'a>(inventory: &'a Inventory, target: &Target) -> Result<&'a Secret, FixError> {
-    regional(inventory, &target.region)?.secrets.iter().find(|secret| secret.arn == target.arn).ok_or_else(|| FixError::NotFound(format!("secret `{}`", target.id)))
+    regional(inventory, &target.region)?
+        .secrets
+        .iter()
+        .find(|secret| secret.arn == target.arn)
+        .ok_or_else(|| FixError::NotFound(format!("secret `{}`", target.id)))
 }
 
 pub static SECRET_POLICY: Kind = Kind {
     id: "secretsmanager-resource-policy",
     title: "the resource policy of a Secrets Manager secret",
     service: "secretsmanager",
-    reads: &["secretsmanager:GetResourcePolicy"],
+    reads: &["secretsmanager:ListSecrets", "secretsmanager:GetResourcePolicy"],
     writes: &["secretsmanager:PutResourcePolicy", "secretsmanager:DeleteResourcePolicy"],
     network: false,
     iam: true,
@@ -254,14 +266,17 @@ pub static REPOSITORY_SETTINGS: Kind = Kind {
             .ok_or_else(|| FixError::NotFound(format!("repository `{}`", target.id)))?;
         repository.policy = policy_of(state, "Policy");
         repository.scan_on_push = flag(state, "ScanOnPush").unwrap_or(repository.scan_on_push);
-        repository.image_tag_mutability = state.get("ImageTagMutability").and_then(Value::as_str).map(str::to_string).or(repository.image_tag_mutability.take());
+        repository.image_tag_mutability =
+            state.get("ImageTagMutability").and_then(Value::as_str).map(str::to_string).or(repository.image_tag_mutability.take());
         Ok(())
     },
     calls: |target, from, to| {
         let mut calls = Vec::new();
         if policy_of(from, "Policy") != policy_of(to, "Policy") {
             calls.push(match policy_of(to, "Policy") {
-                Some(policy) => Call::new("ecr", "SetRepositoryPolicy", &target.region, json!({ "repositoryName": target.id, "policyText": policy_text(&policy) })),
+                Some(policy) => {
+                    Call::new("ecr", "SetRepositoryPolicy", &target.region, json!({ "repositoryName": target.id, "policyText": policy_text(&policy) }))
+                }
                 None => Call::new("ecr", "DeleteRepositoryPolicy", &target.region, json!({ "repositoryName": target.id })),
             });
         }

@@ -46,7 +46,7 @@ pub static BUCKET_PUBLIC_ACCESS_BLOCK: Kind = Kind {
     id: "s3-bucket-public-access-block",
     title: "the Block Public Access settings of a bucket",
     service: "s3",
-    reads: &["s3:GetPublicAccessBlock"],
+    reads: &["s3:ListBuckets", "s3:GetBucketLocation", "s3:GetPublicAccessBlock"],
     writes: &["s3:PutPublicAccessBlock", "s3:DeletePublicAccessBlock"],
     network: false,
     iam: true,
@@ -132,7 +132,7 @@ pub static BUCKET_ACCESS: Kind = Kind {
     id: "s3-bucket-access",
     title: "the ACL grants and the bucket policy of a bucket",
     service: "s3",
-    reads: &["s3:GetBucketAcl", "s3:GetBucketPolicy"],
+    reads: &["s3:ListBuckets", "s3:GetBucketLocation", "s3:GetBucketAcl", "s3:GetBucketPolicy"],
     writes: &["s3:PutBucketAcl", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"],
     network: false,
     iam: true,
@@ -201,7 +201,8 @@ pub static BUCKET_ACCESS: Kind = Kind {
             if public_read { " is not enough: keep only the grants the plan keeps" } else { "" }
         ));
         if policy.is_none() {
-            iac.terraform = format!("# bucket {}: remove its aws_s3_bucket_policy resource\n# and in its aws_s3_bucket_acl resource: acl = \"private\"\n", target.id);
+            iac.terraform =
+                format!("# bucket {}: remove its aws_s3_bucket_policy resource\n# and in its aws_s3_bucket_acl resource: acl = \"private\"\n", target.id);
             iac.cloudformation = format!("# bucket {}: remove its AWS::S3::BucketPolicy resource, and set AccessControl: Private on the bucket\n", target.id);
         }
         iac
@@ -221,7 +222,7 @@ pub static BUCKET_ENCRYPTION: Kind = Kind {
     id: "s3-bucket-encryption",
     title: "the default encryption of a bucket",
     service: "s3",
-    reads: &["s3:GetBucketEncryption"],
+    reads: &["s3:ListBuckets", "s3:GetBucketLocation", "s3:GetBucketEncryption"],
     writes: &["s3:PutBucketEncryption", "s3:DeleteBucketEncryption"],
     network: false,
     iam: false,
@@ -256,7 +257,12 @@ pub static BUCKET_ENCRYPTION: Kind = Kind {
                         }))
                     })
                     .collect();
-                Call::new("s3", "PutBucketEncryption", &target.region, json!({ "Bucket": target.id, "ServerSideEncryptionConfiguration": { "Rules": api_rules } }))
+                Call::new(
+                    "s3",
+                    "PutBucketEncryption",
+                    &target.region,
+                    json!({ "Bucket": target.id, "ServerSideEncryptionConfiguration": { "Rules": api_rules } }),
+                )
             }
             None => Call::new("s3", "DeleteBucketEncryption", &target.region, json!({ "Bucket": target.id })),
         }])
@@ -280,7 +286,7 @@ pub static BUCKET_OWNERSHIP: Kind = Kind {
     id: "s3-bucket-ownership",
     title: "the object ownership setting of a bucket (whether ACLs apply)",
     service: "s3",
-    reads: &["s3:GetBucketOwnershipControls"],
+    reads: &["s3:ListBuckets", "s3:GetBucketLocation", "s3:GetBucketOwnershipControls"],
     writes: &["s3:PutBucketOwnershipControls", "s3:DeleteBucketOwnershipControls"],
     network: false,
     iam: true,
