@@ -42,6 +42,7 @@ pub fn for_route(method: &str, path: &str) -> MethodRouter<Shared> {
         ("GET", "/api/iam/admins") => get(|state: State<Shared>| analyses(state, "admin")),
         ("GET", "/api/iam/escalation") => get(|state: State<Shared>| analyses(state, "escalation")),
         ("GET", "/api/iam/external") => get(|state: State<Shared>| analyses(state, "external")),
+        ("GET", "/api/fixes") => get(fixes),
         ("POST", "/logout") => post(pages::logout),
         ("GET", "/login") => get(pages::login_form),
         ("POST", "/login") => post(pages::login),
@@ -55,6 +56,7 @@ pub fn for_route(method: &str, path: &str) -> MethodRouter<Shared> {
         ("GET", "/identities") => get(views::identities),
         ("GET", "/activity") => get(views::activity),
         ("GET", "/scans") => get(views::scans),
+        ("GET", "/fixes") => get(views::fixes),
         ("GET", "/static/app.css") => get(pages::stylesheet),
         ("GET", "/static/app.js") => get(pages::script),
         _ => get(|| async { StatusCode::NOT_FOUND }),
@@ -109,6 +111,16 @@ fn paging(query: &HashMap<String, String>) -> Result<(i64, usize), Response> {
 
 async fn dashboard(State(state): State<Shared>) -> Response {
     respond(with_store(&state, |store| store.dashboard()).await)
+}
+
+async fn fixes(State(state): State<Shared>, Query(query): Query<HashMap<String, String>>) -> Response {
+    let resource = query.get("resource").filter(|value| !value.is_empty()).cloned();
+    let limit = match query.get("limit").map(|value| value.parse::<usize>()) {
+        None => 1000,
+        Some(Ok(limit)) => limit.clamp(1, 10_000),
+        Some(Err(_)) => return error(StatusCode::BAD_REQUEST, "`limit` must be a number"),
+    };
+    respond(with_store(&state, move |store| store.fixes(resource.as_deref(), limit)).await)
 }
 
 async fn scans(State(state): State<Shared>) -> Response {

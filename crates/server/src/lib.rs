@@ -112,6 +112,11 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/iam/admins", "Admin-equivalent principals of the latest analysed scan, and how."),
     ("GET", "/api/iam/escalation", "Escalation paths to admin of the latest analysed scan, step by step."),
     ("GET", "/api/iam/external", "Resources and roles reachable from outside the account, with who, which actions and the narrowing conditions."),
+    (
+        "GET",
+        "/api/fixes",
+        "Fixes applied to the account (`vigil fix`, its undo, watch automation), newest first (`resource` for one resource's; `limit`): who, when, plan, calls, outcome, configuration before and after, inverse.",
+    ),
     ("GET", "/login", "The login form."),
     ("POST", "/login", "Opens a browser session with the access token (form field `token`)."),
     ("POST", "/logout", "Closes the session."),
@@ -125,6 +130,7 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/identities", "Admin-equivalent principals, escalation paths and access from outside."),
     ("GET", "/activity", "CloudTrail detection alerts with their events."),
     ("GET", "/scans", "Every scan and what changed between two (`from`, `to`)."),
+    ("GET", "/fixes", "Every fix applied to the account, its outcome, calls and undo (`id` for one)."),
     ("GET", "/static/app.css", "The console's stylesheet."),
     ("GET", "/static/app.js", "The console's script (mute and unmute with the CSRF header)."),
 ];

@@ -35,6 +35,7 @@ const NAV: &[(&str, &str)] = &[
     ("/identities", "Identities"),
     ("/activity", "Activity"),
     ("/scans", "Scans"),
+    ("/fixes", "Fixes"),
 ];
 
 /// A page of the console. `caller` decides whether the navigation and the CSRF token (read
