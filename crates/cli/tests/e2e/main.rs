@@ -5,6 +5,7 @@
 
 mod common;
 
+mod fix;
 mod history;
 mod iam;
 mod notify;
