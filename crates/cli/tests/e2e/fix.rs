@@ -64,25 +64,34 @@ impl Account {
         command
     }
 
-    /// `vigil <args> --endpoint-url ... --region ...`.
+    /// `vigil <subcommand words> --endpoint-url ... --region ... <rest of args>`: the
+    /// account's options go right after the leading words, so that the caller may append the
+    /// value of the args' last option.
     fn live(&self, args: &[&str]) -> Command {
-        let mut command = self.vigil();
-        command.args(args).args(["--endpoint-url", &self.moto.endpoint_url]);
-        for region in &self.regions {
-            command.args(["--region", region]);
-        }
-        command
+        self.with_options(args, false)
     }
 
     /// [`Account::live`] with the services and the policy (for commands that collect and check).
     fn assessing(&self, args: &[&str]) -> Command {
-        let mut command = self.live(args);
-        for service in &self.services {
-            command.args(["--service", service]);
+        self.with_options(args, true)
+    }
+
+    fn with_options(&self, args: &[&str], assessing: bool) -> Command {
+        let words = args.iter().take_while(|arg| !arg.starts_with('-')).count();
+        let mut command = self.vigil();
+        command.args(&args[..words]).args(["--endpoint-url", &self.moto.endpoint_url]);
+        for region in &self.regions {
+            command.args(["--region", region]);
         }
-        if let Some(policy) = &self.policy {
-            command.arg("--policy").arg(policy);
+        if assessing {
+            for service in &self.services {
+                command.args(["--service", service]);
+            }
+            if let Some(policy) = &self.policy {
+                command.arg("--policy").arg(policy);
+            }
         }
+        command.args(&args[words..]);
         command
     }
 
