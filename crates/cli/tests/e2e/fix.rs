@@ -176,10 +176,18 @@ fn calls(fix: &Value) -> Vec<(String, Value)> {
 }
 
 /// The ARNs a diff names as added, removed or changed.
+/// A trail's `Status.Latest*` times move on their own (delivery), fixed or not: not a change.
 fn changed(diff: &Value) -> BTreeSet<String> {
+    let only_delivery_times = |entry: &Value| {
+        entry["fields"]
+            .as_array()
+            .is_some_and(|fields| !fields.is_empty() && fields.iter().all(|field| field["path"].as_str().is_some_and(|path| path.starts_with("Status.Latest"))))
+    };
     ["added", "removed", "changed"]
         .iter()
-        .flat_map(|key| diff[key].as_array().unwrap().iter().map(|entry| entry["arn"].as_str().unwrap().to_string()))
+        .flat_map(|key| {
+            diff[key].as_array().unwrap().iter().filter(|entry| !only_delivery_times(entry)).map(|entry| entry["arn"].as_str().unwrap().to_string())
+        })
         .collect()
 }
 
@@ -1087,7 +1095,8 @@ fn removing_a_rule_a_load_balancer_needs_to_reach_its_target_is_flagged_as_break
     assert_eq!(breaks[0]["kind"], "flow");
     assert_eq!(breaks[0]["load_balancer"], balancer_arn);
     assert_eq!(breaks[0]["target"], instance);
-    assert!(breaks[0]["description"].as_str().unwrap().contains("8080"), "{cut:#}");
+    // The lost traffic is named as the exposure engine sees it: at the internet-facing listener.
+    assert!(breaks[0]["description"].as_str().unwrap().contains("tcp 80 from 0.0.0.0/0"), "{cut:#}");
     // The twin keeps the balancer's traffic through its group reference: nothing breaks.
     let kept = fix_for(&plan, "ec2_security_group_no_all_traffic_from_world", &twin_group);
     assert!(kept["breaks"].as_array().unwrap().is_empty(), "{kept:#}");

@@ -267,7 +267,18 @@ pub static BUCKET_ENCRYPTION: Kind = Kind {
             None => Call::new("s3", "DeleteBucketEncryption", &target.region, json!({ "Bucket": target.id })),
         }])
     },
-    normalize: as_is,
+    // S3 reports an unset bucket key as `false` and an unset key id as null: both mean unset.
+    normalize: |state| {
+        let mut state = clean(state.clone());
+        if let Some(rules) = state.get_mut("Rules").and_then(Value::as_array_mut) {
+            for rule in rules.iter_mut().filter_map(Value::as_object_mut) {
+                if rule.get("BucketKeyEnabled") == Some(&Value::Bool(false)) {
+                    rule.remove("BucketKeyEnabled");
+                }
+            }
+        }
+        state
+    },
     iac: |target, after| {
         let algorithm = after.pointer("/Rules/0/SseAlgorithm").cloned().unwrap_or(json!("AES256"));
         iac::resource_block(
