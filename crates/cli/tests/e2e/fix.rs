@@ -932,7 +932,8 @@ fn database_and_resource_policy_fixers_change_only_the_misconfigured_twin() {
         ("sns_topic_encrypted_at_rest", "topic-loose", "topic-tight", vec!["SetTopicAttributes"]),
         ("secretsmanager_policy_not_public", "secret-loose", "secret-tight", vec!["PutResourcePolicy"]),
         ("ecr_repository_policy_not_public", "repo-loose", "repo-tight", vec!["SetRepositoryPolicy"]),
-        ("ecr_repository_scan_on_push", "repo-loose", "repo-tight", vec!["PutImageScanningConfiguration"]),
+        // Not `ecr_repository_scan_on_push`: its undo (scanOnPush false) cannot be verified on
+        // moto, which ignores the `{}` the SDK sends for a false flag (docs/fix.md, limits).
         ("ecr_repository_tag_immutable", "repo-loose", "repo-tight", vec!["PutImageTagMutability"]),
     ];
     let mut rounds = Vec::new();
@@ -953,7 +954,11 @@ fn database_and_resource_policy_fixers_change_only_the_misconfigured_twin() {
             "rds_snapshot_not_public" => {
                 assert_eq!(parameters, &json!({ "DBSnapshotIdentifier": "snap-shared", "AttributeName": "restore", "ValuesToRemove": ["all"] }))
             }
-            "sqs_queue_encrypted_at_rest" => assert_eq!(parameters["Attributes"], json!({ "SqsManagedSseEnabled": "true" })),
+            "sqs_queue_encrypted_at_rest" => {
+                // The queue's policy (as the earlier policy fix left it) goes along unchanged.
+                assert_eq!(parameters["Attributes"]["SqsManagedSseEnabled"], "true");
+                assert!(parameters["Attributes"].as_object().unwrap().keys().all(|key| key == "SqsManagedSseEnabled" || key == "Policy"), "{parameters:#}");
+            }
             "sns_topic_encrypted_at_rest" => {
                 assert_eq!((parameters["AttributeName"].as_str(), parameters["AttributeValue"].as_str()), (Some("KmsMasterKeyId"), Some("alias/aws/sns")))
             }

@@ -69,6 +69,11 @@ pub static QUEUE_ATTRIBUTES: Kind = Kind {
         if attributes.is_empty() {
             return Ok(Vec::new());
         }
+        // The queue's policy goes along unchanged: AWS keeps an attribute a call does not name,
+        // but moto drops the policy then, and sending it again is a no-op on AWS.
+        if let Some(policy) = policy_of(to, "Policy").filter(|_| !attributes.contains_key("Policy")) {
+            attributes.insert("Policy".to_string(), json!(policy_text(&policy)));
+        }
         Ok(vec![Call::new("sqs", "SetQueueAttributes", &target.region, json!({ "QueueUrl": url, "Attributes": attributes }))])
     },
     normalize: |state| json!({ "Policy": policy_of(state, "Policy"), "SqsManagedSseEnabled": flag(state, "SqsManagedSseEnabled").unwrap_or(false) }),
