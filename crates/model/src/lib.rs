@@ -1,4 +1,5 @@
-//! The vigil inventory: typed, serde-serializable, AWS-shaped resources plus the coverage ledger.
+//! The vigil inventory (typed, serde-serializable, AWS-shaped resources plus the coverage ledger)
+//! and the findings checks produce about it.
 //!
 //! Field names follow AWS's own API shapes (serialized in AWS's PascalCase), so a reader who
 //! knows the AWS API recognises every field. This crate does no I/O beyond (de)serializing
@@ -11,6 +12,7 @@ pub mod ec2;
 pub mod edge;
 pub mod elasticache;
 pub mod elb;
+pub mod finding;
 pub mod iam;
 pub mod ids;
 pub mod inventory;
@@ -25,6 +27,7 @@ pub mod s3;
 pub mod security;
 pub mod snapshot;
 
+pub use finding::{Finding, Severity, Status};
 pub use ids::{AccountId, Arn, ArnError, Region};
 pub use inventory::{AccountInfo, Inventory, Organization, RegionalInventory};
 pub use ledger::{ApiCall, Ledger, Outcome};
