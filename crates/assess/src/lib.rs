@@ -13,7 +13,11 @@
 //! only the findings about those resources are kept, so a resource's findings after an event
 //! are exactly those a full scan would give it.
 //!
+//! [`analyses::analyse`] computes the exposure and IAM analyses stored with a scan.
+//!
 //! Pure: no I/O (the policy, mutelist and Rego files are read by the caller).
+
+pub mod analyses;
 
 use std::collections::BTreeSet;
 

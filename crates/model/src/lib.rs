@@ -6,6 +6,7 @@
 //! snapshots and knows nothing of the AWS SDK: `vigil-collect` converts SDK types into these.
 
 pub mod acm;
+pub mod analysis;
 pub mod autoscaling;
 pub mod dynamodb;
 pub mod ec2;

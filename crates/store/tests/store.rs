@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use vigil_checks::Finding;
 use vigil_model::Inventory;
+use vigil_model::analysis::{Admin, AnalysisResult, Exposure};
 use vigil_model::ec2::{IpPermission, IpRange};
 use vigil_store::{ScanInput, Store};
 
@@ -336,12 +337,13 @@ fn analyses_are_kept_per_scan_and_an_empty_result_is_not_an_older_one() {
     for (_dir, mut store) in stores() {
         let inventory = demo();
         let findings = findings(&inventory);
+        let row = Exposure { resource_id: "i-1".into(), protocol: "tcp".into(), ports: vec![[22, 22]], ..Exposure::default() };
         let exposure = vigil_store::Analysis {
             account_id: "123456789012".into(),
-            kind: "exposure".into(),
             subject: "arn:aws:ec2:eu-west-1:123456789012:instance/i-1".into(),
-            body: serde_json::json!({ "ports": [[22, 22]] }),
+            result: AnalysisResult::Exposure(row.clone()),
         };
+        let stored = vigil_store::Stored { account_id: exposure.account_id.clone(), subject: exposure.subject.clone(), result: row.clone() };
         let mut input = ScanInput {
             started_at: inventory.collected_at,
             finished_at: inventory.collected_at,
@@ -352,16 +354,17 @@ fn analyses_are_kept_per_scan_and_an_empty_result_is_not_an_older_one() {
             analyses: Some(vec![exposure.clone()]),
         };
         store.record_scan(&input).unwrap();
-        assert_eq!(store.analyses("exposure").unwrap(), vec![exposure.clone()]);
-        assert_eq!(store.analyses_about(&exposure.subject).unwrap(), vec![exposure.clone()]);
-        assert_eq!(store.analysis_count("exposure").unwrap(), 1);
+        assert_eq!(store.analyses::<Exposure>().unwrap(), vec![stored.clone()]);
+        assert!(store.analyses::<Admin>().unwrap().is_empty());
+        assert_eq!(store.analyses_about(&exposure.subject).unwrap(), vigil_store::About { exposure: vec![row.clone()], ..Default::default() });
+        assert_eq!(store.analysis_count::<Exposure>().unwrap(), 1);
         input.analyses = None;
         store.record_scan(&input).unwrap();
-        assert_eq!(store.analyses("exposure").unwrap().len(), 1, "a scan without analyses keeps the last ones");
+        assert_eq!(store.analyses::<Exposure>().unwrap().len(), 1, "a scan without analyses keeps the last ones");
         input.analyses = Some(Vec::new());
         store.record_scan(&input).unwrap();
-        assert!(store.analyses("exposure").unwrap().is_empty(), "a scan that found nothing shows nothing");
-        assert_eq!(store.analysis_count("exposure").unwrap(), 0);
+        assert!(store.analyses::<Exposure>().unwrap().is_empty(), "a scan that found nothing shows nothing");
+        assert_eq!(store.analysis_count::<Exposure>().unwrap(), 0);
     }
 }
 

@@ -272,7 +272,7 @@ fn store_scan(
     } else {
         "aws".to_string()
     };
-    let analyses = Some(inventories.iter().flat_map(super::analyses::analyse).collect());
+    let analyses = Some(inventories.iter().flat_map(vigil_assess::analyses::analyse).collect());
     let input = vigil_store::ScanInput {
         started_at,
         finished_at: chrono::Utc::now(),

@@ -111,7 +111,7 @@ impl Watcher {
             inventories: vec![&inventory],
             findings: &assessment.findings,
             checks_run: assessment.checks_run,
-            analyses: Some(super::analyses::analyse(&inventory)),
+            analyses: Some(vigil_assess::analyses::analyse(&inventory)),
         };
         let summary = self.store.record_scan(&input)?;
         if !self.quiet {
