@@ -27,6 +27,7 @@ pub mod resource;
 pub mod s3;
 pub mod security;
 pub mod snapshot;
+pub mod volatile;
 
 pub use finding::{Finding, Severity, Status};
 pub use ids::{AccountId, Arn, ArnError, Region};

@@ -32,7 +32,7 @@ pub use alerts::{AlertInput, AlertRow};
 pub use analyses::{About, Stored};
 pub use diff::{FieldChange, ResourceDiff, ScanDiff};
 pub use outbox::{NewFinding, Queued};
-pub use read::{FindingRow, ResourceVersion, ScanRow};
+pub use read::{FindingRow, ResourceMatch, ResourceVersion, ScanRow};
 pub use vigil_model::analysis::Analysis;
 pub use write::{EventUpdate, ScanInput, WriteSummary};
 
