@@ -1,6 +1,5 @@
 //! The command tree: one module per subcommand, each with its clap `Args` and a `run`.
 
-pub mod analyses;
 pub mod collect;
 pub mod frameworks;
 pub mod history;

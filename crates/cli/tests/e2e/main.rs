@@ -5,6 +5,7 @@
 
 mod common;
 
+mod architecture;
 mod history;
 mod iam;
 mod notify;
