@@ -5,4 +5,7 @@
 //! Modules (one per concern) are added below as they land.
 
 pub mod fsroot;
+pub mod packages;
 pub mod sca;
+pub mod versions;
+pub mod vulns;
