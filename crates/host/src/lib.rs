@@ -6,6 +6,7 @@
 
 pub mod fsroot;
 pub mod packages;
+pub mod patch;
 pub mod sca;
 pub mod versions;
 pub mod vulns;

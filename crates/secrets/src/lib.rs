@@ -108,7 +108,7 @@ struct Detector {
 fn detectors() -> &'static [Detector] {
     static DETECTORS: OnceLock<Vec<Detector>> = OnceLock::new();
     DETECTORS.get_or_init(|| {
-        let build = |kind, pattern: &str, group, validate| Regex::new(pattern).ok().map(|regex| Detector { kind, regex, group, validate });
+        let build = |kind: Kind, pattern: &str, group: usize, validate: fn(&str, &str) -> bool| Regex::new(pattern).ok().map(|regex| Detector { kind, regex, group, validate });
         [
             build(Kind::AwsAccessKeyId, r"\b((?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z2-7]{16})\b", 1, valid_aws_key_id),
             build(
@@ -425,7 +425,9 @@ pub fn redact(kind: Kind, secret: &str) -> String {
     let masked = length - lead - tail;
     let head: String = chars[..lead].iter().collect();
     let end: String = chars[length - tail..].iter().collect();
-    format!("{head}{}{end}", "*".repeat(masked.clamp(1, 12)))
+    // Fully masked values hide their length too.
+    let stars = if lead + tail == 0 { 8 } else { masked };
+    format!("{head}{}{end}", "*".repeat(stars))
 }
 
 #[cfg(test)]

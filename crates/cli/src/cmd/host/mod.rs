@@ -2,6 +2,7 @@
 //! (`--root DIR`). One file per module.
 
 pub mod packages;
+pub mod patch;
 pub mod sca;
 pub mod secrets;
 pub mod vulns;
@@ -26,6 +27,9 @@ pub enum HostCommand {
     /// Vulnerable packages: the installed packages matched against OSV records (a directory
     /// or zip), with the fixed version and severity.
     Vulns(vulns::VulnsArgs),
+    /// Patch state: pending security updates (from OSV records) and whether a reboot is
+    /// required (the reboot-required flag, or an installed kernel newer than the running one).
+    Patch(patch::PatchArgs),
     /// Secrets and personal data in files (keys, tokens, passwords, card numbers), reported by
     /// kind and position with a redacted form, never in full.
     Secrets(secrets::SecretsArgs),
@@ -43,6 +47,7 @@ pub fn run(args: HostArgs) -> anyhow::Result<ExitCode> {
         HostCommand::Sca(args) => sca::run(args),
         HostCommand::Packages(args) => packages::run(args),
         HostCommand::Vulns(args) => vulns::run(args),
+        HostCommand::Patch(args) => patch::run(args),
         HostCommand::Secrets(args) => secrets::run(args),
     }
 }
