@@ -52,7 +52,7 @@ Version: 1:9.2p1-2+deb12u2
 fn dpkg_status_installed_packages_with_their_source() {
     let root = root();
     write(&root, "/var/lib/dpkg/status", STATUS.as_bytes());
-    let inventory = inventory(&HostRoot::at(root.path()));
+    let inventory = super::inventory(&HostRoot::at(root.path()));
     assert_eq!(names(&inventory), ["libc6 2.36-9+deb12u3+b1 amd64 Dpkg", "libssl3 3.0.11-1~deb12u2 amd64 Dpkg", "openssh-server 1:9.2p1-2+deb12u2 amd64 Dpkg"]);
     let libc = &inventory.packages[0];
     assert_eq!((libc.source_name(), libc.source_version()), ("glibc", "2.36-9+deb12u3"));
@@ -67,7 +67,7 @@ fn distroless_status_d_files() {
     write(&root, "/var/lib/dpkg/status.d/base-files", b"Package: base-files\nVersion: 12.4+deb12u5\nArchitecture: amd64\n");
     write(&root, "/var/lib/dpkg/status.d/base-files.md5sums", b"d41d8cd98f00b204e9800998ecf8427e  etc/debian_version\n");
     write(&root, "/var/lib/dpkg/status.d/tzdata", b"Package: tzdata\nVersion: 2024a-0+deb12u1\nArchitecture: all\n");
-    let inventory = inventory(&HostRoot::at(root.path()));
+    let inventory = super::inventory(&HostRoot::at(root.path()));
     assert_eq!(names(&inventory), ["base-files 12.4+deb12u5 amd64 Dpkg", "tzdata 2024a-0+deb12u1 all Dpkg"]);
     assert!(inventory.problems.is_empty(), "{:?}", inventory.problems);
 }
@@ -77,16 +77,16 @@ fn a_corrupt_dpkg_status_names_the_file_and_line_and_keeps_the_rest() {
     let root = root();
     let corrupt = format!("{STATUS}\nPackage: broken\nStatus: install ok installed\nArchitecture: amd64\n\nVersion: 1.0\n");
     write(&root, "/var/lib/dpkg/status", corrupt.as_bytes());
-    let inventory = inventory(&HostRoot::at(root.path()));
+    let inventory = super::inventory(&HostRoot::at(root.path()));
     assert_eq!(inventory.packages.len(), 3);
     let problems: Vec<String> = inventory.problems.iter().map(ToString::to_string).collect();
     assert!(problems.iter().any(|problem| problem.starts_with("/var/lib/dpkg/status: line 26: package `broken` has no valid `Version:`")), "{problems:?}");
-    assert!(problems.iter().any(|problem| problem.contains("line 31: a paragraph without a valid `Package:`")), "{problems:?}");
+    assert!(problems.iter().any(|problem| problem.contains("line 30: a paragraph without a valid `Package:`")), "{problems:?}");
 
     // A status file that is garbage altogether is one problem naming it.
     let root = crate::packages::tests::root();
     write(&root, "/var/lib/dpkg/status", &[0xff, 0x00, 0x13, 0x37, b'\n', 0x80, 0x81]);
-    let inventory = inventory(&HostRoot::at(root.path()));
+    let inventory = super::inventory(&HostRoot::at(root.path()));
     assert!(inventory.packages.is_empty());
     assert_eq!(inventory.problems.len(), 1);
     assert!(inventory.problems[0].message.starts_with("not a dpkg status file"), "{:?}", inventory.problems);
@@ -96,7 +96,7 @@ fn a_corrupt_dpkg_status_names_the_file_and_line_and_keeps_the_rest() {
 fn apk_installed_database() {
     let root = root();
     write(&root, "/lib/apk/db/installed", b"C:Q1abc=\nP:musl\nV:1.2.4_git20230717-r4\nA:x86_64\no:musl\n\nC:Q1def=\nP:libcrypto3\nV:3.1.4-r5\nA:x86_64\no:openssl\n\nP:nameless-version\n");
-    let inventory = inventory(&HostRoot::at(root.path()));
+    let inventory = super::inventory(&HostRoot::at(root.path()));
     assert_eq!(names(&inventory), ["libcrypto3 3.1.4-r5 x86_64 Apk", "musl 1.2.4_git20230717-r4 x86_64 Apk"]);
     assert_eq!(inventory.packages[0].source_name(), "openssl");
     assert_eq!(inventory.problems.len(), 1, "{:?}", inventory.problems);
@@ -123,7 +123,7 @@ fn rpm_sqlite_database() {
     ];
     sqlite_rpmdb(&root.path().join("var/lib/rpm/rpmdb.sqlite"), &blobs);
     let before: Vec<_> = fs::read_dir(root.path().join("var/lib/rpm")).unwrap().flatten().map(|entry| entry.file_name()).collect();
-    let inventory = inventory(&HostRoot::at(root.path()));
+    let inventory = super::inventory(&HostRoot::at(root.path()));
     assert_eq!(names(&inventory), ["bash 5.1.8-9.el9 x86_64 Rpm", "openssl-libs 1:3.0.7-27.el9 x86_64 Rpm"]);
     assert_eq!(inventory.packages[1].source_name(), "openssl-libs");
     assert_eq!(inventory.problems.len(), 1, "{:?}", inventory.problems);
@@ -138,7 +138,7 @@ fn a_corrupt_rpm_sqlite_database_is_a_problem_naming_it() {
     let root = root();
     write(&root, "/var/lib/rpm/rpmdb.sqlite", b"this is not sqlite at all, just text that is long enough to look like a header of a file");
     write(&root, "/var/lib/dpkg/status", STATUS.as_bytes());
-    let inventory = inventory(&HostRoot::at(root.path()));
+    let inventory = super::inventory(&HostRoot::at(root.path()));
     assert_eq!(inventory.packages.len(), 3, "the dpkg packages are still read");
     assert_eq!(inventory.problems.len(), 1);
     assert!(inventory.problems[0].path.ends_with("/var/lib/rpm/rpmdb.sqlite"), "{:?}", inventory.problems);
@@ -178,7 +178,7 @@ fn rpm_berkeleydb_database_written_by_berkeleydb() {
         eprintln!("skipped: db5.3_load (Debian's db5.3-util) is not installed");
         return;
     }
-    let inventory = inventory(&HostRoot::at(root.path()));
+    let inventory = super::inventory(&HostRoot::at(root.path()));
     assert!(inventory.problems.is_empty(), "{:?}", inventory.problems);
     assert_eq!(inventory.packages.len(), 59);
     let kernel = inventory.packages.iter().find(|package| package.name == "kernel").unwrap();
@@ -190,7 +190,7 @@ fn rpm_berkeleydb_database_written_by_berkeleydb() {
 fn a_corrupt_berkeleydb_file_is_a_problem_naming_it() {
     let root = root();
     write(&root, "/var/lib/rpm/Packages", &[0u8; 8192]);
-    let inventory = inventory(&HostRoot::at(root.path()));
+    let inventory = super::inventory(&HostRoot::at(root.path()));
     assert_eq!(inventory.problems.len(), 1);
     assert!(inventory.problems[0].to_string().contains("/var/lib/rpm/Packages: not a BerkeleyDB hash database"), "{:?}", inventory.problems);
 }
@@ -200,7 +200,7 @@ fn os_release_and_no_running_kernel_for_an_image() {
     let root = root();
     write(&root, "/usr/lib/os-release", b"PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n");
     std::os::unix::fs::symlink("../usr/lib/os-release", root.path().join("etc_os_release_link")).unwrap();
-    let inventory = inventory(&HostRoot::at(root.path()));
+    let inventory = super::inventory(&HostRoot::at(root.path()));
     let os = inventory.os.unwrap();
     assert_eq!((os.id.as_str(), os.version_id.as_str()), ("debian", "12"));
     assert_eq!(inventory.running_kernel, None);

@@ -135,14 +135,13 @@ pub fn parse_rpm_evr(evr: &str) -> RpmEvr<'_> {
     }
 }
 
-/// rpm's ordering of two EVR strings (`rpm.vercmp`): epochs (missing = 0), versions, and the
-/// releases only when both have one.
+/// rpm's ordering of two EVR strings (`rpm.vercmp`): epochs (missing = 0), versions, then
+/// releases (missing = empty, which sorts first).
 pub fn rpm_compare_evr(a: &str, b: &str) -> Ordering {
     let (a, b) = (parse_rpm_evr(a), parse_rpm_evr(b));
-    rpmvercmp(a.epoch.unwrap_or("0"), b.epoch.unwrap_or("0")).then_with(|| rpmvercmp(a.version, b.version)).then_with(|| match (a.release, b.release) {
-        (Some(ra), Some(rb)) => rpmvercmp(ra, rb),
-        _ => Ordering::Equal,
-    })
+    rpmvercmp(a.epoch.unwrap_or("0"), b.epoch.unwrap_or("0"))
+        .then_with(|| rpmvercmp(a.version, b.version))
+        .then_with(|| rpmvercmp(a.release.unwrap_or(""), b.release.unwrap_or("")))
 }
 
 /// rpm's `rpmvercmp` on one version or release string.

@@ -125,10 +125,17 @@ pub fn load(path: &Path) -> Result<(Vec<Record>, Vec<RecordProblem>), LoadError>
                     continue;
                 }
             };
-            if !entry.is_file() || !entry.name().ends_with(".json") {
+            let name = match entry.name() {
+                Ok(name) => name.into_owned(),
+                Err(error) => {
+                    problems.push(RecordProblem { file: format!("{shown} entry {index}"), message: format!("unreadable name: {error}") });
+                    continue;
+                }
+            };
+            if !entry.is_file() || !name.ends_with(".json") {
                 continue;
             }
-            let file_name = format!("{shown}:{}", entry.name());
+            let file_name = format!("{shown}:{name}");
             let mut bytes = Vec::with_capacity(entry.size().min(64 << 20) as usize);
             match entry.by_ref().take(64 << 20).read_to_end(&mut bytes) {
                 Ok(_) => parse_into(&file_name, &bytes, &mut records, &mut problems),
