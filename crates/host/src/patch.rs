@@ -80,7 +80,12 @@ pub fn pending_updates(findings: &[Finding], scheme: Scheme) -> Vec<PendingUpdat
                     update.fixed = fixed.clone();
                 }
             }
-            None => updates.push(PendingUpdate { package: finding.package.clone(), installed: finding.installed.clone(), fixed: fixed.clone(), advisories: vec![finding.id.clone()] }),
+            None => updates.push(PendingUpdate {
+                package: finding.package.clone(),
+                installed: finding.installed.clone(),
+                fixed: fixed.clone(),
+                advisories: vec![finding.id.clone()],
+            }),
         }
     }
     updates.sort_by(|a, b| a.package.cmp(&b.package));
@@ -133,7 +138,11 @@ mod tests {
     #[test]
     fn an_installed_kernel_newer_than_the_running_one_requires_a_reboot() {
         let host = HostRoot::live();
-        let packages = vec![package("linux-image-6.1.0-18-amd64", "6.1.76-1", "amd64", Manager::Dpkg), package("linux-image-6.1.0-21-amd64", "6.1.90-1", "amd64", Manager::Dpkg), package("linux-image-amd64", "6.1.90-1", "amd64", Manager::Dpkg)];
+        let packages = vec![
+            package("linux-image-6.1.0-18-amd64", "6.1.76-1", "amd64", Manager::Dpkg),
+            package("linux-image-6.1.0-21-amd64", "6.1.90-1", "amd64", Manager::Dpkg),
+            package("linux-image-amd64", "6.1.90-1", "amd64", Manager::Dpkg),
+        ];
         let mut inventory = PackageInventory { packages, running_kernel: Some("6.1.0-18-amd64".into()), ..PackageInventory::default() };
         let state = patch_state(&host, &inventory, &[], Scheme::Dpkg);
         assert_eq!(state.newest_installed_kernel.as_deref(), Some("6.1.0-21-amd64"));
@@ -142,7 +151,10 @@ mod tests {
         inventory.running_kernel = Some("6.1.0-21-amd64".into());
         assert!(!patch_state(&host, &inventory, &[], Scheme::Dpkg).reboot_reasons.iter().any(|reason| reason.starts_with("kernel")));
 
-        let rpm = vec![package("kernel-core", "5.14.0-427.13.1.el9_4", "x86_64", Manager::Rpm), package("kernel-core", "5.14.0-362.8.1.el9_3", "x86_64", Manager::Rpm)];
+        let rpm = vec![
+            package("kernel-core", "5.14.0-427.13.1.el9_4", "x86_64", Manager::Rpm),
+            package("kernel-core", "5.14.0-362.8.1.el9_3", "x86_64", Manager::Rpm),
+        ];
         assert_eq!(newest_installed_kernel(&rpm).map(|(release, _)| release).as_deref(), Some("5.14.0-427.13.1.el9_4.x86_64"));
         assert!(kernel_newer("5.14.0-427.13.1.el9_4.x86_64", "5.14.0-362.8.1.el9_3.x86_64", Scheme::Rpm));
     }

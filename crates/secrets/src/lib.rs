@@ -180,7 +180,9 @@ pub fn scan(text: &str) -> Vec<Finding> {
         let overlaps = kept.iter().any(|(start, end, _, _)| candidate.0 < *end && *start < candidate.1);
         if overlaps {
             // A password whose value is a known token: keep the token's kind only.
-            if let Some(position) = kept.iter().position(|(start, end, kind, _)| *kind == Kind::PasswordInConfig && candidate.0 >= *start && candidate.1 <= *end) {
+            if let Some(position) =
+                kept.iter().position(|(start, end, kind, _)| *kind == Kind::PasswordInConfig && candidate.0 >= *start && candidate.1 <= *end)
+            {
                 kept[position] = candidate;
             }
             continue;
@@ -211,9 +213,11 @@ pub fn scan_named(name: &str, value: &str) -> Vec<Finding> {
 /// Does a variable or key name say it holds a secret?
 pub fn secret_name(name: &str) -> bool {
     static NAME: OnceLock<Option<Regex>> = OnceLock::new();
-    NAME.get_or_init(|| Regex::new(r"(?i)(password|passwd|pwd|passphrase|secret|api_?key|apikey|access_?token|auth_?token|private_?key|client_?secret|credentials?)").ok())
-        .as_ref()
-        .is_some_and(|regex| regex.is_match(name))
+    NAME.get_or_init(|| {
+        Regex::new(r"(?i)(password|passwd|pwd|passphrase|secret|api_?key|apikey|access_?token|auth_?token|private_?key|client_?secret|credentials?)").ok()
+    })
+    .as_ref()
+    .is_some_and(|regex| regex.is_match(name))
         && !name.to_ascii_lowercase().contains("_arn")
         && !name.to_ascii_lowercase().ends_with("_name")
         && !name.to_ascii_lowercase().ends_with("_id")
@@ -225,7 +229,13 @@ fn password_in_config(captures: &regex::Captures<'_>) -> Option<(usize, usize, S
     let name = captures.get(1)?;
     let value = captures.get(2).or_else(|| captures.get(3)).or_else(|| captures.get(4))?;
     let lower = name.as_str().to_ascii_lowercase();
-    if lower.ends_with("_file") || lower.ends_with("_path") || lower.ends_with("_name") || lower.ends_with("_id") || lower.ends_with("_arn") || lower.ends_with("_env") {
+    if lower.ends_with("_file")
+        || lower.ends_with("_path")
+        || lower.ends_with("_name")
+        || lower.ends_with("_id")
+        || lower.ends_with("_arn")
+        || lower.ends_with("_env")
+    {
         return None;
     }
     if !plausible_password(value.as_str()) {
@@ -241,19 +251,54 @@ pub fn plausible_password(value: &str) -> bool {
     if value.chars().count() < 8 || is_placeholder(value) {
         return false;
     }
-    let classes = [value.chars().any(|c| c.is_ascii_lowercase()), value.chars().any(|c| c.is_ascii_uppercase()), value.chars().any(|c| c.is_ascii_digit()), value.chars().any(|c| !c.is_ascii_alphanumeric())];
+    let classes = [
+        value.chars().any(|c| c.is_ascii_lowercase()),
+        value.chars().any(|c| c.is_ascii_uppercase()),
+        value.chars().any(|c| c.is_ascii_digit()),
+        value.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ];
     let class_count = classes.iter().filter(|&&present| present).count();
     class_count >= 2 && entropy(value) >= 2.8
 }
 
 fn is_placeholder(value: &str) -> bool {
     let lower = value.to_ascii_lowercase();
-    let templated = ["${", "$(", "{{", "<%", "%(", "#{", "%{", "<", "[", "env:", "ssm:", "secretsmanager:", "arn:", "vault:", "file:", "@"].iter().any(|marker| lower.starts_with(marker))
+    let templated = ["${", "$(", "{{", "<%", "%(", "#{", "%{", "<", "[", "env:", "ssm:", "secretsmanager:", "arn:", "vault:", "file:", "@"]
+        .iter()
+        .any(|marker| lower.starts_with(marker))
         || lower.starts_with('$');
     let words = [
-        "changeme", "change_me", "change-me", "password", "passw0rd", "secret", "example", "placeholder", "redacted", "xxxxxxxx", "********", "your_password", "yourpassword",
-        "your-password", "mypassword", "notasecret", "dummy", "sample", "none", "null", "undefined", "true", "false", "required", "optional", "todo", "fixme", "replace",
-        "insert", "fill", "....",
+        "changeme",
+        "change_me",
+        "change-me",
+        "password",
+        "passw0rd",
+        "secret",
+        "example",
+        "placeholder",
+        "redacted",
+        "xxxxxxxx",
+        "********",
+        "your_password",
+        "yourpassword",
+        "your-password",
+        "mypassword",
+        "notasecret",
+        "dummy",
+        "sample",
+        "none",
+        "null",
+        "undefined",
+        "true",
+        "false",
+        "required",
+        "optional",
+        "todo",
+        "fixme",
+        "replace",
+        "insert",
+        "fill",
+        "....",
     ];
     let wordy = words.iter().any(|word| lower.contains(word));
     let repeated = value.chars().all(|c| Some(c) == value.chars().next());
@@ -271,10 +316,13 @@ pub fn entropy(text: &str) -> f64 {
     if total == 0 {
         return 0.0;
     }
-    counts.values().map(|&count| {
-        let p = count as f64 / total as f64;
-        -p * p.log2()
-    }).sum()
+    counts
+        .values()
+        .map(|&count| {
+            let p = count as f64 / total as f64;
+            -p * p.log2()
+        })
+        .sum()
 }
 
 fn valid_aws_key_id(key: &str, _: &str) -> bool {
@@ -283,7 +331,11 @@ fn valid_aws_key_id(key: &str, _: &str) -> bool {
 }
 
 fn valid_aws_secret(secret: &str, _: &str) -> bool {
-    !secret.contains("EXAMPLE") && entropy(secret) >= 4.2 && secret.chars().any(|c| c.is_ascii_digit() || c == '/' || c == '+') && secret.chars().any(|c| c.is_ascii_lowercase()) && secret.chars().any(|c| c.is_ascii_uppercase())
+    !secret.contains("EXAMPLE")
+        && entropy(secret) >= 4.2
+        && secret.chars().any(|c| c.is_ascii_digit() || c == '/' || c == '+')
+        && secret.chars().any(|c| c.is_ascii_lowercase())
+        && secret.chars().any(|c| c.is_ascii_uppercase())
 }
 
 fn valid_jwt(token: &str, _: &str) -> bool {
@@ -332,7 +384,11 @@ fn valid_card(candidate: &str, _: &str) -> bool {
         4 => matches!(digits.len(), 13 | 16 | 19),
         5 => (51..=55).contains(&prefix(2)) && digits.len() == 16,
         2 => (2221..=2720).contains(&prefix(4)) && digits.len() == 16,
-        3 => (matches!(prefix(2), 34 | 37) && digits.len() == 15) || ((3528..=3589).contains(&prefix(4)) && digits.len() >= 16) || (matches!(prefix(2), 36 | 38) || (300..=305).contains(&prefix(3))) && digits.len() == 14,
+        3 => {
+            (matches!(prefix(2), 34 | 37) && digits.len() == 15)
+                || ((3528..=3589).contains(&prefix(4)) && digits.len() >= 16)
+                || (matches!(prefix(2), 36 | 38) || (300..=305).contains(&prefix(3))) && digits.len() == 14
+        }
         6 => prefix(4) == 6011 || prefix(2) == 65 || (644..=649).contains(&prefix(3)),
         _ => false,
     };
@@ -360,8 +416,25 @@ pub fn luhn(digits: &[u32]) -> bool {
 fn valid_iban(candidate: &str, _: &str) -> bool {
     let compact: String = candidate.chars().filter(|c| !c.is_whitespace()).collect();
     let lengths: &[(&str, usize)] = &[
-        ("DE", 22), ("FR", 27), ("ES", 24), ("IT", 27), ("NL", 18), ("BE", 16), ("GB", 22), ("IE", 22), ("PT", 25), ("AT", 20), ("CH", 21), ("SE", 24), ("DK", 18),
-        ("FI", 18), ("NO", 15), ("PL", 28), ("LU", 20), ("CZ", 24), ("GR", 27),
+        ("DE", 22),
+        ("FR", 27),
+        ("ES", 24),
+        ("IT", 27),
+        ("NL", 18),
+        ("BE", 16),
+        ("GB", 22),
+        ("IE", 22),
+        ("PT", 25),
+        ("AT", 20),
+        ("CH", 21),
+        ("SE", 24),
+        ("DK", 18),
+        ("FI", 18),
+        ("NO", 15),
+        ("PL", 28),
+        ("LU", 20),
+        ("CZ", 24),
+        ("GR", 27),
     ];
     let Some(&(_, length)) = lengths.iter().find(|(country, _)| compact.starts_with(country)) else { return false };
     if compact.len() != length {

@@ -21,7 +21,11 @@ fn precision_and_recall_on_the_labelled_corpus() {
             // The redacted form never holds a 12-character run of the line (the secret's part).
             let redacted = finding.redacted.as_str();
             let chars: Vec<char> = text.chars().collect();
-            let leaked = chars.windows(12).map(|window| window.iter().collect::<String>()).filter(|run| run.chars().all(|c| c.is_ascii_alphanumeric() || c == '/' || c == '+')).any(|run| redacted.contains(&run));
+            let leaked = chars
+                .windows(12)
+                .map(|window| window.iter().collect::<String>())
+                .filter(|run| run.chars().all(|c| c.is_ascii_alphanumeric() || c == '/' || c == '+'))
+                .any(|run| redacted.contains(&run));
             assert!(!leaked, "line {}: {finding:?}", number + 1);
         }
         if expected == "none" {

@@ -77,7 +77,11 @@ fn sca_on_a_real_debian_root_names_the_known_changes() {
     assert_eq!(own["policy"], "vigil_guest_os");
     let root_login = check(&own, 90002);
     assert_eq!(root_login["result"], "failed");
-    assert!(root_login["reason"].as_str().unwrap().contains("`/etc/ssh/sshd_config` line") && root_login["reason"].as_str().unwrap().contains("`PermitRootLogin yes`"), "{root_login}");
+    assert!(
+        root_login["reason"].as_str().unwrap().contains("`/etc/ssh/sshd_config` line")
+            && root_login["reason"].as_str().unwrap().contains("`PermitRootLogin yes`"),
+        "{root_login}"
+    );
     let writable = check(&own, 90030);
     assert_eq!(writable["result"], "failed");
     assert!(writable["reason"].as_str().unwrap().contains("/etc/vigil-loose.conf` has mode 0666"), "{writable}");
@@ -172,7 +176,9 @@ fn secrets_in_files_are_reported_redacted() {
     let rows: Vec<Value> = serde_json::from_str(&stdout).unwrap();
     let summary: Vec<(String, i64, String)> = rows
         .iter()
-        .map(|row| (row["path"].as_str().unwrap().rsplit('/').next().unwrap().to_string(), row["line"].as_i64().unwrap(), row["kind"].as_str().unwrap().to_string()))
+        .map(|row| {
+            (row["path"].as_str().unwrap().rsplit('/').next().unwrap().to_string(), row["line"].as_i64().unwrap(), row["kind"].as_str().unwrap().to_string())
+        })
         .collect();
     assert_eq!(
         summary,
@@ -197,7 +203,11 @@ fn bad_input_names_the_file() {
     // A corrupt dpkg status: the file and line are named, the readable packages are listed.
     let root = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(root.path().join("var/lib/dpkg")).unwrap();
-    std::fs::write(root.path().join("var/lib/dpkg/status"), "Package: ok\nStatus: install ok installed\nVersion: 1.0\nArchitecture: all\n\nPackage: broken\nStatus: install ok installed\n").unwrap();
+    std::fs::write(
+        root.path().join("var/lib/dpkg/status"),
+        "Package: ok\nStatus: install ok installed\nVersion: 1.0\nArchitecture: all\n\nPackage: broken\nStatus: install ok installed\n",
+    )
+    .unwrap();
     let (code, stdout, stderr) = run(vigil().args(["host", "packages", "--root"]).arg(root.path()).args(["--format", "json"]));
     assert_eq!(code, 2);
     assert!(stderr.contains("/var/lib/dpkg/status: line 6: package `broken` has no valid `Version:`"), "{stderr}");
@@ -206,7 +216,11 @@ fn bad_input_names_the_file() {
 
     // An OSV directory with an unknown field and a malformed record: the good one is used.
     let osv = tempfile::tempdir().unwrap();
-    std::fs::write(osv.path().join("GOOD.json"), r#"{"id": "GOOD", "x_unknown": [1], "affected": [{"package": {"ecosystem": "Debian:12", "name": "ok"}, "versions": ["1.0"]}]}"#).unwrap();
+    std::fs::write(
+        osv.path().join("GOOD.json"),
+        r#"{"id": "GOOD", "x_unknown": [1], "affected": [{"package": {"ecosystem": "Debian:12", "name": "ok"}, "versions": ["1.0"]}]}"#,
+    )
+    .unwrap();
     std::fs::write(osv.path().join("BAD.json"), r#"{"id": "BAD", "affected": 7}"#).unwrap();
     std::fs::create_dir_all(root.path().join("etc")).unwrap();
     std::fs::write(root.path().join("etc/os-release"), "ID=debian\nVERSION_ID=\"12\"\n").unwrap();

@@ -101,7 +101,8 @@ pub fn parse_header(blob: &[u8]) -> Result<Option<Package>, String> {
         return Err(format!("not a header ({index_length} index entries, {data_length} data bytes)"));
     }
     let data_start = 8 + index_length * 16;
-    let data = blob.get(data_start..data_start + data_length).ok_or_else(|| format!("header truncated: {} bytes, {} needed", blob.len(), data_start + data_length))?;
+    let data =
+        blob.get(data_start..data_start + data_length).ok_or_else(|| format!("header truncated: {} bytes, {} needed", blob.len(), data_start + data_length))?;
     let mut name = None;
     let mut version = None;
     let mut release = None;
@@ -188,7 +189,9 @@ pub fn bdb_hash_values(file: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
     let u32_at = |offset: usize| -> Option<u32> {
         file.get(offset..offset + 4).map(|b| if little { u32::from_le_bytes([b[0], b[1], b[2], b[3]]) } else { u32::from_be_bytes([b[0], b[1], b[2], b[3]]) })
     };
-    let u16_at = |offset: usize| -> Option<u16> { file.get(offset..offset + 2).map(|b| if little { u16::from_le_bytes([b[0], b[1]]) } else { u16::from_be_bytes([b[0], b[1]]) }) };
+    let u16_at = |offset: usize| -> Option<u16> {
+        file.get(offset..offset + 2).map(|b| if little { u16::from_le_bytes([b[0], b[1]]) } else { u16::from_be_bytes([b[0], b[1]]) })
+    };
     let page_size = u32_at(20).ok_or("no page size")? as usize;
     if !(512..=65536).contains(&page_size) || !page_size.is_power_of_two() {
         return Err(format!("page size {page_size} is not a BerkeleyDB page size"));
@@ -228,7 +231,9 @@ pub fn bdb_hash_values(file: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
                             return Err(format!("{record}: page {next} is not an overflow page"));
                         }
                         let length = u16_at(overflow + 22).ok_or("overflow header truncated")? as usize;
-                        let chunk = file.get(overflow + PAGE_HEADER..overflow + PAGE_HEADER + length).ok_or_else(|| format!("{record}: overflow page {next} truncated"))?;
+                        let chunk = file
+                            .get(overflow + PAGE_HEADER..overflow + PAGE_HEADER + length)
+                            .ok_or_else(|| format!("{record}: overflow page {next} truncated"))?;
                         value.extend_from_slice(chunk);
                         next = u32_at(overflow + 16).ok_or("overflow header truncated")? as usize;
                     }
@@ -275,6 +280,9 @@ pub(crate) mod testing {
 
     pub fn package(name: &str, version: &str, release: &str, arch: &str, epoch: Option<u32>) -> Vec<u8> {
         let source = format!("{name}-{version}-{release}.src.rpm");
-        header(&[(super::TAG_NAME, name), (super::TAG_VERSION, version), (super::TAG_RELEASE, release), (super::TAG_ARCH, arch), (super::TAG_SOURCERPM, &source)], epoch)
+        header(
+            &[(super::TAG_NAME, name), (super::TAG_VERSION, version), (super::TAG_RELEASE, release), (super::TAG_ARCH, arch), (super::TAG_SOURCERPM, &source)],
+            epoch,
+        )
     }
 }

@@ -95,7 +95,11 @@ fn a_corrupt_dpkg_status_names_the_file_and_line_and_keeps_the_rest() {
 #[test]
 fn apk_installed_database() {
     let root = root();
-    write(&root, "/lib/apk/db/installed", b"C:Q1abc=\nP:musl\nV:1.2.4_git20230717-r4\nA:x86_64\no:musl\n\nC:Q1def=\nP:libcrypto3\nV:3.1.4-r5\nA:x86_64\no:openssl\n\nP:nameless-version\n");
+    write(
+        &root,
+        "/lib/apk/db/installed",
+        b"C:Q1abc=\nP:musl\nV:1.2.4_git20230717-r4\nA:x86_64\no:musl\n\nC:Q1def=\nP:libcrypto3\nV:3.1.4-r5\nA:x86_64\no:openssl\n\nP:nameless-version\n",
+    );
     let inventory = super::inventory(&HostRoot::at(root.path()));
     assert_eq!(names(&inventory), ["libcrypto3 3.1.4-r5 x86_64 Apk", "musl 1.2.4_git20230717-r4 x86_64 Apk"]);
     assert_eq!(inventory.packages[0].source_name(), "openssl");

@@ -58,7 +58,9 @@ pub fn evaluate(policy: &Policy, host: &HostRoot, options: &ScaOptions) -> Polic
         .checks
         .iter()
         .map(|check| match unmet {
-            Some(report) => report_for(check, CheckResult::NotApplicable, format!("the policy's requirements are not met ({}): {}", report.title, report.reason)),
+            Some(report) => {
+                report_for(check, CheckResult::NotApplicable, format!("the policy's requirements are not met ({}): {}", report.title, report.reason))
+            }
             None => {
                 let (result, reason) = evaluator.aggregate(check.condition, &check.rules);
                 report_for(check, result, reason)
@@ -149,7 +151,9 @@ impl Evaluator<'_> {
                     Some(content) => match self.host.metadata(path) {
                         Ok(metadata) if metadata.is_file() => self.file_content(path, &metadata, content),
                         Ok(_) => Outcome::NotApplicable(format!("`{path}` is not a regular file, so its content cannot be tested")),
-                        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Outcome::NotApplicable(format!("`{path}` does not exist, so its content cannot be tested")),
+                        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                            Outcome::NotApplicable(format!("`{path}` does not exist, so its content cannot be tested"))
+                        }
                         Err(error) => Outcome::NotApplicable(format!("cannot read `{path}`: {error}")),
                     },
                 },

@@ -32,18 +32,14 @@ pub fn run(command_line: &str, timeout: Duration) -> Result<CommandOutput, Comma
     let Some((program, arguments)) = words.split_first() else {
         return Err(CommandFailure::Other("empty command".to_string()));
     };
-    let mut child = Command::new(program)
-        .args(arguments)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env("LC_ALL", "C")
-        .spawn()
-        .map_err(|error| match error.kind() {
-            std::io::ErrorKind::NotFound => CommandFailure::NotFound(program.clone()),
-            std::io::ErrorKind::PermissionDenied => CommandFailure::Other(format!("`{program}` is not executable: {error}")),
-            _ => CommandFailure::Other(format!("cannot run `{program}`: {error}")),
-        })?;
+    let mut child =
+        Command::new(program).args(arguments).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).env("LC_ALL", "C").spawn().map_err(
+            |error| match error.kind() {
+                std::io::ErrorKind::NotFound => CommandFailure::NotFound(program.clone()),
+                std::io::ErrorKind::PermissionDenied => CommandFailure::Other(format!("`{program}` is not executable: {error}")),
+                _ => CommandFailure::Other(format!("cannot run `{program}`: {error}")),
+            },
+        )?;
     let stdout = child.stdout.take().map(read_bounded);
     let stderr = child.stderr.take().map(read_bounded);
     let started = Instant::now();

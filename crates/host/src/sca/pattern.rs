@@ -46,12 +46,7 @@ impl Pattern {
             Dialect::OsRegex => Ok(os_regex_to_rust(source)),
         };
         let compiled = translated.and_then(|translated| {
-            RegexBuilder::new(&translated)
-                .unicode(false)
-                .case_insensitive(true)
-                .size_limit(1 << 22)
-                .build()
-                .map_err(|error| first_line(&error.to_string()))
+            RegexBuilder::new(&translated).unicode(false).case_insensitive(true).size_limit(1 << 22).build().map_err(|error| first_line(&error.to_string()))
         });
         let compiled = compiled.map_err(|error| format!("cannot compile {} pattern `{source}`: {error}", dialect.name()));
         Pattern { source: source.to_string(), compiled }
@@ -85,11 +80,7 @@ fn first_line(text: &str) -> String {
 
 /// A literal byte as a `regex` expression that means exactly that byte, in or out of a class.
 fn literal(byte: u8) -> String {
-    if byte.is_ascii_alphanumeric() || byte == b' ' {
-        (byte as char).to_string()
-    } else {
-        format!("\\x{byte:02X}")
-    }
+    if byte.is_ascii_alphanumeric() || byte == b' ' { (byte as char).to_string() } else { format!("\\x{byte:02X}") }
 }
 
 /// Rewrites a PCRE2 pattern into `regex` syntax with the same meaning, or names the construct
@@ -405,7 +396,7 @@ mod tests {
         let cases: &[(&str, &str, bool)] = &[
             (r"^\s*PermitRootLogin\s+no", "  permitrootlogin no", true),
             (r"\w+@\w+", "user-a@host_b", true), // \w includes @ - _
-            (r"^\s+x", "\tx", false),           // \s is a space only
+            (r"^\s+x", "\tx", false),            // \s is a space only
             (r"\t+x", "\t\tx", true),
             (r"pam_unix.so", "pam_unixXso", false), // `.` is a literal dot
             (r"pam_unix\.so", "pam_unixXso", true), // `\.` is any character

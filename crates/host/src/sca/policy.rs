@@ -141,7 +141,8 @@ impl Policy {
             if rules.is_empty() {
                 return Err(invalid(format!("{context}: no rules")));
             }
-            let compliance = get(check, "compliance").map(|value| serde_json::to_value(value).unwrap_or(serde_json::Value::Null)).unwrap_or(serde_json::Value::Null);
+            let compliance =
+                get(check, "compliance").map(|value| serde_json::to_value(value).unwrap_or(serde_json::Value::Null)).unwrap_or(serde_json::Value::Null);
             checks.push(Check {
                 id,
                 title,

@@ -94,7 +94,11 @@ pub struct Minterm {
 #[derive(Debug, Clone)]
 pub enum Test {
     Regex(Pattern),
-    Numeric { pattern: Pattern, op: Comparison, value: i64 },
+    Numeric {
+        pattern: Pattern,
+        op: Comparison,
+        value: i64,
+    },
     Literal(String),
     /// vigil's extension: permission bits (file and directory rules only).
     Mode(u32),
@@ -259,7 +263,9 @@ mod tests {
         let Target::Dir { dirs, file: Some(FileSpec::Regex(_)), content: Some(content) } = rule.target else { panic!("dir rule") };
         assert_eq!(dirs, ["/etc/audit/rules.d"]);
         assert_eq!(content.minterms.len(), 2);
-        let Target::Command { command, content: Some(content) } = parse(r"c:sshd -T -> n:^logingracetime\s(\d+) compare <= 60").target else { panic!("command") };
+        let Target::Command { command, content: Some(content) } = parse(r"c:sshd -T -> n:^logingracetime\s(\d+) compare <= 60").target else {
+            panic!("command")
+        };
         assert_eq!(command, "sshd -T");
         assert!(matches!(content.minterms[0].test, Test::Numeric { op: Comparison::LessOrEqual, value: 60, .. }));
         assert!(matches!(parse("p:sshd").target, Target::Process { .. }));

@@ -64,7 +64,11 @@ fn file_rules() {
 #[test]
 fn directory_rules() {
     use CheckResult::*;
-    let files = [("/etc/audit/rules.d/a.rules", "-w /etc/passwd -k identity\n"), ("/etc/audit/rules.d/sub/b.rules", "-a always,exit -S execve -k exec\n"), ("/etc/audit/rules.d/c.txt", "execve\n")];
+    let files = [
+        ("/etc/audit/rules.d/a.rules", "-w /etc/passwd -k identity\n"),
+        ("/etc/audit/rules.d/sub/b.rules", "-a always,exit -S execve -k exec\n"),
+        ("/etc/audit/rules.d/c.txt", "execve\n"),
+    ];
     check("all", &["d:/etc/audit/rules.d"], &files, Passed, "exists");
     check("all", &[r"d:/etc/audit/rules.d -> r:\.rules$ -> r:execve"], &files, Passed, "sub/b.rules` line 1");
     check("all", &[r"d:/etc/audit/rules.d -> r:\.rules$ -> r:chmod"], &files, Failed, "none of the 2 matching files");
@@ -163,15 +167,24 @@ fn malformed_policies_are_errors_naming_the_file_and_line() {
     assert!(error.starts_with("policy `bad.yml`, line "), "{error}");
     let error = Policy::parse("policy:\n  id: x\n", "nochecks.yml").unwrap_err().to_string();
     assert!(error.contains("`nochecks.yml`") && error.contains("checks"), "{error}");
-    let error = Policy::parse("policy:\n  id: x\nchecks:\n  - id: 1\n    name: a\n    condition: sometimes\n    rules: ['f:/a']\n", "cond.yml").unwrap_err().to_string();
+    let error = Policy::parse("policy:\n  id: x\nchecks:\n  - id: 1\n    name: a\n    condition: sometimes\n    rules: ['f:/a']\n", "cond.yml")
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("check #1 (id 1): unknown condition `sometimes`"), "{error}");
-    let error = Policy::parse("policy:\n  id: x\nchecks:\n  - {id: 1, name: a, condition: all, rules: ['f:/a']}\n  - {id: 1, name: b, condition: all, rules: ['f:/b']}\n", "dup.yml").unwrap_err().to_string();
+    let error = Policy::parse(
+        "policy:\n  id: x\nchecks:\n  - {id: 1, name: a, condition: all, rules: ['f:/a']}\n  - {id: 1, name: b, condition: all, rules: ['f:/b']}\n",
+        "dup.yml",
+    )
+    .unwrap_err()
+    .to_string();
     assert!(error.contains("duplicated check id"), "{error}");
 }
 
 #[test]
 fn an_invalid_rule_makes_only_its_check_not_applicable() {
-    let policy = policy("  - id: 1\n    name: bad\n    condition: all\n    rules: ['x:/nope']\n  - id: 2\n    name: good\n    condition: all\n    rules: ['f:/etc/ssh/sshd_config']\n");
+    let policy = policy(
+        "  - id: 1\n    name: bad\n    condition: all\n    rules: ['x:/nope']\n  - id: 2\n    name: good\n    condition: all\n    rules: ['f:/etc/ssh/sshd_config']\n",
+    );
     let root = root_with(&[SSHD]);
     let report = evaluate(&policy, &HostRoot::at(root.path()), &ScaOptions::default());
     assert_eq!(report.checks[0].result, CheckResult::NotApplicable);

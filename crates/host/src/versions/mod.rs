@@ -54,7 +54,10 @@ pub fn parse_debian(version: &str) -> DebianVersion<'_> {
 /// dpkg's ordering of two versions (`dpkg --compare-versions`).
 pub fn dpkg_compare(a: &str, b: &str) -> Ordering {
     let (a, b) = (parse_debian(a), parse_debian(b));
-    a.epoch.cmp(&b.epoch).then_with(|| verrevcmp(a.upstream.as_bytes(), b.upstream.as_bytes())).then_with(|| verrevcmp(a.revision.as_bytes(), b.revision.as_bytes()))
+    a.epoch
+        .cmp(&b.epoch)
+        .then_with(|| verrevcmp(a.upstream.as_bytes(), b.upstream.as_bytes()))
+        .then_with(|| verrevcmp(a.revision.as_bytes(), b.revision.as_bytes()))
 }
 
 /// The weight of a character in a non-digit part: `~` first (even before the end), then the

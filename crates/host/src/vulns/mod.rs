@@ -198,7 +198,8 @@ impl Database {
             if package.manager.scheme() != ecosystem.scheme {
                 continue;
             }
-            let (name, installed) = if ecosystem.by_source { (package.source_name(), package.source_version()) } else { (package.name.as_str(), package.version.as_str()) };
+            let (name, installed) =
+                if ecosystem.by_source { (package.source_name(), package.source_version()) } else { (package.name.as_str(), package.version.as_str()) };
             let Some(entries) = self.index.get(&(ecosystem.name.clone(), name.to_string())) else { continue };
             let mut seen = std::collections::HashSet::new();
             for &(record_index, affected_index) in entries {
@@ -253,7 +254,9 @@ pub fn affected_version(affected: &Affected, installed: &str, scheme: Scheme) ->
 /// The OSV evaluation of one range: events in version order; `introduced` opens, `fixed`
 /// closes at the version, `last_affected` closes after it, `limit` bounds the range.
 fn in_range(events: &[osv::Event], installed: &str, scheme: Scheme) -> bool {
-    let version_of = |event: &osv::Event| -> Option<String> { event.introduced.clone().or_else(|| event.fixed.clone()).or_else(|| event.last_affected.clone()).or_else(|| event.limit.clone()) };
+    let version_of = |event: &osv::Event| -> Option<String> {
+        event.introduced.clone().or_else(|| event.fixed.clone()).or_else(|| event.last_affected.clone()).or_else(|| event.limit.clone())
+    };
     let mut sorted: Vec<&osv::Event> = events.iter().filter(|event| version_of(event).is_some()).collect();
     sorted.sort_by(|a, b| {
         let (va, vb) = (version_of(a).unwrap_or_default(), version_of(b).unwrap_or_default());

@@ -116,7 +116,8 @@ pub fn load(path: &Path) -> Result<(Vec<Record>, Vec<RecordProblem>), LoadError>
         }
     } else if path.extension().is_some_and(|extension| extension.eq_ignore_ascii_case("zip")) {
         let file = std::fs::File::open(path).map_err(|source| LoadError::Read { path: shown.clone(), source })?;
-        let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|error| LoadError::Zip { path: shown.clone(), message: error.to_string() })?;
+        let mut archive =
+            zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|error| LoadError::Zip { path: shown.clone(), message: error.to_string() })?;
         for index in 0..archive.len() {
             let mut entry = match archive.by_index(index) {
                 Ok(entry) => entry,

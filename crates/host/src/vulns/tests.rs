@@ -9,7 +9,14 @@ use super::*;
 use crate::packages::{Manager, OsRelease, Package};
 
 fn deb(name: &str, version: &str, source: Option<&str>, source_version: Option<&str>) -> Package {
-    Package { name: name.into(), version: version.into(), arch: "amd64".into(), manager: Manager::Dpkg, source: source.map(Into::into), source_version: source_version.map(Into::into) }
+    Package {
+        name: name.into(),
+        version: version.into(),
+        arch: "amd64".into(),
+        manager: Manager::Dpkg,
+        source: source.map(Into::into),
+        source_version: source_version.map(Into::into),
+    }
 }
 
 fn rpm(name: &str, version: &str) -> Package {
@@ -40,7 +47,10 @@ fn database(records: &[String]) -> Database {
 }
 
 fn ids(findings: &[Finding]) -> Vec<String> {
-    findings.iter().map(|finding| format!("{} {} {} -> {}", finding.id, finding.package, finding.installed, finding.fixed.as_deref().unwrap_or("none"))).collect()
+    findings
+        .iter()
+        .map(|finding| format!("{} {} {} -> {}", finding.id, finding.package, finding.installed, finding.fixed.as_deref().unwrap_or("none")))
+        .collect()
 }
 
 #[test]
@@ -152,7 +162,13 @@ fn severity_from_cvss_or_the_distribution() {
 #[test]
 fn unknown_fields_are_ignored_and_malformed_records_name_their_file() {
     let dir = tempfile::tempdir().unwrap();
-    let good = record("GOOD", "Debian:12", "a", r#"{"introduced": "0"}, {"fixed": "2"}"#, r#", "x_future_field": {"nested": [1, 2]}, "credits": [{"name": "someone"}]"#);
+    let good = record(
+        "GOOD",
+        "Debian:12",
+        "a",
+        r#"{"introduced": "0"}, {"fixed": "2"}"#,
+        r#", "x_future_field": {"nested": [1, 2]}, "credits": [{"name": "someone"}]"#,
+    );
     std::fs::write(dir.path().join("GOOD.json"), good).unwrap();
     std::fs::create_dir(dir.path().join("sub")).unwrap();
     std::fs::write(dir.path().join("sub/BAD.json"), r#"{"id": "BAD", "affected": "not a list"}"#).unwrap();

@@ -39,7 +39,8 @@ pub fn run(args: VulnsArgs) -> anyhow::Result<ExitCode> {
         eprintln!("warning: {problem}");
     }
     let os = inventory.os.clone().context("no /etc/os-release (or /usr/lib/os-release): the distribution, and so the advisories that apply, is unknown")?;
-    let ecosystem = vigil_host::vulns::host_ecosystem(&os).with_context(|| format!("`{}` {} is not a distribution OSV publishes advisories for", os.id, os.version_id))?;
+    let ecosystem =
+        vigil_host::vulns::host_ecosystem(&os).with_context(|| format!("`{}` {} is not a distribution OSV publishes advisories for", os.id, os.version_id))?;
     let (records, problems) = vigil_host::vulns::osv::load(&args.osv)?;
     for problem in &problems {
         eprintln!("warning: skipped OSV record {problem}");
