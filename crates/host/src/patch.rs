@@ -100,10 +100,10 @@ pub fn newest_installed_kernel(packages: &[Package]) -> Option<(String, Scheme)>
     for package in packages {
         match package.manager {
             Manager::Dpkg => {
-                if let Some(release) = package.name.strip_prefix("linux-image-") {
-                    if release.chars().next().is_some_and(|c| c.is_ascii_digit()) {
-                        kernels.push((release.to_string(), Scheme::Dpkg));
-                    }
+                if let Some(release) = package.name.strip_prefix("linux-image-")
+                    && release.chars().next().is_some_and(|c| c.is_ascii_digit())
+                {
+                    kernels.push((release.to_string(), Scheme::Dpkg));
                 }
             }
             Manager::Rpm if matches!(package.name.as_str(), "kernel-core" | "kernel" | "kernel-default") => {

@@ -56,7 +56,9 @@ fn wazuh_and_vigil_policies_on_a_debian_root() {
         assert!(!check.reason.is_empty(), "{check:?}");
         if check.result == CheckResult::NotApplicable {
             assert!(
-                ["--root", "does not exist", "running kernel", "not a regular file", "not installed", "is not a directory"].iter().any(|why| check.reason.contains(why)),
+                ["--root", "does not exist", "running kernel", "not a regular file", "not installed", "is not a directory"]
+                    .iter()
+                    .any(|why| check.reason.contains(why)),
                 "{check:?}"
             );
         }

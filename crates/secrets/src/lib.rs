@@ -301,7 +301,7 @@ fn is_placeholder(value: &str) -> bool {
         "....",
     ];
     let wordy = words.iter().any(|word| lower.contains(word));
-    let repeated = value.chars().all(|c| Some(c) == value.chars().next());
+    let repeated = value.chars().all(|c| value.starts_with(c));
     templated || wordy || repeated
 }
 
@@ -409,7 +409,7 @@ pub fn luhn(digits: &[u32]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// ISO 13616: the country's length and mod 97 == 1.

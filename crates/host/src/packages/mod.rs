@@ -136,7 +136,10 @@ pub fn running_kernel(host: &HostRoot) -> Option<String> {
 
 /// A deb822-style file's paragraphs (dpkg status, apk installed): each a list of
 /// `(field, value, line number)`, continuation lines folded into the value.
-pub(crate) fn paragraphs(text: &str, separator: char) -> Vec<(usize, Vec<(String, String, usize)>)> {
+/// A paragraph: its first line number and its `(field, value, line)` entries.
+pub(crate) type Paragraph = (usize, Vec<(String, String, usize)>);
+
+pub(crate) fn paragraphs(text: &str, separator: char) -> Vec<Paragraph> {
     let mut out = Vec::new();
     let mut current: Vec<(String, String, usize)> = Vec::new();
     let mut start = 1;

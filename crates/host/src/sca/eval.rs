@@ -368,11 +368,11 @@ fn running_processes() -> Result<Vec<String>, String> {
         if let Ok(comm) = std::fs::read_to_string(entry.path().join("comm")) {
             names.push(comm.trim_end().to_string());
         }
-        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
-            if let Some(argv0) = cmdline.split(|&byte| byte == 0).next().filter(|argv0| !argv0.is_empty()) {
-                let argv0 = String::from_utf8_lossy(argv0);
-                names.push(argv0.rsplit('/').next().unwrap_or(&argv0).to_string());
-            }
+        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline"))
+            && let Some(argv0) = cmdline.split(|&byte| byte == 0).next().filter(|argv0| !argv0.is_empty())
+        {
+            let argv0 = String::from_utf8_lossy(argv0);
+            names.push(argv0.rsplit('/').next().unwrap_or(&argv0).to_string());
         }
     }
     Ok(names)

@@ -75,7 +75,7 @@ impl Pattern {
 }
 
 fn first_line(text: &str) -> String {
-    text.lines().filter(|line| !line.trim().is_empty()).last().unwrap_or(text).trim().to_string()
+    text.lines().rfind(|line| !line.trim().is_empty()).unwrap_or(text).trim().to_string()
 }
 
 /// A literal byte as a `regex` expression that means exactly that byte, in or out of a class.
@@ -104,7 +104,7 @@ pub fn pcre2_to_rust(source: &str) -> Result<String, String> {
                         // Literal text up to \E (or the end).
                         let rest = &source[index..];
                         let end = rest.find("\\E").unwrap_or(rest.len());
-                        for &quoted in rest[..end].as_bytes() {
+                        for &quoted in &rest.as_bytes()[..end] {
                             out.push_str(&literal(quoted));
                         }
                         index += end + if end < rest.len() { 2 } else { 0 };
@@ -170,12 +170,12 @@ pub fn pcre2_to_rust(source: &str) -> Result<String, String> {
             }
             b'[' if in_class => {
                 // A POSIX class `[:alpha:]` stays; any other `[` is a literal in PCRE2.
-                if bytes.get(index + 1) == Some(&b':') {
-                    if let Some(end) = source[index..].find(":]") {
-                        out.push_str(&source[index..index + end + 2]);
-                        index += end + 2;
-                        continue;
-                    }
+                if bytes.get(index + 1) == Some(&b':')
+                    && let Some(end) = source[index..].find(":]")
+                {
+                    out.push_str(&source[index..index + end + 2]);
+                    index += end + 2;
+                    continue;
                 }
                 out.push_str("\\x5B");
             }

@@ -203,7 +203,7 @@ fn parse_variables(root: &Mapping) -> Result<Vec<(String, String)>, String> {
         };
         variables.push((name.to_string(), value));
     }
-    variables.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+    variables.sort_by_key(|variable| std::cmp::Reverse(variable.0.len()));
     Ok(variables)
 }
 

@@ -193,10 +193,10 @@ pub fn parse_rule(text: &str, dialect: Dialect, generation: Generation) -> Resul
         "r" => Target::Registry { key: location.to_string() },
         other => return Err(format!("unknown rule type `{other}:`")),
     };
-    if let Target::Command { content: Some(content), .. } = &target {
-        if content.minterms.iter().any(|minterm| matches!(minterm.test, Test::Mode(_))) {
-            return Err("`mode:` applies to files, not to command output".to_string());
-        }
+    if let Target::Command { content: Some(content), .. } = &target
+        && content.minterms.iter().any(|minterm| matches!(minterm.test, Test::Mode(_)))
+    {
+        return Err("`mode:` applies to files, not to command output".to_string());
     }
     Ok(Rule { text: trimmed.to_string(), negated, target })
 }

@@ -269,10 +269,11 @@ fn in_range(events: &[osv::Event], installed: &str, scheme: Scheme) -> bool {
     });
     let mut affected = false;
     for event in sorted {
-        if let Some(limit) = &event.limit {
-            if limit != "*" && compare(scheme, installed, limit).is_ge() {
-                return false;
-            }
+        if let Some(limit) = &event.limit
+            && limit != "*"
+            && compare(scheme, installed, limit).is_ge()
+        {
+            return false;
         }
         if let Some(introduced) = &event.introduced {
             if introduced == "0" || compare(scheme, installed, introduced).is_ge() {
@@ -282,10 +283,10 @@ fn in_range(events: &[osv::Event], installed: &str, scheme: Scheme) -> bool {
             if compare(scheme, installed, fixed).is_ge() {
                 affected = false;
             }
-        } else if let Some(last) = &event.last_affected {
-            if compare(scheme, installed, last).is_gt() {
-                affected = false;
-            }
+        } else if let Some(last) = &event.last_affected
+            && compare(scheme, installed, last).is_gt()
+        {
+            affected = false;
         }
     }
     affected

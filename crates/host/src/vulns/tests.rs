@@ -90,7 +90,7 @@ fn no_false_match_on_an_epoch_or_a_tilde() {
 #[test]
 fn version_lists_last_affected_introduced_and_unfixed() {
     let db = database(&[
-        format!(r#"{{"id": "LIST", "affected": [{{"package": {{"ecosystem": "Debian:12", "name": "listed"}}, "versions": ["1.2-3", "1.2-4"]}}]}}"#),
+        r#"{"id": "LIST", "affected": [{"package": {"ecosystem": "Debian:12", "name": "listed"}, "versions": ["1.2-3", "1.2-4"]}]}"#.to_string(),
         record("LAST", "Debian:12", "last", r#"{"introduced": "1.0"}, {"last_affected": "1.5-2"}"#, ""),
         record("INTRO", "Debian:12", "intro", r#"{"introduced": "2.0"}, {"fixed": "2.4"}"#, ""),
         record("NOFIX", "Debian:12", "nofix", r#"{"introduced": "0"}"#, ""),
@@ -141,10 +141,8 @@ fn severity_from_cvss_or_the_distribution() {
     let cvss = r#", "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]"#;
     let db = database(&[
         record("CVSS", "Debian:12", "a", r#"{"introduced": "0"}, {"fixed": "2"}"#, cvss),
-        format!(
-            r#"{{"id": "URGENCY", "affected": [{{"package": {{"ecosystem": "Debian:12", "name": "b"}}, "ranges": [{{"type": "ECOSYSTEM", "events": [{{"introduced": "0"}}]}}],
-                "ecosystem_specific": {{"urgency": "low"}}}}]}}"#
-        ),
+        r#"{"id": "URGENCY", "affected": [{"package": {"ecosystem": "Debian:12", "name": "b"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}],
+                "ecosystem_specific": {"urgency": "low"}}]}"#.to_string(),
         record("NONE", "Debian:12", "c", r#"{"introduced": "0"}"#, ""),
     ]);
     let findings = db.matches(&debian12(), &[deb("a", "1", None, None), deb("b", "1", None, None), deb("c", "1", None, None)]);
