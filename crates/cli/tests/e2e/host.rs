@@ -40,7 +40,7 @@ fn sca(policy: &str, root: &Path) -> Value {
     serde_json::from_str(&stdout).unwrap()
 }
 
-fn check<'a>(report: &'a Value, id: i64) -> &'a Value {
+fn check(report: &Value, id: i64) -> &Value {
     report["checks"].as_array().unwrap().iter().find(|check| check["id"] == id).unwrap_or_else(|| panic!("no check {id}"))
 }
 
