@@ -3,3 +3,10 @@
 //! a mounted snapshot, an extracted image), so that every module can be tested on its own.
 //!
 //! Modules (one per concern) are added below as they land.
+
+pub mod fsroot;
+pub mod packages;
+pub mod patch;
+pub mod sca;
+pub mod versions;
+pub mod vulns;

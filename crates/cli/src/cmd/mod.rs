@@ -3,6 +3,7 @@
 pub mod collect;
 pub mod frameworks;
 pub mod history;
+pub mod host;
 pub mod iam;
 pub mod notify;
 pub mod reach;
@@ -84,6 +85,9 @@ pub enum Command {
     Diff(history::DiffArgs),
     /// One resource's configuration timeline from the store, with the changes between versions.
     History(history::HistoryArgs),
+    /// Host security: configuration assessment, packages, vulnerabilities and secrets on the
+    /// running system or on an image (`--root DIR`).
+    Host(host::HostArgs),
     /// Print shell completions for bash, zsh, fish, elvish or powershell.
     Completions {
         #[arg(value_enum)]
@@ -139,5 +143,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Scans(args) => history::scans(args),
         Command::Diff(args) => history::diff(args),
         Command::History(args) => history::history(args),
+        Command::Host(args) => host::run(args),
     }
 }

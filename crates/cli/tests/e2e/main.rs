@@ -7,6 +7,7 @@ mod common;
 
 mod architecture;
 mod history;
+mod host;
 mod iam;
 mod notify;
 mod posture;
