@@ -129,7 +129,7 @@ pub static PASSWORD_POLICY_REUSE_PREVENTION: FnCheck = FnCheck {
             terraform: "resource \"aws_iam_account_password_policy\" \"strict\" {\n  password_reuse_prevention = 24\n  minimum_password_length   = 14\n}",
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_passwords_account-policy.html"],
-        frameworks: &[("cis-aws-5.0", "1.8"), ("aws-fsbp", "IAM.16"), ("pci-dss-4.0", "8.3.7"), ("nist-800-53-r5", "IA-5(1)")],
+        frameworks: &[("cis-aws-5.0", "1.8"), ("aws-securityhub", "IAM.16"), ("pci-dss-4.0", "8.3.7"), ("nist-800-53-r5", "IA-5(1)")],
         reads: PASSWORD_POLICY,
     },
     run: |metadata, context, findings| {
@@ -164,7 +164,7 @@ pub static PASSWORD_POLICY_UPPERCASE: FnCheck = FnCheck {
             terraform: "resource \"aws_iam_account_password_policy\" \"strict\" {\n  require_uppercase_characters = true\n}",
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_passwords_account-policy.html"],
-        frameworks: &[("aws-fsbp", "IAM.11"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
+        frameworks: &[("aws-securityhub", "IAM.11"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
         reads: PASSWORD_POLICY,
     },
     run: |metadata, context, findings| {
@@ -195,7 +195,7 @@ pub static PASSWORD_POLICY_LOWERCASE: FnCheck = FnCheck {
             terraform: "resource \"aws_iam_account_password_policy\" \"strict\" {\n  require_lowercase_characters = true\n}",
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_passwords_account-policy.html"],
-        frameworks: &[("aws-fsbp", "IAM.12"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
+        frameworks: &[("aws-securityhub", "IAM.12"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
         reads: PASSWORD_POLICY,
     },
     run: |metadata, context, findings| {
@@ -226,7 +226,7 @@ pub static PASSWORD_POLICY_SYMBOL: FnCheck = FnCheck {
             terraform: "resource \"aws_iam_account_password_policy\" \"strict\" {\n  require_symbols = true\n}",
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_passwords_account-policy.html"],
-        frameworks: &[("aws-fsbp", "IAM.13"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
+        frameworks: &[("aws-securityhub", "IAM.13"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
         reads: PASSWORD_POLICY,
     },
     run: |metadata, context, findings| {
@@ -257,7 +257,7 @@ pub static PASSWORD_POLICY_NUMBER: FnCheck = FnCheck {
             terraform: "resource \"aws_iam_account_password_policy\" \"strict\" {\n  require_numbers = true\n}",
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_passwords_account-policy.html"],
-        frameworks: &[("aws-fsbp", "IAM.14"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
+        frameworks: &[("aws-securityhub", "IAM.14"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
         reads: PASSWORD_POLICY,
     },
     run: |metadata, context, findings| {
@@ -288,7 +288,7 @@ pub static PASSWORD_POLICY_EXPIRY: FnCheck = FnCheck {
             terraform: "resource \"aws_iam_account_password_policy\" \"strict\" {\n  max_password_age = 90\n}",
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_passwords_account-policy.html"],
-        frameworks: &[("aws-fsbp", "IAM.17"), ("pci-dss-4.0", "8.3.9"), ("nist-800-53-r5", "IA-5(1)")],
+        frameworks: &[("aws-securityhub", "IAM.17"), ("pci-dss-4.0", "8.3.9"), ("nist-800-53-r5", "IA-5(1)")],
         reads: PASSWORD_POLICY,
     },
     run: |metadata, context, findings| {
@@ -342,7 +342,7 @@ pub static USER_CREDENTIALS_UNUSED: FnCheck = FnCheck {
             terraform: "# Remove the aws_iam_user_login_profile / aws_iam_access_key resources of the unused credentials.",
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_finding-unused.html"],
-        frameworks: &[("cis-aws-5.0", "1.11"), ("aws-fsbp", "IAM.22"), ("pci-dss-4.0", "8.2.6"), ("nist-800-53-r5", "AC-2(3)")],
+        frameworks: &[("cis-aws-5.0", "1.11"), ("aws-securityhub", "IAM.22"), ("pci-dss-4.0", "8.2.6"), ("nist-800-53-r5", "AC-2(3)")],
         reads: &[Read::global("iam", "GetAccountAuthorizationDetails"), Read::global("iam", "GetCredentialReport")],
     },
     run: user_credentials_unused,
@@ -550,7 +550,7 @@ pub static USER_MFA_ENABLED: FnCheck = FnCheck {
             terraform: "resource \"aws_iam_virtual_mfa_device\" \"user\" {\n  virtual_mfa_device_name = \"USER\"\n}",
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa.html"],
-        frameworks: &[("aws-fsbp", "IAM.19"), ("pci-dss-4.0", "8.4.2"), ("nist-800-53-r5", "IA-2(1)")],
+        frameworks: &[("aws-securityhub", "IAM.19"), ("pci-dss-4.0", "8.4.2"), ("nist-800-53-r5", "IA-2(1)")],
         reads: AUTHORIZATION,
     },
     run: user_mfa_enabled,

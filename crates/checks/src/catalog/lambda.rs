@@ -15,7 +15,7 @@ const FUNCTIONS: &[Read] = &[Read::regional("lambda", "ListFunctions")];
 
 /// The runtime table: each Lambda runtime and the date AWS deprecates (or deprecated) it, as
 /// data read from AWS's runtime page (see the file's header for the source and its date).
-const RUNTIME_TABLE: &str = include_str!("data/lambda-runtimes.csv");
+const RUNTIME_TABLE: &str = include_str!("../../data/lambda-runtimes.csv");
 
 /// A runtime's entry: `Some(date)` when AWS has set a deprecation date, `None` when it has not.
 type RuntimeEntry = Option<NaiveDate>;
@@ -102,7 +102,7 @@ fn function_runtime_supported(metadata: &Metadata, context: &Context<'_>, findin
                     "runtime `{runtime}` of function `{}` is not in vigil's Lambda runtime table, so its support is unknown",
                     function.function_name
                 ),
-                evidence: json!({ "Runtime": runtime, "Table": "crates/checks/src/catalog/data/lambda-runtimes.csv" }),
+                evidence: json!({ "Runtime": runtime, "Table": "crates/checks/data/lambda-runtimes.csv" }),
             }));
         };
         let deprecated = deprecation.is_some_and(|date| date <= today);
@@ -302,7 +302,7 @@ pub static FUNCTION_IN_VPC: FnCheck = FnCheck {
             terraform: "resource \"aws_lambda_function\" \"function\" {\n  vpc_config {\n    subnet_ids         = [aws_subnet.a.id, aws_subnet.b.id]\n    security_group_ids = [aws_security_group.function.id]\n  }\n}",
         },
         references: &["https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html"],
-        frameworks: &[("aws-fsbp", "Lambda.3"), ("pci-dss-4.0", "1.3.1"), ("nist-800-53-r5", "SC-7")],
+        frameworks: &[("aws-securityhub", "Lambda.3"), ("pci-dss-4.0", "1.3.1"), ("nist-800-53-r5", "SC-7")],
         reads: FUNCTIONS,
     },
     run: function_in_vpc,
@@ -334,7 +334,7 @@ pub static FUNCTION_TRACING_ENABLED: FnCheck = FnCheck {
             terraform: "resource \"aws_lambda_function\" \"function\" {\n  tracing_config {\n    mode = \"Active\"\n  }\n}",
         },
         references: &["https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html"],
-        frameworks: &[("aws-fsbp", "Lambda.7"), ("nist-800-53-r5", "AU-12")],
+        frameworks: &[("nist-800-53-r5", "AU-12")],
         reads: FUNCTIONS,
     },
     run: function_tracing_enabled,

@@ -386,7 +386,7 @@ pub static UNAUTHORIZED_API_CALLS: FnCheck = FnCheck {
             "{ ($.errorCode = \"*UnauthorizedOperation\") || ($.errorCode = \"AccessDenied*\") && ($.sourceIPAddress != \"delivery.logs.amazonaws.com\") && ($.eventName != \"HeadBucket\") }"
         ),
         references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
-        frameworks: &[("cis-aws-5.0", "4.1"), ("aws-fsbp", "CloudWatch.2"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        frameworks: &[("cis-aws-5.0", "4.1"), ("aws-securityhub", "CloudWatch.2"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
         reads: TRAILS,
     },
     run: |metadata, context, findings| judge_family(metadata, context, findings, &UNAUTHORIZED_API_CALLS_FAMILY),
@@ -413,7 +413,7 @@ pub static CONSOLE_SIGNIN_WITHOUT_MFA: FnCheck = FnCheck {
             "{ ($.eventName = \"ConsoleLogin\") && ($.additionalEventData.MFAUsed != \"Yes\") }"
         ),
         references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
-        frameworks: &[("cis-aws-5.0", "4.2"), ("aws-fsbp", "CloudWatch.3"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        frameworks: &[("cis-aws-5.0", "4.2"), ("aws-securityhub", "CloudWatch.3"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
         reads: TRAILS,
     },
     run: |metadata, context, findings| judge_family(metadata, context, findings, &CONSOLE_SIGNIN_WITHOUT_MFA_FAMILY),
@@ -440,7 +440,7 @@ pub static ROOT_USAGE: FnCheck = FnCheck {
             "{ $.userIdentity.type = \"Root\" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != \"AwsServiceEvent\" }"
         ),
         references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
-        frameworks: &[("cis-aws-5.0", "4.3"), ("aws-fsbp", "CloudWatch.1"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        frameworks: &[("cis-aws-5.0", "4.3"), ("aws-securityhub", "CloudWatch.1"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
         reads: TRAILS,
     },
     run: |metadata, context, findings| judge_family(metadata, context, findings, &ROOT_USAGE_FAMILY),
@@ -484,7 +484,7 @@ pub static IAM_POLICY_CHANGES: FnCheck = FnCheck {
             "{($.eventName=DeleteGroupPolicy)||($.eventName=DeleteRolePolicy)||($.eventName=DeleteUserPolicy)||($.eventName=PutGroupPolicy)||($.eventName=PutRolePolicy)||($.eventName=PutUserPolicy)||($.eventName=CreatePolicy)||($.eventName=DeletePolicy)||($.eventName=CreatePolicyVersion)||($.eventName=DeletePolicyVersion)||($.eventName=AttachRolePolicy)||($.eventName=DetachRolePolicy)||($.eventName=AttachUserPolicy)||($.eventName=DetachUserPolicy)||($.eventName=AttachGroupPolicy)||($.eventName=DetachGroupPolicy)}"
         ),
         references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
-        frameworks: &[("cis-aws-5.0", "4.4"), ("aws-fsbp", "CloudWatch.4"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        frameworks: &[("cis-aws-5.0", "4.4"), ("aws-securityhub", "CloudWatch.4"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
         reads: TRAILS,
     },
     run: |metadata, context, findings| judge_family(metadata, context, findings, &IAM_POLICY_CHANGES_FAMILY),
@@ -511,7 +511,7 @@ pub static CLOUDTRAIL_CHANGES: FnCheck = FnCheck {
             "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) || ($.eventName = StopLogging) }"
         ),
         references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
-        frameworks: &[("cis-aws-5.0", "4.5"), ("aws-fsbp", "CloudWatch.5"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        frameworks: &[("cis-aws-5.0", "4.5"), ("aws-securityhub", "CloudWatch.5"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
         reads: TRAILS,
     },
     run: |metadata, context, findings| judge_family(metadata, context, findings, &CLOUDTRAIL_CHANGES_FAMILY),
@@ -538,7 +538,7 @@ pub static CONSOLE_AUTH_FAILURES: FnCheck = FnCheck {
             "{ ($.eventName = ConsoleLogin) && ($.errorMessage = \"Failed authentication\") }"
         ),
         references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
-        frameworks: &[("cis-aws-5.0", "4.6"), ("aws-fsbp", "CloudWatch.6"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        frameworks: &[("cis-aws-5.0", "4.6"), ("aws-securityhub", "CloudWatch.6"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
         reads: TRAILS,
     },
     run: |metadata, context, findings| judge_family(metadata, context, findings, &CONSOLE_AUTH_FAILURES_FAMILY),
@@ -565,7 +565,7 @@ pub static CMK_DISABLE_OR_DELETION: FnCheck = FnCheck {
             "{($.eventSource = kms.amazonaws.com) && (($.eventName=DisableKey)||($.eventName=ScheduleKeyDeletion)) }"
         ),
         references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
-        frameworks: &[("cis-aws-5.0", "4.7"), ("aws-fsbp", "CloudWatch.7"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        frameworks: &[("cis-aws-5.0", "4.7"), ("aws-securityhub", "CloudWatch.7"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
         reads: TRAILS,
     },
     run: |metadata, context, findings| judge_family(metadata, context, findings, &CMK_DISABLE_OR_DELETION_FAMILY),
@@ -602,7 +602,7 @@ pub static S3_BUCKET_POLICY_CHANGES: FnCheck = FnCheck {
             "{ ($.eventSource = s3.amazonaws.com) && (($.eventName = PutBucketAcl) || ($.eventName = PutBucketPolicy) || ($.eventName = PutBucketCors) || ($.eventName = PutBucketLifecycle) || ($.eventName = PutBucketReplication) || ($.eventName = DeleteBucketPolicy) || ($.eventName = DeleteBucketCors) || ($.eventName = DeleteBucketLifecycle) || ($.eventName = DeleteBucketReplication)) }"
         ),
         references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
-        frameworks: &[("cis-aws-5.0", "4.8"), ("aws-fsbp", "CloudWatch.8"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        frameworks: &[("cis-aws-5.0", "4.8"), ("aws-securityhub", "CloudWatch.8"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
         reads: TRAILS,
     },
     run: |metadata, context, findings| judge_family(metadata, context, findings, &S3_BUCKET_POLICY_CHANGES_FAMILY),
@@ -634,7 +634,7 @@ pub static CONFIG_CHANGES: FnCheck = FnCheck {
             "{ ($.eventSource = config.amazonaws.com) && (($.eventName=StopConfigurationRecorder)||($.eventName=DeleteDeliveryChannel)||($.eventName=PutDeliveryChannel)||($.eventName=PutConfigurationRecorder)) }"
         ),
         references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
-        frameworks: &[("cis-aws-5.0", "4.9"), ("aws-fsbp", "CloudWatch.9"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        frameworks: &[("cis-aws-5.0", "4.9"), ("aws-securityhub", "CloudWatch.9"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
         reads: TRAILS,
     },
     run: |metadata, context, findings| judge_family(metadata, context, findings, &CONFIG_CHANGES_FAMILY),
@@ -668,7 +668,7 @@ pub static SECURITY_GROUP_CHANGES: FnCheck = FnCheck {
             "{ ($.eventName = AuthorizeSecurityGroupIngress) || ($.eventName = AuthorizeSecurityGroupEgress) || ($.eventName = RevokeSecurityGroupIngress) || ($.eventName = RevokeSecurityGroupEgress) || ($.eventName = CreateSecurityGroup) || ($.eventName = DeleteSecurityGroup) }"
         ),
         references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
-        frameworks: &[("cis-aws-5.0", "4.10"), ("aws-fsbp", "CloudWatch.10"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        frameworks: &[("cis-aws-5.0", "4.10"), ("aws-securityhub", "CloudWatch.10"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
         reads: TRAILS,
     },
     run: |metadata, context, findings| judge_family(metadata, context, findings, &SECURITY_GROUP_CHANGES_FAMILY),
@@ -702,7 +702,7 @@ pub static NACL_CHANGES: FnCheck = FnCheck {
             "{ ($.eventName = CreateNetworkAcl) || ($.eventName = CreateNetworkAclEntry) || ($.eventName = DeleteNetworkAcl) || ($.eventName = DeleteNetworkAclEntry) || ($.eventName = ReplaceNetworkAclEntry) || ($.eventName = ReplaceNetworkAclAssociation) }"
         ),
         references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
-        frameworks: &[("cis-aws-5.0", "4.11"), ("aws-fsbp", "CloudWatch.11"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        frameworks: &[("cis-aws-5.0", "4.11"), ("aws-securityhub", "CloudWatch.11"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
         reads: TRAILS,
     },
     run: |metadata, context, findings| judge_family(metadata, context, findings, &NACL_CHANGES_FAMILY),
@@ -736,7 +736,7 @@ pub static NETWORK_GATEWAY_CHANGES: FnCheck = FnCheck {
             "{ ($.eventName = CreateCustomerGateway) || ($.eventName = DeleteCustomerGateway) || ($.eventName = AttachInternetGateway) || ($.eventName = CreateInternetGateway) || ($.eventName = DeleteInternetGateway) || ($.eventName = DetachInternetGateway) }"
         ),
         references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
-        frameworks: &[("cis-aws-5.0", "4.12"), ("aws-fsbp", "CloudWatch.12"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        frameworks: &[("cis-aws-5.0", "4.12"), ("aws-securityhub", "CloudWatch.12"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
         reads: TRAILS,
     },
     run: |metadata, context, findings| judge_family(metadata, context, findings, &NETWORK_GATEWAY_CHANGES_FAMILY),
@@ -771,7 +771,7 @@ pub static ROUTE_TABLE_CHANGES: FnCheck = FnCheck {
             "{($.eventSource = ec2.amazonaws.com) && (($.eventName = CreateRoute) || ($.eventName = CreateRouteTable) || ($.eventName = ReplaceRoute) || ($.eventName = ReplaceRouteTableAssociation) || ($.eventName = DeleteRouteTable) || ($.eventName = DeleteRoute) || ($.eventName = DisassociateRouteTable)) }"
         ),
         references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
-        frameworks: &[("cis-aws-5.0", "4.13"), ("aws-fsbp", "CloudWatch.13"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        frameworks: &[("cis-aws-5.0", "4.13"), ("aws-securityhub", "CloudWatch.13"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
         reads: TRAILS,
     },
     run: |metadata, context, findings| judge_family(metadata, context, findings, &ROUTE_TABLE_CHANGES_FAMILY),
@@ -807,7 +807,7 @@ pub static VPC_CHANGES: FnCheck = FnCheck {
             "{ ($.eventName = CreateVpc) || ($.eventName = DeleteVpc) || ($.eventName = ModifyVpcAttribute) || ($.eventName = AcceptVpcPeeringConnection) || ($.eventName = CreateVpcPeeringConnection) || ($.eventName = DeleteVpcPeeringConnection) || ($.eventName = RejectVpcPeeringConnection) || ($.eventName = AttachClassicLinkVpc) || ($.eventName = DetachClassicLinkVpc) || ($.eventName = DisableVpcClassicLink) || ($.eventName = EnableVpcClassicLink) }"
         ),
         references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
-        frameworks: &[("cis-aws-5.0", "4.14"), ("aws-fsbp", "CloudWatch.14"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        frameworks: &[("cis-aws-5.0", "4.14"), ("aws-securityhub", "CloudWatch.14"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
         reads: TRAILS,
     },
     run: |metadata, context, findings| judge_family(metadata, context, findings, &VPC_CHANGES_FAMILY),

@@ -9,7 +9,7 @@ use vigil_model::s3::Bucket;
 
 use super::FnCheck;
 use super::s3::BUCKETS;
-use super::support::{denies_insecure_transport, each_resource, statements, strings};
+use super::support::{denies_insecure_transport, each_resource, statement_principal_accounts, statements, strings};
 use crate::context::{Context, Needs, Unread};
 use crate::{Finding, Metadata, Remediation, Severity};
 
@@ -85,8 +85,7 @@ pub static BUCKET_MFA_DELETE: FnCheck = FnCheck {
             terraform: "resource \"aws_s3_bucket_versioning\" \"b\" {\n  bucket = aws_s3_bucket.b.id\n  mfa    = \"SERIAL CODE\"\n  versioning_configuration {\n    status     = \"Enabled\"\n    mfa_delete = \"Enabled\"\n  }\n}",
         },
         references: &["https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiFactorAuthenticationDelete.html"],
-        frameworks: &[("cis-aws-5.0", "2.1.2"), ("aws-fsbp", "S3.20"), ("nist-800-53-r5", "CP-9")],
-
+        frameworks: &[("cis-aws-5.0", "2.1.2"), ("aws-securityhub", "S3.20"), ("nist-800-53-r5", "CP-9")],
         reads: BUCKETS,
     },
     run: |metadata, context, findings| {
@@ -160,8 +159,7 @@ pub static BUCKET_VERSIONING: FnCheck = FnCheck {
             terraform: "resource \"aws_s3_bucket_versioning\" \"b\" {\n  bucket = aws_s3_bucket.b.id\n  versioning_configuration {\n    status = \"Enabled\"\n  }\n}",
         },
         references: &["https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html"],
-        frameworks: &[("aws-fsbp", "S3.14"), ("pci-dss-4.0", "10.5.1"), ("nist-800-53-r5", "CP-9")],
-
+        frameworks: &[("aws-securityhub", "S3.14"), ("pci-dss-4.0", "10.5.1"), ("nist-800-53-r5", "CP-9")],
         reads: BUCKETS,
     },
     run: |metadata, context, findings| {
@@ -250,8 +248,7 @@ pub static BUCKET_KMS_ENCRYPTION: FnCheck = FnCheck {
             terraform: "resource \"aws_s3_bucket_server_side_encryption_configuration\" \"b\" {\n  bucket = aws_s3_bucket.b.id\n  rule {\n    apply_server_side_encryption_by_default {\n      sse_algorithm     = \"aws:kms\"\n      kms_master_key_id = aws_kms_key.s3.arn\n    }\n    bucket_key_enabled = true\n  }\n}",
         },
         references: &["https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html"],
-        frameworks: &[("aws-fsbp", "S3.17"), ("pci-dss-4.0", "3.5.1"), ("nist-800-53-r5", "SC-28")],
-
+        frameworks: &[("aws-securityhub", "S3.17"), ("pci-dss-4.0", "3.5.1"), ("nist-800-53-r5", "SC-28")],
         reads: BUCKETS,
     },
     run: |metadata, context, findings| {
@@ -339,7 +336,7 @@ pub static BUCKET_POLICY_STATUS_NOT_PUBLIC: FnCheck = FnCheck {
         references: &[
             "https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html#access-control-block-public-access-policy-status",
         ],
-        frameworks: &[("cis-aws-5.0", "2.1.4"), ("aws-fsbp", "S3.2"), ("pci-dss-4.0", "1.4.4"), ("nist-800-53-r5", "AC-3")],
+        frameworks: &[("cis-aws-5.0", "2.1.4"), ("pci-dss-4.0", "1.4.4"), ("nist-800-53-r5", "AC-3")],
 
         reads: BUCKETS,
     },
@@ -459,8 +456,7 @@ pub static BUCKET_REPLICATION: FnCheck = FnCheck {
             terraform: "resource \"aws_s3_bucket_replication_configuration\" \"b\" {\n  bucket = aws_s3_bucket.b.id\n  role   = aws_iam_role.replication.arn\n  rule {\n    status = \"Enabled\"\n    destination {\n      bucket = aws_s3_bucket.replica.arn\n    }\n  }\n}",
         },
         references: &["https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication.html"],
-        frameworks: &[("aws-fsbp", "S3.7"), ("nist-800-53-r5", "CP-9")],
-
+        frameworks: &[("nist-800-53-r5", "CP-9")],
         reads: BUCKETS,
     },
     run: |metadata, context, findings| {
@@ -490,8 +486,7 @@ pub static BUCKET_OBJECT_LOCK: FnCheck = FnCheck {
             terraform: "resource \"aws_s3_bucket_object_lock_configuration\" \"b\" {\n  bucket = aws_s3_bucket.b.id\n  rule {\n    default_retention {\n      mode = \"GOVERNANCE\"\n      days = 30\n    }\n  }\n}",
         },
         references: &["https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html"],
-        frameworks: &[("aws-fsbp", "S3.15"), ("nist-800-53-r5", "SI-12")],
-
+        frameworks: &[("aws-securityhub", "S3.15"), ("nist-800-53-r5", "SI-12")],
         reads: BUCKETS,
     },
     run: |metadata, context, findings| {
@@ -510,25 +505,6 @@ pub static BUCKET_OBJECT_LOCK: FnCheck = FnCheck {
 /// Actions that let another account take over a bucket's access control or delete its data.
 const CROSS_ACCOUNT_BLACKLIST: &[&str] =
     &["s3:DeleteBucketPolicy", "s3:PutBucketAcl", "s3:PutBucketPolicy", "s3:PutEncryptionConfiguration", "s3:PutObjectAcl", "s3:*", "*"];
-
-/// The AWS account ids named in a statement's principal (ARNs or bare ids).
-fn principal_accounts(statement: &Value) -> Vec<String> {
-    let principal = statement.get("Principal");
-    let values = match principal {
-        Some(Value::Object(map)) => strings(map.get("AWS")),
-        _ => Vec::new(),
-    };
-    values
-        .into_iter()
-        .filter_map(|value| {
-            if value.len() == 12 && value.chars().all(|c| c.is_ascii_digit()) {
-                Some(value.to_string())
-            } else {
-                value.split(':').nth(4).filter(|account| !account.is_empty()).map(str::to_string)
-            }
-        })
-        .collect()
-}
 
 pub static BUCKET_CROSS_ACCOUNT_RESTRICTED: FnCheck = FnCheck {
     metadata: Metadata {
@@ -558,7 +534,7 @@ pub static BUCKET_CROSS_ACCOUNT_RESTRICTED: FnCheck = FnCheck {
                 .unwrap_or_default()
                 .into_iter()
                 .filter(|statement| statement.get("Effect").and_then(Value::as_str) == Some("Allow"))
-                .filter(|statement| principal_accounts(statement).iter().any(|account| account != own))
+                .filter(|statement| statement_principal_accounts(statement).iter().any(|account| account != own))
                 .filter(|statement| {
                     strings(statement.get("Action")).iter().any(|action| CROSS_ACCOUNT_BLACKLIST.iter().any(|risky| action.eq_ignore_ascii_case(risky)))
                 })

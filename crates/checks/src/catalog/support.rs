@@ -353,22 +353,30 @@ pub(crate) fn denies_insecure_transport(context: &Context<'_>, document: &Value,
     Ok(vigil_iam::publicity::denies_insecure_transport(&policy, &owner(context, resource_arn), action, arns))
 }
 
+/// The AWS account ids a statement's `Principal` names (ARNs or bare ids).
+pub(crate) fn statement_principal_accounts(statement: &Value) -> Vec<String> {
+    let values = match statement.get("Principal") {
+        Some(Value::Object(map)) => strings(map.get("AWS")),
+        _ => Vec::new(),
+    };
+    values
+        .into_iter()
+        .filter_map(|principal| {
+            if principal.len() == 12 && principal.chars().all(|c| c.is_ascii_digit()) {
+                Some(principal.to_string())
+            } else {
+                principal.split(':').nth(4).filter(|account| account.len() == 12).map(str::to_string)
+            }
+        })
+        .collect()
+}
+
 /// The AWS account ids named as principals in Allow statements (ARNs or bare ids).
 pub(crate) fn principal_accounts(policy: &Value) -> Vec<String> {
     let mut accounts: Vec<String> = statements(policy)
         .into_iter()
         .filter(|statement| statement.get("Effect").and_then(Value::as_str) == Some("Allow"))
-        .flat_map(|statement| match statement.get("Principal") {
-            Some(Value::Object(map)) => strings(map.get("AWS")).into_iter().map(str::to_string).collect::<Vec<_>>(),
-            _ => Vec::new(),
-        })
-        .filter_map(|principal| {
-            if principal.len() == 12 && principal.chars().all(|c| c.is_ascii_digit()) {
-                Some(principal)
-            } else {
-                principal.split(':').nth(4).filter(|account| account.len() == 12).map(str::to_string)
-            }
-        })
+        .flat_map(statement_principal_accounts)
         .collect();
     accounts.sort();
     accounts.dedup();
