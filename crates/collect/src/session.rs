@@ -134,6 +134,9 @@ pub struct Session {
     /// Bounds the number of API calls in flight, across all services and regions.
     pub permits: tokio::sync::Semaphore,
     calls_made: AtomicU64,
+    /// The regions this collection reads, once known (collectors of one region use it to
+    /// decide which region reads a resource every region can see, such as a shadow trail).
+    scanned_regions: std::sync::OnceLock<Vec<String>>,
 }
 
 impl Session {
@@ -154,7 +157,28 @@ impl Session {
             progress,
             permits: tokio::sync::Semaphore::new(max_in_flight.max(1)),
             calls_made: AtomicU64::new(0),
+            scanned_regions: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Records the regions this collection reads (set once, before the regional collectors run).
+    pub fn set_scanned_regions(&self, regions: &[String]) {
+        let mut sorted = regions.to_vec();
+        sorted.sort();
+        let _ = self.scanned_regions.set(sorted);
+    }
+
+    /// Whether a call (any page of it, without a target) failed so far in this collection.
+    pub fn ledger_has_failure(&self, service: &str, region: &str, operation: &str) -> bool {
+        let ledger = self.ledger.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        ledger
+            .iter()
+            .any(|call| call.service == service && call.region == region && call.operation == operation && call.target.is_none() && !call.outcome.is_read())
+    }
+
+    /// The regions this collection reads, sorted; empty until [`Session::set_scanned_regions`].
+    pub fn scanned_regions(&self) -> &[String] {
+        self.scanned_regions.get().map(Vec::as_slice).unwrap_or_default()
     }
 
     /// The SDK configuration for one region.

@@ -5,7 +5,10 @@ use vigil_model::RegionalInventory;
 
 use super::FnCheck;
 use crate::context::{Context, Needs};
-use crate::{Finding, Metadata, Remediation, Severity};
+use crate::{Finding, Metadata, Read, Remediation, Severity};
+
+/// Whether the hub is enabled, which every check of this family reads.
+const HUB: &[Read] = &[Read::regional("securityhub", "DescribeHub")];
 
 pub static ENABLED: FnCheck = FnCheck {
     metadata: Metadata {
@@ -22,6 +25,7 @@ pub static ENABLED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-settingup.html"],
         frameworks: &[("cis-aws-5.0", "4.16"), ("nist-800-53-r5", "CA-7"), ("nist-800-53-r5", "SI-4")],
+        reads: HUB,
     },
     run: enabled,
 };
@@ -30,8 +34,7 @@ fn enabled(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Findin
     for (region, regional) in &context.inventory.regional {
         let region = region.as_str();
         let subject = context.region_subject(region);
-        let needs = [Needs::call("securityhub", region, "DescribeHub")];
-        findings.push(context.decide(metadata, &subject, &needs, || {
+        findings.push(context.decide(metadata, &subject, &[], || {
             let hub = regional.security_hub.as_ref();
             let message = if hub.is_some() { format!("Security Hub is enabled in {region}.") } else { format!("Security Hub is not enabled in {region}.") };
             (hub.is_some(), message, json!({ "HubArn": hub.map(|hub| &hub.hub_arn), "SubscribedAt": hub.and_then(|hub| hub.subscribed_at.as_ref()) }))
@@ -44,7 +47,7 @@ fn standard_enabled(metadata: &Metadata, context: &Context<'_>, findings: &mut V
     for (region, regional) in &context.inventory.regional {
         let region = region.as_str();
         let subject = context.region_subject(region);
-        let mut needs = vec![Needs::call("securityhub", region, "DescribeHub")];
+        let mut needs = Vec::new();
         if regional.security_hub.is_some() {
             needs.push(Needs::call("securityhub", region, "GetEnabledStandards"));
         }
@@ -81,6 +84,7 @@ pub static FSBP_STANDARD_ENABLED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/securityhub/latest/userguide/fsbp-standard.html"],
         frameworks: &[("nist-800-53-r5", "CA-7")],
+        reads: HUB,
     },
     run: fsbp_standard_enabled,
 };
@@ -104,6 +108,7 @@ pub static CIS_STANDARD_ENABLED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/securityhub/latest/userguide/cis-aws-foundations-benchmark.html"],
         frameworks: &[("nist-800-53-r5", "CA-7")],
+        reads: HUB,
     },
     run: cis_standard_enabled,
 };

@@ -174,11 +174,17 @@ pub fn collect_organization(live: &LiveArgs, role_name: &str, parallel: usize, q
         eprintln!("organization: {} accounts ({active} active); reading each with role {role_name}, {parallel} at a time", accounts.len());
     }
     let results = runtime.block_on(vigil_collect::organization::collect_accounts(&config, &accounts, role_name, parallel, Arc::new(vigil_collect::NoProgress)));
+    // Every account of the scan learns its organization's accounts from the listing above: a
+    // member cannot list them itself, and its trust checks need them to know its siblings.
+    let organization_accounts: Vec<String> = accounts.iter().map(|account| account.id.clone()).collect();
     let mut inventories = Vec::new();
     let mut failures = Vec::new();
     for (account, result) in results {
         match result {
-            Ok(inventory) => {
+            Ok(mut inventory) => {
+                if let Some(organization) = inventory.account.organization.as_mut() {
+                    organization.accounts = Some(organization_accounts.clone());
+                }
                 if !quiet {
                     eprintln!(
                         "  {} ({}): {} resources, {} API calls not read",

@@ -9,3 +9,4 @@ mod core_checks;
 mod services_a;
 mod services_b;
 mod support;
+mod verdicts;
