@@ -240,7 +240,8 @@ password_policy_check!(
     &[("aws-fsbp", "IAM.17"), ("pci-dss-4.0", "8.3.9"), ("nist-800-53-r5", "IA-5(1)")],
     Some(("max_password_age_days", 90)),
     |policy, maximum| {
-        let age = policy.max_password_age.filter(|_| policy.expire_passwords || policy.max_password_age.is_some());
+        // IAM reports a MaxPasswordAge of 0 for "passwords never expire" (its documented default).
+        let age = policy.max_password_age.filter(|days| *days > 0);
         let message = match age {
             Some(days) => format!("Passwords expire after {days} days (maximum {maximum})."),
             None => "Passwords never expire.".to_string(),
@@ -630,6 +631,11 @@ mod tests {
         for check in checks {
             assert_eq!(run(check, &inventory)[0].status, Status::Fail, "{}", check.metadata.id);
         }
+        // IAM's MaxPasswordAge of 0 is its default, "passwords never expire" (issue 14 item 9:
+        // the demo said "Passwords expire after 0 days").
+        inventory.iam.password_policy = Some(PasswordPolicy { max_password_age: Some(0), ..Default::default() });
+        let never = run(&PASSWORD_POLICY_EXPIRY, &inventory);
+        assert_eq!((never[0].status, never[0].message.as_str()), (Status::Fail, "Passwords never expire."));
         let mut denied_inventory = super::super::test_support::inventory();
         record(&mut denied_inventory, "iam", GLOBAL, "GetAccountPasswordPolicy", None, denied());
         for check in checks {

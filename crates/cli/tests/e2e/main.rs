@@ -5,6 +5,7 @@
 
 mod common;
 
+mod crash;
 mod history;
 mod iam;
 mod notify;
