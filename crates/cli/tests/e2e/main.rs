@@ -6,6 +6,7 @@
 mod common;
 
 mod crash;
+mod fuzz_corpus;
 mod history;
 mod iam;
 mod notify;
