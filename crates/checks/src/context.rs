@@ -274,18 +274,10 @@ impl<'a> Context<'a> {
             match self.ledger.coverage(need.service, need.region, need.operation, need.target) {
                 Coverage::Read => {}
                 Coverage::Failed(call) => {
-                    let (code, message) = call.outcome.failure().unwrap_or(("", ""));
-                    return Err(Unread {
-                        message: format!(
-                            "could not read {}:{} in {}{}: {} ({code}: {message})",
-                            call.service,
-                            call.operation,
-                            call.region,
-                            call.target.as_deref().map(|target| format!(" for `{target}`")).unwrap_or_default(),
-                            call.outcome.label()
-                        ),
-                        evidence: json!({ "call": call }),
-                    });
+                    // One readable line (the call, the kind of failure, the service's words);
+                    // the raw SDK error stays in the evidence, inside the ledger entry.
+                    let reason = call.failure_line().unwrap_or_else(|| format!("{}:{} in {}", call.service, call.operation, call.region));
+                    return Err(Unread { message: format!("could not read {reason}"), evidence: json!({ "call": call }) });
                 }
                 Coverage::NotCollected => {
                     return Err(Unread {

@@ -163,13 +163,7 @@ mod tests {
         let mut inventory = Inventory::new(account, vec![vigil_model::Region::new("eu-west-1")], chrono::Utc::now());
         for (service, region, operation, target, ok) in calls {
             let outcome = if *ok { Outcome::Ok } else { Outcome::AccessDenied { code: "AccessDenied".into(), message: "no".into() } };
-            inventory.ledger.record(ApiCall {
-                service: service.to_string(),
-                region: region.to_string(),
-                operation: operation.to_string(),
-                target: target.map(str::to_string),
-                outcome,
-            });
+            inventory.ledger.record(ApiCall::new(*service, *region, *operation, target.map(str::to_string), outcome));
         }
         inventory
     }

@@ -222,6 +222,67 @@ impl Store {
 }
 
 impl Store {
+    /// What is inconsistent in the store, one line per problem (empty when sound): count
+    /// tables that differ from a fresh count, rows that refer to a scan the `scans` table lacks
+    /// (a half-written scan), outbox rows whose state and dates disagree. The crash tests run
+    /// it after killing a writer.
+    pub fn consistency_problems(&mut self) -> Result<Vec<String>, StoreError> {
+        let mut problems = Vec::new();
+        let rows_as_text = |rows: Vec<Vec<crate::db::Value>>| -> Vec<String> {
+            let mut lines: Vec<String> = rows
+                .into_iter()
+                .map(|row| {
+                    row.iter()
+                        .map(|value| value.text().map(str::to_string).or_else(|| value.int().map(|int| int.to_string())).unwrap_or_default())
+                        .collect::<Vec<_>>()
+                        .join("|")
+                })
+                .collect();
+            lines.sort();
+            lines
+        };
+        for (table, stored, fresh) in [
+            (
+                "finding_counts",
+                "SELECT check_id, service, severity, account_id, region, status, lifecycle, n FROM finding_counts WHERE n <> 0",
+                "SELECT check_id, service, severity, account_id, region, status, lifecycle, COUNT(*) FROM findings GROUP BY check_id, service, severity, account_id, region, status, lifecycle",
+            ),
+            (
+                "resource_counts",
+                "SELECT resource_type, account_id, region, state, n FROM resource_counts WHERE n <> 0",
+                "SELECT resource_type, account_id, region, state, COUNT(*) FROM resources GROUP BY resource_type, account_id, region, state",
+            ),
+        ] {
+            let (stored, fresh) = (rows_as_text(self.db.rows(stored, &[])?), rows_as_text(self.db.rows(fresh, &[])?));
+            if stored != fresh {
+                let missing = fresh.iter().filter(|row| !stored.contains(row)).count();
+                let extra = stored.iter().filter(|row| !fresh.contains(row)).count();
+                problems.push(format!("`{table}` differs from a fresh count: {missing} rows missing, {extra} rows wrong or extra"));
+            }
+        }
+        let last_scan = self.db.int("SELECT COALESCE(MAX(id), 0) FROM scans", &[])?.unwrap_or(0);
+        for (what, sql) in [
+            ("resources last seen", "SELECT COUNT(*) FROM resources WHERE last_seen_scan > $1 OR first_seen_scan > $1"),
+            ("resource versions", "SELECT COUNT(*) FROM resource_versions WHERE scan_id > $1"),
+            ("findings", "SELECT COUNT(*) FROM findings WHERE last_seen_scan > $1 OR first_seen_scan > $1"),
+            ("finding changes", "SELECT COUNT(*) FROM finding_changes WHERE scan_id > $1"),
+            ("analyses", "SELECT COUNT(*) FROM analyses WHERE scan_id > $1"),
+        ] {
+            let count = self.db.int(sql, &[Param::Int(last_scan)])?.unwrap_or(0);
+            if count > 0 {
+                problems.push(format!("{count} {what} refer to a scan after the last stored scan ({last_scan})"));
+            }
+        }
+        let outbox = self
+            .db
+            .int("SELECT COUNT(*) FROM outbox WHERE state NOT IN ('pending', 'sent') OR (state = 'sent') <> (sent_at IS NOT NULL) OR attempts < 0", &[])?
+            .unwrap_or(0);
+        if outbox > 0 {
+            problems.push(format!("{outbox} outbox rows whose state, attempts and sending date disagree"));
+        }
+        Ok(problems)
+    }
+
     /// How many rows one of the store's tables holds (for tests and size reports).
     pub fn table_rows(&mut self, table: &str) -> Result<i64, StoreError> {
         const TABLES: &[&str] = &["scans", "resources", "resource_versions", "findings", "finding_changes", "alerts", "events", "outbox"];

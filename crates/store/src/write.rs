@@ -103,6 +103,7 @@ impl Store {
         self.db.begin_write()?;
         match write_event_update(&mut self.db, update) {
             Ok(summary) => {
+                pause_for_tests("event:applied");
                 self.db.commit()?;
                 Ok(summary)
             }
@@ -127,7 +128,7 @@ fn write_scan(db: &mut Db, input: &ScanInput<'_>) -> Result<WriteSummary, StoreE
         let scope = Scope::of(inventory);
         let items = crate::items::items(inventory);
         write_resources(db, scan_id, &at, &scope, &items, &mut summary)?;
-        pause_for_tests();
+        pause_for_tests("scan:resources");
         let findings: Vec<&Finding> = input.findings.iter().filter(|finding| &*finding.account_id == inventory.account_id().as_str()).collect();
         let scan_regions: HashSet<String> = inventory.regions.iter().map(|region| region.to_string()).chain(["global".to_string()]).collect();
         write_findings(
@@ -146,6 +147,7 @@ fn write_scan(db: &mut Db, input: &ScanInput<'_>) -> Result<WriteSummary, StoreE
             json!({ "service": call.service, "region": call.region, "operation": call.operation, "target": call.target, "outcome": call.outcome.label() })
         }));
     }
+    pause_for_tests("scan:findings");
     regions.sort();
     regions.dedup();
     let caller = input.inventories.first().and_then(|inventory| inventory.account.caller_arn.clone());
@@ -170,6 +172,7 @@ fn write_scan(db: &mut Db, input: &ScanInput<'_>) -> Result<WriteSummary, StoreE
     )?;
     crate::analyses::write(db, scan_id, input.analyses.as_deref())?;
     crate::counts::refresh(db)?;
+    pause_for_tests("scan:counts");
     Ok(summary)
 }
 
@@ -674,12 +677,16 @@ fn status_counts(findings: &[Finding]) -> HashMap<&'static str, usize> {
     counts
 }
 
-/// A test seam for the crash-safety test: with `VIGIL_STORE_TEST_PAUSE_MS` set, the writer
-/// says so on standard error and sleeps inside its open transaction, so a test can SIGKILL it
-/// there. Unset in normal use.
-fn pause_for_tests() {
-    if let Some(millis) = std::env::var("VIGIL_STORE_TEST_PAUSE_MS").ok().and_then(|text| text.parse::<u64>().ok()) {
-        eprintln!("vigil-store: paused inside the write transaction");
+/// A test seam for the crash-safety tests: with `VIGIL_STORE_TEST_PAUSE_MS` set, the writer
+/// says so on standard error and sleeps inside its open transaction at the named point, so a
+/// test can SIGKILL it there. `VIGIL_STORE_TEST_PAUSE_AT` names the point (`scan:resources`,
+/// `scan:findings`, `scan:counts`, `event:applied`, `alerts:inserted`, `outbox:queued`);
+/// unset, the writer pauses at `scan:resources`. Unset in normal use.
+pub(crate) fn pause_for_tests(point: &str) {
+    let Some(millis) = std::env::var("VIGIL_STORE_TEST_PAUSE_MS").ok().and_then(|text| text.parse::<u64>().ok()) else { return };
+    let wanted = std::env::var("VIGIL_STORE_TEST_PAUSE_AT").unwrap_or_else(|_| "scan:resources".to_string());
+    if wanted == point {
+        eprintln!("vigil-store: paused inside the write transaction at `{point}`");
         std::thread::sleep(std::time::Duration::from_millis(millis));
     }
 }

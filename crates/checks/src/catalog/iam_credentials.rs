@@ -297,7 +297,8 @@ pub static PASSWORD_POLICY_EXPIRY: FnCheck = FnCheck {
             context,
             findings,
             |policy, maximum| {
-                let age = policy.max_password_age.filter(|_| policy.expire_passwords || policy.max_password_age.is_some());
+                // IAM reports a MaxPasswordAge of 0 for "passwords never expire" (its documented default).
+                let age = policy.max_password_age.filter(|days| *days > 0);
                 let message = match age {
                     Some(days) => format!("Passwords expire after {days} days (maximum {maximum})."),
                     None => "Passwords never expire.".to_string(),

@@ -57,6 +57,8 @@ fn standard_enabled(metadata: &Metadata, context: &Context<'_>, findings: &mut V
 
 fn judge_standard(regional: &RegionalInventory, region: &str, marker: &str, name: &str) -> (bool, String, serde_json::Value) {
     let Some(hub) = &regional.security_hub else {
+        // `name` opens a sentence elsewhere; here it follows "so", in lower case.
+        let name: String = name.chars().take(1).flat_map(char::to_lowercase).chain(name.chars().skip(1)).collect();
         return (false, format!("Security Hub is not enabled in {region}, so {name} is not assessed."), json!({ "StandardsSubscriptions": [] }));
     };
     let subscription = hub.standards_subscriptions.iter().find(|subscription| subscription.standards_arn.contains(marker));
@@ -159,6 +161,16 @@ mod tests {
         assert_eq!(check(&FSBP_STANDARD_ENABLED, Some(hub(&[cis]))), Fail);
         assert_eq!(check(&FSBP_STANDARD_ENABLED, Some(hub(&[fsbp]))), Pass);
         assert_eq!(check(&CIS_STANDARD_ENABLED, Some(hub(&[fsbp, cis]))), Pass);
+    }
+
+    #[test]
+    fn a_missing_hub_reads_as_one_sentence() {
+        let mut inventory = inventory();
+        record(&mut inventory, "securityhub", "us-east-1", "DescribeHub", None, Outcome::NotConfigured { code: "InvalidAccessException".into() });
+        assert_eq!(
+            run(&CIS_STANDARD_ENABLED, &inventory)[0].message.as_str(),
+            "Security Hub is not enabled in us-east-1, so a CIS AWS Foundations Benchmark standard is not assessed."
+        );
     }
 
     #[test]

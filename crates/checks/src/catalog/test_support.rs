@@ -20,13 +20,7 @@ pub fn read(inventory: &mut Inventory, service: &str, region: &str, operation: &
 }
 
 pub fn record(inventory: &mut Inventory, service: &str, region: &str, operation: &str, target: Option<&str>, outcome: Outcome) {
-    inventory.ledger.record(ApiCall {
-        service: service.into(),
-        region: region.into(),
-        operation: operation.into(),
-        target: target.map(str::to_string),
-        outcome,
-    });
+    inventory.ledger.record(ApiCall::new(service, region, operation, target.map(str::to_string), outcome));
 }
 
 pub fn denied() -> Outcome {

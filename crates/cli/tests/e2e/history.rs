@@ -317,6 +317,7 @@ fn watch_killed_and_restarted_loses_no_event_and_applies_none_twice() {
     // Give a redelivered duplicate the time to arrive (visibility timeout 2 s), then check.
     std::thread::sleep(Duration::from_secs(4));
     let mut opened = vigil_store::Store::open(store.to_str().unwrap()).unwrap();
+    assert_eq!(opened.consistency_problems().unwrap(), Vec::<String>::new(), "after watch was killed and restarted");
     assert_eq!(opened.table_rows("events").unwrap(), instances.len() as i64);
     for instance in &instances {
         let history = opened.history(&format!("arn:aws:ec2:us-east-1:123456789012:instance/{instance}")).unwrap();

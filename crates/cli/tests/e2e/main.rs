@@ -6,6 +6,8 @@
 mod common;
 
 mod architecture;
+mod crash;
+mod fuzz_corpus;
 mod history;
 mod host;
 mod iam;

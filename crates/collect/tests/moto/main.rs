@@ -6,6 +6,8 @@
 
 mod collection;
 mod core_checks;
+mod errors;
+mod faults;
 mod services_a;
 mod services_b;
 mod support;
