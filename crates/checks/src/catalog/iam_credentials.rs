@@ -697,6 +697,11 @@ mod tests {
         for check in checks {
             assert_eq!(run(check, &inventory)[0].status, Status::Fail, "{}", check.metadata.id);
         }
+        // IAM's MaxPasswordAge of 0 is its default, "passwords never expire" (issue 14 item 9:
+        // the demo said "Passwords expire after 0 days").
+        inventory.iam.password_policy = Some(PasswordPolicy { max_password_age: Some(0), ..Default::default() });
+        let never = run(&PASSWORD_POLICY_EXPIRY, &inventory);
+        assert_eq!((never[0].status, never[0].message.as_str()), (Status::Fail, "Passwords never expire."));
         let mut denied_inventory = super::super::test_support::inventory();
         record(&mut denied_inventory, "iam", GLOBAL, "GetAccountPasswordPolicy", None, denied());
         for check in checks {
