@@ -3,3 +3,10 @@
 //! a mounted snapshot, an extracted image), so that every module can be tested on its own.
 //!
 //! Modules (one per concern) are added below as they land.
+
+pub mod fim;
+pub mod firewall;
+pub mod ips;
+pub mod logs;
+pub mod rate;
+pub mod root;

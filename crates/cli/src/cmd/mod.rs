@@ -4,6 +4,7 @@ pub mod analyses;
 pub mod collect;
 pub mod frameworks;
 pub mod history;
+pub mod host;
 pub mod iam;
 pub mod notify;
 pub mod reach;
@@ -73,6 +74,8 @@ pub enum Command {
     Iam(iam::IamArgs),
     /// Network exposure: what the internet can reach, and why.
     Reach(reach::ReachArgs),
+    /// Host security, one-shot on this machine or a root tree: file integrity, malware scans.
+    Host(host::HostArgs),
     /// Continuous monitoring: scheduled scans plus EventBridge events from an SQS queue,
     /// applied within seconds (new instances enrolled, state changes recorded).
     Watch(watch::WatchArgs),
@@ -136,6 +139,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Iam(args) => iam::run(&cli.global, args),
         Command::Reach(args) => reach::run(&cli.global, args),
         Command::Watch(args) => watch::run(&cli.global, args),
+        Command::Host(args) => host::run(&cli.global, args),
         Command::Serve(args) => serve::run(args),
         Command::Scans(args) => history::scans(args),
         Command::Diff(args) => history::diff(args),

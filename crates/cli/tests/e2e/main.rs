@@ -6,6 +6,7 @@
 mod common;
 
 mod history;
+mod host;
 mod iam;
 mod notify;
 mod posture;
