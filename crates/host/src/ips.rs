@@ -1,6 +1,7 @@
 //! Active response (intrusion prevention): after N failures from one source address within T
 //! seconds, the address is blocked in vigil's own nftables set (`inet vigil` `blocked4` /
-//! `blocked6`) with an expiry (the set's timeout), unless an allowlist covers it.
+//! `blocked6`, dropped by the table's `blocked` chain) with an expiry (the set's timeout),
+//! unless an allowlist covers it.
 //!
 //! Dry-run by default: the decision is recorded but nothing is changed. Every action (block,
 //! unblock, dry-run block) is appended to a journal (JSON lines) and can be undone

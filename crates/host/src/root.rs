@@ -20,8 +20,10 @@ impl HostRoot {
         HostRoot { directory: PathBuf::from("/") }
     }
 
+    /// A root directory (made absolute, so that paths compare with absolute ones).
     pub fn new(directory: impl Into<PathBuf>) -> HostRoot {
-        HostRoot { directory: directory.into() }
+        let directory = directory.into();
+        HostRoot { directory: std::path::absolute(&directory).unwrap_or(directory) }
     }
 
     pub fn directory(&self) -> &Path {

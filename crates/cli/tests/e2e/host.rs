@@ -141,6 +141,7 @@ fn aide_report(text: &str, prefix: &str) -> BTreeMap<String, (String, Vec<String
             "Removed entries:" => section = "removed",
             "Changed entries:" => section = "modified",
             "Detailed information about changes:" => section = "detail",
+            "The attributes of the (uncompressed) database(s):" => section = "end",
             _ => {}
         }
         if let Some((_, path)) = line.split_once(": ").filter(|_| matches!(section, "added" | "removed" | "modified")) {
@@ -157,7 +158,7 @@ fn aide_report(text: &str, prefix: &str) -> BTreeMap<String, (String, Vec<String
                     "Uid" => "owner",
                     "Gid" => "group",
                     "Perm" => "mode",
-                    "SHA256" | "Size" => "content",
+                    "SHA256" => "content",
                     "File type" => "type",
                     "Lname" => "target",
                     _ => continue,
@@ -195,7 +196,7 @@ fn fim_detects_exactly_what_aide_detects_on_a_generated_tree() {
     std::fs::write(
         &config,
         format!(
-            "database_in=file:{dir}/aide.db\ndatabase_out=file:{dir}/aide.db\ngzip_dbout=no\nreport_url=stdout\nreport_level=list_entries\nRules = ftype+p+u+g+s+sha256+l\n{prefix} Rules\n",
+            "database_in=file:{dir}/aide.db\ndatabase_out=file:{dir}/aide.db\ngzip_dbout=no\nreport_url=stdout\nreport_level=list_entries\nRules = ftype+p+u+g+sha256+l\n{prefix} Rules\n",
             dir = work.path().display()
         ),
     )

@@ -452,7 +452,7 @@ pub fn apply_paths(
     let mut report = ScanReport::default();
     let mut pacer = Pacer::new(RateLimit::UNLIMITED);
     for inner in paths {
-        if !context.config_covers(inner) && !context.config.inner_paths().iter().any(|path| is_under(path, inner)) {
+        if !context.config_covers(inner) {
             continue;
         }
         let real = context.root.join(inner);

@@ -205,3 +205,49 @@ fn the_watcher_sees_changes_and_new_directories() {
     }
     assert!(inner_seen);
 }
+
+#[test]
+fn the_watch_limit_and_a_queue_overflow_are_never_a_silent_gap() {
+    let (tree, _) = tree();
+    let root = HostRoot::new(tree.path());
+    let config = FimConfig::default();
+    // Two watches for a tree of more directories: the rest are counted and explained.
+    let watcher = watch::Watcher::with_limit(&root, &config, Some(2)).unwrap();
+    assert_eq!(watcher.watched(), 2);
+    assert!(watcher.unwatched >= 3, "{}", watcher.unwatched);
+    assert!(watcher.unwatched_reason.as_deref().unwrap_or_default().contains("watch limit"), "{:?}", watcher.unwatched_reason);
+    // More events than the kernel queues (fs.inotify.max_queued_events) before one is read.
+    let mut watcher = watch::Watcher::new(&root, &FimConfig { paths: vec!["/var/log".to_string()], ..FimConfig::default() }).unwrap();
+    let queued: usize = std::fs::read_to_string("/proc/sys/fs/inotify/max_queued_events").ok().and_then(|text| text.trim().parse().ok()).unwrap_or(16384);
+    for index in 0..(queued / 2 + 100) {
+        // Two events each (create, close-write).
+        std::fs::write(tree.path().join(format!("var/log/f{index}")), "x").unwrap();
+    }
+    let mut batch = watcher.wait(std::time::Duration::from_secs(5));
+    for _ in 0..20 {
+        if matches!(batch, watch::WatchBatch::Rescan(_)) {
+            break;
+        }
+        batch = watcher.wait(std::time::Duration::from_millis(200));
+    }
+    assert!(matches!(&batch, watch::WatchBatch::Rescan(reason) if reason.contains("overflowed")), "{batch:?}");
+}
+
+#[test]
+fn the_monitor_finds_at_start_what_changed_while_it_was_not_running() {
+    let (tree, state) = tree();
+    let root = HostRoot::new(tree.path());
+    let database = state.path().join("fim.db");
+    baseline(&root, &database, &FimConfig::default()).unwrap();
+    write(tree.path(), "/etc/hosts", "changed while down");
+    let mut store = Baseline::open(&database).unwrap();
+    let mut rescans = 0;
+    watch::monitor(&root, &mut store, &FimConfig::default(), &watch::MonitorOptions::default(), None, &mut |event| {
+        if let watch::MonitorEvent::RescanFinished { .. } = event {
+            rescans += 1;
+        }
+        if rescans > 0 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    })
+    .unwrap();
+    assert_eq!(outbox(&store), ["/etc/hosts modified [\"content\"]"]);
+}

@@ -49,6 +49,7 @@ pub struct Watcher {
     pub unwatched: usize,
     pub unwatched_reason: Option<String>,
     buffer: Vec<u8>,
+    max_watches: Option<usize>,
 }
 
 impl std::fmt::Debug for Watcher {
@@ -60,6 +61,13 @@ impl std::fmt::Debug for Watcher {
 impl Watcher {
     /// Watches every directory under the configured paths.
     pub fn new(root: &HostRoot, config: &FimConfig) -> Result<Watcher, FimError> {
+        Watcher::with_limit(root, config, None)
+    }
+
+    /// Like [`Watcher::new`], using at most `max_watches` inotify watches (the agent's share of
+    /// the system's `fs.inotify.max_user_watches`); directories beyond it are counted as
+    /// unwatched, exactly as when the kernel's limit is reached.
+    pub fn with_limit(root: &HostRoot, config: &FimConfig, max_watches: Option<usize>) -> Result<Watcher, FimError> {
         let inotify = Inotify::init().map_err(|error| FimError::Root { path: "inotify".to_string(), reason: error.to_string() })?;
         let mut watcher = Watcher {
             inotify,
@@ -70,6 +78,7 @@ impl Watcher {
             unwatched: 0,
             unwatched_reason: None,
             buffer: vec![0; 64 * 1024],
+            max_watches,
         };
         for path in config.inner_paths() {
             watcher.watch_tree(&path);
@@ -92,7 +101,12 @@ impl Watcher {
                 break;
             }
             for found in chunk.into_iter().filter(|found| found.metadata.is_dir()) {
-                match self.inotify.watches().add(&found.real, MASK) {
+                let added = if self.max_watches.is_some_and(|limit| self.directories.len() >= limit) {
+                    Err(std::io::Error::from_raw_os_error(libc::ENOSPC))
+                } else {
+                    self.inotify.watches().add(&found.real, MASK)
+                };
+                match added {
                     Ok(descriptor) => {
                         self.directories.insert(descriptor, found.inner);
                     }
@@ -171,6 +185,8 @@ impl Watcher {
 /// Options of the monitoring loop.
 #[derive(Debug, Clone)]
 pub struct MonitorOptions {
+    /// At most this many inotify watches (None: as many as the kernel allows).
+    pub max_watches: Option<usize>,
     /// Time between scheduled full rescans.
     pub rescan_every: Duration,
     /// When the watch limit leaves directories unwatched, rescans come this often instead.
@@ -179,7 +195,7 @@ pub struct MonitorOptions {
 
 impl Default for MonitorOptions {
     fn default() -> Self {
-        MonitorOptions { rescan_every: Duration::from_secs(12 * 3600), rescan_every_when_unwatched: Duration::from_secs(3600) }
+        MonitorOptions { max_watches: None, rescan_every: Duration::from_secs(12 * 3600), rescan_every_when_unwatched: Duration::from_secs(3600) }
     }
 }
 
@@ -205,7 +221,7 @@ pub fn monitor(
     audit: Option<&AuditLog>,
     control: &mut dyn FnMut(MonitorEvent<'_>) -> ControlFlow<()>,
 ) -> Result<(), FimError> {
-    let mut watcher = Watcher::new(root, config)?;
+    let mut watcher = Watcher::with_limit(root, config, options.max_watches)?;
     let mut rescan_reason = Some("start (changes made while the monitor was not running)".to_string());
     let mut last_rescan = Instant::now();
     loop {

@@ -47,12 +47,7 @@ pub struct Allow {
 /// The chain's rules for the policy, checked: every value is parsed, so no text from the
 /// policy reaches the script unchecked.
 pub fn render(policy: &FirewallPolicy) -> Result<String, FirewallError> {
-    let mut rules = vec![
-        "ip saddr @blocked4 drop".to_string(),
-        "ip6 saddr @blocked6 drop".to_string(),
-        "ct state established,related accept".to_string(),
-        "iif lo accept".to_string(),
-    ];
+    let mut rules = vec!["ct state established,related accept".to_string(), "iif lo accept".to_string()];
     if policy.allow_icmp {
         rules.push("meta l4proto { icmp, ipv6-icmp } accept".to_string());
     }
@@ -94,10 +89,12 @@ pub fn render(policy: &FirewallPolicy) -> Result<String, FirewallError> {
     Ok(rules.join("\n"))
 }
 
-/// The script that makes sure the table, its sets and its chain exist (idempotent).
+/// The script that makes sure the table exists with its sets, the `blocked` chain that drops
+/// their addresses (first, at priority -20) and the `input` chain of the policy (idempotent:
+/// sets and the policy's rules are kept).
 pub fn ensure_script() -> String {
     format!(
-        "table {TABLE} {{\n  set blocked4 {{ type ipv4_addr; flags timeout; }}\n  set blocked6 {{ type ipv6_addr; flags timeout; }}\n  chain input {{ type filter hook input priority -10; policy accept; }}\n}}\n"
+        "table {TABLE} {{\n  set blocked4 {{ type ipv4_addr; flags timeout; }}\n  set blocked6 {{ type ipv6_addr; flags timeout; }}\n  chain blocked {{ type filter hook input priority -20; policy accept; }}\n  chain input {{ type filter hook input priority -10; policy accept; }}\n}}\nflush chain {TABLE} blocked\nadd rule {TABLE} blocked ip saddr @blocked4 drop\nadd rule {TABLE} blocked ip6 saddr @blocked6 drop\n"
     )
 }
 
