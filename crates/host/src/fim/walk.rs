@@ -99,7 +99,7 @@ impl<'a> Walk<'a> {
                 continue;
             }
             let real = self.root.join(&inner);
-            if self.ignored.iter().any(|ignored| *ignored == real) {
+            if self.ignored.contains(&real) {
                 continue;
             }
             let metadata = match std::fs::symlink_metadata(&real) {

@@ -264,7 +264,7 @@ fn is_hex_candidate(key: &str) -> bool {
 
 /// auditd encodes untrusted strings as upper-case hex (without quotes).
 fn decode_hex(value: &str) -> Option<String> {
-    if value.len() < 2 || value.len() % 2 != 0 || !value.bytes().all(|byte| byte.is_ascii_digit() || (b'A'..=b'F').contains(&byte)) {
+    if value.len() < 2 || !value.len().is_multiple_of(2) || !value.bytes().all(|byte| byte.is_ascii_digit() || (b'A'..=b'F').contains(&byte)) {
         return None;
     }
     // A short all-digit value is a number (a0=4), not hex.
