@@ -73,6 +73,10 @@ pub enum Command {
     Iam(iam::IamArgs),
     /// Network exposure: what the internet can reach, and why.
     Reach(reach::ReachArgs),
+    /// Host security, one-shot on this machine or a root tree (`--root DIR`): file integrity,
+    /// host logs, firewall, intrusion prevention, malware, configuration assessment, packages,
+    /// vulnerabilities, patch state and secrets.
+    Host(host::HostArgs),
     /// Continuous monitoring: scheduled scans plus EventBridge events from an SQS queue,
     /// applied within seconds (new instances enrolled, state changes recorded).
     Watch(watch::WatchArgs),
@@ -85,9 +89,6 @@ pub enum Command {
     Diff(history::DiffArgs),
     /// One resource's configuration timeline from the store, with the changes between versions.
     History(history::HistoryArgs),
-    /// Host security: configuration assessment, packages, vulnerabilities and secrets on the
-    /// running system or on an image (`--root DIR`).
-    Host(host::HostArgs),
     /// Print shell completions for bash, zsh, fish, elvish or powershell.
     Completions {
         #[arg(value_enum)]
@@ -139,10 +140,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Iam(args) => iam::run(&cli.global, args),
         Command::Reach(args) => reach::run(&cli.global, args),
         Command::Watch(args) => watch::run(&cli.global, args),
+        Command::Host(args) => host::run(&cli.global, args),
         Command::Serve(args) => serve::run(args),
         Command::Scans(args) => history::scans(args),
         Command::Diff(args) => history::diff(args),
         Command::History(args) => history::history(args),
-        Command::Host(args) => host::run(args),
     }
 }

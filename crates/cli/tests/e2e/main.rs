@@ -10,6 +10,7 @@ mod crash;
 mod fuzz_corpus;
 mod history;
 mod host;
+mod host_posture;
 mod iam;
 mod notify;
 mod posture;

@@ -1,6 +1,12 @@
-//! `vigil host ...`: the host modules run one-shot, on the live system or on an image
-//! (`--root DIR`). One file per module.
+//! `vigil host ...`: the host modules run one-shot, on this machine or on a root tree
+//! (`--root DIR`: a mounted snapshot, an extracted image). One file per module, each glue over
+//! `vigil-host` (or `vigil-malware`, `vigil-secrets`).
 
+pub mod fim;
+pub mod firewall;
+pub mod ips;
+pub mod logs;
+pub mod malware;
 pub mod packages;
 pub mod patch;
 pub mod sca;
@@ -11,6 +17,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 
+use super::GlobalArgs;
+
 #[derive(Debug, Args)]
 pub struct HostArgs {
     #[command(subcommand)]
@@ -19,6 +27,16 @@ pub struct HostArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum HostCommand {
+    /// File integrity: record a baseline, check against it, accept changes, watch in real time.
+    Fim(fim::FimArgs),
+    /// Host logs: read journald and log files, hunt them with Sigma rules for Linux.
+    Logs(logs::LogsArgs),
+    /// The host firewall: what it accepts; optional enforcement in vigil's own table.
+    Firewall(firewall::FirewallArgs),
+    /// Active response: block sources of repeated SSH failures (dry-run by default).
+    Ips(ips::IpsArgs),
+    /// Anti-malware: scan files with YARA rules and hash lists; quarantine and restore.
+    Malware(malware::MalwareArgs),
     /// Configuration assessment: run a Wazuh-format SCA policy (default: vigil's guest-OS
     /// baseline) and report each check passed, failed or not applicable, with the reason.
     Sca(sca::ScaArgs),
@@ -35,15 +53,21 @@ pub enum HostCommand {
     Secrets(secrets::SecretsArgs),
 }
 
-/// Output format of the host commands.
+/// Output format of the host commands (`text` is accepted for `table`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    Text,
+    #[value(alias = "text")]
+    Table,
     Json,
 }
 
-pub fn run(args: HostArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &GlobalArgs, args: HostArgs) -> anyhow::Result<ExitCode> {
     match args.command {
+        HostCommand::Fim(args) => fim::run(global, args),
+        HostCommand::Logs(args) => logs::run(global, args),
+        HostCommand::Firewall(args) => firewall::run(global, args),
+        HostCommand::Ips(args) => ips::run(global, args),
+        HostCommand::Malware(args) => malware::run(global, args),
         HostCommand::Sca(args) => sca::run(args),
         HostCommand::Packages(args) => packages::run(args),
         HostCommand::Vulns(args) => vulns::run(args),

@@ -12,7 +12,7 @@ pub struct PackagesArgs {
     /// Read the package databases of an image mounted or extracted here.
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
 
@@ -24,7 +24,7 @@ pub fn run(args: PackagesArgs) -> anyhow::Result<ExitCode> {
     }
     match args.format {
         Format::Json => print_json(&inventory.packages)?,
-        Format::Text => {
+        Format::Table => {
             if let Some(os) = &inventory.os {
                 println!("# {} ({} {})", os.pretty_name, os.id, os.version_id);
             }

@@ -17,7 +17,7 @@ pub struct PatchArgs {
     /// security updates are not computed (and the output says so).
     #[arg(long, value_name = "PATH")]
     pub osv: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
 
@@ -51,7 +51,7 @@ pub fn run(args: PatchArgs) -> anyhow::Result<ExitCode> {
     state.notes.extend(extra_notes);
     match args.format {
         Format::Json => print_json(&state)?,
-        Format::Text => {
+        Format::Table => {
             println!("running kernel: {}", state.running_kernel.as_deref().unwrap_or("unknown"));
             println!("newest installed kernel: {}", state.newest_installed_kernel.as_deref().unwrap_or("none found"));
             println!("reboot required: {}", if state.reboot_required { "yes" } else { "no" });

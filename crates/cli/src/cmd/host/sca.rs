@@ -21,7 +21,7 @@ pub struct ScaArgs {
     /// process rules are then not applicable (they would describe this machine).
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Time limit for each command rule, in seconds.
     #[arg(long, default_value_t = 30)]
@@ -48,7 +48,7 @@ pub fn run(args: ScaArgs) -> anyhow::Result<ExitCode> {
     match args.format {
         Format::Json if reports.len() == 1 => print_json(&reports[0]).context("writing the report")?,
         Format::Json => print_json(&reports).context("writing the report")?,
-        Format::Text => {
+        Format::Table => {
             for report in &reports {
                 println!("{} ({})", report.name, report.policy);
                 if let Some(requirements) = &report.requirements {

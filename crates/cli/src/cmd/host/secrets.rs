@@ -13,7 +13,7 @@ pub struct SecretsArgs {
     /// Files or directories (walked recursively, links not followed).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Skip files larger than this many bytes.
     #[arg(long, default_value_t = 8 << 20)]
@@ -40,7 +40,7 @@ pub fn run(args: SecretsArgs) -> anyhow::Result<ExitCode> {
     }
     match args.format {
         Format::Json => print_json(&rows)?,
-        Format::Text => {
+        Format::Table => {
             for row in &rows {
                 println!("{}:{}: {} {}", row.path, row.line, row.kind, row.redacted);
             }

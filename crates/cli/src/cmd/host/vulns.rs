@@ -17,7 +17,7 @@ pub struct VulnsArgs {
     /// `all.zip`), or one file.
     #[arg(long, value_name = "PATH", required = true)]
     pub osv: PathBuf,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Exit with code 3 when a vulnerability of this severity or above is found.
     #[arg(long, value_enum)]
@@ -49,7 +49,7 @@ pub fn run(args: VulnsArgs) -> anyhow::Result<ExitCode> {
     let findings = database.matches(&ecosystem, &inventory.packages);
     match args.format {
         Format::Json => print_json(&findings)?,
-        Format::Text => {
+        Format::Table => {
             println!("# {} packages on {} against {} OSV records", inventory.packages.len(), ecosystem.label(), database.len());
             for finding in &findings {
                 let fixed = finding.fixed.as_deref().unwrap_or("no fix yet");
