@@ -12,7 +12,6 @@ pub mod logs;
 pub mod packages;
 pub mod patch;
 pub mod rate;
-pub mod root;
 pub mod sca;
 pub mod versions;
 pub mod vulns;
