@@ -15,6 +15,7 @@ mod iam;
 mod notify;
 mod posture;
 mod reach;
+mod release;
 mod scan;
 mod serve;
 mod trail;
