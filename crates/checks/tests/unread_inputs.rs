@@ -188,6 +188,8 @@ fn missing_calls(evidence: &Value, out: &mut Vec<ApiCall>) {
             operation: call["operation"].as_str().unwrap_or_default().into(),
             target: call["target"].as_str().map(str::to_string),
             outcome: Outcome::Ok,
+            retries: 0,
+            detail: None,
         });
     }
     for gap in evidence.get("unread").and_then(Value::as_array).into_iter().flatten() {
@@ -217,7 +219,7 @@ fn baseline() -> Inventory {
             let places: Vec<&str> = if read.per_region { regions.iter().map(String::as_str).collect() } else { vec![Region::GLOBAL] };
             for region in places {
                 let call =
-                    ApiCall { service: read.service.into(), region: region.into(), operation: read.operation.into(), target: None, outcome: Outcome::Ok };
+                    ApiCall { service: read.service.into(), region: region.into(), operation: read.operation.into(), target: None, outcome: Outcome::Ok, retries: 0, detail: None };
                 record(&mut inventory, call);
             }
         }
@@ -389,6 +391,8 @@ fn every_call_without_a_target_denied_in_turn_is_an_error_naming_it_for_every_ch
                 operation: operation.clone(),
                 target: None,
                 outcome: Outcome::AccessDenied { code: "AccessDenied".into(), message: "denied by the test".into() },
+                retries: 0,
+                detail: None,
             });
             clear(&mut denied, service, operation, region);
             let findings = run_all(&Context::new(&denied, now), |_| true);
