@@ -6,7 +6,6 @@ use std::sync::Arc;
 use vigil_model::{Organization, Region};
 
 use crate::GlobalPatch;
-use futures::StreamExt as _;
 
 use crate::session::{Call, Session};
 
