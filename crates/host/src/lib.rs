@@ -3,3 +3,6 @@
 //! a mounted snapshot, an extracted image), so that every module can be tested on its own.
 //!
 //! Modules (one per concern) are added below as they land.
+
+pub mod inventory;
+pub mod module;

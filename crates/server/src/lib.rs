@@ -2,6 +2,7 @@
 //! and CSRF protection. Every route is declared once in [`ROUTES`]; the router is built from
 //! that table and the OpenAPI document (`/api/openapi.json`) describes every entry of it.
 
+pub mod agent_api;
 pub mod auth;
 mod charts;
 mod handlers;
@@ -65,6 +66,8 @@ pub struct AppState {
     pub auth: auth::Auth,
     /// Session cookies get `Secure` (served over TLS).
     pub secure_cookies: bool,
+    /// The agent API's settings; `None` serves no agents.
+    pub fleet: Option<agent_api::Fleet>,
 }
 
 /// How a route is reached: (method, path, what it does). The router and the OpenAPI document
@@ -135,7 +138,17 @@ pub fn app(state: Arc<AppState>) -> Router {
     for (method, path, _) in ROUTES {
         router = router.route(path, handlers::for_route(method, path));
     }
-    router.layer(middleware::from_fn_with_state(Arc::clone(&state), guard)).layer(middleware::from_fn(security_headers)).with_state(state)
+    // The agent API has its own authentication: it is merged outside the console's guard.
+    router
+        .layer(middleware::from_fn_with_state(Arc::clone(&state), guard))
+        .merge(agent_api::router())
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+/// The agent API alone, for `--agent-listen`.
+pub fn agent_app(state: Arc<AppState>) -> Router {
+    agent_api::router().layer(middleware::from_fn(security_headers)).with_state(state)
 }
 
 /// Routes anyone may reach: the login form, the stylesheet and the API description.
@@ -196,20 +209,40 @@ async fn security_headers(request: Request, next: Next) -> Response {
 }
 
 /// Binds and serves until the process ends, over TLS when `tls` is given. Prints the
-/// address it listens on.
-pub async fn serve(state: Arc<AppState>, address: SocketAddr, tls: Option<tls::Certificate>) -> Result<(), ServerError> {
+/// address it listens on. With `agent_address`, the agent API is also served there alone;
+/// with agents enabled, the lifecycle sweep runs every `sweep_every`.
+pub async fn serve(
+    state: Arc<AppState>,
+    address: SocketAddr,
+    tls: Option<tls::Certificate>,
+    agent_address: Option<SocketAddr>,
+    sweep_every: std::time::Duration,
+) -> Result<(), ServerError> {
+    if state.fleet.is_some() {
+        tokio::spawn(agent_api::sweep(Arc::clone(&state), sweep_every));
+    }
+    let console = listen(app(Arc::clone(&state)), address, tls.as_ref(), "vigil console");
+    match agent_address {
+        None => console.await,
+        Some(agent_address) => {
+            let agents = listen(agent_app(state), agent_address, tls.as_ref(), "vigil agent API");
+            tokio::try_join!(console, agents).map(|_| ())
+        }
+    }
+}
+
+async fn listen(app: Router, address: SocketAddr, tls: Option<&tls::Certificate>, what: &str) -> Result<(), ServerError> {
     let listen_error = |error: std::io::Error| ServerError::Listen { address: address.to_string(), reason: error.to_string() };
     let listener = tokio::net::TcpListener::bind(address).await.map_err(listen_error)?;
     let bound = listener.local_addr().map_err(listen_error)?;
-    let app = app(state);
     match tls {
         None => {
-            eprintln!("vigil console listening on http://{bound}");
+            eprintln!("{what} listening on http://{bound}");
             axum::serve(listener, app).await.map_err(listen_error)
         }
         Some(certificate) => {
             let listener = tls::TlsListener::new(listener, certificate.acceptor()?);
-            eprintln!("vigil console listening on https://{bound}");
+            eprintln!("{what} listening on https://{bound}");
             axum::serve(listener, app).await.map_err(listen_error)
         }
     }

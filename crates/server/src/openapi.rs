@@ -66,12 +66,22 @@ pub fn document() -> Value {
             "responses": { "200": { "description": "OK" }, "401": { "description": "authentication required" }, "403": { "description": "CSRF token missing or wrong" } }
         });
     }
+    for (method, path, summary) in crate::agent_api::AGENT_ROUTES {
+        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
+        let security = if *path == vigil_fleet::wire::ENROL { json!([]) } else { json!([{ "agent": [] }]) };
+        entry[method.to_ascii_lowercase()] = json!({
+            "summary": summary,
+            "security": security,
+            "responses": { "200": { "description": "OK" }, "401": { "description": "agent credential missing or wrong" }, "403": { "description": "refused, with the reason (JSON `reason`, `error`)" } }
+        });
+    }
     json!({
         "openapi": "3.1.0",
         "info": { "title": "vigil console API", "version": env!("CARGO_PKG_VERSION") },
         "components": { "securitySchemes": {
             "bearer": { "type": "http", "scheme": "bearer", "description": "the access token printed at first start" },
-            "session": { "type": "apiKey", "in": "cookie", "name": "vigil_session", "description": "browser session; state-changing requests also need the X-CSRF-Token header" }
+            "session": { "type": "apiKey", "in": "cookie", "name": "vigil_session", "description": "browser session; state-changing requests also need the X-CSRF-Token header" },
+            "agent": { "type": "http", "scheme": "bearer", "description": "an agent's credential: `<agent id>.<secret>` from its enrolment" }
         } },
         "paths": paths
     })
@@ -86,6 +96,6 @@ mod tests {
             assert!(document["paths"][path][method.to_ascii_lowercase()].is_object(), "{method} {path} missing");
         }
         let described: usize = document["paths"].as_object().unwrap().values().map(|methods| methods.as_object().unwrap().len()).sum();
-        assert_eq!(described, crate::ROUTES.len());
+        assert_eq!(described, crate::ROUTES.len() + crate::agent_api::AGENT_ROUTES.len());
     }
 }

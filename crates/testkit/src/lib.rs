@@ -7,6 +7,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod example_corp;
+pub mod identity;
+pub mod imds;
 pub mod moto;
 
 pub use moto::MotoServer;

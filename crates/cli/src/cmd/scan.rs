@@ -173,9 +173,16 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
         (args.checks.is_empty() || args.checks.iter().any(|id| id == metadata.id)) && args.framework.is_none_or(|framework| framework.maps(metadata))
     };
     let checks_run = vigil_checks::CHECKS.iter().filter(|check| selected(check.metadata())).count();
+    // The instances with a vigil agent, from the store the scan records into (for the host
+    // coverage check); unknown when there is no store.
+    let roster = if args.no_store { None } else { args.store.open().ok().and_then(|mut store| store.agent_roster().ok()) };
     let mut per_account = Vec::with_capacity(inventories.len());
     for inventory in &inventories {
         let context = vigil_checks::Context::with_policy(inventory, chrono::Utc::now(), &policy);
+        let context = match &roster {
+            Some(roster) => context.with_agent_roster(roster),
+            None => context,
+        };
         let mut findings = vigil_checks::run_all(&context, selected);
         if let Some(rego) = rego.as_mut().filter(|_| args.framework.is_none()) {
             findings.extend(rego.run(inventory)?);

@@ -148,8 +148,13 @@ impl Watcher {
     }
 
     /// Runs the selected checks with the policy and mutelist.
-    fn assess(&self, inventory: &Inventory, selected: impl Fn(&vigil_checks::Metadata) -> bool) -> Vec<Finding> {
+    fn assess(&mut self, inventory: &Inventory, selected: impl Fn(&vigil_checks::Metadata) -> bool) -> Vec<Finding> {
+        let roster = self.store.agent_roster().ok();
         let context = vigil_checks::Context::with_policy(inventory, chrono::Utc::now(), &self.policy);
+        let context = match &roster {
+            Some(roster) => context.with_agent_roster(roster),
+            None => context,
+        };
         let mut findings = vigil_checks::run_all(&context, selected);
         self.policy.scope_findings(inventory, &mut findings);
         if let Some(mutelist) = &self.mutelist {

@@ -5,6 +5,8 @@
 
 mod common;
 
+mod agent;
+
 mod history;
 mod iam;
 mod notify;
