@@ -250,11 +250,11 @@ fn agents_enrol_from_the_instance_identity_and_follow_their_instances_lifecycle(
     });
     let fresh_imds = imds_for(&TestCa::trusted(), &fresh, None);
     let fresh_state = directory.path().join("fresh-agent");
-    let mut fresh_agent = Agent::start(&server.url, &fresh_state, &fresh_imds.url, None);
+    // Kept running to the end: killed while its instance runs, it would (rightly) go missing.
+    let fresh_agent = Agent::start(&server.url, &fresh_state, &fresh_imds.url, None);
     wait_for("the pending enrolment to be logged", Duration::from_secs(60), || fresh_agent.log().contains("enrolment pending").then_some(()));
     scan(&moto, &store);
     wait_status(&store, fresh.instance_id.as_deref().unwrap(), "online");
-    fresh_agent.kill();
 
     // The coverage finding: running instances without an agent fail, with the enrolment command.
     let findings_path = directory.path().join("findings.json");
