@@ -3,6 +3,7 @@
 //! that table and the OpenAPI document (`/api/openapi.json`) describes every entry of it.
 
 pub mod agent_api;
+mod agent_views;
 pub mod auth;
 mod charts;
 mod handlers;
@@ -111,6 +112,8 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ),
     ("GET", "/api/diff", "What changed between two scans (`from`, `to`; default the last two)."),
     ("GET", "/api/alerts", "A page of CloudTrail detection alerts, newest first (`level`, `rule_id`; `before` is the cursor, `limit` at most 10,000)."),
+    ("GET", "/api/agents", "Every vigil agent: id, instance, account, region, status (online, offline, missing, retired), last seen, version, policy, module health."),
+    ("GET", "/api/agent", "One agent (`id`) with its latest events."),
     ("GET", "/api/exposure", "Every internet-exposed endpoint of the latest analysed scan, with protocol, ports, sources and the path hop by hop."),
     ("GET", "/api/iam/admins", "Admin-equivalent principals of the latest analysed scan, and how."),
     ("GET", "/api/iam/escalation", "Escalation paths to admin of the latest analysed scan, step by step."),
@@ -127,6 +130,8 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/exposure", "The internet exposure page."),
     ("GET", "/identities", "Admin-equivalent principals, escalation paths and access from outside."),
     ("GET", "/activity", "CloudTrail detection alerts with their events."),
+    ("GET", "/agents", "The agents: status, lifecycle, version, last seen, policy, instance, module health; enrolment attempts."),
+    ("GET", "/agent", "One agent's page (`id`): identity, lifecycle, module health, latest events."),
     ("GET", "/scans", "Every scan and what changed between two (`from`, `to`)."),
     ("GET", "/static/app.css", "The console's stylesheet."),
     ("GET", "/static/app.js", "The console's script (mute and unmute with the CSRF header)."),

@@ -34,6 +34,7 @@ const NAV: &[(&str, &str)] = &[
     ("/exposure", "Exposure"),
     ("/identities", "Identities"),
     ("/activity", "Activity"),
+    ("/agents", "Agents"),
     ("/scans", "Scans"),
 ];
 

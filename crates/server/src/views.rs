@@ -541,10 +541,14 @@ pub async fn resource(state: Shared, Extension(caller): Extension<Caller>, Query
             store.analyses_about(&lookup)?,
             store.analysis_count("admin")?,
             store.analyses("access-skipped")?,
+            match crate::agent_views::instance_id_of(&lookup) {
+                Some(instance_id) => Some(store.agents_of_instance(instance_id)?),
+                None => None,
+            },
         ))
     })
     .await;
-    let (versions, findings, analyses, admins, skipped) = match result {
+    let (versions, findings, analyses, admins, skipped, agents) = match result {
         Ok(values) => values,
         Err(response) => return response,
     };
@@ -559,6 +563,9 @@ pub async fn resource(state: Shared, Extension(caller): Extension<Caller>, Query
             }
             body.push_str("</tbody></table>");
         }
+    }
+    if let Some(agents) = &agents {
+        body.push_str(&crate::agent_views::instance_block(agents));
     }
     body.push_str("<h2>Findings</h2><table id=\"resource-findings\"><tbody>");
     for finding in &findings {

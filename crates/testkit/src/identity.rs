@@ -223,4 +223,30 @@ mod tests {
         let rsa_signature = TestCa::rsa2048().sign(doc.as_bytes(), now() as u64);
         assert_eq!(vigil_fleet::identity::verify(&rsa_signature, None, &rsa_trusted, now()).unwrap().document.region, "us-east-1");
     }
+
+    /// The signature is what AWS's documented check accepts: `openssl smime -verify` with the
+    /// CA's certificate reproduces the document byte for byte.
+    #[test]
+    fn openssl_verifies_the_signature_as_aws_documents_it() {
+        if !std::process::Command::new("openssl").arg("version").output().is_ok_and(|output| output.status.success()) {
+            eprintln!("skipped: needs openssl");
+            return;
+        }
+        let directory = tempfile::tempdir().unwrap();
+        let doc = document("123456789012", "eu-west-1", "i-0def", "ami-2", "m7g.large", "2026-03-01T12:00:00Z");
+        let signature = TestCa::trusted().sign(doc.as_bytes(), now() as u64);
+        let (pkcs7, certificate) = (directory.path().join("pkcs7"), directory.path().join("certificate"));
+        std::fs::write(&pkcs7, format!("-----BEGIN PKCS7-----\n{signature}\n-----END PKCS7-----\n")).unwrap();
+        std::fs::write(&certificate, TEST_CA_PEM).unwrap();
+        let output = std::process::Command::new("openssl")
+            .args(["smime", "-verify", "-in"])
+            .arg(&pkcs7)
+            .args(["-inform", "PEM", "-certfile"])
+            .arg(&certificate)
+            .arg("-noverify")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert_eq!(String::from_utf8_lossy(&output.stdout), doc);
+    }
 }
