@@ -29,7 +29,8 @@ impl Reply {
     }
 
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> anyhow::Result<T> {
-        serde_json::from_str(&self.body).with_context(|| format!("the server's reply (HTTP {}) is not what the agent expects: {}", self.status, excerpt(&self.body)))
+        serde_json::from_str(&self.body)
+            .with_context(|| format!("the server's reply (HTTP {}) is not what the agent expects: {}", self.status, excerpt(&self.body)))
     }
 
     /// The server's refusal, or a description of an unexpected reply.
@@ -48,11 +49,7 @@ impl Server {
     }
 
     fn reply(response: crate::http::Response) -> Reply {
-        Reply {
-            status: response.status,
-            retry_after: response.header("retry-after").and_then(|value| value.trim().parse().ok()),
-            body: response.body,
-        }
+        Reply { status: response.status, retry_after: response.header("retry-after").and_then(|value| value.trim().parse().ok()), body: response.body }
     }
 
     pub fn post<T: Serialize>(&self, path: &str, authorization: Option<&str>, body: &T) -> anyhow::Result<Reply> {
@@ -60,7 +57,10 @@ impl Server {
         if let Some(authorization) = authorization {
             headers.push(("authorization", authorization));
         }
-        let response = self.http.request(http::Method::POST, &format!("{}{path}", self.base), &headers, Some(serde_json::to_vec(body)?)).context("cannot reach the server")?;
+        let response = self
+            .http
+            .request(http::Method::POST, &format!("{}{path}", self.base), &headers, Some(serde_json::to_vec(body)?))
+            .context("cannot reach the server")?;
         Ok(Server::reply(response))
     }
 

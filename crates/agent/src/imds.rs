@@ -21,7 +21,9 @@ pub struct InstanceIdentity {
 }
 
 fn get(http: &Http, base: &str, path: &str, token: &str) -> anyhow::Result<Option<String>> {
-    let response = http.request(http::Method::GET, &format!("{base}{path}"), &[("x-aws-ec2-metadata-token", token)], None).with_context(|| format!("IMDS `GET {path}`"))?;
+    let response = http
+        .request(http::Method::GET, &format!("{base}{path}"), &[("x-aws-ec2-metadata-token", token)], None)
+        .with_context(|| format!("IMDS `GET {path}`"))?;
     match response.status {
         200 => Ok(Some(response.body)),
         404 => Ok(None),

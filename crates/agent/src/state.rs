@@ -90,7 +90,8 @@ mod tests {
         let state_dir = directory.path().join("state");
         let state = State::open(&state_dir).unwrap();
         assert_eq!(state.credential().unwrap(), None);
-        let credential = Credential { server: "http://s".into(), agent_id: "agt-1".into(), secret: "x".into(), next_secret: None, instance_id: Some("i-1".into()) };
+        let credential =
+            Credential { server: "http://s".into(), agent_id: "agt-1".into(), secret: "x".into(), next_secret: None, instance_id: Some("i-1".into()) };
         state.save_credential(&credential).unwrap();
         let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&state_dir), 0o700);

@@ -166,12 +166,8 @@ mod verify {
     /// `now_unix` is checked against the certificate's validity period.
     pub fn verify(pkcs7: &str, document: Option<&[u8]>, trusted: &TrustedCertificates, now_unix: i64) -> Result<Verified, IdentityError> {
         let malformed = |reason: String| IdentityError::Malformed(reason);
-        let body: String = pkcs7
-            .lines()
-            .filter(|line| !line.starts_with("-----"))
-            .flat_map(|line| line.chars())
-            .filter(|character| !character.is_whitespace())
-            .collect();
+        let body: String =
+            pkcs7.lines().filter(|line| !line.starts_with("-----")).flat_map(|line| line.chars()).filter(|character| !character.is_whitespace()).collect();
         let ber = base64::engine::general_purpose::STANDARD.decode(body.as_bytes()).map_err(|error| malformed(format!("not base64: {error}")))?;
         let der = crate::ber::to_der(&ber).map_err(|error| malformed(error.to_string()))?;
         let content_info = ContentInfo::from_der(&der).map_err(|error| malformed(format!("not a CMS ContentInfo: {error}")))?;

@@ -130,8 +130,10 @@ impl InstanceAttributes {
                 }
             }
         }
-        let tags: BTreeMap<String, String> =
-            tags.as_object().map(|object| object.iter().filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string()))).collect()).unwrap_or_default();
+        let tags: BTreeMap<String, String> = tags
+            .as_object()
+            .map(|object| object.iter().filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string()))).collect())
+            .unwrap_or_default();
         InstanceAttributes {
             account: account.to_string(),
             region: region.to_string(),
@@ -289,7 +291,12 @@ impl EffectivePolicy {
 
 fn validate_settings(modules: &BTreeMap<String, Map<String, Value>>, place: &str) -> Result<(), String> {
     for (module, settings) in modules {
-        for (key, kind) in [("enabled", "a boolean"), ("interval_seconds", "a positive integer"), ("cpu_percent", "an integer from 1 to 100"), ("io_bytes_per_second", "a positive integer")] {
+        for (key, kind) in [
+            ("enabled", "a boolean"),
+            ("interval_seconds", "a positive integer"),
+            ("cpu_percent", "an integer from 1 to 100"),
+            ("io_bytes_per_second", "a positive integer"),
+        ] {
             let Some(value) = settings.get(key) else { continue };
             let valid = match key {
                 "enabled" => value.is_boolean(),
@@ -415,7 +422,7 @@ rules:
         check(&prod, "fim", "interval_seconds", Some(json!(600)));
         check(&prod, "fim", "paths", Some(json!(["/etc"])));
         let web = instance(&[("env", "prod")], "eu-west-1", Some("web-blue"));
-        check(&web, "fim", "enabled", Some(json!(true)), );
+        check(&web, "fim", "enabled", Some(json!(true)));
         check(&web, "fim", "paths", Some(json!(["/etc", "/var/www"])));
         let mut db = instance(&[], "us-east-1", None);
         db.subnet = Some("subnet-db-a".into());
@@ -465,9 +472,16 @@ rules:
 
     #[test]
     fn globs_match_like_the_posture_policy() {
-        for (pattern, text, expected) in
-            [("*", "", true), ("web-*", "web-1", true), ("web-*", "db-1", false), ("*-prod-*", "a-prod-b", true), ("a*b*c", "aXbYc", true), ("a*b", "ab", true), ("abc", "abcd", false), ("a*a", "a", false)]
-        {
+        for (pattern, text, expected) in [
+            ("*", "", true),
+            ("web-*", "web-1", true),
+            ("web-*", "db-1", false),
+            ("*-prod-*", "a-prod-b", true),
+            ("a*b*c", "aXbYc", true),
+            ("a*b", "ab", true),
+            ("abc", "abcd", false),
+            ("a*a", "a", false),
+        ] {
             assert_eq!(glob(pattern, text), expected, "{pattern} ~ {text}");
         }
     }

@@ -234,7 +234,13 @@ mod tests {
     fn an_event_travels_flat_with_its_sequence_number() {
         let event = Sequenced {
             seq: 7,
-            event: Event { id: "e1".into(), module: "inventory".into(), kind: "os".into(), time: "2026-01-01T00:00:00Z".into(), payload: serde_json::json!({"a": 1}) },
+            event: Event {
+                id: "e1".into(),
+                module: "inventory".into(),
+                kind: "os".into(),
+                time: "2026-01-01T00:00:00Z".into(),
+                payload: serde_json::json!({"a": 1}),
+            },
         };
         let text = serde_json::to_string(&event).unwrap();
         assert_eq!(text, r#"{"seq":7,"id":"e1","module":"inventory","kind":"os","time":"2026-01-01T00:00:00Z","payload":{"a":1}}"#);

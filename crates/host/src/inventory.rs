@@ -54,7 +54,8 @@ pub fn parse_proc_net(text: &str, protocol: &'static str) -> Vec<(String, u16, u
             let fields: Vec<&str> = line.split_whitespace().collect();
             let (local, remote, state, inode) = (fields.get(1)?, fields.get(2)?, fields.get(3)?, fields.get(9)?);
             // TCP: 0A is LISTEN. UDP has no listen state: a bound socket with no peer is one.
-            let listening = if tcp { *state == "0A" } else { remote.split(':').next().is_some_and(|address| address.bytes().all(|byte| byte == b'0')) && *state == "07" };
+            let listening =
+                if tcp { *state == "0A" } else { remote.split(':').next().is_some_and(|address| address.bytes().all(|byte| byte == b'0')) && *state == "07" };
             if !listening {
                 return None;
             }

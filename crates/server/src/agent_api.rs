@@ -31,7 +31,11 @@ type Shared = Arc<AppState>;
 
 /// The agent routes: (method, path, what it does), for the OpenAPI document.
 pub const AGENT_ROUTES: &[(&str, &str, &str)] = &[
-    ("POST", wire::ENROL, "Enrols an agent: a signed EC2 instance identity document (PKCS#7) or an enrolment token; answers its id and secret, 202 while held pending, 403 with the reason."),
+    (
+        "POST",
+        wire::ENROL,
+        "Enrols an agent: a signed EC2 instance identity document (PKCS#7) or an enrolment token; answers its id and secret, 202 while held pending, 403 with the reason.",
+    ),
     ("POST", wire::HEARTBEAT, "An agent's heartbeat (health, queue, policy ETag); answers its status and current policy ETag. Agent credential."),
     ("GET", wire::POLICY, "The agent's effective host policy with its ETag (304 with `If-None-Match`). Agent credential."),
     ("POST", wire::EVENTS, "A batch of sequenced agent events, stored once per (agent, sequence number) and acknowledged after commit. Agent credential."),
@@ -138,7 +142,10 @@ fn same(a: &str, b: &str) -> bool {
 
 fn refuse(status: StatusCode, reason: Reason, error: impl Into<String>) -> Response {
     let error = error.into();
-    tracing::warn!("agent API: refused ({}): {error}", serde_json::to_value(reason).ok().and_then(|value| value.as_str().map(str::to_string)).unwrap_or_default());
+    tracing::warn!(
+        "agent API: refused ({}): {error}",
+        serde_json::to_value(reason).ok().and_then(|value| value.as_str().map(str::to_string)).unwrap_or_default()
+    );
     let retry_after = matches!(reason, Reason::Pending | Reason::InstanceNotRunning | Reason::Unavailable).then_some(60);
     let mut response = (status, axum::Json(Refusal { reason, error, retry_after_seconds: retry_after })).into_response();
     if status == StatusCode::SERVICE_UNAVAILABLE {
@@ -156,7 +163,10 @@ fn fleet(state: &Shared) -> Result<&Fleet, Response> {
 }
 
 /// Runs store work on a blocking thread; a store failure is `unavailable` (the agent retries).
-async fn store<T: Send + 'static>(state: &Shared, work: impl FnOnce(&mut vigil_store::Store) -> Result<T, vigil_store::StoreError> + Send + 'static) -> Result<T, Response> {
+async fn store<T: Send + 'static>(
+    state: &Shared,
+    work: impl FnOnce(&mut vigil_store::Store) -> Result<T, vigil_store::StoreError> + Send + 'static,
+) -> Result<T, Response> {
     let state = Arc::clone(state);
     let joined = tokio::task::spawn_blocking(move || {
         let mut store = state.store.get().ok_or_else(|| unavailable("no usable store connection"))?;
@@ -168,9 +178,9 @@ async fn store<T: Send + 'static>(state: &Shared, work: impl FnOnce(&mut vigil_s
 
 /// Reads the body, at most [`wire::MAX_BODY_BYTES`], as JSON of type `T`.
 async fn body<T: serde::de::DeserializeOwned>(request: Request, what: &str) -> Result<T, Response> {
-    let bytes: Bytes = axum::body::to_bytes(request.into_body(), wire::MAX_BODY_BYTES).await.map_err(|_| {
-        refuse(StatusCode::PAYLOAD_TOO_LARGE, Reason::TooLarge, format!("the {what} is larger than {} bytes", wire::MAX_BODY_BYTES))
-    })?;
+    let bytes: Bytes = axum::body::to_bytes(request.into_body(), wire::MAX_BODY_BYTES)
+        .await
+        .map_err(|_| refuse(StatusCode::PAYLOAD_TOO_LARGE, Reason::TooLarge, format!("the {what} is larger than {} bytes", wire::MAX_BODY_BYTES)))?;
     serde_json::from_slice(&bytes).map_err(|error| refuse(StatusCode::BAD_REQUEST, Reason::Malformed, format!("the {what} is not valid: {error}")))
 }
 
@@ -266,12 +276,19 @@ async fn enrol_inner(state: &Shared, request: Request) -> Result<Response, Respo
             })
             .await?;
             let refusal = if !managed {
-                Some((StatusCode::FORBIDDEN, Reason::AccountNotManaged, format!("account {} is not managed by this server: scan it first (`vigil scan` with its credentials)", document.account_id)))
+                Some((
+                    StatusCode::FORBIDDEN,
+                    Reason::AccountNotManaged,
+                    format!("account {} is not managed by this server: scan it first (`vigil scan` with its credentials)", document.account_id),
+                ))
             } else if let Some(existing) = existing {
                 Some((
                     StatusCode::FORBIDDEN,
                     Reason::AlreadyEnrolled,
-                    format!("instance {} is already enrolled as agent {existing}; an instance is enrolled once (keep the agent's --state directory)", document.instance_id),
+                    format!(
+                        "instance {} is already enrolled as agent {existing}; an instance is enrolled once (keep the agent's --state directory)",
+                        document.instance_id
+                    ),
                 ))
             } else {
                 match &instance {
@@ -310,7 +327,10 @@ async fn enrol_inner(state: &Shared, request: Request) -> Result<Response, Respo
             Some(match instance {
                 None => Joined::Pending {
                     reason: Reason::Pending,
-                    message: format!("instance {} is not in the inventory yet: enrolment is held until a scan or event shows it; retrying", document.instance_id),
+                    message: format!(
+                        "instance {} is not in the inventory yet: enrolment is held until a scan or event shows it; retrying",
+                        document.instance_id
+                    ),
                     document,
                 },
                 Some(instance) if instance.state == ResourceState::Stopped => Joined::Pending {
@@ -345,8 +365,12 @@ async fn enrol_inner(state: &Shared, request: Request) -> Result<Response, Respo
         };
         let account = document.as_ref().map(|document| document.account_id.clone()).unwrap_or_default();
         if !in_scope("hostnames", &hostname) || (!account.is_empty() && !in_scope("accounts", &account)) {
-            let (attempt, response) =
-                refused(StatusCode::FORBIDDEN, Reason::BadToken, format!("the enrolment token `{}` does not cover host `{hostname}`", token_row.id), document.as_ref());
+            let (attempt, response) = refused(
+                StatusCode::FORBIDDEN,
+                Reason::BadToken,
+                format!("the enrolment token `{}` does not cover host `{hostname}`", token_row.id),
+                document.as_ref(),
+            );
             record(attempt).await;
             return Err(response);
         }
@@ -373,7 +397,8 @@ async fn enrol_inner(state: &Shared, request: Request) -> Result<Response, Respo
     let agent_id = format!("agt-{}", random_hex(8)?);
     let secret = random_hex(32)?;
     let secret_hash = hash(&secret);
-    let (id, by, host, version, at_text) = (agent_id.clone(), enrolled_by.clone(), hostname.clone(), enrolment.agent_version.chars().take(64).collect::<String>(), at.clone());
+    let (id, by, host, version, at_text) =
+        (agent_id.clone(), enrolled_by.clone(), hostname.clone(), enrolment.agent_version.chars().take(64).collect::<String>(), at.clone());
     let identity = document.clone();
     let existing = store(state, move |store| {
         store.enrol_agent(&NewAgent {
@@ -398,7 +423,10 @@ async fn enrol_inner(state: &Shared, request: Request) -> Result<Response, Respo
         return Err(response);
     }
     record(log("enrolled", "enrolled", &format!("by {enrolled_by}"), document.as_ref(), Some(&agent_id))).await;
-    tracing::info!("agent API: enrolled {agent_id} ({}, by {enrolled_by})", document.as_ref().map(|document| document.instance_id.as_str()).unwrap_or("no instance"));
+    tracing::info!(
+        "agent API: enrolled {agent_id} ({}, by {enrolled_by})",
+        document.as_ref().map(|document| document.instance_id.as_str()).unwrap_or("no instance")
+    );
     Ok(axum::Json(Enrolled {
         agent_id,
         secret,
@@ -476,7 +504,8 @@ async fn policy(State(state): State<Shared>, headers: HeaderMap) -> Response {
         let policy = effective_policy(&state, &auth).await?;
         let etag = policy.etag();
         let quoted = format!("\"{etag}\"");
-        let unchanged = headers.get(header::IF_NONE_MATCH).and_then(|value| value.to_str().ok()).is_some_and(|value| value.trim() == quoted || value.trim() == etag);
+        let unchanged =
+            headers.get(header::IF_NONE_MATCH).and_then(|value| value.to_str().ok()).is_some_and(|value| value.trim() == quoted || value.trim() == etag);
         if unchanged {
             return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, quoted)]).into_response());
         }
@@ -498,7 +527,12 @@ fn validate(batch: &Batch) -> Result<(), String> {
             return Err(format!("sequence number {} after {previous}: they must be positive and increasing", event.seq));
         }
         previous = event.seq;
-        let fields = [("id", event.event.id.as_str(), 256), ("module", event.event.module.as_str(), 64), ("kind", event.event.kind.as_str(), 64), ("time", event.event.time.as_str(), 64)];
+        let fields = [
+            ("id", event.event.id.as_str(), 256),
+            ("module", event.event.module.as_str(), 64),
+            ("kind", event.event.kind.as_str(), 64),
+            ("time", event.event.time.as_str(), 64),
+        ];
         for (name, value, limit) in fields {
             if value.is_empty() || value.len() > limit {
                 return Err(format!("event {}: `{name}` must be 1 to {limit} bytes", event.seq));
@@ -522,7 +556,11 @@ async fn events(State(state): State<Shared>, request: Request) -> Response {
             return Err(refuse(StatusCode::FORBIDDEN, Reason::WrongAgent, format!("agent `{agent_id}` sent a batch for `{}`: nothing stored", batch.agent_id)));
         }
         if batch.events.len() > wire::MAX_BATCH_EVENTS {
-            return Err(refuse(StatusCode::PAYLOAD_TOO_LARGE, Reason::TooLarge, format!("{} events in one batch, over {}", batch.events.len(), wire::MAX_BATCH_EVENTS)));
+            return Err(refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Reason::TooLarge,
+                format!("{} events in one batch, over {}", batch.events.len(), wire::MAX_BATCH_EVENTS),
+            ));
         }
         validate(&batch).map_err(|message| refuse(StatusCode::BAD_REQUEST, Reason::Malformed, format!("{message}: nothing stored")))?;
         // Back-pressure: a few commits at a time; the others come back after `Retry-After`.
@@ -612,5 +650,4 @@ mod tests {
         big.event.payload = serde_json::json!("x".repeat(wire::MAX_EVENT_BYTES + 1));
         assert!(validate(&batch(vec![big])).unwrap_err().contains("payload"));
     }
-
 }

@@ -112,7 +112,11 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ),
     ("GET", "/api/diff", "What changed between two scans (`from`, `to`; default the last two)."),
     ("GET", "/api/alerts", "A page of CloudTrail detection alerts, newest first (`level`, `rule_id`; `before` is the cursor, `limit` at most 10,000)."),
-    ("GET", "/api/agents", "Every vigil agent: id, instance, account, region, status (online, offline, missing, retired), last seen, version, policy, module health."),
+    (
+        "GET",
+        "/api/agents",
+        "Every vigil agent: id, instance, account, region, status (online, offline, missing, retired), last seen, version, policy, module health.",
+    ),
     ("GET", "/api/agent", "One agent (`id`) with its latest events."),
     ("GET", "/api/exposure", "Every internet-exposed endpoint of the latest analysed scan, with protocol, ports, sources and the path hop by hop."),
     ("GET", "/api/iam/admins", "Admin-equivalent principals of the latest analysed scan, and how."),

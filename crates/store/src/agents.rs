@@ -609,8 +609,10 @@ impl Store {
     }
 
     pub fn enrolment_tokens(&mut self) -> Result<Vec<TokenRow>, StoreError> {
-        let rows =
-            self.db.rows("SELECT id, created_at, expires_at, expires_unix, scope, uses_left, used, revoked_at, description FROM enrolment_tokens ORDER BY created_at", &[])?;
+        let rows = self.db.rows(
+            "SELECT id, created_at, expires_at, expires_unix, scope, uses_left, used, revoked_at, description FROM enrolment_tokens ORDER BY created_at",
+            &[],
+        )?;
         Ok(rows.iter().map(|row| token_row(row)).collect())
     }
 
@@ -643,7 +645,8 @@ impl Store {
 
     /// Revokes a token. False when unknown.
     pub fn revoke_enrolment_token(&mut self, id: &str, at: &str) -> Result<bool, StoreError> {
-        Ok(self.write(|db| db.exec("UPDATE enrolment_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", &[Param::Text(id), Param::Text(at)]))? > 0)
+        Ok(self.write(|db| db.exec("UPDATE enrolment_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", &[Param::Text(id), Param::Text(at)]))?
+            > 0)
     }
 
     /// Keeps the text of a host policy version the first time it is served.

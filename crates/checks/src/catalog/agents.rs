@@ -38,7 +38,8 @@ fn instance_agent_enrolled(metadata: &Metadata, context: &Context<'_>, findings:
     let Some(roster) = context.agent_roster() else {
         // Without a store there is no roster: one ERROR for the account when it has running
         // instances, never a guess.
-        let running = context.resources_of_type(INSTANCE).any(|resource| matches!(resource.data, ResourceData::Instance(instance) if instance.state.name == "running"));
+        let running =
+            context.resources_of_type(INSTANCE).any(|resource| matches!(resource.data, ResourceData::Instance(instance) if instance.state.name == "running"));
         if running {
             let unread = Unread {
                 message: "the agent roster is unknown: this scan does not record into a store, which is where agents enrol (run it without --no-store)".into(),
@@ -58,7 +59,10 @@ fn instance_agent_enrolled(metadata: &Metadata, context: &Context<'_>, findings:
         let message = if enrolled {
             format!("instance {} is protected by a vigil agent", instance.instance_id)
         } else {
-            format!("instance {} runs without a vigil agent: install it and run `{ENROL_COMMAND}` (zero-touch enrolment from the instance identity)", instance.instance_id)
+            format!(
+                "instance {} runs without a vigil agent: install it and run `{ENROL_COMMAND}` (zero-touch enrolment from the instance identity)",
+                instance.instance_id
+            )
         };
         findings.push(context.verdict(metadata, &subject, enrolled, message, json!({ "instance_id": instance.instance_id, "agent_enrolled": enrolled })));
     });

@@ -2,9 +2,9 @@
 //! with its metadata and its tests beside it. Ids are stable: never rename one.
 
 mod access;
-mod agents;
 mod account_services;
 mod acm;
+mod agents;
 mod autoscaling;
 mod cloudfront;
 mod cloudtrail;

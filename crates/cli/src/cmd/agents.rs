@@ -258,7 +258,10 @@ mod tests {
         assert_eq!(parse_duration("2"), Ok(7200));
         assert!(parse_duration("soon").unwrap_err().contains("not a duration"));
         assert!(parse_duration("3w").unwrap_err().contains("unit"));
-        assert_eq!(parse_scope(&["accounts=1111*,2222".into(), "hostnames=web-*".into()]).unwrap(), json!({"accounts": ["1111*", "2222"], "hostnames": ["web-*"]}));
+        assert_eq!(
+            parse_scope(&["accounts=1111*,2222".into(), "hostnames=web-*".into()]).unwrap(),
+            json!({"accounts": ["1111*", "2222"], "hostnames": ["web-*"]})
+        );
         assert!(parse_scope(&["colour=red".into()]).unwrap_err().to_string().contains("not a scope key"));
     }
 }

@@ -321,7 +321,16 @@ fn seed_demo_agents(store: &mut vigil_store::Store, inventory: &vigil_model::Inv
             continue;
         }
         let modules = json!([{ "module": "inventory", "state": "ok", "last_run": at, "events": 1 }]);
-        store.record_heartbeat(id, &at, at_unix, env!("CARGO_PKG_VERSION"), hostname, None, &modules, &json!({ "pending": 0, "pending_bytes": 0, "dropped": 0 }))?;
+        store.record_heartbeat(
+            id,
+            &at,
+            at_unix,
+            env!("CARGO_PKG_VERSION"),
+            hostname,
+            None,
+            &modules,
+            &json!({ "pending": 0, "pending_bytes": 0, "dropped": 0 }),
+        )?;
         let snapshot = vigil_fleet::wire::Sequenced {
             seq: 1,
             event: vigil_fleet::Event {

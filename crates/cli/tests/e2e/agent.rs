@@ -146,13 +146,14 @@ fn agent_of(store: &Path, instance: &str) -> Option<Value> {
 }
 
 fn wait_status(store: &Path, instance: &str, status: &str) -> Value {
-    wait_for(&format!("the agent of {instance} to be {status}"), Duration::from_secs(90), || agent_of(store, instance).filter(|agent| agent["status"] == status))
+    wait_for(&format!("the agent of {instance} to be {status}"), Duration::from_secs(90), || {
+        agent_of(store, instance).filter(|agent| agent["status"] == status)
+    })
 }
 
 fn scan(moto: &MotoServer, store: &Path) {
-    let (code, _, stderr) = run(vigil(Some(moto))
-        .args(["scan", "--endpoint-url", &moto.endpoint_url, "--region", "us-east-1", "--service", "ec2", "--store"])
-        .arg(store));
+    let (code, _, stderr) =
+        run(vigil(Some(moto)).args(["scan", "--endpoint-url", &moto.endpoint_url, "--region", "us-east-1", "--service", "ec2", "--store"]).arg(store));
     assert_eq!(code, 0, "{stderr}");
 }
 
@@ -189,7 +190,8 @@ fn agents_enrol_from_the_instance_identity_and_follow_their_instances_lifecycle(
     std::fs::create_dir_all(&data).unwrap();
     let client = runtime.block_on(async { ec2::Client::new(&moto.sdk_config().await) });
     let ids: Vec<String> = runtime.block_on(async {
-        let reply = client.run_instances().image_id("ami-12c6146b").instance_type(ec2::types::InstanceType::T3Micro).min_count(3).max_count(3).send().await.unwrap();
+        let reply =
+            client.run_instances().image_id("ami-12c6146b").instance_type(ec2::types::InstanceType::T3Micro).min_count(3).max_count(3).send().await.unwrap();
         reply.instances.unwrap().into_iter().map(|instance| instance.instance_id.unwrap()).collect()
     });
     let (web, bare, late) = (ids[0].clone(), ids[1].clone(), ids[2].clone());
@@ -245,7 +247,8 @@ fn agents_enrol_from_the_instance_identity_and_follow_their_instances_lifecycle(
 
     // An instance not yet in the inventory is held pending, then enrols once a scan shows it.
     let fresh: ec2::types::Instance = runtime.block_on(async {
-        let reply = client.run_instances().image_id("ami-12c6146b").instance_type(ec2::types::InstanceType::T3Micro).min_count(1).max_count(1).send().await.unwrap();
+        let reply =
+            client.run_instances().image_id("ami-12c6146b").instance_type(ec2::types::InstanceType::T3Micro).min_count(1).max_count(1).send().await.unwrap();
         describe(&client, reply.instances.unwrap()[0].instance_id.as_deref().unwrap()).await
     });
     let fresh_imds = imds_for(&TestCa::trusted(), &fresh, None);
@@ -266,7 +269,12 @@ fn agents_enrol_from_the_instance_identity_and_follow_their_instances_lifecycle(
     assert_eq!(code, 0, "{stderr}");
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&findings_path).unwrap()).unwrap();
     let status_of = |id: &str| {
-        report["findings"].as_array().unwrap().iter().find(|finding| finding["resource_id"] == id).map(|finding| (finding["status"].clone(), finding["message"].clone()))
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|finding| finding["resource_id"] == id)
+            .map(|finding| (finding["status"].clone(), finding["message"].clone()))
     };
     assert_eq!(status_of(&web).unwrap().0, "PASS");
     let (status, message) = status_of(&bare).unwrap();
@@ -314,7 +322,10 @@ fn emit(state: &Path, range: std::ops::Range<u32>) {
     let mut child = Command::new(agent_binary()).args(["emit", "--state"]).arg(state).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
     let mut input = String::new();
     for index in range.clone() {
-        input.push_str(&format!("{{\"module\": \"loss\", \"kind\": \"tick\", \"id\": \"event-{index}\", \"payload\": {{\"n\": {index}, \"pad\": \"{}\"}}}}\n", "x".repeat(200)));
+        input.push_str(&format!(
+            "{{\"module\": \"loss\", \"kind\": \"tick\", \"id\": \"event-{index}\", \"payload\": {{\"n\": {index}, \"pad\": \"{}\"}}}}\n",
+            "x".repeat(200)
+        ));
     }
     child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     let output = child.wait_with_output().unwrap();
@@ -324,7 +335,8 @@ fn emit(state: &Path, range: std::ops::Range<u32>) {
 }
 
 fn token(store: &Path, data: &Path) -> String {
-    let (code, stdout, stderr) = run(vigil(None).args(["agents", "token", "create", "--expires", "1h", "--scope", "hostnames=*", "--store"]).arg(store).env("VIGIL_DATA_DIR", data));
+    let (code, stdout, stderr) =
+        run(vigil(None).args(["agents", "token", "create", "--expires", "1h", "--scope", "hostnames=*", "--store"]).arg(store).env("VIGIL_DATA_DIR", data));
     assert_eq!(code, 0, "{stderr}");
     stdout.trim().to_string()
 }
@@ -340,7 +352,8 @@ fn every_event_arrives_exactly_once_through_server_stops_and_kills() {
     let state = directory.path().join("agent");
     // No IMDS here: the token enrols a host off EC2.
     let mut agent = Agent::start(&server.url, &state, "http://127.0.0.1:9", Some(&token));
-    let agent_id = wait_for("the token enrolment", Duration::from_secs(60), || agents(&store).first().and_then(|agent| agent["agent_id"].as_str().map(str::to_string)));
+    let agent_id =
+        wait_for("the token enrolment", Duration::from_secs(60), || agents(&store).first().and_then(|agent| agent["agent_id"].as_str().map(str::to_string)));
     const TOTAL: u32 = 6_000;
     emit(&state, 0..1_500);
     // The agent killed (SIGKILL) while it sends.
@@ -375,7 +388,8 @@ fn every_event_arrives_exactly_once_through_server_stops_and_kills() {
 fn http(url: &str, method: &str, path: &str, authorization: Option<&str>, body: &[u8]) -> (u16, String) {
     let address = url.trim_start_matches("http://");
     let mut stream = TcpStream::connect(address).unwrap();
-    let mut head = format!("{method} {path} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n", body.len());
+    let mut head =
+        format!("{method} {path} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n", body.len());
     if let Some(authorization) = authorization {
         head.push_str(&format!("authorization: {authorization}\r\n"));
     }
