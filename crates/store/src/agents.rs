@@ -522,7 +522,7 @@ impl Store {
     /// Recomputes every agent's status; stores the changes, revokes the credential of an agent
     /// whose instance is terminated, and raises one alert per entry into `missing`.
     pub fn sweep_agents(&mut self, at: &str, now_unix: i64, missing_after_seconds: i64) -> Result<Vec<Transition>, StoreError> {
-        let rows = self.db.rows(&format!("SELECT {AGENT_COLUMNS} {AGENT_FROM}"), &[])?;
+        let rows = self.db.rows(&format!("SELECT {AGENT_COLUMNS} {AGENT_FROM} ORDER BY a.id"), &[])?;
         let mut transitions = Vec::new();
         for row in &rows {
             let agent = agent_row(row);
