@@ -42,6 +42,9 @@ pub const AGENT_ROUTES: &[(&str, &str, &str)] = &[
     ("POST", wire::ROTATE, "A new secret for the agent; the old one works until the new one is used. Agent credential."),
 ];
 
+/// Called with the alerts a lifecycle sweep raised.
+pub type AlertHook = Box<dyn Fn(&[AlertInput]) + Send + Sync>;
+
 /// What the agent API needs beside the store.
 pub struct Fleet {
     pub trusted: TrustedCertificates,
@@ -51,7 +54,7 @@ pub struct Fleet {
     /// Batch commits in flight at most; beyond, agents are told to come back (503).
     pub commits: tokio::sync::Semaphore,
     /// Called with the alerts each sweep raised (the CLI queues notifications).
-    pub on_alerts: Option<Box<dyn Fn(&[AlertInput]) + Send + Sync>>,
+    pub on_alerts: Option<AlertHook>,
 }
 
 impl Fleet {

@@ -10,7 +10,7 @@ use axum::Extension;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::json;
 use vigil_store::agents::AgentRow;
 
 use crate::AppState;
