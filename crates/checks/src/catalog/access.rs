@@ -31,7 +31,7 @@ pub static ADMIN_USER_WITHOUT_MFA: FnCheck = FnCheck {
             "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_enable_virtual.html",
             "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html",
         ],
-        frameworks: &[("cis-aws-5.0", "1.10"), ("aws-fsbp", "IAM.19"), ("pci-dss-4.0", "8.4.1"), ("nist-800-53-r5", "IA-2(1)")],
+        frameworks: &[("pci-dss-4.0", "8.4.1"), ("nist-800-53-r5", "IA-2(1)")],
     },
     run: admin_user_without_mfa,
 };

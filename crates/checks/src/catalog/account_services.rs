@@ -195,7 +195,7 @@ pub static SNS_TOPIC_ENCRYPTED: FnCheck = FnCheck {
             terraform: "resource \"aws_sns_topic\" \"alerts\" {\n  kms_master_key_id = aws_kms_key.sns.id\n}",
         },
         references: &["https://docs.aws.amazon.com/sns/latest/dg/sns-server-side-encryption.html"],
-        frameworks: &[("aws-fsbp", "SNS.1"), ("pci-dss-4.0", "3.5.1"), ("nist-800-53-r5", "SC-28")],
+        frameworks: &[("aws-securityhub", "SNS.1"), ("pci-dss-4.0", "3.5.1"), ("nist-800-53-r5", "SC-28")],
     },
     run: sns_topic_encrypted,
 };
@@ -323,7 +323,7 @@ pub static LOG_GROUP_RETENTION: FnCheck = FnCheck {
             terraform: "resource \"aws_cloudwatch_log_group\" \"app\" {\n  retention_in_days = 365\n}",
         },
         references: &["https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Working-with-log-groups-and-streams.html#SettingLogRetention"],
-        frameworks: &[("aws-fsbp", "CloudWatch.16"), ("pci-dss-4.0", "10.5.1"), ("nist-800-53-r5", "AU-11")],
+        frameworks: &[("aws-securityhub", "CloudWatch.16"), ("pci-dss-4.0", "10.5.1"), ("nist-800-53-r5", "AU-11")],
     },
     run: log_group_retention,
 };
@@ -389,7 +389,7 @@ pub static ORGANIZATION_MEMBER: FnCheck = FnCheck {
             terraform: "resource \"aws_organizations_organization\" \"org\" {\n  feature_set = \"ALL\"\n}",
         },
         references: &["https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_org_support-all-features.html"],
-        frameworks: &[("aws-fsbp", "Account.2"), ("nist-800-53-r5", "CM-2")],
+        frameworks: &[("aws-securityhub", "Account.2"), ("nist-800-53-r5", "CM-2")],
     },
     run: organization_member,
 };

@@ -132,7 +132,7 @@ pub static TRAIL_LOGGING: FnCheck = FnCheck {
             terraform: "resource \"aws_cloudtrail\" \"main\" {\n  enable_logging = true\n}",
         },
         references: &["https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_GetTrailStatus.html"],
-        frameworks: &[("aws-fsbp", "CloudTrail.3"), ("pci-dss-4.0", "10.2.1"), ("nist-800-53-r5", "AU-12")],
+        frameworks: &[("pci-dss-4.0", "10.2.1"), ("nist-800-53-r5", "AU-12")],
     },
     run: trail_logging,
 };
@@ -205,7 +205,7 @@ pub static BUCKET_NOT_PUBLIC: FnCheck = FnCheck {
             terraform: "resource \"aws_s3_bucket_public_access_block\" \"trail\" {\n  bucket                  = aws_s3_bucket.trail.id\n  block_public_acls       = true\n  ignore_public_acls      = true\n  block_public_policy     = true\n  restrict_public_buckets = true\n}",
         },
         references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html"],
-        frameworks: &[("aws-fsbp", "CloudTrail.6"), ("pci-dss-4.0", "10.3.2"), ("nist-800-53-r5", "AU-9")],
+        frameworks: &[("aws-securityhub", "CloudTrail.6"), ("pci-dss-4.0", "10.3.2"), ("nist-800-53-r5", "AU-9")],
     },
     run: bucket_not_public,
 };
@@ -231,7 +231,7 @@ pub static BUCKET_ACCESS_LOGGING: FnCheck = FnCheck {
             terraform: "resource \"aws_s3_bucket_logging\" \"trail\" {\n  bucket        = aws_s3_bucket.trail.id\n  target_bucket = aws_s3_bucket.access_logs.id\n  target_prefix = \"cloudtrail/\"\n}",
         },
         references: &["https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerLogs.html"],
-        frameworks: &[("cis-aws-5.0", "3.4"), ("aws-fsbp", "CloudTrail.7"), ("pci-dss-4.0", "10.2.1"), ("nist-800-53-r5", "AU-9")],
+        frameworks: &[("cis-aws-5.0", "3.4"), ("aws-securityhub", "CloudTrail.7"), ("pci-dss-4.0", "10.2.1"), ("nist-800-53-r5", "AU-9")],
     },
     run: bucket_access_logging,
 };
@@ -327,7 +327,7 @@ pub static S3_DATA_EVENTS_WRITE: FnCheck = FnCheck {
             terraform: "resource \"aws_cloudtrail\" \"main\" {\n  event_selector {\n    read_write_type           = \"WriteOnly\"\n    include_management_events = true\n    data_resource {\n      type   = \"AWS::S3::Object\"\n      values = [\"arn:aws:s3\"]\n    }\n  }\n}",
         },
         references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-data-events-with-cloudtrail.html"],
-        frameworks: &[("cis-aws-5.0", "3.8"), ("aws-fsbp", "S3.22"), ("pci-dss-4.0", "10.2.1"), ("nist-800-53-r5", "AU-2")],
+        frameworks: &[("cis-aws-5.0", "3.8"), ("aws-securityhub", "S3.22"), ("pci-dss-4.0", "10.2.1"), ("nist-800-53-r5", "AU-2")],
     },
     run: s3_data_events_write,
 };
@@ -350,7 +350,7 @@ pub static S3_DATA_EVENTS_READ: FnCheck = FnCheck {
             terraform: "resource \"aws_cloudtrail\" \"main\" {\n  event_selector {\n    read_write_type           = \"All\"\n    include_management_events = true\n    data_resource {\n      type   = \"AWS::S3::Object\"\n      values = [\"arn:aws:s3\"]\n    }\n  }\n}",
         },
         references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-data-events-with-cloudtrail.html"],
-        frameworks: &[("cis-aws-5.0", "3.9"), ("aws-fsbp", "S3.23"), ("pci-dss-4.0", "10.2.1"), ("nist-800-53-r5", "AU-2")],
+        frameworks: &[("cis-aws-5.0", "3.9"), ("aws-securityhub", "S3.23"), ("pci-dss-4.0", "10.2.1"), ("nist-800-53-r5", "AU-2")],
     },
     run: s3_data_events_read,
 };

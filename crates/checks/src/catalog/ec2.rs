@@ -51,8 +51,8 @@ pub static SECURITY_GROUP_ADMIN_PORTS_OPEN_TO_WORLD: FnCheck = FnCheck {
         frameworks: &[
             ("cis-aws-5.0", "5.3"),
             ("cis-aws-5.0", "5.4"),
-            ("aws-fsbp", "EC2.13"),
-            ("aws-fsbp", "EC2.14"),
+            ("aws-securityhub", "EC2.13"),
+            ("aws-securityhub", "EC2.14"),
             ("pci-dss-4.0", "1.3.1"),
             ("nist-800-53-r5", "SC-7"),
         ],

@@ -486,7 +486,7 @@ pub static ELASTIC_IP_ATTACHED: FnCheck = FnCheck {
             terraform: "# Remove the unused aws_eip resource.",
         },
         references: &["https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/elastic-ip-addresses-eip.html"],
-        frameworks: &[("aws-fsbp", "EC2.12"), ("nist-800-53-r5", "CM-8")],
+        frameworks: &[("aws-securityhub", "EC2.12"), ("nist-800-53-r5", "CM-8")],
     },
     run: elastic_ip_attached,
 };

@@ -166,7 +166,7 @@ pub static REPOSITORY_ENCRYPTED_WITH_CMK: FnCheck = FnCheck {
             terraform: "resource \"aws_ecr_repository\" \"repository\" {\n  encryption_configuration {\n    encryption_type = \"KMS\"\n    kms_key         = aws_kms_key.ecr.arn\n  }\n}",
         },
         references: &["https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html"],
-        frameworks: &[("aws-fsbp", "ECR.5"), ("nist-800-53-r5", "SC-12"), ("nist-800-53-r5", "SC-28")],
+        frameworks: &[("aws-securityhub", "ECR.5"), ("nist-800-53-r5", "SC-12"), ("nist-800-53-r5", "SC-28")],
     },
     run: repository_encrypted_with_cmk,
 };

@@ -88,7 +88,7 @@ pub static EC2_INSTANCE_ADMIN_PORT_REACHABLE_FROM_INTERNET: FnCheck = FnCheck {
             "https://docs.aws.amazon.com/vpc/latest/reachability/what-is-reachability-analyzer.html",
             "https://docs.aws.amazon.com/vpc/latest/userguide/infrastructure-security.html",
         ],
-        frameworks: &[("cis-aws-5.0", "5.2"), ("cis-aws-5.0", "5.3"), ("aws-fsbp", "EC2.13"), ("pci-dss-4.0", "1.3.1"), ("nist-800-53-r5", "SC-7")],
+        frameworks: &[("pci-dss-4.0", "1.3.1"), ("nist-800-53-r5", "SC-7")],
     },
     run: ec2_instance_admin_port_reachable_from_internet,
 };
@@ -151,7 +151,7 @@ pub static RDS_INSTANCE_REACHABLE_FROM_INTERNET: FnCheck = FnCheck {
             terraform: "resource \"aws_db_instance\" \"db\" {\n  # ...\n  publicly_accessible = false\n}",
         },
         references: &["https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_VPC.WorkingWithRDSInstanceinaVPC.html"],
-        frameworks: &[("aws-fsbp", "RDS.2"), ("pci-dss-4.0", "1.4.1"), ("nist-800-53-r5", "SC-7")],
+        frameworks: &[("pci-dss-4.0", "1.4.1"), ("nist-800-53-r5", "SC-7")],
     },
     run: rds_instance_reachable_from_internet,
 };

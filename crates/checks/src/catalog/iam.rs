@@ -23,7 +23,7 @@ pub static ROOT_MFA_ENABLED: FnCheck = FnCheck {
             terraform: "# Root MFA cannot be managed by Terraform; enable it in the console as root.",
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/enable-virt-mfa-for-root.html"],
-        frameworks: &[("cis-aws-5.0", "1.4"), ("aws-fsbp", "IAM.9"), ("pci-dss-4.0", "8.4.1"), ("nist-800-53-r5", "IA-2(1)")],
+        frameworks: &[("cis-aws-5.0", "1.4"), ("aws-securityhub", "IAM.9"), ("pci-dss-4.0", "8.4.1"), ("nist-800-53-r5", "IA-2(1)")],
     },
     run: root_mfa_enabled,
 };
@@ -122,7 +122,7 @@ pub static PASSWORD_POLICY_MINIMUM_LENGTH: FnCheck = FnCheck {
             terraform: "resource \"aws_iam_account_password_policy\" \"strict\" {\n  minimum_password_length = 14\n}",
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_passwords_account-policy.html"],
-        frameworks: &[("cis-aws-5.0", "1.7"), ("aws-fsbp", "IAM.7"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
+        frameworks: &[("cis-aws-5.0", "1.7"), ("aws-securityhub", "IAM.15"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
     },
     run: password_policy_minimum_length,
 };

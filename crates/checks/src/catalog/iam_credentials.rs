@@ -148,7 +148,7 @@ password_policy_check!(
     "Set the password policy's reuse prevention to 24 remembered passwords.",
     "aws iam update-account-password-policy --password-reuse-prevention 24 --minimum-password-length 14",
     "resource \"aws_iam_account_password_policy\" \"strict\" {\n  password_reuse_prevention = 24\n  minimum_password_length   = 14\n}",
-    &[("cis-aws-5.0", "1.8"), ("aws-fsbp", "IAM.16"), ("pci-dss-4.0", "8.3.7"), ("nist-800-53-r5", "IA-5(1)")],
+    &[("cis-aws-5.0", "1.8"), ("aws-securityhub", "IAM.16"), ("pci-dss-4.0", "8.3.7"), ("nist-800-53-r5", "IA-5(1)")],
     Some(("min_password_reuse_prevention", 24)),
     |policy, minimum| {
         let remembered = policy.password_reuse_prevention;
@@ -169,7 +169,7 @@ password_policy_check!(
     "Require at least one uppercase letter in the account password policy.",
     "aws iam update-account-password-policy --require-uppercase-characters --minimum-password-length 14",
     "resource \"aws_iam_account_password_policy\" \"strict\" {\n  require_uppercase_characters = true\n}",
-    &[("aws-fsbp", "IAM.11"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
+    &[("aws-securityhub", "IAM.11"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
     None,
     |policy, _| {
         let message = if policy.require_uppercase_characters { "Uppercase letters are required." } else { "Uppercase letters are not required." };
@@ -186,7 +186,7 @@ password_policy_check!(
     "Require at least one lowercase letter in the account password policy.",
     "aws iam update-account-password-policy --require-lowercase-characters --minimum-password-length 14",
     "resource \"aws_iam_account_password_policy\" \"strict\" {\n  require_lowercase_characters = true\n}",
-    &[("aws-fsbp", "IAM.12"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
+    &[("aws-securityhub", "IAM.12"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
     None,
     |policy, _| {
         let message = if policy.require_lowercase_characters { "Lowercase letters are required." } else { "Lowercase letters are not required." };
@@ -203,7 +203,7 @@ password_policy_check!(
     "Require at least one symbol in the account password policy.",
     "aws iam update-account-password-policy --require-symbols --minimum-password-length 14",
     "resource \"aws_iam_account_password_policy\" \"strict\" {\n  require_symbols = true\n}",
-    &[("aws-fsbp", "IAM.13"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
+    &[("aws-securityhub", "IAM.13"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
     None,
     |policy, _| {
         let message = if policy.require_symbols { "Symbols are required." } else { "Symbols are not required." };
@@ -220,7 +220,7 @@ password_policy_check!(
     "Require at least one number in the account password policy.",
     "aws iam update-account-password-policy --require-numbers --minimum-password-length 14",
     "resource \"aws_iam_account_password_policy\" \"strict\" {\n  require_numbers = true\n}",
-    &[("aws-fsbp", "IAM.14"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
+    &[("aws-securityhub", "IAM.14"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
     None,
     |policy, _| {
         let message = if policy.require_numbers { "Numbers are required." } else { "Numbers are not required." };
@@ -237,7 +237,7 @@ password_policy_check!(
     "Set a maximum password age of 90 days or less.",
     "aws iam update-account-password-policy --max-password-age 90 --minimum-password-length 14",
     "resource \"aws_iam_account_password_policy\" \"strict\" {\n  max_password_age = 90\n}",
-    &[("aws-fsbp", "IAM.17"), ("pci-dss-4.0", "8.3.9"), ("nist-800-53-r5", "IA-5(1)")],
+    &[("aws-securityhub", "IAM.17"), ("pci-dss-4.0", "8.3.9"), ("nist-800-53-r5", "IA-5(1)")],
     Some(("max_password_age_days", 90)),
     |policy, maximum| {
         let age = policy.max_password_age.filter(|_| policy.expire_passwords || policy.max_password_age.is_some());
@@ -282,7 +282,7 @@ pub static USER_CREDENTIALS_UNUSED: FnCheck = FnCheck {
             terraform: "# Remove the aws_iam_user_login_profile / aws_iam_access_key resources of the unused credentials.",
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_finding-unused.html"],
-        frameworks: &[("cis-aws-5.0", "1.11"), ("aws-fsbp", "IAM.22"), ("pci-dss-4.0", "8.2.6"), ("nist-800-53-r5", "AC-2(3)")],
+        frameworks: &[("cis-aws-5.0", "1.11"), ("aws-securityhub", "IAM.22"), ("pci-dss-4.0", "8.2.6"), ("nist-800-53-r5", "AC-2(3)")],
     },
     run: user_credentials_unused,
 };
@@ -485,7 +485,7 @@ pub static USER_MFA_ENABLED: FnCheck = FnCheck {
             terraform: "resource \"aws_iam_virtual_mfa_device\" \"user\" {\n  virtual_mfa_device_name = \"USER\"\n}",
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa.html"],
-        frameworks: &[("aws-fsbp", "IAM.19"), ("pci-dss-4.0", "8.4.2"), ("nist-800-53-r5", "IA-2(1)")],
+        frameworks: &[("aws-securityhub", "IAM.19"), ("pci-dss-4.0", "8.4.2"), ("nist-800-53-r5", "IA-2(1)")],
     },
     run: user_mfa_enabled,
 };

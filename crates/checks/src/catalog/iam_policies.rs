@@ -69,7 +69,7 @@ pub static SUPPORT_ROLE_EXISTS: FnCheck = FnCheck {
             terraform: "resource \"aws_iam_role_policy_attachment\" \"support\" {\n  role       = aws_iam_role.support.name\n  policy_arn = \"arn:aws:iam::aws:policy/AWSSupportAccess\"\n}",
         },
         references: &["https://docs.aws.amazon.com/awssupport/latest/user/accessing-support.html"],
-        frameworks: &[("cis-aws-5.0", "1.16"), ("aws-fsbp", "IAM.18")],
+        frameworks: &[("cis-aws-5.0", "1.16"), ("aws-securityhub", "IAM.18")],
     },
     run: support_role_exists,
 };
@@ -108,7 +108,7 @@ pub static CLOUDSHELL_FULL_ACCESS_RESTRICTED: FnCheck = FnCheck {
             terraform: "# Remove aws_iam_*_policy_attachment resources that reference arn:aws:iam::aws:policy/AWSCloudShellFullAccess.",
         },
         references: &["https://docs.aws.amazon.com/cloudshell/latest/userguide/sec-auth-with-identities.html"],
-        frameworks: &[("cis-aws-5.0", "1.21"), ("aws-fsbp", "IAM.27"), ("nist-800-53-r5", "AC-6")],
+        frameworks: &[("cis-aws-5.0", "1.21"), ("aws-securityhub", "IAM.27"), ("nist-800-53-r5", "AC-6")],
     },
     run: cloudshell_full_access_restricted,
 };
@@ -144,7 +144,7 @@ pub static SERVER_CERTIFICATE_NOT_EXPIRED: FnCheck = FnCheck {
             terraform: "# Remove the expired aws_iam_server_certificate and use aws_acm_certificate instead.",
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_server-certs.html"],
-        frameworks: &[("cis-aws-5.0", "1.18"), ("aws-fsbp", "IAM.26"), ("pci-dss-4.0", "4.2.1"), ("nist-800-53-r5", "SC-12")],
+        frameworks: &[("cis-aws-5.0", "1.18"), ("aws-securityhub", "IAM.26"), ("pci-dss-4.0", "4.2.1"), ("nist-800-53-r5", "SC-12")],
     },
     run: server_certificate_not_expired,
 };

@@ -286,7 +286,7 @@ pub static FUNCTION_IN_VPC: FnCheck = FnCheck {
             terraform: "resource \"aws_lambda_function\" \"function\" {\n  vpc_config {\n    subnet_ids         = [aws_subnet.a.id, aws_subnet.b.id]\n    security_group_ids = [aws_security_group.function.id]\n  }\n}",
         },
         references: &["https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html"],
-        frameworks: &[("aws-fsbp", "Lambda.3"), ("pci-dss-4.0", "1.3.1"), ("nist-800-53-r5", "SC-7")],
+        frameworks: &[("aws-securityhub", "Lambda.3"), ("pci-dss-4.0", "1.3.1"), ("nist-800-53-r5", "SC-7")],
     },
     run: function_in_vpc,
 };
@@ -317,7 +317,7 @@ pub static FUNCTION_TRACING_ENABLED: FnCheck = FnCheck {
             terraform: "resource \"aws_lambda_function\" \"function\" {\n  tracing_config {\n    mode = \"Active\"\n  }\n}",
         },
         references: &["https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html"],
-        frameworks: &[("aws-fsbp", "Lambda.7"), ("nist-800-53-r5", "AU-12")],
+        frameworks: &[("nist-800-53-r5", "AU-12")],
     },
     run: function_tracing_enabled,
 };

@@ -91,7 +91,7 @@ pub static KMS_KEY_ROTATION_ENABLED: FnCheck = FnCheck {
             terraform: "resource \"aws_kms_key\" \"key\" {\n  enable_key_rotation = true\n}",
         },
         references: &["https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html"],
-        frameworks: &[("cis-aws-5.0", "3.6"), ("aws-fsbp", "KMS.4"), ("pci-dss-4.0", "3.6.1"), ("nist-800-53-r5", "SC-12")],
+        frameworks: &[("cis-aws-5.0", "3.6"), ("aws-securityhub", "KMS.4"), ("pci-dss-4.0", "3.6.1"), ("nist-800-53-r5", "SC-12")],
     },
     run: kms_key_rotation_enabled,
 };

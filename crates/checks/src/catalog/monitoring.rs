@@ -268,7 +268,7 @@ macro_rules! monitoring_check {
 monitoring_check!(UNAUTHORIZED_API_CALLS, unauthorized_api_calls, UNAUTHORIZED_API_CALLS_FAMILY,
     "cloudwatch_alarm_unauthorized_api_calls", "Unauthorized API calls are monitored with a metric filter, an alarm and a subscribed topic", Severity::Medium,
     "Bursts of AccessDenied errors are how reconnaissance with stolen credentials, and misconfigured automation, show up first.",
-    &[("cis-aws-5.0", "4.1"), ("aws-fsbp", "CloudWatch.2"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+    &[("cis-aws-5.0", "4.1"), ("aws-securityhub", "CloudWatch.2"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
     "{ ($.errorCode = \"*UnauthorizedOperation\") || ($.errorCode = \"AccessDenied*\") && ($.sourceIPAddress != \"delivery.logs.amazonaws.com\") && ($.eventName != \"HeadBucket\") }",
     {
         what: "unauthorized API calls",
@@ -282,7 +282,7 @@ monitoring_check!(UNAUTHORIZED_API_CALLS, unauthorized_api_calls, UNAUTHORIZED_A
 monitoring_check!(CONSOLE_SIGNIN_WITHOUT_MFA, console_signin_without_mfa, CONSOLE_SIGNIN_WITHOUT_MFA_FAMILY,
     "cloudwatch_alarm_console_signin_without_mfa", "Console sign-ins without MFA are monitored with a metric filter, an alarm and a subscribed topic", Severity::Medium,
     "A console sign-in without MFA is either a user the MFA policy missed or a stolen password in use.",
-    &[("cis-aws-5.0", "4.2"), ("aws-fsbp", "CloudWatch.3"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+    &[("cis-aws-5.0", "4.2"), ("aws-securityhub", "CloudWatch.3"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
     "{ ($.eventName = \"ConsoleLogin\") && ($.additionalEventData.MFAUsed != \"Yes\") }",
     {
         what: "console sign-ins without MFA",
@@ -296,7 +296,7 @@ monitoring_check!(CONSOLE_SIGNIN_WITHOUT_MFA, console_signin_without_mfa, CONSOL
 monitoring_check!(ROOT_USAGE, root_usage, ROOT_USAGE_FAMILY,
     "cloudwatch_alarm_root_usage", "Use of the root user is monitored with a metric filter, an alarm and a subscribed topic", Severity::High,
     "Root activity should be rare and expected; an unannounced root sign-in or API call is one of the strongest signs of account takeover.",
-    &[("cis-aws-5.0", "4.3"), ("aws-fsbp", "CloudWatch.1"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+    &[("cis-aws-5.0", "4.3"), ("aws-securityhub", "CloudWatch.1"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
     "{ $.userIdentity.type = \"Root\" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != \"AwsServiceEvent\" }",
     {
         what: "use of the root user",
@@ -310,7 +310,7 @@ monitoring_check!(ROOT_USAGE, root_usage, ROOT_USAGE_FAMILY,
 monitoring_check!(IAM_POLICY_CHANGES, iam_policy_changes, IAM_POLICY_CHANGES_FAMILY,
     "cloudwatch_alarm_iam_policy_changes", "IAM policy changes are monitored with a metric filter, an alarm and a subscribed topic", Severity::Medium,
     "Attaching or rewriting a policy is how privilege escalation and persistence are done; each change should reach a human.",
-    &[("cis-aws-5.0", "4.4"), ("aws-fsbp", "CloudWatch.4"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+    &[("cis-aws-5.0", "4.4"), ("aws-securityhub", "CloudWatch.4"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
     "{($.eventName=DeleteGroupPolicy)||($.eventName=DeleteRolePolicy)||($.eventName=DeleteUserPolicy)||($.eventName=PutGroupPolicy)||($.eventName=PutRolePolicy)||($.eventName=PutUserPolicy)||($.eventName=CreatePolicy)||($.eventName=DeletePolicy)||($.eventName=CreatePolicyVersion)||($.eventName=DeletePolicyVersion)||($.eventName=AttachRolePolicy)||($.eventName=DetachRolePolicy)||($.eventName=AttachUserPolicy)||($.eventName=DetachUserPolicy)||($.eventName=AttachGroupPolicy)||($.eventName=DetachGroupPolicy)}",
     {
         what: "IAM policy changes",
@@ -328,7 +328,7 @@ monitoring_check!(IAM_POLICY_CHANGES, iam_policy_changes, IAM_POLICY_CHANGES_FAM
 monitoring_check!(CLOUDTRAIL_CHANGES, cloudtrail_changes, CLOUDTRAIL_CHANGES_FAMILY,
     "cloudwatch_alarm_cloudtrail_configuration_changes", "CloudTrail configuration changes are monitored with a metric filter, an alarm and a subscribed topic", Severity::Medium,
     "Stopping, deleting or redirecting a trail blinds the audit log; attackers do it first.",
-    &[("cis-aws-5.0", "4.5"), ("aws-fsbp", "CloudWatch.5"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+    &[("cis-aws-5.0", "4.5"), ("aws-securityhub", "CloudWatch.5"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
     "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) || ($.eventName = StopLogging) }",
     {
         what: "CloudTrail configuration changes",
@@ -342,7 +342,7 @@ monitoring_check!(CLOUDTRAIL_CHANGES, cloudtrail_changes, CLOUDTRAIL_CHANGES_FAM
 monitoring_check!(CONSOLE_AUTH_FAILURES, console_auth_failures, CONSOLE_AUTH_FAILURES_FAMILY,
     "cloudwatch_alarm_console_authentication_failures", "Console authentication failures are monitored with a metric filter, an alarm and a subscribed topic", Severity::Low,
     "Repeated failed console sign-ins are password guessing in progress.",
-    &[("cis-aws-5.0", "4.6"), ("aws-fsbp", "CloudWatch.6"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+    &[("cis-aws-5.0", "4.6"), ("aws-securityhub", "CloudWatch.6"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
     "{ ($.eventName = ConsoleLogin) && ($.errorMessage = \"Failed authentication\") }",
     {
         what: "console authentication failures",
@@ -356,7 +356,7 @@ monitoring_check!(CONSOLE_AUTH_FAILURES, console_auth_failures, CONSOLE_AUTH_FAI
 monitoring_check!(CMK_DISABLE_OR_DELETION, cmk_disable_or_deletion, CMK_DISABLE_OR_DELETION_FAMILY,
     "cloudwatch_alarm_cmk_disable_or_deletion", "Disabling or scheduled deletion of customer managed keys is monitored with a metric filter, an alarm and a subscribed topic", Severity::Medium,
     "Disabling or deleting a KMS key makes every piece of data encrypted under it unreadable: a ransom or sabotage move.",
-    &[("cis-aws-5.0", "4.7"), ("aws-fsbp", "CloudWatch.7"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+    &[("cis-aws-5.0", "4.7"), ("aws-securityhub", "CloudWatch.7"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
     "{($.eventSource = kms.amazonaws.com) && (($.eventName=DisableKey)||($.eventName=ScheduleKeyDeletion)) }",
     {
         what: "disabling or scheduled deletion of customer managed keys",
@@ -370,7 +370,7 @@ monitoring_check!(CMK_DISABLE_OR_DELETION, cmk_disable_or_deletion, CMK_DISABLE_
 monitoring_check!(S3_BUCKET_POLICY_CHANGES, s3_bucket_policy_changes, S3_BUCKET_POLICY_CHANGES_FAMILY,
     "cloudwatch_alarm_s3_bucket_policy_changes", "S3 bucket policy changes are monitored with a metric filter, an alarm and a subscribed topic", Severity::Medium,
     "A changed bucket policy or ACL can expose a bucket to the internet in one call.",
-    &[("cis-aws-5.0", "4.8"), ("aws-fsbp", "CloudWatch.8"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+    &[("cis-aws-5.0", "4.8"), ("aws-securityhub", "CloudWatch.8"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
     "{ ($.eventSource = s3.amazonaws.com) && (($.eventName = PutBucketAcl) || ($.eventName = PutBucketPolicy) || ($.eventName = PutBucketCors) || ($.eventName = PutBucketLifecycle) || ($.eventName = PutBucketReplication) || ($.eventName = DeleteBucketPolicy) || ($.eventName = DeleteBucketCors) || ($.eventName = DeleteBucketLifecycle) || ($.eventName = DeleteBucketReplication)) }",
     {
         what: "S3 bucket policy changes",
@@ -387,7 +387,7 @@ monitoring_check!(S3_BUCKET_POLICY_CHANGES, s3_bucket_policy_changes, S3_BUCKET_
 monitoring_check!(CONFIG_CHANGES, config_changes, CONFIG_CHANGES_FAMILY,
     "cloudwatch_alarm_config_changes", "AWS Config configuration changes are monitored with a metric filter, an alarm and a subscribed topic", Severity::Low,
     "Stopping the recorder or removing the delivery channel erases the configuration history investigators rely on.",
-    &[("cis-aws-5.0", "4.9"), ("aws-fsbp", "CloudWatch.9"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+    &[("cis-aws-5.0", "4.9"), ("aws-securityhub", "CloudWatch.9"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
     "{ ($.eventSource = config.amazonaws.com) && (($.eventName=StopConfigurationRecorder)||($.eventName=DeleteDeliveryChannel)||($.eventName=PutDeliveryChannel)||($.eventName=PutConfigurationRecorder)) }",
     {
         what: "AWS Config configuration changes",
@@ -401,7 +401,7 @@ monitoring_check!(CONFIG_CHANGES, config_changes, CONFIG_CHANGES_FAMILY,
 monitoring_check!(SECURITY_GROUP_CHANGES, security_group_changes, SECURITY_GROUP_CHANGES_FAMILY,
     "cloudwatch_alarm_security_group_changes", "Security group changes are monitored with a metric filter, an alarm and a subscribed topic", Severity::Low,
     "An opened security group is the most direct way to expose a service; changes should be seen when they happen.",
-    &[("cis-aws-5.0", "4.10"), ("aws-fsbp", "CloudWatch.10"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+    &[("cis-aws-5.0", "4.10"), ("aws-securityhub", "CloudWatch.10"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
     "{ ($.eventName = AuthorizeSecurityGroupIngress) || ($.eventName = AuthorizeSecurityGroupEgress) || ($.eventName = RevokeSecurityGroupIngress) || ($.eventName = RevokeSecurityGroupEgress) || ($.eventName = CreateSecurityGroup) || ($.eventName = DeleteSecurityGroup) }",
     {
         what: "security group changes",
@@ -418,7 +418,7 @@ monitoring_check!(SECURITY_GROUP_CHANGES, security_group_changes, SECURITY_GROUP
 monitoring_check!(NACL_CHANGES, nacl_changes, NACL_CHANGES_FAMILY,
     "cloudwatch_alarm_nacl_changes", "Network ACL changes are monitored with a metric filter, an alarm and a subscribed topic", Severity::Low,
     "Network ACL changes can open whole subnets at once.",
-    &[("cis-aws-5.0", "4.11"), ("aws-fsbp", "CloudWatch.11"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+    &[("cis-aws-5.0", "4.11"), ("aws-securityhub", "CloudWatch.11"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
     "{ ($.eventName = CreateNetworkAcl) || ($.eventName = CreateNetworkAclEntry) || ($.eventName = DeleteNetworkAcl) || ($.eventName = DeleteNetworkAclEntry) || ($.eventName = ReplaceNetworkAclEntry) || ($.eventName = ReplaceNetworkAclAssociation) }",
     {
         what: "network ACL changes",
@@ -435,7 +435,7 @@ monitoring_check!(NACL_CHANGES, nacl_changes, NACL_CHANGES_FAMILY,
 monitoring_check!(NETWORK_GATEWAY_CHANGES, network_gateway_changes, NETWORK_GATEWAY_CHANGES_FAMILY,
     "cloudwatch_alarm_network_gateway_changes", "Network gateway changes are monitored with a metric filter, an alarm and a subscribed topic", Severity::Low,
     "A new or re-attached internet or customer gateway creates a path in or out of the network.",
-    &[("cis-aws-5.0", "4.12"), ("aws-fsbp", "CloudWatch.12"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+    &[("cis-aws-5.0", "4.12"), ("aws-securityhub", "CloudWatch.12"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
     "{ ($.eventName = CreateCustomerGateway) || ($.eventName = DeleteCustomerGateway) || ($.eventName = AttachInternetGateway) || ($.eventName = CreateInternetGateway) || ($.eventName = DeleteInternetGateway) || ($.eventName = DetachInternetGateway) }",
     {
         what: "network gateway changes",
@@ -452,7 +452,7 @@ monitoring_check!(NETWORK_GATEWAY_CHANGES, network_gateway_changes, NETWORK_GATE
 monitoring_check!(ROUTE_TABLE_CHANGES, route_table_changes, ROUTE_TABLE_CHANGES_FAMILY,
     "cloudwatch_alarm_route_table_changes", "Route table changes are monitored with a metric filter, an alarm and a subscribed topic", Severity::Low,
     "A changed route can send traffic through an attacker-controlled appliance or out of the network.",
-    &[("cis-aws-5.0", "4.13"), ("aws-fsbp", "CloudWatch.13"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+    &[("cis-aws-5.0", "4.13"), ("aws-securityhub", "CloudWatch.13"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
     "{($.eventSource = ec2.amazonaws.com) && (($.eventName = CreateRoute) || ($.eventName = CreateRouteTable) || ($.eventName = ReplaceRoute) || ($.eventName = ReplaceRouteTableAssociation) || ($.eventName = DeleteRouteTable) || ($.eventName = DeleteRoute) || ($.eventName = DisassociateRouteTable)) }",
     {
         what: "route table changes",
@@ -469,7 +469,7 @@ monitoring_check!(ROUTE_TABLE_CHANGES, route_table_changes, ROUTE_TABLE_CHANGES_
 monitoring_check!(VPC_CHANGES, vpc_changes, VPC_CHANGES_FAMILY,
     "cloudwatch_alarm_vpc_changes", "VPC changes are monitored with a metric filter, an alarm and a subscribed topic", Severity::Low,
     "New VPCs and peering connections change what can reach what; they should not appear unnoticed.",
-    &[("cis-aws-5.0", "4.14"), ("aws-fsbp", "CloudWatch.14"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+    &[("cis-aws-5.0", "4.14"), ("aws-securityhub", "CloudWatch.14"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
     "{ ($.eventName = CreateVpc) || ($.eventName = DeleteVpc) || ($.eventName = ModifyVpcAttribute) || ($.eventName = AcceptVpcPeeringConnection) || ($.eventName = CreateVpcPeeringConnection) || ($.eventName = DeleteVpcPeeringConnection) || ($.eventName = RejectVpcPeeringConnection) || ($.eventName = AttachClassicLinkVpc) || ($.eventName = DetachClassicLinkVpc) || ($.eventName = DisableVpcClassicLink) || ($.eventName = EnableVpcClassicLink) }",
     {
         what: "VPC changes",

@@ -82,7 +82,7 @@ bucket_check!(
             terraform: "resource \"aws_s3_bucket_versioning\" \"b\" {\n  bucket = aws_s3_bucket.b.id\n  mfa    = \"SERIAL CODE\"\n  versioning_configuration {\n    status     = \"Enabled\"\n    mfa_delete = \"Enabled\"\n  }\n}",
         },
         references: &["https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiFactorAuthenticationDelete.html"],
-        frameworks: &[("cis-aws-5.0", "2.1.2"), ("aws-fsbp", "S3.20"), ("nist-800-53-r5", "CP-9")],
+        frameworks: &[("cis-aws-5.0", "2.1.2"), ("aws-securityhub", "S3.20"), ("nist-800-53-r5", "CP-9")],
     },
     &["GetBucketVersioning"],
     |_, bucket| {
@@ -148,7 +148,7 @@ bucket_check!(
             terraform: "resource \"aws_s3_bucket_versioning\" \"b\" {\n  bucket = aws_s3_bucket.b.id\n  versioning_configuration {\n    status = \"Enabled\"\n  }\n}",
         },
         references: &["https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html"],
-        frameworks: &[("aws-fsbp", "S3.14"), ("pci-dss-4.0", "10.5.1"), ("nist-800-53-r5", "CP-9")],
+        frameworks: &[("aws-securityhub", "S3.14"), ("pci-dss-4.0", "10.5.1"), ("nist-800-53-r5", "CP-9")],
     },
     &["GetBucketVersioning"],
     |_, bucket| {
@@ -201,7 +201,7 @@ bucket_check!(
             terraform: "resource \"aws_s3_bucket_server_side_encryption_configuration\" \"b\" {\n  bucket = aws_s3_bucket.b.id\n  rule {\n    apply_server_side_encryption_by_default {\n      sse_algorithm     = \"aws:kms\"\n      kms_master_key_id = aws_kms_key.s3.arn\n    }\n    bucket_key_enabled = true\n  }\n}",
         },
         references: &["https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html"],
-        frameworks: &[("aws-fsbp", "S3.17"), ("pci-dss-4.0", "3.5.1"), ("nist-800-53-r5", "SC-28")],
+        frameworks: &[("aws-securityhub", "S3.17"), ("pci-dss-4.0", "3.5.1"), ("nist-800-53-r5", "SC-28")],
     },
     &["GetBucketEncryption"],
     |_, bucket| {
@@ -275,7 +275,7 @@ bucket_check!(
             terraform: "resource \"aws_s3_bucket_public_access_block\" \"b\" {\n  bucket                  = aws_s3_bucket.b.id\n  block_public_policy     = true\n  restrict_public_buckets = true\n}",
         },
         references: &["https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html#access-control-block-public-access-policy-status"],
-        frameworks: &[("cis-aws-5.0", "2.1.4"), ("aws-fsbp", "S3.2"), ("pci-dss-4.0", "1.4.4"), ("nist-800-53-r5", "AC-3")],
+        frameworks: &[("cis-aws-5.0", "2.1.4"), ("pci-dss-4.0", "1.4.4"), ("nist-800-53-r5", "AC-3")],
     },
     &["GetBucketPolicyStatus"],
     |_, bucket| {
@@ -374,7 +374,7 @@ bucket_check!(
             terraform: "resource \"aws_s3_bucket_replication_configuration\" \"b\" {\n  bucket = aws_s3_bucket.b.id\n  role   = aws_iam_role.replication.arn\n  rule {\n    status = \"Enabled\"\n    destination {\n      bucket = aws_s3_bucket.replica.arn\n    }\n  }\n}",
         },
         references: &["https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication.html"],
-        frameworks: &[("aws-fsbp", "S3.7"), ("nist-800-53-r5", "CP-9")],
+        frameworks: &[("nist-800-53-r5", "CP-9")],
     },
     &["GetBucketReplication"],
     |_, bucket| {
@@ -398,7 +398,7 @@ bucket_check!(
             terraform: "resource \"aws_s3_bucket_object_lock_configuration\" \"b\" {\n  bucket = aws_s3_bucket.b.id\n  rule {\n    default_retention {\n      mode = \"GOVERNANCE\"\n      days = 30\n    }\n  }\n}",
         },
         references: &["https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html"],
-        frameworks: &[("aws-fsbp", "S3.15"), ("nist-800-53-r5", "SI-12")],
+        frameworks: &[("aws-securityhub", "S3.15"), ("nist-800-53-r5", "SI-12")],
     },
     &["GetObjectLockConfiguration"],
     |_, bucket| {

@@ -21,7 +21,7 @@ pub static ENABLED: FnCheck = FnCheck {
             terraform: "resource \"aws_securityhub_account\" \"main\" {\n  enable_default_standards = true\n}",
         },
         references: &["https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-settingup.html"],
-        frameworks: &[("cis-aws-5.0", "4.16"), ("aws-fsbp", "SecurityHub.1"), ("nist-800-53-r5", "CA-7"), ("nist-800-53-r5", "SI-4")],
+        frameworks: &[("cis-aws-5.0", "4.16"), ("nist-800-53-r5", "CA-7"), ("nist-800-53-r5", "SI-4")],
     },
     run: enabled,
 };

@@ -58,7 +58,7 @@ pub static SECURITY_GROUP_ALL_TRAFFIC_OPEN: FnCheck = FnCheck {
             terraform: "resource \"aws_vpc_security_group_ingress_rule\" \"https\" {\n  security_group_id = aws_security_group.web.id\n  ip_protocol       = \"tcp\"\n  from_port         = 443\n  to_port           = 443\n  cidr_ipv4         = \"0.0.0.0/0\"\n}",
         },
         references: &["https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html"],
-        frameworks: &[("aws-fsbp", "EC2.18"), ("pci-dss-4.0", "1.3.1"), ("nist-800-53-r5", "SC-7")],
+        frameworks: &[("pci-dss-4.0", "1.3.1"), ("nist-800-53-r5", "SC-7")],
     },
     run: security_group_all_traffic_open,
 };
