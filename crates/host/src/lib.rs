@@ -4,5 +4,11 @@
 //!
 //! Modules (one per concern) are added below as they land.
 
+pub mod fsroot;
 pub mod inventory;
 pub mod module;
+pub mod packages;
+pub mod patch;
+pub mod sca;
+pub mod versions;
+pub mod vulns;

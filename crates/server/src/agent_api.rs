@@ -1,9 +1,11 @@
 //! The agent API under `/agent/v1` (wire types in `vigil_fleet::wire`): enrolment, heartbeat,
-//! policy, event batches and secret rotation. It has its own authentication (each agent's
-//! secret, kept as a SHA-256 hash) and is exempt from the console's sessions and CSRF; it is
-//! served on the console's listener and, with `--agent-listen`, on a listener of its own.
-//! Every refusal answers a [`Refusal`] (reason code and a sentence) and is logged; a refused
-//! request stores nothing. The lifecycle sweep ([`sweep`]) runs beside it.
+//! policy, event batches and secret rotation. Its routes are in the route table ([`ROUTES`])
+//! with their own access kinds: [`Access::Enrolment`] (the body proves the host) and
+//! [`Access::Agent`] (each agent's secret, kept as a SHA-256 hash, checked by the guard through
+//! [`authenticate`]); console sessions, tokens and CSRF do not apply. They are served on the
+//! console's listener and, with `--agent-listen`, on a listener of their own. Every refusal
+//! answers a [`Refusal`] (reason code and a sentence) and is logged; a refused request stores
+//! nothing. The lifecycle sweep ([`sweep`]) runs beside it.
 
 // Handlers return finished error responses (`Result<_, Response>`), axum's idiom.
 #![allow(clippy::result_large_err)]
@@ -11,36 +13,74 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::on;
 use sha2::{Digest, Sha256};
 use vigil_fleet::identity::{IdentityDocument, TrustedCertificates};
 use vigil_fleet::lifecycle::Status;
 use vigil_fleet::wire::{self, Ack, Batch, EnrolRequest, Enrolled, Heartbeat, HeartbeatReply, Reason, Refusal, Rotated};
 use vigil_fleet::{EffectivePolicy, HostPolicy, InstanceAttributes};
-use vigil_store::agents::{EnrolmentAttempt, NewAgent};
+use vigil_store::agents::{AgentAuth, EnrolmentAttempt, NewAgent};
 use vigil_store::{AlertInput, ResourceState};
 
-use crate::AppState;
+use crate::routes::{Access, Method, Route, Shared};
 
-type Shared = Arc<AppState>;
-
-/// The agent routes: (method, path, what it does), for the OpenAPI document.
-pub const AGENT_ROUTES: &[(&str, &str, &str)] = &[
-    (
-        "POST",
-        wire::ENROL,
-        "Enrols an agent: a signed EC2 instance identity document (PKCS#7) or an enrolment token; answers its id and secret, 202 while held pending, 403 with the reason.",
-    ),
-    ("POST", wire::HEARTBEAT, "An agent's heartbeat (health, queue, policy ETag); answers its status and current policy ETag. Agent credential."),
-    ("GET", wire::POLICY, "The agent's effective host policy with its ETag (304 with `If-None-Match`). Agent credential."),
-    ("POST", wire::EVENTS, "A batch of sequenced agent events, stored once per (agent, sequence number) and acknowledged after commit. Agent credential."),
-    ("POST", wire::ROTATE, "A new secret for the agent; the old one works until the new one is used. Agent credential."),
+/// The agent API. Bodies are read by [`body`], bounded by [`wire::MAX_BODY_BYTES`] and
+/// refused with a [`Refusal`].
+pub const ROUTES: &[Route] = &[
+    Route {
+        method: Method::Post,
+        path: wire::ENROL,
+        summary: "Enrols an agent: a signed EC2 instance identity document (PKCS#7) or an enrolment token; answers its id and secret, 202 while held pending, 403 with the reason.",
+        params: &[],
+        access: Access::Enrolment,
+        handler: |method| on(method, enrol),
+    },
+    Route {
+        method: Method::Post,
+        path: wire::HEARTBEAT,
+        summary: "An agent's heartbeat (health, queue, policy ETag); answers its status and current policy ETag.",
+        params: &[],
+        access: Access::Agent,
+        handler: |method| on(method, heartbeat),
+    },
+    Route {
+        method: Method::Get,
+        path: wire::POLICY,
+        summary: "The agent's effective host policy with its ETag (304 with `If-None-Match`).",
+        params: &[],
+        access: Access::Agent,
+        handler: |method| on(method, policy),
+    },
+    Route {
+        method: Method::Post,
+        path: wire::EVENTS,
+        summary: "A batch of sequenced agent events, stored once per (agent, sequence number) and acknowledged after commit.",
+        params: &[],
+        access: Access::Agent,
+        handler: |method| on(method, events),
+    },
+    Route {
+        method: Method::Post,
+        path: wire::ROTATE,
+        summary: "A new secret for the agent; the old one works until the new one is used.",
+        params: &[],
+        access: Access::Agent,
+        handler: |method| on(method, rotate),
+    },
 ];
+
+/// The agent a request's credential proved: put in the request by the guard for
+/// [`Access::Agent`] routes.
+#[derive(Debug, Clone)]
+pub struct AgentCaller {
+    pub agent_id: String,
+    pub auth: AgentAuth,
+}
 
 /// Called with the alerts a lifecycle sweep raised.
 pub type AlertHook = Box<dyn Fn(&[AlertInput]) + Send + Sync>;
@@ -61,18 +101,6 @@ impl Fleet {
     pub fn new(trusted: TrustedCertificates, policy: HostPolicy, heartbeat_seconds: u64, missing_after_seconds: i64) -> Fleet {
         Fleet { trusted, policy, heartbeat_seconds, missing_after_seconds, commits: tokio::sync::Semaphore::new(3), on_alerts: None }
     }
-}
-
-/// The agent API's router (no console authentication on it).
-pub fn router() -> Router<Shared> {
-    Router::new()
-        .route(wire::ENROL, post(enrol))
-        .route(wire::HEARTBEAT, post(heartbeat))
-        .route(wire::POLICY, get(policy))
-        .route(wire::EVENTS, post(events))
-        .route(wire::ROTATE, post(rotate))
-        // Bodies are read and bounded by `body`, which answers a Refusal.
-        .layer(axum::extract::DefaultBodyLimit::disable())
 }
 
 fn now() -> (String, i64) {
@@ -187,8 +215,9 @@ async fn body<T: serde::de::DeserializeOwned>(request: Request, what: &str) -> R
     serde_json::from_slice(&bytes).map_err(|error| refuse(StatusCode::BAD_REQUEST, Reason::Malformed, format!("the {what} is not valid: {error}")))
 }
 
-/// The authenticated agent: (id, its record).
-async fn authenticate(state: &Shared, headers: &HeaderMap) -> Result<(String, vigil_store::agents::AgentAuth), Response> {
+/// The agent a request's `Authorization` names, if its secret (or the next one, after a
+/// rotation: then promoted) is right and the agent not retired; else the refusal.
+pub(crate) async fn authenticate(state: &Shared, headers: &HeaderMap) -> Result<AgentCaller, Response> {
     let header = headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok()).unwrap_or_default();
     let Some((agent_id, secret)) = wire::credential(header) else {
         return Err(refuse(StatusCode::UNAUTHORIZED, Reason::Unauthenticated, "no agent credential (`Authorization: Bearer <agent id>.<secret>`)"));
@@ -207,12 +236,12 @@ async fn authenticate(state: &Shared, headers: &HeaderMap) -> Result<(String, vi
         ));
     }
     if same(&presented, &record.secret_hash) {
-        return Ok((agent_id, record));
+        return Ok(AgentCaller { agent_id, auth: record });
     }
     if record.next_secret_hash.as_deref().is_some_and(|next| same(&presented, next)) {
         let id = agent_id.clone();
         store(state, move |store| store.promote_secret(&id)).await?;
-        return Ok((agent_id, record));
+        return Ok(AgentCaller { agent_id, auth: record });
     }
     Err(refuse(StatusCode::UNAUTHORIZED, Reason::Unauthenticated, format!("wrong secret for agent `{agent_id}`")))
 }
@@ -444,7 +473,7 @@ async fn enrol_inner(state: &Shared, request: Request) -> Result<Response, Respo
 use vigil_fleet::policy::glob;
 
 /// The effective policy of an agent from its instance's current attributes.
-async fn effective_policy(state: &Shared, auth: &vigil_store::agents::AgentAuth) -> Result<EffectivePolicy, Response> {
+async fn effective_policy(state: &Shared, auth: &AgentAuth) -> Result<EffectivePolicy, Response> {
     let fleet = fleet(state)?;
     let attributes = match auth.instance_id.clone() {
         None => InstanceAttributes::default(),
@@ -465,11 +494,10 @@ async fn effective_policy(state: &Shared, auth: &vigil_store::agents::AgentAuth)
     Ok(fleet.policy.effective(&attributes))
 }
 
-async fn heartbeat(State(state): State<Shared>, request: Request) -> Response {
-    let headers = request.headers().clone();
+async fn heartbeat(State(state): State<Shared>, Extension(caller): Extension<AgentCaller>, request: Request) -> Response {
     let result = async {
         let fleet = fleet(&state)?;
-        let (agent_id, auth) = authenticate(&state, &headers).await?;
+        let AgentCaller { agent_id, auth } = caller;
         let beat: Heartbeat = body(request, "heartbeat").await?;
         if beat.agent_id != agent_id {
             return Err(refuse(StatusCode::FORBIDDEN, Reason::WrongAgent, format!("agent `{agent_id}` sent a heartbeat for `{}`", beat.agent_id)));
@@ -501,10 +529,9 @@ async fn heartbeat(State(state): State<Shared>, request: Request) -> Response {
     result.unwrap_or_else(|response| response)
 }
 
-async fn policy(State(state): State<Shared>, headers: HeaderMap) -> Response {
+async fn policy(State(state): State<Shared>, Extension(caller): Extension<AgentCaller>, headers: HeaderMap) -> Response {
     let result = async {
-        let (_, auth) = authenticate(&state, &headers).await?;
-        let policy = effective_policy(&state, &auth).await?;
+        let policy = effective_policy(&state, &caller.auth).await?;
         let etag = policy.etag();
         let quoted = format!("\"{etag}\"");
         let unchanged =
@@ -549,11 +576,10 @@ fn validate(batch: &Batch) -> Result<(), String> {
     Ok(())
 }
 
-async fn events(State(state): State<Shared>, request: Request) -> Response {
-    let headers = request.headers().clone();
+async fn events(State(state): State<Shared>, Extension(caller): Extension<AgentCaller>, request: Request) -> Response {
     let result = async {
         let fleet = fleet(&state)?;
-        let (agent_id, _) = authenticate(&state, &headers).await?;
+        let agent_id = caller.agent_id;
         let batch: Batch = body(request, "batch").await?;
         if batch.agent_id != agent_id {
             return Err(refuse(StatusCode::FORBIDDEN, Reason::WrongAgent, format!("agent `{agent_id}` sent a batch for `{}`: nothing stored", batch.agent_id)));
@@ -580,9 +606,9 @@ async fn events(State(state): State<Shared>, request: Request) -> Response {
     result.unwrap_or_else(|response| response)
 }
 
-async fn rotate(State(state): State<Shared>, headers: HeaderMap) -> Response {
+async fn rotate(State(state): State<Shared>, Extension(caller): Extension<AgentCaller>) -> Response {
     let result = async {
-        let (agent_id, _) = authenticate(&state, &headers).await?;
+        let agent_id = caller.agent_id;
         let secret = random_hex(32)?;
         let next_hash = hash(&secret);
         store(&state, move |store| store.set_next_secret(&agent_id, &next_hash)).await?;

@@ -10,6 +10,7 @@ use axum::Extension;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
+use axum::routing::on;
 use serde_json::json;
 use vigil_store::agents::AgentRow;
 
@@ -17,12 +18,51 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::handlers::with_store;
 use crate::pages::{escape, link, page};
+use crate::routes::{Access, Method, Param, Route, query};
 
 type Shared = State<Arc<AppState>>;
 type Params = Query<HashMap<String, String>>;
 
+const AGENT_ID: &[Param] = &[query("id", "the agent's id (`agt-` and 16 hex digits)")];
+
+/// The Agents pages and their API.
+pub const ROUTES: &[Route] = &[
+    Route {
+        method: Method::Get,
+        path: "/api/agents",
+        summary: "Every vigil agent: id, instance, account, region, status (online, offline, missing, retired), last seen, version, policy, module health.",
+        params: &[],
+        access: Access::Authenticated,
+        handler: |method| on(method, api_agents),
+    },
+    Route {
+        method: Method::Get,
+        path: "/api/agent",
+        summary: "One agent (`id`) with its latest events.",
+        params: &[AGENT_ID],
+        access: Access::Authenticated,
+        handler: |method| on(method, api_agent),
+    },
+    Route {
+        method: Method::Get,
+        path: "/agents",
+        summary: "The agents: status, lifecycle, version, last seen, policy, instance, module health; enrolment attempts.",
+        params: &[],
+        access: Access::Authenticated,
+        handler: |method| on(method, agents),
+    },
+    Route {
+        method: Method::Get,
+        path: "/agent",
+        summary: "One agent's page (`id`): identity, lifecycle, module health, latest events.",
+        params: &[AGENT_ID],
+        access: Access::Authenticated,
+        handler: |method| on(method, agent),
+    },
+];
+
 /// The agents as `vigil agents --format json` prints them.
-pub async fn api_agents(state: Shared) -> Response {
+async fn api_agents(state: Shared) -> Response {
     match with_store(&state, |store| store.agents()).await {
         Ok(agents) => Json(agents).into_response(),
         Err(response) => response,
@@ -30,7 +70,7 @@ pub async fn api_agents(state: Shared) -> Response {
 }
 
 /// One agent (`id`) with its latest events.
-pub async fn api_agent(state: Shared, Query(query): Params) -> Response {
+async fn api_agent(state: Shared, Query(query): Params) -> Response {
     let id = query.get("id").cloned().unwrap_or_default();
     let result = with_store(&state, move |store| {
         let agent = store.agent(&id)?.ok_or_else(|| vigil_store::StoreError::NotFound(format!("no agent `{id}`")))?;
@@ -88,7 +128,7 @@ pub fn agents_table(agents: &[AgentRow]) -> String {
     body
 }
 
-pub async fn agents(state: Shared, Extension(caller): Extension<Caller>) -> Response {
+async fn agents(state: Shared, Extension(caller): Extension<Caller>) -> Response {
     let result = with_store(&state, |store| Ok((store.agents()?, store.enrolments(50)?))).await;
     let (agents, enrolments) = match result {
         Ok(values) => values,
@@ -123,7 +163,7 @@ pub async fn agents(state: Shared, Extension(caller): Extension<Caller>) -> Resp
     page("Agents", Some(&caller), &body).into_response()
 }
 
-pub async fn agent(state: Shared, Extension(caller): Extension<Caller>, Query(query): Params) -> Response {
+async fn agent(state: Shared, Extension(caller): Extension<Caller>, Query(query): Params) -> Response {
     let id = query.get("id").cloned().unwrap_or_default();
     let lookup = id.clone();
     let result = with_store(&state, move |store| {

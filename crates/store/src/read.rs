@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::db::Param;
-use crate::diff::{FieldChange, decode_config, json_diff};
+use crate::diff::{FieldChange, decode_stable_config, json_diff};
 use crate::{ScanId, Store, StoreError};
 
 /// One recorded scan.
@@ -37,6 +37,17 @@ pub struct ResourceVersion {
     pub config: Option<Value>,
     /// What changed from the previous version (empty for the first).
     pub changes: Vec<FieldChange>,
+}
+
+/// A resource a text names ([`Store::find_resources`]) and how it matched: `arn`, `id`,
+/// `name` (its own name) or `Name tag`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResourceMatch {
+    pub arn: String,
+    pub resource_type: String,
+    pub region: String,
+    pub state: String,
+    pub matched_by: &'static str,
 }
 
 /// A finding as the store keeps it: the latest detail plus its lifecycle.
@@ -88,8 +99,12 @@ impl Store {
     /// A resource's configuration timeline, oldest first; each version with the field-level
     /// changes from the one before.
     pub fn history(&mut self, arn: &str) -> Result<Vec<ResourceVersion>, StoreError> {
-        let Some(id) = self.db.int("SELECT id FROM resources WHERE arn = $1", &[Param::Text(arn)])? else {
+        let Some(row) = self.db.row("SELECT id, resource_type FROM resources WHERE arn = $1", &[Param::Text(arn)])? else {
             return Err(StoreError::NotFound(format!("no resource `{arn}` in the store `{}`", self.location)));
+        };
+        let mut row = row.into_iter();
+        let (Some(id), resource_type) = (row.next().and_then(|value| value.int()), row.next().and_then(|value| value.into_text()).unwrap_or_default()) else {
+            return Err(StoreError::Corrupt { what: "resources".into(), reason: format!("`{arn}` has no id") });
         };
         let rows = self
             .db
@@ -103,12 +118,40 @@ impl Store {
             let observed_at = row.next().and_then(|value| value.into_text()).unwrap_or_default();
             let state = row.next().and_then(|value| value.into_text()).unwrap_or_default();
             let tags = json_text(row.next().and_then(|value| value.into_text()).as_deref());
-            let config = row.next().and_then(|value| value.into_blob()).map(|blob| decode_config(&blob)).transpose()?;
+            let config = row.next().and_then(|value| value.into_blob()).map(|blob| decode_stable_config(&blob, &resource_type)).transpose()?;
             let previous = versions.last().and_then(|previous| previous.config.as_ref()).unwrap_or(&empty);
             let changes = if versions.is_empty() { Vec::new() } else { json_diff(previous, config.as_ref().unwrap_or(&empty)) };
             versions.push(ResourceVersion { version, scan_id, observed_at, state, tags, config, changes });
         }
         Ok(versions)
+    }
+
+    /// The resources a text names: the one whose ARN it is; otherwise every resource whose id,
+    /// own name or `Name` tag it is (several when the text is ambiguous), by ARN.
+    pub fn find_resources(&mut self, text: &str) -> Result<Vec<ResourceMatch>, StoreError> {
+        let columns = "arn, resource_type, region, state, resource_id, name, name_tag";
+        let mut rows = self.db.rows(&format!("SELECT {columns} FROM resources WHERE arn = $1"), &[Param::Text(text)])?;
+        if rows.is_empty() && !text.is_empty() {
+            rows = self
+                .db
+                .rows(&format!("SELECT {columns} FROM resources WHERE resource_id = $1 OR name = $1 OR name_tag = $1 ORDER BY arn"), &[Param::Text(text)])?;
+        }
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let text_at = |index: usize| row.get(index).and_then(|value| value.text()).unwrap_or_default().to_string();
+                let matched_by = if text_at(0) == text {
+                    "arn"
+                } else if text_at(4) == text {
+                    "id"
+                } else if text_at(5) == text {
+                    "name"
+                } else {
+                    "Name tag"
+                };
+                ResourceMatch { arn: text_at(0), resource_type: text_at(1), region: text_at(2), state: text_at(3), matched_by }
+            })
+            .collect())
     }
 
     /// The resource's current state (`active`, `stopped`, `terminated`, `deleted`), if known.

@@ -152,7 +152,15 @@ const MIGRATIONS: &[&[&str]] = &[
         "DROP INDEX findings_by_resource",
         "CREATE INDEX findings_by_resource ON findings (resource_arn, id)",
     ],
-    // The agent fleet: agents (credential hashes only; one per instance), enrolment attempts and tokens, agent events once per (agent, sequence), host policy versions.
+    // 6: what `vigil history` finds a resource by besides its ARN: its id, its own name and its Name tag.
+    &[
+        "ALTER TABLE resources ADD COLUMN name TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE resources ADD COLUMN name_tag TEXT NOT NULL DEFAULT ''",
+        "CREATE INDEX resources_by_resource_id ON resources (resource_id)",
+        "CREATE INDEX resources_by_name ON resources (name)",
+        "CREATE INDEX resources_by_name_tag ON resources (name_tag)",
+    ],
+    // 7: the agent fleet: agents (credential hashes only; one per instance), enrolment attempts and tokens, agent events once per (agent, sequence), host policy versions.
     &[
         "CREATE TABLE agents (
             id TEXT PRIMARY KEY,
@@ -215,7 +223,6 @@ const MIGRATIONS: &[&[&str]] = &[
             version TEXT PRIMARY KEY,
             text TEXT NOT NULL,
             first_used_at TEXT NOT NULL)",
-        "CREATE INDEX resources_by_resource_id ON resources (resource_id)",
     ],
 ];
 

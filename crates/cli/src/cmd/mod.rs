@@ -1,10 +1,10 @@
 //! The command tree: one module per subcommand, each with its clap `Args` and a `run`.
 
 pub mod agents;
-pub mod analyses;
 pub mod collect;
 pub mod frameworks;
 pub mod history;
+pub mod host;
 pub mod iam;
 pub mod notify;
 pub mod reach;
@@ -89,6 +89,9 @@ pub enum Command {
     Diff(history::DiffArgs),
     /// One resource's configuration timeline from the store, with the changes between versions.
     History(history::HistoryArgs),
+    /// Host security: configuration assessment, packages, vulnerabilities and secrets on the
+    /// running system or on an image (`--root DIR`).
+    Host(host::HostArgs),
     /// Print shell completions for bash, zsh, fish, elvish or powershell.
     Completions {
         #[arg(value_enum)]
@@ -145,5 +148,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Scans(args) => history::scans(args),
         Command::Diff(args) => history::diff(args),
         Command::History(args) => history::history(args),
+        Command::Host(args) => host::run(args),
     }
 }

@@ -5,7 +5,6 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use serde_json::json;
 use vigil_net::{Network, Question};
 
 use super::GlobalArgs;
@@ -94,7 +93,7 @@ fn list(global: &GlobalArgs, source_args: &SourceArgs, format: Format) -> anyhow
     let mut out = std::io::stdout().lock();
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &exposure_rows(&network, &exposures))?;
+            serde_json::to_writer_pretty(&mut out, &vigil_assess::analyses::exposure_rows(&network, &exposures))?;
             writeln!(out)?;
         }
         Format::Table => {
@@ -158,30 +157,6 @@ fn explain(global: &GlobalArgs, source_args: &SourceArgs, format: Format, args: 
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Every internet-exposed (endpoint, protocol, ports, sources) with its path, as
-/// `vigil reach --format json` prints it.
-pub fn exposure_rows(network: &Network, exposures: &[vigil_net::Exposure]) -> Vec<serde_json::Value> {
-    let mut rows = Vec::new();
-    for exposure in exposures {
-        for entry in exposure.entries() {
-            let path = network.path(exposure, &entry);
-            rows.push(json!({
-                "region": exposure.region,
-                "resource_id": exposure.resource_id,
-                "resource_type": exposure.resource_type,
-                "interface_id": exposure.interface_id,
-                "address": exposure.address,
-                "protocol": entry.protocol,
-                "ports": entry.ports,
-                "sources": entry.sources,
-                "via": exposure.via.clone().unwrap_or_else(|| "direct".to_string()),
-                "path": path,
-            }));
-        }
-    }
-    rows
 }
 
 /// The last part of an ARN (`app/web/123`), for narrow tables.

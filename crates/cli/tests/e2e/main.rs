@@ -6,8 +6,9 @@
 mod common;
 
 mod agent;
-
+mod architecture;
 mod history;
+mod host;
 mod iam;
 mod notify;
 mod posture;
