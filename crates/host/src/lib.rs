@@ -7,8 +7,10 @@
 pub mod fim;
 pub mod firewall;
 pub mod fsroot;
+pub mod inventory;
 pub mod ips;
 pub mod logs;
+pub mod module;
 pub mod packages;
 pub mod patch;
 pub mod rate;

@@ -5,6 +5,7 @@
 
 mod common;
 
+mod agent;
 mod architecture;
 mod crash;
 mod fuzz_corpus;
