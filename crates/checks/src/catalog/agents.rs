@@ -5,12 +5,12 @@ use serde_json::json;
 use vigil_model::resource::ResourceData;
 
 use super::FnCheck;
-use super::support::{Listing, assess_resources};
+use super::support::each_resource;
 use crate::context::{Context, Unread};
-use crate::{Finding, Metadata, Remediation, Severity};
+use crate::{Finding, Metadata, Read, Remediation, Severity};
 
 const INSTANCE: &str = "AWS::EC2::Instance";
-const INSTANCES: Listing = Listing::regional("ec2", "DescribeInstances");
+const INSTANCES: &[Read] = &[Read::regional("ec2", "DescribeInstances")];
 
 /// How to enrol, said in the finding and the remediation.
 pub const ENROL_COMMAND: &str = "vigil-agent --server https://CONSOLE:8080 --state /var/lib/vigil-agent";
@@ -30,6 +30,7 @@ pub static INSTANCE_AGENT_ENROLLED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-identity-documents.html"],
         frameworks: &[],
+        reads: INSTANCES,
     },
     run: instance_agent_enrolled,
 };
@@ -49,7 +50,7 @@ fn instance_agent_enrolled(metadata: &Metadata, context: &Context<'_>, findings:
         }
         return;
     };
-    assess_resources(metadata, context, findings, INSTANCE, INSTANCES, |resource, subject, findings| {
+    each_resource(context, findings, INSTANCE, |resource, subject, findings| {
         let ResourceData::Instance(instance) = resource.data else { return };
         // Only running instances can run an agent; a stopped one is judged when it starts.
         if instance.state.name != "running" {
