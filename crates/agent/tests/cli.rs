@@ -19,7 +19,8 @@ fn emit_queues_events_durably_and_status_reports_them() {
     child.stdin.take().unwrap().write_all(b"{\"kind\": \"k\", \"id\": \"a\", \"payload\": {\"x\": 1}}\n\n{\"kind\": \"k\", \"id\": \"b\"}\n").unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), r#"{"dropped":0,"queued":2}"#);
+    let emitted: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(emitted, serde_json::json!({"dropped": 0, "queued": 2}));
     let status = agent().args(["status", "--state"]).arg(&state).output().unwrap();
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(status["queue"]["pending"], 2);

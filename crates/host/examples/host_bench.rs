@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use vigil_host::fim::{self, Baseline, FimConfig, HashAlgorithm};
+use vigil_host::fsroot::HostRoot;
 use vigil_host::logs::detect::{self, Detector};
 use vigil_host::logs::{Collector, FileSource, Positions};
-use vigil_host::fsroot::HostRoot;
 
 fn main() {
     let arguments: Vec<String> = std::env::args().skip(1).collect();

@@ -4,9 +4,9 @@
 //! absolute link target starts again at the root, `..` never climbs above it), so an image's
 //! `/etc/os-release -> /usr/lib/os-release` reads the image's file and never the machine's.
 
+use std::ffi::OsStr;
 use std::fs::{self, Metadata};
 use std::io;
-use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 

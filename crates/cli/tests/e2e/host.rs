@@ -289,8 +289,6 @@ impl Drop for Netns {
     }
 }
 
-const DEMO_INSTANCE: &str = "i-90a33674926ad5eba";
-
 #[test]
 fn reach_with_a_host_firewall_that_drops_ssh_reports_it_not_exposed_and_names_the_hop() {
     if !host_tools("reach_with_a_host_firewall_that_drops_ssh_reports_it_not_exposed_and_names_the_hop", &["ip", "nft"]) {
@@ -300,7 +298,12 @@ fn reach_with_a_host_firewall_that_drops_ssh_reports_it_not_exposed_and_names_th
     let (code, stdout, stderr) = run(vigil().args(["reach", "--demo", "--format", "json"]));
     assert_eq!(code, 0, "{stderr}");
     let rows: Vec<Value> = serde_json::from_str(&stdout).unwrap();
-    let ports = |rows: &[Value]| -> Vec<Value> { rows.iter().filter(|row| row["resource_id"] == DEMO_INSTANCE).map(|row| row["ports"].clone()).collect() };
+    // The demo account's one instance (its id changes when the demo snapshot is regenerated).
+    let instances: Vec<&str> = rows.iter().filter(|row| row["resource_type"] == "instance").filter_map(|row| row["resource_id"].as_str()).collect();
+    assert_eq!(instances.len(), 1, "{stdout}");
+    let demo_instance = instances[0].to_string();
+    let ports =
+        |rows: &[Value]| -> Vec<Value> { rows.iter().filter(|row| row["resource_id"] == demo_instance.as_str()).map(|row| row["ports"].clone()).collect() };
     assert_eq!(ports(&rows), [serde_json::json!([[22, 22], [443, 443]])]);
 
     // Its host firewall, as `nft -j list ruleset` prints it in a namespace: 22 only from an office.
@@ -312,12 +315,12 @@ fn reach_with_a_host_firewall_that_drops_ssh_reports_it_not_exposed_and_names_th
     let work = tempfile::tempdir().unwrap();
     let file = work.path().join("web.json");
     std::fs::write(&file, ruleset).unwrap();
-    let firewall = format!("{DEMO_INSTANCE}={}", file.display());
+    let firewall = format!("{demo_instance}={}", file.display());
 
     let (code, stdout, stderr) = run(vigil().args(["reach", "--demo", "--format", "json", "--host-firewall", &firewall]));
     assert_eq!(code, 0, "{stderr}");
     let rows: Vec<Value> = serde_json::from_str(&stdout).unwrap();
-    let mine: Vec<&Value> = rows.iter().filter(|row| row["resource_id"] == DEMO_INSTANCE).collect();
+    let mine: Vec<&Value> = rows.iter().filter(|row| row["resource_id"] == demo_instance.as_str()).collect();
     let by_port: BTreeMap<String, Value> = mine.iter().map(|row| (row["ports"].to_string(), row["sources"].clone())).collect();
     assert_eq!(by_port.get("[[443,443]]"), Some(&serde_json::json!(["0.0.0.0/0"])), "{stdout}");
     assert_eq!(by_port.get("[[22,22]]"), Some(&serde_json::json!(["203.0.113.0/24"])), "{stdout}");
@@ -325,7 +328,7 @@ fn reach_with_a_host_firewall_that_drops_ssh_reports_it_not_exposed_and_names_th
     let (code, stdout, stderr) = run(vigil().args([
         "reach",
         "explain",
-        DEMO_INSTANCE,
+        &demo_instance,
         "--port",
         "22",
         "--source",
@@ -341,12 +344,13 @@ fn reach_with_a_host_firewall_that_drops_ssh_reports_it_not_exposed_and_names_th
     assert_eq!(answer["reachable"], false, "{stdout}");
     let blocked = &answer["endpoints"][0]["blocked_by"];
     assert_eq!(blocked["kind"], "host-firewall", "{stdout}");
-    assert_eq!(blocked["id"], DEMO_INSTANCE);
+    assert_eq!(blocked["id"], demo_instance.as_str());
     assert!(blocked["detail"].as_str().unwrap().contains("policy drop"), "{stdout}");
     // The security group hop before it admitted the packet.
     let path = answer["endpoints"][0]["path"].as_array().unwrap();
     assert!(path.iter().any(|hop| hop["kind"] == "security-group" && hop["allowed"] == true), "{stdout}");
-    let (code, stdout, _) = run(vigil().args(["reach", "explain", DEMO_INSTANCE, "--port", "443", "--demo", "--format", "json", "--host-firewall", &firewall]));
+    let (code, stdout, _) =
+        run(vigil().args(["reach", "explain", demo_instance.as_str(), "--port", "443", "--demo", "--format", "json", "--host-firewall", &firewall]));
     assert_eq!(code, 0);
     assert_eq!(serde_json::from_str::<Value>(&stdout).unwrap()["reachable"], true, "{stdout}");
 }
@@ -489,7 +493,8 @@ fn ips_blocks_a_real_sshd_attacker_in_a_namespace_and_unblocks_at_expiry() {
             "--window",
             "60",
             "--block-for",
-            "6",
+            // Long enough that a loaded machine lists the set before the element expires.
+            "20",
             "--netns",
             &namespace.name,
         ])
@@ -522,7 +527,7 @@ fn ips_blocks_a_real_sshd_attacker_in_a_namespace_and_unblocks_at_expiry() {
     assert!(set.contains(&attacker), "{set}");
     assert!(!ssh_banner(&server), "the attacker still reaches sshd");
     // At expiry the kernel drops the element: sshd answers again.
-    assert!(wait_for(Duration::from_secs(30), || ssh_banner(&server)), "still blocked after the expiry");
+    assert!(wait_for(Duration::from_secs(90), || ssh_banner(&server)), "still blocked after the expiry");
     assert!(!namespace.exec(&["nft", "list", "set", "inet", "vigil", "blocked4"]).contains(&attacker));
 }
 

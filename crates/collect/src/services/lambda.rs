@@ -99,7 +99,7 @@ mod tests {
 
     #[test]
     fn environment_values_are_judged_by_the_secrets_detector_with_their_names() {
-        assert_eq!(secret_kind("CONFIG", "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7Zq\n-----END RSA PRIVATE KEY-----").as_deref(), Some("private_key"));
+        assert_eq!(secret_kind("CONFIG", "-----BEGIN RSA PRIVATE KEY-----\n4+8SdLFo+Et4Yd8aF6OvHrILRIBYgBtV8I2875/g7TEdYBjR8ns+NAtqVZTLwmGS\ndNDC/xI5jekgTMZKmxIy7Yvc0yYs4zd03wdypN6ob+YYHEt/VO5RVekvN8cANEhg\n-----END RSA PRIVATE KEY-----").as_deref(), Some("private_key"));
         assert_eq!(secret_kind("DB_PASSWORD", "Tr0ub4dor&3-horse").as_deref(), Some("password_in_config"));
         assert_eq!(secret_kind("DB_PASSWORD_SECRET_ARN", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db").as_deref(), None);
         assert_eq!(secret_kind("STAGE", "production"), None);

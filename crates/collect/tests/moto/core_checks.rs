@@ -136,6 +136,8 @@ async fn seed_s3(moto: &MotoServer) {
                         .apply_server_side_encryption_by_default(
                             s3::ServerSideEncryptionByDefault::builder().sse_algorithm(s3::ServerSideEncryption::AwsKms).build().expect("sse"),
                         )
+                        // SSE-KMS passes only with an S3 Bucket Key (s3_bucket_default_encryption_enabled).
+                        .bucket_key_enabled(true)
                         .build(),
                 )
                 .build()

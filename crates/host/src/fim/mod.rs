@@ -26,8 +26,8 @@ pub use entry::{Entry, EntryError, HashAlgorithm, Kind};
 pub use store::{Baseline, BaselineError};
 pub use walk::{Filter, PatternError, Problem};
 
-use crate::rate::{Pacer, RateLimit};
 use crate::fsroot::{HostRoot, display_path};
+use crate::rate::{Pacer, RateLimit};
 
 /// What to monitor and how.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

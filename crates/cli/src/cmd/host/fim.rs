@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use vigil_host::fim::{self, Baseline, FimConfig, HashAlgorithm};
-use vigil_host::rate::RateLimit;
 use vigil_host::fsroot::HostRoot;
+use vigil_host::rate::RateLimit;
 
 use super::Format;
 use crate::cmd::GlobalArgs;

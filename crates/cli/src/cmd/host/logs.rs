@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use vigil_host::fsroot::HostRoot;
 use vigil_host::logs::detect::{self, Detector};
 use vigil_host::logs::{Collector, FileSource, LogRecord, Positions, journal};
-use vigil_host::fsroot::HostRoot;
 
 use super::Format;
 use crate::cmd::GlobalArgs;
