@@ -148,7 +148,7 @@ fn list(store: &StoreArgs, format: Format) -> anyhow::Result<ExitCode> {
             if agents.is_empty() {
                 println!("no agents: start `vigil-agent --server URL --state DIR` on an instance (docs/agent.md)");
             }
-            println!("{:<22} {:<21} {:<14} {:<14} {:<8} {:<21} {}", "AGENT", "INSTANCE", "ACCOUNT", "REGION", "STATUS", "LAST SEEN", "HOST");
+            println!("{:<22} {:<21} {:<14} {:<14} {:<8} {:<21} HOST", "AGENT", "INSTANCE", "ACCOUNT", "REGION", "STATUS", "LAST SEEN");
             for agent in &agents {
                 println!(
                     "{:<22} {:<21} {:<14} {:<14} {:<8} {:<21} {}",

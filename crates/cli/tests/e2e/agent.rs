@@ -424,7 +424,8 @@ fn bad_agent_requests_are_refused_logged_and_store_nothing() {
     let batch = |agent: &str| {
         serde_json::json!({ "agent_id": agent, "events": [{ "seq": 1, "id": "e1", "module": "m", "kind": "k", "time": "2026-01-01T00:00:00Z", "payload": {} }] }).to_string()
     };
-    let cases: Vec<(&str, Option<String>, Vec<u8>, u16, &str)> = vec![
+    type Case<'a> = (&'a str, Option<String>, Vec<u8>, u16, &'a str);
+    let cases: Vec<Case> = vec![
         ("malformed JSON", Some(auth(&alice, &alice_secret)), b"{\"agent_id\": ".to_vec(), 400, "malformed"),
         ("a batch with a sequence number 0", Some(auth(&alice, &alice_secret)), batch(&alice).replace("\"seq\":1", "\"seq\":0").into_bytes(), 400, "malformed"),
         ("an oversized body", Some(auth(&alice, &alice_secret)), vec![b' '; 5 * 1024 * 1024], 413, "too_large"),

@@ -144,11 +144,11 @@ fn aide_report(text: &str, prefix: &str) -> BTreeMap<String, (String, Vec<String
             "The attributes of the (uncompressed) database(s):" => section = "end",
             _ => {}
         }
-        if let Some((_, path)) = line.split_once(": ").filter(|_| matches!(section, "added" | "removed" | "modified")) {
-            if let Some(inner) = path.strip_prefix(prefix) {
-                let inner = if inner.is_empty() { "/".to_string() } else { inner.to_string() };
-                report.insert(inner, (section.to_string(), Vec::new()));
-            }
+        if let Some((_, path)) = line.split_once(": ").filter(|_| matches!(section, "added" | "removed" | "modified"))
+            && let Some(inner) = path.strip_prefix(prefix)
+        {
+            let inner = if inner.is_empty() { "/".to_string() } else { inner.to_string() };
+            report.insert(inner, (section.to_string(), Vec::new()));
         }
         if section == "detail" {
             if let Some(path) = line.strip_prefix("File: ").or_else(|| line.strip_prefix("Link: ")).or_else(|| line.strip_prefix("Directory: ")) {
