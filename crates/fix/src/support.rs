@@ -29,13 +29,7 @@ pub(crate) fn require(inventory: &Inventory, service: &str, region: &str, operat
 /// Records a read in the ledger (for a sub-resource a planned change creates, so the checks
 /// that need its read see one).
 pub(crate) fn record_read(inventory: &mut Inventory, service: &str, region: &str, operation: &str, target: Option<&str>) {
-    inventory.ledger.record(vigil_model::ApiCall {
-        service: service.to_string(),
-        region: region.to_string(),
-        operation: operation.to_string(),
-        target: target.map(str::to_string),
-        outcome: vigil_model::Outcome::Ok,
-    });
+    inventory.ledger.record(vigil_model::ApiCall::new(service, region, operation, target.map(str::to_string), vigil_model::Outcome::Ok));
 }
 
 pub(crate) fn regional<'a>(inventory: &'a Inventory, region: &str) -> Result<&'a RegionalInventory, FixError> {

@@ -1,12 +1,16 @@
 //! `vigil serve`: the HTTP API over the store, behind authentication, with security headers
-//! and CSRF protection. Every route is declared once in [`ROUTES`]; the router is built from
-//! that table and the OpenAPI document (`/api/openapi.json`) describes every entry of it.
+//! and CSRF protection. Every route is declared once, in the route table ([`routes::all`]):
+//! its method, path, summary, parameters, who may call it and its handler. The router, the
+//! guard and the OpenAPI document (`/api/openapi.json`) are all built from that table.
 
+pub mod agent_api;
+mod agent_views;
 pub mod auth;
 mod charts;
 mod handlers;
 mod openapi;
 mod pages;
+pub mod routes;
 pub mod tls;
 mod views;
 
@@ -15,9 +19,11 @@ use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::{Request, State};
+use axum::handler::Handler;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use routes::Access;
 use vigil_store::Store;
 
 pub use openapi::document as openapi_document;
@@ -65,101 +71,69 @@ pub struct AppState {
     pub auth: auth::Auth,
     /// Session cookies get `Secure` (served over TLS).
     pub secure_cookies: bool,
+    /// The agent API's settings; `None` serves no agents.
+    pub fleet: Option<agent_api::Fleet>,
 }
 
-/// How a route is reached: (method, path, what it does). The router and the OpenAPI document
-/// both come from this table.
-pub const ROUTES: &[(&str, &str, &str)] = &[
-    ("GET", "/api/openapi.json", "This OpenAPI document."),
-    (
-        "GET",
-        "/api/dashboard",
-        "Failing findings by severity, service, account and region; live resources by type; compliance per framework; the trend over the last 30 scans.",
-    ),
-    (
-        "GET",
-        "/api/compliance",
-        "Each framework's requirements by status; with `framework` (cis, fsbp, pci, nist or an id), that framework's requirements one by one.",
-    ),
-    ("GET", "/api/scans", "Every scan, newest first."),
-    (
-        "GET",
-        "/api/findings",
-        "A page of findings, filtered (severity, status, lifecycle, check_id, service, account_id, region, resource_arn, q) and ordered (`sort`: severity, check, resource, newest); `after` is the cursor, `limit` at most 10,000.",
-    ),
-    (
-        "GET",
-        "/api/findings/groups",
-        "Current findings counted by one dimension (`by`: check_id, service, severity, account_id, region, status, lifecycle); `failing=1` for failing ones only.",
-    ),
-    ("GET", "/api/finding", "One finding (`id`) with its check's risk, remediation, references and frameworks."),
-    ("POST", "/api/findings/{id}/mute", "Mutes a finding with a reason (JSON `{\"reason\": ...}`)."),
-    ("POST", "/api/findings/{id}/unmute", "Removes a person's mute."),
-    (
-        "GET",
-        "/api/resources",
-        "A page of resources, filtered (resource_type, account_id, region, state, q, tag as KEY or KEY=VALUE); `after` is the cursor, `limit` at most 10,000.",
-    ),
-    ("GET", "/api/resources/facets", "Live resources counted by type, account and region."),
-    (
-        "GET",
-        "/api/resource",
-        "One resource (`arn`): its configuration timeline with the changes between versions, its findings, its internet exposure and who can access it.",
-    ),
-    ("GET", "/api/diff", "What changed between two scans (`from`, `to`; default the last two)."),
-    ("GET", "/api/alerts", "A page of CloudTrail detection alerts, newest first (`level`, `rule_id`; `before` is the cursor, `limit` at most 10,000)."),
-    ("GET", "/api/exposure", "Every internet-exposed endpoint of the latest analysed scan, with protocol, ports, sources and the path hop by hop."),
-    ("GET", "/api/iam/admins", "Admin-equivalent principals of the latest analysed scan, and how."),
-    ("GET", "/api/iam/escalation", "Escalation paths to admin of the latest analysed scan, step by step."),
-    ("GET", "/api/iam/external", "Resources and roles reachable from outside the account, with who, which actions and the narrowing conditions."),
-    (
-        "GET",
-        "/api/fixes",
-        "Fixes applied to the account (`vigil fix`, its undo, watch automation), newest first (`resource` for one resource's; `limit`): who, when, plan, calls, outcome, configuration before and after, inverse.",
-    ),
-    ("GET", "/login", "The login form."),
-    ("POST", "/login", "Opens a browser session with the access token (form field `token`)."),
-    ("POST", "/logout", "Closes the session."),
-    ("GET", "/", "The dashboard page."),
-    ("GET", "/compliance", "One framework's requirements (`framework`)."),
-    ("GET", "/findings", "The findings page (same filters as the API, `sort`, `group`)."),
-    ("GET", "/finding", "One finding's page (`id`): evidence, remediation, the resource, mute."),
-    ("GET", "/resources", "The inventory browser (type, account, region, state, tag, search)."),
-    ("GET", "/resource", "One resource's page (`arn`)."),
-    ("GET", "/exposure", "The internet exposure page."),
-    ("GET", "/identities", "Admin-equivalent principals, escalation paths and access from outside."),
-    ("GET", "/activity", "CloudTrail detection alerts with their events."),
-    ("GET", "/scans", "Every scan and what changed between two (`from`, `to`)."),
-    ("GET", "/fixes", "Every fix applied to the account, its outcome, calls and undo (`id` for one)."),
-    ("GET", "/static/app.css", "The console's stylesheet."),
-    ("GET", "/static/app.js", "The console's script (mute and unmute with the CSRF header)."),
-];
-
-/// The application: routes from [`ROUTES`], authentication and security headers.
+/// The application: one route per entry of the route table ([`routes::all`]), each behind
+/// the guard with the route's own [`routes::Access`], and the security headers on every
+/// response. A path outside the table is 404 to an authenticated caller, 401 to others.
 pub fn app(state: Arc<AppState>) -> Router {
+    let not_found = (|| async { StatusCode::NOT_FOUND }).layer(middleware::from_fn_with_state(Gate::new(&state, Access::Authenticated), guard));
+    router(&state, routes::all()).fallback(not_found).layer(middleware::from_fn(security_headers)).with_state(state)
+}
+
+/// The agent API alone (the routes whose access [`Access::is_agent_api`]), for
+/// `--agent-listen`: anything else there is 404.
+pub fn agent_app(state: Arc<AppState>) -> Router {
+    let routes = routes::all().filter(|route| route.access.is_agent_api());
+    router(&state, routes).fallback(|| async { StatusCode::NOT_FOUND }).layer(middleware::from_fn(security_headers)).with_state(state)
+}
+
+/// A router of the given routes, each behind the guard with its own access.
+fn router(state: &Arc<AppState>, routes: impl Iterator<Item = &'static routes::Route>) -> Router<routes::Shared> {
     let mut router = Router::new();
-    for (method, path, _) in ROUTES {
-        router = router.route(path, handlers::for_route(method, path));
+    for route in routes {
+        router = router.route(route.path, (route.handler)(route.method.filter()).layer(middleware::from_fn_with_state(Gate::new(state, route.access), guard)));
     }
-    router.layer(middleware::from_fn_with_state(Arc::clone(&state), guard)).layer(middleware::from_fn(security_headers)).with_state(state)
+    router
 }
 
-/// Routes anyone may reach: the login form, the stylesheet and the API description.
-fn is_public(method: &str, path: &str) -> bool {
-    matches!((method, path), ("GET", "/login") | ("POST", "/login") | ("GET", "/static/app.css") | ("GET", "/static/app.js") | ("GET", "/api/openapi.json"))
+/// What the guard of one route knows: the server's state and who may call the route.
+#[derive(Clone)]
+struct Gate {
+    state: Arc<AppState>,
+    access: Access,
 }
 
-/// Authentication for everything but the public routes (401; a browser asking for a page is
-/// redirected to the login form) and CSRF protection for state-changing requests.
-async fn guard(State(state): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
+impl Gate {
+    fn new(state: &Arc<AppState>, access: Access) -> Gate {
+        Gate { state: Arc::clone(state), access }
+    }
+}
+
+/// Authentication for everything but public routes (401; a browser asking for a page is
+/// redirected to the login form) and CSRF protection for the routes that change state. The
+/// agent API's routes take an agent's credential instead, and nothing else.
+async fn guard(State(gate): State<Gate>, mut request: Request, next: Next) -> Response {
+    match gate.access {
+        Access::Public | Access::Enrolment => return next.run(request).await,
+        Access::Agent => {
+            return match agent_api::authenticate(&gate.state, request.headers()).await {
+                Ok(agent) => {
+                    request.extensions_mut().insert(agent);
+                    next.run(request).await
+                }
+                Err(refusal) => refusal,
+            };
+        }
+        Access::Authenticated | Access::Change => {}
+    }
     let method = request.method().as_str().to_string();
     let path = request.uri().path().to_string();
-    if is_public(&method, &path) {
-        return next.run(request).await;
-    }
     let headers = request.headers();
     let text = |name: header::HeaderName| headers.get(name).and_then(|value| value.to_str().ok());
-    let caller = auth::caller(&state.auth, text(header::AUTHORIZATION), text(header::COOKIE));
+    let caller = auth::caller(&gate.state.auth, text(header::AUTHORIZATION), text(header::COOKIE));
     let Some(caller) = caller else {
         if path.starts_with("/api/") || method != "GET" {
             return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "authentication required\n").into_response();
@@ -172,7 +146,7 @@ async fn guard(State(state): State<Arc<AppState>>, mut request: Request, next: N
         }
         return (StatusCode::UNAUTHORIZED, pages::login_page()).into_response();
     };
-    if method != "GET" && method != "HEAD" && !auth::may_change(&caller, headers.get("x-csrf-token").and_then(|value| value.to_str().ok())) {
+    if gate.access == Access::Change && !auth::may_change(&caller, headers.get("x-csrf-token").and_then(|value| value.to_str().ok())) {
         return (StatusCode::FORBIDDEN, "missing or wrong CSRF token\n").into_response();
     }
     request.extensions_mut().insert(caller);
@@ -202,21 +176,156 @@ async fn security_headers(request: Request, next: Next) -> Response {
 }
 
 /// Binds and serves until the process ends, over TLS when `tls` is given. Prints the
-/// address it listens on.
-pub async fn serve(state: Arc<AppState>, address: SocketAddr, tls: Option<tls::Certificate>) -> Result<(), ServerError> {
+/// address it listens on. With `agent_address`, the agent API is also served there alone;
+/// with agents enabled, the lifecycle sweep runs every `sweep_every`.
+pub async fn serve(
+    state: Arc<AppState>,
+    address: SocketAddr,
+    tls: Option<tls::Certificate>,
+    agent_address: Option<SocketAddr>,
+    sweep_every: std::time::Duration,
+) -> Result<(), ServerError> {
+    if state.fleet.is_some() {
+        tokio::spawn(agent_api::sweep(Arc::clone(&state), sweep_every));
+    }
+    let console = listen(app(Arc::clone(&state)), address, tls.as_ref(), "vigil console");
+    match agent_address {
+        None => console.await,
+        Some(agent_address) => {
+            let agents = listen(agent_app(state), agent_address, tls.as_ref(), "vigil agent API");
+            tokio::try_join!(console, agents).map(|_| ())
+        }
+    }
+}
+
+async fn listen(app: Router, address: SocketAddr, tls: Option<&tls::Certificate>, what: &str) -> Result<(), ServerError> {
     let listen_error = |error: std::io::Error| ServerError::Listen { address: address.to_string(), reason: error.to_string() };
     let listener = tokio::net::TcpListener::bind(address).await.map_err(listen_error)?;
     let bound = listener.local_addr().map_err(listen_error)?;
-    let app = app(state);
     match tls {
         None => {
-            eprintln!("vigil console listening on http://{bound}");
+            eprintln!("{what} listening on http://{bound}");
             axum::serve(listener, app).await.map_err(listen_error)
         }
         Some(certificate) => {
             let listener = tls::TlsListener::new(listener, certificate.acceptor()?);
-            eprintln!("vigil console listening on https://{bound}");
+            eprintln!("{what} listening on https://{bound}");
             axum::serve(listener, app).await.map_err(listen_error)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    fn fleet() -> Option<agent_api::Fleet> {
+        let trusted = vigil_fleet::identity::TrustedCertificates::aws().unwrap();
+        Some(agent_api::Fleet::new(trusted, vigil_fleet::HostPolicy::bundled().unwrap(), 60, 300))
+    }
+
+    async fn status(app: &Router, method: &str, path: &str, headers: &[(&str, &str)]) -> StatusCode {
+        let mut builder = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        app.clone().oneshot(builder.body(Body::empty()).unwrap()).await.unwrap().status()
+    }
+
+    /// The guard reads each route's access from the table: public routes answer anyone,
+    /// the others 401 without credentials, and every state-changing route refuses a session
+    /// without its CSRF header (403) and accepts it with the header. The agent API's routes
+    /// take an agent's credential and no console credential; an agent's credential opens no
+    /// console route. A path outside the table is 401 without credentials, 404 with them.
+    #[tokio::test]
+    async fn every_route_is_guarded_as_its_table_entry_says() {
+        let directory = tempfile::tempdir().unwrap();
+        let mut store = Store::open(directory.path().join("vigil.db").to_str().unwrap()).unwrap();
+        let agent_secret = "0123456789abcdef";
+        let agent = vigil_store::agents::NewAgent {
+            id: "agt-0000000000000001",
+            instance_id: None,
+            account_id: None,
+            region: None,
+            hostname: "build-1",
+            agent_version: "1",
+            enrolled_by: "token:test",
+            secret_hash: &agent_api::secret_hash(agent_secret),
+            at: "2026-01-01T00:00:00Z",
+            at_unix: 1_767_225_600,
+        };
+        assert_eq!(store.enrol_agent(&agent).unwrap(), None);
+        let agent_bearer = format!("Bearer agt-0000000000000001.{agent_secret}");
+        let (hash, token) = auth::load_or_create(&directory.path().join("console-token")).unwrap();
+        let token = token.unwrap();
+        let state = Arc::new(AppState { store: StorePool::new(vec![store]), auth: auth::Auth::new(hash), secure_cookies: false, fleet: fleet() });
+        let app = app(Arc::clone(&state));
+        let bearer = format!("Bearer {token}");
+        let refused = |code: StatusCode| code == StatusCode::UNAUTHORIZED || code == StatusCode::FORBIDDEN;
+        for route in routes::all() {
+            let path = route.path.replace("{id}", "1");
+            let method = route.method.as_str();
+            let anonymous = status(&app, method, &path, &[]).await;
+            match route.access {
+                Access::Public | Access::Enrolment => assert_ne!(anonymous, StatusCode::UNAUTHORIZED, "{method} {path}"),
+                Access::Authenticated | Access::Change | Access::Agent => assert_eq!(anonymous, StatusCode::UNAUTHORIZED, "{method} {path}"),
+            }
+            // A fresh session per route: `/logout` ends the one it is given.
+            let session = state.auth.login(&token).unwrap().unwrap();
+            let cookie = format!("vigil_session={}", session.id);
+            let with_session = status(&app, method, &path, &[("cookie", &cookie)]).await;
+            let with_csrf = status(&app, method, &path, &[("cookie", &cookie), ("x-csrf-token", &session.csrf)]).await;
+            let with_token = status(&app, method, &path, &[("authorization", &bearer)]).await;
+            let with_agent = status(&app, method, &path, &[("authorization", &agent_bearer)]).await;
+            match route.access {
+                Access::Agent => {
+                    for console in [with_session, with_csrf, with_token] {
+                        assert_eq!(console, StatusCode::UNAUTHORIZED, "{method} {path}: a console credential opened the agent API");
+                    }
+                    assert!(!refused(with_agent), "{method} {path}: {with_agent}");
+                    continue;
+                }
+                Access::Authenticated | Access::Change => {
+                    assert_eq!(with_agent, StatusCode::UNAUTHORIZED, "{method} {path}: an agent's credential opened the console")
+                }
+                Access::Public | Access::Enrolment => {}
+            }
+            for allowed in [with_csrf, with_token] {
+                assert!(!refused(allowed), "{method} {path}: {allowed}");
+            }
+            match route.access {
+                Access::Change => assert_eq!(with_session, StatusCode::FORBIDDEN, "{method} {path}"),
+                _ => assert!(!refused(with_session), "{method} {path}: {with_session}"),
+            }
+        }
+        assert_eq!(status(&app, "GET", "/api/nothing", &[]).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(status(&app, "GET", "/api/nothing", &[("authorization", &bearer)]).await, StatusCode::NOT_FOUND);
+    }
+
+    /// `--agent-listen` serves the agent API and nothing of the console.
+    #[tokio::test]
+    async fn the_agent_listener_serves_only_the_agent_api() {
+        let directory = tempfile::tempdir().unwrap();
+        let store = Store::open(directory.path().join("vigil.db").to_str().unwrap()).unwrap();
+        let (hash, token) = auth::load_or_create(&directory.path().join("console-token")).unwrap();
+        let bearer = format!("Bearer {}", token.unwrap());
+        let state = Arc::new(AppState { store: StorePool::new(vec![store]), auth: auth::Auth::new(hash), secure_cookies: false, fleet: fleet() });
+        let agents = agent_app(state);
+        let mut served = 0;
+        for route in routes::all() {
+            let path = route.path.replace("{id}", "1");
+            let answer = status(&agents, route.method.as_str(), &path, &[("authorization", &bearer)]).await;
+            if route.access.is_agent_api() {
+                served += 1;
+                assert_ne!(answer, StatusCode::NOT_FOUND, "{path}");
+            } else {
+                assert_eq!(answer, StatusCode::NOT_FOUND, "{path} is served on the agent listener");
+            }
+        }
+        assert_eq!(served, agent_api::ROUTES.len());
     }
 }

@@ -14,6 +14,7 @@ macro_rules! severity_rank {
     };
 }
 
+pub mod agents;
 mod alerts;
 pub mod analyses;
 mod counts;
@@ -30,11 +31,12 @@ mod write;
 use serde::Serialize;
 
 pub use alerts::{AlertInput, AlertRow};
-pub use analyses::Analysis;
+pub use analyses::{About, Stored};
 pub use diff::{FieldChange, ResourceDiff, ScanDiff};
 pub use fixes::{FixInput, FixRow};
 pub use outbox::{NewFinding, Queued};
-pub use read::{FindingRow, ResourceVersion, ScanRow};
+pub use read::{FindingRow, ResourceMatch, ResourceVersion, ScanRow};
+pub use vigil_model::analysis::Analysis;
 pub use write::{EventUpdate, ScanInput, WriteSummary};
 
 /// What can go wrong with the store. Each message names the store or the statement at fault.

@@ -4,6 +4,7 @@
 mod access;
 mod account_services;
 mod acm;
+mod agents;
 mod autoscaling;
 mod cloudfront;
 mod cloudtrail;
@@ -22,10 +23,8 @@ mod kinesis;
 mod lambda;
 mod logging;
 mod monitoring;
-mod policy_support;
 mod rds;
 mod redshift;
-mod regional;
 mod route53;
 mod s3;
 mod s3_config;
@@ -55,7 +54,7 @@ impl Check for FnCheck {
     }
 
     fn run(&self, context: &Context<'_>, findings: &mut Vec<Finding>) {
-        (self.run)(&self.metadata, context, findings);
+        context.run_check(&self.metadata, findings, |findings| (self.run)(&self.metadata, context, findings));
     }
 }
 
@@ -109,6 +108,7 @@ pub static CHECKS: &[&dyn Check] = &[
     &ec2::DEFAULT_SECURITY_GROUP_RESTRICTS_ALL,
     &ec2::EBS_SNAPSHOT_NOT_PUBLIC,
     &ec2_instances::INSTANCE_IMDSV2_REQUIRED,
+    &agents::INSTANCE_AGENT_ENROLLED,
     &ec2_instances::INSTANCE_NO_PUBLIC_IP,
     &ec2_instances::INSTANCE_PROFILE_ATTACHED,
     &ec2_instances::INSTANCE_NOT_IN_DEFAULT_VPC,

@@ -1,10 +1,11 @@
 //! The command tree: one module per subcommand, each with its clap `Args` and a `run`.
 
-pub mod analyses;
+pub mod agents;
 pub mod collect;
 pub mod fix;
 pub mod frameworks;
 pub mod history;
+pub mod host;
 pub mod iam;
 pub mod notify;
 pub mod reach;
@@ -79,11 +80,18 @@ pub enum Command {
     /// cut), as code or as the IAM policy it needs; `--apply` applies it, `undo` reverts.
     /// The only command that changes an account.
     Fix(fix::FixArgs),
+    /// Host security, one-shot on this machine or a root tree (`--root DIR`): file integrity,
+    /// host logs, firewall, intrusion prevention, malware, configuration assessment, packages,
+    /// vulnerabilities, patch state and secrets.
+    Host(host::HostArgs),
     /// Continuous monitoring: scheduled scans plus EventBridge events from an SQS queue,
     /// applied within seconds (new instances enrolled, state changes recorded).
     Watch(watch::WatchArgs),
     /// The console: a web UI and HTTP API over the store (authentication required).
     Serve(serve::ServeArgs),
+    /// The fleet of vigil-agents: list (`--format json`), show, revoke, rotate; enrolment
+    /// tokens for hosts off EC2.
+    Agents(agents::AgentsArgs),
     /// List the scans in the store.
     Scans(history::ScansArgs),
     /// What changed between two stored scans (default: the last two): resources added, removed
@@ -143,7 +151,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Reach(args) => reach::run(&cli.global, args),
         Command::Fix(args) => fix::run(&cli.global, args),
         Command::Watch(args) => watch::run(&cli.global, args),
+        Command::Host(args) => host::run(&cli.global, args),
         Command::Serve(args) => serve::run(args),
+        Command::Agents(args) => agents::run(args),
         Command::Scans(args) => history::scans(args),
         Command::Diff(args) => history::diff(args),
         Command::History(args) => history::history(args),

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use serde_json::json;
+use vigil_assess::{Assessor, Selection};
 use vigil_checks::frameworks::{Framework, RequirementStatus, RequirementSummary};
 use vigil_checks::mutelist::Mutelist;
 use vigil_checks::policy::Policy;
@@ -36,17 +37,8 @@ pub struct ScanArgs {
     /// summary: cis (cis-aws-5.0), fsbp (aws-fsbp), pci (pci-dss-4.0), nist (nist-800-53-r5).
     #[arg(long, value_name = "FRAMEWORK", value_parser = parse_framework)]
     pub framework: Option<&'static Framework>,
-    /// Mute findings named in a mutelist (Prowler's YAML format); they get status MUTED.
-    #[arg(long, value_name = "FILE")]
-    pub mutelist: Option<PathBuf>,
-    /// Cloud-aware policy (YAML) scoping checks and parameters; default: the bundled policy
-    /// (`vigil scan --print-default-policy` shows it).
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
-    /// Also run custom checks written in Rego: a `.rego` file or a directory of them (see
-    /// docs/posture.md for the contract). Not combined with --framework.
-    #[arg(long, value_name = "PATH")]
-    pub rego: Option<PathBuf>,
+    #[command(flatten)]
+    pub assess: AssessArgs,
     /// Print the bundled default policy and exit.
     #[arg(long)]
     pub print_default_policy: bool,
@@ -132,7 +124,26 @@ fn parse_framework(text: &str) -> Result<&'static Framework, String> {
     })
 }
 
-pub(crate) fn load_policy(path: Option<&Path>) -> anyhow::Result<Policy> {
+/// The inputs of the assess pipeline that `scan` and `watch` share: the policy, the mutelist
+/// and custom Rego checks.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AssessArgs {
+    /// Mute findings named in a mutelist (Prowler's YAML format); they get status MUTED.
+    #[arg(long, value_name = "FILE")]
+    pub mutelist: Option<PathBuf>,
+    /// Cloud-aware policy (YAML) scoping checks and parameters; default: the bundled policy
+    /// (`vigil scan --print-default-policy` shows it).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Also run custom checks written in Rego: a `.rego` file or a directory of them (see
+    /// docs/posture.md for the contract). They run when the whole catalog does (not with
+    /// --framework or --check).
+    #[arg(long, value_name = "PATH")]
+    pub rego: Option<PathBuf>,
+}
+
+/// The cloud-aware policy in a file, or the bundled one (`scan`, `watch` and `fix` read it so).
+pub fn load_policy(path: Option<&std::path::Path>) -> anyhow::Result<Policy> {
     match path {
         None => Ok(Policy::bundled()),
         Some(path) => {
@@ -142,9 +153,21 @@ pub(crate) fn load_policy(path: Option<&Path>) -> anyhow::Result<Policy> {
     }
 }
 
-pub(crate) fn load_mutelist(path: &Path) -> anyhow::Result<Mutelist> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read mutelist `{}`", path.display()))?;
-    Ok(Mutelist::parse(&text, &path.display().to_string())?)
+impl AssessArgs {
+    /// Reads the policy, mutelist and Rego files (before any long collection, so a typo fails
+    /// fast).
+    pub fn assessor(&self) -> anyhow::Result<Assessor> {
+        let policy = load_policy(self.policy.as_deref())?;
+        let mutelist = match &self.mutelist {
+            None => None,
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read mutelist `{}`", path.display()))?;
+                Some(Mutelist::parse(&text, &path.display().to_string())?)
+            }
+        };
+        let rego = self.rego.as_deref().map(vigil_rego::RegoChecks::load).transpose()?;
+        Ok(Assessor { policy, mutelist, rego, agent_roster: None })
+    }
 }
 
 pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
@@ -158,9 +181,7 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
         }
     }
     // Read every input file before the (possibly long) collection, so a typo fails fast.
-    let policy = load_policy(args.policy.as_deref())?;
-    let mutelist = args.mutelist.as_deref().map(load_mutelist).transpose()?;
-    let mut rego = args.rego.as_deref().map(vigil_rego::RegoChecks::load).transpose()?;
+    let mut assessor = args.assess.assessor()?;
     let started_at = chrono::Utc::now();
     let (inventories, failed_accounts) = match &args.org_role {
         Some(role) => source::collect_organization(&args.source.live, role, args.org_parallel, global.quiet)?,
@@ -169,30 +190,27 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
     if let (Some(path), [inventory]) = (&args.save_snapshot, inventories.as_slice()) {
         vigil_model::snapshot::write(path, inventory)?;
     }
-    let selected = |metadata: &vigil_checks::Metadata| {
-        (args.checks.is_empty() || args.checks.iter().any(|id| id == metadata.id)) && args.framework.is_none_or(|framework| framework.maps(metadata))
+    // The instances with a vigil agent, from the store the scan records into (for the host
+    // coverage check); unknown when there is no store.
+    assessor.agent_roster = if args.no_store {
+        None
+    } else {
+        args.store.open().ok().and_then(|mut store| {
+            if args.source.demo
+                && let Some(inventory) = inventories.first()
+                && let Err(error) = seed_demo_agents(&mut store, inventory)
+            {
+                eprintln!("warning: the demo agents were not recorded: {error:#}");
+            }
+            store.agent_roster().ok()
+        })
     };
-    let checks_run = vigil_checks::CHECKS.iter().filter(|check| selected(check.metadata())).count();
-    let mut per_account = Vec::with_capacity(inventories.len());
-    for inventory in &inventories {
-        let context = vigil_checks::Context::with_policy(inventory, chrono::Utc::now(), &policy);
-        let mut findings = vigil_checks::run_all(&context, selected);
-        if let Some(rego) = rego.as_mut().filter(|_| args.framework.is_none()) {
-            findings.extend(rego.run(inventory)?);
-        }
-        policy.scope_findings(inventory, &mut findings);
-        if let Some(mutelist) = &mutelist {
-            mutelist.apply(&mut findings);
-        }
-        sort_findings(&mut findings);
-        per_account.push(findings);
-    }
-    let mut findings: Vec<Finding> = per_account.iter().flatten().cloned().collect();
-    sort_findings(&mut findings);
+    let selection = Selection { checks: args.checks.clone(), framework: args.framework, resources: None };
+    let (assessment, per_account) = assessor.assess_accounts(&inventories, &selection, chrono::Utc::now())?;
+    let checks_run = assessment.checks_run.len();
+    let findings = assessment.findings;
     if !args.no_store {
-        let checks_run =
-            vigil_checks::CHECKS.iter().map(|check| check.metadata()).filter(|metadata| selected(metadata)).map(|metadata| metadata.id.to_string()).collect();
-        store_scan(global, &args, started_at, &inventories, &findings, checks_run)?;
+        store_scan(global, &args, started_at, &inventories, &findings, assessment.checks_run)?;
     }
     let compliance = args.framework.map(|framework| (framework, vigil_checks::frameworks::summarize(framework, &findings)));
 
@@ -202,10 +220,10 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
         write_findings(path, format, &info, &findings, compliance.as_ref()).with_context(|| format!("cannot write `{}`", path.display()))?;
         // With several accounts: one report for the organization (above) and one per account.
         if inventories.len() > 1 {
-            for (inventory, account_findings) in inventories.iter().zip(&per_account) {
+            for (inventory, account) in inventories.iter().zip(&per_account) {
                 let account_path = per_account_path(path, inventory.account_id().as_str());
-                let compliance = args.framework.map(|framework| (framework, vigil_checks::frameworks::summarize(framework, account_findings)));
-                write_findings(&account_path, format, &scan_info(std::slice::from_ref(inventory)), account_findings, compliance.as_ref())
+                let compliance = args.framework.map(|framework| (framework, account.compliance(framework)));
+                write_findings(&account_path, format, &scan_info(std::slice::from_ref(inventory)), &account.findings, compliance.as_ref())
                     .with_context(|| format!("cannot write `{}`", account_path.display()))?;
             }
         }
@@ -227,13 +245,6 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// FAIL first, then by severity, check and resource.
-fn sort_findings(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        (b.status == Status::Fail, b.severity, &a.check_id, &a.resource_arn).cmp(&(a.status == Status::Fail, a.severity, &b.check_id, &b.resource_arn))
-    });
 }
 
 /// The report header for one inventory, or for several (the first account, every region).
@@ -262,6 +273,78 @@ fn per_account_path(path: &Path, account: &str) -> PathBuf {
     path.with_file_name(named)
 }
 
+/// The demo's enrolled agents: one on the demo's web server (`web-1`), as it would enrol from
+/// its identity document, and one host off EC2 enrolled by token. Recorded once per store, with
+/// a heartbeat and an inventory snapshot at the time of the scan; a console left running sees
+/// them go silent, then `missing`, as real agents would.
+fn seed_demo_agents(store: &mut vigil_store::Store, inventory: &vigil_model::Inventory) -> anyhow::Result<()> {
+    use vigil_model::resource::ResourceData;
+    let now = chrono::Utc::now();
+    let (at, at_unix) = (now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), now.timestamp());
+    let web = inventory.resources().into_iter().find_map(|resource| match resource.data {
+        ResourceData::Instance(instance) if instance.tags.get("Name").map(String::as_str) == Some("web-1") => {
+            Some((instance.instance_id.clone(), resource.region.to_string()))
+        }
+        _ => None,
+    });
+    let account = inventory.account_id().to_string();
+    let mut agents = vec![("agt-demo-build-01", None, "build-01", "token:tok-demo")];
+    if let Some((instance_id, region)) = &web {
+        agents.insert(0, ("agt-demo-web-1", Some((instance_id.as_str(), region.as_str())), "ip-10-0-1-10", "identity"));
+    }
+    for (id, instance, hostname, enrolled_by) in agents {
+        if store.agent(id)?.is_some() {
+            continue;
+        }
+        let unusable = vigil_server::agent_api::secret_hash(&vigil_server::auth::random_hex(32)?);
+        let new = vigil_store::agents::NewAgent {
+            id,
+            instance_id: instance.map(|(instance_id, _)| instance_id),
+            account_id: instance.map(|_| account.as_str()),
+            region: instance.map(|(_, region)| region),
+            hostname,
+            agent_version: env!("CARGO_PKG_VERSION"),
+            enrolled_by,
+            secret_hash: &unusable,
+            at: &at,
+            at_unix,
+        };
+        if store.enrol_agent(&new)?.is_some() {
+            continue;
+        }
+        let modules = json!([{ "module": "inventory", "state": "ok", "last_run": at, "events": 1 }]);
+        store.record_heartbeat(
+            id,
+            &at,
+            at_unix,
+            env!("CARGO_PKG_VERSION"),
+            hostname,
+            None,
+            &modules,
+            &json!({ "pending": 0, "pending_bytes": 0, "dropped": 0 }),
+        )?;
+        let snapshot = vigil_fleet::wire::Sequenced {
+            seq: 1,
+            event: vigil_fleet::Event {
+                id: format!("inventory-demo-{id}"),
+                module: "inventory".into(),
+                kind: "snapshot".into(),
+                time: at.clone(),
+                payload: json!({
+                    "os": { "ID": "debian", "VERSION_ID": "12", "PRETTY_NAME": "Debian GNU/Linux 12 (bookworm)" },
+                    "kernel": "6.1.0-28-cloud-amd64",
+                    "hostname": hostname,
+                    "uptime_seconds": 86_400,
+                    "listening": [{ "protocol": "tcp", "address": "0.0.0.0", "port": 22, "process": "sshd", "pid": 612 }],
+                    "errors": [],
+                }),
+            },
+        };
+        store.record_agent_events(id, &[snapshot], &at, at_unix)?;
+    }
+    Ok(())
+}
+
 /// Records the scan in the store. A store the user named must work; the default one only
 /// warns when it cannot be written, so a read-only home does not break a scan.
 fn store_scan(
@@ -281,7 +364,7 @@ fn store_scan(
     } else {
         "aws".to_string()
     };
-    let analyses = Some(inventories.iter().flat_map(super::analyses::analyse).collect());
+    let analyses = Some(inventories.iter().flat_map(vigil_assess::analyses::analyse).collect());
     let input = vigil_store::ScanInput {
         started_at,
         finished_at: chrono::Utc::now(),

@@ -5,12 +5,19 @@
 
 mod common;
 
+mod agent;
+mod architecture;
+mod crash;
 mod fix;
+mod fuzz_corpus;
 mod history;
+mod host;
+mod host_posture;
 mod iam;
 mod notify;
 mod posture;
 mod reach;
+mod release;
 mod scan;
 mod serve;
 mod trail;
