@@ -220,6 +220,7 @@ mod tests {
             iac.cloudformation
                 .contains("BucketLogs:\n  Type: AWS::S3::Bucket\n  Properties:\n    PublicAccessBlockConfiguration:\n      BlockPublicAcls: true\n")
         );
-        assert!(iac.cloudformation.contains("    Rules:\n      - Days: 3\n        Id: \"x\"\n"), "{}", iac.cloudformation);
+        // serde_json keeps insertion order (`preserve_order`), so keys come out as written.
+        assert!(iac.cloudformation.contains("    Rules:\n      - Id: \"x\"\n        Days: 3\n"), "{}", iac.cloudformation);
     }
 }
