@@ -354,6 +354,26 @@ impl Session {
         self.sdk_config.to_builder().region(aws_types::region::Region::new(region.to_string())).build()
     }
 
+    /// An S3 client for one region (path-style addressing with a custom endpoint: emulators
+    /// and proxies rarely resolve virtual-hosted bucket names).
+    pub fn s3_client(&self, region: &str) -> aws_sdk_s3::Client {
+        let mut builder = aws_sdk_s3::config::Builder::from(&self.config_for(region));
+        if self.endpoint_url.is_some() {
+            builder = builder.force_path_style(true);
+        }
+        aws_sdk_s3::Client::from_conf(builder.build())
+    }
+
+    /// An S3 Control client (with a custom endpoint, requests keep the endpoint's host
+    /// rather than the account-prefixed one).
+    pub fn s3control_client(&self, region: &str) -> aws_sdk_s3control::Client {
+        let mut builder = aws_sdk_s3control::config::Builder::from(&self.config_for(region));
+        if let Some(endpoint_url) = &self.endpoint_url {
+            builder = builder.interceptor(crate::endpoint::KeepEndpointHost { endpoint_url: endpoint_url.clone() });
+        }
+        aws_sdk_s3control::Client::from_conf(builder.build())
+    }
+
     pub fn progress(&self) -> &dyn Progress {
         self.progress.as_ref()
     }

@@ -39,6 +39,14 @@ pub const VOLATILE_FIELDS: &[VolatileField] = &[
     field("AWS::Config::ConfigurationRecorder", "LastStatus", "the outcome of the recorder's latest recording (Pending, Success, Failure)"),
     field("AWS::ElasticLoadBalancingV2::TargetGroup", "Targets[].HealthState", "each target's health check result"),
     field("AWS::CloudFront::Distribution", "Status", "InProgress while a change propagates, then Deployed"),
+    field("AWS::SQS::Queue", "Attributes.ApproximateNumberOfMessages", "how many messages wait in the queue"),
+    field("AWS::SQS::Queue", "Attributes.ApproximateNumberOfMessagesNotVisible", "how many messages are being processed"),
+    field("AWS::SQS::Queue", "Attributes.ApproximateNumberOfMessagesDelayed", "how many messages are delayed"),
+    field(
+        "AWS::SQS::Queue",
+        "Attributes.LastModifiedTimestamp",
+        "when the attributes last changed: a change shows in the attributes themselves, and a change undone leaves only this time",
+    ),
 ];
 
 /// True when the type has volatile fields (so its configuration must be cleaned).
@@ -121,6 +129,13 @@ mod tests {
                 ResourceData::TargetGroup(&crate::elb::TargetGroup { targets: vec![Default::default()], ..Default::default() }).to_json()
             }
             "AWS::CloudFront::Distribution" => ResourceData::Distribution(&Default::default()).to_json(),
+            "AWS::SQS::Queue" => {
+                let attributes = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed", "LastModifiedTimestamp"]
+                    .into_iter()
+                    .map(|name| (name.to_string(), "1".to_string()))
+                    .collect();
+                ResourceData::Queue(&crate::messaging::Queue { attributes, ..Default::default() }).to_json()
+            }
             other => panic!("no witness for {other}: add one with the volatile field"),
         }
     }

@@ -197,6 +197,14 @@ pub const ROUTES: &[Route] = &[
         access: Access::Authenticated,
         handler: |method| on(method, analyses::<ExternalAccess>),
     },
+    Route {
+        method: Method::Get,
+        path: "/api/fixes",
+        summary: "Fixes applied to the account (`vigil fix`, its undo, watch automation), newest first: who, when, plan, calls, outcome, configuration before and after, inverse.",
+        params: &[&[query("resource", "one resource's fixes (its ARN)"), query("limit", "at most this many, 1 to 10000 (default 1000)")]],
+        access: Access::Authenticated,
+        handler: |method| on(method, fixes),
+    },
 ];
 
 /// An error as JSON with its status.
@@ -247,6 +255,16 @@ fn paging(query: &HashMap<String, String>) -> Result<(i64, usize), Response> {
 
 async fn dashboard(State(state): State<Shared>) -> Response {
     respond(with_store(&state, |store| store.dashboard()).await)
+}
+
+async fn fixes(State(state): State<Shared>, Query(query): Query<HashMap<String, String>>) -> Response {
+    let resource = query.get("resource").filter(|value| !value.is_empty()).cloned();
+    let limit = match query.get("limit").map(|value| value.parse::<usize>()) {
+        None => 1000,
+        Some(Ok(limit)) => limit.clamp(1, 10_000),
+        Some(Err(_)) => return error(StatusCode::BAD_REQUEST, "`limit` must be a number"),
+    };
+    respond(with_store(&state, move |store| store.fixes(resource.as_deref(), limit)).await)
 }
 
 async fn scans(State(state): State<Shared>) -> Response {

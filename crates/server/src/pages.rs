@@ -69,6 +69,7 @@ const NAV: &[(&str, &str)] = &[
     ("/activity", "Activity"),
     ("/agents", "Agents"),
     ("/scans", "Scans"),
+    ("/fixes", "Fixes"),
 ];
 
 /// A page of the console. `caller` decides whether the navigation and the CSRF token (read

@@ -109,6 +109,14 @@ pub const ROUTES: &[Route] = &[
         access: Access::Authenticated,
         handler: |method| on(method, scans),
     },
+    Route {
+        method: Method::Get,
+        path: "/fixes",
+        summary: "Every fix applied to the account, its outcome, calls and undo (`id` for one).",
+        params: &[&[query("id", "one fix's id")]],
+        access: Access::Authenticated,
+        handler: |method| on(method, fixes),
+    },
 ];
 
 type Shared = State<Arc<AppState>>;
@@ -624,10 +632,11 @@ async fn resource(state: Shared, Extension(caller): Extension<Caller>, Query(que
                 Some(instance_id) => Some(store.agents_of_instance(instance_id)?),
                 None => None,
             },
+            store.fixes(Some(&lookup), 100)?,
         ))
     })
     .await;
-    let (versions, findings, analyses, admins, skipped, agents) = match result {
+    let (versions, findings, analyses, admins, skipped, agents, fixes) = match result {
         Ok(values) => values,
         Err(response) => return response,
     };
@@ -709,6 +718,10 @@ async fn resource(state: Shared, Extension(caller): Extension<Caller>, Query(que
     for path in &analyses.escalation {
         let _ = write!(body, "<p class=\"notice\">This principal can escalate to {}:</p>{}", escape(&path.admin), steps_list(path));
     }
+    body.push_str("<h2>Fixes</h2><table id=\"resource-fixes\">");
+    body.push_str(FIX_HEAD);
+    fix_rows(&mut body, &fixes);
+    end_table(&mut body, fixes.len());
     if let Some(latest) = versions.last() {
         let config = latest.config.as_ref().map(|config| serde_json::to_string_pretty(config).unwrap_or_default()).unwrap_or_default();
         let _ = write!(body, "<h2>Configuration</h2><pre id=\"configuration\">{}</pre>", escape(&config));
@@ -800,4 +813,114 @@ async fn scans(state: Shared, Extension(caller): Extension<Caller>, Query(query)
     }
     body.push_str("</tbody></table>");
     page("Scans", Some(&caller), &body).into_response()
+}
+
+/// A fix's status as a labelled cell (an undone fix says by which).
+fn fix_status(row: &vigil_store::FixRow) -> String {
+    let class = match row.input.status.as_str() {
+        "applied" => "pass",
+        "refused" => "muted",
+        _ => "fail",
+    };
+    let undone = row.undone_by.map(|by| format!(" (undone by <a href=\"/fixes?id={by}\">#{by}</a>)")).unwrap_or_default();
+    format!("<td class=\"{class}\">{}{undone}</td>", escape(&row.input.status))
+}
+
+/// The rows of a table of fixes.
+fn fix_rows(body: &mut String, fixes: &[vigil_store::FixRow]) {
+    for row in fixes {
+        let undo = row.input.undo_of.map(|of| format!("undo of <a href=\"/fixes?id={of}\">#{of}</a>")).unwrap_or_else(|| escape(&row.input.origin));
+        let _ = write!(
+            body,
+            "<tr><td><a href=\"/fixes?id={id}\">#{id}</a></td><td>{}</td>{}<td>{undo}</td><td><code>{}</code></td><td>{}</td><td>{}<br><span class=\"muted\">{}</span></td><td>{}</td></tr>",
+            escape(&row.input.started_at),
+            fix_status(row),
+            escape(&row.input.check_id),
+            resource_link(&row.input.target_arn),
+            escape(&row.input.operator),
+            escape(&row.input.caller_arn),
+            escape(&row.input.message),
+            id = row.id,
+        );
+    }
+}
+
+const FIX_HEAD: &str =
+    "<thead><tr><th>Fix</th><th>When</th><th>Status</th><th>Origin</th><th>Check</th><th>Resource</th><th>Who</th><th>Outcome</th></tr></thead><tbody>";
+
+/// The calls of a plan or an inverse as a list.
+fn calls_list(calls: &Value) -> String {
+    let mut html = String::from("<ol>");
+    for item in calls.as_array().into_iter().flatten() {
+        // A sent call is recorded as `{call, error}`; a planned one is the call itself.
+        let call = item.get("call").unwrap_or(item);
+        let error = item.get("error").filter(|error| !error.is_null()).map(|error| format!("{}: {}", show(&error["code"]), show(&error["message"])));
+        let _ = write!(
+            html,
+            "<li><code>{} {}</code> ({}) <code>{}</code>{}</li>",
+            escape(&show(&call["service"])),
+            escape(&show(&call["operation"])),
+            escape(&show(&call["region"])),
+            escape(&call["parameters"].to_string()),
+            error.map(|error| format!(" <span class=\"fail\">{}</span>", escape(&error))).unwrap_or_default()
+        );
+    }
+    html.push_str("</ol>");
+    html
+}
+
+async fn fixes(state: Shared, Extension(caller): Extension<Caller>, Query(query): Params) -> Response {
+    let id = get(&query, "id").parse::<i64>().ok();
+    let result = with_store(&state, move |store| Ok((store.fixes(None, 1000)?, id.map(|id| store.fix(id)).transpose()?.flatten()))).await;
+    let (fixes, chosen) = match result {
+        Ok(values) => values,
+        Err(response) => return response,
+    };
+    let mut body = String::from("<h1>Fixes</h1>");
+    if let Some(row) = &chosen {
+        let _ = write!(body, "<h2 id=\"fix\">Fix #{}: <code>{}</code> on {}</h2>", row.id, escape(&row.input.check_id), resource_link(&row.input.resource_arn));
+        body.push_str("<table id=\"fix-detail\"><tbody>");
+        let _ = write!(body, "<tr><th>Status</th>{}</tr>", fix_status(row));
+        for (label, value) in [
+            ("Outcome", row.input.message.clone()),
+            ("Changed", row.input.target_arn.clone()),
+            ("Started", row.input.started_at.clone()),
+            ("Finished", row.input.finished_at.clone()),
+            ("By", format!("{} as {}", row.input.operator, row.input.caller_arn)),
+            ("Origin", row.input.origin.clone()),
+        ] {
+            let _ = write!(body, "<tr><th>{label}</th><td>{}</td></tr>", escape(&value));
+        }
+        body.push_str("</tbody></table>");
+        let _ = write!(body, "<h3>What it was meant to do</h3><p>{}</p>", escape(&show(&row.input.plan["summary"])));
+        for (key, title) in [("breaks", "Flagged as breaking"), ("resolves", "Resolves")] {
+            let list = row.input.plan[key].as_array().cloned().unwrap_or_default();
+            if !list.is_empty() {
+                let _ = write!(body, "<h3>{title}</h3><ul>");
+                for item in &list {
+                    let text = item.get("description").map(show).unwrap_or_else(|| format!("{} on {}", show(&item["check_id"]), show(&item["resource"])));
+                    let _ = write!(body, "<li>{}</li>", escape(&text));
+                }
+                body.push_str("</ul>");
+            }
+        }
+        let _ = write!(body, "<h3>Calls sent</h3>{}", calls_list(&row.input.calls));
+        let pretty = |value: &Option<Value>| {
+            value.as_ref().map(|value| serde_json::to_string_pretty(value).unwrap_or_default()).unwrap_or_else(|| "(not read)".to_string())
+        };
+        let _ = write!(
+            body,
+            "<h3>Configuration before</h3><pre id=\"fix-before\">{}</pre><h3>Configuration after</h3><pre id=\"fix-after\">{}</pre>",
+            escape(&pretty(&row.input.before)),
+            escape(&pretty(&row.input.after))
+        );
+        let _ = write!(body, "<h3>Inverse (what <code>vigil fix undo {}</code> sends)</h3>{}", row.id, calls_list(&row.input.inverse));
+    } else if id.is_some() {
+        body.push_str("<p class=\"notice\">No such fix.</p>");
+    }
+    body.push_str("<h2>Every fix</h2><table id=\"fixes\">");
+    body.push_str(FIX_HEAD);
+    fix_rows(&mut body, &fixes);
+    end_table(&mut body, fixes.len());
+    page("Fixes", Some(&caller), &body).into_response()
 }

@@ -224,6 +224,34 @@ const MIGRATIONS: &[&[&str]] = &[
             text TEXT NOT NULL,
             first_used_at TEXT NOT NULL)",
     ],
+    // 8: fixes applied to the account (vigil fix, its undo, watch automation), with plan, calls, outcome and inverse.
+    &[
+        "CREATE TABLE fixes (
+            id {id},
+            started_at TEXT NOT NULL,
+            finished_at TEXT NOT NULL,
+            account_id TEXT NOT NULL,
+            region TEXT NOT NULL,
+            check_id TEXT NOT NULL,
+            resource_arn TEXT NOT NULL,
+            target_arn TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            caller_arn TEXT NOT NULL,
+            operator TEXT NOT NULL,
+            origin TEXT NOT NULL,
+            status TEXT NOT NULL,
+            message TEXT NOT NULL,
+            undo_of BIGINT,
+            undone_by BIGINT,
+            plan TEXT NOT NULL,
+            calls TEXT NOT NULL,
+            before_state TEXT,
+            after_state TEXT,
+            inverse TEXT NOT NULL)",
+        "CREATE INDEX fixes_by_resource ON fixes (resource_arn, id)",
+        "CREATE INDEX fixes_by_target ON fixes (target_arn, id)",
+        "CREATE INDEX fixes_by_origin ON fixes (origin, started_at)",
+    ],
 ];
 
 /// The schema version this build writes.

@@ -141,6 +141,38 @@ impl MotoServer {
     }
 }
 
+/// The operation of a recorded request: the `Action` of a query-protocol body or the
+/// `X-Amz-Target` of a JSON-protocol one (`None` for REST protocols such as S3's).
+pub fn request_action(request: &serde_json::Value) -> Option<String> {
+    let raw_body = request["body"].as_str().unwrap_or_default();
+    let body = if request["body_encoded"].as_bool() == Some(true) {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.decode(raw_body).map(|bytes| String::from_utf8_lossy(&bytes).into_owned()).unwrap_or_default()
+    } else {
+        raw_body.to_string()
+    };
+    let target = request["headers"]["X-Amz-Target"].as_str().or(request["headers"]["x-amz-target"].as_str()).unwrap_or_default();
+    body.split('&')
+        .find_map(|pair| pair.strip_prefix("Action="))
+        .map(str::to_string)
+        .or_else(|| target.rsplit('.').next().filter(|name| !name.is_empty()).map(str::to_string))
+}
+
+/// True when a recorded request is a read (or the credential report generation collection
+/// is allowed to make).
+pub fn is_read_only(request: &serde_json::Value) -> bool {
+    let method = request["method"].as_str().unwrap_or_default();
+    let url = request["url"].as_str().unwrap_or_default();
+    let read_verb = |name: &str| {
+        ["Describe", "Get", "List", "Lookup", "Search", "Head"].iter().any(|prefix| name.starts_with(prefix)) || name == "GenerateCredentialReport"
+    };
+    match request_action(request) {
+        Some(action) => read_verb(&action),
+        // REST protocols (S3, S3 Control): only GET and HEAD read.
+        None => matches!(method, "GET" | "HEAD") || url.contains("/moto-api/"),
+    }
+}
+
 impl Drop for MotoServer {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -11,6 +11,7 @@ pub mod hunt;
 pub mod read;
 pub mod search;
 pub mod sigma;
+pub mod usage;
 pub mod value;
 pub mod verify;
 

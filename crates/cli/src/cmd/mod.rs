@@ -2,6 +2,7 @@
 
 pub mod agents;
 pub mod collect;
+pub mod fix;
 pub mod frameworks;
 pub mod history;
 pub mod host;
@@ -28,8 +29,8 @@ pub const EXIT_FINDINGS: u8 = 3;
 ///
 /// vigil reads the configuration of an AWS account (or a saved snapshot of it),
 /// checks its posture, computes what the internet can reach, answers who can do
-/// what, and hunts through CloudTrail logs. It only reads: it never changes your
-/// account.
+/// what, and hunts through CloudTrail logs. It only reads: no command changes your
+/// account except `vigil fix --apply` (and `vigil fix undo`), which you run explicitly.
 ///
 /// Start with `vigil scan --demo` to see a scan of the bundled demo account, then
 /// `vigil scan` (standard AWS credentials) or `vigil collect -o FILE` to save an account
@@ -74,6 +75,11 @@ pub enum Command {
     Iam(iam::IamArgs),
     /// Network exposure: what the internet can reach, and why.
     Reach(reach::ReachArgs),
+    /// Fix failing findings: plan the exact AWS calls with the configuration before and after
+    /// and the effect of each change (findings resolved, exposures removed, flows it would
+    /// cut), as code or as the IAM policy it needs; `--apply` applies it, `undo` reverts.
+    /// The only command that changes an account.
+    Fix(fix::FixArgs),
     /// Host security, one-shot on this machine or a root tree (`--root DIR`): file integrity,
     /// host logs, firewall, intrusion prevention, malware, configuration assessment, packages,
     /// vulnerabilities, patch state and secrets.
@@ -143,6 +149,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Trail(args) => trail::run(&cli.global, args),
         Command::Iam(args) => iam::run(&cli.global, args),
         Command::Reach(args) => reach::run(&cli.global, args),
+        Command::Fix(args) => fix::run(&cli.global, args),
         Command::Watch(args) => watch::run(&cli.global, args),
         Command::Host(args) => host::run(&cli.global, args),
         Command::Serve(args) => serve::run(args),

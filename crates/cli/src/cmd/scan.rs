@@ -142,17 +142,22 @@ pub struct AssessArgs {
     pub rego: Option<PathBuf>,
 }
 
+/// The cloud-aware policy in a file, or the bundled one (`scan`, `watch` and `fix` read it so).
+pub fn load_policy(path: Option<&std::path::Path>) -> anyhow::Result<Policy> {
+    match path {
+        None => Ok(Policy::bundled()),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read policy `{}`", path.display()))?;
+            Ok(Policy::parse(&text, &path.display().to_string())?)
+        }
+    }
+}
+
 impl AssessArgs {
     /// Reads the policy, mutelist and Rego files (before any long collection, so a typo fails
     /// fast).
     pub fn assessor(&self) -> anyhow::Result<Assessor> {
-        let policy = match &self.policy {
-            None => Policy::bundled(),
-            Some(path) => {
-                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read policy `{}`", path.display()))?;
-                Policy::parse(&text, &path.display().to_string())?
-            }
-        };
+        let policy = load_policy(self.policy.as_deref())?;
         let mutelist = match &self.mutelist {
             None => None,
             Some(path) => {

@@ -40,6 +40,10 @@ pub struct WatchArgs {
     pub once: bool,
     #[command(flatten)]
     pub notify: super::notify::NotifyArgs,
+    /// Fix failing findings automatically, as an automation policy (YAML) allows: which
+    /// checks, how many fixes an hour, which accounts and tags, and a kill switch (docs/fix.md).
+    #[arg(long, value_name = "FILE")]
+    pub auto_fix: Option<std::path::PathBuf>,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -69,6 +73,7 @@ struct Watcher {
     inventory: Option<Inventory>,
     notify: super::notify::NotifyArgs,
     quiet: bool,
+    automation: Option<super::fix::Automation>,
 }
 
 pub fn run(global: &GlobalArgs, args: WatchArgs) -> anyhow::Result<ExitCode> {
@@ -78,7 +83,9 @@ pub fn run(global: &GlobalArgs, args: WatchArgs) -> anyhow::Result<ExitCode> {
     let reader = runtime.block_on(Reader::connect(&config))?;
     let queue = args.queue_url.as_deref().map(|url| EventQueue::new(&reader, url));
     let store = args.store.open()?;
-    let mut watcher = Watcher { runtime, reader, queue, store, assessor, inventory: None, notify: args.notify.clone(), quiet: global.quiet };
+    let automation = args.auto_fix.as_deref().map(|path| super::fix::Automation::load(&runtime, path, &args.live)).transpose()?;
+    let mut watcher =
+        Watcher { runtime, reader, queue, store, assessor, inventory: None, notify: args.notify.clone(), quiet: global.quiet, automation };
     if !global.quiet {
         eprintln!("watching account {} (store {}); full scan every {}s", watcher.reader.account_id(), watcher.store.location(), args.interval.as_secs());
     }
@@ -90,6 +97,10 @@ pub fn run(global: &GlobalArgs, args: WatchArgs) -> anyhow::Result<ExitCode> {
                 eprintln!("error: scheduled scan failed: {error:#}");
             }
             next_scan = Instant::now() + args.interval;
+        }
+        if args.once && watcher.queue.is_none() {
+            // Without a queue there are no events to wait for.
+            return Ok(ExitCode::SUCCESS);
         }
         let wait = next_scan.saturating_duration_since(Instant::now()).min(Duration::from_secs(20));
         let handled = watcher.poll(wait)?;
@@ -128,7 +139,16 @@ impl Watcher {
         }
         self.inventory = Some(inventory);
         self.notify(summary.scan_id);
+        self.auto_fix();
         Ok(())
+    }
+
+    /// Applies the automatic fixes the automation policy allows (a failure is reported).
+    fn auto_fix(&mut self) {
+        let (Some(automation), Some(inventory)) = (&self.automation, &mut self.inventory) else { return };
+        if let Err(error) = automation.run(&self.runtime, &mut self.store, inventory, &self.assessor.policy, self.quiet) {
+            eprintln!("error: automatic fixes failed: {error:#}");
+        }
     }
 
     /// Notifies the new findings of a stored scan or update; a failure is reported, not fatal.
@@ -229,6 +249,9 @@ impl Watcher {
             self.record(&event, &message.body, items, gone, &findings)
         });
         self.inventory = Some(inventory);
+        if outcome.is_ok() {
+            self.auto_fix();
+        }
         outcome
     }
 

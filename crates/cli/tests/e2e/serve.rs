@@ -451,3 +451,53 @@ fn the_console_serves_https_with_the_given_certificate() {
     let message = String::from_utf8_lossy(&wrong.stderr);
     assert!(!wrong.status.success() && message.contains("TLS"), "{message}");
 }
+
+#[test]
+fn applied_fixes_are_listed_on_the_fixes_page_the_resource_page_and_the_api() {
+    let directory = tempfile::tempdir().unwrap();
+    let store_path = directory.path().join("vigil.db");
+    let arn = seeded_store(&store_path);
+    let mut store = vigil_store::Store::open(store_path.to_str().unwrap()).unwrap();
+    let fix = vigil_store::FixInput {
+        started_at: "2024-05-01T10:00:00.000Z".into(),
+        finished_at: "2024-05-01T10:00:02.000Z".into(),
+        account_id: "123456789012".into(),
+        region: "us-east-1".into(),
+        check_id: "s3_bucket_public_access_block_enabled".into(),
+        resource_arn: arn.clone(),
+        target_arn: arn.clone(),
+        kind: "s3-bucket-public-access-block".into(),
+        caller_arn: "arn:aws:iam::123456789012:user/fixer".into(),
+        operator: HOSTILE_NAME.into(),
+        origin: "cli".into(),
+        status: "applied".into(),
+        message: "applied and verified".into(),
+        undo_of: None,
+        plan: serde_json::json!({ "summary": "Turns on all four Block Public Access settings of the bucket.", "resolves": [{ "check_id": "s3_bucket_public_access_block_enabled", "resource": arn }] }),
+        calls: serde_json::json!([{ "call": { "service": "s3", "operation": "PutPublicAccessBlock", "region": "us-east-1", "parameters": { "Bucket": "b" } } }]),
+        before: Some(serde_json::json!({ "PublicAccessBlockConfiguration": null })),
+        after: Some(serde_json::json!({ "PublicAccessBlockConfiguration": { "BlockPublicAcls": true } })),
+        inverse: serde_json::json!([{ "service": "s3", "operation": "DeletePublicAccessBlock", "region": "us-east-1", "parameters": { "Bucket": "b" } }]),
+    };
+    let id = store.record_fix(&fix).unwrap();
+    drop(store);
+    let server = start(&store_path, directory.path());
+    let auth = bearer(&server);
+    let api = request(&server, "GET", "/api/fixes", &[("authorization", &auth)], "").json();
+    assert_eq!(api[0]["id"], id);
+    assert_eq!(api[0]["check_id"], "s3_bucket_public_access_block_enabled");
+    assert_eq!(api[0]["inverse"][0]["operation"], "DeletePublicAccessBlock");
+    let encoded = arn.replace(':', "%3A").replace('/', "%2F");
+    assert_eq!(request(&server, "GET", &format!("/api/fixes?resource={encoded}"), &[("authorization", &auth)], "").json().as_array().unwrap().len(), 1);
+    assert!(request(&server, "GET", "/api/fixes?resource=arn%3Aaws%3As3%3A%3A%3Aother", &[("authorization", &auth)], "").json().as_array().unwrap().is_empty());
+    let page = request(&server, "GET", &format!("/fixes?id={id}"), &[("authorization", &auth)], "");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("PutPublicAccessBlock") && page.body.contains("DeletePublicAccessBlock") && page.body.contains("applied and verified"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(HOSTILE_NAME), "the operator's name must be escaped");
+    let resource = request(&server, "GET", &format!("/resource?arn={encoded}"), &[("authorization", &auth)], "");
+    assert!(resource.body.contains("id=\"resource-fixes\"") && resource.body.contains(&format!("/fixes?id={id}")), "{}", resource.body);
+}

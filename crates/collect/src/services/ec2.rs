@@ -348,6 +348,20 @@ fn ip_permission(permission: sdk::IpPermission) -> IpPermission {
     }
 }
 
+/// A group's rules in a canonical order. AWS returns rules and their sources in no defined
+/// order (a source revoked and authorized again comes back last), so without sorting the same
+/// rules could read as a changed configuration.
+fn sorted_permissions(mut permissions: Vec<IpPermission>) -> Vec<IpPermission> {
+    for permission in &mut permissions {
+        permission.ip_ranges.sort_by(|a, b| (&a.cidr_ip, &a.description).cmp(&(&b.cidr_ip, &b.description)));
+        permission.ipv6_ranges.sort_by(|a, b| (&a.cidr_ipv6, &a.description).cmp(&(&b.cidr_ipv6, &b.description)));
+        permission.prefix_list_ids.sort_by(|a, b| (&a.prefix_list_id, &a.description).cmp(&(&b.prefix_list_id, &b.description)));
+        permission.user_id_group_pairs.sort_by(|a, b| (&a.group_id, &a.user_id, &a.description).cmp(&(&b.group_id, &b.user_id, &b.description)));
+    }
+    permissions.sort_by(|a, b| (&a.ip_protocol, a.from_port, a.to_port).cmp(&(&b.ip_protocol, b.from_port, b.to_port)));
+    permissions
+}
+
 pub(crate) fn security_group(group: sdk::SecurityGroup) -> SecurityGroup {
     SecurityGroup {
         group_id: group.group_id.unwrap_or_default(),
@@ -355,8 +369,8 @@ pub(crate) fn security_group(group: sdk::SecurityGroup) -> SecurityGroup {
         description: group.description,
         vpc_id: group.vpc_id,
         owner_id: group.owner_id,
-        ip_permissions: group.ip_permissions.unwrap_or_default().into_iter().map(ip_permission).collect(),
-        ip_permissions_egress: group.ip_permissions_egress.unwrap_or_default().into_iter().map(ip_permission).collect(),
+        ip_permissions: sorted_permissions(group.ip_permissions.unwrap_or_default().into_iter().map(ip_permission).collect()),
+        ip_permissions_egress: sorted_permissions(group.ip_permissions_egress.unwrap_or_default().into_iter().map(ip_permission).collect()),
         tags: tags(group.tags),
     }
 }
@@ -730,5 +744,26 @@ fn launch_template_data(data: sdk::ResponseLaunchTemplateData) -> LaunchTemplate
         associate_public_ip_address: interfaces.iter().filter_map(|interface| interface.associate_public_ip_address).reduce(|a, b| a || b),
         ebs_encrypted: data.block_device_mappings.unwrap_or_default().into_iter().filter_map(|mapping| mapping.ebs.map(|ebs| ebs.encrypted)).collect(),
         has_user_data: data.user_data.is_some_and(|user_data| !user_data.is_empty()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn security_group_rules_and_sources_come_in_one_order_whatever_order_aws_used() {
+        let range = |cidr: &str| IpRange { cidr_ip: cidr.to_string(), description: None };
+        let rule = |port: i32, cidrs: &[&str]| IpPermission {
+            ip_protocol: "tcp".into(),
+            from_port: Some(port),
+            to_port: Some(port),
+            ip_ranges: cidrs.iter().map(|cidr| range(cidr)).collect(),
+            ..IpPermission::default()
+        };
+        let one = sorted_permissions(vec![rule(443, &["0.0.0.0/0"]), rule(22, &["10.0.0.0/8", "0.0.0.0/0"])]);
+        let other = sorted_permissions(vec![rule(22, &["0.0.0.0/0", "10.0.0.0/8"]), rule(443, &["0.0.0.0/0"])]);
+        assert_eq!(one, other);
+        assert_eq!(one[0].from_port, Some(22));
     }
 }

@@ -9,16 +9,10 @@ use vigil_model::s3::*;
 
 use super::{policy_document, time_opt};
 use crate::GlobalPatch;
-use crate::endpoint::KeepEndpointHost;
 use crate::session::{Call, Session};
 
 fn client_for(session: &Session, region: &str) -> Client {
-    let mut builder = aws_sdk_s3::config::Builder::from(&session.config_for(region));
-    if session.endpoint_url.is_some() {
-        // Custom endpoints (emulators, proxies) rarely resolve virtual-hosted bucket names.
-        builder = builder.force_path_style(true);
-    }
-    Client::from_conf(builder.build())
+    session.s3_client(region)
 }
 
 /// The region of a bucket from its location constraint (empty means us-east-1, `EU` is eu-west-1).
@@ -67,11 +61,7 @@ pub async fn collect(session: Arc<Session>, home_region: String) -> GlobalPatch 
 }
 
 async fn account_public_access_block(session: &Session, home_region: &str) -> Option<PublicAccessBlockConfiguration> {
-    let mut builder = aws_sdk_s3control::config::Builder::from(&session.config_for(home_region));
-    if let Some(endpoint_url) = &session.endpoint_url {
-        builder = builder.interceptor(KeepEndpointHost { endpoint_url: endpoint_url.clone() });
-    }
-    let client = aws_sdk_s3control::Client::from_conf(builder.build());
+    let client = session.s3control_client(home_region);
     let call = Call::new("s3control", Region::GLOBAL, "GetPublicAccessBlock").on(&session.account_id);
     crate::call!(session, call, client.get_public_access_block().account_id(&session.account_id).send())
         .and_then(|output| output.public_access_block_configuration)

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::support;
 use vigil_collect::{CollectConfig, NoProgress, collect_with};
 use vigil_model::{Inventory, Outcome, Region};
+use vigil_testkit::moto::is_read_only;
 use vigil_testkit::{MotoServer, example_corp};
 
 fn config(moto: &MotoServer, regions: &[&str]) -> CollectConfig {
@@ -177,33 +178,6 @@ async fn denied_read_calls_are_named_in_the_ledger_and_the_scan_completes() {
     assert!(outcome(&inventory, "GetBucketAcl", Some("audited-a")).iter().all(|outcome| outcome.is_read()));
     assert!(outcome(&inventory, "DescribeVpcs", None).iter().all(|outcome| outcome.is_read()));
     assert!(inventory.iam.users.iter().any(|user| user.user_name == "auditor"));
-}
-
-/// True when a recorded request is a read (or the credential report generation we allow).
-fn is_read_only(request: &serde_json::Value) -> bool {
-    let method = request["method"].as_str().unwrap_or_default();
-    let raw_body = request["body"].as_str().unwrap_or_default();
-    let body = if request["body_encoded"].as_bool() == Some(true) {
-        use base64::Engine as _;
-        base64::engine::general_purpose::STANDARD.decode(raw_body).map(|bytes| String::from_utf8_lossy(&bytes).into_owned()).unwrap_or_default()
-    } else {
-        raw_body.to_string()
-    };
-    let url = request["url"].as_str().unwrap_or_default();
-    let target = request["headers"]["X-Amz-Target"].as_str().or(request["headers"]["x-amz-target"].as_str()).unwrap_or_default();
-    let action = body
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("Action="))
-        .map(str::to_string)
-        .or_else(|| target.rsplit('.').next().filter(|name| !name.is_empty()).map(str::to_string));
-    let read_verb = |name: &str| {
-        ["Describe", "Get", "List", "Lookup", "Search", "Head"].iter().any(|prefix| name.starts_with(prefix)) || name == "GenerateCredentialReport"
-    };
-    match action {
-        Some(action) => read_verb(&action),
-        // REST protocols (S3, S3 Control): only GET and HEAD read.
-        None => matches!(method, "GET" | "HEAD") || url.contains("/moto-api/"),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
