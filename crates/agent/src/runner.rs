@@ -18,7 +18,12 @@ use crate::queue::{self, Queue};
 /// Every module this agent can run. Adding one: implement `vigil_host::module::Module` and
 /// list it here (docs/agent.md, "Adding a module").
 pub fn modules() -> Vec<Box<dyn Module>> {
-    vec![Box::new(vigil_host::inventory::Inventory::default())]
+    vec![
+        Box::new(vigil_host::inventory::Inventory::default()),
+        Box::new(vigil_host::fim::module::FimModule::default()),
+        Box::new(vigil_host::logs::module::LogsModule::default()),
+        Box::new(vigil_malware::module::MalwareModule::default()),
+    ]
 }
 
 /// What the agent's threads share.
@@ -139,6 +144,7 @@ fn run_module(mut module: Box<dyn Module>, shared: &Shared, state_dir: &std::pat
                 health.last_error = Some(error.to_string());
             }
         }
+        let mut queued = true;
         if !emitted.is_empty() {
             let events: Vec<Event> = emitted
                 .into_iter()
@@ -162,10 +168,16 @@ fn run_module(mut module: Box<dyn Module>, shared: &Shared, state_dir: &std::pat
                     shared.notify_queued();
                 }
                 Err(error) => {
+                    queued = false;
                     health.state = "error".into();
                     health.last_error = Some(format!("cannot write to the queue: {error}"));
                 }
             }
+        }
+        // The module moves its positions only once its events are durable.
+        if queued && let Err(error) = module.committed(&module_dir) {
+            health.state = "error".into();
+            health.last_error = Some(error.to_string());
         }
         set_health(shared, health.clone());
         next_run = Some(Instant::now() + Duration::from_secs(settings.interval_seconds));

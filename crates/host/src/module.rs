@@ -31,6 +31,14 @@ pub trait Module: Send {
 
     /// One run. Events emitted before an error are kept and sent.
     fn run(&mut self, run: &mut Run<'_>) -> Result<(), ModuleError>;
+
+    /// Called once the run's events are durably queued (or the run emitted none): a module
+    /// that keeps a position or an outbox (log offsets, integrity changes) moves it here, so
+    /// an agent killed between the run and the queue write reports those events again rather
+    /// than never. Not called when the queue write failed.
+    fn committed(&mut self, _state_dir: &Path) -> Result<(), ModuleError> {
+        Ok(())
+    }
 }
 
 /// One event as a module produces it. The id is stable: the same observation gives the same
@@ -74,6 +82,11 @@ impl<'a> Run<'a> {
     /// The events emitted so far, taken out (the runner writes them to the queue).
     pub fn take_emitted(&mut self) -> Vec<Emitted> {
         std::mem::take(&mut self.emitted)
+    }
+
+    /// The run's root as the host modules' file-system view (`/` is the live system).
+    pub fn host_root(&self) -> crate::fsroot::HostRoot {
+        if self.root == Path::new("/") { crate::fsroot::HostRoot::live() } else { crate::fsroot::HostRoot::at(self.root) }
     }
 
     /// A path under [`Run::root`] (`/etc/os-release` → `<root>/etc/os-release`).
