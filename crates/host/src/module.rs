@@ -103,6 +103,67 @@ impl<'a> Run<'a> {
     }
 }
 
+/// A document a module reports whole, only when it changed (the package list, an assessment's
+/// results): emitted as one or more events of `kind` (`{snapshot, part, parts, ...head, items}`,
+/// at most `per_part` items each, so a large list stays under the event size limit), all
+/// carrying the content's id `snapshot`. The id of the last one queued is kept in the state
+/// directory and moved in [`Snapshot::committed`], so an idle host sends nothing and a restart
+/// neither loses nor repeats a snapshot.
+#[derive(Debug)]
+pub struct Snapshot {
+    file: String,
+    last: Option<String>,
+    pending: Option<String>,
+}
+
+impl Snapshot {
+    /// `file`: the name of the state file holding the last id (one per document).
+    pub fn new(file: impl Into<String>) -> Snapshot {
+        Snapshot { file: file.into(), last: None, pending: None }
+    }
+
+    /// Emits the document when its content changed; true when it did.
+    pub fn emit_if_changed(&mut self, run: &mut Run<'_>, kind: &str, head: serde_json::Value, items: &[serde_json::Value], per_part: usize) -> bool {
+        use sha2::Digest as _;
+        if self.last.is_none() {
+            self.last = std::fs::read_to_string(run.state_dir.join(&self.file)).ok().map(|text| text.trim().to_string());
+        }
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(head.to_string().as_bytes());
+        for item in items {
+            hasher.update(item.to_string().as_bytes());
+        }
+        let id = hex::encode(&hasher.finalize()[..16]);
+        if self.last.as_deref() == Some(id.as_str()) {
+            return false;
+        }
+        let per_part = per_part.max(1);
+        let parts = items.len().div_ceil(per_part).max(1);
+        for part in 0..parts {
+            let slice = items.get(part * per_part..((part + 1) * per_part).min(items.len())).unwrap_or_default();
+            let mut payload = serde_json::json!({"snapshot": id, "part": part + 1, "parts": parts, "items": slice});
+            if let (Some(object), Some(head)) = (payload.as_object_mut(), head.as_object()) {
+                for (key, value) in head {
+                    object.insert(key.clone(), value.clone());
+                }
+            }
+            run.emit(kind, format!("{id}:{}", part + 1), payload);
+        }
+        self.pending = Some(id);
+        true
+    }
+
+    /// The snapshot emitted is queued: remember it.
+    pub fn committed(&mut self, state_dir: &Path) -> Result<(), ModuleError> {
+        if let Some(id) = self.pending.take() {
+            let path = state_dir.join(&self.file);
+            std::fs::write(&path, &id).map_err(|error| ModuleError::Read { path: path.display().to_string(), reason: error.to_string() })?;
+            self.last = Some(id);
+        }
+        Ok(())
+    }
+}
+
 /// A module's CPU and I/O limits while it runs.
 ///
 /// CPU: a duty cycle. [`Budget::pace`] is called between small units of work; after work that
