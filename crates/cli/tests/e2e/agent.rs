@@ -484,6 +484,7 @@ modules:
   fim: { enabled: true, interval_seconds: 2, cpu_percent: 100, io_bytes_per_second: 1073741824, paths: [/etc, /usr/bin] }
   logs: { enabled: true, interval_seconds: 1, cpu_percent: 100, journal: false }
   malware: { enabled: true, interval_seconds: 2, cpu_percent: 100, paths: [/tmp, /home] }
+  packages: { enabled: true, interval_seconds: 2 }
 ";
 
 /// The EICAR test file, assembled at run time so the repository holds no copy.
@@ -505,13 +506,14 @@ fn console_token(server: &Server) -> String {
 fn the_agent_reports_integrity_changes_log_alerts_and_malware_from_its_root_to_the_console() {
     let directory = tempfile::tempdir().unwrap();
     let (store, data, root) = (directory.path().join("vigil.db"), directory.path().join("data"), directory.path().join("host"));
-    for dir in ["etc/ssh", "usr/bin", "var/log", "tmp"] {
+    for dir in ["etc/ssh", "usr/bin", "var/log", "tmp", "var/lib/dpkg"] {
         std::fs::create_dir_all(root.join(dir)).unwrap();
     }
     std::fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/bash\n").unwrap();
     std::fs::write(root.join("etc/ssh/sshd_config"), "PermitRootLogin no\n").unwrap();
     std::fs::write(root.join("usr/bin/tool"), "#!/bin/sh\necho tool\n").unwrap();
     std::fs::write(root.join("var/log/auth.log"), "").unwrap();
+    std::fs::write(root.join("var/lib/dpkg/status"), "Package: openssh-server\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1:9.2p1-2+deb12u3\n\n").unwrap();
     std::fs::create_dir_all(&data).unwrap();
     let policy = directory.path().join("host-policy.yaml");
     std::fs::write(&policy, HOST_MODULES_POLICY).unwrap();
@@ -525,6 +527,8 @@ fn the_agent_reports_integrity_changes_log_alerts_and_malware_from_its_root_to_t
     let baseline = wait_for("the integrity baseline", Duration::from_secs(90), || host_events(&store, &agent_id, "fim", "baseline").into_iter().next());
     assert_eq!(baseline.payload["entries"], 6, "/etc, /etc/passwd, /etc/ssh, its config, /usr/bin and its file: {}\n{}", baseline.payload, agent.log());
     assert!(host_events(&store, &agent_id, "fim", "change").is_empty(), "the first run reports no change");
+    let packages = wait_for("the package list", Duration::from_secs(60), || host_events(&store, &agent_id, "packages", "snapshot").into_iter().next());
+    assert_eq!(packages.payload["items"][0]["version"], "1:9.2p1-2+deb12u3", "{}", packages.payload);
 
     // Changes to the tree: a modified file, a new one, a removed one; EICAR dropped in /tmp;
     // SSH failures in auth.log.
@@ -579,7 +583,7 @@ fn the_agent_reports_integrity_changes_log_alerts_and_malware_from_its_root_to_t
         let listed = agents(&store).into_iter().next()?;
         let health = listed["modules"].as_array()?.clone();
         let ok = |name: &str| health.iter().any(|module| module["module"] == name && module["state"] == "ok");
-        (ok("fim") && ok("logs") && ok("malware")).then_some(listed)
+        (ok("fim") && ok("logs") && ok("malware") && ok("packages")).then_some(listed)
     });
     assert_eq!(listed["agent_id"], agent_id.as_str());
 
@@ -594,6 +598,7 @@ fn the_agent_reports_integrity_changes_log_alerts_and_malware_from_its_root_to_t
     std::thread::sleep(Duration::from_secs(5));
     assert_eq!(host_events(&store, &agent_id, "fim", "change").len(), 4, "{after:#?}");
     assert_eq!(host_events(&store, &agent_id, "malware", "detection").len(), 1, "EICAR, still there, is reported once");
+    assert_eq!(host_events(&store, &agent_id, "packages", "snapshot").len(), 1, "the unchanged package list is sent once");
     let mut opened = vigil_store::Store::open(store.to_str().unwrap()).unwrap();
     let failures = opened.alerts_page(None, None, 0, 1000).unwrap().items.into_iter().filter(|alert| alert.rule_title == "SSH Authentication Failure").count();
     assert_eq!(failures, 12, "auth.log is not read twice");
