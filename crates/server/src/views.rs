@@ -599,7 +599,7 @@ async fn activity(state: Shared, Extension(caller): Extension<Caller>, Query(que
     body.push_str(&fixed_select("level", "level", &["critical", "high", "medium", "low", "informational"], &level));
     body.push_str("<button type=\"submit\">Filter</button></form>");
     if alerts.items.is_empty() {
-        body.push_str("<p class=\"notice\">No alert stored: <code>vigil trail hunt --record</code> stores CloudTrail detections here.</p>");
+        body.push_str("<p class=\"notice\">No alert stored: <code>vigil trail hunt --record</code> stores CloudTrail detections here, and agents their host-log and malware detections.</p>");
     }
     body.push_str(
         "<table id=\"alerts\"><thead><tr><th>Event time</th><th>Level</th><th>Rule</th><th>Event</th><th>Account</th><th>Host</th><th>The event</th></tr></thead><tbody>",

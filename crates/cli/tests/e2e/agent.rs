@@ -513,7 +513,11 @@ fn the_agent_reports_integrity_changes_log_alerts_and_malware_from_its_root_to_t
     std::fs::write(root.join("etc/ssh/sshd_config"), "PermitRootLogin no\n").unwrap();
     std::fs::write(root.join("usr/bin/tool"), "#!/bin/sh\necho tool\n").unwrap();
     std::fs::write(root.join("var/log/auth.log"), "").unwrap();
-    std::fs::write(root.join("var/lib/dpkg/status"), "Package: openssh-server\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1:9.2p1-2+deb12u3\n\n").unwrap();
+    std::fs::write(
+        root.join("var/lib/dpkg/status"),
+        "Package: openssh-server\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1:9.2p1-2+deb12u3\n\n",
+    )
+    .unwrap();
     std::fs::create_dir_all(&data).unwrap();
     let policy = directory.path().join("host-policy.yaml");
     std::fs::write(&policy, HOST_MODULES_POLICY).unwrap();
