@@ -22,6 +22,7 @@ pub fn modules() -> Vec<Box<dyn Module>> {
         Box::new(vigil_host::inventory::Inventory::default()),
         Box::new(vigil_host::fim::module::FimModule::default()),
         Box::new(vigil_host::logs::module::LogsModule::default()),
+        #[cfg(feature = "malware")]
         Box::new(vigil_malware::module::MalwareModule::default()),
         Box::new(vigil_host::packages::module::PackagesModule::default()),
         Box::new(vigil_host::sca::module::ScaModule::default()),
