@@ -70,7 +70,8 @@ impl Shared {
                 if !health.contains_key(name) {
                     let enabled = vigil_fleet::ModuleSettings::from_map(settings).enabled;
                     let state = if enabled { "unknown" } else { "disabled" };
-                    let last_error = enabled.then(|| format!("this agent ({}) has no module `{name}`", env!("CARGO_PKG_VERSION")));
+                    let built_without = if name == "malware" { " (it is built with `--features malware`)" } else { "" };
+                    let last_error = enabled.then(|| format!("this agent ({}) has no module `{name}`{built_without}", env!("CARGO_PKG_VERSION")));
                     health.insert(name.clone(), ModuleHealth { module: name.clone(), state: state.into(), last_error, ..ModuleHealth::default() });
                 }
             }
