@@ -58,4 +58,4 @@ if [ "$(id -u)" = 0 ] && command -v aide >/dev/null && command -v nft >/dev/null
     export VIGIL_REQUIRE_HOST_TOOLS=1
 fi
 
-cargo test --workspace --locked "$@"
+cargo test --workspace --locked --features vigil-agent/malware "$@"

@@ -55,6 +55,10 @@ struct Cli {
     /// The most bytes of events the on-disk queue holds; beyond, events are counted as dropped.
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
     queue_max_bytes: u64,
+    /// The host's file system as the modules read it (default `/`; a mounted or extracted tree
+    /// for tests and image assessment: files, logs and scans are read under it).
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    root: PathBuf,
     /// Print only errors.
     #[arg(short, long)]
     quiet: bool,
@@ -271,7 +275,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     // the current policy when the server is reachable, and under the last one when not.
     let mut exit = heartbeat(&server, &state, &shared, &credential, &mut heartbeat_seconds);
     if exit.is_none() {
-        runner::start(Arc::clone(&shared), state.directory.clone(), cli.queue_max_bytes, PathBuf::from("/"));
+        runner::start(Arc::clone(&shared), state.directory.clone(), cli.queue_max_bytes, cli.root.clone());
         let sender = {
             let (shared, credential, state_dir) = (Arc::clone(&shared), Arc::clone(&credential), state.directory.clone());
             let server = Server::new(server_url, cli.ca_cert.as_deref())?;

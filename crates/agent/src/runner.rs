@@ -18,7 +18,16 @@ use crate::queue::{self, Queue};
 /// Every module this agent can run. Adding one: implement `vigil_host::module::Module` and
 /// list it here (docs/agent.md, "Adding a module").
 pub fn modules() -> Vec<Box<dyn Module>> {
-    vec![Box::new(vigil_host::inventory::Inventory::default())]
+    vec![
+        Box::new(vigil_host::inventory::Inventory::default()),
+        Box::new(vigil_host::fim::module::FimModule::default()),
+        Box::new(vigil_host::logs::module::LogsModule::default()),
+        #[cfg(feature = "malware")]
+        Box::new(vigil_malware::module::MalwareModule::default()),
+        Box::new(vigil_host::packages::module::PackagesModule::default()),
+        Box::new(vigil_host::sca::module::ScaModule::default()),
+        Box::new(vigil_host::vulns::module::VulnsModule::default()),
+    ]
 }
 
 /// What the agent's threads share.
@@ -61,7 +70,8 @@ impl Shared {
                 if !health.contains_key(name) {
                     let enabled = vigil_fleet::ModuleSettings::from_map(settings).enabled;
                     let state = if enabled { "unknown" } else { "disabled" };
-                    let last_error = enabled.then(|| format!("this agent ({}) has no module `{name}`", env!("CARGO_PKG_VERSION")));
+                    let built_without = if name == "malware" { " (it is built with `--features malware`)" } else { "" };
+                    let last_error = enabled.then(|| format!("this agent ({}) has no module `{name}`{built_without}", env!("CARGO_PKG_VERSION")));
                     health.insert(name.clone(), ModuleHealth { module: name.clone(), state: state.into(), last_error, ..ModuleHealth::default() });
                 }
             }
@@ -139,6 +149,7 @@ fn run_module(mut module: Box<dyn Module>, shared: &Shared, state_dir: &std::pat
                 health.last_error = Some(error.to_string());
             }
         }
+        let mut queued = true;
         if !emitted.is_empty() {
             let events: Vec<Event> = emitted
                 .into_iter()
@@ -162,10 +173,16 @@ fn run_module(mut module: Box<dyn Module>, shared: &Shared, state_dir: &std::pat
                     shared.notify_queued();
                 }
                 Err(error) => {
+                    queued = false;
                     health.state = "error".into();
                     health.last_error = Some(format!("cannot write to the queue: {error}"));
                 }
             }
+        }
+        // The module moves its positions only once its events are durable.
+        if queued && let Err(error) = module.committed(&module_dir) {
+            health.state = "error".into();
+            health.last_error = Some(error.to_string());
         }
         set_health(shared, health.clone());
         next_run = Some(Instant::now() + Duration::from_secs(settings.interval_seconds));

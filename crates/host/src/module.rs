@@ -31,6 +31,14 @@ pub trait Module: Send {
 
     /// One run. Events emitted before an error are kept and sent.
     fn run(&mut self, run: &mut Run<'_>) -> Result<(), ModuleError>;
+
+    /// Called once the run's events are durably queued (or the run emitted none): a module
+    /// that keeps a position or an outbox (log offsets, integrity changes) moves it here, so
+    /// an agent killed between the run and the queue write reports those events again rather
+    /// than never. Not called when the queue write failed.
+    fn committed(&mut self, _state_dir: &Path) -> Result<(), ModuleError> {
+        Ok(())
+    }
 }
 
 /// One event as a module produces it. The id is stable: the same observation gives the same
@@ -76,6 +84,11 @@ impl<'a> Run<'a> {
         std::mem::take(&mut self.emitted)
     }
 
+    /// The run's root as the host modules' file-system view (`/` is the live system).
+    pub fn host_root(&self) -> crate::fsroot::HostRoot {
+        if self.root == Path::new("/") { crate::fsroot::HostRoot::live() } else { crate::fsroot::HostRoot::at(self.root) }
+    }
+
     /// A path under [`Run::root`] (`/etc/os-release` → `<root>/etc/os-release`).
     pub fn host_path(&self, absolute: &str) -> PathBuf {
         self.root.join(absolute.trim_start_matches('/'))
@@ -87,6 +100,67 @@ impl<'a> Run<'a> {
         let text = std::fs::read_to_string(&path).map_err(|error| ModuleError::Read { path: path.display().to_string(), reason: error.to_string() })?;
         self.budget.charge_io(text.len() as u64);
         Ok(text)
+    }
+}
+
+/// A document a module reports whole, only when it changed (the package list, an assessment's
+/// results): emitted as one or more events of `kind` (`{snapshot, part, parts, ...head, items}`,
+/// at most `per_part` items each, so a large list stays under the event size limit), all
+/// carrying the content's id `snapshot`. The id of the last one queued is kept in the state
+/// directory and moved in [`Snapshot::committed`], so an idle host sends nothing and a restart
+/// neither loses nor repeats a snapshot.
+#[derive(Debug)]
+pub struct Snapshot {
+    file: String,
+    last: Option<String>,
+    pending: Option<String>,
+}
+
+impl Snapshot {
+    /// `file`: the name of the state file holding the last id (one per document).
+    pub fn new(file: impl Into<String>) -> Snapshot {
+        Snapshot { file: file.into(), last: None, pending: None }
+    }
+
+    /// Emits the document when its content changed; true when it did.
+    pub fn emit_if_changed(&mut self, run: &mut Run<'_>, kind: &str, head: serde_json::Value, items: &[serde_json::Value], per_part: usize) -> bool {
+        use sha2::Digest as _;
+        if self.last.is_none() {
+            self.last = std::fs::read_to_string(run.state_dir.join(&self.file)).ok().map(|text| text.trim().to_string());
+        }
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(head.to_string().as_bytes());
+        for item in items {
+            hasher.update(item.to_string().as_bytes());
+        }
+        let id = hex::encode(&hasher.finalize()[..16]);
+        if self.last.as_deref() == Some(id.as_str()) {
+            return false;
+        }
+        let per_part = per_part.max(1);
+        let parts = items.len().div_ceil(per_part).max(1);
+        for part in 0..parts {
+            let slice = items.get(part * per_part..((part + 1) * per_part).min(items.len())).unwrap_or_default();
+            let mut payload = serde_json::json!({"snapshot": id, "part": part + 1, "parts": parts, "items": slice});
+            if let (Some(object), Some(head)) = (payload.as_object_mut(), head.as_object()) {
+                for (key, value) in head {
+                    object.insert(key.clone(), value.clone());
+                }
+            }
+            run.emit(kind, format!("{id}:{}", part + 1), payload);
+        }
+        self.pending = Some(id);
+        true
+    }
+
+    /// The snapshot emitted is queued: remember it.
+    pub fn committed(&mut self, state_dir: &Path) -> Result<(), ModuleError> {
+        if let Some(id) = self.pending.take() {
+            let path = state_dir.join(&self.file);
+            std::fs::write(&path, &id).map_err(|error| ModuleError::Read { path: path.display().to_string(), reason: error.to_string() })?;
+            self.last = Some(id);
+        }
+        Ok(())
     }
 }
 

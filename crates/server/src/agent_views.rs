@@ -12,7 +12,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::on;
 use serde_json::json;
-use vigil_store::agents::AgentRow;
+use vigil_store::agents::{AgentEventRow, AgentRow};
 
 use crate::AppState;
 use crate::auth::Caller;
@@ -74,7 +74,13 @@ async fn api_agent(state: Shared, Query(query): Params) -> Response {
     let id = query.get("id").cloned().unwrap_or_default();
     let result = with_store(&state, move |store| {
         let agent = store.agent(&id)?.ok_or_else(|| vigil_store::StoreError::NotFound(format!("no agent `{id}`")))?;
-        Ok(json!({ "agent": agent, "event_count": store.agent_event_count(&id)?, "latest_events": store.agent_events(&id, None, 100)? }))
+        Ok(json!({
+            "agent": agent,
+            "event_count": store.agent_event_count(&id)?,
+            "latest_events": store.agent_events(&id, None, 100)?,
+            "integrity_changes": store.agent_events_of_kind(&id, "fim", "change", 500)?,
+            "malware_detections": store.agent_events_of_kind(&id, "malware", "detection", 500)?,
+        }))
     })
     .await;
     match result {
@@ -168,10 +174,12 @@ async fn agent(state: Shared, Extension(caller): Extension<Caller>, Query(query)
     let lookup = id.clone();
     let result = with_store(&state, move |store| {
         let agent = store.agent(&lookup)?.ok_or_else(|| vigil_store::StoreError::NotFound(format!("no agent `{lookup}`")))?;
-        Ok((agent, store.agent_events(&lookup, None, 200)?, store.agent_event_count(&lookup)?))
+        let changes = store.agent_events_of_kind(&lookup, "fim", "change", 500)?;
+        let detections = store.agent_events_of_kind(&lookup, "malware", "detection", 500)?;
+        Ok((agent, store.agent_events(&lookup, None, 200)?, store.agent_event_count(&lookup)?, changes, detections))
     })
     .await;
-    let (agent, events, count) = match result {
+    let (agent, events, count, changes, detections) = match result {
         Ok(values) => values,
         Err(response) => return response,
     };
@@ -189,7 +197,9 @@ async fn agent(state: Shared, Extension(caller): Extension<Caller>, Query(query)
     for (label, value) in rows {
         let _ = write!(body, "<tr><th>{label}</th><td><pre>{}</pre></td></tr>", escape(&value));
     }
-    body.push_str("</tbody></table><h2>Latest events</h2><table id=\"agent-events\"><thead><tr><th>#</th><th>Time</th><th>Module</th><th>Kind</th><th>Id</th><th>Payload</th></tr></thead><tbody>");
+    body.push_str("</tbody></table>");
+    body.push_str(&host_findings(&changes, &detections));
+    body.push_str("<h2>Latest events</h2><table id=\"agent-events\"><thead><tr><th>#</th><th>Time</th><th>Module</th><th>Kind</th><th>Id</th><th>Payload</th></tr></thead><tbody>");
     for event in &events {
         let payload = serde_json::to_string_pretty(&event.payload).unwrap_or_default();
         let _ = write!(
@@ -205,6 +215,60 @@ async fn agent(state: Shared, Extension(caller): Extension<Caller>, Query(query)
     }
     body.push_str("</tbody></table>");
     page("Agent", Some(&caller), &body).into_response()
+}
+
+/// The agent page's integrity changes (`fim`/`change`) and malware detections
+/// (`malware`/`detection`), newest first.
+pub fn host_findings(changes: &[AgentEventRow], detections: &[AgentEventRow]) -> String {
+    let text = |event: &AgentEventRow, key: &str| event.payload.get(key).and_then(serde_json::Value::as_str).unwrap_or_default().to_string();
+    let mut body = String::from("<h2>Malware detections</h2>");
+    if detections.is_empty() {
+        body.push_str("<p class=\"notice\">None reported.</p>");
+    } else {
+        body.push_str("<table id=\"malware-detections\"><thead><tr><th>Time</th><th>Path</th><th>Rule</th><th>SHA-256</th></tr></thead><tbody>");
+        for event in detections {
+            let _ = write!(
+                body,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+                escape(&event.event_time),
+                escape(&text(event, "path")),
+                escape(&text(event, "rule")),
+                escape(&text(event, "sha256"))
+            );
+        }
+        body.push_str("</tbody></table>");
+    }
+    body.push_str("<h2>Integrity changes</h2>");
+    if changes.is_empty() {
+        body.push_str("<p class=\"notice\">None reported since the baseline.</p>");
+    } else {
+        body.push_str(
+            "<table id=\"integrity-changes\"><thead><tr><th>Time</th><th>Path</th><th>Change</th><th>Fields</th><th>Before / after</th></tr></thead><tbody>",
+        );
+        for event in changes {
+            let fields: Vec<&str> = event
+                .payload
+                .get("fields")
+                .and_then(serde_json::Value::as_array)
+                .map(|fields| fields.iter().filter_map(serde_json::Value::as_str).collect())
+                .unwrap_or_default();
+            let detail = serde_json::to_string_pretty(
+                &json!({"before": event.payload.get("before"), "after": event.payload.get("after"), "actor": event.payload.get("actor")}),
+            )
+            .unwrap_or_default();
+            let _ = write!(
+                body,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><details><summary>detail</summary><pre>{}</pre></details></td></tr>",
+                escape(&event.event_time),
+                escape(&text(event, "path")),
+                escape(&text(event, "change")),
+                escape(&fields.join(", ")),
+                escape(&detail)
+            );
+        }
+        body.push_str("</tbody></table>");
+    }
+    body
 }
 
 /// The agents block of an instance's resource page.

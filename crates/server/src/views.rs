@@ -576,6 +576,25 @@ async fn identities(state: Shared, Extension(caller): Extension<Caller>) -> Resp
     page("Identities", Some(&caller), &body).into_response()
 }
 
+/// The host an alert names (host-log and malware detections, a missing agent): its hostname,
+/// instance and a link to its agent; `-` for cloud alerts.
+fn alert_host(detail: &serde_json::Value) -> String {
+    let host = detail.get("host").filter(|host| host.is_object()).unwrap_or(detail);
+    let text = |key: &str| host.get(key).and_then(serde_json::Value::as_str).unwrap_or_default();
+    let agent = text("agent_id");
+    if agent.is_empty() {
+        return "-".to_string();
+    }
+    let instance = text("instance_id");
+    format!(
+        "{}{}<br><a href=\"{}\">{}</a>",
+        escape(text("hostname")),
+        if instance.is_empty() { String::new() } else { format!(" ({})", escape(instance)) },
+        escape(&link("/agent", &[("id", agent)])),
+        escape(agent)
+    )
+}
+
 async fn activity(state: Shared, Extension(caller): Extension<Caller>, Query(query): Params) -> Response {
     let level = get(&query, "level").to_string();
     let before = get(&query, "before").parse().unwrap_or(0);
@@ -588,20 +607,21 @@ async fn activity(state: Shared, Extension(caller): Extension<Caller>, Query(que
     body.push_str(&fixed_select("level", "level", &["critical", "high", "medium", "low", "informational"], &level));
     body.push_str("<button type=\"submit\">Filter</button></form>");
     if alerts.items.is_empty() {
-        body.push_str("<p class=\"notice\">No alert stored: <code>vigil trail hunt --record</code> stores CloudTrail detections here.</p>");
+        body.push_str("<p class=\"notice\">No alert stored: <code>vigil trail hunt --record</code> stores CloudTrail detections here, and agents their host-log and malware detections.</p>");
     }
     body.push_str(
-        "<table id=\"alerts\"><thead><tr><th>Event time</th><th>Level</th><th>Rule</th><th>Event</th><th>Account</th><th>The event</th></tr></thead><tbody>",
+        "<table id=\"alerts\"><thead><tr><th>Event time</th><th>Level</th><th>Rule</th><th>Event</th><th>Account</th><th>Host</th><th>The event</th></tr></thead><tbody>",
     );
     for alert in &alerts.items {
         let event = serde_json::to_string_pretty(alert.detail.get("event").unwrap_or(&alert.detail)).unwrap_or_default();
         let _ = write!(
             body,
-            "<tr><td>{}</td><td class=\"{lvl}\">{lvl}</td><td>{}</td><td>{}</td><td>{}</td><td><details><summary>{}</summary><pre>{}</pre></details></td></tr>",
+            "<tr><td>{}</td><td class=\"{lvl}\">{lvl}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><details><summary>{}</summary><pre>{}</pre></details></td></tr>",
             escape(&alert.event_time),
             escape(&alert.rule_title),
             escape(&alert.event_name),
             escape(alert.account_id.as_deref().unwrap_or("-")),
+            alert_host(&alert.detail),
             escape(&alert.event_id),
             escape(&event),
             lvl = escape(&alert.level)

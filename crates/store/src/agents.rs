@@ -436,6 +436,10 @@ impl Store {
     /// is counted as a duplicate and not stored again.
     pub fn record_agent_events(&mut self, agent_id: &str, events: &[Sequenced], at: &str, at_unix: i64) -> Result<BatchOutcome, StoreError> {
         self.write(|db| {
+            let host = db
+                .row("SELECT instance_id, account_id, region, hostname FROM agents WHERE id = $1", &[Param::Text(agent_id)])?
+                .map(|row| HostOfAgent { instance_id: opt_text(&row, 0), account_id: opt_text(&row, 1), region: opt_text(&row, 2), hostname: text(&row, 3) })
+                .unwrap_or_default();
             let mut outcome = BatchOutcome { stored: 0, duplicates: 0, last_seq: 0 };
             for event in events {
                 let payload = event.event.payload.to_string();
@@ -455,6 +459,9 @@ impl Store {
                 )?;
                 if inserted == 1 {
                     outcome.stored += 1;
+                    if let Some(alert) = host_alert(agent_id, &host, &event.event) {
+                        crate::alerts::insert_alert(db, &alert, at)?;
+                    }
                 } else {
                     outcome.duplicates += 1;
                 }
@@ -467,6 +474,17 @@ impl Store {
             outcome.last_seq = db.int("SELECT last_seq FROM agents WHERE id = $1", &[Param::Text(agent_id)])?.unwrap_or(0) as u64;
             Ok(outcome)
         })
+    }
+
+    /// An agent's events of one module and kind, newest first (the agent page's integrity
+    /// changes and malware detections).
+    pub fn agent_events_of_kind(&mut self, agent_id: &str, module: &str, kind: &str, limit: usize) -> Result<Vec<AgentEventRow>, StoreError> {
+        let rows = self.db.rows(
+            "SELECT agent_id, seq, event_id, module, kind, event_time, received_at, payload FROM agent_events
+             WHERE agent_id = $1 AND module = $2 AND kind = $3 ORDER BY seq DESC LIMIT $4",
+            &[Param::Text(agent_id), Param::Text(module), Param::Text(kind), Param::Int(limit.clamp(1, 100_000) as i64)],
+        )?;
+        Ok(rows.iter().map(|row| event_row(row)).collect())
     }
 
     /// Every agent, enrolment order.
@@ -493,19 +511,7 @@ impl Store {
              WHERE agent_id = $1 AND ($2 = '' OR module = $2) ORDER BY seq DESC LIMIT $3",
             &[Param::Text(agent_id), Param::Text(module.unwrap_or_default()), Param::Int(limit.clamp(1, 100_000) as i64)],
         )?;
-        Ok(rows
-            .iter()
-            .map(|row| AgentEventRow {
-                agent_id: text(row, 0),
-                seq: row.get(1).and_then(Value::int).unwrap_or_default(),
-                event_id: text(row, 2),
-                module: text(row, 3),
-                kind: text(row, 4),
-                event_time: text(row, 5),
-                received_at: text(row, 6),
-                payload: json(row, 7, serde_json::Value::Null),
-            })
-            .collect())
+        Ok(rows.iter().map(|row| event_row(row)).collect())
     }
 
     /// How many events an agent has stored.
@@ -673,4 +679,72 @@ fn token_row(row: &[Value]) -> TokenRow {
         revoked_at: opt_text(row, 7),
         description: text(row, 8),
     }
+}
+
+fn event_row(row: &[Value]) -> AgentEventRow {
+    AgentEventRow {
+        agent_id: text(row, 0),
+        seq: row.get(1).and_then(Value::int).unwrap_or_default(),
+        event_id: text(row, 2),
+        module: text(row, 3),
+        kind: text(row, 4),
+        event_time: text(row, 5),
+        received_at: text(row, 6),
+        payload: json(row, 7, serde_json::Value::Null),
+    }
+}
+
+/// The host an agent runs on, as alerts name it.
+#[derive(Debug, Clone, Default)]
+struct HostOfAgent {
+    instance_id: Option<String>,
+    account_id: Option<String>,
+    region: Option<String>,
+    hostname: String,
+}
+
+/// The Activity alert an agent event raises: a host-log detection (`logs`/`alert`) or a
+/// malware detection (`malware`/`detection`), with the host and the raw record. Stored once per
+/// (rule, agent and event id), like CloudTrail alerts.
+fn host_alert(agent_id: &str, host: &HostOfAgent, event: &vigil_fleet::Event) -> Option<crate::AlertInput> {
+    let payload = &event.payload;
+    let field = |key: &str| payload.get(key).and_then(serde_json::Value::as_str).map(str::to_string);
+    let host_json = serde_json::json!({
+        "agent_id": agent_id, "instance_id": host.instance_id, "aws_region": host.region, "hostname": host.hostname,
+    });
+    let (rule_id, rule_title, level, event_name, detail) = match (event.module.as_str(), event.kind.as_str()) {
+        ("logs", "alert") => {
+            let record = payload.get("record").cloned().unwrap_or(serde_json::Value::Null);
+            let program = record.get("program").and_then(serde_json::Value::as_str).map(str::to_string);
+            (
+                field("rule_id")?,
+                field("rule_title").unwrap_or_default(),
+                field("level").unwrap_or_else(|| "medium".into()),
+                program.or_else(|| field("source")).unwrap_or_else(|| "host log".into()),
+                serde_json::json!({"host": host_json, "source": field("source"), "raw": field("raw"),
+                    "event": {"host": host_json, "raw": field("raw"), "source": field("source"), "record": record, "group": payload.get("group"), "count": payload.get("count")}}),
+            )
+        }
+        ("malware", "detection") => {
+            let rule = field("rule")?;
+            (
+                format!("vigil-malware:{rule}"),
+                format!("Malware: {rule} in {}", field("path").unwrap_or_default()),
+                "high".to_string(),
+                "MalwareDetected".to_string(),
+                serde_json::json!({"host": host_json, "event": {"host": host_json, "path": field("path"), "rule": rule, "sha256": field("sha256"), "engine": field("engine")}}),
+            )
+        }
+        _ => return None,
+    };
+    Some(crate::AlertInput {
+        rule_id,
+        event_id: format!("{agent_id}/{}", event.id),
+        rule_title,
+        level,
+        event_time: field("time").unwrap_or_else(|| event.time.clone()),
+        event_name,
+        account_id: host.account_id.clone(),
+        detail,
+    })
 }

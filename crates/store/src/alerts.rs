@@ -71,21 +71,7 @@ impl Store {
         self.db.begin_write()?;
         let mut new = Vec::new();
         for alert in alerts {
-            let inserted = self.db.exec(
-                "INSERT INTO alerts (id, rule_id, event_id, rule_title, level, event_time, event_name, account_id, detail, stored_at)
-                 VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM alerts), $1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (rule_id, event_id) DO NOTHING",
-                &[
-                    Param::Text(&alert.rule_id),
-                    Param::Text(&alert.event_id),
-                    Param::Text(&alert.rule_title),
-                    Param::Text(&alert.level),
-                    Param::Text(&alert.event_time),
-                    Param::Text(&alert.event_name),
-                    Param::OptText(alert.account_id.as_deref()),
-                    Param::Text(&alert.detail.to_string()),
-                    Param::Text(at),
-                ],
-            );
+            let inserted = insert_alert(&mut self.db, alert, at);
             match inserted {
                 Ok(1) => new.push(alert.clone()),
                 Ok(_) => {}
@@ -99,6 +85,25 @@ impl Store {
         self.db.commit()?;
         Ok(new)
     }
+}
+
+/// Inserts one alert unless the store has it (same rule and event): 1 when inserted, else 0.
+pub(crate) fn insert_alert(db: &mut crate::db::Db, alert: &AlertInput, at: &str) -> Result<u64, StoreError> {
+    db.exec(
+        "INSERT INTO alerts (id, rule_id, event_id, rule_title, level, event_time, event_name, account_id, detail, stored_at)
+         VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM alerts), $1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (rule_id, event_id) DO NOTHING",
+        &[
+            Param::Text(&alert.rule_id),
+            Param::Text(&alert.event_id),
+            Param::Text(&alert.rule_title),
+            Param::Text(&alert.level),
+            Param::Text(&alert.event_time),
+            Param::Text(&alert.event_name),
+            Param::OptText(alert.account_id.as_deref()),
+            Param::Text(&alert.detail.to_string()),
+            Param::Text(at),
+        ],
+    )
 }
 
 #[cfg(test)]

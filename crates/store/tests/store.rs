@@ -414,6 +414,70 @@ fn event(seq: u64, id: &str) -> vigil_fleet::wire::Sequenced {
     }
 }
 
+fn host_event(seq: u64, module: &str, kind: &str, id: &str, payload: serde_json::Value) -> vigil_fleet::wire::Sequenced {
+    vigil_fleet::wire::Sequenced {
+        seq,
+        event: vigil_fleet::Event { id: id.into(), module: module.into(), kind: kind.into(), time: "2026-01-01T00:00:00Z".into(), payload },
+    }
+}
+
+/// Host-log alerts and malware detections from an agent become Activity alerts naming the
+/// host, with the raw record, once each (a resent batch adds none); other events do not.
+#[test]
+fn agent_log_alerts_and_malware_detections_become_activity_alerts_once() {
+    use vigil_store::agents::NewAgent;
+    for (_dir, mut store) in stores() {
+        let agent = NewAgent {
+            id: "agt-h",
+            instance_id: Some("i-0abc"),
+            account_id: Some("123456789012"),
+            region: Some("eu-west-1"),
+            hostname: "web-7",
+            agent_version: "1",
+            enrolled_by: "identity",
+            secret_hash: "hash",
+            at: "2026-01-01T00:00:00Z",
+            at_unix: 1_767_225_600,
+        };
+        store.enrol_agent(&agent).unwrap();
+        let raw = "Failed password for root from 198.51.100.7 port 50000 ssh2";
+        let batch = [
+            host_event(
+                1,
+                "logs",
+                "alert",
+                "rule-1:aa",
+                serde_json::json!({"rule_id": "rule-1", "rule_title": "SSH Authentication Failure", "level": "low",
+                "time": "2026-05-04T10:00:00Z", "source": "/var/log/auth.log", "raw": raw, "record": {"program": "sshd", "message": raw}}),
+            ),
+            host_event(
+                2,
+                "malware",
+                "detection",
+                "vigil_eicar_test_file:bb",
+                serde_json::json!({"path": "/tmp/eicar.com", "rule": "vigil_eicar_test_file", "sha256": "ab"}),
+            ),
+            host_event(3, "fim", "change", "n:1", serde_json::json!({"path": "/etc/passwd", "change": "modified", "fields": ["content"]})),
+        ];
+        store.record_agent_events("agt-h", &batch, "t", 1_767_225_601).unwrap();
+        store.record_agent_events("agt-h", &batch, "t", 1_767_225_602).unwrap();
+        let alerts = store.alerts_page(None, None, 0, 10).unwrap().items;
+        assert_eq!(alerts.len(), 2, "{alerts:#?}");
+        let log = alerts.iter().find(|alert| alert.rule_id == "rule-1").unwrap();
+        assert_eq!((log.event_name.as_str(), log.account_id.as_deref(), log.level.as_str()), ("sshd", Some("123456789012"), "low"));
+        assert_eq!(log.event_time, "2026-05-04T10:00:00Z");
+        assert_eq!(log.detail["host"]["hostname"], "web-7");
+        assert_eq!(log.detail["host"]["instance_id"], "i-0abc");
+        assert_eq!(log.detail["host"]["agent_id"], "agt-h");
+        assert_eq!(log.detail["event"]["raw"], raw);
+        let malware = alerts.iter().find(|alert| alert.rule_id == "vigil-malware:vigil_eicar_test_file").unwrap();
+        assert_eq!((malware.level.as_str(), malware.detail["event"]["path"].as_str()), ("high", Some("/tmp/eicar.com")));
+        let changes = store.agent_events_of_kind("agt-h", "fim", "change", 10).unwrap();
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].payload["path"], "/etc/passwd");
+    }
+}
+
 /// The agent fleet on both backends: one agent per instance, events stored once per (agent,
 /// sequence number), tokens used up and expired, the lifecycle sweep with its one alert.
 #[test]

@@ -113,6 +113,15 @@ impl Agent {
         Agent { child, log }
     }
 
+    /// An agent enrolled by token whose modules read the tree `root`.
+    fn start_with_root(server: &str, state: &Path, root: &Path, token: &str) -> Agent {
+        let log = state.with_extension(format!("{}.log", Instant::now().elapsed().as_nanos()));
+        let mut command = Command::new(agent_binary());
+        command.args(["--server", server, "--state"]).arg(state).args(["--imds", "http://127.0.0.1:9", "--token", token, "--root"]).arg(root);
+        let child = command.stdout(Stdio::null()).stderr(std::fs::File::create(&log).unwrap()).spawn().unwrap();
+        Agent { child, log }
+    }
+
     fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -465,4 +474,196 @@ fn bad_agent_requests_are_refused_logged_and_store_nothing() {
         assert_eq!(status, 200, "{reply}");
     }
     assert_eq!(opened.table_rows("agent_events").unwrap(), 1);
+}
+
+/// A host policy for the host-module tests: short intervals, paths inside the `--root` tree.
+const HOST_MODULES_POLICY: &str = "
+description: host modules under test
+modules:
+  inventory: { enabled: false }
+  fim: { enabled: true, interval_seconds: 2, cpu_percent: 100, io_bytes_per_second: 1073741824, paths: [/etc, /usr/bin] }
+  logs: { enabled: true, interval_seconds: 1, cpu_percent: 100, journal: false }
+  malware: { enabled: true, interval_seconds: 2, cpu_percent: 100, paths: [/tmp, /home] }
+  packages: { enabled: true, interval_seconds: 2 }
+";
+
+/// The EICAR test file, assembled at run time so the repository holds no copy.
+fn eicar() -> Vec<u8> {
+    ["X5O!P%@AP[4\\PZX54(P^)7CC)7}$", "EICAR-STANDARD-ANTIVIRUS-", "TEST-FILE!$H+H*"].concat().into_bytes()
+}
+
+fn host_events(store: &Path, agent_id: &str, module: &str, kind: &str) -> Vec<vigil_store::agents::AgentEventRow> {
+    let mut opened = vigil_store::Store::open(store.to_str().unwrap()).unwrap();
+    opened.agent_events_of_kind(agent_id, module, kind, 100_000).unwrap()
+}
+
+/// The console's token, from the first line `vigil serve` prints.
+fn console_token(server: &Server) -> String {
+    wait_for("the console token", Duration::from_secs(30), || server.log().lines().next().and_then(|line| line.rsplit(": ").next()).map(str::to_string))
+}
+
+#[test]
+fn the_agent_reports_integrity_changes_log_alerts_and_malware_from_its_root_to_the_console() {
+    let directory = tempfile::tempdir().unwrap();
+    let (store, data, root) = (directory.path().join("vigil.db"), directory.path().join("data"), directory.path().join("host"));
+    for dir in ["etc/ssh", "usr/bin", "var/log", "tmp", "var/lib/dpkg"] {
+        std::fs::create_dir_all(root.join(dir)).unwrap();
+    }
+    std::fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/bash\n").unwrap();
+    std::fs::write(root.join("etc/ssh/sshd_config"), "PermitRootLogin no\n").unwrap();
+    std::fs::write(root.join("usr/bin/tool"), "#!/bin/sh\necho tool\n").unwrap();
+    std::fs::write(root.join("var/log/auth.log"), "").unwrap();
+    std::fs::write(
+        root.join("var/lib/dpkg/status"),
+        "Package: openssh-server\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1:9.2p1-2+deb12u3\n\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(&data).unwrap();
+    let policy = directory.path().join("host-policy.yaml");
+    std::fs::write(&policy, HOST_MODULES_POLICY).unwrap();
+    let token = token(&store, &data);
+    let port = free_port();
+    let server = Server::start(&store, &data, port, &["--host-policy", policy.to_str().unwrap()]);
+    let state = directory.path().join("agent");
+    let mut agent = Agent::start_with_root(&server.url, &state, &root, &token);
+    let agent_id =
+        wait_for("the token enrolment", Duration::from_secs(60), || agents(&store).first().and_then(|agent| agent["agent_id"].as_str().map(str::to_string)));
+    let baseline = wait_for("the integrity baseline", Duration::from_secs(90), || host_events(&store, &agent_id, "fim", "baseline").into_iter().next());
+    assert_eq!(baseline.payload["entries"], 6, "/etc, /etc/passwd, /etc/ssh, its config, /usr/bin and its file: {}\n{}", baseline.payload, agent.log());
+    assert!(host_events(&store, &agent_id, "fim", "change").is_empty(), "the first run reports no change");
+    let packages = wait_for("the package list", Duration::from_secs(60), || host_events(&store, &agent_id, "packages", "snapshot").into_iter().next());
+    assert_eq!(packages.payload["items"][0]["version"], "1:9.2p1-2+deb12u3", "{}", packages.payload);
+
+    // Changes to the tree: a modified file, a new one, a removed one; EICAR dropped in /tmp;
+    // SSH failures in auth.log.
+    std::fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/bash\nmallory:x:0:0::/:/bin/sh\n").unwrap();
+    std::fs::write(root.join("usr/bin/implant"), "#!/bin/sh\n").unwrap();
+    std::fs::remove_file(root.join("usr/bin/tool")).unwrap();
+    std::fs::write(root.join("tmp/eicar.com"), eicar()).unwrap();
+    let failures: String = (0..12)
+        .map(|index| format!("May  4 10:00:{:02} web1 sshd[812]: Failed password for root from 198.51.100.7 port {} ssh2\n", index * 2, 50_000 + index))
+        .collect();
+    std::fs::OpenOptions::new().append(true).open(root.join("var/log/auth.log")).unwrap().write_all(failures.as_bytes()).unwrap();
+
+    let changes = wait_for("the three integrity changes", Duration::from_secs(90), || {
+        let changes = host_events(&store, &agent_id, "fim", "change");
+        (changes.len() >= 3).then_some(changes)
+    });
+    let mut seen: Vec<(String, String)> =
+        changes.iter().map(|event| (event.payload["path"].as_str().unwrap().to_string(), event.payload["change"].as_str().unwrap().to_string())).collect();
+    seen.sort();
+    assert_eq!(seen, [("/etc/passwd", "modified"), ("/usr/bin/implant", "added"), ("/usr/bin/tool", "removed")].map(|(a, b)| (a.to_string(), b.to_string())));
+    let passwd = changes.iter().find(|event| event.payload["path"] == "/etc/passwd").unwrap();
+    assert_eq!(passwd.payload["fields"], serde_json::json!(["content"]), "{}", passwd.payload);
+    let detection = wait_for("the EICAR detection", Duration::from_secs(90), || host_events(&store, &agent_id, "malware", "detection").into_iter().next());
+    assert_eq!((detection.payload["path"].as_str(), detection.payload["rule"].as_str()), (Some("/tmp/eicar.com"), Some("vigil_eicar_test_file")));
+    let brute_force = "53ee8fd9-a5a7-421a-a391-3a7124f0ec9b";
+    let alerts = wait_for("the SSH alerts in the store", Duration::from_secs(90), || {
+        let mut opened = vigil_store::Store::open(store.to_str().unwrap()).unwrap();
+        let alerts = opened.alerts_page(None, None, 0, 100).unwrap().items;
+        (alerts.iter().filter(|alert| alert.rule_title == "SSH Authentication Failure").count() == 12
+            && alerts.iter().any(|alert| alert.rule_id == brute_force))
+        .then_some(alerts)
+    });
+    let failure = alerts.iter().find(|alert| alert.rule_title == "SSH Authentication Failure").unwrap();
+    assert_eq!(failure.detail["host"]["agent_id"], agent_id.as_str());
+    assert!(failure.detail["event"]["raw"].as_str().unwrap().contains("Failed password for root from 198.51.100.7"), "{}", failure.detail);
+    assert!(alerts.iter().any(|alert| alert.rule_id == "vigil-malware:vigil_eicar_test_file"), "the detection is an alert too");
+
+    // The console: Activity names the host and shows the raw line; the agent's page and API
+    // list the changes and the detection; `vigil agents` shows the modules healthy.
+    let authorization = format!("Bearer {}", console_token(&server));
+    let (status, activity) = http(&server.url, "GET", "/activity", Some(&authorization), b"");
+    assert_eq!(status, 200, "{activity}");
+    assert!(activity.contains(&agent_id) && activity.contains("Failed password for root from 198.51.100.7"), "{activity}");
+    let (status, api) = http(&server.url, "GET", &format!("/api/agent?id={agent_id}"), Some(&authorization), b"");
+    assert_eq!(status, 200, "{api}");
+    let api: Value = serde_json::from_str(&api).unwrap();
+    assert_eq!(api["integrity_changes"].as_array().unwrap().len(), 3, "{api}");
+    assert_eq!(api["malware_detections"][0]["payload"]["path"], "/tmp/eicar.com");
+    let (_, page) = http(&server.url, "GET", &format!("/agent?id={agent_id}"), Some(&authorization), b"");
+    assert!(page.contains("integrity-changes") && page.contains("/usr/bin/implant") && page.contains("vigil_eicar_test_file"), "{page}");
+    let listed = wait_for("the modules' health", Duration::from_secs(30), || {
+        let listed = agents(&store).into_iter().next()?;
+        let health = listed["modules"].as_array()?.clone();
+        let ok = |name: &str| health.iter().any(|module| module["module"] == name && module["state"] == "ok");
+        (ok("fim") && ok("logs") && ok("malware") && ok("packages")).then_some(listed)
+    });
+    assert_eq!(listed["agent_id"], agent_id.as_str());
+
+    // Nothing is reported twice across an agent restart.
+    agent.kill();
+    let _agent = Agent::start_with_root(&server.url, &state, &root, &token);
+    std::fs::write(root.join("etc/ssh/sshd_config"), "PermitRootLogin yes\n").unwrap();
+    let after = wait_for("the change made after the restart", Duration::from_secs(90), || {
+        let changes = host_events(&store, &agent_id, "fim", "change");
+        (changes.len() >= 4).then_some(changes)
+    });
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(host_events(&store, &agent_id, "fim", "change").len(), 4, "{after:#?}");
+    assert_eq!(host_events(&store, &agent_id, "malware", "detection").len(), 1, "EICAR, still there, is reported once");
+    assert_eq!(host_events(&store, &agent_id, "packages", "snapshot").len(), 1, "the unchanged package list is sent once");
+    let mut opened = vigil_store::Store::open(store.to_str().unwrap()).unwrap();
+    let failures = opened.alerts_page(None, None, 0, 1000).unwrap().items.into_iter().filter(|alert| alert.rule_title == "SSH Authentication Failure").count();
+    assert_eq!(failures, 12, "auth.log is not read twice");
+}
+
+/// Changes made while the agent rescans are each reported once, however the agent is killed
+/// during the rescan and restarted: the rescan resumes, the outbox is emptied only once the
+/// changes are queued.
+#[test]
+fn an_agent_killed_during_an_integrity_rescan_reports_each_change_exactly_once() {
+    let directory = tempfile::tempdir().unwrap();
+    let (store, data, root) = (directory.path().join("vigil.db"), directory.path().join("data"), directory.path().join("host"));
+    const FILES: usize = 400;
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    for index in 0..FILES {
+        std::fs::write(root.join(format!("etc/file-{index:04}")), vec![b'a'; 4096]).unwrap();
+    }
+    std::fs::create_dir_all(&data).unwrap();
+    // 4 kB files at 400 kB/s: a rescan of the tree takes about 4 s.
+    let policy = directory.path().join("host-policy.yaml");
+    std::fs::write(
+        &policy,
+        "modules:\n  fim: { enabled: true, interval_seconds: 1, cpu_percent: 100, io_bytes_per_second: 409600, paths: [/etc] }\n  logs: { enabled: false }\n  malware: { enabled: false }\n  inventory: { enabled: false }\n",
+    )
+    .unwrap();
+    let token = token(&store, &data);
+    let server = Server::start(&store, &data, free_port(), &["--host-policy", policy.to_str().unwrap()]);
+    let state = directory.path().join("agent");
+    let mut agent = Agent::start_with_root(&server.url, &state, &root, &token);
+    let agent_id =
+        wait_for("the token enrolment", Duration::from_secs(60), || agents(&store).first().and_then(|agent| agent["agent_id"].as_str().map(str::to_string)));
+    wait_for("the integrity baseline", Duration::from_secs(120), || host_events(&store, &agent_id, "fim", "baseline").into_iter().next());
+    // Every fourth file changes; the agent is killed (SIGKILL) while it rescans, up to three times.
+    let changed: BTreeSet<String> = (0..FILES).step_by(4).map(|index| format!("/etc/file-{index:04}")).collect();
+    for path in &changed {
+        std::fs::write(root.join(path.trim_start_matches('/')), vec![b'b'; 4096]).unwrap();
+    }
+    let baseline = state.join("modules/fim/baseline.db");
+    let mut interrupted = 0;
+    for attempt in 0..12 {
+        std::thread::sleep(Duration::from_millis(700 + 400 * (attempt % 3)));
+        let mid_rescan = vigil_host::fim::Baseline::open(&baseline).and_then(|opened| opened.scan_complete()).is_ok_and(|complete| !complete);
+        agent.kill();
+        agent = Agent::start_with_root(&server.url, &state, &root, &token);
+        interrupted += usize::from(mid_rescan);
+        if interrupted == 3 {
+            break;
+        }
+    }
+    assert!(interrupted > 0, "no kill landed during a rescan: the test did not test what it says");
+    let changes = wait_for("every change", Duration::from_secs(120), || {
+        let changes = host_events(&store, &agent_id, "fim", "change");
+        (changes.len() >= changed.len()).then_some(changes)
+    });
+    // A rescan after the last one finds nothing more.
+    std::thread::sleep(Duration::from_secs(6));
+    let changes_now = host_events(&store, &agent_id, "fim", "change");
+    assert_eq!(changes_now.len(), changes.len(), "no change reported twice");
+    let paths: Vec<String> = changes_now.iter().map(|event| event.payload["path"].as_str().unwrap().to_string()).collect();
+    let unique: BTreeSet<String> = paths.iter().cloned().collect();
+    assert_eq!(unique.len(), paths.len(), "no path twice");
+    assert_eq!(unique, changed, "every changed file reported");
+    drop(agent);
 }

@@ -11,6 +11,7 @@
 
 pub mod audit;
 pub mod entry;
+pub mod module;
 pub mod store;
 pub mod walk;
 pub mod watch;

@@ -10,6 +10,7 @@
 pub mod detect;
 pub mod file;
 pub mod journal;
+pub mod module;
 pub mod parse;
 pub mod record;
 

@@ -8,6 +8,7 @@
 
 mod apk;
 mod dpkg;
+pub mod module;
 pub mod rpm;
 
 use serde::Serialize;

@@ -9,6 +9,7 @@
 
 mod eval;
 mod exec;
+pub mod module;
 pub mod pattern;
 pub mod policy;
 pub mod rule;

@@ -15,6 +15,7 @@
 //! - Severity: a CVSS vector's base score where the record gives one (v4.0, v3.x, v2), else the
 //!   distribution's word (Ubuntu priority, Debian urgency, Red Hat/Alma/Rocky severity).
 
+pub mod module;
 pub mod osv;
 
 use std::collections::HashMap;

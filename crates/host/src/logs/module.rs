@@ -1,0 +1,271 @@
+//! The `logs` host module: the agent's log collection and detections over this module's
+//! functions. Each run reads what is new in the text logs ([`Collector`]: `auth.log`, `secure`,
+//! `syslog`, `messages`, `audit/audit.log` under the root, or the policy's `files`) and in the
+//! journal (`journalctl -o json` after the saved cursor; the system's journal on a live host, the
+//! root's `/var/log/journal` otherwise), runs the built-in host detections and any Sigma rules
+//! the policy names ([`detect`](super::detect)) and emits one `alert` per match with the raw
+//! record, correlation alerts (brute force, success after failures) as `alert` too, and, when
+//! `records: true`, every record as a `record` event. Positions (file inode/offset/fingerprint,
+//! journal cursor) are saved in the state directory only once the run's events are queued
+//! ([`Module::committed`]), so nothing is skipped across restarts and rotations.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+use sha2::Digest as _;
+use vigil_trail::sigma::RuleSet;
+use vigil_trail::sigma::correlation::CorrelationHit;
+
+use super::detect::{self, Detector};
+use super::{Collector, FileSource, LogRecord, Positions, journal};
+use crate::module::{Module, ModuleError, Run};
+
+/// Bytes read from one file per run by default (a catch-up continues at the next run).
+pub const DEFAULT_MAX_BYTES_PER_RUN: u64 = 8 * 1024 * 1024;
+/// Journal entries read per run by default.
+pub const DEFAULT_MAX_JOURNAL_RECORDS: usize = 50_000;
+/// Correlation hits are kept this long (across runs) so a brute force spread over several
+/// runs is still seen.
+const CORRELATION_MEMORY_MS: i64 = 3_600_000;
+
+/// The log module: its compiled rules and the correlation state across runs.
+#[derive(Default)]
+pub struct LogsModule {
+    rules: Option<(Vec<String>, RuleSet)>,
+    hits: Vec<CorrelationHit>,
+    /// Correlation alerts already emitted (id), oldest first.
+    correlated: VecDeque<String>,
+    pending: Option<Positions>,
+}
+
+impl std::fmt::Debug for LogsModule {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("LogsModule").field("hits", &self.hits.len()).finish()
+    }
+}
+
+fn positions_file(state_dir: &Path) -> PathBuf {
+    state_dir.join("positions.json")
+}
+
+fn logs_error(error: impl std::fmt::Display) -> ModuleError {
+    ModuleError::Other(format!("logs: {error}"))
+}
+
+/// A stable id: the same record matched by the same rule gives the same id.
+fn alert_id(rule_id: &str, record: &LogRecord) -> String {
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(rule_id.as_bytes());
+    hasher.update([0]);
+    hasher.update(record.to_json().to_string().as_bytes());
+    format!("{rule_id}:{}", hex::encode(&hasher.finalize()[..16]))
+}
+
+impl LogsModule {
+    /// Compiles the rules when the policy's rule paths changed (or on the first run).
+    fn load_rules(&mut self, paths: Vec<String>, builtin: bool) -> Result<(), ModuleError> {
+        let key: Vec<String> = paths.iter().cloned().chain([builtin.to_string()]).collect();
+        if self.rules.as_ref().is_none_or(|(loaded, _)| *loaded != key) {
+            let paths: Vec<&Path> = paths.iter().map(Path::new).collect();
+            let (set, _rejected) = detect::load(&paths, builtin).map_err(logs_error)?;
+            self.rules = Some((key, set));
+            self.hits.clear();
+        }
+        Ok(())
+    }
+}
+
+impl Module for LogsModule {
+    fn name(&self) -> &'static str {
+        "logs"
+    }
+
+    fn run(&mut self, run: &mut Run<'_>) -> Result<(), ModuleError> {
+        let settings = run.settings;
+        let ship_records: bool = settings.get("records").unwrap_or(false);
+        let use_journal: bool = settings.get("journal").unwrap_or(true);
+        let max_bytes: u64 = settings.get("max_bytes_per_run").unwrap_or(DEFAULT_MAX_BYTES_PER_RUN);
+        let max_journal: usize = settings.get("max_journal_records_per_run").unwrap_or(DEFAULT_MAX_JOURNAL_RECORDS);
+        let rule_paths: Vec<String> = settings.get("rules").unwrap_or_default();
+        let builtin: bool = settings.get("builtin_rules").unwrap_or(true);
+        let root = run.host_root();
+        let files: Vec<FileSource> = match settings.get::<Vec<String>>("files") {
+            Some(files) => files.iter().map(|inner| root.join(inner.as_bytes())).filter(|path| path.exists()).map(FileSource::new).collect(),
+            None => super::default_files(&root),
+        };
+        let positions = Positions::load(&positions_file(run.state_dir)).map_err(logs_error)?;
+        let mut collector = Collector::new(files, positions);
+        collector.max_bytes_per_poll = max_bytes;
+        let mut batch = collector.poll();
+        let mut problems = std::mem::take(&mut batch.problems);
+        let read_bytes: u64 = batch
+            .positions
+            .files
+            .iter()
+            .map(|(key, position)| position.offset.saturating_sub(collector.positions.files.get(key).map_or(0, |old| old.offset)))
+            .sum();
+        run.budget.charge_io(read_bytes);
+        let mut records = std::mem::take(&mut batch.records);
+        let mut positions = batch.positions;
+        let journal_directory = if root.is_live() { None } else { Some(root.join(b"/var/log/journal")) };
+        if use_journal && journal_directory.as_ref().is_none_or(|directory| directory.is_dir()) {
+            match journal::spawn(positions.journal_cursor.as_deref(), false, journal_directory.as_deref()) {
+                Ok(mut child) => {
+                    let mut read = 0usize;
+                    let result = journal::read(&mut child, &mut |record, cursor| {
+                        records.push(record);
+                        positions.journal_cursor = Some(cursor);
+                        read += 1;
+                        if read >= max_journal { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+                    });
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    if let Err(error) = result {
+                        problems.push(format!("reading journalctl's output: {error}"));
+                    }
+                }
+                Err(error) => problems.push(format!("cannot run `journalctl`: {error}")),
+            }
+        }
+        self.load_rules(rule_paths, builtin)?;
+        let mut detector = Detector::default();
+        detector.hits = std::mem::take(&mut self.hits);
+        let mut emitted_correlations = std::mem::take(&mut self.correlated);
+        let Some((_, set)) = self.rules.as_ref() else { return Err(logs_error("the rules did not load")) };
+        let mut alerts = Vec::new();
+        for (index, record) in records.iter().enumerate() {
+            for alert in detector.check(set, record) {
+                let id = alert_id(&alert.rule_id, record);
+                let mut payload = serde_json::to_value(&alert).unwrap_or_default();
+                payload["raw"] = json!(record.field("message").unwrap_or_default());
+                payload["services"] = json!(record.services);
+                alerts.push((id, payload));
+            }
+            if index % 256 == 0 {
+                run.budget.pace();
+            }
+        }
+        // Correlations over the hits of this run and the last hour's.
+        let newest = detector.hits.iter().map(|hit| hit.time_ms).max().unwrap_or(0);
+        detector.hits.retain(|hit| hit.time_ms >= newest - CORRELATION_MEMORY_MS);
+        let mut correlated: BTreeSet<String> = emitted_correlations.iter().cloned().collect();
+        for alert in detector.correlations(set) {
+            let Some(correlation) = set.correlations.get(alert.correlation) else { continue };
+            let group: serde_json::Map<String, serde_json::Value> =
+                alert.group.iter().map(|(key, value)| (key.clone(), serde_json::Value::String(value.clone()))).collect();
+            let id = format!(
+                "{}:{}:{}",
+                correlation.id,
+                alert.group.iter().map(|(key, value)| format!("{key}={value}")).collect::<Vec<_>>().join(","),
+                alert.first_time_ms
+            );
+            if !correlated.insert(id.clone()) {
+                continue;
+            }
+            emitted_correlations.push_back(id.clone());
+            let time = chrono::DateTime::from_timestamp_millis(alert.first_time_ms).map(|time| time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+            alerts.push((
+                id,
+                json!({
+                    "rule_id": correlation.id, "rule_title": correlation.title, "level": correlation.level, "tags": correlation.tags,
+                    "time": time, "group": group, "count": alert.count, "correlation": true,
+                    "last_time": chrono::DateTime::from_timestamp_millis(alert.last_time_ms).map(|time| time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+                    "source": "correlation",
+                    "raw": format!("{} events of `{}` grouped by {:?}", alert.count, correlation.title, alert.group),
+                }),
+            ));
+        }
+        while emitted_correlations.len() > 10_000 {
+            emitted_correlations.pop_front();
+        }
+        self.correlated = emitted_correlations;
+        self.hits = detector.hits;
+        for (id, payload) in alerts {
+            run.emit("alert", id, payload);
+        }
+        if ship_records {
+            for record in &records {
+                run.emit("record", alert_id("record", record), record.to_json());
+            }
+        }
+        self.pending = Some(positions);
+        if !problems.is_empty() {
+            return Err(logs_error(problems.join("; ")));
+        }
+        Ok(())
+    }
+
+    fn committed(&mut self, state_dir: &Path) -> Result<(), ModuleError> {
+        if let Some(positions) = self.pending.take() {
+            positions.save(&positions_file(state_dir)).map_err(logs_error)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicBool;
+
+    use super::*;
+    use crate::module::ModuleSettings;
+
+    /// Twelve failed SSH logins from one address in 24 seconds (the brute force rule needs ten
+    /// in five minutes).
+    fn failures() -> String {
+        (0..12)
+            .map(|index| format!("May  4 10:00:{:02} web1 sshd[812]: Failed password for root from 198.51.100.7 port {} ssh2\n", index * 2, 50_000 + index))
+            .collect()
+    }
+
+    fn run_once(module: &mut LogsModule, state: &Path, root: &Path, commit: bool) -> Vec<crate::module::Emitted> {
+        let raw = json!({"enabled": true, "journal": false, "cpu_percent": 100});
+        let settings = ModuleSettings::from_map(raw.as_object().unwrap());
+        let stop = AtomicBool::new(false);
+        let mut run = Run::new(&settings, state, root, &stop);
+        module.run(&mut run).unwrap();
+        let emitted = run.take_emitted();
+        if commit {
+            module.committed(state).unwrap();
+        }
+        emitted
+    }
+
+    #[test]
+    fn ssh_failures_in_auth_log_become_alerts_with_the_raw_line_once() {
+        let (root, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        std::fs::create_dir_all(root.path().join("var/log")).unwrap();
+        std::fs::write(root.path().join("var/log/auth.log"), failures()).unwrap();
+        let mut module = LogsModule::default();
+        let alerts = run_once(&mut module, state.path(), root.path(), true);
+        assert!(alerts.iter().all(|event| event.kind == "alert"));
+        let failures: Vec<_> = alerts.iter().filter(|event| event.payload["rule_id"] == detect::SSH_AUTH_FAILURE_RULE).collect();
+        assert_eq!(failures.len(), 12, "{alerts:#?}");
+        assert!(failures[0].payload["raw"].as_str().unwrap().contains("Failed password for root from 198.51.100.7"), "{}", failures[0].payload);
+        assert!(alerts.iter().any(|event| event.payload["correlation"] == true), "the brute force correlation fires: {alerts:#?}");
+        assert!(run_once(&mut module, state.path(), root.path(), true).is_empty(), "nothing read twice");
+        // A restarted agent resumes at the saved position.
+        let mut file = std::fs::OpenOptions::new().append(true).open(root.path().join("var/log/auth.log")).unwrap();
+        std::io::Write::write_all(
+            &mut file,
+            b"May  4 10:01:00 web1 sudo:    alice : 3 incorrect password attempts ; TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/sh\n",
+        )
+        .unwrap();
+        let after = run_once(&mut LogsModule::default(), state.path(), root.path(), true);
+        assert_eq!(after.len(), 1, "{after:#?}");
+        assert!(after[0].payload["rule_title"].as_str().unwrap().to_lowercase().contains("sudo"), "{}", after[0].payload);
+    }
+
+    #[test]
+    fn records_of_a_run_not_committed_are_read_again() {
+        let (root, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        std::fs::create_dir_all(root.path().join("var/log")).unwrap();
+        std::fs::write(root.path().join("var/log/auth.log"), failures()).unwrap();
+        let first = run_once(&mut LogsModule::default(), state.path(), root.path(), false);
+        let again = run_once(&mut LogsModule::default(), state.path(), root.path(), true);
+        let ids = |events: &[crate::module::Emitted]| events.iter().map(|event| event.id.clone()).collect::<BTreeSet<_>>();
+        assert_eq!(ids(&first), ids(&again), "same alerts, same ids");
+    }
+}

@@ -1,0 +1,150 @@
+//! The `vulns` host module: the installed packages matched against the OSV records at the
+//! policy's `osv` path (a directory or zip on the host; loaded for each run and dropped),
+//! emitted as `findings` events (`{id, aliases, package, installed, fixed, severity, ...}` in
+//! parts of 1,000) only when the findings changed. Without `osv` the module reports an error
+//! rather than an empty, reassuring result.
+
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::module::{Module, ModuleError, Run, Snapshot};
+
+/// The vulnerability-matching module.
+#[derive(Debug)]
+pub struct VulnsModule {
+    snapshot: Snapshot,
+}
+
+impl Default for VulnsModule {
+    fn default() -> Self {
+        VulnsModule { snapshot: Snapshot::new("last-findings") }
+    }
+}
+
+fn vulns_error(message: impl std::fmt::Display) -> ModuleError {
+    ModuleError::Other(format!("vulns: {message}"))
+}
+
+impl Module for VulnsModule {
+    fn name(&self) -> &'static str {
+        "vulns"
+    }
+
+    fn run(&mut self, run: &mut Run<'_>) -> Result<(), ModuleError> {
+        let osv: String = run.settings.get("osv").ok_or_else(|| vulns_error("the host policy gives no `osv` path (a directory or zip of OSV records)"))?;
+        let inventory = crate::packages::inventory(&run.host_root());
+        let os = inventory.os.clone().ok_or_else(|| vulns_error("no /etc/os-release: the distribution, and so the advisories that apply, is unknown"))?;
+        let ecosystem = super::host_ecosystem(&os)
+            .ok_or_else(|| vulns_error(format!("`{}` {} is not a distribution OSV publishes advisories for", os.id, os.version_id)))?;
+        let (records, skipped) = super::osv::load(Path::new(&osv)).map_err(vulns_error)?;
+        let database = super::Database::new(records);
+        let findings = database.matches(&ecosystem, &inventory.packages);
+        let items: Vec<serde_json::Value> = findings.iter().map(|finding| json!(finding)).collect();
+        let head = json!({"ecosystem": ecosystem.label(), "packages": inventory.packages.len(), "records": database.len(), "skipped_records": skipped.len(), "findings": items.len()});
+        self.snapshot.emit_if_changed(run, "findings", head, &items, 1_000);
+        Ok(())
+    }
+
+    fn committed(&mut self, state_dir: &Path) -> Result<(), ModuleError> {
+        self.snapshot.committed(state_dir)
+    }
+}
+
+/// The tests of the three posture adapters (packages, sca, vulns), which share a Debian root.
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicBool;
+
+    use super::*;
+    use crate::module::{Emitted, ModuleSettings};
+
+    /// A Debian 12 root with two packages in dpkg's status file.
+    fn debian_root() -> tempfile::TempDir {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("etc")).unwrap();
+        std::fs::create_dir_all(root.path().join("var/lib/dpkg")).unwrap();
+        std::fs::write(root.path().join("etc/os-release"), "ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n").unwrap();
+        std::fs::write(
+            root.path().join("var/lib/dpkg/status"),
+            "Package: openssl\nStatus: install ok installed\nArchitecture: amd64\nVersion: 3.0.11-1~deb12u1\n\n\
+             Package: bash\nStatus: install ok installed\nArchitecture: amd64\nVersion: 5.2.15-2+b2\n\n",
+        )
+        .unwrap();
+        root
+    }
+
+    fn run_module(module: &mut dyn Module, raw: serde_json::Value, state: &Path, root: &Path) -> (Result<(), ModuleError>, Vec<Emitted>) {
+        let settings = ModuleSettings::from_map(raw.as_object().unwrap());
+        let stop = AtomicBool::new(false);
+        let mut run = Run::new(&settings, state, root, &stop);
+        let outcome = module.run(&mut run);
+        let emitted = run.take_emitted();
+        if outcome.is_ok() {
+            module.committed(state).unwrap();
+        }
+        (outcome, emitted)
+    }
+
+    #[test]
+    fn the_package_list_is_sent_when_it_changed_and_only_then() {
+        let (root, state) = (debian_root(), tempfile::tempdir().unwrap());
+        let mut module = crate::packages::module::PackagesModule::default();
+        let (outcome, first) = run_module(&mut module, json!({"enabled": true}), state.path(), root.path());
+        outcome.unwrap();
+        assert_eq!(first.len(), 1);
+        assert_eq!((first[0].kind.as_str(), first[0].payload["packages"].as_u64()), ("snapshot", Some(2)));
+        assert_eq!(first[0].payload["items"][1]["name"], "openssl");
+        let mut restarted = crate::packages::module::PackagesModule::default();
+        assert!(run_module(&mut restarted, json!({"enabled": true}), state.path(), root.path()).1.is_empty(), "unchanged: nothing sent");
+        std::fs::write(
+            root.path().join("var/lib/dpkg/status"),
+            "Package: openssl\nStatus: install ok installed\nArchitecture: amd64\nVersion: 3.0.15-1~deb12u1\n\n",
+        )
+        .unwrap();
+        let (_, changed) = run_module(&mut restarted, json!({"enabled": true}), state.path(), root.path());
+        assert_eq!(changed[0].payload["items"][0]["version"], "3.0.15-1~deb12u1");
+    }
+
+    #[test]
+    fn vulnerable_packages_are_findings_and_no_osv_path_is_an_error() {
+        let (root, state, osv) = (debian_root(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        std::fs::write(
+            osv.path().join("DSA-0001.json"),
+            r#"{"schema_version": "1.6.0", "id": "DSA-0001", "modified": "2024-01-01T00:00:00Z", "aliases": ["CVE-2024-0001"],
+                "affected": [{"package": {"ecosystem": "Debian:12", "name": "openssl"},
+                              "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.0.13-1~deb12u1"}]}]}]}"#,
+        )
+        .unwrap();
+        let mut module = VulnsModule::default();
+        let (outcome, _) = run_module(&mut module, json!({"enabled": true}), state.path(), root.path());
+        assert!(outcome.unwrap_err().to_string().contains("no `osv` path"));
+        let settings = json!({"enabled": true, "osv": osv.path().display().to_string()});
+        let (outcome, emitted) = run_module(&mut module, settings.clone(), state.path(), root.path());
+        outcome.unwrap();
+        assert_eq!(emitted.len(), 1, "{emitted:#?}");
+        assert_eq!(emitted[0].kind, "findings");
+        let finding = &emitted[0].payload["items"][0];
+        assert_eq!(
+            (finding["id"].as_str(), finding["package"].as_str(), finding["fixed"].as_str()),
+            (Some("DSA-0001"), Some("openssl"), Some("3.0.13-1~deb12u1"))
+        );
+        assert!(run_module(&mut module, settings, state.path(), root.path()).1.is_empty(), "the same findings are not sent again");
+    }
+
+    #[test]
+    fn the_default_assessment_is_sent_once_per_change() {
+        let (root, state) = (debian_root(), tempfile::tempdir().unwrap());
+        std::fs::create_dir_all(root.path().join("etc/ssh")).unwrap();
+        std::fs::write(root.path().join("etc/ssh/sshd_config"), "PermitRootLogin yes\n").unwrap();
+        let mut module = crate::sca::module::ScaModule::default();
+        let (outcome, first) = run_module(&mut module, json!({"enabled": true}), state.path(), root.path());
+        outcome.unwrap();
+        assert_eq!(first.len(), 1, "{first:#?}");
+        assert_eq!(first[0].kind, "result");
+        assert!(first[0].payload["items"].as_array().unwrap().iter().any(|check| check["result"] == "failed"), "{}", first[0].payload);
+        assert!(run_module(&mut module, json!({"enabled": true}), state.path(), root.path()).1.is_empty());
+        std::fs::write(root.path().join("etc/ssh/sshd_config"), "PermitRootLogin no\n").unwrap();
+        assert_eq!(run_module(&mut module, json!({"enabled": true}), state.path(), root.path()).1.len(), 1, "a changed result is sent");
+    }
+}
