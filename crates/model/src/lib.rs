@@ -24,9 +24,10 @@ pub mod resource;
 pub mod s3;
 pub mod security;
 pub mod snapshot;
+pub mod workloads;
 
 pub use ids::{AccountId, Arn, ArnError, Region};
-pub use inventory::{AccountInfo, Inventory, Organization, RegionalInventory};
+pub use inventory::{AccountInfo, Inventory, Organization, OrganizationPolicies, RegionalInventory};
 pub use ledger::{ApiCall, Ledger, Outcome};
 pub use resource::ResourceRef;
 
