@@ -14,26 +14,32 @@ use vigil_store::Analysis;
 /// account (about a second of engine time); beyond it the console says it was not computed.
 const ACCESS_DECISIONS: usize = 500_000;
 
-/// For each resource type whose access matters most, the action that stands for reading it
-/// and the resource the request names.
-fn access_question(resource_type: &str, arn: &str) -> Option<(&'static str, String)> {
-    Some(match resource_type {
-        "AWS::S3::Bucket" => ("s3:GetObject", format!("{arn}/*")),
-        "AWS::KMS::Key" => ("kms:Decrypt", arn.to_string()),
-        "AWS::SecretsManager::Secret" => ("secretsmanager:GetSecretValue", arn.to_string()),
-        "AWS::SQS::Queue" => ("sqs:ReceiveMessage", arn.to_string()),
-        "AWS::SNS::Topic" => ("sns:Publish", arn.to_string()),
-        "AWS::Lambda::Function" => ("lambda:InvokeFunction", arn.to_string()),
-        "AWS::DynamoDB::Table" => ("dynamodb:GetItem", arn.to_string()),
-        "AWS::IAM::Role" => ("sts:AssumeRole", arn.to_string()),
-        "AWS::ECR::Repository" => ("ecr:BatchGetImage", arn.to_string()),
-        "AWS::Kinesis::Stream" => ("kinesis:GetRecords", arn.to_string()),
-        _ => return None,
-    })
+/// Every analysis of several accounts' inventories: admins and escalation paths over the whole
+/// set (paths may cross accounts; each row belongs to its principal's account), the rest per
+/// account.
+pub fn analyse_all(inventories: &[Inventory]) -> Vec<Analysis> {
+    if inventories.len() < 2 {
+        return inventories.iter().flat_map(|inventory| analyse_one(inventory, true)).collect();
+    }
+    let mut rows: Vec<Analysis> = inventories.iter().flat_map(|inventory| analyse_one(inventory, false)).collect();
+    let account = Account::from_inventories(&inventories.iter().collect::<Vec<_>>());
+    for admin in analysis::admins(&account) {
+        rows.push(Analysis { account_id: admin.account.clone(), kind: "admin".to_string(), subject: admin.principal.clone(), body: json!(admin) });
+    }
+    for path in analysis::escalation(&account) {
+        rows.push(Analysis { account_id: path.account.clone(), kind: "escalation".to_string(), subject: path.principal.clone(), body: json!(path) });
+    }
+    rows
 }
 
 /// Every analysis of one account's inventory.
 pub fn analyse(inventory: &Inventory) -> Vec<Analysis> {
+    analyse_one(inventory, true)
+}
+
+/// One account's analyses; `with_paths` adds its admins and escalation paths (left out when
+/// they are computed over several accounts together).
+fn analyse_one(inventory: &Inventory, with_paths: bool) -> Vec<Analysis> {
     let account_id = inventory.account_id().to_string();
     let row = |kind: &str, subject: &str, body: serde_json::Value| Analysis {
         account_id: account_id.clone(),
@@ -54,11 +60,13 @@ pub fn analyse(inventory: &Inventory) -> Vec<Analysis> {
     }
 
     let account = Account::from_inventory(inventory);
-    for admin in analysis::admins(&account) {
-        rows.push(row("admin", &admin.principal, json!(admin)));
-    }
-    for path in analysis::escalation(&account) {
-        rows.push(row("escalation", &path.principal, json!(path)));
+    if with_paths {
+        for admin in analysis::admins(&account) {
+            rows.push(row("admin", &admin.principal, json!(admin)));
+        }
+        for path in analysis::escalation(&account) {
+            rows.push(row("escalation", &path.principal, json!(path)));
+        }
     }
     for grant in analysis::external_access(&account) {
         rows.push(row("external", &grant.resource, json!(grant)));
@@ -66,7 +74,9 @@ pub fn analyse(inventory: &Inventory) -> Vec<Analysis> {
 
     let questions: Vec<(&str, &'static str, String)> = resources
         .iter()
-        .filter_map(|resource| access_question(resource.resource_type, &resource.arn).map(|(action, target)| (resource.arn.as_str(), action, target)))
+        .filter_map(|resource| {
+            vigil_iam::access::access_question(resource.resource_type, &resource.arn).map(|(action, target)| (resource.arn.as_str(), action, target))
+        })
         .collect();
     let decisions = questions.len() * account.principals.len();
     if decisions > ACCESS_DECISIONS {

@@ -281,7 +281,7 @@ fn store_scan(
     } else {
         "aws".to_string()
     };
-    let analyses = Some(inventories.iter().flat_map(super::analyses::analyse).collect());
+    let analyses = Some(super::analyses::analyse_all(&inventories));
     let input = vigil_store::ScanInput {
         started_at,
         finished_at: chrono::Utc::now(),

@@ -5,6 +5,7 @@
 
 mod common;
 
+mod escalation;
 mod history;
 mod iam;
 mod notify;
