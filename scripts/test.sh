@@ -50,4 +50,12 @@ if command -v chromium >/dev/null 2>&1; then
     export VIGIL_REQUIRE_BROWSER=1
 fi
 
+# The host tests (file integrity against AIDE, nftables in network namespaces, a real sshd)
+# need root and Debian's aide, nftables, iproute2 and openssh-server; where they are all
+# here, a missing one must fail the suite rather than skip.
+if [ "$(id -u)" = 0 ] && command -v aide >/dev/null && command -v nft >/dev/null && command -v ip >/dev/null \
+    && [ -x /usr/sbin/sshd ] && command -v ssh >/dev/null; then
+    export VIGIL_REQUIRE_HOST_TOOLS=1
+fi
+
 cargo test --workspace --locked "$@"

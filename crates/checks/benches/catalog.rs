@@ -23,7 +23,7 @@ const ACCOUNT: &str = "123456789012";
 const REGIONS: [&str; 5] = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2"];
 
 fn ok(inventory: &mut Inventory, service: &str, region: &str, operation: &str, target: Option<String>) {
-    inventory.ledger.record(ApiCall { service: service.into(), region: region.into(), operation: operation.into(), target, outcome: Outcome::Ok });
+    inventory.ledger.record(ApiCall::new(service, region, operation, target, Outcome::Ok));
 }
 
 /// An inventory of about `total` resources spread over services and five regions, with the

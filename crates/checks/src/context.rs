@@ -1,5 +1,8 @@
 //! What a check sees: the inventory, an index over its ledger, the time of the assessment,
-//! and helpers that turn ledger gaps into ERROR findings.
+//! and the one rule that turns ledger gaps into ERROR findings: [`Context::run_check`] for the
+//! calls a check declares ([`crate::Metadata::reads`]), [`Context::decide`] for the calls
+//! about one resource. Both treat a call that failed and a call never made alike: the data is
+//! missing, so the verdict is ERROR naming the call.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -12,6 +15,7 @@ use vigil_model::{Inventory, ResourceRef, Timestamp};
 use crate::Metadata;
 use crate::finding::{Evidence, Finding, SharedStr, SharedTags, Status};
 use crate::policy::{Policy, Scope, Value as PolicyValue};
+use vigil_model::Region;
 
 /// The resource a finding is about.
 #[derive(Debug, Clone)]
@@ -60,6 +64,19 @@ impl<'a> Needs<'a> {
 pub struct Unread {
     pub message: String,
     pub evidence: serde_json::Value,
+}
+
+impl Unread {
+    /// Several gaps as one: the messages joined, the evidence of each in a list.
+    fn all(mut gaps: Vec<Unread>) -> Unread {
+        if gaps.len() == 1
+            && let Some(gap) = gaps.pop()
+        {
+            return gap;
+        }
+        let message = gaps.iter().map(|gap| gap.message.as_str()).collect::<Vec<_>>().join("; ");
+        Unread { message, evidence: json!({ "unread": gaps.into_iter().map(|gap| gap.evidence).collect::<Vec<_>>() }) }
+    }
 }
 
 pub struct Context<'a> {
@@ -257,18 +274,10 @@ impl<'a> Context<'a> {
             match self.ledger.coverage(need.service, need.region, need.operation, need.target) {
                 Coverage::Read => {}
                 Coverage::Failed(call) => {
-                    let (code, message) = call.outcome.failure().unwrap_or(("", ""));
-                    return Err(Unread {
-                        message: format!(
-                            "could not read {}:{} in {}{}: {} ({code}: {message})",
-                            call.service,
-                            call.operation,
-                            call.region,
-                            call.target.as_deref().map(|target| format!(" for `{target}`")).unwrap_or_default(),
-                            call.outcome.label()
-                        ),
-                        evidence: json!({ "call": call }),
-                    });
+                    // One readable line (the call, the kind of failure, the service's words);
+                    // the raw SDK error stays in the evidence, inside the ledger entry.
+                    let reason = call.failure_line().unwrap_or_else(|| format!("{}:{} in {}", call.service, call.operation, call.region));
+                    return Err(Unread { message: format!("could not read {reason}"), evidence: json!({ "call": call }) });
                 }
                 Coverage::NotCollected => {
                     return Err(Unread {
@@ -310,6 +319,51 @@ impl<'a> Context<'a> {
             Some(PolicyValue::String(string)) => vec![string.clone()],
             _ => default.iter().map(|value| value.to_string()).collect(),
         }
+    }
+
+    /// Runs one check under the rule for its declared inputs ([`Metadata::reads`]): every
+    /// declared call that was not read (it failed, or was never made because the scan did not
+    /// collect its service) yields one ERROR naming it, for the account (a global call) or for
+    /// the region (a regional call). The check's own PASS and FAIL verdicts are kept only where
+    /// its inputs were read: none at all when a global input is missing, none in a region whose
+    /// input is missing, and no account-wide verdict (region `global`) while any region's input
+    /// is missing. ERRORs the check reports itself are kept.
+    pub fn run_check(&self, metadata: &Metadata, findings: &mut Vec<Finding>, check: impl FnOnce(&mut Vec<Finding>)) {
+        self.run_with_reads(metadata, metadata.reads, findings, check);
+    }
+
+    /// [`Context::run_check`] with the inputs given here rather than declared: for a check whose
+    /// inputs depend on the policy it runs under (the region-sovereignty check reads every
+    /// listing, but only when the policy restricts regions).
+    pub fn run_with_reads(&self, metadata: &Metadata, reads: &[crate::Read], findings: &mut Vec<Finding>, check: impl FnOnce(&mut Vec<Finding>)) {
+        let gap = |region: &str, read: &crate::Read| self.require(&[Needs::call(read.service, region, read.operation)]).err();
+        let account_gaps: Vec<Unread> = reads.iter().filter(|read| !read.per_region).filter_map(|read| gap(Region::GLOBAL, read)).collect();
+        let mut region_gaps: Vec<(&str, Vec<Unread>)> = Vec::new();
+        for region in &self.inventory.regions {
+            let gaps: Vec<Unread> = reads.iter().filter(|read| read.per_region).filter_map(|read| gap(region.as_str(), read)).collect();
+            if !gaps.is_empty() {
+                region_gaps.push((region.as_str(), gaps));
+            }
+        }
+        if account_gaps.is_empty() && region_gaps.is_empty() {
+            check(findings);
+            return;
+        }
+        let account_unread = !account_gaps.is_empty();
+        if account_unread {
+            findings.push(self.unread(metadata, &self.account_subject(), Unread::all(account_gaps)));
+        }
+        let unread_regions: Vec<&str> = region_gaps.iter().map(|(region, _)| *region).collect();
+        for (region, gaps) in region_gaps {
+            findings.push(self.unread(metadata, &self.region_subject(region), Unread::all(gaps)));
+        }
+        if account_unread {
+            return;
+        }
+        let mut own = Vec::new();
+        check(&mut own);
+        let decided_without_inputs = |finding: &Finding| finding.region == Region::GLOBAL || unread_regions.contains(&finding.region.as_str());
+        findings.extend(own.into_iter().filter(|finding| finding.status == Status::Error || !decided_without_inputs(finding)));
     }
 
     /// Builds a finding.
@@ -354,6 +408,22 @@ impl<'a> Context<'a> {
     /// The ERROR finding for data that was not read.
     pub fn unread(&self, metadata: &Metadata, subject: &Subject, unread: Unread) -> Finding {
         self.finding(metadata, subject, Status::Error, unread.message, unread.evidence)
+    }
+
+    /// Like [`Context::decide`], for verdicts that can still fail on data that was read (a
+    /// policy the engine cannot parse, a value outside a documented table): ERROR with the
+    /// reason `judge` gives.
+    pub fn decide_or_error(
+        &self,
+        metadata: &Metadata,
+        subject: &Subject,
+        needs: &[Needs<'_>],
+        judge: impl FnOnce() -> Result<(bool, String, serde_json::Value), Unread>,
+    ) -> Finding {
+        match self.require(needs).and_then(|()| judge()) {
+            Ok((passed, message, evidence)) => self.verdict(metadata, subject, passed, message, evidence),
+            Err(unread) => self.unread(metadata, subject, unread),
+        }
     }
 
     /// Either the verdict, or ERROR when a needed call was not read.

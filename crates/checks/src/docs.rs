@@ -28,14 +28,18 @@ pub fn catalog_markdown() -> String {
     }
     for check in CHECKS {
         let metadata = check.metadata();
+        let reads: Vec<String> =
+            metadata.reads.iter().map(|read| format!("`{read}`{}", if read.per_region { " in every region" } else { " for the account" })).collect();
+        let reads = if reads.is_empty() { "none declared (only calls about each resource)".to_string() } else { reads.join(", ") };
         let _ = write!(
             page,
-            "\n## {}\n\n**{}** — {} severity, resource type `{}`.\n\n{}\n\n**Remediation.** {}\n\n```sh\n{}\n```\n\n```hcl\n{}\n```\n\nReferences: {}\n",
+            "\n## {}\n\n**{}** — {} severity, resource type `{}`.\n\n{}\n\n**Reads.** {} (when one was not read, the check reports ERROR naming it there).\n\n**Remediation.** {}\n\n```sh\n{}\n```\n\n```hcl\n{}\n```\n\nReferences: {}\n",
             metadata.id,
             metadata.title,
             metadata.severity.as_str(),
             metadata.resource_type,
             metadata.risk,
+            reads,
             metadata.remediation.text,
             metadata.remediation.cli,
             metadata.remediation.terraform,

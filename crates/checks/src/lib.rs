@@ -34,6 +34,41 @@ pub struct Metadata {
     pub references: &'static [&'static str],
     /// (framework, requirement id) pairs, e.g. `("cis-aws-5.0", "1.4")`.
     pub frameworks: &'static [(&'static str, &'static str)],
+    /// The calls without a target (listings and account settings) whose answers the check reads.
+    /// The runner ([`Context::run_check`]) holds the one rule for them: where one was not read,
+    /// the check yields ERROR naming it and no PASS or FAIL there (see [`Read`]).
+    pub reads: &'static [Read],
+}
+
+/// A call without a target that a check reads: made once for the account (`global`) or once in
+/// every scanned region (`regional`). Calls about one resource (a bucket's policy, a key's
+/// rotation) are not declared: a check asks for them with [`context::Needs`] as it judges that
+/// resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Read {
+    /// The service's SDK name, as the ledger records it (`ec2`, `s3`, `iam`).
+    pub service: &'static str,
+    pub operation: &'static str,
+    /// True when the call is made in every scanned region, false when once for the account.
+    pub per_region: bool,
+}
+
+impl Read {
+    /// A call made once for the account (in the ledger's `global` region).
+    pub const fn global(service: &'static str, operation: &'static str) -> Read {
+        Read { service, operation, per_region: false }
+    }
+
+    /// A call made in every scanned region.
+    pub const fn regional(service: &'static str, operation: &'static str) -> Read {
+        Read { service, operation, per_region: true }
+    }
+}
+
+impl std::fmt::Display for Read {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "{}:{}", self.service, self.operation)
+    }
 }
 
 #[derive(Debug)]

@@ -119,6 +119,7 @@ pub async fn collect_with(sdk_config: aws_types::SdkConfig, config: &CollectConf
     session.record_outcome(&session::Call::new("sts", Region::GLOBAL, "GetCallerIdentity"), vigil_model::Outcome::Ok);
 
     let regions = if config.regions.is_empty() { services::ec2::enabled_regions(&session, &home_region).await } else { config.regions.clone() };
+    session.set_scanned_regions(&regions);
 
     let account = AccountInfo { account_id, partition, caller_arn, caller_user_id: identity.user_id().map(str::to_string), organization: None };
     let mut inventory = Inventory::new(account, regions.iter().map(|region| Region::new(region.as_str())).collect(), chrono::Utc::now());

@@ -4,10 +4,14 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use vigil_model::ledger::codes;
 use vigil_model::{ApiCall, Outcome, Region};
 
 /// Receives progress events; the CLI draws a progress bar from them.
@@ -67,40 +71,204 @@ const THROTTLED_CODES: &[&str] = &[
 
 const NOT_IN_REGION_CODES: &[&str] = &["OptInRequired", "InvalidAction", "UnsupportedOperation", "SubscriptionRequiredException"];
 
-/// Classifies a failed SDK call into a ledger outcome.
+/// How long the readable message of a failure may be; the whole error is kept in the
+/// ledger entry's `detail`.
+const MESSAGE_LIMIT: usize = 240;
+/// How much of the raw error the ledger keeps.
+const DETAIL_LIMIT: usize = 2000;
+
+/// Classifies a failed SDK call into a ledger outcome whose message is one readable line:
+/// the service's own error code and message when it sent one, otherwise what went wrong in
+/// words (a reply that is not the expected XML or JSON document, an endpoint that lacks the
+/// operation, a timeout, a failed connection). The SDK's raw error, with its debug
+/// structures, goes to [`detail_of_error`] instead.
 pub fn outcome_of_error<E>(error: &SdkError<E, HttpResponse>) -> Outcome
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let code = error.code().map(str::to_string);
-    let message = error.message().map(str::to_string).unwrap_or_else(|| DisplayErrorContext(error).to_string());
-    match code {
-        Some(code) if NOT_CONFIGURED_CODES.contains(&code.as_str()) => Outcome::NotConfigured { code },
-        Some(code) if ACCESS_DENIED_CODES.contains(&code.as_str()) => Outcome::AccessDenied { code, message },
-        Some(code) if THROTTLED_CODES.contains(&code.as_str()) => Outcome::Throttled { code, message },
-        Some(code) if NOT_IN_REGION_CODES.contains(&code.as_str()) => Outcome::NotAvailableInRegion { code, message },
-        Some(code) => Outcome::Error { code, message },
-        None => {
-            // No modeled error code: a transport failure, or an endpoint that answered with
-            // something the SDK could not parse (e.g. an emulator that does not implement
-            // the operation). Name the HTTP status when there was a response.
-            let status = error.raw_response().map(|response| response.status().as_u16());
-            let message: String = message.chars().take(300).collect();
-            // An HTTP 403 is a refusal whatever its body says (some endpoints answer a denied
-            // JSON-protocol call with an XML error document the SDK cannot parse).
-            if status == Some(403) {
-                return Outcome::AccessDenied { code: "HTTP 403".to_string(), message };
-            }
-            let code = match (error, status) {
-                (_, Some(status)) => format!("HTTP {status}"),
-                (SdkError::TimeoutError(_), None) => "Timeout".to_string(),
-                (SdkError::DispatchFailure(_), None) => "DispatchFailure".to_string(),
-                (SdkError::ConstructionFailure(_), None) => "ConstructionFailure".to_string(),
-                _ => "Unknown".to_string(),
-            };
+    if let Some(code) = error.code() {
+        let code = code.to_string();
+        let message = vigil_model::ledger::one_line(error.message().unwrap_or_default(), MESSAGE_LIMIT);
+        return if NOT_CONFIGURED_CODES.contains(&code.as_str()) {
+            Outcome::NotConfigured { code }
+        } else if ACCESS_DENIED_CODES.contains(&code.as_str()) {
+            Outcome::AccessDenied { code, message }
+        } else if THROTTLED_CODES.contains(&code.as_str()) {
+            Outcome::Throttled { code, message }
+        } else if NOT_IN_REGION_CODES.contains(&code.as_str()) {
+            Outcome::NotAvailableInRegion { code, message }
+        } else {
             Outcome::Error { code, message }
+        };
+    }
+    let error_without = |code: &str, message: String| Outcome::Error { code: code.to_string(), message };
+    match error {
+        SdkError::TimeoutError(_) => error_without(codes::TIMED_OUT, "no reply within the time limit".to_string()),
+        SdkError::DispatchFailure(failure) if failure.is_timeout() => error_without(codes::TIMED_OUT, root_cause(error)),
+        SdkError::DispatchFailure(_) => error_without(codes::CONNECTION_FAILED, root_cause(error)),
+        SdkError::ConstructionFailure(_) => error_without(codes::REQUEST_NOT_BUILT, root_cause(error)),
+        // The response could not be read as HTTP at all (a body cut short, a bad chunk).
+        SdkError::ResponseError(_) => error_without(codes::UNREADABLE_REPLY, format!("the reply could not be read: {}", root_cause(error))),
+        _ => match error.raw_response() {
+            Some(response) => outcome_of_reply_without_code(response.status().as_u16(), response.body().bytes().unwrap_or_default()),
+            None => error_without(codes::UNREADABLE_REPLY, root_cause(error)),
+        },
+    }
+}
+
+/// A reply that carried no AWS error code: either not an AWS error document at all, or a
+/// success status whose body is not what the operation returns.
+fn outcome_of_reply_without_code(status: u16, body: &[u8]) -> Outcome {
+    let shape = describe_body(body);
+    match status {
+        // An HTTP 403 is a refusal whatever its body says (some endpoints answer a denied
+        // JSON-protocol call with an XML error document the SDK cannot parse).
+        403 => Outcome::AccessDenied { code: "HTTP 403".to_string(), message: format!("HTTP 403 with {shape}") },
+        429 => Outcome::Throttled { code: "HTTP 429".to_string(), message: format!("HTTP 429 with {shape}") },
+        404 | 405 | 501 => Outcome::NotAvailableInRegion { code: codes::NOT_IMPLEMENTED.to_string(), message: format!("HTTP {status} with {shape}") },
+        200..=299 => Outcome::Error {
+            code: codes::UNREADABLE_REPLY.to_string(),
+            message: format!("HTTP {status} with {shape}, not the document this operation returns"),
+        },
+        _ => Outcome::Error { code: format!("HTTP {status}"), message: format!("HTTP {status} with {shape} instead of an AWS error document") },
+    }
+}
+
+/// Says in a few words what a reply body is: empty, an HTML page, XML with its root element,
+/// JSON, or something else; never quoting more than an element name.
+fn describe_body(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(4096)]);
+    let text = text.trim_start();
+    if text.is_empty() {
+        return "an empty body".to_string();
+    }
+    let lower = text.get(..text.len().min(64)).unwrap_or_default().to_ascii_lowercase();
+    if lower.starts_with("<!doctype html") || lower.starts_with("<html") {
+        return "an HTML page".to_string();
+    }
+    if text.starts_with('<') {
+        return match xml_root_element(text) {
+            Some(root) => format!("an XML document whose root element is `{root}`"),
+            None => "malformed XML".to_string(),
+        };
+    }
+    if text.starts_with('{') || text.starts_with('[') {
+        return match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(_) => "a JSON document of another shape".to_string(),
+            Err(_) => "malformed JSON".to_string(),
+        };
+    }
+    "a body that is neither XML nor JSON".to_string()
+}
+
+/// The name of the first element of an XML text, skipping the declaration, comments and
+/// processing instructions; `None` when there is none.
+fn xml_root_element(text: &str) -> Option<&str> {
+    let mut rest = text;
+    loop {
+        rest = rest.trim_start();
+        if let Some(after) = rest.strip_prefix("<?") {
+            rest = &after[after.find("?>")? + 2..];
+        } else if let Some(after) = rest.strip_prefix("<!--") {
+            rest = &after[after.find("-->")? + 3..];
+        } else if let Some(after) = rest.strip_prefix('<') {
+            let end = after.find(|character: char| character.is_whitespace() || character == '>' || character == '/').unwrap_or(after.len());
+            let name = &after[..end];
+            return (!name.is_empty() && name.chars().all(|character| character.is_alphanumeric() || matches!(character, ':' | '_' | '-' | '.')))
+                .then_some(name);
+        } else {
+            return None;
         }
     }
+}
+
+/// The innermost error of the chain, on one line: for a transport failure it says what
+/// happened ("Connection refused (os error 111)", "connection reset") without the layers
+/// of wrapping around it.
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut innermost = error;
+    while let Some(source) = innermost.source() {
+        innermost = source;
+    }
+    vigil_model::ledger::one_line(&innermost.to_string(), MESSAGE_LIMIT)
+}
+
+/// The raw error for the ledger entry's `detail`: the SDK's whole source chain, cut to a
+/// bounded length. Only failures have one.
+pub fn detail_of_error<E>(error: &SdkError<E, HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    vigil_model::ledger::one_line(&DisplayErrorContext(error).to_string(), DETAIL_LIMIT)
+}
+
+tokio::task_local! {
+    /// The HTTP attempts made so far by the SDK call being awaited in this scope.
+    static ATTEMPTS: std::cell::Cell<u32>;
+}
+
+/// Awaits one SDK call (or one page of a paginator) and counts the HTTP attempts it made,
+/// through the counting HTTP client that [`Session::new`] installs.
+pub async fn counting_attempts<F: std::future::Future>(future: F) -> (F::Output, u32) {
+    ATTEMPTS
+        .scope(std::cell::Cell::new(0), async move {
+            let output = future.await;
+            (output, ATTEMPTS.try_with(std::cell::Cell::get).unwrap_or(0))
+        })
+        .await
+}
+
+/// Wraps the SDK's HTTP client to count each request it sends in the awaiting call's
+/// [`ATTEMPTS`]: the SDK sends one request per attempt, so a call retried twice counts 3.
+#[derive(Debug)]
+struct CountingHttpClient {
+    inner: SharedHttpClient,
+}
+
+impl HttpClient for CountingHttpClient {
+    fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
+        SharedHttpConnector::new(CountingConnector { inner: self.inner.http_connector(settings, components) })
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.inner.connector_metadata()
+    }
+}
+
+#[derive(Debug)]
+struct CountingConnector {
+    inner: SharedHttpConnector,
+}
+
+impl HttpConnector for CountingConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        // Outside a counting scope (credential providers, region discovery by the SDK
+        // itself) there is nothing to count into.
+        let _ = ATTEMPTS.try_with(|attempts| attempts.set(attempts.get().saturating_add(1)));
+        self.inner.call(request)
+    }
+}
+
+/// The SDK's default HTTPS client, built as `aws-smithy-runtime` builds it (rustls with
+/// aws-lc, proxy settings from the environment) so that it can be wrapped.
+fn default_https_client() -> SharedHttpClient {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::{Builder, ConnectorBuilder, tls};
+    Builder::new().build_with_connector_fn(move |settings, runtime_components| {
+        let mut connector = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = runtime_components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
+}
+
+/// The configuration with its HTTP client wrapped so that each call's attempts are counted.
+pub fn with_attempt_counting(sdk_config: aws_types::SdkConfig) -> aws_types::SdkConfig {
+    let inner = sdk_config.http_client().unwrap_or_else(default_https_client);
+    sdk_config.to_builder().http_client(CountingHttpClient { inner }).build()
 }
 
 /// Names one API call for the ledger.
@@ -134,6 +302,9 @@ pub struct Session {
     /// Bounds the number of API calls in flight, across all services and regions.
     pub permits: tokio::sync::Semaphore,
     calls_made: AtomicU64,
+    /// The regions this collection reads, once known (collectors of one region use it to
+    /// decide which region reads a resource every region can see, such as a shadow trail).
+    scanned_regions: std::sync::OnceLock<Vec<String>>,
 }
 
 impl Session {
@@ -146,7 +317,7 @@ impl Session {
         progress: Arc<dyn Progress>,
     ) -> Session {
         Session {
-            sdk_config,
+            sdk_config: with_attempt_counting(sdk_config),
             account_id,
             partition,
             endpoint_url,
@@ -154,7 +325,28 @@ impl Session {
             progress,
             permits: tokio::sync::Semaphore::new(max_in_flight.max(1)),
             calls_made: AtomicU64::new(0),
+            scanned_regions: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Records the regions this collection reads (set once, before the regional collectors run).
+    pub fn set_scanned_regions(&self, regions: &[String]) {
+        let mut sorted = regions.to_vec();
+        sorted.sort();
+        let _ = self.scanned_regions.set(sorted);
+    }
+
+    /// Whether a call (any page of it, without a target) failed so far in this collection.
+    pub fn ledger_has_failure(&self, service: &str, region: &str, operation: &str) -> bool {
+        let ledger = self.ledger.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        ledger
+            .iter()
+            .any(|call| call.service == service && call.region == region && call.operation == operation && call.target.is_none() && !call.outcome.is_read())
+    }
+
+    /// The regions this collection reads, sorted; empty until [`Session::set_scanned_regions`].
+    pub fn scanned_regions(&self) -> &[String] {
+        self.scanned_regions.get().map(Vec::as_slice).unwrap_or_default()
     }
 
     /// The SDK configuration for one region.
@@ -175,18 +367,36 @@ impl Session {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        let (outcome, output) = match result {
-            Ok(output) => (Outcome::Ok, Some(output)),
-            Err(error) => (outcome_of_error(&error), None),
-        };
-        self.record_outcome(call, outcome);
-        output
+        self.record_attempts(call, result, 0)
+    }
+
+    /// Records the outcome of a call that took `attempts` HTTP requests (counted by
+    /// [`counting_attempts`]) and returns its output when it succeeded.
+    pub fn record_attempts<T, E>(&self, call: &Call<'_>, result: Result<T, SdkError<E, HttpResponse>>, attempts: u32) -> Option<T>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let retries = attempts.saturating_sub(1);
+        match result {
+            Ok(output) => {
+                self.push(call, Outcome::Ok, retries, None);
+                Some(output)
+            }
+            Err(error) => {
+                self.push(call, outcome_of_error(&error), retries, Some(detail_of_error(&error)));
+                None
+            }
+        }
     }
 
     /// Records an outcome decided by the caller (e.g. a reply that could not be parsed).
     pub fn record_outcome(&self, call: &Call<'_>, outcome: Outcome) {
+        self.push(call, outcome, 0, None);
+    }
+
+    fn push(&self, call: &Call<'_>, outcome: Outcome, retries: u32, detail: Option<String>) {
         if let Some((code, message)) = outcome.failure() {
-            tracing::debug!(service = call.service, region = call.region, operation = call.operation, target = ?call.target, code, message, "call failed");
+            tracing::debug!(service = call.service, region = call.region, operation = call.operation, target = ?call.target, code, message, retries, detail, "call failed");
         }
         let api_call = ApiCall {
             service: call.service.to_string(),
@@ -194,6 +404,8 @@ impl Session {
             operation: call.operation.to_string(),
             target: call.target.map(str::to_string),
             outcome,
+            retries,
+            detail,
         };
         self.calls_made.fetch_add(1, Ordering::Relaxed);
         self.progress.call_finished(&api_call);
@@ -217,8 +429,8 @@ impl Session {
 macro_rules! call {
     ($session:expr, $call:expr, $future:expr) => {{
         let _permit = $session.permits.acquire().await;
-        let result = $future.await;
-        $session.record(&$call, result)
+        let (result, attempts) = $crate::session::counting_attempts($future).await;
+        $session.record_attempts(&$call, result, attempts)
     }};
 }
 
@@ -228,15 +440,127 @@ macro_rules! for_each_page {
     ($session:expr, $call:expr, $paginator:expr, |$page:ident| $body:block) => {{
         let mut stream = $paginator;
         loop {
-            let next = {
+            let (next, attempts) = {
                 let _permit = $session.permits.acquire().await;
-                stream.next().await
+                $crate::session::counting_attempts(stream.next()).await
             };
             let Some(result) = next else { break };
-            match $session.record(&$call, result) {
+            match $session.record_attempts(&$call, result, attempts) {
                 Some($page) => $body,
                 None => break,
             }
         }
     }};
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    use super::*;
+
+    type StsError = SdkError<GetCallerIdentityError, HttpResponse>;
+
+    fn reply(status: u16, body: &str) -> HttpResponse {
+        HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::from(body.to_string()))
+    }
+
+    /// A service error as the SDK builds it: modeled metadata (maybe with no code) and the reply.
+    fn service_error(code: Option<&str>, message: Option<&str>, status: u16, body: &str) -> StsError {
+        let mut metadata = ErrorMetadata::builder();
+        if let Some(code) = code {
+            metadata = metadata.code(code);
+        }
+        if let Some(message) = message {
+            metadata = metadata.message(message);
+        }
+        SdkError::service_error(GetCallerIdentityError::generic(metadata.build()), reply(status, body))
+    }
+
+    fn check(error: StsError, expected: Outcome) {
+        assert_eq!(outcome_of_error(&error), expected);
+    }
+
+    #[test]
+    fn coded_errors_keep_the_services_code_and_words() {
+        let outcome = |code: &str, message: &str| (code.to_string(), message.to_string());
+        let (code, message) = outcome("Throttling", "Rate exceeded");
+        check(service_error(Some("Throttling"), Some("Rate exceeded"), 400, ""), Outcome::Throttled { code, message });
+        let (code, message) = outcome("AccessDenied", "User: x is not authorized to perform: s3:GetBucketPolicy");
+        check(
+            service_error(Some("AccessDenied"), Some("User: x is not authorized\n to perform: s3:GetBucketPolicy"), 403, ""),
+            Outcome::AccessDenied { code, message },
+        );
+        check(service_error(Some("NoSuchBucketPolicy"), None, 404, ""), Outcome::NotConfigured { code: "NoSuchBucketPolicy".into() });
+        let (code, message) = outcome("OptInRequired", "");
+        check(service_error(Some("OptInRequired"), None, 401, ""), Outcome::NotAvailableInRegion { code, message });
+        let (code, message) = outcome("InternalFailure", "oops");
+        check(service_error(Some("InternalFailure"), Some("oops"), 500, ""), Outcome::Error { code, message });
+    }
+
+    #[test]
+    fn replies_without_an_error_code_are_described_in_words() {
+        let error = |code: &str, message: &str| Outcome::Error { code: code.into(), message: message.into() };
+        check(
+            service_error(None, None, 200, r#"<?xml version="1.0"?><GetBucketVersioningResponse xmlns="x"/>"#),
+            error(
+                codes::UNREADABLE_REPLY,
+                "HTTP 200 with an XML document whose root element is `GetBucketVersioningResponse`, not the document this operation returns",
+            ),
+        );
+        check(
+            service_error(None, None, 200, "{\"a\": "),
+            error(codes::UNREADABLE_REPLY, "HTTP 200 with malformed JSON, not the document this operation returns"),
+        );
+        check(service_error(None, None, 200, ""), error(codes::UNREADABLE_REPLY, "HTTP 200 with an empty body, not the document this operation returns"));
+        check(
+            service_error(None, None, 404, "<!DOCTYPE html><html><title>404 Not Found</title></html>"),
+            Outcome::NotAvailableInRegion { code: codes::NOT_IMPLEMENTED.into(), message: "HTTP 404 with an HTML page".into() },
+        );
+        check(service_error(None, None, 500, "<html>boom</html>"), error("HTTP 500", "HTTP 500 with an HTML page instead of an AWS error document"));
+        check(
+            service_error(None, None, 403, "<Oops/>"),
+            Outcome::AccessDenied { code: "HTTP 403".into(), message: "HTTP 403 with an XML document whose root element is `Oops`".into() },
+        );
+        check(
+            service_error(None, None, 429, "slow down"),
+            Outcome::Throttled { code: "HTTP 429".into(), message: "HTTP 429 with a body that is neither XML nor JSON".into() },
+        );
+    }
+
+    #[test]
+    fn transport_failures_say_what_happened() {
+        let timeout: StsError = SdkError::timeout_error("operation timeout (all attempts including retries) occurred after 60s");
+        check(timeout, Outcome::Error { code: codes::TIMED_OUT.into(), message: "no reply within the time limit".into() });
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused (os error 111)");
+        let dispatch: StsError = SdkError::dispatch_failure(aws_smithy_runtime_api::client::result::ConnectorError::io(Box::new(refused)));
+        check(dispatch, Outcome::Error { code: codes::CONNECTION_FAILED.into(), message: "Connection refused (os error 111)".into() });
+        let malformed: StsError = SdkError::response_error("unexpected end of chunked body", reply(200, ""));
+        check(
+            malformed,
+            Outcome::Error { code: codes::UNREADABLE_REPLY.into(), message: "the reply could not be read: unexpected end of chunked body".into() },
+        );
+    }
+
+    #[test]
+    fn xml_root_elements_skip_declarations_and_comments() {
+        for (text, expected) in [
+            ("<a/>", Some("a")),
+            ("<?xml version=\"1.0\"?>\n<!-- c -->\n<s3:Error xmlns:s3=\"x\">", Some("s3:Error")),
+            ("<?xml", None),
+            ("< a>", None),
+            ("text", None),
+        ] {
+            assert_eq!(xml_root_element(text), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn the_detail_keeps_the_raw_error_within_a_bound() {
+        let error = service_error(None, None, 200, &format!("<{}/>", "x".repeat(5000)));
+        assert!(detail_of_error(&error).len() <= DETAIL_LIMIT + 3);
+    }
 }

@@ -3,3 +3,16 @@
 //! a mounted snapshot, an extracted image), so that every module can be tested on its own.
 //!
 //! Modules (one per concern) are added below as they land.
+
+pub mod fim;
+pub mod firewall;
+pub mod fsroot;
+pub mod ips;
+pub mod logs;
+pub mod packages;
+pub mod patch;
+pub mod rate;
+pub mod root;
+pub mod sca;
+pub mod versions;
+pub mod vulns;

@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use crate::account::{Account, PrincipalType};
 use crate::catalog::{AccessLevel, Catalog};
-use crate::condition::Operator;
-use crate::policy::{Effect, PrincipalType as EntryType, Statement};
+use crate::policy::{Effect, PrincipalType as EntryType};
+use crate::publicity::{self, Reach};
 use crate::request::Principal;
 
 pub use crate::escalation::{EscalationPath, FULL_ADMIN_PROBES, Permission, Step};
@@ -89,68 +89,6 @@ pub struct ExternalAccess {
     pub sid: Option<String>,
 }
 
-/// Keys that, compared with positive operators, restrict callers to accounts or organizations.
-const ACCOUNT_KEYS: &[&str] = &["aws:principalaccount", "aws:sourceaccount", "aws:sourceowner", "kms:calleraccount", "aws:resourceaccount"];
-const ARN_KEYS: &[&str] = &["aws:principalarn", "aws:sourcearn"];
-const ORG_KEYS: &[&str] = &["aws:principalorgid", "aws:principalorgpaths"];
-const NETWORK_KEYS: &[&str] = &["aws:sourceip", "aws:sourcevpce", "aws:sourcevpc", "aws:vpcsourceip"];
-
-/// What the conditions of a statement (and the policy's deny guards) say about the caller.
-#[derive(Default)]
-struct Scope {
-    /// Accounts the caller is restricted to (from account, ARN keys); `None` when unrestricted.
-    accounts: Option<BTreeSet<String>>,
-    organizations: Option<BTreeSet<String>>,
-    network: bool,
-    narrowed_by: Vec<String>,
-}
-
-fn account_of(text: &str) -> String {
-    crate::pattern::arn_parts(text).map(|parts| parts[4].to_string()).unwrap_or_else(|| text.to_string())
-}
-
-fn restrict(scope: &mut Option<BTreeSet<String>>, values: BTreeSet<String>) {
-    *scope = Some(match scope.take() {
-        Some(existing) => existing.intersection(&values).cloned().collect(),
-        None => values,
-    });
-}
-
-fn scope_of(statements: &[&Statement]) -> Scope {
-    let mut scope = Scope::default();
-    for statement in statements {
-        // Allow statements narrow with positive operators; Deny guards with negated ones.
-        let wanted_negated = statement.effect == Effect::Deny;
-        for condition in &statement.conditions {
-            if condition.operator.is_negated() != wanted_negated || condition.operator == Operator::Null {
-                continue;
-            }
-            let key = condition.key.as_str();
-            let values: BTreeSet<String> = condition.values.iter().map(|value| value.text.clone()).collect();
-            let described = format!("{} {}: {:?}", condition.operator_text, condition.key_text, values);
-            if ACCOUNT_KEYS.contains(&key) {
-                restrict(&mut scope.accounts, values);
-            } else if ARN_KEYS.contains(&key) {
-                restrict(&mut scope.accounts, values.iter().map(|value| account_of(value)).collect());
-            } else if ORG_KEYS.contains(&key) {
-                restrict(&mut scope.organizations, values.iter().map(|value| value.split('/').next().unwrap_or_default().to_string()).collect());
-            } else if NETWORK_KEYS.contains(&key) {
-                let open = key == "aws:sourceip" && values.iter().any(|value| value.ends_with("/0"));
-                if open {
-                    continue;
-                }
-                scope.network = true;
-            } else if key == "sts:externalid" {
-                // An external id does not change who can assume, only that they know the secret.
-            } else {
-                continue;
-            }
-            scope.narrowed_by.push(described);
-        }
-    }
-    scope
-}
-
 /// Resources reachable from outside the account through their resource-based policies
 /// (and roles assumable from outside through their trust policies).
 pub fn external_access(account: &Account) -> Vec<ExternalAccess> {
@@ -167,57 +105,39 @@ pub fn external_access_with_catalog(account: &Account, catalog: Option<&Catalog>
         account.principals.iter().filter_map(|principal| principal.trust.map(|trust| (principal.arn.as_str(), "iam", "role trust policy", "global", trust)));
     for (arn, service, kind, region, policy_index) in resources.chain(roles) {
         let Some(policy) = account.policies.get(policy_index) else { continue };
-        let guards: Vec<&Statement> = policy.statements.iter().filter(|statement| statement.effect == Effect::Deny && is_everyone(statement)).collect();
+        let owner_account = account.resource_account(arn).unwrap_or_else(|| own.to_string());
+        let owner = publicity::Resource { arn, account: &owner_account, organization: account.organization_id.as_deref(), partition: &account.partition };
         for statement in policy.statements.iter().filter(|statement| statement.effect == Effect::Allow) {
             let Some(block) = &statement.principal else { continue };
-            let mut everyone = block.negated;
             let mut accounts: BTreeSet<String> = BTreeSet::new();
             let mut federated: BTreeSet<String> = BTreeSet::new();
             for entry in block.entries.iter().filter(|_| !block.negated) {
                 match entry.kind {
-                    EntryType::Everyone => everyone = true,
-                    EntryType::Aws if entry.value == "*" => everyone = true,
-                    EntryType::Aws => {
+                    EntryType::Aws if entry.value != "*" => {
                         let principal = Principal::parse(&entry.value);
-                        if let Some(account_id) = principal.account.filter(|account_id| account_id != own) {
+                        if let Some(account_id) = principal.account.filter(|account_id| *account_id != owner_account)
+                            && publicity::admits_principal(policy, statement, &owner, &entry.value)
+                        {
                             accounts.insert(account_id);
                         }
                     }
                     EntryType::Federated => {
                         federated.insert(entry.value.clone());
                     }
-                    EntryType::Service | EntryType::CanonicalUser => {}
+                    _ => {}
                 }
             }
-            let mut scoped: Vec<&Statement> = guards.clone();
-            scoped.push(statement);
-            let scope = scope_of(&scoped);
-            let restricted_to_own = scope.accounts.as_ref().is_some_and(|allowed| allowed.iter().all(|account_id| account_id == own))
-                || scope
-                    .organizations
-                    .as_ref()
-                    .is_some_and(|allowed| account.organization_id.as_ref().is_some_and(|mine| allowed.iter().all(|org| org == mine)));
-            if restricted_to_own {
-                continue;
-            }
-            let (exposure, principals) = if everyone {
-                match (&scope.accounts, &scope.organizations) {
-                    (Some(allowed), _) => (Exposure::CrossAccount, allowed.iter().filter(|account_id| *account_id != own).cloned().collect()),
-                    (None, Some(organizations)) => (Exposure::CrossAccount, organizations.iter().cloned().collect()),
-                    (None, None) if scope.network => (Exposure::NetworkRestricted, vec!["*".to_string()]),
-                    (None, None) => (Exposure::Public, vec!["*".to_string()]),
+            let (exposure, principals, narrowed_by) = if publicity::names_everyone(statement) {
+                match publicity::reach_of(policy, statement, &owner) {
+                    (Reach::Public, narrowed_by) => (Exposure::Public, vec!["*".to_string()], narrowed_by),
+                    (Reach::Networks, narrowed_by) => (Exposure::NetworkRestricted, vec!["*".to_string()], narrowed_by),
+                    (Reach::Identities(identities), narrowed_by) => (Exposure::CrossAccount, identities.into_iter().collect(), narrowed_by),
+                    (Reach::Inside, _) => continue,
                 }
             } else if !accounts.is_empty() {
-                let accounts: Vec<String> = match &scope.accounts {
-                    Some(allowed) => accounts.intersection(allowed).cloned().collect(),
-                    None => accounts.into_iter().collect(),
-                };
-                if accounts.is_empty() {
-                    continue;
-                }
-                (Exposure::CrossAccount, accounts)
+                (Exposure::CrossAccount, accounts.into_iter().collect(), Vec::new())
             } else if !federated.is_empty() {
-                (Exposure::Federated, federated.into_iter().collect())
+                (Exposure::Federated, federated.into_iter().collect(), Vec::new())
             } else {
                 continue;
             };
@@ -244,7 +164,7 @@ pub fn external_access_with_catalog(account: &Account, catalog: Option<&Catalog>
                 principals,
                 actions,
                 access_levels,
-                narrowed_by: scope.narrowed_by,
+                narrowed_by,
                 statement: statement.index,
                 sid: statement.sid.clone(),
             });
@@ -252,10 +172,4 @@ pub fn external_access_with_catalog(account: &Account, catalog: Option<&Catalog>
     }
     findings.sort_by(|a, b| (a.exposure, &a.resource, a.statement).cmp(&(b.exposure, &b.resource, b.statement)));
     findings
-}
-
-fn is_everyone(statement: &Statement) -> bool {
-    statement.principal.as_ref().is_some_and(|block| {
-        !block.negated && block.entries.iter().any(|entry| entry.kind == EntryType::Everyone || (entry.kind == EntryType::Aws && entry.value == "*"))
-    })
 }

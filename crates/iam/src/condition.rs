@@ -191,6 +191,16 @@ impl Condition {
 
     /// Evaluates the condition against the request context.
     pub fn evaluate(&self, context: &Context) -> bool {
+        self.evaluate_for(context, true)
+    }
+
+    /// Evaluates the condition for a statement whose caller `wants` it to hold (an Allow's
+    /// condition) or not (a Deny's): when the context leaves the key to the caller
+    /// ([`Context::chosen`]), the caller picks a value that gives `wants`.
+    pub fn evaluate_for(&self, context: &Context, wants: bool) -> bool {
+        if context.chosen(&self.key) {
+            return wants;
+        }
         let present = context.get(&self.key);
         if self.operator == Operator::Null {
             let absent = present.is_none_or(<[String]>::is_empty);

@@ -139,6 +139,23 @@ pub fn evaluate(request: &Request, policies: &PolicySet<'_>) -> Evaluation {
     evaluate_with(request, policies, true)
 }
 
+/// What a resource-based policy alone says about a request: the Allow statements that match
+/// it and whether a Deny statement does. Publicity asks this: a caller from another account
+/// controls its own identity policies, so only the resource's policy stands in its way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceVerdict {
+    /// Indexes of the Allow statements that match the request.
+    pub allowed_by: Vec<usize>,
+    pub denied: bool,
+}
+
+/// Evaluates one resource-based policy for `request` (see [`ResourceVerdict`]).
+pub fn resource_policy_verdict(request: &Request, policy: &Policy) -> ResourceVerdict {
+    let mut evaluator = Evaluator { request, action: request.action.to_lowercase(), explain: true, has_boundary: false, explanation: Explanation::default() };
+    let verdict = evaluator.policy(policy, Kind::Resource, &|| "resource_policy".to_string());
+    ResourceVerdict { allowed_by: evaluator.explanation.allowed_by.iter().map(|reference| reference.statement).collect(), denied: verdict.deny }
+}
+
 /// Decides without building the explanation (for analyses that ask millions of questions).
 pub fn decide(request: &Request, policies: &PolicySet<'_>) -> Decision {
     evaluate_with(request, policies, false).decision
@@ -408,8 +425,9 @@ impl Evaluator<'_> {
             (Kind::Resource, None) => return Outcome::NotApplicable,
             _ => Grant::Exact,
         };
+        let wants = statement.effect == Effect::Allow;
         for (index, condition) in statement.conditions.iter().enumerate() {
-            if !condition.evaluate(&self.request.context) {
+            if !condition.evaluate_for(&self.request.context, wants) {
                 return Outcome::ConditionFailed(index);
             }
         }

@@ -1,5 +1,6 @@
 //! vigil-iam: an IAM policy engine that decides like AWS (parser, evaluator with explanations)
-//! and the access analyses built on it (who can, admins, escalation paths, external access).
+//! and the access analyses built on it (who can, admins, escalation paths, external access),
+//! with the one definition of a public grant ([`publicity`]).
 //!
 //! Pure: no I/O, no async. Entry points: [`Policy::parse`], [`evaluate`], [`simulate`], and the
 //! optional action catalog [`catalog::Catalog`].
@@ -14,6 +15,7 @@ pub mod evaluate;
 pub mod organization;
 pub mod pattern;
 pub mod policy;
+pub mod publicity;
 pub mod request;
 pub mod simulate;
 pub mod techniques;

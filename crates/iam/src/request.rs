@@ -4,12 +4,37 @@
 use std::collections::HashMap;
 
 /// The condition keys of a request, looked up case-insensitively (keys are lower-cased).
+///
+/// A context normally describes one request exactly: a key it lacks is absent. A context
+/// built by [`Context::chosen_by_caller`] describes every request some caller could make: a
+/// key it neither holds nor pins as absent is the caller's to choose, so a condition on it goes
+/// the caller's way (an Allow's condition holds, a Deny's does not). The probes that decide
+/// publicity ([`crate::publicity`]) are built this way.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
     values: HashMap<String, Vec<String>>,
+    caller_chooses: bool,
+    /// Lower-cased keys the caller cannot set (for a context the caller otherwise chooses).
+    absent: Vec<String>,
 }
 
 impl Context {
+    /// A context where every key not set, and not listed in `absent`, is the caller's to choose.
+    pub fn chosen_by_caller(absent: &[&str]) -> Context {
+        Context { values: HashMap::new(), caller_chooses: true, absent: absent.iter().map(|key| key.to_lowercase()).collect() }
+    }
+
+    /// True when a condition on `key` (lower-cased) is decided by the caller's choice: the
+    /// context leaves the key to the caller and does not hold it.
+    pub fn chosen(&self, key: &str) -> bool {
+        self.caller_chooses && !self.values.contains_key(key) && !self.absent.iter().any(|absent| absent == key)
+    }
+
+    /// Removes a key (for example one [`Request::new`] set that the caller may choose).
+    pub fn remove(&mut self, key: &str) {
+        self.values.remove(&key.to_lowercase());
+    }
+
     pub fn insert(&mut self, key: &str, values: Vec<String>) {
         self.values.insert(key.to_lowercase(), values);
     }

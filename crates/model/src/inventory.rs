@@ -68,6 +68,11 @@ pub struct Organization {
     pub arn: Option<String>,
     pub master_account_id: Option<String>,
     pub feature_set: Option<String>,
+    /// The ids of the organization's accounts (Organizations ListAccounts), when known: read by
+    /// the management account, or given to every account of a `--org-role` scan. `None` when
+    /// not read (a member account cannot list its organization).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<Vec<String>>,
 }
 
 /// An organization's authorization policies (SCPs and RCPs) and where they are attached, as

@@ -21,6 +21,39 @@ pub struct ApiCall {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
     pub outcome: Outcome,
+    /// How many times the SDK retried the call (throttling, 5xx, dropped connections) before
+    /// this outcome; 0 when it succeeded or failed at the first attempt, and in snapshots
+    /// written before retries were recorded.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retries: u32,
+    /// The raw error as the SDK reported it (its whole source chain), for failures: the
+    /// outcome's message is the readable summary, this is what a bug report needs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+fn is_zero(value: &u32) -> bool {
+    *value == 0
+}
+
+impl ApiCall {
+    /// A call with no retries and no raw error detail.
+    pub fn new(service: impl Into<String>, region: impl Into<String>, operation: impl Into<String>, target: Option<String>, outcome: Outcome) -> ApiCall {
+        ApiCall { service: service.into(), region: region.into(), operation: operation.into(), target, outcome, retries: 0, detail: None }
+    }
+
+    /// One readable line saying which call failed and why, e.g. "s3:GetBucketVersioning in
+    /// us-east-1 for `logs`: unreadable reply: ...". `None` when the call was read.
+    pub fn failure_line(&self) -> Option<String> {
+        let reason = self.outcome.reason()?;
+        let target = self.target.as_deref().map(|target| format!(" for `{target}`")).unwrap_or_default();
+        let retries = match self.retries {
+            0 => String::new(),
+            1 => " (after 1 retry)".to_string(),
+            retries => format!(" (after {retries} retries)"),
+        };
+        Some(format!("{}:{} in {}{target}: {reason}{retries}", self.service, self.operation, self.region))
+    }
 }
 
 /// What came of an API call.
@@ -59,6 +92,34 @@ impl Outcome {
         }
     }
 
+    /// Why the call failed, in one readable line (`None` when it was read): the kind of
+    /// failure first (access denied, throttled, unreadable reply, timed out, connection
+    /// failed, not available), then the service's own words and code.
+    pub fn reason(&self) -> Option<String> {
+        let (code, message) = self.failure()?;
+        let kind = match self {
+            Outcome::Ok | Outcome::NotConfigured { .. } => return None,
+            Outcome::AccessDenied { .. } => "access denied",
+            Outcome::Throttled { .. } => "throttled",
+            Outcome::NotAvailableInRegion { .. } if code == codes::NOT_IMPLEMENTED => "not implemented by the endpoint",
+            Outcome::NotAvailableInRegion { .. } => "not available in this region",
+            Outcome::Error { .. } => match code {
+                codes::UNREADABLE_REPLY => "unreadable reply",
+                codes::TIMED_OUT => "timed out",
+                codes::CONNECTION_FAILED => "connection failed",
+                codes::REQUEST_NOT_BUILT => "request not built",
+                _ => "failed",
+            },
+        };
+        let message = one_line(message, 240);
+        Some(match (message.is_empty(), codes::is_synthetic(code)) {
+            (true, true) => kind.to_string(),
+            (true, false) => format!("{kind} ({code})"),
+            (false, true) => format!("{kind}: {message}"),
+            (false, false) => format!("{kind}: {message} ({code})"),
+        })
+    }
+
     /// The error code and message, for outcomes that are failures.
     pub fn failure(&self) -> Option<(&str, &str)> {
         match self {
@@ -69,6 +130,50 @@ impl Outcome {
             | Outcome::Error { code, message } => Some((code, message)),
         }
     }
+}
+
+/// The codes vigil gives failures that carry no AWS error code (a transport failure, a reply
+/// that could not be parsed, an endpoint that lacks the operation).
+pub mod codes {
+    /// The reply arrived but was not the document the operation returns (malformed XML or
+    /// JSON, an HTML page, an empty body).
+    pub const UNREADABLE_REPLY: &str = "UnreadableReply";
+    /// No reply within the time limit.
+    pub const TIMED_OUT: &str = "TimedOut";
+    /// The connection could not be made or was dropped (refused, reset, DNS, TLS).
+    pub const CONNECTION_FAILED: &str = "ConnectionFailed";
+    /// The endpoint answered that it does not serve this operation (HTTP 404/405/501 with no
+    /// AWS error code: an emulator or a proxy that lacks it).
+    pub const NOT_IMPLEMENTED: &str = "NotImplemented";
+    /// The SDK could not build the request (missing credentials or region, a bad parameter).
+    pub const REQUEST_NOT_BUILT: &str = "RequestNotBuilt";
+
+    /// True for the codes above, which repeat the kind of failure rather than add to it.
+    pub fn is_synthetic(code: &str) -> bool {
+        [UNREADABLE_REPLY, TIMED_OUT, CONNECTION_FAILED, NOT_IMPLEMENTED, REQUEST_NOT_BUILT].contains(&code)
+    }
+}
+
+/// Collapses whitespace (newlines included) and cuts `text` to at most `limit` characters,
+/// marking the cut, so that a message fits one line.
+pub fn one_line(text: &str, limit: usize) -> String {
+    let mut line = String::with_capacity(text.len().min(limit + 3));
+    let mut count = 0;
+    for word in text.split_whitespace() {
+        if count > 0 {
+            line.push(' ');
+            count += 1;
+        }
+        for character in word.chars() {
+            if count >= limit {
+                line.push_str("...");
+                return line;
+            }
+            line.push(character);
+            count += 1;
+        }
+    }
+    line
 }
 
 /// Every call collection made, in the order they finished.
@@ -131,7 +236,7 @@ mod tests {
     use super::*;
 
     fn call(operation: &str, target: Option<&str>, outcome: Outcome) -> ApiCall {
-        ApiCall { service: "s3".into(), region: "eu-west-1".into(), operation: operation.into(), target: target.map(str::to_string), outcome }
+        ApiCall::new("s3", "eu-west-1", operation, target.map(str::to_string), outcome)
     }
 
     #[test]
@@ -143,6 +248,74 @@ mod tests {
         assert_eq!(index.coverage("s3", "eu-west-1", "GetBucketPolicy", Some("a")), Coverage::Read);
         assert!(matches!(index.coverage("s3", "eu-west-1", "GetBucketPolicy", Some("b")), Coverage::Failed(_)));
         assert_eq!(index.coverage("s3", "eu-west-1", "GetBucketPolicy", Some("c")), Coverage::NotCollected);
+    }
+
+    fn line(outcome: Outcome, retries: u32) -> String {
+        let mut call = call("GetBucketVersioning", Some("logs"), outcome);
+        call.retries = retries;
+        call.failure_line().unwrap_or_default()
+    }
+
+    #[test]
+    fn failure_lines_name_the_call_and_the_kind_of_failure() {
+        let error = |code: &str, message: &str| Outcome::Error { code: code.into(), message: message.into() };
+        for (outcome, retries, expected) in [
+            (
+                Outcome::AccessDenied { code: "AccessDenied".into(), message: "Access Denied".into() },
+                0,
+                "s3:GetBucketVersioning in eu-west-1 for `logs`: access denied: Access Denied (AccessDenied)",
+            ),
+            (
+                Outcome::Throttled { code: "SlowDown".into(), message: "Please reduce\nyour request rate.".into() },
+                4,
+                "s3:GetBucketVersioning in eu-west-1 for `logs`: throttled: Please reduce your request rate. (SlowDown) (after 4 retries)",
+            ),
+            (
+                error(codes::UNREADABLE_REPLY, "malformed XML: root element `A`, expected `B`"),
+                0,
+                "s3:GetBucketVersioning in eu-west-1 for `logs`: unreadable reply: malformed XML: root element `A`, expected `B`",
+            ),
+            (error(codes::TIMED_OUT, ""), 1, "s3:GetBucketVersioning in eu-west-1 for `logs`: timed out (after 1 retry)"),
+            (
+                error(codes::CONNECTION_FAILED, "connection reset by peer"),
+                0,
+                "s3:GetBucketVersioning in eu-west-1 for `logs`: connection failed: connection reset by peer",
+            ),
+            (
+                Outcome::NotAvailableInRegion { code: codes::NOT_IMPLEMENTED.into(), message: "HTTP 404".into() },
+                0,
+                "s3:GetBucketVersioning in eu-west-1 for `logs`: not implemented by the endpoint: HTTP 404",
+            ),
+            (
+                Outcome::NotAvailableInRegion { code: "OptInRequired".into(), message: "".into() },
+                0,
+                "s3:GetBucketVersioning in eu-west-1 for `logs`: not available in this region (OptInRequired)",
+            ),
+            (
+                error("InternalError", "We encountered an internal error."),
+                0,
+                "s3:GetBucketVersioning in eu-west-1 for `logs`: failed: We encountered an internal error. (InternalError)",
+            ),
+        ] {
+            assert_eq!(line(outcome, retries), expected);
+        }
+        assert_eq!(call("GetBucketPolicy", None, Outcome::NotConfigured { code: "NoSuchBucketPolicy".into() }).failure_line(), None);
+    }
+
+    #[test]
+    fn one_line_collapses_whitespace_and_marks_the_cut() {
+        assert_eq!(one_line("a\n  b\tc", 100), "a b c");
+        assert_eq!(one_line("abcdef", 3), "abc...");
+        assert_eq!(one_line("", 3), "");
+    }
+
+    #[test]
+    fn retries_and_detail_are_omitted_when_absent_and_default_when_missing() {
+        let call = call("ListBuckets", None, Outcome::Ok);
+        let text = serde_json::to_string(&call).unwrap();
+        assert!(!text.contains("retries") && !text.contains("detail"), "{text}");
+        let old: ApiCall = serde_json::from_str(r#"{"service":"s3","region":"global","operation":"ListBuckets","outcome":{"status":"ok"}}"#).unwrap();
+        assert_eq!((old.retries, old.detail), (0, None));
     }
 
     #[test]

@@ -19,6 +19,22 @@ pub struct ResourceRef<'a> {
     pub data: ResourceData<'a>,
 }
 
+impl<'a> ResourceRef<'a> {
+    /// The resource's own name where its API gives one besides its id (a security group's
+    /// `GroupName`, a launch template's name, a hosted zone's domain without the final dot, a
+    /// certificate's domain, a topic's name); otherwise its id.
+    pub fn name(&self) -> &'a str {
+        match self.data {
+            ResourceData::SecurityGroup(group) => &group.group_name,
+            ResourceData::LaunchTemplate(template) => template.launch_template_name.as_deref().unwrap_or(self.id),
+            ResourceData::HostedZone(zone) => zone.name.trim_end_matches('.'),
+            ResourceData::Certificate(certificate) => certificate.domain_name.as_deref().unwrap_or(self.id),
+            ResourceData::Topic(topic) => topic.topic_arn.rsplit(':').next().unwrap_or(self.id),
+            _ => self.id,
+        }
+    }
+}
+
 macro_rules! resource_data {
     ($($variant:ident($ty:ty)),* $(,)?) => {
         /// The typed configuration behind a [`ResourceRef`].

@@ -10,7 +10,7 @@ use crate::interval::IntervalSet;
 /// A set of addresses of one family.
 pub type AddressSet = IntervalSet<u128>;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Family {
     V4,

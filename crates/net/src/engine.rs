@@ -11,6 +11,7 @@ use vigil_model::ec2::{IpPermission, NetworkAclEntry};
 
 use crate::access::{Access, Region, Slot, ValueSet};
 use crate::addr::{AddressSet, Cidr, Family, format_address, parse_address, to_cidrs_ignoring};
+use crate::host_firewall::HostRuleset;
 use crate::rules::{
     Packet, ephemeral_ports, internet_return_destinations, longest_match, nacl_allows, nacl_first_match, nacl_region, permission_access, permission_admits,
     permissions_region, reply_destinations, route_reaches_internet_gateway, route_target,
@@ -101,7 +102,25 @@ impl Exposure {
     /// The exposure as rows, read like security group rules: one row per protocol and set of
     /// ports that share the same sources (`all` for sources that may use every protocol).
     pub fn entries(&self) -> Vec<Entry> {
-        let pieces: Vec<((u128, u128), &Access)> = self.reach.pieces().collect();
+        region_entries(&self.reach, self.family, &self.vpc_addresses)
+    }
+}
+
+/// The rows of a set of packets, as [`Exposure::entries`] prints them; sources in
+/// `dont_care` may be covered or not, whichever gives fewer blocks.
+pub fn region_entries(reach: &Region, family: Family, dont_care: &AddressSet) -> Vec<Entry> {
+    let rows = RegionRows { family, dont_care };
+    rows.entries(reach)
+}
+
+struct RegionRows<'a> {
+    family: Family,
+    dont_care: &'a AddressSet,
+}
+
+impl RegionRows<'_> {
+    fn entries(&self, reach: &Region) -> Vec<Entry> {
+        let pieces: Vec<((u128, u128), &Access)> = reach.pieces().collect();
         let mut entries = Vec::new();
         let everything: Vec<(u128, u128)> = pieces.iter().filter(|(_, access)| access.is_all()).map(|(range, _)| *range).collect();
         if let Some(first) = everything.first() {
@@ -130,7 +149,7 @@ impl Exposure {
     }
 
     fn entry(&self, protocol: &'static str, ports: Vec<[u16; 2]>, sources: &[(u128, u128)], representative: (Slot, u16, u128)) -> Entry {
-        let sources = to_cidrs_ignoring(self.family, &AddressSet::from_ranges(sources.iter().copied()), &self.vpc_addresses);
+        let sources = to_cidrs_ignoring(self.family, &AddressSet::from_ranges(sources.iter().copied()), self.dont_care);
         Entry { protocol, ports, sources, representative }
     }
 }
@@ -221,6 +240,24 @@ pub struct Network<'a> {
     specs: Vec<(usize, Spec)>,
     /// Spec indexes by every name a question may use.
     by_name: HashMap<String, Vec<usize>>,
+    /// Host firewalls by instance id, with the packets each accepts per family.
+    host_firewalls: HashMap<String, HostFirewall>,
+}
+
+/// A host firewall joined to the exposure of its instance.
+struct HostFirewall {
+    ruleset: HostRuleset,
+    accepted_v4: Region,
+    accepted_v6: Region,
+}
+
+impl HostFirewall {
+    fn accepted(&self, family: Family) -> &Region {
+        match family {
+            Family::V4 => &self.accepted_v4,
+            Family::V6 => &self.accepted_v6,
+        }
+    }
 }
 
 impl<'a> Network<'a> {
@@ -250,7 +287,7 @@ impl<'a> Network<'a> {
                 specs.push((index, Spec::Database { database }));
             }
         }
-        let mut network = Network { regions, specs, by_name: HashMap::new() };
+        let mut network = Network { regions, specs, by_name: HashMap::new(), host_firewalls: HashMap::new() };
         let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
         for (position, spec) in network.specs.iter().enumerate() {
             for name in network.names(*spec) {
@@ -259,6 +296,35 @@ impl<'a> Network<'a> {
         }
         network.by_name = by_name;
         network
+    }
+
+    /// Joins host firewalls (by instance id) to the exposure: a packet reaches an instance only
+    /// when the cloud network delivers it and the instance's own firewall accepts it.
+    pub fn with_host_firewalls(mut self, rulesets: impl IntoIterator<Item = (String, HostRuleset)>) -> Network<'a> {
+        for (instance_id, ruleset) in rulesets {
+            let accepted_v4 = ruleset.accepted(Family::V4);
+            let accepted_v6 = ruleset.accepted(Family::V6);
+            self.host_firewalls.insert(instance_id, HostFirewall { ruleset, accepted_v4, accepted_v6 });
+        }
+        self
+    }
+
+    fn host_firewall(&self, view: &InterfaceView) -> Option<&HostFirewall> {
+        view.instance_id.as_ref().and_then(|instance_id| self.host_firewalls.get(instance_id))
+    }
+
+    /// The host-firewall hop of a packet delivered to an instance (none without a firewall model).
+    fn trace_host_firewall(&self, view: &InterfaceView, family: Family, packet: Packet, hops: &mut Vec<Hop>) -> bool {
+        let Some(firewall) = self.host_firewall(view) else { return true };
+        let (accepted, rule) = firewall.ruleset.decide(family, packet.slot, packet.value, packet.address);
+        let what = format!("{} {} from {}", packet.slot.name(family), describe_value(packet.slot, packet.value), format_address(family, packet.address));
+        let instance = view.instance_id.clone().unwrap_or_default();
+        if accepted {
+            hops.push(pass("host-firewall", &instance, format!("{} accepts {what} ({rule})", firewall.ruleset.backend)));
+        } else {
+            hops.push(block("host-firewall", &instance, format!("{} drops {what} ({rule})", firewall.ruleset.backend)));
+        }
+        accepted
     }
 
     /// Every internet-exposed endpoint with its exact reach, sorted by resource.
@@ -563,7 +629,11 @@ impl<'a> Network<'a> {
                 if subnet.is_empty() {
                     return Region::empty();
                 }
-                subnet.intersection(&self.groups_region(cache, index, &view.group_ids, family, &[]))
+                let delivered = subnet.intersection(&self.groups_region(cache, index, &view.group_ids, family, &[]));
+                match self.host_firewall(view) {
+                    Some(firewall) => delivered.intersection(firewall.accepted(family)),
+                    None => delivered,
+                }
             }
             Spec::Database { database } => {
                 let Some(view) = network.databases.get(database) else { return Region::empty() };
@@ -607,7 +677,15 @@ impl<'a> Network<'a> {
                         continue;
                     }
                     let target_family = if preserves { family } else { Family::V4 };
-                    let admitted = self.target_admits(cache, index, view, subnet_id, target, &target_access, target_family);
+                    let mut admitted = self.target_admits(cache, index, view, subnet_id, target, &target_access, target_family);
+                    if let Some(firewall) = self.host_firewall(target) {
+                        // The host sees the target port, from the client (NLB) or a node.
+                        let accepted = firewall.accepted(target_family);
+                        for slot in Slot::ALL {
+                            let sources = accepted.sources_for(slot, target_access.get(slot));
+                            admitted[slot_index(slot)] = admitted[slot_index(slot)].intersection(&sources);
+                        }
+                    }
                     let filter = if preserves {
                         admitted
                     } else {
@@ -645,6 +723,9 @@ impl<'a> Network<'a> {
                     return hops;
                 }
                 if !self.trace_groups(network, &view.group_ids, family, packet, &[], &mut hops) {
+                    return hops;
+                }
+                if !self.trace_host_firewall(view, family, packet, &mut hops) {
                     return hops;
                 }
                 hops.push(pass(
@@ -777,6 +858,9 @@ impl<'a> Network<'a> {
             }
         }
         if !self.trace_groups(network, &target.group_ids, target_family, target_packet, &view.group_ids, hops) {
+            return false;
+        }
+        if !self.trace_host_firewall(target, target_family, target_packet, hops) {
             return false;
         }
         hops.push(pass(

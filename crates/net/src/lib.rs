@@ -12,10 +12,12 @@
 pub mod access;
 pub mod addr;
 pub mod engine;
+pub mod host_firewall;
 pub mod interval;
 pub mod rules;
 pub mod topology;
 
 pub use access::{Access, Region, Slot};
 pub use addr::{Cidr, Family};
-pub use engine::{Answer, EndpointAnswer, Entry, ExplainError, Exposure, Hop, Network, Question, parse_protocol, parse_source};
+pub use engine::{Answer, EndpointAnswer, Entry, ExplainError, Exposure, Hop, Network, Question, parse_protocol, parse_source, region_entries};
+pub use host_firewall::HostRuleset;

@@ -74,6 +74,13 @@ impl RegoChecks {
 
     /// Evaluates every `vigil.checks.*` package over the inventory.
     pub fn run(&mut self, inventory: &Inventory) -> Result<Vec<Finding>, RegoError> {
+        self.evaluate(inventory).map(|run| run.findings)
+    }
+
+    /// Evaluates every `vigil.checks.*` package over the inventory: the ids of the checks that
+    /// ran (a check that found nothing ran too, so the store may resolve its old findings) and
+    /// their findings.
+    pub fn evaluate(&mut self, inventory: &Inventory) -> Result<RegoRun, RegoError> {
         let resources = inventory.resources();
         let mut input = serde_json::to_value(inventory).map_err(|error| RegoError::Policy(format!("cannot serialize the inventory: {error}")))?;
         let flat: Vec<serde_json::Value> = resources
@@ -87,17 +94,26 @@ impl RegoChecks {
         let input = Value::from_json_str(&input.to_string()).map_err(|error| RegoError::Policy(error.to_string()))?;
         self.engine.set_input(input);
         let results = self.engine.eval_query("data.vigil.checks".to_string(), false).map_err(|error| RegoError::Policy(error.to_string()))?;
+        let mut run = RegoRun::default();
         let Some(value) = results.result.first().and_then(|result| result.expressions.first()).map(|expression| &expression.value) else {
-            return Ok(Vec::new());
+            return Ok(run);
         };
         let checks = serde_json::to_value(value).map_err(|error| RegoError::Policy(error.to_string()))?;
-        let mut findings = Vec::new();
-        let Some(checks) = checks.as_object() else { return Ok(findings) };
+        let Some(checks) = checks.as_object() else { return Ok(run) };
         for (check_id, check) in checks {
-            findings.extend(check_findings(inventory, &resources, check_id, check)?);
+            run.findings.extend(check_findings(inventory, &resources, check_id, check)?);
+            run.check_ids.push(check_id.clone());
         }
-        Ok(findings)
+        Ok(run)
     }
+}
+
+/// What evaluating the Rego checks gave.
+#[derive(Debug, Default)]
+pub struct RegoRun {
+    /// Every check (package) evaluated, with or without findings.
+    pub check_ids: Vec<String>,
+    pub findings: Vec<Finding>,
 }
 
 impl Default for RegoChecks {

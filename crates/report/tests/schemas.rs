@@ -17,10 +17,14 @@ fn repository() -> PathBuf {
 }
 
 /// The findings `vigil scan --demo` produces (bundled policy), plus a muted finding and a
-/// tagged one so that every optional part of the reports is exercised.
+/// tagged one so that every optional part of the reports is exercised. The demo account reads
+/// completely, so one of its calls is marked throttled here to give ERROR findings.
 fn demo_scan() -> (ScanInfo, Vec<Finding>) {
     let bytes = std::fs::read(repository().join("crates/cli/demo/example-corp.vigil")).unwrap();
-    let inventory = vigil_model::snapshot::from_bytes(&bytes, "the demo snapshot").unwrap();
+    let mut inventory = vigil_model::snapshot::from_bytes(&bytes, "the demo snapshot").unwrap();
+    let call = inventory.ledger.calls.iter_mut().find(|call| call.operation == "GetAccountPasswordPolicy").unwrap();
+    call.outcome = vigil_model::Outcome::Throttled { code: "Throttling".into(), message: "Rate exceeded".into() };
+    call.retries = 4;
     let policy = vigil_checks::policy::Policy::bundled();
     let context = Context::with_policy(&inventory, chrono::Utc::now(), &policy);
     let mut findings = vigil_checks::run_all(&context, |_| true);

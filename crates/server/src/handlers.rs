@@ -11,55 +11,193 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::on;
 use serde_json::{Value, json};
+use vigil_model::analysis::{Admin, AnalysisKind, EscalationPath, Exposure, ExternalAccess};
 use vigil_store::Store;
 use vigil_store::query::{FindingFilter, ResourceFilter};
 
-use crate::AppState;
+use crate::routes::{Access, Method, Param, Route, Shared, path_id, query};
 
-type Shared = Arc<AppState>;
+/// The filters every findings list reads (the API's and the page's).
+pub(crate) const FINDING_FILTERS: &[Param] = &[
+    query("severity", "filter: critical, high, medium, low or informational"),
+    query("status", "filter: FAIL, ERROR, PASS or MUTED"),
+    query("lifecycle", "filter: new, open, muted, resolved or passing"),
+    query("check_id", "filter"),
+    query("service", "filter"),
+    query("account_id", "filter"),
+    query("region", "filter"),
+    query("resource_arn", "filter"),
+    query("q", "search in the check id and the resource ARN"),
+];
+pub(crate) const FINDING_ORDER: &[Param] = &[
+    query("sort", "severity, check, resource or newest (keyset pages: `after` is the last row's id, as in every order)"),
+    query("failing", "1: failing findings only (lifecycle new or open)"),
+];
+pub(crate) const RESOURCE_FILTERS: &[Param] = &[
+    query("resource_type", "filter"),
+    query("account_id", "filter"),
+    query("region", "filter"),
+    query("state", "filter: active, stopped, terminated or deleted"),
+    query("q", "search in the ARN"),
+    query("tag", "KEY or KEY=VALUE"),
+];
+pub(crate) const PAGING: &[Param] = &[query("after", "cursor: the `next` of the previous page"), query("limit", "page size, 1 to 10000 (default 100)")];
+pub(crate) const ALERT_FILTERS: &[Param] = &[
+    query("level", "filter"),
+    query("rule_id", "filter"),
+    query("before", "cursor: the `next` of the previous page"),
+    query("limit", "page size, 1 to 10000 (default 100)"),
+];
+pub(crate) const FINDING_ID: &[Param] = &[query("id", "the finding's id")];
+pub(crate) const FRAMEWORK: &[Param] = &[query("framework", "cis, fsbp, pci, nist or a framework id")];
+pub(crate) const RESOURCE_ARN: &[Param] = &[query("arn", "the resource's ARN")];
+pub(crate) const SCAN_PAIR: &[Param] = &[query("from", "older scan id"), query("to", "newer scan id")];
+const PATH_FINDING_ID: &[Param] = &[path_id("id", "the finding's id")];
 
-/// The handler of one entry of [`crate::ROUTES`].
-pub fn for_route(method: &str, path: &str) -> MethodRouter<Shared> {
-    use crate::{pages, views};
-    match (method, path) {
-        ("GET", "/api/openapi.json") => get(|| async { Json(crate::openapi::document()) }),
-        ("GET", "/api/dashboard") => get(dashboard),
-        ("GET", "/api/compliance") => get(compliance),
-        ("GET", "/api/scans") => get(scans),
-        ("GET", "/api/findings") => get(findings),
-        ("GET", "/api/findings/groups") => get(finding_groups),
-        ("GET", "/api/finding") => get(finding),
-        ("POST", "/api/findings/{id}/mute") => post(mute),
-        ("POST", "/api/findings/{id}/unmute") => post(unmute),
-        ("GET", "/api/resources") => get(resources),
-        ("GET", "/api/resources/facets") => get(facets),
-        ("GET", "/api/resource") => get(resource),
-        ("GET", "/api/diff") => get(diff),
-        ("GET", "/api/alerts") => get(alerts),
-        ("GET", "/api/exposure") => get(|state: State<Shared>| analyses(state, "exposure")),
-        ("GET", "/api/iam/admins") => get(|state: State<Shared>| analyses(state, "admin")),
-        ("GET", "/api/iam/escalation") => get(|state: State<Shared>| analyses(state, "escalation")),
-        ("GET", "/api/iam/external") => get(|state: State<Shared>| analyses(state, "external")),
-        ("POST", "/logout") => post(pages::logout),
-        ("GET", "/login") => get(pages::login_form),
-        ("POST", "/login") => post(pages::login),
-        ("GET", "/") => get(views::dashboard),
-        ("GET", "/compliance") => get(views::compliance),
-        ("GET", "/findings") => get(views::findings),
-        ("GET", "/finding") => get(views::finding),
-        ("GET", "/resources") => get(views::resources),
-        ("GET", "/resource") => get(views::resource),
-        ("GET", "/exposure") => get(views::exposure),
-        ("GET", "/identities") => get(views::identities),
-        ("GET", "/activity") => get(views::activity),
-        ("GET", "/scans") => get(views::scans),
-        ("GET", "/static/app.css") => get(pages::stylesheet),
-        ("GET", "/static/app.js") => get(pages::script),
-        _ => get(|| async { StatusCode::NOT_FOUND }),
-    }
-}
+/// The JSON API.
+pub const ROUTES: &[Route] = &[
+    Route {
+        method: Method::Get,
+        path: "/api/dashboard",
+        summary: "Failing findings by severity, service, account and region; live resources by type; compliance per framework; the trend over the last 30 scans.",
+        params: &[],
+        access: Access::Authenticated,
+        handler: |method| on(method, dashboard),
+    },
+    Route {
+        method: Method::Get,
+        path: "/api/compliance",
+        summary: "Each framework's requirements by status; with `framework` (cis, fsbp, pci, nist or an id), that framework's requirements one by one.",
+        params: &[FRAMEWORK],
+        access: Access::Authenticated,
+        handler: |method| on(method, compliance),
+    },
+    Route {
+        method: Method::Get,
+        path: "/api/scans",
+        summary: "Every scan, newest first.",
+        params: &[],
+        access: Access::Authenticated,
+        handler: |method| on(method, scans),
+    },
+    Route {
+        method: Method::Get,
+        path: "/api/findings",
+        summary: "A page of findings, filtered and ordered (`sort`: severity, check, resource, newest); `after` is the cursor, `limit` at most 10,000.",
+        params: &[FINDING_FILTERS, FINDING_ORDER, PAGING],
+        access: Access::Authenticated,
+        handler: |method| on(method, findings),
+    },
+    Route {
+        method: Method::Get,
+        path: "/api/findings/groups",
+        summary: "Current findings counted by one dimension (`by`: check_id, service, severity, account_id, region, status, lifecycle); `failing=1` for failing ones only.",
+        params: &[
+            FINDING_FILTERS,
+            &[query("by", "check_id, service, severity, account_id, region, status or lifecycle"), query("failing", "1: failing findings only")],
+        ],
+        access: Access::Authenticated,
+        handler: |method| on(method, finding_groups),
+    },
+    Route {
+        method: Method::Get,
+        path: "/api/finding",
+        summary: "One finding (`id`) with its check's risk, remediation, references and frameworks.",
+        params: &[FINDING_ID],
+        access: Access::Authenticated,
+        handler: |method| on(method, finding),
+    },
+    Route {
+        method: Method::Post,
+        path: "/api/findings/{id}/mute",
+        summary: "Mutes a finding with a reason (JSON `{\"reason\": ...}`).",
+        params: &[PATH_FINDING_ID],
+        access: Access::Change,
+        handler: |method| on(method, mute),
+    },
+    Route {
+        method: Method::Post,
+        path: "/api/findings/{id}/unmute",
+        summary: "Removes a person's mute.",
+        params: &[PATH_FINDING_ID],
+        access: Access::Change,
+        handler: |method| on(method, unmute),
+    },
+    Route {
+        method: Method::Get,
+        path: "/api/resources",
+        summary: "A page of resources, filtered (tag as KEY or KEY=VALUE); `after` is the cursor, `limit` at most 10,000.",
+        params: &[RESOURCE_FILTERS, PAGING],
+        access: Access::Authenticated,
+        handler: |method| on(method, resources),
+    },
+    Route {
+        method: Method::Get,
+        path: "/api/resources/facets",
+        summary: "Live resources counted by type, account and region.",
+        params: &[],
+        access: Access::Authenticated,
+        handler: |method| on(method, facets),
+    },
+    Route {
+        method: Method::Get,
+        path: "/api/resource",
+        summary: "One resource (`arn`): its configuration timeline with the changes between versions, its findings, its internet exposure and who can access it.",
+        params: &[RESOURCE_ARN],
+        access: Access::Authenticated,
+        handler: |method| on(method, resource),
+    },
+    Route {
+        method: Method::Get,
+        path: "/api/diff",
+        summary: "What changed between two scans (`from`, `to`; default the last two).",
+        params: &[SCAN_PAIR],
+        access: Access::Authenticated,
+        handler: |method| on(method, diff),
+    },
+    Route {
+        method: Method::Get,
+        path: "/api/alerts",
+        summary: "A page of CloudTrail detection alerts, newest first (`level`, `rule_id`; `before` is the cursor, `limit` at most 10,000).",
+        params: &[ALERT_FILTERS],
+        access: Access::Authenticated,
+        handler: |method| on(method, alerts),
+    },
+    Route {
+        method: Method::Get,
+        path: "/api/exposure",
+        summary: "Every internet-exposed endpoint of the latest analysed scan, with protocol, ports, sources and the path hop by hop.",
+        params: &[],
+        access: Access::Authenticated,
+        handler: |method| on(method, analyses::<Exposure>),
+    },
+    Route {
+        method: Method::Get,
+        path: "/api/iam/admins",
+        summary: "Admin-equivalent principals of the latest analysed scan, and how.",
+        params: &[],
+        access: Access::Authenticated,
+        handler: |method| on(method, analyses::<Admin>),
+    },
+    Route {
+        method: Method::Get,
+        path: "/api/iam/escalation",
+        summary: "Escalation paths to admin of the latest analysed scan, step by step.",
+        params: &[],
+        access: Access::Authenticated,
+        handler: |method| on(method, analyses::<EscalationPath>),
+    },
+    Route {
+        method: Method::Get,
+        path: "/api/iam/external",
+        summary: "Resources and roles reachable from outside the account, with who, which actions and the narrowing conditions.",
+        params: &[],
+        access: Access::Authenticated,
+        handler: |method| on(method, analyses::<ExternalAccess>),
+    },
+];
 
 /// An error as JSON with its status.
 pub fn error(status: StatusCode, message: impl std::fmt::Display) -> Response {
@@ -189,15 +327,14 @@ async fn resource(State(state): State<Shared>, Query(query): Query<HashMap<Strin
         with_store(&state, move |store| {
             let history = store.history(&arn)?;
             let findings = store.findings(Some(&arn), &[])?;
-            let analyses = store.analyses_about(&arn)?;
-            let of_kind = |kind: &str| analyses.iter().filter(|row| row.kind == kind).map(|row| row.body.clone()).collect::<Vec<_>>();
+            let about = store.analyses_about(&arn)?;
             Ok(json!({
                 "arn": arn,
                 "versions": history,
                 "findings": findings,
-                "exposure": of_kind("exposure"),
-                "access": of_kind("access"),
-                "external_access": of_kind("external"),
+                "exposure": about.exposure,
+                "access": about.access,
+                "external_access": about.external,
             }))
         })
         .await,
@@ -291,12 +428,13 @@ async fn alerts(State(state): State<Shared>, Query(query): Query<HashMap<String,
     respond(with_store(&state, move |store| store.alerts_page(level.as_deref(), rule.as_deref(), before, limit)).await)
 }
 
-async fn analyses(State(state): State<Shared>, kind: &'static str) -> Response {
+/// The latest analysed scan's results of one kind: `{scan_id, items: [{account_id, subject, detail}]}`.
+async fn analyses<T: AnalysisKind + Send + 'static>(State(state): State<Shared>) -> Response {
     respond(
         with_store(&state, move |store| {
             let scan = store.analysed_scan()?;
-            let rows = store.analyses(kind)?;
-            Ok(json!({ "scan_id": scan, "items": rows.into_iter().map(|row| json!({ "account_id": row.account_id, "subject": row.subject, "detail": row.body })).collect::<Vec<_>>() }))
+            let items = store.analyses::<T>()?;
+            Ok(json!({ "scan_id": scan, "items": items }))
         })
         .await,
     )

@@ -1,12 +1,14 @@
 //! `vigil serve`: the HTTP API over the store, behind authentication, with security headers
-//! and CSRF protection. Every route is declared once in [`ROUTES`]; the router is built from
-//! that table and the OpenAPI document (`/api/openapi.json`) describes every entry of it.
+//! and CSRF protection. Every route is declared once, in the route table ([`routes::all`]):
+//! its method, path, summary, parameters, who may call it and its handler. The router, the
+//! guard and the OpenAPI document (`/api/openapi.json`) are all built from that table.
 
 pub mod auth;
 mod charts;
 mod handlers;
 mod openapi;
 mod pages;
+pub mod routes;
 pub mod tls;
 mod views;
 
@@ -15,9 +17,11 @@ use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::{Request, State};
+use axum::handler::Handler;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use routes::Access;
 use vigil_store::Store;
 
 pub use openapi::document as openapi_document;
@@ -67,93 +71,37 @@ pub struct AppState {
     pub secure_cookies: bool,
 }
 
-/// How a route is reached: (method, path, what it does). The router and the OpenAPI document
-/// both come from this table.
-pub const ROUTES: &[(&str, &str, &str)] = &[
-    ("GET", "/api/openapi.json", "This OpenAPI document."),
-    (
-        "GET",
-        "/api/dashboard",
-        "Failing findings by severity, service, account and region; live resources by type; compliance per framework; the trend over the last 30 scans.",
-    ),
-    (
-        "GET",
-        "/api/compliance",
-        "Each framework's requirements by status; with `framework` (cis, fsbp, pci, nist or an id), that framework's requirements one by one.",
-    ),
-    ("GET", "/api/scans", "Every scan, newest first."),
-    (
-        "GET",
-        "/api/findings",
-        "A page of findings, filtered (severity, status, lifecycle, check_id, service, account_id, region, resource_arn, q) and ordered (`sort`: severity, check, resource, newest); `after` is the cursor, `limit` at most 10,000.",
-    ),
-    (
-        "GET",
-        "/api/findings/groups",
-        "Current findings counted by one dimension (`by`: check_id, service, severity, account_id, region, status, lifecycle); `failing=1` for failing ones only.",
-    ),
-    ("GET", "/api/finding", "One finding (`id`) with its check's risk, remediation, references and frameworks."),
-    ("POST", "/api/findings/{id}/mute", "Mutes a finding with a reason (JSON `{\"reason\": ...}`)."),
-    ("POST", "/api/findings/{id}/unmute", "Removes a person's mute."),
-    (
-        "GET",
-        "/api/resources",
-        "A page of resources, filtered (resource_type, account_id, region, state, q, tag as KEY or KEY=VALUE); `after` is the cursor, `limit` at most 10,000.",
-    ),
-    ("GET", "/api/resources/facets", "Live resources counted by type, account and region."),
-    (
-        "GET",
-        "/api/resource",
-        "One resource (`arn`): its configuration timeline with the changes between versions, its findings, its internet exposure and who can access it.",
-    ),
-    ("GET", "/api/diff", "What changed between two scans (`from`, `to`; default the last two)."),
-    ("GET", "/api/alerts", "A page of CloudTrail detection alerts, newest first (`level`, `rule_id`; `before` is the cursor, `limit` at most 10,000)."),
-    ("GET", "/api/exposure", "Every internet-exposed endpoint of the latest analysed scan, with protocol, ports, sources and the path hop by hop."),
-    ("GET", "/api/iam/admins", "Admin-equivalent principals of the latest analysed scan, and how."),
-    ("GET", "/api/iam/escalation", "Escalation paths to admin of the latest analysed scan, step by step."),
-    ("GET", "/api/iam/external", "Resources and roles reachable from outside the account, with who, which actions and the narrowing conditions."),
-    ("GET", "/login", "The login form."),
-    ("POST", "/login", "Opens a browser session with the access token (form field `token`)."),
-    ("POST", "/logout", "Closes the session."),
-    ("GET", "/", "The dashboard page."),
-    ("GET", "/compliance", "One framework's requirements (`framework`)."),
-    ("GET", "/findings", "The findings page (same filters as the API, `sort`, `group`)."),
-    ("GET", "/finding", "One finding's page (`id`): evidence, remediation, the resource, mute."),
-    ("GET", "/resources", "The inventory browser (type, account, region, state, tag, search)."),
-    ("GET", "/resource", "One resource's page (`arn`)."),
-    ("GET", "/exposure", "The internet exposure page."),
-    ("GET", "/identities", "Admin-equivalent principals, escalation paths and access from outside."),
-    ("GET", "/activity", "CloudTrail detection alerts with their events."),
-    ("GET", "/scans", "Every scan and what changed between two (`from`, `to`)."),
-    ("GET", "/static/app.css", "The console's stylesheet."),
-    ("GET", "/static/app.js", "The console's script (mute and unmute with the CSRF header)."),
-];
-
-/// The application: routes from [`ROUTES`], authentication and security headers.
+/// The application: one route per entry of the route table ([`routes::all`]), each behind
+/// the guard with the route's own [`routes::Access`], and the security headers on every
+/// response. A path outside the table is 404 to an authenticated caller, 401 to others.
 pub fn app(state: Arc<AppState>) -> Router {
+    let gate = |access: Access| middleware::from_fn_with_state(Gate { state: Arc::clone(&state), access }, guard);
     let mut router = Router::new();
-    for (method, path, _) in ROUTES {
-        router = router.route(path, handlers::for_route(method, path));
+    for route in routes::all() {
+        router = router.route(route.path, (route.handler)(route.method.filter()).layer(gate(route.access)));
     }
-    router.layer(middleware::from_fn_with_state(Arc::clone(&state), guard)).layer(middleware::from_fn(security_headers)).with_state(state)
+    let not_found = || async { StatusCode::NOT_FOUND };
+    router.fallback(not_found.layer(gate(Access::Authenticated))).layer(middleware::from_fn(security_headers)).with_state(state)
 }
 
-/// Routes anyone may reach: the login form, the stylesheet and the API description.
-fn is_public(method: &str, path: &str) -> bool {
-    matches!((method, path), ("GET", "/login") | ("POST", "/login") | ("GET", "/static/app.css") | ("GET", "/static/app.js") | ("GET", "/api/openapi.json"))
+/// What the guard of one route knows: the server's state and who may call the route.
+#[derive(Clone)]
+struct Gate {
+    state: Arc<AppState>,
+    access: Access,
 }
 
-/// Authentication for everything but the public routes (401; a browser asking for a page is
-/// redirected to the login form) and CSRF protection for state-changing requests.
-async fn guard(State(state): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
-    let method = request.method().as_str().to_string();
-    let path = request.uri().path().to_string();
-    if is_public(&method, &path) {
+/// Authentication for everything but public routes (401; a browser asking for a page is
+/// redirected to the login form) and CSRF protection for the routes that change state.
+async fn guard(State(gate): State<Gate>, mut request: Request, next: Next) -> Response {
+    if gate.access == Access::Public {
         return next.run(request).await;
     }
+    let method = request.method().as_str().to_string();
+    let path = request.uri().path().to_string();
     let headers = request.headers();
     let text = |name: header::HeaderName| headers.get(name).and_then(|value| value.to_str().ok());
-    let caller = auth::caller(&state.auth, text(header::AUTHORIZATION), text(header::COOKIE));
+    let caller = auth::caller(&gate.state.auth, text(header::AUTHORIZATION), text(header::COOKIE));
     let Some(caller) = caller else {
         if path.starts_with("/api/") || method != "GET" {
             return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "authentication required\n").into_response();
@@ -166,7 +114,7 @@ async fn guard(State(state): State<Arc<AppState>>, mut request: Request, next: N
         }
         return (StatusCode::UNAUTHORIZED, pages::login_page()).into_response();
     };
-    if method != "GET" && method != "HEAD" && !auth::may_change(&caller, headers.get("x-csrf-token").and_then(|value| value.to_str().ok())) {
+    if gate.access == Access::Change && !auth::may_change(&caller, headers.get("x-csrf-token").and_then(|value| value.to_str().ok())) {
         return (StatusCode::FORBIDDEN, "missing or wrong CSRF token\n").into_response();
     }
     request.extensions_mut().insert(caller);
@@ -212,5 +160,61 @@ pub async fn serve(state: Arc<AppState>, address: SocketAddr, tls: Option<tls::C
             eprintln!("vigil console listening on https://{bound}");
             axum::serve(listener, app).await.map_err(listen_error)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn status(app: &Router, method: &str, path: &str, headers: &[(&str, &str)]) -> StatusCode {
+        let mut builder = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        app.clone().oneshot(builder.body(Body::empty()).unwrap()).await.unwrap().status()
+    }
+
+    /// The guard reads each route's access from the table: public routes answer anyone,
+    /// the others 401 without credentials, and every state-changing route refuses a session
+    /// without its CSRF header (403) and accepts it with the header. A path outside the table
+    /// is 401 without credentials, 404 with them.
+    #[tokio::test]
+    async fn every_route_is_guarded_as_its_table_entry_says() {
+        let directory = tempfile::tempdir().unwrap();
+        let store = Store::open(directory.path().join("vigil.db").to_str().unwrap()).unwrap();
+        let (hash, token) = auth::load_or_create(&directory.path().join("console-token")).unwrap();
+        let token = token.unwrap();
+        let state = Arc::new(AppState { store: StorePool::new(vec![store]), auth: auth::Auth::new(hash), secure_cookies: false });
+        let app = app(Arc::clone(&state));
+        let bearer = format!("Bearer {token}");
+        for route in routes::all() {
+            let path = route.path.replace("{id}", "1");
+            let method = route.method.as_str();
+            let anonymous = status(&app, method, &path, &[]).await;
+            match route.access {
+                Access::Public => assert_ne!(anonymous, StatusCode::UNAUTHORIZED, "{method} {path}"),
+                Access::Authenticated | Access::Change => assert_eq!(anonymous, StatusCode::UNAUTHORIZED, "{method} {path}"),
+            }
+            // A fresh session per route: `/logout` ends the one it is given.
+            let session = state.auth.login(&token).unwrap().unwrap();
+            let cookie = format!("vigil_session={}", session.id);
+            let with_session = status(&app, method, &path, &[("cookie", &cookie)]).await;
+            let with_csrf = status(&app, method, &path, &[("cookie", &cookie), ("x-csrf-token", &session.csrf)]).await;
+            let with_token = status(&app, method, &path, &[("authorization", &bearer)]).await;
+            for allowed in [with_csrf, with_token] {
+                assert!(allowed != StatusCode::UNAUTHORIZED && allowed != StatusCode::FORBIDDEN, "{method} {path}: {allowed}");
+            }
+            match route.access {
+                Access::Change => assert_eq!(with_session, StatusCode::FORBIDDEN, "{method} {path}"),
+                _ => assert!(with_session != StatusCode::UNAUTHORIZED && with_session != StatusCode::FORBIDDEN, "{method} {path}: {with_session}"),
+            }
+        }
+        assert_eq!(status(&app, "GET", "/api/nothing", &[]).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(status(&app, "GET", "/api/nothing", &[("authorization", &bearer)]).await, StatusCode::NOT_FOUND);
     }
 }

@@ -1,69 +1,53 @@
-//! The OpenAPI 3.1 document, generated from [`crate::ROUTES`] so it cannot miss a route.
+//! The OpenAPI 3.1 document, generated from the route table ([`crate::routes::all`]) so it
+//! cannot miss a route, a parameter or who may call it.
 
+use axum::Json;
+use axum::routing::on;
 use serde_json::{Map, Value, json};
 
-fn parameters(path: &str) -> Vec<Value> {
-    let query =
-        |name: &str, description: &str| json!({ "name": name, "in": "query", "required": false, "schema": { "type": "string" }, "description": description });
-    let mut list: Vec<Value> = path
-        .split('/')
-        .filter_map(|part| part.strip_prefix('{').and_then(|part| part.strip_suffix('}')))
-        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "integer" } }))
-        .collect();
-    match path {
-        "/api/findings" | "/findings" => {
-            for name in ["severity", "status", "lifecycle", "check_id", "service", "account_id", "region", "resource_arn", "q"] {
-                list.push(query(name, "filter"));
-            }
-            list.push(query("sort", "severity, check, resource or newest (keyset pages: `after` is the last row's id, as in every order)"));
-            list.push(query("failing", "1: failing findings only (lifecycle new or open)"));
-        }
-        "/api/findings/groups" => {
-            for name in ["severity", "status", "lifecycle", "check_id", "service", "account_id", "region"] {
-                list.push(query(name, "filter"));
-            }
-            list.push(query("by", "check_id, service, severity, account_id, region, status or lifecycle"));
-            list.push(query("failing", "1: failing findings only"));
-        }
-        "/api/finding" | "/finding" => list.push(query("id", "the finding's id")),
-        "/api/compliance" | "/compliance" => list.push(query("framework", "cis, fsbp, pci, nist or a framework id")),
-        "/api/alerts" | "/activity" => {
-            list.push(query("level", "filter"));
-            list.push(query("rule_id", "filter"));
-            list.push(query("before", "cursor: the `next` of the previous page"));
-            list.push(query("limit", "page size, 1 to 10000 (default 100)"));
-        }
-        "/api/resources" | "/resources" => {
-            for name in ["resource_type", "account_id", "region", "state", "q"] {
-                list.push(query(name, "filter"));
-            }
-            list.push(query("tag", "KEY or KEY=VALUE"));
-        }
-        "/api/resource" | "/resource" => list.push(query("arn", "the resource's ARN")),
-        "/api/diff" | "/scans" => {
-            list.push(query("from", "older scan id"));
-            list.push(query("to", "newer scan id"));
-        }
-        _ => {}
-    }
-    if matches!(path, "/api/findings" | "/api/resources") {
-        list.push(query("after", "cursor: the `next` of the previous page"));
-        list.push(query("limit", "page size, 1 to 10000 (default 100)"));
-    }
-    list
+use crate::routes::{Access, In, Method, Route};
+
+/// The document's own route.
+pub const ROUTES: &[Route] = &[Route {
+    method: Method::Get,
+    path: "/api/openapi.json",
+    summary: "This OpenAPI document.",
+    params: &[],
+    access: Access::Public,
+    handler: |method| on(method, || async { Json(document()) }),
+}];
+
+fn parameters(route: &Route) -> Vec<Value> {
+    route
+        .params()
+        .map(|param| match param.within {
+            In::Path => json!({ "name": param.name, "in": "path", "required": true, "schema": { "type": "integer" }, "description": param.description }),
+            In::Query => json!({ "name": param.name, "in": "query", "required": false, "schema": { "type": "string" }, "description": param.description }),
+        })
+        .collect()
 }
 
 /// The document served at `/api/openapi.json`.
 pub fn document() -> Value {
     let mut paths = Map::new();
-    for (method, path, summary) in crate::ROUTES {
-        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
-        let security = if crate::is_public(method, path) { json!([]) } else { json!([{ "bearer": [] }, { "session": [] }]) };
-        entry[method.to_ascii_lowercase()] = json!({
-            "summary": summary,
-            "parameters": parameters(path),
+    for route in crate::routes::all() {
+        let entry = paths.entry(route.path.to_string()).or_insert_with(|| json!({}));
+        let security = match route.access {
+            Access::Public => json!([]),
+            Access::Authenticated | Access::Change => json!([{ "bearer": [] }, { "session": [] }]),
+        };
+        let mut responses = json!({ "200": { "description": "OK" } });
+        if route.access != Access::Public {
+            responses["401"] = json!({ "description": "authentication required" });
+        }
+        if route.access == Access::Change {
+            responses["403"] = json!({ "description": "with a session: the X-CSRF-Token header is missing or wrong" });
+        }
+        entry[route.method.as_str().to_ascii_lowercase()] = json!({
+            "summary": route.summary,
+            "parameters": parameters(route),
             "security": security,
-            "responses": { "200": { "description": "OK" }, "401": { "description": "authentication required" }, "403": { "description": "CSRF token missing or wrong" } }
+            "responses": responses,
         });
     }
     json!({
@@ -80,12 +64,18 @@ pub fn document() -> Value {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn every_route_is_in_the_document_with_its_method() {
+    fn every_route_is_in_the_document_with_its_method_parameters_and_security() {
         let document = super::document();
-        for (method, path, _) in crate::ROUTES {
-            assert!(document["paths"][path][method.to_ascii_lowercase()].is_object(), "{method} {path} missing");
+        let mut routes = 0;
+        for route in crate::routes::all() {
+            routes += 1;
+            let operation = &document["paths"][route.path][route.method.as_str().to_ascii_lowercase()];
+            assert!(operation.is_object(), "{} {} missing", route.method.as_str(), route.path);
+            let names: Vec<&str> = operation["parameters"].as_array().unwrap().iter().map(|param| param["name"].as_str().unwrap()).collect();
+            assert_eq!(names, route.params().map(|param| param.name).collect::<Vec<_>>(), "{}", route.path);
+            assert_eq!(operation["security"].as_array().unwrap().is_empty(), route.access == crate::routes::Access::Public, "{}", route.path);
         }
         let described: usize = document["paths"].as_object().unwrap().values().map(|methods| methods.as_object().unwrap().len()).sum();
-        assert_eq!(described, crate::ROUTES.len());
+        assert_eq!(described, routes);
     }
 }

@@ -10,8 +10,41 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
+use axum::routing::on;
+
 use crate::AppState;
 use crate::auth::Caller;
+use crate::routes::{Access, Method, Route};
+
+/// Logging in and out, and the assets.
+pub const ROUTES: &[Route] = &[
+    Route { method: Method::Get, path: "/login", summary: "The login form.", params: &[], access: Access::Public, handler: |method| on(method, login_form) },
+    Route {
+        method: Method::Post,
+        path: "/login",
+        summary: "Opens a browser session with the access token (form field `token`).",
+        params: &[],
+        access: Access::Public,
+        handler: |method| on(method, login),
+    },
+    Route { method: Method::Post, path: "/logout", summary: "Closes the session.", params: &[], access: Access::Change, handler: |method| on(method, logout) },
+    Route {
+        method: Method::Get,
+        path: "/static/app.css",
+        summary: "The console's stylesheet.",
+        params: &[],
+        access: Access::Public,
+        handler: |method| on(method, stylesheet),
+    },
+    Route {
+        method: Method::Get,
+        path: "/static/app.js",
+        summary: "The console's script (mute and unmute with the CSRF header).",
+        params: &[],
+        access: Access::Public,
+        handler: |method| on(method, script),
+    },
+];
 
 /// HTML-escapes text for element content and quoted attribute values (the report's escaper).
 pub use vigil_report::escape_html as escape;
@@ -58,15 +91,15 @@ pub fn page(title: &str, caller: Option<&Caller>, body: &str) -> Html<String> {
     ))
 }
 
-pub async fn stylesheet() -> Response {
+async fn stylesheet() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../assets/app.css")).into_response()
 }
 
-pub async fn script() -> Response {
+async fn script() -> Response {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../assets/app.js")).into_response()
 }
 
-pub async fn login_form() -> Html<String> {
+async fn login_form() -> Html<String> {
     login_page()
 }
 
@@ -80,7 +113,7 @@ pub fn login_page() -> Html<String> {
     )
 }
 
-pub async fn login(State(state): State<Arc<AppState>>, Form(form): Form<HashMap<String, String>>) -> Response {
+async fn login(State(state): State<Arc<AppState>>, Form(form): Form<HashMap<String, String>>) -> Response {
     let token = form.get("token").map(String::as_str).unwrap_or_default();
     match state.auth.login(token) {
         Ok(Some(session)) => {
@@ -97,7 +130,7 @@ pub async fn login(State(state): State<Arc<AppState>>, Form(form): Form<HashMap<
     }
 }
 
-pub async fn logout(State(state): State<Arc<AppState>>, request: axum::extract::Request) -> Response {
+async fn logout(State(state): State<Arc<AppState>>, request: axum::extract::Request) -> Response {
     if let Some(Caller::Session(session)) = request.extensions().get::<Caller>() {
         state.auth.logout(&session.id);
     }

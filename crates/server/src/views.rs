@@ -11,13 +11,105 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
-use vigil_store::Analysis;
+use vigil_model::analysis::{Admin, EscalationPath, Exposure, ExternalAccess, Step};
+
+use axum::routing::on;
 
 use crate::AppState;
 use crate::auth::Caller;
 use crate::charts;
-use crate::handlers::with_store;
+use crate::handlers::{FINDING_FILTERS, FINDING_ID, FINDING_ORDER, FRAMEWORK, RESOURCE_ARN, RESOURCE_FILTERS, SCAN_PAIR, with_store};
 use crate::pages::{escape, link, page};
+use crate::routes::{Access, Method, Param, Route, query};
+
+/// What the findings page reads beyond the filters and order: its grouping and cursor.
+const FINDINGS_PAGE: &[Param] = &[query("group", "count the failing findings by check_id, service, severity, account_id or region"), query("after", "cursor")];
+const RESOURCES_PAGE: &[Param] = &[query("after", "cursor")];
+const ACTIVITY_PAGE: &[Param] = &[query("level", "filter"), query("before", "cursor: the `next` of the previous page")];
+
+/// The pages.
+pub const ROUTES: &[Route] = &[
+    Route {
+        method: Method::Get,
+        path: "/",
+        summary: "The dashboard page.",
+        params: &[],
+        access: Access::Authenticated,
+        handler: |method| on(method, dashboard),
+    },
+    Route {
+        method: Method::Get,
+        path: "/compliance",
+        summary: "One framework's requirements (`framework`).",
+        params: &[FRAMEWORK],
+        access: Access::Authenticated,
+        handler: |method| on(method, compliance),
+    },
+    Route {
+        method: Method::Get,
+        path: "/findings",
+        summary: "The findings page (same filters as the API, `sort`, `group`).",
+        params: &[FINDING_FILTERS, FINDING_ORDER, FINDINGS_PAGE],
+        access: Access::Authenticated,
+        handler: |method| on(method, findings),
+    },
+    Route {
+        method: Method::Get,
+        path: "/finding",
+        summary: "One finding's page (`id`): evidence, remediation, the resource, mute.",
+        params: &[FINDING_ID],
+        access: Access::Authenticated,
+        handler: |method| on(method, finding),
+    },
+    Route {
+        method: Method::Get,
+        path: "/resources",
+        summary: "The inventory browser (type, account, region, state, tag, search).",
+        params: &[RESOURCE_FILTERS, RESOURCES_PAGE],
+        access: Access::Authenticated,
+        handler: |method| on(method, resources),
+    },
+    Route {
+        method: Method::Get,
+        path: "/resource",
+        summary: "One resource's page (`arn`).",
+        params: &[RESOURCE_ARN],
+        access: Access::Authenticated,
+        handler: |method| on(method, resource),
+    },
+    Route {
+        method: Method::Get,
+        path: "/exposure",
+        summary: "The internet exposure page.",
+        params: &[],
+        access: Access::Authenticated,
+        handler: |method| on(method, exposure),
+    },
+    Route {
+        method: Method::Get,
+        path: "/identities",
+        summary: "Admin-equivalent principals, escalation paths and access from outside.",
+        params: &[],
+        access: Access::Authenticated,
+        handler: |method| on(method, identities),
+    },
+    Route {
+        method: Method::Get,
+        path: "/activity",
+        summary: "CloudTrail detection alerts with their events.",
+        params: &[ACTIVITY_PAGE],
+        access: Access::Authenticated,
+        handler: |method| on(method, activity),
+    },
+    Route {
+        method: Method::Get,
+        path: "/scans",
+        summary: "Every scan and what changed between two (`from`, `to`).",
+        params: &[SCAN_PAIR],
+        access: Access::Authenticated,
+        handler: |method| on(method, scans),
+    },
+];
 
 type Shared = State<Arc<AppState>>;
 type Params = Query<HashMap<String, String>>;
@@ -35,20 +127,24 @@ fn show(value: &Value) -> String {
     }
 }
 
-/// A JSON list field (`body[key]`) as comma-separated text.
-fn joined(body: &Value, key: &str) -> String {
-    body[key].as_array().into_iter().flatten().map(show).collect::<Vec<_>>().join(", ")
-}
-
 /// An escalation path's steps as an ordered list.
-fn steps_list(path: &Value) -> String {
+fn steps_list(path: &EscalationPath) -> String {
     let mut html = String::from("<ol>");
-    for step in path["steps"].as_array().into_iter().flatten() {
-        let _ =
-            write!(html, "<li><code>{}</code> on {} → {}</li>", escape(&show(&step["method"])), escape(&show(&step["resource"])), escape(&show(&step["to"])));
+    for step in &path.steps {
+        let _ = write!(html, "<li><code>{}</code> on {} → {}</li>", escape(&step.method), escape(&step.resource), escape(&step.to));
     }
     html.push_str("</ol>");
     html
+}
+
+/// How an admin is admin: its self-grant step, if any.
+fn admin_step(step: &Step) -> String {
+    format!("{} on {}", step.method, step.resource)
+}
+
+/// Who may do what from outside, and what narrows it.
+fn narrowed(grant: &ExternalAccess) -> String {
+    if grant.narrowed_by.is_empty() { String::new() } else { format!(", narrowed by {}", grant.narrowed_by.join(", ")) }
 }
 
 /// One changed field: its path, the value before and after (`(none)` when absent).
@@ -93,8 +189,8 @@ fn fixed_select(name: &str, label: &str, options: &[&str], chosen: &str) -> Stri
     select(name, label, &counted, chosen).replace(" (0)", "")
 }
 
-pub async fn dashboard(state: Shared, Extension(caller): Extension<Caller>) -> Response {
-    let result = with_store(&state, |store| Ok((store.dashboard()?, store.analysis_count("exposure")?, store.analysis_count("admin")?))).await;
+async fn dashboard(state: Shared, Extension(caller): Extension<Caller>) -> Response {
+    let result = with_store(&state, |store| Ok((store.dashboard()?, store.analysis_count::<Exposure>()?, store.analysis_count::<Admin>()?))).await;
     let (dashboard, exposed, admins) = match result {
         Ok(values) => values,
         Err(response) => return response,
@@ -142,7 +238,7 @@ pub async fn dashboard(state: Shared, Extension(caller): Extension<Caller>) -> R
     page("Dashboard", Some(&caller), &body).into_response()
 }
 
-pub async fn compliance(state: Shared, Extension(caller): Extension<Caller>, Query(query): Params) -> Response {
+async fn compliance(state: Shared, Extension(caller): Extension<Caller>, Query(query): Params) -> Response {
     let Some(framework) = vigil_checks::frameworks::find(get(&query, "framework")) else {
         return bad_request("unknown framework");
     };
@@ -176,10 +272,7 @@ pub async fn compliance(state: Shared, Extension(caller): Extension<Caller>, Que
     page(framework.name, Some(&caller), &body).into_response()
 }
 
-const FINDING_FILTERS: &[&str] =
-    &["severity", "status", "lifecycle", "check_id", "service", "account_id", "region", "resource_arn", "q", "sort", "group", "failing"];
-
-pub async fn findings(state: Shared, Extension(caller): Extension<Caller>, Query(query): Params) -> Response {
+async fn findings(state: Shared, Extension(caller): Extension<Caller>, Query(query): Params) -> Response {
     let mut filter = crate::handlers::finding_filter(&query);
     // `failing=1` (the dashboard's links): new or open findings, as the dashboard counts them.
     filter.failing = get(&query, "failing") == "1";
@@ -242,14 +335,16 @@ pub async fn findings(state: Shared, Extension(caller): Extension<Caller>, Query
     end_table(&mut body, page_of.items.len());
     if let Some(next) = page_of.next {
         let next = next.to_string();
-        let mut pairs: Vec<(&str, &str)> = FINDING_FILTERS.iter().map(|key| (*key, get(&query, key))).collect();
+        // The next page keeps every parameter of the page but its cursor.
+        let kept = [FINDING_FILTERS, FINDING_ORDER, FINDINGS_PAGE].into_iter().flatten().filter(|param| param.name != "after");
+        let mut pairs: Vec<(&str, &str)> = kept.map(|param| (param.name, get(&query, param.name))).collect();
         pairs.push(("after", &next));
         let _ = write!(body, "<p class=\"pager\"><a href=\"{}\">Next page</a></p>", escape(&link("/findings", &pairs)));
     }
     page("Findings", Some(&caller), &body).into_response()
 }
 
-pub async fn finding(state: Shared, Extension(caller): Extension<Caller>, Query(query): Params) -> Response {
+async fn finding(state: Shared, Extension(caller): Extension<Caller>, Query(query): Params) -> Response {
     let Ok(id) = get(&query, "id").parse::<i64>() else { return bad_request("`id` must be a finding id") };
     let finding = match with_store(&state, move |store| store.finding(id)).await {
         Ok(Some(finding)) => finding,
@@ -313,7 +408,7 @@ pub async fn finding(state: Shared, Extension(caller): Extension<Caller>, Query(
     page(&finding.check_id, Some(&caller), &body).into_response()
 }
 
-pub async fn resources(state: Shared, Extension(caller): Extension<Caller>, Query(query): Params) -> Response {
+async fn resources(state: Shared, Extension(caller): Extension<Caller>, Query(query): Params) -> Response {
     let filter = crate::handlers::resource_filter(&query);
     let after = get(&query, "after").parse().unwrap_or(0);
     let (page_of, facets) = match with_store(&state, move |store| Ok((store.resources_page(&filter, after, 200)?, store.facets()?))).await {
@@ -348,7 +443,7 @@ pub async fn resources(state: Shared, Extension(caller): Extension<Caller>, Quer
     end_table(&mut body, page_of.items.len());
     if let Some(next) = page_of.next {
         let next = next.to_string();
-        let mut pairs: Vec<(&str, &str)> = ["q", "resource_type", "account_id", "region", "state", "tag"].iter().map(|key| (*key, get(&query, key))).collect();
+        let mut pairs: Vec<(&str, &str)> = RESOURCE_FILTERS.iter().map(|param| (param.name, get(&query, param.name))).collect();
         pairs.push(("after", &next));
         let _ = write!(body, "<p class=\"pager\"><a href=\"{}\">Next page</a></p>", escape(&link("/resources", &pairs)));
     }
@@ -356,60 +451,51 @@ pub async fn resources(state: Shared, Extension(caller): Extension<Caller>, Quer
 }
 
 /// An exposure row's path, hop by hop.
-fn path_list(row: &Value) -> String {
+fn path_list(row: &Exposure) -> String {
     let mut html = String::from("<ol class=\"path\">");
-    for hop in row["path"].as_array().into_iter().flatten() {
-        let allowed = hop["allowed"].as_bool().unwrap_or(true);
+    for hop in &row.path {
         let _ = write!(
             html,
             "<li class=\"{}\">{} <code>{}</code> {}</li>",
-            if allowed { "hop-ok" } else { "hop-drop" },
-            escape(&show(&hop["kind"])),
-            escape(&show(&hop["id"])),
-            escape(&show(&hop["detail"]))
+            if hop.allowed { "hop-ok" } else { "hop-drop" },
+            escape(&hop.kind),
+            escape(&hop.id),
+            escape(&hop.detail)
         );
     }
     html.push_str("</ol>");
     html
 }
 
-fn ports(row: &Value) -> String {
-    let ranges: Vec<String> = row["ports"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|range| match (range[0].as_i64(), range[1].as_i64()) {
-            (Some(from), Some(to)) if from == to => from.to_string(),
-            (Some(from), Some(to)) => format!("{from}-{to}"),
-            _ => show(range),
-        })
-        .collect();
+fn ports(row: &Exposure) -> String {
+    let ranges: Vec<String> = row.ports.iter().map(|[from, to]| if from == to { from.to_string() } else { format!("{from}-{to}") }).collect();
     ranges.join(",")
 }
 
-fn exposure_table(rows: &[Analysis]) -> String {
+/// Exposure rows, each with the resource (ARN) it is about.
+fn exposure_table<'a>(rows: impl Iterator<Item = (&'a str, &'a Exposure)>) -> String {
     let mut body = String::from(
         "<table class=\"exposure\"><thead><tr><th>Resource</th><th>Address</th><th>Protocol</th><th>Ports</th><th>Sources</th><th>Via</th><th>Path</th></tr></thead><tbody>",
     );
-    for row in rows {
+    for (subject, row) in rows {
         let _ = write!(
             body,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            resource_link(&row.subject),
-            escape(&show(&row.body["address"])),
-            escape(&show(&row.body["protocol"])),
-            escape(&ports(&row.body)),
-            escape(&joined(&row.body, "sources")),
-            escape(&show(&row.body["via"])),
-            path_list(&row.body)
+            resource_link(subject),
+            escape(&row.address),
+            escape(&row.protocol),
+            escape(&ports(row)),
+            escape(&row.sources.join(", ")),
+            escape(&row.via),
+            path_list(row)
         );
     }
     body.push_str("</tbody></table>");
     body
 }
 
-pub async fn exposure(state: Shared, Extension(caller): Extension<Caller>) -> Response {
-    let (scan, rows) = match with_store(&state, |store| Ok((store.analysed_scan()?, store.analyses("exposure")?))).await {
+async fn exposure(state: Shared, Extension(caller): Extension<Caller>) -> Response {
+    let (scan, rows) = match with_store(&state, |store| Ok((store.analysed_scan()?, store.analyses::<Exposure>()?))).await {
         Ok(values) => values,
         Err(response) => return response,
     };
@@ -424,15 +510,17 @@ pub async fn exposure(state: Shared, Extension(caller): Extension<Caller>) -> Re
                 resources.len(),
                 rows.len()
             );
-            body.push_str(&exposure_table(&rows));
+            body.push_str(&exposure_table(rows.iter().map(|row| (row.subject.as_str(), &row.result))));
         }
     }
     page("Exposure", Some(&caller), &body).into_response()
 }
 
-pub async fn identities(state: Shared, Extension(caller): Extension<Caller>) -> Response {
-    let result =
-        with_store(&state, |store| Ok((store.analysed_scan()?, store.analyses("admin")?, store.analyses("escalation")?, store.analyses("external")?))).await;
+async fn identities(state: Shared, Extension(caller): Extension<Caller>) -> Response {
+    let result = with_store(&state, |store| {
+        Ok((store.analysed_scan()?, store.analyses::<Admin>()?, store.analyses::<EscalationPath>()?, store.analyses::<ExternalAccess>()?))
+    })
+    .await;
     let (scan, admins, paths, external) = match result {
         Ok(values) => values,
         Err(response) => return response,
@@ -447,11 +535,8 @@ pub async fn identities(state: Shared, Extension(caller): Extension<Caller>) -> 
         admins.len()
     );
     for admin in &admins {
-        let how = match admin.body.get("step") {
-            Some(step) => format!("{} on {}", show(&step["method"]), show(&step["resource"])),
-            None => "allowed everything".to_string(),
-        };
-        let _ = write!(body, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", resource_link(&admin.subject), escape(&show(&admin.body["reason"])), escape(&how));
+        let how = admin.result.step.as_ref().map(admin_step).unwrap_or_else(|| "allowed everything".to_string());
+        let _ = write!(body, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", resource_link(&admin.subject), escape(&admin.result.reason), escape(&how));
     }
     end_table(&mut body, admins.len());
     let _ = write!(
@@ -460,13 +545,7 @@ pub async fn identities(state: Shared, Extension(caller): Extension<Caller>) -> 
         paths.len()
     );
     for path in &paths {
-        let _ = write!(
-            body,
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            resource_link(&path.subject),
-            escape(&show(&path.body["admin"])),
-            steps_list(&path.body)
-        );
+        let _ = write!(body, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", resource_link(&path.subject), escape(&path.result.admin), steps_list(&path.result));
     }
     end_table(&mut body, paths.len());
     let _ = write!(
@@ -479,17 +558,17 @@ pub async fn identities(state: Shared, Extension(caller): Extension<Caller>) -> 
             body,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             resource_link(&grant.subject),
-            escape(&show(&grant.body["exposure"])),
-            escape(&joined(&grant.body, "principals")),
-            escape(&joined(&grant.body, "actions")),
-            escape(&joined(&grant.body, "narrowed_by"))
+            escape(&grant.result.exposure),
+            escape(&grant.result.principals.join(", ")),
+            escape(&grant.result.actions.join(", ")),
+            escape(&grant.result.narrowed_by.join(", "))
         );
     }
     end_table(&mut body, external.len());
     page("Identities", Some(&caller), &body).into_response()
 }
 
-pub async fn activity(state: Shared, Extension(caller): Extension<Caller>, Query(query): Params) -> Response {
+async fn activity(state: Shared, Extension(caller): Extension<Caller>, Query(query): Params) -> Response {
     let level = get(&query, "level").to_string();
     let before = get(&query, "before").parse().unwrap_or(0);
     let chosen = level.clone();
@@ -528,7 +607,7 @@ pub async fn activity(state: Shared, Extension(caller): Extension<Caller>, Query
     page("Activity", Some(&caller), &body).into_response()
 }
 
-pub async fn resource(state: Shared, Extension(caller): Extension<Caller>, Query(query): Params) -> Response {
+async fn resource(state: Shared, Extension(caller): Extension<Caller>, Query(query): Params) -> Response {
     let arn = get(&query, "arn").to_string();
     if arn.is_empty() {
         return bad_request("`arn` is required");
@@ -539,8 +618,8 @@ pub async fn resource(state: Shared, Extension(caller): Extension<Caller>, Query
             store.history(&lookup)?,
             store.findings(Some(&lookup), &[])?,
             store.analyses_about(&lookup)?,
-            store.analysis_count("admin")?,
-            store.analyses("access-skipped")?,
+            store.analysis_count::<Admin>()?,
+            store.analyses::<vigil_model::analysis::AccessSkipped>()?,
         ))
     })
     .await;
@@ -574,63 +653,54 @@ pub async fn resource(state: Shared, Extension(caller): Extension<Caller>, Query
         );
     }
     body.push_str("</tbody></table>");
-    let of_kind = |kind: &str| analyses.iter().filter(|row| row.kind == kind).cloned().collect::<Vec<Analysis>>();
-    let exposures = of_kind("exposure");
     body.push_str("<h2>Internet exposure</h2>");
-    if exposures.is_empty() {
+    if analyses.exposure.is_empty() {
         body.push_str("<p id=\"no-exposure\">No path from the internet reaches it (as of the latest analysed scan).</p>");
     } else {
-        body.push_str(&exposure_table(&exposures));
+        body.push_str(&exposure_table(analyses.exposure.iter().map(|row| (arn.as_str(), row))));
     }
     body.push_str("<h2>Who can access it</h2>");
-    for row in of_kind("access") {
-        let principals = row.body["principals"].as_array().cloned().unwrap_or_default();
+    for row in &analyses.access {
         let _ = write!(
             body,
             "<p>{} principal(s) of the account are allowed <code>{}</code> on <code>{}</code>:</p><table id=\"access\"><tbody>",
-            principals.len(),
-            escape(&show(&row.body["action"])),
-            escape(&show(&row.body["resource"]))
+            row.principals.len(),
+            escape(&row.action),
+            escape(&row.resource)
         );
-        for principal in &principals {
-            let by = joined(principal, "allowed_by");
+        for principal in &row.principals {
             let _ = write!(
                 body,
                 "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                resource_link(&show(&principal["principal"])),
-                escape(&show(&principal["kind"])),
-                escape(&by)
+                resource_link(&principal.principal),
+                escape(&principal.kind),
+                escape(&principal.allowed_by.join(", "))
             );
         }
         body.push_str("</tbody></table>");
     }
     for note in &skipped {
-        let _ = write!(body, "<p class=\"notice\">Who-can-access was not computed: {}</p>", escape(&show(&note.body["reason"])));
+        let _ = write!(body, "<p class=\"notice\">Who-can-access was not computed: {}</p>", escape(&note.result.reason));
     }
-    for grant in of_kind("external") {
+    for grant in &analyses.external {
         let _ = write!(
             body,
             "<p class=\"notice\">From outside the account ({}): {} may {}{}</p>",
-            escape(&show(&grant.body["exposure"])),
-            escape(&joined(&grant.body, "principals")),
-            escape(&joined(&grant.body, "actions")),
-            escape(&if grant.body["narrowed_by"].as_array().is_some_and(|list| !list.is_empty()) {
-                format!(", narrowed by {}", joined(&grant.body, "narrowed_by"))
-            } else {
-                String::new()
-            })
+            escape(&grant.exposure),
+            escape(&grant.principals.join(", ")),
+            escape(&grant.actions.join(", ")),
+            escape(&narrowed(grant))
         );
     }
     if admins > 0 {
         let _ = write!(body, "<p class=\"muted\">And the <a href=\"/identities\">{admins} admin-equivalent principal(s)</a>, who can do anything.</p>");
     }
-    for admin in of_kind("admin") {
-        let how = admin.body.get("step").map(|step| format!(" by {} on {}", show(&step["method"]), show(&step["resource"]))).unwrap_or_default();
-        let _ =
-            write!(body, "<p class=\"notice\" id=\"admin\">This principal is admin-equivalent ({}){}.</p>", escape(&show(&admin.body["reason"])), escape(&how));
+    for admin in &analyses.admin {
+        let how = admin.step.as_ref().map(|step| format!(" by {}", admin_step(step))).unwrap_or_default();
+        let _ = write!(body, "<p class=\"notice\" id=\"admin\">This principal is admin-equivalent ({}){}.</p>", escape(&admin.reason), escape(&how));
     }
-    for path in of_kind("escalation") {
-        let _ = write!(body, "<p class=\"notice\">This principal can escalate to {}:</p>{}", escape(&show(&path.body["admin"])), steps_list(&path.body));
+    for path in &analyses.escalation {
+        let _ = write!(body, "<p class=\"notice\">This principal can escalate to {}:</p>{}", escape(&path.admin), steps_list(path));
     }
     if let Some(latest) = versions.last() {
         let config = latest.config.as_ref().map(|config| serde_json::to_string_pretty(config).unwrap_or_default()).unwrap_or_default();
@@ -658,7 +728,7 @@ pub async fn resource(state: Shared, Extension(caller): Extension<Caller>, Query
     page(&arn, Some(&caller), &body).into_response()
 }
 
-pub async fn scans(state: Shared, Extension(caller): Extension<Caller>, Query(query): Params) -> Response {
+async fn scans(state: Shared, Extension(caller): Extension<Caller>, Query(query): Params) -> Response {
     let parse = |key: &str| get(&query, key).parse::<i64>().ok();
     let (from, to) = (parse("from"), parse("to"));
     let result = with_store(&state, move |store| {
@@ -677,22 +747,19 @@ pub async fn scans(state: Shared, Extension(caller): Extension<Caller>, Query(qu
     };
     let mut body = String::from("<h1>Scans</h1>");
     if let Some(diff) = &diff {
-        let diff = serde_json::to_value(diff).unwrap_or(Value::Null);
-        let _ = write!(body, "<h2 id=\"changes\">Changes from scan #{} to #{}</h2>", show(&diff["from"]), show(&diff["to"]));
-        for (key, title) in [("added", "Added"), ("removed", "Removed"), ("changed", "Changed")] {
-            let list = diff[key].as_array().cloned().unwrap_or_default();
+        let _ = write!(body, "<h2 id=\"changes\">Changes from scan #{} to #{}</h2>", diff.from, diff.to);
+        for (list, title) in [(&diff.added, "Added"), (&diff.removed, "Removed"), (&diff.changed, "Changed")] {
             let _ = write!(body, "<h3>{title} ({})</h3><ul>", list.len());
-            for entry in &list {
-                let arn = entry["arn"].as_str().unwrap_or_default();
-                let _ = write!(body, "<li>{}", resource_link(arn));
-                if entry["state_before"] != entry["state_after"] && key == "changed" {
-                    let _ = write!(body, " <span class=\"muted\">{} → {}</span>", escape(&show(&entry["state_before"])), escape(&show(&entry["state_after"])));
+            for entry in list {
+                let _ = write!(body, "<li>{}", resource_link(&entry.arn));
+                if entry.state_before != entry.state_after && entry.change == "changed" {
+                    let state = |state: &Option<String>| state.clone().unwrap_or_else(|| "(none)".to_string());
+                    let _ = write!(body, " <span class=\"muted\">{} → {}</span>", escape(&state(&entry.state_before)), escape(&state(&entry.state_after)));
                 }
-                let changes = entry["fields"].as_array().cloned().unwrap_or_default();
-                if !changes.is_empty() {
+                if !entry.fields.is_empty() {
                     body.push_str("<ul>");
-                    for change in &changes {
-                        body.push_str(&change_item(&show(&change["path"]), change.get("before"), change.get("after")));
+                    for change in &entry.fields {
+                        body.push_str(&change_item(&change.path, change.before.as_ref(), change.after.as_ref()));
                     }
                     body.push_str("</ul>");
                 }
@@ -700,16 +767,10 @@ pub async fn scans(state: Shared, Extension(caller): Extension<Caller>, Query(qu
             }
             body.push_str("</ul>");
         }
-        for (key, title) in [("new_findings", "Findings now failing"), ("fixed_findings", "Findings fixed")] {
-            let list = diff[key].as_array().cloned().unwrap_or_default();
+        for (list, title) in [(&diff.new_findings, "Findings now failing"), (&diff.fixed_findings, "Findings fixed")] {
             let _ = write!(body, "<h3>{title} ({})</h3><ul>", list.len());
-            for entry in &list {
-                let _ = write!(
-                    body,
-                    "<li><code>{}</code> on {}</li>",
-                    escape(&show(&entry["check_id"])),
-                    resource_link(entry["resource_arn"].as_str().unwrap_or_default())
-                );
+            for entry in list {
+                let _ = write!(body, "<li><code>{}</code> on {}</li>", escape(&entry.check_id), resource_link(&entry.resource_arn));
             }
             body.push_str("</ul>");
         }
@@ -718,17 +779,16 @@ pub async fn scans(state: Shared, Extension(caller): Extension<Caller>, Query(qu
     }
     body.push_str("<h2>Every scan</h2><table id=\"scans\"><thead><tr><th>Scan</th><th>Kind</th><th>Finished</th><th>Source</th><th>Resources</th><th>Compare</th></tr></thead><tbody>");
     for (index, scan) in scans.iter().enumerate() {
-        let scan = serde_json::to_value(scan).unwrap_or(Value::Null);
-        let id = scan["id"].as_i64().unwrap_or_default();
-        let previous = scans.get(index + 1).and_then(|older| serde_json::to_value(older).ok()).and_then(|older| older["id"].as_i64());
+        let id = scan.id;
+        let previous = scans.get(index + 1).map(|older| older.id);
         let compare = previous.map(|previous| format!("<a href=\"/scans?from={previous}&amp;to={id}\">changes since #{previous}</a>")).unwrap_or_default();
         let _ = write!(
             body,
             "<tr><td>#{id}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{compare}</td></tr>",
-            escape(&show(&scan["kind"])),
-            escape(&show(&scan["finished_at"])),
-            escape(&show(&scan["source"])),
-            escape(&show(&scan["resource_count"]))
+            escape(&scan.kind),
+            escape(&scan.finished_at),
+            escape(&scan.source),
+            scan.resource_count
         );
     }
     body.push_str("</tbody></table>");

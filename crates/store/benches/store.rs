@@ -31,7 +31,7 @@ fn inventory(total: usize) -> Inventory {
     for index in 0..buckets {
         inventory.s3.buckets.push(Bucket { name: format!("bucket-{index}"), region: REGIONS[index % REGIONS.len()].into(), ..Bucket::default() });
     }
-    inventory.ledger.record(ApiCall { service: "s3".into(), region: "us-east-1".into(), operation: "ListBuckets".into(), target: None, outcome: Outcome::Ok });
+    inventory.ledger.record(ApiCall::new("s3", "us-east-1", "ListBuckets", None, Outcome::Ok));
     let per_region = (total - buckets) / REGIONS.len() / 3;
     for region in REGIONS {
         let mut regional = RegionalInventory::default();
@@ -61,7 +61,7 @@ fn inventory(total: usize) -> Inventory {
             regional.ec2.volumes.push(Volume { volume_id: format!("vol-{index:08x}"), size: Some(8), encrypted: index % 3 == 0, ..Volume::default() });
         }
         for operation in ["DescribeInstances", "DescribeSecurityGroups", "DescribeVolumes"] {
-            inventory.ledger.record(ApiCall { service: "ec2".into(), region: region.into(), operation: operation.into(), target: None, outcome: Outcome::Ok });
+            inventory.ledger.record(ApiCall::new("ec2", region, operation, None, Outcome::Ok));
         }
         inventory.regional.insert(region.into(), regional);
     }

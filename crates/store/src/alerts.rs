@@ -95,6 +95,7 @@ impl Store {
                 }
             }
         }
+        crate::write::pause_for_tests("alerts:inserted");
         self.db.commit()?;
         Ok(new)
     }

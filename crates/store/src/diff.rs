@@ -157,7 +157,7 @@ impl Store {
                 (true, true) => "changed",
                 (false, false) => continue,
             };
-            let fields = json_diff(&config_json(before.as_ref())?, &config_json(after.as_ref())?);
+            let fields = json_diff(&config_json(before.as_ref(), &resource_type)?, &config_json(after.as_ref(), &resource_type)?);
             let state_before = before.as_ref().map(|version| version.state.clone());
             let state_after = after.as_ref().map(|version| version.state.clone());
             if change == "changed" && fields.is_empty() && state_before == state_after {
@@ -219,12 +219,20 @@ impl Store {
     }
 }
 
-/// A version's configuration as JSON (`{}` when there is none: absent or deleted).
-fn config_json(version: Option<&Version>) -> Result<Value, StoreError> {
+/// A version's configuration as JSON (`{}` when there is none: absent or deleted), without
+/// its volatile fields (a version written before a field joined the list still holds it).
+fn config_json(version: Option<&Version>, resource_type: &str) -> Result<Value, StoreError> {
     match version.and_then(|version| version.config.as_deref()) {
         None => Ok(Value::Object(serde_json::Map::new())),
-        Some(compressed) => decode_config(compressed),
+        Some(compressed) => decode_stable_config(compressed, resource_type),
     }
+}
+
+/// Decompresses and parses a stored configuration and removes its volatile fields.
+pub fn decode_stable_config(compressed: &[u8], resource_type: &str) -> Result<Value, StoreError> {
+    let mut config = decode_config(compressed)?;
+    vigil_model::volatile::remove_volatile_fields(resource_type, &mut config);
+    Ok(config)
 }
 
 /// Decompresses and parses a stored configuration.

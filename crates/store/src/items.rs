@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use vigil_model::Inventory;
 use vigil_model::resource::ResourceData;
+use vigil_model::volatile;
 
 use crate::ResourceState;
 
@@ -17,9 +18,13 @@ pub struct Item {
     pub account_id: String,
     pub region: String,
     pub resource_id: String,
+    /// The resource's own name where it has one besides its id (`ResourceRef::name`).
+    pub name: String,
+    /// The value of its `Name` tag (empty when none).
+    pub name_tag: String,
     /// The tags as a JSON object (`{}` when none).
     pub tags: String,
-    /// The configuration, compact JSON.
+    /// The configuration, compact JSON, without its volatile fields (`vigil_model::volatile`).
     pub config: Vec<u8>,
     pub state: ResourceState,
 }
@@ -32,8 +37,10 @@ pub fn items(inventory: &Inventory) -> Vec<Item> {
         .into_iter()
         .map(|resource| Item {
             state: state_of(&resource.data),
-            config: resource.data.to_json_bytes(),
+            config: configuration(&resource),
             tags: resource.tags.and_then(|tags| serde_json::to_string(tags).ok()).unwrap_or_else(|| "{}".to_string()),
+            name: resource.name().to_string(),
+            name_tag: resource.tags.and_then(|tags| tags.get("Name")).cloned().unwrap_or_default(),
             resource_id: resource.id.to_string(),
             region: resource.region.to_string(),
             account_id: account.clone(),
@@ -41,6 +48,17 @@ pub fn items(inventory: &Inventory) -> Vec<Item> {
             arn: resource.arn,
         })
         .collect()
+}
+
+/// The configuration the store keeps: the resource's JSON without its volatile fields, so a
+/// last-used time or a delivery time never makes a version.
+fn configuration(resource: &vigil_model::ResourceRef<'_>) -> Vec<u8> {
+    if !volatile::has_volatile_fields(resource.resource_type) {
+        return resource.data.to_json_bytes();
+    }
+    let mut value = resource.data.to_json();
+    volatile::remove_volatile_fields(resource.resource_type, &mut value);
+    serde_json::to_vec(&value).unwrap_or_else(|_| b"null".to_vec())
 }
 
 /// The lifecycle state a resource's own configuration implies (instances only, today).
@@ -145,13 +163,7 @@ mod tests {
         let mut inventory = Inventory::new(account, vec![vigil_model::Region::new("eu-west-1")], chrono::Utc::now());
         for (service, region, operation, target, ok) in calls {
             let outcome = if *ok { Outcome::Ok } else { Outcome::AccessDenied { code: "AccessDenied".into(), message: "no".into() } };
-            inventory.ledger.record(ApiCall {
-                service: service.to_string(),
-                region: region.to_string(),
-                operation: operation.to_string(),
-                target: target.map(str::to_string),
-                outcome,
-            });
+            inventory.ledger.record(ApiCall::new(*service, *region, *operation, target.map(str::to_string), outcome));
         }
         inventory
     }

@@ -29,10 +29,11 @@ mod write;
 use serde::Serialize;
 
 pub use alerts::{AlertInput, AlertRow};
-pub use analyses::Analysis;
+pub use analyses::{About, Stored};
 pub use diff::{FieldChange, ResourceDiff, ScanDiff};
 pub use outbox::{NewFinding, Queued};
-pub use read::{FindingRow, ResourceVersion, ScanRow};
+pub use read::{FindingRow, ResourceMatch, ResourceVersion, ScanRow};
+pub use vigil_model::analysis::Analysis;
 pub use write::{EventUpdate, ScanInput, WriteSummary};
 
 /// What can go wrong with the store. Each message names the store or the statement at fault.

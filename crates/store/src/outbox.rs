@@ -76,6 +76,7 @@ impl Store {
                 }
             }
         }
+        crate::write::pause_for_tests("outbox:queued");
         self.db.commit()?;
         Ok(added)
     }

@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::db::Param;
-use crate::diff::{FieldChange, decode_config, json_diff};
+use crate::diff::{FieldChange, decode_stable_config, json_diff};
 use crate::{ScanId, Store, StoreError};
 
 /// One recorded scan.
@@ -37,6 +37,17 @@ pub struct ResourceVersion {
     pub config: Option<Value>,
     /// What changed from the previous version (empty for the first).
     pub changes: Vec<FieldChange>,
+}
+
+/// A resource a text names ([`Store::find_resources`]) and how it matched: `arn`, `id`,
+/// `name` (its own name) or `Name tag`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResourceMatch {
+    pub arn: String,
+    pub resource_type: String,
+    pub region: String,
+    pub state: String,
+    pub matched_by: &'static str,
 }
 
 /// A finding as the store keeps it: the latest detail plus its lifecycle.
@@ -88,8 +99,12 @@ impl Store {
     /// A resource's configuration timeline, oldest first; each version with the field-level
     /// changes from the one before.
     pub fn history(&mut self, arn: &str) -> Result<Vec<ResourceVersion>, StoreError> {
-        let Some(id) = self.db.int("SELECT id FROM resources WHERE arn = $1", &[Param::Text(arn)])? else {
+        let Some(row) = self.db.row("SELECT id, resource_type FROM resources WHERE arn = $1", &[Param::Text(arn)])? else {
             return Err(StoreError::NotFound(format!("no resource `{arn}` in the store `{}`", self.location)));
+        };
+        let mut row = row.into_iter();
+        let (Some(id), resource_type) = (row.next().and_then(|value| value.int()), row.next().and_then(|value| value.into_text()).unwrap_or_default()) else {
+            return Err(StoreError::Corrupt { what: "resources".into(), reason: format!("`{arn}` has no id") });
         };
         let rows = self
             .db
@@ -103,12 +118,40 @@ impl Store {
             let observed_at = row.next().and_then(|value| value.into_text()).unwrap_or_default();
             let state = row.next().and_then(|value| value.into_text()).unwrap_or_default();
             let tags = json_text(row.next().and_then(|value| value.into_text()).as_deref());
-            let config = row.next().and_then(|value| value.into_blob()).map(|blob| decode_config(&blob)).transpose()?;
+            let config = row.next().and_then(|value| value.into_blob()).map(|blob| decode_stable_config(&blob, &resource_type)).transpose()?;
             let previous = versions.last().and_then(|previous| previous.config.as_ref()).unwrap_or(&empty);
             let changes = if versions.is_empty() { Vec::new() } else { json_diff(previous, config.as_ref().unwrap_or(&empty)) };
             versions.push(ResourceVersion { version, scan_id, observed_at, state, tags, config, changes });
         }
         Ok(versions)
+    }
+
+    /// The resources a text names: the one whose ARN it is; otherwise every resource whose id,
+    /// own name or `Name` tag it is (several when the text is ambiguous), by ARN.
+    pub fn find_resources(&mut self, text: &str) -> Result<Vec<ResourceMatch>, StoreError> {
+        let columns = "arn, resource_type, region, state, resource_id, name, name_tag";
+        let mut rows = self.db.rows(&format!("SELECT {columns} FROM resources WHERE arn = $1"), &[Param::Text(text)])?;
+        if rows.is_empty() && !text.is_empty() {
+            rows = self
+                .db
+                .rows(&format!("SELECT {columns} FROM resources WHERE resource_id = $1 OR name = $1 OR name_tag = $1 ORDER BY arn"), &[Param::Text(text)])?;
+        }
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let text_at = |index: usize| row.get(index).and_then(|value| value.text()).unwrap_or_default().to_string();
+                let matched_by = if text_at(0) == text {
+                    "arn"
+                } else if text_at(4) == text {
+                    "id"
+                } else if text_at(5) == text {
+                    "name"
+                } else {
+                    "Name tag"
+                };
+                ResourceMatch { arn: text_at(0), resource_type: text_at(1), region: text_at(2), state: text_at(3), matched_by }
+            })
+            .collect())
     }
 
     /// The resource's current state (`active`, `stopped`, `terminated`, `deleted`), if known.
@@ -179,6 +222,67 @@ impl Store {
 }
 
 impl Store {
+    /// What is inconsistent in the store, one line per problem (empty when sound): count
+    /// tables that differ from a fresh count, rows that refer to a scan the `scans` table lacks
+    /// (a half-written scan), outbox rows whose state and dates disagree. The crash tests run
+    /// it after killing a writer.
+    pub fn consistency_problems(&mut self) -> Result<Vec<String>, StoreError> {
+        let mut problems = Vec::new();
+        let rows_as_text = |rows: Vec<Vec<crate::db::Value>>| -> Vec<String> {
+            let mut lines: Vec<String> = rows
+                .into_iter()
+                .map(|row| {
+                    row.iter()
+                        .map(|value| value.text().map(str::to_string).or_else(|| value.int().map(|int| int.to_string())).unwrap_or_default())
+                        .collect::<Vec<_>>()
+                        .join("|")
+                })
+                .collect();
+            lines.sort();
+            lines
+        };
+        for (table, stored, fresh) in [
+            (
+                "finding_counts",
+                "SELECT check_id, service, severity, account_id, region, status, lifecycle, n FROM finding_counts WHERE n <> 0",
+                "SELECT check_id, service, severity, account_id, region, status, lifecycle, COUNT(*) FROM findings GROUP BY check_id, service, severity, account_id, region, status, lifecycle",
+            ),
+            (
+                "resource_counts",
+                "SELECT resource_type, account_id, region, state, n FROM resource_counts WHERE n <> 0",
+                "SELECT resource_type, account_id, region, state, COUNT(*) FROM resources GROUP BY resource_type, account_id, region, state",
+            ),
+        ] {
+            let (stored, fresh) = (rows_as_text(self.db.rows(stored, &[])?), rows_as_text(self.db.rows(fresh, &[])?));
+            if stored != fresh {
+                let missing = fresh.iter().filter(|row| !stored.contains(row)).count();
+                let extra = stored.iter().filter(|row| !fresh.contains(row)).count();
+                problems.push(format!("`{table}` differs from a fresh count: {missing} rows missing, {extra} rows wrong or extra"));
+            }
+        }
+        let last_scan = self.db.int("SELECT COALESCE(MAX(id), 0) FROM scans", &[])?.unwrap_or(0);
+        for (what, sql) in [
+            ("resources last seen", "SELECT COUNT(*) FROM resources WHERE last_seen_scan > $1 OR first_seen_scan > $1"),
+            ("resource versions", "SELECT COUNT(*) FROM resource_versions WHERE scan_id > $1"),
+            ("findings", "SELECT COUNT(*) FROM findings WHERE last_seen_scan > $1 OR first_seen_scan > $1"),
+            ("finding changes", "SELECT COUNT(*) FROM finding_changes WHERE scan_id > $1"),
+            ("analyses", "SELECT COUNT(*) FROM analyses WHERE scan_id > $1"),
+        ] {
+            let count = self.db.int(sql, &[Param::Int(last_scan)])?.unwrap_or(0);
+            if count > 0 {
+                problems.push(format!("{count} {what} refer to a scan after the last stored scan ({last_scan})"));
+            }
+        }
+        let outbox = self
+            .db
+            .int("SELECT COUNT(*) FROM outbox WHERE state NOT IN ('pending', 'sent') OR (state = 'sent') <> (sent_at IS NOT NULL) OR attempts < 0", &[])?
+            .unwrap_or(0);
+        if outbox > 0 {
+            problems.push(format!("{outbox} outbox rows whose state, attempts and sending date disagree"));
+        }
+        Ok(problems)
+    }
+
     /// How many rows one of the store's tables holds (for tests and size reports).
     pub fn table_rows(&mut self, table: &str) -> Result<i64, StoreError> {
         const TABLES: &[&str] = &["scans", "resources", "resource_versions", "findings", "finding_changes", "alerts", "events", "outbox"];

@@ -152,6 +152,14 @@ const MIGRATIONS: &[&[&str]] = &[
         "DROP INDEX findings_by_resource",
         "CREATE INDEX findings_by_resource ON findings (resource_arn, id)",
     ],
+    // 6: what `vigil history` finds a resource by besides its ARN: its id, its own name and its Name tag.
+    &[
+        "ALTER TABLE resources ADD COLUMN name TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE resources ADD COLUMN name_tag TEXT NOT NULL DEFAULT ''",
+        "CREATE INDEX resources_by_resource_id ON resources (resource_id)",
+        "CREATE INDEX resources_by_name ON resources (name)",
+        "CREATE INDEX resources_by_name_tag ON resources (name_tag)",
+    ],
 ];
 
 /// The schema version this build writes.

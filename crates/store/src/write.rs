@@ -64,6 +64,8 @@ struct Known {
     version: i64,
     resource_type: String,
     region: String,
+    name: String,
+    name_tag: String,
     seen: bool,
 }
 
@@ -101,6 +103,7 @@ impl Store {
         self.db.begin_write()?;
         match write_event_update(&mut self.db, update) {
             Ok(summary) => {
+                pause_for_tests("event:applied");
                 self.db.commit()?;
                 Ok(summary)
             }
@@ -125,7 +128,7 @@ fn write_scan(db: &mut Db, input: &ScanInput<'_>) -> Result<WriteSummary, StoreE
         let scope = Scope::of(inventory);
         let items = crate::items::items(inventory);
         write_resources(db, scan_id, &at, &scope, &items, &mut summary)?;
-        pause_for_tests();
+        pause_for_tests("scan:resources");
         let findings: Vec<&Finding> = input.findings.iter().filter(|finding| &*finding.account_id == inventory.account_id().as_str()).collect();
         let scan_regions: HashSet<String> = inventory.regions.iter().map(|region| region.to_string()).chain(["global".to_string()]).collect();
         write_findings(
@@ -144,6 +147,7 @@ fn write_scan(db: &mut Db, input: &ScanInput<'_>) -> Result<WriteSummary, StoreE
             json!({ "service": call.service, "region": call.region, "operation": call.operation, "target": call.target, "outcome": call.outcome.label() })
         }));
     }
+    pause_for_tests("scan:findings");
     regions.sort();
     regions.dedup();
     let caller = input.inventories.first().and_then(|inventory| inventory.account.caller_arn.clone());
@@ -168,6 +172,7 @@ fn write_scan(db: &mut Db, input: &ScanInput<'_>) -> Result<WriteSummary, StoreE
     )?;
     crate::analyses::write(db, scan_id, input.analyses.as_deref())?;
     crate::counts::refresh(db)?;
+    pause_for_tests("scan:counts");
     Ok(summary)
 }
 
@@ -232,6 +237,20 @@ fn write_event_update(db: &mut Db, update: &EventUpdate<'_>) -> Result<WriteSumm
     Ok(summary)
 }
 
+/// Whether the resource's latest stored configuration equals the item's once the volatile
+/// fields are removed from both (the item's have been already).
+fn same_without_volatile_fields(db: &mut Db, resource: i64, item: &Item) -> Result<bool, StoreError> {
+    if !vigil_model::volatile::has_volatile_fields(item.resource_type) {
+        return Ok(false);
+    }
+    let Some(stored) = latest_config(db, resource)? else { return Ok(false) };
+    let mut stored = crate::diff::decode_config(&stored)?;
+    vigil_model::volatile::remove_volatile_fields(item.resource_type, &mut stored);
+    let current: serde_json::Value =
+        serde_json::from_slice(&item.config).map_err(|error| StoreError::Corrupt { what: "a resource configuration".into(), reason: error.to_string() })?;
+    Ok(stored == current)
+}
+
 fn latest_config(db: &mut Db, resource: i64) -> Result<Option<Vec<u8>>, StoreError> {
     let row = db.row("SELECT config FROM resource_versions WHERE resource = $1 ORDER BY version DESC LIMIT 1", &[Param::Int(resource)])?;
     Ok(row.and_then(|row| row.into_iter().next()).and_then(|value| value.into_blob()))
@@ -274,22 +293,28 @@ fn write_resources(db: &mut Db, scan_id: ScanId, at: &str, scope: &Scope, items:
     let accounts: HashSet<&str> =
         items.iter().map(|item| item.account_id.as_str()).chain((!scope.account_id.is_empty()).then_some(scope.account_id.as_str())).collect();
     for account in accounts {
-        db.each("SELECT id, arn, config_hash, state, version, resource_type, region FROM resources WHERE account_id = $1", &[Param::Text(account)], |row| {
-            let mut row = row.into_iter();
-            let (Some(id), Some(arn), Some(hash), Some(state), Some(version), Some(resource_type), Some(region)) = (
-                row.next().and_then(|value| value.int()),
-                row.next().and_then(|value| value.into_text()),
-                row.next().and_then(|value| value.into_blob()),
-                row.next().and_then(|value| value.into_text()),
-                row.next().and_then(|value| value.int()),
-                row.next().and_then(|value| value.into_text()),
-                row.next().and_then(|value| value.into_text()),
-            ) else {
-                return Err(StoreError::Corrupt { what: "resources".into(), reason: "a row with a NULL column".into() });
-            };
-            known.insert(arn, Known { id, hash, state, version, resource_type, region, seen: false });
-            Ok(())
-        })?;
+        db.each(
+            "SELECT id, arn, config_hash, state, version, resource_type, region, name, name_tag FROM resources WHERE account_id = $1",
+            &[Param::Text(account)],
+            |row| {
+                let mut row = row.into_iter();
+                let (Some(id), Some(arn), Some(hash), Some(state), Some(version), Some(resource_type), Some(region), Some(name), Some(name_tag)) = (
+                    row.next().and_then(|value| value.int()),
+                    row.next().and_then(|value| value.into_text()),
+                    row.next().and_then(|value| value.into_blob()),
+                    row.next().and_then(|value| value.into_text()),
+                    row.next().and_then(|value| value.int()),
+                    row.next().and_then(|value| value.into_text()),
+                    row.next().and_then(|value| value.into_text()),
+                    row.next().and_then(|value| value.into_text()),
+                    row.next().and_then(|value| value.into_text()),
+                ) else {
+                    return Err(StoreError::Corrupt { what: "resources".into(), reason: "a row with a NULL column".into() });
+                };
+                known.insert(arn, Known { id, hash, state, version, resource_type, region, name, name_tag, seen: false });
+                Ok(())
+            },
+        )?;
     }
     let mut next_id = db.int("SELECT MAX(id) FROM resources", &[])?.unwrap_or(0) + 1;
     for item in items {
@@ -300,9 +325,24 @@ fn write_resources(db: &mut Db, scan_id: ScanId, at: &str, scope: &Scope, items:
             Some(existing) => {
                 existing.seen = true;
                 summary.resources += 1;
+                if existing.name != item.name || existing.name_tag != item.name_tag {
+                    // Names are looked up, not versioned (a Name tag's change is in the tags).
+                    db.exec(
+                        "UPDATE resources SET name = $2, name_tag = $3 WHERE id = $1",
+                        &[Param::Int(existing.id), Param::Text(&item.name), Param::Text(&item.name_tag)],
+                    )?;
+                }
                 // Unchanged: nothing is written. A live resource's last sighting is its
                 // account's latest scan (see `read.rs`), so the store grows with changes only.
                 if existing.hash == config_hash && existing.state == state {
+                    continue;
+                }
+                // A hash from a stored configuration that still held fields now known to be
+                // volatile (written before they joined the list): equal without them, it is
+                // the same configuration, and only the hash is brought up to date.
+                if existing.state == state && existing.state != ResourceState::Deleted.as_str() && same_without_volatile_fields(db, existing.id, item)? {
+                    db.exec("UPDATE resources SET config_hash = $2 WHERE id = $1", &[Param::Int(existing.id), Param::Blob(&config_hash)])?;
+                    existing.hash = config_hash;
                     continue;
                 }
                 if existing.state == ResourceState::Deleted.as_str() {
@@ -330,8 +370,8 @@ fn write_resources(db: &mut Db, scan_id: ScanId, at: &str, scope: &Scope, items:
                 let id = next_id;
                 next_id += 1;
                 db.exec(
-                    "INSERT INTO resources (id, arn, account_id, region, resource_type, resource_id, state, config_hash, version, first_seen_scan, first_seen_at, last_seen_scan, last_seen_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $9, $10)",
+                    "INSERT INTO resources (id, arn, account_id, region, resource_type, resource_id, state, config_hash, version, first_seen_scan, first_seen_at, last_seen_scan, last_seen_at, name, name_tag)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $9, $10, $11, $12)",
                     &[
                         Param::Int(id),
                         Param::Text(&item.arn),
@@ -343,12 +383,24 @@ fn write_resources(db: &mut Db, scan_id: ScanId, at: &str, scope: &Scope, items:
                         Param::Blob(&config_hash),
                         Param::Int(scan_id),
                         Param::Text(at),
+                        Param::Text(&item.name),
+                        Param::Text(&item.name_tag),
                     ],
                 )?;
                 insert_version(db, id, 1, scan_id, at, state, &item.tags, Some(&compress(&item.config)))?;
                 known.insert(
                     item.arn.clone(),
-                    Known { id, hash: config_hash, state: state.to_string(), version: 1, resource_type: String::new(), region: String::new(), seen: true },
+                    Known {
+                        id,
+                        hash: config_hash,
+                        state: state.to_string(),
+                        version: 1,
+                        resource_type: String::new(),
+                        region: String::new(),
+                        name: item.name.clone(),
+                        name_tag: item.name_tag.clone(),
+                        seen: true,
+                    },
                 );
             }
         }
@@ -625,12 +677,71 @@ fn status_counts(findings: &[Finding]) -> HashMap<&'static str, usize> {
     counts
 }
 
-/// A test seam for the crash-safety test: with `VIGIL_STORE_TEST_PAUSE_MS` set, the writer
-/// says so on standard error and sleeps inside its open transaction, so a test can SIGKILL it
-/// there. Unset in normal use.
-fn pause_for_tests() {
-    if let Some(millis) = std::env::var("VIGIL_STORE_TEST_PAUSE_MS").ok().and_then(|text| text.parse::<u64>().ok()) {
-        eprintln!("vigil-store: paused inside the write transaction");
+/// A test seam for the crash-safety tests: with `VIGIL_STORE_TEST_PAUSE_MS` set, the writer
+/// says so on standard error and sleeps inside its open transaction at the named point, so a
+/// test can SIGKILL it there. `VIGIL_STORE_TEST_PAUSE_AT` names the point (`scan:resources`,
+/// `scan:findings`, `scan:counts`, `event:applied`, `alerts:inserted`, `outbox:queued`);
+/// unset, the writer pauses at `scan:resources`. Unset in normal use.
+pub(crate) fn pause_for_tests(point: &str) {
+    let Some(millis) = std::env::var("VIGIL_STORE_TEST_PAUSE_MS").ok().and_then(|text| text.parse::<u64>().ok()) else { return };
+    let wanted = std::env::var("VIGIL_STORE_TEST_PAUSE_AT").unwrap_or_else(|_| "scan:resources".to_string());
+    if wanted == point {
+        eprintln!("vigil-store: paused inside the write transaction at `{point}`");
         std::thread::sleep(std::time::Duration::from_millis(millis));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store written before a field joined the volatile list holds it in its latest version
+    /// and in the hash. The next scan that differs only in that field writes no version: it
+    /// brings the hash up to date.
+    #[test]
+    fn a_version_stored_with_a_now_volatile_field_is_not_rewritten_for_it() {
+        let directory = tempfile::tempdir().unwrap();
+        let mut store = Store::open(directory.path().join("vigil.db").to_str().unwrap()).unwrap();
+        let mut inventory = vigil_model::snapshot::from_bytes(include_bytes!("../../cli/demo/example-corp.vigil"), "demo").unwrap();
+        let delivered = |inventory: &mut Inventory, at: &str| {
+            let trail = inventory.regional.values_mut().flat_map(|regional| regional.trails.iter_mut()).next().unwrap();
+            trail.status.get_or_insert_with(Default::default).latest_delivery_time = Some(at.parse().unwrap());
+            trail.trail_arn.clone()
+        };
+        let arn = delivered(&mut inventory, "2026-01-02T00:00:00Z");
+        let input = |inventory: &Inventory| (inventory.clone(), inventory.collected_at);
+        let record = |store: &mut Store, (inventory, at): (Inventory, Timestamp)| {
+            let scan = ScanInput {
+                started_at: at,
+                finished_at: at,
+                source: "test".into(),
+                inventories: vec![&inventory],
+                findings: &[],
+                checks_run: Vec::new(),
+                analyses: None,
+            };
+            store.record_scan(&scan).unwrap()
+        };
+        record(&mut store, input(&inventory));
+
+        // What an older vigil kept: the configuration with the delivery time, hashed with it.
+        let resource = crate::items::items(&inventory).into_iter().find(|item| item.arn == arn).unwrap();
+        let id = store.db.int("SELECT id FROM resources WHERE arn = $1", &[Param::Text(&arn)]).unwrap().unwrap();
+        let mut full = vigil_model::snapshot::from_bytes(include_bytes!("../../cli/demo/example-corp.vigil"), "demo").unwrap();
+        delivered(&mut full, "2026-01-02T00:00:00Z");
+        let old_config = full.resources().into_iter().find(|resource| resource.arn == arn).unwrap().data.to_json_bytes();
+        assert_ne!(old_config, resource.config, "the stored configuration leaves the delivery time out");
+        store.db.exec("UPDATE resource_versions SET config = $2 WHERE resource = $1", &[Param::Int(id), Param::Blob(&compress(&old_config))]).unwrap();
+        store.db.exec("UPDATE resources SET config_hash = $2 WHERE id = $1", &[Param::Int(id), Param::Blob(&hash(&old_config))]).unwrap();
+
+        let versions = store.table_rows("resource_versions").unwrap();
+        delivered(&mut inventory, "2026-01-03T00:00:00Z");
+        let summary = record(&mut store, input(&inventory));
+        assert_eq!(summary.resources_changed, 0, "{summary:?}");
+        assert_eq!(store.table_rows("resource_versions").unwrap(), versions);
+        let stored_hash = store.db.row("SELECT config_hash FROM resources WHERE id = $1", &[Param::Int(id)]).unwrap().unwrap().remove(0).into_blob().unwrap();
+        assert_eq!(stored_hash, hash(&resource.config), "the hash is now the one without volatile fields");
+        // And the next unchanged scan takes the fast path (same hash) with no version either.
+        assert_eq!(record(&mut store, input(&inventory)).resources_changed, 0);
     }
 }

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use vigil_checks::Finding;
 use vigil_model::Inventory;
+use vigil_model::analysis::{Admin, AnalysisResult, Exposure};
 use vigil_model::ec2::{IpPermission, IpRange};
 use vigil_store::{ScanInput, Store};
 
@@ -336,12 +337,13 @@ fn analyses_are_kept_per_scan_and_an_empty_result_is_not_an_older_one() {
     for (_dir, mut store) in stores() {
         let inventory = demo();
         let findings = findings(&inventory);
+        let row = Exposure { resource_id: "i-1".into(), protocol: "tcp".into(), ports: vec![[22, 22]], ..Exposure::default() };
         let exposure = vigil_store::Analysis {
             account_id: "123456789012".into(),
-            kind: "exposure".into(),
             subject: "arn:aws:ec2:eu-west-1:123456789012:instance/i-1".into(),
-            body: serde_json::json!({ "ports": [[22, 22]] }),
+            result: AnalysisResult::Exposure(row.clone()),
         };
+        let stored = vigil_store::Stored { account_id: exposure.account_id.clone(), subject: exposure.subject.clone(), result: row.clone() };
         let mut input = ScanInput {
             started_at: inventory.collected_at,
             finished_at: inventory.collected_at,
@@ -352,16 +354,17 @@ fn analyses_are_kept_per_scan_and_an_empty_result_is_not_an_older_one() {
             analyses: Some(vec![exposure.clone()]),
         };
         store.record_scan(&input).unwrap();
-        assert_eq!(store.analyses("exposure").unwrap(), vec![exposure.clone()]);
-        assert_eq!(store.analyses_about(&exposure.subject).unwrap(), vec![exposure.clone()]);
-        assert_eq!(store.analysis_count("exposure").unwrap(), 1);
+        assert_eq!(store.analyses::<Exposure>().unwrap(), vec![stored.clone()]);
+        assert!(store.analyses::<Admin>().unwrap().is_empty());
+        assert_eq!(store.analyses_about(&exposure.subject).unwrap(), vigil_store::About { exposure: vec![row.clone()], ..Default::default() });
+        assert_eq!(store.analysis_count::<Exposure>().unwrap(), 1);
         input.analyses = None;
         store.record_scan(&input).unwrap();
-        assert_eq!(store.analyses("exposure").unwrap().len(), 1, "a scan without analyses keeps the last ones");
+        assert_eq!(store.analyses::<Exposure>().unwrap().len(), 1, "a scan without analyses keeps the last ones");
         input.analyses = Some(Vec::new());
         store.record_scan(&input).unwrap();
-        assert!(store.analyses("exposure").unwrap().is_empty(), "a scan that found nothing shows nothing");
-        assert_eq!(store.analysis_count("exposure").unwrap(), 0);
+        assert!(store.analyses::<Exposure>().unwrap().is_empty(), "a scan that found nothing shows nothing");
+        assert_eq!(store.analysis_count::<Exposure>().unwrap(), 0);
     }
 }
 
@@ -395,5 +398,106 @@ fn an_event_update_keeps_the_dashboard_counts_exact() {
         assert_eq!(live, store.live_counts().unwrap().iter().map(|(_, count)| count).sum::<i64>());
         let stopped = store.resources_page(&vigil_store::query::ResourceFilter { state: Some("stopped".into()), ..Default::default() }, 0, 100).unwrap();
         assert!(stopped.items.iter().any(|item| item.resource_id == instance_id));
+    }
+}
+
+/// Issue 14 item 10: every volatile field of the list changed at once (as AWS refreshes them
+/// between two scans of an unchanged account) makes no version and no diff entry; a real change
+/// next to them shows only itself.
+#[test]
+fn volatile_fields_make_no_version_and_no_diff() {
+    let at = |text: &str| Some(text.parse::<vigil_model::Timestamp>().unwrap());
+    let mut touched = std::collections::BTreeSet::new();
+    let mut refresh = |inventory: &mut Inventory, day: &str| {
+        let time = at(&format!("2026-01-{day}T10:00:00Z"));
+        for user in &mut inventory.iam.users {
+            user.password_last_used = time;
+            touched.insert("AWS::IAM::User");
+            for key in &mut user.access_keys {
+                key.last_used = Some(vigil_model::iam::AccessKeyLastUsed { last_used_date: time, service_name: Some(format!("s3-{day}")), region: None });
+            }
+        }
+        for role in &mut inventory.iam.roles {
+            role.role_last_used = Some(vigil_model::iam::RoleLastUsed { last_used_date: time, region: Some("eu-west-1".into()) });
+            touched.insert("AWS::IAM::Role");
+        }
+        for policy in &mut inventory.iam.policies {
+            policy.attachment_count = Some(day.parse().unwrap());
+            touched.insert("AWS::IAM::ManagedPolicy");
+        }
+        for regional in inventory.regional.values_mut() {
+            for trail in &mut regional.trails {
+                let status = trail.status.get_or_insert_with(Default::default);
+                status.latest_delivery_time = time;
+                status.latest_cloud_watch_logs_delivery_time = time;
+                touched.insert("AWS::CloudTrail::Trail");
+            }
+            for group in &mut regional.log_groups {
+                group.stored_bytes = Some(day.parse::<i64>().unwrap() * 1000);
+                touched.insert("AWS::Logs::LogGroup");
+            }
+            for alarm in &mut regional.metric_alarms {
+                alarm.state_value = Some(if day == "02" { "OK" } else { "ALARM" }.into());
+                touched.insert("AWS::CloudWatch::Alarm");
+            }
+        }
+    };
+    for (_dir, mut store) in stores() {
+        let mut first = demo();
+        refresh(&mut first, "02");
+        record(&mut store, &first);
+        let versions = count(&mut store, "resource_versions");
+        let mut second = first.clone();
+        refresh(&mut second, "03");
+        assert_ne!(vigil_store::items::items(&first).len(), 0);
+        let again = record(&mut store, &second);
+        assert_eq!((again.resources_added, again.resources_changed, again.resources_deleted), (0, 0, 0), "{again:?}");
+        assert_eq!(count(&mut store, "resource_versions"), versions, "a volatile field made a version");
+        let diff = store.diff(1, 2).unwrap();
+        assert!(diff.changed.is_empty() && diff.added.is_empty() && diff.removed.is_empty(), "{:?}", diff.changed);
+
+        // A real change among volatile ones: the diff names it alone.
+        let mut third = second.clone();
+        refresh(&mut third, "04");
+        let trail = third.regional.values_mut().flat_map(|regional| regional.trails.iter_mut()).next().expect("the demo has a trail");
+        let logging = trail.status.as_ref().is_some_and(|status| status.is_logging);
+        trail.status.get_or_insert_with(Default::default).is_logging = !logging;
+        let third_summary = record(&mut store, &third);
+        assert_eq!(third_summary.resources_changed, 1, "{third_summary:?}");
+        let diff = store.diff(2, 3).unwrap();
+        let paths: Vec<&str> = diff.changed.iter().flat_map(|resource| resource.fields.iter().map(|field| field.path.as_str())).collect();
+        assert_eq!(paths, ["Status.IsLogging"]);
+    }
+    for resource_type in ["AWS::IAM::User", "AWS::IAM::Role", "AWS::CloudTrail::Trail", "AWS::Logs::LogGroup", "AWS::CloudWatch::Alarm"] {
+        assert!(touched.contains(resource_type), "the demo account has no {resource_type}: the test would not cover it");
+    }
+}
+
+/// `vigil history` finds a resource by its ARN, its id, its own name or its Name tag, and
+/// gives every candidate when a text names several.
+#[test]
+fn resources_are_found_by_arn_id_name_or_name_tag() {
+    for (_dir, mut store) in stores() {
+        let mut inventory = demo();
+        let regional = inventory.regional.values_mut().find(|regional| !regional.ec2.security_groups.is_empty() && !regional.ec2.instances.is_empty()).unwrap();
+        let group = regional.ec2.security_groups.first_mut().unwrap();
+        group.tags.insert("Name".into(), "storefront".into());
+        let (group_id, group_name) = (group.group_id.clone(), group.group_name.clone());
+        let instance = regional.ec2.instances.first_mut().unwrap();
+        instance.tags.insert("Name".into(), "storefront".into());
+        let instance_id = instance.instance_id.clone();
+        record(&mut store, &inventory);
+        let found =
+            |store: &mut Store, text: &str| store.find_resources(text).unwrap().into_iter().map(|found| (found.arn, found.matched_by)).collect::<Vec<_>>();
+        let by_id = found(&mut store, &instance_id);
+        assert_eq!(by_id.len(), 1);
+        assert!(by_id[0].0.ends_with(&format!("instance/{instance_id}")) && by_id[0].1 == "id", "{by_id:?}");
+        assert_eq!(found(&mut store, &by_id[0].0), vec![(by_id[0].0.clone(), "arn")]);
+        let by_name = found(&mut store, &group_name);
+        assert!(by_name.iter().any(|(arn, how)| arn.ends_with(&group_id) && *how == "name"), "{by_name:?}");
+        let ambiguous = found(&mut store, "storefront");
+        assert_eq!(ambiguous.len(), 2, "{ambiguous:?}");
+        assert!(ambiguous.iter().all(|(_, how)| *how == "Name tag"));
+        assert!(found(&mut store, "nothing-is-called-this").is_empty());
     }
 }

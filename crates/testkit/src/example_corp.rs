@@ -284,3 +284,121 @@ pub async fn put_alarm(config: &aws_types::SdkConfig, name: &str, metric: &str, 
         .await
         .expect("alarm");
 }
+
+/// Where a value the demo snapshot carries came from when moto could not serve it: written
+/// into the ledger entry's `detail`, so the snapshot itself says which data was recorded.
+pub const RECORDED_NOTE: &str =
+    "recorded: moto lacks this call; the value is what AWS answers for the seeded account (vigil_testkit::example_corp::fill_what_moto_lacks)";
+
+/// Fills in what moto cannot serve, so that the demo account reads like a real one instead of
+/// showing emulator gaps as ERROR findings. Each value is the reply AWS gives for the account
+/// as `seed` configured it (recorded, moto lacks this call), and each filled call's ledger entry
+/// becomes a success whose `detail` is [`RECORDED_NOTE`]. Only calls that failed are filled;
+/// the names of those that were returns, so `make-demo` can say when moto has closed a gap.
+pub fn fill_what_moto_lacks(inventory: &mut vigil_model::Inventory) -> Vec<String> {
+    use vigil_model::Outcome;
+    use vigil_model::ec2::InstanceMetadataDefaults;
+    use vigil_model::iam::CredentialReportRow;
+    use vigil_model::s3::VersioningConfiguration;
+
+    let collected_at = inventory.collected_at;
+    let mut filled = Vec::new();
+    let mut calls = std::mem::take(&mut inventory.ledger.calls);
+    for call in calls.iter_mut().filter(|call| !call.outcome.is_read()) {
+        let region = vigil_model::Region::new(call.region.as_str());
+        let target = call.target.clone().unwrap_or_default();
+        let outcome = match (call.service.as_str(), call.operation.as_str()) {
+            // Recorded, moto lacks this call (its reply has the wrong root element). S3 answers
+            // with the bucket's versioning state: `example-corp-trail-logs` was enabled by the
+            // seed, the others were never versioned (an empty VersioningConfiguration).
+            ("s3", "GetBucketVersioning") => {
+                let Some(bucket) = inventory.s3.buckets.iter_mut().find(|bucket| bucket.name == target) else { continue };
+                let enabled = target == "example-corp-trail-logs";
+                bucket.versioning =
+                    Some(VersioningConfiguration { status: enabled.then(|| "Enabled".to_string()), mfa_delete: enabled.then(|| "Disabled".to_string()) });
+                Outcome::Ok
+            }
+            // Recorded, moto lacks this call (it answers with the object listing). S3 evaluates
+            // the bucket policy: public for the public-read policy, not public for a deny-only
+            // policy, and NoSuchBucketPolicy when there is no policy.
+            ("s3", "GetBucketPolicyStatus") => {
+                let Some(bucket) = inventory.s3.buckets.iter_mut().find(|bucket| bucket.name == target) else { continue };
+                match &bucket.policy {
+                    None => Outcome::NotConfigured { code: "NoSuchBucketPolicy".to_string() },
+                    Some(_) => {
+                        bucket.policy_is_public = Some(target == "example-corp-public-assets");
+                        Outcome::Ok
+                    }
+                }
+            }
+            // Recorded, moto lacks this call. An account that never set IMDS defaults gets an
+            // AccountLevel with every setting absent ("no preference").
+            ("ec2", "GetInstanceMetadataDefaults") => {
+                inventory.regional.entry(region).or_default().ec2.instance_metadata_defaults = Some(InstanceMetadataDefaults::default());
+                Outcome::Ok
+            }
+            // Recorded, moto lacks this call. Without a customer key chosen, EBS answers with
+            // the AWS managed key's alias.
+            ("ec2", "GetEbsDefaultKmsKeyId") => {
+                inventory.regional.entry(region).or_default().ec2.ebs_default_kms_key_id = Some("alias/aws/ebs".to_string());
+                Outcome::Ok
+            }
+            // Recorded, moto lacks this call (HTTP 404 to the SDK's request). Example Corp sends
+            // no email through SES: an empty list of identities.
+            ("sesv2", "ListEmailIdentities") => {
+                inventory.regional.entry(region).or_default().email_identities.clear();
+                Outcome::Ok
+            }
+            _ => continue,
+        };
+        filled.push(format!(
+            "{}:{} in {}{}",
+            call.service,
+            call.operation,
+            call.region,
+            call.target.as_deref().map(|target| format!(" for {target}")).unwrap_or_default()
+        ));
+        call.outcome = outcome;
+        call.detail = Some(RECORDED_NOTE.to_string());
+        call.retries = 0;
+    }
+    inventory.ledger.calls = calls;
+
+    // Recorded, moto lacks this data: its GetTrailStatus never reports a delivery, since it
+    // writes no log files. A logging trail delivers to S3 and CloudWatch Logs every few
+    // minutes; the seeded trail's last deliveries are five minutes before the collection.
+    for regional in inventory.regional.values_mut() {
+        for trail in &mut regional.trails {
+            if let Some(status) = trail.status.as_mut().filter(|status| status.is_logging) {
+                if status.latest_delivery_time.is_none() {
+                    status.latest_delivery_time = Some(collected_at - chrono::Duration::minutes(5));
+                    filled.push(format!("cloudtrail:GetTrailStatus's delivery times for {}", trail.name));
+                }
+                if trail.cloud_watch_logs_log_group_arn.is_some() && status.latest_cloud_watch_logs_delivery_time.is_none() {
+                    status.latest_cloud_watch_logs_delivery_time = Some(collected_at - chrono::Duration::minutes(5));
+                }
+            }
+        }
+    }
+
+    // Recorded, moto lacks this row: AWS's credential report always starts with the root
+    // user. Example Corp's root has no MFA and no access keys (as GetAccountSummary says) and
+    // last signed in with its password 45 days before the collection.
+    if !inventory.iam.credential_report.is_empty() && !inventory.iam.credential_report.iter().any(CredentialReportRow::is_root) {
+        let days = |count: i64| collected_at - chrono::Duration::days(count);
+        inventory.iam.credential_report.insert(
+            0,
+            CredentialReportRow {
+                user: "<root_account>".to_string(),
+                arn: format!("arn:aws:iam::{}:root", inventory.account.account_id),
+                user_creation_time: Some(days(3 * 365)),
+                password_enabled: false,
+                password_last_used: Some(days(45)),
+                mfa_active: false,
+                ..CredentialReportRow::default()
+            },
+        );
+        filled.push("iam:GetCredentialReport's <root_account> row".to_string());
+    }
+    filled
+}

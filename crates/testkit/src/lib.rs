@@ -7,6 +7,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod example_corp;
+pub mod fault_proxy;
 pub mod moto;
 
+pub use fault_proxy::{Fault, FaultPlan, FaultProxy};
 pub use moto::MotoServer;

@@ -9,6 +9,8 @@ use vigil_iam::analysis::{self, Exposure};
 use vigil_model::Region;
 
 use super::FnCheck;
+use super::iam::AUTHORIZATION;
+use super::support::cannot_decide;
 use crate::context::{Context, Needs, Subject};
 use crate::{Finding, Metadata, Remediation, Severity};
 
@@ -31,7 +33,8 @@ pub static ADMIN_USER_WITHOUT_MFA: FnCheck = FnCheck {
             "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_enable_virtual.html",
             "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html",
         ],
-        frameworks: &[("cis-aws-5.0", "1.10"), ("aws-fsbp", "IAM.19"), ("pci-dss-4.0", "8.4.1"), ("nist-800-53-r5", "IA-2(1)")],
+        frameworks: &[("pci-dss-4.0", "8.4.1"), ("nist-800-53-r5", "IA-2(1)")],
+        reads: AUTHORIZATION,
     },
     run: admin_user_without_mfa,
 };
@@ -42,7 +45,7 @@ fn admin_user_without_mfa(metadata: &Metadata, context: &Context<'_>, findings: 
     for resource in context.resources_of_type("AWS::IAM::User") {
         let vigil_model::resource::ResourceData::User(user) = resource.data else { continue };
         let subject = Subject::from(resource);
-        let needs = [Needs::call("iam", GLOBAL, "GetAccountAuthorizationDetails"), Needs::call("iam", GLOBAL, "ListMFADevices").on(&user.user_name)];
+        let needs = [Needs::call("iam", GLOBAL, "ListMFADevices").on(&user.user_name)];
         findings.push(context.decide(metadata, &subject, &needs, || {
             let admin = admins.get(&user.arn);
             let has_mfa = !user.mfa_devices.is_empty();
@@ -74,36 +77,59 @@ pub static ROLE_ASSUMABLE_BY_UNKNOWN_ACCOUNT: FnCheck = FnCheck {
             "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-resources.html",
         ],
         frameworks: &[("nist-800-53-r5", "AC-3"), ("nist-800-53-r5", "AC-6")],
+        reads: AUTHORIZATION,
     },
     run: role_assumable_by_unknown_account,
 };
 
 fn role_assumable_by_unknown_account(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     let account = Account::from_inventory(context.inventory);
-    let known: HashSet<String> = context.inventory.account.organization.iter().filter_map(|organization| organization.master_account_id.clone()).collect();
+    let organization = context.inventory.account.organization.as_ref();
+    // The accounts a role may trust: this one, its organization's management account and, when
+    // the organization's account list is known, every sibling account.
+    let mut known: HashSet<String> = organization.iter().filter_map(|organization| organization.master_account_id.clone()).collect();
+    known.insert(context.account_id().to_string());
+    let siblings = organization.and_then(|organization| organization.accounts.as_ref());
+    known.extend(siblings.into_iter().flatten().cloned());
     let external = analysis::external_access(&account);
     for resource in context.resources_of_type("AWS::IAM::Role") {
         let vigil_model::resource::ResourceData::Role(role) = resource.data else { continue };
         let subject = Subject::from(resource);
-        let needs = [Needs::call("iam", GLOBAL, "GetAccountAuthorizationDetails")];
-        findings.push(context.decide(metadata, &subject, &needs, || {
-            let unknown: Vec<&analysis::ExternalAccess> = external
-                .iter()
-                .filter(|finding| finding.resource == role.arn)
-                .filter(|finding| match finding.exposure {
-                    Exposure::Public | Exposure::NetworkRestricted => true,
-                    Exposure::CrossAccount => finding.principals.iter().any(|principal| !known.contains(principal)),
-                    Exposure::Federated => false,
-                })
-                .collect();
-            let message = if unknown.is_empty() {
-                format!("Role `{}` is assumable only from this account, its organization or identity providers.", role.role_name)
-            } else {
-                let who: Vec<&str> = unknown.iter().flat_map(|finding| finding.principals.iter().map(String::as_str)).collect();
-                format!("Role `{}` is assumable from outside the account: {}.", role.role_name, who.join(", "))
-            };
-            (unknown.is_empty(), message, json!({ "ExternalAccess": unknown }))
-        }));
+        let unknown: Vec<&analysis::ExternalAccess> = external
+            .iter()
+            .filter(|finding| finding.resource == role.arn)
+            .filter(|finding| match finding.exposure {
+                Exposure::Public | Exposure::NetworkRestricted => true,
+                Exposure::CrossAccount => finding.principals.iter().any(|principal| !known.contains(principal)),
+                Exposure::Federated => false,
+            })
+            .collect();
+        let who: Vec<&str> =
+            unknown.iter().flat_map(|finding| finding.principals.iter().map(String::as_str)).filter(|principal| !known.contains(*principal)).collect();
+        let only_accounts = unknown.iter().all(|finding| finding.exposure == Exposure::CrossAccount);
+        if !unknown.is_empty() && only_accounts && organization.is_some() && siblings.is_none() {
+            // These accounts may be siblings in the organization, whose account list was not
+            // read: the verdict needs it.
+            let message = format!(
+                "Role `{}` is assumable from account(s) {} that may belong to this account's organization, whose account list was not read (organizations:ListAccounts answers only the management account or a delegated administrator; scan with --org-role to give every account the list).",
+                role.role_name,
+                who.join(", ")
+            );
+            findings.push(cannot_decide(metadata, context, &subject, message, json!({ "ExternalAccess": unknown, "Needs": "organizations:ListAccounts" })));
+            continue;
+        }
+        let message = if unknown.is_empty() {
+            format!("Role `{}` is assumable only from this account, its organization or identity providers.", role.role_name)
+        } else {
+            format!("Role `{}` is assumable from outside the account and its organization: {}.", role.role_name, who.join(", "))
+        };
+        findings.push(context.verdict(
+            metadata,
+            &subject,
+            unknown.is_empty(),
+            message,
+            json!({ "ExternalAccess": unknown, "OrganizationAccountsKnown": siblings.is_some() }),
+        ));
     }
 }
 
@@ -125,6 +151,7 @@ pub static PRIVILEGE_ESCALATION_PATH: FnCheck = FnCheck {
             "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html",
         ],
         frameworks: &[("nist-800-53-r5", "AC-6"), ("nist-800-53-r5", "AC-6(5)")],
+        reads: AUTHORIZATION,
     },
     run: privilege_escalation_path,
 };
@@ -143,8 +170,7 @@ fn privilege_escalation_path(metadata: &Metadata, context: &Context<'_>, finding
             _ => continue,
         };
         let subject = Subject::from(resource);
-        let needs = [Needs::call("iam", GLOBAL, "GetAccountAuthorizationDetails")];
-        findings.push(context.decide(metadata, &subject, &needs, || match paths.get(arn) {
+        findings.push(context.decide(metadata, &subject, &[], || match paths.get(arn) {
             None => (true, format!("`{name}` has no known escalation path to admin."), json!({})),
             Some(path) => {
                 let steps: Vec<String> = path.steps.iter().map(|step| format!("{} on {}", step.method, step.resource)).collect();
@@ -214,6 +240,33 @@ mod tests {
     #[test]
     fn roles_trusting_unknown_accounts_fail() {
         check(&ROLE_ASSUMABLE_BY_UNKNOWN_ACCOUNT, &[("local", Status::Pass), ("partner", Status::Fail)]);
+    }
+
+    /// Issue 14: a role trusted by a sibling account of the same organization failed "trusted
+    /// only by this account or its organization".
+    #[test]
+    fn sibling_accounts_of_the_organization_are_trusted_when_the_organization_is_listed() {
+        let organization = |accounts: Option<Vec<String>>| vigil_model::inventory::Organization {
+            id: "o-example".into(),
+            master_account_id: Some("111111111111".into()),
+            accounts,
+            ..Default::default()
+        };
+        let mut listed = seeded();
+        listed.account.organization = Some(organization(Some(vec![ACCOUNT.into(), "999999999999".into(), "111111111111".into()])));
+        assert_eq!(statuses(&run(&ROLE_ASSUMABLE_BY_UNKNOWN_ACCOUNT, &listed)), vec![("local".into(), Status::Pass), ("partner".into(), Status::Pass)]);
+
+        let mut outsider = seeded();
+        outsider.account.organization = Some(organization(Some(vec![ACCOUNT.into(), "111111111111".into()])));
+        assert_eq!(statuses(&run(&ROLE_ASSUMABLE_BY_UNKNOWN_ACCOUNT, &outsider)), vec![("local".into(), Status::Pass), ("partner".into(), Status::Fail)]);
+
+        // A member account cannot list its organization: whether 999999999999 is a sibling is
+        // unknown, which is an ERROR naming the call, not a FAIL.
+        let mut unlisted = seeded();
+        unlisted.account.organization = Some(organization(None));
+        let findings = run(&ROLE_ASSUMABLE_BY_UNKNOWN_ACCOUNT, &unlisted);
+        assert_eq!(statuses(&findings), vec![("local".into(), Status::Pass), ("partner".into(), Status::Error)]);
+        assert!(findings.iter().any(|finding| finding.message.contains("organizations:ListAccounts")));
     }
 
     #[test]

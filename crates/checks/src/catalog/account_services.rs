@@ -8,10 +8,15 @@ use vigil_model::monitoring::Topic;
 use vigil_model::resource::ResourceData;
 
 use super::FnCheck;
-use super::s3::public_statements;
-use super::support::{Listing, assess_resources, denies_insecure_transport, regional, when};
-use crate::context::{Context, Needs};
-use crate::{Finding, Metadata, Remediation, Severity};
+use super::logging::{KEYS, RECORDERS};
+use super::support::{denies_insecure_transport, each_resource, public_statements, regional, when};
+use crate::context::{Context, Needs, Unread};
+use crate::{Finding, Metadata, Read, Remediation, Severity};
+
+/// The SNS topics of each region.
+const TOPICS: &[Read] = &[Read::regional("sns", "ListTopics")];
+/// The CloudWatch Logs log groups of each region.
+const LOG_GROUPS: &[Read] = &[Read::regional("logs", "DescribeLogGroups")];
 
 pub static CONFIG_DELIVERY_CHANNEL: FnCheck = FnCheck {
     metadata: Metadata {
@@ -28,6 +33,7 @@ pub static CONFIG_DELIVERY_CHANNEL: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/config/latest/developerguide/manage-delivery-channel.html"],
         frameworks: &[("cis-aws-5.0", "3.3"), ("aws-fsbp", "Config.1"), ("nist-800-53-r5", "CM-8")],
+        reads: &[Read::regional("config", "DescribeDeliveryChannels")],
     },
     run: config_delivery_channel,
 };
@@ -37,7 +43,7 @@ fn config_delivery_channel(metadata: &Metadata, context: &Context<'_>, findings:
         let region = region.as_str();
         let subject = context.region_subject(region);
         let channels = regional(context, region).map(|regional| regional.delivery_channels.as_slice()).unwrap_or_default();
-        findings.push(context.decide(metadata, &subject, &[Needs::call("config", region, "DescribeDeliveryChannels")], || {
+        findings.push(context.decide(metadata, &subject, &[], || {
             let buckets: Vec<&str> = channels.iter().filter_map(|channel| channel.s3_bucket_name.as_deref()).collect();
             let message = if buckets.is_empty() {
                 format!("AWS Config has no delivery channel to S3 in {region}.")
@@ -64,6 +70,7 @@ pub static CONFIG_RECORDER_HEALTHY: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/config/latest/developerguide/select-resources.html"],
         frameworks: &[("cis-aws-5.0", "3.3"), ("nist-800-53-r5", "CM-8")],
+        reads: RECORDERS,
     },
     run: config_recorder_healthy,
 };
@@ -71,12 +78,7 @@ pub static CONFIG_RECORDER_HEALTHY: FnCheck = FnCheck {
 fn config_recorder_healthy(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     let subject = context.account_subject();
     let inventory = context.inventory;
-    let mut needs = Vec::new();
-    for region in &inventory.regions {
-        needs.push(Needs::call("config", region.as_str(), "DescribeConfigurationRecorders"));
-        needs.push(Needs::call("config", region.as_str(), "DescribeConfigurationRecorderStatus"));
-    }
-    findings.push(context.decide(metadata, &subject, &needs, || {
+    findings.push(context.decide(metadata, &subject, &[], || {
         let recorders: Vec<(&Region, &vigil_model::monitoring::ConfigurationRecorder)> =
             inventory.regional.iter().flat_map(|(region, regional)| regional.configuration_recorders.iter().map(move |recorder| (region, recorder))).collect();
         let global = recorders.iter().any(|(_, recorder)| {
@@ -111,25 +113,34 @@ pub static KMS_KEY_NOT_PUBLIC: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html"],
         frameworks: &[("aws-fsbp", "KMS.5"), ("pci-dss-4.0", "3.6.1"), ("nist-800-53-r5", "AC-3")],
+        reads: KEYS,
     },
     run: kms_key_not_public,
 };
 
 fn kms_key_not_public(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    assess_resources(metadata, context, findings, "AWS::KMS::Key", Listing::regional("kms", "ListKeys"), |resource, subject, findings| {
+    each_resource(context, findings, "AWS::KMS::Key", |resource, subject, findings| {
         let ResourceData::KmsKey(key) = resource.data else { return };
+        // Who manages the key is in DescribeKey's answer: unread, the key is an ERROR.
+        if let Err(unread) = context.require(&[Needs::call("kms", resource.region, "DescribeKey").on(&key.key_id)]) {
+            findings.push(context.unread(metadata, &subject, unread));
+            return;
+        }
         if key.key_manager.as_deref() == Some("AWS") {
             return;
         }
         let needs = [Needs::call("kms", resource.region, "GetKeyPolicy").on(&key.key_id)];
-        findings.push(context.decide(metadata, &subject, &needs, || {
-            let public = key.policy.as_ref().map(public_statements).unwrap_or_default();
+        findings.push(context.decide_or_error(metadata, &subject, &needs, || {
+            let public = match &key.policy {
+                Some(policy) => public_statements(context, policy, &key.arn)?,
+                None => Vec::new(),
+            };
             let message = if public.is_empty() {
                 format!("Key `{}` policy does not allow everyone.", key.key_id)
             } else {
                 format!("Key `{}` policy allows everyone.", key.key_id)
             };
-            (public.is_empty(), message, json!({ "PublicStatements": public }))
+            Ok((public.is_empty(), message, json!({ "PublicStatements": public })))
         }));
     });
 }
@@ -149,13 +160,18 @@ pub static KMS_KEY_NOT_PENDING_DELETION: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html"],
         frameworks: &[("aws-fsbp", "KMS.3"), ("nist-800-53-r5", "SC-12")],
+        reads: KEYS,
     },
     run: kms_key_not_pending_deletion,
 };
 
 fn kms_key_not_pending_deletion(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    assess_resources(metadata, context, findings, "AWS::KMS::Key", Listing::regional("kms", "ListKeys"), |resource, subject, findings| {
+    each_resource(context, findings, "AWS::KMS::Key", |resource, subject, findings| {
         let ResourceData::KmsKey(key) = resource.data else { return };
+        if let Err(unread) = context.require(&[Needs::call("kms", resource.region, "DescribeKey").on(&key.key_id)]) {
+            findings.push(context.unread(metadata, &subject, unread));
+            return;
+        }
         if key.key_manager.as_deref() == Some("AWS") {
             return;
         }
@@ -173,11 +189,17 @@ fn kms_key_not_pending_deletion(metadata: &Metadata, context: &Context<'_>, find
 }
 
 /// Assesses every SNS topic whose attributes were read.
-fn each_topic(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>, operation: &str, judge: impl Fn(&Topic) -> (bool, String, Value)) {
-    assess_resources(metadata, context, findings, "AWS::SNS::Topic", Listing::regional("sns", "ListTopics"), |resource, subject, findings| {
+fn each_topic(
+    metadata: &Metadata,
+    context: &Context<'_>,
+    findings: &mut Vec<Finding>,
+    operation: &str,
+    judge: impl Fn(&Topic) -> Result<(bool, String, Value), Unread>,
+) {
+    each_resource(context, findings, "AWS::SNS::Topic", |resource, subject, findings| {
         let ResourceData::Topic(topic) = resource.data else { return };
         let needs = [Needs::call("sns", resource.region, operation).on(&topic.topic_arn)];
-        findings.push(context.decide(metadata, &subject, &needs, || judge(topic)));
+        findings.push(context.decide_or_error(metadata, &subject, &needs, || judge(topic)));
     });
 }
 
@@ -195,7 +217,8 @@ pub static SNS_TOPIC_ENCRYPTED: FnCheck = FnCheck {
             terraform: "resource \"aws_sns_topic\" \"alerts\" {\n  kms_master_key_id = aws_kms_key.sns.id\n}",
         },
         references: &["https://docs.aws.amazon.com/sns/latest/dg/sns-server-side-encryption.html"],
-        frameworks: &[("aws-fsbp", "SNS.1"), ("pci-dss-4.0", "3.5.1"), ("nist-800-53-r5", "SC-28")],
+        frameworks: &[("aws-securityhub", "SNS.1"), ("pci-dss-4.0", "3.5.1"), ("nist-800-53-r5", "SC-28")],
+        reads: TOPICS,
     },
     run: sns_topic_encrypted,
 };
@@ -207,7 +230,7 @@ fn sns_topic_encrypted(metadata: &Metadata, context: &Context<'_>, findings: &mu
             Some(key) => format!("Topic `{}` encrypts with `{key}`.", topic.topic_arn),
             None => format!("Topic `{}` is not encrypted at rest.", topic.topic_arn),
         };
-        (key.is_some(), message, json!({ "KmsMasterKeyId": key }))
+        Ok((key.is_some(), message, json!({ "KmsMasterKeyId": key })))
     });
 }
 
@@ -226,19 +249,23 @@ pub static SNS_TOPIC_NOT_PUBLIC: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/sns/latest/dg/sns-security-best-practices.html"],
         frameworks: &[("aws-fsbp", "SNS.4"), ("nist-800-53-r5", "AC-3")],
+        reads: TOPICS,
     },
     run: sns_topic_not_public,
 };
 
 fn sns_topic_not_public(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     each_topic(metadata, context, findings, "GetTopicAttributes", |topic| {
-        let public = topic.policy.as_ref().map(public_statements).unwrap_or_default();
+        let public = match &topic.policy {
+            Some(policy) => public_statements(context, policy, &topic.topic_arn)?,
+            None => Vec::new(),
+        };
         let message = if public.is_empty() {
             format!("Topic `{}` policy does not allow everyone.", topic.topic_arn)
         } else {
             format!("Topic `{}` policy allows everyone.", topic.topic_arn)
         };
-        (public.is_empty(), message, json!({ "PublicStatements": public }))
+        Ok((public.is_empty(), message, json!({ "PublicStatements": public })))
     });
 }
 
@@ -257,19 +284,23 @@ pub static SNS_TOPIC_HTTPS_ONLY: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/sns/latest/dg/sns-security-best-practices.html#enforce-encryption-data-in-transit"],
         frameworks: &[("pci-dss-4.0", "4.2.1"), ("nist-800-53-r5", "SC-8")],
+        reads: TOPICS,
     },
     run: sns_topic_https_only,
 };
 
 fn sns_topic_https_only(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     each_topic(metadata, context, findings, "GetTopicAttributes", |topic| {
-        let denies = topic.policy.as_ref().is_some_and(|policy| denies_insecure_transport(policy, &["sns:Publish", "sns:*", "*"]));
+        let denies = match &topic.policy {
+            Some(policy) => denies_insecure_transport(context, policy, &topic.topic_arn, "sns:Publish", &[&topic.topic_arn])?,
+            None => false,
+        };
         let message = if denies {
             format!("Topic `{}` policy denies publishing without TLS.", topic.topic_arn)
         } else {
             format!("Topic `{}` policy does not deny publishing without TLS.", topic.topic_arn)
         };
-        (denies, message, json!({ "Policy": topic.policy }))
+        Ok((denies, message, json!({ "Policy": topic.policy })))
     });
 }
 
@@ -288,6 +319,7 @@ pub static SNS_SUBSCRIPTIONS_HTTPS: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/sns/latest/dg/sns-http-https-endpoint-as-subscriber.html"],
         frameworks: &[("pci-dss-4.0", "4.2.1"), ("nist-800-53-r5", "SC-8")],
+        reads: TOPICS,
     },
     run: sns_subscriptions_https,
 };
@@ -305,7 +337,7 @@ fn sns_subscriptions_https(metadata: &Metadata, context: &Context<'_>, findings:
         } else {
             format!("Topic `{}` delivers to {} plain-HTTP endpoint(s).", topic.topic_arn, plain.len())
         };
-        (plain.is_empty(), message, json!({ "HttpEndpoints": plain }))
+        Ok((plain.is_empty(), message, json!({ "HttpEndpoints": plain })))
     });
 }
 
@@ -323,13 +355,14 @@ pub static LOG_GROUP_RETENTION: FnCheck = FnCheck {
             terraform: "resource \"aws_cloudwatch_log_group\" \"app\" {\n  retention_in_days = 365\n}",
         },
         references: &["https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Working-with-log-groups-and-streams.html#SettingLogRetention"],
-        frameworks: &[("aws-fsbp", "CloudWatch.16"), ("pci-dss-4.0", "10.5.1"), ("nist-800-53-r5", "AU-11")],
+        frameworks: &[("aws-securityhub", "CloudWatch.16"), ("pci-dss-4.0", "10.5.1"), ("nist-800-53-r5", "AU-11")],
+        reads: LOG_GROUPS,
     },
     run: log_group_retention,
 };
 
 fn log_group_retention(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    assess_resources(metadata, context, findings, "AWS::Logs::LogGroup", Listing::regional("logs", "DescribeLogGroups"), |resource, subject, findings| {
+    each_resource(context, findings, "AWS::Logs::LogGroup", |resource, subject, findings| {
         let ResourceData::LogGroup(group) = resource.data else { return };
         let minimum = context.number(&subject, "min_log_retention_days", 365);
         findings.push(context.decide(metadata, &subject, &[], || {
@@ -358,12 +391,13 @@ pub static LOG_GROUP_ENCRYPTED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html"],
         frameworks: &[("pci-dss-4.0", "3.5.1"), ("nist-800-53-r5", "SC-28")],
+        reads: LOG_GROUPS,
     },
     run: log_group_encrypted,
 };
 
 fn log_group_encrypted(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    assess_resources(metadata, context, findings, "AWS::Logs::LogGroup", Listing::regional("logs", "DescribeLogGroups"), |resource, subject, findings| {
+    each_resource(context, findings, "AWS::Logs::LogGroup", |resource, subject, findings| {
         let ResourceData::LogGroup(group) = resource.data else { return };
         findings.push(context.decide(metadata, &subject, &[], || {
             let message = match &group.kms_key_id {
@@ -389,7 +423,8 @@ pub static ORGANIZATION_MEMBER: FnCheck = FnCheck {
             terraform: "resource \"aws_organizations_organization\" \"org\" {\n  feature_set = \"ALL\"\n}",
         },
         references: &["https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_org_support-all-features.html"],
-        frameworks: &[("aws-fsbp", "Account.2"), ("nist-800-53-r5", "CM-2")],
+        frameworks: &[("aws-securityhub", "Account.2"), ("nist-800-53-r5", "CM-2")],
+        reads: &[Read::global("organizations", "DescribeOrganization")],
     },
     run: organization_member,
 };
@@ -397,7 +432,7 @@ pub static ORGANIZATION_MEMBER: FnCheck = FnCheck {
 fn organization_member(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     let subject = context.account_subject();
     let organization = context.inventory.account.organization.as_ref();
-    findings.push(context.decide(metadata, &subject, &[Needs::call("organizations", Region::GLOBAL, "DescribeOrganization")], || {
+    findings.push(context.decide(metadata, &subject, &[], || {
         let all_features = organization.is_some_and(|organization| organization.feature_set.as_deref() == Some("ALL"));
         let message = match organization {
             None => "The account is not a member of an AWS Organizations organization.".to_string(),
@@ -473,7 +508,7 @@ mod tests {
             key("aws", "AWS", "Enabled", private.clone()),
             key("denied", "CUSTOMER", "Enabled", private),
         ];
-        for id in ["good", "bad"] {
+        for id in ["good", "bad", "aws"] {
             read(&mut inventory, "kms", REGION, "GetKeyPolicy", Some(id));
             read(&mut inventory, "kms", REGION, "DescribeKey", Some(id));
         }

@@ -4,11 +4,12 @@
 use serde_json::json;
 use vigil_model::acm::Certificate;
 
-use super::regional::{Verdict, assess, fn_check};
+use super::FnCheck;
+use super::support::{Verdict, each_regional, subject_of};
 use crate::context::{Context, Needs};
-use crate::{Finding, Metadata};
+use crate::{Finding, Metadata, Read, Remediation, Severity};
 
-const CERTIFICATES: (&str, &str) = ("acm", "ListCertificates");
+const CERTIFICATES: &[Read] = &[Read::regional("acm", "ListCertificates")];
 
 /// A check over described certificates; `judge` returns `None` when it does not apply.
 fn certificate_check(
@@ -17,7 +18,7 @@ fn certificate_check(
     findings: &mut Vec<Finding>,
     judge: impl Fn(&Certificate, &Context<'_>, &str) -> Option<Verdict>,
 ) {
-    assess(metadata, context, findings, CERTIFICATES, |certificate: &Certificate, _, region| {
+    each_regional(metadata, context, findings, |certificate: &Certificate, _, region| {
         let needs = vec![Needs::call("acm", region, "DescribeCertificate").on(&certificate.certificate_arn)];
         // A certificate whose description was not read has no status: assess it so the missing
         // call surfaces as ERROR instead of the certificate silently dropping out.
@@ -28,25 +29,29 @@ fn certificate_check(
     });
 }
 
-fn_check!(
-    CERTIFICATE_NOT_EXPIRING,
-    "acm",
-    "acm_certificate_not_expiring",
-    "ACM certificates are valid for more than 30 more days",
-    "AWS::CertificateManager::Certificate",
-    High,
-    "An expired certificate breaks TLS for every client, and imported certificates are not renewed by ACM. Policy parameter `certificate_expiry_days` (default 30).",
-    "Renew or re-import the certificate; for ACM-issued certificates fix DNS or email validation so managed renewal succeeds.",
-    "aws acm import-certificate --certificate-arn CERT_ARN --certificate fileb://cert.pem --private-key fileb://key.pem --certificate-chain fileb://chain.pem",
-    "resource \"aws_acm_certificate\" \"main\" {\n  domain_name       = \"example.com\"\n  validation_method = \"DNS\"\n  lifecycle {\n    create_before_destroy = true\n  }\n}",
-    "https://docs.aws.amazon.com/acm/latest/userguide/managed-renewal.html",
-    [("aws-fsbp", "ACM.1"), ("nist-800-53-r5", "SC-12"), ("nist-800-53-r5", "SC-28")],
-    |metadata, context, findings| {
+pub static CERTIFICATE_NOT_EXPIRING: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "acm_certificate_not_expiring",
+        title: "ACM certificates are valid for more than 30 more days",
+        service: "acm",
+        resource_type: "AWS::CertificateManager::Certificate",
+        severity: Severity::High,
+        risk: "An expired certificate breaks TLS for every client, and imported certificates are not renewed by ACM. Policy parameter `certificate_expiry_days` (default 30).",
+        remediation: Remediation {
+            text: "Renew or re-import the certificate; for ACM-issued certificates fix DNS or email validation so managed renewal succeeds.",
+            cli: "aws acm import-certificate --certificate-arn CERT_ARN --certificate fileb://cert.pem --private-key fileb://key.pem --certificate-chain fileb://chain.pem",
+            terraform: "resource \"aws_acm_certificate\" \"main\" {\n  domain_name       = \"example.com\"\n  validation_method = \"DNS\"\n  lifecycle {\n    create_before_destroy = true\n  }\n}",
+        },
+        references: &["https://docs.aws.amazon.com/acm/latest/userguide/managed-renewal.html"],
+        frameworks: &[("aws-fsbp", "ACM.1"), ("nist-800-53-r5", "SC-12"), ("nist-800-53-r5", "SC-28")],
+        reads: CERTIFICATES,
+    },
+    run: |metadata, context, findings| {
         certificate_check(metadata, context, findings, |certificate, context, region| {
             if !matches!(certificate.status.as_deref(), Some("ISSUED" | "EXPIRED")) {
                 return None;
             }
-            let subject = super::regional::subject_of(context.inventory, region, certificate);
+            let subject = subject_of(context.inventory, region, certificate);
             let threshold = context.number(&subject, "certificate_expiry_days", 30);
             let evidence =
                 json!({ "NotAfter": certificate.not_after, "Status": certificate.status, "Type": certificate.r#type, "InUseBy": certificate.in_use_by });
@@ -64,45 +69,53 @@ fn_check!(
                 None => (false, format!("Certificate for `{name}` has no expiry date."), evidence),
             })
         })
-    }
-);
+    },
+};
 
-fn_check!(
-    CERTIFICATE_RSA_KEY_LENGTH,
-    "acm",
-    "acm_certificate_rsa_key_length",
-    "ACM RSA certificates use keys of at least 2048 bits",
-    "AWS::CertificateManager::Certificate",
-    High,
-    "1024-bit RSA keys are within reach of well-funded attackers; TLS sessions protected by them can be impersonated.",
-    "Replace the certificate with one using RSA 2048 or larger, or an ECDSA key.",
-    "aws acm request-certificate --domain-name example.com --validation-method DNS --key-algorithm RSA_2048",
-    "resource \"aws_acm_certificate\" \"main\" {\n  domain_name       = \"example.com\"\n  validation_method = \"DNS\"\n  key_algorithm     = \"RSA_2048\"\n}",
-    "https://docs.aws.amazon.com/acm/latest/userguide/acm-certificate-characteristics.html",
-    [("aws-fsbp", "ACM.2"), ("pci-dss-4.0", "4.2.1"), ("nist-800-53-r5", "SC-13")],
-    |metadata, context, findings| {
+pub static CERTIFICATE_RSA_KEY_LENGTH: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "acm_certificate_rsa_key_length",
+        title: "ACM RSA certificates use keys of at least 2048 bits",
+        service: "acm",
+        resource_type: "AWS::CertificateManager::Certificate",
+        severity: Severity::High,
+        risk: "1024-bit RSA keys are within reach of well-funded attackers; TLS sessions protected by them can be impersonated.",
+        remediation: Remediation {
+            text: "Replace the certificate with one using RSA 2048 or larger, or an ECDSA key.",
+            cli: "aws acm request-certificate --domain-name example.com --validation-method DNS --key-algorithm RSA_2048",
+            terraform: "resource \"aws_acm_certificate\" \"main\" {\n  domain_name       = \"example.com\"\n  validation_method = \"DNS\"\n  key_algorithm     = \"RSA_2048\"\n}",
+        },
+        references: &["https://docs.aws.amazon.com/acm/latest/userguide/acm-certificate-characteristics.html"],
+        frameworks: &[("aws-fsbp", "ACM.2"), ("pci-dss-4.0", "4.2.1"), ("nist-800-53-r5", "SC-13")],
+        reads: CERTIFICATES,
+    },
+    run: |metadata, context, findings| {
         certificate_check(metadata, context, findings, |certificate, _, _| {
             let algorithm = certificate.key_algorithm.as_deref()?;
             let bits: u32 = algorithm.strip_prefix("RSA_")?.parse().ok()?;
             Some((bits >= 2048, format!("Certificate `{}` uses {algorithm}.", certificate.certificate_arn), json!({ "KeyAlgorithm": algorithm })))
         })
-    }
-);
+    },
+};
 
-fn_check!(
-    CERTIFICATE_TRANSPARENCY_LOGGING,
-    "acm",
-    "acm_certificate_transparency_logging",
-    "ACM-issued certificates keep certificate transparency logging enabled",
-    "AWS::CertificateManager::Certificate",
-    Low,
-    "Without transparency logging browsers may reject the certificate and mis-issued certificates for the domain go unnoticed.",
-    "Re-enable certificate transparency logging.",
-    "aws acm update-certificate-options --certificate-arn CERT_ARN --options CertificateTransparencyLoggingPreference=ENABLED",
-    "resource \"aws_acm_certificate\" \"main\" {\n  # ...\n  options {\n    certificate_transparency_logging_preference = \"ENABLED\"\n  }\n}",
-    "https://docs.aws.amazon.com/acm/latest/userguide/acm-bestpractices.html#best-practices-transparency",
-    [("nist-800-53-r5", "SC-12"), ("nist-800-53-r5", "AU-2")],
-    |metadata, context, findings| {
+pub static CERTIFICATE_TRANSPARENCY_LOGGING: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "acm_certificate_transparency_logging",
+        title: "ACM-issued certificates keep certificate transparency logging enabled",
+        service: "acm",
+        resource_type: "AWS::CertificateManager::Certificate",
+        severity: Severity::Low,
+        risk: "Without transparency logging browsers may reject the certificate and mis-issued certificates for the domain go unnoticed.",
+        remediation: Remediation {
+            text: "Re-enable certificate transparency logging.",
+            cli: "aws acm update-certificate-options --certificate-arn CERT_ARN --options CertificateTransparencyLoggingPreference=ENABLED",
+            terraform: "resource \"aws_acm_certificate\" \"main\" {\n  # ...\n  options {\n    certificate_transparency_logging_preference = \"ENABLED\"\n  }\n}",
+        },
+        references: &["https://docs.aws.amazon.com/acm/latest/userguide/acm-bestpractices.html#best-practices-transparency"],
+        frameworks: &[("nist-800-53-r5", "SC-12"), ("nist-800-53-r5", "AU-2")],
+        reads: CERTIFICATES,
+    },
+    run: |metadata, context, findings| {
         certificate_check(metadata, context, findings, |certificate, _, _| {
             if certificate.r#type.as_deref() != Some("AMAZON_ISSUED") {
                 return None;
@@ -114,13 +127,13 @@ fn_check!(
                 json!({ "CertificateTransparencyLoggingPreference": certificate.certificate_transparency_logging_preference }),
             ))
         })
-    }
-);
+    },
+};
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::regional::twins::{Twin, check_twins};
+    use crate::catalog::test_support::twins::{Twin, check_twins};
 
     fn certificate(arn: &str, status: &str) -> Certificate {
         Certificate { certificate_arn: arn.into(), status: Some(status.into()), r#type: Some("AMAZON_ISSUED".into()), ..Certificate::default() }
@@ -135,8 +148,6 @@ mod tests {
         check_twins(&[
             Twin {
                 check: &CERTIFICATE_NOT_EXPIRING,
-                listing: CERTIFICATES,
-                other_listings: &[],
                 calls: calls(),
                 place: |regional| {
                     let now = chrono::Utc::now();
@@ -148,8 +159,6 @@ mod tests {
             },
             Twin {
                 check: &CERTIFICATE_RSA_KEY_LENGTH,
-                listing: CERTIFICATES,
-                other_listings: &[],
                 calls: calls(),
                 place: |regional| {
                     regional.certificates.push(Certificate { key_algorithm: Some("RSA_1024".into()), ..certificate("bad", "ISSUED") });
@@ -159,8 +168,6 @@ mod tests {
             },
             Twin {
                 check: &CERTIFICATE_TRANSPARENCY_LOGGING,
-                listing: CERTIFICATES,
-                other_listings: &[],
                 calls: calls(),
                 place: |regional| {
                     regional

@@ -2,54 +2,71 @@
 //! IMDSv2 on the instances they launch, launch templates over launch configurations,
 //! and no public IP addresses from launch configurations.
 
-use serde_json::json;
+use serde_json::{Value, json};
 use vigil_model::RegionalInventory;
 use vigil_model::autoscaling::{AutoScalingGroup, LaunchConfiguration};
 
-use super::regional::{Verdict, assess, fn_check};
+use super::FnCheck;
+use super::support::{Verdict, cannot_decide, each_regional, subject_of};
 use crate::context::Needs;
+use crate::{Metadata, Read, Remediation, Severity};
 
-const GROUPS: (&str, &str) = ("autoscaling", "DescribeAutoScalingGroups");
-const CONFIGURATIONS: (&str, &str) = ("autoscaling", "DescribeLaunchConfigurations");
+const GROUPS: &[Read] = &[Read::regional("autoscaling", "DescribeAutoScalingGroups")];
+const CONFIGURATIONS: &[Read] = &[Read::regional("autoscaling", "DescribeLaunchConfigurations")];
+/// What a group's IMDS settings come from: the groups, their launch configurations and the
+/// launch templates (whose default versions are described per template).
+const IMDS_SOURCES: &[Read] = &[
+    Read::regional("autoscaling", "DescribeAutoScalingGroups"),
+    Read::regional("autoscaling", "DescribeLaunchConfigurations"),
+    Read::regional("ec2", "DescribeLaunchTemplates"),
+];
 
-fn_check!(
-    GROUP_MULTIPLE_AZ,
-    "autoscaling",
-    "autoscaling_group_multiple_az",
-    "Auto Scaling groups span at least two Availability Zones",
-    "AWS::AutoScaling::AutoScalingGroup",
-    Medium,
-    "A group confined to one zone loses all its capacity with that zone. Policy parameter `autoscaling_min_availability_zones` (default 2).",
-    "Add subnets in other Availability Zones to the group.",
-    "aws autoscaling update-auto-scaling-group --auto-scaling-group-name NAME --vpc-zone-identifier SUBNET_A,SUBNET_B",
-    "resource \"aws_autoscaling_group\" \"main\" {\n  # ...\n  vpc_zone_identifier = [aws_subnet.a.id, aws_subnet.b.id]\n}",
-    "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-availability-zone-balanced.html",
-    [("aws-fsbp", "AutoScaling.2"), ("nist-800-53-r5", "CP-10"), ("nist-800-53-r5", "SC-36")],
-    |metadata, context, findings| {
-        assess(metadata, context, findings, GROUPS, |group: &AutoScalingGroup, _, region| {
-            let minimum = context.number(&super::regional::subject_of(context.inventory, region, group), "autoscaling_min_availability_zones", 2);
+pub static GROUP_MULTIPLE_AZ: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "autoscaling_group_multiple_az",
+        title: "Auto Scaling groups span at least two Availability Zones",
+        service: "autoscaling",
+        resource_type: "AWS::AutoScaling::AutoScalingGroup",
+        severity: Severity::Medium,
+        risk: "A group confined to one zone loses all its capacity with that zone. Policy parameter `autoscaling_min_availability_zones` (default 2).",
+        remediation: Remediation {
+            text: "Add subnets in other Availability Zones to the group.",
+            cli: "aws autoscaling update-auto-scaling-group --auto-scaling-group-name NAME --vpc-zone-identifier SUBNET_A,SUBNET_B",
+            terraform: "resource \"aws_autoscaling_group\" \"main\" {\n  # ...\n  vpc_zone_identifier = [aws_subnet.a.id, aws_subnet.b.id]\n}",
+        },
+        references: &["https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-availability-zone-balanced.html"],
+        frameworks: &[("aws-fsbp", "AutoScaling.2"), ("nist-800-53-r5", "CP-10"), ("nist-800-53-r5", "SC-36")],
+        reads: GROUPS,
+    },
+    run: |metadata, context, findings| {
+        each_regional(metadata, context, findings, |group: &AutoScalingGroup, _, region| {
+            let minimum = context.number(&subject_of(context.inventory, region, group), "autoscaling_min_availability_zones", 2);
             let zones = group.availability_zones.len() as i64;
             let message = format!("Auto Scaling group `{}` spans {zones} Availability Zone(s); at least {minimum} required.", group.auto_scaling_group_name);
             Some((vec![], (zones >= minimum, message, json!({ "AvailabilityZones": group.availability_zones }))))
         })
-    }
-);
+    },
+};
 
-fn_check!(
-    GROUP_ELB_HEALTH_CHECK,
-    "autoscaling",
-    "autoscaling_group_elb_health_check",
-    "Auto Scaling groups behind a load balancer use ELB health checks",
-    "AWS::AutoScaling::AutoScalingGroup",
-    Low,
-    "With EC2 health checks only, an instance whose application is broken keeps receiving traffic and is never replaced.",
-    "Set the group's health check type to ELB.",
-    "aws autoscaling update-auto-scaling-group --auto-scaling-group-name NAME --health-check-type ELB --health-check-grace-period 300",
-    "resource \"aws_autoscaling_group\" \"main\" {\n  # ...\n  health_check_type = \"ELB\"\n}",
-    "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-health-checks.html",
-    [("aws-fsbp", "AutoScaling.1"), ("nist-800-53-r5", "CP-10"), ("nist-800-53-r5", "SI-2")],
-    |metadata, context, findings| {
-        assess(metadata, context, findings, GROUPS, |group: &AutoScalingGroup, _, _| {
+pub static GROUP_ELB_HEALTH_CHECK: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "autoscaling_group_elb_health_check",
+        title: "Auto Scaling groups behind a load balancer use ELB health checks",
+        service: "autoscaling",
+        resource_type: "AWS::AutoScaling::AutoScalingGroup",
+        severity: Severity::Low,
+        risk: "With EC2 health checks only, an instance whose application is broken keeps receiving traffic and is never replaced.",
+        remediation: Remediation {
+            text: "Set the group's health check type to ELB.",
+            cli: "aws autoscaling update-auto-scaling-group --auto-scaling-group-name NAME --health-check-type ELB --health-check-grace-period 300",
+            terraform: "resource \"aws_autoscaling_group\" \"main\" {\n  # ...\n  health_check_type = \"ELB\"\n}",
+        },
+        references: &["https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-health-checks.html"],
+        frameworks: &[("aws-fsbp", "AutoScaling.1"), ("nist-800-53-r5", "CP-10"), ("nist-800-53-r5", "SI-2")],
+        reads: GROUPS,
+    },
+    run: |metadata, context, findings| {
+        each_regional(metadata, context, findings, |group: &AutoScalingGroup, _, _| {
             if group.load_balancer_names.is_empty() && group.target_group_arns.is_empty() {
                 return None;
             }
@@ -65,33 +82,45 @@ fn_check!(
                 ),
             ))
         })
-    }
-);
+    },
+};
 
 fn imdsv2(http_tokens: Option<&str>, http_endpoint: Option<&str>) -> bool {
     http_tokens == Some("required") || http_endpoint == Some("disabled")
 }
 
 /// The IMDS verdict for a group's launch configuration or launch template, with the calls it
-/// rests on. `None` when the group's template version is not the default version (only the
-/// default version's data is collected).
-fn group_imds<'a>(group: &'a AutoScalingGroup, regional: &'a RegionalInventory, region: &'a str) -> Option<(Vec<Needs<'a>>, Verdict)> {
+/// rests on; `Err` (message, evidence) when what the group launches from is not in the
+/// inventory: a configuration or template the listings did not return, or a template version
+/// other than the default (only the default version's settings are collected).
+fn group_imds<'a>(group: &'a AutoScalingGroup, regional: &'a RegionalInventory, region: &'a str) -> Result<(Vec<Needs<'a>>, Verdict), (String, Value)> {
     let name = &group.auto_scaling_group_name;
     if let Some(configuration_name) = &group.launch_configuration_name {
-        let configuration = regional.launch_configurations.iter().find(|configuration| &configuration.launch_configuration_name == configuration_name)?;
+        let Some(configuration) = regional.launch_configurations.iter().find(|configuration| &configuration.launch_configuration_name == configuration_name)
+        else {
+            let message =
+                format!("Auto Scaling group `{name}` launches from configuration `{configuration_name}`, which DescribeLaunchConfigurations did not return.");
+            return Err((message, json!({ "LaunchConfigurationName": configuration_name })));
+        };
         let on = imdsv2(configuration.http_tokens.as_deref(), configuration.http_endpoint.as_deref());
         let message = format!(
             "Auto Scaling group `{name}` launches instances from configuration `{configuration_name}` with IMDSv2 {}.",
             if on { "required" } else { "optional" }
         );
         let evidence = json!({ "LaunchConfigurationName": configuration_name, "MetadataOptions": { "HttpTokens": configuration.http_tokens, "HttpEndpoint": configuration.http_endpoint } });
-        return Some((vec![Needs::call("autoscaling", region, "DescribeLaunchConfigurations")], (on, message, evidence)));
+        return Ok((vec![], (on, message, evidence)));
     }
-    let specification = group.launch_template.as_ref()?;
-    let template = regional.ec2.launch_templates.iter().find(|template| {
+    let Some(specification) = group.launch_template.as_ref() else {
+        let message = format!("Auto Scaling group `{name}` names neither a launch configuration nor a launch template.");
+        return Err((message, json!({ "LaunchConfigurationName": null, "LaunchTemplate": null })));
+    };
+    let Some(template) = regional.ec2.launch_templates.iter().find(|template| {
         specification.launch_template_id.as_deref() == Some(template.launch_template_id.as_str())
             || (specification.launch_template_name.is_some() && specification.launch_template_name == template.launch_template_name)
-    })?;
+    }) else {
+        let message = format!("Auto Scaling group `{name}` launches from a template that DescribeLaunchTemplates did not return.");
+        return Err((message, json!({ "LaunchTemplate": specification })));
+    };
     let default_version = template.default_version_number.map(|number| number.to_string());
     let uses_default = match specification.version.as_deref() {
         None | Some("$Default") => true,
@@ -99,7 +128,12 @@ fn group_imds<'a>(group: &'a AutoScalingGroup, regional: &'a RegionalInventory, 
         Some(number) => default_version.as_deref() == Some(number),
     };
     if !uses_default {
-        return None;
+        let message = format!(
+            "Auto Scaling group `{name}` launches from version {} of template `{}`; only the default version's settings are collected.",
+            specification.version.as_deref().unwrap_or_default(),
+            template.launch_template_id
+        );
+        return Err((message, json!({ "LaunchTemplate": specification, "DefaultVersionNumber": template.default_version_number })));
     }
     let options = template.default_version_data.as_ref().and_then(|data| data.metadata_options.as_ref());
     let on = imdsv2(options.and_then(|options| options.http_tokens.as_deref()), options.and_then(|options| options.http_endpoint.as_deref()));
@@ -109,40 +143,60 @@ fn group_imds<'a>(group: &'a AutoScalingGroup, regional: &'a RegionalInventory, 
         if on { "required" } else { "optional" }
     );
     let evidence = json!({ "LaunchTemplate": specification, "MetadataOptions": options });
-    Some((vec![Needs::call("ec2", region, "DescribeLaunchTemplateVersions").on(&template.launch_template_id)], (on, message, evidence)))
+    Ok((vec![Needs::call("ec2", region, "DescribeLaunchTemplateVersions").on(&template.launch_template_id)], (on, message, evidence)))
 }
 
-fn_check!(
-    GROUP_IMDSV2,
-    "autoscaling",
-    "autoscaling_group_imdsv2_required",
-    "Auto Scaling groups launch instances that require IMDSv2",
-    "AWS::AutoScaling::AutoScalingGroup",
-    High,
-    "With IMDSv1 a server-side request forgery in the application is enough to steal the instance role's credentials.",
-    "Set HttpTokens to required in the group's launch template (new version, made default) or launch configuration.",
-    "aws ec2 create-launch-template-version --launch-template-id LT_ID --source-version 1 --launch-template-data '{\"MetadataOptions\":{\"HttpTokens\":\"required\"}}'",
-    "resource \"aws_launch_template\" \"main\" {\n  # ...\n  metadata_options {\n    http_tokens = \"required\"\n  }\n}",
-    "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-service.html",
-    [("aws-fsbp", "AutoScaling.3"), ("nist-800-53-r5", "AC-3"), ("nist-800-53-r5", "CM-2")],
-    |metadata, context, findings| assess(metadata, context, findings, GROUPS, |group: &AutoScalingGroup, regional, region| group_imds(group, regional, region))
-);
+pub static GROUP_IMDSV2: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "autoscaling_group_imdsv2_required",
+        title: "Auto Scaling groups launch instances that require IMDSv2",
+        service: "autoscaling",
+        resource_type: "AWS::AutoScaling::AutoScalingGroup",
+        severity: Severity::High,
+        risk: "With IMDSv1 a server-side request forgery in the application is enough to steal the instance role's credentials.",
+        remediation: Remediation {
+            text: "Set HttpTokens to required in the group's launch template (new version, made default) or launch configuration.",
+            cli: "aws ec2 create-launch-template-version --launch-template-id LT_ID --source-version 1 --launch-template-data '{\"MetadataOptions\":{\"HttpTokens\":\"required\"}}'",
+            terraform: "resource \"aws_launch_template\" \"main\" {\n  # ...\n  metadata_options {\n    http_tokens = \"required\"\n  }\n}",
+        },
+        references: &["https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-service.html"],
+        frameworks: &[("aws-fsbp", "AutoScaling.3"), ("nist-800-53-r5", "AC-3"), ("nist-800-53-r5", "CM-2")],
+        reads: IMDS_SOURCES,
+    },
+    run: |metadata, context, findings| {
+        let inventory = context.inventory;
+        for region in &inventory.regions {
+            let Some(regional) = inventory.regional.get(region) else { continue };
+            for group in &regional.auto_scaling_groups {
+                let subject = subject_of(inventory, region.as_str(), group);
+                findings.push(match group_imds(group, regional, region.as_str()) {
+                    Ok((needs, verdict)) => context.decide(metadata, &subject, &needs, || verdict),
+                    Err((message, evidence)) => cannot_decide(metadata, context, &subject, message, evidence),
+                });
+            }
+        }
+    },
+};
 
-fn_check!(
-    GROUP_USES_LAUNCH_TEMPLATE,
-    "autoscaling",
-    "autoscaling_group_uses_launch_template",
-    "Auto Scaling groups use launch templates, not launch configurations",
-    "AWS::AutoScaling::AutoScalingGroup",
-    Low,
-    "Launch configurations are deprecated and cannot use newer security features; they will stop receiving new instance types.",
-    "Migrate the group to a launch template.",
-    "aws autoscaling update-auto-scaling-group --auto-scaling-group-name NAME --launch-template LaunchTemplateId=LT_ID,Version='$Default'",
-    "resource \"aws_autoscaling_group\" \"main\" {\n  # ...\n  launch_template {\n    id      = aws_launch_template.main.id\n    version = \"$Default\"\n  }\n}",
-    "https://docs.aws.amazon.com/autoscaling/ec2/userguide/migrate-to-launch-templates.html",
-    [("aws-fsbp", "AutoScaling.9"), ("nist-800-53-r5", "CM-2")],
-    |metadata, context, findings| {
-        assess(metadata, context, findings, GROUPS, |group: &AutoScalingGroup, _, _| {
+pub static GROUP_USES_LAUNCH_TEMPLATE: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "autoscaling_group_uses_launch_template",
+        title: "Auto Scaling groups use launch templates, not launch configurations",
+        service: "autoscaling",
+        resource_type: "AWS::AutoScaling::AutoScalingGroup",
+        severity: Severity::Low,
+        risk: "Launch configurations are deprecated and cannot use newer security features; they will stop receiving new instance types.",
+        remediation: Remediation {
+            text: "Migrate the group to a launch template.",
+            cli: "aws autoscaling update-auto-scaling-group --auto-scaling-group-name NAME --launch-template LaunchTemplateId=LT_ID,Version='$Default'",
+            terraform: "resource \"aws_autoscaling_group\" \"main\" {\n  # ...\n  launch_template {\n    id      = aws_launch_template.main.id\n    version = \"$Default\"\n  }\n}",
+        },
+        references: &["https://docs.aws.amazon.com/autoscaling/ec2/userguide/migrate-to-launch-templates.html"],
+        frameworks: &[("aws-fsbp", "AutoScaling.9"), ("nist-800-53-r5", "CM-2")],
+        reads: GROUPS,
+    },
+    run: |metadata, context, findings| {
+        each_regional(metadata, context, findings, |group: &AutoScalingGroup, _, _| {
             let configuration = group.launch_configuration_name.as_deref();
             let message = match configuration {
                 Some(name) => format!("Auto Scaling group `{}` uses launch configuration `{name}`.", group.auto_scaling_group_name),
@@ -150,24 +204,28 @@ fn_check!(
             };
             Some((vec![], (configuration.is_none(), message, json!({ "LaunchConfigurationName": configuration, "LaunchTemplate": group.launch_template }))))
         })
-    }
-);
+    },
+};
 
-fn_check!(
-    LAUNCH_CONFIGURATION_NO_PUBLIC_IP,
-    "autoscaling",
-    "autoscaling_launch_configuration_no_public_ip",
-    "Auto Scaling launch configurations do not assign public IP addresses",
-    "AWS::AutoScaling::LaunchConfiguration",
-    High,
-    "Instances with public addresses are reachable from the internet as soon as a security group allows it.",
-    "Create a launch configuration (or better, a launch template) without public IP addresses and place instances behind a load balancer or NAT.",
-    "aws autoscaling create-launch-configuration --launch-configuration-name NAME --image-id AMI --instance-type TYPE --no-associate-public-ip-address",
-    "resource \"aws_launch_template\" \"main\" {\n  network_interfaces {\n    associate_public_ip_address = false\n  }\n}",
-    "https://docs.aws.amazon.com/autoscaling/ec2/userguide/asg-in-vpc.html",
-    [("aws-fsbp", "AutoScaling.5"), ("pci-dss-4.0", "1.4.4"), ("nist-800-53-r5", "SC-7")],
-    |metadata, context, findings| {
-        assess(metadata, context, findings, CONFIGURATIONS, |configuration: &LaunchConfiguration, _, _| {
+pub static LAUNCH_CONFIGURATION_NO_PUBLIC_IP: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "autoscaling_launch_configuration_no_public_ip",
+        title: "Auto Scaling launch configurations do not assign public IP addresses",
+        service: "autoscaling",
+        resource_type: "AWS::AutoScaling::LaunchConfiguration",
+        severity: Severity::High,
+        risk: "Instances with public addresses are reachable from the internet as soon as a security group allows it.",
+        remediation: Remediation {
+            text: "Create a launch configuration (or better, a launch template) without public IP addresses and place instances behind a load balancer or NAT.",
+            cli: "aws autoscaling create-launch-configuration --launch-configuration-name NAME --image-id AMI --instance-type TYPE --no-associate-public-ip-address",
+            terraform: "resource \"aws_launch_template\" \"main\" {\n  network_interfaces {\n    associate_public_ip_address = false\n  }\n}",
+        },
+        references: &["https://docs.aws.amazon.com/autoscaling/ec2/userguide/asg-in-vpc.html"],
+        frameworks: &[("aws-fsbp", "AutoScaling.5"), ("pci-dss-4.0", "1.4.4"), ("nist-800-53-r5", "SC-7")],
+        reads: CONFIGURATIONS,
+    },
+    run: |metadata, context, findings| {
+        each_regional(metadata, context, findings, |configuration: &LaunchConfiguration, _, _| {
             let public = configuration.associate_public_ip_address == Some(true);
             let message = format!(
                 "Launch configuration `{}` {} public IP addresses.",
@@ -176,8 +234,8 @@ fn_check!(
             );
             Some((vec![], (!public, message, json!({ "AssociatePublicIpAddress": configuration.associate_public_ip_address }))))
         })
-    }
-);
+    },
+};
 
 #[cfg(test)]
 mod tests {
@@ -185,7 +243,7 @@ mod tests {
     use vigil_model::ec2::{InstanceMetadataOptions, LaunchTemplate, LaunchTemplateData};
 
     use super::*;
-    use crate::catalog::regional::twins::{Twin, check_twins};
+    use crate::catalog::test_support::twins::{Twin, check_twins};
 
     fn group(name: &str) -> AutoScalingGroup {
         AutoScalingGroup {
@@ -222,8 +280,6 @@ mod tests {
         check_twins(&[
             Twin {
                 check: &GROUP_MULTIPLE_AZ,
-                listing: GROUPS,
-                other_listings: &[],
                 calls: vec![],
                 place: |regional| {
                     regional.auto_scaling_groups.push(AutoScalingGroup { availability_zones: vec!["us-east-1a".into()], ..group("bad") });
@@ -232,8 +288,6 @@ mod tests {
             },
             Twin {
                 check: &GROUP_ELB_HEALTH_CHECK,
-                listing: GROUPS,
-                other_listings: &[],
                 calls: vec![],
                 place: |regional| {
                     let target_group_arns = vec!["arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/1".to_string()];
@@ -249,8 +303,6 @@ mod tests {
             },
             Twin {
                 check: &GROUP_IMDSV2,
-                listing: GROUPS,
-                other_listings: &["DescribeLaunchConfigurations"],
                 calls: vec![],
                 place: |regional| {
                     regional.launch_configurations.push(LaunchConfiguration { http_tokens: Some("optional".into()), ..configuration("legacy") });
@@ -261,8 +313,6 @@ mod tests {
             },
             Twin {
                 check: &GROUP_USES_LAUNCH_TEMPLATE,
-                listing: GROUPS,
-                other_listings: &[],
                 calls: vec![],
                 place: |regional| {
                     regional.auto_scaling_groups.push(AutoScalingGroup { launch_configuration_name: Some("legacy".into()), ..group("bad") });
@@ -271,8 +321,6 @@ mod tests {
             },
             Twin {
                 check: &LAUNCH_CONFIGURATION_NO_PUBLIC_IP,
-                listing: CONFIGURATIONS,
-                other_listings: &[],
                 calls: vec![],
                 place: |regional| {
                     regional.launch_configurations.push(LaunchConfiguration { associate_public_ip_address: Some(true), ..configuration("bad") });
@@ -287,7 +335,7 @@ mod tests {
         use crate::Status;
         use crate::catalog::test_support::*;
         let mut inventory = inventory();
-        read(&mut inventory, "autoscaling", "us-east-1", "DescribeAutoScalingGroups", None);
+        read_declared(&mut inventory, &GROUP_IMDSV2);
         record(&mut inventory, "ec2", "us-east-1", "DescribeLaunchTemplateVersions", Some("lt-denied"), denied());
         read(&mut inventory, "ec2", "us-east-1", "DescribeLaunchTemplateVersions", Some("lt-v1"));
         read(&mut inventory, "ec2", "us-east-1", "DescribeLaunchTemplateVersions", Some("lt-v2"));

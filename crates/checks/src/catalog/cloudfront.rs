@@ -6,9 +6,12 @@ use vigil_model::Region;
 use vigil_model::edge::{Distribution, ViewerCertificate};
 
 use super::FnCheck;
-use super::policy_support::{listing_read, subject};
+use super::support::subject;
 use crate::context::{Context, Needs};
-use crate::{Finding, Metadata, Remediation, Severity};
+use crate::{Finding, Metadata, Read, Remediation, Severity};
+
+/// The listing every check of this family reads.
+const DISTRIBUTIONS: &[Read] = &[Read::global("cloudfront", "ListDistributions")];
 
 /// Viewer TLS security policies older than TLSv1.2 (CloudFront's names).
 const WEAK_VIEWER_PROTOCOLS: &[&str] = &["SSLv3", "TLSv1", "TLSv1_2016", "TLSv1.1_2016"];
@@ -30,9 +33,6 @@ fn each_distribution(
     judge: impl Fn(&Distribution) -> Option<(bool, String, serde_json::Value)>,
 ) {
     let global = Region::GLOBAL;
-    if !listing_read(context, metadata, global, "cloudfront", "ListDistributions", findings) {
-        return;
-    }
     for resource in context.inventory.edge.distributions.iter() {
         let arn =
             if resource.arn.is_empty() { format!("arn:aws:cloudfront::{}:distribution/{}", context.account_id(), resource.id) } else { resource.arn.clone() };
@@ -63,6 +63,7 @@ pub static DISTRIBUTION_VIEWER_HTTPS: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-viewers-to-cloudfront.html"],
         frameworks: &[("aws-fsbp", "CloudFront.3"), ("pci-dss-4.0", "4.2.1"), ("nist-800-53-r5", "SC-8")],
+        reads: DISTRIBUTIONS,
     },
     run: distribution_viewer_https,
 };
@@ -98,6 +99,7 @@ pub static DISTRIBUTION_VIEWER_TLS_1_2: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/secure-connections-supported-viewer-protocols-ciphers.html"],
         frameworks: &[("pci-dss-4.0", "4.2.1"), ("nist-800-53-r5", "SC-8"), ("nist-800-53-r5", "SC-13")],
+        reads: DISTRIBUTIONS,
     },
     run: distribution_viewer_tls_1_2,
 };
@@ -130,6 +132,7 @@ pub static DISTRIBUTION_ORIGIN_HTTPS: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-cloudfront-to-custom-origin.html"],
         frameworks: &[("aws-fsbp", "CloudFront.9"), ("pci-dss-4.0", "4.2.1"), ("nist-800-53-r5", "SC-8")],
+        reads: DISTRIBUTIONS,
     },
     run: distribution_origin_https,
 };
@@ -178,6 +181,7 @@ pub static DISTRIBUTION_ORIGIN_TLS: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/secure-connections-supported-ciphers-cloudfront-to-origin.html"],
         frameworks: &[("aws-fsbp", "CloudFront.10"), ("pci-dss-4.0", "4.2.1"), ("nist-800-53-r5", "SC-8"), ("nist-800-53-r5", "SC-13")],
+        reads: DISTRIBUTIONS,
     },
     run: distribution_origin_tls,
 };
@@ -217,6 +221,7 @@ pub static DISTRIBUTION_LOGGING_ENABLED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/AccessLogs.html"],
         frameworks: &[("aws-fsbp", "CloudFront.5"), ("pci-dss-4.0", "10.2.1"), ("nist-800-53-r5", "AU-2"), ("nist-800-53-r5", "AU-12")],
+        reads: DISTRIBUTIONS,
     },
     run: distribution_logging_enabled,
 };
@@ -248,6 +253,7 @@ pub static DISTRIBUTION_WAF_ENABLED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/waf/latest/developerguide/cloudfront-features.html"],
         frameworks: &[("aws-fsbp", "CloudFront.6"), ("pci-dss-4.0", "6.4.2"), ("nist-800-53-r5", "SC-7")],
+        reads: DISTRIBUTIONS,
     },
     run: distribution_waf_enabled,
 };
@@ -279,6 +285,7 @@ pub static DISTRIBUTION_DEFAULT_ROOT_OBJECT: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DefaultRootObject.html"],
         frameworks: &[("aws-fsbp", "CloudFront.1"), ("nist-800-53-r5", "SC-7")],
+        reads: DISTRIBUTIONS,
     },
     run: distribution_default_root_object,
 };
@@ -310,6 +317,7 @@ pub static DISTRIBUTION_S3_ORIGIN_ACCESS_CONTROL: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-s3.html"],
         frameworks: &[("aws-fsbp", "CloudFront.13"), ("nist-800-53-r5", "AC-3")],
+        reads: DISTRIBUTIONS,
     },
     run: distribution_s3_origin_access_control,
 };
@@ -349,6 +357,7 @@ pub static DISTRIBUTION_SNI: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cnames-https-dedicated-ip-or-sni.html"],
         frameworks: &[("aws-fsbp", "CloudFront.8"), ("nist-800-53-r5", "SC-8")],
+        reads: DISTRIBUTIONS,
     },
     run: distribution_sni,
 };
@@ -380,6 +389,7 @@ pub static DISTRIBUTION_FIELD_LEVEL_ENCRYPTION: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/field-level-encryption.html"],
         frameworks: &[("nist-800-53-r5", "SC-28")],
+        reads: DISTRIBUTIONS,
     },
     run: distribution_field_level_encryption,
 };

@@ -8,16 +8,18 @@ use vigil_model::monitoring::{AdvancedEventSelector, Trail};
 use vigil_model::resource::ResourceData;
 
 use super::FnCheck;
-use super::support::{Listing, assess_resources, cannot_decide};
-use crate::context::{Context, Needs};
-use crate::{Finding, Metadata, Remediation, Severity};
+use super::logging::TRAILS;
+use super::support::{Verdict, cannot_decide, each_resource};
+use crate::context::{Context, Needs, Unread};
+use crate::{Finding, Metadata, Read, Remediation, Severity};
 
 const TRAIL: &str = "AWS::CloudTrail::Trail";
-const TRAILS: Listing = Listing::regional("cloudtrail", "DescribeTrails");
+/// The trails, and the buckets of this account (where a trail's bucket is looked up).
+const TRAILS_AND_BUCKETS: &[Read] = &[Read::regional("cloudtrail", "DescribeTrails"), Read::global("s3", "ListBuckets")];
 
 /// Assesses every trail in its home region with `judge`, after the per-trail `operations` were read.
 fn each_trail(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>, operations: &[&str], judge: impl Fn(&Trail) -> (bool, String, Value)) {
-    assess_resources(metadata, context, findings, TRAIL, TRAILS, |resource, subject, findings| {
+    each_resource(context, findings, TRAIL, |resource, subject, findings| {
         let ResourceData::Trail(trail) = resource.data else { return };
         let needs: Vec<Needs<'_>> = operations.iter().map(|operation| Needs::call("cloudtrail", resource.region, operation).on(&trail.trail_arn)).collect();
         findings.push(context.decide(metadata, &subject, &needs, || judge(trail)));
@@ -39,6 +41,7 @@ pub static LOG_FILE_VALIDATION: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-validation-intro.html"],
         frameworks: &[("cis-aws-5.0", "3.2"), ("aws-fsbp", "CloudTrail.4"), ("pci-dss-4.0", "10.3.4"), ("nist-800-53-r5", "AU-9")],
+        reads: TRAILS,
     },
     run: log_file_validation,
 };
@@ -67,6 +70,7 @@ pub static KMS_ENCRYPTION: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/encrypting-cloudtrail-log-files-with-aws-kms.html"],
         frameworks: &[("cis-aws-5.0", "3.5"), ("aws-fsbp", "CloudTrail.2"), ("pci-dss-4.0", "10.3.2"), ("nist-800-53-r5", "SC-28")],
+        reads: TRAILS,
     },
     run: kms_encryption,
 };
@@ -96,6 +100,7 @@ pub static CLOUDWATCH_LOGS_DELIVERY: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/send-cloudtrail-events-to-cloudwatch-logs.html"],
         frameworks: &[("aws-fsbp", "CloudTrail.5"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "AU-6(1)")],
+        reads: TRAILS,
     },
     run: cloudwatch_logs_delivery,
 };
@@ -132,7 +137,8 @@ pub static TRAIL_LOGGING: FnCheck = FnCheck {
             terraform: "resource \"aws_cloudtrail\" \"main\" {\n  enable_logging = true\n}",
         },
         references: &["https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_GetTrailStatus.html"],
-        frameworks: &[("aws-fsbp", "CloudTrail.3"), ("pci-dss-4.0", "10.2.1"), ("nist-800-53-r5", "AU-12")],
+        frameworks: &[("pci-dss-4.0", "10.2.1"), ("nist-800-53-r5", "AU-12")],
+        reads: TRAILS,
     },
     run: trail_logging,
 };
@@ -165,15 +171,11 @@ fn each_trail_bucket(
     context: &Context<'_>,
     findings: &mut Vec<Finding>,
     operations: &[&str],
-    judge: impl Fn(&vigil_model::s3::Bucket) -> (bool, String, Value),
+    judge: impl Fn(&vigil_model::s3::Bucket) -> Result<Verdict, Unread>,
 ) {
     let account_id = context.account_id().to_string();
-    assess_resources(metadata, context, findings, TRAIL, TRAILS, |resource, subject, findings| {
+    each_resource(context, findings, TRAIL, |resource, subject, findings| {
         let ResourceData::Trail(trail) = resource.data else { return };
-        if let Err(unread) = context.require(&[Needs::call("s3", Region::GLOBAL, "ListBuckets")]) {
-            findings.push(context.unread(metadata, &subject, unread));
-            return;
-        }
         let Some(bucket) = trail_bucket(context, trail) else {
             let message = format!(
                 "Trail `{}` delivers to bucket `{}`, which is not in this account's inventory; assess it in the account that owns it.",
@@ -187,7 +189,7 @@ fn each_trail_bucket(
         if operations.contains(&"GetPublicAccessBlock") {
             needs.push(Needs::call("s3control", Region::GLOBAL, "GetPublicAccessBlock").on(&account_id));
         }
-        findings.push(context.decide(metadata, &subject, &needs, || judge(bucket)));
+        findings.push(context.decide_or_error(metadata, &subject, &needs, || judge(bucket)));
     });
 }
 
@@ -205,7 +207,8 @@ pub static BUCKET_NOT_PUBLIC: FnCheck = FnCheck {
             terraform: "resource \"aws_s3_bucket_public_access_block\" \"trail\" {\n  bucket                  = aws_s3_bucket.trail.id\n  block_public_acls       = true\n  ignore_public_acls      = true\n  block_public_policy     = true\n  restrict_public_buckets = true\n}",
         },
         references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html"],
-        frameworks: &[("aws-fsbp", "CloudTrail.6"), ("pci-dss-4.0", "10.3.2"), ("nist-800-53-r5", "AU-9")],
+        frameworks: &[("aws-securityhub", "CloudTrail.6"), ("pci-dss-4.0", "10.3.2"), ("nist-800-53-r5", "AU-9")],
+        reads: TRAILS_AND_BUCKETS,
     },
     run: bucket_not_public,
 };
@@ -213,7 +216,7 @@ pub static BUCKET_NOT_PUBLIC: FnCheck = FnCheck {
 fn bucket_not_public(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     let account_block = context.inventory.s3.account_public_access_block.as_ref();
     each_trail_bucket(metadata, context, findings, &["GetBucketAcl", "GetBucketPolicy", "GetPublicAccessBlock"], |bucket| {
-        super::s3::judge_bucket(bucket, account_block)
+        super::s3::judge_bucket(context, bucket, account_block)
     });
 }
 
@@ -231,7 +234,8 @@ pub static BUCKET_ACCESS_LOGGING: FnCheck = FnCheck {
             terraform: "resource \"aws_s3_bucket_logging\" \"trail\" {\n  bucket        = aws_s3_bucket.trail.id\n  target_bucket = aws_s3_bucket.access_logs.id\n  target_prefix = \"cloudtrail/\"\n}",
         },
         references: &["https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerLogs.html"],
-        frameworks: &[("cis-aws-5.0", "3.4"), ("aws-fsbp", "CloudTrail.7"), ("pci-dss-4.0", "10.2.1"), ("nist-800-53-r5", "AU-9")],
+        frameworks: &[("cis-aws-5.0", "3.4"), ("aws-securityhub", "CloudTrail.7"), ("pci-dss-4.0", "10.2.1"), ("nist-800-53-r5", "AU-9")],
+        reads: TRAILS_AND_BUCKETS,
     },
     run: bucket_access_logging,
 };
@@ -242,7 +246,7 @@ fn bucket_access_logging(metadata: &Metadata, context: &Context<'_>, findings: &
             Some(logging) => format!("Trail bucket `{}` logs access to `{}`.", bucket.name, logging.target_bucket),
             None => format!("Trail bucket `{}` has no server access logging.", bucket.name),
         };
-        (bucket.logging.is_some(), message, json!({ "Bucket": bucket.name, "LoggingEnabled": bucket.logging }))
+        Ok((bucket.logging.is_some(), message, json!({ "Bucket": bucket.name, "LoggingEnabled": bucket.logging })))
     });
 }
 
@@ -297,7 +301,7 @@ fn advanced_covers_s3(selector: &AdvancedEventSelector, access: Access) -> bool 
 fn s3_data_events(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>, read: bool) {
     let inventory = context.inventory;
     let subject = context.account_subject();
-    let mut needs: Vec<Needs<'_>> = inventory.regions.iter().map(|region| Needs::call("cloudtrail", region.as_str(), "DescribeTrails")).collect();
+    let mut needs: Vec<Needs<'_>> = Vec::new();
     let candidates: Vec<(&Region, &Trail)> = inventory.trails().filter(|(_, trail)| trail.is_multi_region_trail).collect();
     for (region, trail) in &candidates {
         needs.push(Needs::call("cloudtrail", region.as_str(), "GetEventSelectors").on(&trail.trail_arn));
@@ -327,7 +331,8 @@ pub static S3_DATA_EVENTS_WRITE: FnCheck = FnCheck {
             terraform: "resource \"aws_cloudtrail\" \"main\" {\n  event_selector {\n    read_write_type           = \"WriteOnly\"\n    include_management_events = true\n    data_resource {\n      type   = \"AWS::S3::Object\"\n      values = [\"arn:aws:s3\"]\n    }\n  }\n}",
         },
         references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-data-events-with-cloudtrail.html"],
-        frameworks: &[("cis-aws-5.0", "3.8"), ("aws-fsbp", "S3.22"), ("pci-dss-4.0", "10.2.1"), ("nist-800-53-r5", "AU-2")],
+        frameworks: &[("cis-aws-5.0", "3.8"), ("aws-securityhub", "S3.22"), ("pci-dss-4.0", "10.2.1"), ("nist-800-53-r5", "AU-2")],
+        reads: TRAILS,
     },
     run: s3_data_events_write,
 };
@@ -350,7 +355,8 @@ pub static S3_DATA_EVENTS_READ: FnCheck = FnCheck {
             terraform: "resource \"aws_cloudtrail\" \"main\" {\n  event_selector {\n    read_write_type           = \"All\"\n    include_management_events = true\n    data_resource {\n      type   = \"AWS::S3::Object\"\n      values = [\"arn:aws:s3\"]\n    }\n  }\n}",
         },
         references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-data-events-with-cloudtrail.html"],
-        frameworks: &[("cis-aws-5.0", "3.9"), ("aws-fsbp", "S3.23"), ("pci-dss-4.0", "10.2.1"), ("nist-800-53-r5", "AU-2")],
+        frameworks: &[("cis-aws-5.0", "3.9"), ("aws-securityhub", "S3.23"), ("pci-dss-4.0", "10.2.1"), ("nist-800-53-r5", "AU-2")],
+        reads: TRAILS,
     },
     run: s3_data_events_read,
 };

@@ -5,26 +5,38 @@ use vigil_model::ec2::IpPermission;
 use vigil_model::resource::ResourceData;
 
 use super::FnCheck;
-use super::support::{Listing, assess_resources};
+use super::support::each_resource;
 use crate::context::{Context, Needs};
 
-const SECURITY_GROUPS: Listing = Listing::regional("ec2", "DescribeSecurityGroups");
-use crate::{Finding, Metadata, Remediation, Severity};
+/// The security groups of each region.
+pub(crate) const SECURITY_GROUPS: &[Read] = &[Read::regional("ec2", "DescribeSecurityGroups")];
+use crate::{Finding, Metadata, Read, Remediation, Severity};
 
 /// Administrative ports that must never be open to the whole internet (CIS 5.2/5.3).
 pub(crate) const ADMIN_PORTS: &[(i32, &str)] = &[(22, "SSH"), (3389, "RDP")];
 
 /// True when a rule covers `port` over TCP (or all protocols).
 pub(crate) fn rule_covers_tcp_port(permission: &IpPermission, port: i32) -> bool {
-    match permission.ip_protocol.as_str() {
-        "-1" | "all" => true,
-        "tcp" | "6" => {
-            let from = permission.from_port.unwrap_or(0);
-            let to = permission.to_port.unwrap_or(65535);
-            (from..=to).contains(&port) || (from == -1 && to == -1)
-        }
-        _ => false,
+    covers(permission, port, &["tcp", "6"])
+}
+
+/// True when a rule covers administrative `port` over any protocol CIS 5.2 and 5.3 name: TCP
+/// (6), UDP (17, RDP has a UDP transport) or all protocols (-1).
+pub(crate) fn rule_covers_admin_port(permission: &IpPermission, port: i32) -> bool {
+    covers(permission, port, &["tcp", "6", "udp", "17"])
+}
+
+fn covers(permission: &IpPermission, port: i32, protocols: &[&str]) -> bool {
+    let protocol = permission.ip_protocol.to_ascii_lowercase();
+    if matches!(protocol.as_str(), "-1" | "all") {
+        return true;
     }
+    if !protocols.contains(&protocol.as_str()) {
+        return false;
+    }
+    let from = permission.from_port.unwrap_or(0);
+    let to = permission.to_port.unwrap_or(65535);
+    (from..=to).contains(&port) || (from == -1 && to == -1)
 }
 
 /// The world-open source ranges of a rule.
@@ -37,7 +49,7 @@ pub(crate) fn world_sources(permission: &IpPermission) -> Vec<&str> {
 pub static SECURITY_GROUP_ADMIN_PORTS_OPEN_TO_WORLD: FnCheck = FnCheck {
     metadata: Metadata {
         id: "ec2_security_group_admin_ports_open_to_world",
-        title: "Security groups do not allow SSH or RDP from 0.0.0.0/0 or ::/0",
+        title: "Security groups do not allow SSH or RDP (TCP, UDP or all protocols) from 0.0.0.0/0 or ::/0",
         service: "ec2",
         resource_type: "AWS::EC2::SecurityGroup",
         severity: Severity::High,
@@ -51,17 +63,18 @@ pub static SECURITY_GROUP_ADMIN_PORTS_OPEN_TO_WORLD: FnCheck = FnCheck {
         frameworks: &[
             ("cis-aws-5.0", "5.3"),
             ("cis-aws-5.0", "5.4"),
-            ("aws-fsbp", "EC2.13"),
-            ("aws-fsbp", "EC2.14"),
+            ("aws-securityhub", "EC2.13"),
+            ("aws-securityhub", "EC2.14"),
             ("pci-dss-4.0", "1.3.1"),
             ("nist-800-53-r5", "SC-7"),
         ],
+        reads: SECURITY_GROUPS,
     },
     run: security_group_admin_ports_open_to_world,
 };
 
 fn security_group_admin_ports_open_to_world(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    assess_resources(metadata, context, findings, "AWS::EC2::SecurityGroup", SECURITY_GROUPS, |resource, subject, findings| {
+    each_resource(context, findings, "AWS::EC2::SecurityGroup", |resource, subject, findings| {
         let ResourceData::SecurityGroup(group) = resource.data else { return };
         findings.push(context.decide(metadata, &subject, &[], || {
             let mut open = Vec::new();
@@ -71,7 +84,7 @@ fn security_group_admin_ports_open_to_world(metadata: &Metadata, context: &Conte
                     continue;
                 }
                 for (port, name) in ADMIN_PORTS {
-                    if rule_covers_tcp_port(permission, *port) {
+                    if rule_covers_admin_port(permission, *port) {
                         open.push(json!({ "Port": port, "Service": name, "IpProtocol": permission.ip_protocol, "FromPort": permission.from_port, "ToPort": permission.to_port, "Sources": sources }));
                     }
                 }
@@ -102,12 +115,13 @@ pub static DEFAULT_SECURITY_GROUP_RESTRICTS_ALL: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html"],
         frameworks: &[("cis-aws-5.0", "5.5"), ("aws-fsbp", "EC2.2"), ("pci-dss-4.0", "1.2.1"), ("nist-800-53-r5", "SC-7")],
+        reads: SECURITY_GROUPS,
     },
     run: default_security_group_restricts_all,
 };
 
 fn default_security_group_restricts_all(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    assess_resources(metadata, context, findings, "AWS::EC2::SecurityGroup", SECURITY_GROUPS, |resource, subject, findings| {
+    each_resource(context, findings, "AWS::EC2::SecurityGroup", |resource, subject, findings| {
         let ResourceData::SecurityGroup(group) = resource.data else { return };
         if group.group_name != "default" {
             return;
@@ -136,12 +150,13 @@ pub static EBS_SNAPSHOT_NOT_PUBLIC: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/ebs/latest/userguide/ebs-modifying-snapshot-permissions.html"],
         frameworks: &[("aws-fsbp", "EC2.1"), ("pci-dss-4.0", "1.4.4"), ("nist-800-53-r5", "AC-3")],
+        reads: &[Read::regional("ec2", "DescribeSnapshots")],
     },
     run: ebs_snapshot_not_public,
 };
 
 fn ebs_snapshot_not_public(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    assess_resources(metadata, context, findings, "AWS::EC2::Snapshot", Listing::regional("ec2", "DescribeSnapshots"), |resource, subject, findings| {
+    each_resource(context, findings, "AWS::EC2::Snapshot", |resource, subject, findings| {
         let ResourceData::Snapshot(snapshot) = resource.data else { return };
         let needs = [Needs::call("ec2", resource.region, "DescribeSnapshotAttribute").on(&snapshot.snapshot_id)];
         findings.push(context.decide(metadata, &subject, &needs, || {
@@ -184,7 +199,12 @@ mod tests {
             ("all-protocols", rule("-1", -1, -1, &["0.0.0.0/0"], &[]), Status::Fail),
             ("ssh-private", rule("tcp", 22, 22, &["10.0.0.0/8"], &[]), Status::Pass),
             ("https-world", rule("tcp", 443, 443, &["0.0.0.0/0"], &[]), Status::Pass),
-            ("udp-22-world", rule("udp", 22, 22, &["0.0.0.0/0"], &[]), Status::Pass),
+            // Issue 14: UDP and all-protocol rules reach the administrative ports too.
+            ("udp-3389-world", rule("udp", 3389, 3389, &["0.0.0.0/0"], &[]), Status::Fail),
+            ("udp-number-22-world", rule("17", 0, 100, &["0.0.0.0/0"], &[]), Status::Fail),
+            ("all-protocols-number", rule("-1", 0, 0, &[], &["::/0"]), Status::Fail),
+            ("udp-53-world", rule("udp", 53, 53, &["0.0.0.0/0"], &[]), Status::Pass),
+            ("icmp-world", rule("icmp", -1, -1, &["0.0.0.0/0"], &[]), Status::Pass),
         ];
         let mut inventory = inventory();
         read(&mut inventory, "ec2", "us-east-1", "DescribeSecurityGroups", None);

@@ -6,14 +6,14 @@ use vigil_model::ec2::{Instance, LaunchTemplate};
 use vigil_model::resource::ResourceData;
 
 use super::FnCheck;
-use super::support::{Listing, assess_resources, regional};
+use super::support::{each_resource, regional};
 use crate::context::{Context, Needs};
-use crate::{Finding, Metadata, Remediation, Severity};
+use crate::{Finding, Metadata, Read, Remediation, Severity};
 
 const INSTANCE: &str = "AWS::EC2::Instance";
-const INSTANCES: Listing = Listing::regional("ec2", "DescribeInstances");
+const INSTANCES: &[Read] = &[Read::regional("ec2", "DescribeInstances")];
 const LAUNCH_TEMPLATE: &str = "AWS::EC2::LaunchTemplate";
-const LAUNCH_TEMPLATES: Listing = Listing::regional("ec2", "DescribeLaunchTemplates");
+const LAUNCH_TEMPLATES: &[Read] = &[Read::regional("ec2", "DescribeLaunchTemplates")];
 
 /// Assesses every instance that is not terminated.
 fn each_instance(
@@ -23,7 +23,7 @@ fn each_instance(
     needs_of: fn(&str) -> Vec<Needs<'_>>,
     judge: impl Fn(&Instance) -> (bool, String, serde_json::Value),
 ) {
-    assess_resources(metadata, context, findings, INSTANCE, INSTANCES, |resource, subject, findings| {
+    each_resource(context, findings, INSTANCE, |resource, subject, findings| {
         let ResourceData::Instance(instance) = resource.data else { return };
         if matches!(instance.state.name.as_str(), "terminated" | "shutting-down") {
             return;
@@ -51,6 +51,7 @@ pub static INSTANCE_IMDSV2_REQUIRED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-service.html"],
         frameworks: &[("cis-aws-5.0", "5.7"), ("aws-fsbp", "EC2.8"), ("pci-dss-4.0", "2.2.6"), ("nist-800-53-r5", "AC-3")],
+        reads: INSTANCES,
     },
     run: instance_imdsv2_required,
 };
@@ -85,6 +86,7 @@ pub static INSTANCE_NO_PUBLIC_IP: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/using-instance-addressing.html"],
         frameworks: &[("aws-fsbp", "EC2.9"), ("pci-dss-4.0", "1.4.4"), ("nist-800-53-r5", "SC-7")],
+        reads: INSTANCES,
     },
     run: instance_no_public_ip,
 };
@@ -114,6 +116,7 @@ pub static INSTANCE_PROFILE_ATTACHED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_switch-role-ec2.html"],
         frameworks: &[("cis-aws-5.0", "1.17"), ("nist-800-53-r5", "IA-5")],
+        reads: INSTANCES,
     },
     run: instance_profile_attached,
 };
@@ -144,19 +147,19 @@ pub static INSTANCE_NOT_IN_DEFAULT_VPC: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/vpc/latest/userguide/default-vpc.html"],
         frameworks: &[("nist-800-53-r5", "SC-7")],
+        reads: &[Read::regional("ec2", "DescribeInstances"), Read::regional("ec2", "DescribeVpcs")],
     },
     run: instance_not_in_default_vpc,
 };
 
 fn instance_not_in_default_vpc(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    assess_resources(metadata, context, findings, INSTANCE, INSTANCES, |resource, subject, findings| {
+    each_resource(context, findings, INSTANCE, |resource, subject, findings| {
         let ResourceData::Instance(instance) = resource.data else { return };
         if matches!(instance.state.name.as_str(), "terminated" | "shutting-down") {
             return;
         }
         let vpcs = regional(context, resource.region).map(|regional| regional.ec2.vpcs.as_slice()).unwrap_or_default();
-        let needs = [Needs::call("ec2", resource.region, "DescribeVpcs")];
-        findings.push(context.decide(metadata, &subject, &needs, || {
+        findings.push(context.decide(metadata, &subject, &[], || {
             let default = instance.vpc_id.as_deref().is_some_and(|vpc_id| vpcs.iter().any(|vpc| vpc.is_default && vpc.vpc_id == vpc_id));
             let message = if default {
                 format!("Instance `{}` runs in the default VPC.", instance.instance_id)
@@ -182,7 +185,7 @@ fn each_launch_template(
     extra_need: fn(&LaunchTemplate) -> Option<&'static str>,
     judge: impl Fn(&str, &LaunchTemplate) -> (bool, String, serde_json::Value),
 ) {
-    assess_resources(metadata, context, findings, LAUNCH_TEMPLATE, LAUNCH_TEMPLATES, |resource, subject, findings| {
+    each_resource(context, findings, LAUNCH_TEMPLATE, |resource, subject, findings| {
         let ResourceData::LaunchTemplate(template) = resource.data else { return };
         let mut needs = vec![Needs::call("ec2", resource.region, "DescribeLaunchTemplateVersions").on(&template.launch_template_id)];
         needs.extend(extra_need(template).map(|operation| Needs::call("ec2", resource.region, operation)));
@@ -205,6 +208,7 @@ pub static LAUNCH_TEMPLATE_IMDSV2: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-IMDS-new-instances.html"],
         frameworks: &[("aws-fsbp", "EC2.170"), ("pci-dss-4.0", "2.2.6"), ("nist-800-53-r5", "AC-3")],
+        reads: LAUNCH_TEMPLATES,
     },
     run: launch_template_imdsv2,
 };
@@ -245,6 +249,7 @@ pub static LAUNCH_TEMPLATE_NO_PUBLIC_IP: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-launch-templates.html"],
         frameworks: &[("aws-fsbp", "EC2.25"), ("pci-dss-4.0", "1.4.4"), ("nist-800-53-r5", "SC-7")],
+        reads: LAUNCH_TEMPLATES,
     },
     run: launch_template_no_public_ip,
 };
@@ -282,6 +287,7 @@ pub static LAUNCH_TEMPLATE_EBS_ENCRYPTED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption.html"],
         frameworks: &[("pci-dss-4.0", "3.5.1"), ("nist-800-53-r5", "SC-28")],
+        reads: LAUNCH_TEMPLATES,
     },
     run: launch_template_ebs_encrypted,
 };
@@ -324,6 +330,7 @@ pub static ACCOUNT_IMDSV2_DEFAULT: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-IMDS-new-instances.html#set-imds-options-at-account-level"],
         frameworks: &[("nist-800-53-r5", "CM-6")],
+        reads: &[Read::regional("ec2", "GetInstanceMetadataDefaults")],
     },
     run: account_imdsv2_default,
 };
@@ -333,7 +340,7 @@ fn account_imdsv2_default(metadata: &Metadata, context: &Context<'_>, findings: 
         let region = region.as_str();
         let subject = context.region_subject(region);
         let defaults = regional(context, region).and_then(|regional| regional.ec2.instance_metadata_defaults.as_ref());
-        findings.push(context.decide(metadata, &subject, &[Needs::call("ec2", region, "GetInstanceMetadataDefaults")], || {
+        findings.push(context.decide(metadata, &subject, &[], || {
             let required = account_requires_imdsv2(context, region);
             let message = if required {
                 format!("New instances in {region} require IMDSv2 by default.")
@@ -360,6 +367,7 @@ pub static EBS_ENCRYPTION_BY_DEFAULT: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/ebs/latest/userguide/encryption-by-default.html"],
         frameworks: &[("cis-aws-5.0", "5.1.1"), ("aws-fsbp", "EC2.7"), ("pci-dss-4.0", "3.5.1"), ("nist-800-53-r5", "SC-28")],
+        reads: &[Read::regional("ec2", "GetEbsEncryptionByDefault")],
     },
     run: ebs_encryption_by_default,
 };
@@ -369,7 +377,7 @@ fn ebs_encryption_by_default(metadata: &Metadata, context: &Context<'_>, finding
         let region = region.as_str();
         let subject = context.region_subject(region);
         let enabled = regional(context, region).and_then(|regional| regional.ec2.ebs_encryption_by_default);
-        findings.push(context.decide(metadata, &subject, &[Needs::call("ec2", region, "GetEbsEncryptionByDefault")], || {
+        findings.push(context.decide(metadata, &subject, &[], || {
             let on = enabled == Some(true);
             let message = if on { format!("EBS encryption by default is on in {region}.") } else { format!("EBS encryption by default is off in {region}.") };
             (on, message, json!({ "EbsEncryptionByDefault": enabled }))
@@ -392,12 +400,13 @@ pub static EBS_VOLUME_ENCRYPTED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption.html"],
         frameworks: &[("aws-fsbp", "EC2.3"), ("pci-dss-4.0", "3.5.1"), ("nist-800-53-r5", "SC-28")],
+        reads: &[Read::regional("ec2", "DescribeVolumes")],
     },
     run: ebs_volume_encrypted,
 };
 
 fn ebs_volume_encrypted(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    assess_resources(metadata, context, findings, "AWS::EC2::Volume", Listing::regional("ec2", "DescribeVolumes"), |resource, subject, findings| {
+    each_resource(context, findings, "AWS::EC2::Volume", |resource, subject, findings| {
         let ResourceData::Volume(volume) = resource.data else { return };
         findings.push(context.decide(metadata, &subject, &[], || {
             let message = if volume.encrypted {
@@ -425,12 +434,13 @@ pub static EBS_SNAPSHOT_ENCRYPTED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption.html"],
         frameworks: &[("pci-dss-4.0", "3.5.1"), ("nist-800-53-r5", "SC-28")],
+        reads: &[Read::regional("ec2", "DescribeSnapshots")],
     },
     run: ebs_snapshot_encrypted,
 };
 
 fn ebs_snapshot_encrypted(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    assess_resources(metadata, context, findings, "AWS::EC2::Snapshot", Listing::regional("ec2", "DescribeSnapshots"), |resource, subject, findings| {
+    each_resource(context, findings, "AWS::EC2::Snapshot", |resource, subject, findings| {
         let ResourceData::Snapshot(snapshot) = resource.data else { return };
         findings.push(context.decide(metadata, &subject, &[], || {
             let message = if snapshot.encrypted {
@@ -458,12 +468,13 @@ pub static AMI_NOT_PUBLIC: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/sharingamis-intro.html"],
         frameworks: &[("pci-dss-4.0", "1.4.4"), ("nist-800-53-r5", "AC-3")],
+        reads: &[Read::regional("ec2", "DescribeImages")],
     },
     run: ami_not_public,
 };
 
 fn ami_not_public(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    assess_resources(metadata, context, findings, "AWS::EC2::Image", Listing::regional("ec2", "DescribeImages"), |resource, subject, findings| {
+    each_resource(context, findings, "AWS::EC2::Image", |resource, subject, findings| {
         let ResourceData::Image(image) = resource.data else { return };
         findings.push(context.decide(metadata, &subject, &[], || {
             let message = if image.public { format!("Image `{}` is public.", image.image_id) } else { format!("Image `{}` is not public.", image.image_id) };
@@ -486,13 +497,14 @@ pub static ELASTIC_IP_ATTACHED: FnCheck = FnCheck {
             terraform: "# Remove the unused aws_eip resource.",
         },
         references: &["https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/elastic-ip-addresses-eip.html"],
-        frameworks: &[("aws-fsbp", "EC2.12"), ("nist-800-53-r5", "CM-8")],
+        frameworks: &[("aws-securityhub", "EC2.12"), ("nist-800-53-r5", "CM-8")],
+        reads: &[Read::regional("ec2", "DescribeAddresses")],
     },
     run: elastic_ip_attached,
 };
 
 fn elastic_ip_attached(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    assess_resources(metadata, context, findings, "AWS::EC2::EIP", Listing::regional("ec2", "DescribeAddresses"), |resource, subject, findings| {
+    each_resource(context, findings, "AWS::EC2::EIP", |resource, subject, findings| {
         let ResourceData::Address(address) = resource.data else { return };
         findings.push(context.decide(metadata, &subject, &[], || {
             // Some endpoints return empty strings rather than omitting the fields of a free address.

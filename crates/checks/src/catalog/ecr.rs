@@ -5,26 +5,26 @@ use serde_json::json;
 use vigil_model::security::Repository;
 
 use super::FnCheck;
-use super::policy_support::{listing_read, public_statements, subject};
-use crate::context::{Context, Needs};
-use crate::{Finding, Metadata, Remediation, Severity};
+use super::support::{public_statements, subject};
+use crate::context::{Context, Needs, Unread};
+use crate::{Finding, Metadata, Read, Remediation, Severity};
+
+/// The listing every check of this family reads.
+const REPOSITORIES: &[Read] = &[Read::regional("ecr", "DescribeRepositories")];
 
 fn each_repository(
     metadata: &Metadata,
     context: &Context<'_>,
     findings: &mut Vec<Finding>,
     operation: Option<&str>,
-    judge: impl Fn(&Repository) -> (bool, String, serde_json::Value),
+    judge: impl Fn(&Repository) -> Result<(bool, String, serde_json::Value), Unread>,
 ) {
     for (region, regional) in &context.inventory.regional {
         let region = region.as_str();
-        if !listing_read(context, metadata, region, "ecr", "DescribeRepositories", findings) {
-            continue;
-        }
         for repository in &regional.ecr_repositories {
             let subject = subject(&repository.repository_arn, "AWS::ECR::Repository", &repository.repository_name, region, Some(&repository.tags));
             let needs: Vec<Needs<'_>> = operation.map(|operation| Needs::call("ecr", region, operation).on(&repository.repository_name)).into_iter().collect();
-            findings.push(context.decide(metadata, &subject, &needs, || judge(repository)));
+            findings.push(context.decide_or_error(metadata, &subject, &needs, || judge(repository)));
         }
     }
 }
@@ -44,6 +44,7 @@ pub static REPOSITORY_SCAN_ON_PUSH: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-scanning.html"],
         frameworks: &[("aws-fsbp", "ECR.1"), ("pci-dss-4.0", "6.3.1"), ("nist-800-53-r5", "RA-5")],
+        reads: REPOSITORIES,
     },
     run: repository_scan_on_push,
 };
@@ -55,7 +56,7 @@ fn repository_scan_on_push(metadata: &Metadata, context: &Context<'_>, findings:
         } else {
             format!("Repository `{}` does not scan images on push.", repository.repository_name)
         };
-        (repository.scan_on_push, message, json!({ "ImageScanningConfiguration": { "ScanOnPush": repository.scan_on_push } }))
+        Ok((repository.scan_on_push, message, json!({ "ImageScanningConfiguration": { "ScanOnPush": repository.scan_on_push } })))
     });
 }
 
@@ -74,6 +75,7 @@ pub static REPOSITORY_TAG_IMMUTABLE: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html"],
         frameworks: &[("aws-fsbp", "ECR.2"), ("nist-800-53-r5", "SI-7")],
+        reads: REPOSITORIES,
     },
     run: repository_tag_immutable,
 };
@@ -86,7 +88,7 @@ fn repository_tag_immutable(metadata: &Metadata, context: &Context<'_>, findings
         } else {
             format!("Repository `{}` allows tags to be overwritten.", repository.repository_name)
         };
-        (immutable, message, json!({ "ImageTagMutability": repository.image_tag_mutability }))
+        Ok((immutable, message, json!({ "ImageTagMutability": repository.image_tag_mutability })))
     });
 }
 
@@ -105,6 +107,7 @@ pub static REPOSITORY_LIFECYCLE_POLICY: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/AmazonECR/latest/userguide/LifecyclePolicies.html"],
         frameworks: &[("aws-fsbp", "ECR.3"), ("nist-800-53-r5", "CM-2")],
+        reads: REPOSITORIES,
     },
     run: repository_lifecycle_policy,
 };
@@ -117,7 +120,7 @@ fn repository_lifecycle_policy(metadata: &Metadata, context: &Context<'_>, findi
         } else {
             format!("Repository `{}` has no lifecycle policy.", repository.repository_name)
         };
-        (present, message, json!({ "HasLifecyclePolicy": present }))
+        Ok((present, message, json!({ "HasLifecyclePolicy": present })))
     });
 }
 
@@ -136,19 +139,23 @@ pub static REPOSITORY_POLICY_NOT_PUBLIC: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-policies.html"],
         frameworks: &[("pci-dss-4.0", "1.4.1"), ("nist-800-53-r5", "AC-3"), ("nist-800-53-r5", "AC-21")],
+        reads: REPOSITORIES,
     },
     run: repository_policy_not_public,
 };
 
 fn repository_policy_not_public(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     each_repository(metadata, context, findings, Some("GetRepositoryPolicy"), |repository| {
-        let public = repository.policy.as_ref().map(public_statements).unwrap_or_default();
+        let public = match &repository.policy {
+            Some(policy) => public_statements(context, policy, &repository.repository_arn)?,
+            None => Vec::new(),
+        };
         let message = if public.is_empty() {
             format!("Repository `{}` is not open to everyone.", repository.repository_name)
         } else {
             format!("Repository `{}` allows everyone in {} policy statement(s).", repository.repository_name, public.len())
         };
-        (public.is_empty(), message, json!({ "PublicStatements": public }))
+        Ok((public.is_empty(), message, json!({ "PublicStatements": public })))
     });
 }
 
@@ -166,7 +173,8 @@ pub static REPOSITORY_ENCRYPTED_WITH_CMK: FnCheck = FnCheck {
             terraform: "resource \"aws_ecr_repository\" \"repository\" {\n  encryption_configuration {\n    encryption_type = \"KMS\"\n    kms_key         = aws_kms_key.ecr.arn\n  }\n}",
         },
         references: &["https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html"],
-        frameworks: &[("aws-fsbp", "ECR.5"), ("nist-800-53-r5", "SC-12"), ("nist-800-53-r5", "SC-28")],
+        frameworks: &[("aws-securityhub", "ECR.5"), ("nist-800-53-r5", "SC-12"), ("nist-800-53-r5", "SC-28")],
+        reads: REPOSITORIES,
     },
     run: repository_encrypted_with_cmk,
 };
@@ -180,7 +188,7 @@ fn repository_encrypted_with_cmk(metadata: &Metadata, context: &Context<'_>, fin
         } else {
             format!("Repository `{}` is not encrypted with a customer managed key.", repository.repository_name)
         };
-        (customer_key, message, json!({ "EncryptionConfiguration": { "EncryptionType": repository.encryption_type, "KmsKey": repository.kms_key } }))
+        Ok((customer_key, message, json!({ "EncryptionConfiguration": { "EncryptionType": repository.encryption_type, "KmsKey": repository.kms_key } })))
     });
 }
 

@@ -2,24 +2,147 @@
 //! redirects, access logs, deletion protection, header hygiene and multi-AZ placement, for
 //! Application/Network/Gateway Load Balancers (`elbv2`) and Classic Load Balancers (`elb`).
 
-use serde_json::json;
+use serde_json::{Value, json};
 use vigil_model::elb::{ClassicLoadBalancer, LoadBalancer};
 
 use super::FnCheck;
-use super::regional::assess;
-use crate::context::{Context, Needs};
-use crate::{Finding, Metadata, Remediation, Severity};
+use super::support::{Verdict, each_regional, subject_of};
+use crate::context::{Context, Needs, Unread};
+use crate::{Finding, Metadata, Read, Remediation, Severity};
 
-const ELBV2_LISTING: (&str, &str) = ("elbv2", "DescribeLoadBalancers");
-const ELB_LISTING: (&str, &str) = ("elb", "DescribeLoadBalancers");
+const ELBV2_LISTING: &[Read] = &[Read::regional("elbv2", "DescribeLoadBalancers")];
+const ELB_LISTING: &[Read] = &[Read::regional("elb", "DescribeLoadBalancers")];
 
-/// True for a TLS policy that refuses TLS 1.0 and 1.1. `allowed` (policy parameter
-/// `elb_allowed_ssl_policies`) replaces the built-in rule when it is not empty.
-fn modern_tls_policy(policy: &str, allowed: &[String]) -> bool {
+/// The protocols of the predefined Elastic Load Balancing security policies, as the Elastic
+/// Load Balancing documentation lists them: "Security policies for your Application Load
+/// Balancer" (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html>,
+/// the same policies for Network Load Balancers) and "Predefined SSL security policies for
+/// Classic Load Balancers" (<https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/elb-security-policy-table.html>).
+/// The names only key the table: a verdict comes from the protocol list. `aws elbv2
+/// describe-ssl-policies --names NAME` prints a policy's list, to add one AWS publishes later.
+const TLS_POLICY_PROTOCOLS: &[(&str, &[&str])] = &[
+    ("ELBSecurityPolicy-TLS13-1-3-2021-06", TLS13),
+    ("ELBSecurityPolicy-TLS13-1-3-PQ-2025-09", TLS13),
+    ("ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04", TLS13),
+    ("ELBSecurityPolicy-TLS13-1-3-FIPS-PQ-2025-09", TLS13),
+    ("ELBSecurityPolicy-TLS13-1-2-2021-06", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-PQ-2025-09", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-Res-2021-06", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-Ext1-PQ-2025-09", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-Ext2-PQ-2025-09", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-Ext0-FIPS-2023-04", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-Ext1-FIPS-2023-04", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-Ext2-FIPS-2023-04", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-FIPS-PQ-2025-09", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-Res-FIPS-PQ-2025-09", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-Ext0-FIPS-PQ-2025-09", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-Ext1-FIPS-PQ-2025-09", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-2-Ext2-FIPS-PQ-2025-09", TLS12_13),
+    ("ELBSecurityPolicy-TLS13-1-1-2021-06", TLS11_13),
+    ("ELBSecurityPolicy-TLS13-1-1-FIPS-2023-04", TLS11_13),
+    ("ELBSecurityPolicy-TLS13-1-0-2021-06", TLS10_13),
+    ("ELBSecurityPolicy-TLS13-1-0-PQ-2025-09", TLS10_13),
+    ("ELBSecurityPolicy-TLS13-1-0-FIPS-2023-04", TLS10_13),
+    ("ELBSecurityPolicy-TLS-1-2-Ext-2018-06", TLS12),
+    ("ELBSecurityPolicy-TLS-1-2-2017-01", TLS12),
+    ("ELBSecurityPolicy-TLS-1-1-2017-01", TLS11_12),
+    ("ELBSecurityPolicy-FS-1-2-Res-2020-10", TLS12),
+    ("ELBSecurityPolicy-FS-1-2-Res-2019-08", TLS12),
+    ("ELBSecurityPolicy-FS-1-2-2019-08", TLS12),
+    ("ELBSecurityPolicy-FS-1-1-2019-08", TLS11_12),
+    ("ELBSecurityPolicy-FS-2018-06", TLS10_12),
+    ("ELBSecurityPolicy-2016-08", TLS10_12),
+    ("ELBSecurityPolicy-2015-05", TLS10_12),
+    ("ELBSecurityPolicy-2015-03", TLS10_12),
+    ("ELBSecurityPolicy-2015-02", TLS10_12),
+    ("ELBSecurityPolicy-2014-10", TLS10_12),
+    ("ELBSecurityPolicy-2014-01", SSL3_TLS12),
+    ("ELBSecurityPolicy-2011-08", SSL3_TLS12),
+    ("ELBSample-ELBDefaultNegotiationPolicy", SSL3_TLS12),
+    ("ELBSample-OpenSSLDefaultNegotiationPolicy", SSL3_TLS12),
+];
+const TLS13: &[&str] = &["TLSv1.3"];
+const TLS12: &[&str] = &["TLSv1.2"];
+const TLS12_13: &[&str] = &["TLSv1.2", "TLSv1.3"];
+const TLS11_12: &[&str] = &["TLSv1.1", "TLSv1.2"];
+const TLS11_13: &[&str] = &["TLSv1.1", "TLSv1.2", "TLSv1.3"];
+const TLS10_12: &[&str] = &["TLSv1", "TLSv1.1", "TLSv1.2"];
+const TLS10_13: &[&str] = &["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
+const SSL3_TLS12: &[&str] = &["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2"];
+
+/// Protocols older than TLS 1.2.
+const LEGACY_PROTOCOLS: &[&str] = &["SSLv2", "SSLv3", "TLSv1", "TLSv1.1"];
+
+/// How a listener's security policy stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PolicyVerdict {
+    /// Accepts only TLS 1.2 and later (or is in the policy's allow list).
+    Modern,
+    /// Accepts these legacy protocols (or is missing from a non-empty allow list).
+    Legacy(Vec<&'static str>),
+    /// Not in the documented table: its protocols are unknown.
+    Unknown,
+}
+
+/// Judges a security policy from its documented protocols. `allowed` (policy parameter
+/// `elb_allowed_ssl_policies`) replaces the rule when it is not empty.
+fn judge_tls_policy(policy: Option<&str>, allowed: &[String]) -> PolicyVerdict {
+    let Some(policy) = policy else { return PolicyVerdict::Unknown };
     if !allowed.is_empty() {
-        return allowed.iter().any(|name| name == policy);
+        return if allowed.iter().any(|name| name == policy) { PolicyVerdict::Modern } else { PolicyVerdict::Legacy(Vec::new()) };
     }
-    ["TLS13-", "TLS-1-2", "FS-1-2", "TLS-1-3"].iter().any(|marker| policy.contains(marker))
+    match TLS_POLICY_PROTOCOLS.iter().find(|(name, _)| *name == policy) {
+        None => PolicyVerdict::Unknown,
+        Some((_, protocols)) => {
+            let legacy: Vec<&'static str> = protocols.iter().copied().filter(|protocol| LEGACY_PROTOCOLS.contains(protocol)).collect();
+            if legacy.is_empty() { PolicyVerdict::Modern } else { PolicyVerdict::Legacy(legacy) }
+        }
+    }
+}
+
+/// The verdict over a load balancer's secure listeners, each (name, policy): FAIL when one
+/// accepts a protocol older than TLS 1.2, else ERROR when one's policy is not in the table.
+fn judge_listener_policies(name: &str, listeners: &[(String, Option<&str>)], allowed: &[String]) -> Result<Verdict, Unread> {
+    let judged: Vec<(String, Option<&str>, PolicyVerdict)> =
+        listeners.iter().map(|(listener, policy)| (listener.clone(), *policy, judge_tls_policy(*policy, allowed))).collect();
+    let evidence = |verdict: &PolicyVerdict| {
+        judged
+            .iter()
+            .filter(|(_, _, judged)| judged == verdict || matches!((judged, verdict), (PolicyVerdict::Legacy(_), PolicyVerdict::Legacy(_))))
+            .map(|(listener, policy, judged)| {
+                let protocols = match judged {
+                    PolicyVerdict::Legacy(protocols) => json!(protocols),
+                    _ => Value::Null,
+                };
+                json!({ "Listener": listener, "SslPolicy": policy, "LegacyProtocols": protocols })
+            })
+            .collect::<Vec<_>>()
+    };
+    let weak = evidence(&PolicyVerdict::Legacy(Vec::new()));
+    if !weak.is_empty() {
+        let message = format!("{} HTTPS/TLS listener(s) of `{name}` use a policy that accepts protocols older than TLS 1.2.", weak.len());
+        return Ok((false, message, json!({ "WeakListeners": weak, "AllowedPolicies": allowed })));
+    }
+    let unknown = evidence(&PolicyVerdict::Unknown);
+    if !unknown.is_empty() {
+        return Err(Unread {
+            message: format!(
+                "the security policy of {} HTTPS/TLS listener(s) of `{name}` is not in vigil's table of documented ELB policies, so its protocols are unknown",
+                unknown.len()
+            ),
+            evidence: json!({ "UnknownListeners": unknown }),
+        });
+    }
+    Ok((
+        true,
+        format!("Every HTTPS/TLS listener of `{name}` uses a policy that accepts only TLS 1.2 or later."),
+        json!({ "Listeners": evidence(&PolicyVerdict::Modern) }),
+    ))
 }
 
 fn attribute<'a>(balancer: &'a LoadBalancer, key: &str) -> Option<&'a str> {
@@ -45,12 +168,13 @@ pub static ELBV2_LISTENERS_ENCRYPTED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-listeners.html"],
         frameworks: &[("aws-fsbp", "ELB.1"), ("pci-dss-4.0", "4.2.1"), ("nist-800-53-r5", "SC-8")],
+        reads: ELBV2_LISTING,
     },
     run: elbv2_listeners_encrypted,
 };
 
 fn elbv2_listeners_encrypted(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    assess(metadata, context, findings, ELBV2_LISTING, |balancer: &LoadBalancer, _, region| {
+    each_regional(metadata, context, findings, |balancer: &LoadBalancer, _, region| {
         if !is_application(balancer) {
             return None;
         }
@@ -90,33 +214,31 @@ pub static ELBV2_SSL_POLICY_MODERN: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html"],
         frameworks: &[("aws-fsbp", "ELB.17"), ("pci-dss-4.0", "4.2.1"), ("nist-800-53-r5", "SC-8"), ("nist-800-53-r5", "SC-13")],
+        reads: ELBV2_LISTING,
     },
     run: elbv2_ssl_policy_modern,
 };
 
 fn elbv2_ssl_policy_modern(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    assess(metadata, context, findings, ELBV2_LISTING, |balancer: &LoadBalancer, _, region| {
-        let secure: Vec<_> = balancer.listeners.iter().filter(|listener| matches!(listener.protocol.as_deref(), Some("HTTPS" | "TLS"))).collect();
-        if secure.is_empty() {
-            return None;
+    let inventory = context.inventory;
+    for region in &inventory.regions {
+        let Some(regional) = inventory.regional.get(region) else { continue };
+        for balancer in &regional.load_balancers {
+            let secure: Vec<(String, Option<&str>)> = balancer
+                .listeners
+                .iter()
+                .filter(|listener| matches!(listener.protocol.as_deref(), Some("HTTPS" | "TLS")))
+                .map(|listener| (listener.listener_arn.clone(), listener.ssl_policy.as_deref()))
+                .collect();
+            if secure.is_empty() {
+                continue;
+            }
+            let subject = subject_of(inventory, region.as_str(), balancer);
+            let allowed = context.strings(&subject, "elb_allowed_ssl_policies", &[]);
+            let needs = [Needs::call("elbv2", region.as_str(), "DescribeListeners").on(&balancer.load_balancer_arn)];
+            findings.push(context.decide_or_error(metadata, &subject, &needs, || judge_listener_policies(&balancer.load_balancer_name, &secure, &allowed)));
         }
-        let subject = super::regional::subject_of(context.inventory, region, balancer);
-        let allowed = context.strings(&subject, "elb_allowed_ssl_policies", &[]);
-        let weak: Vec<_> = secure
-            .iter()
-            .filter(|listener| !listener.ssl_policy.as_deref().is_some_and(|policy| modern_tls_policy(policy, &allowed)))
-            .map(|listener| json!({ "ListenerArn": listener.listener_arn, "Port": listener.port, "SslPolicy": listener.ssl_policy }))
-            .collect();
-        let message = if weak.is_empty() {
-            format!("Every HTTPS/TLS listener of `{}` uses a TLS 1.2+ policy.", balancer.load_balancer_name)
-        } else {
-            format!("{} HTTPS/TLS listener(s) of `{}` use a policy that accepts TLS below 1.2.", weak.len(), balancer.load_balancer_name)
-        };
-        Some((
-            vec![Needs::call("elbv2", region, "DescribeListeners").on(&balancer.load_balancer_arn)],
-            (weak.is_empty(), message, json!({ "WeakListeners": weak })),
-        ))
-    });
+    }
 }
 
 /// An ELBv2 check decided by one load balancer attribute.
@@ -128,7 +250,7 @@ fn elbv2_attribute_check(
     key: &'static str,
     good: fn(Option<&str>) -> bool,
 ) {
-    assess(metadata, context, findings, ELBV2_LISTING, |balancer: &LoadBalancer, _, region| {
+    each_regional(metadata, context, findings, |balancer: &LoadBalancer, _, region| {
         if !applies(balancer) {
             return None;
         }
@@ -154,6 +276,7 @@ pub static ELBV2_ACCESS_LOGS_ENABLED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html"],
         frameworks: &[("aws-fsbp", "ELB.5"), ("pci-dss-4.0", "10.2.1"), ("nist-800-53-r5", "AU-2"), ("nist-800-53-r5", "AU-12")],
+        reads: ELBV2_LISTING,
     },
     run: |metadata, context, findings| {
         elbv2_attribute_check(
@@ -182,6 +305,7 @@ pub static ELBV2_DELETION_PROTECTION: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#deletion-protection"],
         frameworks: &[("aws-fsbp", "ELB.6"), ("nist-800-53-r5", "CM-3"), ("nist-800-53-r5", "SC-5")],
+        reads: ELBV2_LISTING,
     },
     run: |metadata, context, findings| {
         elbv2_attribute_check(metadata, context, findings, |_| true, "deletion_protection.enabled", |value| value == Some("true"))
@@ -203,6 +327,7 @@ pub static ELBV2_DROP_INVALID_HEADERS: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#load-balancer-attributes"],
         frameworks: &[("aws-fsbp", "ELB.4"), ("nist-800-53-r5", "SC-8")],
+        reads: ELBV2_LISTING,
     },
     run: |metadata, context, findings| {
         elbv2_attribute_check(metadata, context, findings, is_application, "routing.http.drop_invalid_header_fields.enabled", |value| value == Some("true"))
@@ -224,6 +349,7 @@ pub static ELBV2_DESYNC_MITIGATION: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#desync-mitigation-mode"],
         frameworks: &[("aws-fsbp", "ELB.12"), ("nist-800-53-r5", "SC-8")],
+        reads: ELBV2_LISTING,
     },
     run: |metadata, context, findings| {
         // Absent means the service default, `defensive`.
@@ -248,10 +374,11 @@ pub static ELBV2_MULTIPLE_AZ: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-subnets.html"],
         frameworks: &[("aws-fsbp", "ELB.13"), ("nist-800-53-r5", "CP-10"), ("nist-800-53-r5", "SC-36")],
+        reads: ELBV2_LISTING,
     },
     run: |metadata, context, findings| {
-        assess(metadata, context, findings, ELBV2_LISTING, |balancer: &LoadBalancer, _, region| {
-            let subject = super::regional::subject_of(context.inventory, region, balancer);
+        each_regional(metadata, context, findings, |balancer: &LoadBalancer, _, region| {
+            let subject = subject_of(context.inventory, region, balancer);
             let minimum = context.number(&subject, "elb_min_availability_zones", 2);
             let zones = balancer.subnet_ids.len() as i64;
             let message =
@@ -276,9 +403,10 @@ pub static ELB_LISTENERS_ENCRYPTED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/elb-listener-config.html"],
         frameworks: &[("aws-fsbp", "ELB.3"), ("pci-dss-4.0", "4.2.1"), ("nist-800-53-r5", "SC-8")],
+        reads: ELB_LISTING,
     },
     run: |metadata, context, findings| {
-        assess(metadata, context, findings, ELB_LISTING, |balancer: &ClassicLoadBalancer, _, _| {
+        each_regional(metadata, context, findings, |balancer: &ClassicLoadBalancer, _, _| {
             let clear: Vec<_> = balancer
                 .listener_descriptions
                 .iter()
@@ -306,27 +434,32 @@ pub static ELB_SSL_POLICY_MODERN: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/elb-security-policy-table.html"],
         frameworks: &[("aws-fsbp", "ELB.8"), ("pci-dss-4.0", "4.2.1"), ("nist-800-53-r5", "SC-8"), ("nist-800-53-r5", "SC-13")],
+        reads: ELB_LISTING,
     },
     run: |metadata, context, findings| {
-        assess(metadata, context, findings, ELB_LISTING, |balancer: &ClassicLoadBalancer, _, region| {
-            let secure = balancer.listener_descriptions.iter().any(|listener| matches!(listener.protocol.to_ascii_uppercase().as_str(), "HTTPS" | "SSL"));
-            if !secure {
-                return None;
+        let inventory = context.inventory;
+        for region in &inventory.regions {
+            let Some(regional) = inventory.regional.get(region) else { continue };
+            for balancer in &regional.classic_load_balancers {
+                let secure = balancer.listener_descriptions.iter().any(|listener| matches!(listener.protocol.to_ascii_uppercase().as_str(), "HTTPS" | "SSL"));
+                if !secure {
+                    continue;
+                }
+                let subject = subject_of(inventory, region.as_str(), balancer);
+                let allowed = context.strings(&subject, "elb_allowed_ssl_policies", &[]);
+                // A Classic Load Balancer negotiates with the predefined policies its listener
+                // policies reference; none referenced means a custom policy, whose protocols
+                // vigil does not read.
+                let policies: Vec<(String, Option<&str>)> = if balancer.ssl_reference_policies.is_empty() {
+                    vec![(balancer.load_balancer_name.clone(), None)]
+                } else {
+                    balancer.ssl_reference_policies.iter().map(|policy| (balancer.load_balancer_name.clone(), Some(policy.as_str()))).collect()
+                };
+                let needs = [Needs::call("elb", region.as_str(), "DescribeLoadBalancerPolicies").on(&balancer.load_balancer_name)];
+                findings
+                    .push(context.decide_or_error(metadata, &subject, &needs, || judge_listener_policies(&balancer.load_balancer_name, &policies, &allowed)));
             }
-            let subject = super::regional::subject_of(context.inventory, region, balancer);
-            let allowed = context.strings(&subject, "elb_allowed_ssl_policies", &[]);
-            let passed =
-                !balancer.ssl_reference_policies.is_empty() && balancer.ssl_reference_policies.iter().all(|policy| modern_tls_policy(policy, &allowed));
-            let message = if passed {
-                format!("Classic load balancer `{}` negotiates TLS with {}.", balancer.load_balancer_name, balancer.ssl_reference_policies.join(", "))
-            } else {
-                format!("Classic load balancer `{}` has no TLS 1.2+ predefined security policy on its secure listeners.", balancer.load_balancer_name)
-            };
-            Some((
-                vec![Needs::call("elb", region, "DescribeLoadBalancerPolicies").on(&balancer.load_balancer_name)],
-                (passed, message, json!({ "ReferenceSecurityPolicies": balancer.ssl_reference_policies })),
-            ))
-        })
+        }
     },
 };
 
@@ -345,9 +478,10 @@ pub static ELB_ACM_CERTIFICATE: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/ssl-server-cert.html"],
         frameworks: &[("aws-fsbp", "ELB.2"), ("nist-800-53-r5", "SC-12")],
+        reads: ELB_LISTING,
     },
     run: |metadata, context, findings| {
-        assess(metadata, context, findings, ELB_LISTING, |balancer: &ClassicLoadBalancer, _, _| {
+        each_regional(metadata, context, findings, |balancer: &ClassicLoadBalancer, _, _| {
             let certificates: Vec<&str> = balancer.listener_descriptions.iter().filter_map(|listener| listener.ssl_certificate_id.as_deref()).collect();
             if certificates.is_empty() {
                 return None;
@@ -361,7 +495,7 @@ pub static ELB_ACM_CERTIFICATE: FnCheck = FnCheck {
 
 /// A Classic Load Balancer check decided by one attribute flag.
 fn elb_flag_check(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>, name: &'static str, flag: fn(&ClassicLoadBalancer) -> Option<bool>) {
-    assess(metadata, context, findings, ELB_LISTING, |balancer: &ClassicLoadBalancer, _, region| {
+    each_regional(metadata, context, findings, |balancer: &ClassicLoadBalancer, _, region| {
         let value = flag(balancer);
         let message =
             format!("Classic load balancer `{}` has {name} {}.", balancer.load_balancer_name, if value == Some(true) { "enabled" } else { "disabled" });
@@ -387,6 +521,7 @@ pub static ELB_ACCESS_LOGS_ENABLED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/enable-access-logs.html"],
         frameworks: &[("aws-fsbp", "ELB.5"), ("pci-dss-4.0", "10.2.1"), ("nist-800-53-r5", "AU-2"), ("nist-800-53-r5", "AU-12")],
+        reads: ELB_LISTING,
     },
     run: |metadata, context, findings| elb_flag_check(metadata, context, findings, "AccessLog", |balancer| balancer.access_log_enabled),
 };
@@ -406,6 +541,7 @@ pub static ELB_CROSS_ZONE: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/enable-disable-crosszone-lb.html"],
         frameworks: &[("aws-fsbp", "ELB.9"), ("nist-800-53-r5", "CP-10")],
+        reads: ELB_LISTING,
     },
     run: |metadata, context, findings| {
         elb_flag_check(metadata, context, findings, "CrossZoneLoadBalancing", |balancer| balancer.cross_zone_load_balancing_enabled)
@@ -427,6 +563,7 @@ pub static ELB_CONNECTION_DRAINING: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/config-conn-drain.html"],
         frameworks: &[("aws-fsbp", "ELB.7"), ("nist-800-53-r5", "CP-10")],
+        reads: ELB_LISTING,
     },
     run: |metadata, context, findings| elb_flag_check(metadata, context, findings, "ConnectionDraining", |balancer| balancer.connection_draining_enabled),
 };
@@ -446,10 +583,11 @@ pub static ELB_MULTIPLE_AZ: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/enable-disable-az.html"],
         frameworks: &[("aws-fsbp", "ELB.10"), ("nist-800-53-r5", "CP-10"), ("nist-800-53-r5", "SC-36")],
+        reads: ELB_LISTING,
     },
     run: |metadata, context, findings| {
-        assess(metadata, context, findings, ELB_LISTING, |balancer: &ClassicLoadBalancer, _, region| {
-            let subject = super::regional::subject_of(context.inventory, region, balancer);
+        each_regional(metadata, context, findings, |balancer: &ClassicLoadBalancer, _, region| {
+            let subject = subject_of(context.inventory, region, balancer);
             let minimum = context.number(&subject, "elb_min_availability_zones", 2);
             let zones = balancer.subnets.len() as i64;
             let message = format!(
@@ -469,7 +607,7 @@ mod tests {
     use vigil_model::elb::{ClassicListener, Listener, ListenerAction};
 
     use super::*;
-    use crate::catalog::regional::twins::{Twin, check_twins};
+    use crate::catalog::test_support::twins::{Twin, check_twins};
 
     fn alb(name: &str) -> LoadBalancer {
         LoadBalancer {
@@ -518,8 +656,6 @@ mod tests {
         check_twins(&[
             Twin {
                 check: &ELBV2_LISTENERS_ENCRYPTED,
-                listing: ELBV2_LISTING,
-                other_listings: &[],
                 calls: v2("DescribeListeners"),
                 place: |regional: &mut RegionalInventory| {
                     let forward = ListenerAction { r#type: "forward".into(), ..ListenerAction::default() };
@@ -533,8 +669,6 @@ mod tests {
             },
             Twin {
                 check: &ELBV2_SSL_POLICY_MODERN,
-                listing: ELBV2_LISTING,
-                other_listings: &[],
                 calls: v2("DescribeListeners"),
                 place: |regional| {
                     regional.load_balancers.push(LoadBalancer { listeners: vec![listener("HTTPS", Some("ELBSecurityPolicy-2016-08"), vec![])], ..alb("bad") });
@@ -547,8 +681,6 @@ mod tests {
             },
             Twin {
                 check: &ELBV2_ACCESS_LOGS_ENABLED,
-                listing: ELBV2_LISTING,
-                other_listings: &[],
                 calls: v2("DescribeLoadBalancerAttributes"),
                 place: |regional| {
                     regional.load_balancers.push(with_attribute("bad", "access_logs.s3.enabled", "false"));
@@ -557,8 +689,6 @@ mod tests {
             },
             Twin {
                 check: &ELBV2_DELETION_PROTECTION,
-                listing: ELBV2_LISTING,
-                other_listings: &[],
                 calls: v2("DescribeLoadBalancerAttributes"),
                 place: |regional| {
                     regional.load_balancers.push(with_attribute("bad", "deletion_protection.enabled", "false"));
@@ -567,8 +697,6 @@ mod tests {
             },
             Twin {
                 check: &ELBV2_DROP_INVALID_HEADERS,
-                listing: ELBV2_LISTING,
-                other_listings: &[],
                 calls: v2("DescribeLoadBalancerAttributes"),
                 place: |regional| {
                     regional.load_balancers.push(with_attribute("bad", "routing.http.drop_invalid_header_fields.enabled", "false"));
@@ -577,8 +705,6 @@ mod tests {
             },
             Twin {
                 check: &ELBV2_DESYNC_MITIGATION,
-                listing: ELBV2_LISTING,
-                other_listings: &[],
                 calls: v2("DescribeLoadBalancerAttributes"),
                 place: |regional| {
                     regional.load_balancers.push(with_attribute("bad", "routing.http.desync_mitigation_mode", "monitor"));
@@ -587,8 +713,6 @@ mod tests {
             },
             Twin {
                 check: &ELBV2_MULTIPLE_AZ,
-                listing: ELBV2_LISTING,
-                other_listings: &[],
                 calls: vec![],
                 place: |regional| {
                     regional.load_balancers.push(LoadBalancer { subnet_ids: vec!["subnet-a".into()], ..alb("bad") });
@@ -597,8 +721,6 @@ mod tests {
             },
             Twin {
                 check: &ELB_LISTENERS_ENCRYPTED,
-                listing: ELB_LISTING,
-                other_listings: &[],
                 calls: vec![],
                 place: |regional| {
                     regional.classic_load_balancers.push(classic("bad", "HTTP", None));
@@ -607,8 +729,6 @@ mod tests {
             },
             Twin {
                 check: &ELB_SSL_POLICY_MODERN,
-                listing: ELB_LISTING,
-                other_listings: &[],
                 calls: v1("DescribeLoadBalancerPolicies"),
                 place: |regional| {
                     regional
@@ -621,8 +741,6 @@ mod tests {
             },
             Twin {
                 check: &ELB_ACM_CERTIFICATE,
-                listing: ELB_LISTING,
-                other_listings: &[],
                 calls: vec![],
                 place: |regional| {
                     regional.classic_load_balancers.push(classic("bad", "HTTPS", Some("arn:aws:iam::123456789012:server-certificate/old")));
@@ -631,8 +749,6 @@ mod tests {
             },
             Twin {
                 check: &ELB_ACCESS_LOGS_ENABLED,
-                listing: ELB_LISTING,
-                other_listings: &[],
                 calls: v1("DescribeLoadBalancerAttributes"),
                 place: |regional| {
                     regional.classic_load_balancers.push(ClassicLoadBalancer { access_log_enabled: Some(false), ..classic("bad", "HTTPS", None) });
@@ -641,8 +757,6 @@ mod tests {
             },
             Twin {
                 check: &ELB_CROSS_ZONE,
-                listing: ELB_LISTING,
-                other_listings: &[],
                 calls: v1("DescribeLoadBalancerAttributes"),
                 place: |regional| {
                     regional
@@ -655,8 +769,6 @@ mod tests {
             },
             Twin {
                 check: &ELB_CONNECTION_DRAINING,
-                listing: ELB_LISTING,
-                other_listings: &[],
                 calls: v1("DescribeLoadBalancerAttributes"),
                 place: |regional| {
                     regional.classic_load_balancers.push(ClassicLoadBalancer { connection_draining_enabled: None, ..classic("bad", "HTTPS", None) });
@@ -665,8 +777,6 @@ mod tests {
             },
             Twin {
                 check: &ELB_MULTIPLE_AZ,
-                listing: ELB_LISTING,
-                other_listings: &[],
                 calls: vec![],
                 place: |regional| {
                     regional.classic_load_balancers.push(ClassicLoadBalancer { subnets: vec!["subnet-a".into()], ..classic("bad", "HTTPS", None) });
@@ -679,17 +789,51 @@ mod tests {
     }
 
     #[test]
-    fn tls_policies_are_modern_only_from_tls_1_2() {
-        for (policy, modern) in [
+    fn tls_policies_are_judged_by_their_documented_protocols() {
+        let modern = |policy: &str| judge_tls_policy(Some(policy), &[]) == PolicyVerdict::Modern;
+        for (policy, expected) in [
             ("ELBSecurityPolicy-2016-08", false),
             ("ELBSecurityPolicy-TLS-1-1-2017-01", false),
             ("ELBSecurityPolicy-TLS-1-2-2017-01", true),
             ("ELBSecurityPolicy-TLS13-1-2-2021-06", true),
+            ("ELBSecurityPolicy-TLS13-1-3-2021-06", true),
             ("ELBSecurityPolicy-FS-1-2-Res-2020-10", true),
             ("ELBSecurityPolicy-FS-2018-06", false),
+            // Issue 14: TLS 1.3 policies whose floor is TLS 1.0 or 1.1 passed, from their names.
+            ("ELBSecurityPolicy-TLS13-1-0-2021-06", false),
+            ("ELBSecurityPolicy-TLS13-1-1-2021-06", false),
+            ("ELBSecurityPolicy-TLS13-1-0-FIPS-2023-04", false),
+            ("ELBSecurityPolicy-TLS13-1-0-PQ-2025-09", false),
         ] {
-            assert_eq!(modern_tls_policy(policy, &[]), modern, "{policy}");
+            assert_eq!(modern(policy), expected, "{policy}");
         }
-        assert!(!modern_tls_policy("ELBSecurityPolicy-TLS-1-2-2017-01", &["ELBSecurityPolicy-TLS13-1-3-2021-06".to_string()]));
+        assert_eq!(judge_tls_policy(Some("ELBSecurityPolicy-TLS13-1-1-2021-06"), &[]), PolicyVerdict::Legacy(vec!["TLSv1.1"]));
+        assert_eq!(judge_tls_policy(Some("ELBSecurityPolicy-Custom-2030"), &[]), PolicyVerdict::Unknown);
+        let allowed = ["ELBSecurityPolicy-TLS13-1-3-2021-06".to_string()];
+        assert!(judge_tls_policy(Some("ELBSecurityPolicy-TLS-1-2-2017-01"), &allowed) != PolicyVerdict::Modern);
+        assert_eq!(judge_tls_policy(Some("ELBSecurityPolicy-TLS13-1-3-2021-06"), &allowed), PolicyVerdict::Modern);
+    }
+
+    /// Every policy AWS documents for Application and Network Load Balancers is in the table with
+    /// the protocols the documentation gives; this list is the documented one (describe-ssl-policies).
+    #[test]
+    fn every_table_entry_names_only_known_protocols_and_a_legacy_floor_fails() {
+        for (name, protocols) in TLS_POLICY_PROTOCOLS {
+            assert!(!protocols.is_empty(), "{name}");
+            assert!(protocols.iter().all(|protocol| ["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"].contains(protocol)), "{name}");
+            let legacy = protocols.iter().any(|protocol| LEGACY_PROTOCOLS.contains(protocol));
+            assert_eq!(judge_tls_policy(Some(name), &[]) == PolicyVerdict::Modern, !legacy, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_listener_with_an_undocumented_policy_is_an_error_and_a_legacy_one_still_fails() {
+        let listeners = |policies: &[Option<&'static str>]| -> Vec<(String, Option<&'static str>)> {
+            policies.iter().enumerate().map(|(index, policy)| (format!("listener-{index}"), *policy)).collect()
+        };
+        assert!(judge_listener_policies("lb", &listeners(&[Some("ELBSecurityPolicy-TLS13-1-2-2021-06")]), &[]).is_ok_and(|verdict| verdict.0));
+        assert!(judge_listener_policies("lb", &listeners(&[Some("ELBSecurityPolicy-Unknown")]), &[]).is_err());
+        let mixed = judge_listener_policies("lb", &listeners(&[Some("ELBSecurityPolicy-Unknown"), Some("ELBSecurityPolicy-TLS13-1-0-2021-06")]), &[]);
+        assert!(mixed.is_ok_and(|verdict| !verdict.0), "a legacy listener fails whatever the others");
     }
 }

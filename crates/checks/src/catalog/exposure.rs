@@ -11,8 +11,9 @@ use vigil_net::addr::to_cidrs;
 use vigil_net::{Exposure, Network, Slot};
 
 use super::FnCheck;
+use super::support::regional;
 use crate::context::{Context, Needs, Subject};
-use crate::{Finding, Metadata, Remediation, Severity};
+use crate::{Finding, Metadata, Read, Remediation, Severity};
 
 /// Ports that must never be reachable from the internet: remote administration, databases,
 /// caches, search engines, container and cluster control planes.
@@ -44,22 +45,44 @@ pub const ADMIN_PORTS: &[(u16, &str)] = &[
     (27017, "MongoDB"),
 ];
 
-/// The EC2/VPC calls every exposure answer depends on.
-const NETWORK_CALLS: &[(&str, &str)] = &[
-    ("ec2", "DescribeInstances"),
-    ("ec2", "DescribeNetworkInterfaces"),
-    ("ec2", "DescribeSecurityGroups"),
-    ("ec2", "DescribeNetworkAcls"),
-    ("ec2", "DescribeRouteTables"),
-    ("ec2", "DescribeInternetGateways"),
-    ("ec2", "DescribeSubnets"),
+/// The network, plus the load balancers that may forward to an instance.
+const INSTANCE_READS: &[Read] = &[
+    Read::regional("ec2", "DescribeInstances"),
+    Read::regional("ec2", "DescribeNetworkInterfaces"),
+    Read::regional("ec2", "DescribeAddresses"),
+    Read::regional("ec2", "DescribeSecurityGroups"),
+    Read::regional("ec2", "DescribeManagedPrefixLists"),
+    Read::regional("ec2", "DescribeNetworkAcls"),
+    Read::regional("ec2", "DescribeRouteTables"),
+    Read::regional("ec2", "DescribeInternetGateways"),
+    Read::regional("ec2", "DescribeSubnets"),
+    Read::regional("ec2", "DescribeVpcs"),
+    Read::regional("elbv2", "DescribeLoadBalancers"),
+    Read::regional("elbv2", "DescribeTargetGroups"),
+    Read::regional("elb", "DescribeLoadBalancers"),
 ];
 
-/// The calls that say whether a load balancer forwards to an instance.
-const BALANCER_CALLS: &[(&str, &str)] = &[("elbv2", "DescribeLoadBalancers"), ("elbv2", "DescribeTargetGroups"), ("elb", "DescribeLoadBalancers")];
+/// The network, plus the databases.
+const DATABASE_READS: &[Read] = &[
+    Read::regional("rds", "DescribeDBInstances"),
+    Read::regional("ec2", "DescribeNetworkInterfaces"),
+    Read::regional("ec2", "DescribeSecurityGroups"),
+    Read::regional("ec2", "DescribeManagedPrefixLists"),
+    Read::regional("ec2", "DescribeNetworkAcls"),
+    Read::regional("ec2", "DescribeRouteTables"),
+    Read::regional("ec2", "DescribeInternetGateways"),
+    Read::regional("ec2", "DescribeSubnets"),
+    Read::regional("ec2", "DescribeVpcs"),
+];
 
-fn needs<'a>(region: &'a str, calls: &[&'a [(&'a str, &'a str)]]) -> Vec<Needs<'a>> {
-    calls.iter().flat_map(|list| list.iter()).map(|(service, operation)| Needs::call(service, region, operation)).collect()
+/// The entries of every managed prefix list of a region: a security group rule may name one,
+/// and a list whose entries were not read admits nothing, so verdicts there need them.
+fn prefix_list_needs<'a>(context: &Context<'a>, region: &'a str) -> Vec<Needs<'a>> {
+    regional(context, region)
+        .map(|regional| {
+            regional.ec2.managed_prefix_lists.iter().map(|list| Needs::call("ec2", region, "GetManagedPrefixListEntries").on(&list.prefix_list_id)).collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Every exposure, by (region, resource id).
@@ -88,7 +111,8 @@ pub static EC2_INSTANCE_ADMIN_PORT_REACHABLE_FROM_INTERNET: FnCheck = FnCheck {
             "https://docs.aws.amazon.com/vpc/latest/reachability/what-is-reachability-analyzer.html",
             "https://docs.aws.amazon.com/vpc/latest/userguide/infrastructure-security.html",
         ],
-        frameworks: &[("cis-aws-5.0", "5.2"), ("cis-aws-5.0", "5.3"), ("aws-fsbp", "EC2.13"), ("pci-dss-4.0", "1.3.1"), ("nist-800-53-r5", "SC-7")],
+        frameworks: &[("pci-dss-4.0", "1.3.1"), ("nist-800-53-r5", "SC-7")],
+        reads: INSTANCE_READS,
     },
     run: ec2_instance_admin_port_reachable_from_internet,
 };
@@ -98,8 +122,7 @@ fn ec2_instance_admin_port_reachable_from_internet(metadata: &Metadata, context:
     let mut exposures: Option<HashMap<(String, String), Vec<Exposure>>> = None;
     for resource in context.resources().iter().filter(|resource| resource.resource_type == "AWS::EC2::Instance") {
         let subject = Subject::from(resource);
-        let needs = needs(resource.region, &[NETWORK_CALLS, BALANCER_CALLS]);
-        if let Err(unread) = context.require(&needs) {
+        if let Err(unread) = context.require(&prefix_list_needs(context, resource.region)) {
             findings.push(context.unread(metadata, &subject, unread));
             continue;
         }
@@ -151,7 +174,8 @@ pub static RDS_INSTANCE_REACHABLE_FROM_INTERNET: FnCheck = FnCheck {
             terraform: "resource \"aws_db_instance\" \"db\" {\n  # ...\n  publicly_accessible = false\n}",
         },
         references: &["https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_VPC.WorkingWithRDSInstanceinaVPC.html"],
-        frameworks: &[("aws-fsbp", "RDS.2"), ("pci-dss-4.0", "1.4.1"), ("nist-800-53-r5", "SC-7")],
+        frameworks: &[("pci-dss-4.0", "1.4.1"), ("nist-800-53-r5", "SC-7")],
+        reads: DATABASE_READS,
     },
     run: rds_instance_reachable_from_internet,
 };
@@ -161,9 +185,7 @@ fn rds_instance_reachable_from_internet(metadata: &Metadata, context: &Context<'
     let mut exposures: Option<HashMap<(String, String), Vec<Exposure>>> = None;
     for resource in context.resources().iter().filter(|resource| resource.resource_type == "AWS::RDS::DBInstance") {
         let subject = Subject::from(resource);
-        let rds: &[(&str, &str)] = &[("rds", "DescribeDBInstances")];
-        let needs = needs(resource.region, &[rds, &NETWORK_CALLS[2..]]);
-        if let Err(unread) = context.require(&needs) {
+        if let Err(unread) = context.require(&prefix_list_needs(context, resource.region)) {
             findings.push(context.unread(metadata, &subject, unread));
             continue;
         }
@@ -197,9 +219,9 @@ mod tests {
     use vigil_model::ec2::*;
     use vigil_model::rds::DbInstance;
 
-    use super::{EC2_INSTANCE_ADMIN_PORT_REACHABLE_FROM_INTERNET, NETWORK_CALLS, RDS_INSTANCE_REACHABLE_FROM_INTERNET};
+    use super::{EC2_INSTANCE_ADMIN_PORT_REACHABLE_FROM_INTERNET, RDS_INSTANCE_REACHABLE_FROM_INTERNET};
     use crate::Status;
-    use crate::catalog::test_support::{denied, inventory, read, record, run, statuses};
+    use crate::catalog::test_support::{denied, inventory, read_declared, record, run, statuses};
 
     const REGION: &str = "us-east-1";
 
@@ -273,14 +295,8 @@ mod tests {
             ip_permissions: vec![world("tcp", 5432, 5432)],
             ..Default::default()
         });
-        for (service, operation) in NETWORK_CALLS {
-            read(inventory, service, REGION, operation, None);
-        }
-        for (service, operation) in
-            [("elbv2", "DescribeLoadBalancers"), ("elbv2", "DescribeTargetGroups"), ("elb", "DescribeLoadBalancers"), ("rds", "DescribeDBInstances")]
-        {
-            read(inventory, service, REGION, operation, None);
-        }
+        read_declared(inventory, &EC2_INSTANCE_ADMIN_PORT_REACHABLE_FROM_INTERNET);
+        read_declared(inventory, &RDS_INSTANCE_REACHABLE_FROM_INTERNET);
     }
 
     fn instance(inventory: &mut Inventory, id: &str, subnet: &str, group: &str, public_ip: Option<&str>) {

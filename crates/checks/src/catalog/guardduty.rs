@@ -6,17 +6,18 @@ use vigil_model::security::Detector;
 
 use super::FnCheck;
 use crate::context::{Context, Needs};
-use crate::{Finding, Metadata, Remediation, Severity};
+use crate::{Finding, Metadata, Read, Remediation, Severity};
 
 fn enabled_detector(regional: &RegionalInventory) -> Option<&Detector> {
     regional.guardduty_detectors.iter().find(|detector| detector.status.as_deref() == Some("ENABLED"))
 }
 
-/// The calls a region's GuardDuty state depends on: the listing and each detector's details.
+/// The detector listing every check of this family reads.
+const DETECTORS: &[Read] = &[Read::regional("guardduty", "ListDetectors")];
+
+/// The calls a region's GuardDuty state depends on besides the listing: each detector's details.
 fn region_needs<'a>(region: &'a str, regional: &'a RegionalInventory) -> Vec<Needs<'a>> {
-    let mut needs = vec![Needs::call("guardduty", region, "ListDetectors")];
-    needs.extend(regional.guardduty_detectors.iter().map(|detector| Needs::call("guardduty", region, "GetDetector").on(&detector.detector_id)));
-    needs
+    regional.guardduty_detectors.iter().map(|detector| Needs::call("guardduty", region, "GetDetector").on(&detector.detector_id)).collect()
 }
 
 pub static ENABLED: FnCheck = FnCheck {
@@ -34,6 +35,7 @@ pub static ENABLED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_settingup.html"],
         frameworks: &[("aws-fsbp", "GuardDuty.1"), ("pci-dss-4.0", "11.5.1"), ("nist-800-53-r5", "SI-4")],
+        reads: DETECTORS,
     },
     run: enabled,
 };
@@ -76,103 +78,120 @@ fn feature_enabled(metadata: &Metadata, context: &Context<'_>, findings: &mut Ve
     }
 }
 
-macro_rules! feature_check {
-    ($name:ident, $run:ident, $id:literal, $feature:literal, $title:literal, $risk:literal, $control:literal, $reference:literal, $cli_feature:literal) => {
-        pub static $name: FnCheck = FnCheck {
-            metadata: Metadata {
-                id: $id,
-                title: $title,
-                service: "guardduty",
-                resource_type: "AWS::::Account",
-                severity: Severity::Medium,
-                risk: $risk,
-                remediation: Remediation {
-                    text: concat!("Enable the ", $feature, " feature on the region's GuardDuty detector."),
-                    cli: concat!("aws guardduty update-detector --detector-id DETECTOR_ID --features Name=", $cli_feature, ",Status=ENABLED"),
-                    terraform: concat!(
-                        "resource \"aws_guardduty_detector_feature\" \"feature\" {\n  detector_id = aws_guardduty_detector.main.id\n  name        = \"",
-                        $cli_feature,
-                        "\"\n  status      = \"ENABLED\"\n}"
-                    ),
-                },
-                references: &[$reference],
-                frameworks: &[("aws-fsbp", $control), ("nist-800-53-r5", "SI-4")],
-            },
-            run: $run,
-        };
-
-        fn $run(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-            feature_enabled(metadata, context, findings, $feature);
-        }
-    };
-}
-
-feature_check!(
-    S3_PROTECTION_ENABLED,
-    s3_protection_enabled,
-    "guardduty_s3_protection_enabled",
-    "S3_DATA_EVENTS",
-    "GuardDuty S3 Protection is enabled in every region",
-    "Without S3 Protection, suspicious access to S3 objects (exfiltration, access from known-bad addresses) is not detected.",
-    "GuardDuty.10",
-    "https://docs.aws.amazon.com/guardduty/latest/ug/s3-protection.html",
-    "S3_DATA_EVENTS"
-);
-feature_check!(
-    EKS_AUDIT_LOGS_ENABLED,
-    eks_audit_logs_enabled,
-    "guardduty_eks_audit_logs_enabled",
-    "EKS_AUDIT_LOGS",
-    "GuardDuty EKS Audit Log Monitoring is enabled in every region",
-    "Without EKS audit log monitoring, suspicious Kubernetes API activity in your clusters is not detected.",
-    "GuardDuty.5",
-    "https://docs.aws.amazon.com/guardduty/latest/ug/kubernetes-protection.html",
-    "EKS_AUDIT_LOGS"
-);
-feature_check!(
-    RDS_PROTECTION_ENABLED,
-    rds_protection_enabled,
-    "guardduty_rds_protection_enabled",
-    "RDS_LOGIN_EVENTS",
-    "GuardDuty RDS Protection is enabled in every region",
-    "Without RDS Protection, brute-force and anomalous logins to Aurora databases are not detected.",
-    "GuardDuty.9",
-    "https://docs.aws.amazon.com/guardduty/latest/ug/rds-protection.html",
-    "RDS_LOGIN_EVENTS"
-);
-feature_check!(
-    LAMBDA_PROTECTION_ENABLED,
-    lambda_protection_enabled,
-    "guardduty_lambda_protection_enabled",
-    "LAMBDA_NETWORK_LOGS",
-    "GuardDuty Lambda Protection is enabled in every region",
-    "Without Lambda Protection, functions talking to crypto-mining pools or command-and-control servers are not detected.",
-    "GuardDuty.6",
-    "https://docs.aws.amazon.com/guardduty/latest/ug/lambda-protection.html",
-    "LAMBDA_NETWORK_LOGS"
-);
-feature_check!(
-    MALWARE_PROTECTION_ENABLED,
-    malware_protection_enabled,
-    "guardduty_malware_protection_enabled",
-    "EBS_MALWARE_PROTECTION",
-    "GuardDuty Malware Protection for EC2 is enabled in every region",
-    "Without Malware Protection, EBS volumes of instances flagged by GuardDuty are not scanned for malware.",
-    "GuardDuty.8",
-    "https://docs.aws.amazon.com/guardduty/latest/ug/malware-protection.html",
-    "EBS_MALWARE_PROTECTION"
-);
-feature_check!(
-    RUNTIME_MONITORING_ENABLED,
-    runtime_monitoring_enabled,
-    "guardduty_runtime_monitoring_enabled",
-    "RUNTIME_MONITORING",
-    "GuardDuty Runtime Monitoring is enabled in every region",
-    "Without Runtime Monitoring, process-level threats on EC2, ECS and EKS workloads (reverse shells, privilege escalation) are not detected.",
-    "GuardDuty.11",
-    "https://docs.aws.amazon.com/guardduty/latest/ug/runtime-monitoring.html",
-    "RUNTIME_MONITORING"
-);
+pub static S3_PROTECTION_ENABLED: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "guardduty_s3_protection_enabled",
+        title: "GuardDuty S3 Protection is enabled in every region",
+        service: "guardduty",
+        resource_type: "AWS::::Account",
+        severity: Severity::Medium,
+        risk: "Without S3 Protection, suspicious access to S3 objects (exfiltration, access from known-bad addresses) is not detected.",
+        remediation: Remediation {
+            text: "Enable the S3_DATA_EVENTS feature on the region's GuardDuty detector.",
+            cli: "aws guardduty update-detector --detector-id DETECTOR_ID --features Name=S3_DATA_EVENTS,Status=ENABLED",
+            terraform: "resource \"aws_guardduty_detector_feature\" \"feature\" {\n  detector_id = aws_guardduty_detector.main.id\n  name        = \"S3_DATA_EVENTS\"\n  status      = \"ENABLED\"\n}",
+        },
+        references: &["https://docs.aws.amazon.com/guardduty/latest/ug/s3-protection.html"],
+        frameworks: &[("aws-fsbp", "GuardDuty.10"), ("nist-800-53-r5", "SI-4")],
+        reads: DETECTORS,
+    },
+    run: |metadata, context, findings| feature_enabled(metadata, context, findings, "S3_DATA_EVENTS"),
+};
+pub static EKS_AUDIT_LOGS_ENABLED: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "guardduty_eks_audit_logs_enabled",
+        title: "GuardDuty EKS Audit Log Monitoring is enabled in every region",
+        service: "guardduty",
+        resource_type: "AWS::::Account",
+        severity: Severity::Medium,
+        risk: "Without EKS audit log monitoring, suspicious Kubernetes API activity in your clusters is not detected.",
+        remediation: Remediation {
+            text: "Enable the EKS_AUDIT_LOGS feature on the region's GuardDuty detector.",
+            cli: "aws guardduty update-detector --detector-id DETECTOR_ID --features Name=EKS_AUDIT_LOGS,Status=ENABLED",
+            terraform: "resource \"aws_guardduty_detector_feature\" \"feature\" {\n  detector_id = aws_guardduty_detector.main.id\n  name        = \"EKS_AUDIT_LOGS\"\n  status      = \"ENABLED\"\n}",
+        },
+        references: &["https://docs.aws.amazon.com/guardduty/latest/ug/kubernetes-protection.html"],
+        frameworks: &[("aws-fsbp", "GuardDuty.5"), ("nist-800-53-r5", "SI-4")],
+        reads: DETECTORS,
+    },
+    run: |metadata, context, findings| feature_enabled(metadata, context, findings, "EKS_AUDIT_LOGS"),
+};
+pub static RDS_PROTECTION_ENABLED: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "guardduty_rds_protection_enabled",
+        title: "GuardDuty RDS Protection is enabled in every region",
+        service: "guardduty",
+        resource_type: "AWS::::Account",
+        severity: Severity::Medium,
+        risk: "Without RDS Protection, brute-force and anomalous logins to Aurora databases are not detected.",
+        remediation: Remediation {
+            text: "Enable the RDS_LOGIN_EVENTS feature on the region's GuardDuty detector.",
+            cli: "aws guardduty update-detector --detector-id DETECTOR_ID --features Name=RDS_LOGIN_EVENTS,Status=ENABLED",
+            terraform: "resource \"aws_guardduty_detector_feature\" \"feature\" {\n  detector_id = aws_guardduty_detector.main.id\n  name        = \"RDS_LOGIN_EVENTS\"\n  status      = \"ENABLED\"\n}",
+        },
+        references: &["https://docs.aws.amazon.com/guardduty/latest/ug/rds-protection.html"],
+        frameworks: &[("aws-fsbp", "GuardDuty.9"), ("nist-800-53-r5", "SI-4")],
+        reads: DETECTORS,
+    },
+    run: |metadata, context, findings| feature_enabled(metadata, context, findings, "RDS_LOGIN_EVENTS"),
+};
+pub static LAMBDA_PROTECTION_ENABLED: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "guardduty_lambda_protection_enabled",
+        title: "GuardDuty Lambda Protection is enabled in every region",
+        service: "guardduty",
+        resource_type: "AWS::::Account",
+        severity: Severity::Medium,
+        risk: "Without Lambda Protection, functions talking to crypto-mining pools or command-and-control servers are not detected.",
+        remediation: Remediation {
+            text: "Enable the LAMBDA_NETWORK_LOGS feature on the region's GuardDuty detector.",
+            cli: "aws guardduty update-detector --detector-id DETECTOR_ID --features Name=LAMBDA_NETWORK_LOGS,Status=ENABLED",
+            terraform: "resource \"aws_guardduty_detector_feature\" \"feature\" {\n  detector_id = aws_guardduty_detector.main.id\n  name        = \"LAMBDA_NETWORK_LOGS\"\n  status      = \"ENABLED\"\n}",
+        },
+        references: &["https://docs.aws.amazon.com/guardduty/latest/ug/lambda-protection.html"],
+        frameworks: &[("aws-fsbp", "GuardDuty.6"), ("nist-800-53-r5", "SI-4")],
+        reads: DETECTORS,
+    },
+    run: |metadata, context, findings| feature_enabled(metadata, context, findings, "LAMBDA_NETWORK_LOGS"),
+};
+pub static MALWARE_PROTECTION_ENABLED: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "guardduty_malware_protection_enabled",
+        title: "GuardDuty Malware Protection for EC2 is enabled in every region",
+        service: "guardduty",
+        resource_type: "AWS::::Account",
+        severity: Severity::Medium,
+        risk: "Without Malware Protection, EBS volumes of instances flagged by GuardDuty are not scanned for malware.",
+        remediation: Remediation {
+            text: "Enable the EBS_MALWARE_PROTECTION feature on the region's GuardDuty detector.",
+            cli: "aws guardduty update-detector --detector-id DETECTOR_ID --features Name=EBS_MALWARE_PROTECTION,Status=ENABLED",
+            terraform: "resource \"aws_guardduty_detector_feature\" \"feature\" {\n  detector_id = aws_guardduty_detector.main.id\n  name        = \"EBS_MALWARE_PROTECTION\"\n  status      = \"ENABLED\"\n}",
+        },
+        references: &["https://docs.aws.amazon.com/guardduty/latest/ug/malware-protection.html"],
+        frameworks: &[("aws-fsbp", "GuardDuty.8"), ("nist-800-53-r5", "SI-4")],
+        reads: DETECTORS,
+    },
+    run: |metadata, context, findings| feature_enabled(metadata, context, findings, "EBS_MALWARE_PROTECTION"),
+};
+pub static RUNTIME_MONITORING_ENABLED: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "guardduty_runtime_monitoring_enabled",
+        title: "GuardDuty Runtime Monitoring is enabled in every region",
+        service: "guardduty",
+        resource_type: "AWS::::Account",
+        severity: Severity::Medium,
+        risk: "Without Runtime Monitoring, process-level threats on EC2, ECS and EKS workloads (reverse shells, privilege escalation) are not detected.",
+        remediation: Remediation {
+            text: "Enable the RUNTIME_MONITORING feature on the region's GuardDuty detector.",
+            cli: "aws guardduty update-detector --detector-id DETECTOR_ID --features Name=RUNTIME_MONITORING,Status=ENABLED",
+            terraform: "resource \"aws_guardduty_detector_feature\" \"feature\" {\n  detector_id = aws_guardduty_detector.main.id\n  name        = \"RUNTIME_MONITORING\"\n  status      = \"ENABLED\"\n}",
+        },
+        references: &["https://docs.aws.amazon.com/guardduty/latest/ug/runtime-monitoring.html"],
+        frameworks: &[("aws-fsbp", "GuardDuty.11"), ("nist-800-53-r5", "SI-4")],
+        reads: DETECTORS,
+    },
+    run: |metadata, context, findings| feature_enabled(metadata, context, findings, "RUNTIME_MONITORING"),
+};
 
 #[cfg(test)]
 mod tests {

@@ -5,9 +5,15 @@ use vigil_model::Region;
 
 use super::FnCheck;
 use crate::context::{Context, Needs, Subject};
-use crate::{Finding, Metadata, Remediation, Severity};
+use crate::{Finding, Metadata, Read, Remediation, Severity};
 
 const GLOBAL: &str = Region::GLOBAL;
+/// The account summary (root MFA and root access keys).
+pub(crate) const SUMMARY: &[Read] = &[Read::global("iam", "GetAccountSummary")];
+/// Users, groups, roles and policies.
+pub(crate) const AUTHORIZATION: &[Read] = &[Read::global("iam", "GetAccountAuthorizationDetails")];
+/// The account password policy.
+pub(crate) const PASSWORD_POLICY: &[Read] = &[Read::global("iam", "GetAccountPasswordPolicy")];
 
 pub static ROOT_MFA_ENABLED: FnCheck = FnCheck {
     metadata: Metadata {
@@ -23,7 +29,8 @@ pub static ROOT_MFA_ENABLED: FnCheck = FnCheck {
             terraform: "# Root MFA cannot be managed by Terraform; enable it in the console as root.",
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/enable-virt-mfa-for-root.html"],
-        frameworks: &[("cis-aws-5.0", "1.4"), ("aws-fsbp", "IAM.9"), ("pci-dss-4.0", "8.4.1"), ("nist-800-53-r5", "IA-2(1)")],
+        frameworks: &[("cis-aws-5.0", "1.4"), ("aws-securityhub", "IAM.9"), ("pci-dss-4.0", "8.4.1"), ("nist-800-53-r5", "IA-2(1)")],
+        reads: SUMMARY,
     },
     run: root_mfa_enabled,
 };
@@ -31,7 +38,7 @@ pub static ROOT_MFA_ENABLED: FnCheck = FnCheck {
 fn root_mfa_enabled(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     let subject = context.account_subject();
     let summary = &context.inventory.iam.account_summary;
-    findings.push(context.decide(metadata, &subject, &[Needs::call("iam", GLOBAL, "GetAccountSummary")], || {
+    findings.push(context.decide(metadata, &subject, &[], || {
         let enabled = summary.get("AccountMFAEnabled").copied().unwrap_or(0) == 1;
         let message = if enabled { "The root user has MFA enabled." } else { "The root user has no MFA device." };
         (enabled, message.to_string(), json!({ "AccountMFAEnabled": summary.get("AccountMFAEnabled") }))
@@ -53,6 +60,7 @@ pub static ROOT_ACCESS_KEYS_ABSENT: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user_manage_add-key.html"],
         frameworks: &[("cis-aws-5.0", "1.3"), ("aws-fsbp", "IAM.4"), ("pci-dss-4.0", "2.2.2"), ("nist-800-53-r5", "AC-6(10)")],
+        reads: SUMMARY,
     },
     run: root_access_keys_absent,
 };
@@ -60,7 +68,7 @@ pub static ROOT_ACCESS_KEYS_ABSENT: FnCheck = FnCheck {
 fn root_access_keys_absent(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     let subject = context.account_subject();
     let summary = &context.inventory.iam.account_summary;
-    findings.push(context.decide(metadata, &subject, &[Needs::call("iam", GLOBAL, "GetAccountSummary")], || {
+    findings.push(context.decide(metadata, &subject, &[], || {
         let present = summary.get("AccountAccessKeysPresent").copied().unwrap_or(0) > 0;
         let message = if present { "The root user has access keys." } else { "The root user has no access keys." };
         (!present, message.to_string(), json!({ "AccountAccessKeysPresent": summary.get("AccountAccessKeysPresent") }))
@@ -82,6 +90,7 @@ pub static USER_CONSOLE_MFA: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_enable_virtual.html"],
         frameworks: &[("cis-aws-5.0", "1.9"), ("aws-fsbp", "IAM.5"), ("pci-dss-4.0", "8.4.2"), ("nist-800-53-r5", "IA-2(1)")],
+        reads: AUTHORIZATION,
     },
     run: user_console_mfa,
 };
@@ -90,11 +99,7 @@ fn user_console_mfa(metadata: &Metadata, context: &Context<'_>, findings: &mut V
     for resource in context.resources_of_type("AWS::IAM::User") {
         let vigil_model::resource::ResourceData::User(user) = resource.data else { continue };
         let subject = Subject::from(resource);
-        let needs = [
-            Needs::call("iam", GLOBAL, "GetAccountAuthorizationDetails"),
-            Needs::call("iam", GLOBAL, "GetLoginProfile").on(&user.user_name),
-            Needs::call("iam", GLOBAL, "ListMFADevices").on(&user.user_name),
-        ];
+        let needs = [Needs::call("iam", GLOBAL, "GetLoginProfile").on(&user.user_name), Needs::call("iam", GLOBAL, "ListMFADevices").on(&user.user_name)];
         findings.push(context.decide(metadata, &subject, &needs, || {
             let has_password = user.login_profile.is_some();
             let has_mfa = !user.mfa_devices.is_empty();
@@ -122,7 +127,8 @@ pub static PASSWORD_POLICY_MINIMUM_LENGTH: FnCheck = FnCheck {
             terraform: "resource \"aws_iam_account_password_policy\" \"strict\" {\n  minimum_password_length = 14\n}",
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_passwords_account-policy.html"],
-        frameworks: &[("cis-aws-5.0", "1.7"), ("aws-fsbp", "IAM.7"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
+        frameworks: &[("cis-aws-5.0", "1.7"), ("aws-securityhub", "IAM.15"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
+        reads: PASSWORD_POLICY,
     },
     run: password_policy_minimum_length,
 };
@@ -130,7 +136,7 @@ pub static PASSWORD_POLICY_MINIMUM_LENGTH: FnCheck = FnCheck {
 fn password_policy_minimum_length(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     let subject = context.account_subject();
     let policy = context.inventory.iam.password_policy.as_ref();
-    findings.push(context.decide(metadata, &subject, &[Needs::call("iam", GLOBAL, "GetAccountPasswordPolicy")], || {
+    findings.push(context.decide(metadata, &subject, &[], || {
         let length = policy.and_then(|policy| policy.minimum_password_length);
         let message = match length {
             None if policy.is_none() => "The account has no password policy.".to_string(),

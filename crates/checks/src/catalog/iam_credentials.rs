@@ -6,12 +6,14 @@ use vigil_model::iam::{PasswordPolicy, User};
 use vigil_model::resource::{ResourceData, ResourceRef};
 
 use super::FnCheck;
-use super::support::{GLOBAL, Listing, assess_resources, cannot_decide, days_since, when};
+use super::iam::{AUTHORIZATION, PASSWORD_POLICY};
+use super::support::{GLOBAL, cannot_decide, days_since, each_resource, when};
 use crate::context::{Context, Needs};
-use crate::{Finding, Metadata, Remediation, Severity};
+use crate::{Finding, Metadata, Read, Remediation, Severity};
 
 const USER: &str = "AWS::IAM::User";
-const LISTING: Listing = Listing::global("iam", "GetAccountAuthorizationDetails");
+/// The credential report, for root use and unused passwords.
+const CREDENTIAL_REPORT: &[Read] = &[Read::global("iam", "GetCredentialReport")];
 
 pub static ROOT_HARDWARE_MFA_ENABLED: FnCheck = FnCheck {
     metadata: Metadata {
@@ -28,6 +30,7 @@ pub static ROOT_HARDWARE_MFA_ENABLED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_enable_physical.html"],
         frameworks: &[("cis-aws-5.0", "1.5"), ("aws-fsbp", "IAM.6"), ("pci-dss-4.0", "8.4.1"), ("nist-800-53-r5", "IA-2(1)")],
+        reads: &[Read::global("iam", "GetAccountSummary"), Read::global("iam", "ListVirtualMFADevices")],
     },
     run: root_hardware_mfa_enabled,
 };
@@ -35,8 +38,7 @@ pub static ROOT_HARDWARE_MFA_ENABLED: FnCheck = FnCheck {
 fn root_hardware_mfa_enabled(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     let subject = context.account_subject();
     let iam = &context.inventory.iam;
-    let needs = [Needs::call("iam", GLOBAL, "GetAccountSummary"), Needs::call("iam", GLOBAL, "ListVirtualMFADevices")];
-    findings.push(context.decide(metadata, &subject, &needs, || {
+    findings.push(context.decide(metadata, &subject, &[], || {
         let mfa = iam.account_summary.get("AccountMFAEnabled").copied().unwrap_or(0) == 1;
         let virtual_devices: Vec<&str> = iam
             .virtual_mfa_devices
@@ -68,16 +70,13 @@ pub static ROOT_NOT_USED_RECENTLY: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/root-user-tasks.html"],
         frameworks: &[("cis-aws-5.0", "1.6"), ("pci-dss-4.0", "2.2.2"), ("nist-800-53-r5", "AC-6(9)")],
+        reads: CREDENTIAL_REPORT,
     },
     run: root_not_used_recently,
 };
 
 fn root_not_used_recently(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     let subject = context.account_subject();
-    if let Err(unread) = context.require(&[Needs::call("iam", GLOBAL, "GetCredentialReport")]) {
-        findings.push(context.unread(metadata, &subject, unread));
-        return;
-    }
     let Some(root) = context.inventory.iam.credential_report.iter().find(|row| row.is_root()) else {
         let message = "The credential report has no `<root_account>` row, so root use cannot be judged.".to_string();
         findings.push(cannot_decide(metadata, context, &subject, message, json!({ "CredentialReportRows": context.inventory.iam.credential_report.len() })));
@@ -110,148 +109,210 @@ fn judge_password_policy(
     let subject = context.account_subject();
     let value = parameter.map(|(name, default)| context.number(&subject, name, default)).unwrap_or_default();
     let policy = context.inventory.iam.password_policy.as_ref();
-    findings.push(context.decide(metadata, &subject, &[Needs::call("iam", GLOBAL, "GetAccountPasswordPolicy")], || match policy {
+    findings.push(context.decide(metadata, &subject, &[], || match policy {
         None => (false, "The account has no password policy.".to_string(), json!({ "PasswordPolicy": null })),
         Some(policy) => judge(policy, value),
     }));
 }
 
-macro_rules! password_policy_check {
-    ($name:ident, $run:ident, $id:literal, $title:literal, $risk:literal, $text:literal, $cli:literal, $terraform:literal, $frameworks:expr, $parameter:expr, $judge:expr) => {
-        pub static $name: FnCheck = FnCheck {
-            metadata: Metadata {
-                id: $id,
-                title: $title,
-                service: "iam",
-                resource_type: "AWS::::Account",
-                severity: Severity::Medium,
-                risk: $risk,
-                remediation: Remediation { text: $text, cli: $cli, terraform: $terraform },
-                references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_passwords_account-policy.html"],
-                frameworks: $frameworks,
+pub static PASSWORD_POLICY_REUSE_PREVENTION: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "iam_password_policy_reuse_prevention_24",
+        title: "The password policy prevents reuse of the last 24 passwords",
+        service: "iam",
+        resource_type: "AWS::::Account",
+        severity: Severity::Medium,
+        risk: "Users who cycle back to old passwords bring back credentials that may already be in breach corpora (policy parameter `min_password_reuse_prevention`, default 24).",
+        remediation: Remediation {
+            text: "Set the password policy's reuse prevention to 24 remembered passwords.",
+            cli: "aws iam update-account-password-policy --password-reuse-prevention 24 --minimum-password-length 14",
+            terraform: "resource \"aws_iam_account_password_policy\" \"strict\" {\n  password_reuse_prevention = 24\n  minimum_password_length   = 14\n}",
+        },
+        references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_passwords_account-policy.html"],
+        frameworks: &[("cis-aws-5.0", "1.8"), ("aws-securityhub", "IAM.16"), ("pci-dss-4.0", "8.3.7"), ("nist-800-53-r5", "IA-5(1)")],
+        reads: PASSWORD_POLICY,
+    },
+    run: |metadata, context, findings| {
+        judge_password_policy(
+            metadata,
+            context,
+            findings,
+            |policy, minimum| {
+                let remembered = policy.password_reuse_prevention;
+                let message = match remembered {
+                    Some(count) => format!("The password policy remembers {count} passwords (minimum {minimum})."),
+                    None => "The password policy does not prevent password reuse.".to_string(),
+                };
+                (remembered.is_some_and(|count| i64::from(count) >= minimum), message, json!({ "PasswordReusePrevention": remembered }))
             },
-            run: $run,
-        };
-
-        fn $run(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-            judge_password_policy(metadata, context, findings, $judge, $parameter);
-        }
-    };
-}
-
-password_policy_check!(
-    PASSWORD_POLICY_REUSE_PREVENTION,
-    password_policy_reuse_prevention,
-    "iam_password_policy_reuse_prevention_24",
-    "The password policy prevents reuse of the last 24 passwords",
-    "Users who cycle back to old passwords bring back credentials that may already be in breach corpora (policy parameter `min_password_reuse_prevention`, default 24).",
-    "Set the password policy's reuse prevention to 24 remembered passwords.",
-    "aws iam update-account-password-policy --password-reuse-prevention 24 --minimum-password-length 14",
-    "resource \"aws_iam_account_password_policy\" \"strict\" {\n  password_reuse_prevention = 24\n  minimum_password_length   = 14\n}",
-    &[("cis-aws-5.0", "1.8"), ("aws-fsbp", "IAM.16"), ("pci-dss-4.0", "8.3.7"), ("nist-800-53-r5", "IA-5(1)")],
-    Some(("min_password_reuse_prevention", 24)),
-    |policy, minimum| {
-        let remembered = policy.password_reuse_prevention;
-        let message = match remembered {
-            Some(count) => format!("The password policy remembers {count} passwords (minimum {minimum})."),
-            None => "The password policy does not prevent password reuse.".to_string(),
-        };
-        (remembered.is_some_and(|count| i64::from(count) >= minimum), message, json!({ "PasswordReusePrevention": remembered }))
-    }
-);
-
-password_policy_check!(
-    PASSWORD_POLICY_UPPERCASE,
-    password_policy_uppercase,
-    "iam_password_policy_uppercase",
-    "The password policy requires an uppercase letter",
-    "Passwords drawn from a smaller alphabet are faster to brute-force.",
-    "Require at least one uppercase letter in the account password policy.",
-    "aws iam update-account-password-policy --require-uppercase-characters --minimum-password-length 14",
-    "resource \"aws_iam_account_password_policy\" \"strict\" {\n  require_uppercase_characters = true\n}",
-    &[("aws-fsbp", "IAM.11"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
-    None,
-    |policy, _| {
-        let message = if policy.require_uppercase_characters { "Uppercase letters are required." } else { "Uppercase letters are not required." };
-        (policy.require_uppercase_characters, message.to_string(), json!({ "RequireUppercaseCharacters": policy.require_uppercase_characters }))
-    }
-);
-
-password_policy_check!(
-    PASSWORD_POLICY_LOWERCASE,
-    password_policy_lowercase,
-    "iam_password_policy_lowercase",
-    "The password policy requires a lowercase letter",
-    "Passwords drawn from a smaller alphabet are faster to brute-force.",
-    "Require at least one lowercase letter in the account password policy.",
-    "aws iam update-account-password-policy --require-lowercase-characters --minimum-password-length 14",
-    "resource \"aws_iam_account_password_policy\" \"strict\" {\n  require_lowercase_characters = true\n}",
-    &[("aws-fsbp", "IAM.12"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
-    None,
-    |policy, _| {
-        let message = if policy.require_lowercase_characters { "Lowercase letters are required." } else { "Lowercase letters are not required." };
-        (policy.require_lowercase_characters, message.to_string(), json!({ "RequireLowercaseCharacters": policy.require_lowercase_characters }))
-    }
-);
-
-password_policy_check!(
-    PASSWORD_POLICY_SYMBOL,
-    password_policy_symbol,
-    "iam_password_policy_symbol",
-    "The password policy requires a symbol",
-    "Passwords drawn from a smaller alphabet are faster to brute-force.",
-    "Require at least one symbol in the account password policy.",
-    "aws iam update-account-password-policy --require-symbols --minimum-password-length 14",
-    "resource \"aws_iam_account_password_policy\" \"strict\" {\n  require_symbols = true\n}",
-    &[("aws-fsbp", "IAM.13"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
-    None,
-    |policy, _| {
-        let message = if policy.require_symbols { "Symbols are required." } else { "Symbols are not required." };
-        (policy.require_symbols, message.to_string(), json!({ "RequireSymbols": policy.require_symbols }))
-    }
-);
-
-password_policy_check!(
-    PASSWORD_POLICY_NUMBER,
-    password_policy_number,
-    "iam_password_policy_number",
-    "The password policy requires a number",
-    "Passwords drawn from a smaller alphabet are faster to brute-force.",
-    "Require at least one number in the account password policy.",
-    "aws iam update-account-password-policy --require-numbers --minimum-password-length 14",
-    "resource \"aws_iam_account_password_policy\" \"strict\" {\n  require_numbers = true\n}",
-    &[("aws-fsbp", "IAM.14"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
-    None,
-    |policy, _| {
-        let message = if policy.require_numbers { "Numbers are required." } else { "Numbers are not required." };
-        (policy.require_numbers, message.to_string(), json!({ "RequireNumbers": policy.require_numbers }))
-    }
-);
-
-password_policy_check!(
-    PASSWORD_POLICY_EXPIRY,
-    password_policy_expiry,
-    "iam_password_policy_expires_passwords_within_90_days",
-    "The password policy expires passwords within 90 days",
-    "A password that never expires stays valid for an attacker who obtained it (policy parameter `max_password_age_days`, default 90, as PCI DSS asks for single-factor passwords).",
-    "Set a maximum password age of 90 days or less.",
-    "aws iam update-account-password-policy --max-password-age 90 --minimum-password-length 14",
-    "resource \"aws_iam_account_password_policy\" \"strict\" {\n  max_password_age = 90\n}",
-    &[("aws-fsbp", "IAM.17"), ("pci-dss-4.0", "8.3.9"), ("nist-800-53-r5", "IA-5(1)")],
-    Some(("max_password_age_days", 90)),
-    |policy, maximum| {
-        let age = policy.max_password_age.filter(|_| policy.expire_passwords || policy.max_password_age.is_some());
-        let message = match age {
-            Some(days) => format!("Passwords expire after {days} days (maximum {maximum})."),
-            None => "Passwords never expire.".to_string(),
-        };
-        (
-            age.is_some_and(|days| days > 0 && i64::from(days) <= maximum),
-            message,
-            json!({ "ExpirePasswords": policy.expire_passwords, "MaxPasswordAge": policy.max_password_age }),
+            Some(("min_password_reuse_prevention", 24)),
         )
-    }
-);
+    },
+};
+
+pub static PASSWORD_POLICY_UPPERCASE: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "iam_password_policy_uppercase",
+        title: "The password policy requires an uppercase letter",
+        service: "iam",
+        resource_type: "AWS::::Account",
+        severity: Severity::Medium,
+        risk: "Passwords drawn from a smaller alphabet are faster to brute-force.",
+        remediation: Remediation {
+            text: "Require at least one uppercase letter in the account password policy.",
+            cli: "aws iam update-account-password-policy --require-uppercase-characters --minimum-password-length 14",
+            terraform: "resource \"aws_iam_account_password_policy\" \"strict\" {\n  require_uppercase_characters = true\n}",
+        },
+        references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_passwords_account-policy.html"],
+        frameworks: &[("aws-securityhub", "IAM.11"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
+        reads: PASSWORD_POLICY,
+    },
+    run: |metadata, context, findings| {
+        judge_password_policy(
+            metadata,
+            context,
+            findings,
+            |policy, _| {
+                let message = if policy.require_uppercase_characters { "Uppercase letters are required." } else { "Uppercase letters are not required." };
+                (policy.require_uppercase_characters, message.to_string(), json!({ "RequireUppercaseCharacters": policy.require_uppercase_characters }))
+            },
+            None,
+        )
+    },
+};
+
+pub static PASSWORD_POLICY_LOWERCASE: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "iam_password_policy_lowercase",
+        title: "The password policy requires a lowercase letter",
+        service: "iam",
+        resource_type: "AWS::::Account",
+        severity: Severity::Medium,
+        risk: "Passwords drawn from a smaller alphabet are faster to brute-force.",
+        remediation: Remediation {
+            text: "Require at least one lowercase letter in the account password policy.",
+            cli: "aws iam update-account-password-policy --require-lowercase-characters --minimum-password-length 14",
+            terraform: "resource \"aws_iam_account_password_policy\" \"strict\" {\n  require_lowercase_characters = true\n}",
+        },
+        references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_passwords_account-policy.html"],
+        frameworks: &[("aws-securityhub", "IAM.12"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
+        reads: PASSWORD_POLICY,
+    },
+    run: |metadata, context, findings| {
+        judge_password_policy(
+            metadata,
+            context,
+            findings,
+            |policy, _| {
+                let message = if policy.require_lowercase_characters { "Lowercase letters are required." } else { "Lowercase letters are not required." };
+                (policy.require_lowercase_characters, message.to_string(), json!({ "RequireLowercaseCharacters": policy.require_lowercase_characters }))
+            },
+            None,
+        )
+    },
+};
+
+pub static PASSWORD_POLICY_SYMBOL: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "iam_password_policy_symbol",
+        title: "The password policy requires a symbol",
+        service: "iam",
+        resource_type: "AWS::::Account",
+        severity: Severity::Medium,
+        risk: "Passwords drawn from a smaller alphabet are faster to brute-force.",
+        remediation: Remediation {
+            text: "Require at least one symbol in the account password policy.",
+            cli: "aws iam update-account-password-policy --require-symbols --minimum-password-length 14",
+            terraform: "resource \"aws_iam_account_password_policy\" \"strict\" {\n  require_symbols = true\n}",
+        },
+        references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_passwords_account-policy.html"],
+        frameworks: &[("aws-securityhub", "IAM.13"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
+        reads: PASSWORD_POLICY,
+    },
+    run: |metadata, context, findings| {
+        judge_password_policy(
+            metadata,
+            context,
+            findings,
+            |policy, _| {
+                let message = if policy.require_symbols { "Symbols are required." } else { "Symbols are not required." };
+                (policy.require_symbols, message.to_string(), json!({ "RequireSymbols": policy.require_symbols }))
+            },
+            None,
+        )
+    },
+};
+
+pub static PASSWORD_POLICY_NUMBER: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "iam_password_policy_number",
+        title: "The password policy requires a number",
+        service: "iam",
+        resource_type: "AWS::::Account",
+        severity: Severity::Medium,
+        risk: "Passwords drawn from a smaller alphabet are faster to brute-force.",
+        remediation: Remediation {
+            text: "Require at least one number in the account password policy.",
+            cli: "aws iam update-account-password-policy --require-numbers --minimum-password-length 14",
+            terraform: "resource \"aws_iam_account_password_policy\" \"strict\" {\n  require_numbers = true\n}",
+        },
+        references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_passwords_account-policy.html"],
+        frameworks: &[("aws-securityhub", "IAM.14"), ("pci-dss-4.0", "8.3.6"), ("nist-800-53-r5", "IA-5(1)")],
+        reads: PASSWORD_POLICY,
+    },
+    run: |metadata, context, findings| {
+        judge_password_policy(
+            metadata,
+            context,
+            findings,
+            |policy, _| {
+                let message = if policy.require_numbers { "Numbers are required." } else { "Numbers are not required." };
+                (policy.require_numbers, message.to_string(), json!({ "RequireNumbers": policy.require_numbers }))
+            },
+            None,
+        )
+    },
+};
+
+pub static PASSWORD_POLICY_EXPIRY: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "iam_password_policy_expires_passwords_within_90_days",
+        title: "The password policy expires passwords within 90 days",
+        service: "iam",
+        resource_type: "AWS::::Account",
+        severity: Severity::Medium,
+        risk: "A password that never expires stays valid for an attacker who obtained it (policy parameter `max_password_age_days`, default 90, as PCI DSS asks for single-factor passwords).",
+        remediation: Remediation {
+            text: "Set a maximum password age of 90 days or less.",
+            cli: "aws iam update-account-password-policy --max-password-age 90 --minimum-password-length 14",
+            terraform: "resource \"aws_iam_account_password_policy\" \"strict\" {\n  max_password_age = 90\n}",
+        },
+        references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_passwords_account-policy.html"],
+        frameworks: &[("aws-securityhub", "IAM.17"), ("pci-dss-4.0", "8.3.9"), ("nist-800-53-r5", "IA-5(1)")],
+        reads: PASSWORD_POLICY,
+    },
+    run: |metadata, context, findings| {
+        judge_password_policy(
+            metadata,
+            context,
+            findings,
+            |policy, maximum| {
+                // IAM reports a MaxPasswordAge of 0 for "passwords never expire" (its documented default).
+                let age = policy.max_password_age.filter(|days| *days > 0);
+                let message = match age {
+                    Some(days) => format!("Passwords expire after {days} days (maximum {maximum})."),
+                    None => "Passwords never expire.".to_string(),
+                };
+                (
+                    age.is_some_and(|days| days > 0 && i64::from(days) <= maximum),
+                    message,
+                    json!({ "ExpirePasswords": policy.expire_passwords, "MaxPasswordAge": policy.max_password_age }),
+                )
+            },
+            Some(("max_password_age_days", 90)),
+        )
+    },
+};
 
 /// The user behind an IAM user resource.
 fn user_of<'a>(resource: &ResourceRef<'a>) -> Option<&'a User> {
@@ -282,16 +343,17 @@ pub static USER_CREDENTIALS_UNUSED: FnCheck = FnCheck {
             terraform: "# Remove the aws_iam_user_login_profile / aws_iam_access_key resources of the unused credentials.",
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_finding-unused.html"],
-        frameworks: &[("cis-aws-5.0", "1.11"), ("aws-fsbp", "IAM.22"), ("pci-dss-4.0", "8.2.6"), ("nist-800-53-r5", "AC-2(3)")],
+        frameworks: &[("cis-aws-5.0", "1.11"), ("aws-securityhub", "IAM.22"), ("pci-dss-4.0", "8.2.6"), ("nist-800-53-r5", "AC-2(3)")],
+        reads: &[Read::global("iam", "GetAccountAuthorizationDetails"), Read::global("iam", "GetCredentialReport")],
     },
     run: user_credentials_unused,
 };
 
 fn user_credentials_unused(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    assess_resources(metadata, context, findings, USER, LISTING, |resource, subject, findings| {
+    each_resource(context, findings, USER, |resource, subject, findings| {
         let Some(user) = user_of(resource) else { return };
         let max_days = context.number(&subject, "max_unused_credential_days", 45);
-        let mut needs = vec![Needs::call("iam", GLOBAL, "GetLoginProfile").on(&user.user_name), Needs::call("iam", GLOBAL, "GetCredentialReport")];
+        let mut needs = vec![Needs::call("iam", GLOBAL, "GetLoginProfile").on(&user.user_name)];
         needs.extend(access_key_needs(user));
         findings.push(context.decide(metadata, &subject, &needs, || {
             let mut stale = Vec::new();
@@ -335,12 +397,13 @@ pub static USER_SINGLE_ACTIVE_ACCESS_KEY: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html"],
         frameworks: &[("cis-aws-5.0", "1.12"), ("pci-dss-4.0", "8.6.3"), ("nist-800-53-r5", "IA-5(1)")],
+        reads: AUTHORIZATION,
     },
     run: user_single_active_access_key,
 };
 
 fn user_single_active_access_key(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    assess_resources(metadata, context, findings, USER, LISTING, |resource, subject, findings| {
+    each_resource(context, findings, USER, |resource, subject, findings| {
         let Some(user) = user_of(resource) else { return };
         let needs = [Needs::call("iam", GLOBAL, "ListAccessKeys").on(&user.user_name)];
         findings.push(context.decide(metadata, &subject, &needs, || {
@@ -366,12 +429,13 @@ pub static USER_ACCESS_KEYS_ROTATED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html#Using_RotateAccessKey"],
         frameworks: &[("cis-aws-5.0", "1.13"), ("aws-fsbp", "IAM.3"), ("pci-dss-4.0", "8.3.9"), ("nist-800-53-r5", "IA-5(1)")],
+        reads: AUTHORIZATION,
     },
     run: user_access_keys_rotated,
 };
 
 fn user_access_keys_rotated(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    assess_resources(metadata, context, findings, USER, LISTING, |resource, subject, findings| {
+    each_resource(context, findings, USER, |resource, subject, findings| {
         let Some(user) = user_of(resource) else { return };
         let max_age = context.number(&subject, "max_access_key_age_days", 90);
         let needs = [Needs::call("iam", GLOBAL, "ListAccessKeys").on(&user.user_name)];
@@ -407,12 +471,13 @@ pub static USER_NO_UNUSED_INITIAL_ACCESS_KEY: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html"],
         frameworks: &[("cis-aws-5.0", "1.10"), ("nist-800-53-r5", "AC-2")],
+        reads: AUTHORIZATION,
     },
     run: user_no_unused_initial_access_key,
 };
 
 fn user_no_unused_initial_access_key(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    assess_resources(metadata, context, findings, USER, LISTING, |resource, subject, findings| {
+    each_resource(context, findings, USER, |resource, subject, findings| {
         let Some(user) = user_of(resource) else { return };
         let mut needs = vec![Needs::call("iam", GLOBAL, "GetLoginProfile").on(&user.user_name)];
         needs.extend(access_key_needs(user));
@@ -451,12 +516,13 @@ pub static USER_NO_DIRECT_POLICIES: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_groups_manage_attach-policy.html"],
         frameworks: &[("cis-aws-5.0", "1.14"), ("aws-fsbp", "IAM.2"), ("pci-dss-4.0", "7.2.1"), ("nist-800-53-r5", "AC-2")],
+        reads: AUTHORIZATION,
     },
     run: user_no_direct_policies,
 };
 
 fn user_no_direct_policies(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    assess_resources(metadata, context, findings, USER, LISTING, |resource, subject, findings| {
+    each_resource(context, findings, USER, |resource, subject, findings| {
         let Some(user) = user_of(resource) else { return };
         findings.push(context.decide(metadata, &subject, &[], || {
             let attached: Vec<&str> = user.attached_managed_policies.iter().map(|policy| policy.policy_arn.as_str()).collect();
@@ -485,13 +551,14 @@ pub static USER_MFA_ENABLED: FnCheck = FnCheck {
             terraform: "resource \"aws_iam_virtual_mfa_device\" \"user\" {\n  virtual_mfa_device_name = \"USER\"\n}",
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa.html"],
-        frameworks: &[("aws-fsbp", "IAM.19"), ("pci-dss-4.0", "8.4.2"), ("nist-800-53-r5", "IA-2(1)")],
+        frameworks: &[("aws-securityhub", "IAM.19"), ("pci-dss-4.0", "8.4.2"), ("nist-800-53-r5", "IA-2(1)")],
+        reads: AUTHORIZATION,
     },
     run: user_mfa_enabled,
 };
 
 fn user_mfa_enabled(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    assess_resources(metadata, context, findings, USER, LISTING, |resource, subject, findings| {
+    each_resource(context, findings, USER, |resource, subject, findings| {
         let Some(user) = user_of(resource) else { return };
         let needs = [Needs::call("iam", GLOBAL, "ListMFADevices").on(&user.user_name)];
         findings.push(context.decide(metadata, &subject, &needs, || {
@@ -630,6 +697,11 @@ mod tests {
         for check in checks {
             assert_eq!(run(check, &inventory)[0].status, Status::Fail, "{}", check.metadata.id);
         }
+        // IAM's MaxPasswordAge of 0 is its default, "passwords never expire" (issue 14 item 9:
+        // the demo said "Passwords expire after 0 days").
+        inventory.iam.password_policy = Some(PasswordPolicy { max_password_age: Some(0), ..Default::default() });
+        let never = run(&PASSWORD_POLICY_EXPIRY, &inventory);
+        assert_eq!((never[0].status, never[0].message.as_str()), (Status::Fail, "Passwords never expire."));
         let mut denied_inventory = super::super::test_support::inventory();
         record(&mut denied_inventory, "iam", GLOBAL, "GetAccountPasswordPolicy", None, denied());
         for check in checks {

@@ -1,49 +1,88 @@
-//! IAM policy and account-configuration checks: full-admin customer policies, the support role,
+//! IAM policy and account-configuration checks: full-admin managed policies (customer managed,
+//! and AWS managed ones attached to a principal), the support role,
 //! CloudShell full access, server certificates and SAML providers.
+
+use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 use vigil_model::resource::ResourceData;
 
 use super::FnCheck;
-use super::support::{GLOBAL, Listing, assess_resources, full_admin_statements, listing_read, when};
-use crate::context::{Context, Needs, Subject};
-use crate::{Finding, Metadata, Remediation, Severity};
+use super::iam::AUTHORIZATION;
+use super::support::{GLOBAL, cannot_decide, each_resource, full_admin_statements, when};
+use crate::context::{Context, Subject};
+use crate::{Finding, Metadata, Read, Remediation, Severity};
 
-const AUTHORIZATION: Listing = Listing::global("iam", "GetAccountAuthorizationDetails");
+const SERVER_CERTIFICATES: &[Read] = &[Read::global("iam", "ListServerCertificates")];
 
 pub static POLICY_NO_FULL_ADMIN: FnCheck = FnCheck {
     metadata: Metadata {
         id: "iam_policy_no_full_admin_privileges",
-        title: "Attached customer managed policies do not allow \"*\" on \"*\"",
+        title: "Attached managed policies, customer and AWS managed, do not allow \"*\" on \"*\"",
         service: "iam",
         resource_type: "AWS::IAM::ManagedPolicy",
         severity: Severity::High,
         risk: "A policy that allows every action on every resource makes whoever holds it an administrator, usually far beyond what the job needs.",
         remediation: Remediation {
-            text: "Replace `\"Action\": \"*\", \"Resource\": \"*\"` statements with the actions and resources the principals need, or detach the policy.",
+            text: "Replace `\"Action\": \"*\", \"Resource\": \"*\"` statements with the actions and resources the principals need, or detach the policy (for AWS managed policies such as AdministratorAccess: detach it and attach a narrower one).",
             cli: "aws iam list-entities-for-policy --policy-arn POLICY_ARN\naws iam detach-role-policy --role-name ROLE --policy-arn POLICY_ARN",
             terraform: "data \"aws_iam_policy_document\" \"scoped\" {\n  statement {\n    actions   = [\"s3:GetObject\"]\n    resources = [\"arn:aws:s3:::bucket/*\"]\n  }\n}",
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege"],
         frameworks: &[("cis-aws-5.0", "1.15"), ("aws-fsbp", "IAM.1"), ("pci-dss-4.0", "7.2.1"), ("nist-800-53-r5", "AC-6")],
+        reads: AUTHORIZATION,
     },
     run: policy_no_full_admin,
 };
 
 fn policy_no_full_admin(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    assess_resources(metadata, context, findings, "AWS::IAM::ManagedPolicy", AUTHORIZATION, |resource, subject, findings| {
+    // Customer managed policies: every one, judged with the attachment count AWS reports.
+    each_resource(context, findings, "AWS::IAM::ManagedPolicy", |resource, subject, findings| {
         let ResourceData::Policy(policy) = resource.data else { return };
         findings.push(context.decide(metadata, &subject, &[], || {
-            let admin: Vec<&Value> = policy.default_document().map(full_admin_statements).unwrap_or_default();
-            let attachments = policy.attachment_count.unwrap_or(0);
-            let message = match (admin.is_empty(), attachments) {
-                (true, _) => format!("Policy `{}` does not allow \"*\" on \"*\".", policy.policy_name),
-                (false, 0) => format!("Policy `{}` allows \"*\" on \"*\" but is not attached.", policy.policy_name),
-                (false, count) => format!("Policy `{}` allows \"*\" on \"*\" and is attached to {count} principal(s).", policy.policy_name),
-            };
-            (admin.is_empty() || attachments == 0, message, json!({ "FullAdminStatements": admin, "AttachmentCount": attachments }))
+            judge_full_admin(&policy.policy_name, policy.default_document(), policy.attachment_count.unwrap_or(0), Vec::new())
         }));
     });
+    // AWS managed policies attached to a principal of this account (AdministratorAccess is the
+    // usual one): they are not resources of the account, but attaching them is its decision.
+    let mut attached: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (principal, policy) in attachments(context) {
+        if policy.contains(":iam::aws:policy/") {
+            attached.entry(policy).or_default().push(principal);
+        }
+    }
+    for (arn, principals) in attached {
+        let name = arn.rsplit('/').next().unwrap_or_default().to_string();
+        let subject = Subject {
+            arn: arn.clone(),
+            resource_type: metadata.resource_type.to_string(),
+            id: name.clone(),
+            region: GLOBAL.to_string(),
+            tags: Default::default(),
+        };
+        let Some(policy) = context.inventory.iam.policies.iter().find(|policy| policy.arn == arn) else {
+            let message = format!("AWS managed policy `{name}` is attached to {} principal(s) but its document was not collected.", principals.len());
+            findings.push(cannot_decide(metadata, context, &subject, message, json!({ "PolicyArn": arn, "AttachedTo": principals })));
+            continue;
+        };
+        let count = i32::try_from(principals.len()).unwrap_or(i32::MAX);
+        findings.push(context.decide(metadata, &subject, &[], || judge_full_admin(&name, policy.default_document(), count, principals)));
+    }
+}
+
+/// FAIL when the document allows `*` on `*` and the policy is attached to someone.
+fn judge_full_admin(name: &str, document: Option<&Value>, attachments: i32, attached_to: Vec<String>) -> (bool, String, Value) {
+    let admin: Vec<&Value> = document.map(full_admin_statements).unwrap_or_default();
+    let message = match (admin.is_empty(), attachments) {
+        (true, _) => format!("Policy `{name}` does not allow \"*\" on \"*\"."),
+        (false, 0) => format!("Policy `{name}` allows \"*\" on \"*\" but is not attached."),
+        (false, count) => format!("Policy `{name}` allows \"*\" on \"*\" and is attached to {count} principal(s)."),
+    };
+    let mut evidence = json!({ "FullAdminStatements": admin, "AttachmentCount": attachments });
+    if !attached_to.is_empty() {
+        evidence["AttachedTo"] = json!(attached_to);
+    }
+    (admin.is_empty() || attachments == 0, message, evidence)
 }
 
 /// Every (principal ARN, attached policy ARN) pair of users, groups and roles.
@@ -69,14 +108,15 @@ pub static SUPPORT_ROLE_EXISTS: FnCheck = FnCheck {
             terraform: "resource \"aws_iam_role_policy_attachment\" \"support\" {\n  role       = aws_iam_role.support.name\n  policy_arn = \"arn:aws:iam::aws:policy/AWSSupportAccess\"\n}",
         },
         references: &["https://docs.aws.amazon.com/awssupport/latest/user/accessing-support.html"],
-        frameworks: &[("cis-aws-5.0", "1.16"), ("aws-fsbp", "IAM.18")],
+        frameworks: &[("cis-aws-5.0", "1.16"), ("aws-securityhub", "IAM.18")],
+        reads: AUTHORIZATION,
     },
     run: support_role_exists,
 };
 
 fn support_role_exists(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     let subject = context.account_subject();
-    findings.push(context.decide(metadata, &subject, &[Needs::call(AUTHORIZATION.service, GLOBAL, AUTHORIZATION.operation)], || {
+    findings.push(context.decide(metadata, &subject, &[], || {
         let roles: Vec<&str> = context
             .inventory
             .iam
@@ -108,14 +148,15 @@ pub static CLOUDSHELL_FULL_ACCESS_RESTRICTED: FnCheck = FnCheck {
             terraform: "# Remove aws_iam_*_policy_attachment resources that reference arn:aws:iam::aws:policy/AWSCloudShellFullAccess.",
         },
         references: &["https://docs.aws.amazon.com/cloudshell/latest/userguide/sec-auth-with-identities.html"],
-        frameworks: &[("cis-aws-5.0", "1.21"), ("aws-fsbp", "IAM.27"), ("nist-800-53-r5", "AC-6")],
+        frameworks: &[("cis-aws-5.0", "1.21"), ("aws-securityhub", "IAM.27"), ("nist-800-53-r5", "AC-6")],
+        reads: AUTHORIZATION,
     },
     run: cloudshell_full_access_restricted,
 };
 
 fn cloudshell_full_access_restricted(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     let subject = context.account_subject();
-    findings.push(context.decide(metadata, &subject, &[Needs::call(AUTHORIZATION.service, GLOBAL, AUTHORIZATION.operation)], || {
+    findings.push(context.decide(metadata, &subject, &[], || {
         let principals: Vec<String> = attachments(context)
             .into_iter()
             .filter(|(_, policy)| policy.ends_with(":policy/AWSCloudShellFullAccess"))
@@ -144,7 +185,8 @@ pub static SERVER_CERTIFICATE_NOT_EXPIRED: FnCheck = FnCheck {
             terraform: "# Remove the expired aws_iam_server_certificate and use aws_acm_certificate instead.",
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_server-certs.html"],
-        frameworks: &[("cis-aws-5.0", "1.18"), ("aws-fsbp", "IAM.26"), ("pci-dss-4.0", "4.2.1"), ("nist-800-53-r5", "SC-12")],
+        frameworks: &[("cis-aws-5.0", "1.18"), ("aws-securityhub", "IAM.26"), ("pci-dss-4.0", "4.2.1"), ("nist-800-53-r5", "SC-12")],
+        reads: SERVER_CERTIFICATES,
     },
     run: server_certificate_not_expired,
 };
@@ -168,6 +210,7 @@ pub static SERVER_CERTIFICATE_NOT_EXPIRING: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_server-certs.html"],
         frameworks: &[("pci-dss-4.0", "4.2.1"), ("nist-800-53-r5", "SC-12")],
+        reads: SERVER_CERTIFICATES,
     },
     run: server_certificate_not_expiring,
 };
@@ -179,26 +222,19 @@ fn server_certificate_not_expiring(metadata: &Metadata, context: &Context<'_>, f
 
 /// FAIL when a certificate expires within `window_days` (0: already expired).
 fn judge_certificates(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>, window_days: i64) {
-    assess_resources(
-        metadata,
-        context,
-        findings,
-        "AWS::IAM::ServerCertificate",
-        Listing::global("iam", "ListServerCertificates"),
-        |resource, subject, findings| {
-            let ResourceData::ServerCertificate(certificate) = resource.data else { return };
-            findings.push(context.decide(metadata, &subject, &[], || {
-                let expired = certificate.expiration.is_some_and(|expiration| expiration <= context.now + chrono::Duration::days(window_days));
-                let name = &certificate.server_certificate_name;
-                let message = match certificate.expiration {
-                    None => format!("Certificate `{name}` has no expiration date."),
-                    Some(expiration) if expiration <= context.now => format!("Certificate `{name}` has expired."),
-                    Some(expiration) => format!("Certificate `{name}` expires in {} days.", (expiration - context.now).num_days()),
-                };
-                (!expired, message, json!({ "Expiration": when(certificate.expiration.as_ref()), "window_days": window_days }))
-            }));
-        },
-    );
+    each_resource(context, findings, "AWS::IAM::ServerCertificate", |resource, subject, findings| {
+        let ResourceData::ServerCertificate(certificate) = resource.data else { return };
+        findings.push(context.decide(metadata, &subject, &[], || {
+            let expired = certificate.expiration.is_some_and(|expiration| expiration <= context.now + chrono::Duration::days(window_days));
+            let name = &certificate.server_certificate_name;
+            let message = match certificate.expiration {
+                None => format!("Certificate `{name}` has no expiration date."),
+                Some(expiration) if expiration <= context.now => format!("Certificate `{name}` has expired."),
+                Some(expiration) => format!("Certificate `{name}` expires in {} days.", (expiration - context.now).num_days()),
+            };
+            (!expired, message, json!({ "Expiration": when(certificate.expiration.as_ref()), "window_days": window_days }))
+        }));
+    });
 }
 
 pub static SAML_PROVIDER_VALID: FnCheck = FnCheck {
@@ -216,14 +252,12 @@ pub static SAML_PROVIDER_VALID: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_saml.html"],
         frameworks: &[("nist-800-53-r5", "IA-5")],
+        reads: &[Read::global("iam", "ListSAMLProviders")],
     },
     run: saml_provider_valid,
 };
 
 fn saml_provider_valid(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    if !listing_read(metadata, context, findings, "iam", GLOBAL, "ListSAMLProviders") {
-        return;
-    }
     for provider in &context.inventory.iam.saml_providers {
         let subject = Subject {
             arn: provider.arn.clone(),
@@ -289,6 +323,44 @@ mod tests {
         assert_eq!(statuses(&run(&POLICY_NO_FULL_ADMIN, &denied_inventory)), vec![(ACCOUNT.into(), Status::Error)]);
         assert_eq!(run(&SUPPORT_ROLE_EXISTS, &denied_inventory)[0].status, Status::Error);
         assert_eq!(run(&CLOUDSHELL_FULL_ACCESS_RESTRICTED, &denied_inventory)[0].status, Status::Error);
+    }
+
+    /// Issue 14: AWS managed policies were not assessed, so AdministratorAccess attached to a
+    /// user never failed CIS 1.15 (nor FSBP IAM.1).
+    #[test]
+    fn aws_managed_policies_attached_to_a_principal_are_assessed() {
+        let mut inventory = inventory();
+        read(&mut inventory, "iam", GLOBAL, "GetAccountAuthorizationDetails", None);
+        let aws = |name: &str, document: Value| ManagedPolicy {
+            policy_name: name.into(),
+            arn: format!("arn:aws:iam::aws:policy/{name}"),
+            // Some endpoints report no attachments for AWS managed policies.
+            attachment_count: Some(0),
+            policy_version_list: vec![PolicyVersion { version_id: "v1".into(), is_default_version: true, create_date: None, document }],
+            ..Default::default()
+        };
+        inventory.iam.policies = vec![
+            aws("AdministratorAccess", json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})),
+            aws("ReadOnlyAccess", json!({"Statement": [{"Effect": "Allow", "Action": ["s3:Get*", "ec2:Describe*"], "Resource": "*"}]})),
+            aws("PowerUserAccess", json!({"Statement": [{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]})),
+        ];
+        let attach = |name: &str| AttachedPolicy { policy_name: Some(name.into()), policy_arn: format!("arn:aws:iam::aws:policy/{name}") };
+        inventory.iam.users.push(vigil_model::iam::User {
+            user_name: "alice".into(),
+            arn: format!("arn:aws:iam::{ACCOUNT}:user/alice"),
+            attached_managed_policies: vec![attach("AdministratorAccess"), attach("ReadOnlyAccess"), attach("SecurityAudit")],
+            ..Default::default()
+        });
+        let findings = run(&POLICY_NO_FULL_ADMIN, &inventory);
+        // PowerUserAccess is attached to nobody here: not assessed. SecurityAudit is attached
+        // but its document was not collected: ERROR, not silence.
+        assert_eq!(
+            statuses(&findings),
+            vec![("AdministratorAccess".into(), Status::Fail), ("ReadOnlyAccess".into(), Status::Pass), ("SecurityAudit".into(), Status::Error)]
+        );
+        let admin = findings.iter().find(|finding| finding.resource_id == "AdministratorAccess").unwrap();
+        assert_eq!(admin.resource_arn, "arn:aws:iam::aws:policy/AdministratorAccess");
+        assert_eq!(admin.evidence.to_value()["AttachedTo"], json!([format!("arn:aws:iam::{ACCOUNT}:user/alice")]));
     }
 
     #[test]

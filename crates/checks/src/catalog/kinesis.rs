@@ -4,9 +4,12 @@ use serde_json::json;
 use vigil_model::messaging::Stream;
 
 use super::FnCheck;
-use super::policy_support::{listing_read, subject};
+use super::support::subject;
 use crate::context::{Context, Needs, Subject};
-use crate::{Finding, Metadata, Remediation, Severity};
+use crate::{Finding, Metadata, Read, Remediation, Severity};
+
+/// The listing every check of this family reads.
+const STREAMS: &[Read] = &[Read::regional("kinesis", "ListStreams")];
 
 fn each_stream(
     metadata: &Metadata,
@@ -16,9 +19,6 @@ fn each_stream(
 ) {
     for (region, regional) in &context.inventory.regional {
         let region = region.as_str();
-        if !listing_read(context, metadata, region, "kinesis", "ListStreams", findings) {
-            continue;
-        }
         for stream in &regional.kinesis_streams {
             let subject = subject(&stream.stream_arn, "AWS::Kinesis::Stream", &stream.stream_name, region, None);
             let needs = [Needs::call("kinesis", region, "DescribeStreamSummary").on(&stream.stream_name)];
@@ -42,6 +42,7 @@ pub static STREAM_ENCRYPTED_AT_REST: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/streams/latest/dev/server-side-encryption.html"],
         frameworks: &[("aws-fsbp", "Kinesis.1"), ("pci-dss-4.0", "3.5.1"), ("nist-800-53-r5", "SC-28")],
+        reads: STREAMS,
     },
     run: stream_encrypted_at_rest,
 };
@@ -73,6 +74,7 @@ pub static STREAM_ENCRYPTED_WITH_CMK: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/streams/latest/dev/creating-using-sse-master-keys.html"],
         frameworks: &[("nist-800-53-r5", "SC-12"), ("nist-800-53-r5", "SC-28")],
+        reads: STREAMS,
     },
     run: stream_encrypted_with_cmk,
 };
@@ -104,6 +106,7 @@ pub static STREAM_RETENTION_ADEQUATE: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/streams/latest/dev/kinesis-extended-retention.html"],
         frameworks: &[("aws-fsbp", "Kinesis.3"), ("nist-800-53-r5", "SI-12")],
+        reads: STREAMS,
     },
     run: stream_retention_adequate,
 };

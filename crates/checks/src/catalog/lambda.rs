@@ -6,48 +6,41 @@ use serde_json::json;
 use vigil_model::lambda::{EnvironmentVariable, Function};
 
 use super::FnCheck;
-use super::policy_support::{listing_read, principal_accounts, public_statements, subject};
-use crate::context::{Context, Needs, Subject};
-use crate::{Finding, Metadata, Remediation, Severity};
+use super::support::{principal_accounts, public_statements, subject};
+use crate::context::{Context, Needs, Subject, Unread};
+use crate::{Finding, Metadata, Read, Remediation, Severity};
 
-/// Lambda runtimes and the date AWS deprecated (or deprecates) them, from the Lambda
-/// developer guide's runtime tables. The one place to update when AWS publishes new dates.
-/// Runtimes without a published date are absent and treated as supported.
-pub(crate) const RUNTIME_DEPRECATIONS: &[(&str, &str)] = &[
-    ("nodejs", "2016-10-31"),
-    ("nodejs4.3", "2020-03-05"),
-    ("nodejs4.3-edge", "2019-04-30"),
-    ("nodejs6.10", "2019-08-12"),
-    ("nodejs8.10", "2020-03-06"),
-    ("nodejs10.x", "2021-07-30"),
-    ("nodejs12.x", "2023-03-31"),
-    ("nodejs14.x", "2023-12-04"),
-    ("nodejs16.x", "2024-06-12"),
-    ("nodejs18.x", "2025-09-01"),
-    ("nodejs20.x", "2026-04-30"),
-    ("python2.7", "2021-07-15"),
-    ("python3.6", "2022-07-18"),
-    ("python3.7", "2023-12-04"),
-    ("python3.8", "2024-10-14"),
-    ("python3.9", "2025-12-15"),
-    ("ruby2.5", "2021-07-30"),
-    ("ruby2.7", "2023-12-07"),
-    ("ruby3.2", "2026-03-31"),
-    ("java8", "2024-01-08"),
-    ("go1.x", "2024-01-08"),
-    ("provided", "2024-01-08"),
-    ("dotnetcore1.0", "2019-07-30"),
-    ("dotnetcore2.0", "2019-05-30"),
-    ("dotnetcore2.1", "2022-01-05"),
-    ("dotnetcore3.1", "2023-04-03"),
-    ("dotnet5.0", "2022-05-10"),
-    ("dotnet6", "2024-12-20"),
-    ("dotnet7", "2024-05-14"),
-];
+/// The listing every check of this family reads.
+const FUNCTIONS: &[Read] = &[Read::regional("lambda", "ListFunctions")];
 
-/// The deprecation date of a runtime, when it has one.
-fn deprecation_date(runtime: &str) -> Option<NaiveDate> {
-    RUNTIME_DEPRECATIONS.iter().find(|(name, _)| *name == runtime).and_then(|(_, date)| NaiveDate::parse_from_str(date, "%Y-%m-%d").ok())
+/// The runtime table: each Lambda runtime and the date AWS deprecates (or deprecated) it, as
+/// data read from AWS's runtime page (see the file's header for the source and its date).
+const RUNTIME_TABLE: &str = include_str!("../../data/lambda-runtimes.csv");
+
+/// A runtime's entry: `Some(date)` when AWS has set a deprecation date, `None` when it has not.
+type RuntimeEntry = Option<NaiveDate>;
+
+/// The runtime table, parsed once. Rows that do not parse are left out (a test keeps the file
+/// free of them).
+fn runtimes() -> &'static [(String, RuntimeEntry)] {
+    static TABLE: std::sync::OnceLock<Vec<(String, RuntimeEntry)>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| RUNTIME_TABLE.lines().filter_map(parse_runtime_row).collect())
+}
+
+fn parse_runtime_row(line: &str) -> Option<(String, RuntimeEntry)> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return None;
+    }
+    let (identifier, date) = line.split_once(',')?;
+    let date = date.trim();
+    let entry = if date.is_empty() { None } else { Some(NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?) };
+    Some((identifier.trim().to_string(), entry))
+}
+
+/// The runtime's entry, or `None` when the runtime is not in the table.
+fn runtime_entry(runtime: &str) -> Option<RuntimeEntry> {
+    runtimes().iter().find(|(identifier, _)| identifier == runtime).map(|(_, entry)| *entry)
 }
 
 /// Runs `judge` over every function of every region whose ListFunctions was read.
@@ -56,13 +49,10 @@ fn each_function(
     context: &Context<'_>,
     findings: &mut Vec<Finding>,
     operation: Option<&str>,
-    judge: impl Fn(&Function, &Subject) -> Option<(bool, String, serde_json::Value)>,
+    judge: impl Fn(&Function, &Subject) -> Option<Result<(bool, String, serde_json::Value), Unread>>,
 ) {
     for (region, regional) in &context.inventory.regional {
         let region = region.as_str();
-        if !listing_read(context, metadata, region, "lambda", "ListFunctions", findings) {
-            continue;
-        }
         for function in &regional.lambda_functions {
             let subject = subject(&function.function_arn, "AWS::Lambda::Function", &function.function_name, region, Some(&function.tags));
             let needs: Vec<Needs<'_>> = operation.map(|operation| Needs::call("lambda", region, operation).on(&function.function_name)).into_iter().collect();
@@ -70,8 +60,10 @@ fn each_function(
                 findings.push(context.unread(metadata, &subject, unread));
                 continue;
             }
-            if let Some((passed, message, evidence)) = judge(function, &subject) {
-                findings.push(context.verdict(metadata, &subject, passed, message, evidence));
+            match judge(function, &subject) {
+                Some(Ok((passed, message, evidence))) => findings.push(context.verdict(metadata, &subject, passed, message, evidence)),
+                Some(Err(unread)) => findings.push(context.unread(metadata, &subject, unread)),
+                None => {}
             }
         }
     }
@@ -92,21 +84,38 @@ pub static FUNCTION_RUNTIME_SUPPORTED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html"],
         frameworks: &[("aws-fsbp", "Lambda.2"), ("pci-dss-4.0", "12.3.4"), ("nist-800-53-r5", "SI-2")],
+        reads: FUNCTIONS,
     },
     run: function_runtime_supported,
 };
 
 fn function_runtime_supported(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
+    // Judged against the date of the scan: a runtime deprecated since is a FAIL even in an old
+    // snapshot's account, as it would be in the account today.
     let today = context.now.date_naive();
     each_function(metadata, context, findings, None, |function, _| {
         // Container-image functions bring their own runtime: nothing to judge here.
         let runtime = function.runtime.as_deref()?;
-        let deprecated_on = deprecation_date(runtime).filter(|date| *date <= today);
-        let message = match deprecated_on {
-            Some(date) => format!("Function `{}` uses runtime `{runtime}`, deprecated on {date}.", function.function_name),
+        let Some(deprecation) = runtime_entry(runtime) else {
+            return Some(Err(Unread {
+                message: format!(
+                    "runtime `{runtime}` of function `{}` is not in vigil's Lambda runtime table, so its support is unknown",
+                    function.function_name
+                ),
+                evidence: json!({ "Runtime": runtime, "Table": "crates/checks/data/lambda-runtimes.csv" }),
+            }));
+        };
+        let deprecated = deprecation.is_some_and(|date| date <= today);
+        let message = match deprecation {
+            Some(date) if deprecated => format!("Function `{}` uses runtime `{runtime}`, deprecated on {date}.", function.function_name),
+            Some(date) => format!("Function `{}` uses runtime `{runtime}`, supported until {date}.", function.function_name),
             None => format!("Function `{}` uses supported runtime `{runtime}`.", function.function_name),
         };
-        Some((deprecated_on.is_none(), message, json!({ "Runtime": runtime, "DeprecationDate": deprecation_date(runtime).map(|date| date.to_string()) })))
+        Some(Ok((
+            !deprecated,
+            message,
+            json!({ "Runtime": runtime, "DeprecationDate": deprecation.map(|date| date.to_string()), "ScanDate": today.to_string() }),
+        )))
     });
 }
 
@@ -125,19 +134,23 @@ pub static FUNCTION_POLICY_NOT_PUBLIC: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html"],
         frameworks: &[("aws-fsbp", "Lambda.1"), ("pci-dss-4.0", "1.4.1"), ("nist-800-53-r5", "AC-3"), ("nist-800-53-r5", "AC-21")],
+        reads: FUNCTIONS,
     },
     run: function_policy_not_public,
 };
 
 fn function_policy_not_public(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     each_function(metadata, context, findings, Some("GetPolicy"), |function, _| {
-        let public = function.policy.as_ref().map(public_statements).unwrap_or_default();
+        let public = match function.policy.as_ref().map(|policy| public_statements(context, policy, &function.function_arn)).transpose() {
+            Ok(public) => public.unwrap_or_default(),
+            Err(unread) => return Some(Err(unread)),
+        };
         let message = if public.is_empty() {
             format!("Function `{}` cannot be invoked by everyone.", function.function_name)
         } else {
             format!("Function `{}` allows everyone in {} policy statement(s).", function.function_name, public.len())
         };
-        Some((public.is_empty(), message, json!({ "PublicStatements": public })))
+        Some(Ok((public.is_empty(), message, json!({ "PublicStatements": public }))))
     });
 }
 
@@ -156,6 +169,7 @@ pub static FUNCTION_POLICY_NO_UNTRUSTED_ACCOUNTS: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/lambda/latest/dg/permissions-function-cross-account.html"],
         frameworks: &[("nist-800-53-r5", "AC-3"), ("nist-800-53-r5", "AC-6")],
+        reads: FUNCTIONS,
     },
     run: function_policy_no_untrusted_accounts,
 };
@@ -177,7 +191,7 @@ fn function_policy_no_untrusted_accounts(metadata: &Metadata, context: &Context<
         } else {
             format!("Function `{}` grants access to untrusted account(s) {}.", function.function_name, untrusted.join(", "))
         };
-        Some((untrusted.is_empty(), message, json!({ "UntrustedAccounts": untrusted, "TrustedAccountIds": trusted })))
+        Some(Ok((untrusted.is_empty(), message, json!({ "UntrustedAccounts": untrusted, "TrustedAccountIds": trusted }))))
     });
 }
 
@@ -196,6 +210,7 @@ pub static FUNCTION_URL_AUTH_REQUIRED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html"],
         frameworks: &[("pci-dss-4.0", "1.4.1"), ("nist-800-53-r5", "AC-3"), ("nist-800-53-r5", "IA-2")],
+        reads: FUNCTIONS,
     },
     run: function_url_auth_required,
 };
@@ -216,7 +231,7 @@ fn function_url_auth_required(metadata: &Metadata, context: &Context<'_>, findin
         } else {
             format!("Function `{}` has a URL without authentication: {}.", function.function_name, open.join(", "))
         };
-        Some((open.is_empty(), message, json!({ "FunctionUrlConfigs": function.function_url_configs })))
+        Some(Ok((open.is_empty(), message, json!({ "FunctionUrlConfigs": function.function_url_configs }))))
     });
 }
 
@@ -255,6 +270,7 @@ pub static FUNCTION_NO_SECRETS_IN_ENVIRONMENT: FnCheck = FnCheck {
             "https://docs.aws.amazon.com/secretsmanager/latest/userguide/retrieving-secrets_lambda.html",
         ],
         frameworks: &[("pci-dss-4.0", "8.6.2"), ("nist-800-53-r5", "IA-5")],
+        reads: FUNCTIONS,
     },
     run: function_no_secrets_in_environment,
 };
@@ -268,7 +284,7 @@ fn function_no_secrets_in_environment(metadata: &Metadata, context: &Context<'_>
         } else {
             format!("Function `{}` has {} environment variable(s) that look like secrets.", function.function_name, suspicious.len())
         };
-        Some((suspicious.is_empty(), message, json!({ "SuspiciousVariables": suspicious })))
+        Some(Ok((suspicious.is_empty(), message, json!({ "SuspiciousVariables": suspicious }))))
     });
 }
 
@@ -286,7 +302,8 @@ pub static FUNCTION_IN_VPC: FnCheck = FnCheck {
             terraform: "resource \"aws_lambda_function\" \"function\" {\n  vpc_config {\n    subnet_ids         = [aws_subnet.a.id, aws_subnet.b.id]\n    security_group_ids = [aws_security_group.function.id]\n  }\n}",
         },
         references: &["https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html"],
-        frameworks: &[("aws-fsbp", "Lambda.3"), ("pci-dss-4.0", "1.3.1"), ("nist-800-53-r5", "SC-7")],
+        frameworks: &[("aws-securityhub", "Lambda.3"), ("pci-dss-4.0", "1.3.1"), ("nist-800-53-r5", "SC-7")],
+        reads: FUNCTIONS,
     },
     run: function_in_vpc,
 };
@@ -299,7 +316,7 @@ fn function_in_vpc(metadata: &Metadata, context: &Context<'_>, findings: &mut Ve
         } else {
             format!("Function `{}` does not run in a VPC.", function.function_name)
         };
-        Some((in_vpc, message, json!({ "VpcConfig": function.vpc_config })))
+        Some(Ok((in_vpc, message, json!({ "VpcConfig": function.vpc_config }))))
     });
 }
 
@@ -317,7 +334,8 @@ pub static FUNCTION_TRACING_ENABLED: FnCheck = FnCheck {
             terraform: "resource \"aws_lambda_function\" \"function\" {\n  tracing_config {\n    mode = \"Active\"\n  }\n}",
         },
         references: &["https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html"],
-        frameworks: &[("aws-fsbp", "Lambda.7"), ("nist-800-53-r5", "AU-12")],
+        frameworks: &[("nist-800-53-r5", "AU-12")],
+        reads: FUNCTIONS,
     },
     run: function_tracing_enabled,
 };
@@ -326,7 +344,7 @@ fn function_tracing_enabled(metadata: &Metadata, context: &Context<'_>, findings
     each_function(metadata, context, findings, None, |function, _| {
         let active = function.tracing_mode.as_deref() == Some("Active");
         let message = format!("Function `{}` tracing mode is {}.", function.function_name, function.tracing_mode.as_deref().unwrap_or("PassThrough"));
-        Some((active, message, json!({ "TracingConfig": { "Mode": function.tracing_mode } })))
+        Some(Ok((active, message, json!({ "TracingConfig": { "Mode": function.tracing_mode } }))))
     });
 }
 
@@ -345,6 +363,7 @@ pub static FUNCTION_DEAD_LETTER_CONFIGURED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html"],
         frameworks: &[],
+        reads: FUNCTIONS,
     },
     run: function_dead_letter_configured,
 };
@@ -357,7 +376,7 @@ fn function_dead_letter_configured(metadata: &Metadata, context: &Context<'_>, f
         } else {
             format!("Function `{}` has no dead-letter target.", function.function_name)
         };
-        Some((configured, message, json!({ "DeadLetterConfig": { "TargetArn": function.dead_letter_target_arn } })))
+        Some(Ok((configured, message, json!({ "DeadLetterConfig": { "TargetArn": function.dead_letter_target_arn } }))))
     });
 }
 
@@ -395,20 +414,49 @@ mod tests {
     }
 
     #[test]
-    fn deprecated_runtimes_fail_and_image_functions_are_skipped() {
+    fn deprecated_runtimes_fail_unknown_ones_error_and_image_functions_are_skipped() {
         let old = Function { runtime: Some("python3.7".into()), ..function("old") };
         let image = Function { runtime: None, package_type: Some("Image".into()), ..function("image") };
+        let unknown = Function { runtime: Some("cobol85".into()), ..function("unknown") };
         assert_eq!(
-            check(&FUNCTION_RUNTIME_SUPPORTED, vec![old, image, function("new")]),
-            vec![("new".into(), Pass), ("old".into(), Fail), ("zz-denied".into(), Pass)]
+            check(&FUNCTION_RUNTIME_SUPPORTED, vec![old, image, unknown, function("new")]),
+            vec![("new".into(), Pass), ("old".into(), Fail), ("unknown".into(), Error), ("zz-denied".into(), Pass)]
         );
     }
 
+    /// Issue 14: the table was stale (python3.10, java11/17, provided.al2 were missing) and
+    /// judged against nothing; it is data with dates, judged against the scan date.
     #[test]
-    fn every_deprecation_date_parses() {
-        for (runtime, _) in RUNTIME_DEPRECATIONS {
-            assert!(deprecation_date(runtime).is_some(), "{runtime}");
+    fn runtimes_are_judged_against_the_scan_date() {
+        let judge = |runtime: &str, day: &str| {
+            let mut inventory = inventory();
+            read(&mut inventory, "lambda", "us-east-1", "ListFunctions", None);
+            inventory.regional.get_mut(&"us-east-1".into()).unwrap().lambda_functions = vec![Function { runtime: Some(runtime.into()), ..function("f") }];
+            let now = chrono::DateTime::parse_from_rfc3339(&format!("{day}T12:00:00Z")).unwrap().with_timezone(&chrono::Utc);
+            let context = Context::new(&inventory, now);
+            let mut findings = Vec::new();
+            crate::Check::run(&FUNCTION_RUNTIME_SUPPORTED, &context, &mut findings);
+            findings[0].status
+        };
+        assert_eq!(judge("python3.10", "2026-06-29"), Pass);
+        assert_eq!(judge("python3.10", "2026-06-30"), Fail);
+        assert_eq!(judge("java11", "2027-01-01"), Fail);
+        assert_eq!(judge("provided.al2", "2026-07-01"), Fail);
+        assert_eq!(judge("python3.13", "2027-01-01"), Pass);
+        assert_eq!(judge("provided.al2023", "2030-01-01"), Pass);
+    }
+
+    #[test]
+    fn every_row_of_the_runtime_table_parses() {
+        let rows: Vec<&str> = RUNTIME_TABLE.lines().map(str::trim).filter(|line| !line.is_empty() && !line.starts_with('#')).collect();
+        for row in &rows {
+            assert!(parse_runtime_row(row).is_some(), "unreadable row `{row}`");
         }
+        assert_eq!(runtimes().len(), rows.len());
+        let mut identifiers: Vec<&str> = runtimes().iter().map(|(identifier, _)| identifier.as_str()).collect();
+        identifiers.sort();
+        identifiers.dedup();
+        assert_eq!(identifiers.len(), rows.len(), "duplicate runtime rows");
     }
 
     #[test]

@@ -6,7 +6,15 @@ use vigil_model::resource::ResourceData;
 
 use super::FnCheck;
 use crate::context::{Context, Needs, Subject};
-use crate::{Finding, Metadata, Remediation, Severity};
+use crate::{Finding, Metadata, Read, Remediation, Severity};
+
+/// The trails of each region (with the shadow trails it sees).
+pub(crate) const TRAILS: &[Read] = &[Read::regional("cloudtrail", "DescribeTrails")];
+/// The KMS keys of each region.
+pub(crate) const KEYS: &[Read] = &[Read::regional("kms", "ListKeys")];
+/// The AWS Config recorders of each region and their status.
+pub(crate) const RECORDERS: &[Read] =
+    &[Read::regional("config", "DescribeConfigurationRecorders"), Read::regional("config", "DescribeConfigurationRecorderStatus")];
 
 pub static CLOUDTRAIL_MULTI_REGION_ENABLED: FnCheck = FnCheck {
     metadata: Metadata {
@@ -23,6 +31,7 @@ pub static CLOUDTRAIL_MULTI_REGION_ENABLED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/receive-cloudtrail-log-files-from-multiple-regions.html"],
         frameworks: &[("cis-aws-5.0", "3.1"), ("aws-fsbp", "CloudTrail.1"), ("pci-dss-4.0", "10.2.1"), ("nist-800-53-r5", "AU-2")],
+        reads: TRAILS,
     },
     run: cloudtrail_multi_region_enabled,
 };
@@ -50,7 +59,7 @@ pub(crate) fn logs_all_management_events(trail: &Trail) -> bool {
 fn cloudtrail_multi_region_enabled(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     let inventory = context.inventory;
     let subject = context.account_subject();
-    let mut needs: Vec<Needs<'_>> = inventory.regions.iter().map(|region| Needs::call("cloudtrail", region.as_str(), "DescribeTrails")).collect();
+    let mut needs: Vec<Needs<'_>> = Vec::new();
     let candidates: Vec<(&str, &Trail)> =
         inventory.trails().filter(|(_, trail)| trail.is_multi_region_trail).map(|(region, trail)| (region.as_str(), trail)).collect();
     for (region, trail) in &candidates {
@@ -91,20 +100,27 @@ pub static KMS_KEY_ROTATION_ENABLED: FnCheck = FnCheck {
             terraform: "resource \"aws_kms_key\" \"key\" {\n  enable_key_rotation = true\n}",
         },
         references: &["https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html"],
-        frameworks: &[("cis-aws-5.0", "3.6"), ("aws-fsbp", "KMS.4"), ("pci-dss-4.0", "3.6.1"), ("nist-800-53-r5", "SC-12")],
+        frameworks: &[("cis-aws-5.0", "3.6"), ("aws-securityhub", "KMS.4"), ("pci-dss-4.0", "3.6.1"), ("nist-800-53-r5", "SC-12")],
+        reads: KEYS,
     },
     run: kms_key_rotation_enabled,
 };
 
 fn kms_key_rotation_enabled(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    for resource in context.resources().iter().filter(|resource| resource.resource_type == "AWS::KMS::Key") {
+    for resource in context.resources_of_type("AWS::KMS::Key") {
         let ResourceData::KmsKey(key) = resource.data else { continue };
+        let subject = Subject::from(resource);
+        // Whether the key is one this check applies to is in DescribeKey's answer: a key whose
+        // description was not read is an ERROR, not a key silently left out.
+        if let Err(unread) = context.require(&[Needs::call("kms", resource.region, "DescribeKey").on(&key.key_id)]) {
+            findings.push(context.unread(metadata, &subject, unread));
+            continue;
+        }
         let customer = key.key_manager.as_deref() == Some("CUSTOMER");
         let symmetric = key.key_spec.as_deref().is_none_or(|spec| spec == "SYMMETRIC_DEFAULT");
         if !customer || !symmetric || key.key_state.as_deref() != Some("Enabled") {
             continue;
         }
-        let subject = Subject::from(resource);
         let needs = [Needs::call("kms", resource.region, "GetKeyRotationStatus").on(&key.key_id)];
         findings.push(context.decide(metadata, &subject, &needs, || {
             let rotating = key.key_rotation_enabled == Some(true);
@@ -130,6 +146,7 @@ pub static CONFIG_RECORDER_ENABLED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/config/latest/developerguide/stop-start-recorder.html"],
         frameworks: &[("cis-aws-5.0", "3.3"), ("aws-fsbp", "Config.1"), ("pci-dss-4.0", "10.2.2"), ("nist-800-53-r5", "CM-8")],
+        reads: RECORDERS,
     },
     run: config_recorder_enabled,
 };
@@ -137,11 +154,7 @@ pub static CONFIG_RECORDER_ENABLED: FnCheck = FnCheck {
 fn config_recorder_enabled(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     for (region, regional) in &context.inventory.regional {
         let subject = context.region_subject(region.as_str());
-        let needs = [
-            Needs::call("config", region.as_str(), "DescribeConfigurationRecorders"),
-            Needs::call("config", region.as_str(), "DescribeConfigurationRecorderStatus"),
-        ];
-        findings.push(context.decide(metadata, &subject, &needs, || {
+        findings.push(context.decide(metadata, &subject, &[], || {
             let recording = regional.configuration_recorders.iter().any(|recorder| recorder.recording && recorder.all_supported);
             let message = if recording {
                 format!("AWS Config records all resource types in {region}.")
@@ -207,6 +220,7 @@ mod tests {
     #[test]
     fn rotation_is_required_of_enabled_customer_symmetric_keys_only() {
         let mut inventory = inventory();
+        read(&mut inventory, "kms", "us-east-1", "ListKeys", None);
         let key = |id: &str, manager: &str, state: &str, rotation: Option<bool>| KmsKey {
             key_id: id.into(),
             arn: format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/{id}"),
@@ -221,14 +235,32 @@ mod tests {
             key("aws-owned", "AWS", "Enabled", None),
             key("disabled", "CUSTOMER", "Disabled", None),
             key("unread", "CUSTOMER", "Enabled", None),
+            KmsKey { key_id: "undescribed".into(), ..Default::default() },
         ];
+        for id in ["rotating", "static", "aws-owned", "disabled", "unread"] {
+            read(&mut inventory, "kms", "us-east-1", "DescribeKey", Some(id));
+        }
+        record(&mut inventory, "kms", "us-east-1", "DescribeKey", Some("undescribed"), denied());
         read(&mut inventory, "kms", "us-east-1", "GetKeyRotationStatus", Some("rotating"));
         read(&mut inventory, "kms", "us-east-1", "GetKeyRotationStatus", Some("static"));
         record(&mut inventory, "kms", "us-east-1", "GetKeyRotationStatus", Some("unread"), denied());
         assert_eq!(
             statuses(&run(&KMS_KEY_ROTATION_ENABLED, &inventory)),
-            vec![("rotating".into(), Status::Pass), ("static".into(), Status::Fail), ("unread".into(), Status::Error)]
+            vec![("rotating".into(), Status::Pass), ("static".into(), Status::Fail), ("undescribed".into(), Status::Error), ("unread".into(), Status::Error)]
         );
+    }
+
+    /// Issue 14: a key whose DescribeKey failed was skipped (no finding at all), so the
+    /// requirement read "no resources"; it is an ERROR naming the call.
+    #[test]
+    fn a_key_whose_description_was_not_read_is_an_error_naming_describe_key() {
+        let mut inventory = inventory();
+        read(&mut inventory, "kms", "us-east-1", "ListKeys", None);
+        inventory.regional.get_mut(&"us-east-1".into()).unwrap().kms_keys = vec![KmsKey { key_id: "k".into(), ..Default::default() }];
+        record(&mut inventory, "kms", "us-east-1", "DescribeKey", Some("k"), denied());
+        let findings = run(&KMS_KEY_ROTATION_ENABLED, &inventory);
+        assert_eq!(statuses(&findings), vec![("k".into(), Status::Error)]);
+        assert!(findings[0].message.contains("kms:DescribeKey"), "{}", findings[0].message);
     }
 
     #[test]

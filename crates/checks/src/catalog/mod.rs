@@ -22,10 +22,8 @@ mod kinesis;
 mod lambda;
 mod logging;
 mod monitoring;
-mod policy_support;
 mod rds;
 mod redshift;
-mod regional;
 mod route53;
 mod s3;
 mod s3_config;
@@ -55,7 +53,7 @@ impl Check for FnCheck {
     }
 
     fn run(&self, context: &Context<'_>, findings: &mut Vec<Finding>) {
-        (self.run)(&self.metadata, context, findings);
+        context.run_check(&self.metadata, findings, |findings| (self.run)(&self.metadata, context, findings));
     }
 }
 

@@ -3,19 +3,24 @@
 //! whose pattern covers the documented terms, an alarm on that metric, and an SNS topic with at
 //! least one confirmed subscription behind the alarm.
 //!
-//! Filter patterns are compared as sets of predicates (`$.field op value`), after normalizing
-//! whitespace and quoting: every documented term must be present, and every other term must be
-//! one the benchmark documents as an optional narrowing, an `eventSource` of the family's
-//! service, or (for families that are a list of event names) another event name, which only
-//! widens the filter.
+//! Filter patterns are read as boolean expressions over predicates (`$.field op value`, after
+//! normalizing whitespace and quoting), joined by `&&` and `||` as CloudWatch Logs combines
+//! them: a filter covers a family when it matches every kind of event the benchmark requires,
+//! with the benchmark's optional narrowings and the family's `eventSource` allowed, and needs
+//! each required term to do so. So `A && B` does not pass for a family that asks for `A || B`.
+//!
+//! An organization trail seen from a member account delivers to a log group in the management
+//! account; its metric filters and alarms are read there, so from the member the chain is an
+//! ERROR that says so, not a FAIL.
 
 use serde_json::{Value, json};
 use vigil_model::Region;
 use vigil_model::monitoring::{MetricFilter, Trail};
 
 use super::FnCheck;
+use super::logging::TRAILS;
 use super::logging::logs_all_management_events;
-use super::support::regional;
+use super::support::{cannot_decide, regional};
 use crate::context::{Context, Needs};
 use crate::{Finding, Metadata, Remediation, Severity};
 
@@ -34,61 +39,146 @@ impl Term {
     }
 }
 
-/// The terms of a JSON filter pattern, in order. Whitespace and quotes do not matter.
-pub(crate) fn terms(pattern: &str) -> Vec<Term> {
-    let chars: Vec<char> = pattern.chars().collect();
-    let mut terms = Vec::new();
-    let mut index = 0;
-    while index + 1 < chars.len() {
-        if !(chars[index] == '$' && chars[index + 1] == '.') {
-            index += 1;
-            continue;
+/// A JSON filter pattern as the boolean expression it is: terms joined by `&&` and `||`
+/// (`&&` binds tighter), grouped by parentheses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Expression {
+    Term(Term),
+    All(Vec<Expression>),
+    Any(Vec<Expression>),
+}
+
+impl Expression {
+    /// Whether the pattern matches an event for which exactly the terms `holds` accepts are true.
+    fn matches(&self, holds: &dyn Fn(&Term) -> bool) -> bool {
+        match self {
+            Expression::Term(term) => holds(term),
+            Expression::All(items) => items.iter().all(|item| item.matches(holds)),
+            Expression::Any(items) => items.iter().any(|item| item.matches(holds)),
         }
-        let start = index + 2;
-        let mut end = start;
-        while end < chars.len() && (chars[end].is_alphanumeric() || matches!(chars[end], '.' | '_' | '-' | '[' | ']' | '*')) {
-            end += 1;
-        }
-        let field: String = chars[start..end].iter().collect();
-        let mut cursor = end;
-        while cursor < chars.len() && chars[cursor].is_whitespace() {
-            cursor += 1;
-        }
-        let rest: String = chars[cursor..].iter().collect::<String>();
-        let upper = rest.to_ascii_uppercase();
-        let keyword = ["NOT EXISTS", "IS NULL", "EXISTS"].into_iter().find(|keyword| upper.starts_with(keyword));
-        if let Some(keyword) = keyword {
-            terms.push(Term::new(&field, keyword, ""));
-            index = cursor + keyword.len();
-            continue;
-        }
-        let Some(operator) = ["!=", ">=", "<=", "=", ">", "<"].into_iter().find(|operator| rest.starts_with(operator)) else {
-            index = cursor.max(index + 1);
-            continue;
-        };
-        cursor += operator.len();
-        while cursor < chars.len() && chars[cursor].is_whitespace() {
-            cursor += 1;
-        }
-        let mut value = String::new();
-        if cursor < chars.len() && (chars[cursor] == '"' || chars[cursor] == '\'') {
-            let quote = chars[cursor];
-            cursor += 1;
-            while cursor < chars.len() && chars[cursor] != quote {
-                value.push(chars[cursor]);
-                cursor += 1;
-            }
-            cursor += 1;
-        } else {
-            while cursor < chars.len() && !matches!(chars[cursor], ')' | '&' | '|' | '}') {
-                value.push(chars[cursor]);
-                cursor += 1;
-            }
-        }
-        terms.push(Term::new(&field, operator, value.trim()));
-        index = cursor;
     }
-    terms
+
+    #[cfg(test)]
+    fn terms<'a>(&'a self, out: &mut Vec<&'a Term>) {
+        match self {
+            Expression::Term(term) => out.push(term),
+            Expression::All(items) | Expression::Any(items) => items.iter().for_each(|item| item.terms(out)),
+        }
+    }
+}
+
+/// A recursive-descent reader of JSON filter patterns.
+struct Parser {
+    chars: Vec<char>,
+    index: usize,
+}
+
+impl Parser {
+    fn skip_space(&mut self) {
+        while self.chars.get(self.index).is_some_and(|character| character.is_whitespace()) {
+            self.index += 1;
+        }
+    }
+
+    fn eat(&mut self, text: &str) -> bool {
+        self.skip_space();
+        let found = text.chars().enumerate().all(|(offset, expected)| self.chars.get(self.index + offset) == Some(&expected));
+        if found {
+            self.index += text.chars().count();
+        }
+        found
+    }
+
+    fn any(&mut self) -> Option<Expression> {
+        let mut items = vec![self.all()?];
+        while self.eat("||") {
+            items.push(self.all()?);
+        }
+        Some(if items.len() == 1 { items.pop()? } else { Expression::Any(items) })
+    }
+
+    fn all(&mut self) -> Option<Expression> {
+        let mut items = vec![self.atom()?];
+        while self.eat("&&") {
+            items.push(self.atom()?);
+        }
+        Some(if items.len() == 1 { items.pop()? } else { Expression::All(items) })
+    }
+
+    fn atom(&mut self) -> Option<Expression> {
+        if self.eat("(") {
+            let inner = self.any()?;
+            return self.eat(")").then_some(inner);
+        }
+        self.term().map(Expression::Term)
+    }
+
+    fn term(&mut self) -> Option<Term> {
+        if !self.eat("$.") {
+            return None;
+        }
+        let start = self.index;
+        while self.chars.get(self.index).is_some_and(|character| character.is_alphanumeric() || matches!(character, '.' | '_' | '-' | '[' | ']' | '*')) {
+            self.index += 1;
+        }
+        let field: String = self.chars.get(start..self.index)?.iter().collect();
+        self.skip_space();
+        let rest: String = self.chars.get(self.index..)?.iter().take(12).collect::<String>().to_ascii_uppercase();
+        if let Some(keyword) = ["NOT EXISTS", "IS NULL", "EXISTS"].into_iter().find(|keyword| rest.starts_with(keyword)) {
+            self.index += keyword.len();
+            return Some(Term::new(&field, keyword, ""));
+        }
+        let operator = ["!=", ">=", "<=", "=", ">", "<"].into_iter().find(|operator| self.eat(operator))?;
+        self.skip_space();
+        let mut value = String::new();
+        match self.chars.get(self.index).copied() {
+            Some(quote @ ('"' | '\'')) => {
+                self.index += 1;
+                while let Some(character) = self.chars.get(self.index).copied().filter(|character| *character != quote) {
+                    value.push(character);
+                    self.index += 1;
+                }
+                self.index += 1;
+            }
+            _ => {
+                while let Some(character) = self.chars.get(self.index).copied().filter(|character| !matches!(character, ')' | '&' | '|' | '}')) {
+                    value.push(character);
+                    self.index += 1;
+                }
+            }
+        }
+        Some(Term::new(&field, operator, value.trim()))
+    }
+}
+
+/// A JSON filter pattern (`{ ... }`) as an expression; `None` when it is not one vigil reads.
+pub(crate) fn parse_filter(pattern: &str) -> Option<Expression> {
+    let inner = pattern.trim().strip_prefix('{')?.strip_suffix('}')?;
+    let mut parser = Parser { chars: inner.chars().collect(), index: 0 };
+    let expression = parser.any()?;
+    parser.skip_space();
+    (parser.index == parser.chars.len()).then_some(expression)
+}
+
+/// The terms of a JSON filter pattern, in order (empty when it cannot be read). Whitespace and
+/// quotes do not matter.
+#[cfg(test)]
+pub(crate) fn terms(pattern: &str) -> Vec<Term> {
+    let mut found = Vec::new();
+    let expression = parse_filter(pattern);
+    if let Some(expression) = &expression {
+        expression.terms(&mut found);
+    }
+    found.into_iter().cloned().collect()
+}
+
+/// What the benchmark requires of a family's filter: every one of the terms at once (a
+/// conjunction, such as a root sign-in without an AWS service as invoker), or any one of them
+/// (a list of event names or error codes, each of which must be caught).
+#[derive(Debug)]
+pub(crate) enum Need {
+    AllOf(&'static [(&'static str, &'static str, &'static str)]),
+    AnyOf(&'static [(&'static str, &'static str, &'static str)]),
 }
 
 /// A family of API activity the benchmark asks to monitor.
@@ -96,8 +186,8 @@ pub(crate) fn terms(pattern: &str) -> Vec<Term> {
 pub(crate) struct Family {
     /// What is monitored, for messages ("unauthorized API calls").
     pub what: &'static str,
-    /// Terms the pattern must contain, as (field, operator, value).
-    pub required: &'static [(&'static str, &'static str, &'static str)],
+    /// The terms the filter must catch, and how they combine.
+    pub required: Need,
     /// Terms the benchmark documents as optional narrowing.
     pub optional: &'static [(&'static str, &'static str, &'static str)],
     /// The service whose `eventSource` may narrow the pattern without losing events.
@@ -107,20 +197,29 @@ pub(crate) struct Family {
 }
 
 impl Family {
-    /// True when every required term is present and no other term narrows the filter.
-    pub(crate) fn covered_by(&self, pattern: &str) -> bool {
-        let found = terms(pattern);
+    /// The kinds of event the filter must match, each as the terms true of it.
+    fn cases(&self) -> Vec<Vec<Term>> {
         let as_term = |(field, operator, value): &(&str, &str, &str)| Term::new(field, operator, value);
-        let required: Vec<Term> = self.required.iter().map(as_term).collect();
-        let optional: Vec<Term> = self.optional.iter().map(as_term).collect();
-        let event_list = self.required.iter().all(|(field, operator, _)| *field == "eventName" && *operator == "=");
-        let harmless = |term: &Term| {
-            required.contains(term)
-                || optional.contains(term)
-                || (term.field == "eventSource" && term.operator == "=" && self.event_source == Some(term.value.as_str()))
-                || (event_list && term.field == "eventName" && term.operator == "=")
-        };
-        required.iter().all(|term| found.contains(term)) && found.iter().all(harmless)
+        match &self.required {
+            Need::AllOf(terms) => vec![terms.iter().map(as_term).collect()],
+            Need::AnyOf(terms) => terms.iter().map(|term| vec![as_term(term)]).collect(),
+        }
+    }
+
+    /// True when the filter pattern, read as the `&&`/`||` expression it is, matches every kind
+    /// of event the benchmark requires (with any of the documented optional narrowings, and the
+    /// family's own `eventSource`, taken as true), and needs each required term to do so: a
+    /// filter that drops a term catches more than the benchmark asks and is not the documented
+    /// filter; one that adds an undocumented narrowing misses events.
+    pub(crate) fn covered_by(&self, pattern: &str) -> bool {
+        let Some(filter) = parse_filter(pattern) else { return false };
+        let optional: Vec<Term> = self.optional.iter().map(|(field, operator, value)| Term::new(field, operator, value)).collect();
+        let harmless =
+            |term: &Term| optional.contains(term) || (term.field == "eventSource" && term.operator == "=" && self.event_source == Some(term.value.as_str()));
+        self.cases().iter().all(|case| {
+            let matches_with = |dropped: Option<&Term>| filter.matches(&|term: &Term| (case.contains(term) && Some(term) != dropped) || harmless(term));
+            matches_with(None) && case.iter().all(|required| !matches_with(Some(required)))
+        })
     }
 }
 
@@ -149,8 +248,10 @@ enum Stage {
 fn judge_family(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>, family: &Family) {
     let inventory = context.inventory;
     let subject = context.account_subject();
-    let mut needs: Vec<Needs<'_>> = inventory.regions.iter().map(|region| Needs::call("cloudtrail", region.as_str(), "DescribeTrails")).collect();
+    let mut needs: Vec<Needs<'_>> = Vec::new();
     let mut stage = Stage::Trail;
+    // A logging trail whose log group belongs to another account (an organization trail).
+    let mut elsewhere: Option<Value> = None;
     let mut passing: Option<Value> = None;
     let mut seen_filters: Vec<Value> = Vec::new();
     let trails: Vec<(&Region, &Trail)> = inventory.trails().filter(|(_, trail)| trail.is_multi_region_trail).collect();
@@ -162,6 +263,11 @@ fn judge_family(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<F
         needs.extend(trail_needs);
         let logging = trail.status.as_ref().is_some_and(|status| status.is_logging) && logs_all_management_events(trail);
         let Some((log_region, log_group)) = trail.cloud_watch_logs_log_group_arn.as_deref().and_then(log_group_of).filter(|_| logging) else { continue };
+        let log_account = trail.cloud_watch_logs_log_group_arn.as_deref().and_then(|arn| arn.split(':').nth(4)).unwrap_or_default();
+        if log_account != context.account_id() {
+            elsewhere.get_or_insert_with(|| json!({ "TrailARN": trail.trail_arn, "IsOrganizationTrail": trail.is_organization_trail, "CloudWatchLogsLogGroupArn": trail.cloud_watch_logs_log_group_arn }));
+            continue;
+        }
         stage = stage.max(Stage::Filter);
         needs.push(Needs::call("logs", log_region, "DescribeMetricFilters"));
         let Some(logs) = regional(context, log_region) else { continue };
@@ -218,6 +324,16 @@ fn judge_family(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<F
         findings.push(context.unread(metadata, &subject, unread));
         return;
     }
+    if let Some(trail) = elsewhere {
+        let message = format!(
+            "Trail `{}` logs this account to log group `{}` of another account: its metric filter and alarm for {} are read in that account.",
+            trail["TrailARN"].as_str().unwrap_or_default(),
+            trail["CloudWatchLogsLogGroupArn"].as_str().unwrap_or_default(),
+            family.what
+        );
+        findings.push(cannot_decide(metadata, context, &subject, message, trail));
+        return;
+    }
     let message = match stage {
         Stage::Trail => "No logging multi-region trail with all management events delivers to CloudWatch Logs.".to_string(),
         Stage::Filter => format!("No metric filter on the trail's log group matches the pattern for {}.", family.what),
@@ -227,281 +343,521 @@ fn judge_family(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<F
     findings.push(context.verdict(metadata, &subject, false, message, json!({ "ExpectedPattern": family.pattern, "MetricFilters": seen_filters })));
 }
 
-macro_rules! monitoring_check {
-    ($name:ident, $run:ident, $family:ident, $id:literal, $title:literal, $severity:expr, $risk:literal, $frameworks:expr, $metric:literal, { $($family_fields:tt)* }) => {
-        pub(crate) static $family: Family = Family { $($family_fields)* };
-
-        pub static $name: FnCheck = FnCheck {
-            metadata: Metadata {
-                id: $id,
-                title: $title,
-                service: "cloudwatch",
-                resource_type: "AWS::::Account",
-                severity: $severity,
-                risk: $risk,
-                remediation: Remediation {
+/// The remediation of a monitoring check: the metric filter with the benchmark's pattern and an
+/// alarm on it, in prose, CLI and Terraform (built with `concat!`, as the text embeds the id and
+/// pattern literals).
+macro_rules! monitoring_remediation {
+    ($id:literal, $pattern:literal) => {
+        Remediation {
                     text: concat!(
                         "On the log group of a logging multi-region trail, create a metric filter with the benchmark's pattern, an alarm on its metric (Sum >= 1 over 300 s) and an SNS topic with a confirmed subscription as the alarm action. Pattern: ",
-                        $metric
+                        $pattern
                     ),
                     cli: concat!(
-                        "aws logs put-metric-filter --log-group-name TRAIL_LOG_GROUP --filter-name ", $id, " --metric-transformations metricName=", $id, ",metricNamespace=CISBenchmark,metricValue=1 --filter-pattern '", $metric, "'\n",
+                        "aws logs put-metric-filter --log-group-name TRAIL_LOG_GROUP --filter-name ", $id, " --metric-transformations metricName=", $id, ",metricNamespace=CISBenchmark,metricValue=1 --filter-pattern '", $pattern, "'\n",
                         "aws cloudwatch put-metric-alarm --alarm-name ", $id, " --metric-name ", $id, " --namespace CISBenchmark --statistic Sum --period 300 --threshold 1 --comparison-operator GreaterThanOrEqualToThreshold --evaluation-periods 1 --alarm-actions SNS_TOPIC_ARN"
                     ),
                     terraform: concat!(
-                        "resource \"aws_cloudwatch_log_metric_filter\" \"", $id, "\" {\n  name           = \"", $id, "\"\n  log_group_name = aws_cloudwatch_log_group.trail.name\n  pattern        = <<-EOT\n    ", $metric, "\n  EOT\n  metric_transformation {\n    name      = \"", $id, "\"\n    namespace = \"CISBenchmark\"\n    value     = \"1\"\n  }\n}\n\n",
+                        "resource \"aws_cloudwatch_log_metric_filter\" \"", $id, "\" {\n  name           = \"", $id, "\"\n  log_group_name = aws_cloudwatch_log_group.trail.name\n  pattern        = <<-EOT\n    ", $pattern, "\n  EOT\n  metric_transformation {\n    name      = \"", $id, "\"\n    namespace = \"CISBenchmark\"\n    value     = \"1\"\n  }\n}\n\n",
                         "resource \"aws_cloudwatch_metric_alarm\" \"", $id, "\" {\n  alarm_name          = \"", $id, "\"\n  metric_name         = \"", $id, "\"\n  namespace           = \"CISBenchmark\"\n  statistic           = \"Sum\"\n  period              = 300\n  threshold           = 1\n  comparison_operator = \"GreaterThanOrEqualToThreshold\"\n  evaluation_periods  = 1\n  alarm_actions       = [aws_sns_topic.security_alerts.arn]\n}"
                     ),
-                },
-                references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
-                frameworks: $frameworks,
-            },
-            run: $run,
-        };
-
-        fn $run(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-            judge_family(metadata, context, findings, &$family);
-        }
+                }
     };
 }
 
-monitoring_check!(UNAUTHORIZED_API_CALLS, unauthorized_api_calls, UNAUTHORIZED_API_CALLS_FAMILY,
-    "cloudwatch_alarm_unauthorized_api_calls", "Unauthorized API calls are monitored with a metric filter, an alarm and a subscribed topic", Severity::Medium,
-    "Bursts of AccessDenied errors are how reconnaissance with stolen credentials, and misconfigured automation, show up first.",
-    &[("cis-aws-5.0", "4.1"), ("aws-fsbp", "CloudWatch.2"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
-    "{ ($.errorCode = \"*UnauthorizedOperation\") || ($.errorCode = \"AccessDenied*\") && ($.sourceIPAddress != \"delivery.logs.amazonaws.com\") && ($.eventName != \"HeadBucket\") }",
-    {
-        what: "unauthorized API calls",
-        required: &[("errorCode", "=", "*UnauthorizedOperation"), ("errorCode", "=", "AccessDenied*")],
-        optional: &[("sourceIPAddress", "!=", "delivery.logs.amazonaws.com"), ("eventName", "!=", "HeadBucket")],
-        event_source: None,
-        pattern: "{ ($.errorCode = \"*UnauthorizedOperation\") || ($.errorCode = \"AccessDenied*\") && ($.sourceIPAddress != \"delivery.logs.amazonaws.com\") && ($.eventName != \"HeadBucket\") }",
-    }
-);
+pub(crate) static UNAUTHORIZED_API_CALLS_FAMILY: Family = Family {
+    what: "unauthorized API calls",
+    required: Need::AnyOf(&[("errorCode", "=", "*UnauthorizedOperation"), ("errorCode", "=", "AccessDenied*")]),
+    optional: &[("sourceIPAddress", "!=", "delivery.logs.amazonaws.com"), ("eventName", "!=", "HeadBucket")],
+    event_source: None,
+    pattern: "{ ($.errorCode = \"*UnauthorizedOperation\") || ($.errorCode = \"AccessDenied*\") && ($.sourceIPAddress != \"delivery.logs.amazonaws.com\") && ($.eventName != \"HeadBucket\") }",
+};
 
-monitoring_check!(CONSOLE_SIGNIN_WITHOUT_MFA, console_signin_without_mfa, CONSOLE_SIGNIN_WITHOUT_MFA_FAMILY,
-    "cloudwatch_alarm_console_signin_without_mfa", "Console sign-ins without MFA are monitored with a metric filter, an alarm and a subscribed topic", Severity::Medium,
-    "A console sign-in without MFA is either a user the MFA policy missed or a stolen password in use.",
-    &[("cis-aws-5.0", "4.2"), ("aws-fsbp", "CloudWatch.3"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
-    "{ ($.eventName = \"ConsoleLogin\") && ($.additionalEventData.MFAUsed != \"Yes\") }",
-    {
-        what: "console sign-ins without MFA",
-        required: &[("eventName", "=", "ConsoleLogin"), ("additionalEventData.MFAUsed", "!=", "Yes")],
-        optional: &[("userIdentity.type", "=", "IAMUser"), ("responseElements.ConsoleLogin", "=", "Success")],
-        event_source: Some("signin.amazonaws.com"),
-        pattern: "{ ($.eventName = \"ConsoleLogin\") && ($.additionalEventData.MFAUsed != \"Yes\") }",
-    }
-);
+pub static UNAUTHORIZED_API_CALLS: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "cloudwatch_alarm_unauthorized_api_calls",
+        title: "Unauthorized API calls are monitored with a metric filter, an alarm and a subscribed topic",
+        service: "cloudwatch",
+        resource_type: "AWS::::Account",
+        severity: Severity::Medium,
+        risk: "Bursts of AccessDenied errors are how reconnaissance with stolen credentials, and misconfigured automation, show up first.",
+        remediation: monitoring_remediation!(
+            "cloudwatch_alarm_unauthorized_api_calls",
+            "{ ($.errorCode = \"*UnauthorizedOperation\") || ($.errorCode = \"AccessDenied*\") && ($.sourceIPAddress != \"delivery.logs.amazonaws.com\") && ($.eventName != \"HeadBucket\") }"
+        ),
+        references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
+        frameworks: &[("cis-aws-5.0", "4.1"), ("aws-securityhub", "CloudWatch.2"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        reads: TRAILS,
+    },
+    run: |metadata, context, findings| judge_family(metadata, context, findings, &UNAUTHORIZED_API_CALLS_FAMILY),
+};
 
-monitoring_check!(ROOT_USAGE, root_usage, ROOT_USAGE_FAMILY,
-    "cloudwatch_alarm_root_usage", "Use of the root user is monitored with a metric filter, an alarm and a subscribed topic", Severity::High,
-    "Root activity should be rare and expected; an unannounced root sign-in or API call is one of the strongest signs of account takeover.",
-    &[("cis-aws-5.0", "4.3"), ("aws-fsbp", "CloudWatch.1"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
-    "{ $.userIdentity.type = \"Root\" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != \"AwsServiceEvent\" }",
-    {
-        what: "use of the root user",
-        required: &[("userIdentity.type", "=", "Root"), ("userIdentity.invokedBy", "NOT EXISTS", ""), ("eventType", "!=", "AwsServiceEvent")],
-        optional: &[],
-        event_source: None,
-        pattern: "{ $.userIdentity.type = \"Root\" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != \"AwsServiceEvent\" }",
-    }
-);
+pub(crate) static CONSOLE_SIGNIN_WITHOUT_MFA_FAMILY: Family = Family {
+    what: "console sign-ins without MFA",
+    required: Need::AllOf(&[("eventName", "=", "ConsoleLogin"), ("additionalEventData.MFAUsed", "!=", "Yes")]),
+    optional: &[("userIdentity.type", "=", "IAMUser"), ("responseElements.ConsoleLogin", "=", "Success")],
+    event_source: Some("signin.amazonaws.com"),
+    pattern: "{ ($.eventName = \"ConsoleLogin\") && ($.additionalEventData.MFAUsed != \"Yes\") }",
+};
 
-monitoring_check!(IAM_POLICY_CHANGES, iam_policy_changes, IAM_POLICY_CHANGES_FAMILY,
-    "cloudwatch_alarm_iam_policy_changes", "IAM policy changes are monitored with a metric filter, an alarm and a subscribed topic", Severity::Medium,
-    "Attaching or rewriting a policy is how privilege escalation and persistence are done; each change should reach a human.",
-    &[("cis-aws-5.0", "4.4"), ("aws-fsbp", "CloudWatch.4"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
-    "{($.eventName=DeleteGroupPolicy)||($.eventName=DeleteRolePolicy)||($.eventName=DeleteUserPolicy)||($.eventName=PutGroupPolicy)||($.eventName=PutRolePolicy)||($.eventName=PutUserPolicy)||($.eventName=CreatePolicy)||($.eventName=DeletePolicy)||($.eventName=CreatePolicyVersion)||($.eventName=DeletePolicyVersion)||($.eventName=AttachRolePolicy)||($.eventName=DetachRolePolicy)||($.eventName=AttachUserPolicy)||($.eventName=DetachUserPolicy)||($.eventName=AttachGroupPolicy)||($.eventName=DetachGroupPolicy)}",
-    {
-        what: "IAM policy changes",
-        required: &[
-            event("DeleteGroupPolicy"), event("DeleteRolePolicy"), event("DeleteUserPolicy"), event("PutGroupPolicy"), event("PutRolePolicy"), event("PutUserPolicy"),
-            event("CreatePolicy"), event("DeletePolicy"), event("CreatePolicyVersion"), event("DeletePolicyVersion"), event("AttachRolePolicy"), event("DetachRolePolicy"),
-            event("AttachUserPolicy"), event("DetachUserPolicy"), event("AttachGroupPolicy"), event("DetachGroupPolicy"),
-        ],
-        optional: &[],
-        event_source: Some("iam.amazonaws.com"),
-        pattern: "{($.eventName=DeleteGroupPolicy)||($.eventName=DeleteRolePolicy)||($.eventName=DeleteUserPolicy)||($.eventName=PutGroupPolicy)||($.eventName=PutRolePolicy)||($.eventName=PutUserPolicy)||($.eventName=CreatePolicy)||($.eventName=DeletePolicy)||($.eventName=CreatePolicyVersion)||($.eventName=DeletePolicyVersion)||($.eventName=AttachRolePolicy)||($.eventName=DetachRolePolicy)||($.eventName=AttachUserPolicy)||($.eventName=DetachUserPolicy)||($.eventName=AttachGroupPolicy)||($.eventName=DetachGroupPolicy)}",
-    }
-);
+pub static CONSOLE_SIGNIN_WITHOUT_MFA: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "cloudwatch_alarm_console_signin_without_mfa",
+        title: "Console sign-ins without MFA are monitored with a metric filter, an alarm and a subscribed topic",
+        service: "cloudwatch",
+        resource_type: "AWS::::Account",
+        severity: Severity::Medium,
+        risk: "A console sign-in without MFA is either a user the MFA policy missed or a stolen password in use.",
+        remediation: monitoring_remediation!(
+            "cloudwatch_alarm_console_signin_without_mfa",
+            "{ ($.eventName = \"ConsoleLogin\") && ($.additionalEventData.MFAUsed != \"Yes\") }"
+        ),
+        references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
+        frameworks: &[("cis-aws-5.0", "4.2"), ("aws-securityhub", "CloudWatch.3"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        reads: TRAILS,
+    },
+    run: |metadata, context, findings| judge_family(metadata, context, findings, &CONSOLE_SIGNIN_WITHOUT_MFA_FAMILY),
+};
 
-monitoring_check!(CLOUDTRAIL_CHANGES, cloudtrail_changes, CLOUDTRAIL_CHANGES_FAMILY,
-    "cloudwatch_alarm_cloudtrail_configuration_changes", "CloudTrail configuration changes are monitored with a metric filter, an alarm and a subscribed topic", Severity::Medium,
-    "Stopping, deleting or redirecting a trail blinds the audit log; attackers do it first.",
-    &[("cis-aws-5.0", "4.5"), ("aws-fsbp", "CloudWatch.5"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
-    "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) || ($.eventName = StopLogging) }",
-    {
-        what: "CloudTrail configuration changes",
-        required: &[event("CreateTrail"), event("UpdateTrail"), event("DeleteTrail"), event("StartLogging"), event("StopLogging")],
-        optional: &[],
-        event_source: Some("cloudtrail.amazonaws.com"),
-        pattern: "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) || ($.eventName = StopLogging) }",
-    }
-);
+pub(crate) static ROOT_USAGE_FAMILY: Family = Family {
+    what: "use of the root user",
+    required: Need::AllOf(&[("userIdentity.type", "=", "Root"), ("userIdentity.invokedBy", "NOT EXISTS", ""), ("eventType", "!=", "AwsServiceEvent")]),
+    optional: &[],
+    event_source: None,
+    pattern: "{ $.userIdentity.type = \"Root\" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != \"AwsServiceEvent\" }",
+};
 
-monitoring_check!(CONSOLE_AUTH_FAILURES, console_auth_failures, CONSOLE_AUTH_FAILURES_FAMILY,
-    "cloudwatch_alarm_console_authentication_failures", "Console authentication failures are monitored with a metric filter, an alarm and a subscribed topic", Severity::Low,
-    "Repeated failed console sign-ins are password guessing in progress.",
-    &[("cis-aws-5.0", "4.6"), ("aws-fsbp", "CloudWatch.6"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
-    "{ ($.eventName = ConsoleLogin) && ($.errorMessage = \"Failed authentication\") }",
-    {
-        what: "console authentication failures",
-        required: &[("eventName", "=", "ConsoleLogin"), ("errorMessage", "=", "Failed authentication")],
-        optional: &[],
-        event_source: Some("signin.amazonaws.com"),
-        pattern: "{ ($.eventName = ConsoleLogin) && ($.errorMessage = \"Failed authentication\") }",
-    }
-);
+pub static ROOT_USAGE: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "cloudwatch_alarm_root_usage",
+        title: "Use of the root user is monitored with a metric filter, an alarm and a subscribed topic",
+        service: "cloudwatch",
+        resource_type: "AWS::::Account",
+        severity: Severity::High,
+        risk: "Root activity should be rare and expected; an unannounced root sign-in or API call is one of the strongest signs of account takeover.",
+        remediation: monitoring_remediation!(
+            "cloudwatch_alarm_root_usage",
+            "{ $.userIdentity.type = \"Root\" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != \"AwsServiceEvent\" }"
+        ),
+        references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
+        frameworks: &[("cis-aws-5.0", "4.3"), ("aws-securityhub", "CloudWatch.1"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        reads: TRAILS,
+    },
+    run: |metadata, context, findings| judge_family(metadata, context, findings, &ROOT_USAGE_FAMILY),
+};
 
-monitoring_check!(CMK_DISABLE_OR_DELETION, cmk_disable_or_deletion, CMK_DISABLE_OR_DELETION_FAMILY,
-    "cloudwatch_alarm_cmk_disable_or_deletion", "Disabling or scheduled deletion of customer managed keys is monitored with a metric filter, an alarm and a subscribed topic", Severity::Medium,
-    "Disabling or deleting a KMS key makes every piece of data encrypted under it unreadable: a ransom or sabotage move.",
-    &[("cis-aws-5.0", "4.7"), ("aws-fsbp", "CloudWatch.7"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
-    "{($.eventSource = kms.amazonaws.com) && (($.eventName=DisableKey)||($.eventName=ScheduleKeyDeletion)) }",
-    {
-        what: "disabling or scheduled deletion of customer managed keys",
-        required: &[event("DisableKey"), event("ScheduleKeyDeletion")],
-        optional: &[],
-        event_source: Some("kms.amazonaws.com"),
-        pattern: "{($.eventSource = kms.amazonaws.com) && (($.eventName=DisableKey)||($.eventName=ScheduleKeyDeletion)) }",
-    }
-);
+pub(crate) static IAM_POLICY_CHANGES_FAMILY: Family = Family {
+    what: "IAM policy changes",
+    required: Need::AnyOf(&[
+        event("DeleteGroupPolicy"),
+        event("DeleteRolePolicy"),
+        event("DeleteUserPolicy"),
+        event("PutGroupPolicy"),
+        event("PutRolePolicy"),
+        event("PutUserPolicy"),
+        event("CreatePolicy"),
+        event("DeletePolicy"),
+        event("CreatePolicyVersion"),
+        event("DeletePolicyVersion"),
+        event("AttachRolePolicy"),
+        event("DetachRolePolicy"),
+        event("AttachUserPolicy"),
+        event("DetachUserPolicy"),
+        event("AttachGroupPolicy"),
+        event("DetachGroupPolicy"),
+    ]),
+    optional: &[],
+    event_source: Some("iam.amazonaws.com"),
+    pattern: "{($.eventName=DeleteGroupPolicy)||($.eventName=DeleteRolePolicy)||($.eventName=DeleteUserPolicy)||($.eventName=PutGroupPolicy)||($.eventName=PutRolePolicy)||($.eventName=PutUserPolicy)||($.eventName=CreatePolicy)||($.eventName=DeletePolicy)||($.eventName=CreatePolicyVersion)||($.eventName=DeletePolicyVersion)||($.eventName=AttachRolePolicy)||($.eventName=DetachRolePolicy)||($.eventName=AttachUserPolicy)||($.eventName=DetachUserPolicy)||($.eventName=AttachGroupPolicy)||($.eventName=DetachGroupPolicy)}",
+};
 
-monitoring_check!(S3_BUCKET_POLICY_CHANGES, s3_bucket_policy_changes, S3_BUCKET_POLICY_CHANGES_FAMILY,
-    "cloudwatch_alarm_s3_bucket_policy_changes", "S3 bucket policy changes are monitored with a metric filter, an alarm and a subscribed topic", Severity::Medium,
-    "A changed bucket policy or ACL can expose a bucket to the internet in one call.",
-    &[("cis-aws-5.0", "4.8"), ("aws-fsbp", "CloudWatch.8"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
-    "{ ($.eventSource = s3.amazonaws.com) && (($.eventName = PutBucketAcl) || ($.eventName = PutBucketPolicy) || ($.eventName = PutBucketCors) || ($.eventName = PutBucketLifecycle) || ($.eventName = PutBucketReplication) || ($.eventName = DeleteBucketPolicy) || ($.eventName = DeleteBucketCors) || ($.eventName = DeleteBucketLifecycle) || ($.eventName = DeleteBucketReplication)) }",
-    {
-        what: "S3 bucket policy changes",
-        required: &[
-            event("PutBucketAcl"), event("PutBucketPolicy"), event("PutBucketCors"), event("PutBucketLifecycle"), event("PutBucketReplication"),
-            event("DeleteBucketPolicy"), event("DeleteBucketCors"), event("DeleteBucketLifecycle"), event("DeleteBucketReplication"),
-        ],
-        optional: &[],
-        event_source: Some("s3.amazonaws.com"),
-        pattern: "{ ($.eventSource = s3.amazonaws.com) && (($.eventName = PutBucketAcl) || ($.eventName = PutBucketPolicy) || ($.eventName = PutBucketCors) || ($.eventName = PutBucketLifecycle) || ($.eventName = PutBucketReplication) || ($.eventName = DeleteBucketPolicy) || ($.eventName = DeleteBucketCors) || ($.eventName = DeleteBucketLifecycle) || ($.eventName = DeleteBucketReplication)) }",
-    }
-);
+pub static IAM_POLICY_CHANGES: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "cloudwatch_alarm_iam_policy_changes",
+        title: "IAM policy changes are monitored with a metric filter, an alarm and a subscribed topic",
+        service: "cloudwatch",
+        resource_type: "AWS::::Account",
+        severity: Severity::Medium,
+        risk: "Attaching or rewriting a policy is how privilege escalation and persistence are done; each change should reach a human.",
+        remediation: monitoring_remediation!(
+            "cloudwatch_alarm_iam_policy_changes",
+            "{($.eventName=DeleteGroupPolicy)||($.eventName=DeleteRolePolicy)||($.eventName=DeleteUserPolicy)||($.eventName=PutGroupPolicy)||($.eventName=PutRolePolicy)||($.eventName=PutUserPolicy)||($.eventName=CreatePolicy)||($.eventName=DeletePolicy)||($.eventName=CreatePolicyVersion)||($.eventName=DeletePolicyVersion)||($.eventName=AttachRolePolicy)||($.eventName=DetachRolePolicy)||($.eventName=AttachUserPolicy)||($.eventName=DetachUserPolicy)||($.eventName=AttachGroupPolicy)||($.eventName=DetachGroupPolicy)}"
+        ),
+        references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
+        frameworks: &[("cis-aws-5.0", "4.4"), ("aws-securityhub", "CloudWatch.4"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        reads: TRAILS,
+    },
+    run: |metadata, context, findings| judge_family(metadata, context, findings, &IAM_POLICY_CHANGES_FAMILY),
+};
 
-monitoring_check!(CONFIG_CHANGES, config_changes, CONFIG_CHANGES_FAMILY,
-    "cloudwatch_alarm_config_changes", "AWS Config configuration changes are monitored with a metric filter, an alarm and a subscribed topic", Severity::Low,
-    "Stopping the recorder or removing the delivery channel erases the configuration history investigators rely on.",
-    &[("cis-aws-5.0", "4.9"), ("aws-fsbp", "CloudWatch.9"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
-    "{ ($.eventSource = config.amazonaws.com) && (($.eventName=StopConfigurationRecorder)||($.eventName=DeleteDeliveryChannel)||($.eventName=PutDeliveryChannel)||($.eventName=PutConfigurationRecorder)) }",
-    {
-        what: "AWS Config configuration changes",
-        required: &[event("StopConfigurationRecorder"), event("DeleteDeliveryChannel"), event("PutDeliveryChannel"), event("PutConfigurationRecorder")],
-        optional: &[],
-        event_source: Some("config.amazonaws.com"),
-        pattern: "{ ($.eventSource = config.amazonaws.com) && (($.eventName=StopConfigurationRecorder)||($.eventName=DeleteDeliveryChannel)||($.eventName=PutDeliveryChannel)||($.eventName=PutConfigurationRecorder)) }",
-    }
-);
+pub(crate) static CLOUDTRAIL_CHANGES_FAMILY: Family = Family {
+    what: "CloudTrail configuration changes",
+    required: Need::AnyOf(&[event("CreateTrail"), event("UpdateTrail"), event("DeleteTrail"), event("StartLogging"), event("StopLogging")]),
+    optional: &[],
+    event_source: Some("cloudtrail.amazonaws.com"),
+    pattern: "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) || ($.eventName = StopLogging) }",
+};
 
-monitoring_check!(SECURITY_GROUP_CHANGES, security_group_changes, SECURITY_GROUP_CHANGES_FAMILY,
-    "cloudwatch_alarm_security_group_changes", "Security group changes are monitored with a metric filter, an alarm and a subscribed topic", Severity::Low,
-    "An opened security group is the most direct way to expose a service; changes should be seen when they happen.",
-    &[("cis-aws-5.0", "4.10"), ("aws-fsbp", "CloudWatch.10"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
-    "{ ($.eventName = AuthorizeSecurityGroupIngress) || ($.eventName = AuthorizeSecurityGroupEgress) || ($.eventName = RevokeSecurityGroupIngress) || ($.eventName = RevokeSecurityGroupEgress) || ($.eventName = CreateSecurityGroup) || ($.eventName = DeleteSecurityGroup) }",
-    {
-        what: "security group changes",
-        required: &[
-            event("AuthorizeSecurityGroupIngress"), event("AuthorizeSecurityGroupEgress"), event("RevokeSecurityGroupIngress"), event("RevokeSecurityGroupEgress"),
-            event("CreateSecurityGroup"), event("DeleteSecurityGroup"),
-        ],
-        optional: &[],
-        event_source: Some("ec2.amazonaws.com"),
-        pattern: "{ ($.eventName = AuthorizeSecurityGroupIngress) || ($.eventName = AuthorizeSecurityGroupEgress) || ($.eventName = RevokeSecurityGroupIngress) || ($.eventName = RevokeSecurityGroupEgress) || ($.eventName = CreateSecurityGroup) || ($.eventName = DeleteSecurityGroup) }",
-    }
-);
+pub static CLOUDTRAIL_CHANGES: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "cloudwatch_alarm_cloudtrail_configuration_changes",
+        title: "CloudTrail configuration changes are monitored with a metric filter, an alarm and a subscribed topic",
+        service: "cloudwatch",
+        resource_type: "AWS::::Account",
+        severity: Severity::Medium,
+        risk: "Stopping, deleting or redirecting a trail blinds the audit log; attackers do it first.",
+        remediation: monitoring_remediation!(
+            "cloudwatch_alarm_cloudtrail_configuration_changes",
+            "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) || ($.eventName = StopLogging) }"
+        ),
+        references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
+        frameworks: &[("cis-aws-5.0", "4.5"), ("aws-securityhub", "CloudWatch.5"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        reads: TRAILS,
+    },
+    run: |metadata, context, findings| judge_family(metadata, context, findings, &CLOUDTRAIL_CHANGES_FAMILY),
+};
 
-monitoring_check!(NACL_CHANGES, nacl_changes, NACL_CHANGES_FAMILY,
-    "cloudwatch_alarm_nacl_changes", "Network ACL changes are monitored with a metric filter, an alarm and a subscribed topic", Severity::Low,
-    "Network ACL changes can open whole subnets at once.",
-    &[("cis-aws-5.0", "4.11"), ("aws-fsbp", "CloudWatch.11"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
-    "{ ($.eventName = CreateNetworkAcl) || ($.eventName = CreateNetworkAclEntry) || ($.eventName = DeleteNetworkAcl) || ($.eventName = DeleteNetworkAclEntry) || ($.eventName = ReplaceNetworkAclEntry) || ($.eventName = ReplaceNetworkAclAssociation) }",
-    {
-        what: "network ACL changes",
-        required: &[
-            event("CreateNetworkAcl"), event("CreateNetworkAclEntry"), event("DeleteNetworkAcl"), event("DeleteNetworkAclEntry"), event("ReplaceNetworkAclEntry"),
-            event("ReplaceNetworkAclAssociation"),
-        ],
-        optional: &[],
-        event_source: Some("ec2.amazonaws.com"),
-        pattern: "{ ($.eventName = CreateNetworkAcl) || ($.eventName = CreateNetworkAclEntry) || ($.eventName = DeleteNetworkAcl) || ($.eventName = DeleteNetworkAclEntry) || ($.eventName = ReplaceNetworkAclEntry) || ($.eventName = ReplaceNetworkAclAssociation) }",
-    }
-);
+pub(crate) static CONSOLE_AUTH_FAILURES_FAMILY: Family = Family {
+    what: "console authentication failures",
+    required: Need::AllOf(&[("eventName", "=", "ConsoleLogin"), ("errorMessage", "=", "Failed authentication")]),
+    optional: &[],
+    event_source: Some("signin.amazonaws.com"),
+    pattern: "{ ($.eventName = ConsoleLogin) && ($.errorMessage = \"Failed authentication\") }",
+};
 
-monitoring_check!(NETWORK_GATEWAY_CHANGES, network_gateway_changes, NETWORK_GATEWAY_CHANGES_FAMILY,
-    "cloudwatch_alarm_network_gateway_changes", "Network gateway changes are monitored with a metric filter, an alarm and a subscribed topic", Severity::Low,
-    "A new or re-attached internet or customer gateway creates a path in or out of the network.",
-    &[("cis-aws-5.0", "4.12"), ("aws-fsbp", "CloudWatch.12"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
-    "{ ($.eventName = CreateCustomerGateway) || ($.eventName = DeleteCustomerGateway) || ($.eventName = AttachInternetGateway) || ($.eventName = CreateInternetGateway) || ($.eventName = DeleteInternetGateway) || ($.eventName = DetachInternetGateway) }",
-    {
-        what: "network gateway changes",
-        required: &[
-            event("CreateCustomerGateway"), event("DeleteCustomerGateway"), event("AttachInternetGateway"), event("CreateInternetGateway"), event("DeleteInternetGateway"),
-            event("DetachInternetGateway"),
-        ],
-        optional: &[],
-        event_source: Some("ec2.amazonaws.com"),
-        pattern: "{ ($.eventName = CreateCustomerGateway) || ($.eventName = DeleteCustomerGateway) || ($.eventName = AttachInternetGateway) || ($.eventName = CreateInternetGateway) || ($.eventName = DeleteInternetGateway) || ($.eventName = DetachInternetGateway) }",
-    }
-);
+pub static CONSOLE_AUTH_FAILURES: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "cloudwatch_alarm_console_authentication_failures",
+        title: "Console authentication failures are monitored with a metric filter, an alarm and a subscribed topic",
+        service: "cloudwatch",
+        resource_type: "AWS::::Account",
+        severity: Severity::Low,
+        risk: "Repeated failed console sign-ins are password guessing in progress.",
+        remediation: monitoring_remediation!(
+            "cloudwatch_alarm_console_authentication_failures",
+            "{ ($.eventName = ConsoleLogin) && ($.errorMessage = \"Failed authentication\") }"
+        ),
+        references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
+        frameworks: &[("cis-aws-5.0", "4.6"), ("aws-securityhub", "CloudWatch.6"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        reads: TRAILS,
+    },
+    run: |metadata, context, findings| judge_family(metadata, context, findings, &CONSOLE_AUTH_FAILURES_FAMILY),
+};
 
-monitoring_check!(ROUTE_TABLE_CHANGES, route_table_changes, ROUTE_TABLE_CHANGES_FAMILY,
-    "cloudwatch_alarm_route_table_changes", "Route table changes are monitored with a metric filter, an alarm and a subscribed topic", Severity::Low,
-    "A changed route can send traffic through an attacker-controlled appliance or out of the network.",
-    &[("cis-aws-5.0", "4.13"), ("aws-fsbp", "CloudWatch.13"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
-    "{($.eventSource = ec2.amazonaws.com) && (($.eventName = CreateRoute) || ($.eventName = CreateRouteTable) || ($.eventName = ReplaceRoute) || ($.eventName = ReplaceRouteTableAssociation) || ($.eventName = DeleteRouteTable) || ($.eventName = DeleteRoute) || ($.eventName = DisassociateRouteTable)) }",
-    {
-        what: "route table changes",
-        required: &[
-            event("CreateRoute"), event("CreateRouteTable"), event("ReplaceRoute"), event("ReplaceRouteTableAssociation"), event("DeleteRouteTable"), event("DeleteRoute"),
-            event("DisassociateRouteTable"),
-        ],
-        optional: &[],
-        event_source: Some("ec2.amazonaws.com"),
-        pattern: "{($.eventSource = ec2.amazonaws.com) && (($.eventName = CreateRoute) || ($.eventName = CreateRouteTable) || ($.eventName = ReplaceRoute) || ($.eventName = ReplaceRouteTableAssociation) || ($.eventName = DeleteRouteTable) || ($.eventName = DeleteRoute) || ($.eventName = DisassociateRouteTable)) }",
-    }
-);
+pub(crate) static CMK_DISABLE_OR_DELETION_FAMILY: Family = Family {
+    what: "disabling or scheduled deletion of customer managed keys",
+    required: Need::AnyOf(&[event("DisableKey"), event("ScheduleKeyDeletion")]),
+    optional: &[],
+    event_source: Some("kms.amazonaws.com"),
+    pattern: "{($.eventSource = kms.amazonaws.com) && (($.eventName=DisableKey)||($.eventName=ScheduleKeyDeletion)) }",
+};
 
-monitoring_check!(VPC_CHANGES, vpc_changes, VPC_CHANGES_FAMILY,
-    "cloudwatch_alarm_vpc_changes", "VPC changes are monitored with a metric filter, an alarm and a subscribed topic", Severity::Low,
-    "New VPCs and peering connections change what can reach what; they should not appear unnoticed.",
-    &[("cis-aws-5.0", "4.14"), ("aws-fsbp", "CloudWatch.14"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
-    "{ ($.eventName = CreateVpc) || ($.eventName = DeleteVpc) || ($.eventName = ModifyVpcAttribute) || ($.eventName = AcceptVpcPeeringConnection) || ($.eventName = CreateVpcPeeringConnection) || ($.eventName = DeleteVpcPeeringConnection) || ($.eventName = RejectVpcPeeringConnection) || ($.eventName = AttachClassicLinkVpc) || ($.eventName = DetachClassicLinkVpc) || ($.eventName = DisableVpcClassicLink) || ($.eventName = EnableVpcClassicLink) }",
-    {
-        what: "VPC changes",
-        // ClassicLink was retired in 2022: its event names are accepted but not required.
-        required: &[
-            event("CreateVpc"), event("DeleteVpc"), event("ModifyVpcAttribute"), event("AcceptVpcPeeringConnection"), event("CreateVpcPeeringConnection"),
-            event("DeleteVpcPeeringConnection"), event("RejectVpcPeeringConnection"),
-        ],
-        optional: &[],
-        event_source: Some("ec2.amazonaws.com"),
-        pattern: "{ ($.eventName = CreateVpc) || ($.eventName = DeleteVpc) || ($.eventName = ModifyVpcAttribute) || ($.eventName = AcceptVpcPeeringConnection) || ($.eventName = CreateVpcPeeringConnection) || ($.eventName = DeleteVpcPeeringConnection) || ($.eventName = RejectVpcPeeringConnection) || ($.eventName = AttachClassicLinkVpc) || ($.eventName = DetachClassicLinkVpc) || ($.eventName = DisableVpcClassicLink) || ($.eventName = EnableVpcClassicLink) }",
-    }
-);
+pub static CMK_DISABLE_OR_DELETION: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "cloudwatch_alarm_cmk_disable_or_deletion",
+        title: "Disabling or scheduled deletion of customer managed keys is monitored with a metric filter, an alarm and a subscribed topic",
+        service: "cloudwatch",
+        resource_type: "AWS::::Account",
+        severity: Severity::Medium,
+        risk: "Disabling or deleting a KMS key makes every piece of data encrypted under it unreadable: a ransom or sabotage move.",
+        remediation: monitoring_remediation!(
+            "cloudwatch_alarm_cmk_disable_or_deletion",
+            "{($.eventSource = kms.amazonaws.com) && (($.eventName=DisableKey)||($.eventName=ScheduleKeyDeletion)) }"
+        ),
+        references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
+        frameworks: &[("cis-aws-5.0", "4.7"), ("aws-securityhub", "CloudWatch.7"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        reads: TRAILS,
+    },
+    run: |metadata, context, findings| judge_family(metadata, context, findings, &CMK_DISABLE_OR_DELETION_FAMILY),
+};
 
-monitoring_check!(ORGANIZATIONS_CHANGES, organizations_changes, ORGANIZATIONS_CHANGES_FAMILY,
-    "cloudwatch_alarm_organizations_changes", "AWS Organizations changes are monitored with a metric filter, an alarm and a subscribed topic", Severity::Low,
-    "Changes to the organization (accounts leaving, SCPs detached) remove guard rails from every member account.",
-    &[("cis-aws-5.0", "4.15"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
-    "{ ($.eventSource = organizations.amazonaws.com) && (($.eventName = AcceptHandshake) || ($.eventName = AttachPolicy) || ($.eventName = CreateAccount) || ($.eventName = CreateOrganizationalUnit) || ($.eventName = CreatePolicy) || ($.eventName = DeclineHandshake) || ($.eventName = DeleteOrganization) || ($.eventName = DeleteOrganizationalUnit) || ($.eventName = DeletePolicy) || ($.eventName = DetachPolicy) || ($.eventName = DisablePolicyType) || ($.eventName = EnablePolicyType) || ($.eventName = InviteAccountToOrganization) || ($.eventName = LeaveOrganization) || ($.eventName = MoveAccount) || ($.eventName = RemoveAccountFromOrganization) || ($.eventName = UpdatePolicy) || ($.eventName = UpdateOrganizationalUnit)) }",
-    {
-        what: "AWS Organizations changes",
-        required: &[
-            event("AcceptHandshake"), event("AttachPolicy"), event("CreateAccount"), event("CreateOrganizationalUnit"), event("CreatePolicy"), event("DeclineHandshake"),
-            event("DeleteOrganization"), event("DeleteOrganizationalUnit"), event("DeletePolicy"), event("DetachPolicy"), event("DisablePolicyType"), event("EnablePolicyType"),
-            event("InviteAccountToOrganization"), event("LeaveOrganization"), event("MoveAccount"), event("RemoveAccountFromOrganization"), event("UpdatePolicy"),
-            event("UpdateOrganizationalUnit"),
-        ],
-        optional: &[],
-        event_source: Some("organizations.amazonaws.com"),
-        pattern: "{ ($.eventSource = organizations.amazonaws.com) && (($.eventName = AcceptHandshake) || ($.eventName = AttachPolicy) || ($.eventName = CreateAccount) || ($.eventName = CreateOrganizationalUnit) || ($.eventName = CreatePolicy) || ($.eventName = DeclineHandshake) || ($.eventName = DeleteOrganization) || ($.eventName = DeleteOrganizationalUnit) || ($.eventName = DeletePolicy) || ($.eventName = DetachPolicy) || ($.eventName = DisablePolicyType) || ($.eventName = EnablePolicyType) || ($.eventName = InviteAccountToOrganization) || ($.eventName = LeaveOrganization) || ($.eventName = MoveAccount) || ($.eventName = RemoveAccountFromOrganization) || ($.eventName = UpdatePolicy) || ($.eventName = UpdateOrganizationalUnit)) }",
-    }
-);
+pub(crate) static S3_BUCKET_POLICY_CHANGES_FAMILY: Family = Family {
+    what: "S3 bucket policy changes",
+    required: Need::AnyOf(&[
+        event("PutBucketAcl"),
+        event("PutBucketPolicy"),
+        event("PutBucketCors"),
+        event("PutBucketLifecycle"),
+        event("PutBucketReplication"),
+        event("DeleteBucketPolicy"),
+        event("DeleteBucketCors"),
+        event("DeleteBucketLifecycle"),
+        event("DeleteBucketReplication"),
+    ]),
+    optional: &[],
+    event_source: Some("s3.amazonaws.com"),
+    pattern: "{ ($.eventSource = s3.amazonaws.com) && (($.eventName = PutBucketAcl) || ($.eventName = PutBucketPolicy) || ($.eventName = PutBucketCors) || ($.eventName = PutBucketLifecycle) || ($.eventName = PutBucketReplication) || ($.eventName = DeleteBucketPolicy) || ($.eventName = DeleteBucketCors) || ($.eventName = DeleteBucketLifecycle) || ($.eventName = DeleteBucketReplication)) }",
+};
+
+pub static S3_BUCKET_POLICY_CHANGES: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "cloudwatch_alarm_s3_bucket_policy_changes",
+        title: "S3 bucket policy changes are monitored with a metric filter, an alarm and a subscribed topic",
+        service: "cloudwatch",
+        resource_type: "AWS::::Account",
+        severity: Severity::Medium,
+        risk: "A changed bucket policy or ACL can expose a bucket to the internet in one call.",
+        remediation: monitoring_remediation!(
+            "cloudwatch_alarm_s3_bucket_policy_changes",
+            "{ ($.eventSource = s3.amazonaws.com) && (($.eventName = PutBucketAcl) || ($.eventName = PutBucketPolicy) || ($.eventName = PutBucketCors) || ($.eventName = PutBucketLifecycle) || ($.eventName = PutBucketReplication) || ($.eventName = DeleteBucketPolicy) || ($.eventName = DeleteBucketCors) || ($.eventName = DeleteBucketLifecycle) || ($.eventName = DeleteBucketReplication)) }"
+        ),
+        references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
+        frameworks: &[("cis-aws-5.0", "4.8"), ("aws-securityhub", "CloudWatch.8"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        reads: TRAILS,
+    },
+    run: |metadata, context, findings| judge_family(metadata, context, findings, &S3_BUCKET_POLICY_CHANGES_FAMILY),
+};
+
+pub(crate) static CONFIG_CHANGES_FAMILY: Family = Family {
+    what: "AWS Config configuration changes",
+    required: Need::AnyOf(&[
+        event("StopConfigurationRecorder"),
+        event("DeleteDeliveryChannel"),
+        event("PutDeliveryChannel"),
+        event("PutConfigurationRecorder"),
+    ]),
+    optional: &[],
+    event_source: Some("config.amazonaws.com"),
+    pattern: "{ ($.eventSource = config.amazonaws.com) && (($.eventName=StopConfigurationRecorder)||($.eventName=DeleteDeliveryChannel)||($.eventName=PutDeliveryChannel)||($.eventName=PutConfigurationRecorder)) }",
+};
+
+pub static CONFIG_CHANGES: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "cloudwatch_alarm_config_changes",
+        title: "AWS Config configuration changes are monitored with a metric filter, an alarm and a subscribed topic",
+        service: "cloudwatch",
+        resource_type: "AWS::::Account",
+        severity: Severity::Low,
+        risk: "Stopping the recorder or removing the delivery channel erases the configuration history investigators rely on.",
+        remediation: monitoring_remediation!(
+            "cloudwatch_alarm_config_changes",
+            "{ ($.eventSource = config.amazonaws.com) && (($.eventName=StopConfigurationRecorder)||($.eventName=DeleteDeliveryChannel)||($.eventName=PutDeliveryChannel)||($.eventName=PutConfigurationRecorder)) }"
+        ),
+        references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
+        frameworks: &[("cis-aws-5.0", "4.9"), ("aws-securityhub", "CloudWatch.9"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        reads: TRAILS,
+    },
+    run: |metadata, context, findings| judge_family(metadata, context, findings, &CONFIG_CHANGES_FAMILY),
+};
+
+pub(crate) static SECURITY_GROUP_CHANGES_FAMILY: Family = Family {
+    what: "security group changes",
+    required: Need::AnyOf(&[
+        event("AuthorizeSecurityGroupIngress"),
+        event("AuthorizeSecurityGroupEgress"),
+        event("RevokeSecurityGroupIngress"),
+        event("RevokeSecurityGroupEgress"),
+        event("CreateSecurityGroup"),
+        event("DeleteSecurityGroup"),
+    ]),
+    optional: &[],
+    event_source: Some("ec2.amazonaws.com"),
+    pattern: "{ ($.eventName = AuthorizeSecurityGroupIngress) || ($.eventName = AuthorizeSecurityGroupEgress) || ($.eventName = RevokeSecurityGroupIngress) || ($.eventName = RevokeSecurityGroupEgress) || ($.eventName = CreateSecurityGroup) || ($.eventName = DeleteSecurityGroup) }",
+};
+
+pub static SECURITY_GROUP_CHANGES: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "cloudwatch_alarm_security_group_changes",
+        title: "Security group changes are monitored with a metric filter, an alarm and a subscribed topic",
+        service: "cloudwatch",
+        resource_type: "AWS::::Account",
+        severity: Severity::Low,
+        risk: "An opened security group is the most direct way to expose a service; changes should be seen when they happen.",
+        remediation: monitoring_remediation!(
+            "cloudwatch_alarm_security_group_changes",
+            "{ ($.eventName = AuthorizeSecurityGroupIngress) || ($.eventName = AuthorizeSecurityGroupEgress) || ($.eventName = RevokeSecurityGroupIngress) || ($.eventName = RevokeSecurityGroupEgress) || ($.eventName = CreateSecurityGroup) || ($.eventName = DeleteSecurityGroup) }"
+        ),
+        references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
+        frameworks: &[("cis-aws-5.0", "4.10"), ("aws-securityhub", "CloudWatch.10"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        reads: TRAILS,
+    },
+    run: |metadata, context, findings| judge_family(metadata, context, findings, &SECURITY_GROUP_CHANGES_FAMILY),
+};
+
+pub(crate) static NACL_CHANGES_FAMILY: Family = Family {
+    what: "network ACL changes",
+    required: Need::AnyOf(&[
+        event("CreateNetworkAcl"),
+        event("CreateNetworkAclEntry"),
+        event("DeleteNetworkAcl"),
+        event("DeleteNetworkAclEntry"),
+        event("ReplaceNetworkAclEntry"),
+        event("ReplaceNetworkAclAssociation"),
+    ]),
+    optional: &[],
+    event_source: Some("ec2.amazonaws.com"),
+    pattern: "{ ($.eventName = CreateNetworkAcl) || ($.eventName = CreateNetworkAclEntry) || ($.eventName = DeleteNetworkAcl) || ($.eventName = DeleteNetworkAclEntry) || ($.eventName = ReplaceNetworkAclEntry) || ($.eventName = ReplaceNetworkAclAssociation) }",
+};
+
+pub static NACL_CHANGES: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "cloudwatch_alarm_nacl_changes",
+        title: "Network ACL changes are monitored with a metric filter, an alarm and a subscribed topic",
+        service: "cloudwatch",
+        resource_type: "AWS::::Account",
+        severity: Severity::Low,
+        risk: "Network ACL changes can open whole subnets at once.",
+        remediation: monitoring_remediation!(
+            "cloudwatch_alarm_nacl_changes",
+            "{ ($.eventName = CreateNetworkAcl) || ($.eventName = CreateNetworkAclEntry) || ($.eventName = DeleteNetworkAcl) || ($.eventName = DeleteNetworkAclEntry) || ($.eventName = ReplaceNetworkAclEntry) || ($.eventName = ReplaceNetworkAclAssociation) }"
+        ),
+        references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
+        frameworks: &[("cis-aws-5.0", "4.11"), ("aws-securityhub", "CloudWatch.11"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        reads: TRAILS,
+    },
+    run: |metadata, context, findings| judge_family(metadata, context, findings, &NACL_CHANGES_FAMILY),
+};
+
+pub(crate) static NETWORK_GATEWAY_CHANGES_FAMILY: Family = Family {
+    what: "network gateway changes",
+    required: Need::AnyOf(&[
+        event("CreateCustomerGateway"),
+        event("DeleteCustomerGateway"),
+        event("AttachInternetGateway"),
+        event("CreateInternetGateway"),
+        event("DeleteInternetGateway"),
+        event("DetachInternetGateway"),
+    ]),
+    optional: &[],
+    event_source: Some("ec2.amazonaws.com"),
+    pattern: "{ ($.eventName = CreateCustomerGateway) || ($.eventName = DeleteCustomerGateway) || ($.eventName = AttachInternetGateway) || ($.eventName = CreateInternetGateway) || ($.eventName = DeleteInternetGateway) || ($.eventName = DetachInternetGateway) }",
+};
+
+pub static NETWORK_GATEWAY_CHANGES: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "cloudwatch_alarm_network_gateway_changes",
+        title: "Network gateway changes are monitored with a metric filter, an alarm and a subscribed topic",
+        service: "cloudwatch",
+        resource_type: "AWS::::Account",
+        severity: Severity::Low,
+        risk: "A new or re-attached internet or customer gateway creates a path in or out of the network.",
+        remediation: monitoring_remediation!(
+            "cloudwatch_alarm_network_gateway_changes",
+            "{ ($.eventName = CreateCustomerGateway) || ($.eventName = DeleteCustomerGateway) || ($.eventName = AttachInternetGateway) || ($.eventName = CreateInternetGateway) || ($.eventName = DeleteInternetGateway) || ($.eventName = DetachInternetGateway) }"
+        ),
+        references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
+        frameworks: &[("cis-aws-5.0", "4.12"), ("aws-securityhub", "CloudWatch.12"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        reads: TRAILS,
+    },
+    run: |metadata, context, findings| judge_family(metadata, context, findings, &NETWORK_GATEWAY_CHANGES_FAMILY),
+};
+
+pub(crate) static ROUTE_TABLE_CHANGES_FAMILY: Family = Family {
+    what: "route table changes",
+    required: Need::AnyOf(&[
+        event("CreateRoute"),
+        event("CreateRouteTable"),
+        event("ReplaceRoute"),
+        event("ReplaceRouteTableAssociation"),
+        event("DeleteRouteTable"),
+        event("DeleteRoute"),
+        event("DisassociateRouteTable"),
+    ]),
+    optional: &[],
+    event_source: Some("ec2.amazonaws.com"),
+    pattern: "{($.eventSource = ec2.amazonaws.com) && (($.eventName = CreateRoute) || ($.eventName = CreateRouteTable) || ($.eventName = ReplaceRoute) || ($.eventName = ReplaceRouteTableAssociation) || ($.eventName = DeleteRouteTable) || ($.eventName = DeleteRoute) || ($.eventName = DisassociateRouteTable)) }",
+};
+
+pub static ROUTE_TABLE_CHANGES: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "cloudwatch_alarm_route_table_changes",
+        title: "Route table changes are monitored with a metric filter, an alarm and a subscribed topic",
+        service: "cloudwatch",
+        resource_type: "AWS::::Account",
+        severity: Severity::Low,
+        risk: "A changed route can send traffic through an attacker-controlled appliance or out of the network.",
+        remediation: monitoring_remediation!(
+            "cloudwatch_alarm_route_table_changes",
+            "{($.eventSource = ec2.amazonaws.com) && (($.eventName = CreateRoute) || ($.eventName = CreateRouteTable) || ($.eventName = ReplaceRoute) || ($.eventName = ReplaceRouteTableAssociation) || ($.eventName = DeleteRouteTable) || ($.eventName = DeleteRoute) || ($.eventName = DisassociateRouteTable)) }"
+        ),
+        references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
+        frameworks: &[("cis-aws-5.0", "4.13"), ("aws-securityhub", "CloudWatch.13"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        reads: TRAILS,
+    },
+    run: |metadata, context, findings| judge_family(metadata, context, findings, &ROUTE_TABLE_CHANGES_FAMILY),
+};
+
+pub(crate) static VPC_CHANGES_FAMILY: Family = Family {
+    what: "VPC changes",
+    // ClassicLink was retired in 2022: its event names are accepted but not required.
+    required: Need::AnyOf(&[
+        event("CreateVpc"),
+        event("DeleteVpc"),
+        event("ModifyVpcAttribute"),
+        event("AcceptVpcPeeringConnection"),
+        event("CreateVpcPeeringConnection"),
+        event("DeleteVpcPeeringConnection"),
+        event("RejectVpcPeeringConnection"),
+    ]),
+    optional: &[],
+    event_source: Some("ec2.amazonaws.com"),
+    pattern: "{ ($.eventName = CreateVpc) || ($.eventName = DeleteVpc) || ($.eventName = ModifyVpcAttribute) || ($.eventName = AcceptVpcPeeringConnection) || ($.eventName = CreateVpcPeeringConnection) || ($.eventName = DeleteVpcPeeringConnection) || ($.eventName = RejectVpcPeeringConnection) || ($.eventName = AttachClassicLinkVpc) || ($.eventName = DetachClassicLinkVpc) || ($.eventName = DisableVpcClassicLink) || ($.eventName = EnableVpcClassicLink) }",
+};
+
+pub static VPC_CHANGES: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "cloudwatch_alarm_vpc_changes",
+        title: "VPC changes are monitored with a metric filter, an alarm and a subscribed topic",
+        service: "cloudwatch",
+        resource_type: "AWS::::Account",
+        severity: Severity::Low,
+        risk: "New VPCs and peering connections change what can reach what; they should not appear unnoticed.",
+        remediation: monitoring_remediation!(
+            "cloudwatch_alarm_vpc_changes",
+            "{ ($.eventName = CreateVpc) || ($.eventName = DeleteVpc) || ($.eventName = ModifyVpcAttribute) || ($.eventName = AcceptVpcPeeringConnection) || ($.eventName = CreateVpcPeeringConnection) || ($.eventName = DeleteVpcPeeringConnection) || ($.eventName = RejectVpcPeeringConnection) || ($.eventName = AttachClassicLinkVpc) || ($.eventName = DetachClassicLinkVpc) || ($.eventName = DisableVpcClassicLink) || ($.eventName = EnableVpcClassicLink) }"
+        ),
+        references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
+        frameworks: &[("cis-aws-5.0", "4.14"), ("aws-securityhub", "CloudWatch.14"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        reads: TRAILS,
+    },
+    run: |metadata, context, findings| judge_family(metadata, context, findings, &VPC_CHANGES_FAMILY),
+};
+
+pub(crate) static ORGANIZATIONS_CHANGES_FAMILY: Family = Family {
+    what: "AWS Organizations changes",
+    required: Need::AnyOf(&[
+        event("AcceptHandshake"),
+        event("AttachPolicy"),
+        event("CreateAccount"),
+        event("CreateOrganizationalUnit"),
+        event("CreatePolicy"),
+        event("DeclineHandshake"),
+        event("DeleteOrganization"),
+        event("DeleteOrganizationalUnit"),
+        event("DeletePolicy"),
+        event("DetachPolicy"),
+        event("DisablePolicyType"),
+        event("EnablePolicyType"),
+        event("InviteAccountToOrganization"),
+        event("LeaveOrganization"),
+        event("MoveAccount"),
+        event("RemoveAccountFromOrganization"),
+        event("UpdatePolicy"),
+        event("UpdateOrganizationalUnit"),
+    ]),
+    optional: &[],
+    event_source: Some("organizations.amazonaws.com"),
+    pattern: "{ ($.eventSource = organizations.amazonaws.com) && (($.eventName = AcceptHandshake) || ($.eventName = AttachPolicy) || ($.eventName = CreateAccount) || ($.eventName = CreateOrganizationalUnit) || ($.eventName = CreatePolicy) || ($.eventName = DeclineHandshake) || ($.eventName = DeleteOrganization) || ($.eventName = DeleteOrganizationalUnit) || ($.eventName = DeletePolicy) || ($.eventName = DetachPolicy) || ($.eventName = DisablePolicyType) || ($.eventName = EnablePolicyType) || ($.eventName = InviteAccountToOrganization) || ($.eventName = LeaveOrganization) || ($.eventName = MoveAccount) || ($.eventName = RemoveAccountFromOrganization) || ($.eventName = UpdatePolicy) || ($.eventName = UpdateOrganizationalUnit)) }",
+};
+
+pub static ORGANIZATIONS_CHANGES: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "cloudwatch_alarm_organizations_changes",
+        title: "AWS Organizations changes are monitored with a metric filter, an alarm and a subscribed topic",
+        service: "cloudwatch",
+        resource_type: "AWS::::Account",
+        severity: Severity::Low,
+        risk: "Changes to the organization (accounts leaving, SCPs detached) remove guard rails from every member account.",
+        remediation: monitoring_remediation!(
+            "cloudwatch_alarm_organizations_changes",
+            "{ ($.eventSource = organizations.amazonaws.com) && (($.eventName = AcceptHandshake) || ($.eventName = AttachPolicy) || ($.eventName = CreateAccount) || ($.eventName = CreateOrganizationalUnit) || ($.eventName = CreatePolicy) || ($.eventName = DeclineHandshake) || ($.eventName = DeleteOrganization) || ($.eventName = DeleteOrganizationalUnit) || ($.eventName = DeletePolicy) || ($.eventName = DetachPolicy) || ($.eventName = DisablePolicyType) || ($.eventName = EnablePolicyType) || ($.eventName = InviteAccountToOrganization) || ($.eventName = LeaveOrganization) || ($.eventName = MoveAccount) || ($.eventName = RemoveAccountFromOrganization) || ($.eventName = UpdatePolicy) || ($.eventName = UpdateOrganizationalUnit)) }"
+        ),
+        references: &["https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"],
+        frameworks: &[("cis-aws-5.0", "4.15"), ("pci-dss-4.0", "10.4.1"), ("nist-800-53-r5", "SI-4")],
+        reads: TRAILS,
+    },
+    run: |metadata, context, findings| judge_family(metadata, context, findings, &ORGANIZATIONS_CHANGES_FAMILY),
+};
 
 /// Every monitoring family with its check, in CIS order.
 #[cfg(test)]

@@ -6,12 +6,14 @@ use serde_json::json;
 use vigil_model::RegionalInventory;
 use vigil_model::rds::{DbCluster, DbInstance, DbSnapshot};
 
-use super::regional::{Verdict, assess, fn_check, subject_of};
+use super::FnCheck;
+use super::support::{Verdict, each_regional, subject_of};
 use crate::context::{Context, Needs};
-use crate::{Finding, Metadata};
+use crate::{Finding, Metadata, Read, Remediation, Severity};
 
-const INSTANCES: (&str, &str) = ("rds", "DescribeDBInstances");
-const CLUSTERS: (&str, &str) = ("rds", "DescribeDBClusters");
+const INSTANCES: &[Read] = &[Read::regional("rds", "DescribeDBInstances")];
+const CLUSTERS: &[Read] = &[Read::regional("rds", "DescribeDBClusters")];
+const SNAPSHOTS: &[Read] = &[Read::regional("rds", "DescribeDBSnapshots"), Read::regional("rds", "DescribeDBClusterSnapshots")];
 
 /// Aurora instances take most settings (backups, deletion protection, IAM auth, logs) from their cluster.
 fn standalone(instance: &DbInstance) -> bool {
@@ -30,34 +32,32 @@ fn instance_check(
     applies: fn(&DbInstance) -> bool,
     judge: fn(&DbInstance) -> Verdict,
 ) {
-    assess(metadata, context, findings, INSTANCES, |instance: &DbInstance, _, _| applies(instance).then(|| (vec![], judge(instance))));
+    each_regional(metadata, context, findings, |instance: &DbInstance, _, _| applies(instance).then(|| (vec![], judge(instance))));
 }
 
 /// A cluster check decided from the cluster's own description.
 fn cluster_check(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>, judge: fn(&DbCluster) -> Verdict) {
-    assess(metadata, context, findings, CLUSTERS, |cluster: &DbCluster, _, _| Some((vec![], judge(cluster))));
+    each_regional(metadata, context, findings, |cluster: &DbCluster, _, _| Some((vec![], judge(cluster))));
 }
 
-/// An RDS check: [`fn_check!`] with the service filled in.
-macro_rules! rds_check {
-    ($name:ident, $($rest:tt)*) => {
-        fn_check!($name, "rds", $($rest)*);
-    };
-}
-
-rds_check!(
-    INSTANCE_STORAGE_ENCRYPTED,
-    "rds_instance_storage_encrypted",
-    "RDS DB instances are encrypted at rest",
-    "AWS::RDS::DBInstance",
-    High,
-    "Unencrypted database storage, its automated backups and read replicas can be read by anyone who obtains the underlying storage or a copy of a snapshot.",
-    "Encryption cannot be turned on in place: snapshot the instance, copy the snapshot with a KMS key, and restore from the encrypted copy.",
-    "aws rds copy-db-snapshot --source-db-snapshot-identifier SNAP --target-db-snapshot-identifier SNAP-encrypted --kms-key-id alias/aws/rds",
-    "resource \"aws_db_instance\" \"main\" {\n  # ...\n  storage_encrypted = true\n  kms_key_id        = aws_kms_key.rds.arn\n}",
-    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.Encryption.html",
-    [("cis-aws-5.0", "2.2.1"), ("aws-fsbp", "RDS.3"), ("pci-dss-4.0", "3.5.1"), ("nist-800-53-r5", "SC-28")],
-    |metadata, context, findings| {
+pub static INSTANCE_STORAGE_ENCRYPTED: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "rds_instance_storage_encrypted",
+        title: "RDS DB instances are encrypted at rest",
+        service: "rds",
+        resource_type: "AWS::RDS::DBInstance",
+        severity: Severity::High,
+        risk: "Unencrypted database storage, its automated backups and read replicas can be read by anyone who obtains the underlying storage or a copy of a snapshot.",
+        remediation: Remediation {
+            text: "Encryption cannot be turned on in place: snapshot the instance, copy the snapshot with a KMS key, and restore from the encrypted copy.",
+            cli: "aws rds copy-db-snapshot --source-db-snapshot-identifier SNAP --target-db-snapshot-identifier SNAP-encrypted --kms-key-id alias/aws/rds",
+            terraform: "resource \"aws_db_instance\" \"main\" {\n  # ...\n  storage_encrypted = true\n  kms_key_id        = aws_kms_key.rds.arn\n}",
+        },
+        references: &["https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.Encryption.html"],
+        frameworks: &[("cis-aws-5.0", "2.2.1"), ("aws-fsbp", "RDS.3"), ("pci-dss-4.0", "3.5.1"), ("nist-800-53-r5", "SC-28")],
+        reads: INSTANCES,
+    },
+    run: |metadata, context, findings| {
         instance_check(
             metadata,
             context,
@@ -72,22 +72,27 @@ rds_check!(
                 (instance.storage_encrypted, message, json!({ "StorageEncrypted": instance.storage_encrypted, "KmsKeyId": instance.kms_key_id }))
             },
         )
-    }
-);
+    },
+};
 
-rds_check!(
-    INSTANCE_NOT_PUBLICLY_ACCESSIBLE,
-    "rds_instance_not_publicly_accessible",
-    "RDS DB instances are not publicly accessible",
-    "AWS::RDS::DBInstance",
-    Critical,
-    "A publicly accessible instance gets a public IP and DNS name; any security group mistake then exposes the database to the internet.",
-    "Turn off public accessibility and reach the database from inside the VPC.",
-    "aws rds modify-db-instance --db-instance-identifier ID --no-publicly-accessible --apply-immediately",
-    "resource \"aws_db_instance\" \"main\" {\n  # ...\n  publicly_accessible = false\n}",
-    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_VPC.WorkingWithRDSInstanceinaVPC.html#USER_VPC.Hiding",
-    [("cis-aws-5.0", "2.2.3"), ("aws-fsbp", "RDS.2"), ("pci-dss-4.0", "1.4.4"), ("nist-800-53-r5", "AC-3"), ("nist-800-53-r5", "SC-7")],
-    |metadata, context, findings| {
+pub static INSTANCE_NOT_PUBLICLY_ACCESSIBLE: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "rds_instance_not_publicly_accessible",
+        title: "RDS DB instances are not publicly accessible",
+        service: "rds",
+        resource_type: "AWS::RDS::DBInstance",
+        severity: Severity::Critical,
+        risk: "A publicly accessible instance gets a public IP and DNS name; any security group mistake then exposes the database to the internet.",
+        remediation: Remediation {
+            text: "Turn off public accessibility and reach the database from inside the VPC.",
+            cli: "aws rds modify-db-instance --db-instance-identifier ID --no-publicly-accessible --apply-immediately",
+            terraform: "resource \"aws_db_instance\" \"main\" {\n  # ...\n  publicly_accessible = false\n}",
+        },
+        references: &["https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_VPC.WorkingWithRDSInstanceinaVPC.html#USER_VPC.Hiding"],
+        frameworks: &[("cis-aws-5.0", "2.2.3"), ("aws-fsbp", "RDS.2"), ("pci-dss-4.0", "1.4.4"), ("nist-800-53-r5", "AC-3"), ("nist-800-53-r5", "SC-7")],
+        reads: INSTANCES,
+    },
+    run: |metadata, context, findings| {
         instance_check(
             metadata,
             context,
@@ -102,43 +107,53 @@ rds_check!(
                 (!instance.publicly_accessible, message, json!({ "PubliclyAccessible": instance.publicly_accessible, "Endpoint": instance.endpoint_address }))
             },
         )
-    }
-);
+    },
+};
 
-rds_check!(
-    INSTANCE_MULTI_AZ,
-    "rds_instance_multi_az",
-    "RDS DB instances are deployed across multiple Availability Zones",
-    "AWS::RDS::DBInstance",
-    Medium,
-    "A Single-AZ instance is unavailable for the whole duration of a zone outage or host failure.",
-    "Convert the instance to a Multi-AZ deployment.",
-    "aws rds modify-db-instance --db-instance-identifier ID --multi-az --apply-immediately",
-    "resource \"aws_db_instance\" \"main\" {\n  # ...\n  multi_az = true\n}",
-    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.MultiAZ.html",
-    [("cis-aws-5.0", "2.2.4"), ("aws-fsbp", "RDS.5"), ("nist-800-53-r5", "CP-10"), ("nist-800-53-r5", "SC-36")],
-    |metadata, context, findings| {
+pub static INSTANCE_MULTI_AZ: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "rds_instance_multi_az",
+        title: "RDS DB instances are deployed across multiple Availability Zones",
+        service: "rds",
+        resource_type: "AWS::RDS::DBInstance",
+        severity: Severity::Medium,
+        risk: "A Single-AZ instance is unavailable for the whole duration of a zone outage or host failure.",
+        remediation: Remediation {
+            text: "Convert the instance to a Multi-AZ deployment.",
+            cli: "aws rds modify-db-instance --db-instance-identifier ID --multi-az --apply-immediately",
+            terraform: "resource \"aws_db_instance\" \"main\" {\n  # ...\n  multi_az = true\n}",
+        },
+        references: &["https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.MultiAZ.html"],
+        frameworks: &[("cis-aws-5.0", "2.2.4"), ("aws-fsbp", "RDS.5"), ("nist-800-53-r5", "CP-10"), ("nist-800-53-r5", "SC-36")],
+        reads: INSTANCES,
+    },
+    run: |metadata, context, findings| {
         instance_check(metadata, context, findings, standalone, |instance| {
             let message = format!("DB instance `{}` is {}.", instance.db_instance_identifier, if instance.multi_az { "Multi-AZ" } else { "Single-AZ" });
             (instance.multi_az, message, json!({ "MultiAZ": instance.multi_az }))
         })
-    }
-);
+    },
+};
 
-rds_check!(
-    INSTANCE_BACKUP_ENABLED,
-    "rds_instance_backup_enabled",
-    "RDS DB instances keep automated backups for at least 7 days",
-    "AWS::RDS::DBInstance",
-    Medium,
-    "Without automated backups the database cannot be restored to a point in time after corruption, deletion or ransomware. Policy parameter `rds_min_backup_retention_days` (default 7).",
-    "Set the backup retention period to at least 7 days.",
-    "aws rds modify-db-instance --db-instance-identifier ID --backup-retention-period 7 --apply-immediately",
-    "resource \"aws_db_instance\" \"main\" {\n  # ...\n  backup_retention_period = 7\n}",
-    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithAutomatedBackups.html",
-    [("aws-fsbp", "RDS.11"), ("nist-800-53-r5", "CP-9")],
-    |metadata, context, findings| {
-        assess(metadata, context, findings, INSTANCES, |instance: &DbInstance, _, region| {
+pub static INSTANCE_BACKUP_ENABLED: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "rds_instance_backup_enabled",
+        title: "RDS DB instances keep automated backups for at least 7 days",
+        service: "rds",
+        resource_type: "AWS::RDS::DBInstance",
+        severity: Severity::Medium,
+        risk: "Without automated backups the database cannot be restored to a point in time after corruption, deletion or ransomware. Policy parameter `rds_min_backup_retention_days` (default 7).",
+        remediation: Remediation {
+            text: "Set the backup retention period to at least 7 days.",
+            cli: "aws rds modify-db-instance --db-instance-identifier ID --backup-retention-period 7 --apply-immediately",
+            terraform: "resource \"aws_db_instance\" \"main\" {\n  # ...\n  backup_retention_period = 7\n}",
+        },
+        references: &["https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithAutomatedBackups.html"],
+        frameworks: &[("aws-fsbp", "RDS.11"), ("nist-800-53-r5", "CP-9")],
+        reads: INSTANCES,
+    },
+    run: |metadata, context, findings| {
+        each_regional(metadata, context, findings, |instance: &DbInstance, _, region| {
             if !standalone(instance) {
                 return None;
             }
@@ -148,22 +163,27 @@ rds_check!(
                 format!("DB instance `{}` keeps automated backups for {retention} day(s); at least {minimum} required.", instance.db_instance_identifier);
             Some((vec![], (i64::from(retention) >= minimum, message, json!({ "BackupRetentionPeriod": instance.backup_retention_period }))))
         })
-    }
-);
+    },
+};
 
-rds_check!(
-    INSTANCE_DELETION_PROTECTION,
-    "rds_instance_deletion_protection",
-    "RDS DB instances have deletion protection enabled",
-    "AWS::RDS::DBInstance",
-    Medium,
-    "Without deletion protection a single API call, by mistake or by an attacker, deletes the database.",
-    "Enable deletion protection.",
-    "aws rds modify-db-instance --db-instance-identifier ID --deletion-protection --apply-immediately",
-    "resource \"aws_db_instance\" \"main\" {\n  # ...\n  deletion_protection = true\n}",
-    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteInstance.html#USER_DeletionProtection",
-    [("aws-fsbp", "RDS.8"), ("nist-800-53-r5", "CM-3"), ("nist-800-53-r5", "SC-5")],
-    |metadata, context, findings| {
+pub static INSTANCE_DELETION_PROTECTION: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "rds_instance_deletion_protection",
+        title: "RDS DB instances have deletion protection enabled",
+        service: "rds",
+        resource_type: "AWS::RDS::DBInstance",
+        severity: Severity::Medium,
+        risk: "Without deletion protection a single API call, by mistake or by an attacker, deletes the database.",
+        remediation: Remediation {
+            text: "Enable deletion protection.",
+            cli: "aws rds modify-db-instance --db-instance-identifier ID --deletion-protection --apply-immediately",
+            terraform: "resource \"aws_db_instance\" \"main\" {\n  # ...\n  deletion_protection = true\n}",
+        },
+        references: &["https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteInstance.html#USER_DeletionProtection"],
+        frameworks: &[("aws-fsbp", "RDS.8"), ("nist-800-53-r5", "CM-3"), ("nist-800-53-r5", "SC-5")],
+        reads: INSTANCES,
+    },
+    run: |metadata, context, findings| {
         instance_check(metadata, context, findings, standalone, |instance| {
             let on = yes(instance.deletion_protection);
             (
@@ -172,22 +192,29 @@ rds_check!(
                 json!({ "DeletionProtection": instance.deletion_protection }),
             )
         })
-    }
-);
+    },
+};
 
-rds_check!(
-    INSTANCE_MINOR_VERSION_UPGRADE,
-    "rds_instance_minor_version_upgrade",
-    "RDS DB instances apply minor engine versions automatically",
-    "AWS::RDS::DBInstance",
-    Low,
-    "Minor versions carry security fixes; without automatic upgrades known vulnerabilities stay unpatched.",
-    "Enable automatic minor version upgrades.",
-    "aws rds modify-db-instance --db-instance-identifier ID --auto-minor-version-upgrade --apply-immediately",
-    "resource \"aws_db_instance\" \"main\" {\n  # ...\n  auto_minor_version_upgrade = true\n}",
-    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_UpgradeDBInstance.Upgrading.html#USER_UpgradeDBInstance.Upgrading.AutoMinorVersionUpgrades",
-    [("cis-aws-5.0", "2.2.2"), ("aws-fsbp", "RDS.13"), ("nist-800-53-r5", "SI-2")],
-    |metadata, context, findings| {
+pub static INSTANCE_MINOR_VERSION_UPGRADE: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "rds_instance_minor_version_upgrade",
+        title: "RDS DB instances apply minor engine versions automatically",
+        service: "rds",
+        resource_type: "AWS::RDS::DBInstance",
+        severity: Severity::Low,
+        risk: "Minor versions carry security fixes; without automatic upgrades known vulnerabilities stay unpatched.",
+        remediation: Remediation {
+            text: "Enable automatic minor version upgrades.",
+            cli: "aws rds modify-db-instance --db-instance-identifier ID --auto-minor-version-upgrade --apply-immediately",
+            terraform: "resource \"aws_db_instance\" \"main\" {\n  # ...\n  auto_minor_version_upgrade = true\n}",
+        },
+        references: &[
+            "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_UpgradeDBInstance.Upgrading.html#USER_UpgradeDBInstance.Upgrading.AutoMinorVersionUpgrades",
+        ],
+        frameworks: &[("cis-aws-5.0", "2.2.2"), ("aws-fsbp", "RDS.13"), ("nist-800-53-r5", "SI-2")],
+        reads: INSTANCES,
+    },
+    run: |metadata, context, findings| {
         instance_check(
             metadata,
             context,
@@ -202,22 +229,27 @@ rds_check!(
                 )
             },
         )
-    }
-);
+    },
+};
 
-rds_check!(
-    INSTANCE_IAM_AUTHENTICATION,
-    "rds_instance_iam_authentication",
-    "RDS DB instances have IAM database authentication enabled",
-    "AWS::RDS::DBInstance",
-    Medium,
-    "Without IAM authentication every client needs a long-lived database password, which leaks into code and configuration.",
-    "Enable IAM database authentication (MySQL, MariaDB, PostgreSQL).",
-    "aws rds modify-db-instance --db-instance-identifier ID --enable-iam-database-authentication --apply-immediately",
-    "resource \"aws_db_instance\" \"main\" {\n  # ...\n  iam_database_authentication_enabled = true\n}",
-    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.html",
-    [("aws-fsbp", "RDS.10"), ("nist-800-53-r5", "AC-2"), ("nist-800-53-r5", "IA-2")],
-    |metadata, context, findings| {
+pub static INSTANCE_IAM_AUTHENTICATION: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "rds_instance_iam_authentication",
+        title: "RDS DB instances have IAM database authentication enabled",
+        service: "rds",
+        resource_type: "AWS::RDS::DBInstance",
+        severity: Severity::Medium,
+        risk: "Without IAM authentication every client needs a long-lived database password, which leaks into code and configuration.",
+        remediation: Remediation {
+            text: "Enable IAM database authentication (MySQL, MariaDB, PostgreSQL).",
+            cli: "aws rds modify-db-instance --db-instance-identifier ID --enable-iam-database-authentication --apply-immediately",
+            terraform: "resource \"aws_db_instance\" \"main\" {\n  # ...\n  iam_database_authentication_enabled = true\n}",
+        },
+        references: &["https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.html"],
+        frameworks: &[("aws-fsbp", "RDS.10"), ("nist-800-53-r5", "AC-2"), ("nist-800-53-r5", "IA-2")],
+        reads: INSTANCES,
+    },
+    run: |metadata, context, findings| {
         instance_check(
             metadata,
             context,
@@ -232,8 +264,8 @@ rds_check!(
                 )
             },
         )
-    }
-);
+    },
+};
 
 /// The log types Security Hub RDS.9 expects each engine to export.
 fn required_log_exports(engine: &str) -> &'static [&'static str] {
@@ -246,19 +278,24 @@ fn required_log_exports(engine: &str) -> &'static [&'static str] {
     }
 }
 
-rds_check!(
-    INSTANCE_LOG_EXPORTS,
-    "rds_instance_log_exports_enabled",
-    "RDS DB instances publish their engine logs to CloudWatch Logs",
-    "AWS::RDS::DBInstance",
-    Medium,
-    "Database logs kept only on the instance rotate away quickly and are lost with it; attacks against the database then leave no trace.",
-    "Enable CloudWatch Logs exports for the engine's log types (e.g. postgresql; audit, error, general, slowquery for MySQL).",
-    "aws rds modify-db-instance --db-instance-identifier ID --cloudwatch-logs-export-configuration '{\"EnableLogTypes\":[\"postgresql\"]}'",
-    "resource \"aws_db_instance\" \"main\" {\n  # ...\n  enabled_cloudwatch_logs_exports = [\"postgresql\"]\n}",
-    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.Procedural.UploadtoCloudWatch.html",
-    [("aws-fsbp", "RDS.9"), ("pci-dss-4.0", "10.2.1"), ("nist-800-53-r5", "AU-2"), ("nist-800-53-r5", "AU-12")],
-    |metadata, context, findings| {
+pub static INSTANCE_LOG_EXPORTS: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "rds_instance_log_exports_enabled",
+        title: "RDS DB instances publish their engine logs to CloudWatch Logs",
+        service: "rds",
+        resource_type: "AWS::RDS::DBInstance",
+        severity: Severity::Medium,
+        risk: "Database logs kept only on the instance rotate away quickly and are lost with it; attacks against the database then leave no trace.",
+        remediation: Remediation {
+            text: "Enable CloudWatch Logs exports for the engine's log types (e.g. postgresql; audit, error, general, slowquery for MySQL).",
+            cli: "aws rds modify-db-instance --db-instance-identifier ID --cloudwatch-logs-export-configuration '{\"EnableLogTypes\":[\"postgresql\"]}'",
+            terraform: "resource \"aws_db_instance\" \"main\" {\n  # ...\n  enabled_cloudwatch_logs_exports = [\"postgresql\"]\n}",
+        },
+        references: &["https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.Procedural.UploadtoCloudWatch.html"],
+        frameworks: &[("aws-fsbp", "RDS.9"), ("pci-dss-4.0", "10.2.1"), ("nist-800-53-r5", "AU-2"), ("nist-800-53-r5", "AU-12")],
+        reads: INSTANCES,
+    },
+    run: |metadata, context, findings| {
         instance_check(metadata, context, findings, standalone, |instance| {
             let required = required_log_exports(instance.engine.as_deref().unwrap_or_default());
             let missing: Vec<&str> =
@@ -275,8 +312,8 @@ rds_check!(
             };
             (passed, message, json!({ "EnabledCloudwatchLogsExports": instance.enabled_cloudwatch_logs_exports, "Missing": missing }))
         })
-    }
-);
+    },
+};
 
 /// The port each engine listens on unless told otherwise.
 fn default_port(engine: &str) -> Option<i32> {
@@ -290,19 +327,24 @@ fn default_port(engine: &str) -> Option<i32> {
     }
 }
 
-rds_check!(
-    INSTANCE_DEFAULT_PORT,
-    "rds_instance_no_default_port",
-    "RDS DB instances do not listen on the engine's default port",
-    "AWS::RDS::DBInstance",
-    Low,
-    "Automated scanners look for databases on their well-known ports; a non-default port removes the instance from the cheapest sweeps.",
-    "Move the instance to a non-default port and update clients and security groups.",
-    "aws rds modify-db-instance --db-instance-identifier ID --db-port-number 15432 --apply-immediately",
-    "resource \"aws_db_instance\" \"main\" {\n  # ...\n  port = 15432\n}",
-    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ModifyInstance.Settings.html",
-    [("aws-fsbp", "RDS.23"), ("nist-800-53-r5", "CM-7")],
-    |metadata, context, findings| {
+pub static INSTANCE_DEFAULT_PORT: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "rds_instance_no_default_port",
+        title: "RDS DB instances do not listen on the engine's default port",
+        service: "rds",
+        resource_type: "AWS::RDS::DBInstance",
+        severity: Severity::Low,
+        risk: "Automated scanners look for databases on their well-known ports; a non-default port removes the instance from the cheapest sweeps.",
+        remediation: Remediation {
+            text: "Move the instance to a non-default port and update clients and security groups.",
+            cli: "aws rds modify-db-instance --db-instance-identifier ID --db-port-number 15432 --apply-immediately",
+            terraform: "resource \"aws_db_instance\" \"main\" {\n  # ...\n  port = 15432\n}",
+        },
+        references: &["https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ModifyInstance.Settings.html"],
+        frameworks: &[("aws-fsbp", "RDS.23"), ("nist-800-53-r5", "CM-7")],
+        reads: INSTANCES,
+    },
+    run: |metadata, context, findings| {
         instance_check(
             metadata,
             context,
@@ -318,22 +360,27 @@ rds_check!(
                 )
             },
         )
-    }
-);
+    },
+};
 
-rds_check!(
-    INSTANCE_ENHANCED_MONITORING,
-    "rds_instance_enhanced_monitoring",
-    "RDS DB instances have enhanced monitoring enabled",
-    "AWS::RDS::DBInstance",
-    Low,
-    "Without enhanced monitoring, operating-system metrics needed to investigate abuse or resource exhaustion are missing.",
-    "Set a monitoring interval (e.g. 60 seconds) with a monitoring role.",
-    "aws rds modify-db-instance --db-instance-identifier ID --monitoring-interval 60 --monitoring-role-arn ROLE_ARN",
-    "resource \"aws_db_instance\" \"main\" {\n  # ...\n  monitoring_interval = 60\n  monitoring_role_arn = aws_iam_role.rds_monitoring.arn\n}",
-    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Monitoring.OS.html",
-    [("aws-fsbp", "RDS.6"), ("nist-800-53-r5", "SI-4")],
-    |metadata, context, findings| {
+pub static INSTANCE_ENHANCED_MONITORING: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "rds_instance_enhanced_monitoring",
+        title: "RDS DB instances have enhanced monitoring enabled",
+        service: "rds",
+        resource_type: "AWS::RDS::DBInstance",
+        severity: Severity::Low,
+        risk: "Without enhanced monitoring, operating-system metrics needed to investigate abuse or resource exhaustion are missing.",
+        remediation: Remediation {
+            text: "Set a monitoring interval (e.g. 60 seconds) with a monitoring role.",
+            cli: "aws rds modify-db-instance --db-instance-identifier ID --monitoring-interval 60 --monitoring-role-arn ROLE_ARN",
+            terraform: "resource \"aws_db_instance\" \"main\" {\n  # ...\n  monitoring_interval = 60\n  monitoring_role_arn = aws_iam_role.rds_monitoring.arn\n}",
+        },
+        references: &["https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Monitoring.OS.html"],
+        frameworks: &[("aws-fsbp", "RDS.6"), ("nist-800-53-r5", "SI-4")],
+        reads: INSTANCES,
+    },
+    run: |metadata, context, findings| {
         instance_check(
             metadata,
             context,
@@ -348,22 +395,27 @@ rds_check!(
                 )
             },
         )
-    }
-);
+    },
+};
 
-rds_check!(
-    INSTANCE_COPY_TAGS_TO_SNAPSHOT,
-    "rds_instance_copy_tags_to_snapshot",
-    "RDS DB instances copy their tags to snapshots",
-    "AWS::RDS::DBInstance",
-    Low,
-    "Snapshots without the instance's tags escape tag-based access control, ownership and data-classification policies.",
-    "Enable copying tags to snapshots.",
-    "aws rds modify-db-instance --db-instance-identifier ID --copy-tags-to-snapshot",
-    "resource \"aws_db_instance\" \"main\" {\n  # ...\n  copy_tags_to_snapshot = true\n}",
-    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html#USER_Tagging.CopyTags",
-    [("aws-fsbp", "RDS.17"), ("nist-800-53-r5", "CM-8")],
-    |metadata, context, findings| {
+pub static INSTANCE_COPY_TAGS_TO_SNAPSHOT: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "rds_instance_copy_tags_to_snapshot",
+        title: "RDS DB instances copy their tags to snapshots",
+        service: "rds",
+        resource_type: "AWS::RDS::DBInstance",
+        severity: Severity::Low,
+        risk: "Snapshots without the instance's tags escape tag-based access control, ownership and data-classification policies.",
+        remediation: Remediation {
+            text: "Enable copying tags to snapshots.",
+            cli: "aws rds modify-db-instance --db-instance-identifier ID --copy-tags-to-snapshot",
+            terraform: "resource \"aws_db_instance\" \"main\" {\n  # ...\n  copy_tags_to_snapshot = true\n}",
+        },
+        references: &["https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html#USER_Tagging.CopyTags"],
+        frameworks: &[("aws-fsbp", "RDS.17"), ("nist-800-53-r5", "CM-8")],
+        reads: INSTANCES,
+    },
+    run: |metadata, context, findings| {
         instance_check(metadata, context, findings, standalone, |instance| {
             let on = yes(instance.copy_tags_to_snapshot);
             (
@@ -372,26 +424,31 @@ rds_check!(
                 json!({ "CopyTagsToSnapshot": instance.copy_tags_to_snapshot }),
             )
         })
-    }
-);
+    },
+};
 
 /// Usernames AWS proposes by default or that attackers try first.
 const DEFAULT_ADMIN_USERNAMES: &[&str] = &["admin", "administrator", "postgres", "root", "sa", "master", "awsuser"];
 
-rds_check!(
-    INSTANCE_CUSTOM_ADMIN_USERNAME,
-    "rds_instance_custom_admin_username",
-    "RDS DB instances use a custom administrator username",
-    "AWS::RDS::DBInstance",
-    Low,
-    "A well-known administrator name halves the work of a password-guessing attack. Policy parameter `rds_default_admin_usernames` lists the names that fail.",
-    "Create the instance with a non-default master username (it cannot be changed in place: restore from a snapshot into a new instance).",
-    "aws rds restore-db-instance-from-db-snapshot --db-instance-identifier NEW_ID --db-snapshot-identifier SNAP  # then create the new admin user",
-    "resource \"aws_db_instance\" \"main\" {\n  # ...\n  username = \"app_owner_7f3\"\n}",
-    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.MasterAccounts.html",
-    [("aws-fsbp", "RDS.25"), ("nist-800-53-r5", "AC-2"), ("nist-800-53-r5", "IA-5")],
-    |metadata, context, findings| {
-        assess(metadata, context, findings, INSTANCES, |instance: &DbInstance, _, region| {
+pub static INSTANCE_CUSTOM_ADMIN_USERNAME: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "rds_instance_custom_admin_username",
+        title: "RDS DB instances use a custom administrator username",
+        service: "rds",
+        resource_type: "AWS::RDS::DBInstance",
+        severity: Severity::Low,
+        risk: "A well-known administrator name halves the work of a password-guessing attack. Policy parameter `rds_default_admin_usernames` lists the names that fail.",
+        remediation: Remediation {
+            text: "Create the instance with a non-default master username (it cannot be changed in place: restore from a snapshot into a new instance).",
+            cli: "aws rds restore-db-instance-from-db-snapshot --db-instance-identifier NEW_ID --db-snapshot-identifier SNAP  # then create the new admin user",
+            terraform: "resource \"aws_db_instance\" \"main\" {\n  # ...\n  username = \"app_owner_7f3\"\n}",
+        },
+        references: &["https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.MasterAccounts.html"],
+        frameworks: &[("aws-fsbp", "RDS.25"), ("nist-800-53-r5", "AC-2"), ("nist-800-53-r5", "IA-5")],
+        reads: INSTANCES,
+    },
+    run: |metadata, context, findings| {
+        each_regional(metadata, context, findings, |instance: &DbInstance, _, region| {
             if !standalone(instance) {
                 return None;
             }
@@ -403,8 +460,8 @@ rds_check!(
                 (!default, format!("DB instance `{}` administrator is `{username}`.", instance.db_instance_identifier), json!({ "MasterUsername": username })),
             ))
         })
-    }
-);
+    },
+};
 
 /// Whether the parameter groups force TLS: `rds.force_ssl` (PostgreSQL, SQL Server) or
 /// `require_secure_transport` (MySQL, MariaDB). `None` when the engine has no such parameter.
@@ -435,20 +492,25 @@ fn forces_tls(instance: &DbInstance, regional: &RegionalInventory) -> Option<(bo
     Some((on, serde_json::Value::Object(evidence)))
 }
 
-rds_check!(
-    INSTANCE_TRANSPORT_ENCRYPTED,
-    "rds_instance_transport_encrypted",
-    "RDS DB instances refuse connections without TLS",
-    "AWS::RDS::DBInstance",
-    High,
-    "Unless the parameter group forces TLS (`rds.force_ssl` = 1 or `require_secure_transport` = ON), clients may connect in clear text and expose credentials and data on the network.",
-    "Set `rds.force_ssl` to 1 (PostgreSQL, SQL Server) or `require_secure_transport` to ON (MySQL, MariaDB) in a custom parameter group attached to the instance.",
-    "aws rds modify-db-parameter-group --db-parameter-group-name GROUP --parameters ParameterName=rds.force_ssl,ParameterValue=1,ApplyMethod=immediate",
-    "resource \"aws_db_parameter_group\" \"tls\" {\n  family = \"postgres16\"\n  parameter {\n    name  = \"rds.force_ssl\"\n    value = \"1\"\n  }\n}",
-    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html",
-    [("pci-dss-4.0", "4.2.1"), ("nist-800-53-r5", "SC-8"), ("nist-800-53-r5", "SC-23")],
-    |metadata, context, findings| {
-        assess(metadata, context, findings, INSTANCES, |instance: &DbInstance, regional, region| {
+pub static INSTANCE_TRANSPORT_ENCRYPTED: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "rds_instance_transport_encrypted",
+        title: "RDS DB instances refuse connections without TLS",
+        service: "rds",
+        resource_type: "AWS::RDS::DBInstance",
+        severity: Severity::High,
+        risk: "Unless the parameter group forces TLS (`rds.force_ssl` = 1 or `require_secure_transport` = ON), clients may connect in clear text and expose credentials and data on the network.",
+        remediation: Remediation {
+            text: "Set `rds.force_ssl` to 1 (PostgreSQL, SQL Server) or `require_secure_transport` to ON (MySQL, MariaDB) in a custom parameter group attached to the instance.",
+            cli: "aws rds modify-db-parameter-group --db-parameter-group-name GROUP --parameters ParameterName=rds.force_ssl,ParameterValue=1,ApplyMethod=immediate",
+            terraform: "resource \"aws_db_parameter_group\" \"tls\" {\n  family = \"postgres16\"\n  parameter {\n    name  = \"rds.force_ssl\"\n    value = \"1\"\n  }\n}",
+        },
+        references: &["https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html"],
+        frameworks: &[("pci-dss-4.0", "4.2.1"), ("nist-800-53-r5", "SC-8"), ("nist-800-53-r5", "SC-23")],
+        reads: INSTANCES,
+    },
+    run: |metadata, context, findings| {
+        each_regional(metadata, context, findings, |instance: &DbInstance, regional, region| {
             if !standalone(instance) {
                 return None;
             }
@@ -458,60 +520,64 @@ rds_check!(
                 format!("DB instance `{}` {} TLS for every connection.", instance.db_instance_identifier, if on { "requires" } else { "does not require" });
             Some((needs, (on, message, json!({ "DBParameterGroups": evidence }))))
         })
-    }
-);
+    },
+};
 
-/// Runs a snapshot check over instance snapshots and cluster snapshots, each under its own listing.
+/// Runs a snapshot check over instance snapshots and cluster snapshots (both listings are
+/// declared in [`SNAPSHOTS`]); `uses_attributes` adds the per-snapshot attribute call.
 fn snapshot_check(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>, uses_attributes: bool, judge: fn(&DbSnapshot) -> Verdict) {
-    for (cluster, listing, attributes) in [
-        (false, ("rds", "DescribeDBSnapshots"), "DescribeDBSnapshotAttributes"),
-        (true, ("rds", "DescribeDBClusterSnapshots"), "DescribeDBClusterSnapshotAttributes"),
-    ] {
-        assess(metadata, context, findings, listing, |snapshot: &DbSnapshot, _, region| {
-            if snapshot.is_cluster_snapshot != cluster {
-                return None;
-            }
-            let needs = if uses_attributes { vec![Needs::call("rds", region, attributes).on(&snapshot.db_snapshot_identifier)] } else { vec![] };
-            Some((needs, judge(snapshot)))
-        });
-    }
+    each_regional(metadata, context, findings, |snapshot: &DbSnapshot, _, region| {
+        let attributes = if snapshot.is_cluster_snapshot { "DescribeDBClusterSnapshotAttributes" } else { "DescribeDBSnapshotAttributes" };
+        let needs = if uses_attributes { vec![Needs::call("rds", region, attributes).on(&snapshot.db_snapshot_identifier)] } else { vec![] };
+        Some((needs, judge(snapshot)))
+    });
 }
 
-rds_check!(
-    SNAPSHOT_NOT_PUBLIC,
-    "rds_snapshot_not_public",
-    "RDS DB and cluster snapshots are not shared publicly",
-    "AWS::RDS::DBSnapshot",
-    Critical,
-    "Any AWS account can restore a public snapshot and read the whole database.",
-    "Remove `all` from the snapshot's `restore` attribute; share with named accounts only.",
-    "aws rds modify-db-snapshot-attribute --db-snapshot-identifier SNAP --attribute-name restore --values-to-remove all",
-    "# Do not add \"all\" to shared_accounts of aws_db_snapshot_copy / snapshot sharing resources.",
-    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ShareSnapshot.html",
-    [("aws-fsbp", "RDS.1"), ("pci-dss-4.0", "1.4.4"), ("nist-800-53-r5", "AC-3"), ("nist-800-53-r5", "AC-21")],
-    |metadata, context, findings| {
+pub static SNAPSHOT_NOT_PUBLIC: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "rds_snapshot_not_public",
+        title: "RDS DB and cluster snapshots are not shared publicly",
+        service: "rds",
+        resource_type: "AWS::RDS::DBSnapshot",
+        severity: Severity::Critical,
+        risk: "Any AWS account can restore a public snapshot and read the whole database.",
+        remediation: Remediation {
+            text: "Remove `all` from the snapshot's `restore` attribute; share with named accounts only.",
+            cli: "aws rds modify-db-snapshot-attribute --db-snapshot-identifier SNAP --attribute-name restore --values-to-remove all",
+            terraform: "# Do not add \"all\" to shared_accounts of aws_db_snapshot_copy / snapshot sharing resources.",
+        },
+        references: &["https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ShareSnapshot.html"],
+        frameworks: &[("aws-fsbp", "RDS.1"), ("pci-dss-4.0", "1.4.4"), ("nist-800-53-r5", "AC-3"), ("nist-800-53-r5", "AC-21")],
+        reads: SNAPSHOTS,
+    },
+    run: |metadata, context, findings| {
         snapshot_check(metadata, context, findings, true, |snapshot| {
             let public = snapshot.restore_account_ids.iter().any(|account| account == "all");
             let message =
                 format!("Snapshot `{}` is {}.", snapshot.db_snapshot_identifier, if public { "restorable by every AWS account" } else { "not public" });
             (!public, message, json!({ "restore": snapshot.restore_account_ids }))
         })
-    }
-);
+    },
+};
 
-rds_check!(
-    SNAPSHOT_ENCRYPTED,
-    "rds_snapshot_encrypted",
-    "RDS DB and cluster snapshots are encrypted at rest",
-    "AWS::RDS::DBSnapshot",
-    Medium,
-    "An unencrypted snapshot is a full copy of the database readable by anyone it is shared with or who gains access to it.",
-    "Copy the snapshot with a KMS key and delete the unencrypted one.",
-    "aws rds copy-db-snapshot --source-db-snapshot-identifier SNAP --target-db-snapshot-identifier SNAP-encrypted --kms-key-id alias/aws/rds",
-    "resource \"aws_db_snapshot_copy\" \"encrypted\" {\n  source_db_snapshot_identifier = aws_db_snapshot.plain.db_snapshot_arn\n  target_db_snapshot_identifier = \"encrypted\"\n  kms_key_id                    = aws_kms_key.rds.arn\n}",
-    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_CopySnapshot.html",
-    [("aws-fsbp", "RDS.4"), ("pci-dss-4.0", "3.5.1"), ("nist-800-53-r5", "SC-28")],
-    |metadata, context, findings| {
+pub static SNAPSHOT_ENCRYPTED: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "rds_snapshot_encrypted",
+        title: "RDS DB and cluster snapshots are encrypted at rest",
+        service: "rds",
+        resource_type: "AWS::RDS::DBSnapshot",
+        severity: Severity::Medium,
+        risk: "An unencrypted snapshot is a full copy of the database readable by anyone it is shared with or who gains access to it.",
+        remediation: Remediation {
+            text: "Copy the snapshot with a KMS key and delete the unencrypted one.",
+            cli: "aws rds copy-db-snapshot --source-db-snapshot-identifier SNAP --target-db-snapshot-identifier SNAP-encrypted --kms-key-id alias/aws/rds",
+            terraform: "resource \"aws_db_snapshot_copy\" \"encrypted\" {\n  source_db_snapshot_identifier = aws_db_snapshot.plain.db_snapshot_arn\n  target_db_snapshot_identifier = \"encrypted\"\n  kms_key_id                    = aws_kms_key.rds.arn\n}",
+        },
+        references: &["https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_CopySnapshot.html"],
+        frameworks: &[("aws-fsbp", "RDS.4"), ("pci-dss-4.0", "3.5.1"), ("nist-800-53-r5", "SC-28")],
+        reads: SNAPSHOTS,
+    },
+    run: |metadata, context, findings| {
         snapshot_check(metadata, context, findings, false, |snapshot| {
             (
                 snapshot.encrypted,
@@ -519,22 +585,27 @@ rds_check!(
                 json!({ "Encrypted": snapshot.encrypted, "KmsKeyId": snapshot.kms_key_id }),
             )
         })
-    }
-);
+    },
+};
 
-rds_check!(
-    CLUSTER_STORAGE_ENCRYPTED,
-    "rds_cluster_storage_encrypted",
-    "RDS DB clusters are encrypted at rest",
-    "AWS::RDS::DBCluster",
-    High,
-    "Unencrypted cluster storage, backups and snapshots can be read by anyone who obtains a copy.",
-    "Encryption cannot be turned on in place: snapshot the cluster and restore it with a KMS key.",
-    "aws rds restore-db-cluster-from-snapshot --db-cluster-identifier NEW_ID --snapshot-identifier SNAP --engine ENGINE --kms-key-id alias/aws/rds",
-    "resource \"aws_rds_cluster\" \"main\" {\n  # ...\n  storage_encrypted = true\n}",
-    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Overview.Encryption.html",
-    [("aws-fsbp", "RDS.27"), ("pci-dss-4.0", "3.5.1"), ("nist-800-53-r5", "SC-28")],
-    |metadata, context, findings| {
+pub static CLUSTER_STORAGE_ENCRYPTED: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "rds_cluster_storage_encrypted",
+        title: "RDS DB clusters are encrypted at rest",
+        service: "rds",
+        resource_type: "AWS::RDS::DBCluster",
+        severity: Severity::High,
+        risk: "Unencrypted cluster storage, backups and snapshots can be read by anyone who obtains a copy.",
+        remediation: Remediation {
+            text: "Encryption cannot be turned on in place: snapshot the cluster and restore it with a KMS key.",
+            cli: "aws rds restore-db-cluster-from-snapshot --db-cluster-identifier NEW_ID --snapshot-identifier SNAP --engine ENGINE --kms-key-id alias/aws/rds",
+            terraform: "resource \"aws_rds_cluster\" \"main\" {\n  # ...\n  storage_encrypted = true\n}",
+        },
+        references: &["https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Overview.Encryption.html"],
+        frameworks: &[("aws-fsbp", "RDS.27"), ("pci-dss-4.0", "3.5.1"), ("nist-800-53-r5", "SC-28")],
+        reads: CLUSTERS,
+    },
+    run: |metadata, context, findings| {
         cluster_check(metadata, context, findings, |cluster| {
             (
                 cluster.storage_encrypted,
@@ -542,22 +613,27 @@ rds_check!(
                 json!({ "StorageEncrypted": cluster.storage_encrypted, "KmsKeyId": cluster.kms_key_id }),
             )
         })
-    }
-);
+    },
+};
 
-rds_check!(
-    CLUSTER_DELETION_PROTECTION,
-    "rds_cluster_deletion_protection",
-    "RDS DB clusters have deletion protection enabled",
-    "AWS::RDS::DBCluster",
-    Medium,
-    "Without deletion protection a single API call deletes the cluster.",
-    "Enable deletion protection.",
-    "aws rds modify-db-cluster --db-cluster-identifier ID --deletion-protection --apply-immediately",
-    "resource \"aws_rds_cluster\" \"main\" {\n  # ...\n  deletion_protection = true\n}",
-    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_DeleteCluster.html#USER_DeletionProtection",
-    [("aws-fsbp", "RDS.7"), ("nist-800-53-r5", "CM-3"), ("nist-800-53-r5", "SC-5")],
-    |metadata, context, findings| {
+pub static CLUSTER_DELETION_PROTECTION: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "rds_cluster_deletion_protection",
+        title: "RDS DB clusters have deletion protection enabled",
+        service: "rds",
+        resource_type: "AWS::RDS::DBCluster",
+        severity: Severity::Medium,
+        risk: "Without deletion protection a single API call deletes the cluster.",
+        remediation: Remediation {
+            text: "Enable deletion protection.",
+            cli: "aws rds modify-db-cluster --db-cluster-identifier ID --deletion-protection --apply-immediately",
+            terraform: "resource \"aws_rds_cluster\" \"main\" {\n  # ...\n  deletion_protection = true\n}",
+        },
+        references: &["https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_DeleteCluster.html#USER_DeletionProtection"],
+        frameworks: &[("aws-fsbp", "RDS.7"), ("nist-800-53-r5", "CM-3"), ("nist-800-53-r5", "SC-5")],
+        reads: CLUSTERS,
+    },
+    run: |metadata, context, findings| {
         cluster_check(metadata, context, findings, |cluster| {
             let on = yes(cluster.deletion_protection);
             (
@@ -566,22 +642,27 @@ rds_check!(
                 json!({ "DeletionProtection": cluster.deletion_protection }),
             )
         })
-    }
-);
+    },
+};
 
-rds_check!(
-    CLUSTER_MULTI_AZ,
-    "rds_cluster_multi_az",
-    "RDS DB clusters span multiple Availability Zones",
-    "AWS::RDS::DBCluster",
-    Medium,
-    "A cluster whose instances all sit in one zone is unavailable during that zone's outage.",
-    "Add a reader instance in another Availability Zone.",
-    "aws rds create-db-instance --db-instance-identifier ID-reader --db-cluster-identifier ID --engine ENGINE --db-instance-class CLASS --availability-zone OTHER_AZ",
-    "resource \"aws_rds_cluster_instance\" \"reader\" {\n  cluster_identifier = aws_rds_cluster.main.id\n  availability_zone  = \"eu-west-1b\"\n  # ...\n}",
-    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.AuroraHighAvailability.html",
-    [("aws-fsbp", "RDS.15"), ("nist-800-53-r5", "CP-10"), ("nist-800-53-r5", "SC-36")],
-    |metadata, context, findings| {
+pub static CLUSTER_MULTI_AZ: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "rds_cluster_multi_az",
+        title: "RDS DB clusters span multiple Availability Zones",
+        service: "rds",
+        resource_type: "AWS::RDS::DBCluster",
+        severity: Severity::Medium,
+        risk: "A cluster whose instances all sit in one zone is unavailable during that zone's outage.",
+        remediation: Remediation {
+            text: "Add a reader instance in another Availability Zone.",
+            cli: "aws rds create-db-instance --db-instance-identifier ID-reader --db-cluster-identifier ID --engine ENGINE --db-instance-class CLASS --availability-zone OTHER_AZ",
+            terraform: "resource \"aws_rds_cluster_instance\" \"reader\" {\n  cluster_identifier = aws_rds_cluster.main.id\n  availability_zone  = \"eu-west-1b\"\n  # ...\n}",
+        },
+        references: &["https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.AuroraHighAvailability.html"],
+        frameworks: &[("aws-fsbp", "RDS.15"), ("nist-800-53-r5", "CP-10"), ("nist-800-53-r5", "SC-36")],
+        reads: CLUSTERS,
+    },
+    run: |metadata, context, findings| {
         cluster_check(metadata, context, findings, |cluster| {
             (
                 cluster.multi_az,
@@ -589,22 +670,27 @@ rds_check!(
                 json!({ "MultiAZ": cluster.multi_az, "DBClusterMembers": cluster.members }),
             )
         })
-    }
-);
+    },
+};
 
-rds_check!(
-    CLUSTER_IAM_AUTHENTICATION,
-    "rds_cluster_iam_authentication",
-    "RDS DB clusters have IAM database authentication enabled",
-    "AWS::RDS::DBCluster",
-    Medium,
-    "Without IAM authentication every client needs a long-lived database password.",
-    "Enable IAM database authentication on the cluster.",
-    "aws rds modify-db-cluster --db-cluster-identifier ID --enable-iam-database-authentication --apply-immediately",
-    "resource \"aws_rds_cluster\" \"main\" {\n  # ...\n  iam_database_authentication_enabled = true\n}",
-    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.IAMDBAuth.html",
-    [("aws-fsbp", "RDS.12"), ("nist-800-53-r5", "AC-2"), ("nist-800-53-r5", "IA-2")],
-    |metadata, context, findings| {
+pub static CLUSTER_IAM_AUTHENTICATION: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "rds_cluster_iam_authentication",
+        title: "RDS DB clusters have IAM database authentication enabled",
+        service: "rds",
+        resource_type: "AWS::RDS::DBCluster",
+        severity: Severity::Medium,
+        risk: "Without IAM authentication every client needs a long-lived database password.",
+        remediation: Remediation {
+            text: "Enable IAM database authentication on the cluster.",
+            cli: "aws rds modify-db-cluster --db-cluster-identifier ID --enable-iam-database-authentication --apply-immediately",
+            terraform: "resource \"aws_rds_cluster\" \"main\" {\n  # ...\n  iam_database_authentication_enabled = true\n}",
+        },
+        references: &["https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.IAMDBAuth.html"],
+        frameworks: &[("aws-fsbp", "RDS.12"), ("nist-800-53-r5", "AC-2"), ("nist-800-53-r5", "IA-2")],
+        reads: CLUSTERS,
+    },
+    run: |metadata, context, findings| {
         cluster_check(metadata, context, findings, |cluster| {
             let on = yes(cluster.iam_database_authentication_enabled);
             (
@@ -613,22 +699,27 @@ rds_check!(
                 json!({ "IAMDatabaseAuthenticationEnabled": cluster.iam_database_authentication_enabled }),
             )
         })
-    }
-);
+    },
+};
 
-rds_check!(
-    CLUSTER_COPY_TAGS_TO_SNAPSHOT,
-    "rds_cluster_copy_tags_to_snapshot",
-    "RDS DB clusters copy their tags to snapshots",
-    "AWS::RDS::DBCluster",
-    Low,
-    "Snapshots without the cluster's tags escape tag-based access control and data-classification policies.",
-    "Enable copying tags to snapshots.",
-    "aws rds modify-db-cluster --db-cluster-identifier ID --copy-tags-to-snapshot",
-    "resource \"aws_rds_cluster\" \"main\" {\n  # ...\n  copy_tags_to_snapshot = true\n}",
-    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_Tagging.html",
-    [("aws-fsbp", "RDS.16"), ("nist-800-53-r5", "CM-8")],
-    |metadata, context, findings| {
+pub static CLUSTER_COPY_TAGS_TO_SNAPSHOT: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "rds_cluster_copy_tags_to_snapshot",
+        title: "RDS DB clusters copy their tags to snapshots",
+        service: "rds",
+        resource_type: "AWS::RDS::DBCluster",
+        severity: Severity::Low,
+        risk: "Snapshots without the cluster's tags escape tag-based access control and data-classification policies.",
+        remediation: Remediation {
+            text: "Enable copying tags to snapshots.",
+            cli: "aws rds modify-db-cluster --db-cluster-identifier ID --copy-tags-to-snapshot",
+            terraform: "resource \"aws_rds_cluster\" \"main\" {\n  # ...\n  copy_tags_to_snapshot = true\n}",
+        },
+        references: &["https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_Tagging.html"],
+        frameworks: &[("aws-fsbp", "RDS.16"), ("nist-800-53-r5", "CM-8")],
+        reads: CLUSTERS,
+    },
+    run: |metadata, context, findings| {
         cluster_check(metadata, context, findings, |cluster| {
             let on = yes(cluster.copy_tags_to_snapshot);
             (
@@ -637,8 +728,8 @@ rds_check!(
                 json!({ "CopyTagsToSnapshot": cluster.copy_tags_to_snapshot }),
             )
         })
-    }
-);
+    },
+};
 
 #[cfg(test)]
 mod tests {
@@ -647,7 +738,7 @@ mod tests {
     use vigil_model::rds::DbParameterGroup;
 
     use super::*;
-    use crate::catalog::regional::twins::{Twin, check_twins};
+    use crate::catalog::test_support::twins::{Twin, check_twins};
 
     fn instance(id: &str, engine: &str) -> DbInstance {
         DbInstance {
@@ -675,8 +766,6 @@ mod tests {
         ($check:expr, $bad:expr, $good:expr) => {
             Twin {
                 check: &$check,
-                listing: INSTANCES,
-                other_listings: &[],
                 calls: vec![],
                 place: |regional| {
                     regional.db_instances.push($bad);
@@ -690,8 +779,6 @@ mod tests {
         ($check:expr, $bad:expr, $good:expr) => {
             Twin {
                 check: &$check,
-                listing: CLUSTERS,
-                other_listings: &[],
                 calls: vec![],
                 place: |regional| {
                     regional.db_clusters.push($bad);
@@ -753,8 +840,6 @@ mod tests {
             ),
             Twin {
                 check: &INSTANCE_TRANSPORT_ENCRYPTED,
-                listing: INSTANCES,
-                other_listings: &[],
                 calls: vec![("DescribeDBParameters", "plain"), ("DescribeDBParameters", "tls")],
                 place: |regional| {
                     regional.db_instances.push(DbInstance {
@@ -777,8 +862,6 @@ mod tests {
             },
             Twin {
                 check: &SNAPSHOT_NOT_PUBLIC,
-                listing: ("rds", "DescribeDBSnapshots"),
-                other_listings: &["DescribeDBClusterSnapshots"],
                 calls: vec![("DescribeDBSnapshotAttributes", "bad"), ("DescribeDBSnapshotAttributes", "good")],
                 place: |regional| {
                     regional.db_snapshots.push(DbSnapshot { restore_account_ids: vec!["all".into()], ..snapshot("bad", false) });
@@ -787,8 +870,6 @@ mod tests {
             },
             Twin {
                 check: &SNAPSHOT_ENCRYPTED,
-                listing: ("rds", "DescribeDBClusterSnapshots"),
-                other_listings: &["DescribeDBSnapshots"],
                 calls: vec![],
                 place: |regional| {
                     regional.db_snapshots.push(snapshot("bad", true));

@@ -5,30 +5,35 @@ use serde_json::json;
 use vigil_model::RegionalInventory;
 use vigil_model::redshift::RedshiftCluster;
 
-use super::regional::{Verdict, assess, fn_check, subject_of};
+use super::FnCheck;
+use super::support::{Verdict, each_regional, subject_of};
 use crate::context::{Context, Needs};
-use crate::{Finding, Metadata};
+use crate::{Finding, Metadata, Read, Remediation, Severity};
 
-const CLUSTERS: (&str, &str) = ("redshift", "DescribeClusters");
+const CLUSTERS: &[Read] = &[Read::regional("redshift", "DescribeClusters")];
 
 fn cluster_check(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>, judge: fn(&RedshiftCluster) -> Verdict) {
-    assess(metadata, context, findings, CLUSTERS, |cluster: &RedshiftCluster, _, _| Some((vec![], judge(cluster))));
+    each_regional(metadata, context, findings, |cluster: &RedshiftCluster, _, _| Some((vec![], judge(cluster))));
 }
 
-fn_check!(
-    CLUSTER_ENCRYPTED,
-    "redshift",
-    "redshift_cluster_encrypted",
-    "Redshift clusters are encrypted at rest",
-    "AWS::Redshift::Cluster",
-    High,
-    "An unencrypted warehouse exposes every table, backup and snapshot to anyone who obtains the storage or a snapshot copy.",
-    "Enable encryption with a KMS key (Redshift migrates the data in place).",
-    "aws redshift modify-cluster --cluster-identifier ID --encrypted --kms-key-id KEY_ARN",
-    "resource \"aws_redshift_cluster\" \"main\" {\n  # ...\n  encrypted  = true\n  kms_key_id = aws_kms_key.redshift.arn\n}",
-    "https://docs.aws.amazon.com/redshift/latest/mgmt/working-with-db-encryption.html",
-    [("aws-fsbp", "Redshift.10"), ("pci-dss-4.0", "3.5.1"), ("nist-800-53-r5", "SC-28")],
-    |metadata, context, findings| {
+pub static CLUSTER_ENCRYPTED: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "redshift_cluster_encrypted",
+        title: "Redshift clusters are encrypted at rest",
+        service: "redshift",
+        resource_type: "AWS::Redshift::Cluster",
+        severity: Severity::High,
+        risk: "An unencrypted warehouse exposes every table, backup and snapshot to anyone who obtains the storage or a snapshot copy.",
+        remediation: Remediation {
+            text: "Enable encryption with a KMS key (Redshift migrates the data in place).",
+            cli: "aws redshift modify-cluster --cluster-identifier ID --encrypted --kms-key-id KEY_ARN",
+            terraform: "resource \"aws_redshift_cluster\" \"main\" {\n  # ...\n  encrypted  = true\n  kms_key_id = aws_kms_key.redshift.arn\n}",
+        },
+        references: &["https://docs.aws.amazon.com/redshift/latest/mgmt/working-with-db-encryption.html"],
+        frameworks: &[("aws-fsbp", "Redshift.10"), ("pci-dss-4.0", "3.5.1"), ("nist-800-53-r5", "SC-28")],
+        reads: CLUSTERS,
+    },
+    run: |metadata, context, findings| {
         cluster_check(metadata, context, findings, |cluster| {
             (
                 cluster.encrypted,
@@ -36,23 +41,27 @@ fn_check!(
                 json!({ "Encrypted": cluster.encrypted, "KmsKeyId": cluster.kms_key_id }),
             )
         })
-    }
-);
+    },
+};
 
-fn_check!(
-    CLUSTER_NOT_PUBLICLY_ACCESSIBLE,
-    "redshift",
-    "redshift_cluster_not_publicly_accessible",
-    "Redshift clusters are not publicly accessible",
-    "AWS::Redshift::Cluster",
-    Critical,
-    "A publicly accessible cluster gets a public address; one permissive security group rule then exposes the warehouse to the internet.",
-    "Turn off public accessibility.",
-    "aws redshift modify-cluster --cluster-identifier ID --no-publicly-accessible",
-    "resource \"aws_redshift_cluster\" \"main\" {\n  # ...\n  publicly_accessible = false\n}",
-    "https://docs.aws.amazon.com/redshift/latest/mgmt/managing-clusters-vpc.html",
-    [("aws-fsbp", "Redshift.1"), ("pci-dss-4.0", "1.4.4"), ("nist-800-53-r5", "AC-3"), ("nist-800-53-r5", "SC-7")],
-    |metadata, context, findings| {
+pub static CLUSTER_NOT_PUBLICLY_ACCESSIBLE: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "redshift_cluster_not_publicly_accessible",
+        title: "Redshift clusters are not publicly accessible",
+        service: "redshift",
+        resource_type: "AWS::Redshift::Cluster",
+        severity: Severity::Critical,
+        risk: "A publicly accessible cluster gets a public address; one permissive security group rule then exposes the warehouse to the internet.",
+        remediation: Remediation {
+            text: "Turn off public accessibility.",
+            cli: "aws redshift modify-cluster --cluster-identifier ID --no-publicly-accessible",
+            terraform: "resource \"aws_redshift_cluster\" \"main\" {\n  # ...\n  publicly_accessible = false\n}",
+        },
+        references: &["https://docs.aws.amazon.com/redshift/latest/mgmt/managing-clusters-vpc.html"],
+        frameworks: &[("aws-fsbp", "Redshift.1"), ("pci-dss-4.0", "1.4.4"), ("nist-800-53-r5", "AC-3"), ("nist-800-53-r5", "SC-7")],
+        reads: CLUSTERS,
+    },
+    run: |metadata, context, findings| {
         cluster_check(metadata, context, findings, |cluster| {
             let public = cluster.publicly_accessible;
             (
@@ -61,8 +70,8 @@ fn_check!(
                 json!({ "PubliclyAccessible": public, "Endpoint": cluster.endpoint_address }),
             )
         })
-    }
-);
+    },
+};
 
 /// The value of `require_ssl` in the cluster's parameter groups (engine default `false`).
 fn require_ssl(cluster: &RedshiftCluster, regional: &RegionalInventory) -> (bool, serde_json::Value) {
@@ -81,45 +90,53 @@ fn require_ssl(cluster: &RedshiftCluster, regional: &RegionalInventory) -> (bool
     (on, serde_json::Value::Object(values))
 }
 
-fn_check!(
-    CLUSTER_REQUIRE_SSL,
-    "redshift",
-    "redshift_cluster_require_ssl",
-    "Redshift clusters refuse connections without TLS",
-    "AWS::Redshift::Cluster",
-    High,
-    "Unless `require_ssl` is true in the cluster's parameter group, clients may connect in clear text and expose credentials and query results.",
-    "Set `require_ssl` to true in a custom parameter group attached to the cluster.",
-    "aws redshift modify-cluster-parameter-group --parameter-group-name GROUP --parameters ParameterName=require_ssl,ParameterValue=true",
-    "resource \"aws_redshift_parameter_group\" \"tls\" {\n  name   = \"tls\"\n  family = \"redshift-1.0\"\n  parameter {\n    name  = \"require_ssl\"\n    value = \"true\"\n  }\n}",
-    "https://docs.aws.amazon.com/redshift/latest/mgmt/connecting-ssl-support.html",
-    [("aws-fsbp", "Redshift.2"), ("pci-dss-4.0", "4.2.1"), ("nist-800-53-r5", "SC-8")],
-    |metadata, context, findings| {
-        assess(metadata, context, findings, CLUSTERS, |cluster: &RedshiftCluster, regional, region| {
+pub static CLUSTER_REQUIRE_SSL: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "redshift_cluster_require_ssl",
+        title: "Redshift clusters refuse connections without TLS",
+        service: "redshift",
+        resource_type: "AWS::Redshift::Cluster",
+        severity: Severity::High,
+        risk: "Unless `require_ssl` is true in the cluster's parameter group, clients may connect in clear text and expose credentials and query results.",
+        remediation: Remediation {
+            text: "Set `require_ssl` to true in a custom parameter group attached to the cluster.",
+            cli: "aws redshift modify-cluster-parameter-group --parameter-group-name GROUP --parameters ParameterName=require_ssl,ParameterValue=true",
+            terraform: "resource \"aws_redshift_parameter_group\" \"tls\" {\n  name   = \"tls\"\n  family = \"redshift-1.0\"\n  parameter {\n    name  = \"require_ssl\"\n    value = \"true\"\n  }\n}",
+        },
+        references: &["https://docs.aws.amazon.com/redshift/latest/mgmt/connecting-ssl-support.html"],
+        frameworks: &[("aws-fsbp", "Redshift.2"), ("pci-dss-4.0", "4.2.1"), ("nist-800-53-r5", "SC-8")],
+        reads: CLUSTERS,
+    },
+    run: |metadata, context, findings| {
+        each_regional(metadata, context, findings, |cluster: &RedshiftCluster, regional, region| {
             let (on, evidence) = require_ssl(cluster, regional);
             let needs =
                 cluster.cluster_parameter_group_names.iter().map(|name| Needs::call("redshift", region, "DescribeClusterParameters").on(name)).collect();
             let message = format!("Redshift cluster `{}` {} TLS.", cluster.cluster_identifier, if on { "requires" } else { "does not require" });
             Some((needs, (on, message, json!({ "require_ssl": evidence }))))
         })
-    }
-);
+    },
+};
 
-fn_check!(
-    CLUSTER_AUDIT_LOGGING,
-    "redshift",
-    "redshift_cluster_audit_logging",
-    "Redshift clusters have audit logging enabled",
-    "AWS::Redshift::Cluster",
-    Medium,
-    "Without audit logs there is no record of connections, users and queries to investigate data theft.",
-    "Enable audit logging to S3 or CloudWatch Logs.",
-    "aws redshift enable-logging --cluster-identifier ID --log-destination-type cloudwatch --log-exports connectionlog userlog useractivitylog",
-    "resource \"aws_redshift_logging\" \"main\" {\n  cluster_identifier   = aws_redshift_cluster.main.id\n  log_destination_type = \"cloudwatch\"\n  log_exports          = [\"connectionlog\", \"userlog\", \"useractivitylog\"]\n}",
-    "https://docs.aws.amazon.com/redshift/latest/mgmt/db-auditing.html",
-    [("aws-fsbp", "Redshift.4"), ("pci-dss-4.0", "10.2.1"), ("nist-800-53-r5", "AU-2"), ("nist-800-53-r5", "AU-12")],
-    |metadata, context, findings| {
-        assess(metadata, context, findings, CLUSTERS, |cluster: &RedshiftCluster, _, region| {
+pub static CLUSTER_AUDIT_LOGGING: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "redshift_cluster_audit_logging",
+        title: "Redshift clusters have audit logging enabled",
+        service: "redshift",
+        resource_type: "AWS::Redshift::Cluster",
+        severity: Severity::Medium,
+        risk: "Without audit logs there is no record of connections, users and queries to investigate data theft.",
+        remediation: Remediation {
+            text: "Enable audit logging to S3 or CloudWatch Logs.",
+            cli: "aws redshift enable-logging --cluster-identifier ID --log-destination-type cloudwatch --log-exports connectionlog userlog useractivitylog",
+            terraform: "resource \"aws_redshift_logging\" \"main\" {\n  cluster_identifier   = aws_redshift_cluster.main.id\n  log_destination_type = \"cloudwatch\"\n  log_exports          = [\"connectionlog\", \"userlog\", \"useractivitylog\"]\n}",
+        },
+        references: &["https://docs.aws.amazon.com/redshift/latest/mgmt/db-auditing.html"],
+        frameworks: &[("aws-fsbp", "Redshift.4"), ("pci-dss-4.0", "10.2.1"), ("nist-800-53-r5", "AU-2"), ("nist-800-53-r5", "AU-12")],
+        reads: CLUSTERS,
+    },
+    run: |metadata, context, findings| {
+        each_regional(metadata, context, findings, |cluster: &RedshiftCluster, _, region| {
             let on = cluster.logging_status.as_ref().is_some_and(|status| status.logging_enabled);
             let message = format!("Redshift cluster `{}` audit logging is {}.", cluster.cluster_identifier, if on { "on" } else { "off" });
             Some((
@@ -127,24 +144,28 @@ fn_check!(
                 (on, message, json!({ "LoggingStatus": cluster.logging_status })),
             ))
         })
-    }
-);
+    },
+};
 
-fn_check!(
-    CLUSTER_AUTOMATED_SNAPSHOTS,
-    "redshift",
-    "redshift_cluster_automated_snapshots",
-    "Redshift clusters keep automated snapshots for at least 7 days",
-    "AWS::Redshift::Cluster",
-    Medium,
-    "Without automated snapshots a dropped table or a corrupted load cannot be recovered. Policy parameter `redshift_min_snapshot_retention_days` (default 7).",
-    "Set the automated snapshot retention period to at least 7 days.",
-    "aws redshift modify-cluster --cluster-identifier ID --automated-snapshot-retention-period 7",
-    "resource \"aws_redshift_cluster\" \"main\" {\n  # ...\n  automated_snapshot_retention_period = 7\n}",
-    "https://docs.aws.amazon.com/redshift/latest/mgmt/working-with-snapshots.html",
-    [("aws-fsbp", "Redshift.3"), ("nist-800-53-r5", "CP-9")],
-    |metadata, context, findings| {
-        assess(metadata, context, findings, CLUSTERS, |cluster: &RedshiftCluster, _, region| {
+pub static CLUSTER_AUTOMATED_SNAPSHOTS: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "redshift_cluster_automated_snapshots",
+        title: "Redshift clusters keep automated snapshots for at least 7 days",
+        service: "redshift",
+        resource_type: "AWS::Redshift::Cluster",
+        severity: Severity::Medium,
+        risk: "Without automated snapshots a dropped table or a corrupted load cannot be recovered. Policy parameter `redshift_min_snapshot_retention_days` (default 7).",
+        remediation: Remediation {
+            text: "Set the automated snapshot retention period to at least 7 days.",
+            cli: "aws redshift modify-cluster --cluster-identifier ID --automated-snapshot-retention-period 7",
+            terraform: "resource \"aws_redshift_cluster\" \"main\" {\n  # ...\n  automated_snapshot_retention_period = 7\n}",
+        },
+        references: &["https://docs.aws.amazon.com/redshift/latest/mgmt/working-with-snapshots.html"],
+        frameworks: &[("aws-fsbp", "Redshift.3"), ("nist-800-53-r5", "CP-9")],
+        reads: CLUSTERS,
+    },
+    run: |metadata, context, findings| {
+        each_regional(metadata, context, findings, |cluster: &RedshiftCluster, _, region| {
             let minimum = context.number(&subject_of(context.inventory, region, cluster), "redshift_min_snapshot_retention_days", 7);
             let retention = cluster.automated_snapshot_retention_period.unwrap_or(0);
             let message =
@@ -154,23 +175,27 @@ fn_check!(
                 (i64::from(retention) >= minimum, message, json!({ "AutomatedSnapshotRetentionPeriod": cluster.automated_snapshot_retention_period })),
             ))
         })
-    }
-);
+    },
+};
 
-fn_check!(
-    CLUSTER_ENHANCED_VPC_ROUTING,
-    "redshift",
-    "redshift_cluster_enhanced_vpc_routing",
-    "Redshift clusters use enhanced VPC routing",
-    "AWS::Redshift::Cluster",
-    Low,
-    "Without enhanced VPC routing COPY and UNLOAD traffic bypasses the VPC's security groups, endpoints policies and flow logs.",
-    "Enable enhanced VPC routing.",
-    "aws redshift modify-cluster --cluster-identifier ID --enhanced-vpc-routing",
-    "resource \"aws_redshift_cluster\" \"main\" {\n  # ...\n  enhanced_vpc_routing = true\n}",
-    "https://docs.aws.amazon.com/redshift/latest/mgmt/enhanced-vpc-routing.html",
-    [("aws-fsbp", "Redshift.7"), ("nist-800-53-r5", "SC-7")],
-    |metadata, context, findings| {
+pub static CLUSTER_ENHANCED_VPC_ROUTING: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "redshift_cluster_enhanced_vpc_routing",
+        title: "Redshift clusters use enhanced VPC routing",
+        service: "redshift",
+        resource_type: "AWS::Redshift::Cluster",
+        severity: Severity::Low,
+        risk: "Without enhanced VPC routing COPY and UNLOAD traffic bypasses the VPC's security groups, endpoints policies and flow logs.",
+        remediation: Remediation {
+            text: "Enable enhanced VPC routing.",
+            cli: "aws redshift modify-cluster --cluster-identifier ID --enhanced-vpc-routing",
+            terraform: "resource \"aws_redshift_cluster\" \"main\" {\n  # ...\n  enhanced_vpc_routing = true\n}",
+        },
+        references: &["https://docs.aws.amazon.com/redshift/latest/mgmt/enhanced-vpc-routing.html"],
+        frameworks: &[("aws-fsbp", "Redshift.7"), ("nist-800-53-r5", "SC-7")],
+        reads: CLUSTERS,
+    },
+    run: |metadata, context, findings| {
         cluster_check(metadata, context, findings, |cluster| {
             let on = cluster.enhanced_vpc_routing;
             (
@@ -179,23 +204,27 @@ fn_check!(
                 json!({ "EnhancedVpcRouting": on }),
             )
         })
-    }
-);
+    },
+};
 
-fn_check!(
-    CLUSTER_VERSION_UPGRADE,
-    "redshift",
-    "redshift_cluster_version_upgrade",
-    "Redshift clusters receive major version upgrades automatically",
-    "AWS::Redshift::Cluster",
-    Low,
-    "Clusters that do not take engine upgrades keep known vulnerabilities.",
-    "Allow version upgrades during the maintenance window.",
-    "aws redshift modify-cluster --cluster-identifier ID --allow-version-upgrade",
-    "resource \"aws_redshift_cluster\" \"main\" {\n  # ...\n  allow_version_upgrade = true\n}",
-    "https://docs.aws.amazon.com/redshift/latest/mgmt/working-with-clusters.html#rs-mgmt-maintenance-tracks",
-    [("aws-fsbp", "Redshift.6"), ("nist-800-53-r5", "SI-2")],
-    |metadata, context, findings| {
+pub static CLUSTER_VERSION_UPGRADE: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "redshift_cluster_version_upgrade",
+        title: "Redshift clusters receive major version upgrades automatically",
+        service: "redshift",
+        resource_type: "AWS::Redshift::Cluster",
+        severity: Severity::Low,
+        risk: "Clusters that do not take engine upgrades keep known vulnerabilities.",
+        remediation: Remediation {
+            text: "Allow version upgrades during the maintenance window.",
+            cli: "aws redshift modify-cluster --cluster-identifier ID --allow-version-upgrade",
+            terraform: "resource \"aws_redshift_cluster\" \"main\" {\n  # ...\n  allow_version_upgrade = true\n}",
+        },
+        references: &["https://docs.aws.amazon.com/redshift/latest/mgmt/working-with-clusters.html#rs-mgmt-maintenance-tracks"],
+        frameworks: &[("aws-fsbp", "Redshift.6"), ("nist-800-53-r5", "SI-2")],
+        reads: CLUSTERS,
+    },
+    run: |metadata, context, findings| {
         cluster_check(metadata, context, findings, |cluster| {
             let on = cluster.allow_version_upgrade == Some(true);
             (
@@ -204,24 +233,28 @@ fn_check!(
                 json!({ "AllowVersionUpgrade": cluster.allow_version_upgrade }),
             )
         })
-    }
-);
+    },
+};
 
-fn_check!(
-    CLUSTER_CUSTOM_ADMIN_USERNAME,
-    "redshift",
-    "redshift_cluster_custom_admin_username",
-    "Redshift clusters do not use the default administrator username",
-    "AWS::Redshift::Cluster",
-    Low,
-    "`awsuser` is the name attackers try first when guessing passwords.",
-    "Create a new cluster from a snapshot with a custom administrator username.",
-    "aws redshift restore-from-cluster-snapshot --cluster-identifier NEW_ID --snapshot-identifier SNAP  # then create a new superuser and drop awsuser",
-    "resource \"aws_redshift_cluster\" \"main\" {\n  # ...\n  master_username = \"dw_owner\"\n}",
-    "https://docs.aws.amazon.com/redshift/latest/mgmt/working-with-clusters.html",
-    [("aws-fsbp", "Redshift.8"), ("nist-800-53-r5", "AC-2"), ("nist-800-53-r5", "IA-5")],
-    |metadata, context, findings| {
-        assess(metadata, context, findings, CLUSTERS, |cluster: &RedshiftCluster, _, _| {
+pub static CLUSTER_CUSTOM_ADMIN_USERNAME: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "redshift_cluster_custom_admin_username",
+        title: "Redshift clusters do not use the default administrator username",
+        service: "redshift",
+        resource_type: "AWS::Redshift::Cluster",
+        severity: Severity::Low,
+        risk: "`awsuser` is the name attackers try first when guessing passwords.",
+        remediation: Remediation {
+            text: "Create a new cluster from a snapshot with a custom administrator username.",
+            cli: "aws redshift restore-from-cluster-snapshot --cluster-identifier NEW_ID --snapshot-identifier SNAP  # then create a new superuser and drop awsuser",
+            terraform: "resource \"aws_redshift_cluster\" \"main\" {\n  # ...\n  master_username = \"dw_owner\"\n}",
+        },
+        references: &["https://docs.aws.amazon.com/redshift/latest/mgmt/working-with-clusters.html"],
+        frameworks: &[("aws-fsbp", "Redshift.8"), ("nist-800-53-r5", "AC-2"), ("nist-800-53-r5", "IA-5")],
+        reads: CLUSTERS,
+    },
+    run: |metadata, context, findings| {
+        each_regional(metadata, context, findings, |cluster: &RedshiftCluster, _, _| {
             let username = cluster.master_username.as_deref()?;
             let default = username == "awsuser";
             Some((
@@ -229,29 +262,33 @@ fn_check!(
                 (!default, format!("Redshift cluster `{}` administrator is `{username}`.", cluster.cluster_identifier), json!({ "MasterUsername": username })),
             ))
         })
-    }
-);
+    },
+};
 
-fn_check!(
-    CLUSTER_CUSTOM_DATABASE_NAME,
-    "redshift",
-    "redshift_cluster_custom_database_name",
-    "Redshift clusters do not use the default database name",
-    "AWS::Redshift::Cluster",
-    Low,
-    "The default database name `dev` is what attackers try first.",
-    "Create the cluster with a custom database name.",
-    "aws redshift create-cluster --cluster-identifier ID --db-name analytics ...",
-    "resource \"aws_redshift_cluster\" \"main\" {\n  # ...\n  database_name = \"analytics\"\n}",
-    "https://docs.aws.amazon.com/redshift/latest/mgmt/working-with-clusters.html",
-    [("aws-fsbp", "Redshift.9"), ("nist-800-53-r5", "CM-7")],
-    |metadata, context, findings| {
-        assess(metadata, context, findings, CLUSTERS, |cluster: &RedshiftCluster, _, _| {
+pub static CLUSTER_CUSTOM_DATABASE_NAME: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "redshift_cluster_custom_database_name",
+        title: "Redshift clusters do not use the default database name",
+        service: "redshift",
+        resource_type: "AWS::Redshift::Cluster",
+        severity: Severity::Low,
+        risk: "The default database name `dev` is what attackers try first.",
+        remediation: Remediation {
+            text: "Create the cluster with a custom database name.",
+            cli: "aws redshift create-cluster --cluster-identifier ID --db-name analytics ...",
+            terraform: "resource \"aws_redshift_cluster\" \"main\" {\n  # ...\n  database_name = \"analytics\"\n}",
+        },
+        references: &["https://docs.aws.amazon.com/redshift/latest/mgmt/working-with-clusters.html"],
+        frameworks: &[("aws-fsbp", "Redshift.9"), ("nist-800-53-r5", "CM-7")],
+        reads: CLUSTERS,
+    },
+    run: |metadata, context, findings| {
+        each_regional(metadata, context, findings, |cluster: &RedshiftCluster, _, _| {
             let name = cluster.db_name.as_deref()?;
             Some((vec![], (name != "dev", format!("Redshift cluster `{}` database is `{name}`.", cluster.cluster_identifier), json!({ "DBName": name }))))
         })
-    }
-);
+    },
+};
 
 #[cfg(test)]
 mod tests {
@@ -260,7 +297,7 @@ mod tests {
     use vigil_model::redshift::{LoggingStatus, RedshiftParameterGroup};
 
     use super::*;
-    use crate::catalog::regional::twins::{Twin, check_twins};
+    use crate::catalog::test_support::twins::{Twin, check_twins};
 
     fn cluster(id: &str) -> RedshiftCluster {
         RedshiftCluster {
@@ -274,8 +311,6 @@ mod tests {
         ($check:expr, $bad:expr, $good:expr) => {
             Twin {
                 check: &$check,
-                listing: CLUSTERS,
-                other_listings: &[],
                 calls: vec![],
                 place: |regional| {
                     regional.redshift_clusters.push($bad);
@@ -313,8 +348,6 @@ mod tests {
             ),
             Twin {
                 check: &CLUSTER_AUDIT_LOGGING,
-                listing: CLUSTERS,
-                other_listings: &[],
                 calls: vec![("DescribeLoggingStatus", "bad"), ("DescribeLoggingStatus", "good")],
                 place: |regional| {
                     regional.redshift_clusters.push(RedshiftCluster { logging_status: Some(LoggingStatus::default()), ..cluster("bad") });
@@ -325,8 +358,6 @@ mod tests {
             },
             Twin {
                 check: &CLUSTER_REQUIRE_SSL,
-                listing: CLUSTERS,
-                other_listings: &[],
                 calls: vec![("DescribeClusterParameters", "default.redshift-1.0"), ("DescribeClusterParameters", "tls")],
                 place: |regional| {
                     regional.redshift_clusters.push(RedshiftCluster { cluster_parameter_group_names: vec!["default.redshift-1.0".into()], ..cluster("bad") });

@@ -6,9 +6,12 @@ use vigil_model::Region;
 use vigil_model::edge::Domain;
 
 use super::FnCheck;
-use super::policy_support::{listing_read, subject};
+use super::support::subject;
 use crate::context::{Context, Needs};
-use crate::{Finding, Metadata, Remediation, Severity};
+use crate::{Finding, Metadata, Read, Remediation, Severity};
+
+/// The registered domains every domain check reads.
+const DOMAINS: &[Read] = &[Read::global("route53domains", "ListDomains")];
 
 pub static PUBLIC_ZONE_QUERY_LOGGING: FnCheck = FnCheck {
     metadata: Metadata {
@@ -25,20 +28,17 @@ pub static PUBLIC_ZONE_QUERY_LOGGING: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/query-logs.html"],
         frameworks: &[("aws-fsbp", "Route53.2"), ("pci-dss-4.0", "10.2.1"), ("nist-800-53-r5", "AU-2"), ("nist-800-53-r5", "AU-12")],
+        reads: &[Read::global("route53", "ListHostedZones"), Read::global("route53", "ListQueryLoggingConfigs")],
     },
     run: public_zone_query_logging,
 };
 
 fn public_zone_query_logging(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     let global = Region::GLOBAL;
-    if !listing_read(context, metadata, global, "route53", "ListHostedZones", findings) {
-        return;
-    }
     for zone in context.inventory.edge.hosted_zones.iter().filter(|zone| !zone.private_zone) {
         let arn = format!("arn:{}:route53:::hostedzone/{}", context.inventory.partition(), zone.short_id());
         let subject = subject(&arn, "AWS::Route53::HostedZone", zone.short_id(), global, None);
-        let needs = [Needs::call("route53", global, "ListQueryLoggingConfigs")];
-        findings.push(context.decide(metadata, &subject, &needs, || {
+        findings.push(context.decide(metadata, &subject, &[], || {
             let logged = !zone.query_logging_configs.is_empty();
             let message = if logged {
                 format!("Public zone `{}` logs DNS queries.", zone.name)
@@ -59,9 +59,6 @@ fn each_domain(
     judge: impl Fn(&Domain) -> (bool, String, serde_json::Value),
 ) {
     let global = Region::GLOBAL;
-    if !listing_read(context, metadata, global, "route53domains", "ListDomains", findings) {
-        return;
-    }
     for domain in &context.inventory.edge.domains {
         let arn = format!("arn:{}:route53domains:us-east-1:{}:domain/{}", context.inventory.partition(), context.account_id(), domain.domain_name);
         let subject = subject(&arn, "AWS::Route53Domains::Domain", &domain.domain_name, global, None);
@@ -85,6 +82,7 @@ pub static DOMAIN_TRANSFER_LOCK: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/domain-lock.html"],
         frameworks: &[("nist-800-53-r5", "CM-6")],
+        reads: DOMAINS,
     },
     run: domain_transfer_lock,
 };
@@ -116,6 +114,7 @@ pub static DOMAIN_AUTO_RENEW: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/domain-enable-disable-auto-renewal.html"],
         frameworks: &[("nist-800-53-r5", "CM-6")],
+        reads: DOMAINS,
     },
     run: domain_auto_renew,
 };
@@ -147,6 +146,7 @@ pub static DOMAIN_PRIVACY_PROTECTION: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/domain-privacy-protection.html"],
         frameworks: &[],
+        reads: DOMAINS,
     },
     run: domain_privacy_protection,
 };
@@ -195,7 +195,10 @@ mod tests {
         assert_eq!(statuses(&run(&PUBLIC_ZONE_QUERY_LOGGING, &inventory)), vec![("ZLOGGED".into(), Pass), ("ZSILENT".into(), Fail)]);
         inventory.ledger.calls.retain(|call| call.operation != "ListQueryLoggingConfigs");
         record(&mut inventory, "route53", "global", "ListQueryLoggingConfigs", None, denied());
-        assert_eq!(statuses(&run(&PUBLIC_ZONE_QUERY_LOGGING, &inventory)), vec![("ZLOGGED".into(), Error), ("ZSILENT".into(), Error)]);
+        // An unread account-wide listing is one ERROR for the account, naming the call.
+        let findings = run(&PUBLIC_ZONE_QUERY_LOGGING, &inventory);
+        assert_eq!(statuses(&findings), vec![(ACCOUNT.into(), Error)]);
+        assert!(findings[0].message.contains("route53:ListQueryLoggingConfigs"), "{}", findings[0].message);
     }
 
     fn check(check: &dyn Check, good: Domain, bad: Domain) -> Vec<(String, Status)> {

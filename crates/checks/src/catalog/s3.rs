@@ -1,13 +1,17 @@
 //! S3 checks: public buckets and the account-level public access block.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use vigil_model::Region;
 use vigil_model::resource::ResourceData;
 use vigil_model::s3::Bucket;
 
 use super::FnCheck;
-use crate::context::{Context, Needs, Subject};
-use crate::{Finding, Metadata, Remediation, Severity};
+use super::support::{Verdict, public_statements};
+use crate::context::{Context, Needs, Subject, Unread};
+use crate::{Finding, Metadata, Read, Remediation, Severity};
+
+/// The bucket listing every bucket check reads.
+pub(crate) const BUCKETS: &[Read] = &[Read::global("s3", "ListBuckets")];
 
 pub static BUCKET_NOT_PUBLIC: FnCheck = FnCheck {
     metadata: Metadata {
@@ -24,38 +28,10 @@ pub static BUCKET_NOT_PUBLIC: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html"],
         frameworks: &[("cis-aws-5.0", "2.1.4"), ("aws-fsbp", "S3.2"), ("aws-fsbp", "S3.3"), ("pci-dss-4.0", "1.4.1"), ("nist-800-53-r5", "AC-3")],
+        reads: BUCKETS,
     },
     run: bucket_not_public,
 };
-
-/// True when a policy statement's principal is everyone.
-fn principal_is_everyone(principal: Option<&Value>) -> bool {
-    let is_star = |value: &Value| match value {
-        Value::String(text) => text == "*",
-        Value::Array(items) => items.iter().any(|item| item.as_str() == Some("*")),
-        _ => false,
-    };
-    match principal {
-        Some(Value::String(text)) => text == "*",
-        Some(Value::Object(map)) => map.get("AWS").is_some_and(is_star),
-        _ => false,
-    }
-}
-
-/// Statements that allow everyone with no condition to narrow them.
-pub(crate) fn public_statements(policy: &Value) -> Vec<Value> {
-    let statements = match policy.get("Statement") {
-        Some(Value::Array(statements)) => statements.clone(),
-        Some(statement @ Value::Object(_)) => vec![statement.clone()],
-        _ => Vec::new(),
-    };
-    statements
-        .into_iter()
-        .filter(|statement| statement.get("Effect").and_then(Value::as_str) == Some("Allow"))
-        .filter(|statement| principal_is_everyone(statement.get("Principal")))
-        .filter(|statement| statement.get("Condition").is_none_or(|condition| condition.as_object().is_none_or(|map| map.is_empty())))
-        .collect()
-}
 
 fn bucket_not_public(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     let inventory = context.inventory;
@@ -72,16 +48,27 @@ fn bucket_not_public(metadata: &Metadata, context: &Context<'_>, findings: &mut 
             Needs::call("s3", region, "GetPublicAccessBlock").on(name),
             Needs::call("s3control", Region::GLOBAL, "GetPublicAccessBlock").on(&account_id),
         ];
-        findings.push(context.decide(metadata, &subject, &needs, || judge_bucket(bucket, account_block)));
+        findings.push(context.decide_or_error(metadata, &subject, &needs, || judge_bucket(context, bucket, account_block)));
     }
 }
 
-pub(crate) fn judge_bucket(bucket: &Bucket, account_block: Option<&vigil_model::s3::PublicAccessBlockConfiguration>) -> (bool, String, Value) {
+/// Whether a bucket grants public access through its ACL or its policy (public statements as
+/// the IAM engine's one rule decides them), given the bucket's and the account's Block Public
+/// Access settings.
+pub(crate) fn judge_bucket(
+    context: &Context<'_>,
+    bucket: &Bucket,
+    account_block: Option<&vigil_model::s3::PublicAccessBlockConfiguration>,
+) -> Result<Verdict, Unread> {
     let bucket_block = bucket.public_access_block.as_ref();
     let ignore_acls = bucket_block.is_some_and(|block| block.ignore_public_acls) || account_block.is_some_and(|block| block.ignore_public_acls);
     let restrict_policy = bucket_block.is_some_and(|block| block.restrict_public_buckets) || account_block.is_some_and(|block| block.restrict_public_buckets);
     let public_grants: Vec<_> = bucket.acl.iter().flat_map(|acl| acl.grants.iter()).filter(|grant| grant.is_public()).collect();
-    let public_statements = bucket.policy.as_ref().map(public_statements).unwrap_or_default();
+    let arn = format!("arn:{}:s3:::{}", context.inventory.partition(), bucket.name);
+    let public_statements = match &bucket.policy {
+        Some(policy) => public_statements(context, policy, &arn)?,
+        None => Vec::new(),
+    };
     let acl_public = !public_grants.is_empty() && !ignore_acls;
     let policy_public = !public_statements.is_empty() && !restrict_policy;
     let message = match (acl_public, policy_public) {
@@ -96,7 +83,7 @@ pub(crate) fn judge_bucket(bucket: &Bucket, account_block: Option<&vigil_model::
         "BucketPublicAccessBlock": bucket_block,
         "AccountPublicAccessBlock": account_block,
     });
-    (!acl_public && !policy_public, message, evidence)
+    Ok((!acl_public && !policy_public, message, evidence))
 }
 
 pub static ACCOUNT_PUBLIC_ACCESS_BLOCK: FnCheck = FnCheck {
@@ -114,6 +101,7 @@ pub static ACCOUNT_PUBLIC_ACCESS_BLOCK: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/AmazonS3/latest/userguide/configuring-block-public-access-account.html"],
         frameworks: &[("cis-aws-5.0", "2.1.4"), ("aws-fsbp", "S3.1"), ("nist-800-53-r5", "AC-3")],
+        reads: &[],
     },
     run: account_public_access_block,
 };
@@ -166,6 +154,7 @@ mod tests {
     #[test]
     fn public_acls_and_policies_fail_unless_blocked_and_unread_policies_error() {
         let mut inventory = inventory();
+        read(&mut inventory, "s3", Region::GLOBAL, "ListBuckets", None);
         read(&mut inventory, "s3control", Region::GLOBAL, "GetPublicAccessBlock", Some(ACCOUNT));
         let public_acl = AccessControlPolicy {
             owner_id: None,

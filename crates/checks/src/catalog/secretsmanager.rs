@@ -5,26 +5,26 @@ use serde_json::json;
 use vigil_model::security::Secret;
 
 use super::FnCheck;
-use super::policy_support::{listing_read, public_statements, subject};
-use crate::context::{Context, Needs, Subject};
-use crate::{Finding, Metadata, Remediation, Severity};
+use super::support::{public_statements, subject};
+use crate::context::{Context, Needs, Subject, Unread};
+use crate::{Finding, Metadata, Read, Remediation, Severity};
+
+/// The listing every check of this family reads.
+const SECRETS: &[Read] = &[Read::regional("secretsmanager", "ListSecrets")];
 
 fn each_secret(
     metadata: &Metadata,
     context: &Context<'_>,
     findings: &mut Vec<Finding>,
     needs_policy: bool,
-    judge: impl Fn(&Secret, &Subject) -> (bool, String, serde_json::Value),
+    judge: impl Fn(&Secret, &Subject) -> Result<(bool, String, serde_json::Value), Unread>,
 ) {
     for (region, regional) in &context.inventory.regional {
         let region = region.as_str();
-        if !listing_read(context, metadata, region, "secretsmanager", "ListSecrets", findings) {
-            continue;
-        }
         for secret in &regional.secrets {
             let subject = subject(&secret.arn, "AWS::SecretsManager::Secret", &secret.name, region, Some(&secret.tags));
             let needs: Vec<Needs<'_>> = needs_policy.then(|| Needs::call("secretsmanager", region, "GetResourcePolicy").on(&secret.arn)).into_iter().collect();
-            findings.push(context.decide(metadata, &subject, &needs, || judge(secret, &subject)));
+            findings.push(context.decide_or_error(metadata, &subject, &needs, || judge(secret, &subject)));
         }
     }
 }
@@ -44,6 +44,7 @@ pub static ROTATION_ENABLED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets.html"],
         frameworks: &[("aws-fsbp", "SecretsManager.1"), ("pci-dss-4.0", "8.6.3"), ("nist-800-53-r5", "IA-5(1)")],
+        reads: SECRETS,
     },
     run: rotation_enabled,
 };
@@ -55,7 +56,7 @@ fn rotation_enabled(metadata: &Metadata, context: &Context<'_>, findings: &mut V
         } else {
             format!("Secret `{}` does not rotate automatically.", secret.name)
         };
-        (secret.rotation_enabled, message, json!({ "RotationEnabled": secret.rotation_enabled, "RotationRules": secret.rotation_rules }))
+        Ok((secret.rotation_enabled, message, json!({ "RotationEnabled": secret.rotation_enabled, "RotationRules": secret.rotation_rules })))
     });
 }
 
@@ -74,6 +75,7 @@ pub static ROTATED_RECENTLY: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/secretsmanager/latest/userguide/troubleshoot_rotation.html"],
         frameworks: &[("aws-fsbp", "SecretsManager.4"), ("pci-dss-4.0", "8.6.3"), ("nist-800-53-r5", "IA-5(1)")],
+        reads: SECRETS,
     },
     run: rotated_recently,
 };
@@ -89,7 +91,7 @@ fn rotated_recently(metadata: &Metadata, context: &Context<'_>, findings: &mut V
             Some(age) => format!("Secret `{}` was last rotated (or created) {age} days ago (maximum {max_age}).", secret.name),
             None => format!("Secret `{}` has no rotation or creation date.", secret.name),
         };
-        (recent, message, json!({ "LastRotatedDate": secret.last_rotated_date, "CreatedDate": secret.created_date, "MaxSecretAgeDays": max_age }))
+        Ok((recent, message, json!({ "LastRotatedDate": secret.last_rotated_date, "CreatedDate": secret.created_date, "MaxSecretAgeDays": max_age })))
     });
 }
 
@@ -108,6 +110,7 @@ pub static ENCRYPTED_WITH_CMK: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html"],
         frameworks: &[("pci-dss-4.0", "3.6.1"), ("nist-800-53-r5", "SC-12"), ("nist-800-53-r5", "SC-28")],
+        reads: SECRETS,
     },
     run: encrypted_with_cmk,
 };
@@ -120,7 +123,7 @@ fn encrypted_with_cmk(metadata: &Metadata, context: &Context<'_>, findings: &mut
         } else {
             format!("Secret `{}` is encrypted with the AWS managed key.", secret.name)
         };
-        (customer_key, message, json!({ "KmsKeyId": secret.kms_key_id }))
+        Ok((customer_key, message, json!({ "KmsKeyId": secret.kms_key_id })))
     });
 }
 
@@ -139,19 +142,23 @@ pub static POLICY_NOT_PUBLIC: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_resource-policies.html"],
         frameworks: &[("pci-dss-4.0", "7.2.1"), ("nist-800-53-r5", "AC-3"), ("nist-800-53-r5", "AC-21")],
+        reads: SECRETS,
     },
     run: policy_not_public,
 };
 
 fn policy_not_public(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     each_secret(metadata, context, findings, true, |secret, _| {
-        let public = secret.policy.as_ref().map(public_statements).unwrap_or_default();
+        let public = match &secret.policy {
+            Some(policy) => public_statements(context, policy, &secret.arn)?,
+            None => Vec::new(),
+        };
         let message = if public.is_empty() {
             format!("Secret `{}` is not readable by everyone.", secret.name)
         } else {
             format!("Secret `{}` allows everyone in {} policy statement(s).", secret.name, public.len())
         };
-        (public.is_empty(), message, json!({ "PublicStatements": public }))
+        Ok((public.is_empty(), message, json!({ "PublicStatements": public })))
     });
 }
 
@@ -170,6 +177,7 @@ pub static SECRET_USED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/secretsmanager/latest/userguide/manage_delete-secret.html"],
         frameworks: &[("aws-fsbp", "SecretsManager.3"), ("nist-800-53-r5", "AC-2")],
+        reads: SECRETS,
     },
     run: secret_used,
 };
@@ -186,7 +194,7 @@ fn secret_used(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Fi
             (None, Some(idle)) => format!("Secret `{}` was never accessed; created {idle} days ago (maximum {max_unused}).", secret.name),
             _ => format!("Secret `{}` has no access or creation date.", secret.name),
         };
-        (used, message, json!({ "LastAccessedDate": secret.last_accessed_date, "CreatedDate": secret.created_date, "MaxSecretUnusedDays": max_unused }))
+        Ok((used, message, json!({ "LastAccessedDate": secret.last_accessed_date, "CreatedDate": secret.created_date, "MaxSecretUnusedDays": max_unused })))
     });
 }
 

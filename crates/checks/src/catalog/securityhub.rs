@@ -5,7 +5,10 @@ use vigil_model::RegionalInventory;
 
 use super::FnCheck;
 use crate::context::{Context, Needs};
-use crate::{Finding, Metadata, Remediation, Severity};
+use crate::{Finding, Metadata, Read, Remediation, Severity};
+
+/// Whether the hub is enabled, which every check of this family reads.
+const HUB: &[Read] = &[Read::regional("securityhub", "DescribeHub")];
 
 pub static ENABLED: FnCheck = FnCheck {
     metadata: Metadata {
@@ -21,7 +24,8 @@ pub static ENABLED: FnCheck = FnCheck {
             terraform: "resource \"aws_securityhub_account\" \"main\" {\n  enable_default_standards = true\n}",
         },
         references: &["https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-settingup.html"],
-        frameworks: &[("cis-aws-5.0", "4.16"), ("aws-fsbp", "SecurityHub.1"), ("nist-800-53-r5", "CA-7"), ("nist-800-53-r5", "SI-4")],
+        frameworks: &[("cis-aws-5.0", "4.16"), ("nist-800-53-r5", "CA-7"), ("nist-800-53-r5", "SI-4")],
+        reads: HUB,
     },
     run: enabled,
 };
@@ -30,8 +34,7 @@ fn enabled(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Findin
     for (region, regional) in &context.inventory.regional {
         let region = region.as_str();
         let subject = context.region_subject(region);
-        let needs = [Needs::call("securityhub", region, "DescribeHub")];
-        findings.push(context.decide(metadata, &subject, &needs, || {
+        findings.push(context.decide(metadata, &subject, &[], || {
             let hub = regional.security_hub.as_ref();
             let message = if hub.is_some() { format!("Security Hub is enabled in {region}.") } else { format!("Security Hub is not enabled in {region}.") };
             (hub.is_some(), message, json!({ "HubArn": hub.map(|hub| &hub.hub_arn), "SubscribedAt": hub.and_then(|hub| hub.subscribed_at.as_ref()) }))
@@ -44,7 +47,7 @@ fn standard_enabled(metadata: &Metadata, context: &Context<'_>, findings: &mut V
     for (region, regional) in &context.inventory.regional {
         let region = region.as_str();
         let subject = context.region_subject(region);
-        let mut needs = vec![Needs::call("securityhub", region, "DescribeHub")];
+        let mut needs = Vec::new();
         if regional.security_hub.is_some() {
             needs.push(Needs::call("securityhub", region, "GetEnabledStandards"));
         }
@@ -54,6 +57,8 @@ fn standard_enabled(metadata: &Metadata, context: &Context<'_>, findings: &mut V
 
 fn judge_standard(regional: &RegionalInventory, region: &str, marker: &str, name: &str) -> (bool, String, serde_json::Value) {
     let Some(hub) = &regional.security_hub else {
+        // `name` opens a sentence elsewhere; here it follows "so", in lower case.
+        let name: String = name.chars().take(1).flat_map(char::to_lowercase).chain(name.chars().skip(1)).collect();
         return (false, format!("Security Hub is not enabled in {region}, so {name} is not assessed."), json!({ "StandardsSubscriptions": [] }));
     };
     let subscription = hub.standards_subscriptions.iter().find(|subscription| subscription.standards_arn.contains(marker));
@@ -81,6 +86,7 @@ pub static FSBP_STANDARD_ENABLED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/securityhub/latest/userguide/fsbp-standard.html"],
         frameworks: &[("nist-800-53-r5", "CA-7")],
+        reads: HUB,
     },
     run: fsbp_standard_enabled,
 };
@@ -104,6 +110,7 @@ pub static CIS_STANDARD_ENABLED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/securityhub/latest/userguide/cis-aws-foundations-benchmark.html"],
         frameworks: &[("nist-800-53-r5", "CA-7")],
+        reads: HUB,
     },
     run: cis_standard_enabled,
 };
@@ -154,6 +161,16 @@ mod tests {
         assert_eq!(check(&FSBP_STANDARD_ENABLED, Some(hub(&[cis]))), Fail);
         assert_eq!(check(&FSBP_STANDARD_ENABLED, Some(hub(&[fsbp]))), Pass);
         assert_eq!(check(&CIS_STANDARD_ENABLED, Some(hub(&[fsbp, cis]))), Pass);
+    }
+
+    #[test]
+    fn a_missing_hub_reads_as_one_sentence() {
+        let mut inventory = inventory();
+        record(&mut inventory, "securityhub", "us-east-1", "DescribeHub", None, Outcome::NotConfigured { code: "InvalidAccessException".into() });
+        assert_eq!(
+            run(&CIS_STANDARD_ENABLED, &inventory)[0].message.as_str(),
+            "Security Hub is not enabled in us-east-1, so a CIS AWS Foundations Benchmark standard is not assessed."
+        );
     }
 
     #[test]

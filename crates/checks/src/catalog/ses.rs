@@ -4,21 +4,26 @@ use serde_json::json;
 use vigil_model::messaging::EmailIdentity;
 
 use super::FnCheck;
-use super::policy_support::{listing_read, public_statements, subject};
-use crate::context::{Context, Needs};
-use crate::{Finding, Metadata, Remediation, Severity};
+use super::support::{public_statements, subject};
+use crate::context::{Context, Needs, Subject, Unread};
+use crate::{Finding, Metadata, Read, Remediation, Severity};
 
-fn each_identity(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>, judge: impl Fn(&EmailIdentity) -> (bool, String, serde_json::Value)) {
+/// The listing every check of this family reads.
+const IDENTITIES: &[Read] = &[Read::regional("sesv2", "ListEmailIdentities")];
+
+fn each_identity(
+    metadata: &Metadata,
+    context: &Context<'_>,
+    findings: &mut Vec<Finding>,
+    judge: impl Fn(&EmailIdentity, &Subject) -> Result<(bool, String, serde_json::Value), Unread>,
+) {
     for (region, regional) in &context.inventory.regional {
         let region = region.as_str();
-        if !listing_read(context, metadata, region, "sesv2", "ListEmailIdentities", findings) {
-            continue;
-        }
         for identity in &regional.email_identities {
             let arn = context.inventory.regional_arn("ses", region, &format!("identity/{}", identity.identity_name));
             let subject = subject(&arn, "AWS::SES::EmailIdentity", &identity.identity_name, region, Some(&identity.tags));
             let needs = [Needs::call("sesv2", region, "GetEmailIdentity").on(&identity.identity_name)];
-            findings.push(context.decide(metadata, &subject, &needs, || judge(identity)));
+            findings.push(context.decide_or_error(metadata, &subject, &needs, || judge(identity, &subject)));
         }
     }
 }
@@ -38,12 +43,13 @@ pub static IDENTITY_DKIM_ENABLED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/ses/latest/dg/send-email-authentication-dkim.html"],
         frameworks: &[("nist-800-53-r5", "SC-8"), ("nist-800-53-r5", "SI-7")],
+        reads: IDENTITIES,
     },
     run: identity_dkim_enabled,
 };
 
 fn identity_dkim_enabled(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    each_identity(metadata, context, findings, |identity| {
+    each_identity(metadata, context, findings, |identity, _| {
         let dkim = identity.dkim_attributes.as_ref();
         let signing = dkim.is_some_and(|dkim| dkim.signing_enabled && dkim.status.as_deref() == Some("SUCCESS"));
         let message = if signing {
@@ -51,7 +57,7 @@ fn identity_dkim_enabled(metadata: &Metadata, context: &Context<'_>, findings: &
         } else {
             format!("Identity `{}` does not sign mail with verified DKIM.", identity.identity_name)
         };
-        (signing, message, json!({ "IdentityType": identity.identity_type, "DkimAttributes": dkim }))
+        Ok((signing, message, json!({ "IdentityType": identity.identity_type, "DkimAttributes": dkim })))
     });
 }
 
@@ -70,23 +76,25 @@ pub static IDENTITY_POLICY_NOT_PUBLIC: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/ses/latest/dg/sending-authorization-policies.html"],
         frameworks: &[("nist-800-53-r5", "AC-3"), ("nist-800-53-r5", "AC-21")],
+        reads: IDENTITIES,
     },
     run: identity_policy_not_public,
 };
 
 fn identity_policy_not_public(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    each_identity(metadata, context, findings, |identity| {
-        let public: Vec<serde_json::Value> = identity
-            .policies
-            .iter()
-            .flat_map(|(name, policy)| public_statements(policy).into_iter().map(move |statement| json!({ "PolicyName": name, "PublicStatement": statement })))
-            .collect();
+    each_identity(metadata, context, findings, |identity, subject| {
+        let mut public: Vec<serde_json::Value> = Vec::new();
+        for (name, policy) in &identity.policies {
+            for statement in public_statements(context, policy, &subject.arn)? {
+                public.push(json!({ "PolicyName": name, "PublicStatement": statement }));
+            }
+        }
         let message = if public.is_empty() {
             format!("Identity `{}` does not let everyone send.", identity.identity_name)
         } else {
             format!("Identity `{}` lets everyone send in {} policy statement(s).", identity.identity_name, public.len())
         };
-        (public.is_empty(), message, json!({ "PublicStatements": public }))
+        Ok((public.is_empty(), message, json!({ "PublicStatements": public })))
     });
 }
 

@@ -4,6 +4,7 @@ use serde_json::json;
 use vigil_model::Region;
 
 use super::FnCheck;
+use super::support::RESOURCE_LISTINGS;
 use crate::context::{Context, Subject};
 use crate::policy::Scope;
 use crate::{Finding, Metadata, Remediation, Severity};
@@ -23,6 +24,7 @@ pub static RESOURCE_REGION_ALLOWED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples_general.html#example-scp-deny-region"],
         frameworks: &[("nist-800-53-r5", "SC-36")],
+        reads: &[],
     },
     run: resource_region_allowed,
 };
@@ -32,6 +34,12 @@ fn resource_region_allowed(metadata: &Metadata, context: &Context<'_>, findings:
     if !policy.restricts_regions() {
         return;
     }
+    // Under a policy that restricts regions, every listing is an input: a listing that failed
+    // in a region may hide resources there.
+    context.run_with_reads(metadata, RESOURCE_LISTINGS, findings, |findings| judge_regions(metadata, context, policy, findings));
+}
+
+fn judge_regions(metadata: &Metadata, context: &Context<'_>, policy: &crate::policy::Policy, findings: &mut Vec<Finding>) {
     let account = context.account_id();
     for resource in context.resources() {
         if resource.region == Region::GLOBAL {
@@ -64,6 +72,12 @@ mod tests {
             let mut regional = vigil_model::RegionalInventory::default();
             regional.ec2.vpcs.push(Vpc { vpc_id: format!("vpc-{region}"), ..Vpc::default() });
             inventory.regional.insert(region.into(), regional);
+        }
+        inventory.regions = vec!["eu-west-1".into(), "us-east-1".into()];
+        for listing in RESOURCE_LISTINGS {
+            for region in ["eu-west-1", "us-east-1", Region::GLOBAL] {
+                read(&mut inventory, listing.service, region, listing.operation, None);
+            }
         }
         let policy = Policy::parse(policy_text, "policy.yaml").unwrap();
         let context = Context::with_policy(&inventory, chrono::Utc::now(), &policy);

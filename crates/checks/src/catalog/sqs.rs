@@ -4,22 +4,27 @@ use serde_json::json;
 use vigil_model::messaging::Queue;
 
 use super::FnCheck;
-use super::policy_support::{listing_read, public_statements, secure_transport_statements, subject};
-use crate::context::{Context, Needs};
-use crate::{Finding, Metadata, Remediation, Severity};
+use super::support::{denies_insecure_transport, public_statements, subject};
+use crate::context::{Context, Needs, Unread};
+use crate::{Finding, Metadata, Read, Remediation, Severity};
+
+/// The listing every check of this family reads.
+const QUEUES: &[Read] = &[Read::regional("sqs", "ListQueues")];
 
 /// Runs `judge` over every queue whose region's listing was read; the needed per-queue call is
 /// GetQueueAttributes.
-fn each_queue(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>, judge: impl Fn(&Queue) -> (bool, String, serde_json::Value)) {
+fn each_queue(
+    metadata: &Metadata,
+    context: &Context<'_>,
+    findings: &mut Vec<Finding>,
+    judge: impl Fn(&Queue) -> Result<(bool, String, serde_json::Value), Unread>,
+) {
     for (region, regional) in &context.inventory.regional {
         let region = region.as_str();
-        if !listing_read(context, metadata, region, "sqs", "ListQueues", findings) {
-            continue;
-        }
         for queue in &regional.sqs_queues {
             let subject = subject(&queue.queue_arn, "AWS::SQS::Queue", queue.name(), region, Some(&queue.tags));
             let needs = [Needs::call("sqs", region, "GetQueueAttributes").on(&queue.queue_url)];
-            findings.push(context.decide(metadata, &subject, &needs, || judge(queue)));
+            findings.push(context.decide_or_error(metadata, &subject, &needs, || judge(queue)));
         }
     }
 }
@@ -39,6 +44,7 @@ pub static QUEUE_ENCRYPTED_AT_REST: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-server-side-encryption.html"],
         frameworks: &[("aws-fsbp", "SQS.1"), ("pci-dss-4.0", "3.5.1"), ("nist-800-53-r5", "SC-28")],
+        reads: QUEUES,
     },
     run: queue_encrypted_at_rest,
 };
@@ -48,7 +54,7 @@ fn queue_encrypted_at_rest(metadata: &Metadata, context: &Context<'_>, findings:
         let encrypted = queue.sqs_managed_sse_enabled == Some(true) || queue.kms_master_key_id.is_some();
         let message =
             if encrypted { format!("Queue `{}` is encrypted at rest.", queue.name()) } else { format!("Queue `{}` is not encrypted at rest.", queue.name()) };
-        (encrypted, message, json!({ "SqsManagedSseEnabled": queue.sqs_managed_sse_enabled, "KmsMasterKeyId": queue.kms_master_key_id }))
+        Ok((encrypted, message, json!({ "SqsManagedSseEnabled": queue.sqs_managed_sse_enabled, "KmsMasterKeyId": queue.kms_master_key_id })))
     });
 }
 
@@ -67,6 +73,7 @@ pub static QUEUE_ENCRYPTED_WITH_CMK: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html"],
         frameworks: &[("nist-800-53-r5", "SC-12"), ("nist-800-53-r5", "SC-28")],
+        reads: QUEUES,
     },
     run: queue_encrypted_with_cmk,
 };
@@ -79,7 +86,7 @@ fn queue_encrypted_with_cmk(metadata: &Metadata, context: &Context<'_>, findings
         } else {
             format!("Queue `{}` is not encrypted with a customer managed KMS key.", queue.name())
         };
-        (customer_key, message, json!({ "SqsManagedSseEnabled": queue.sqs_managed_sse_enabled, "KmsMasterKeyId": queue.kms_master_key_id }))
+        Ok((customer_key, message, json!({ "SqsManagedSseEnabled": queue.sqs_managed_sse_enabled, "KmsMasterKeyId": queue.kms_master_key_id })))
     });
 }
 
@@ -98,19 +105,23 @@ pub static QUEUE_POLICY_NOT_PUBLIC: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-basic-examples-of-sqs-policies.html"],
         frameworks: &[("aws-fsbp", "SQS.3"), ("pci-dss-4.0", "1.4.1"), ("nist-800-53-r5", "AC-3"), ("nist-800-53-r5", "AC-21")],
+        reads: QUEUES,
     },
     run: queue_policy_not_public,
 };
 
 fn queue_policy_not_public(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     each_queue(metadata, context, findings, |queue| {
-        let public = queue.policy.as_ref().map(public_statements).unwrap_or_default();
+        let public = match &queue.policy {
+            Some(policy) => public_statements(context, policy, &queue.queue_arn)?,
+            None => Vec::new(),
+        };
         let message = if public.is_empty() {
             format!("Queue `{}` does not allow access to everyone.", queue.name())
         } else {
             format!("Queue `{}` allows access to everyone in {} policy statement(s).", queue.name(), public.len())
         };
-        (public.is_empty(), message, json!({ "PublicStatements": public }))
+        Ok((public.is_empty(), message, json!({ "PublicStatements": public })))
     });
 }
 
@@ -129,19 +140,23 @@ pub static QUEUE_HTTPS_ONLY: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-security-best-practices.html"],
         frameworks: &[("pci-dss-4.0", "4.2.1"), ("nist-800-53-r5", "SC-8")],
+        reads: QUEUES,
     },
     run: queue_https_only,
 };
 
 fn queue_https_only(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     each_queue(metadata, context, findings, |queue| {
-        let denying = queue.policy.as_ref().map(|policy| secure_transport_statements(policy, "sqs")).unwrap_or_default();
-        let message = if denying.is_empty() {
+        let denies = match &queue.policy {
+            Some(policy) => denies_insecure_transport(context, policy, &queue.queue_arn, "sqs:VigilProbeAnyAction", &[&queue.queue_arn])?,
+            None => false,
+        };
+        let message = if !denies {
             format!("Queue `{}` has no policy statement denying requests without TLS.", queue.name())
         } else {
             format!("Queue `{}` denies requests that do not use TLS.", queue.name())
         };
-        (!denying.is_empty(), message, json!({ "SecureTransportStatements": denying, "HasPolicy": queue.policy.is_some() }))
+        Ok((denies, message, json!({ "Policy": queue.policy })))
     });
 }
 
@@ -160,6 +175,7 @@ pub static QUEUE_HAS_DEAD_LETTER_QUEUE: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html"],
         frameworks: &[],
+        reads: QUEUES,
     },
     run: queue_has_dead_letter_queue,
 };
@@ -175,9 +191,6 @@ fn queue_has_dead_letter_queue(metadata: &Metadata, context: &Context<'_>, findi
         .collect();
     for (region, regional) in &context.inventory.regional {
         let region = region.as_str();
-        if !listing_read(context, metadata, region, "sqs", "ListQueues", findings) {
-            continue;
-        }
         for queue in regional.sqs_queues.iter().filter(|queue| !dead_letter_targets.contains(&queue.queue_arn.as_str())) {
             let subject = subject(&queue.queue_arn, "AWS::SQS::Queue", queue.name(), region, Some(&queue.tags));
             let needs = [Needs::call("sqs", region, "GetQueueAttributes").on(&queue.queue_url)];

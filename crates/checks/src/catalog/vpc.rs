@@ -6,13 +6,14 @@ use vigil_model::ec2::{IpPermission, NetworkAclEntry};
 use vigil_model::resource::ResourceData;
 
 use super::FnCheck;
-use super::ec2::{ADMIN_PORTS, rule_covers_tcp_port, world_sources};
-use super::support::{Cidr, Listing, assess_resources, is_world, regional};
-use crate::context::{Context, Needs, Subject};
-use crate::{Finding, Metadata, Remediation, Severity};
+use super::ec2::{ADMIN_PORTS, SECURITY_GROUPS, rule_covers_admin_port, rule_covers_tcp_port, world_sources};
+use super::support::{Cidr, each_resource, is_world, regional};
+use crate::context::{Context, Subject};
+use crate::{Finding, Metadata, Read, Remediation, Severity};
 
 const SECURITY_GROUP: &str = "AWS::EC2::SecurityGroup";
-const SECURITY_GROUPS: Listing = Listing::regional("ec2", "DescribeSecurityGroups");
+/// The network ACLs of each region.
+const NETWORK_ACLS: &[Read] = &[Read::regional("ec2", "DescribeNetworkAcls")];
 
 /// Ports Security Hub (EC2.19) considers high risk when open to the internet.
 const HIGH_RISK_PORTS: &[i32] =
@@ -26,7 +27,7 @@ fn each_security_group(
     judge: impl Fn(&Subject, &IpPermission) -> Option<Value>,
     what: &str,
 ) {
-    assess_resources(metadata, context, findings, SECURITY_GROUP, SECURITY_GROUPS, |resource, subject, findings| {
+    each_resource(context, findings, SECURITY_GROUP, |resource, subject, findings| {
         let ResourceData::SecurityGroup(group) = resource.data else { return };
         findings.push(context.decide(metadata, &subject, &[], || {
             let offending: Vec<Value> = group.ip_permissions.iter().filter_map(|permission| judge(&subject, permission)).collect();
@@ -58,7 +59,8 @@ pub static SECURITY_GROUP_ALL_TRAFFIC_OPEN: FnCheck = FnCheck {
             terraform: "resource \"aws_vpc_security_group_ingress_rule\" \"https\" {\n  security_group_id = aws_security_group.web.id\n  ip_protocol       = \"tcp\"\n  from_port         = 443\n  to_port           = 443\n  cidr_ipv4         = \"0.0.0.0/0\"\n}",
         },
         references: &["https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html"],
-        frameworks: &[("aws-fsbp", "EC2.18"), ("pci-dss-4.0", "1.3.1"), ("nist-800-53-r5", "SC-7")],
+        frameworks: &[("pci-dss-4.0", "1.3.1"), ("nist-800-53-r5", "SC-7")],
+        reads: SECURITY_GROUPS,
     },
     run: security_group_all_traffic_open,
 };
@@ -91,6 +93,7 @@ pub static SECURITY_GROUP_HIGH_RISK_PORTS: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-19"],
         frameworks: &[("aws-fsbp", "EC2.19"), ("pci-dss-4.0", "1.3.1"), ("nist-800-53-r5", "SC-7")],
+        reads: SECURITY_GROUPS,
     },
     run: security_group_high_risk_ports,
 };
@@ -127,6 +130,7 @@ pub static SECURITY_GROUP_ONLY_AUTHORIZED_PUBLIC_PORTS: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-18"],
         frameworks: &[("aws-fsbp", "EC2.18"), ("pci-dss-4.0", "1.3.1"), ("nist-800-53-r5", "SC-7")],
+        reads: SECURITY_GROUPS,
     },
     run: security_group_only_authorized_public_ports,
 };
@@ -173,6 +177,7 @@ pub static SECURITY_GROUP_ADMIN_PORTS_ALLOWED_SOURCES: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager.html"],
         frameworks: &[("pci-dss-4.0", "1.3.1"), ("nist-800-53-r5", "AC-17")],
+        reads: SECURITY_GROUPS,
     },
     run: security_group_admin_ports_allowed_sources,
 };
@@ -183,7 +188,7 @@ fn security_group_admin_ports_allowed_sources(metadata: &Metadata, context: &Con
         context,
         findings,
         |subject, permission| {
-            if !ADMIN_PORTS.iter().any(|(port, _)| rule_covers_tcp_port(permission, *port)) {
+            if !ADMIN_PORTS.iter().any(|(port, _)| rule_covers_admin_port(permission, *port)) {
                 return None;
             }
             let allowed: Vec<Cidr> = context
@@ -201,11 +206,12 @@ fn security_group_admin_ports_allowed_sources(metadata: &Metadata, context: &Con
     );
 }
 
-/// True when a network ACL entry covers TCP `port`.
-fn acl_entry_covers_tcp_port(entry: &NetworkAclEntry, port: i32) -> bool {
-    match entry.protocol.as_str() {
+/// True when a network ACL entry covers administrative `port`: TCP (6), UDP (17) or all
+/// protocols (-1), as CIS 5.2 asks.
+fn acl_entry_covers_admin_port(entry: &NetworkAclEntry, port: i32) -> bool {
+    match entry.protocol.to_ascii_lowercase().as_str() {
         "-1" | "all" => true,
-        "6" | "tcp" => entry.port_range.as_ref().is_none_or(|range| (range.from.unwrap_or(0)..=range.to.unwrap_or(65535)).contains(&port)),
+        "6" | "tcp" | "17" | "udp" => entry.port_range.as_ref().is_none_or(|range| (range.from.unwrap_or(0)..=range.to.unwrap_or(65535)).contains(&port)),
         _ => false,
     }
 }
@@ -225,12 +231,13 @@ pub static NETWORK_ACL_ADMIN_PORTS: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html"],
         frameworks: &[("cis-aws-5.0", "5.2"), ("aws-fsbp", "EC2.21"), ("pci-dss-4.0", "1.3.1"), ("nist-800-53-r5", "SC-7")],
+        reads: NETWORK_ACLS,
     },
     run: network_acl_admin_ports,
 };
 
 fn network_acl_admin_ports(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    assess_resources(metadata, context, findings, "AWS::EC2::NetworkAcl", Listing::regional("ec2", "DescribeNetworkAcls"), |resource, subject, findings| {
+    each_resource(context, findings, "AWS::EC2::NetworkAcl", |resource, subject, findings| {
         let ResourceData::NetworkAcl(acl) = resource.data else { return };
         findings.push(context.decide(metadata, &subject, &[], || {
             let mut ingress: Vec<&NetworkAclEntry> = acl.entries.iter().filter(|entry| !entry.egress).collect();
@@ -242,7 +249,7 @@ fn network_acl_admin_ports(metadata: &Metadata, context: &Context<'_>, findings:
                     // internet-wide traffic to the port decides.
                     let first = ingress.iter().find(|entry| {
                         let source = entry.cidr_block.as_deref().or(entry.ipv6_cidr_block.as_deref());
-                        source == Some(world) && acl_entry_covers_tcp_port(entry, *port)
+                        source == Some(world) && acl_entry_covers_admin_port(entry, *port)
                     });
                     if let Some(entry) = first.filter(|entry| entry.rule_action == "allow") {
                         open.push(json!({ "Port": port, "Service": name, "Source": world, "RuleNumber": entry.rule_number, "Protocol": entry.protocol }));
@@ -274,12 +281,13 @@ pub static NETWORK_ACL_UNUSED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html"],
         frameworks: &[("aws-fsbp", "EC2.16"), ("nist-800-53-r5", "CM-8")],
+        reads: NETWORK_ACLS,
     },
     run: network_acl_unused,
 };
 
 fn network_acl_unused(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    assess_resources(metadata, context, findings, "AWS::EC2::NetworkAcl", Listing::regional("ec2", "DescribeNetworkAcls"), |resource, subject, findings| {
+    each_resource(context, findings, "AWS::EC2::NetworkAcl", |resource, subject, findings| {
         let ResourceData::NetworkAcl(acl) = resource.data else { return };
         if acl.is_default {
             return;
@@ -307,16 +315,16 @@ pub static VPC_FLOW_LOGS_ENABLED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs.html"],
         frameworks: &[("cis-aws-5.0", "3.7"), ("aws-fsbp", "EC2.6"), ("pci-dss-4.0", "10.2.1"), ("nist-800-53-r5", "AU-12")],
+        reads: &[Read::regional("ec2", "DescribeVpcs"), Read::regional("ec2", "DescribeFlowLogs")],
     },
     run: vpc_flow_logs_enabled,
 };
 
 fn vpc_flow_logs_enabled(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    assess_resources(metadata, context, findings, "AWS::EC2::VPC", Listing::regional("ec2", "DescribeVpcs"), |resource, subject, findings| {
+    each_resource(context, findings, "AWS::EC2::VPC", |resource, subject, findings| {
         let ResourceData::Vpc(vpc) = resource.data else { return };
         let flow_logs = regional(context, resource.region).map(|regional| regional.ec2.flow_logs.as_slice()).unwrap_or_default();
-        let needs = [Needs::call("ec2", resource.region, "DescribeFlowLogs")];
-        findings.push(context.decide(metadata, &subject, &needs, || {
+        findings.push(context.decide(metadata, &subject, &[], || {
             let active: Vec<&str> = flow_logs
                 .iter()
                 .filter(|log| log.resource_id.as_deref() == Some(vpc.vpc_id.as_str()) && log.flow_log_status.as_deref().is_none_or(|status| status == "ACTIVE"))
@@ -347,19 +355,19 @@ pub static VPC_PEERING_ROUTES_LEAST_ACCESS: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/vpc/latest/peering/peering-configurations-partial-access.html"],
         frameworks: &[("cis-aws-5.0", "5.6"), ("nist-800-53-r5", "SC-7")],
+        reads: &[Read::regional("ec2", "DescribeRouteTables"), Read::regional("ec2", "DescribeVpcPeeringConnections")],
     },
     run: vpc_peering_routes_least_access,
 };
 
 fn vpc_peering_routes_least_access(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    assess_resources(metadata, context, findings, "AWS::EC2::RouteTable", Listing::regional("ec2", "DescribeRouteTables"), |resource, subject, findings| {
+    each_resource(context, findings, "AWS::EC2::RouteTable", |resource, subject, findings| {
         let ResourceData::RouteTable(table) = resource.data else { return };
         if !table.routes.iter().any(|route| route.vpc_peering_connection_id.is_some()) {
             return;
         }
         let connections = regional(context, resource.region).map(|regional| regional.ec2.vpc_peering_connections.as_slice()).unwrap_or_default();
-        let needs = [Needs::call("ec2", resource.region, "DescribeVpcPeeringConnections")];
-        findings.push(context.decide(metadata, &subject, &needs, || {
+        findings.push(context.decide(metadata, &subject, &[], || {
             let mut broad = Vec::new();
             for route in &table.routes {
                 let Some(pcx) = route.vpc_peering_connection_id.as_deref() else { continue };
@@ -402,12 +410,13 @@ pub static SUBNET_NO_AUTO_PUBLIC_IP: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/vpc/latest/userguide/vpc-ip-addressing.html#subnet-public-ip"],
         frameworks: &[("aws-fsbp", "EC2.15"), ("pci-dss-4.0", "1.3.1"), ("nist-800-53-r5", "SC-7")],
+        reads: &[Read::regional("ec2", "DescribeSubnets")],
     },
     run: subnet_no_auto_public_ip,
 };
 
 fn subnet_no_auto_public_ip(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    assess_resources(metadata, context, findings, "AWS::EC2::Subnet", Listing::regional("ec2", "DescribeSubnets"), |resource, subject, findings| {
+    each_resource(context, findings, "AWS::EC2::Subnet", |resource, subject, findings| {
         let ResourceData::Subnet(subnet) = resource.data else { return };
         findings.push(context.decide(metadata, &subject, &[], || {
             let message = if subnet.map_public_ip_on_launch {
@@ -435,19 +444,19 @@ pub static DEFAULT_VPC_UNUSED: FnCheck = FnCheck {
         },
         references: &["https://docs.aws.amazon.com/vpc/latest/userguide/default-vpc.html"],
         frameworks: &[("nist-800-53-r5", "SC-7")],
+        reads: &[Read::regional("ec2", "DescribeVpcs"), Read::regional("ec2", "DescribeNetworkInterfaces")],
     },
     run: default_vpc_unused,
 };
 
 fn default_vpc_unused(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    assess_resources(metadata, context, findings, "AWS::EC2::VPC", Listing::regional("ec2", "DescribeVpcs"), |resource, subject, findings| {
+    each_resource(context, findings, "AWS::EC2::VPC", |resource, subject, findings| {
         let ResourceData::Vpc(vpc) = resource.data else { return };
         if !vpc.is_default {
             return;
         }
         let interfaces = regional(context, resource.region).map(|regional| regional.ec2.network_interfaces.as_slice()).unwrap_or_default();
-        let needs = [Needs::call("ec2", resource.region, "DescribeNetworkInterfaces")];
-        findings.push(context.decide(metadata, &subject, &needs, || {
+        findings.push(context.decide(metadata, &subject, &[], || {
             let used: Vec<&str> = interfaces
                 .iter()
                 .filter(|interface| interface.vpc_id.as_deref() == Some(vpc.vpc_id.as_str()))
@@ -572,19 +581,33 @@ mod tests {
                 vec![
                     entry(50, "6", "deny", "0.0.0.0/0", Some((22, 22))),
                     entry(60, "6", "deny", "0.0.0.0/0", Some((3389, 3389))),
+                    entry(70, "17", "deny", "0.0.0.0/0", Some((22, 22))),
+                    entry(80, "17", "deny", "0.0.0.0/0", Some((3389, 3389))),
                     entry(100, "-1", "allow", "0.0.0.0/0", None),
                 ],
                 true,
             ),
             acl("acl-web", vec![entry(100, "6", "allow", "0.0.0.0/0", Some((443, 443))), entry(110, "6", "allow", "10.0.0.0/8", Some((22, 22)))], false),
+            // Issue 14: an allow for UDP 3389 from anywhere admits RDP's UDP transport.
+            acl("acl-udp-rdp", vec![entry(100, "17", "allow", "0.0.0.0/0", Some((3389, 3389)))], true),
         ];
         assert_eq!(
             statuses_of(&NETWORK_ACL_ADMIN_PORTS, &inventory),
-            vec![("acl-denied-first".into(), Status::Pass), ("acl-open".into(), Status::Fail), ("acl-web".into(), Status::Pass)]
+            vec![
+                ("acl-denied-first".into(), Status::Pass),
+                ("acl-open".into(), Status::Fail),
+                ("acl-udp-rdp".into(), Status::Fail),
+                ("acl-web".into(), Status::Pass)
+            ]
         );
         assert_eq!(
             statuses_of(&NETWORK_ACL_UNUSED, &inventory),
-            vec![("acl-denied-first".into(), Status::Pass), ("acl-open".into(), Status::Pass), ("acl-web".into(), Status::Fail)]
+            vec![
+                ("acl-denied-first".into(), Status::Pass),
+                ("acl-open".into(), Status::Pass),
+                ("acl-udp-rdp".into(), Status::Pass),
+                ("acl-web".into(), Status::Fail)
+            ]
         );
     }
 

@@ -54,7 +54,9 @@ pub struct DiffArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct HistoryArgs {
-    /// The resource's ARN.
+    /// The resource: its ARN, its id (`i-0abc`, `sg-0abc`, a bucket or user name), its own
+    /// name (a security group's name...) or the value of its `Name` tag.
+    #[arg(value_name = "ARN|ID|NAME")]
     pub arn: String,
     #[command(flatten)]
     pub store: StoreArgs,
@@ -161,14 +163,15 @@ fn print_fields(out: &mut impl Write, fields: &[vigil_store::FieldChange]) -> an
 
 pub fn history(args: HistoryArgs) -> anyhow::Result<ExitCode> {
     let mut store = args.store.open()?;
-    let versions = store.history(&args.arn)?;
+    let arn = resolve(&mut store, &args.arn)?;
+    let versions = store.history(&arn)?;
     let mut out = std::io::stdout().lock();
     if args.format == Format::Json {
-        serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "arn": args.arn, "versions": versions }))?;
+        serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "arn": arn, "versions": versions }))?;
         writeln!(out)?;
         return Ok(ExitCode::SUCCESS);
     }
-    writeln!(out, "{}: {} versions", args.arn, versions.len())?;
+    writeln!(out, "{arn}: {} versions", versions.len())?;
     for version in &versions {
         writeln!(out, "\nversion {}  scan {}  {}  {}", version.version, version.scan_id, version.observed_at, version.state)?;
         if version.version == 1 {
@@ -177,4 +180,23 @@ pub fn history(args: HistoryArgs) -> anyhow::Result<ExitCode> {
         print_fields(&mut out, &version.changes)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The ARN a text names (an ARN, an id, a resource's own name or its Name tag); an error
+/// listing the candidates when it names several.
+fn resolve(store: &mut Store, text: &str) -> anyhow::Result<String> {
+    let mut matches = store.find_resources(text)?;
+    match matches.len() {
+        0 => anyhow::bail!("no resource `{text}` in the store `{}` (looked up by ARN, id, name and Name tag)", store.location()),
+        1 => Ok(matches.remove(0).arn),
+        count => {
+            let candidates: Vec<String> = matches
+                .iter()
+                .map(|candidate| {
+                    format!("  {}  ({}, {}, {}; {})", candidate.arn, candidate.resource_type, candidate.region, candidate.state, candidate.matched_by)
+                })
+                .collect();
+            anyhow::bail!("`{text}` is ambiguous: it names {count} resources in the store; pass one's ARN:\n{}", candidates.join("\n"))
+        }
+    }
 }

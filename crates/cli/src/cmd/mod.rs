@@ -1,9 +1,9 @@
 //! The command tree: one module per subcommand, each with its clap `Args` and a `run`.
 
-pub mod analyses;
 pub mod collect;
 pub mod frameworks;
 pub mod history;
+pub mod host;
 pub mod iam;
 pub mod notify;
 pub mod reach;
@@ -73,6 +73,10 @@ pub enum Command {
     Iam(iam::IamArgs),
     /// Network exposure: what the internet can reach, and why.
     Reach(reach::ReachArgs),
+    /// Host security, one-shot on this machine or a root tree (`--root DIR`): file integrity,
+    /// host logs, firewall, intrusion prevention, malware, configuration assessment, packages,
+    /// vulnerabilities, patch state and secrets.
+    Host(host::HostArgs),
     /// Continuous monitoring: scheduled scans plus EventBridge events from an SQS queue,
     /// applied within seconds (new instances enrolled, state changes recorded).
     Watch(watch::WatchArgs),
@@ -136,6 +140,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Iam(args) => iam::run(&cli.global, args),
         Command::Reach(args) => reach::run(&cli.global, args),
         Command::Watch(args) => watch::run(&cli.global, args),
+        Command::Host(args) => host::run(&cli.global, args),
         Command::Serve(args) => serve::run(args),
         Command::Scans(args) => history::scans(args),
         Command::Diff(args) => history::diff(args),

@@ -5,7 +5,6 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use serde_json::json;
 use vigil_net::{Network, Question};
 
 use super::GlobalArgs;
@@ -18,6 +17,10 @@ pub struct ReachArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// An instance's host firewall, joined to the exposure: INSTANCE_ID=FILE with `nft -j list
+    /// ruleset` output or `iptables-save` text (repeatable).
+    #[arg(long = "host-firewall", value_name = "INSTANCE_ID=FILE", global = true)]
+    pub host_firewalls: Vec<String>,
     #[command(subcommand)]
     pub command: Option<ReachCommand>,
 }
@@ -58,13 +61,26 @@ pub enum Format {
 const SERVICES: &[&str] = &["ec2", "elbv2", "elb", "rds"];
 
 pub fn run(global: &GlobalArgs, args: ReachArgs) -> anyhow::Result<ExitCode> {
+    let firewalls = host_firewalls(&args.host_firewalls)?;
     match args.command {
-        None => list(global, &args.source, args.format),
+        None => list(global, &args.source, args.format, firewalls),
         Some(ReachCommand::Explain(explain_args)) => {
             let source = pick_source(&args.source, &explain_args.inventory);
-            explain(global, &source, explain_args.format.unwrap_or(args.format), &explain_args)
+            explain(global, &source, explain_args.format.unwrap_or(args.format), &explain_args, firewalls)
         }
     }
+}
+
+/// Reads `INSTANCE_ID=FILE` host firewalls.
+fn host_firewalls(specs: &[String]) -> anyhow::Result<Vec<(String, vigil_net::HostRuleset)>> {
+    specs
+        .iter()
+        .map(|spec| {
+            let (instance, file) = spec.split_once('=').with_context(|| format!("`{spec}`: expected INSTANCE_ID=FILE"))?;
+            let ruleset = vigil_host::firewall::read_file(std::path::Path::new(file))?;
+            Ok((instance.to_string(), ruleset))
+        })
+        .collect()
 }
 
 /// Options may come before or after `explain`; the ones after win.
@@ -87,14 +103,14 @@ fn load(global: &GlobalArgs, source_args: &SourceArgs) -> anyhow::Result<vigil_m
     source::load(&source_args, global.quiet)
 }
 
-fn list(global: &GlobalArgs, source_args: &SourceArgs, format: Format) -> anyhow::Result<ExitCode> {
+fn list(global: &GlobalArgs, source_args: &SourceArgs, format: Format, firewalls: Vec<(String, vigil_net::HostRuleset)>) -> anyhow::Result<ExitCode> {
     let inventory = load(global, source_args)?;
-    let network = Network::new(&inventory);
+    let network = Network::new(&inventory).with_host_firewalls(firewalls);
     let exposures = network.exposures();
     let mut out = std::io::stdout().lock();
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &exposure_rows(&network, &exposures))?;
+            serde_json::to_writer_pretty(&mut out, &vigil_assess::analyses::exposure_rows(&network, &exposures))?;
             writeln!(out)?;
         }
         Format::Table => {
@@ -125,7 +141,13 @@ fn list(global: &GlobalArgs, source_args: &SourceArgs, format: Format) -> anyhow
     Ok(ExitCode::SUCCESS)
 }
 
-fn explain(global: &GlobalArgs, source_args: &SourceArgs, format: Format, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
+fn explain(
+    global: &GlobalArgs,
+    source_args: &SourceArgs,
+    format: Format,
+    args: &ExplainArgs,
+    firewalls: Vec<(String, vigil_net::HostRuleset)>,
+) -> anyhow::Result<ExitCode> {
     let (slot, number) = vigil_net::parse_protocol(&args.protocol)
         .with_context(|| format!("`{}` is not a protocol: use tcp, udp, icmp, icmpv6 or a protocol number", args.protocol))?;
     let source = match &args.source {
@@ -133,7 +155,7 @@ fn explain(global: &GlobalArgs, source_args: &SourceArgs, format: Format, args: 
         None => None,
     };
     let inventory = load(global, source_args)?;
-    let network = Network::new(&inventory);
+    let network = Network::new(&inventory).with_host_firewalls(firewalls);
     let question = Question { resource: args.resource.clone(), slot, port: number.unwrap_or(args.port), source };
     let answer = network.explain(&question)?;
     let mut out = std::io::stdout().lock();
@@ -158,30 +180,6 @@ fn explain(global: &GlobalArgs, source_args: &SourceArgs, format: Format, args: 
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Every internet-exposed (endpoint, protocol, ports, sources) with its path, as
-/// `vigil reach --format json` prints it.
-pub fn exposure_rows(network: &Network, exposures: &[vigil_net::Exposure]) -> Vec<serde_json::Value> {
-    let mut rows = Vec::new();
-    for exposure in exposures {
-        for entry in exposure.entries() {
-            let path = network.path(exposure, &entry);
-            rows.push(json!({
-                "region": exposure.region,
-                "resource_id": exposure.resource_id,
-                "resource_type": exposure.resource_type,
-                "interface_id": exposure.interface_id,
-                "address": exposure.address,
-                "protocol": entry.protocol,
-                "ports": entry.ports,
-                "sources": entry.sources,
-                "via": exposure.via.clone().unwrap_or_else(|| "direct".to_string()),
-                "path": path,
-            }));
-        }
-    }
-    rows
 }
 
 /// The last part of an ARN (`app/web/123`), for narrow tables.

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use serde_json::json;
+use vigil_assess::{Assessor, Selection};
 use vigil_checks::frameworks::{Framework, RequirementStatus, RequirementSummary};
 use vigil_checks::mutelist::Mutelist;
 use vigil_checks::policy::Policy;
@@ -36,17 +37,8 @@ pub struct ScanArgs {
     /// summary: cis (cis-aws-5.0), fsbp (aws-fsbp), pci (pci-dss-4.0), nist (nist-800-53-r5).
     #[arg(long, value_name = "FRAMEWORK", value_parser = parse_framework)]
     pub framework: Option<&'static Framework>,
-    /// Mute findings named in a mutelist (Prowler's YAML format); they get status MUTED.
-    #[arg(long, value_name = "FILE")]
-    pub mutelist: Option<PathBuf>,
-    /// Cloud-aware policy (YAML) scoping checks and parameters; default: the bundled policy
-    /// (`vigil scan --print-default-policy` shows it).
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
-    /// Also run custom checks written in Rego: a `.rego` file or a directory of them (see
-    /// docs/posture.md for the contract). Not combined with --framework.
-    #[arg(long, value_name = "PATH")]
-    pub rego: Option<PathBuf>,
+    #[command(flatten)]
+    pub assess: AssessArgs,
     /// Print the bundled default policy and exit.
     #[arg(long)]
     pub print_default_policy: bool,
@@ -132,19 +124,45 @@ fn parse_framework(text: &str) -> Result<&'static Framework, String> {
     })
 }
 
-pub(crate) fn load_policy(path: Option<&Path>) -> anyhow::Result<Policy> {
-    match path {
-        None => Ok(Policy::bundled()),
-        Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read policy `{}`", path.display()))?;
-            Ok(Policy::parse(&text, &path.display().to_string())?)
-        }
-    }
+/// The inputs of the assess pipeline that `scan` and `watch` share: the policy, the mutelist
+/// and custom Rego checks.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AssessArgs {
+    /// Mute findings named in a mutelist (Prowler's YAML format); they get status MUTED.
+    #[arg(long, value_name = "FILE")]
+    pub mutelist: Option<PathBuf>,
+    /// Cloud-aware policy (YAML) scoping checks and parameters; default: the bundled policy
+    /// (`vigil scan --print-default-policy` shows it).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Also run custom checks written in Rego: a `.rego` file or a directory of them (see
+    /// docs/posture.md for the contract). They run when the whole catalog does (not with
+    /// --framework or --check).
+    #[arg(long, value_name = "PATH")]
+    pub rego: Option<PathBuf>,
 }
 
-pub(crate) fn load_mutelist(path: &Path) -> anyhow::Result<Mutelist> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read mutelist `{}`", path.display()))?;
-    Ok(Mutelist::parse(&text, &path.display().to_string())?)
+impl AssessArgs {
+    /// Reads the policy, mutelist and Rego files (before any long collection, so a typo fails
+    /// fast).
+    pub fn assessor(&self) -> anyhow::Result<Assessor> {
+        let policy = match &self.policy {
+            None => Policy::bundled(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read policy `{}`", path.display()))?;
+                Policy::parse(&text, &path.display().to_string())?
+            }
+        };
+        let mutelist = match &self.mutelist {
+            None => None,
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read mutelist `{}`", path.display()))?;
+                Some(Mutelist::parse(&text, &path.display().to_string())?)
+            }
+        };
+        let rego = self.rego.as_deref().map(vigil_rego::RegoChecks::load).transpose()?;
+        Ok(Assessor { policy, mutelist, rego })
+    }
 }
 
 pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
@@ -158,9 +176,7 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
         }
     }
     // Read every input file before the (possibly long) collection, so a typo fails fast.
-    let policy = load_policy(args.policy.as_deref())?;
-    let mutelist = args.mutelist.as_deref().map(load_mutelist).transpose()?;
-    let mut rego = args.rego.as_deref().map(vigil_rego::RegoChecks::load).transpose()?;
+    let mut assessor = args.assess.assessor()?;
     let started_at = chrono::Utc::now();
     let (inventories, failed_accounts) = match &args.org_role {
         Some(role) => source::collect_organization(&args.source.live, role, args.org_parallel, global.quiet)?,
@@ -169,30 +185,12 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
     if let (Some(path), [inventory]) = (&args.save_snapshot, inventories.as_slice()) {
         vigil_model::snapshot::write(path, inventory)?;
     }
-    let selected = |metadata: &vigil_checks::Metadata| {
-        (args.checks.is_empty() || args.checks.iter().any(|id| id == metadata.id)) && args.framework.is_none_or(|framework| framework.maps(metadata))
-    };
-    let checks_run = vigil_checks::CHECKS.iter().filter(|check| selected(check.metadata())).count();
-    let mut per_account = Vec::with_capacity(inventories.len());
-    for inventory in &inventories {
-        let context = vigil_checks::Context::with_policy(inventory, chrono::Utc::now(), &policy);
-        let mut findings = vigil_checks::run_all(&context, selected);
-        if let Some(rego) = rego.as_mut().filter(|_| args.framework.is_none()) {
-            findings.extend(rego.run(inventory)?);
-        }
-        policy.scope_findings(inventory, &mut findings);
-        if let Some(mutelist) = &mutelist {
-            mutelist.apply(&mut findings);
-        }
-        sort_findings(&mut findings);
-        per_account.push(findings);
-    }
-    let mut findings: Vec<Finding> = per_account.iter().flatten().cloned().collect();
-    sort_findings(&mut findings);
+    let selection = Selection { checks: args.checks.clone(), framework: args.framework, resources: None };
+    let (assessment, per_account) = assessor.assess_accounts(&inventories, &selection, chrono::Utc::now())?;
+    let checks_run = assessment.checks_run.len();
+    let findings = assessment.findings;
     if !args.no_store {
-        let checks_run =
-            vigil_checks::CHECKS.iter().map(|check| check.metadata()).filter(|metadata| selected(metadata)).map(|metadata| metadata.id.to_string()).collect();
-        store_scan(global, &args, started_at, &inventories, &findings, checks_run)?;
+        store_scan(global, &args, started_at, &inventories, &findings, assessment.checks_run)?;
     }
     let compliance = args.framework.map(|framework| (framework, vigil_checks::frameworks::summarize(framework, &findings)));
 
@@ -202,10 +200,10 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
         write_findings(path, format, &info, &findings, compliance.as_ref()).with_context(|| format!("cannot write `{}`", path.display()))?;
         // With several accounts: one report for the organization (above) and one per account.
         if inventories.len() > 1 {
-            for (inventory, account_findings) in inventories.iter().zip(&per_account) {
+            for (inventory, account) in inventories.iter().zip(&per_account) {
                 let account_path = per_account_path(path, inventory.account_id().as_str());
-                let compliance = args.framework.map(|framework| (framework, vigil_checks::frameworks::summarize(framework, account_findings)));
-                write_findings(&account_path, format, &scan_info(std::slice::from_ref(inventory)), account_findings, compliance.as_ref())
+                let compliance = args.framework.map(|framework| (framework, account.compliance(framework)));
+                write_findings(&account_path, format, &scan_info(std::slice::from_ref(inventory)), &account.findings, compliance.as_ref())
                     .with_context(|| format!("cannot write `{}`", account_path.display()))?;
             }
         }
@@ -227,13 +225,6 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// FAIL first, then by severity, check and resource.
-fn sort_findings(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        (b.status == Status::Fail, b.severity, &a.check_id, &a.resource_arn).cmp(&(a.status == Status::Fail, a.severity, &b.check_id, &b.resource_arn))
-    });
 }
 
 /// The report header for one inventory, or for several (the first account, every region).
@@ -281,7 +272,7 @@ fn store_scan(
     } else {
         "aws".to_string()
     };
-    let analyses = Some(super::analyses::analyse_all(&inventories));
+    let analyses = Some(vigil_assess::analyses::analyse_all(&inventories));
     let input = vigil_store::ScanInput {
         started_at,
         finished_at: chrono::Utc::now(),

@@ -98,8 +98,38 @@ pub fn collect_live(live: &LiveArgs, quiet: bool) -> anyhow::Result<Inventory> {
             inventory.ledger.calls.len(),
             failures
         );
+        for line in unread_summary(&inventory.ledger, 12) {
+            eprintln!("  {line}");
+        }
     }
     Ok(inventory)
+}
+
+/// The calls that could not be read, grouped by operation and reason, most frequent first,
+/// one readable line each (at most `limit` lines, then how many more).
+pub fn unread_summary(ledger: &vigil_model::Ledger, limit: usize) -> Vec<String> {
+    let mut groups: std::collections::BTreeMap<(String, String), (usize, std::collections::BTreeSet<&str>)> = std::collections::BTreeMap::new();
+    for call in ledger.failures() {
+        let Some(reason) = call.outcome.reason() else { continue };
+        let group = groups.entry((format!("{}:{}", call.service, call.operation), reason)).or_default();
+        group.0 += 1;
+        group.1.insert(&call.region);
+    }
+    let mut groups: Vec<_> = groups.into_iter().collect();
+    groups.sort_by(|a, b| b.1.0.cmp(&a.1.0).then_with(|| a.0.cmp(&b.0)));
+    let mut lines: Vec<String> = groups
+        .iter()
+        .take(limit)
+        .map(|((operation, reason), (count, regions))| {
+            let calls = if *count == 1 { "1 call".to_string() } else { format!("{count} calls") };
+            let regions: Vec<&str> = regions.iter().copied().collect();
+            format!("not read: {operation} ({calls} in {}): {reason}", regions.join(", "))
+        })
+        .collect();
+    if groups.len() > limit {
+        lines.push(format!("... and {} more kinds of failure (the ledger in `vigil collect -o FILE` lists every call)", groups.len() - limit));
+    }
+    lines
 }
 
 /// Draws collection progress: units of (service, region) done, API calls and errors.
@@ -193,6 +223,9 @@ pub fn collect_organization(live: &LiveArgs, role_name: &str, parallel: usize, q
             (None, Vec::new())
         }
     };
+    // Every account of the scan learns its organization's accounts from the listing above: a
+    // member cannot list them itself, and its trust checks need them to know its siblings.
+    let organization_accounts: Vec<String> = accounts.iter().map(|account| account.id.clone()).collect();
     let mut inventories = Vec::new();
     let mut failures = Vec::new();
     for (account, result) in results {
@@ -201,6 +234,9 @@ pub fn collect_organization(live: &LiveArgs, role_name: &str, parallel: usize, q
                 if inventory.organization_policies.is_none() && organization_policies.is_some() {
                     inventory.organization_policies = organization_policies.clone();
                     inventory.ledger.calls.extend(organization_calls.iter().cloned());
+                }
+                if let Some(organization) = inventory.account.organization.as_mut() {
+                    organization.accounts = Some(organization_accounts.clone());
                 }
                 if !quiet {
                     eprintln!(
@@ -223,4 +259,34 @@ pub fn collect_organization(live: &LiveArgs, role_name: &str, parallel: usize, q
         anyhow::bail!("no account of the organization could be read with role `{role_name}`");
     }
     Ok((inventories, failures))
+}
+
+#[cfg(test)]
+mod tests {
+    use vigil_model::{ApiCall, Ledger, Outcome};
+
+    use super::unread_summary;
+
+    #[test]
+    fn unread_calls_are_summarised_one_readable_line_per_operation_and_reason() {
+        let throttled = || Outcome::Throttled { code: "SlowDown".into(), message: "Please reduce your request rate.".into() };
+        let calls = vec![
+            ApiCall::new("s3", "us-east-1", "GetBucketPolicy", Some("a".into()), throttled()),
+            ApiCall::new("s3", "eu-west-1", "GetBucketPolicy", Some("b".into()), throttled()),
+            ApiCall::new("ec2", "us-east-1", "DescribeVpcs", None, Outcome::AccessDenied { code: "UnauthorizedOperation".into(), message: "no".into() }),
+            ApiCall::new("ec2", "us-east-1", "DescribeSubnets", None, Outcome::Ok),
+        ];
+        let ledger = Ledger { calls };
+        assert_eq!(
+            unread_summary(&ledger, 5),
+            vec![
+                "not read: s3:GetBucketPolicy (2 calls in eu-west-1, us-east-1): throttled: Please reduce your request rate. (SlowDown)",
+                "not read: ec2:DescribeVpcs (1 call in us-east-1): access denied: no (UnauthorizedOperation)",
+            ]
+        );
+        assert_eq!(
+            unread_summary(&ledger, 1).last().map(String::as_str),
+            Some("... and 1 more kinds of failure (the ledger in `vigil collect -o FILE` lists every call)")
+        );
+    }
 }

@@ -223,7 +223,7 @@ fn load_rules(args: &RuleArgs) -> anyhow::Result<(RuleSet, Vec<Rejected>)> {
         let (name, value) = entry.split_once('=').with_context(|| format!("--placeholder `{entry}` is not NAME=VALUE"))?;
         placeholders.entry(name.trim_matches('%').to_string()).or_default().push(value.to_string());
     }
-    let options = CompileOptions { placeholders };
+    let options = CompileOptions { placeholders, ..CompileOptions::default() };
     let mut loaded = Loaded::default();
     if !args.no_builtin {
         loaded.extend(vigil_trail::builtin::load(&options));

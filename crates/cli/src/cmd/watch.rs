@@ -4,15 +4,13 @@
 //! message deleted only afterwards, so a restart neither loses nor repeats one.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use vigil_assess::{Assessor, Selection};
 use vigil_checks::Finding;
-use vigil_checks::mutelist::Mutelist;
-use vigil_checks::policy::Policy;
 use vigil_collect::targeted::{EventQueue, QueueMessage, Reader};
 use vigil_model::{Inventory, Region};
 use vigil_store::{EventUpdate, ResourceState, ScanInput, Store};
@@ -35,12 +33,8 @@ pub struct WatchArgs {
     /// Time between full scans: a number with s, m, h or d (e.g. 90s, 30m, 6h).
     #[arg(long, default_value = "1h", value_parser = parse_duration)]
     pub interval: Duration,
-    /// Cloud-aware policy (YAML) scoping checks and parameters; default: the bundled policy.
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
-    /// Mute findings named in a mutelist (Prowler's YAML format).
-    #[arg(long, value_name = "FILE")]
-    pub mutelist: Option<PathBuf>,
+    #[command(flatten)]
+    pub assess: super::scan::AssessArgs,
     /// Run one full scan, apply every event waiting in the queue, and exit.
     #[arg(long)]
     pub once: bool,
@@ -71,22 +65,20 @@ struct Watcher {
     reader: Reader,
     queue: Option<EventQueue>,
     store: Store,
-    policy: Policy,
-    mutelist: Option<Mutelist>,
+    assessor: Assessor,
     inventory: Option<Inventory>,
     notify: super::notify::NotifyArgs,
     quiet: bool,
 }
 
 pub fn run(global: &GlobalArgs, args: WatchArgs) -> anyhow::Result<ExitCode> {
-    let policy = super::scan::load_policy(args.policy.as_deref())?;
-    let mutelist = args.mutelist.as_deref().map(super::scan::load_mutelist).transpose()?;
+    let assessor = args.assess.assessor()?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     let config = args.live.collect_config();
     let reader = runtime.block_on(Reader::connect(&config))?;
     let queue = args.queue_url.as_deref().map(|url| EventQueue::new(&reader, url));
     let store = args.store.open()?;
-    let mut watcher = Watcher { runtime, reader, queue, store, policy, mutelist, inventory: None, notify: args.notify.clone(), quiet: global.quiet };
+    let mut watcher = Watcher { runtime, reader, queue, store, assessor, inventory: None, notify: args.notify.clone(), quiet: global.quiet };
     if !global.quiet {
         eprintln!("watching account {} (store {}); full scan every {}s", watcher.reader.account_id(), watcher.store.location(), args.interval.as_secs());
     }
@@ -111,16 +103,15 @@ impl Watcher {
     fn full_scan(&mut self, live: &LiveArgs) -> anyhow::Result<()> {
         let started_at = chrono::Utc::now();
         let inventory = self.runtime.block_on(vigil_collect::collect(&live.collect_config(), Arc::new(vigil_collect::NoProgress)))?;
-        let findings = self.assess(&inventory, |_| true);
-        let checks_run = vigil_checks::CHECKS.iter().map(|check| check.metadata().id.to_string()).collect();
+        let assessment = self.assessor.assess(&inventory, &Selection::everything(), chrono::Utc::now())?;
         let input = ScanInput {
             started_at,
             finished_at: chrono::Utc::now(),
             source: "watch".into(),
             inventories: vec![&inventory],
-            findings: &findings,
-            checks_run,
-            analyses: Some(super::analyses::analyse(&inventory)),
+            findings: &assessment.findings,
+            checks_run: assessment.checks_run,
+            analyses: Some(vigil_assess::analyses::analyse(&inventory)),
         };
         let summary = self.store.record_scan(&input)?;
         if !self.quiet {
@@ -145,17 +136,6 @@ impl Watcher {
         if let Err(error) = super::notify::after_store(&self.notify, &mut self.store, scan_id, Some(self.reader.sdk_config()), self.quiet) {
             eprintln!("warning: notifications failed: {error:#}");
         }
-    }
-
-    /// Runs the selected checks with the policy and mutelist.
-    fn assess(&self, inventory: &Inventory, selected: impl Fn(&vigil_checks::Metadata) -> bool) -> Vec<Finding> {
-        let context = vigil_checks::Context::with_policy(inventory, chrono::Utc::now(), &self.policy);
-        let mut findings = vigil_checks::run_all(&context, selected);
-        self.policy.scope_findings(inventory, &mut findings);
-        if let Some(mutelist) = &self.mutelist {
-            mutelist.apply(&mut findings);
-        }
-        findings
     }
 
     /// Waits up to `wait` for messages and applies them; returns how many were handled.
@@ -230,13 +210,9 @@ impl Watcher {
                 .collect();
             let items: Vec<vigil_store::items::Item> =
                 vigil_store::items::items(&inventory).into_iter().filter(|item| ids.contains(item.resource_id.as_str())).collect();
-            let types: BTreeSet<&str> = items.iter().map(|item| item.resource_type).collect();
-            let arns: BTreeSet<&str> = items.iter().map(|item| item.arn.as_str()).collect();
-            let findings: Vec<Finding> = self
-                .assess(&inventory, |metadata| types.contains(metadata.resource_type))
-                .into_iter()
-                .filter(|finding| arns.contains(&*finding.resource_arn))
-                .collect();
+            // The pipeline a full scan uses, kept to these resources' findings.
+            let selection = Selection::resources(items.iter().map(|item| item.arn.as_str()));
+            let findings = self.assessor.assess(&inventory, &selection, chrono::Utc::now())?.findings;
             if !self.quiet {
                 for item in &items {
                     let failing = findings.iter().filter(|finding| *finding.resource_arn == item.arn && finding.status == vigil_checks::Status::Fail).count();

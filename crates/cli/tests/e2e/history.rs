@@ -317,6 +317,7 @@ fn watch_killed_and_restarted_loses_no_event_and_applies_none_twice() {
     // Give a redelivered duplicate the time to arrive (visibility timeout 2 s), then check.
     std::thread::sleep(Duration::from_secs(4));
     let mut opened = vigil_store::Store::open(store.to_str().unwrap()).unwrap();
+    assert_eq!(opened.consistency_problems().unwrap(), Vec::<String>::new(), "after watch was killed and restarted");
     assert_eq!(opened.table_rows("events").unwrap(), instances.len() as i64);
     for instance in &instances {
         let history = opened.history(&format!("arn:aws:ec2:us-east-1:123456789012:instance/{instance}")).unwrap();
@@ -403,4 +404,41 @@ fn an_organization_is_scanned_account_by_account_into_one_store_and_reports() {
     let scans = json_of(vigil(None).args(["scans", "--format", "json", "--store"]).arg(&store));
     assert_eq!(scans[0]["accounts"].as_array().unwrap().len(), 3, "{scans:#}");
     assert_eq!(scans[0]["source"], "aws-organization");
+}
+
+/// Issue 14 item 10: `vigil history` takes an id, a resource's own name or its Name tag as well
+/// as an ARN, and lists the candidates when the text names several.
+#[test]
+fn history_finds_a_resource_by_id_or_name_and_says_when_a_name_is_ambiguous() {
+    let directory = tempfile::tempdir().unwrap();
+    let store = directory.path().join("vigil.db");
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/example-corp.vigil");
+    let mut inventory = vigil_model::snapshot::from_bytes(&std::fs::read(demo).unwrap(), "demo").unwrap();
+    let regional = inventory.regional.values_mut().find(|regional| !regional.ec2.instances.is_empty()).unwrap();
+    let group = regional.ec2.security_groups.first().unwrap();
+    let (group_id, group_name) = (group.group_id.clone(), group.group_name.clone());
+    let instance = regional.ec2.instances.first_mut().unwrap();
+    // The instance's Name tag is the security group's own name.
+    instance.tags.insert("Name".into(), group_name.clone());
+    let instance_id = instance.instance_id.clone();
+    let snapshot = directory.path().join("named.vigil");
+    vigil_model::snapshot::write(&snapshot, &inventory).unwrap();
+    let (code, _, stderr) = run(vigil(None).args(["scan", "-q", "--snapshot"]).arg(&snapshot).arg("--store").arg(&store));
+    assert_eq!(code, 0, "{stderr}");
+
+    let by_id = json_of(vigil(None).args(["history", &instance_id, "--format", "json", "--store"]).arg(&store));
+    assert!(by_id["arn"].as_str().unwrap().ends_with(&format!(":instance/{instance_id}")), "{by_id}");
+    assert_eq!(by_id["versions"].as_array().unwrap().len(), 1);
+    let (code, stdout, stderr) = run(vigil(None).args(["history", &group_id, "--store"]).arg(&store));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains(&format!(":security-group/{group_id}: 1 versions")), "{stdout}");
+
+    let (code, _, stderr) = run(vigil(None).args(["history", &group_name, "--store"]).arg(&store));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(&format!("`{group_name}` is ambiguous")), "{stderr}");
+    assert!(stderr.contains(&format!("security-group/{group_id}")) && stderr.contains("; name)"), "{stderr}");
+    assert!(stderr.contains(&format!("instance/{instance_id}")) && stderr.contains("; Name tag)"), "{stderr}");
+    let (code, _, stderr) = run(vigil(None).args(["history", "no-such-thing", "--store"]).arg(&store));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no resource `no-such-thing`"), "{stderr}");
 }

@@ -5,8 +5,13 @@
 
 mod common;
 
+mod architecture;
+mod crash;
 mod escalation;
+mod fuzz_corpus;
 mod history;
+mod host;
+mod host_posture;
 mod iam;
 mod notify;
 mod posture;

@@ -164,3 +164,34 @@ fn rego_checks_from_the_documented_example_add_findings() {
     assert_eq!(code, 2);
     assert!(stderr.contains("/nonexistent/checks"), "{stderr}");
 }
+
+/// Issue 14: a custom check's FAIL is resolved once the check stops reporting it. `vigil scan`
+/// recorded only the catalog's checks as run, so a Rego finding stayed open forever; the one
+/// assess pipeline records every check that ran, custom ones included.
+#[test]
+fn a_rego_fail_is_resolved_in_the_store_when_the_check_no_longer_reports_it() {
+    let directory = tempfile::tempdir().unwrap();
+    let store = directory.path().join("vigil.db");
+    let checks = directory.path().join("checks.rego");
+    let policy = |name: &str| {
+        format!(
+            "package vigil.checks.custom_no_user_named\nmetadata := {{\"title\": \"No user has a forbidden name\"}}\n\
+             deny contains {{\"resource\": user.Arn, \"message\": \"forbidden name\"}} if {{\n  some user in input.Iam.Users\n  user.UserName == \"{name}\"\n}}\n"
+        )
+    };
+    std::fs::write(&checks, policy("alice")).unwrap();
+    let scan = || {
+        let (code, _, stderr) = run(vigil().args(["scan", "--demo", "--store"]).arg(&store).arg("--rego").arg(&checks));
+        assert_eq!(code, 0, "{stderr}");
+    };
+    scan();
+    std::fs::write(&checks, policy("nobody")).unwrap();
+    scan();
+    let (code, stdout, stderr) = run(vigil().args(["diff", "--format", "json", "--store"]).arg(&store));
+    assert_eq!(code, 0, "{stderr}");
+    let diff: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let fixed: Vec<&serde_json::Value> =
+        diff["fixed_findings"].as_array().unwrap().iter().filter(|finding| finding["check_id"] == "custom_no_user_named").collect();
+    assert_eq!(fixed.len(), 1, "{stdout}");
+    assert!(fixed[0]["resource_arn"].as_str().unwrap().ends_with(":user/alice"), "{stdout}");
+}

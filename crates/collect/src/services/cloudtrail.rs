@@ -1,4 +1,5 @@
-//! CloudTrail: trails with their status, event selectors and tags.
+//! CloudTrail: trails with their status, event selectors and tags, including the shadow trails
+//! a region sees (organization trails in member accounts, multi-region trails homed elsewhere).
 
 use std::sync::Arc;
 
@@ -11,13 +12,28 @@ use crate::session::{Call, Session};
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
     let client = aws_sdk_cloudtrail::Client::new(&session.config_for(&region));
-    // Shadow copies of multi-region trails are skipped: each trail is read in its home region.
+    // Shadow trails are asked for: they are how a member account sees the organization trail
+    // that logs it, and how a scan of some regions sees a multi-region trail homed in another.
     let call = Call::new("cloudtrail", &region, "DescribeTrails");
-    let trails = crate::call!(session, call, client.describe_trails().include_shadow_trails(false).send())
+    let trails = crate::call!(session, call, client.describe_trails().include_shadow_trails(true).send())
         .map(|output| output.trail_list.unwrap_or_default())
         .unwrap_or_default();
+    let trails: Vec<aws_sdk_cloudtrail::types::Trail> =
+        trails.into_iter().filter(|trail| reads_here(trail.home_region.as_deref(), &region, session.scanned_regions())).collect();
     let trails: Vec<Trail> = futures::stream::iter(trails).map(|trail| read_trail(&session, &client, &region, trail)).buffer_unordered(8).collect().await;
     Box::new(move |regional| regional.trails = trails)
+}
+
+/// Whether the trail (one of DescribeTrails' answers in `region`) is read in `region`: each
+/// trail is read once, in its home region, or, when its home region is not scanned, in the
+/// first scanned region (every region sees a multi-region trail).
+fn reads_here(home_region: Option<&str>, region: &str, scanned: &[String]) -> bool {
+    match home_region {
+        Some(home) if home == region => true,
+        Some(home) if !scanned.iter().any(|scanned| scanned == home) => scanned.first().is_none_or(|first| first == region),
+        Some(_) => false,
+        None => true,
+    }
 }
 
 async fn read_trail(session: &Session, client: &aws_sdk_cloudtrail::Client, region: &str, trail: aws_sdk_cloudtrail::types::Trail) -> Trail {
@@ -71,18 +87,25 @@ async fn read_trail(session: &Session, client: &aws_sdk_cloudtrail::Client, regi
             })
             .collect(),
     });
+    // Tags of a trail another account owns (an organization trail seen from a member account)
+    // are that account's to read.
+    let own = trail_arn.split(':').nth(4) == Some(session.account_id.as_str());
     let tags_call = Call::new("cloudtrail", region, "ListTags").on(&trail_arn);
-    let tags = crate::call!(session, tags_call, client.list_tags().resource_id_list(&trail_arn).send())
-        .map(|output| {
-            output
-                .resource_tag_list
-                .unwrap_or_default()
-                .into_iter()
-                .flat_map(|resource| resource.tags_list.unwrap_or_default())
-                .map(|tag| (tag.key, tag.value.unwrap_or_default()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let tags = if !own {
+        Default::default()
+    } else {
+        crate::call!(session, tags_call, client.list_tags().resource_id_list(&trail_arn).send())
+            .map(|output| {
+                output
+                    .resource_tag_list
+                    .unwrap_or_default()
+                    .into_iter()
+                    .flat_map(|resource| resource.tags_list.unwrap_or_default())
+                    .map(|tag| (tag.key, tag.value.unwrap_or_default()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
     Trail {
         name: trail.name.unwrap_or_default(),
         trail_arn,
@@ -102,5 +125,21 @@ async fn read_trail(session: &Session, client: &aws_sdk_cloudtrail::Client, regi
         status,
         event_selectors,
         tags,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reads_here;
+
+    #[test]
+    fn each_trail_is_read_once_in_its_home_region_or_the_first_scanned_one() {
+        let scanned = ["eu-west-1".to_string(), "us-east-1".to_string()];
+        assert!(reads_here(Some("us-east-1"), "us-east-1", &scanned));
+        assert!(!reads_here(Some("us-east-1"), "eu-west-1", &scanned));
+        // Homed in a region the scan does not read: the first scanned region reads it.
+        assert!(reads_here(Some("ap-south-1"), "eu-west-1", &scanned));
+        assert!(!reads_here(Some("ap-south-1"), "us-east-1", &scanned));
+        assert!(reads_here(None, "us-east-1", &scanned));
     }
 }

@@ -151,39 +151,49 @@ async fn authorization_details(session: &Session, client: &Client) -> Iam {
                 tags: tags(role.tags),
             }
         }));
-        iam.policies.extend(
-            page.policies
-                .unwrap_or_default()
-                .into_iter()
-                .map(|policy| ManagedPolicy {
-                    policy_name: policy.policy_name.unwrap_or_default(),
-                    policy_id: policy.policy_id.unwrap_or_default(),
-                    arn: policy.arn.unwrap_or_default(),
-                    path: policy.path.unwrap_or_default(),
-                    default_version_id: policy.default_version_id,
-                    attachment_count: policy.attachment_count,
-                    permissions_boundary_usage_count: policy.permissions_boundary_usage_count,
-                    is_attachable: policy.is_attachable,
-                    description: policy.description,
-                    create_date: time_opt(policy.create_date.as_ref()),
-                    update_date: time_opt(policy.update_date.as_ref()),
-                    policy_version_list: policy
-                        .policy_version_list
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|version| PolicyVersion {
-                            version_id: version.version_id.unwrap_or_default(),
-                            is_default_version: version.is_default_version,
-                            create_date: time_opt(version.create_date.as_ref()),
-                            document: version.document.as_deref().map(policy_document).unwrap_or_default(),
-                        })
-                        .collect(),
-                })
-                // AWS managed policies nobody uses say nothing about this account.
-                .filter(|policy| {
-                    !policy.is_aws_managed() || policy.attachment_count.unwrap_or(0) > 0 || policy.permissions_boundary_usage_count.unwrap_or(0) > 0
-                }),
-        );
+        iam.policies.extend(page.policies.unwrap_or_default().into_iter().map(|policy| {
+            ManagedPolicy {
+                policy_name: policy.policy_name.unwrap_or_default(),
+                policy_id: policy.policy_id.unwrap_or_default(),
+                arn: policy.arn.unwrap_or_default(),
+                path: policy.path.unwrap_or_default(),
+                default_version_id: policy.default_version_id,
+                attachment_count: policy.attachment_count,
+                permissions_boundary_usage_count: policy.permissions_boundary_usage_count,
+                is_attachable: policy.is_attachable,
+                description: policy.description,
+                create_date: time_opt(policy.create_date.as_ref()),
+                update_date: time_opt(policy.update_date.as_ref()),
+                policy_version_list: policy
+                    .policy_version_list
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|version| PolicyVersion {
+                        version_id: version.version_id.unwrap_or_default(),
+                        is_default_version: version.is_default_version,
+                        create_date: time_opt(version.create_date.as_ref()),
+                        document: version.document.as_deref().map(policy_document).unwrap_or_default(),
+                    })
+                    .collect(),
+            }
+        }));
+    });
+    // AWS managed policies nobody here uses say nothing about this account. Whether one is used
+    // is read from the principals themselves (any page may hold them), not only from the
+    // policy's attachment count, which some endpoints leave at zero.
+    let used: std::collections::HashSet<String> = iam
+        .users
+        .iter()
+        .flat_map(|user| user.attached_managed_policies.iter().chain(user.permissions_boundary.iter()))
+        .chain(iam.groups.iter().flat_map(|group| group.attached_managed_policies.iter()))
+        .chain(iam.roles.iter().flat_map(|role| role.attached_managed_policies.iter().chain(role.permissions_boundary.iter())))
+        .map(|policy| policy.policy_arn.clone())
+        .collect();
+    iam.policies.retain(|policy| {
+        !policy.is_aws_managed()
+            || used.contains(&policy.arn)
+            || policy.attachment_count.unwrap_or(0) > 0
+            || policy.permissions_boundary_usage_count.unwrap_or(0) > 0
     });
     iam
 }

@@ -1,9 +1,10 @@
-//! AWS Organizations: whether the account belongs to an organization, and which; and, when the
-//! credentials belong to the management account or a delegated administrator, the
-//! organization's SCPs and RCPs with their targets (ListRoots, ListOrganizationalUnitsForParent,
-//! ListPolicies, DescribePolicy, ListTargetsForPolicy) and the account's chain of parents
-//! (ListParents). A member account's credentials are refused those calls: the refusal lands in
-//! the ledger, which is how the IAM analyses say why they ran without organization policies.
+//! AWS Organizations: whether the account belongs to an organization, and which; for the
+//! management account, the organization's accounts too; and, when the credentials belong to
+//! the management account or a delegated administrator, the organization's SCPs and RCPs with
+//! their targets (ListRoots, ListOrganizationalUnitsForParent, ListPolicies, DescribePolicy,
+//! ListTargetsForPolicy) and the account's chain of parents (ListParents). A member account's
+//! credentials are refused those calls: the refusal lands in the ledger, which is how the IAM
+//! analyses say why they ran without organization policies.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -30,7 +31,21 @@ pub async fn collect(session: Arc<Session>, home_region: String) -> GlobalPatch 
             arn: organization.arn,
             master_account_id: organization.master_account_id,
             feature_set: organization.feature_set.map(|feature_set| feature_set.as_str().to_string()),
+            accounts: None,
         });
+    // Only the management account (or a delegated administrator) may list the accounts; a
+    // member account is not asked, and its checks say the list is unknown.
+    let mut organization = organization;
+    if let Some(organization) = organization.as_mut().filter(|organization| organization.master_account_id.as_deref() == Some(session.account_id.as_str())) {
+        let call = Call::new("organizations", Region::GLOBAL, "ListAccounts");
+        let mut accounts = Vec::new();
+        crate::for_each_page!(session, call, client.list_accounts().into_paginator().send(), |page| {
+            accounts.extend(page.accounts.unwrap_or_default().into_iter().filter_map(|account| account.id));
+        });
+        // A list cut short by a failed page is not the organization's list.
+        let complete = !session.ledger_has_failure("organizations", Region::GLOBAL, "ListAccounts");
+        organization.accounts = complete.then_some(accounts);
+    }
     // Authorization policies exist only with all features enabled.
     let policies = match &organization {
         Some(organization) if organization.feature_set.as_deref() != Some("CONSOLIDATED_BILLING") => {

@@ -6,6 +6,9 @@
 
 mod collection;
 mod core_checks;
+mod errors;
+mod faults;
 mod services_a;
 mod services_b;
 mod support;
+mod verdicts;

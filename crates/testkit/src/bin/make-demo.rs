@@ -1,5 +1,6 @@
 //! Regenerates the bundled demo snapshot: starts moto, seeds "Example Corp", collects it
-//! with vigil's own collector and writes `crates/cli/demo/example-corp.vigil`.
+//! with vigil's own collector, fills what moto cannot serve with recorded values
+//! (`example_corp::fill_what_moto_lacks`) and writes `crates/cli/demo/example-corp.vigil`.
 //!
 //! Run with `cargo run -p vigil-testkit --bin make-demo`.
 
@@ -20,7 +21,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         max_attempts: 3,
         ..Default::default()
     };
-    let inventory = vigil_collect::collect_with(moto.sdk_config().await, &config, Arc::new(vigil_collect::NoProgress)).await?;
+    let mut inventory = vigil_collect::collect_with(moto.sdk_config().await, &config, Arc::new(vigil_collect::NoProgress)).await?;
+    // What moto cannot serve is filled with the values AWS answers for the seeded account
+    // (recorded, moto lacks these calls), so the demo reads like a real account.
+    let filled = example_corp::fill_what_moto_lacks(&mut inventory);
+    println!("filled {} call(s) moto lacks with recorded values: {}", filled.len(), filled.join("; "));
+    let unread: Vec<String> = inventory.ledger.failures().filter_map(vigil_model::ApiCall::failure_line).collect();
+    if !unread.is_empty() {
+        return Err(format!(
+            "the demo account would show emulator gaps as ERROR findings; fill them in example_corp::fill_what_moto_lacks:\n{}",
+            unread.join("\n")
+        )
+        .into());
+    }
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../cli/demo/example-corp.vigil");
     std::fs::create_dir_all(path.parent().ok_or("no parent")?)?;
     vigil_model::snapshot::write(&path, &inventory)?;

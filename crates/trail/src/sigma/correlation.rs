@@ -221,7 +221,8 @@ pub struct CorrelationHit {
 
 /// The record's `eventTime` in milliseconds since the epoch.
 pub fn event_time_ms(event: &Value<'_>) -> Option<i64> {
-    let text = event.get("eventTime")?.as_str()?;
+    // CloudTrail's `eventTime`, or the `@timestamp` of host log records.
+    let text = event.get("eventTime").or_else(|| event.get("@timestamp"))?.as_str()?;
     chrono::DateTime::parse_from_rfc3339(text).ok().map(|time| time.timestamp_millis())
 }
 

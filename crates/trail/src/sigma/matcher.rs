@@ -258,7 +258,24 @@ impl FieldTest {
 pub struct CompileOptions {
     /// Values for `%placeholder%` names used with the `expand` modifier.
     pub placeholders: HashMap<String, Vec<String>>,
+    /// The records the rules will run on: a rule whose `logsource` cannot describe them is
+    /// rejected with the reason.
+    pub target: Target,
 }
+
+/// The kind of records a rule set runs on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Target {
+    /// AWS CloudTrail records (`logsource: product aws, service cloudtrail`).
+    #[default]
+    CloudTrail,
+    /// Linux host logs (`logsource: product linux`): syslog and journald records of the
+    /// services in [`LINUX_SERVICES`], and auditd records.
+    Linux,
+}
+
+/// The `logsource` services of Linux logs that vigil's host log collection produces.
+pub const LINUX_SERVICES: &[&str] = &["auth", "sshd", "syslog", "sudo", "cron", "auditd", "vsftpd", "clamav", "guacamole", "su", "login"];
 
 /// A value from the rule's YAML, reduced to what Sigma allows.
 #[derive(Debug, Clone, PartialEq)]
@@ -344,7 +361,7 @@ pub fn compile_field(field: &str, modifiers: &[&str], values: &[RuleValue], opti
             "windash" => transforms.push(Transform::Windash),
             "expand" => transforms.push(Transform::Expand),
             "wide" | "utf16" | "utf16le" | "utf16be" => {
-                return Err(format!("modifier `{modifier}` (UTF-16 encodings) is not supported: CloudTrail records are UTF-8 JSON"));
+                return Err(format!("modifier `{modifier}` (UTF-16 encodings) is not supported: CloudTrail and host log records are UTF-8 text"));
             }
             other => return Err(format!("unknown or unsupported modifier `{other}`")),
         }

@@ -1,5 +1,6 @@
 //! The Sigma engine: rules (specification 2.x) parsed from YAML and compiled once into a
-//! [`RuleSet`] that matches parsed CloudTrail records.
+//! [`RuleSet`] that matches parsed records: CloudTrail records, or Linux host log records
+//! (`CompileOptions::target`; one engine, one record model, [`crate::value::Value`]).
 //!
 //! Compilation turns every detection entry into typed matchers ([`matcher`]) and every
 //! condition into an expression over search indices ([`condition`]); the YAML is not looked at
@@ -23,7 +24,7 @@ use serde_yaml::Value as Yaml;
 use crate::value::Value;
 use condition::Expr;
 pub use correlation::{CorrelationAlert, CorrelationRule};
-pub use matcher::{CompileOptions, FieldPath, FieldTest, RuleValue};
+pub use matcher::{CompileOptions, FieldPath, FieldTest, LINUX_SERVICES, RuleValue, Target};
 
 /// A compiled detection rule.
 #[derive(Debug, Clone)]
@@ -38,10 +39,32 @@ pub struct Rule {
     pub falsepositives: Vec<String>,
     /// The file (and document) the rule came from.
     pub origin: String,
+    pub logsource: LogSource,
     pub detection: Detection,
     /// The rule only feeds correlations (a correlation uses it without `generate: true`):
     /// its matches raise no alert of their own.
     pub correlation_only: bool,
+}
+
+/// A rule's `logsource` (lowercase).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogSource {
+    pub product: Option<String>,
+    pub service: Option<String>,
+    pub category: Option<String>,
+}
+
+impl LogSource {
+    fn parse(yaml: &Yaml) -> LogSource {
+        let field = |key: &str| yaml.get("logsource").and_then(|logsource| logsource.get(key)).and_then(Yaml::as_str).map(str::to_ascii_lowercase);
+        LogSource { product: field("product"), service: field("service"), category: field("category") }
+    }
+
+    /// Whether a record from the given services is in this log source (a rule without a
+    /// service applies to every record of its product).
+    pub fn accepts(&self, services: &[&str]) -> bool {
+        self.service.as_deref().is_none_or(|service| services.contains(&service))
+    }
 }
 
 /// A rule's searches and condition.
@@ -198,14 +221,30 @@ fn string_list(yaml: &Yaml, key: &str) -> Vec<String> {
     }
 }
 
-/// Whether a rule's `logsource` can describe CloudTrail records.
-fn check_logsource(yaml: &Yaml) -> Result<(), String> {
-    let Some(logsource) = yaml.get("logsource") else { return Ok(()) };
-    let product = logsource.get("product").and_then(Yaml::as_str).map(str::to_ascii_lowercase);
-    let service = logsource.get("service").and_then(Yaml::as_str).map(str::to_ascii_lowercase);
-    match (product.as_deref(), service.as_deref()) {
-        (_, Some("cloudtrail")) | (Some("aws"), None) | (None, None) => Ok(()),
-        (product, service) => Err(format!("not a CloudTrail rule (logsource product `{}`, service `{}`)", product.unwrap_or("-"), service.unwrap_or("-"))),
+/// Whether a rule's `logsource` can describe the target's records.
+fn check_logsource(logsource: &LogSource, target: Target) -> Result<(), String> {
+    let (product, service, category) = (logsource.product.as_deref(), logsource.service.as_deref(), logsource.category.as_deref());
+    match target {
+        Target::CloudTrail => match (product, service) {
+            (_, Some("cloudtrail")) | (Some("aws"), None) | (None, None) => Ok(()),
+            (product, service) => Err(format!("not a CloudTrail rule (logsource product `{}`, service `{}`)", product.unwrap_or("-"), service.unwrap_or("-"))),
+        },
+        Target::Linux => {
+            if product != Some("linux") {
+                return Err(format!("not a Linux rule (logsource product `{}`)", product.unwrap_or("-")));
+            }
+            if let Some(category) = category {
+                return Err(format!(
+                    "logsource category `{category}` needs process, file or network events (Sysmon for Linux, eBPF), which vigil's host log collection does not produce"
+                ));
+            }
+            match service {
+                Some(service) if !LINUX_SERVICES.contains(&service) => {
+                    Err(format!("logsource service `{service}` is not among the logs vigil collects ({})", LINUX_SERVICES.join(", ")))
+                }
+                _ => Ok(()),
+            }
+        }
     }
 }
 
@@ -217,7 +256,8 @@ fn parse_rule(yaml: &Yaml, origin: &str, options: &CompileOptions) -> Result<Rul
         return Err("meta filter rules (`filter:`) are not supported".to_string());
     }
     let title = string_field(yaml, "title").ok_or("the rule has no `title`")?;
-    check_logsource(yaml)?;
+    let logsource = LogSource::parse(yaml);
+    check_logsource(&logsource, options.target)?;
     let detection_yaml = yaml.get("detection").ok_or("the rule has no `detection`")?;
     let Yaml::Mapping(detection_map) = detection_yaml else { return Err("`detection` is not a map".to_string()) };
     if detection_map.contains_key("timeframe") {
@@ -262,6 +302,7 @@ fn parse_rule(yaml: &Yaml, origin: &str, options: &CompileOptions) -> Result<Rul
         tags: string_list(yaml, "tags"),
         falsepositives: string_list(yaml, "falsepositives"),
         origin: origin.to_string(),
+        logsource,
         detection: Detection { names, searches, condition },
         correlation_only: false,
     })
@@ -392,6 +433,20 @@ impl RuleSet {
 
     /// Indices of the rules matching `event`, in rule order, appended to `matched`.
     pub fn matches(&self, event: &Value<'_>, matched: &mut Vec<u32>) {
+        self.matches_where(event, matched, |_| true);
+    }
+
+    /// Like [`RuleSet::matches`], for a record of a host log that belongs to `services`
+    /// (`sshd`, `auth`, `syslog`...): only rules whose `logsource` service is one of them, or
+    /// that name no service, are tried.
+    pub fn matches_services(&self, event: &Value<'_>, services: &[&str], matched: &mut Vec<u32>) {
+        self.matches_where(event, matched, |rule| rule.logsource.accepts(services));
+    }
+
+    /// The one matching loop: candidates from the index, then `applies` (inlined, so the
+    /// CloudTrail path pays nothing for it), then the rule's condition.
+    #[inline(always)]
+    fn matches_where(&self, event: &Value<'_>, matched: &mut Vec<u32>, applies: impl Fn(&Rule) -> bool) {
         let start = matched.len();
         let mut lowered = String::new();
         let mut candidates = |map: &HashMap<String, Vec<u32>>, field: &str, matched: &mut Vec<u32>| {
@@ -403,13 +458,15 @@ impl RuleSet {
                 lowered.push_str(text);
                 lowered.make_ascii_lowercase();
                 if let Some(indices) = map.get(lowered.as_str()) {
-                    matched.extend(indices.iter().copied().filter(|&index| self.rules.get(index as usize).is_some_and(|rule| rule.matches(event))));
+                    matched.extend(
+                        indices.iter().copied().filter(|&index| self.rules.get(index as usize).is_some_and(|rule| applies(rule) && rule.matches(event))),
+                    );
                 }
             }
         };
         candidates(&self.by_event_name, "eventName", matched);
         candidates(&self.by_event_source, "eventSource", matched);
-        matched.extend(self.unindexed.iter().copied().filter(|&index| self.rules.get(index as usize).is_some_and(|rule| rule.matches(event))));
+        matched.extend(self.unindexed.iter().copied().filter(|&index| self.rules.get(index as usize).is_some_and(|rule| applies(rule) && rule.matches(event))));
         matched[start..].sort_unstable();
         matched.dedup();
     }

@@ -11,7 +11,10 @@ use crate::value::Value;
 
 fn compile(detection: &str) -> Result<Rule, String> {
     let text = format!("title: t\nid: r\nlogsource: {{product: aws, service: cloudtrail}}\ndetection:\n{}", indent(detection));
-    let options = CompileOptions { placeholders: [("admins".to_string(), vec!["alice".to_string(), "bob".to_string()])].into_iter().collect() };
+    let options = CompileOptions {
+        placeholders: [("admins".to_string(), vec!["alice".to_string(), "bob".to_string()])].into_iter().collect(),
+        ..CompileOptions::default()
+    };
     let loaded = load_text(&text, "test", &options);
     match (loaded.rules.into_iter().next(), loaded.rejected.into_iter().next()) {
         (Some(rule), _) => Ok(rule),

@@ -1,0 +1,189 @@
+//! OSV records (the Open Source Vulnerability schema, ossf/osv-schema) and loading them from
+//! what osv.dev publishes: a directory of `.json` records, a zip of them (the per-ecosystem
+//! `all.zip` archives), or one file. Only the fields matching needs are kept; unknown fields
+//! are ignored. A record that cannot be parsed is a problem naming its file (and the entry in
+//! a zip); every other record is still used.
+
+use std::io::Read;
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// One vulnerability record.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Record {
+    pub id: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub withdrawn: Option<String>,
+    #[serde(default)]
+    pub severity: Vec<SeverityEntry>,
+    #[serde(default)]
+    pub affected: Vec<Affected>,
+    #[serde(default)]
+    pub database_specific: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SeverityEntry {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub score: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Affected {
+    #[serde(default)]
+    pub package: Option<AffectedPackage>,
+    #[serde(default)]
+    pub ranges: Vec<Range>,
+    #[serde(default)]
+    pub versions: Vec<String>,
+    #[serde(default)]
+    pub severity: Vec<SeverityEntry>,
+    #[serde(default)]
+    pub ecosystem_specific: Option<serde_json::Value>,
+    #[serde(default)]
+    pub database_specific: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AffectedPackage {
+    pub ecosystem: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Range {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub events: Vec<Event>,
+}
+
+/// One range event: exactly one of the fields is set.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Event {
+    #[serde(default)]
+    pub introduced: Option<String>,
+    #[serde(default)]
+    pub fixed: Option<String>,
+    #[serde(default)]
+    pub last_affected: Option<String>,
+    #[serde(default)]
+    pub limit: Option<String>,
+}
+
+/// A record that could not be used, naming its file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct RecordProblem {
+    pub file: String,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read `{path}`: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{path}` is not a zip archive: {message}")]
+    Zip { path: String, message: String },
+}
+
+/// Records and problems from a directory, a zip or a JSON file.
+pub fn load(path: &Path) -> Result<(Vec<Record>, Vec<RecordProblem>), LoadError> {
+    let shown = path.display().to_string();
+    let metadata = std::fs::metadata(path).map_err(|source| LoadError::Read { path: shown.clone(), source })?;
+    let mut records = Vec::new();
+    let mut problems = Vec::new();
+    if metadata.is_dir() {
+        let mut files = Vec::new();
+        collect_json_files(path, &mut files).map_err(|source| LoadError::Read { path: shown.clone(), source })?;
+        files.sort();
+        for file in files {
+            let file_name = file.display().to_string();
+            match std::fs::read(&file) {
+                Ok(bytes) => parse_into(&file_name, &bytes, &mut records, &mut problems),
+                Err(error) => problems.push(RecordProblem { file: file_name, message: format!("cannot read: {error}") }),
+            }
+        }
+    } else if path.extension().is_some_and(|extension| extension.eq_ignore_ascii_case("zip")) {
+        let file = std::fs::File::open(path).map_err(|source| LoadError::Read { path: shown.clone(), source })?;
+        let mut archive =
+            zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|error| LoadError::Zip { path: shown.clone(), message: error.to_string() })?;
+        for index in 0..archive.len() {
+            let mut entry = match archive.by_index(index) {
+                Ok(entry) => entry,
+                Err(error) => {
+                    problems.push(RecordProblem { file: format!("{shown} entry {index}"), message: error.to_string() });
+                    continue;
+                }
+            };
+            let name = match entry.name() {
+                Ok(name) => name.into_owned(),
+                Err(error) => {
+                    problems.push(RecordProblem { file: format!("{shown} entry {index}"), message: format!("unreadable name: {error}") });
+                    continue;
+                }
+            };
+            if !entry.is_file() || !name.ends_with(".json") {
+                continue;
+            }
+            let file_name = format!("{shown}:{name}");
+            let mut bytes = Vec::with_capacity(entry.size().min(64 << 20) as usize);
+            match entry.by_ref().take(64 << 20).read_to_end(&mut bytes) {
+                Ok(_) => parse_into(&file_name, &bytes, &mut records, &mut problems),
+                Err(error) => problems.push(RecordProblem { file: file_name, message: format!("cannot decompress: {error}") }),
+            }
+        }
+    } else {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read { path: shown.clone(), source })?;
+        parse_into(&shown, &bytes, &mut records, &mut problems);
+    }
+    Ok((records, problems))
+}
+
+fn collect_json_files(dir: &Path, files: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        let file_type = entry.file_type()?;
+        if file_type.is_dir() {
+            collect_json_files(&path, files)?;
+        } else if path.extension().is_some_and(|extension| extension == "json") {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// One file: a record, or an array of records (some exports bundle them).
+pub fn parse_into(file: &str, bytes: &[u8], records: &mut Vec<Record>, problems: &mut Vec<RecordProblem>) {
+    let trimmed = bytes.iter().position(|byte| !byte.is_ascii_whitespace()).map(|start| &bytes[start..]).unwrap_or_default();
+    if trimmed.first() == Some(&b'[') {
+        match serde_json::from_slice::<Vec<serde_json::Value>>(bytes) {
+            Ok(values) => {
+                for (index, value) in values.into_iter().enumerate() {
+                    match serde_json::from_value::<Record>(value) {
+                        Ok(record) => records.push(record),
+                        Err(error) => problems.push(RecordProblem { file: format!("{file}[{index}]"), message: error.to_string() }),
+                    }
+                }
+            }
+            Err(error) => problems.push(RecordProblem { file: file.to_string(), message: error.to_string() }),
+        }
+        return;
+    }
+    match serde_json::from_slice::<Record>(bytes) {
+        Ok(record) if record.id.trim().is_empty() => problems.push(RecordProblem { file: file.to_string(), message: "record without an `id`".to_string() }),
+        Ok(record) => records.push(record),
+        Err(error) => problems.push(RecordProblem { file: file.to_string(), message: error.to_string() }),
+    }
+}

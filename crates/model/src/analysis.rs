@@ -1,0 +1,298 @@
+//! The exposure and IAM analyses of a scan, as types: the assess pipeline writes them, the
+//! store keeps them with the scan (`kind` and the JSON of the result) and the console reads
+//! them back into the same types, so writer and reader cannot drift apart on a field name.
+//!
+//! The JSON of each type is the stored form (and the console API's `detail`): fields are only
+//! ever added, with serde defaults, so older stores keep reading.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// A kind of analysis result, as the store names it.
+pub trait AnalysisKind: Serialize + DeserializeOwned {
+    /// The store's `kind` column: `exposure`, `admin`, `escalation`, `external`, `access` or
+    /// `access-skipped`.
+    const KIND: &'static str;
+}
+
+/// One hop on the path from the internet to an endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Hop {
+    /// `address`, `internet-gateway`, `route-table`, `nacl-inbound`, `nacl-outbound`,
+    /// `security-group`, `load-balancer`, `listener`, `target-group`, `database`, `interface`
+    /// or `instance`.
+    pub kind: String,
+    pub id: String,
+    pub detail: String,
+    /// False on the hop that drops the traffic (always the last one).
+    pub allowed: bool,
+}
+
+/// One internet-exposed endpoint, protocol and set of ports with the sources allowed to use
+/// them, and the path one packet takes (as `vigil reach --format json` prints it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Exposure {
+    pub region: String,
+    /// The instance id, load balancer ARN, DB instance identifier... the engine reports.
+    pub resource_id: String,
+    /// `instance`, `network-interface`, `application-load-balancer`, `network-load-balancer`,
+    /// `classic-load-balancer` or `db-instance`.
+    pub resource_type: String,
+    pub interface_id: Option<String>,
+    /// The public IP, or the DNS name of a balancer or database.
+    pub address: String,
+    /// `tcp`, `udp`, `icmp`, `icmpv6`, `all`, or `other` (then `ports` are protocol numbers).
+    pub protocol: String,
+    /// Inclusive ranges; for ICMP, ranges of ICMP types.
+    pub ports: Vec<[u16; 2]>,
+    pub sources: Vec<String>,
+    /// `direct`, or the load balancer's ARN (or Classic name) the traffic comes through.
+    pub via: String,
+    pub path: Vec<Hop>,
+}
+
+/// One step of an escalation path.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Step {
+    pub from: String,
+    /// The principal gained (the same principal for a step that grants itself more).
+    pub to: String,
+    /// The method's name, such as `iam:PassRole + ec2:RunInstances`.
+    pub method: String,
+    /// The resource the method acts on.
+    pub resource: String,
+    /// The technique's id in the catalog (pathfinding.cloud's where it has one: `ec2-001`).
+    pub technique: String,
+    /// `self-escalation`, `principal-access`, `new-passrole`, `existing-passrole`, `modify-then-act`.
+    pub category: String,
+    /// Every permission the step uses and the resource each was decided on.
+    pub permissions: Vec<Permission>,
+}
+
+/// A permission an escalation step uses: the action and the resource it was decided on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Permission {
+    pub action: String,
+    pub resource: String,
+}
+
+/// An admin-equivalent principal.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Admin {
+    pub principal: String,
+    /// `user` or `role`.
+    pub kind: String,
+    /// `full` (allowed everything) or `self-grant` (can give itself any permission).
+    pub reason: String,
+    /// For `self-grant`: how (the step that grants; see `steps` when restrictions must be
+    /// lifted first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<Step>,
+    /// For `self-grant`: every step, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<Step>,
+    /// The account of the principal.
+    pub account: String,
+}
+
+/// A path from a principal to an admin-equivalent one (or to a named resource).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EscalationPath {
+    pub principal: String,
+    /// `user` or `role`.
+    pub kind: String,
+    /// The principal the path ends at: an admin-equivalent principal, or (with a resource
+    /// target) one that can use the resource.
+    pub admin: String,
+    pub steps: Vec<Step>,
+    /// `admin`, or the resource's ARN.
+    pub target: String,
+    /// The account of the starting principal.
+    pub account: String,
+}
+
+/// A resource (or role) reachable from outside the account through a policy statement.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ExternalAccess {
+    pub resource: String,
+    pub service: String,
+    pub kind: String,
+    pub region: String,
+    /// `public`, `network-restricted`, `cross-account` or `federated`.
+    pub exposure: String,
+    /// Who: `*`, account ids, organization ids, identity providers.
+    pub principals: Vec<String>,
+    pub actions: Vec<String>,
+    /// With an action catalog: the access levels granted (`List`, `Read`, `Write`,
+    /// `Permissions management`, `Tagging`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub access_levels: Vec<String>,
+    /// The conditions that narrow the access, as written.
+    pub narrowed_by: Vec<String>,
+    /// The statement's position in its policy.
+    pub statement: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+}
+
+/// Who of the account may do the action that stands for reading a resource.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Access {
+    /// Such as `s3:GetObject`.
+    pub action: String,
+    /// The resource the request names (`arn:aws:s3:::bucket/*` for a bucket).
+    pub resource: String,
+    pub principals: Vec<AccessGrant>,
+}
+
+/// One principal allowed in an [`Access`] result.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AccessGrant {
+    pub principal: String,
+    /// `user` or `role`.
+    pub kind: String,
+    /// The statements that allow it, as `POLICY#STATEMENT`.
+    pub allowed_by: Vec<String>,
+}
+
+/// Who-can-access was not computed for the account (too many decisions), and why.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AccessSkipped {
+    pub reason: String,
+}
+
+impl AnalysisKind for Exposure {
+    const KIND: &'static str = "exposure";
+}
+impl AnalysisKind for Admin {
+    const KIND: &'static str = "admin";
+}
+impl AnalysisKind for EscalationPath {
+    const KIND: &'static str = "escalation";
+}
+impl AnalysisKind for ExternalAccess {
+    const KIND: &'static str = "external";
+}
+impl AnalysisKind for Access {
+    const KIND: &'static str = "access";
+}
+impl AnalysisKind for AccessSkipped {
+    const KIND: &'static str = "access-skipped";
+}
+
+/// One result of any kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnalysisResult {
+    Exposure(Exposure),
+    Admin(Admin),
+    Escalation(EscalationPath),
+    External(ExternalAccess),
+    Access(Access),
+    AccessSkipped(AccessSkipped),
+}
+
+impl AnalysisResult {
+    /// The store's `kind` of this result.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AnalysisResult::Exposure(_) => Exposure::KIND,
+            AnalysisResult::Admin(_) => Admin::KIND,
+            AnalysisResult::Escalation(_) => EscalationPath::KIND,
+            AnalysisResult::External(_) => ExternalAccess::KIND,
+            AnalysisResult::Access(_) => Access::KIND,
+            AnalysisResult::AccessSkipped(_) => AccessSkipped::KIND,
+        }
+    }
+
+    /// The stored JSON of the result.
+    pub fn to_json(&self) -> String {
+        let json = match self {
+            AnalysisResult::Exposure(result) => serde_json::to_string(result),
+            AnalysisResult::Admin(result) => serde_json::to_string(result),
+            AnalysisResult::Escalation(result) => serde_json::to_string(result),
+            AnalysisResult::External(result) => serde_json::to_string(result),
+            AnalysisResult::Access(result) => serde_json::to_string(result),
+            AnalysisResult::AccessSkipped(result) => serde_json::to_string(result),
+        };
+        // These types have string keys and no fallible serializer: this cannot fail.
+        json.unwrap_or_else(|_| "{}".to_string())
+    }
+
+    /// A stored result read back: `None` for a kind this vigil does not know.
+    pub fn from_json(kind: &str, json: &str) -> Option<Result<AnalysisResult, serde_json::Error>> {
+        fn parse<T: AnalysisKind>(json: &str, wrap: fn(T) -> AnalysisResult) -> Result<AnalysisResult, serde_json::Error> {
+            serde_json::from_str(json).map(wrap)
+        }
+        Some(match kind {
+            Exposure::KIND => parse(json, AnalysisResult::Exposure),
+            Admin::KIND => parse(json, AnalysisResult::Admin),
+            EscalationPath::KIND => parse(json, AnalysisResult::Escalation),
+            ExternalAccess::KIND => parse(json, AnalysisResult::External),
+            Access::KIND => parse(json, AnalysisResult::Access),
+            AccessSkipped::KIND => parse(json, AnalysisResult::AccessSkipped),
+            _ => return None,
+        })
+    }
+}
+
+/// One result of an analysis with what it is about: `subject` is the ARN of the resource or
+/// principal (so a resource's page finds its results by index).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Analysis {
+    pub account_id: String,
+    pub subject: String,
+    pub result: AnalysisResult,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// What the console stored before the analyses had types (and `vigil reach --format json`
+    /// printed) reads into them and writes back the same.
+    #[test]
+    fn stored_results_of_every_kind_read_back_into_their_types_and_write_the_same_json() {
+        let cases = [
+            (
+                "exposure",
+                json!({ "region": "eu-west-1", "resource_id": "i-1", "resource_type": "instance", "interface_id": null, "address": "203.0.113.7",
+                        "protocol": "tcp", "ports": [[22, 22]], "sources": ["0.0.0.0/0"], "via": "direct",
+                        "path": [{ "kind": "address", "id": "203.0.113.7", "detail": "public", "allowed": true }] }),
+            ),
+            ("admin", json!({ "principal": "arn:aws:iam::1:user/a", "kind": "user", "reason": "full" })),
+            (
+                "admin",
+                json!({ "principal": "arn:aws:iam::1:user/a", "kind": "user", "reason": "self-grant",
+                        "step": { "from": "a", "to": "a", "method": "iam:PutUserPolicy", "resource": "a" } }),
+            ),
+            ("escalation", json!({ "principal": "p", "kind": "role", "admin": "q", "steps": [{ "from": "p", "to": "q", "method": "m", "resource": "r" }] })),
+            (
+                "external",
+                json!({ "resource": "arn:aws:s3:::b", "service": "s3", "kind": "bucket", "region": "us-east-1", "exposure": "public",
+                        "principals": ["*"], "actions": ["s3:GetObject"], "narrowed_by": [], "statement": 0, "sid": "Public" }),
+            ),
+            ("access", json!({ "action": "kms:Decrypt", "resource": "k", "principals": [{ "principal": "p", "kind": "role", "allowed_by": ["x#0"] }] })),
+            ("access-skipped", json!({ "reason": "too many" })),
+        ];
+        for (kind, stored) in cases {
+            let result = AnalysisResult::from_json(kind, &stored.to_string()).unwrap().unwrap();
+            assert_eq!(result.kind(), kind);
+            let written: serde_json::Value = serde_json::from_str(&result.to_json()).unwrap();
+            assert_eq!(written, stored, "{kind}");
+        }
+        assert!(AnalysisResult::from_json("weather", "{}").is_none());
+        assert!(AnalysisResult::from_json("admin", "[1]").unwrap().is_err());
+    }
+}
