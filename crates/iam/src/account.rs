@@ -491,7 +491,7 @@ impl Account {
             });
             self.workloads.len() - 1
         };
-        let mut workloads: Vec<(usize, Tags, Option<String>, Option<String>, Option<bool>, Option<String>)> = Vec::new();
+        let mut workloads: Vec<WorkloadFacts> = Vec::new();
         for (region, regional) in &inventory.regional {
             let region = region.as_str();
             let managed_listing_read = inventory
@@ -823,3 +823,7 @@ pub struct Variant<'a> {
     /// `Some(None)`: the boundary removed; `Some(Some(policy))`: replaced.
     pub boundary: Option<Option<&'a Policy>>,
 }
+
+/// A workload's facts gathered before they are set on it: its index, tags, state, parent,
+/// flag and instance profile.
+type WorkloadFacts = (usize, Tags, Option<String>, Option<String>, Option<bool>, Option<String>);
