@@ -6,8 +6,11 @@
 use std::io::Cursor;
 use std::sync::OnceLock;
 
+/// A fuzz target: its name and the function that takes one input.
+pub type Target = (&'static str, fn(&[u8]));
+
 /// The targets by name: the name is the corpus folder and the AFL binary.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[Target] = &[
     ("iam_policy", iam_policy),
     ("sigma_rule", sigma_rule),
     ("cloudtrail_records", cloudtrail_records),

@@ -3,7 +3,7 @@
 //! server, so they cannot disagree on a verdict:
 //!
 //! 1. the catalog's checks that the [`Selection`] picks, with the cloud-aware policy's
-//!    parameters ([`vigil_checks::run_all`]);
+//!    parameters and the agent roster ([`vigil_checks::run_all`]);
 //! 2. the custom Rego checks, when the selection is the whole catalog;
 //! 3. the policy's scope (`require`/`disable`/`severity`, [`Policy::scope_findings`]);
 //! 4. the mutelist ([`Mutelist::apply`]);
@@ -39,6 +39,10 @@ pub struct Assessor {
     pub policy: Policy,
     pub mutelist: Option<Mutelist>,
     pub rego: Option<RegoChecks>,
+    /// The instances (by id) with an enrolled vigil agent, from the store the assessment is
+    /// recorded into, for the host coverage check (`ec2_instance_agent_enrolled`); `None`
+    /// when unknown (no store): that check then says it could not read the roster.
+    pub agent_roster: Option<BTreeSet<String>>,
 }
 
 /// Which checks run and which findings are kept.
@@ -103,6 +107,10 @@ impl Assessor {
     /// Assesses one account's inventory as of `now`.
     pub fn assess(&mut self, inventory: &Inventory, selection: &Selection, now: Timestamp) -> Result<Assessment, AssessError> {
         let context = vigil_checks::Context::with_policy(inventory, now, &self.policy);
+        let context = match &self.agent_roster {
+            Some(roster) => context.with_agent_roster(roster),
+            None => context,
+        };
         let mut findings = vigil_checks::run_all(&context, |metadata| selection.selects(metadata));
         let mut checks_run = selection.catalog_checks();
         if let Some(rego) = self.rego.as_mut().filter(|_| selection.runs_rego()) {

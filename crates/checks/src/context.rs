@@ -84,6 +84,9 @@ pub struct Context<'a> {
     pub ledger: LedgerIndex<'a>,
     pub now: Timestamp,
     policy: Option<&'a Policy>,
+    /// Instance ids with an enrolled, not retired vigil agent (from the store); `None` when
+    /// the scan has no store to ask.
+    agent_roster: Option<&'a std::collections::BTreeSet<String>>,
     /// Every resource, built on first use: `Inventory::resources` builds a new `Vec` (with an
     /// ARN string per resource) on each call, which a catalog of many checks cannot afford.
     resources: OnceLock<Vec<ResourceRef<'a>>>,
@@ -210,6 +213,7 @@ impl<'a> Context<'a> {
             ledger: inventory.ledger.index(),
             now,
             policy: None,
+            agent_roster: None,
             resources: OnceLock::new(),
             by_type: OnceLock::new(),
             strings: Interner::default(),
@@ -241,6 +245,17 @@ impl<'a> Context<'a> {
             index
         });
         index.get(resource_type).into_iter().flatten().filter_map(move |position| resources.get(*position))
+    }
+
+    /// The same context, knowing which instances have a vigil agent.
+    pub fn with_agent_roster(mut self, roster: &'a std::collections::BTreeSet<String>) -> Context<'a> {
+        self.agent_roster = Some(roster);
+        self
+    }
+
+    /// Instance ids with a live vigil agent, when the scan knows them.
+    pub fn agent_roster(&self) -> Option<&'a std::collections::BTreeSet<String>> {
+        self.agent_roster
     }
 
     /// The policy this context was built with, if any.

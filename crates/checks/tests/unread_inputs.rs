@@ -262,7 +262,11 @@ fn clear(inventory: &mut Inventory, service: &str, operation: &str, region: &str
             }
             ("iam", "GetAccountPasswordPolicy") => iam.password_policy = None,
             ("iam", "GetAccountSummary") => iam.account_summary.clear(),
-            ("iam", "GenerateCredentialReport" | "GetCredentialReport") => iam.credential_report.clear(),
+            ("iam", "GetCredentialReport") => iam.credential_report.clear(),
+            // Collection reads the report with GetCredentialReport even when generating a new one
+            // is denied (an earlier report is still served), so denying only the generation
+            // leaves the data in place.
+            ("iam", "GenerateCredentialReport") => {}
             ("iam", "ListAccountAliases") => iam.account_aliases.clear(),
             ("iam", "ListOpenIDConnectProviders") => iam.open_id_connect_providers.clear(),
             ("iam", "ListSAMLProviders") => iam.saml_providers.clear(),

@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use vigil_host::fim::{self, Baseline, FimConfig, HashAlgorithm};
+use vigil_host::fsroot::HostRoot;
 use vigil_host::logs::detect::{self, Detector};
 use vigil_host::logs::{Collector, FileSource, Positions};
-use vigil_host::root::HostRoot;
 
 fn main() {
     let arguments: Vec<String> = std::env::args().skip(1).collect();
@@ -22,7 +22,7 @@ fn main() {
     match arguments.first().map(String::as_str) {
         Some("fim-baseline") => {
             let config = FimConfig { hash: HashAlgorithm::parse(&arguments[3]).unwrap(), threads: arguments[4].parse().unwrap(), ..FimConfig::default() };
-            let report = fim::baseline(&HostRoot::new(&arguments[1]), Path::new(&arguments[2]), &config).unwrap();
+            let report = fim::baseline(&HostRoot::at(&arguments[1]), Path::new(&arguments[2]), &config).unwrap();
             eprintln!(
                 "{} entries, {} MB, {} problems in {:.2} s",
                 report.entries,
@@ -34,7 +34,7 @@ fn main() {
         Some("fim-check") => {
             let baseline = Baseline::open(Path::new(&arguments[2])).unwrap();
             let config = FimConfig { threads: arguments[3].parse().unwrap(), ..baseline.config().unwrap() };
-            let (changes, report) = fim::check(&HostRoot::new(&arguments[1]), &baseline, &config).unwrap();
+            let (changes, report) = fim::check(&HostRoot::at(&arguments[1]), &baseline, &config).unwrap();
             eprintln!("{} changes over {} entries in {:.2} s", changes.len(), report.entries, start.elapsed().as_secs_f64());
         }
         Some("logs") => {

@@ -4,8 +4,10 @@
 //! absolute link target starts again at the root, `..` never climbs above it), so an image's
 //! `/etc/os-release -> /usr/lib/os-release` reads the image's file and never the machine's.
 
+use std::ffi::OsStr;
 use std::fs::{self, Metadata};
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
 /// Symbolic links followed in one resolution before giving up (Linux's `MAXSYMLINKS`).
@@ -24,9 +26,11 @@ impl HostRoot {
         HostRoot { root: None }
     }
 
-    /// An image mounted or extracted under `dir`.
+    /// An image mounted or extracted under `dir` (made absolute, so that real paths compare
+    /// with absolute ones).
     pub fn at(dir: impl Into<PathBuf>) -> Self {
-        HostRoot { root: Some(dir.into()) }
+        let dir = dir.into();
+        HostRoot { root: Some(std::path::absolute(&dir).unwrap_or(dir)) }
     }
 
     /// `--root DIR` when given, else the live system.
@@ -45,6 +49,28 @@ impl HostRoot {
     /// The directory of the image, `None` for the live system.
     pub fn dir(&self) -> Option<&Path> {
         self.root.as_deref()
+    }
+
+    /// The root directory: `/` for the live system.
+    pub fn directory(&self) -> &Path {
+        self.root.as_deref().unwrap_or(Path::new("/"))
+    }
+
+    /// The real path of `inner` (a path inside the root as bytes, `/etc/x` or `etc/x`), joined
+    /// without following any link: for modules that record links as they are (integrity
+    /// monitoring). [`HostRoot::resolve`] is for modules that read what a path leads to.
+    pub fn join(&self, inner: &[u8]) -> PathBuf {
+        let relative = inner.strip_prefix(b"/").unwrap_or(inner);
+        if relative.is_empty() { self.directory().to_path_buf() } else { self.directory().join(OsStr::from_bytes(relative)) }
+    }
+
+    /// The path inside the root of `real`, when `real` is under the root.
+    pub fn inner(&self, real: &Path) -> Option<Vec<u8>> {
+        let relative = real.strip_prefix(self.directory()).ok()?;
+        let mut inner = Vec::with_capacity(relative.as_os_str().len() + 1);
+        inner.push(b'/');
+        inner.extend_from_slice(relative.as_os_str().as_bytes());
+        Some(inner)
     }
 
     /// The real path of a host path, with every symbolic link resolved inside the root.
@@ -164,6 +190,39 @@ fn components_reversed(path: &Path) -> Vec<PathBuf> {
     components
 }
 
+/// A path as text: UTF-8 names as they are; any byte that is not valid UTF-8 as `\xNN` (so a
+/// name is never silently changed into another existing name's text).
+pub fn display_path(path: &[u8]) -> String {
+    let mut out = String::with_capacity(path.len());
+    for chunk in path.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Inverse of [`display_path`] for names given on a command line: `\xNN` becomes the byte.
+pub fn parse_display_path(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'\\'
+            && bytes.get(index + 1) == Some(&b'x')
+            && let Some(value) = bytes.get(index + 2..index + 4).and_then(|hex| std::str::from_utf8(hex).ok()).and_then(|hex| u8::from_str_radix(hex, 16).ok())
+        {
+            out.push(value);
+            index += 4;
+            continue;
+        }
+        out.push(bytes[index]);
+        index += 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,5 +264,18 @@ mod tests {
         assert_eq!(host.read_to_string_lossy("/a/b/link").unwrap(), "t");
         assert!(host.read("/a/loop1").is_err());
         assert_eq!(host.read("/a/missing/file").unwrap_err().kind(), io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn paths_inside_a_root_round_trip_including_newlines_and_invalid_utf8() {
+        let root = HostRoot::at("/srv/image");
+        assert_eq!(root.join(b"/etc/passwd"), PathBuf::from("/srv/image/etc/passwd"));
+        assert_eq!(root.join(b"/"), PathBuf::from("/srv/image"));
+        assert_eq!(root.inner(Path::new("/srv/image/etc/passwd")).unwrap(), b"/etc/passwd");
+        assert_eq!(root.inner(Path::new("/elsewhere")), None);
+        let odd = b"/tmp/a\nb\xff";
+        assert_eq!(display_path(odd), "/tmp/a\nb\\xFF");
+        assert_eq!(parse_display_path(&display_path(odd)), odd);
+        assert_eq!(HostRoot::live().join(b"/etc"), PathBuf::from("/etc"));
     }
 }

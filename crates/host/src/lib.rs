@@ -7,12 +7,13 @@
 pub mod fim;
 pub mod firewall;
 pub mod fsroot;
+pub mod inventory;
 pub mod ips;
 pub mod logs;
+pub mod module;
 pub mod packages;
 pub mod patch;
 pub mod rate;
-pub mod root;
 pub mod sca;
 pub mod versions;
 pub mod vulns;

@@ -3,6 +3,8 @@
 //! its method, path, summary, parameters, who may call it and its handler. The router, the
 //! guard and the OpenAPI document (`/api/openapi.json`) are all built from that table.
 
+pub mod agent_api;
+mod agent_views;
 pub mod auth;
 mod charts;
 mod handlers;
@@ -69,19 +71,32 @@ pub struct AppState {
     pub auth: auth::Auth,
     /// Session cookies get `Secure` (served over TLS).
     pub secure_cookies: bool,
+    /// The agent API's settings; `None` serves no agents.
+    pub fleet: Option<agent_api::Fleet>,
 }
 
 /// The application: one route per entry of the route table ([`routes::all`]), each behind
 /// the guard with the route's own [`routes::Access`], and the security headers on every
 /// response. A path outside the table is 404 to an authenticated caller, 401 to others.
 pub fn app(state: Arc<AppState>) -> Router {
-    let gate = |access: Access| middleware::from_fn_with_state(Gate { state: Arc::clone(&state), access }, guard);
+    let not_found = (|| async { StatusCode::NOT_FOUND }).layer(middleware::from_fn_with_state(Gate::new(&state, Access::Authenticated), guard));
+    router(&state, routes::all()).fallback(not_found).layer(middleware::from_fn(security_headers)).with_state(state)
+}
+
+/// The agent API alone (the routes whose access [`Access::is_agent_api`]), for
+/// `--agent-listen`: anything else there is 404.
+pub fn agent_app(state: Arc<AppState>) -> Router {
+    let routes = routes::all().filter(|route| route.access.is_agent_api());
+    router(&state, routes).fallback(|| async { StatusCode::NOT_FOUND }).layer(middleware::from_fn(security_headers)).with_state(state)
+}
+
+/// A router of the given routes, each behind the guard with its own access.
+fn router(state: &Arc<AppState>, routes: impl Iterator<Item = &'static routes::Route>) -> Router<routes::Shared> {
     let mut router = Router::new();
-    for route in routes::all() {
-        router = router.route(route.path, (route.handler)(route.method.filter()).layer(gate(route.access)));
+    for route in routes {
+        router = router.route(route.path, (route.handler)(route.method.filter()).layer(middleware::from_fn_with_state(Gate::new(state, route.access), guard)));
     }
-    let not_found = || async { StatusCode::NOT_FOUND };
-    router.fallback(not_found.layer(gate(Access::Authenticated))).layer(middleware::from_fn(security_headers)).with_state(state)
+    router
 }
 
 /// What the guard of one route knows: the server's state and who may call the route.
@@ -91,11 +106,28 @@ struct Gate {
     access: Access,
 }
 
+impl Gate {
+    fn new(state: &Arc<AppState>, access: Access) -> Gate {
+        Gate { state: Arc::clone(state), access }
+    }
+}
+
 /// Authentication for everything but public routes (401; a browser asking for a page is
-/// redirected to the login form) and CSRF protection for the routes that change state.
+/// redirected to the login form) and CSRF protection for the routes that change state. The
+/// agent API's routes take an agent's credential instead, and nothing else.
 async fn guard(State(gate): State<Gate>, mut request: Request, next: Next) -> Response {
-    if gate.access == Access::Public {
-        return next.run(request).await;
+    match gate.access {
+        Access::Public | Access::Enrolment => return next.run(request).await,
+        Access::Agent => {
+            return match agent_api::authenticate(&gate.state, request.headers()).await {
+                Ok(agent) => {
+                    request.extensions_mut().insert(agent);
+                    next.run(request).await
+                }
+                Err(refusal) => refusal,
+            };
+        }
+        Access::Authenticated | Access::Change => {}
     }
     let method = request.method().as_str().to_string();
     let path = request.uri().path().to_string();
@@ -144,20 +176,40 @@ async fn security_headers(request: Request, next: Next) -> Response {
 }
 
 /// Binds and serves until the process ends, over TLS when `tls` is given. Prints the
-/// address it listens on.
-pub async fn serve(state: Arc<AppState>, address: SocketAddr, tls: Option<tls::Certificate>) -> Result<(), ServerError> {
+/// address it listens on. With `agent_address`, the agent API is also served there alone;
+/// with agents enabled, the lifecycle sweep runs every `sweep_every`.
+pub async fn serve(
+    state: Arc<AppState>,
+    address: SocketAddr,
+    tls: Option<tls::Certificate>,
+    agent_address: Option<SocketAddr>,
+    sweep_every: std::time::Duration,
+) -> Result<(), ServerError> {
+    if state.fleet.is_some() {
+        tokio::spawn(agent_api::sweep(Arc::clone(&state), sweep_every));
+    }
+    let console = listen(app(Arc::clone(&state)), address, tls.as_ref(), "vigil console");
+    match agent_address {
+        None => console.await,
+        Some(agent_address) => {
+            let agents = listen(agent_app(state), agent_address, tls.as_ref(), "vigil agent API");
+            tokio::try_join!(console, agents).map(|_| ())
+        }
+    }
+}
+
+async fn listen(app: Router, address: SocketAddr, tls: Option<&tls::Certificate>, what: &str) -> Result<(), ServerError> {
     let listen_error = |error: std::io::Error| ServerError::Listen { address: address.to_string(), reason: error.to_string() };
     let listener = tokio::net::TcpListener::bind(address).await.map_err(listen_error)?;
     let bound = listener.local_addr().map_err(listen_error)?;
-    let app = app(state);
     match tls {
         None => {
-            eprintln!("vigil console listening on http://{bound}");
+            eprintln!("{what} listening on http://{bound}");
             axum::serve(listener, app).await.map_err(listen_error)
         }
         Some(certificate) => {
             let listener = tls::TlsListener::new(listener, certificate.acceptor()?);
-            eprintln!("vigil console listening on https://{bound}");
+            eprintln!("{what} listening on https://{bound}");
             axum::serve(listener, app).await.map_err(listen_error)
         }
     }
@@ -171,6 +223,11 @@ mod tests {
 
     use super::*;
 
+    fn fleet() -> Option<agent_api::Fleet> {
+        let trusted = vigil_fleet::identity::TrustedCertificates::aws().unwrap();
+        Some(agent_api::Fleet::new(trusted, vigil_fleet::HostPolicy::bundled().unwrap(), 60, 300))
+    }
+
     async fn status(app: &Router, method: &str, path: &str, headers: &[(&str, &str)]) -> StatusCode {
         let mut builder = Request::builder().method(method).uri(path);
         for (name, value) in headers {
@@ -181,24 +238,41 @@ mod tests {
 
     /// The guard reads each route's access from the table: public routes answer anyone,
     /// the others 401 without credentials, and every state-changing route refuses a session
-    /// without its CSRF header (403) and accepts it with the header. A path outside the table
-    /// is 401 without credentials, 404 with them.
+    /// without its CSRF header (403) and accepts it with the header. The agent API's routes
+    /// take an agent's credential and no console credential; an agent's credential opens no
+    /// console route. A path outside the table is 401 without credentials, 404 with them.
     #[tokio::test]
     async fn every_route_is_guarded_as_its_table_entry_says() {
         let directory = tempfile::tempdir().unwrap();
-        let store = Store::open(directory.path().join("vigil.db").to_str().unwrap()).unwrap();
+        let mut store = Store::open(directory.path().join("vigil.db").to_str().unwrap()).unwrap();
+        let agent_secret = "0123456789abcdef";
+        let agent = vigil_store::agents::NewAgent {
+            id: "agt-0000000000000001",
+            instance_id: None,
+            account_id: None,
+            region: None,
+            hostname: "build-1",
+            agent_version: "1",
+            enrolled_by: "token:test",
+            secret_hash: &agent_api::secret_hash(agent_secret),
+            at: "2026-01-01T00:00:00Z",
+            at_unix: 1_767_225_600,
+        };
+        assert_eq!(store.enrol_agent(&agent).unwrap(), None);
+        let agent_bearer = format!("Bearer agt-0000000000000001.{agent_secret}");
         let (hash, token) = auth::load_or_create(&directory.path().join("console-token")).unwrap();
         let token = token.unwrap();
-        let state = Arc::new(AppState { store: StorePool::new(vec![store]), auth: auth::Auth::new(hash), secure_cookies: false });
+        let state = Arc::new(AppState { store: StorePool::new(vec![store]), auth: auth::Auth::new(hash), secure_cookies: false, fleet: fleet() });
         let app = app(Arc::clone(&state));
         let bearer = format!("Bearer {token}");
+        let refused = |code: StatusCode| code == StatusCode::UNAUTHORIZED || code == StatusCode::FORBIDDEN;
         for route in routes::all() {
             let path = route.path.replace("{id}", "1");
             let method = route.method.as_str();
             let anonymous = status(&app, method, &path, &[]).await;
             match route.access {
-                Access::Public => assert_ne!(anonymous, StatusCode::UNAUTHORIZED, "{method} {path}"),
-                Access::Authenticated | Access::Change => assert_eq!(anonymous, StatusCode::UNAUTHORIZED, "{method} {path}"),
+                Access::Public | Access::Enrolment => assert_ne!(anonymous, StatusCode::UNAUTHORIZED, "{method} {path}"),
+                Access::Authenticated | Access::Change | Access::Agent => assert_eq!(anonymous, StatusCode::UNAUTHORIZED, "{method} {path}"),
             }
             // A fresh session per route: `/logout` ends the one it is given.
             let session = state.auth.login(&token).unwrap().unwrap();
@@ -206,15 +280,52 @@ mod tests {
             let with_session = status(&app, method, &path, &[("cookie", &cookie)]).await;
             let with_csrf = status(&app, method, &path, &[("cookie", &cookie), ("x-csrf-token", &session.csrf)]).await;
             let with_token = status(&app, method, &path, &[("authorization", &bearer)]).await;
+            let with_agent = status(&app, method, &path, &[("authorization", &agent_bearer)]).await;
+            match route.access {
+                Access::Agent => {
+                    for console in [with_session, with_csrf, with_token] {
+                        assert_eq!(console, StatusCode::UNAUTHORIZED, "{method} {path}: a console credential opened the agent API");
+                    }
+                    assert!(!refused(with_agent), "{method} {path}: {with_agent}");
+                    continue;
+                }
+                Access::Authenticated | Access::Change => {
+                    assert_eq!(with_agent, StatusCode::UNAUTHORIZED, "{method} {path}: an agent's credential opened the console")
+                }
+                Access::Public | Access::Enrolment => {}
+            }
             for allowed in [with_csrf, with_token] {
-                assert!(allowed != StatusCode::UNAUTHORIZED && allowed != StatusCode::FORBIDDEN, "{method} {path}: {allowed}");
+                assert!(!refused(allowed), "{method} {path}: {allowed}");
             }
             match route.access {
                 Access::Change => assert_eq!(with_session, StatusCode::FORBIDDEN, "{method} {path}"),
-                _ => assert!(with_session != StatusCode::UNAUTHORIZED && with_session != StatusCode::FORBIDDEN, "{method} {path}: {with_session}"),
+                _ => assert!(!refused(with_session), "{method} {path}: {with_session}"),
             }
         }
         assert_eq!(status(&app, "GET", "/api/nothing", &[]).await, StatusCode::UNAUTHORIZED);
         assert_eq!(status(&app, "GET", "/api/nothing", &[("authorization", &bearer)]).await, StatusCode::NOT_FOUND);
+    }
+
+    /// `--agent-listen` serves the agent API and nothing of the console.
+    #[tokio::test]
+    async fn the_agent_listener_serves_only_the_agent_api() {
+        let directory = tempfile::tempdir().unwrap();
+        let store = Store::open(directory.path().join("vigil.db").to_str().unwrap()).unwrap();
+        let (hash, token) = auth::load_or_create(&directory.path().join("console-token")).unwrap();
+        let bearer = format!("Bearer {}", token.unwrap());
+        let state = Arc::new(AppState { store: StorePool::new(vec![store]), auth: auth::Auth::new(hash), secure_cookies: false, fleet: fleet() });
+        let agents = agent_app(state);
+        let mut served = 0;
+        for route in routes::all() {
+            let path = route.path.replace("{id}", "1");
+            let answer = status(&agents, route.method.as_str(), &path, &[("authorization", &bearer)]).await;
+            if route.access.is_agent_api() {
+                served += 1;
+                assert_ne!(answer, StatusCode::NOT_FOUND, "{path}");
+            } else {
+                assert_eq!(answer, StatusCode::NOT_FOUND, "{path} is served on the agent listener");
+            }
+        }
+        assert_eq!(served, agent_api::ROUTES.len());
     }
 }

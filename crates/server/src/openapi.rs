@@ -33,15 +33,26 @@ pub fn document() -> Value {
     for route in crate::routes::all() {
         let entry = paths.entry(route.path.to_string()).or_insert_with(|| json!({}));
         let security = match route.access {
-            Access::Public => json!([]),
+            Access::Public | Access::Enrolment => json!([]),
             Access::Authenticated | Access::Change => json!([{ "bearer": [] }, { "session": [] }]),
+            Access::Agent => json!([{ "agent": [] }]),
         };
         let mut responses = json!({ "200": { "description": "OK" } });
-        if route.access != Access::Public {
-            responses["401"] = json!({ "description": "authentication required" });
-        }
-        if route.access == Access::Change {
-            responses["403"] = json!({ "description": "with a session: the X-CSRF-Token header is missing or wrong" });
+        match route.access {
+            Access::Public => {}
+            Access::Authenticated => responses["401"] = json!({ "description": "authentication required" }),
+            Access::Change => {
+                responses["401"] = json!({ "description": "authentication required" });
+                responses["403"] = json!({ "description": "with a session: the X-CSRF-Token header is missing or wrong" });
+            }
+            Access::Enrolment => {
+                responses["202"] = json!({ "description": "held pending (JSON `reason`, `error`, `retry_after_seconds`)" });
+                responses["403"] = json!({ "description": "refused, with the reason (JSON `reason`, `error`)" });
+            }
+            Access::Agent => {
+                responses["401"] = json!({ "description": "agent credential missing or wrong (JSON `reason`, `error`)" });
+                responses["403"] = json!({ "description": "refused, with the reason (JSON `reason`, `error`)" });
+            }
         }
         entry[route.method.as_str().to_ascii_lowercase()] = json!({
             "summary": route.summary,
@@ -55,7 +66,8 @@ pub fn document() -> Value {
         "info": { "title": "vigil console API", "version": env!("CARGO_PKG_VERSION") },
         "components": { "securitySchemes": {
             "bearer": { "type": "http", "scheme": "bearer", "description": "the access token printed at first start" },
-            "session": { "type": "apiKey", "in": "cookie", "name": "vigil_session", "description": "browser session; state-changing requests also need the X-CSRF-Token header" }
+            "session": { "type": "apiKey", "in": "cookie", "name": "vigil_session", "description": "browser session; state-changing requests also need the X-CSRF-Token header" },
+            "agent": { "type": "http", "scheme": "bearer", "description": "an agent's credential: `<agent id>.<secret>` from its enrolment" }
         } },
         "paths": paths
     })
@@ -73,7 +85,8 @@ mod tests {
             assert!(operation.is_object(), "{} {} missing", route.method.as_str(), route.path);
             let names: Vec<&str> = operation["parameters"].as_array().unwrap().iter().map(|param| param["name"].as_str().unwrap()).collect();
             assert_eq!(names, route.params().map(|param| param.name).collect::<Vec<_>>(), "{}", route.path);
-            assert_eq!(operation["security"].as_array().unwrap().is_empty(), route.access == crate::routes::Access::Public, "{}", route.path);
+            let open = matches!(route.access, crate::routes::Access::Public | crate::routes::Access::Enrolment);
+            assert_eq!(operation["security"].as_array().unwrap().is_empty(), open, "{}", route.path);
         }
         let described: usize = document["paths"].as_object().unwrap().values().map(|methods| methods.as_object().unwrap().len()).sum();
         assert_eq!(described, routes);

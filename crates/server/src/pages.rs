@@ -67,6 +67,7 @@ const NAV: &[(&str, &str)] = &[
     ("/exposure", "Exposure"),
     ("/identities", "Identities"),
     ("/activity", "Activity"),
+    ("/agents", "Agents"),
     ("/scans", "Scans"),
 ];
 

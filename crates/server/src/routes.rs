@@ -1,7 +1,8 @@
 //! The route table's types. Every route is one [`Route`]: its method, path, summary, the
 //! parameters it reads (for the OpenAPI document), who may call it and its handler. The
 //! modules that hold handlers declare their routes beside them (`handlers::ROUTES` for the
-//! JSON API, `views::ROUTES` for the pages, `pages::ROUTES` for login, logout and assets);
+//! JSON API, `views::ROUTES` for the pages, `pages::ROUTES` for login, logout and assets,
+//! `agent_views::ROUTES` for the Agents pages, `agent_api::ROUTES` for the agent API);
 //! [`all`] lists every table, and the router, the guard and `openapi.rs` read only that.
 
 use std::sync::Arc;
@@ -45,6 +46,21 @@ pub enum Access {
     /// The token, or a session whose request carries its CSRF header (`X-CSRF-Token`): every
     /// route that changes state.
     Change,
+    /// The agent API's enrolment: no credential yet; the body proves who the host is (a
+    /// signed instance identity document or an enrolment token), checked by the handler.
+    Enrolment,
+    /// An enrolled agent's own credential (`Authorization: Bearer <agent id>.<secret>`),
+    /// checked against the store; console tokens and sessions do not open these routes, and
+    /// an agent's credential opens nothing else. No cookie is read, so no CSRF header.
+    Agent,
+}
+
+impl Access {
+    /// The agent API's routes: served on the console's listener and alone on
+    /// `--agent-listen`.
+    pub fn is_agent_api(self) -> bool {
+        matches!(self, Access::Enrolment | Access::Agent)
+    }
 }
 
 /// Where a parameter is.
@@ -99,7 +115,9 @@ impl Route {
 /// Every route of the console: the tables of the modules that hold handlers. A new module
 /// with routes adds its table here.
 pub fn all() -> impl Iterator<Item = &'static Route> {
-    [crate::openapi::ROUTES, crate::pages::ROUTES, crate::handlers::ROUTES, crate::views::ROUTES].into_iter().flatten()
+    [crate::openapi::ROUTES, crate::pages::ROUTES, crate::handlers::ROUTES, crate::views::ROUTES, crate::agent_views::ROUTES, crate::agent_api::ROUTES]
+        .into_iter()
+        .flatten()
 }
 
 #[cfg(test)]
@@ -110,7 +128,8 @@ mod tests {
 
     /// Each (method, path) once; each `{name}` in a path declared as a path parameter and
     /// every path parameter in the path; state changes only through `Change` routes (every
-    /// POST but the login form, no GET).
+    /// POST but the login form and the agent API, no GET); the agent API under its prefix and
+    /// only there.
     #[test]
     fn the_table_is_consistent_and_every_state_change_needs_csrf() {
         let mut seen = BTreeSet::new();
@@ -125,8 +144,17 @@ mod tests {
                 (Method::Get, Access::Change) => panic!("GET {} changes state", route.path),
                 (Method::Post, Access::Authenticated) => panic!("POST {} must need the CSRF header", route.path),
                 (Method::Post, Access::Public) => assert_eq!(route.path, "/login", "only the login form is a public POST"),
+                (_, Access::Enrolment) => {
+                    assert_eq!((route.method, route.path), (Method::Post, vigil_fleet::wire::ENROL), "only enrolment needs no agent credential")
+                }
                 _ => {}
             }
+            assert_eq!(
+                route.access.is_agent_api(),
+                route.path.starts_with(vigil_fleet::wire::PREFIX),
+                "{}: the agent API is exactly the routes under its prefix",
+                route.path
+            );
         }
     }
 }

@@ -620,10 +620,14 @@ async fn resource(state: Shared, Extension(caller): Extension<Caller>, Query(que
             store.analyses_about(&lookup)?,
             store.analysis_count::<Admin>()?,
             store.analyses::<vigil_model::analysis::AccessSkipped>()?,
+            match crate::agent_views::instance_id_of(&lookup) {
+                Some(instance_id) => Some(store.agents_of_instance(instance_id)?),
+                None => None,
+            },
         ))
     })
     .await;
-    let (versions, findings, analyses, admins, skipped) = match result {
+    let (versions, findings, analyses, admins, skipped, agents) = match result {
         Ok(values) => values,
         Err(response) => return response,
     };
@@ -638,6 +642,9 @@ async fn resource(state: Shared, Extension(caller): Extension<Caller>, Query(que
             }
             body.push_str("</tbody></table>");
         }
+    }
+    if let Some(agents) = &agents {
+        body.push_str(&crate::agent_views::instance_block(agents));
     }
     body.push_str("<h2>Findings</h2><table id=\"resource-findings\"><tbody>");
     for finding in &findings {

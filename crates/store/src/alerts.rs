@@ -42,7 +42,7 @@ impl Store {
         let limit = limit.clamp(1, 10_000);
         let rows = self.db.rows(
             "SELECT id, rule_id, event_id, rule_title, level, event_time, event_name, account_id, stored_at, detail FROM alerts
-             WHERE ($1 = 0 OR id < $1) AND ($2 = '' OR level = $2) AND ($3 = '' OR rule_id = $3) ORDER BY id DESC LIMIT $4",
+             WHERE (CAST($1 AS BIGINT) = 0 OR id < $1) AND ($2 = '' OR level = $2) AND ($3 = '' OR rule_id = $3) ORDER BY id DESC LIMIT $4",
             &[Param::Int(before), Param::Text(level.unwrap_or_default()), Param::Text(rule_id.unwrap_or_default()), Param::Int(limit as i64 + 1)],
         )?;
         let items: Vec<AlertRow> = rows

@@ -14,6 +14,7 @@ macro_rules! severity_rank {
     };
 }
 
+pub mod agents;
 mod alerts;
 pub mod analyses;
 mod counts;

@@ -285,7 +285,20 @@ impl Store {
 
     /// How many rows one of the store's tables holds (for tests and size reports).
     pub fn table_rows(&mut self, table: &str) -> Result<i64, StoreError> {
-        const TABLES: &[&str] = &["scans", "resources", "resource_versions", "findings", "finding_changes", "alerts", "events", "outbox"];
+        const TABLES: &[&str] = &[
+            "scans",
+            "resources",
+            "resource_versions",
+            "findings",
+            "finding_changes",
+            "alerts",
+            "events",
+            "outbox",
+            "agents",
+            "agent_events",
+            "enrolments",
+            "enrolment_tokens",
+        ];
         if !TABLES.contains(&table) {
             return Err(StoreError::NotFound(format!("no table `{table}` in the store")));
         }

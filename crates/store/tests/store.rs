@@ -401,6 +401,98 @@ fn an_event_update_keeps_the_dashboard_counts_exact() {
     }
 }
 
+fn event(seq: u64, id: &str) -> vigil_fleet::wire::Sequenced {
+    vigil_fleet::wire::Sequenced {
+        seq,
+        event: vigil_fleet::Event {
+            id: id.into(),
+            module: "inventory".into(),
+            kind: "snapshot".into(),
+            time: "2026-01-01T00:00:00Z".into(),
+            payload: serde_json::json!({ "n": seq }),
+        },
+    }
+}
+
+/// The agent fleet on both backends: one agent per instance, events stored once per (agent,
+/// sequence number), tokens used up and expired, the lifecycle sweep with its one alert.
+#[test]
+fn agents_enrol_once_store_events_once_and_the_sweep_raises_one_missing_alert() {
+    use vigil_store::agents::NewAgent;
+    for (_dir, mut store) in stores() {
+        let inventory = demo();
+        record(&mut store, &inventory);
+        let instance = store.instance_record("i-missing").unwrap();
+        assert!(instance.is_none());
+        let instance_id = inventory
+            .resources()
+            .into_iter()
+            .find_map(|resource| match resource.data {
+                vigil_model::resource::ResourceData::Instance(instance) => Some(instance.instance_id.clone()),
+                _ => None,
+            })
+            .unwrap();
+        let record = store.instance_record(&instance_id).unwrap().unwrap();
+        assert_eq!(record.state, vigil_store::ResourceState::Active);
+        assert!(record.config.get("InstanceId").is_some(), "{}", record.config);
+        assert!(store.account_managed(inventory.account_id().as_str()).unwrap());
+        assert!(!store.account_managed("999999999999").unwrap());
+        let agent = |id: &'static str, instance: Option<&'static str>| NewAgent {
+            id,
+            instance_id: instance,
+            account_id: Some("123456789012"),
+            region: Some("us-east-1"),
+            hostname: "web-1",
+            agent_version: "1",
+            enrolled_by: "identity",
+            secret_hash: "hash",
+            at: "2026-01-01T00:00:00Z",
+            at_unix: 1_767_225_600,
+        };
+        let leaked: &'static str = Box::leak(instance_id.clone().into_boxed_str());
+        assert_eq!(store.enrol_agent(&agent("agt-1", Some(leaked))).unwrap(), None);
+        assert_eq!(store.enrol_agent(&agent("agt-2", Some(leaked))).unwrap(), Some("agt-1".to_string()), "an instance enrols once");
+        assert_eq!(store.enrol_agent(&agent("agt-3", None)).unwrap(), None);
+        assert_eq!(store.agent_roster().unwrap().into_iter().collect::<Vec<_>>(), vec![instance_id.clone()]);
+        let first = store.record_agent_events("agt-1", &[event(1, "a"), event(2, "b")], "t", 1_767_225_601).unwrap();
+        assert_eq!((first.stored, first.duplicates, first.last_seq), (2, 0, 2));
+        let again = store.record_agent_events("agt-1", &[event(2, "b"), event(3, "c")], "t", 1_767_225_602).unwrap();
+        assert_eq!((again.stored, again.duplicates, again.last_seq), (1, 1, 3));
+        assert_eq!(store.agent_event_count("agt-1").unwrap(), 3);
+        assert_eq!(store.agent_events("agt-1", Some("inventory"), 10).unwrap().first().map(|event| event.seq), Some(3));
+        // Tokens: one use, then used up; an expired one refused.
+        store.create_enrolment_token("tok-1", "h1", "t", "later", 2_000_000_000, &serde_json::json!({}), Some(1), "").unwrap();
+        store.create_enrolment_token("tok-2", "h2", "t", "earlier", 1, &serde_json::json!({}), None, "").unwrap();
+        assert!(store.use_enrolment_token("h1", 1_767_225_600).unwrap().is_ok());
+        assert!(store.use_enrolment_token("h1", 1_767_225_600).unwrap().unwrap_err().contains("used up"));
+        assert!(store.use_enrolment_token("h2", 1_767_225_600).unwrap().unwrap_err().contains("expired"));
+        assert!(store.use_enrolment_token("nope", 1_767_225_600).unwrap().unwrap_err().contains("unknown"));
+        // Heartbeats keep agents online; silence past the threshold makes them missing, once.
+        store.record_heartbeat("agt-1", "t", 1_767_225_700, "2", "web-1", Some("etag"), &serde_json::json!([]), &serde_json::json!({})).unwrap();
+        assert!(store.sweep_agents("t1", 1_767_225_710, 300).unwrap().is_empty());
+        let transitions = store.sweep_agents("t2", 1_767_226_100, 300).unwrap();
+        assert_eq!(
+            transitions.iter().map(|transition| (transition.agent_id.as_str(), transition.after.as_str())).collect::<Vec<_>>(),
+            [("agt-1", "missing"), ("agt-3", "missing")]
+        );
+        assert!(store.sweep_agents("t3", 1_767_226_200, 300).unwrap().is_empty());
+        assert_eq!(store.alerts_page(None, Some(vigil_store::agents::MISSING_RULE), 0, 10).unwrap().items.len(), 2);
+        // Revoked: retired; a second revocation says so.
+        assert!(store.revoke_agent("agt-3", "test", "t4").unwrap());
+        assert!(!store.revoke_agent("agt-3", "test", "t4").unwrap());
+        assert_eq!(store.agent("agt-3").unwrap().unwrap().status, vigil_fleet::Status::Retired);
+        assert!(store.agent_auth("agt-3").unwrap().unwrap().revoked_at.is_some());
+        // Rotation: the next secret is promoted once used.
+        assert!(store.request_rotation("agt-1").unwrap());
+        store.set_next_secret("agt-1", "next").unwrap();
+        store.promote_secret("agt-1").unwrap();
+        let auth = store.agent_auth("agt-1").unwrap().unwrap();
+        assert_eq!((auth.secret_hash.as_str(), auth.next_secret_hash), ("next", None));
+        store.record_host_policy("v1", "modules: {}", "t").unwrap();
+        store.record_host_policy("v1", "modules: {}", "t").unwrap();
+    }
+}
+
 /// Issue 14 item 10: every volatile field of the list changed at once (as AWS refreshes them
 /// between two scans of an unchanged account) makes no version and no diff entry; a real change
 /// next to them shows only itself.

@@ -363,14 +363,14 @@ impl Wire {
                     "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>{request_id}</RequestId><HostId>{request_id}</HostId></Error>"
                 ),
             ),
-            Protocol::Json => json(400, None, format!(r#"{{"__type":"ThrottlingException","message":"Rate exceeded"}}"#), request_id),
+            Protocol::Json => json(400, None, r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.to_string(), request_id),
             Protocol::RestJson => json(429, Some("TooManyRequestsException"), r#"{"message":"Too Many Requests"}"#.to_string(), request_id),
         }
     }
 
     /// The protocol's internal error, as HTTP 500 or 503 (chosen by the request's identity).
     fn server_error(&self, request_id: &str, identity: u64) -> Response<Full<Bytes>> {
-        let (status, code, message) = if identity % 2 == 0 {
+        let (status, code, message) = if identity.is_multiple_of(2) {
             (500, "InternalFailure", "The request processing has failed because of an unknown error.")
         } else {
             (503, "ServiceUnavailable", "Service is unavailable.")

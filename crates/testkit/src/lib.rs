@@ -8,6 +8,8 @@
 
 pub mod example_corp;
 pub mod fault_proxy;
+pub mod identity;
+pub mod imds;
 pub mod moto;
 
 pub use fault_proxy::{Fault, FaultPlan, FaultProxy};

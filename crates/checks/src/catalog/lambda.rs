@@ -235,21 +235,13 @@ fn function_url_auth_required(metadata: &Metadata, context: &Context<'_>, findin
     });
 }
 
-/// Words in a variable name that suggest it holds a credential.
-const SECRET_NAME_WORDS: &[&str] =
-    &["PASSWORD", "PASSWD", "PWD", "SECRET", "TOKEN", "APIKEY", "API_KEY", "PRIVATE_KEY", "ACCESS_KEY", "CREDENTIAL", "AUTH_KEY"];
-/// Name endings that mark a reference to a secret (its ARN, name, path), not the secret itself.
-const REFERENCE_SUFFIXES: &[&str] = &["_ARN", "_NAME", "_ID", "_PATH", "_PARAM", "_PARAMETER", "_URL", "_URI", "_FILE", "_ENDPOINT", "_VERSION"];
-
 /// Why a variable looks like it holds a secret, if it does. Never looks at the value itself
 /// (collection kept only its length and the secret pattern it matched).
 fn secret_reason(variable: &EnvironmentVariable) -> Option<String> {
     if let Some(pattern) = &variable.value_pattern {
         return Some(format!("value matches {pattern}"));
     }
-    let name = variable.name.to_ascii_uppercase();
-    let named_secret = SECRET_NAME_WORDS.iter().any(|word| name.contains(word)) && !REFERENCE_SUFFIXES.iter().any(|suffix| name.ends_with(suffix));
-    (named_secret && variable.value_length >= 8).then(|| "name suggests a secret".to_string())
+    (vigil_secrets::secret_name(&variable.name) && variable.value_length >= 8).then(|| "name suggests a secret".to_string())
 }
 
 pub static FUNCTION_NO_SECRETS_IN_ENVIRONMENT: FnCheck = FnCheck {
@@ -516,7 +508,7 @@ mod tests {
             value_pattern: pattern.map(str::to_string),
         };
         let leaky = Function { environment_variables: vec![variable("DB_PASSWORD", 16, None)], ..function("leaky") };
-        let keyed = Function { environment_variables: vec![variable("CONFIG", 20, Some("aws-access-key-id"))], ..function("keyed") };
+        let keyed = Function { environment_variables: vec![variable("CONFIG", 20, Some("aws_access_key_id"))], ..function("keyed") };
         let clean = Function {
             environment_variables: vec![variable("DB_PASSWORD_SECRET_ARN", 80, None), variable("STAGE", 4, None), variable("TOKEN", 0, None)],
             ..function("clean")

@@ -4,6 +4,7 @@
 mod access;
 mod account_services;
 mod acm;
+mod agents;
 mod autoscaling;
 mod cloudfront;
 mod cloudtrail;
@@ -107,6 +108,7 @@ pub static CHECKS: &[&dyn Check] = &[
     &ec2::DEFAULT_SECURITY_GROUP_RESTRICTS_ALL,
     &ec2::EBS_SNAPSHOT_NOT_PUBLIC,
     &ec2_instances::INSTANCE_IMDSV2_REQUIRED,
+    &agents::INSTANCE_AGENT_ENROLLED,
     &ec2_instances::INSTANCE_NO_PUBLIC_IP,
     &ec2_instances::INSTANCE_PROFILE_ATTACHED,
     &ec2_instances::INSTANCE_NOT_IN_DEFAULT_VPC,

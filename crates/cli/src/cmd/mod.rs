@@ -1,5 +1,6 @@
 //! The command tree: one module per subcommand, each with its clap `Args` and a `run`.
 
+pub mod agents;
 pub mod collect;
 pub mod frameworks;
 pub mod history;
@@ -82,6 +83,9 @@ pub enum Command {
     Watch(watch::WatchArgs),
     /// The console: a web UI and HTTP API over the store (authentication required).
     Serve(serve::ServeArgs),
+    /// The fleet of vigil-agents: list (`--format json`), show, revoke, rotate; enrolment
+    /// tokens for hosts off EC2.
+    Agents(agents::AgentsArgs),
     /// List the scans in the store.
     Scans(history::ScansArgs),
     /// What changed between two stored scans (default: the last two): resources added, removed
@@ -142,6 +146,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Watch(args) => watch::run(&cli.global, args),
         Command::Host(args) => host::run(&cli.global, args),
         Command::Serve(args) => serve::run(args),
+        Command::Agents(args) => agents::run(args),
         Command::Scans(args) => history::scans(args),
         Command::Diff(args) => history::diff(args),
         Command::History(args) => history::history(args),

@@ -161,7 +161,7 @@ impl AssessArgs {
             }
         };
         let rego = self.rego.as_deref().map(vigil_rego::RegoChecks::load).transpose()?;
-        Ok(Assessor { policy, mutelist, rego })
+        Ok(Assessor { policy, mutelist, rego, agent_roster: None })
     }
 }
 
@@ -185,6 +185,21 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
     if let (Some(path), [inventory]) = (&args.save_snapshot, inventories.as_slice()) {
         vigil_model::snapshot::write(path, inventory)?;
     }
+    // The instances with a vigil agent, from the store the scan records into (for the host
+    // coverage check); unknown when there is no store.
+    assessor.agent_roster = if args.no_store {
+        None
+    } else {
+        args.store.open().ok().and_then(|mut store| {
+            if args.source.demo
+                && let Some(inventory) = inventories.first()
+                && let Err(error) = seed_demo_agents(&mut store, inventory)
+            {
+                eprintln!("warning: the demo agents were not recorded: {error:#}");
+            }
+            store.agent_roster().ok()
+        })
+    };
     let selection = Selection { checks: args.checks.clone(), framework: args.framework, resources: None };
     let (assessment, per_account) = assessor.assess_accounts(&inventories, &selection, chrono::Utc::now())?;
     let checks_run = assessment.checks_run.len();
@@ -251,6 +266,78 @@ fn per_account_path(path: &Path, account: &str) -> PathBuf {
         None => format!("{name}-{account}"),
     };
     path.with_file_name(named)
+}
+
+/// The demo's enrolled agents: one on the demo's web server (`web-1`), as it would enrol from
+/// its identity document, and one host off EC2 enrolled by token. Recorded once per store, with
+/// a heartbeat and an inventory snapshot at the time of the scan; a console left running sees
+/// them go silent, then `missing`, as real agents would.
+fn seed_demo_agents(store: &mut vigil_store::Store, inventory: &vigil_model::Inventory) -> anyhow::Result<()> {
+    use vigil_model::resource::ResourceData;
+    let now = chrono::Utc::now();
+    let (at, at_unix) = (now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), now.timestamp());
+    let web = inventory.resources().into_iter().find_map(|resource| match resource.data {
+        ResourceData::Instance(instance) if instance.tags.get("Name").map(String::as_str) == Some("web-1") => {
+            Some((instance.instance_id.clone(), resource.region.to_string()))
+        }
+        _ => None,
+    });
+    let account = inventory.account_id().to_string();
+    let mut agents = vec![("agt-demo-build-01", None, "build-01", "token:tok-demo")];
+    if let Some((instance_id, region)) = &web {
+        agents.insert(0, ("agt-demo-web-1", Some((instance_id.as_str(), region.as_str())), "ip-10-0-1-10", "identity"));
+    }
+    for (id, instance, hostname, enrolled_by) in agents {
+        if store.agent(id)?.is_some() {
+            continue;
+        }
+        let unusable = vigil_server::agent_api::secret_hash(&vigil_server::auth::random_hex(32)?);
+        let new = vigil_store::agents::NewAgent {
+            id,
+            instance_id: instance.map(|(instance_id, _)| instance_id),
+            account_id: instance.map(|_| account.as_str()),
+            region: instance.map(|(_, region)| region),
+            hostname,
+            agent_version: env!("CARGO_PKG_VERSION"),
+            enrolled_by,
+            secret_hash: &unusable,
+            at: &at,
+            at_unix,
+        };
+        if store.enrol_agent(&new)?.is_some() {
+            continue;
+        }
+        let modules = json!([{ "module": "inventory", "state": "ok", "last_run": at, "events": 1 }]);
+        store.record_heartbeat(
+            id,
+            &at,
+            at_unix,
+            env!("CARGO_PKG_VERSION"),
+            hostname,
+            None,
+            &modules,
+            &json!({ "pending": 0, "pending_bytes": 0, "dropped": 0 }),
+        )?;
+        let snapshot = vigil_fleet::wire::Sequenced {
+            seq: 1,
+            event: vigil_fleet::Event {
+                id: format!("inventory-demo-{id}"),
+                module: "inventory".into(),
+                kind: "snapshot".into(),
+                time: at.clone(),
+                payload: json!({
+                    "os": { "ID": "debian", "VERSION_ID": "12", "PRETTY_NAME": "Debian GNU/Linux 12 (bookworm)" },
+                    "kernel": "6.1.0-28-cloud-amd64",
+                    "hostname": hostname,
+                    "uptime_seconds": 86_400,
+                    "listening": [{ "protocol": "tcp", "address": "0.0.0.0", "port": 22, "process": "sshd", "pid": 612 }],
+                    "errors": [],
+                }),
+            },
+        };
+        store.record_agent_events(id, &[snapshot], &at, at_unix)?;
+    }
+    Ok(())
 }
 
 /// Records the scan in the store. A store the user named must work; the default one only

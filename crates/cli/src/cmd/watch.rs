@@ -103,7 +103,7 @@ impl Watcher {
     fn full_scan(&mut self, live: &LiveArgs) -> anyhow::Result<()> {
         let started_at = chrono::Utc::now();
         let inventory = self.runtime.block_on(vigil_collect::collect(&live.collect_config(), Arc::new(vigil_collect::NoProgress)))?;
-        let assessment = self.assessor.assess(&inventory, &Selection::everything(), chrono::Utc::now())?;
+        let assessment = self.assess(&inventory, &Selection::everything())?;
         let input = ScanInput {
             started_at,
             finished_at: chrono::Utc::now(),
@@ -136,6 +136,13 @@ impl Watcher {
         if let Err(error) = super::notify::after_store(&self.notify, &mut self.store, scan_id, Some(self.reader.sdk_config()), self.quiet) {
             eprintln!("warning: notifications failed: {error:#}");
         }
+    }
+
+    /// The assess pipeline with the store's current agent roster (for the host coverage
+    /// check).
+    fn assess(&mut self, inventory: &Inventory, selection: &Selection) -> anyhow::Result<vigil_assess::Assessment> {
+        self.assessor.agent_roster = self.store.agent_roster().ok();
+        Ok(self.assessor.assess(inventory, selection, chrono::Utc::now())?)
     }
 
     /// Waits up to `wait` for messages and applies them; returns how many were handled.
@@ -212,7 +219,7 @@ impl Watcher {
                 vigil_store::items::items(&inventory).into_iter().filter(|item| ids.contains(item.resource_id.as_str())).collect();
             // The pipeline a full scan uses, kept to these resources' findings.
             let selection = Selection::resources(items.iter().map(|item| item.arn.as_str()));
-            let findings = self.assessor.assess(&inventory, &selection, chrono::Utc::now())?.findings;
+            let findings = self.assess(&inventory, &selection)?.findings;
             if !self.quiet {
                 for item in &items {
                     let failing = findings.iter().filter(|finding| *finding.resource_arn == item.arn && finding.status == vigil_checks::Status::Fail).count();

@@ -144,11 +144,11 @@ fn aide_report(text: &str, prefix: &str) -> BTreeMap<String, (String, Vec<String
             "The attributes of the (uncompressed) database(s):" => section = "end",
             _ => {}
         }
-        if let Some((_, path)) = line.split_once(": ").filter(|_| matches!(section, "added" | "removed" | "modified")) {
-            if let Some(inner) = path.strip_prefix(prefix) {
-                let inner = if inner.is_empty() { "/".to_string() } else { inner.to_string() };
-                report.insert(inner, (section.to_string(), Vec::new()));
-            }
+        if let Some((_, path)) = line.split_once(": ").filter(|_| matches!(section, "added" | "removed" | "modified"))
+            && let Some(inner) = path.strip_prefix(prefix)
+        {
+            let inner = if inner.is_empty() { "/".to_string() } else { inner.to_string() };
+            report.insert(inner, (section.to_string(), Vec::new()));
         }
         if section == "detail" {
             if let Some(path) = line.strip_prefix("File: ").or_else(|| line.strip_prefix("Link: ")).or_else(|| line.strip_prefix("Directory: ")) {
@@ -289,8 +289,6 @@ impl Drop for Netns {
     }
 }
 
-const DEMO_INSTANCE: &str = "i-90a33674926ad5eba";
-
 #[test]
 fn reach_with_a_host_firewall_that_drops_ssh_reports_it_not_exposed_and_names_the_hop() {
     if !host_tools("reach_with_a_host_firewall_that_drops_ssh_reports_it_not_exposed_and_names_the_hop", &["ip", "nft"]) {
@@ -300,7 +298,12 @@ fn reach_with_a_host_firewall_that_drops_ssh_reports_it_not_exposed_and_names_th
     let (code, stdout, stderr) = run(vigil().args(["reach", "--demo", "--format", "json"]));
     assert_eq!(code, 0, "{stderr}");
     let rows: Vec<Value> = serde_json::from_str(&stdout).unwrap();
-    let ports = |rows: &[Value]| -> Vec<Value> { rows.iter().filter(|row| row["resource_id"] == DEMO_INSTANCE).map(|row| row["ports"].clone()).collect() };
+    // The demo account's one instance (its id changes when the demo snapshot is regenerated).
+    let instances: Vec<&str> = rows.iter().filter(|row| row["resource_type"] == "instance").filter_map(|row| row["resource_id"].as_str()).collect();
+    assert_eq!(instances.len(), 1, "{stdout}");
+    let demo_instance = instances[0].to_string();
+    let ports =
+        |rows: &[Value]| -> Vec<Value> { rows.iter().filter(|row| row["resource_id"] == demo_instance.as_str()).map(|row| row["ports"].clone()).collect() };
     assert_eq!(ports(&rows), [serde_json::json!([[22, 22], [443, 443]])]);
 
     // Its host firewall, as `nft -j list ruleset` prints it in a namespace: 22 only from an office.
@@ -312,12 +315,12 @@ fn reach_with_a_host_firewall_that_drops_ssh_reports_it_not_exposed_and_names_th
     let work = tempfile::tempdir().unwrap();
     let file = work.path().join("web.json");
     std::fs::write(&file, ruleset).unwrap();
-    let firewall = format!("{DEMO_INSTANCE}={}", file.display());
+    let firewall = format!("{demo_instance}={}", file.display());
 
     let (code, stdout, stderr) = run(vigil().args(["reach", "--demo", "--format", "json", "--host-firewall", &firewall]));
     assert_eq!(code, 0, "{stderr}");
     let rows: Vec<Value> = serde_json::from_str(&stdout).unwrap();
-    let mine: Vec<&Value> = rows.iter().filter(|row| row["resource_id"] == DEMO_INSTANCE).collect();
+    let mine: Vec<&Value> = rows.iter().filter(|row| row["resource_id"] == demo_instance.as_str()).collect();
     let by_port: BTreeMap<String, Value> = mine.iter().map(|row| (row["ports"].to_string(), row["sources"].clone())).collect();
     assert_eq!(by_port.get("[[443,443]]"), Some(&serde_json::json!(["0.0.0.0/0"])), "{stdout}");
     assert_eq!(by_port.get("[[22,22]]"), Some(&serde_json::json!(["203.0.113.0/24"])), "{stdout}");
@@ -325,7 +328,7 @@ fn reach_with_a_host_firewall_that_drops_ssh_reports_it_not_exposed_and_names_th
     let (code, stdout, stderr) = run(vigil().args([
         "reach",
         "explain",
-        DEMO_INSTANCE,
+        &demo_instance,
         "--port",
         "22",
         "--source",
@@ -341,12 +344,13 @@ fn reach_with_a_host_firewall_that_drops_ssh_reports_it_not_exposed_and_names_th
     assert_eq!(answer["reachable"], false, "{stdout}");
     let blocked = &answer["endpoints"][0]["blocked_by"];
     assert_eq!(blocked["kind"], "host-firewall", "{stdout}");
-    assert_eq!(blocked["id"], DEMO_INSTANCE);
+    assert_eq!(blocked["id"], demo_instance.as_str());
     assert!(blocked["detail"].as_str().unwrap().contains("policy drop"), "{stdout}");
     // The security group hop before it admitted the packet.
     let path = answer["endpoints"][0]["path"].as_array().unwrap();
     assert!(path.iter().any(|hop| hop["kind"] == "security-group" && hop["allowed"] == true), "{stdout}");
-    let (code, stdout, _) = run(vigil().args(["reach", "explain", DEMO_INSTANCE, "--port", "443", "--demo", "--format", "json", "--host-firewall", &firewall]));
+    let (code, stdout, _) =
+        run(vigil().args(["reach", "explain", demo_instance.as_str(), "--port", "443", "--demo", "--format", "json", "--host-firewall", &firewall]));
     assert_eq!(code, 0);
     assert_eq!(serde_json::from_str::<Value>(&stdout).unwrap()["reachable"], true, "{stdout}");
 }
@@ -473,7 +477,7 @@ fn ips_blocks_a_real_sshd_attacker_in_a_namespace_and_unblocks_at_expiry() {
     assert!(wait_for(Duration::from_secs(20), || ssh_banner(&server)), "sshd did not start: {}", std::fs::read_to_string(&log).unwrap_or_default());
 
     // The active response follows sshd's log inside the namespace's firewall: 3 failures in
-    // 60 s block the address for 6 s.
+    // 60 s block the address for 20 s.
     let journal = work.path().join("actions.jsonl");
     let responder = vigil()
         .args([
@@ -489,7 +493,8 @@ fn ips_blocks_a_real_sshd_attacker_in_a_namespace_and_unblocks_at_expiry() {
             "--window",
             "60",
             "--block-for",
-            "6",
+            // Long enough that a loaded machine lists the set before the element expires.
+            "20",
             "--netns",
             &namespace.name,
         ])
@@ -502,16 +507,33 @@ fn ips_blocks_a_real_sshd_attacker_in_a_namespace_and_unblocks_at_expiry() {
         .unwrap();
     let _responder = Kill(responder);
 
-    // Bad logins: an unknown user with a key the server does not know, five times.
+    // Bad logins: an unknown user with a key the server does not know, until the responder
+    // blocks (at most five). A connection cut by the block mid-handshake hangs until the block
+    // expires, so an attempt still running when the block is journaled is killed: it would
+    // otherwise eat the block's lifetime before the set is listed.
+    let journaled_block = || std::fs::read_to_string(&journal).is_ok_and(|text| text.contains("\"block\""));
     for _ in 0..5 {
-        let _ = Command::new("ssh")
+        if journaled_block() {
+            break;
+        }
+        let mut attempt = Command::new("ssh")
             .args(["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=3", "-i"])
             .arg(&client_key)
             .arg(format!("intruder@{server}"))
             .arg("true")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .status();
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while attempt.try_wait().unwrap().is_none() {
+            if journaled_block() || started.elapsed() > Duration::from_secs(30) {
+                let _ = attempt.kill();
+                let _ = attempt.wait();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
     let blocked = wait_for(Duration::from_secs(30), || std::fs::read_to_string(&journal).is_ok_and(|text| text.contains("\"block\"")));
     assert!(blocked, "no block; sshd log: {}", std::fs::read_to_string(&log).unwrap_or_default());
@@ -522,7 +544,7 @@ fn ips_blocks_a_real_sshd_attacker_in_a_namespace_and_unblocks_at_expiry() {
     assert!(set.contains(&attacker), "{set}");
     assert!(!ssh_banner(&server), "the attacker still reaches sshd");
     // At expiry the kernel drops the element: sshd answers again.
-    assert!(wait_for(Duration::from_secs(30), || ssh_banner(&server)), "still blocked after the expiry");
+    assert!(wait_for(Duration::from_secs(90), || ssh_banner(&server)), "still blocked after the expiry");
     assert!(!namespace.exec(&["nft", "list", "set", "inet", "vigil", "blocked4"]).contains(&attacker));
 }
 

@@ -5,6 +5,7 @@
 
 mod common;
 
+mod agent;
 mod architecture;
 mod crash;
 mod escalation;
@@ -16,6 +17,7 @@ mod iam;
 mod notify;
 mod posture;
 mod reach;
+mod release;
 mod scan;
 mod serve;
 mod trail;

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use futures::StreamExt;
-use vigil_model::lambda::{EnvironmentVariable, Function, FunctionUrlConfig, FunctionVpcConfig, secret_value_pattern};
+use vigil_model::lambda::{EnvironmentVariable, Function, FunctionUrlConfig, FunctionVpcConfig};
 
 use super::policy_document;
 use crate::RegionalPatch;
@@ -26,6 +26,12 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
     Box::new(move |regional| regional.lambda_functions = functions)
 }
 
+/// What kind of secret an environment variable holds, if any: vigil-secrets decides, from the
+/// value and the name, as it does for files and user data; the value itself is not kept.
+fn secret_kind(name: &str, value: &str) -> Option<String> {
+    vigil_secrets::scan_named(name, value).first().map(|finding| finding.kind.as_str().to_string())
+}
+
 /// The function's configuration, with environment values replaced by their redacted summary.
 fn function_of(configuration: aws_sdk_lambda::types::FunctionConfiguration) -> Function {
     let mut environment_variables: Vec<EnvironmentVariable> = configuration
@@ -33,7 +39,7 @@ fn function_of(configuration: aws_sdk_lambda::types::FunctionConfiguration) -> F
         .and_then(|environment| environment.variables)
         .unwrap_or_default()
         .into_iter()
-        .map(|(name, value)| EnvironmentVariable { value_length: value.len(), value_pattern: secret_value_pattern(&value).map(str::to_string), name })
+        .map(|(name, value)| EnvironmentVariable { value_length: value.len(), value_pattern: secret_kind(&name, &value), name })
         .collect();
     environment_variables.sort_by(|a, b| a.name.cmp(&b.name));
     Function {
@@ -85,4 +91,17 @@ async fn read_function(
             .unwrap_or_default();
     }
     function
+}
+
+#[cfg(test)]
+mod tests {
+    use super::secret_kind;
+
+    #[test]
+    fn environment_values_are_judged_by_the_secrets_detector_with_their_names() {
+        assert_eq!(secret_kind("CONFIG", "-----BEGIN RSA PRIVATE KEY-----\n4+8SdLFo+Et4Yd8aF6OvHrILRIBYgBtV8I2875/g7TEdYBjR8ns+NAtqVZTLwmGS\ndNDC/xI5jekgTMZKmxIy7Yvc0yYs4zd03wdypN6ob+YYHEt/VO5RVekvN8cANEhg\n-----END RSA PRIVATE KEY-----").as_deref(), Some("private_key"));
+        assert_eq!(secret_kind("DB_PASSWORD", "Tr0ub4dor&3-horse").as_deref(), Some("password_in_config"));
+        assert_eq!(secret_kind("DB_PASSWORD_SECRET_ARN", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db").as_deref(), None);
+        assert_eq!(secret_kind("STAGE", "production"), None);
+    }
 }

@@ -136,6 +136,8 @@ async fn seed_s3(moto: &MotoServer) {
                         .apply_server_side_encryption_by_default(
                             s3::ServerSideEncryptionByDefault::builder().sse_algorithm(s3::ServerSideEncryption::AwsKms).build().expect("sse"),
                         )
+                        // SSE-KMS passes only with an S3 Bucket Key (s3_bucket_default_encryption_enabled).
+                        .bucket_key_enabled(true)
                         .build(),
                 )
                 .build()
@@ -813,15 +815,7 @@ async fn checks_whose_calls_were_denied_report_error_naming_the_call_and_never_p
     // moto enforces IAM after the first N requests: the setup below makes exactly 15.
     let moto = MotoServer::start_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "15")]);
     let admin = moto.sdk_config().await;
-    let iam = aws_sdk_iam::Client::new(&admin);
-    iam.create_user().user_name("auditor").send().await.expect("user"); // 1
-    let actions: Vec<String> = DENIED.iter().map(|(action, _, _)| format!("\"{action}\"")).collect();
-    let policy = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"*","Resource":"*"}},{{"Effect":"Deny","Action":[{}],"Resource":"*"}}]}}"#,
-        actions.join(",")
-    );
-    iam.put_user_policy().user_name("auditor").policy_name("read-but").policy_document(policy).send().await.expect("policy"); // 2
-    let key = iam.create_access_key().user_name("auditor").send().await.expect("key").access_key.expect("access key"); // 3
+    let key = support::auditor_denied(&admin, DENIED.iter().map(|(action, _, _)| *action)).await; // 1-3
     let s3 = moto.s3(REGION).await;
     s3.create_bucket().bucket("denied-bucket").send().await.expect("bucket"); // 4
     s3.create_bucket().bucket("denied-trail-logs").send().await.expect("bucket"); // 5
@@ -856,7 +850,7 @@ async fn checks_whose_calls_were_denied_report_error_naming_the_call_and_never_p
     cloudtrail.start_logging().name("denied").send().await.expect("start logging"); // 13
     let ec2_client = aws_sdk_ec2::Client::new(&admin);
     ec2_client.create_security_group().group_name("denied-sg").description("denied").send().await.expect("sg"); // 14
-    iam.update_account_password_policy().minimum_password_length(14).send().await.expect("password policy"); // 15
+    aws_sdk_iam::Client::new(&admin).update_account_password_policy().minimum_password_length(14).send().await.expect("password policy"); // 15
 
     let auditor = moto.sdk_config_with_keys(&key.access_key_id, &key.secret_access_key, REGION).await;
     let inventory = collect(&moto, auditor).await;

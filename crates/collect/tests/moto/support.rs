@@ -50,3 +50,18 @@ pub fn assert_twins(findings: &[Finding], check_id: &str, bad: &str, good: &str)
     assert_eq!(statuses(findings, check_id, bad), vec![Status::Fail], "{check_id}: bad twin `{bad}`");
     assert_eq!(statuses(findings, check_id, good), vec![Status::Pass], "{check_id}: good twin `{good}`");
 }
+
+/// An IAM user `auditor` allowed everything but `denied` (IAM actions), and its access key:
+/// exactly three requests to moto (create the user, put its policy, create the key), for tests
+/// that let moto enforce IAM after the first N requests.
+pub async fn auditor_denied<'a>(admin: &aws_types::SdkConfig, denied: impl Iterator<Item = &'a str>) -> aws_sdk_iam::types::AccessKey {
+    let iam = aws_sdk_iam::Client::new(admin);
+    iam.create_user().user_name("auditor").send().await.expect("user");
+    let actions: Vec<String> = denied.map(|action| format!("\"{action}\"")).collect();
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"*","Resource":"*"}},{{"Effect":"Deny","Action":[{}],"Resource":"*"}}]}}"#,
+        actions.join(",")
+    );
+    iam.put_user_policy().user_name("auditor").policy_name("read-but").policy_document(policy).send().await.expect("policy");
+    iam.create_access_key().user_name("auditor").send().await.expect("key").access_key.expect("access key")
+}

@@ -34,15 +34,7 @@ async fn denied_listings_make_every_check_that_declares_them_an_error_naming_the
     // moto enforces IAM after the first N requests: the setup below makes exactly 3.
     let moto = MotoServer::start_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "3")]);
     let admin = moto.sdk_config().await;
-    let iam = aws_sdk_iam::Client::new(&admin);
-    iam.create_user().user_name("auditor").send().await.expect("user"); // 1
-    let actions: Vec<String> = DENIED.iter().map(|(action, _, _)| format!("\"{action}\"")).collect();
-    let policy = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"*","Resource":"*"}},{{"Effect":"Deny","Action":[{}],"Resource":"*"}}]}}"#,
-        actions.join(",")
-    );
-    iam.put_user_policy().user_name("auditor").policy_name("read-but").policy_document(policy).send().await.expect("policy"); // 2
-    let key = iam.create_access_key().user_name("auditor").send().await.expect("key").access_key.expect("access key"); // 3
+    let key = support::auditor_denied(&admin, DENIED.iter().map(|(action, _, _)| *action)).await; // 1-3
 
     let auditor = moto.sdk_config_with_keys(&key.access_key_id, &key.secret_access_key, REGION).await;
     let services = ["iam", "s3", "kms", "cloudtrail", "autoscaling"];

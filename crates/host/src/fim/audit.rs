@@ -9,7 +9,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use super::Actor;
-use crate::root::HostRoot;
+use crate::fsroot::HostRoot;
 
 /// The audit key on vigil's watch rules.
 pub const AUDIT_KEY: &str = "vigil-fim";

@@ -151,14 +151,14 @@ impl Entry {
             "inode": self.inode,
         });
         if let Some(target) = &self.target {
-            object["target"] = serde_json::Value::String(crate::root::display_path(target));
+            object["target"] = serde_json::Value::String(crate::fsroot::display_path(target));
         }
         if let Some(hash) = &self.hash {
             object["hash"] = serde_json::Value::String(hex::encode(hash));
         }
         if !self.xattrs.is_empty() {
             object["xattrs"] =
-                self.xattrs.iter().map(|(name, value)| (crate::root::display_path(name), serde_json::Value::String(hex::encode(value)))).collect();
+                self.xattrs.iter().map(|(name, value)| (crate::fsroot::display_path(name), serde_json::Value::String(hex::encode(value)))).collect();
         }
         object
     }
@@ -189,7 +189,7 @@ pub fn read_entry(
     with_xattrs: bool,
     pacer: Option<&mut Pacer>,
 ) -> Result<Entry, EntryError> {
-    let io_error = |error| EntryError::Io { path: crate::root::display_path(inner), error };
+    let io_error = |error| EntryError::Io { path: crate::fsroot::display_path(inner), error };
     let kind = Kind::of(&metadata);
     let target = if kind == Kind::Symlink { Some(std::fs::read_link(real).map_err(io_error)?.as_os_str().as_bytes().to_vec()) } else { None };
     let digest = if kind == Kind::File {
@@ -197,7 +197,7 @@ pub fn read_entry(
         // The file read must be the file stat'ed: a rename in between would record one file's
         // contents under another's metadata.
         if opened.ino() != metadata.ino() || opened.dev() != metadata.dev() {
-            return Err(EntryError::Raced { path: crate::root::display_path(inner) });
+            return Err(EntryError::Raced { path: crate::fsroot::display_path(inner) });
         }
         Some(digest)
     } else {

@@ -26,8 +26,8 @@ pub use entry::{Entry, EntryError, HashAlgorithm, Kind};
 pub use store::{Baseline, BaselineError};
 pub use walk::{Filter, PatternError, Problem};
 
+use crate::fsroot::{HostRoot, display_path};
 use crate::rate::{Pacer, RateLimit};
-use crate::root::{HostRoot, display_path};
 
 /// What to monitor and how.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,7 +78,7 @@ impl FimConfig {
     }
 
     fn inner_paths(&self) -> Vec<Vec<u8>> {
-        self.paths.iter().map(|path| crate::root::parse_display_path(path)).collect()
+        self.paths.iter().map(|path| crate::fsroot::parse_display_path(path)).collect()
     }
 }
 

@@ -31,7 +31,7 @@ fn tree() -> (tempfile::TempDir, tempfile::TempDir) {
 #[test]
 fn check_reports_each_kind_of_change_with_the_fields_that_differ() {
     let (tree, state) = tree();
-    let root = HostRoot::new(tree.path());
+    let root = HostRoot::at(tree.path());
     let database = state.path().join("fim.db");
     let config = FimConfig { exclude: vec!["/var/log".to_string()], ..FimConfig::default() };
     let report = baseline(&root, &database, &config).unwrap();
@@ -72,7 +72,7 @@ fn check_reports_each_kind_of_change_with_the_fields_that_differ() {
 #[test]
 fn a_file_replaced_by_a_symlink_is_a_type_change() {
     let (tree, state) = tree();
-    let root = HostRoot::new(tree.path());
+    let root = HostRoot::at(tree.path());
     let database = state.path().join("fim.db");
     baseline(&root, &database, &FimConfig::default()).unwrap();
     std::fs::remove_file(tree.path().join("etc/passwd")).unwrap();
@@ -86,7 +86,7 @@ fn names_with_newlines_and_invalid_utf8_are_recorded_exactly() {
     let (tree, state) = tree();
     let odd = std::ffi::OsStr::from_bytes(b"evil\nname\xff");
     std::fs::write(tree.path().join("etc").join(odd), "x").unwrap();
-    let root = HostRoot::new(tree.path());
+    let root = HostRoot::at(tree.path());
     let database = state.path().join("fim.db");
     baseline(&root, &database, &FimConfig::default()).unwrap();
     std::fs::write(tree.path().join("etc").join(odd), "y").unwrap();
@@ -99,7 +99,7 @@ fn names_with_newlines_and_invalid_utf8_are_recorded_exactly() {
 #[test]
 fn the_baseline_database_inside_the_root_is_not_recorded() {
     let (tree, _) = tree();
-    let root = HostRoot::new(tree.path());
+    let root = HostRoot::at(tree.path());
     let database = tree.path().join("var/lib/fim.db");
     std::fs::create_dir_all(database.parent().unwrap()).unwrap();
     baseline(&root, &database, &FimConfig::default()).unwrap();
@@ -126,7 +126,7 @@ fn a_rescan_interrupted_and_resumed_while_files_change_reports_every_change_once
     for index in 0..(CHUNK * 3) {
         write(tree.path(), &format!("/data/{:05}", index), "v1");
     }
-    let root = HostRoot::new(tree.path());
+    let root = HostRoot::at(tree.path());
     let database = state.path().join("fim.db");
     let config = FimConfig { threads: 2, ..FimConfig::default() };
     baseline(&root, &database, &config).unwrap();
@@ -161,7 +161,7 @@ fn a_rescan_interrupted_and_resumed_while_files_change_reports_every_change_once
 #[test]
 fn real_time_paths_are_compared_and_accepted_once() {
     let (tree, state) = tree();
-    let root = HostRoot::new(tree.path());
+    let root = HostRoot::at(tree.path());
     let database = state.path().join("fim.db");
     baseline(&root, &database, &FimConfig::default()).unwrap();
     let mut store = Baseline::open(&database).unwrap();
@@ -176,7 +176,7 @@ fn real_time_paths_are_compared_and_accepted_once() {
 #[test]
 fn the_watcher_sees_changes_and_new_directories() {
     let (tree, _) = tree();
-    let root = HostRoot::new(tree.path());
+    let root = HostRoot::at(tree.path());
     let config = FimConfig { paths: vec!["/etc".to_string()], ..FimConfig::default() };
     let mut watcher = watch::Watcher::new(&root, &config).unwrap();
     assert_eq!(watcher.watched(), 2);
@@ -209,7 +209,7 @@ fn the_watcher_sees_changes_and_new_directories() {
 #[test]
 fn the_watch_limit_and_a_queue_overflow_are_never_a_silent_gap() {
     let (tree, _) = tree();
-    let root = HostRoot::new(tree.path());
+    let root = HostRoot::at(tree.path());
     let config = FimConfig::default();
     // Two watches for a tree of more directories: the rest are counted and explained.
     let watcher = watch::Watcher::with_limit(&root, &config, Some(2)).unwrap();
@@ -236,7 +236,7 @@ fn the_watch_limit_and_a_queue_overflow_are_never_a_silent_gap() {
 #[test]
 fn the_monitor_finds_at_start_what_changed_while_it_was_not_running() {
     let (tree, state) = tree();
-    let root = HostRoot::new(tree.path());
+    let root = HostRoot::at(tree.path());
     let database = state.path().join("fim.db");
     baseline(&root, &database, &FimConfig::default()).unwrap();
     write(tree.path(), "/etc/hosts", "changed while down");

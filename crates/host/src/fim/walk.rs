@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
-use crate::root::{HostRoot, display_path};
+use crate::fsroot::{HostRoot, display_path};
 
 /// Include and exclude patterns over paths inside the root (`/etc/**`, `/var/log/*.gz`): `*`
 /// and `?` stay within one path component, `**` crosses them.
@@ -177,7 +177,7 @@ mod tests {
         std::fs::write(base.join("b/file"), "x").unwrap();
         std::fs::write(base.join("a"), "x").unwrap();
         std::os::unix::fs::symlink("/etc", base.join("link")).unwrap();
-        let root = HostRoot::new(base);
+        let root = HostRoot::at(base);
         let filter = Filter::new(&[], &["/b/skip".to_string()]).unwrap();
         let mut walk = Walk::new(&root, &[b"/".to_vec()], &filter, &[]);
         let mut seen = Vec::new();

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use inotify::{EventMask, Inotify, WatchDescriptor, WatchMask};
 
 use super::{Baseline, Change, FimConfig, FimError, audit::AuditLog};
-use crate::root::{HostRoot, display_path};
+use crate::fsroot::{HostRoot, display_path};
 
 /// What a wait on the watcher returned.
 #[derive(Debug, Clone, PartialEq, Eq)]

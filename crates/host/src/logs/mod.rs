@@ -77,7 +77,7 @@ impl FileSource {
 }
 
 /// The default files of a Debian or RHEL-like host, under `root`.
-pub fn default_files(root: &crate::root::HostRoot) -> Vec<FileSource> {
+pub fn default_files(root: &crate::fsroot::HostRoot) -> Vec<FileSource> {
     ["/var/log/auth.log", "/var/log/secure", "/var/log/syslog", "/var/log/messages", "/var/log/audit/audit.log"]
         .iter()
         .map(|inner| root.join(inner.as_bytes()))

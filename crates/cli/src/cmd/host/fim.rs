@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use vigil_host::fim::{self, Baseline, FimConfig, HashAlgorithm};
+use vigil_host::fsroot::HostRoot;
 use vigil_host::rate::RateLimit;
-use vigil_host::root::HostRoot;
 
 use super::Format;
 use crate::cmd::GlobalArgs;
@@ -46,7 +46,7 @@ pub struct Target {
 
 impl Target {
     fn root(&self) -> HostRoot {
-        self.root.as_ref().map(HostRoot::new).unwrap_or_else(HostRoot::live)
+        self.root.as_ref().map(HostRoot::at).unwrap_or_else(HostRoot::live)
     }
 }
 
@@ -175,9 +175,9 @@ fn open(target: &Target) -> anyhow::Result<(HostRoot, Baseline, FimConfig)> {
     let baseline = Baseline::open(&target.db)?;
     let config = baseline.config()?;
     let root = match &target.root {
-        Some(directory) => HostRoot::new(directory),
+        Some(directory) => HostRoot::at(directory),
         None => match baseline.meta("root")? {
-            Some(recorded) => HostRoot::new(recorded),
+            Some(recorded) => HostRoot::at(recorded),
             None => HostRoot::live(),
         },
     };
@@ -207,7 +207,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
                     fim::ChangeKind::Removed => "removed",
                     fim::ChangeKind::Modified => "modified",
                 };
-                writeln!(out, "{kind:<9} {:<60} {}", vigil_host::root::display_path(&change.path).escape_debug(), change.fields.join(","))?;
+                writeln!(out, "{kind:<9} {:<60} {}", vigil_host::fsroot::display_path(&change.path).escape_debug(), change.fields.join(","))?;
             }
         }
     }

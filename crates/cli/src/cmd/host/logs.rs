@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use vigil_host::fsroot::HostRoot;
 use vigil_host::logs::detect::{self, Detector};
 use vigil_host::logs::{Collector, FileSource, LogRecord, Positions, journal};
-use vigil_host::root::HostRoot;
 
 use super::Format;
 use crate::cmd::GlobalArgs;
@@ -192,7 +192,7 @@ pub fn follow(args: &SourceArgs, each: &mut dyn FnMut(LogRecord) -> ControlFlow<
         Some(path) => Positions::load(path)?,
         None => Positions::default(),
     };
-    let root = args.root.as_ref().map(HostRoot::new).unwrap_or_else(HostRoot::live);
+    let root = args.root.as_ref().map(HostRoot::at).unwrap_or_else(HostRoot::live);
     let mut files: Vec<FileSource> =
         if args.files.is_empty() && !args.journal { vigil_host::logs::default_files(&root) } else { args.files.iter().map(FileSource::new).collect() };
     for file in &mut files {

@@ -1,0 +1,186 @@
+//! The interface between a host module and whatever runs it (`vigil-agent`'s runner, or a
+//! one-shot `vigil host ...` command): a module is a value implementing [`Module`]; each
+//! [`Module::run`] reads its settings from the effective host policy ([`Run::settings`]),
+//! does bounded work (charging its reads and CPU to [`Run::budget`]), and emits typed events
+//! ([`Run::emit`]: kind, stable id, JSON payload). The runner wraps each event in the wire
+//! envelope (`vigil_fleet::Event`: module name, kind, id, time, payload), writes a run's events
+//! to the agent's on-disk queue as one fsync'd batch, and reports the module's health in the
+//! heartbeat. Nothing here knows about HTTP, the queue or the server. See docs/agent.md.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+pub use vigil_fleet::ModuleSettings;
+
+/// What went wrong in a module's run (reported in its health; the next run is tried at its
+/// next interval).
+#[derive(Debug, thiserror::Error)]
+pub enum ModuleError {
+    #[error("cannot read `{path}`: {reason}")]
+    Read { path: String, reason: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A host module. Implementations are plain values; the runner calls `run` on its own thread,
+/// at the module's `interval_seconds`, while the policy enables it.
+pub trait Module: Send {
+    /// The module's name: its section in the host policy (`inventory`, `fim`, `logs`, ...).
+    fn name(&self) -> &'static str;
+
+    /// One run. Events emitted before an error are kept and sent.
+    fn run(&mut self, run: &mut Run<'_>) -> Result<(), ModuleError>;
+}
+
+/// One event as a module produces it. The id is stable: the same observation gives the same
+/// id, so consumers can deduplicate and correlate across runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Emitted {
+    pub kind: String,
+    pub id: String,
+    pub payload: serde_json::Value,
+}
+
+/// A run's context.
+pub struct Run<'a> {
+    pub settings: &'a ModuleSettings,
+    /// The module's own directory for state kept across runs (baselines, cursors), created by
+    /// the runner (mode 0700).
+    pub state_dir: &'a Path,
+    /// The root of the host's file system (`/` on a live host; a tree in tests).
+    pub root: &'a Path,
+    pub budget: Budget,
+    stop: &'a AtomicBool,
+    emitted: Vec<Emitted>,
+}
+
+impl<'a> Run<'a> {
+    pub fn new(settings: &'a ModuleSettings, state_dir: &'a Path, root: &'a Path, stop: &'a AtomicBool) -> Run<'a> {
+        Run { settings, state_dir, root, budget: Budget::new(settings.cpu_percent, settings.io_bytes_per_second), stop, emitted: Vec::new() }
+    }
+
+    /// Emits one event.
+    pub fn emit(&mut self, kind: &str, id: impl Into<String>, payload: serde_json::Value) {
+        self.emitted.push(Emitted { kind: kind.to_string(), id: id.into(), payload });
+    }
+
+    /// True once the agent is stopping: a long run should return soon (its emitted events are
+    /// still written).
+    pub fn should_stop(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    /// The events emitted so far, taken out (the runner writes them to the queue).
+    pub fn take_emitted(&mut self) -> Vec<Emitted> {
+        std::mem::take(&mut self.emitted)
+    }
+
+    /// A path under [`Run::root`] (`/etc/os-release` → `<root>/etc/os-release`).
+    pub fn host_path(&self, absolute: &str) -> PathBuf {
+        self.root.join(absolute.trim_start_matches('/'))
+    }
+
+    /// Reads a whole file under the root, charging its size to the I/O budget.
+    pub fn read_to_string(&mut self, absolute: &str) -> Result<String, ModuleError> {
+        let path = self.host_path(absolute);
+        let text = std::fs::read_to_string(&path).map_err(|error| ModuleError::Read { path: path.display().to_string(), reason: error.to_string() })?;
+        self.budget.charge_io(text.len() as u64);
+        Ok(text)
+    }
+}
+
+/// A module's CPU and I/O limits while it runs.
+///
+/// CPU: a duty cycle. [`Budget::pace`] is called between small units of work; after work that
+/// took `w` of wall-clock time it sleeps so that work is at most `cpu_percent` of the time
+/// (wall-clock time of work is an upper bound on CPU time, so the limit holds even when the
+/// work waited on I/O). I/O: a token bucket of `io_bytes_per_second`, one second deep;
+/// [`Budget::charge_io`] sleeps when the bytes read get ahead of the rate.
+#[derive(Debug)]
+pub struct Budget {
+    cpu_percent: u8,
+    io_bytes_per_second: u64,
+    slice_started: Instant,
+    io_tokens: f64,
+    io_refilled: Instant,
+    /// Total time slept for the limits (reported in the module's health).
+    pub throttled: Duration,
+}
+
+/// Work shorter than this is not paced (sleeping costs more than it saves).
+const MIN_SLICE: Duration = Duration::from_millis(10);
+
+impl Budget {
+    pub fn new(cpu_percent: u8, io_bytes_per_second: u64) -> Budget {
+        let now = Instant::now();
+        Budget {
+            cpu_percent: cpu_percent.clamp(1, 100),
+            io_bytes_per_second: io_bytes_per_second.max(1),
+            slice_started: now,
+            io_tokens: io_bytes_per_second.max(1) as f64,
+            io_refilled: now,
+            throttled: Duration::ZERO,
+        }
+    }
+
+    /// How long to rest after `worked` to keep the duty cycle under `cpu_percent`.
+    pub fn rest_after(&self, worked: Duration) -> Duration {
+        if self.cpu_percent >= 100 {
+            return Duration::ZERO;
+        }
+        worked.mul_f64((100.0 - f64::from(self.cpu_percent)) / f64::from(self.cpu_percent))
+    }
+
+    /// Call between units of work: sleeps when the work since the last call exceeds the CPU
+    /// share.
+    pub fn pace(&mut self) {
+        let worked = self.slice_started.elapsed();
+        if worked >= MIN_SLICE {
+            let rest = self.rest_after(worked);
+            std::thread::sleep(rest);
+            self.throttled += rest;
+            self.slice_started = Instant::now();
+        }
+    }
+
+    /// Charges `bytes` read; sleeps when reading got ahead of the rate.
+    pub fn charge_io(&mut self, bytes: u64) {
+        let rate = self.io_bytes_per_second as f64;
+        let now = Instant::now();
+        self.io_tokens = (self.io_tokens + now.duration_since(self.io_refilled).as_secs_f64() * rate).min(rate);
+        self.io_refilled = now;
+        self.io_tokens -= bytes as f64;
+        if self.io_tokens < 0.0 {
+            let wait = Duration::from_secs_f64(-self.io_tokens / rate);
+            std::thread::sleep(wait);
+            self.throttled += wait;
+            // The sleep refilled exactly the debt.
+            self.io_tokens = 0.0;
+            self.io_refilled = Instant::now();
+            self.slice_started = Instant::now();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_duty_cycle_rests_in_proportion_to_the_work() {
+        assert_eq!(Budget::new(10, 1).rest_after(Duration::from_millis(100)), Duration::from_millis(900));
+        assert_eq!(Budget::new(50, 1).rest_after(Duration::from_millis(100)), Duration::from_millis(100));
+        assert_eq!(Budget::new(100, 1).rest_after(Duration::from_millis(100)), Duration::ZERO);
+        assert_eq!(Budget::new(0, 1).rest_after(Duration::from_millis(10)), Duration::from_millis(990), "0 is read as 1%");
+    }
+
+    #[test]
+    fn reading_faster_than_the_io_rate_sleeps_for_the_debt() {
+        let mut budget = Budget::new(100, 1_000_000);
+        budget.charge_io(1_000_000);
+        assert_eq!(budget.throttled, Duration::ZERO, "the first second's worth is free");
+        budget.charge_io(200_000);
+        assert!(budget.throttled >= Duration::from_millis(150), "slept {:?} for 200 kB over a 1 MB/s budget", budget.throttled);
+    }
+}

@@ -1,0 +1,262 @@
+//! The console's pages and API for the agent fleet: the Agents page (status, lifecycle,
+//! version, last seen, policy, the instance link, module health, enrolment attempts), one
+//! agent's page (its latest events), and the block on an instance's resource page.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::on;
+use serde_json::json;
+use vigil_store::agents::AgentRow;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::handlers::with_store;
+use crate::pages::{escape, link, page};
+use crate::routes::{Access, Method, Param, Route, query};
+
+type Shared = State<Arc<AppState>>;
+type Params = Query<HashMap<String, String>>;
+
+const AGENT_ID: &[Param] = &[query("id", "the agent's id (`agt-` and 16 hex digits)")];
+
+/// The Agents pages and their API.
+pub const ROUTES: &[Route] = &[
+    Route {
+        method: Method::Get,
+        path: "/api/agents",
+        summary: "Every vigil agent: id, instance, account, region, status (online, offline, missing, retired), last seen, version, policy, module health.",
+        params: &[],
+        access: Access::Authenticated,
+        handler: |method| on(method, api_agents),
+    },
+    Route {
+        method: Method::Get,
+        path: "/api/agent",
+        summary: "One agent (`id`) with its latest events.",
+        params: &[AGENT_ID],
+        access: Access::Authenticated,
+        handler: |method| on(method, api_agent),
+    },
+    Route {
+        method: Method::Get,
+        path: "/agents",
+        summary: "The agents: status, lifecycle, version, last seen, policy, instance, module health; enrolment attempts.",
+        params: &[],
+        access: Access::Authenticated,
+        handler: |method| on(method, agents),
+    },
+    Route {
+        method: Method::Get,
+        path: "/agent",
+        summary: "One agent's page (`id`): identity, lifecycle, module health, latest events.",
+        params: &[AGENT_ID],
+        access: Access::Authenticated,
+        handler: |method| on(method, agent),
+    },
+];
+
+/// The agents as `vigil agents --format json` prints them.
+async fn api_agents(state: Shared) -> Response {
+    match with_store(&state, |store| store.agents()).await {
+        Ok(agents) => Json(agents).into_response(),
+        Err(response) => response,
+    }
+}
+
+/// One agent (`id`) with its latest events.
+async fn api_agent(state: Shared, Query(query): Params) -> Response {
+    let id = query.get("id").cloned().unwrap_or_default();
+    let result = with_store(&state, move |store| {
+        let agent = store.agent(&id)?.ok_or_else(|| vigil_store::StoreError::NotFound(format!("no agent `{id}`")))?;
+        Ok(json!({ "agent": agent, "event_count": store.agent_event_count(&id)?, "latest_events": store.agent_events(&id, None, 100)? }))
+    })
+    .await;
+    match result {
+        Ok(value) => Json(value).into_response(),
+        Err(response) => response,
+    }
+}
+
+fn modules_summary(agent: &AgentRow) -> String {
+    let mut cells = String::new();
+    for module in agent.modules.as_array().into_iter().flatten() {
+        let state = module["state"].as_str().unwrap_or("unknown");
+        let title = module["last_error"].as_str().map(|error| format!(" title=\"{}\"", escape(error))).unwrap_or_default();
+        let _ = write!(cells, "<span class=\"module {}\"{title}>{} {}</span> ", escape(state), escape(module["module"].as_str().unwrap_or("?")), escape(state));
+    }
+    if cells.is_empty() { "-".to_string() } else { cells }
+}
+
+fn instance_cell(agent: &AgentRow) -> String {
+    match (&agent.instance_arn, &agent.instance_id) {
+        (Some(arn), Some(id)) => format!("<a href=\"{}\">{}</a>", escape(&link("/resource", &[("arn", arn)])), escape(id)),
+        (None, Some(id)) => escape(id),
+        _ => "off EC2".to_string(),
+    }
+}
+
+/// Rows of an agents table.
+pub fn agents_table(agents: &[AgentRow]) -> String {
+    let mut body = String::from(
+        "<table id=\"agents\"><thead><tr><th>Agent</th><th>Status</th><th>Instance</th><th>Account</th><th>Region</th><th>Host</th><th>Version</th><th>Last seen</th><th>Since</th><th>Policy</th><th>Modules</th></tr></thead><tbody>",
+    );
+    for agent in agents {
+        let _ = write!(
+            body,
+            "<tr><td><a href=\"{}\">{}</a></td><td class=\"status {status}\">{status}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+            escape(&link("/agent", &[("id", &agent.agent_id)])),
+            escape(&agent.agent_id),
+            instance_cell(agent),
+            escape(agent.account.as_deref().unwrap_or("-")),
+            escape(agent.region.as_deref().unwrap_or("-")),
+            escape(&agent.hostname),
+            escape(&agent.agent_version),
+            escape(agent.last_seen.as_deref().unwrap_or("never")),
+            escape(&agent.status_since),
+            escape(agent.policy_etag.as_deref().unwrap_or("-")),
+            modules_summary(agent),
+            status = escape(agent.status.as_str()),
+        );
+    }
+    body.push_str("</tbody></table>");
+    body
+}
+
+async fn agents(state: Shared, Extension(caller): Extension<Caller>) -> Response {
+    let result = with_store(&state, |store| Ok((store.agents()?, store.enrolments(50)?))).await;
+    let (agents, enrolments) = match result {
+        Ok(values) => values,
+        Err(response) => return response,
+    };
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for agent in &agents {
+        *counts.entry(agent.status.as_str()).or_default() += 1;
+    }
+    let mut body = String::from("<h1>Agents</h1>");
+    let summary: Vec<String> = counts.iter().map(|(status, count)| format!("<span class=\"status {0}\">{count} {0}</span>", escape(status))).collect();
+    let _ = write!(body, "<p id=\"agent-counts\">{} agent(s): {}</p>", agents.len(), summary.join(", "));
+    if agents.is_empty() {
+        body.push_str("<p class=\"notice\">No agent yet. On an EC2 instance run <code>vigil-agent --server URL --state /var/lib/vigil-agent</code>: it enrols itself from its signed identity document. Elsewhere create a token with <code>vigil agents token create</code>.</p>");
+    }
+    body.push_str(&agents_table(&agents));
+    body.push_str("<h2>Enrolment attempts</h2><table id=\"enrolments\"><thead><tr><th>When</th><th>Outcome</th><th>Reason</th><th>Instance</th><th>Account</th><th>Host</th><th>Detail</th></tr></thead><tbody>");
+    for attempt in &enrolments {
+        let _ = write!(
+            body,
+            "<tr><td>{}</td><td class=\"{outcome}\">{outcome}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&attempt.at),
+            escape(&attempt.reason),
+            escape(attempt.instance_id.as_deref().unwrap_or("-")),
+            escape(attempt.account_id.as_deref().unwrap_or("-")),
+            escape(&attempt.hostname),
+            escape(&attempt.detail),
+            outcome = escape(&attempt.outcome),
+        );
+    }
+    body.push_str("</tbody></table>");
+    page("Agents", Some(&caller), &body).into_response()
+}
+
+async fn agent(state: Shared, Extension(caller): Extension<Caller>, Query(query): Params) -> Response {
+    let id = query.get("id").cloned().unwrap_or_default();
+    let lookup = id.clone();
+    let result = with_store(&state, move |store| {
+        let agent = store.agent(&lookup)?.ok_or_else(|| vigil_store::StoreError::NotFound(format!("no agent `{lookup}`")))?;
+        Ok((agent, store.agent_events(&lookup, None, 200)?, store.agent_event_count(&lookup)?))
+    })
+    .await;
+    let (agent, events, count) = match result {
+        Ok(values) => values,
+        Err(response) => return response,
+    };
+    let mut body = format!("<h1>Agent {}</h1>", escape(&agent.agent_id));
+    body.push_str(&agents_table(std::slice::from_ref(&agent)));
+    body.push_str("<table id=\"agent-detail\"><tbody>");
+    let rows: [(&str, String); 6] = [
+        ("Enrolled", format!("{} ({})", agent.enrolled_at, agent.enrolled_by)),
+        ("Instance state", agent.instance_state.clone().unwrap_or_else(|| "not in the inventory".into())),
+        ("Revoked", agent.revoked_at.clone().map(|at| format!("{at}: {}", agent.revoked_reason.clone().unwrap_or_default())).unwrap_or_else(|| "no".into())),
+        ("Events", format!("{count} stored, last sequence number {}", agent.last_seq)),
+        ("Queue", agent.queue.to_string()),
+        ("Modules", serde_json::to_string_pretty(&agent.modules).unwrap_or_default()),
+    ];
+    for (label, value) in rows {
+        let _ = write!(body, "<tr><th>{label}</th><td><pre>{}</pre></td></tr>", escape(&value));
+    }
+    body.push_str("</tbody></table><h2>Latest events</h2><table id=\"agent-events\"><thead><tr><th>#</th><th>Time</th><th>Module</th><th>Kind</th><th>Id</th><th>Payload</th></tr></thead><tbody>");
+    for event in &events {
+        let payload = serde_json::to_string_pretty(&event.payload).unwrap_or_default();
+        let _ = write!(
+            body,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><details><summary>payload</summary><pre>{}</pre></details></td></tr>",
+            event.seq,
+            escape(&event.event_time),
+            escape(&event.module),
+            escape(&event.kind),
+            escape(&event.event_id),
+            escape(&payload)
+        );
+    }
+    body.push_str("</tbody></table>");
+    page("Agent", Some(&caller), &body).into_response()
+}
+
+/// The agents block of an instance's resource page.
+pub fn instance_block(agents: &[AgentRow]) -> String {
+    let mut body = String::from("<h2>Agent</h2>");
+    if agents.is_empty() {
+        body.push_str(
+            "<p id=\"no-agent\" class=\"notice\">No vigil agent: run <code>vigil-agent --server URL --state /var/lib/vigil-agent</code> on the instance (zero-touch enrolment).</p>",
+        );
+    } else {
+        body.push_str(&agents_table(agents));
+    }
+    body
+}
+
+/// The instance id in an EC2 instance ARN.
+pub fn instance_id_of(arn: &str) -> Option<&str> {
+    arn.split(":instance/").nth(1).filter(|id| id.starts_with("i-"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn instance_ids_come_from_instance_arns_only() {
+        assert_eq!(super::instance_id_of("arn:aws:ec2:us-east-1:123456789012:instance/i-0abc"), Some("i-0abc"));
+        assert_eq!(super::instance_id_of("arn:aws:s3:::bucket"), None);
+    }
+
+    #[test]
+    fn values_from_agents_are_escaped() {
+        let agent = vigil_store::agents::AgentRow {
+            agent_id: "agt-1".into(),
+            instance_id: None,
+            account: None,
+            region: None,
+            status: vigil_fleet::Status::Online,
+            last_seen: None,
+            hostname: "<script>alert(1)</script>".into(),
+            agent_version: "1".into(),
+            enrolled_at: "t".into(),
+            enrolled_by: "token:x".into(),
+            status_since: "t".into(),
+            revoked_at: None,
+            revoked_reason: None,
+            policy_etag: None,
+            last_seq: 0,
+            instance_arn: None,
+            instance_state: None,
+            modules: serde_json::json!([{ "module": "<b>", "state": "ok\"" }]),
+            queue: serde_json::json!({}),
+        };
+        let table = super::agents_table(&[agent]);
+        assert!(!table.contains("<script>") && !table.contains("<b>") && !table.contains("ok\""), "{table}");
+    }
+}
