@@ -8,29 +8,13 @@ use std::collections::HashMap;
 use vigil_iam::account::Account;
 use vigil_iam::analysis as iam;
 use vigil_model::Inventory;
-use vigil_model::analysis::{Access, AccessGrant, AccessSkipped, Admin, Analysis, AnalysisResult, EscalationPath, Exposure, ExternalAccess, Hop, Step};
+use vigil_model::analysis::{
+    Access, AccessGrant, AccessSkipped, Admin, Analysis, AnalysisResult, EscalationPath, Exposure, ExternalAccess, Hop, Permission, Step,
+};
 
 /// Who-can-access is answered for at most this many (principal, resource) decisions per
 /// account (about a second of engine time); beyond it the console says it was not computed.
 const ACCESS_DECISIONS: usize = 500_000;
-
-/// For each resource type whose access matters most, the action that stands for reading it
-/// and the resource the request names.
-fn access_question(resource_type: &str, arn: &str) -> Option<(&'static str, String)> {
-    Some(match resource_type {
-        "AWS::S3::Bucket" => ("s3:GetObject", format!("{arn}/*")),
-        "AWS::KMS::Key" => ("kms:Decrypt", arn.to_string()),
-        "AWS::SecretsManager::Secret" => ("secretsmanager:GetSecretValue", arn.to_string()),
-        "AWS::SQS::Queue" => ("sqs:ReceiveMessage", arn.to_string()),
-        "AWS::SNS::Topic" => ("sns:Publish", arn.to_string()),
-        "AWS::Lambda::Function" => ("lambda:InvokeFunction", arn.to_string()),
-        "AWS::DynamoDB::Table" => ("dynamodb:GetItem", arn.to_string()),
-        "AWS::IAM::Role" => ("sts:AssumeRole", arn.to_string()),
-        "AWS::ECR::Repository" => ("ecr:BatchGetImage", arn.to_string()),
-        "AWS::Kinesis::Stream" => ("kinesis:GetRecords", arn.to_string()),
-        _ => return None,
-    })
-}
 
 /// Every internet-exposed (endpoint, protocol, ports, sources) with its path, as
 /// `vigil reach --format json` prints it.
@@ -61,7 +45,41 @@ pub fn exposure_rows(network: &vigil_net::Network, exposures: &[vigil_net::Expos
 }
 
 fn step(step: &iam::Step) -> Step {
-    Step { from: step.from.clone(), to: step.to.clone(), method: step.method.clone(), resource: step.resource.clone() }
+    Step {
+        from: step.from.clone(),
+        to: step.to.clone(),
+        method: step.method.clone(),
+        resource: step.resource.clone(),
+        technique: step.technique.clone(),
+        category: step.category.to_string(),
+        permissions: step
+            .permissions
+            .iter()
+            .map(|permission| Permission { action: permission.action.clone(), resource: permission.resource.clone() })
+            .collect(),
+    }
+}
+
+fn admin(admin: &iam::Admin) -> Admin {
+    Admin {
+        principal: admin.principal.clone(),
+        kind: serde_name(&admin.kind),
+        reason: admin.reason.to_string(),
+        step: admin.step.as_ref().map(step),
+        steps: admin.steps.iter().map(step).collect(),
+        account: admin.account.clone(),
+    }
+}
+
+fn escalation_path(path: &iam::EscalationPath) -> EscalationPath {
+    EscalationPath {
+        principal: path.principal.clone(),
+        kind: serde_name(&path.kind),
+        admin: path.admin.clone(),
+        steps: path.steps.iter().map(step).collect(),
+        target: path.target.clone(),
+        account: path.account.clone(),
+    }
 }
 
 /// An engine enum's name as its serde form gives it (`user`, `cross-account`, `Permissions
@@ -70,8 +88,32 @@ fn serde_name<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_value(value).ok().and_then(|value| value.as_str().map(str::to_string)).unwrap_or_default()
 }
 
+/// Every analysis of several accounts' inventories: admins and escalation paths over the whole
+/// set (paths may cross accounts; each row belongs to its principal's account), the rest per
+/// account.
+pub fn analyse_all(inventories: &[Inventory]) -> Vec<Analysis> {
+    if inventories.len() < 2 {
+        return inventories.iter().flat_map(|inventory| analyse_one(inventory, true)).collect();
+    }
+    let mut rows: Vec<Analysis> = inventories.iter().flat_map(|inventory| analyse_one(inventory, false)).collect();
+    let account = Account::from_inventories(&inventories.iter().collect::<Vec<_>>());
+    for found in iam::admins(&account) {
+        rows.push(Analysis { account_id: found.account.clone(), subject: found.principal.clone(), result: AnalysisResult::Admin(admin(&found)) });
+    }
+    for path in iam::escalation(&account) {
+        rows.push(Analysis { account_id: path.account.clone(), subject: path.principal.clone(), result: AnalysisResult::Escalation(escalation_path(&path)) });
+    }
+    rows
+}
+
 /// Every analysis of one account's inventory.
 pub fn analyse(inventory: &Inventory) -> Vec<Analysis> {
+    analyse_one(inventory, true)
+}
+
+/// One account's analyses; `with_paths` adds its admins and escalation paths (left out when
+/// they are computed over several accounts together).
+fn analyse_one(inventory: &Inventory, with_paths: bool) -> Vec<Analysis> {
     let account_id = inventory.account_id().to_string();
     let row = |subject: &str, result: AnalysisResult| Analysis { account_id: account_id.clone(), subject: subject.to_string(), result };
     let resources = inventory.resources();
@@ -86,19 +128,13 @@ pub fn analyse(inventory: &Inventory) -> Vec<Analysis> {
     }
 
     let account = Account::from_inventory(inventory);
-    for admin in iam::admins(&account) {
-        let result =
-            Admin { principal: admin.principal.clone(), kind: serde_name(&admin.kind), reason: admin.reason.to_string(), step: admin.step.as_ref().map(step) };
-        rows.push(row(&admin.principal, AnalysisResult::Admin(result)));
-    }
-    for path in iam::escalation(&account) {
-        let result = EscalationPath {
-            principal: path.principal.clone(),
-            kind: serde_name(&path.kind),
-            admin: path.admin.clone(),
-            steps: path.steps.iter().map(step).collect(),
-        };
-        rows.push(row(&path.principal, AnalysisResult::Escalation(result)));
+    if with_paths {
+        for found in iam::admins(&account) {
+            rows.push(row(&found.principal, AnalysisResult::Admin(admin(&found))));
+        }
+        for path in iam::escalation(&account) {
+            rows.push(row(&path.principal, AnalysisResult::Escalation(escalation_path(&path))));
+        }
     }
     for grant in iam::external_access(&account) {
         let result = ExternalAccess {
@@ -119,7 +155,9 @@ pub fn analyse(inventory: &Inventory) -> Vec<Analysis> {
 
     let questions: Vec<(&str, &'static str, String)> = resources
         .iter()
-        .filter_map(|resource| access_question(resource.resource_type, &resource.arn).map(|(action, target)| (resource.arn.as_str(), action, target)))
+        .filter_map(|resource| {
+            vigil_iam::access::access_question(resource.resource_type, &resource.arn).map(|(action, target)| (resource.arn.as_str(), action, target))
+        })
         .collect();
     let decisions = questions.len() * account.principals.len();
     if decisions > ACCESS_DECISIONS {

@@ -41,6 +41,9 @@ pub struct CollectConfig {
     pub max_in_flight: usize,
     /// Attempts per call, including the first (adaptive retry).
     pub max_attempts: u32,
+    /// A role in the management (or a delegated administrator) account to read the
+    /// organization's SCPs and RCPs with, when the scanned account's own credentials cannot.
+    pub organization_role_arn: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -155,7 +158,24 @@ pub async fn collect_with(sdk_config: aws_types::SdkConfig, config: &CollectConf
             Err(error) => tracing::error!("a collection task failed: {error}"),
         }
     }
+    // The organization's policies through a role in the management (or a delegated
+    // administrator) account, when the account's own credentials could not read them.
+    let mut organization_calls = Vec::new();
+    if let Some(role_arn) = config.organization_role_arn.as_ref().filter(|_| inventory.organization_policies.is_none()) {
+        let reader = CollectConfig { role_arn: Some(role_arn.clone()), organization_role_arn: None, ..config.clone() };
+        match organization::policies(&reader, std::slice::from_ref(&session.account_id)).await {
+            Ok((policies, calls)) => {
+                inventory.organization_policies = policies;
+                organization_calls = calls;
+            }
+            Err(error) => session.record_outcome(
+                &session::Call::new("sts", Region::GLOBAL, "AssumeRole").on(role_arn),
+                vigil_model::Outcome::Error { code: "AssumeRole".to_string(), message: error.to_string() },
+            ),
+        }
+    }
     let mut calls = session.take_ledger();
+    calls.extend(organization_calls);
     calls.sort_by(|a, b| (&a.region, &a.service, &a.operation, &a.target).cmp(&(&b.region, &b.service, &b.operation, &b.target)));
     inventory.ledger = Ledger { calls };
     Ok(inventory)

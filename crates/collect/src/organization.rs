@@ -1,10 +1,11 @@
 //! Many accounts: the member accounts of an AWS Organization (ListAccounts, from the
-//! management or a delegated administrator account), each collected with a role assumed in it.
+//! management or a delegated administrator account), each collected with a role assumed in it,
+//! and the organization's SCPs and RCPs read once for all of them.
 
 use std::sync::Arc;
 
 use aws_smithy_types::error::display::DisplayErrorContext;
-use vigil_model::Inventory;
+use vigil_model::{ApiCall, Inventory, OrganizationPolicies};
 
 use crate::{CollectConfig, CollectError, Progress};
 
@@ -62,4 +63,23 @@ pub async fn collect_accounts(
     }
     results.sort_by_key(|(index, _, _)| *index);
     results.into_iter().map(|(_, account, result)| (account, result)).collect()
+}
+
+/// Reads the organization's SCPs and RCPs (with their targets) and the parents of each of
+/// `account_ids` with the credentials of `config` (the management account or a delegated
+/// administrator), returning the calls made for the ledgers of the accounts they govern.
+pub async fn policies(config: &CollectConfig, account_ids: &[String]) -> Result<(Option<OrganizationPolicies>, Vec<ApiCall>), CollectError> {
+    let sdk_config = crate::load_sdk_config(config).await?;
+    let home_region = sdk_config.region().map(|region| region.to_string()).unwrap_or_else(|| crate::DEFAULT_REGION.to_string());
+    let identity = aws_sdk_sts::Client::new(&sdk_config)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|error| CollectError::CallerIdentity(DisplayErrorContext(&error).to_string()))?;
+    let account_id = identity.account().unwrap_or_default().to_string();
+    let partition = identity.arn().and_then(|arn| arn.split(':').nth(1)).unwrap_or("aws").to_string();
+    let session = crate::Session::new(sdk_config, account_id, partition, config.endpoint_url.clone(), config.max_in_flight.max(1), Arc::new(crate::NoProgress));
+    let client = aws_sdk_organizations::Client::new(&session.config_for(&home_region));
+    let policies = crate::services::organizations::read_policies(&session, &client, account_ids).await;
+    Ok((policies, session.take_ledger()))
 }

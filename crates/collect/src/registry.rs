@@ -57,6 +57,14 @@ pub static REGIONAL_SERVICES: &[RegionalService] = &[
     RegionalService { name: "securityhub", collect: |session, region| Box::pin(services::securityhub::collect(session, region)) },
     RegionalService { name: "secretsmanager", collect: |session, region| Box::pin(services::secretsmanager::collect(session, region)) },
     RegionalService { name: "ecr", collect: |session, region| Box::pin(services::ecr::collect(session, region)) },
+    RegionalService { name: "ecs", collect: |session, region| Box::pin(services::ecs::collect(session, region)) },
+    RegionalService { name: "glue", collect: |session, region| Box::pin(services::glue::collect(session, region)) },
+    RegionalService { name: "sagemaker", collect: |session, region| Box::pin(services::sagemaker::collect(session, region)) },
+    RegionalService { name: "codebuild", collect: |session, region| Box::pin(services::codebuild::collect(session, region)) },
+    RegionalService { name: "cloudformation", collect: |session, region| Box::pin(services::cloudformation::collect(session, region)) },
+    RegionalService { name: "apprunner", collect: |session, region| Box::pin(services::apprunner::collect(session, region)) },
+    RegionalService { name: "ssm", collect: |session, region| Box::pin(services::ssm::collect(session, region)) },
+    RegionalService { name: "bedrock-agentcore", collect: |session, region| Box::pin(services::agentcore::collect(session, region)) },
 ];
 
 pub fn known_services() -> Vec<&'static str> {

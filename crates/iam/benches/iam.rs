@@ -1,6 +1,7 @@
 //! Benchmark: one decision, and admins + escalation paths + external access over a synthetic
-//! organization account (10,000 roles, 2,000 managed policies); the action catalog when the
-//! shared copy is present. Run with
+//! organization account (10,000 roles, 2,000 managed policies, 2,000 Lambda functions and
+//! 1,000 instances running with roles; a mix of trust policies and of the permissions the
+//! escalation techniques use); the action catalog when the shared copy is present. Run with
 //! `cargo bench -p vigil-iam --bench iam`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -20,6 +21,11 @@ const ROLES: usize = 10_000;
 const POLICIES: usize = 2_000;
 const USERS: usize = 500;
 const BUCKETS: usize = 2_000;
+const FUNCTIONS: usize = 2_000;
+const INSTANCES: usize = 1_000;
+/// Policies 0..SPECIAL are the ones escalation techniques use (attached to about 1% of roles
+/// and 2% of users).
+const SPECIAL: usize = 10;
 
 /// A small deterministic generator (no dependency needed).
 struct Lcg(u64);
@@ -92,6 +98,24 @@ fn organization() -> Inventory {
             1 => json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*" }] }),
             2 => json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*" }] }),
             3 => json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "*" }] }),
+            4 => json!({ "Version": "2012-10-17", "Statement": [
+                { "Effect": "Allow", "Action": "iam:PassRole", "Resource": format!("arn:aws:iam::{ACCOUNT}:role/role-1*"),
+                  "Condition": { "StringEquals": { "iam:PassedToService": "lambda.amazonaws.com" } } },
+                { "Effect": "Allow", "Action": ["lambda:CreateFunction", "lambda:InvokeFunction"], "Resource": format!("arn:aws:lambda:*:{ACCOUNT}:function:app-*") }] }),
+            5 => {
+                json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Action": "lambda:UpdateFunctionCode", "Resource": format!("arn:aws:lambda:us-east-1:{ACCOUNT}:function:fn-2*") }] })
+            }
+            6 => {
+                json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Action": ["iam:PutRolePolicy", "sts:AssumeRole"], "Resource": format!("arn:aws:iam::{ACCOUNT}:role/role-3*") }] })
+            }
+            7 => json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Action": "ssm:SendCommand", "Resource": "*",
+                "Condition": { "StringEquals": { "ssm:resourceTag/team": "ops" } } }] }),
+            8 => {
+                json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Action": ["iam:PassRole", "glue:CreateJob", "glue:StartJobRun", "ecs:RegisterTaskDefinition", "ecs:RunTask"], "Resource": "*" }] })
+            }
+            9 => {
+                json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Action": ["iam:CreateAccessKey", "iam:UpdateAssumeRolePolicy"], "Resource": format!("arn:aws:iam::{ACCOUNT}:*/role-4*") }] })
+            }
             _ => managed_policy(index, &mut random),
         };
         inventory.iam.policies.push(ManagedPolicy {
@@ -102,21 +126,32 @@ fn organization() -> Inventory {
         });
     }
     for index in 0..ROLES {
-        let trust_principal = match random.next(20) {
+        let ec2 = random.next(20);
+        let trust_principal = match ec2 {
             0..=5 => json!({ "Service": "ec2.amazonaws.com" }),
-            6..=8 => json!({ "Service": "lambda.amazonaws.com" }),
+            6..=8 => json!({ "Service": ["lambda.amazonaws.com", "glue.amazonaws.com", "ecs-tasks.amazonaws.com"][random.next(3)] }),
             9..=17 => json!({ "AWS": format!("arn:aws:iam::{ACCOUNT}:root") }),
             18 => json!({ "AWS": format!("arn:aws:iam::{:012}:root", 200_000_000_000u64 + random.next(50) as u64) }),
             _ => json!({ "AWS": format!("arn:aws:iam::{ACCOUNT}:role/role-{}", random.next(ROLES)) }),
         };
         // About 1% of roles get one of the special policies (admin, pass role, assume role, policy edit).
-        let mut attached: Vec<usize> = (0..2 + random.next(3)).map(|_| 4 + random.next(POLICIES - 4)).collect();
+        let mut attached: Vec<usize> = (0..2 + random.next(3)).map(|_| SPECIAL + random.next(POLICIES - SPECIAL)).collect();
         if random.next(100) == 0 {
-            attached.push(random.next(4));
+            attached.push(random.next(SPECIAL));
         }
+        let instance_profile_list = if ec2 <= 5 {
+            vec![vigil_model::iam::InstanceProfile {
+                instance_profile_name: format!("role-{index}"),
+                arn: format!("arn:aws:iam::{ACCOUNT}:instance-profile/role-{index}"),
+                ..Default::default()
+            }]
+        } else {
+            Vec::new()
+        };
         inventory.iam.roles.push(Role {
             role_name: format!("role-{index}"),
             arn: format!("arn:aws:iam::{ACCOUNT}:role/role-{index}"),
+            instance_profile_list,
             assume_role_policy_document: Some(
                 json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": trust_principal, "Action": "sts:AssumeRole" }] }),
             ),
@@ -125,15 +160,40 @@ fn organization() -> Inventory {
         });
     }
     for index in 0..USERS {
-        let mut attached: Vec<usize> = (0..1 + random.next(3)).map(|_| 4 + random.next(POLICIES - 4)).collect();
+        let mut attached: Vec<usize> = (0..1 + random.next(3)).map(|_| SPECIAL + random.next(POLICIES - SPECIAL)).collect();
         if random.next(50) == 0 {
-            attached.push(random.next(4));
+            attached.push(random.next(SPECIAL));
         }
         inventory.iam.users.push(User {
             user_name: format!("user-{index}"),
             arn: format!("arn:aws:iam::{ACCOUNT}:user/user-{index}"),
             attached_managed_policies: attached.into_iter().map(|policy| AttachedPolicy { policy_name: None, policy_arn: policy_arn(policy) }).collect(),
             ..User::default()
+        });
+    }
+    let regional = inventory.regional.entry(vigil_model::Region::new("us-east-1")).or_default();
+    for index in 0..FUNCTIONS {
+        regional.lambda_functions.push(vigil_model::lambda::Function {
+            function_name: format!("fn-{index}"),
+            function_arn: format!("arn:aws:lambda:us-east-1:{ACCOUNT}:function:fn-{index}"),
+            role: Some(format!("arn:aws:iam::{ACCOUNT}:role/role-{}", random.next(ROLES))),
+            ..Default::default()
+        });
+    }
+    for index in 0..INSTANCES {
+        let mut tags = vigil_model::Tags::new();
+        if random.next(4) == 0 {
+            tags.insert("team".into(), "ops".into());
+        }
+        regional.ec2.instances.push(vigil_model::ec2::Instance {
+            instance_id: format!("i-{index:017x}"),
+            state: vigil_model::ec2::InstanceState { name: "running".into(), code: Some(16) },
+            iam_instance_profile: Some(vigil_model::ec2::IamInstanceProfile {
+                arn: format!("arn:aws:iam::{ACCOUNT}:instance-profile/role-{}", random.next(ROLES)),
+                id: None,
+            }),
+            tags,
+            ..Default::default()
         });
     }
     for index in 0..BUCKETS {
@@ -205,7 +265,8 @@ fn main() {
     println!("admins: {:.2?} ({} admin-equivalent)", started.elapsed(), admins.len());
     let started = Instant::now();
     let paths = analysis::escalation(&account);
-    println!("admins + escalation paths: {:.2?} ({} principals with a path)", started.elapsed(), paths.len());
+    let principals: std::collections::BTreeSet<&str> = paths.iter().map(|path| path.principal.as_str()).collect();
+    println!("admins + escalation paths: {:.2?} ({} paths from {} principals)", started.elapsed(), paths.len(), principals.len());
     let started = Instant::now();
     let external = analysis::external_access(&account);
     println!("external access: {:.2?} ({} statements)", started.elapsed(), external.len());

@@ -18,8 +18,12 @@ pub struct PolicySet<'a> {
     pub session: Option<&'a Policy>,
     /// Service control policies, one list per level of the organization, root first.
     pub scps: Vec<Vec<&'a Policy>>,
-    /// Resource control policies, one list per level, root first.
+    /// Resource control policies, one list per level, root first. Every level also carries
+    /// the AWS managed `RCPFullAWSAccess`, which cannot be detached, so an RCP can only deny.
     pub rcps: Vec<Vec<&'a Policy>>,
+    /// The organization's management account, when known: SCPs do not restrict its
+    /// principals and RCPs do not restrict its resources.
+    pub management_account: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -94,6 +98,10 @@ pub enum Grant {
     /// The caller itself (session ARN, `*`, a service, `NotPrincipal`): not capped.
     Exact,
 }
+
+/// The service prefixes whose actions resource control policies govern (AWS Organizations
+/// User Guide, "List of AWS services that support RCPs").
+pub const RCP_SERVICES: &[&str] = &["s3", "sts", "kms", "sqs", "secretsmanager", "ecr", "aoss", "cognito-idp", "cognito-identity", "logs", "dynamodb"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -180,9 +188,63 @@ impl Evaluator<'_> {
         decision
     }
 
+    /// Actions AWS authorizes without consulting any policy: `sts:GetCallerIdentity` (even
+    /// against an explicit Deny) and `sts:GetSessionToken` for IAM users and the root user
+    /// ("you cannot use policies to control authentication operations").
+    fn without_policy(&mut self) -> Option<Decision> {
+        let principal = &self.request.principal;
+        let authenticated = !matches!(principal.kind, PrincipalKind::Anonymous | PrincipalKind::Service);
+        match self.action.as_str() {
+            "sts:getcalleridentity" if authenticated => {
+                Some(self.finish(Decision::Allowed, || "sts:GetCallerIdentity needs no permission: AWS answers it even when a policy denies it".to_string()))
+            }
+            "sts:getsessiontoken" if matches!(principal.kind, PrincipalKind::User { .. } | PrincipalKind::Root) => Some(self.finish(Decision::Allowed, || {
+                "sts:GetSessionToken needs no permission for IAM users and the root user: policies cannot control authentication operations".to_string()
+            })),
+            "sts:getsessiontoken" if authenticated => Some(self.finish(Decision::ImplicitDeny, || {
+                "only IAM users and the root user can call sts:GetSessionToken (not with temporary credentials)".to_string()
+            })),
+            _ => None,
+        }
+    }
+
+    /// Whether the organization's SCPs govern this caller: principals of member accounts, not
+    /// AWS services, anonymous callers, service-linked roles or the management account.
+    fn scps_apply(&self, management_account: Option<&str>) -> Result<(), &'static str> {
+        let principal = &self.request.principal;
+        match &principal.kind {
+            PrincipalKind::Service => Err("the caller is an AWS service principal"),
+            PrincipalKind::Anonymous => Err("the caller is anonymous"),
+            _ if principal.is_service_linked_role() => Err("service-linked roles are not restricted by SCPs"),
+            _ if management_account.is_some() && principal.account.as_deref() == management_account => {
+                Err("the caller belongs to the management account, which SCPs do not restrict")
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether the organization's RCPs govern this request: resources of member accounts, for
+    /// the services RCPs support, whoever calls (AWS service principals and anonymous callers
+    /// included), except an AWS service assuming its service-linked role.
+    fn rcps_apply(&self, management_account: Option<&str>) -> Result<(), &'static str> {
+        let service = self.action.split(':').next().unwrap_or_default();
+        if !RCP_SERVICES.contains(&service) {
+            return Err("RCPs apply only to the actions of the services that support them");
+        }
+        if management_account.is_some() && self.request.resource_account.as_deref() == management_account {
+            return Err("the resource belongs to the management account, which RCPs do not restrict");
+        }
+        if self.action.starts_with("sts:assumerole") && Principal::parse(&self.request.resource).is_service_linked_role() {
+            return Err("RCPs do not restrict AWS services assuming their service-linked roles");
+        }
+        Ok(())
+    }
+
     fn run(&mut self, policies: &PolicySet<'_>) -> Decision {
         let principal = &self.request.principal;
-        let is_service = matches!(principal.kind, PrincipalKind::Service);
+        if let Some(decision) = self.without_policy() {
+            return decision;
+        }
         // Only IAM principals (which belong to an account) have identity-based policies.
         let has_identity = principal.account.is_some() && !matches!(principal.kind, PrincipalKind::Service | PrincipalKind::Anonymous);
 
@@ -196,12 +258,9 @@ impl Evaluator<'_> {
         let boundary =
             policies.permissions_boundary.filter(|_| has_identity).map(|policy| self.policy(policy, Kind::Boundary, &|| "permissions_boundary".to_string()));
         let session = policies.session.filter(|_| has_identity).map(|policy| self.policy(policy, Kind::Session, &|| "session_policy".to_string()));
-        // SCPs govern the organization's own principals; RCPs govern every caller but AWS services.
-        let is_anonymous = matches!(principal.kind, PrincipalKind::Anonymous);
+        let scps_apply = self.scps_apply(policies.management_account);
+        let rcps_apply = self.rcps_apply(policies.management_account);
         let organization = |evaluator: &mut Self, levels: &[Vec<&Policy>], kind: Kind, name: &str| -> Vec<Vec<PolicyVerdict>> {
-            if is_service || (kind == Kind::Scp && is_anonymous) {
-                return Vec::new();
-            }
             levels
                 .iter()
                 .enumerate()
@@ -210,8 +269,14 @@ impl Evaluator<'_> {
                 })
                 .collect()
         };
-        let scps = organization(self, &policies.scps, Kind::Scp, "scps");
-        let rcps = organization(self, &policies.rcps, Kind::Rcp, "rcps");
+        let scps = if scps_apply.is_ok() { organization(self, &policies.scps, Kind::Scp, "scps") } else { Vec::new() };
+        let rcps = if rcps_apply.is_ok() { organization(self, &policies.rcps, Kind::Rcp, "rcps") } else { Vec::new() };
+        if let Err(reason) = scps_apply.as_ref().map(|_| ()).or_else(|reason| if policies.scps.is_empty() { Ok(()) } else { Err(reason) }) {
+            self.step(|| format!("service control policies (SCPs) do not apply: {reason}"));
+        }
+        if let Err(reason) = rcps_apply.as_ref().map(|_| ()).or_else(|reason| if policies.rcps.is_empty() { Ok(()) } else { Err(reason) }) {
+            self.step(|| format!("resource control policies (RCPs) do not apply: {reason}"));
+        }
 
         let any_deny = identity.iter().chain(resource.iter()).chain(boundary.iter()).chain(session.iter()).any(|verdict| verdict.deny)
             || scps.iter().chain(rcps.iter()).flatten().any(|verdict| verdict.deny);
@@ -221,14 +286,24 @@ impl Evaluator<'_> {
         }
         self.step(|| "no Deny statement matched".to_string());
 
-        for (name, levels) in [("service control policies (SCPs)", &scps), ("resource control policies (RCPs)", &rcps)] {
-            if let Some(level) = levels.iter().position(|level| !level.iter().any(|verdict| verdict.allow.is_some())) {
-                return self
-                    .finish(Decision::ImplicitDeny, || format!("no {name} at level {level} of the organization allow the request; every level must allow"));
-            }
-            if !levels.is_empty() {
-                self.step(|| format!("{name}: every level allows"));
-            }
+        // Every level of SCPs must allow (FullAWSAccess is what allows by default, and it can be
+        // detached). Every level of RCPs carries RCPFullAWSAccess, which cannot be detached, so
+        // RCPs never deny implicitly: only their Deny statements count (checked above).
+        if let Some(level) = scps.iter().position(|level| !level.iter().any(|verdict| verdict.allow.is_some())) {
+            return self.finish(Decision::ImplicitDeny, || {
+                format!("no service control policies (SCPs) at level {level} of the organization allow the request; every level must allow")
+            });
+        }
+        if !scps.is_empty() {
+            self.step(|| "service control policies (SCPs): every level allows".to_string());
+        }
+        if !rcps.is_empty() {
+            self.step(|| "resource control policies (RCPs): no Deny statement matched (RCPFullAWSAccess allows the rest at every level)".to_string());
+        }
+
+        if matches!(principal.kind, PrincipalKind::Root) && (self.action == "sts:assumerole" || self.action == "sts:assumeroot") {
+            return self
+                .finish(Decision::ImplicitDeny, || "the root user cannot assume a role: AssumeRole needs the credentials of an IAM user or role".to_string());
         }
 
         let boundary_allows = boundary.as_ref().is_none_or(|verdict| verdict.allow.is_some());
@@ -342,7 +417,7 @@ impl Evaluator<'_> {
             // AWS documents that a Deny with NotPrincipal always denies a principal that has a
             // permissions boundary, whatever the NotPrincipal list holds.
             (Kind::Resource | Kind::Rcp, Some(block)) if block.negated && statement.effect == Effect::Deny && self.has_boundary => Grant::Exact,
-            (Kind::Resource | Kind::Rcp, Some(block)) => match principal_matches(block, &self.request.principal) {
+            (Kind::Resource | Kind::Rcp, Some(block)) => match principal_matches_request(block, self.request) {
                 Some(grant) => grant,
                 None => return Outcome::NotApplicable,
             },
@@ -368,26 +443,37 @@ fn resource_matches(block: &ResourceBlock, request: &Request) -> bool {
     any != block.negated
 }
 
-/// The best grant any entry makes to the principal. `NotPrincipal` matches unless every
-/// identity the caller carries is listed: a user is the user and its account; a role session
-/// is the session, its role and its account (AWS's documented examples list all three).
+/// The best grant any entry makes to the principal, for a request on a resource of the
+/// principal's own account (see [`principal_matches_request`] for `NotPrincipal` across accounts).
 pub fn principal_matches(block: &PrincipalBlock, principal: &Principal) -> Option<Grant> {
+    principal_block_matches(block, principal, false)
+}
+
+/// [`principal_matches`] for a request: `NotPrincipal` must also list the caller's account when
+/// the caller comes from another account.
+pub fn principal_matches_request(block: &PrincipalBlock, request: &Request) -> Option<Grant> {
+    principal_block_matches(block, &request.principal, !request.is_same_account())
+}
+
+/// `Principal` grants the best any entry makes. `NotPrincipal` matches unless the caller is
+/// excluded: every identity AWS validates for the caller must be listed. Those are the caller
+/// itself (named by its own ARN; a role session also by its role's ARN), the role behind a
+/// session (named by the role ARN), and, for a caller from another account, that account
+/// (named by its id or its root ARN). A listed account alone excludes nobody but the root
+/// user (IAM User Guide, "AWS JSON policy elements: NotPrincipal").
+fn principal_block_matches(block: &PrincipalBlock, principal: &Principal, cross_account: bool) -> Option<Grant> {
     if !block.negated {
         return block.entries.iter().filter_map(|entry| principal_entry_matches(entry, principal)).max();
     }
     let listed = |identity: &Principal| {
-        block.entries.iter().any(|entry| match principal_entry_matches(entry, identity) {
-            Some(Grant::Exact | Grant::UserArn) => true,
-            // A role ARN lists the role itself, not its sessions (they are listed on their own).
-            Some(Grant::RoleArn) => matches!(identity.kind, PrincipalKind::Role { .. }),
-            _ => false,
-        })
+        block.entries.iter().any(|entry| matches!(principal_entry_matches(entry, identity), Some(Grant::Exact | Grant::UserArn | Grant::RoleArn)))
     };
     let mut identities = vec![principal.clone()];
     if let Some(role_arn) = principal.role_arn().filter(|_| matches!(principal.kind, PrincipalKind::AssumedRole { .. })) {
         identities.push(Principal::parse(&role_arn));
     }
-    if let Some(account) = &principal.account
+    if cross_account
+        && let Some(account) = &principal.account
         && principal.kind != PrincipalKind::Root
     {
         identities.push(Principal::parse(&format!("arn:{}:iam::{account}:root", principal.partition)));

@@ -79,6 +79,69 @@ impl Glob {
     }
 }
 
+impl Glob {
+    /// A text that starts with `prefix` and that the pattern matches, with `filler` standing
+    /// for what a `*` after the prefix covers (and `x` for a `?`): the name an attacker would
+    /// choose for a new resource that a policy's pattern admits. `None` when no text with that
+    /// prefix matches.
+    pub fn witness_after(&self, prefix: &str, filler: &str) -> Option<String> {
+        // The positions in the pattern reachable after reading the prefix (an NFA walk: a star
+        // may stay where it is or be passed over).
+        let closure = |positions: &mut Vec<usize>| {
+            let mut index = 0;
+            while index < positions.len() {
+                let position = positions[index];
+                if self.tokens.get(position) == Some(&Token::Star) && !positions.contains(&(position + 1)) {
+                    positions.push(position + 1);
+                }
+                index += 1;
+            }
+        };
+        let mut positions = vec![0usize];
+        closure(&mut positions);
+        for character in prefix.chars() {
+            let mut next = Vec::new();
+            for position in &positions {
+                match self.tokens.get(*position) {
+                    Some(Token::Star) => next.push(*position),
+                    Some(Token::One) => next.push(position + 1),
+                    Some(Token::Char(expected)) if *expected == character => next.push(position + 1),
+                    _ => {}
+                }
+            }
+            next.sort_unstable();
+            next.dedup();
+            closure(&mut next);
+            if next.is_empty() {
+                return None;
+            }
+            positions = next;
+        }
+        // Complete from the earliest reachable position (a star there is filled, which keeps the
+        // name readable); a name must not be empty.
+        positions.sort_unstable();
+        for start in positions {
+            let mut suffix = String::new();
+            let mut filled = false;
+            for token in self.tokens.get(start..).unwrap_or_default() {
+                match token {
+                    Token::Char(character) => suffix.push(*character),
+                    Token::One => suffix.push('x'),
+                    Token::Star if !filled => {
+                        suffix.push_str(filler);
+                        filled = true;
+                    }
+                    Token::Star => {}
+                }
+            }
+            if !suffix.is_empty() {
+                return Some(format!("{prefix}{suffix}"));
+            }
+        }
+        None
+    }
+}
+
 /// The classic two-pointer wildcard match: on a mismatch it resumes after the last star,
 /// one text position later. Each star restarts at most `text.len()` times, and only the last
 /// star is ever resumed, so the work is bounded by `tokens.len() × text.len()`.
@@ -217,6 +280,27 @@ mod tests {
         check(&pattern, &text, false);
         let matching = format!("{text}b");
         check(&pattern, &matching, true);
+    }
+
+    #[test]
+    fn a_witness_starts_with_the_prefix_and_matches_the_pattern() {
+        for (pattern, prefix, expected) in [
+            ("*", "function:", Some("function:vigil")),
+            ("function:app-*", "function:", Some("function:app-vigil")),
+            ("function:app-???", "function:", Some("function:app-xxx")),
+            ("function:*-prod", "function:", Some("function:vigil-prod")),
+            ("function:exact", "function:", Some("function:exact")),
+            ("function:", "function:", None),
+            ("job/*", "function:", None),
+            ("fun*", "function:", Some("function:vigil")),
+        ] {
+            let glob = Glob::new(pattern);
+            let witness = glob.witness_after(prefix, "vigil");
+            assert_eq!(witness.as_deref(), expected, "{pattern} after {prefix}");
+            if let Some(witness) = witness {
+                assert!(glob.matches(&witness), "{pattern} does not match its witness {witness}");
+            }
+        }
     }
 
     #[test]

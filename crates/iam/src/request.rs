@@ -118,6 +118,17 @@ impl Principal {
         Principal { arn: text.to_string(), account, partition: parts[1].to_string(), kind }
     }
 
+    /// A service-linked role (path `/aws-service-role/`), or one of its sessions (their ARNs
+    /// drop the path, so the name's `AWSServiceRoleFor` prefix, which AWS gives every
+    /// service-linked role, tells them apart).
+    pub fn is_service_linked_role(&self) -> bool {
+        match &self.kind {
+            PrincipalKind::Role { name } => self.arn.contains(":role/aws-service-role/") || name.starts_with("AWSServiceRoleFor"),
+            PrincipalKind::AssumedRole { role_name } => role_name.starts_with("AWSServiceRoleFor"),
+            _ => false,
+        }
+    }
+
     /// The ARN of the role behind an assumed-role session (the value of `aws:PrincipalArn`).
     pub fn role_arn(&self) -> Option<String> {
         match &self.kind {
@@ -144,12 +155,36 @@ pub struct Request {
 
 impl Request {
     /// Builds a request, adding the global keys AWS always sets when the caller did not:
-    /// `aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:username` (IAM users) and
-    /// `aws:ResourceAccount`.
+    /// `aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:PrincipalType`,
+    /// `aws:PrincipalIsAWSService` (signed requests), `aws:PrincipalServiceName` (AWS service
+    /// principals), `aws:username` (IAM users) and `aws:ResourceAccount`.
     pub fn new(principal: &str, action: &str, resource: &str, resource_account: Option<String>, mut context: Context) -> Request {
         let principal = Principal::parse(principal);
-        if !matches!(principal.kind, PrincipalKind::Service | PrincipalKind::Anonymous) {
-            context.insert_default("aws:PrincipalArn", principal.role_arn().unwrap_or_else(|| principal.arn.clone()));
+        match &principal.kind {
+            PrincipalKind::Service => {
+                context.insert_default("aws:PrincipalIsAWSService", "true".to_string());
+                context.insert_default("aws:PrincipalServiceName", principal.arn.clone());
+            }
+            PrincipalKind::Anonymous => context.insert_default("aws:PrincipalType", "Anonymous".to_string()),
+            kind => {
+                let root_arn = || format!("arn:{}:iam::{}:root", principal.partition, principal.account.as_deref().unwrap_or_default());
+                let arn = match kind {
+                    PrincipalKind::Root if !principal.arn.starts_with("arn:") => root_arn(),
+                    _ => principal.role_arn().unwrap_or_else(|| principal.arn.clone()),
+                };
+                context.insert_default("aws:PrincipalArn", arn);
+                context.insert_default("aws:PrincipalIsAWSService", "false".to_string());
+                let principal_type = match kind {
+                    PrincipalKind::Root => Some("Account"),
+                    PrincipalKind::User { .. } => Some("User"),
+                    PrincipalKind::Role { .. } | PrincipalKind::AssumedRole { .. } => Some("AssumedRole"),
+                    PrincipalKind::FederatedUser => Some("FederatedUser"),
+                    _ => None,
+                };
+                if let Some(principal_type) = principal_type {
+                    context.insert_default("aws:PrincipalType", principal_type.to_string());
+                }
+            }
         }
         if let Some(account) = &principal.account {
             context.insert_default("aws:PrincipalAccount", account.clone());

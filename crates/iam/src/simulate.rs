@@ -26,6 +26,9 @@ pub struct Case {
     pub session: Option<Policy>,
     pub scps: Vec<Vec<Policy>>,
     pub rcps: Vec<Vec<Policy>>,
+    /// The organization's management account (`management_account`), whose principals SCPs
+    /// and whose resources RCPs do not restrict.
+    pub management_account: Option<String>,
 }
 
 impl Case {
@@ -37,6 +40,7 @@ impl Case {
             session: self.session.as_ref(),
             scps: self.scps.iter().map(|level| level.iter().collect()).collect(),
             rcps: self.rcps.iter().map(|level| level.iter().collect()).collect(),
+            management_account: self.management_account.as_deref(),
         }
     }
 
@@ -128,6 +132,11 @@ pub fn parse_case(index: usize, value: &Value) -> Result<Case, CaseError> {
             Some(_) => Err(error(name, "must be a list of levels, each a list of policies".into())),
         }
     };
+    let management_account = match object.get("management_account") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(account)) if account.len() == 12 && account.bytes().all(|byte| byte.is_ascii_digit()) => Some(account.clone()),
+        Some(other) => return Err(error("management_account", format!("`{}` is not a 12-digit account id", plain_text(other)))),
+    };
     Ok(Case {
         request,
         identity,
@@ -136,7 +145,15 @@ pub fn parse_case(index: usize, value: &Value) -> Result<Case, CaseError> {
         session: optional("session_policy")?,
         scps: levels("scps")?,
         rcps: levels("rcps")?,
+        management_account,
     })
+}
+
+fn plain_text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
 }
 
 fn scalar(value: &Value) -> Option<String> {

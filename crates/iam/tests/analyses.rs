@@ -45,6 +45,17 @@ fn role(name: &str, trust: Value, inline: Option<Value>) -> Role {
     }
 }
 
+/// A role EC2 can run with: it trusts EC2 and sits in an instance profile.
+fn instance_role(name: &str, inline: Option<Value>) -> Role {
+    let mut role = role(name, trust(json!({ "Service": "ec2.amazonaws.com" })), inline);
+    role.instance_profile_list.push(vigil_model::iam::InstanceProfile {
+        instance_profile_name: name.into(),
+        arn: format!("arn:aws:iam::{ACCOUNT}:instance-profile/{name}"),
+        ..Default::default()
+    });
+    role
+}
+
 fn trust(principal: Value) -> Value {
     json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole" }] })
 }
@@ -71,7 +82,7 @@ fn seeded() -> Inventory {
     inventory.iam.users.push(user("launcher", Some(allow(json!(["iam:PassRole", "ec2:RunInstances"]), json!("*")))));
     inventory.iam.users.push(user("reader", Some(allow(json!("s3:GetObject"), json!("*")))));
     inventory.iam.users.push(user("hopper", Some(allow(json!("sts:AssumeRole"), json!(format!("arn:aws:iam::{ACCOUNT}:role/launch-role"))))));
-    inventory.iam.roles.push(role("instance-admin", trust(json!({ "Service": "ec2.amazonaws.com" })), Some(allow(json!("*"), json!("*")))));
+    inventory.iam.roles.push(instance_role("instance-admin", Some(allow(json!("*"), json!("*")))));
     inventory.iam.roles.push(role("launch-role", trust(json!({ "AWS": ACCOUNT })), Some(allow(json!(["iam:PassRole", "ec2:RunInstances"]), json!("*")))));
     inventory.iam.roles.push(role("partner", trust(json!({ "AWS": "arn:aws:iam::999999999999:root" })), None));
     inventory.s3.buckets.push(vigil_model::s3::Bucket {
@@ -177,7 +188,7 @@ fn joining_an_admin_group_is_a_self_grant_and_joining_another_is_not() {
 fn pass_role_methods_credit_service_actions_scoped_to_the_resources_they_create() {
     let mut inventory = inventory();
     inventory.regions = vec![vigil_model::Region::new("eu-west-1")];
-    inventory.iam.roles.push(role("instance-admin", trust(json!({ "Service": "ec2.amazonaws.com" })), Some(allow(json!("*"), json!("*")))));
+    inventory.iam.roles.push(instance_role("instance-admin", Some(allow(json!("*"), json!("*")))));
     inventory.iam.roles.push(role("function-admin", trust(json!({ "Service": "lambda.amazonaws.com" })), Some(allow(json!("*"), json!("*")))));
     let scoped = |pass: &str, actions: Value, resources: Value| {
         json!({ "Version": "2012-10-17", "Statement": [

@@ -1,6 +1,6 @@
-//! Property tests of the evaluation logic: an explicit Deny anywhere always wins; adding a
-//! Deny never turns a denial into an allow; adding an Allow to an identity policy never
-//! removes access.
+//! Property tests of the evaluation logic: an explicit Deny anywhere that governs the request
+//! always wins (RCPs govern only the services that support them); adding a Deny never turns a
+//! denial into an allow; adding an Allow to an identity policy never removes access.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -117,6 +117,9 @@ proptest! {
         let slots = policy_slots(&case);
         prop_assume!(!slots.is_empty());
         let (pointer, resource) = &slots[choice.index(slots.len())];
+        let action = case["request"]["action"].as_str().unwrap_or_default();
+        let service = action.split(':').next().unwrap_or_default();
+        prop_assume!(!pointer.starts_with("/rcps") || vigil_iam::evaluate::RCP_SERVICES.contains(&service));
         let mut deny = json!({ "Effect": "Deny", "Action": "*", "Resource": "*" });
         if *resource {
             deny["Principal"] = json!("*");

@@ -64,6 +64,20 @@ pub struct Step {
     pub method: String,
     /// The resource the method acts on.
     pub resource: String,
+    /// The technique's id in the catalog (pathfinding.cloud's where it has one: `ec2-001`).
+    pub technique: String,
+    /// `self-escalation`, `principal-access`, `new-passrole`, `existing-passrole`, `modify-then-act`.
+    pub category: String,
+    /// Every permission the step uses and the resource each was decided on.
+    pub permissions: Vec<Permission>,
+}
+
+/// A permission an escalation step uses: the action and the resource it was decided on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Permission {
+    pub action: String,
+    pub resource: String,
 }
 
 /// An admin-equivalent principal.
@@ -75,21 +89,32 @@ pub struct Admin {
     pub kind: String,
     /// `full` (allowed everything) or `self-grant` (can give itself any permission).
     pub reason: String,
-    /// For `self-grant`: how.
+    /// For `self-grant`: how (the step that grants; see `steps` when restrictions must be
+    /// lifted first).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub step: Option<Step>,
+    /// For `self-grant`: every step, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<Step>,
+    /// The account of the principal.
+    pub account: String,
 }
 
-/// A path from a principal to an admin-equivalent one.
+/// A path from a principal to an admin-equivalent one (or to a named resource).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct EscalationPath {
     pub principal: String,
     /// `user` or `role`.
     pub kind: String,
-    /// The admin-equivalent principal the path ends at.
+    /// The principal the path ends at: an admin-equivalent principal, or (with a resource
+    /// target) one that can use the resource.
     pub admin: String,
     pub steps: Vec<Step>,
+    /// `admin`, or the resource's ARN.
+    pub target: String,
+    /// The account of the starting principal.
+    pub account: String,
 }
 
 /// A resource (or role) reachable from outside the account through a policy statement.

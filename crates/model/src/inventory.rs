@@ -31,6 +31,10 @@ pub struct Inventory {
     /// Per-region services, keyed by region name.
     #[serde(default)]
     pub regional: BTreeMap<Region, RegionalInventory>,
+    /// The organization's SCPs and RCPs with their targets, when the account belongs to an
+    /// organization whose management (or a delegated administrator) account could be read.
+    #[serde(default)]
+    pub organization_policies: Option<OrganizationPolicies>,
     #[serde(default)]
     pub ledger: Ledger,
 }
@@ -69,6 +73,55 @@ pub struct Organization {
     /// not read (a member account cannot list its organization).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub accounts: Option<Vec<String>>,
+}
+
+/// An organization's authorization policies (SCPs and RCPs) and where they are attached, as
+/// Organizations ListRoots, ListOrganizationalUnitsForParent, ListParents, ListPolicies,
+/// DescribePolicy and ListTargetsForPolicy return them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct OrganizationPolicies {
+    /// The account they were read from: the management account or a delegated administrator.
+    pub read_from_account: String,
+    pub roots: Vec<OrganizationRoot>,
+    pub organizational_units: Vec<OrganizationalUnit>,
+    pub policies: Vec<OrganizationPolicy>,
+    /// Account id → its ancestors from the root down (`r-...`, then `ou-...` ids).
+    pub parents: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct OrganizationRoot {
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    /// The policy types enabled on the root (`SERVICE_CONTROL_POLICY`, `RESOURCE_CONTROL_POLICY`...).
+    pub enabled_policy_types: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct OrganizationalUnit {
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    pub parent_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct OrganizationPolicy {
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    /// `SERVICE_CONTROL_POLICY` or `RESOURCE_CONTROL_POLICY`.
+    pub policy_type: String,
+    pub aws_managed: bool,
+    /// The policy document (DescribePolicy's `Content`, parsed).
+    pub document: serde_json::Value,
+    /// The roots, OUs and accounts it is attached to (ids).
+    pub targets: Vec<String>,
 }
 
 /// The services read per region.
@@ -110,6 +163,22 @@ pub struct RegionalInventory {
     pub security_hub: Option<crate::security::SecurityHub>,
     pub secrets: Vec<crate::security::Secret>,
     pub ecr_repositories: Vec<crate::security::Repository>,
+    pub ecs_clusters: Vec<crate::workloads::EcsCluster>,
+    /// Active task definitions (the latest revision of each family, and every revision a
+    /// service or running task uses).
+    pub ecs_task_definitions: Vec<crate::workloads::EcsTaskDefinition>,
+    pub ecs_services: Vec<crate::workloads::EcsService>,
+    pub ecs_tasks: Vec<crate::workloads::EcsTask>,
+    pub glue_jobs: Vec<crate::workloads::GlueJob>,
+    pub glue_dev_endpoints: Vec<crate::workloads::GlueDevEndpoint>,
+    pub sagemaker_notebook_instances: Vec<crate::workloads::NotebookInstance>,
+    pub sagemaker_jobs: Vec<crate::workloads::SageMakerJob>,
+    pub codebuild_projects: Vec<crate::workloads::CodeBuildProject>,
+    pub cloudformation_stacks: Vec<crate::workloads::CloudFormationStack>,
+    pub cloudformation_stack_sets: Vec<crate::workloads::StackSet>,
+    pub apprunner_services: Vec<crate::workloads::AppRunnerService>,
+    pub ssm_managed_instances: Vec<crate::workloads::ManagedInstance>,
+    pub agentcore_resources: Vec<crate::workloads::AgentCoreResource>,
 }
 
 impl Inventory {
@@ -124,6 +193,7 @@ impl Inventory {
             s3: S3::default(),
             edge: crate::edge::Edge::default(),
             regional: BTreeMap::new(),
+            organization_policies: None,
             ledger: Ledger::default(),
         }
     }

@@ -28,10 +28,11 @@ pub mod s3;
 pub mod security;
 pub mod snapshot;
 pub mod volatile;
+pub mod workloads;
 
 pub use finding::{Finding, Severity, Status};
 pub use ids::{AccountId, Arn, ArnError, Region};
-pub use inventory::{AccountInfo, Inventory, Organization, RegionalInventory};
+pub use inventory::{AccountInfo, Inventory, Organization, OrganizationPolicies, RegionalInventory};
 pub use ledger::{ApiCall, Ledger, Outcome};
 pub use resource::ResourceRef;
 

@@ -115,6 +115,17 @@ resource_data! {
     Distribution(crate::edge::Distribution),
     HostedZone(crate::edge::HostedZone),
     Domain(crate::edge::Domain),
+    EcsCluster(crate::workloads::EcsCluster),
+    EcsTaskDefinition(crate::workloads::EcsTaskDefinition),
+    EcsService(crate::workloads::EcsService),
+    GlueJob(crate::workloads::GlueJob),
+    GlueDevEndpoint(crate::workloads::GlueDevEndpoint),
+    NotebookInstance(crate::workloads::NotebookInstance),
+    CodeBuildProject(crate::workloads::CodeBuildProject),
+    CloudFormationStack(crate::workloads::CloudFormationStack),
+    StackSet(crate::workloads::StackSet),
+    AppRunnerService(crate::workloads::AppRunnerService),
+    AgentCoreResource(crate::workloads::AgentCoreResource),
 }
 
 impl Inventory {
@@ -191,6 +202,7 @@ impl Inventory {
         for (region, regional) in &self.regional {
             let region_name = region.as_str();
             self.push_services_b_resources(region_name, regional, &mut out);
+            self.push_workload_resources(region_name, regional, &mut out);
             self.push_services_a_resources(region_name, regional, &mut out);
             let ec2 = &regional.ec2;
             macro_rules! ec2_resources {
@@ -403,6 +415,114 @@ impl Inventory {
                 tags: None,
                 data: ResourceData::Domain(domain),
             });
+        }
+    }
+
+    /// The workloads that run with an IAM role (ECS, Glue, SageMaker, CodeBuild,
+    /// CloudFormation, App Runner, Bedrock AgentCore) in one region.
+    fn push_workload_resources<'a>(&'a self, region: &'a str, regional: &'a crate::RegionalInventory, out: &mut Vec<ResourceRef<'a>>) {
+        for cluster in &regional.ecs_clusters {
+            let data = ResourceData::EcsCluster(cluster);
+            out.push(ResourceRef {
+                arn: cluster.cluster_arn.clone(),
+                resource_type: "AWS::ECS::Cluster",
+                region,
+                id: &cluster.cluster_name,
+                tags: Some(&cluster.tags),
+                data,
+            });
+        }
+        for definition in &regional.ecs_task_definitions {
+            let data = ResourceData::EcsTaskDefinition(definition);
+            let id = definition.task_definition_arn.rsplit('/').next().unwrap_or_default();
+            out.push(ResourceRef {
+                arn: definition.task_definition_arn.clone(),
+                resource_type: "AWS::ECS::TaskDefinition",
+                region,
+                id,
+                tags: Some(&definition.tags),
+                data,
+            });
+        }
+        for service in &regional.ecs_services {
+            let data = ResourceData::EcsService(service);
+            out.push(ResourceRef {
+                arn: service.service_arn.clone(),
+                resource_type: "AWS::ECS::Service",
+                region,
+                id: &service.service_name,
+                tags: Some(&service.tags),
+                data,
+            });
+        }
+        for job in &regional.glue_jobs {
+            let arn = self.regional_arn("glue", region, &format!("job/{}", job.name));
+            out.push(ResourceRef { arn, resource_type: "AWS::Glue::Job", region, id: &job.name, tags: None, data: ResourceData::GlueJob(job) });
+        }
+        for endpoint in &regional.glue_dev_endpoints {
+            let arn = self.regional_arn("glue", region, &format!("devEndpoint/{}", endpoint.endpoint_name));
+            let data = ResourceData::GlueDevEndpoint(endpoint);
+            out.push(ResourceRef { arn, resource_type: "AWS::Glue::DevEndpoint", region, id: &endpoint.endpoint_name, tags: None, data });
+        }
+        for notebook in &regional.sagemaker_notebook_instances {
+            let data = ResourceData::NotebookInstance(notebook);
+            let id = &notebook.notebook_instance_name;
+            out.push(ResourceRef {
+                arn: notebook.notebook_instance_arn.clone(),
+                resource_type: "AWS::SageMaker::NotebookInstance",
+                region,
+                id,
+                tags: None,
+                data,
+            });
+        }
+        for project in &regional.codebuild_projects {
+            let data = ResourceData::CodeBuildProject(project);
+            out.push(ResourceRef {
+                arn: project.arn.clone(),
+                resource_type: "AWS::CodeBuild::Project",
+                region,
+                id: &project.name,
+                tags: Some(&project.tags),
+                data,
+            });
+        }
+        for stack in &regional.cloudformation_stacks {
+            let data = ResourceData::CloudFormationStack(stack);
+            out.push(ResourceRef {
+                arn: stack.stack_id.clone(),
+                resource_type: "AWS::CloudFormation::Stack",
+                region,
+                id: &stack.stack_name,
+                tags: Some(&stack.tags),
+                data,
+            });
+        }
+        for stack_set in &regional.cloudformation_stack_sets {
+            let arn =
+                stack_set.stack_set_arn.clone().unwrap_or_else(|| self.regional_arn("cloudformation", region, &format!("stackset/{}", stack_set.stack_set_id)));
+            let data = ResourceData::StackSet(stack_set);
+            out.push(ResourceRef { arn, resource_type: "AWS::CloudFormation::StackSet", region, id: &stack_set.stack_set_name, tags: None, data });
+        }
+        for service in &regional.apprunner_services {
+            let data = ResourceData::AppRunnerService(service);
+            out.push(ResourceRef {
+                arn: service.service_arn.clone(),
+                resource_type: "AWS::AppRunner::Service",
+                region,
+                id: &service.service_name,
+                tags: None,
+                data,
+            });
+        }
+        for resource in &regional.agentcore_resources {
+            let resource_type = match resource.kind.as_str() {
+                "runtime" => "AWS::BedrockAgentCore::Runtime",
+                "browser" => "AWS::BedrockAgentCore::BrowserCustom",
+                _ => "AWS::BedrockAgentCore::CodeInterpreterCustom",
+            };
+            let data = ResourceData::AgentCoreResource(resource);
+            out.push(ResourceRef { arn: resource.arn.clone(), resource_type, region, id: &resource.id, tags: None, data });
         }
     }
 

@@ -158,7 +158,11 @@ pub static PRIVILEGE_ESCALATION_PATH: FnCheck = FnCheck {
 
 fn privilege_escalation_path(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     let account = Account::from_inventory(context.inventory);
-    let paths: HashMap<String, analysis::EscalationPath> = analysis::escalation(&account).into_iter().map(|path| (path.principal.clone(), path)).collect();
+    // The shortest path of each principal (paths come shortest first).
+    let mut paths: HashMap<String, analysis::EscalationPath> = HashMap::new();
+    for path in analysis::escalation(&account) {
+        paths.entry(path.principal.clone()).or_insert(path);
+    }
     for resource in context.resources_of_type("AWS::IAM::User").chain(context.resources_of_type("AWS::IAM::Role")) {
         let (arn, name) = match resource.data {
             vigil_model::resource::ResourceData::User(user) => (&user.arn, &user.user_name),

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use serde_json::json;
 use vigil_iam::account::Account;
 use vigil_iam::catalog::Catalog;
-use vigil_iam::{analysis, simulate};
+use vigil_iam::{analysis, escalation, simulate};
 
 use super::GlobalArgs;
 use super::source::{self, SourceArgs};
@@ -30,8 +30,8 @@ pub enum IamCommand {
     WhoCan(WhoCanArgs),
     /// Admin-equivalent principals: allowed everything, or able to grant themselves anything.
     Admins(AnalysisArgs),
-    /// Privilege escalation paths from principals to admin, step by step.
-    Escalation(AnalysisArgs),
+    /// Privilege escalation paths from principals to admin (or to a named resource), step by step.
+    Escalation(EscalationArgs),
     /// Resources (and roles) reachable from other accounts or by anyone through their policies.
     External(ExternalArgs),
     /// Actions of AWS's action catalog matching PATTERN (`s3:Get*`), with access levels and resource types.
@@ -93,8 +93,31 @@ pub struct WhoCanArgs {
 pub struct AnalysisArgs {
     #[command(flatten)]
     pub source: SourceArgs,
+    /// Another account's snapshot to analyse in the same set (repeatable): escalation paths
+    /// may cross accounts, and each account's organization policies apply to it.
+    #[arg(long = "with-snapshot", value_name = "FILE")]
+    pub with_snapshots: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EscalationArgs {
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    /// Paths to this resource instead of to admin: a bucket, secret, KMS key, database,
+    /// table... (its ARN). Using it means reading its data unless `--action` says otherwise.
+    #[arg(long = "to", value_name = "ARN")]
+    pub to: Option<String>,
+    /// With `--to`: the action that counts as using the resource.
+    #[arg(long, value_name = "ACTION", requires = "to")]
+    pub action: Option<String>,
+    /// Paths reported per principal, shortest first (0: every path).
+    #[arg(long, default_value_t = 25, value_name = "N")]
+    pub max_paths: usize,
+    /// Hops per path at most (a hop is one technique).
+    #[arg(long, default_value_t = 6, value_name = "N")]
+    pub max_hops: usize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -115,11 +138,23 @@ fn parse_context(text: &str) -> Result<(String, String), String> {
 }
 
 fn load_account(source_args: &SourceArgs, quiet: bool) -> anyhow::Result<Account> {
-    let inventory = source::load(source_args, quiet)?;
-    let account = Account::from_inventory(&inventory);
+    load_accounts(source_args, &[], quiet)
+}
+
+/// The accounts to analyse: the source's, and those of `with_snapshots`. Says on standard error
+/// which policies were left out and whether each account's organization policies apply.
+fn load_accounts(source_args: &SourceArgs, with_snapshots: &[PathBuf], quiet: bool) -> anyhow::Result<Account> {
+    let mut inventories = vec![source::load(source_args, quiet)?];
+    for path in with_snapshots {
+        inventories.push(vigil_model::snapshot::read(path)?);
+    }
+    let account = Account::from_inventories(&inventories.iter().collect::<Vec<_>>());
     if !quiet {
         for (place, error) in &account.problems {
             eprintln!("warning: policy of {place} left out: {error}");
+        }
+        for (account_id, status) in account.organization_policy_notes() {
+            eprintln!("organization policies (SCPs, RCPs) for account {account_id}: {status}");
         }
     }
     Ok(account)
@@ -170,6 +205,12 @@ fn run_can(global: &GlobalArgs, args: &CanArgs) -> anyhow::Result<ExitCode> {
             if let (Some(note), Some(object)) = (&note, document.as_object_mut()) {
                 object.insert("catalog_note".to_string(), json!(note));
             }
+            if let Some(object) = document.as_object_mut() {
+                let principal_account =
+                    account.principal(&args.principal).map(|principal| principal.account_id.clone()).unwrap_or_else(|| account.account_id.clone());
+                let status = account.facts(&principal_account).map(|facts| facts.organization_policies.clone());
+                object.insert("organization_policies".to_string(), json!(status));
+            }
             print_json(&document)?
         }
         Format::Table => {
@@ -216,7 +257,7 @@ fn run_who_can(global: &GlobalArgs, args: &WhoCanArgs) -> anyhow::Result<ExitCod
 }
 
 fn run_admins(global: &GlobalArgs, args: &AnalysisArgs) -> anyhow::Result<ExitCode> {
-    let account = load_account(&args.source, global.quiet)?;
+    let account = load_accounts(&args.source, &args.with_snapshots, global.quiet)?;
     let admins = analysis::admins(&account);
     match args.format {
         Format::Json => print_json(&json!(admins))?,
@@ -232,18 +273,33 @@ fn run_admins(global: &GlobalArgs, args: &AnalysisArgs) -> anyhow::Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_escalation(global: &GlobalArgs, args: &AnalysisArgs) -> anyhow::Result<ExitCode> {
-    let account = load_account(&args.source, global.quiet)?;
-    let paths = analysis::escalation(&account);
-    match args.format {
+fn run_escalation(global: &GlobalArgs, args: &EscalationArgs) -> anyhow::Result<ExitCode> {
+    let goal = match &args.to {
+        None => escalation::Goal::Admin,
+        Some(arn) => {
+            let accesses = match &args.action {
+                Some(action) => vec![(action.clone(), arn.clone())],
+                None => vigil_iam::access::access_requests(arn).ok_or_else(|| {
+                    anyhow::anyhow!("`{arn}` is not the ARN of a resource whose use vigil knows (bucket, object, secret, KMS key, database, table, queue, function, role, repository, stream, parameter): pass `--action`")
+                })?,
+            };
+            escalation::Goal::Resource { arn: arn.clone(), accesses }
+        }
+    };
+    let account = load_accounts(&args.analysis.source, &args.analysis.with_snapshots, global.quiet)?;
+    let options = escalation::Options { goal, max_paths: args.max_paths, max_hops: args.max_hops };
+    let paths = escalation::escalation(&account, &options);
+    match args.analysis.format {
         Format::Json => print_json(&json!(paths))?,
         Format::Table => {
             let mut out = std::io::stdout().lock();
-            writeln!(out, "{} principal(s) can escalate to admin", paths.len())?;
+            let principals: std::collections::BTreeSet<&str> = paths.iter().map(|path| path.principal.as_str()).collect();
+            let target = args.to.as_deref().unwrap_or("admin");
+            writeln!(out, "{} path(s) from {} principal(s) to {target}", paths.len(), principals.len())?;
             for path in &paths {
-                writeln!(out, "  {} → admin ({})", path.principal, path.admin)?;
+                writeln!(out, "  {} → {} (through {})", path.principal, path.target, path.admin)?;
                 for (index, step) in path.steps.iter().enumerate() {
-                    writeln!(out, "    {}. {} on {} → {}", index + 1, step.method, step.resource, step.to)?;
+                    writeln!(out, "    {}. [{}] {} on {} → {}", index + 1, step.technique, step.method, step.resource, step.to)?;
                 }
             }
         }

@@ -40,7 +40,7 @@ pub struct LiveArgs {
     /// Assume this role first and read the account with its credentials.
     #[arg(long, value_name = "ARN")]
     pub role_arn: Option<String>,
-    /// Read only these services (repeatable): iam, s3, organizations, ec2, cloudtrail, logs, cloudwatch, sns, kms, config.
+    /// Read only these services (repeatable): iam, s3, organizations, ec2, cloudtrail, logs, cloudwatch, sns, kms, config, ecs, glue, ... (docs/collect.md lists them all).
     #[arg(long = "service", value_name = "NAME")]
     pub services: Vec<String>,
     /// API calls in flight at once.
@@ -49,6 +49,10 @@ pub struct LiveArgs {
     /// Attempts per API call, including the first (adaptive retry).
     #[arg(long, default_value_t = 5, value_name = "N")]
     pub max_attempts: u32,
+    /// A role in the organization's management (or a delegated administrator) account to read
+    /// the SCPs and RCPs that govern the scanned account, when its own credentials cannot.
+    #[arg(long, value_name = "ARN")]
+    pub organization_role_arn: Option<String>,
 }
 
 impl LiveArgs {
@@ -61,6 +65,7 @@ impl LiveArgs {
             services: self.services.clone(),
             max_in_flight: self.max_in_flight,
             max_attempts: self.max_attempts,
+            organization_role_arn: self.organization_role_arn.clone(),
         }
     }
 }
@@ -204,6 +209,20 @@ pub fn collect_organization(live: &LiveArgs, role_name: &str, parallel: usize, q
         eprintln!("organization: {} accounts ({active} active); reading each with role {role_name}, {parallel} at a time", accounts.len());
     }
     let results = runtime.block_on(vigil_collect::organization::collect_accounts(&config, &accounts, role_name, parallel, Arc::new(vigil_collect::NoProgress)));
+    // The organization's SCPs and RCPs, read once with the management credentials for every
+    // account (a member's own role usually may not read them).
+    let account_ids: Vec<String> = results.iter().filter(|(_, result)| result.is_ok()).map(|(account, _)| account.id.clone()).collect();
+    let organization_config = match &live.organization_role_arn {
+        Some(role_arn) => vigil_collect::CollectConfig { role_arn: Some(role_arn.clone()), ..config.clone() },
+        None => config.clone(),
+    };
+    let (organization_policies, organization_calls) = match runtime.block_on(vigil_collect::organization::policies(&organization_config, &account_ids)) {
+        Ok(read) => read,
+        Err(error) => {
+            eprintln!("warning: the organization's SCPs and RCPs were not read: {error}");
+            (None, Vec::new())
+        }
+    };
     // Every account of the scan learns its organization's accounts from the listing above: a
     // member cannot list them itself, and its trust checks need them to know its siblings.
     let organization_accounts: Vec<String> = accounts.iter().map(|account| account.id.clone()).collect();
@@ -212,6 +231,10 @@ pub fn collect_organization(live: &LiveArgs, role_name: &str, parallel: usize, q
     for (account, result) in results {
         match result {
             Ok(mut inventory) => {
+                if inventory.organization_policies.is_none() && organization_policies.is_some() {
+                    inventory.organization_policies = organization_policies.clone();
+                    inventory.ledger.calls.extend(organization_calls.iter().cloned());
+                }
                 if let Some(organization) = inventory.account.organization.as_mut() {
                     organization.accounts = Some(organization_accounts.clone());
                 }

@@ -598,3 +598,144 @@ fn can_notes_a_resource_of_the_wrong_type_when_a_catalog_is_found() {
     assert!(without.get("catalog_note").is_none(), "{without}");
     assert_eq!(without["decision"], with_catalog["decision"], "the catalog never changes a decision");
 }
+
+/// Seeds an organization in moto: the management account (moto's default) with an OU holding a
+/// member account; an SCP on the OU denies IAM to every principal but `break-glass`. The member
+/// has an admin role, the break-glass role and a user that may assume any role.
+async fn seed_organization(moto: &MotoServer) -> String {
+    let config = moto.sdk_config().await;
+    let organizations = aws_sdk_organizations::Client::new(&config);
+    organizations.create_organization().feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All).send().await.unwrap();
+    let root = organizations.list_roots().send().await.unwrap().roots.unwrap().remove(0).id.unwrap();
+    organizations.enable_policy_type().root_id(&root).policy_type(aws_sdk_organizations::types::PolicyType::ResourceControlPolicy).send().await.unwrap();
+    let unit = organizations.create_organizational_unit().parent_id(&root).name("workloads").send().await.unwrap().organizational_unit.unwrap().id.unwrap();
+    let member = organizations
+        .create_account()
+        .email("member@example.com")
+        .account_name("member")
+        .send()
+        .await
+        .unwrap()
+        .create_account_status
+        .unwrap()
+        .account_id
+        .unwrap();
+    organizations.move_account().account_id(&member).source_parent_id(&root).destination_parent_id(&unit).send().await.unwrap();
+    let deny_iam = serde_json::json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Deny", "Action": "iam:*", "Resource": "*",
+        "Condition": { "ArnNotLike": { "aws:PrincipalArn": "arn:aws:iam::*:role/break-glass" } } }] });
+    let policy = organizations
+        .create_policy()
+        .name("deny-iam")
+        .description("only break-glass manages IAM")
+        .r#type(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+        .content(deny_iam.to_string())
+        .send()
+        .await
+        .unwrap()
+        .policy
+        .unwrap()
+        .policy_summary
+        .unwrap()
+        .id
+        .unwrap();
+    organizations.attach_policy().policy_id(&policy).target_id(&unit).send().await.unwrap();
+
+    // IAM in the member account, through a role assumed there (moto switches accounts).
+    let sts = aws_sdk_sts::Client::new(&config);
+    let credentials = sts
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{member}:role/OrganizationAccountAccessRole"))
+        .role_session_name("seed")
+        .send()
+        .await
+        .unwrap()
+        .credentials
+        .unwrap();
+    let member_config = config
+        .to_builder()
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(aws_credential_types::Credentials::new(
+            credentials.access_key_id,
+            credentials.secret_access_key,
+            Some(credentials.session_token),
+            None,
+            "seed",
+        )))
+        .build();
+    let iam = aws_sdk_iam::Client::new(&member_config);
+    let member_trust = trust(serde_json::json!({ "AWS": format!("arn:aws:iam::{member}:root") }));
+    for role in ["admin", "break-glass"] {
+        iam.create_role().role_name(role).assume_role_policy_document(&member_trust).send().await.unwrap();
+        iam.attach_role_policy().role_name(role).policy_arn("arn:aws:iam::aws:policy/AdministratorAccess").send().await.unwrap();
+    }
+    iam.create_user().user_name("dev").send().await.unwrap();
+    iam.put_user_policy()
+        .user_name("dev")
+        .policy_name("inline")
+        .policy_document(allow(serde_json::json!("sts:AssumeRole"), serde_json::json!("*")))
+        .send()
+        .await
+        .unwrap();
+    member
+}
+
+#[test]
+fn organization_policies_are_collected_and_applied_to_every_analysis() {
+    let moto = MotoServer::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let member = runtime.block_on(seed_organization(&moto));
+    let directory = tempfile::tempdir().unwrap();
+    let collect = |path: &Path, extra: &[&str]| {
+        let mut command = vigil();
+        command.args(["-q", "collect", "--endpoint-url", &moto.endpoint_url, "--region", "us-east-1", "--service", "iam", "--service", "organizations", "-o"]);
+        command.arg(path).args(extra);
+        for (key, value) in moto.env() {
+            command.env(key, value);
+        }
+        let output = command.output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    };
+    let member_role = format!("arn:aws:iam::{member}:role/OrganizationAccountAccessRole");
+    let with_policies = directory.path().join("member.vigil");
+    collect(&with_policies, &["--role-arn", &member_role, "--organization-role-arn", &format!("arn:aws:iam::{ACCOUNT}:role/OrganizationReader")]);
+    let without_policies = directory.path().join("member-alone.vigil");
+    collect(&without_policies, &["--role-arn", &member_role]);
+    let management = directory.path().join("management.vigil");
+    collect(&management, &[]);
+    drop(moto);
+
+    let analyse = |arguments: &[&str], snapshot: &Path| -> (Vec<serde_json::Value>, String) {
+        let output = vigil().args(["iam"]).args(arguments).arg("--snapshot").arg(snapshot).args(["--format", "json"]).output().unwrap();
+        assert!(output.status.success(), "{arguments:?}: {}", String::from_utf8_lossy(&output.stderr));
+        (serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap().as_array().unwrap().clone(), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let names = |items: &[serde_json::Value], field: &str| -> Vec<String> {
+        items.iter().map(|item| item[field].as_str().unwrap().rsplit('/').next().unwrap().to_string()).collect()
+    };
+
+    // With the SCP: only break-glass may use IAM, so only it is admin, and dev's one path leads there.
+    let (admins, stderr) = analyse(&["admins"], &with_policies);
+    assert_eq!(names(&admins, "principal"), ["break-glass"], "{admins:#?}");
+    assert!(stderr.contains(&format!("for account {member}: applied: SCPs at 3 level(s)")), "{stderr}");
+    let (paths, _) = analyse(&["escalation"], &with_policies);
+    assert_eq!(names(&paths, "admin"), ["break-glass"], "{paths:#?}");
+    // `can` says it too, in its JSON.
+    let output = vigil()
+        .args(["-q", "iam", "can", &format!("arn:aws:iam::{member}:role/admin"), "iam:CreateUser", "*", "--snapshot"])
+        .arg(&with_policies)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let decision: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(decision["decision"], "ExplicitDeny", "{decision}");
+    assert_eq!(decision["organization_policies"]["status"], "applied", "{decision}");
+
+    // Without them (a member cannot read its organization's policies): every admin counts, and
+    // the analyses say why they ran without the organization's policies.
+    let (admins, stderr) = analyse(&["admins"], &without_policies);
+    assert_eq!(names(&admins, "principal"), ["admin", "break-glass"], "{admins:#?}");
+    assert!(stderr.contains(&format!("for account {member}: not applied")), "{stderr}");
+
+    // The management account reads them itself; SCPs do not restrict it.
+    let (_, stderr) = analyse(&["admins"], &management);
+    assert!(stderr.contains("applied: SCPs at 2 level(s)") && stderr.contains("management account"), "{stderr}");
+}

@@ -8,6 +8,7 @@ mod common;
 mod agent;
 mod architecture;
 mod crash;
+mod escalation;
 mod fix;
 mod fuzz_corpus;
 mod history;

@@ -2,17 +2,23 @@
 
 pub(crate) mod absent;
 pub mod acm;
+pub mod agentcore;
+pub mod apprunner;
 pub mod autoscaling;
+pub mod cloudformation;
 pub mod cloudfront;
 pub mod cloudtrail;
 pub mod cloudwatch;
+pub mod codebuild;
 pub mod config;
 pub mod dynamodb;
 pub mod ec2;
 pub mod ecr;
+pub mod ecs;
 pub mod elasticache;
 pub mod elb;
 pub mod elbv2;
+pub mod glue;
 pub mod guardduty;
 pub mod iam;
 pub mod kinesis;
@@ -25,11 +31,13 @@ pub mod redshift;
 pub mod route53;
 pub mod route53domains;
 pub mod s3;
+pub mod sagemaker;
 pub mod secretsmanager;
 pub mod securityhub;
 pub mod sesv2;
 pub mod sns;
 pub mod sqs;
+pub mod ssm;
 
 use vigil_model::Timestamp;
 
