@@ -963,7 +963,7 @@ mod tests {
 
     #[test]
     fn a_launch_template_allowing_imdsv1_gets_a_new_default_version_and_its_twin_nothing() {
-        let account = vigil_model::inventory::AccountInfo {
+        let account = vigil_model::AccountInfo {
             account_id: "123456789012".parse().unwrap(),
             partition: "aws".into(),
             caller_arn: None,

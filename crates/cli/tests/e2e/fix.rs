@@ -547,7 +547,7 @@ fn launch_template_default(account: &Account, id: &str) -> (Option<i64>, Option<
 }
 
 #[test]
-fn launch_template_fixer_makes_a_default_version_requiring_imdsv2_and_undo_restores_the_old_default() {
+fn launch_template_fixer_makes_a_default_version_requiring_imdsv2_refuses_after_a_concurrent_version_and_undo_restores_the_old_default() {
     let account = Account::new(&["us-east-1"], &["ec2"]);
     let check = "ec2_launch_template_imdsv2_required";
     let ids = account.runtime.block_on(async {
@@ -573,6 +573,33 @@ fn launch_template_fixer_makes_a_default_version_requiring_imdsv2_and_undo_resto
         }
         ids
     });
+    // A plan from a snapshot, then someone makes a version (not the default): the predicted
+    // version number no longer holds, and the fix is refused without a change.
+    let snapshot = account.directory.path().join("account.vigil");
+    let (code, _, stderr) = run(account.assessing(&["collect", "-o"]).arg(&snapshot));
+    assert_eq!(code, 0, "{stderr}");
+    let from_snapshot = |extra: &[&str]| {
+        let mut command = account.live(&["fix", "--check", check, "--snapshot"]);
+        command.arg(&snapshot).arg("--store").arg(&account.store).args(extra);
+        run(&mut command)
+    };
+    let (code, terraform, stderr) = from_snapshot(&["--format", "terraform"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(terraform.contains("resource \"aws_launch_template\"") && terraform.contains("http_tokens = \"required\""), "{terraform}");
+    account.runtime.block_on(async {
+        let data = ec2::RequestLaunchTemplateData::builder().instance_type(ec2::InstanceType::T3Micro).build();
+        account.ec2("us-east-1").await.create_launch_template_version().launch_template_id(&ids["lt-bad"]).launch_template_data(data).send().await.unwrap();
+    });
+    account.moto.start_recording();
+    let (code, output, stderr) = from_snapshot(&["--apply", "--yes", "--format", "json"]);
+    assert_eq!(code, 2, "{stderr}");
+    let output: Value = serde_json::from_str(&output).unwrap();
+    assert_eq!(output["results"][0]["status"], "refused", "{output:#}");
+    assert!(output["results"][0]["message"].as_str().unwrap().contains("changed since the plan"), "{output:#}");
+    let mutating: Vec<Value> = account.moto.recorded_requests().into_iter().filter(|request| !is_read_only(request)).collect();
+    assert!(mutating.is_empty(), "a refused fix sent {mutating:#?}");
+    assert_eq!(launch_template_default(&account, &ids["lt-bad"]), (Some(1), Some("optional".to_string())));
+
     account.scan();
     let (bad, good) = (arn("us-east-1", "launch-template", &ids["lt-bad"]), arn("us-east-1", "launch-template", &ids["lt-good"]));
     let args = round(&[check], &[&bad, &good]);
@@ -588,7 +615,8 @@ fn launch_template_fixer_makes_a_default_version_requiring_imdsv2_and_undo_resto
                 "CreateLaunchTemplateVersion".to_string(),
                 json!({ "LaunchTemplateId": ids["lt-bad"], "SourceVersion": "1", "LaunchTemplateData": { "MetadataOptions": options } })
             ),
-            ("ModifyLaunchTemplate".to_string(), json!({ "LaunchTemplateId": ids["lt-bad"], "DefaultVersion": "2" })),
+            // Version 2 is the one made above: the fix makes version 3.
+            ("ModifyLaunchTemplate".to_string(), json!({ "LaunchTemplateId": ids["lt-bad"], "DefaultVersion": "3" })),
         ],
         "{fix:#}"
     );
@@ -601,7 +629,7 @@ fn launch_template_fixer_makes_a_default_version_requiring_imdsv2_and_undo_resto
     assert_eq!(code, 0, "{stderr}\n{output:#}");
     let applied = applied_ids(&output);
     assert_eq!(applied.len(), 1, "{output:#}");
-    assert_eq!(launch_template_default(&account, &ids["lt-bad"]), (Some(2), Some("required".to_string())));
+    assert_eq!(launch_template_default(&account, &ids["lt-bad"]), (Some(3), Some("required".to_string())));
     assert_eq!(launch_template_default(&account, &ids["lt-good"]), (Some(1), Some("required".to_string())));
     account.scan();
     let diff = account.diff(1, 2);
