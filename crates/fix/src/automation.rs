@@ -95,10 +95,10 @@ impl AutomationPolicy {
     /// Why a planned fix may not be applied automatically (`None` when it may): the account
     /// must be allowed and the changed resource must carry every required tag.
     pub fn refuses(&self, fix: &Fix, tags: Option<&vigil_model::Tags>) -> Option<String> {
-        if !self.checks.iter().any(|check| *check == fix.check_id) {
+        if !self.checks.contains(&fix.check_id) {
             return Some(format!("check `{}` is not automated", fix.check_id));
         }
-        if !self.accounts.iter().any(|account| *account == fix.target.account_id) {
+        if !self.accounts.contains(&fix.target.account_id) {
             return Some(format!("account {} is not in the automation allowlist", fix.target.account_id));
         }
         for (key, value) in &self.tags {
