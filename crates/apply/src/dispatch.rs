@@ -488,6 +488,7 @@ async fn ec2(session: &Session, call: &Call, params: &Params<'_>, client: &aws_s
                 .set_instance_metadata_tags(
                     params.opt_text("InstanceMetadataTags").map(|tags| aws_sdk_ec2::types::InstanceMetadataTagsState::from(tags.as_str()))
                 )
+                .set_http_protocol_ipv6(params.opt_text("HttpProtocolIpv6").map(|ipv6| aws_sdk_ec2::types::InstanceMetadataProtocolState::from(ipv6.as_str())))
         ),
         "CreateLaunchTemplateVersion" => {
             let options = params

@@ -349,6 +349,7 @@ pub static INSTANCE_METADATA: Kind = Kind {
             "HttpEndpoint": options.http_endpoint,
             "HttpPutResponseHopLimit": options.http_put_response_hop_limit,
             "InstanceMetadataTags": options.instance_metadata_tags,
+            "HttpProtocolIpv6": options.http_protocol_ipv6,
         })))
     },
     set_state: |inventory, target, state| {
@@ -363,15 +364,17 @@ pub static INSTANCE_METADATA: Kind = Kind {
         options.http_endpoint = state.get("HttpEndpoint").and_then(Value::as_str).map(str::to_string);
         options.http_put_response_hop_limit = state.get("HttpPutResponseHopLimit").and_then(Value::as_i64).and_then(|limit| i32::try_from(limit).ok());
         options.instance_metadata_tags = state.get("InstanceMetadataTags").and_then(Value::as_str).map(str::to_string);
+        options.http_protocol_ipv6 = state.get("HttpProtocolIpv6").and_then(Value::as_str).map(str::to_string);
         Ok(())
     },
     calls: |target, from, to| {
         if from == to {
             return Ok(Vec::new());
         }
-        // Every option is sent, changed or not: the call sets the options as a whole.
+        // Every option is sent, changed or not: on AWS an option left out keeps its value, but
+        // moto resets it (a no-op on AWS, and the same call on both).
         let mut parameters = serde_json::Map::new();
-        for field in ["HttpTokens", "HttpEndpoint", "HttpPutResponseHopLimit", "InstanceMetadataTags"] {
+        for field in ["HttpTokens", "HttpEndpoint", "HttpPutResponseHopLimit", "InstanceMetadataTags", "HttpProtocolIpv6"] {
             if let Some(value) = to.get(field).filter(|value| !value.is_null()) {
                 parameters.insert(field.to_string(), value.clone());
             }
