@@ -341,6 +341,8 @@ const SENT: &[(&str, &str)] = &[
     ("ec2", "EnableEbsEncryptionByDefault"),
     ("ec2", "DisableEbsEncryptionByDefault"),
     ("ec2", "ModifyInstanceMetadataOptions"),
+    ("ec2", "CreateLaunchTemplateVersion"),
+    ("ec2", "ModifyLaunchTemplate"),
     ("ec2", "ModifySubnetAttribute"),
     ("ec2", "CreateNetworkAclEntry"),
     ("ec2", "DeleteNetworkAclEntry"),
@@ -486,6 +488,45 @@ async fn ec2(session: &Session, call: &Call, params: &Params<'_>, client: &aws_s
                 .set_instance_metadata_tags(
                     params.opt_text("InstanceMetadataTags").map(|tags| aws_sdk_ec2::types::InstanceMetadataTagsState::from(tags.as_str()))
                 )
+                .set_http_protocol_ipv6(params.opt_text("HttpProtocolIpv6").map(|ipv6| aws_sdk_ec2::types::InstanceMetadataProtocolState::from(ipv6.as_str())))
+        ),
+        "CreateLaunchTemplateVersion" => {
+            let options = params
+                .value("LaunchTemplateData")
+                .and_then(|data| field(data, "MetadataOptions"))
+                .ok_or_else(|| invalid(call, "parameter `LaunchTemplateData.MetadataOptions` is missing"))?;
+            let metadata_options = aws_sdk_ec2::types::LaunchTemplateInstanceMetadataOptionsRequest::builder()
+                .set_http_tokens(field_text(options, "HttpTokens").map(|tokens| aws_sdk_ec2::types::LaunchTemplateHttpTokensState::from(tokens.as_str())))
+                .set_http_endpoint(
+                    field_text(options, "HttpEndpoint")
+                        .map(|endpoint| aws_sdk_ec2::types::LaunchTemplateInstanceMetadataEndpointState::from(endpoint.as_str())),
+                )
+                .set_http_put_response_hop_limit(field_int(options, "HttpPutResponseHopLimit"))
+                .set_instance_metadata_tags(
+                    field_text(options, "InstanceMetadataTags").map(|tags| aws_sdk_ec2::types::LaunchTemplateInstanceMetadataTagsState::from(tags.as_str())),
+                )
+                .set_http_protocol_ipv6(
+                    field_text(options, "HttpProtocolIpv6").map(|ipv6| aws_sdk_ec2::types::LaunchTemplateInstanceMetadataProtocolIpv6::from(ipv6.as_str())),
+                )
+                .build();
+            sent!(
+                session,
+                call,
+                "ec2",
+                "CreateLaunchTemplateVersion",
+                client
+                    .create_launch_template_version()
+                    .launch_template_id(params.text("LaunchTemplateId")?)
+                    .source_version(params.text("SourceVersion")?)
+                    .launch_template_data(aws_sdk_ec2::types::RequestLaunchTemplateData::builder().metadata_options(metadata_options).build())
+            )
+        }
+        "ModifyLaunchTemplate" => sent!(
+            session,
+            call,
+            "ec2",
+            "ModifyLaunchTemplate",
+            client.modify_launch_template().launch_template_id(params.text("LaunchTemplateId")?).default_version(params.text("DefaultVersion")?)
         ),
         "ModifySubnetAttribute" => {
             let value = params.value("MapPublicIpOnLaunch").and_then(|value| field_flag(value, "Value"));

@@ -158,7 +158,7 @@ impl Applier {
             }
         };
         outcome.before = Some(now.clone());
-        if !kind.same(change.before, &now) {
+        if !kind.unchanged(change.before, &now) {
             outcome.message = format!(
                 "not applied: {} of `{}` changed since the plan (planned from {}, now {})",
                 kind.title,

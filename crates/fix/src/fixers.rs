@@ -137,6 +137,24 @@ resource_fixer!(
     |desire| set_field(desire.state, "HttpTokens", json!("required"))
 );
 resource_fixer!(
+    LAUNCH_TEMPLATE_IMDSV2,
+    "ec2_launch_template_imdsv2_required",
+    ec2::LAUNCH_TEMPLATE_METADATA,
+    "Makes a new default version of the launch template that requires IMDSv2 session tokens (a copy of the default version with HttpTokens required; running instances are unchanged).",
+    |desire| {
+        // The next version number: see `ec2::LAUNCH_TEMPLATE_METADATA` for why it is predicted.
+        let latest = desire
+            .state
+            .get("LatestVersionNumber")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| FixError::Malformed { what: format!("launch template `{}`", desire.target.id), reason: "no LatestVersionNumber".to_string() })?;
+        let options = set_field(desire.state.get("MetadataOptions").unwrap_or(&json!({})), "HttpTokens", json!("required"))?;
+        let state = set_field(desire.state, "MetadataOptions", options)?;
+        let state = set_field(&state, "LatestVersionNumber", json!(latest + 1))?;
+        set_field(&state, "DefaultVersionNumber", json!(latest + 1))
+    }
+);
+resource_fixer!(
     SUBNET_AUTO_PUBLIC_IP,
     "vpc_subnet_no_auto_assign_public_ip",
     ec2::SUBNET_PUBLIC_IP,
@@ -861,6 +879,7 @@ pub static FIXERS: &[&Fixer] = &[
     &EBS_SNAPSHOT_PUBLIC,
     &EBS_ENCRYPTION_BY_DEFAULT,
     &INSTANCE_IMDSV2,
+    &LAUNCH_TEMPLATE_IMDSV2,
     &SUBNET_AUTO_PUBLIC_IP,
     &NETWORK_ACL_ADMIN_PORTS,
     &VPC_FLOW_LOGS,
@@ -923,5 +942,57 @@ mod tests {
             assert!(crate::KINDS.iter().any(|kind| std::ptr::eq(*kind, fixer.kind)), "the kind of `{}` is not in KINDS", fixer.check_id);
         }
         assert!(FIXERS.len() >= 30, "the issue asks for fixers for at least 30 checks");
+    }
+
+    fn launch_template(id: &str, tokens: &str) -> vigil_model::ec2::LaunchTemplate {
+        vigil_model::ec2::LaunchTemplate {
+            launch_template_id: id.into(),
+            default_version_number: Some(1),
+            latest_version_number: Some(2),
+            default_version_data: Some(vigil_model::ec2::LaunchTemplateData {
+                metadata_options: Some(vigil_model::ec2::InstanceMetadataOptions {
+                    http_tokens: Some(tokens.into()),
+                    http_put_response_hop_limit: Some(2),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_launch_template_allowing_imdsv1_gets_a_new_default_version_and_its_twin_nothing() {
+        let account = vigil_model::AccountInfo {
+            account_id: "123456789012".parse().unwrap(),
+            partition: "aws".into(),
+            caller_arn: None,
+            caller_user_id: None,
+            organization: None,
+        };
+        let region = Region::new("eu-west-1");
+        let mut inventory = Inventory::new(account, vec![region.clone()], chrono::Utc::now());
+        inventory.regional.entry(region).or_default().ec2.launch_templates =
+            vec![launch_template("lt-bad", "optional"), launch_template("lt-good", "required")];
+        for (operation, target) in
+            [("DescribeLaunchTemplates", None), ("DescribeLaunchTemplateVersions", Some("lt-bad")), ("DescribeLaunchTemplateVersions", Some("lt-good"))]
+        {
+            crate::support::record_read(&mut inventory, "ec2", "eu-west-1", operation, target);
+        }
+        let selection = crate::Selection { checks: vec!["ec2_launch_template_imdsv2_required".into()], ..Default::default() };
+        let plan = crate::plan(&inventory, &selection, &crate::Options::default(), None, &[], chrono::Utc::now());
+        assert_eq!(plan.fixes.len(), 1, "{:#?}", plan.skipped);
+        let fix = &plan.fixes[0];
+        assert_eq!(fix.target.id, "lt-bad");
+        let operations: Vec<&str> = fix.calls.iter().map(|call| call.operation.as_str()).collect();
+        assert_eq!(operations, ["CreateLaunchTemplateVersion", "ModifyLaunchTemplate"]);
+        assert_eq!(fix.calls[0].parameters["LaunchTemplateData"]["MetadataOptions"], json!({ "HttpTokens": "required", "HttpPutResponseHopLimit": 2 }));
+        assert_eq!(fix.calls[0].parameters["SourceVersion"], "1");
+        assert_eq!(fix.calls[1].parameters, json!({ "LaunchTemplateId": "lt-bad", "DefaultVersion": "3" }));
+        assert_eq!(
+            fix.inverse,
+            vec![crate::Call::new("ec2", "ModifyLaunchTemplate", "eu-west-1", json!({ "LaunchTemplateId": "lt-bad", "DefaultVersion": "1" }))]
+        );
+        assert!(fix.resolves.iter().any(|finding| finding.check_id == "ec2_launch_template_imdsv2_required"), "{:#?}", fix.resolves);
     }
 }

@@ -105,6 +105,9 @@ pub struct InstanceMetadataOptions {
     pub http_endpoint: Option<String>,
     pub http_put_response_hop_limit: Option<i32>,
     pub instance_metadata_tags: Option<String>,
+    /// The IPv6 endpoint of the instance metadata service (`enabled` / `disabled`); absent
+    /// in snapshots taken before it was collected.
+    pub http_protocol_ipv6: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

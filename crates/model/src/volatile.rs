@@ -130,10 +130,11 @@ mod tests {
             }
             "AWS::CloudFront::Distribution" => ResourceData::Distribution(&Default::default()).to_json(),
             "AWS::SQS::Queue" => {
-                let attributes = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed", "LastModifiedTimestamp"]
-                    .into_iter()
-                    .map(|name| (name.to_string(), "1".to_string()))
-                    .collect();
+                let attributes =
+                    ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed", "LastModifiedTimestamp"]
+                        .into_iter()
+                        .map(|name| (name.to_string(), "1".to_string()))
+                        .collect();
                 ResourceData::Queue(&crate::messaging::Queue { attributes, ..Default::default() }).to_json()
             }
             other => panic!("no witness for {other}: add one with the volatile field"),

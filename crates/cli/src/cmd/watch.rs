@@ -84,8 +84,7 @@ pub fn run(global: &GlobalArgs, args: WatchArgs) -> anyhow::Result<ExitCode> {
     let queue = args.queue_url.as_deref().map(|url| EventQueue::new(&reader, url));
     let store = args.store.open()?;
     let automation = args.auto_fix.as_deref().map(|path| super::fix::Automation::load(&runtime, path, &args.live)).transpose()?;
-    let mut watcher =
-        Watcher { runtime, reader, queue, store, assessor, inventory: None, notify: args.notify.clone(), quiet: global.quiet, automation };
+    let mut watcher = Watcher { runtime, reader, queue, store, assessor, inventory: None, notify: args.notify.clone(), quiet: global.quiet, automation };
     if !global.quiet {
         eprintln!("watching account {} (store {}); full scan every {}s", watcher.reader.account_id(), watcher.store.location(), args.interval.as_secs());
     }

@@ -529,6 +529,132 @@ fn ec2_and_vpc_fixers_change_only_the_misconfigured_twin_and_undo_restores_it() 
     assert_eq!(encryption, Some(false), "undo turns encryption by default off again");
 }
 
+/// The default version number of a launch template and its HttpTokens, read from moto.
+fn launch_template_default(account: &Account, id: &str) -> (Option<i64>, Option<String>) {
+    account.runtime.block_on(async {
+        let client = account.ec2("us-east-1").await;
+        let template = client.describe_launch_templates().launch_template_ids(id).send().await.unwrap().launch_templates.unwrap().remove(0);
+        let version = client.describe_launch_template_versions().launch_template_id(id).versions("$Default").send().await.unwrap();
+        let tokens = version
+            .launch_template_versions
+            .unwrap()
+            .remove(0)
+            .launch_template_data
+            .and_then(|data| data.metadata_options)
+            .and_then(|options| options.http_tokens);
+        (template.default_version_number, tokens.map(|tokens| tokens.as_str().to_string()))
+    })
+}
+
+#[test]
+fn launch_template_fixer_makes_a_default_version_requiring_imdsv2_refuses_after_a_concurrent_version_and_undo_restores_the_old_default() {
+    let account = Account::new(&["us-east-1"], &["ec2"]);
+    let check = "ec2_launch_template_imdsv2_required";
+    let ids = account.runtime.block_on(async {
+        let client = account.ec2("us-east-1").await;
+        let mut ids = std::collections::BTreeMap::new();
+        // Only metadata options in the templates: moto ignores SourceVersion (a new version
+        // holds only the data its call names), so other launch parameters would vanish on moto,
+        // and not on AWS, from the version the fix makes.
+        for (name, tokens) in [("lt-bad", ec2::LaunchTemplateHttpTokensState::Optional), ("lt-good", ec2::LaunchTemplateHttpTokensState::Required)] {
+            let options = ec2::LaunchTemplateInstanceMetadataOptionsRequest::builder()
+                .http_tokens(tokens)
+                .http_endpoint(ec2::LaunchTemplateInstanceMetadataEndpointState::Enabled)
+                .http_put_response_hop_limit(2)
+                .build();
+            let reply = client
+                .create_launch_template()
+                .launch_template_name(name)
+                .launch_template_data(ec2::RequestLaunchTemplateData::builder().metadata_options(options).build())
+                .send()
+                .await
+                .unwrap();
+            ids.insert(name, reply.launch_template.unwrap().launch_template_id.unwrap());
+        }
+        ids
+    });
+    // A plan from a snapshot, then someone makes a version (not the default): the predicted
+    // version number no longer holds, and the fix is refused without a change.
+    let snapshot = account.directory.path().join("account.vigil");
+    let (code, _, stderr) = run(account.assessing(&["collect", "-o"]).arg(&snapshot));
+    assert_eq!(code, 0, "{stderr}");
+    let from_snapshot = |extra: &[&str]| {
+        let mut command = account.live(&["fix", "--check", check, "--snapshot"]);
+        command.arg(&snapshot).arg("--store").arg(&account.store).args(extra);
+        run(&mut command)
+    };
+    let (code, terraform, stderr) = from_snapshot(&["--format", "terraform"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(terraform.contains("resource \"aws_launch_template\"") && terraform.contains("http_tokens = \"required\""), "{terraform}");
+    account.runtime.block_on(async {
+        let data = ec2::RequestLaunchTemplateData::builder().instance_type(ec2::InstanceType::T3Micro).build();
+        account.ec2("us-east-1").await.create_launch_template_version().launch_template_id(&ids["lt-bad"]).launch_template_data(data).send().await.unwrap();
+    });
+    account.moto.start_recording();
+    let (code, output, stderr) = from_snapshot(&["--apply", "--yes", "--format", "json"]);
+    assert_eq!(code, 2, "{stderr}");
+    let output: Value = serde_json::from_str(&output).unwrap();
+    assert_eq!(output["results"][0]["status"], "refused", "{output:#}");
+    assert!(output["results"][0]["message"].as_str().unwrap().contains("changed since the plan"), "{output:#}");
+    let mutating: Vec<Value> = account.moto.recorded_requests().into_iter().filter(|request| !is_read_only(request)).collect();
+    assert!(mutating.is_empty(), "a refused fix sent {mutating:#?}");
+    assert_eq!(launch_template_default(&account, &ids["lt-bad"]), (Some(1), Some("optional".to_string())));
+
+    account.scan();
+    let (bad, good) = (arn("us-east-1", "launch-template", &ids["lt-bad"]), arn("us-east-1", "launch-template", &ids["lt-good"]));
+    let args = round(&[check], &[&bad, &good]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let plan = account.plan(&args);
+    assert_eq!(planned(&plan), [(check.to_string(), ids["lt-bad"].clone())].into_iter().collect(), "{plan:#}");
+    let fix = fix_for(&plan, check, &ids["lt-bad"]);
+    let options = json!({ "HttpTokens": "required", "HttpEndpoint": "enabled", "HttpPutResponseHopLimit": 2 });
+    assert_eq!(
+        calls(fix),
+        vec![
+            (
+                "CreateLaunchTemplateVersion".to_string(),
+                json!({ "LaunchTemplateId": ids["lt-bad"], "SourceVersion": "1", "LaunchTemplateData": { "MetadataOptions": options } })
+            ),
+            // Version 2 is the one made above: the fix makes version 3.
+            ("ModifyLaunchTemplate".to_string(), json!({ "LaunchTemplateId": ids["lt-bad"], "DefaultVersion": "3" })),
+        ],
+        "{fix:#}"
+    );
+    assert_eq!(
+        fix["inverse"],
+        json!([{ "service": "ec2", "operation": "ModifyLaunchTemplate", "region": "us-east-1", "parameters": { "LaunchTemplateId": ids["lt-bad"], "DefaultVersion": "1" } }])
+    );
+
+    let (code, output, stderr) = account.apply(&args);
+    assert_eq!(code, 0, "{stderr}\n{output:#}");
+    let applied = applied_ids(&output);
+    assert_eq!(applied.len(), 1, "{output:#}");
+    assert_eq!(launch_template_default(&account, &ids["lt-bad"]), (Some(3), Some("required".to_string())));
+    assert_eq!(launch_template_default(&account, &ids["lt-good"]), (Some(1), Some("required".to_string())));
+    account.scan();
+    let diff = account.diff(1, 2);
+    assert_eq!(changed(&diff), [bad.clone()].into_iter().collect(), "{diff:#}");
+    assert!(findings(&diff, "new_findings").is_empty(), "{diff:#}");
+    assert!(findings(&diff, "fixed_findings").contains(&(check.to_string(), bad.clone())), "{diff:#}");
+
+    let (code, stderr) = account.undo(applied[0]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(launch_template_default(&account, &ids["lt-bad"]), (Some(1), Some("optional".to_string())));
+    account.scan();
+    let back = account.diff(1, 3);
+    // The version the fix made stays (versions are only added): the latest version number is
+    // the one difference left.
+    let fields: Vec<&str> = back["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|entry| entry["fields"].as_array().unwrap().iter().map(|field| field["path"].as_str().unwrap()))
+        .collect();
+    assert_eq!(fields, ["LatestVersionNumber"], "{back:#}");
+    assert!(back["added"].as_array().unwrap().is_empty() && back["removed"].as_array().unwrap().is_empty(), "{back:#}");
+    assert!(findings(&back, "new_findings").is_empty() && findings(&back, "fixed_findings").is_empty(), "{back:#}");
+}
+
 async fn moto_bucket(account: &Account, name: &str) {
     account.moto.s3("us-east-1").await.create_bucket().bucket(name).send().await.unwrap();
 }

@@ -198,6 +198,7 @@ pub(crate) fn instance(instance: sdk::Instance) -> Instance {
             http_endpoint: options.http_endpoint.map(|value| value.as_str().to_string()),
             http_put_response_hop_limit: options.http_put_response_hop_limit,
             instance_metadata_tags: options.instance_metadata_tags.map(|value| value.as_str().to_string()),
+            http_protocol_ipv6: options.http_protocol_ipv6.map(|value| value.as_str().to_string()),
         }),
         monitoring_state: instance.monitoring.and_then(|monitoring| monitoring.state).map(|state| state.as_str().to_string()),
         ebs_optimized: instance.ebs_optimized,
@@ -733,6 +734,7 @@ fn launch_template_data(data: sdk::ResponseLaunchTemplateData) -> LaunchTemplate
             http_endpoint: options.http_endpoint.map(|value| value.as_str().to_string()),
             http_put_response_hop_limit: options.http_put_response_hop_limit,
             instance_metadata_tags: options.instance_metadata_tags.map(|value| value.as_str().to_string()),
+            http_protocol_ipv6: options.http_protocol_ipv6.map(|value| value.as_str().to_string()),
         }),
         iam_instance_profile_arn: data.iam_instance_profile.and_then(|profile| profile.arn),
         security_group_ids: data

@@ -35,6 +35,7 @@ pub static DB_INSTANCE_SETTINGS: Kind = Kind {
     writes: &["rds:ModifyDBInstance"],
     network: true,
     iam: false,
+    guards: &[],
     state: |inventory, target| {
         require(inventory, "rds", &target.region, "DescribeDBInstances", None)?;
         let instance = db_instance(inventory, target)?;
@@ -105,6 +106,7 @@ pub static DB_SNAPSHOT_SHARING: Kind = Kind {
     writes: &["rds:ModifyDBSnapshotAttribute", "rds:ModifyDBClusterSnapshotAttribute"],
     network: false,
     iam: false,
+    guards: &[],
     state: |inventory, target| {
         let snapshot = db_snapshot(inventory, target)?;
         let operation = if snapshot.is_cluster_snapshot { "DescribeDBClusterSnapshotAttributes" } else { "DescribeDBSnapshotAttributes" };
@@ -162,6 +164,7 @@ pub static DYNAMODB_TABLE_SETTINGS: Kind = Kind {
     writes: &["dynamodb:UpdateTable", "dynamodb:UpdateContinuousBackups"],
     network: false,
     iam: false,
+    guards: &[],
     state: |inventory, target| {
         require(inventory, "dynamodb", &target.region, "DescribeTable", Some(&target.id))?;
         require(inventory, "dynamodb", &target.region, "DescribeContinuousBackups", Some(&target.id))?;

@@ -1,5 +1,6 @@
 //! EC2 and VPC slices: security group rules, snapshot sharing, EBS encryption by default,
-//! instance metadata options, subnet public IPs, network ACL entries and VPC flow logs.
+//! instance metadata options, launch template metadata options, subnet public IPs, network ACL
+//! entries and VPC flow logs.
 
 use serde_json::{Value, json};
 use vigil_model::Inventory;
@@ -20,6 +21,7 @@ pub static SECURITY_GROUP_RULES: Kind = Kind {
     writes: &["ec2:RevokeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupEgress"],
     network: true,
     iam: false,
+    guards: &[],
     state: security_group_state,
     set_state: set_security_group_state,
     calls: security_group_calls,
@@ -205,6 +207,7 @@ pub static SNAPSHOT_PERMISSIONS: Kind = Kind {
     writes: &["ec2:ModifySnapshotAttribute"],
     network: false,
     iam: false,
+    guards: &[],
     state: snapshot_state,
     set_state: set_snapshot_state,
     calls: snapshot_calls,
@@ -293,6 +296,7 @@ pub static EBS_ENCRYPTION_DEFAULT: Kind = Kind {
     writes: &["ec2:EnableEbsEncryptionByDefault", "ec2:DisableEbsEncryptionByDefault"],
     network: false,
     iam: false,
+    guards: &[],
     state: |inventory, target| {
         require(inventory, "ec2", &target.region, "GetEbsEncryptionByDefault", None)?;
         Ok(json!({ "EbsEncryptionByDefault": regional(inventory, &target.region)?.ec2.ebs_encryption_by_default.unwrap_or(false) }))
@@ -330,6 +334,7 @@ pub static INSTANCE_METADATA: Kind = Kind {
     writes: &["ec2:ModifyInstanceMetadataOptions"],
     network: false,
     iam: false,
+    guards: &[],
     state: |inventory, target| {
         require(inventory, "ec2", &target.region, "DescribeInstances", None)?;
         let instance = regional(inventory, &target.region)?
@@ -344,6 +349,7 @@ pub static INSTANCE_METADATA: Kind = Kind {
             "HttpEndpoint": options.http_endpoint,
             "HttpPutResponseHopLimit": options.http_put_response_hop_limit,
             "InstanceMetadataTags": options.instance_metadata_tags,
+            "HttpProtocolIpv6": options.http_protocol_ipv6,
         })))
     },
     set_state: |inventory, target, state| {
@@ -358,15 +364,17 @@ pub static INSTANCE_METADATA: Kind = Kind {
         options.http_endpoint = state.get("HttpEndpoint").and_then(Value::as_str).map(str::to_string);
         options.http_put_response_hop_limit = state.get("HttpPutResponseHopLimit").and_then(Value::as_i64).and_then(|limit| i32::try_from(limit).ok());
         options.instance_metadata_tags = state.get("InstanceMetadataTags").and_then(Value::as_str).map(str::to_string);
+        options.http_protocol_ipv6 = state.get("HttpProtocolIpv6").and_then(Value::as_str).map(str::to_string);
         Ok(())
     },
     calls: |target, from, to| {
         if from == to {
             return Ok(Vec::new());
         }
-        // Every option is sent, changed or not: the call sets the options as a whole.
+        // Every option is sent, changed or not: on AWS an option left out keeps its value, but
+        // moto resets it (a no-op on AWS, and the same call on both).
         let mut parameters = serde_json::Map::new();
-        for field in ["HttpTokens", "HttpEndpoint", "HttpPutResponseHopLimit", "InstanceMetadataTags"] {
+        for field in ["HttpTokens", "HttpEndpoint", "HttpPutResponseHopLimit", "InstanceMetadataTags", "HttpProtocolIpv6"] {
             if let Some(value) = to.get(field).filter(|value| !value.is_null()) {
                 parameters.insert(field.to_string(), value.clone());
             }
@@ -386,6 +394,134 @@ pub static INSTANCE_METADATA: Kind = Kind {
     },
 };
 
+// ---- Launch template metadata options ----
+
+/// A launch template's versions cannot change, so its metadata options change with a new
+/// version made from the default one, which then becomes the default. The value is
+/// `{"DefaultVersionNumber", "LatestVersionNumber", "MetadataOptions"}`, the options being
+/// those of the default version as the collector read them.
+///
+/// The new version's number is predicted as the latest version number plus one: it is in the
+/// plan's calls (`ModifyLaunchTemplate` with `DefaultVersion`), so that the plan names exactly
+/// what is sent. `LatestVersionNumber` is a guard: a version made by anyone between the plan
+/// and the change moves it, and the change is refused. It is not compared otherwise: an undo
+/// makes the old version the default again and leaves the new one in place, so the latest
+/// version number never goes back.
+pub static LAUNCH_TEMPLATE_METADATA: Kind = Kind {
+    id: "launch-template-metadata-options",
+    title: "the instance metadata options of a launch template's default version",
+    service: "ec2",
+    reads: &["ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions"],
+    writes: &["ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate"],
+    network: false,
+    iam: false,
+    guards: &["LatestVersionNumber"],
+    state: launch_template_state,
+    set_state: set_launch_template_state,
+    calls: launch_template_calls,
+    normalize: |state| {
+        let mut state = state.clone();
+        if let Value::Object(map) = &mut state {
+            map.remove("LatestVersionNumber");
+        }
+        state
+    },
+    iac: launch_template_iac,
+};
+
+fn launch_template_state(inventory: &Inventory, target: &Target) -> Result<Value, FixError> {
+    require(inventory, "ec2", &target.region, "DescribeLaunchTemplates", None)?;
+    require(inventory, "ec2", &target.region, "DescribeLaunchTemplateVersions", Some(&target.id))?;
+    let template = regional(inventory, &target.region)?
+        .ec2
+        .launch_templates
+        .iter()
+        .find(|template| template.launch_template_id == target.id)
+        .ok_or_else(|| FixError::NotFound(format!("launch template `{}`", target.id)))?;
+    let missing =
+        |field: &str| FixError::Malformed { what: format!("launch template `{}`", target.id), reason: format!("DescribeLaunchTemplates gave no {field}") };
+    let default = template.default_version_number.ok_or_else(|| missing("DefaultVersionNumber"))?;
+    let latest = template.latest_version_number.ok_or_else(|| missing("LatestVersionNumber"))?;
+    let options = template.default_version_data.as_ref().and_then(|data| data.metadata_options.as_ref());
+    Ok(clean(json!({ "DefaultVersionNumber": default, "LatestVersionNumber": latest, "MetadataOptions": options })))
+}
+
+fn version_number(state: &Value, field: &str) -> Result<i64, FixError> {
+    state.get(field).and_then(Value::as_i64).ok_or_else(|| FixError::Malformed { what: field.to_string(), reason: "not a version number".to_string() })
+}
+
+fn set_launch_template_state(inventory: &mut Inventory, target: &Target, state: &Value) -> Result<(), FixError> {
+    let default = version_number(state, "DefaultVersionNumber")?;
+    let latest = version_number(state, "LatestVersionNumber")?;
+    let options = state.get("MetadataOptions").map(|options| parse(options, "MetadataOptions")).transpose()?;
+    let template = regional_mut(inventory, &target.region)?
+        .ec2
+        .launch_templates
+        .iter_mut()
+        .find(|template| template.launch_template_id == target.id)
+        .ok_or_else(|| FixError::NotFound(format!("launch template `{}`", target.id)))?;
+    template.default_version_number = Some(default);
+    template.latest_version_number = Some(latest);
+    template.default_version_data.get_or_insert_with(Default::default).metadata_options = options;
+    Ok(())
+}
+
+fn launch_template_calls(target: &Target, from: &Value, to: &Value) -> Result<Vec<Call>, FixError> {
+    let (from_default, to_default) = (version_number(from, "DefaultVersionNumber")?, version_number(to, "DefaultVersionNumber")?);
+    let from_latest = version_number(from, "LatestVersionNumber")?;
+    let (from_options, to_options) = (from.get("MetadataOptions"), to.get("MetadataOptions"));
+    if to_default == from_default {
+        if from_options == to_options {
+            return Ok(Vec::new());
+        }
+        return Err(FixError::Declined(format!(
+            "version {to_default} of launch template `{}` cannot change: new metadata options need a new default version",
+            target.id
+        )));
+    }
+    let mut calls = Vec::new();
+    if to_default > from_latest {
+        // A new version: the default one with these metadata options (a version's other
+        // launch parameters come from SourceVersion; MetadataOptions is replaced as a whole,
+        // so every option read is sent).
+        if to_default != from_latest + 1 {
+            return Err(FixError::Declined(format!("launch template `{}` would number its next version {}, not {to_default}", target.id, from_latest + 1)));
+        }
+        calls.push(Call::new(
+            "ec2",
+            "CreateLaunchTemplateVersion",
+            &target.region,
+            json!({
+                "LaunchTemplateId": target.id,
+                "SourceVersion": from_default.to_string(),
+                "LaunchTemplateData": { "MetadataOptions": to_options.cloned().unwrap_or_else(|| json!({})) },
+            }),
+        ));
+    }
+    // An existing version (an undo) or the one just made becomes the default.
+    calls.push(Call::new("ec2", "ModifyLaunchTemplate", &target.region, json!({ "LaunchTemplateId": target.id, "DefaultVersion": to_default.to_string() })));
+    Ok(calls)
+}
+
+fn launch_template_iac(target: &Target, after: &Value) -> Iac {
+    let options = after.get("MetadataOptions").cloned().unwrap_or_else(|| json!({}));
+    let option = |field: &str| options.get(field).cloned().unwrap_or(Value::Null);
+    let terraform_options = clean(json!({
+        "http_tokens": option("HttpTokens"),
+        "http_endpoint": option("HttpEndpoint"),
+        "http_put_response_hop_limit": option("HttpPutResponseHopLimit"),
+        "instance_metadata_tags": option("InstanceMetadataTags"),
+        "http_protocol_ipv6": option("HttpProtocolIpv6"),
+    }));
+    iac::resource_block(
+        &format!("launch template {}", target.id),
+        "aws_launch_template",
+        &[("metadata_options", terraform_options), ("update_default_version", json!(true))],
+        "AWS::EC2::LaunchTemplate",
+        &[("LaunchTemplateData", json!({ "MetadataOptions": options }))],
+    )
+}
+
 // ---- Subnet public IPs ----
 
 pub static SUBNET_PUBLIC_IP: Kind = Kind {
@@ -396,6 +532,7 @@ pub static SUBNET_PUBLIC_IP: Kind = Kind {
     writes: &["ec2:ModifySubnetAttribute"],
     network: true,
     iam: false,
+    guards: &[],
     state: |inventory, target| {
         require(inventory, "ec2", &target.region, "DescribeSubnets", None)?;
         let subnet = regional(inventory, &target.region)?
@@ -446,6 +583,7 @@ pub static NETWORK_ACL_ENTRIES: Kind = Kind {
     writes: &["ec2:CreateNetworkAclEntry", "ec2:DeleteNetworkAclEntry"],
     network: true,
     iam: false,
+    guards: &[],
     state: |inventory, target| {
         require(inventory, "ec2", &target.region, "DescribeNetworkAcls", None)?;
         let acl = regional(inventory, &target.region)?
@@ -556,6 +694,7 @@ pub static VPC_FLOW_LOGS: Kind = Kind {
     writes: &["ec2:CreateFlowLogs", "ec2:DeleteFlowLogs"],
     network: false,
     iam: false,
+    guards: &[],
     state: |inventory, target| {
         require(inventory, "ec2", &target.region, "DescribeFlowLogs", None)?;
         let logs: Vec<Value> = regional(inventory, &target.region)?
@@ -713,5 +852,90 @@ mod tests {
         let regrouped = json!({ "IpPermissions": [rule("tcp", 22, &["10.0.0.0/8"]), rule("tcp", 22, &["0.0.0.0/0"])] });
         assert!(SECURITY_GROUP_RULES.same(&before, &regrouped));
         assert!(!SECURITY_GROUP_RULES.same(&before, &after));
+    }
+
+    fn launch_template() -> Target {
+        Target {
+            kind: "launch-template-metadata-options".into(),
+            account_id: "123456789012".into(),
+            region: "eu-west-1".into(),
+            id: "lt-1".into(),
+            arn: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_launch_template_fix_makes_a_version_from_the_default_and_its_inverse_only_restores_the_default() {
+        let before =
+            json!({ "DefaultVersionNumber": 2, "LatestVersionNumber": 3, "MetadataOptions": { "HttpTokens": "optional", "HttpPutResponseHopLimit": 2 } });
+        let after =
+            json!({ "DefaultVersionNumber": 4, "LatestVersionNumber": 4, "MetadataOptions": { "HttpTokens": "required", "HttpPutResponseHopLimit": 2 } });
+        let calls = (LAUNCH_TEMPLATE_METADATA.calls)(&launch_template(), &before, &after).unwrap();
+        let named: Vec<(&str, &Value)> = calls.iter().map(|call| (call.operation.as_str(), &call.parameters)).collect();
+        assert_eq!(
+            named,
+            vec![
+                (
+                    "CreateLaunchTemplateVersion",
+                    &json!({ "LaunchTemplateId": "lt-1", "SourceVersion": "2", "LaunchTemplateData": { "MetadataOptions": { "HttpTokens": "required", "HttpPutResponseHopLimit": 2 } } })
+                ),
+                ("ModifyLaunchTemplate", &json!({ "LaunchTemplateId": "lt-1", "DefaultVersion": "4" })),
+            ]
+        );
+        let inverse = (LAUNCH_TEMPLATE_METADATA.calls)(&launch_template(), &after, &before).unwrap();
+        assert_eq!(inverse, vec![Call::new("ec2", "ModifyLaunchTemplate", "eu-west-1", json!({ "LaunchTemplateId": "lt-1", "DefaultVersion": "2" }))]);
+        assert!((LAUNCH_TEMPLATE_METADATA.calls)(&launch_template(), &before, &before).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_launch_template_change_needs_the_next_version_number_and_a_new_default() {
+        let before = json!({ "DefaultVersionNumber": 1, "LatestVersionNumber": 1, "MetadataOptions": { "HttpTokens": "optional" } });
+        let in_place = json!({ "DefaultVersionNumber": 1, "LatestVersionNumber": 1, "MetadataOptions": { "HttpTokens": "required" } });
+        let skipping = json!({ "DefaultVersionNumber": 3, "LatestVersionNumber": 3, "MetadataOptions": { "HttpTokens": "required" } });
+        for to in [in_place, skipping] {
+            let error = (LAUNCH_TEMPLATE_METADATA.calls)(&launch_template(), &before, &to).unwrap_err();
+            assert!(matches!(error, FixError::Declined(_)), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_launch_template_version_made_since_the_plan_is_a_change_but_an_undo_need_not_remove_it() {
+        let planned = json!({ "DefaultVersionNumber": 1, "LatestVersionNumber": 1, "MetadataOptions": { "HttpTokens": "optional" } });
+        let after_undo = json!({ "DefaultVersionNumber": 1, "LatestVersionNumber": 2, "MetadataOptions": { "HttpTokens": "optional" } });
+        assert!(LAUNCH_TEMPLATE_METADATA.same(&planned, &after_undo), "an undo verifies the default version and its options");
+        assert!(!LAUNCH_TEMPLATE_METADATA.unchanged(&planned, &after_undo), "a new version moves the predicted version number");
+        assert!(LAUNCH_TEMPLATE_METADATA.unchanged(&planned, &planned.clone()));
+    }
+
+    #[test]
+    fn a_launch_template_state_round_trips_through_an_inventory_and_needs_its_version_read() {
+        let account = vigil_model::AccountInfo {
+            account_id: "123456789012".parse().unwrap(),
+            partition: "aws".into(),
+            caller_arn: None,
+            caller_user_id: None,
+            organization: None,
+        };
+        let mut inventory = Inventory::new(account, vec![vigil_model::Region::new("eu-west-1")], chrono::Utc::now());
+        let regional = inventory.regional.entry(vigil_model::Region::new("eu-west-1")).or_default();
+        regional.ec2.launch_templates.push(vigil_model::ec2::LaunchTemplate {
+            launch_template_id: "lt-1".into(),
+            default_version_number: Some(1),
+            latest_version_number: Some(1),
+            ..Default::default()
+        });
+        crate::support::record_read(&mut inventory, "ec2", "eu-west-1", "DescribeLaunchTemplates", None);
+        let error = (LAUNCH_TEMPLATE_METADATA.state)(&inventory, &launch_template()).unwrap_err();
+        assert!(error.to_string().contains("ec2:DescribeLaunchTemplateVersions"), "{error}");
+        crate::support::record_read(&mut inventory, "ec2", "eu-west-1", "DescribeLaunchTemplateVersions", Some("lt-1"));
+        assert_eq!((LAUNCH_TEMPLATE_METADATA.state)(&inventory, &launch_template()).unwrap(), json!({ "DefaultVersionNumber": 1, "LatestVersionNumber": 1 }));
+        let desired =
+            json!({ "DefaultVersionNumber": 2, "LatestVersionNumber": 2, "MetadataOptions": { "HttpTokens": "required", "HttpEndpoint": "enabled" } });
+        (LAUNCH_TEMPLATE_METADATA.set_state)(&mut inventory, &launch_template(), &desired).unwrap();
+        assert_eq!((LAUNCH_TEMPLATE_METADATA.state)(&inventory, &launch_template()).unwrap(), desired);
+        let iac = (LAUNCH_TEMPLATE_METADATA.iac)(&launch_template(), &desired);
+        assert!(iac.terraform.contains("resource \"aws_launch_template\"") && iac.terraform.contains("http_tokens = \"required\""), "{}", iac.terraform);
+        assert!(iac.terraform.contains("update_default_version = true"), "{}", iac.terraform);
+        assert!(iac.cloudformation.contains("AWS::EC2::LaunchTemplate") && iac.cloudformation.contains("HttpTokens: \"required\""), "{}", iac.cloudformation);
     }
 }

@@ -22,6 +22,7 @@ pub static PASSWORD_POLICY: Kind = Kind {
     writes: &["iam:UpdateAccountPasswordPolicy", "iam:DeleteAccountPasswordPolicy"],
     network: false,
     iam: false,
+    guards: &[],
     state: |inventory, _target| {
         require(inventory, "iam", GLOBAL, "GetAccountPasswordPolicy", None)?;
         Ok(json!({ "PasswordPolicy": inventory.iam.password_policy.as_ref().map(canonical) }))
@@ -109,6 +110,7 @@ pub static ACCESS_KEYS: Kind = Kind {
     writes: &["iam:UpdateAccessKey"],
     network: false,
     iam: true,
+    guards: &[],
     state: |inventory, target| {
         require(inventory, "iam", GLOBAL, "ListAccessKeys", Some(&target.id))?;
         let user = inventory.iam.users.iter().find(|user| user.user_name == target.id).ok_or_else(|| FixError::NotFound(format!("user `{}`", target.id)))?;

@@ -27,6 +27,7 @@ pub static TRAIL_SETTINGS: Kind = Kind {
     writes: &["cloudtrail:UpdateTrail"],
     network: false,
     iam: false,
+    guards: &[],
     state: |inventory, target| {
         require(inventory, "cloudtrail", &target.region, "DescribeTrails", None)?;
         let trail = trail(inventory, target)?;
@@ -112,6 +113,7 @@ pub static KEY_ROTATION: Kind = Kind {
     writes: &["kms:EnableKeyRotation", "kms:DisableKeyRotation"],
     network: false,
     iam: false,
+    guards: &[],
     state: |inventory, target| {
         require(inventory, "kms", &target.region, "GetKeyRotationStatus", Some(&target.id))?;
         Ok(json!({ "KeyRotationEnabled": key(inventory, target)?.key_rotation_enabled.unwrap_or(false) }))
@@ -149,6 +151,7 @@ pub static KEY_POLICY: Kind = Kind {
     writes: &["kms:PutKeyPolicy"],
     network: false,
     iam: true,
+    guards: &[],
     state: |inventory, target| {
         require(inventory, "kms", &target.region, "GetKeyPolicy", Some(&target.id))?;
         Ok(json!({ "Policy": key(inventory, target)?.policy }))
@@ -188,6 +191,7 @@ pub static LOG_GROUP_RETENTION: Kind = Kind {
     writes: &["logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy"],
     network: false,
     iam: false,
+    guards: &[],
     state: |inventory, target| {
         require(inventory, "logs", &target.region, "DescribeLogGroups", None)?;
         let group = regional(inventory, &target.region)?
@@ -241,6 +245,7 @@ pub static GUARDDUTY_DETECTORS: Kind = Kind {
     writes: &["guardduty:CreateDetector", "guardduty:UpdateDetector", "guardduty:DeleteDetector"],
     network: false,
     iam: false,
+    guards: &[],
     state: |inventory, target| {
         require(inventory, "guardduty", &target.region, "ListDetectors", None)?;
         let detectors: Vec<Value> = regional(inventory, &target.region)?
@@ -336,6 +341,7 @@ pub static SECURITY_HUB: Kind = Kind {
     writes: &["securityhub:EnableSecurityHub", "securityhub:DisableSecurityHub"],
     network: false,
     iam: false,
+    guards: &[],
     state: |inventory, target| {
         require(inventory, "securityhub", &target.region, "DescribeHub", None)?;
         Ok(json!({ "HubEnabled": regional(inventory, &target.region)?.security_hub.is_some() }))

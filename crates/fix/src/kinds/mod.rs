@@ -30,6 +30,10 @@ pub struct Kind {
     pub network: bool,
     /// The slice can change IAM decisions (the IAM analyses and CloudTrail usage rerun).
     pub iam: bool,
+    /// Fields of the value that [`Kind::normalize`] leaves out (a change and its undo both
+    /// move them forward, such as a launch template's latest version number) but that must
+    /// not have moved between a plan and its change: the calls were computed from them.
+    pub guards: &'static [&'static str],
     /// The slice's current value in an inventory; an error when it was not read.
     pub state: fn(&Inventory, &Target) -> Result<Value, FixError>,
     /// Writes a value of the slice into an inventory (the "inventory with the change applied").
@@ -47,6 +51,12 @@ impl Kind {
     /// Whether two values of the slice are the same configuration.
     pub fn same(&self, expected: &Value, actual: &Value) -> bool {
         (self.normalize)(expected) == (self.normalize)(actual)
+    }
+
+    /// Whether the configuration read just before a change is still the one the change was
+    /// planned from: the same configuration, and the same [`Kind::guards`].
+    pub fn unchanged(&self, planned: &Value, actual: &Value) -> bool {
+        self.same(planned, actual) && self.guards.iter().all(|field| planned.get(field) == actual.get(field))
     }
 }
 
@@ -67,6 +77,7 @@ pub static KINDS: &[&Kind] = &[
     &ec2::SNAPSHOT_PERMISSIONS,
     &ec2::EBS_ENCRYPTION_DEFAULT,
     &ec2::INSTANCE_METADATA,
+    &ec2::LAUNCH_TEMPLATE_METADATA,
     &ec2::SUBNET_PUBLIC_IP,
     &ec2::NETWORK_ACL_ENTRIES,
     &ec2::VPC_FLOW_LOGS,

@@ -34,6 +34,7 @@ pub static QUEUE_ATTRIBUTES: Kind = Kind {
     writes: &["sqs:SetQueueAttributes"],
     network: false,
     iam: true,
+    guards: &[],
     state: |inventory, target| {
         let queue = queue(inventory, target)?;
         require(inventory, "sqs", &target.region, "GetQueueAttributes", Some(&queue.queue_url))?;
@@ -108,6 +109,7 @@ pub static TOPIC_ATTRIBUTES: Kind = Kind {
     writes: &["sns:SetTopicAttributes"],
     network: false,
     iam: true,
+    guards: &[],
     state: |inventory, target| {
         require(inventory, "sns", &target.region, "GetTopicAttributes", Some(&target.arn))?;
         let topic = topic(inventory, target)?;
@@ -199,6 +201,7 @@ pub static SECRET_POLICY: Kind = Kind {
     writes: &["secretsmanager:PutResourcePolicy", "secretsmanager:DeleteResourcePolicy"],
     network: false,
     iam: true,
+    guards: &[],
     state: |inventory, target| {
         require(inventory, "secretsmanager", &target.region, "GetResourcePolicy", Some(&target.arn))?;
         Ok(json!({ "ResourcePolicy": secret(inventory, target)?.policy }))
@@ -257,6 +260,7 @@ pub static REPOSITORY_SETTINGS: Kind = Kind {
     writes: &["ecr:SetRepositoryPolicy", "ecr:DeleteRepositoryPolicy", "ecr:PutImageScanningConfiguration", "ecr:PutImageTagMutability"],
     network: false,
     iam: true,
+    guards: &[],
     state: |inventory, target| {
         require(inventory, "ecr", &target.region, "DescribeRepositories", None)?;
         require(inventory, "ecr", &target.region, "GetRepositoryPolicy", Some(&target.id))?;

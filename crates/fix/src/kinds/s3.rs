@@ -50,6 +50,7 @@ pub static BUCKET_PUBLIC_ACCESS_BLOCK: Kind = Kind {
     writes: &["s3:PutPublicAccessBlock", "s3:DeletePublicAccessBlock"],
     network: false,
     iam: true,
+    guards: &[],
     state: |inventory, target| {
         require(inventory, "s3", &target.region, "GetPublicAccessBlock", Some(&target.id))?;
         Ok(json!({ "PublicAccessBlockConfiguration": bucket(inventory, &target.id)?.public_access_block }))
@@ -93,6 +94,7 @@ pub static ACCOUNT_PUBLIC_ACCESS_BLOCK: Kind = Kind {
     writes: &["s3control:PutPublicAccessBlock", "s3control:DeletePublicAccessBlock"],
     network: false,
     iam: true,
+    guards: &[],
     state: |inventory, target| {
         require(inventory, "s3control", vigil_model::Region::GLOBAL, "GetPublicAccessBlock", Some(&target.account_id))?;
         Ok(json!({ "PublicAccessBlockConfiguration": inventory.s3.account_public_access_block }))
@@ -136,6 +138,7 @@ pub static BUCKET_ACCESS: Kind = Kind {
     writes: &["s3:PutBucketAcl", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"],
     network: false,
     iam: true,
+    guards: &[],
     state: |inventory, target| {
         require(inventory, "s3", &target.region, "GetBucketAcl", Some(&target.id))?;
         require(inventory, "s3", &target.region, "GetBucketPolicy", Some(&target.id))?;
@@ -226,6 +229,7 @@ pub static BUCKET_ENCRYPTION: Kind = Kind {
     writes: &["s3:PutBucketEncryption", "s3:DeleteBucketEncryption"],
     network: false,
     iam: false,
+    guards: &[],
     state: |inventory, target| {
         require(inventory, "s3", &target.region, "GetBucketEncryption", Some(&target.id))?;
         Ok(json!({ "Rules": bucket(inventory, &target.id)?.server_side_encryption_rules }))
@@ -301,6 +305,7 @@ pub static BUCKET_OWNERSHIP: Kind = Kind {
     writes: &["s3:PutBucketOwnershipControls", "s3:DeleteBucketOwnershipControls"],
     network: false,
     iam: true,
+    guards: &[],
     state: |inventory, target| {
         require(inventory, "s3", &target.region, "GetBucketOwnershipControls", Some(&target.id))?;
         Ok(json!({ "ObjectOwnership": bucket(inventory, &target.id)?.object_ownership }))
