@@ -364,7 +364,7 @@ fn store_scan(
     } else {
         "aws".to_string()
     };
-    let analyses = Some(vigil_assess::analyses::analyse_all(&inventories));
+    let analyses = Some(vigil_assess::analyses::analyse_all(inventories));
     let input = vigil_store::ScanInput {
         started_at,
         finished_at: chrono::Utc::now(),
