@@ -126,15 +126,17 @@ fn scenarios() -> Vec<Scenario> {
             &["datapipeline:CreatePipeline", "datapipeline:PutPipelineDefinition", "datapipeline:ActivatePipeline"],
             "datapipeline:ActivatePipeline",
         ),
-        pass_role("codebuild-001", "codebuild", &["codebuild:CreateProject", "codebuild:StartBuild"], "codebuild:CreateProject"),
-        pass_role("codebuild-004", "codebuild", &["codebuild:CreateProject", "codebuild:StartBuildBatch"], "codebuild:CreateProject"),
+        // Twins of the create-and-run techniques lack the run action: without the create action
+        // they still run the world's existing project or task definition, a true path.
+        pass_role("codebuild-001", "codebuild", &["codebuild:CreateProject", "codebuild:StartBuild"], "codebuild:StartBuild"),
+        pass_role("codebuild-004", "codebuild", &["codebuild:CreateProject", "codebuild:StartBuildBatch"], "codebuild:StartBuildBatch"),
         pass_role("sagemaker-001", "sagemaker", &["sagemaker:CreateNotebookInstance"], "sagemaker:CreateNotebookInstance"),
         pass_role("sagemaker-002", "sagemaker", &["sagemaker:CreateTrainingJob"], "sagemaker:CreateTrainingJob"),
         pass_role("sagemaker-003", "sagemaker", &["sagemaker:CreateProcessingJob"], "sagemaker:CreateProcessingJob"),
         pass_role("ecs-001", "ecs", &["ecs:CreateCluster", "ecs:RegisterTaskDefinition", "ecs:CreateService"], "ecs:RegisterTaskDefinition"),
-        pass_role("ecs-002", "ecs", &["ecs:CreateCluster", "ecs:RegisterTaskDefinition", "ecs:RunTask"], "ecs:RegisterTaskDefinition"),
+        pass_role("ecs-002", "ecs", &["ecs:CreateCluster", "ecs:RegisterTaskDefinition", "ecs:RunTask"], "ecs:RunTask"),
         pass_role("ecs-003", "ecs", &["ecs:RegisterTaskDefinition", "ecs:CreateService"], "ecs:CreateService"),
-        pass_role("ecs-004", "ecs", &["ecs:RegisterTaskDefinition", "ecs:RunTask"], "ecs:RegisterTaskDefinition"),
+        pass_role("ecs-004", "ecs", &["ecs:RegisterTaskDefinition", "ecs:RunTask"], "ecs:RunTask"),
         pass_role("apprunner-001", "apprunner", &["apprunner:CreateService"], "apprunner:CreateService"),
         pass_role(
             "bedrock-001",
@@ -202,7 +204,10 @@ fn scenarios() -> Vec<Scenario> {
         scenario("codebuild-003", &[("codebuild:StartBuildBatch", "*")], "codebuild:StartBuildBatch"),
         scenario("cloudformation-002", &[("cloudformation:UpdateStack", "*")], "cloudformation:UpdateStack"),
         scenario("cloudformation-005", &[("cloudformation:CreateChangeSet", "*"), ("cloudformation:ExecuteChangeSet", "*")], "cloudformation:ExecuteChangeSet"),
-        scenario("bedrock-004", &[("bedrock-agentcore:InvokeAgentRuntimeCommand", "*")], "bedrock-agentcore:InvokeAgentRuntimeCommand"),
+        // bedrock-004 (InvokeAgentRuntimeCommand on an existing runtime) is not here: moto 5.2.1
+        // routes the Rust SDK's AgentCore paths (`/runtimes`, without botocore's trailing slash)
+        // nowhere, so no runtime can be created or listed; vigil-iam covers it with every other
+        // technique (tests/escalation.rs, every_service_technique_finds_its_path_...).
     ];
     // Modify another principal, then act as it (each against a target of its own).
     for (id, modify, act) in [
@@ -360,8 +365,10 @@ async fn seed_world(moto: &MotoServer) {
         .create_project()
         .name("victim-project")
         .source(
+            // moto asks every source for a location (AWS only asks it of S3 and repositories).
             aws_sdk_codebuild::types::ProjectSource::builder()
-                .r#type(aws_sdk_codebuild::types::SourceType::NoSource)
+                .r#type(aws_sdk_codebuild::types::SourceType::S3)
+                .location("victim-sources/source.zip")
                 .buildspec("version: 0.2")
                 .build()
                 .unwrap(),
@@ -387,26 +394,6 @@ async fn seed_world(moto: &MotoServer) {
         .stack_set_name("victim-stack-set")
         .template_body(&template_body)
         .administration_role_arn(role_arn("admin-cloudformation"))
-        .send()
-        .await
-        .unwrap();
-    let agentcore = aws_sdk_bedrockagentcorecontrol::Client::new(&config);
-    agentcore
-        .create_agent_runtime()
-        .agent_runtime_name("victim_runtime")
-        .role_arn(role_arn("admin-agentcore"))
-        .agent_runtime_artifact(aws_sdk_bedrockagentcorecontrol::types::AgentRuntimeArtifact::ContainerConfiguration(
-            aws_sdk_bedrockagentcorecontrol::types::ContainerConfiguration::builder()
-                .container_uri(format!("{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/agent:latest"))
-                .build()
-                .unwrap(),
-        ))
-        .network_configuration(
-            aws_sdk_bedrockagentcorecontrol::types::NetworkConfiguration::builder()
-                .network_mode(aws_sdk_bedrockagentcorecontrol::types::NetworkMode::Public)
-                .build()
-                .unwrap(),
-        )
         .send()
         .await
         .unwrap();
