@@ -9,7 +9,7 @@ use vigil_model::s3::{AccessControlPolicy, Grant};
 use vigil_model::{Inventory, Region};
 
 use crate::kinds::{Kind, data, ec2, iam, logging, policies, s3};
-use crate::plan::Options;
+use crate::options::Options;
 use crate::probe::Probe;
 use crate::support::{flag, parse, regional, statements, to_value, with_statements};
 use crate::{FixError, Target};

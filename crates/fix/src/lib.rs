@@ -19,6 +19,7 @@ mod effect;
 pub mod fixers;
 pub mod iac;
 pub mod kinds;
+mod options;
 mod plan;
 mod probe;
 mod support;
@@ -29,7 +30,8 @@ use serde_json::Value;
 pub use effect::{Activity, Break, ExposureChange, FindingRef};
 pub use fixers::{FIXERS, Fixer, fixer_for};
 pub use kinds::{KINDS, Kind, kind};
-pub use plan::{Fix, Options, Plan, Selection, Skipped, plan};
+pub use options::Options;
+pub use plan::{Fix, Plan, Selection, Skipped, plan};
 
 /// One AWS API call: the service (as the SDK and the ledger name it: `ec2`, `s3`,
 /// `s3control`, `iam`, ...), the operation (`RevokeSecurityGroupIngress`), the region it is

@@ -11,20 +11,9 @@ use vigil_model::{Inventory, Timestamp};
 use crate::effect::{self, Activity, Analyses, Break, ExposureChange, FindingRef};
 use crate::fixers::{Desire, Fixer, fixer_for};
 use crate::iac::{self, Iac};
+use crate::options::Options;
 use crate::probe::Probe;
 use crate::{Call, FixError, Target};
-
-/// Choices a fixer needs from the user.
-#[derive(Debug, Clone, Default)]
-pub struct Options {
-    /// Security group fixes replace the internet-wide source of a flagged rule with this CIDR
-    /// instead of only revoking it.
-    pub narrow_to: Option<String>,
-    /// Where new VPC flow logs go: an S3 bucket ARN or a CloudWatch Logs log group ARN.
-    pub flow_log_destination: Option<String>,
-    /// The role VPC Flow Logs assumes to write to CloudWatch Logs.
-    pub flow_log_role: Option<String>,
-}
 
 /// Which failing findings to fix. Empty lists select everything; a finding is chosen when it
 /// is named by `findings`, or when its check and its resource pass the other two lists.
