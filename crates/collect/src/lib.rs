@@ -159,9 +159,11 @@ pub async fn collect_with(sdk_config: aws_types::SdkConfig, config: &CollectConf
         }
     }
     // The organization's policies through a role in the management (or a delegated
-    // administrator) account, when the account's own credentials could not read them.
+    // administrator) account, when the account's own credentials could not read them, or not
+    // the account's place in the organization (its parents), without which none applies.
     let mut organization_calls = Vec::new();
-    if let Some(role_arn) = config.organization_role_arn.as_ref().filter(|_| inventory.organization_policies.is_none()) {
+    let read_alone = inventory.organization_policies.as_ref().is_some_and(|policies| policies.parents.contains_key(session.account_id.as_str()));
+    if let Some(role_arn) = config.organization_role_arn.as_ref().filter(|_| !read_alone) {
         let reader = CollectConfig { role_arn: Some(role_arn.clone()), organization_role_arn: None, ..config.clone() };
         match organization::policies(&reader, std::slice::from_ref(&session.account_id)).await {
             Ok((policies, calls)) => {

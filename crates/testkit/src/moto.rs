@@ -168,10 +168,18 @@ pub fn is_read_only(request: &serde_json::Value) -> bool {
     };
     match request_action(request) {
         Some(action) => read_verb(&action),
-        // REST protocols (S3, S3 Control): only GET and HEAD read.
-        None => matches!(method, "GET" | "HEAD") || url.contains("/moto-api/"),
+        // REST protocols (S3, S3 Control): GET and HEAD read, and the few list operations
+        // that are POSTs.
+        None => {
+            let path = url.splitn(4, '/').nth(3).unwrap_or_default().split('?').next().unwrap_or_default().trim_end_matches('/');
+            matches!(method, "GET" | "HEAD") || url.contains("/moto-api/") || (method == "POST" && REST_LISTS_SENT_AS_POST.contains(&path))
+        }
     }
 }
+
+/// REST operations that read although they are POSTs (their Create* siblings are PUTs): the
+/// AgentCore control plane's ListAgentRuntimes, ListBrowsers and ListCodeInterpreters.
+const REST_LISTS_SENT_AS_POST: &[&str] = &["runtimes", "browsers", "code-interpreters"];
 
 impl Drop for MotoServer {
     fn drop(&mut self) {
