@@ -108,15 +108,9 @@ impl Applier {
     /// Loads credentials and identifies the caller (sts:GetCallerIdentity).
     pub async fn connect(config: ApplyConfig) -> Result<Applier, ApplyError> {
         let sdk_config = vigil_collect::load_sdk_config(&config.collect).await?;
-        let identity = aws_sdk_sts::Client::new(&sdk_config)
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|error| CollectError::CallerIdentity(aws_smithy_types::error::display::DisplayErrorContext(&error).to_string()))?;
-        let account_id = identity.account().unwrap_or_default().to_string();
-        let caller_arn = identity.arn().unwrap_or_default().to_string();
-        let partition = caller_arn.split(':').nth(1).unwrap_or("aws").to_string();
-        let session = Session::new(sdk_config, account_id, partition, config.collect.endpoint_url.clone(), 4, Arc::new(NoProgress));
+        let caller = vigil_collect::identify(&sdk_config).await?;
+        let caller_arn = caller.arn.unwrap_or_default();
+        let session = Session::new(sdk_config, caller.account_id, caller.partition, config.collect.endpoint_url.clone(), 4, Arc::new(NoProgress));
         Ok(Applier { session: Arc::new(session), config, caller_arn })
     }
 

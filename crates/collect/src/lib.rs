@@ -94,6 +94,29 @@ pub async fn collect(config: &CollectConfig, progress: Arc<dyn Progress>) -> Res
     collect_with(sdk_config, config, progress).await
 }
 
+/// Who the credentials belong to, as sts:GetCallerIdentity says.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub account_id: String,
+    pub arn: Option<String>,
+    pub user_id: Option<String>,
+    /// The partition of the caller's ARN (`aws` when the reply has none).
+    pub partition: String,
+}
+
+/// Identifies the caller of `sdk_config`'s credentials (sts:GetCallerIdentity): the one place
+/// collection, targeted reads, organization reads and `vigil-apply` learn their account.
+pub async fn identify(sdk_config: &aws_types::SdkConfig) -> Result<Caller, CollectError> {
+    let identity = aws_sdk_sts::Client::new(sdk_config)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|error| CollectError::CallerIdentity(aws_smithy_types::error::display::DisplayErrorContext(&error).to_string()))?;
+    let arn = identity.arn().map(str::to_string);
+    let partition = arn.as_deref().and_then(|arn| arn.split(':').nth(1)).unwrap_or("aws").to_string();
+    Ok(Caller { account_id: identity.account().unwrap_or_default().to_string(), arn, user_id: identity.user_id().map(str::to_string), partition })
+}
+
 /// Collects with an already-loaded SDK configuration (tests pass an emulator's).
 pub async fn collect_with(sdk_config: aws_types::SdkConfig, config: &CollectConfig, progress: Arc<dyn Progress>) -> Result<Inventory, CollectError> {
     for service in &config.services {
@@ -103,16 +126,10 @@ pub async fn collect_with(sdk_config: aws_types::SdkConfig, config: &CollectConf
     }
     let home_region = sdk_config.region().map(|region| region.to_string()).unwrap_or_else(|| DEFAULT_REGION.to_string());
 
-    let sts = aws_sdk_sts::Client::new(&sdk_config);
-    let identity = sts
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|error| CollectError::CallerIdentity(aws_smithy_types::error::display::DisplayErrorContext(&error).to_string()))?;
-    let account_id_text = identity.account().unwrap_or_default().to_string();
+    let caller = identify(&sdk_config).await?;
+    let account_id_text = caller.account_id.clone();
     let account_id = account_id_text.parse().map_err(|_| CollectError::CallerIdentity(format!("the reply has no valid account id (`{account_id_text}`)")))?;
-    let caller_arn = identity.arn().map(str::to_string);
-    let partition = caller_arn.as_deref().and_then(|arn| arn.split(':').nth(1)).unwrap_or("aws").to_string();
+    let Caller { arn: caller_arn, user_id: caller_user_id, partition, .. } = caller;
 
     let max_in_flight = if config.max_in_flight == 0 { 64 } else { config.max_in_flight };
     let session = Arc::new(Session::new(sdk_config, account_id_text, partition.clone(), config.endpoint_url.clone(), max_in_flight, progress));
@@ -121,7 +138,7 @@ pub async fn collect_with(sdk_config: aws_types::SdkConfig, config: &CollectConf
     let regions = if config.regions.is_empty() { services::ec2::enabled_regions(&session, &home_region).await } else { config.regions.clone() };
     session.set_scanned_regions(&regions);
 
-    let account = AccountInfo { account_id, partition, caller_arn, caller_user_id: identity.user_id().map(str::to_string), organization: None };
+    let account = AccountInfo { account_id, partition, caller_arn, caller_user_id, organization: None };
     let mut inventory = Inventory::new(account, regions.iter().map(|region| Region::new(region.as_str())).collect(), chrono::Utc::now());
     for region in &regions {
         inventory.regional.insert(Region::new(region.as_str()), RegionalInventory::default());

@@ -71,14 +71,15 @@ pub async fn collect_accounts(
 pub async fn policies(config: &CollectConfig, account_ids: &[String]) -> Result<(Option<OrganizationPolicies>, Vec<ApiCall>), CollectError> {
     let sdk_config = crate::load_sdk_config(config).await?;
     let home_region = sdk_config.region().map(|region| region.to_string()).unwrap_or_else(|| crate::DEFAULT_REGION.to_string());
-    let identity = aws_sdk_sts::Client::new(&sdk_config)
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|error| CollectError::CallerIdentity(DisplayErrorContext(&error).to_string()))?;
-    let account_id = identity.account().unwrap_or_default().to_string();
-    let partition = identity.arn().and_then(|arn| arn.split(':').nth(1)).unwrap_or("aws").to_string();
-    let session = crate::Session::new(sdk_config, account_id, partition, config.endpoint_url.clone(), config.max_in_flight.max(1), Arc::new(crate::NoProgress));
+    let caller = crate::identify(&sdk_config).await?;
+    let session = crate::Session::new(
+        sdk_config,
+        caller.account_id,
+        caller.partition,
+        config.endpoint_url.clone(),
+        config.max_in_flight.max(1),
+        Arc::new(crate::NoProgress),
+    );
     let client = aws_sdk_organizations::Client::new(&session.config_for(&home_region));
     let policies = crate::services::organizations::read_policies(&session, &client, account_ids).await;
     Ok((policies, session.take_ledger()))

@@ -56,14 +56,8 @@ impl Reader {
     /// Loads credentials and identifies the account (sts:GetCallerIdentity).
     pub async fn connect(config: &CollectConfig) -> Result<Reader, CollectError> {
         let sdk_config = crate::load_sdk_config(config).await?;
-        let identity = aws_sdk_sts::Client::new(&sdk_config)
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|error| CollectError::CallerIdentity(DisplayErrorContext(&error).to_string()))?;
-        let account_id = identity.account().unwrap_or_default().to_string();
-        let partition = identity.arn().and_then(|arn| arn.split(':').nth(1)).unwrap_or("aws").to_string();
-        let session = Session::new(sdk_config, account_id, partition, config.endpoint_url.clone(), 16, Arc::new(NoProgress));
+        let caller = crate::identify(&sdk_config).await?;
+        let session = Session::new(sdk_config, caller.account_id, caller.partition, config.endpoint_url.clone(), 16, Arc::new(NoProgress));
         Ok(Reader { session: Arc::new(session) })
     }
 
