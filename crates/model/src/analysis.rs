@@ -65,10 +65,14 @@ pub struct Step {
     /// The resource the method acts on.
     pub resource: String,
     /// The technique's id in the catalog (pathfinding.cloud's where it has one: `ec2-001`).
+    /// This and the next two are absent from steps stored before the catalog existed.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub technique: String,
     /// `self-escalation`, `principal-access`, `new-passrole`, `existing-passrole`, `modify-then-act`.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub category: String,
     /// Every permission the step uses and the resource each was decided on.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub permissions: Vec<Permission>,
 }
 
@@ -96,7 +100,8 @@ pub struct Admin {
     /// For `self-grant`: every step, in order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<Step>,
-    /// The account of the principal.
+    /// The account of the principal (absent from analyses stored before it was recorded).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub account: String,
 }
 
@@ -111,9 +116,11 @@ pub struct EscalationPath {
     /// target) one that can use the resource.
     pub admin: String,
     pub steps: Vec<Step>,
-    /// `admin`, or the resource's ARN.
+    /// `admin`, or the resource's ARN (absent from paths stored before targets existed).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub target: String,
-    /// The account of the starting principal.
+    /// The account of the starting principal (absent from paths stored before it was recorded).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub account: String,
 }
 
