@@ -963,15 +963,8 @@ mod tests {
 
     #[test]
     fn a_launch_template_allowing_imdsv1_gets_a_new_default_version_and_its_twin_nothing() {
-        let account = vigil_model::AccountInfo {
-            account_id: "123456789012".parse().unwrap(),
-            partition: "aws".into(),
-            caller_arn: None,
-            caller_user_id: None,
-            organization: None,
-        };
         let region = Region::new("eu-west-1");
-        let mut inventory = Inventory::new(account, vec![region.clone()], chrono::Utc::now());
+        let mut inventory = crate::support::test_inventory("eu-west-1");
         inventory.regional.entry(region).or_default().ec2.launch_templates =
             vec![launch_template("lt-bad", "optional"), launch_template("lt-good", "required")];
         for (operation, target) in

@@ -102,6 +102,19 @@ pub(crate) fn policy_text(policy: &Value) -> String {
     serde_json::to_string(policy).unwrap_or_default()
 }
 
+/// An empty inventory of account 123456789012 with one region, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_inventory(region: &str) -> Inventory {
+    let account = vigil_model::AccountInfo {
+        account_id: "123456789012".parse().unwrap(),
+        partition: "aws".into(),
+        caller_arn: None,
+        caller_user_id: None,
+        organization: None,
+    };
+    Inventory::new(account, vec![Region::new(region)], chrono::Utc::now())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

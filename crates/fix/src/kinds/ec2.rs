@@ -909,14 +909,7 @@ mod tests {
 
     #[test]
     fn a_launch_template_state_round_trips_through_an_inventory_and_needs_its_version_read() {
-        let account = vigil_model::AccountInfo {
-            account_id: "123456789012".parse().unwrap(),
-            partition: "aws".into(),
-            caller_arn: None,
-            caller_user_id: None,
-            organization: None,
-        };
-        let mut inventory = Inventory::new(account, vec![vigil_model::Region::new("eu-west-1")], chrono::Utc::now());
+        let mut inventory = crate::support::test_inventory("eu-west-1");
         let regional = inventory.regional.entry(vigil_model::Region::new("eu-west-1")).or_default();
         regional.ec2.launch_templates.push(vigil_model::ec2::LaunchTemplate {
             launch_template_id: "lt-1".into(),
