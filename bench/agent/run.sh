@@ -18,21 +18,12 @@ echo "binary: $(stat -c %s "$agent") bytes as built (line tables kept), $(stat -
 
 vigil="${VIGIL:-$target/debug/vigil}"
 [ -x "$vigil" ] || { echo "no vigil binary at $vigil (cargo build -p vigil)"; exit 2; }
-work="$(mktemp -d /tmp/vigil-agent-bench.XXXXXX)"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-cleanup() { kill "${agent_pid:-}" "${server_pid:-}" 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-export VIGIL_DATA_DIR="$work/data"
-token="$("$vigil" agents token create --expires 2h --store "$work/vigil.db" 2>/dev/null)"
-"$vigil" serve --listen "127.0.0.1:$port" --store "$work/vigil.db" --agent-heartbeat 60 2>"$work/serve.log" &
-server_pid=$!
-for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.2; done
+# shellcheck source=bench/agent/common.sh
+source bench/agent/common.sh
 
 # One agent, idle after its first inventory run.
-"$agent" --server "http://127.0.0.1:$port" --state "$work/agent" --imds http://127.0.0.1:9 --token "$token" 2>"$work/agent.log" &
-agent_pid=$!
+start_server_and_agent
 sleep 20
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 before="$(ticks "$agent_pid")"
 sleep 60
 after="$(ticks "$agent_pid")"

@@ -1,0 +1,19 @@
+# Sourced by bench/agent/run.sh and bench/agent/modules-idle.sh: a throwaway `vigil serve`
+# ($vigil) on a free 127.0.0.1 port with its own store, one agent ($agent) enrolled by token
+# against it, their cleanup, and `ticks PID` (user + system CPU ticks of a process).
+# Sets: work, port, server_pid, agent_pid.
+start_server_and_agent() {
+    work="$(mktemp -d /tmp/vigil-agent-bench.XXXXXX)"
+    port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    trap 'kill "${agent_pid:-}" "${server_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+    export VIGIL_DATA_DIR="$work/data"
+    local token
+    token="$("$vigil" agents token create --expires 2h --store "$work/vigil.db" 2>/dev/null)"
+    "$vigil" serve --listen "127.0.0.1:$port" --store "$work/vigil.db" --agent-heartbeat 60 2>"$work/serve.log" &
+    server_pid=$!
+    for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.2; done
+    "$agent" --server "http://127.0.0.1:$port" --state "$work/agent" --imds http://127.0.0.1:9 --token "$token" 2>"$work/agent.log" &
+    agent_pid=$!
+}
+
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
