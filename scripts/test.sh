@@ -58,4 +58,6 @@ if [ "$(id -u)" = 0 ] && command -v aide >/dev/null && command -v nft >/dev/null
     export VIGIL_REQUIRE_HOST_TOOLS=1
 fi
 
-cargo test --workspace --locked --features vigil-agent/malware "$@"
+# `--tests`: every library, binary and integration test; not rustdoc's doc-test pass, which
+# would compile each crate once more to find none (the crates' docs hold no Rust examples).
+cargo test --workspace --locked --features vigil-agent/malware --tests "$@"
