@@ -98,6 +98,8 @@ pub struct Context<'a> {
     account_id: SharedStr,
     /// The tags of the last finding built: consecutive findings about one resource share one copy.
     last_tags: Mutex<SharedTags>,
+    /// The organization's SCPs and RCPs for this account, parsed on first use.
+    organization: OnceLock<vigil_iam::organization::OrganizationLevels>,
 }
 
 /// Shares one copy of each text among the findings of a run (check ids, regions, ARNs,
@@ -220,7 +222,14 @@ impl<'a> Context<'a> {
             evidence: Interner::default(),
             account_id: SharedStr::from(inventory.account_id().as_str()),
             last_tags: Mutex::new(SharedTags::default()),
+            organization: OnceLock::new(),
         }
+    }
+
+    /// The organization's policies (SCPs, RCPs) that govern this account, parsed once
+    /// (`vigil_iam::organization::levels`: empty, with the reason in `status`, when unread).
+    pub fn organization_levels(&self) -> &vigil_iam::organization::OrganizationLevels {
+        self.organization.get_or_init(|| vigil_iam::organization::levels(self.inventory))
     }
 
     /// A context whose parameters come from a cloud-aware policy (see [`crate::policy`]).

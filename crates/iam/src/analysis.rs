@@ -106,7 +106,16 @@ pub fn external_access_with_catalog(account: &Account, catalog: Option<&Catalog>
     for (arn, service, kind, region, policy_index) in resources.chain(roles) {
         let Some(policy) = account.policies.get(policy_index) else { continue };
         let owner_account = account.resource_account(arn).unwrap_or_else(|| own.to_string());
-        let owner = publicity::Resource { arn, account: &owner_account, organization: account.organization_id.as_deref(), partition: &account.partition };
+        // The owner's RCPs take part, as in every other analysis (`Account::policy_set`).
+        let governing = account.policy_set(None, arn);
+        let owner = publicity::Resource {
+            arn,
+            account: &owner_account,
+            organization: account.organization_id.as_deref(),
+            partition: &account.partition,
+            rcps: &governing.rcps,
+            management_account: governing.management_account,
+        };
         for statement in policy.statements.iter().filter(|statement| statement.effect == Effect::Allow) {
             let Some(block) = &statement.principal else { continue };
             let mut accounts: BTreeSet<String> = BTreeSet::new();

@@ -156,6 +156,21 @@ pub fn resource_policy_verdict(request: &Request, policy: &Policy) -> ResourceVe
     ResourceVerdict { allowed_by: evaluator.explanation.allowed_by.iter().map(|reference| reference.statement).collect(), denied: verdict.deny }
 }
 
+/// Whether a Deny statement of the organization's resource control policies (`rcps`, one list
+/// per level) stops `request`, when RCPs govern it at all (see [`PolicySet::rcps`]): the
+/// organization's part of a decision, for the publicity rule, which weighs a resource policy
+/// against an outside caller.
+pub fn rcps_deny(request: &Request, rcps: &[Vec<&Policy>], management_account: Option<&str>) -> bool {
+    if rcps.is_empty() {
+        return false;
+    }
+    let mut evaluator = Evaluator { request, action: request.action.to_lowercase(), explain: false, has_boundary: false, explanation: Explanation::default() };
+    if evaluator.rcps_apply(management_account).is_err() {
+        return false;
+    }
+    rcps.iter().flatten().any(|policy| evaluator.policy(policy, Kind::Rcp, &|| "rcps".to_string()).deny)
+}
+
 /// Decides without building the explanation (for analyses that ask millions of questions).
 pub fn decide(request: &Request, policies: &PolicySet<'_>) -> Decision {
     evaluate_with(request, policies, false).decision

@@ -10,7 +10,9 @@
 //! `aws:SecureTransport` does not narrow a grant, while a specific `aws:PrincipalAccount`, the
 //! owner's `aws:SourceAccount`, `aws:SourceArn` or `aws:PrincipalOrgID`, an `aws:SourceVpc`
 //! or `aws:SourceVpce`, and `aws:SourceIp` ranges do. The policy's Deny statements take part
-//! in every decision, so a Deny that keeps strangers out makes the grant non-public.
+//! in every decision, so a Deny that keeps strangers out makes the grant non-public, and so do
+//! the Deny statements of the organization's resource control policies (RCPs) when the owner's
+//! are known ([`Resource::rcps`]).
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -18,7 +20,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::condition::{Condition, Operator};
-use crate::evaluate::resource_policy_verdict;
+use crate::evaluate::{rcps_deny, resource_policy_verdict};
 use crate::policy::{Effect, Policy, PrincipalType, Statement};
 use crate::request::{Context, Request};
 
@@ -31,6 +33,20 @@ pub struct Resource<'a> {
     /// The owner's organization, when known.
     pub organization: Option<&'a str>,
     pub partition: &'a str,
+    /// The RCPs of the owner's account, one list per level from the root (empty when the
+    /// account belongs to no organization or they were not read: the caller says which).
+    pub rcps: &'a [Vec<&'a Policy>],
+    /// The organization's management account, whose resources RCPs do not restrict.
+    pub management_account: Option<&'a str>,
+}
+
+impl Resource<'_> {
+    /// Whether `request` is admitted by the resource policy's verdict and not denied by the
+    /// owner's RCPs.
+    fn lets_in(&self, request: &Request, policy: &Policy, statement: usize) -> bool {
+        let verdict = resource_policy_verdict(request, policy);
+        !verdict.denied && verdict.allowed_by.contains(&statement) && !rcps_deny(request, self.rcps, self.management_account)
+    }
 }
 
 /// What a request-context key tells about the caller.
@@ -83,6 +99,7 @@ enum Caller {
 }
 
 /// The arbitrary values a probe uses, chosen so that nothing in the policy names them.
+#[derive(Clone)]
 struct Probe<'a> {
     resource: Resource<'a>,
     /// An account id the policy does not mention.
@@ -250,8 +267,7 @@ fn admits(policy: &Policy, statement: &Statement, probe: &Probe<'_>, free: &[Asp
     let targets = targets(statement, &probe.resource);
     STRANGERS.iter().any(|caller| {
         targets.iter().any(|(action, arn)| {
-            let verdict = resource_policy_verdict(&probe.request(*caller, action, arn, true, free), policy);
-            !verdict.denied && verdict.allowed_by.contains(&statement.index)
+            probe.resource.lets_in(&probe.request(*caller, action, arn, true, free), policy, statement.index)
         })
     })
 }
@@ -296,7 +312,10 @@ pub fn reach_of(policy: &Policy, statement: &Statement, resource: &Resource<'_>)
         return (Reach::Public, Vec::new());
     }
     let narrowing = narrowing_conditions(policy, statement, &probe);
-    let described: Vec<String> = narrowing.iter().map(|condition| describe(condition)).collect();
+    let mut described: Vec<String> = narrowing.iter().map(|condition| describe(condition)).collect();
+    if !resource.rcps.is_empty() && admits(policy, statement, &Probe { resource: Resource { rcps: &[], ..*resource }, ..probe.clone() }, &[]) {
+        described.push("a Deny statement of the organization's resource control policies (RCPs)".to_string());
+    }
     if admits(policy, statement, &probe, &[Aspect::Network]) {
         return (Reach::Networks, described);
     }
@@ -322,8 +341,7 @@ pub fn admits_principal(policy: &Policy, statement: &Statement, resource: &Resou
         let mut context = Context::chosen_by_caller(&[]);
         context.insert("aws:SecureTransport", vec!["true".to_string()]);
         let request = Request::new(principal, action, arn, Some(resource.account.to_string()), context);
-        let verdict = resource_policy_verdict(&request, policy);
-        !verdict.denied && verdict.allowed_by.contains(&statement.index)
+        resource.lets_in(&request, policy, statement.index)
     })
 }
 
@@ -384,7 +402,7 @@ mod tests {
     const OWNER: &str = "111122223333";
 
     fn resource() -> Resource<'static> {
-        Resource { arn: "arn:aws:s3:::bucket", account: OWNER, organization: Some("o-owner"), partition: "aws" }
+        Resource { arn: "arn:aws:s3:::bucket", account: OWNER, organization: Some("o-owner"), partition: "aws", rcps: &[], management_account: None }
     }
 
     fn public(statements: Value) -> bool {
@@ -394,6 +412,33 @@ mod tests {
 
     fn allow(condition: Value) -> Value {
         json!([{ "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/*", "Condition": condition }])
+    }
+
+    /// AWS's "data perimeter" RCP: no one outside the organization reaches its S3 data
+    /// (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_examples.html).
+    #[test]
+    fn an_rcp_keeping_outsiders_out_makes_a_public_grant_not_public_except_in_the_management_account() {
+        let bucket = Policy::parse(&json!({ "Version": "2012-10-17", "Statement": allow(json!({})) })).unwrap();
+        let perimeter = Policy::parse(&json!({ "Version": "2012-10-17", "Statement": [{
+            "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+            "Condition": { "StringNotEqualsIfExists": { "aws:PrincipalOrgID": "o-owner" }, "BoolIfExists": { "aws:PrincipalIsAWSService": "false" } }
+        }] }))
+        .unwrap();
+        let unrelated = Policy::parse(&json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": "*" }] })).unwrap();
+        let with = |rcps: &[Vec<&Policy>], management_account: Option<&str>| {
+            let owner = Resource { rcps, management_account, ..resource() };
+            (!public_statements(&bucket, &owner).is_empty(), reach_of(&bucket, &bucket.statements[0], &owner))
+        };
+        let (public, _) = with(&[], None);
+        assert!(public, "no RCPs: the grant is public");
+        let (public, (reach, narrowed_by)) = with(&[vec![], vec![&perimeter]], Some("999999999999"));
+        assert!(!public, "the RCP denies every caller outside o-owner");
+        assert_eq!(reach, Reach::Inside);
+        assert!(narrowed_by.iter().any(|condition| condition.contains("resource control policies")), "{narrowed_by:?}");
+        let (public, _) = with(&[vec![&unrelated]], Some("999999999999"));
+        assert!(public, "an RCP on another service changes nothing");
+        let (public, _) = with(&[vec![&perimeter]], Some(OWNER));
+        assert!(public, "RCPs do not restrict the management account's resources");
     }
 
     #[test]

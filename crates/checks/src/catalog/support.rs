@@ -322,14 +322,22 @@ fn parsed(document: &Value, resource_arn: &str) -> Result<vigil_iam::Policy, Unr
     })
 }
 
-/// The owner of this account's resources, as the publicity rule needs it.
-fn owner<'a>(context: &'a Context<'_>, resource_arn: &'a str) -> vigil_iam::publicity::Resource<'a> {
+/// The owner of this account's resources, as the publicity rule needs it, with the RCPs that
+/// govern them (`rcps`: [`rcp_levels`]).
+fn owner<'a>(context: &'a Context<'_>, resource_arn: &'a str, rcps: &'a [Vec<&'a vigil_iam::Policy>]) -> vigil_iam::publicity::Resource<'a> {
     vigil_iam::publicity::Resource {
         arn: resource_arn,
         account: context.account_id(),
         organization: context.inventory.account.organization.as_ref().map(|organization| organization.id.as_str()),
         partition: context.inventory.partition(),
+        rcps,
+        management_account: context.organization_levels().management_account.as_deref(),
     }
+}
+
+/// The account's RCPs, one list per level, as the publicity rule takes them.
+fn rcp_levels<'a>(context: &'a Context<'_>) -> Vec<Vec<&'a vigil_iam::Policy>> {
+    context.organization_levels().rcps.iter().map(|level| level.iter().collect()).collect()
 }
 
 /// The statements of a resource policy that grant access to anyone (the IAM engine's one rule,
@@ -337,7 +345,8 @@ fn owner<'a>(context: &'a Context<'_>, resource_arn: &'a str) -> vigil_iam::publ
 pub(crate) fn public_statements(context: &Context<'_>, document: &Value, resource_arn: &str) -> Result<Vec<Value>, Unread> {
     let policy = parsed(document, resource_arn)?;
     let written = statements(document);
-    Ok(vigil_iam::publicity::public_statements(&policy, &owner(context, resource_arn))
+    let rcps = rcp_levels(context);
+    Ok(vigil_iam::publicity::public_statements(&policy, &owner(context, resource_arn, &rcps))
         .into_iter()
         .map(|index| {
             let statement = written.get(index).copied().cloned().unwrap_or(Value::Null);
@@ -350,7 +359,8 @@ pub(crate) fn public_statements(context: &Context<'_>, document: &Value, resourc
 /// on each of `arns` (the IAM engine decides; see `vigil_iam::publicity`).
 pub(crate) fn denies_insecure_transport(context: &Context<'_>, document: &Value, resource_arn: &str, action: &str, arns: &[&str]) -> Result<bool, Unread> {
     let policy = parsed(document, resource_arn)?;
-    Ok(vigil_iam::publicity::denies_insecure_transport(&policy, &owner(context, resource_arn), action, arns))
+    // The TLS checks judge the resource's own policy, which their titles name: no RCPs.
+    Ok(vigil_iam::publicity::denies_insecure_transport(&policy, &owner(context, resource_arn, &[]), action, arns))
 }
 
 /// The AWS account ids a statement's `Principal` names (ARNs or bare ids).
