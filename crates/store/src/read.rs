@@ -100,7 +100,7 @@ impl Store {
     /// changes from the one before.
     pub fn history(&mut self, arn: &str) -> Result<Vec<ResourceVersion>, StoreError> {
         let Some(row) = self.db.row("SELECT id, resource_type FROM resources WHERE arn = $1", &[Param::Text(arn)])? else {
-            return Err(StoreError::NotFound(format!("no resource `{arn}` in the store `{}`", self.location)));
+            return Err(StoreError::NotFound(format!("no resource `{arn}` in the store")));
         };
         let mut row = row.into_iter();
         let (Some(id), resource_type) = (row.next().and_then(|value| value.int()), row.next().and_then(|value| value.into_text()).unwrap_or_default()) else {
