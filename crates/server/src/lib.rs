@@ -7,6 +7,8 @@ pub mod agent_api;
 mod agent_views;
 pub mod auth;
 mod charts;
+#[cfg(test)]
+mod console_tests;
 pub mod error;
 mod handlers;
 mod openapi;

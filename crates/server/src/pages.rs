@@ -77,7 +77,7 @@ pub fn inline_code(text: &str) -> String {
 /// A check's id with its title beside it (for an id no check has, the id alone).
 pub fn check_label(check_id: &str) -> String {
     match vigil_checks::find(check_id) {
-        Some(check) => format!("<code>{}</code> <span class=\"check-title\">{}</span>", escape(check_id), escape(check.metadata().title)),
+        Some(check) => format!("<code>{}</code> <span class=\"check-title\">{}</span>", escape(check_id), inline_code(check.metadata().title)),
         None => format!("<code>{}</code>", escape(check_id)),
     }
 }
