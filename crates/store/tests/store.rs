@@ -243,14 +243,15 @@ fn opening_a_store_twice_and_a_damaged_location_give_clear_answers() {
     assert!(error.contains("junk.db") || error.contains("not a database"), "{error}");
 }
 
-/// Failing findings by severity, counted from the findings themselves.
+/// Failing findings by severity, counted from the findings themselves, highest severity first
+/// (issue 21: the dashboard listed them by count).
 fn failing_by_severity(store: &mut Store) -> Vec<(String, i64)> {
     let mut counts = std::collections::BTreeMap::new();
     for finding in store.findings(None, &["new", "open"]).unwrap() {
         *counts.entry(finding.severity).or_insert(0i64) += 1;
     }
     let mut counts: Vec<(String, i64)> = counts.into_iter().collect();
-    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    counts.sort_by_key(|(severity, _)| vigil_store::severity_rank(severity));
     counts
 }
 
