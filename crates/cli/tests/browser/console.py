@@ -55,7 +55,7 @@ with sync_playwright() as playwright:
     order = page.evaluate("""() => [...document.querySelectorAll('#top-risks, #since-previous, figure.chart')]
         .map(element => element.id || 'chart')""")
     check(order[:2] == ["top-risks", "since-previous"], f"the dashboard does not open with its top risks: {order[:3]}")
-    labels = page.locator("figure.chart").first.locator("text.label").all_inner_texts()
+    labels = page.locator("figure.chart").first.locator("text.label").all_text_contents()
     check(labels == [name for name in ["critical", "high", "medium", "low", "informational"] if name in labels],
           f"severities are not critical first: {labels}")
     shot("dashboard")
