@@ -298,8 +298,8 @@ async fn mute(State(state): State<Shared>, Path(id): Path<i64>, Json(body): Json
     let Some(reason) = body.get("reason").and_then(Value::as_str).map(str::trim).filter(|reason| !reason.is_empty()).map(str::to_string) else {
         return error(StatusCode::BAD_REQUEST, "a mute needs a non-empty `reason`");
     };
-    if let Err(response) = crate::params::text("reason", &reason) {
-        return response;
+    if let Err(message) = crate::params::text("reason", &reason) {
+        return error(StatusCode::BAD_REQUEST, message);
     }
     if reason.chars().count() > MUTE_REASON_MAX {
         return error(StatusCode::BAD_REQUEST, format!("`reason` is longer than {MUTE_REASON_MAX} characters"));
