@@ -211,7 +211,7 @@ fn fixed_select(name: &str, label: &str, options: &[&str], chosen: &str) -> Stri
 
 async fn dashboard(state: Shared, Extension(caller): Extension<Caller>) -> Response {
     let result = with_store(&state, |store| {
-        let mut full_scans = store.scans()?.into_iter().filter(|scan| scan.kind == "scan");
+        let mut full_scans = store.latest_full_scans(2)?.into_iter();
         let (latest, previous) = (full_scans.next(), full_scans.next());
         let new_now = store.finding_groups("lifecycle", true)?.into_iter().find(|(lifecycle, _)| lifecycle == "new").map_or(0, |(_, count)| count);
         let exposed_findings = store.exposed_failing_findings(TOP_RISKS)?;

@@ -73,9 +73,19 @@ fn json_text(value: Option<&str>) -> Value {
 impl Store {
     /// Every scan, newest first.
     pub fn scans(&mut self) -> Result<Vec<ScanRow>, StoreError> {
+        self.scan_rows("ORDER BY id DESC", &[])
+    }
+
+    /// The last `limit` full scans (not event updates), newest first: what the dashboard
+    /// compares, read without the event updates `vigil watch` adds between them.
+    pub fn latest_full_scans(&mut self, limit: usize) -> Result<Vec<ScanRow>, StoreError> {
+        self.scan_rows("WHERE kind = 'scan' ORDER BY id DESC LIMIT $1", &[Param::Int(limit.clamp(1, 10_000) as i64)])
+    }
+
+    fn scan_rows(&mut self, filter: &str, params: &[Param<'_>]) -> Result<Vec<ScanRow>, StoreError> {
         let rows = self.db.rows(
-            "SELECT id, kind, started_at, finished_at, source, caller_arn, accounts, regions, checks_run, resource_count, coverage, summary FROM scans ORDER BY id DESC",
-            &[],
+            &format!("SELECT id, kind, started_at, finished_at, source, caller_arn, accounts, regions, checks_run, resource_count, coverage, summary FROM scans {filter}"),
+            params,
         )?;
         Ok(rows
             .into_iter()
