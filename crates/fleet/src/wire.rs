@@ -211,9 +211,17 @@ pub fn authorization(agent_id: &str, secret: &str) -> String {
     format!("Bearer {agent_id}.{secret}")
 }
 
+/// The token of an `Authorization: Bearer <token>` header. The scheme is case-insensitive
+/// (RFC 9110, section 11.1: `bearer`, `BEARER` and `Bearer` are the same scheme); the console's
+/// token and the agents' credentials are both read through here.
+pub fn bearer(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim_start().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|token| !token.is_empty())
+}
+
 /// The (agent id, secret) an `Authorization` header carries.
 pub fn credential(header: &str) -> Option<(&str, &str)> {
-    let token = header.strip_prefix("Bearer ")?.trim();
+    let token = bearer(header)?;
     let (agent_id, secret) = token.rsplit_once('.')?;
     (!agent_id.is_empty() && !secret.is_empty()).then_some((agent_id, secret))
 }
@@ -225,6 +233,7 @@ mod tests {
     #[test]
     fn the_authorization_header_round_trips_and_refuses_garbage() {
         assert_eq!(credential(&authorization("agt-1", "s3cr3t")), Some(("agt-1", "s3cr3t")));
+        assert_eq!(credential("bearer agt-1.s3cr3t"), Some(("agt-1", "s3cr3t")), "the scheme is case-insensitive");
         assert_eq!(credential("Bearer nodot"), None);
         assert_eq!(credential("Bearer .secret"), None);
         assert_eq!(credential("Basic abc.def"), None);

@@ -17,6 +17,10 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// Every severity, the highest first: the order in which the console, the reports and the
+    /// store's severity rank list them.
+    pub const HIGHEST_FIRST: [Severity; 5] = [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Informational];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Severity::Informational => "informational",

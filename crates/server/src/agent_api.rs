@@ -185,8 +185,12 @@ fn refuse(status: StatusCode, reason: Reason, error: impl Into<String>) -> Respo
     response
 }
 
+/// The store or the server failed: the detail (a SQL statement, the store's location) goes to
+/// the log under a request id, and the agent gets only that id.
 fn unavailable(error: impl std::fmt::Display) -> Response {
-    refuse(StatusCode::SERVICE_UNAVAILABLE, Reason::Unavailable, format!("the server cannot do it now: {error}"))
+    let request_id = crate::auth::random_hex(8).unwrap_or_else(|_| "unavailable".to_string());
+    tracing::error!(request_id = %request_id, "agent API request failed: {error}");
+    refuse(StatusCode::SERVICE_UNAVAILABLE, Reason::Unavailable, format!("the server cannot do it now (its log has the detail under request id {request_id})"))
 }
 
 fn fleet(state: &Shared) -> Result<&Fleet, Response> {

@@ -135,7 +135,7 @@ pub enum Caller {
 
 /// Decides who the caller is from the `Authorization` and `Cookie` headers.
 pub fn caller(auth: &Auth, authorization: Option<&str>, cookie: Option<&str>) -> Option<Caller> {
-    if let Some(token) = authorization.and_then(|value| value.strip_prefix("Bearer ")) {
+    if let Some(token) = authorization.and_then(vigil_fleet::wire::bearer) {
         return auth.token_is_valid(token).then_some(Caller::Token);
     }
     let id = cookie?.split(';').map(str::trim).find_map(|pair| pair.strip_prefix("vigil_session="))?;
@@ -165,6 +165,11 @@ mod tests {
         let auth = Auth::new(hash);
         assert_eq!(caller(&auth, Some(&format!("Bearer {token}")), None), Some(Caller::Token));
         assert_eq!(caller(&auth, Some("Bearer nope"), None), None);
+        // The scheme is case-insensitive (RFC 9110): clients that send `bearer` are not refused.
+        for scheme in ["bearer", "BEARER", "bEaReR"] {
+            assert_eq!(caller(&auth, Some(&format!("{scheme} {token}")), None), Some(Caller::Token), "{scheme}");
+        }
+        assert_eq!(caller(&auth, Some(&format!("Basic {token}")), None), None);
         assert!(auth.login("nope").unwrap().is_none());
         let session = auth.login(&token).unwrap().unwrap();
         let cookie = format!("theme=dark; vigil_session={}", session.id);

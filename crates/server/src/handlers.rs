@@ -17,7 +17,7 @@ use vigil_model::analysis::{Admin, AnalysisKind, EscalationPath, Exposure, Exter
 use vigil_store::Store;
 use vigil_store::query::{FindingFilter, ResourceFilter};
 
-use crate::routes::{Access, Method, Param, Route, Shared, path_id, query};
+use crate::routes::{Access, Method, Param, Route, Shared, path_id, query, query_int};
 
 /// The filters every findings list reads (the API's and the page's).
 pub(crate) const FINDING_FILTERS: &[Param] = &[
@@ -43,17 +43,17 @@ pub(crate) const RESOURCE_FILTERS: &[Param] = &[
     query("q", "search in the ARN"),
     query("tag", "KEY or KEY=VALUE"),
 ];
-pub(crate) const PAGING: &[Param] = &[query("after", "cursor: the `next` of the previous page"), query("limit", "page size, 1 to 10000 (default 100)")];
+pub(crate) const PAGING: &[Param] = &[query_int("after", "cursor: the `next` of the previous page"), query_int("limit", "page size, 1 to 10000 (default 100)")];
 pub(crate) const ALERT_FILTERS: &[Param] = &[
     query("level", "filter"),
     query("rule_id", "filter"),
-    query("before", "cursor: the `next` of the previous page"),
-    query("limit", "page size, 1 to 10000 (default 100)"),
+    query_int("before", "cursor: the `next` of the previous page"),
+    query_int("limit", "page size, 1 to 10000 (default 100)"),
 ];
-pub(crate) const FINDING_ID: &[Param] = &[query("id", "the finding's id")];
+pub(crate) const FINDING_ID: &[Param] = &[query_int("id", "the finding's id")];
 pub(crate) const FRAMEWORK: &[Param] = &[query("framework", "cis, fsbp, pci, nist or a framework id")];
 pub(crate) const RESOURCE_ARN: &[Param] = &[query("arn", "the resource's ARN")];
-pub(crate) const SCAN_PAIR: &[Param] = &[query("from", "older scan id"), query("to", "newer scan id")];
+pub(crate) const SCAN_PAIR: &[Param] = &[query_int("from", "older scan id"), query_int("to", "newer scan id")];
 const PATH_FINDING_ID: &[Param] = &[path_id("id", "the finding's id")];
 
 /// The JSON API.
@@ -201,33 +201,27 @@ pub const ROUTES: &[Route] = &[
         method: Method::Get,
         path: "/api/fixes",
         summary: "Fixes applied to the account (`vigil fix`, its undo, watch automation), newest first: who, when, plan, calls, outcome, configuration before and after, inverse.",
-        params: &[&[query("resource", "one resource's fixes (its ARN)"), query("limit", "at most this many, 1 to 10000 (default 1000)")]],
+        params: &[&[query("resource", "one resource's fixes (its ARN)"), query_int("limit", "at most this many, 1 to 10000 (default 1000)")]],
         access: Access::Authenticated,
         handler: |method| on(method, fixes),
     },
 ];
 
-/// An error as JSON with its status.
-pub fn error(status: StatusCode, message: impl std::fmt::Display) -> Response {
-    (status, Json(json!({ "error": message.to_string() }))).into_response()
-}
+pub use crate::error::error;
 
-/// Runs `work` with the store on a blocking thread.
+/// Runs `work` with the store on a blocking thread. A store's failure is answered by the one
+/// error responder ([`crate::error::store`]).
 pub async fn with_store<T: Send + 'static>(
     state: &Shared,
     work: impl FnOnce(&mut Store) -> Result<T, vigil_store::StoreError> + Send + 'static,
 ) -> Result<T, Response> {
     let state = Arc::clone(state);
     let joined = tokio::task::spawn_blocking(move || {
-        let mut store =
-            state.store.get().ok_or_else(|| error(StatusCode::INTERNAL_SERVER_ERROR, "no usable store connection (a request failed while holding one)"))?;
-        work(&mut store).map_err(|failure| match failure {
-            vigil_store::StoreError::NotFound(message) => error(StatusCode::NOT_FOUND, message),
-            other => error(StatusCode::INTERNAL_SERVER_ERROR, other),
-        })
+        let mut store = state.store.get().ok_or_else(|| crate::error::internal("no usable store connection (a request failed while holding one)"))?;
+        work(&mut store).map_err(crate::error::store)
     })
     .await;
-    joined.unwrap_or_else(|failure| Err(error(StatusCode::INTERNAL_SERVER_ERROR, failure)))
+    joined.unwrap_or_else(|failure| Err(crate::error::internal(failure)))
 }
 
 fn respond<T: serde::Serialize>(result: Result<T, Response>) -> Response {
@@ -297,10 +291,19 @@ async fn findings(State(state): State<Shared>, Query(query): Query<HashMap<Strin
     respond(with_store(&state, move |store| store.findings_page(&filter, after, limit)).await)
 }
 
+/// The longest mute reason, in characters: a sentence or two, not a document.
+pub const MUTE_REASON_MAX: usize = 500;
+
 async fn mute(State(state): State<Shared>, Path(id): Path<i64>, Json(body): Json<Value>) -> Response {
     let Some(reason) = body.get("reason").and_then(Value::as_str).map(str::trim).filter(|reason| !reason.is_empty()).map(str::to_string) else {
         return error(StatusCode::BAD_REQUEST, "a mute needs a non-empty `reason`");
     };
+    if let Err(message) = crate::params::text("reason", &reason) {
+        return error(StatusCode::BAD_REQUEST, message);
+    }
+    if reason.chars().count() > MUTE_REASON_MAX {
+        return error(StatusCode::BAD_REQUEST, format!("`reason` is longer than {MUTE_REASON_MAX} characters"));
+    }
     match with_store(&state, move |store| store.mute_finding(id, &reason)).await {
         Ok(true) => Json(json!({ "id": id, "muted": true })).into_response(),
         Ok(false) => error(StatusCode::NOT_FOUND, format!("no finding {id}")),

@@ -7,9 +7,13 @@ pub mod agent_api;
 mod agent_views;
 pub mod auth;
 mod charts;
+#[cfg(test)]
+mod console_tests;
+pub mod error;
 mod handlers;
 mod openapi;
 mod pages;
+mod params;
 pub mod routes;
 pub mod tls;
 mod views;
@@ -79,22 +83,28 @@ pub struct AppState {
 /// the guard with the route's own [`routes::Access`], and the security headers on every
 /// response. A path outside the table is 404 to an authenticated caller, 401 to others.
 pub fn app(state: Arc<AppState>) -> Router {
-    let not_found = (|| async { StatusCode::NOT_FOUND }).layer(middleware::from_fn_with_state(Gate::new(&state, Access::Authenticated), guard));
-    router(&state, routes::all()).fallback(not_found).layer(middleware::from_fn(security_headers)).with_state(state)
+    let not_found = error::not_found.layer(middleware::from_fn_with_state(Gate::new(&state, Access::Authenticated), guard));
+    let tls = state.secure_cookies;
+    router(&state, routes::all()).fallback(not_found).layer(middleware::from_fn_with_state(tls, security_headers)).with_state(state)
 }
 
 /// The agent API alone (the routes whose access [`Access::is_agent_api`]), for
 /// `--agent-listen`: anything else there is 404.
 pub fn agent_app(state: Arc<AppState>) -> Router {
     let routes = routes::all().filter(|route| route.access.is_agent_api());
-    router(&state, routes).fallback(|| async { StatusCode::NOT_FOUND }).layer(middleware::from_fn(security_headers)).with_state(state)
+    let tls = state.secure_cookies;
+    router(&state, routes).fallback(error::not_found).layer(middleware::from_fn_with_state(tls, security_headers)).with_state(state)
 }
 
-/// A router of the given routes, each behind the guard with its own access.
+/// A router of the given routes, each behind the guard with its own access and the parameter
+/// validator with its own parameters.
 fn router(state: &Arc<AppState>, routes: impl Iterator<Item = &'static routes::Route>) -> Router<routes::Shared> {
     let mut router = Router::new();
     for route in routes {
-        router = router.route(route.path, (route.handler)(route.method.filter()).layer(middleware::from_fn_with_state(Gate::new(state, route.access), guard)));
+        // The guard runs first (a stranger gets 401, not a verdict on parameters), then the
+        // parameter validator, then the handler.
+        let handler = (route.handler)(route.method.filter()).layer(middleware::from_fn_with_state(route, params::check));
+        router = router.route(route.path, handler.layer(middleware::from_fn_with_state(Gate::new(state, route.access), guard)));
     }
     router
 }
@@ -153,8 +163,11 @@ async fn guard(State(gate): State<Gate>, mut request: Request, next: Next) -> Re
     next.run(request).await
 }
 
-async fn security_headers(request: Request, next: Next) -> Response {
-    let api = request.uri().path().starts_with("/api/");
+/// The security headers of every response. Everything but the two assets is `no-store`: the
+/// pages and the API hold what a scan found, which a shared or back-button cache must not keep.
+/// Over TLS (`tls`), HSTS tells the browser to come back only over HTTPS.
+async fn security_headers(State(tls): State<bool>, request: Request, next: Next) -> Response {
+    let asset = request.uri().path().starts_with("/static/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let set = |headers: &mut axum::http::HeaderMap, name: &'static str, value: &'static str| {
@@ -169,8 +182,11 @@ async fn security_headers(request: Request, next: Next) -> Response {
     set(headers, "x-frame-options", "DENY");
     set(headers, "referrer-policy", "no-referrer");
     set(headers, "cross-origin-opener-policy", "same-origin");
-    if api {
+    if !asset {
         set(headers, "cache-control", "no-store");
+    }
+    if tls {
+        set(headers, "strict-transport-security", "max-age=31536000");
     }
     response
 }
@@ -205,6 +221,9 @@ async fn listen(app: Router, address: SocketAddr, tls: Option<&tls::Certificate>
     match tls {
         None => {
             eprintln!("{what} listening on http://{bound}");
+            if let Some(warning) = plain_http_warning(bound) {
+                eprintln!("{warning}");
+            }
             axum::serve(listener, app).await.map_err(listen_error)
         }
         Some(certificate) => {
@@ -213,6 +232,17 @@ async fn listen(app: Router, address: SocketAddr, tls: Option<&tls::Certificate>
             axum::serve(listener, app).await.map_err(listen_error)
         }
     }
+}
+
+/// The warning for plain HTTP on an address other machines can reach: the token, session
+/// cookies and every finding would cross the network in clear.
+pub fn plain_http_warning(bound: SocketAddr) -> Option<String> {
+    (!bound.ip().is_loopback()).then(|| {
+        format!(
+            "warning: serving plain HTTP on {bound}, reachable beyond this machine: the access token, session cookies and findings cross the network unencrypted; \
+             give --tls-cert and --tls-key, or listen on 127.0.0.1 behind a TLS proxy"
+        )
+    })
 }
 
 #[cfg(test)]

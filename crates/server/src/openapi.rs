@@ -22,7 +22,9 @@ fn parameters(route: &Route) -> Vec<Value> {
         .params()
         .map(|param| match param.within {
             In::Path => json!({ "name": param.name, "in": "path", "required": true, "schema": { "type": "integer" }, "description": param.description }),
-            In::Query => json!({ "name": param.name, "in": "query", "required": false, "schema": { "type": "string" }, "description": param.description }),
+            In::Query => {
+                json!({ "name": param.name, "in": "query", "required": false, "schema": { "type": param.kind.json_type() }, "description": param.description })
+            }
         })
         .collect()
 }

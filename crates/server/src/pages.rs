@@ -49,6 +49,39 @@ pub const ROUTES: &[Route] = &[
 /// HTML-escapes text for element content and quoted attribute values (the report's escaper).
 pub use vigil_report::escape_html as escape;
 
+/// Text written with Markdown's inline code (check messages, risks and remediations say
+/// `` `s3:GetObject` ``) as HTML: escaped, each backtick span as `<code>`. Nothing else of
+/// Markdown is interpreted, and an unpaired backtick stays as written.
+pub fn inline_code(text: &str) -> String {
+    let mut html = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    while let Some(open) = rest.find('`') {
+        let (before, after) = rest.split_at(open);
+        let after = after.get(1..).unwrap_or_default();
+        let Some(close) = after.find('`') else { break };
+        html.push_str(&escape(before));
+        let code = after.get(..close).unwrap_or_default();
+        if code.is_empty() {
+            html.push_str("``");
+        } else {
+            html.push_str("<code>");
+            html.push_str(&escape(code));
+            html.push_str("</code>");
+        }
+        rest = after.get(close + 1..).unwrap_or_default();
+    }
+    html.push_str(&escape(rest));
+    html
+}
+
+/// A check's id with its title beside it (for an id no check has, the id alone).
+pub fn check_label(check_id: &str) -> String {
+    match vigil_checks::find(check_id) {
+        Some(check) => format!("<code>{}</code> <span class=\"check-title\">{}</span>", escape(check_id), inline_code(check.metadata().title)),
+        None => format!("<code>{}</code>", escape(check_id)),
+    }
+}
+
 /// Percent-encodes a query value.
 pub fn encode(text: &str) -> String {
     text.bytes().map(|byte| if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) { (byte as char).to_string() } else { format!("%{byte:02X}") }).collect()
@@ -128,7 +161,7 @@ async fn login(State(state): State<Arc<AppState>>, Form(form): Form<HashMap<Stri
             (StatusCode::UNAUTHORIZED, page("Log in", None, "<h1>vigil console</h1><p>That token is not valid.</p><p><a href=\"/login\">Try again</a></p>"))
                 .into_response()
         }
-        Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
+        Err(error) => crate::error::internal(error),
     }
 }
 
@@ -146,5 +179,20 @@ mod tests {
         assert_eq!(super::escape("<script>alert('x')</script> & \"q\""), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;");
         assert_eq!(super::encode("arn:aws:s3:::b/k?x=1&y"), "arn%3Aaws%3As3%3A%3A%3Ab%2Fk%3Fx%3D1%26y");
         assert_eq!(super::link("/findings", &[("q", "a b"), ("severity", "")]), "/findings?q=a%20b");
+    }
+
+    /// Issue 21: messages showed raw Markdown backticks. Inline code becomes `<code>`, escaped
+    /// inside and out; an unpaired backtick is left as text.
+    #[test]
+    fn inline_code_becomes_code_elements_and_everything_stays_escaped() {
+        assert_eq!(
+            super::inline_code("bucket `b<1>` allows `s3:*` to <everyone>"),
+            "bucket <code>b&lt;1&gt;</code> allows <code>s3:*</code> to &lt;everyone&gt;"
+        );
+        assert_eq!(super::inline_code("no code here"), "no code here");
+        assert_eq!(super::inline_code("one ` alone"), "one ` alone");
+        assert_eq!(super::inline_code("`a` and ` b"), "<code>a</code> and ` b");
+        assert_eq!(super::inline_code("``"), "``");
+        assert_eq!(super::inline_code("`<script>alert(1)</script>`"), "<code>&lt;script&gt;alert(1)&lt;/script&gt;</code>");
     }
 }

@@ -72,22 +72,48 @@ pub enum In {
     Query,
 }
 
+/// What a parameter's value must be; [`crate::params`] checks every request against it
+/// before the handler runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Text without NUL bytes or other control characters.
+    Text,
+    /// A decimal 64-bit integer.
+    Integer,
+}
+
+impl Kind {
+    /// The JSON Schema type of the OpenAPI document.
+    pub fn json_type(self) -> &'static str {
+        match self {
+            Kind::Text => "string",
+            Kind::Integer => "integer",
+        }
+    }
+}
+
 /// One parameter a route reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Param {
     pub name: &'static str,
     pub within: In,
+    pub kind: Kind,
     pub description: &'static str,
 }
 
-/// A query-string parameter.
+/// A query-string parameter holding text.
 pub const fn query(name: &'static str, description: &'static str) -> Param {
-    Param { name, within: In::Query, description }
+    Param { name, within: In::Query, kind: Kind::Text, description }
+}
+
+/// A query-string parameter holding an integer (an id, a cursor, a page size).
+pub const fn query_int(name: &'static str, description: &'static str) -> Param {
+    Param { name, within: In::Query, kind: Kind::Integer, description }
 }
 
 /// A `{name}` path segment holding an integer id.
 pub const fn path_id(name: &'static str, description: &'static str) -> Param {
-    Param { name, within: In::Path, description }
+    Param { name, within: In::Path, kind: Kind::Integer, description }
 }
 
 /// One route of the console.

@@ -19,13 +19,14 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::charts;
 use crate::handlers::{FINDING_FILTERS, FINDING_ID, FINDING_ORDER, FRAMEWORK, RESOURCE_ARN, RESOURCE_FILTERS, SCAN_PAIR, with_store};
-use crate::pages::{escape, link, page};
-use crate::routes::{Access, Method, Param, Route, query};
+use crate::pages::{check_label, escape, inline_code, link, page};
+use crate::routes::{Access, Method, Param, Route, query, query_int};
 
 /// What the findings page reads beyond the filters and order: its grouping and cursor.
-const FINDINGS_PAGE: &[Param] = &[query("group", "count the failing findings by check_id, service, severity, account_id or region"), query("after", "cursor")];
-const RESOURCES_PAGE: &[Param] = &[query("after", "cursor")];
-const ACTIVITY_PAGE: &[Param] = &[query("level", "filter"), query("before", "cursor: the `next` of the previous page")];
+const FINDINGS_PAGE: &[Param] =
+    &[query("group", "count the failing findings by check_id, service, severity, account_id or region"), query_int("after", "cursor")];
+const RESOURCES_PAGE: &[Param] = &[query_int("after", "cursor")];
+const ACTIVITY_PAGE: &[Param] = &[query("level", "filter"), query_int("before", "cursor: the `next` of the previous page")];
 
 /// The pages.
 pub const ROUTES: &[Route] = &[
@@ -113,7 +114,7 @@ pub const ROUTES: &[Route] = &[
         method: Method::Get,
         path: "/fixes",
         summary: "Every fix applied to the account, its outcome, calls and undo (`id` for one).",
-        params: &[&[query("id", "one fix's id")]],
+        params: &[&[query_int("id", "one fix's id")]],
         access: Access::Authenticated,
         handler: |method| on(method, fixes),
     },
@@ -192,14 +193,38 @@ fn select(name: &str, label: &str, options: &[(String, i64)], chosen: &str) -> S
     html
 }
 
+/// The severity names, highest first (the one order: [`vigil_model::Severity::HIGHEST_FIRST`]).
+fn severities() -> [&'static str; 5] {
+    vigil_model::Severity::HIGHEST_FIRST.map(|severity| severity.as_str())
+}
+
+/// Sorts rows highest severity first (the store's rank, [`vigil_store::severity_rank`]); the
+/// sort is stable, so rows of one severity keep their order.
+fn by_severity<T>(rows: &mut [T], severity: impl Fn(&T) -> &str) {
+    rows.sort_by_key(|row| vigil_store::severity_rank(severity(row)));
+}
+
 fn fixed_select(name: &str, label: &str, options: &[&str], chosen: &str) -> String {
     let counted: Vec<(String, i64)> = options.iter().map(|option| (option.to_string(), 0)).collect();
     select(name, label, &counted, chosen).replace(" (0)", "")
 }
 
 async fn dashboard(state: Shared, Extension(caller): Extension<Caller>) -> Response {
-    let result = with_store(&state, |store| Ok((store.dashboard()?, store.analysis_count::<Exposure>()?, store.analysis_count::<Admin>()?))).await;
-    let (dashboard, exposed, admins) = match result {
+    let result = with_store(&state, |store| {
+        let mut full_scans = store.latest_full_scans(2)?.into_iter();
+        let (latest, previous) = (full_scans.next(), full_scans.next());
+        let new_now = store.finding_groups("lifecycle", true)?.into_iter().find(|(lifecycle, _)| lifecycle == "new").map_or(0, |(_, count)| count);
+        let exposed_findings = store.exposed_failing_findings(TOP_RISKS)?;
+        Ok((
+            store.dashboard()?,
+            store.analysis_count::<Exposure>()?,
+            store.analysis_count::<Admin>()?,
+            exposed_findings,
+            (latest, previous.map(|scan| scan.id), new_now),
+        ))
+    })
+    .await;
+    let (dashboard, exposed, admins, exposed_findings, (latest, previous, new_now)) = match result {
         Ok(values) => values,
         Err(response) => return response,
     };
@@ -210,8 +235,11 @@ async fn dashboard(state: Shared, Extension(caller): Extension<Caller>) -> Respo
          <div class=\"card\"><div class=\"big\" id=\"failing-count\">{failing}</div><a href=\"/findings?failing=1\">failing findings (FAIL or ERROR, not muted)</a></div>\
          <div class=\"card\"><div class=\"big\">{resources}</div><a href=\"/resources\">live resources</a></div>\
          <div class=\"card\"><div class=\"big\">{exposed}</div><a href=\"/exposure\">resources reachable from the internet</a></div>\
-         <div class=\"card\"><div class=\"big\">{admins}</div><a href=\"/identities\">admin-equivalent principals</a></div></div><div class=\"grid\">"
+         <div class=\"card\"><div class=\"big\">{admins}</div><a href=\"/identities\">admin-equivalent principals</a></div></div>"
     );
+    body.push_str(&top_risks(&exposed_findings, exposed));
+    body.push_str(&since_previous_scan(latest.as_ref(), previous, new_now));
+    body.push_str("<div class=\"grid\">");
     let by = |key: &'static str| move |value: &str| Some(link("/findings", &[("failing", "1"), (key, value)]));
     body.push_str(&charts::bars("Failing findings by severity", &dashboard.failing_by_severity, by("severity")));
     body.push_str(&charts::bars("By service", &dashboard.failing_by_service.iter().take(12).cloned().collect::<Vec<_>>(), by("service")));
@@ -246,6 +274,78 @@ async fn dashboard(state: Shared, Extension(caller): Extension<Caller>) -> Respo
     page("Dashboard", Some(&caller), &body).into_response()
 }
 
+/// How many top risks the dashboard lists.
+const TOP_RISKS: usize = 10;
+
+/// The dashboard's first section: what to fix first. Today one source: failing critical and
+/// high findings on resources reachable from the internet (the exposure analysis). Attack
+/// paths (issue 21's other half) are a second source: when the store holds them, their rows
+/// join these, ranked the same way. Until then the section shows only what is stored.
+fn top_risks(exposed_findings: &[vigil_store::query::FindingItem], exposed_resources: i64) -> String {
+    let mut html = String::from("<h2 id=\"top-risks\">Top risks</h2>");
+    if exposed_resources == 0 && exposed_findings.is_empty() {
+        html.push_str("<p class=\"muted\">No resource is reachable from the internet in the latest analysed scan.</p>");
+        return html;
+    }
+    if exposed_findings.is_empty() {
+        let _ = write!(
+            html,
+            "<p class=\"muted\">No failing critical or high finding on the {exposed_resources} <a href=\"/exposure\">resource(s) reachable from the internet</a>.</p>"
+        );
+        return html;
+    }
+    let _ = write!(
+        html,
+        "<p>Failing critical and high findings on <a href=\"/exposure\">resources reachable from the internet</a>, critical first{}.</p>",
+        if exposed_findings.len() >= TOP_RISKS { format!(" (the first {TOP_RISKS})") } else { String::new() }
+    );
+    html.push_str("<table id=\"top-risks-table\"><thead><tr><th>Severity</th><th>Check</th><th>Resource</th><th>Message</th></tr></thead><tbody>");
+    for finding in exposed_findings {
+        let _ = write!(
+            html,
+            "<tr><td class=\"{sev}\">{sev}</td><td><a href=\"/finding?id={}\">{}</a></td><td>{}</td><td>{}</td></tr>",
+            finding.id,
+            check_label(&finding.check_id),
+            resource_link(&finding.resource_arn),
+            inline_code(finding.detail["message"].as_str().unwrap_or_default()),
+            sev = escape(&finding.severity)
+        );
+    }
+    html.push_str("</tbody></table>");
+    html
+}
+
+/// What the latest full scan changed since the one before it: the findings failing for the
+/// first time (counted now, as the findings page they link to lists them), the findings it
+/// fixed and the resources it added, changed and removed (from its summary).
+fn since_previous_scan(latest: Option<&vigil_store::ScanRow>, previous: Option<i64>, new_now: i64) -> String {
+    let Some(scan) = latest else {
+        return "<h2 id=\"since-previous\">Since the previous scan</h2><p class=\"muted\">No scan stored yet: run <code>vigil scan</code>.</p>".to_string();
+    };
+    let changes = &scan.summary["changes"];
+    let count = |key: &str| changes[key].as_i64().unwrap_or(0);
+    let Some(previous) = previous else {
+        return format!(
+            "<h2 id=\"since-previous\">Since the previous scan</h2><p>Scan #{} is the first: <a href=\"/findings?lifecycle=new\">its {new_now} failing finding(s)</a> are all new. \
+             The next scan will show what changed.</p>",
+            scan.id
+        );
+    };
+    format!(
+        "<h2 id=\"since-previous\">Since the previous scan <span class=\"muted\">(#{previous} to #{id}, {at})</span></h2><ul>\
+         <li><a href=\"/findings?lifecycle=new\" id=\"new-findings\">{new_now} finding(s) failing for the first time</a></li><li>{fixed} finding(s) fixed</li>\
+         <li>{added} resource(s) added, {changed} changed, {deleted} removed</li></ul>\
+         <p><a href=\"{compare}\">What changed, resource by resource</a> · <a href=\"/scans\">every scan</a></p>",
+        id = scan.id,
+        at = escape(&scan.finished_at),
+        fixed = count("findings_resolved"),
+        added = count("resources_added"),
+        changed = count("resources_changed"),
+        deleted = count("resources_deleted"),
+        compare = escape(&format!("/scans?from={previous}&to={}", scan.id)),
+    )
+}
+
 async fn compliance(state: Shared, Extension(caller): Extension<Caller>, Query(query): Params) -> Response {
     let Some(framework) = vigil_checks::frameworks::find(get(&query, "framework")) else {
         return bad_request("unknown framework");
@@ -261,7 +361,7 @@ async fn compliance(state: Shared, Extension(caller): Extension<Caller>, Query(q
     );
     for row in &rows {
         let checks: Vec<String> =
-            row.checks.iter().map(|check| format!("<a href=\"{}\">{}</a>", escape(&link("/findings", &[("check_id", check)])), escape(check))).collect();
+            row.checks.iter().map(|check| format!("<a href=\"{}\">{}</a>", escape(&link("/findings", &[("check_id", check)])), check_label(check))).collect();
         let _ = write!(
             body,
             "<tr><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -273,7 +373,7 @@ async fn compliance(state: Shared, Extension(caller): Extension<Caller>, Query(q
             row.fail,
             row.error,
             row.muted,
-            checks.join(" ")
+            checks.join("<br>")
         );
     }
     body.push_str("</tbody></table>");
@@ -287,8 +387,11 @@ async fn findings(state: Shared, Extension(caller): Extension<Caller>, Query(que
     let after = get(&query, "after").parse().unwrap_or(0);
     let group = get(&query, "group").to_string();
     let grouped = group.clone();
+    // The groups count the failing findings the page's filters select, and each group's link
+    // opens exactly those (see `group_link`).
+    let group_filter = vigil_store::query::FindingFilter { failing: true, ..filter.clone() };
     let result = with_store(&state, move |store| {
-        let groups = if grouped.is_empty() { Vec::new() } else { store.finding_groups_filtered(&grouped, &filter)? };
+        let groups = if grouped.is_empty() { Vec::new() } else { store.finding_groups_filtered(&grouped, &group_filter)? };
         Ok((store.findings_page(&filter, after, 200)?, store.facets()?, store.finding_groups("service", false)?, groups))
     })
     .await;
@@ -298,7 +401,7 @@ async fn findings(state: Shared, Extension(caller): Extension<Caller>, Query(que
     };
     let mut body = String::from("<h1>Findings</h1><form class=\"filters\" method=\"get\" action=\"/findings\" id=\"finding-filters\">");
     let _ = write!(body, "<input name=\"q\" placeholder=\"search check or resource\" value=\"{}\">", escape(get(&query, "q")));
-    body.push_str(&fixed_select("severity", "severity", &["critical", "high", "medium", "low", "informational"], get(&query, "severity")));
+    body.push_str(&fixed_select("severity", "severity", &severities(), get(&query, "severity")));
     body.push_str(&fixed_select("status", "status", &["FAIL", "ERROR", "PASS", "MUTED"], get(&query, "status")));
     body.push_str(&fixed_select("lifecycle", "lifecycle", &["new", "open", "muted", "resolved", "passing"], get(&query, "lifecycle")));
     body.push_str(&select("service", "service", &services, get(&query, "service")));
@@ -306,19 +409,24 @@ async fn findings(state: Shared, Extension(caller): Extension<Caller>, Query(que
     body.push_str(&select("region", "region", &facets.region, get(&query, "region")));
     body.push_str(&fixed_select("sort", "order", &["severity", "check", "resource", "newest"], get(&query, "sort")));
     body.push_str(&fixed_select("group", "grouping", vigil_store::query::GROUPS, &group));
-    if !get(&query, "check_id").is_empty() {
-        let _ = write!(body, "<input type=\"hidden\" name=\"check_id\" value=\"{}\">", escape(get(&query, "check_id")));
+    // The filters the form has no field for ride along as hidden fields, so filtering again
+    // keeps them (a check's findings opened from the compliance page, one resource's).
+    for name in ["check_id", "resource_arn"] {
+        if !get(&query, name).is_empty() {
+            let _ = write!(body, "<input type=\"hidden\" name=\"{name}\" value=\"{}\">", escape(get(&query, name)));
+        }
     }
+    let _ = write!(
+        body,
+        "<label><input type=\"checkbox\" name=\"failing\" value=\"1\"{}> failing only</label>",
+        if get(&query, "failing") == "1" { " checked" } else { "" }
+    );
     body.push_str("<button type=\"submit\">Filter</button> <a href=\"/findings\">clear</a></form>");
     if !group.is_empty() {
         let _ = write!(body, "<h2>Failing findings by {}</h2><table id=\"groups\"><tbody>", escape(&group));
         for (value, count) in &groups {
-            let _ = write!(
-                body,
-                "<tr><td><a href=\"{}\">{}</a></td><td>{count}</td></tr>",
-                escape(&link("/findings", &[(&group, value), ("failing", "1")])),
-                escape(value)
-            );
+            let label = if group == "check_id" { check_label(value) } else { escape(value) };
+            let _ = write!(body, "<tr><td><a href=\"{}\">{label}</a></td><td class=\"count\">{count}</td></tr>", escape(&group_link(&query, &group, value)));
         }
         body.push_str("</tbody></table>");
     }
@@ -333,10 +441,10 @@ async fn findings(state: Shared, Extension(caller): Extension<Caller>, Query(que
             escape(&finding.status),
             escape(&finding.lifecycle),
             finding.id,
-            escape(&finding.check_id),
+            check_label(&finding.check_id),
             resource_link(&finding.resource_arn),
             escape(&finding.region),
-            escape(message),
+            inline_code(message),
             sev = escape(&finding.severity)
         );
     }
@@ -352,11 +460,25 @@ async fn findings(state: Shared, Extension(caller): Extension<Caller>, Query(que
     page("Findings", Some(&caller), &body).into_response()
 }
 
+/// The findings a group counts: the page's filters, the group's value, failing only (the
+/// group counts are of failing findings), without the grouping and the cursor.
+fn group_link(query: &HashMap<String, String>, group: &str, value: &str) -> String {
+    let mut pairs: Vec<(&str, &str)> = FINDING_FILTERS
+        .iter()
+        .chain(FINDING_ORDER)
+        .filter(|param| param.name != group && param.name != "failing")
+        .map(|param| (param.name, get(query, param.name)))
+        .collect();
+    pairs.push((group, value));
+    pairs.push(("failing", "1"));
+    link("/findings", &pairs)
+}
+
 async fn finding(state: Shared, Extension(caller): Extension<Caller>, Query(query): Params) -> Response {
     let Ok(id) = get(&query, "id").parse::<i64>() else { return bad_request("`id` must be a finding id") };
-    let finding = match with_store(&state, move |store| store.finding(id)).await {
-        Ok(Some(finding)) => finding,
-        Ok(None) => return (StatusCode::NOT_FOUND, format!("no finding {id}")).into_response(),
+    let (finding, history) = match with_store(&state, move |store| Ok((store.finding(id)?, store.finding_history(id)?))).await {
+        Ok((Some(finding), history)) => (finding, history),
+        Ok((None, _)) => return crate::error::error(StatusCode::NOT_FOUND, format!("no finding {id}")),
         Err(response) => return response,
     };
     let detail = &finding.detail;
@@ -372,13 +494,13 @@ async fn finding(state: Shared, Extension(caller): Extension<Caller>, Query(quer
         escape(&finding.account_id),
         escape(&finding.region),
         escape(&finding.first_seen_at),
-        escape(detail["message"].as_str().unwrap_or_default()),
+        inline_code(detail["message"].as_str().unwrap_or_default()),
         sev = escape(&finding.severity)
     );
     let evidence = serde_json::to_string_pretty(&detail["evidence"]).unwrap_or_default();
     let _ = write!(body, "<h2>Evidence</h2><pre id=\"evidence\">{}</pre>", escape(&evidence));
     if let Some(metadata) = vigil_checks::find(&finding.check_id).map(|check| check.metadata()) {
-        let _ = write!(body, "<h2>Risk</h2><p>{}</p><h2>Remediation</h2><p>{}</p>", escape(metadata.risk), escape(metadata.remediation.text));
+        let _ = write!(body, "<h2>Risk</h2><p>{}</p><h2>Remediation</h2><p>{}</p>", inline_code(metadata.risk), inline_code(metadata.remediation.text));
         if !metadata.remediation.cli.is_empty() {
             let _ = write!(body, "<pre>{}</pre>", escape(metadata.remediation.cli));
         }
@@ -394,6 +516,18 @@ async fn finding(state: Shared, Extension(caller): Extension<Caller>, Query(quer
             let _ = write!(body, "<p class=\"muted\">Reference: {}</p>", escape(reference));
         }
     }
+    body.push_str("<h2>History</h2><table id=\"finding-history\"><thead><tr><th>Scan</th><th>When</th><th>Status</th><th>Lifecycle</th></tr></thead><tbody>");
+    for change in history.iter().rev() {
+        let _ = write!(
+            body,
+            "<tr><td>#{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            change.scan_id,
+            escape(&change.changed_at),
+            escape(&change.status),
+            escape(&change.lifecycle)
+        );
+    }
+    end_table(&mut body, history.len());
     body.push_str("<h2>Mute</h2>");
     match &finding.user_mute_reason {
         Some(reason) => {
@@ -408,8 +542,9 @@ async fn finding(state: Shared, Extension(caller): Extension<Caller>, Query(quer
         None => {
             let _ = write!(
                 body,
-                "<form data-action=\"/api/findings/{}/mute\" id=\"mute\"><label>Reason <input name=\"reason\" required size=\"50\"></label> <button type=\"submit\">Mute</button><span id=\"mute-status\"></span></form>",
-                finding.id
+                "<form data-action=\"/api/findings/{}/mute\" id=\"mute\"><label>Reason <input name=\"reason\" required size=\"50\" maxlength=\"{}\"></label> <button type=\"submit\">Mute</button><span id=\"mute-status\"></span></form>",
+                finding.id,
+                crate::handlers::MUTE_REASON_MAX
             );
         }
     }
@@ -604,7 +739,7 @@ async fn activity(state: Shared, Extension(caller): Extension<Caller>, Query(que
         Err(response) => return response,
     };
     let mut body = String::from("<h1>Activity</h1><form class=\"filters\" method=\"get\" action=\"/activity\">");
-    body.push_str(&fixed_select("level", "level", &["critical", "high", "medium", "low", "informational"], &level));
+    body.push_str(&fixed_select("level", "level", &severities(), &level));
     body.push_str("<button type=\"submit\">Filter</button></form>");
     if alerts.items.is_empty() {
         body.push_str("<p class=\"notice\">No alert stored: <code>vigil trail hunt --record</code> stores CloudTrail detections here, and agents their host-log and malware detections.</p>");
@@ -656,10 +791,11 @@ async fn resource(state: Shared, Extension(caller): Extension<Caller>, Query(que
         ))
     })
     .await;
-    let (versions, findings, analyses, admins, skipped, agents, fixes) = match result {
+    let (versions, mut findings, analyses, admins, skipped, agents, fixes) = match result {
         Ok(values) => values,
         Err(response) => return response,
     };
+    by_severity(&mut findings, |finding| &finding.severity);
     let mut body = format!("<h1 id=\"resource-arn\">{}</h1>", escape(&arn));
     if let Some(latest) = versions.last() {
         let _ =
@@ -683,8 +819,8 @@ async fn resource(state: Shared, Extension(caller): Extension<Caller>, Query(que
             escape(&finding.status),
             escape(&finding.lifecycle),
             finding.id,
-            escape(&finding.check_id),
-            escape(finding.detail["message"].as_str().unwrap_or_default()),
+            check_label(&finding.check_id),
+            inline_code(finding.detail["message"].as_str().unwrap_or_default()),
             sev = escape(&finding.severity)
         );
     }
@@ -809,26 +945,53 @@ async fn scans(state: Shared, Extension(caller): Extension<Caller>, Query(query)
         }
         for (list, title) in [(&diff.new_findings, "Findings now failing"), (&diff.fixed_findings, "Findings fixed")] {
             let _ = write!(body, "<h3>{title} ({})</h3><ul>", list.len());
+            let mut list: Vec<_> = list.iter().collect();
+            by_severity(&mut list, |entry| &entry.severity);
             for entry in list {
-                let _ = write!(body, "<li><code>{}</code> on {}</li>", escape(&entry.check_id), resource_link(&entry.resource_arn));
+                let _ = write!(
+                    body,
+                    "<li><span class=\"{sev}\">{sev}</span> {} on {}</li>",
+                    check_label(&entry.check_id),
+                    resource_link(&entry.resource_arn),
+                    sev = escape(&entry.severity)
+                );
             }
             body.push_str("</ul>");
         }
     } else {
         body.push_str("<p class=\"muted\">Two scans are needed to show what changed.</p>");
     }
-    body.push_str("<h2>Every scan</h2><table id=\"scans\"><thead><tr><th>Scan</th><th>Kind</th><th>Finished</th><th>Source</th><th>Resources</th><th>Compare</th></tr></thead><tbody>");
+    // Each scan's own summary: its findings by status (full scans) and what it changed, so
+    // the history reads down the table without opening each comparison.
+    body.push_str(
+        "<h2>Every scan</h2><table id=\"scans\"><thead><tr><th>Scan</th><th>Kind</th><th>Finished</th><th>Source</th><th>Resources</th>\
+         <th>Failing</th><th>Passing</th><th>Newly failing</th><th>Fixed</th><th>Resources added / changed / removed</th><th>Compare</th></tr></thead><tbody>",
+    );
     for (index, scan) in scans.iter().enumerate() {
         let id = scan.id;
         let previous = scans.get(index + 1).map(|older| older.id);
         let compare = previous.map(|previous| format!("<a href=\"/scans?from={previous}&amp;to={id}\">changes since #{previous}</a>")).unwrap_or_default();
+        let by_status = &scan.summary["by_status"];
+        let status = |name: &str| by_status[name].as_i64();
+        let failing = match (status("FAIL"), status("ERROR")) {
+            (None, None) => "-".to_string(),
+            (fail, error) => (fail.unwrap_or(0) + error.unwrap_or(0)).to_string(),
+        };
+        let passing = status("PASS").map_or_else(|| "-".to_string(), |count| count.to_string());
+        let changes = &scan.summary["changes"];
+        let change = |key: &str| changes[key].as_i64().unwrap_or(0);
         let _ = write!(
             body,
-            "<tr><td>#{id}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{compare}</td></tr>",
+            "<tr><td>#{id}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{failing}</td><td>{passing}</td><td>{}</td><td>{}</td><td>{} / {} / {}</td><td>{compare}</td></tr>",
             escape(&scan.kind),
             escape(&scan.finished_at),
             escape(&scan.source),
-            scan.resource_count
+            scan.resource_count,
+            change("findings_new"),
+            change("findings_resolved"),
+            change("resources_added"),
+            change("resources_changed"),
+            change("resources_deleted"),
         );
     }
     body.push_str("</tbody></table>");

@@ -36,14 +36,37 @@ pub struct AlertRow {
 }
 
 impl Store {
-    /// A page of alerts, newest event first, optionally of one level or rule (`before` is the
-    /// cursor: the id after which the previous page stopped; 0 for the first page).
+    /// A page of alerts, newest event first (by event time, then by id: the order they
+    /// happened in, not the order they were recorded in), optionally of one level or rule.
+    /// `before` is the cursor: the id of the previous page's last alert (0 for the first page);
+    /// the page continues after that alert's (event time, id).
     pub fn alerts_page(&mut self, level: Option<&str>, rule_id: Option<&str>, before: i64, limit: usize) -> Result<crate::query::Page<AlertRow>, StoreError> {
         let limit = limit.clamp(1, 10_000);
+        let cursor_time = if before == 0 {
+            String::new()
+        } else {
+            let row = self.db.row("SELECT event_time FROM alerts WHERE id = $1", &[Param::Int(before)])?;
+            row.and_then(|row| row.into_iter().next())
+                .and_then(|value| value.into_text())
+                .ok_or_else(|| StoreError::NotFound(format!("no alert {before} to page before")))?
+        };
+        // The first page has no position; a later one starts below its cursor's (time, id),
+        // on the index of migration 9. Its two parameters ($4, $5) are only in its statement.
+        let position = if before == 0 { "" } else { "(event_time, id) < ($4, $5) AND" };
+        let params = [
+            Param::Text(level.unwrap_or_default()),
+            Param::Text(rule_id.unwrap_or_default()),
+            Param::Int(limit as i64 + 1),
+            Param::Text(&cursor_time),
+            Param::Int(before),
+        ];
+        let used = if before == 0 { 3 } else { params.len() };
         let rows = self.db.rows(
-            "SELECT id, rule_id, event_id, rule_title, level, event_time, event_name, account_id, stored_at, detail FROM alerts
-             WHERE (CAST($1 AS BIGINT) = 0 OR id < $1) AND ($2 = '' OR level = $2) AND ($3 = '' OR rule_id = $3) ORDER BY id DESC LIMIT $4",
-            &[Param::Int(before), Param::Text(level.unwrap_or_default()), Param::Text(rule_id.unwrap_or_default()), Param::Int(limit as i64 + 1)],
+            &format!(
+                "SELECT id, rule_id, event_id, rule_title, level, event_time, event_name, account_id, stored_at, detail FROM alerts
+                 WHERE {position} ($1 = '' OR level = $1) AND ($2 = '' OR rule_id = $2) ORDER BY event_time DESC, id DESC LIMIT $3"
+            ),
+            params.get(..used).unwrap_or(&params),
         )?;
         let items: Vec<AlertRow> = rows
             .into_iter()

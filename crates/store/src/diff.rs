@@ -134,7 +134,7 @@ impl Store {
     pub fn diff(&mut self, from: ScanId, to: ScanId) -> Result<ScanDiff, StoreError> {
         for id in [from, to] {
             if self.db.int("SELECT COUNT(*) FROM scans WHERE id = $1", &[Param::Int(id)])? != Some(1) {
-                return Err(StoreError::NotFound(format!("no scan {id} in the store `{}` (`vigil scans` lists them)", self.location)));
+                return Err(StoreError::NotFound(format!("no scan {id} in the store (`vigil scans` lists them)")));
             }
         }
         let (low, high) = (from.min(to), from.max(to));

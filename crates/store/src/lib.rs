@@ -8,10 +8,21 @@
 
 /// A finding's severity as a rank, critical first: the key of the severity order of the
 /// findings page, and of its index (migration 5), which must be the same expression.
+/// The rank of a severity in SQL: critical 0, high 1, medium 2, low 3, anything else 4 (the
+/// order of [`vigil_model::Severity::HIGHEST_FIRST`]; [`severity_rank`] is the same in Rust, and
+/// a test holds the two to that order). Migration 5 indexes it, so its text never changes.
 macro_rules! severity_rank {
     () => {
         "CAST(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END AS BIGINT)"
     };
+}
+
+/// The rank of a severity, as [`severity_rank!`] computes it in SQL: sorting by it lists the
+/// highest severity first, and anything that is not a severity last.
+pub fn severity_rank(severity: &str) -> i64 {
+    vigil_model::Severity::parse(severity)
+        .and_then(|severity| vigil_model::Severity::HIGHEST_FIRST.iter().position(|known| *known == severity))
+        .map_or(4, |position| position as i64)
 }
 
 pub mod agents;
@@ -127,5 +138,21 @@ impl ResourceState {
     /// Counted as part of the account's live inventory.
     pub fn is_live(self) -> bool {
         matches!(self, ResourceState::Active | ResourceState::Stopped)
+    }
+}
+
+#[cfg(test)]
+mod severity_tests {
+    /// The SQL rank and the Rust rank agree, and both list the model's severities highest first.
+    #[test]
+    fn the_sql_and_rust_severity_ranks_are_one_order() {
+        let mut db = crate::db::Db::Sqlite(rusqlite::Connection::open_in_memory().unwrap());
+        let names: Vec<&str> = vigil_model::Severity::HIGHEST_FIRST.iter().map(|severity| severity.as_str()).chain(["unknown", ""]).collect();
+        for name in &names {
+            let sql = db.int(&format!("SELECT {} FROM (SELECT $1 AS severity) AS one", severity_rank!()), &[crate::db::Param::Text(name)]).unwrap();
+            assert_eq!(sql, Some(super::severity_rank(name)), "{name}");
+        }
+        let ranks: Vec<i64> = names.iter().map(|name| super::severity_rank(name)).collect();
+        assert_eq!(ranks, [0, 1, 2, 3, 4, 4, 4]);
     }
 }

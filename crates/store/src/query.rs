@@ -100,6 +100,16 @@ pub struct FindingItem {
     pub detail: Value,
 }
 
+/// One change of a finding's status or lifecycle, in the scan that made it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FindingStep {
+    pub scan_id: i64,
+    /// PASS, FAIL, ERROR, MUTED, or ABSENT when the resource was gone.
+    pub status: String,
+    pub lifecycle: String,
+    pub changed_at: String,
+}
+
 /// A page and the cursor of the next one (`None` on the last page).
 #[derive(Debug, Clone, Serialize)]
 pub struct Page<T> {
@@ -211,6 +221,32 @@ fn like(text: &Option<String>) -> String {
     text.as_deref().map(|text| contains(&text.to_lowercase())).unwrap_or_default()
 }
 
+/// The columns every finding statement selects, in [`finding_item`]'s order.
+const FINDING_COLUMNS: &str = "id, check_id, service, severity, status, lifecycle, account_id, region, resource_arn, resource_type, first_seen_at, resolved_at, user_mute_reason, detail, user_muted_at";
+
+/// A finding from a row of [`FINDING_COLUMNS`].
+fn finding_item(row: Vec<crate::db::Value>) -> FindingItem {
+    let text = |index: usize| row.get(index).and_then(|value| value.text()).unwrap_or_default().to_string();
+    let optional = |index: usize| row.get(index).and_then(|value| value.text()).map(str::to_string);
+    FindingItem {
+        id: row.first().and_then(|value| value.int()).unwrap_or_default(),
+        check_id: text(1),
+        service: text(2),
+        severity: text(3),
+        status: text(4),
+        lifecycle: text(5),
+        account_id: text(6),
+        region: text(7),
+        resource_arn: text(8),
+        resource_type: text(9),
+        first_seen_at: text(10),
+        resolved_at: optional(11),
+        user_mute_reason: optional(12),
+        user_muted_at: optional(14),
+        detail: serde_json::from_str(row.get(13).and_then(|value| value.text()).unwrap_or("null")).unwrap_or(Value::Null),
+    }
+}
+
 impl Store {
     /// A page of findings after cursor `after` (a row id), newest rows last.
     pub fn findings_page(&mut self, filter: &FindingFilter, after: i64, limit: usize) -> Result<Page<FindingItem>, StoreError> {
@@ -263,7 +299,7 @@ impl Store {
         let used = if order.key().is_some() { params.len() } else { params.len() - 1 };
         let rows = self.db.rows(
             &format!(
-                "SELECT id, check_id, service, severity, status, lifecycle, account_id, region, resource_arn, resource_type, first_seen_at, resolved_at, user_mute_reason, detail, user_muted_at
+                "SELECT {FINDING_COLUMNS}
                  FROM findings WHERE {position}
                    AND ($2 = '' OR severity = $2) AND ($3 = '' OR status = $3) AND ($4 = '' OR lifecycle = $4) AND ($5 = '' OR check_id = $5)
                    AND ($6 = '' OR service = $6) AND ($7 = '' OR account_id = $7) AND ($8 = '' OR region = $8) AND ($9 = '' OR resource_arn = $9)
@@ -274,29 +310,7 @@ impl Store {
             ),
             &params[..used],
         )?;
-        let items: Vec<FindingItem> = rows
-            .into_iter()
-            .map(|row| {
-                let text = |index: usize| row[index].text().unwrap_or_default().to_string();
-                FindingItem {
-                    id: row[0].int().unwrap_or_default(),
-                    check_id: text(1),
-                    service: text(2),
-                    severity: text(3),
-                    status: text(4),
-                    lifecycle: text(5),
-                    account_id: text(6),
-                    region: text(7),
-                    resource_arn: text(8),
-                    resource_type: text(9),
-                    first_seen_at: text(10),
-                    resolved_at: row[11].text().map(str::to_string),
-                    user_mute_reason: row[12].text().map(str::to_string),
-                    user_muted_at: row[14].text().map(str::to_string),
-                    detail: serde_json::from_str(row[13].text().unwrap_or("null")).unwrap_or(Value::Null),
-                }
-            })
-            .collect();
+        let items: Vec<FindingItem> = rows.into_iter().map(finding_item).collect();
         Ok(Page::from_rows(items, limit, |last| last.id))
     }
 
@@ -418,9 +432,10 @@ impl Store {
         self.finding_groups_filtered(by, &FindingFilter { failing, ..FindingFilter::default() })
     }
 
-    /// The same with a filter's severity, status, lifecycle, check, service, account, region
-    /// and `failing` applied (read from the count tables, so `q` and `resource_arn` are not).
-    /// Without a lifecycle, resolved findings are left out.
+    /// The same with every filter of `filter` applied. Without `q` and `resource_arn` they are
+    /// read from the count tables (a few thousand rows whatever the size of the store); with
+    /// either, from the findings themselves. Without a lifecycle, resolved findings are left
+    /// out. Largest groups first; grouped by severity, critical first ([`crate::severity_rank`]).
     pub fn finding_groups_filtered(&mut self, by: &str, filter: &FindingFilter) -> Result<Vec<(String, i64)>, StoreError> {
         let Some(column) = GROUPS.iter().find(|column| **column == by) else {
             return Err(StoreError::NotFound(format!("cannot group findings by `{by}`: use one of {}", GROUPS.join(", "))));
@@ -435,19 +450,67 @@ impl Store {
             text(&filter.account_id),
             text(&filter.region),
             if filter.failing { "1".to_string() } else { String::new() },
+            text(&filter.resource_arn),
+            like(&filter.q),
         ];
-        let params: Vec<Param<'_>> = values.iter().map(|value| Param::Text(value)).collect();
+        let searched = !values[8].is_empty() || !values[9].is_empty();
+        let (source, count, search) = if searched {
+            (
+                "findings",
+                "COUNT(*)",
+                "AND ($9 = '' OR resource_arn = $9) AND ($10 = '' OR LOWER(check_id) LIKE $10 ESCAPE '\\' OR LOWER(resource_arn) LIKE $10 ESCAPE '\\')",
+            )
+        } else {
+            ("finding_counts", "SUM(n)", "")
+        };
+        let used = if searched { values.len() } else { 8 };
+        let params: Vec<Param<'_>> = values.iter().take(used).map(|value| Param::Text(value)).collect();
+        let order = if *column == "severity" { SEVERITY_RANK } else { "2 DESC, 1" };
         let rows = self.db.rows(
             &format!(
-                "SELECT {column}, CAST(SUM(n) AS BIGINT) FROM finding_counts
+                "SELECT {column}, CAST({count} AS BIGINT) FROM {source}
                  WHERE ($1 = '' OR severity = $1) AND ($2 = '' OR status = $2) AND (($3 = '' AND lifecycle <> 'resolved') OR lifecycle = $3)
                    AND ($4 = '' OR check_id = $4) AND ($5 = '' OR service = $5) AND ($6 = '' OR account_id = $6) AND ($7 = '' OR region = $7)
-                   AND ($8 = '' OR lifecycle IN ('new', 'open'))
-                 GROUP BY {column} ORDER BY 2 DESC, 1"
+                   AND ($8 = '' OR lifecycle IN ('new', 'open')) {search}
+                 GROUP BY {column} ORDER BY {order}"
             ),
             &params,
         )?;
         Ok(rows.into_iter().filter_map(|row| Some((row[0].text()?.to_string(), row[1].int()?))).collect())
+    }
+
+    /// The top risks: failing (new or open) critical and high findings on resources the latest
+    /// analysed scan found reachable from the internet, critical first. Read from the exposed
+    /// resources (usually a few hundred) through the findings' index on the resource.
+    pub fn exposed_failing_findings(&mut self, limit: usize) -> Result<Vec<FindingItem>, StoreError> {
+        let Some(scan) = self.analysed_scan()? else { return Ok(Vec::new()) };
+        let rows = self.db.rows(
+            &format!(
+                "SELECT {FINDING_COLUMNS} FROM findings
+                 WHERE resource_arn IN (SELECT subject FROM analyses WHERE scan_id = $1 AND kind = $2)
+                   AND lifecycle IN ('new', 'open') AND severity IN ('critical', 'high')
+                 ORDER BY {SEVERITY_RANK}, id LIMIT $3"
+            ),
+            &[
+                Param::Int(scan),
+                Param::Text(<vigil_model::analysis::Exposure as vigil_model::analysis::AnalysisKind>::KIND),
+                Param::Int(limit.clamp(1, 10_000) as i64),
+            ],
+        )?;
+        Ok(rows.into_iter().map(finding_item).collect())
+    }
+
+    /// A finding's timeline across scans, oldest first: each scan that changed its status or
+    /// lifecycle, with when.
+    pub fn finding_history(&mut self, id: i64) -> Result<Vec<FindingStep>, StoreError> {
+        let rows = self.db.rows("SELECT scan_id, status, lifecycle, changed_at FROM finding_changes WHERE finding = $1 ORDER BY scan_id", &[Param::Int(id)])?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let text = |index: usize| row.get(index).and_then(|value| value.text()).unwrap_or_default().to_string();
+                FindingStep { scan_id: row.first().and_then(|value| value.int()).unwrap_or_default(), status: text(1), lifecycle: text(2), changed_at: text(3) }
+            })
+            .collect())
     }
 
     /// The inventory's facets: live resources by type, account and region.

@@ -73,9 +73,19 @@ fn json_text(value: Option<&str>) -> Value {
 impl Store {
     /// Every scan, newest first.
     pub fn scans(&mut self) -> Result<Vec<ScanRow>, StoreError> {
+        self.scan_rows("ORDER BY id DESC", &[])
+    }
+
+    /// The last `limit` full scans (not event updates), newest first: what the dashboard
+    /// compares, read without the event updates `vigil watch` adds between them.
+    pub fn latest_full_scans(&mut self, limit: usize) -> Result<Vec<ScanRow>, StoreError> {
+        self.scan_rows("WHERE kind = 'scan' ORDER BY id DESC LIMIT $1", &[Param::Int(limit.clamp(1, 10_000) as i64)])
+    }
+
+    fn scan_rows(&mut self, filter: &str, params: &[Param<'_>]) -> Result<Vec<ScanRow>, StoreError> {
         let rows = self.db.rows(
-            "SELECT id, kind, started_at, finished_at, source, caller_arn, accounts, regions, checks_run, resource_count, coverage, summary FROM scans ORDER BY id DESC",
-            &[],
+            &format!("SELECT id, kind, started_at, finished_at, source, caller_arn, accounts, regions, checks_run, resource_count, coverage, summary FROM scans {filter}"),
+            params,
         )?;
         Ok(rows
             .into_iter()
@@ -100,7 +110,7 @@ impl Store {
     /// changes from the one before.
     pub fn history(&mut self, arn: &str) -> Result<Vec<ResourceVersion>, StoreError> {
         let Some(row) = self.db.row("SELECT id, resource_type FROM resources WHERE arn = $1", &[Param::Text(arn)])? else {
-            return Err(StoreError::NotFound(format!("no resource `{arn}` in the store `{}`", self.location)));
+            return Err(StoreError::NotFound(format!("no resource `{arn}` in the store")));
         };
         let mut row = row.into_iter();
         let (Some(id), resource_type) = (row.next().and_then(|value| value.int()), row.next().and_then(|value| value.into_text()).unwrap_or_default()) else {

@@ -252,6 +252,8 @@ const MIGRATIONS: &[&[&str]] = &[
         "CREATE INDEX fixes_by_target ON fixes (target_arn, id)",
         "CREATE INDEX fixes_by_origin ON fixes (origin, started_at)",
     ],
+    // 9: activity alerts page by (event time, id), newest event first, whatever order they were recorded in.
+    &["CREATE INDEX alerts_by_event_time_and_id ON alerts (event_time, id)"],
 ];
 
 /// The schema version this build writes.

@@ -243,14 +243,15 @@ fn opening_a_store_twice_and_a_damaged_location_give_clear_answers() {
     assert!(error.contains("junk.db") || error.contains("not a database"), "{error}");
 }
 
-/// Failing findings by severity, counted from the findings themselves.
+/// Failing findings by severity, counted from the findings themselves, highest severity first
+/// (issue 21: the dashboard listed them by count).
 fn failing_by_severity(store: &mut Store) -> Vec<(String, i64)> {
     let mut counts = std::collections::BTreeMap::new();
     for finding in store.findings(None, &["new", "open"]).unwrap() {
         *counts.entry(finding.severity).or_insert(0i64) += 1;
     }
     let mut counts: Vec<(String, i64)> = counts.into_iter().collect();
-    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    counts.sort_by_key(|(severity, _)| vigil_store::severity_rank(severity));
     counts
 }
 
@@ -655,5 +656,65 @@ fn resources_are_found_by_arn_id_name_or_name_tag() {
         assert_eq!(ambiguous.len(), 2, "{ambiguous:?}");
         assert!(ambiguous.iter().all(|(_, how)| *how == "Name tag"));
         assert!(found(&mut store, "nothing-is-called-this").is_empty());
+    }
+}
+
+/// Issue 21: activity is newest *event* first, whatever order the alerts were recorded in
+/// (a late-delivered CloudTrail file, an agent catching up), and pages of any size walk that
+/// order without overlap or gap. On PostgreSQL the page's integer parameters must bind as
+/// BIGINT (the Activity page and `/api/alerts` answered 500 there).
+#[test]
+fn alerts_page_newest_event_first_on_every_backend() {
+    for (_dir, mut store) in stores() {
+        let alert = |rule: &str, event: &str, time: &str, level: &str| vigil_store::AlertInput {
+            rule_id: rule.into(),
+            event_id: event.into(),
+            rule_title: format!("rule {rule}"),
+            level: level.into(),
+            event_time: time.into(),
+            event_name: "StopLogging".into(),
+            account_id: Some("123456789012".into()),
+            detail: serde_json::json!({}),
+        };
+        // Recorded in this order; the event times say otherwise.
+        let recorded = [
+            alert("r1", "e-0900", "2026-11-24T09:00:00Z", "high"),
+            alert("r1", "e-1200", "2026-11-24T12:00:00Z", "low"),
+            alert("r2", "e-0700", "2026-11-24T07:00:00Z", "high"),
+            alert("r2", "e-1100", "2026-11-24T11:00:00Z", "high"),
+            alert("r3", "e-1100b", "2026-11-24T11:00:00Z", "critical"),
+            alert("r1", "e-0800", "2026-11-24T08:00:00Z", "medium"),
+        ];
+        for one in &recorded {
+            store.record_alerts(std::slice::from_ref(one), "2026-11-25T00:00:00Z").unwrap();
+        }
+        let whole = store.alerts_page(None, None, 0, 100).unwrap();
+        let times: Vec<&str> = whole.items.iter().map(|alert| alert.event_time.as_str()).collect();
+        let mut sorted = times.clone();
+        sorted.sort_by(|a, b| b.cmp(a));
+        assert_eq!(times, sorted, "newest event first");
+        assert_eq!(whole.items.len(), recorded.len());
+        assert_eq!(whole.next, None);
+        let order: Vec<i64> = whole.items.iter().map(|alert| alert.id).collect();
+        for size in [1, 2, 4] {
+            let mut walked = Vec::new();
+            let mut before = 0;
+            loop {
+                let page = store.alerts_page(None, None, before, size).unwrap();
+                walked.extend(page.items.iter().map(|alert| alert.id));
+                match page.next {
+                    Some(next) => before = next,
+                    None => break,
+                }
+            }
+            assert_eq!(walked, order, "pages of {size}");
+        }
+        let high = store.alerts_page(Some("high"), None, 0, 1).unwrap();
+        let rest = store.alerts_page(Some("high"), None, high.next.unwrap(), 10).unwrap();
+        let events: Vec<String> = high.items.iter().chain(&rest.items).map(|alert| alert.event_id.clone()).collect();
+        assert_eq!(events, ["e-1100", "e-0900", "e-0700"]);
+        assert_eq!(store.alerts_page(None, Some("r3"), 0, 10).unwrap().items.len(), 1);
+        let missing = store.alerts_page(None, None, 9_999, 10).unwrap_err();
+        assert!(matches!(missing, vigil_store::StoreError::NotFound(_)), "{missing}");
     }
 }

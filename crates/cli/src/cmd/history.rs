@@ -94,7 +94,8 @@ pub fn diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
         }
         (None, _) => store.last_two_scans()?.with_context(|| format!("the store `{}` holds fewer than two scans: run `vigil scan` twice", store.location()))?,
     };
-    let diff = store.diff(from, to)?;
+    let location = store.location().to_string();
+    let diff = store.diff(from, to).with_context(|| format!("reading the store `{location}`"))?;
     let mut out = std::io::stdout().lock();
     if args.format == Format::Json {
         serde_json::to_writer_pretty(&mut out, &diff)?;

@@ -51,7 +51,28 @@ with sync_playwright() as playwright:
     check(page.locator("figure.chart svg").count() >= 5, "the dashboard has fewer than 5 charts")
     check(int(page.inner_text("#failing-count")) > 0, "the dashboard shows no failing finding")
     check(page.locator("svg.stacked").count() >= 4, "compliance bars missing for the frameworks")
+    # The top risks come first, then what changed since the previous scan, then the charts.
+    order = page.evaluate("""() => [...document.querySelectorAll('#top-risks, #since-previous, figure.chart')]
+        .map(element => element.id || 'chart')""")
+    check(order[:2] == ["top-risks", "since-previous"], f"the dashboard does not open with its top risks: {order[:3]}")
+    labels = page.locator("figure.chart").first.locator("text.label").all_text_contents()
+    check(labels == [name for name in ["critical", "high", "medium", "low", "informational"] if name in labels],
+          f"severities are not critical first: {labels}")
     shot("dashboard")
+
+    # The dashboard's failing link keeps `failing` through the filter form.
+    page.click("a[href='/findings?failing=1']")
+    page.wait_for_load_state()
+    check(page.is_checked("#finding-filters input[name=failing]"), "the failing filter is not shown in the form")
+    page.select_option("select[name=severity]", "medium")
+    page.click("#finding-filters button[type=submit]")
+    page.wait_for_load_state()
+    check("failing=1" in page.url, f"filtering again dropped the failing filter: {page.url}")
+    lifecycles = page.locator("#findings tbody tr td:nth-child(3)").all_inner_texts()
+    check(len(lifecycles) > 0 and all(text in ("new", "open") for text in lifecycles), f"not only failing findings: {lifecycles[:5]}")
+    check(page.locator("#findings .check-title").count() == len(lifecycles), "check titles are missing beside their ids")
+    messages = page.locator("#findings tbody tr td:nth-child(7)").all_inner_texts()
+    check(not any("`" in message for message in messages), f"a message shows raw Markdown: {[m for m in messages if '`' in m][:2]}")
 
     # Findings: filter by severity, then group by service.
     page.goto(base + "/findings")
@@ -66,6 +87,13 @@ with sync_playwright() as playwright:
     page.wait_for_load_state()
     check(page.locator("#groups tr").count() > 0, "grouping by service shows no group")
     shot("findings-grouped")
+    # A group's count is the number of findings its link opens.
+    first_group = page.locator("#groups tr").first
+    count = int(first_group.locator("td.count").inner_text())
+    first_group.locator("a").click()
+    page.wait_for_load_state()
+    rows = page.locator("#findings tbody tr").count()
+    check(count > 200 or rows == count, f"a group counts {count} but its link opens {rows} findings")
 
     # A resource whose tags hold script payloads: rendered as text, with its history.
     page.goto(base + "/resource?arn=" + urllib.parse.quote(hostile_arn, safe=""))
@@ -86,12 +114,17 @@ with sync_playwright() as playwright:
     page.wait_for_selector("#mute-reason")
     check(page.inner_text("#mute-reason") == "accepted risk: browser test", "the mute reason is not shown after muting")
     check("muted" in page.inner_text("#finding-status"), "the finding is not muted")
+    check(page.locator("#finding-history tbody tr").count() >= 1, "the finding's history is empty")
     shot("finding-muted")
 
     for name, selector in [("exposure", "table.exposure"), ("identities", "#admins"), ("activity", "#alerts"), ("scans", "#changes")]:
         page.goto(f"{base}/{name}")
         check(page.locator(selector).count() == 1, f"/{name} lacks {selector}")
         shot(name)
+    page.goto(base + "/scans")
+    headers = page.locator("#scans th").all_inner_texts()
+    check("Newly failing" in headers and "Fixed" in headers, f"the scans table lacks each scan's changes: {headers}")
+    check(page.locator("#scans tbody tr").count() >= 2, "the scans table shows fewer than 2 scans")
     page.goto(base + "/activity")
     check(page.locator("#alerts tbody tr").count() >= 1, "the activity page shows no alert")
     check(page.locator("#alerts script, #alerts img").count() == 0, "an alert's event fields became elements")

@@ -274,6 +274,33 @@ fn scanned_store(directory: &Path, store: &Path) -> String {
     arn
 }
 
+/// Issue 21: listening beyond loopback without TLS said nothing. `vigil serve` warns on
+/// stderr, right after the address it listens on, and still serves (that loopback gets no
+/// warning is `console_tests::pages_are_not_cached_and_tls_answers_carry_hsts`).
+#[test]
+fn listening_beyond_loopback_without_tls_warns() {
+    let directory = tempfile::tempdir().unwrap();
+    let store = directory.path().join("vigil.db");
+    seeded_store(&store);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["serve", "--listen", "0.0.0.0:0", "--store"])
+        .arg(&store)
+        .env("VIGIL_DATA_DIR", directory.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines().map_while(Result::ok);
+    let token = lines.next().unwrap().rsplit(": ").next().unwrap().to_string();
+    let listening = lines.next().unwrap();
+    let warning = lines.next().unwrap_or_default();
+    let port = listening.rsplit(':').next().unwrap().to_string();
+    let server = Server { child, address: format!("127.0.0.1:{port}"), token };
+    assert!(listening.contains("http://0.0.0.0:"), "{listening}");
+    assert!(warning.starts_with("warning: serving plain HTTP") && warning.contains("--tls-cert"), "{warning}");
+    assert_eq!(request(&server, "GET", "/api/dashboard", &[("authorization", &bearer(&server))], "").status, 200, "it still serves");
+}
+
 /// The console in headless Chromium (Playwright driving Debian's chromium): log in, the
 /// dashboard's charts, filtering and grouping findings, a resource and its history with
 /// hostile tags shown as text, a mute from the finding's page, and every other page; no
