@@ -26,6 +26,8 @@ pub struct Cut {
 
 /// Search nodes the exact search may visit before falling back to the greedy cut.
 pub const EXACT_BUDGET: usize = 200_000;
+/// Distinct paths (after dropping those that contain another) above which the cut is greedy.
+pub const EXACT_SETS: usize = 4_000;
 
 /// A cut of `paths` (each the ids of the changes that break it). Ids are preferences: among
 /// cuts of the same size the search prefers lower ids first, so callers number the changes
@@ -45,7 +47,7 @@ pub fn minimal_cut(paths: &[Vec<usize>], budget: usize) -> Cut {
     sets.dedup();
     // A set that contains another is broken whenever the smaller one is.
     sets.sort_by_key(Vec::len);
-    if sets.len() <= 4_000 {
+    if sets.len() <= EXACT_SETS {
         let mut kept: Vec<Vec<usize>> = Vec::new();
         for set in sets {
             if !kept.iter().any(|smaller| is_subset(smaller, &set)) {
@@ -58,6 +60,9 @@ pub fn minimal_cut(paths: &[Vec<usize>], budget: usize) -> Cut {
         return Cut { changes: Vec::new(), method: CutMethod::Exact };
     }
     let lower_bound = disjoint_lower_bound(&sets);
+    if sets.len() > EXACT_SETS {
+        return greedy(&sets, lower_bound);
+    }
     let mut nodes = 0usize;
     for size in lower_bound..=sets.len() {
         let mut chosen = Vec::new();
@@ -119,29 +124,42 @@ fn disjoint_lower_bound(sets: &[Vec<usize>]) -> usize {
 }
 
 fn greedy(sets: &[Vec<usize>], lower_bound: usize) -> Cut {
-    let mut frequency: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
-    for set in sets {
+    // Inverted index: change → the sets it breaks; a lazy max-heap of (unbroken count, change).
+    let mut breaks: std::collections::HashMap<usize, Vec<usize>> = std::collections::HashMap::new();
+    for (position, set) in sets.iter().enumerate() {
         for &change in set {
-            *frequency.entry(change).or_default() += 1;
+            breaks.entry(change).or_default().push(position);
         }
     }
-    let most = frequency.values().copied().max().unwrap_or(1);
+    let most = breaks.values().map(Vec::len).max().unwrap_or(1);
     let factor: f64 = (1..=most).map(|n| 1.0 / n as f64).sum();
+    let mut counts: std::collections::HashMap<usize, usize> = breaks.iter().map(|(change, list)| (*change, list.len())).collect();
+    // Ties go to the lowest id (the preferred change): `Reverse(change)` sorts it first.
+    let mut heap: std::collections::BinaryHeap<(usize, std::cmp::Reverse<usize>)> =
+        counts.iter().map(|(change, count)| (*count, std::cmp::Reverse(*change))).collect();
     let mut broken = vec![false; sets.len()];
     let mut chosen = Vec::new();
-    loop {
-        let mut counts: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
-        for (set, _) in sets.iter().zip(&broken).filter(|(_, broken)| !**broken) {
-            for &change in set {
-                *counts.entry(change).or_default() += 1;
-            }
+    while let Some((count, std::cmp::Reverse(change))) = heap.pop() {
+        let current = counts.get(&change).copied().unwrap_or(0);
+        if current == 0 {
+            continue;
         }
-        // The most paths broken; the lowest id (the preferred change) on ties.
-        let Some((&best, _)) = counts.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))) else { break };
-        chosen.push(best);
-        for (set, flag) in sets.iter().zip(broken.iter_mut()) {
-            if set.contains(&best) {
+        if current != count {
+            heap.push((current, std::cmp::Reverse(change)));
+            continue;
+        }
+        chosen.push(change);
+        for &position in breaks.get(&change).map(Vec::as_slice).unwrap_or(&[]) {
+            if broken.get(position).copied().unwrap_or(true) {
+                continue;
+            }
+            if let Some(flag) = broken.get_mut(position) {
                 *flag = true;
+            }
+            for other in sets.get(position).map(Vec::as_slice).unwrap_or(&[]) {
+                if let Some(count) = counts.get_mut(other) {
+                    *count = count.saturating_sub(1);
+                }
             }
         }
     }

@@ -559,19 +559,19 @@ impl Builder<'_> {
         let sets: Vec<Vec<usize>> = paths.iter().map(|(_, changes)| changes.iter().map(|id| rank[*id]).collect()).collect();
         let found = minimal_cut(&sets, self.options.cut_budget);
         let chosen: Vec<usize> = found.changes.iter().filter_map(|ranked| order.get(*ranked).copied()).collect();
-        for (path, changes) in &paths {
-            let _ = path;
-            for id in changes {
-                if chosen.contains(id)
-                    && let Some(change) = self.changes.list.get_mut(*id)
-                {
+        let chosen_set: HashSet<usize> = chosen.iter().copied().collect();
+        for (_, changes) in &paths {
+            for id in changes.iter().filter(|id| chosen_set.contains(id)) {
+                if let Some(change) = self.changes.list.get_mut(*id) {
                     change.breaks += 1;
                 }
             }
         }
         let mut report_paths = Vec::with_capacity(paths.len());
         for (mut path, changes) in paths {
-            path.cut = chosen.iter().filter(|id| changes.contains(id)).filter_map(|id| self.changes.list.get(*id).cloned()).collect();
+            let mut mine: Vec<usize> = changes.into_iter().filter(|id| chosen_set.contains(id)).collect();
+            mine.sort_by_key(|id| rank.get(*id).copied().unwrap_or(usize::MAX));
+            path.cut = mine.iter().filter_map(|id| self.changes.list.get(*id).cloned()).collect();
             report_paths.push(path);
         }
         report_paths.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.target.cmp(&b.target)).then_with(|| a.hops.len().cmp(&b.hops.len())).then_with(|| hop_key(a).cmp(&hop_key(b))));
