@@ -23,7 +23,17 @@ fn cpu_seconds() -> f64 {
 }
 
 fn main() {
-    let shape = synthetic::Shape { subnets: 1_000, groups: 10_000, instances: 100_000, roles: 10_000, buckets: 5_000, profile_percent: 30, sensitive_percent: 10 };
+    // VIGIL_BENCH_SCALE=10 divides every count by 10 (a quick run).
+    let scale: usize = std::env::var("VIGIL_BENCH_SCALE").ok().and_then(|text| text.parse().ok()).unwrap_or(1).max(1);
+    let shape = synthetic::Shape {
+        subnets: 1_000 / scale,
+        groups: 10_000 / scale,
+        instances: 100_000 / scale,
+        roles: 10_000 / scale,
+        buckets: 5_000 / scale,
+        profile_percent: std::env::var("VIGIL_BENCH_PROFILES").ok().and_then(|text| text.parse().ok()).unwrap_or(30),
+        sensitive_percent: 10,
+    };
     let started = Instant::now();
     let inventory = synthetic::generate(&shape, 0x9E37_79B9_7F4A_7C15);
     println!("generate: {:.2} s", started.elapsed().as_secs_f64());
@@ -31,6 +41,13 @@ fn main() {
     let network = Network::new(&inventory);
     let account = Account::from_inventory(&inventory);
     println!("index network + parse IAM: {:.2} s", wall.elapsed().as_secs_f64());
+    let exposures = network.exposures();
+    println!("exposure map alone: {:.2} s ({} exposed endpoints)", wall.elapsed().as_secs_f64(), exposures.len());
+    let escalation = Instant::now();
+    let escalation_paths = vigil_iam::escalation::escalation(&account, &vigil_iam::escalation::Options { max_paths: 5, max_hops: 4, ..Default::default() });
+    println!("escalation alone: {:.2} s ({} paths)", escalation.elapsed().as_secs_f64(), escalation_paths.len());
+    let wall = Instant::now();
+    let cpu = cpu_seconds();
     let report = attack_paths(&inventory, &network, &account, &HostFacts::default(), &Options::default());
     let total = wall.elapsed().as_secs_f64();
     let method = match report.method {
@@ -44,5 +61,5 @@ fn main() {
         report.sensitive.len(),
         report.cut.len()
     );
-    println!("total (index + parse + paths): {total:.2} s wall, {:.2} s CPU", cpu_seconds() - cpu);
+    println!("attack_paths (exposure map, rules, escalation, access, cut): {total:.2} s wall, {:.2} s CPU", cpu_seconds() - cpu);
 }
