@@ -72,7 +72,8 @@ pub struct AdmittingRule {
 /// A permission split into one permission per source (CIDR, IPv6 CIDR, prefix list), as AWS
 /// numbers security group rules; group references are left out (they never admit the internet).
 fn split_permission(permission: &IpPermission) -> Vec<IpPermission> {
-    let empty = IpPermission { ip_ranges: Vec::new(), ipv6_ranges: Vec::new(), prefix_list_ids: Vec::new(), user_id_group_pairs: Vec::new(), ..permission.clone() };
+    let empty =
+        IpPermission { ip_ranges: Vec::new(), ipv6_ranges: Vec::new(), prefix_list_ids: Vec::new(), user_id_group_pairs: Vec::new(), ..permission.clone() };
     let mut singles = Vec::new();
     for range in &permission.ip_ranges {
         singles.push(IpPermission { ip_ranges: vec![range.clone()], ..empty.clone() });

@@ -19,11 +19,11 @@ pub mod sensitive;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use vigil_iam::account::{Account, AccountPrincipal, PolicySource};
-use vigil_iam::evaluate::Decision;
 use vigil_iam::escalation::{self, EscalationPath, Goal};
+use vigil_iam::evaluate::Decision;
+use vigil_model::Inventory;
 use vigil_model::analysis::{AttackPath, CutChange, PathHop};
 use vigil_model::ec2::IpPermission;
-use vigil_model::Inventory;
 use vigil_net::Network;
 
 pub use cut::{Cut, CutMethod, minimal_cut};
@@ -317,14 +317,21 @@ impl Builder<'_> {
             if !useful {
                 continue;
             }
-            let balancer = exposure.via.clone().map(|via| if via.starts_with("arn:") { via } else { self.arn("elasticloadbalancing", &exposure.region, &format!("loadbalancer/{via}")) });
+            let balancer = exposure
+                .via
+                .clone()
+                .map(|via| if via.starts_with("arn:") { via } else { self.arn("elasticloadbalancing", &exposure.region, &format!("loadbalancer/{via}")) });
             let rules = network.admitting_rules(&exposure);
             let vulnerabilities = instance_id.as_ref().and_then(|id| hosts.vulnerabilities.get(id)).copied().unwrap_or_default();
             let mut alternatives: Vec<(String, usize, f64, Vec<String>)> = Vec::new();
             if rules.is_empty() {
                 let (kind, change, fix) = match &balancer {
                     Some(balancer) => ("public-endpoint", format!("make load balancer {balancer} internal, or put security groups on it"), None),
-                    None => ("public-endpoint", format!("make {} not publicly accessible", exposure.resource_id), Some(FIX_PUBLIC_DATABASE).filter(|_| instance_id.is_none())),
+                    None => (
+                        "public-endpoint",
+                        format!("make {} not publicly accessible", exposure.resource_id),
+                        Some(FIX_PUBLIC_DATABASE).filter(|_| instance_id.is_none()),
+                    ),
                 };
                 let resource = balancer.clone().unwrap_or_else(|| compute.clone());
                 let id = self.changes.add(kind, &resource, change, fix);
@@ -345,7 +352,12 @@ impl Builder<'_> {
                         likelihood *= 0.7;
                         reasons.push("through a load balancer's listener".to_string());
                         hops.push(PathHop { from: "internet".to_string(), to: balancer.clone(), via, kind: "network".to_string() });
-                        hops.push(PathHop { from: balancer.clone(), to: compute.clone(), via: "a listener forwards to it".to_string(), kind: "network".to_string() });
+                        hops.push(PathHop {
+                            from: balancer.clone(),
+                            to: compute.clone(),
+                            via: "a listener forwards to it".to_string(),
+                            kind: "network".to_string(),
+                        });
                     }
                     None => hops.push(PathHop { from: "internet".to_string(), to: compute.clone(), via, kind: "network".to_string() }),
                 }
@@ -366,7 +378,12 @@ impl Builder<'_> {
                 if !public || function.role.is_none() {
                     continue;
                 }
-                let change = self.changes.add("function-url", &function.function_arn, format!("set AuthType AWS_IAM on the function URL of {}", function.function_name), None);
+                let change = self.changes.add(
+                    "function-url",
+                    &function.function_arn,
+                    format!("set AuthType AWS_IAM on the function URL of {}", function.function_name),
+                    None,
+                );
                 let hop = PathHop {
                     from: "internet".to_string(),
                     to: function.function_arn.clone(),
@@ -486,7 +503,8 @@ impl Builder<'_> {
                 resource_of_change = resource.trim_end_matches("/*").to_string();
                 format!("the resource policy of {resource_of_change}")
             } else {
-                let position: Option<usize> = statement.policy.strip_prefix("identity_policies[").and_then(|rest| rest.strip_suffix(']')).and_then(|n| n.parse().ok());
+                let position: Option<usize> =
+                    statement.policy.strip_prefix("identity_policies[").and_then(|rest| rest.strip_suffix(']')).and_then(|n| n.parse().ok());
                 match position.and_then(|position| principal.sources.get(position)) {
                     Some(PolicySource::Inline { name, .. }) => format!("inline policy {name} of {}", principal.name),
                     Some(PolicySource::Attached { arn, .. }) => {
@@ -574,9 +592,13 @@ impl Builder<'_> {
             path.cut = mine.iter().filter_map(|id| self.changes.list.get(*id).cloned()).collect();
             report_paths.push(path);
         }
-        report_paths.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.target.cmp(&b.target)).then_with(|| a.hops.len().cmp(&b.hops.len())).then_with(|| hop_key(a).cmp(&hop_key(b))));
+        report_paths.sort_by(|a, b| {
+            b.score.cmp(&a.score).then_with(|| a.target.cmp(&b.target)).then_with(|| a.hops.len().cmp(&b.hops.len())).then_with(|| hop_key(a).cmp(&hop_key(b)))
+        });
         let mut cut: Vec<CutChange> = chosen.iter().filter_map(|id| self.changes.list.get(*id).cloned()).collect();
-        cut.sort_by(|a, b| b.breaks.cmp(&a.breaks).then_with(|| (kind_rank(&a.kind), &a.resource, &a.change).cmp(&(kind_rank(&b.kind), &b.resource, &b.change))));
+        cut.sort_by(|a, b| {
+            b.breaks.cmp(&a.breaks).then_with(|| (kind_rank(&a.kind), &a.resource, &a.change).cmp(&(kind_rank(&b.kind), &b.resource, &b.change)))
+        });
         Report { paths: report_paths, cut, method: found.method, sensitive: self.sensitive }
     }
 
@@ -649,7 +671,8 @@ fn port_span(permission: &IpPermission) -> Option<(u16, u16)> {
 /// The prefix length of the rule's one source (0 for the world; 32 for a prefix list), and
 /// whether it is the whole internet.
 fn source_width(permission: &IpPermission) -> (u8, bool) {
-    let cidr = permission.ip_ranges.first().map(|range| range.cidr_ip.as_str()).or_else(|| permission.ipv6_ranges.first().map(|range| range.cidr_ipv6.as_str()));
+    let cidr =
+        permission.ip_ranges.first().map(|range| range.cidr_ip.as_str()).or_else(|| permission.ipv6_ranges.first().map(|range| range.cidr_ipv6.as_str()));
     match cidr.and_then(|cidr| cidr.split_once('/')).and_then(|(_, length)| length.parse::<u8>().ok()) {
         Some(length) => (length, length == 0),
         None => (32, false),

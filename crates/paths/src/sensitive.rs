@@ -10,7 +10,8 @@ use vigil_model::Tags;
 pub const DEFAULT_SENSITIVE_TAGS: &[&str] = &["sensitive", "sensitivity", "data-classification", "classification", "confidentiality", "pii", "phi", "pci"];
 
 /// Values that say a resource is not sensitive when a rule names only a key.
-pub const NOT_SENSITIVE_VALUES: &[&str] = &["", "false", "no", "none", "0", "off", "n/a", "na", "public", "low", "unclassified", "nonsensitive", "non-sensitive", "not-sensitive"];
+pub const NOT_SENSITIVE_VALUES: &[&str] =
+    &["", "false", "no", "none", "0", "off", "n/a", "na", "public", "low", "unclassified", "nonsensitive", "non-sensitive", "not-sensitive"];
 
 /// One rule: a tag key, and optionally the one value it must have.
 #[derive(Debug, Clone, PartialEq, Eq)]

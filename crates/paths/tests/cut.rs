@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "../benches/synthetic.rs"]
+#[path = "../benches/support/synthetic.rs"]
 mod synthetic;
 
 use proptest::prelude::*;
@@ -14,11 +14,8 @@ use vigil_net::Network;
 use vigil_paths::{CutMethod, HostFacts, Options, attack_paths, cut::EXACT_BUDGET, minimal_cut};
 
 fn brute_force_minimum(paths: &[Vec<usize>], changes: usize) -> usize {
-    (0u32..1 << changes)
-        .filter(|mask| paths.iter().all(|path| path.iter().any(|change| mask & (1 << change) != 0)))
-        .map(u32::count_ones)
-        .min()
-        .unwrap_or(0) as usize
+    (0u32..1 << changes).filter(|mask| paths.iter().all(|path| path.iter().any(|change| mask & (1 << change) != 0))).map(u32::count_ones).min().unwrap_or(0)
+        as usize
 }
 
 proptest! {
@@ -121,7 +118,7 @@ fn apply(inventory: &mut Inventory, change: &vigil_model::analysis::CutChange) {
         "policy-statement" => {
             let mut named = named_statements(&change.change);
             assert!(!named.is_empty(), "{change:?}");
-            named.sort_by(|a, b| b.1.cmp(&a.1));
+            named.sort_by_key(|entry| std::cmp::Reverse(entry.1));
             for (name, index) in named {
                 statements_of(inventory, &name)[index] = serde_json::json!({ "Effect": "Allow", "Action": "none:None", "Resource": "*" });
             }

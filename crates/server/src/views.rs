@@ -615,9 +615,13 @@ async fn attack_paths(state: Shared, Extension(caller): Extension<Caller>) -> Re
             entry.0 += 1;
         }
     }
-    let _ = write!(body, "<h2>Minimal cut ({} change(s))</h2><table id=\"cut\"><thead><tr><th>Change</th><th>Resource</th><th>Breaks</th><th>Fix</th></tr></thead><tbody>", cut.len());
+    let _ = write!(
+        body,
+        "<h2>Minimal cut ({} change(s))</h2><table id=\"cut\"><thead><tr><th>Change</th><th>Resource</th><th>Breaks</th><th>Fix</th></tr></thead><tbody>",
+        cut.len()
+    );
     let mut changes: Vec<_> = cut.into_iter().collect();
-    changes.sort_by(|a, b| (b.1).0.cmp(&(a.1).0));
+    changes.sort_by_key(|entry| std::cmp::Reverse((entry.1).0));
     for ((_, resource, change), (breaks, fix)) in &changes {
         let fix = fix.map(|check| format!("<code>vigil fix --check {}</code>", escape(check))).unwrap_or_else(|| "-".to_string());
         let _ = write!(body, "<tr><td>{}</td><td>{}</td><td>{breaks}</td><td>{fix}</td></tr>", escape(change), resource_link(resource));

@@ -52,10 +52,7 @@ pub static INTERNET_TO_ADMIN_OR_SENSITIVE_DATA: FnCheck = FnCheck {
             cli: "vigil paths --format json\nvigil fix --check ec2_security_group_admin_ports_open_to_world",
             terraform: "# Remove the ingress rule from 0.0.0.0/0 named by `vigil paths`, or narrow the role's policy.",
         },
-        references: &[
-            "https://docs.aws.amazon.com/securityhub/latest/userguide/exposure-findings.html",
-            "https://pathfinding.cloud/",
-        ],
+        references: &["https://docs.aws.amazon.com/securityhub/latest/userguide/exposure-findings.html", "https://pathfinding.cloud/"],
         frameworks: &[("nist-800-53-r5", "AC-6"), ("nist-800-53-r5", "SC-7")],
         reads: READS,
     },

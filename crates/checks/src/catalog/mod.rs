@@ -2,10 +2,10 @@
 //! with its metadata and its tests beside it. Ids are stable: never rename one.
 
 mod access;
-pub(crate) mod attack_paths;
 mod account_services;
 mod acm;
 mod agents;
+pub(crate) mod attack_paths;
 mod autoscaling;
 mod cloudfront;
 mod cloudtrail;

@@ -68,16 +68,21 @@ pub fn run(global: &GlobalArgs, args: PathsArgs) -> anyhow::Result<ExitCode> {
         }
         Format::Table => {
             if report.paths.is_empty() {
-                writeln!(
-                    out,
-                    "No attack path in account {} ({} resource(s) marked sensitive).",
-                    inventory.account_id(),
-                    report.sensitive.len()
-                )?;
+                writeln!(out, "No attack path in account {} ({} resource(s) marked sensitive).", inventory.account_id(), report.sensitive.len())?;
                 return Ok(ExitCode::SUCCESS);
             }
             for (number, path) in report.paths.iter().enumerate() {
-                writeln!(out, "#{} score {} ({}% × impact {}): {} → {} [{}]", number + 1, path.score, path.likelihood, path.impact, path.source, path.target, path.target_kind)?;
+                writeln!(
+                    out,
+                    "#{} score {} ({}% × impact {}): {} → {} [{}]",
+                    number + 1,
+                    path.score,
+                    path.likelihood,
+                    path.impact,
+                    path.source,
+                    path.target,
+                    path.target_kind
+                )?;
                 for hop in &path.hops {
                     writeln!(out, "    {:<10} {} → {}\n               via {}", hop.kind, hop.from, hop.to, hop.via)?;
                 }

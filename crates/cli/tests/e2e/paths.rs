@@ -32,7 +32,8 @@ async fn seed(moto: &MotoServer) -> Seeded {
     s3.create_bucket().bucket("public-assets").send().await.unwrap();
 
     let iam = aws_sdk_iam::Client::new(&config);
-    let trust = json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": { "Service": "ec2.amazonaws.com" }, "Action": "sts:AssumeRole" }] });
+    let trust =
+        json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": { "Service": "ec2.amazonaws.com" }, "Action": "sts:AssumeRole" }] });
     for (role, action) in [("reader", "s3:GetObject"), ("lister", "s3:ListBucket")] {
         iam.create_role().role_name(role).assume_role_policy_document(trust.to_string()).send().await.unwrap();
         let resource = if action == "s3:GetObject" { "arn:aws:s3:::payroll-data/*" } else { "arn:aws:s3:::payroll-data" };
@@ -50,12 +51,7 @@ async fn seed(moto: &MotoServer) -> Seeded {
     ec2.create_route().route_table_id(&table).destination_cidr_block("0.0.0.0/0").gateway_id(&igw).send().await.unwrap();
     let subnet = ec2.create_subnet().vpc_id(&vpc).cidr_block("10.0.1.0/24").send().await.unwrap().subnet.unwrap().subnet_id.unwrap();
     ec2.associate_route_table().route_table_id(&table).subnet_id(&subnet).send().await.unwrap();
-    ec2.modify_subnet_attribute()
-        .subnet_id(&subnet)
-        .map_public_ip_on_launch(ec2::AttributeBooleanValue::builder().value(true).build())
-        .send()
-        .await
-        .unwrap();
+    ec2.modify_subnet_attribute().subnet_id(&subnet).map_public_ip_on_launch(ec2::AttributeBooleanValue::builder().value(true).build()).send().await.unwrap();
     let ssh_group = ec2.create_security_group().group_name("ssh-world").description("ssh").vpc_id(&vpc).send().await.unwrap().group_id.unwrap();
     ec2.authorize_security_group_ingress()
         .group_id(&ssh_group)

@@ -32,20 +32,21 @@ pub struct Shape {
 pub struct Rng(pub u64);
 
 impl Rng {
-    pub fn next(&mut self) -> u64 {
+    pub fn step(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
     pub fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound.max(1)
+        self.step() % bound.max(1)
     }
 }
 
 fn permission(rng: &mut Rng) -> IpPermission {
     let cidr = ["0.0.0.0/0", "0.0.0.0/0", "10.0.0.0/8", "203.0.113.0/24", "198.51.100.7/32"][rng.below(5) as usize];
-    let (protocol, from, to) = [("tcp", 22, 22), ("tcp", 80, 80), ("tcp", 443, 443), ("tcp", 3306, 3306), ("tcp", 8000, 8100), ("-1", -1, -1)][rng.below(6) as usize];
+    let (protocol, from, to) =
+        [("tcp", 22, 22), ("tcp", 80, 80), ("tcp", 443, 443), ("tcp", 3306, 3306), ("tcp", 8000, 8100), ("-1", -1, -1)][rng.below(6) as usize];
     IpPermission {
         ip_protocol: protocol.into(),
         from_port: (protocol != "-1").then_some(from),
@@ -62,7 +63,9 @@ fn statements(rng: &mut Rng, shape: &Shape) -> Vec<serde_json::Value> {
         // engine's benchmark; 2% read every object.
         let statement = match rng.below(1000) {
             0..=699 => json!({ "Effect": "Allow", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::bucket-{}/*", rng.below(shape.buckets as u64)) }),
-            700..=849 => json!({ "Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": format!("arn:aws:s3:::bucket-{}*", rng.below(10)) }),
+            700..=849 => {
+                json!({ "Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": format!("arn:aws:s3:::bucket-{}*", rng.below(10)) })
+            }
             850..=979 => json!({ "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*" }),
             980..=984 => json!({ "Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*" }),
             985..=987 => json!({ "Effect": "Allow", "Action": "*", "Resource": "*" }),
@@ -152,8 +155,13 @@ pub fn generate(shape: &Shape, seed: u64) -> Inventory {
         inventory.iam.roles.push(Role {
             role_name: name.clone(),
             arn: format!("arn:aws:iam::{ACCOUNT}:role/{name}"),
-            assume_role_policy_document: Some(json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole" }] })),
-            role_policy_list: vec![InlinePolicy { policy_name: "p".into(), policy_document: json!({ "Version": "2012-10-17", "Statement": statements(&mut rng, shape) }) }],
+            assume_role_policy_document: Some(
+                json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole" }] }),
+            ),
+            role_policy_list: vec![InlinePolicy {
+                policy_name: "p".into(),
+                policy_document: json!({ "Version": "2012-10-17", "Statement": statements(&mut rng, shape) }),
+            }],
             instance_profile_list: if ec2_role {
                 vec![InstanceProfile {
                     instance_profile_name: format!("profile-{role_index}"),
@@ -177,10 +185,8 @@ pub fn generate(shape: &Shape, seed: u64) -> Inventory {
                 GroupIdentifier { group_id: format!("sg-{}", group.min(shape.groups.saturating_sub(1))), group_name: None }
             })
             .collect();
-        let profile = (shape.roles > 0 && rng.below(100) < shape.profile_percent).then(|| IamInstanceProfile {
-            arn: format!("arn:aws:iam::{ACCOUNT}:instance-profile/profile-{}", rng.below(ec2_roles)),
-            id: None,
-        });
+        let profile = (shape.roles > 0 && rng.below(100) < shape.profile_percent)
+            .then(|| IamInstanceProfile { arn: format!("arn:aws:iam::{ACCOUNT}:instance-profile/profile-{}", rng.below(ec2_roles)), id: None });
         let public = rng.below(10) < 6;
         ec2.instances.push(Instance {
             instance_id: format!("i-{instance_index:08x}"),
