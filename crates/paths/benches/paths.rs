@@ -34,6 +34,8 @@ fn main() {
         buckets: 5_000 / scale,
         profile_percent: std::env::var("VIGIL_BENCH_PROFILES").ok().and_then(|text| text.parse().ok()).unwrap_or(30),
         sensitive_percent: 10,
+        pass_role_per_mille: 5,
+        admin_per_mille: 3,
     };
     let started = Instant::now();
     let inventory = synthetic::generate(&shape, 0x9E37_79B9_7F4A_7C15);

@@ -56,7 +56,7 @@ proptest! {
 
     #[test]
     fn making_the_cut_changes_leaves_no_attack_path(seed in any::<u64>()) {
-        let shape = synthetic::Shape { subnets: 3, groups: 4, instances: 6, roles: 6, buckets: 5, profile_percent: 70, sensitive_percent: 50 };
+        let shape = synthetic::Shape { subnets: 3, groups: 4, instances: 6, roles: 6, buckets: 5, profile_percent: 70, sensitive_percent: 50, pass_role_per_mille: 150, admin_per_mille: 100 };
         let mut inventory = synthetic::generate(&shape, seed);
         let options = Options { max_escalation_paths: 0, max_escalation_hops: 6, ..Options::default() };
         let report = run(&inventory, &options);
@@ -152,7 +152,17 @@ fn apply(inventory: &mut Inventory, change: &vigil_model::analysis::CutChange) {
 /// hop, and cuts of several kinds.
 #[test]
 fn the_small_random_accounts_have_paths_and_cuts_of_several_kinds() {
-    let shape = synthetic::Shape { subnets: 3, groups: 4, instances: 6, roles: 6, buckets: 5, profile_percent: 70, sensitive_percent: 50 };
+    let shape = synthetic::Shape {
+        subnets: 3,
+        groups: 4,
+        instances: 6,
+        roles: 6,
+        buckets: 5,
+        profile_percent: 70,
+        sensitive_percent: 50,
+        pass_role_per_mille: 150,
+        admin_per_mille: 100,
+    };
     let options = Options { max_escalation_paths: 0, max_escalation_hops: 6, ..Options::default() };
     let mut with_paths = 0;
     let mut hop_kinds = std::collections::BTreeSet::new();

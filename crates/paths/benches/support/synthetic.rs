@@ -27,6 +27,9 @@ pub struct Shape {
     pub profile_percent: u64,
     /// Percent of buckets tagged sensitive.
     pub sensitive_percent: u64,
+    /// Statements per thousand that pass roles to new instances, and that allow everything.
+    pub pass_role_per_mille: u64,
+    pub admin_per_mille: u64,
 }
 
 pub struct Rng(pub u64);
@@ -59,17 +62,27 @@ fn permission(rng: &mut Rng) -> IpPermission {
 fn statements(rng: &mut Rng, shape: &Shape) -> Vec<serde_json::Value> {
     let mut list = Vec::new();
     for _ in 0..1 + rng.below(3) {
-        // About 1% of roles can pass roles to new instances and 0.6% are admin, as in the IAM
-        // engine's benchmark; 2% read every object.
-        let statement = match rng.below(1000) {
-            0..=699 => json!({ "Effect": "Allow", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::bucket-{}/*", rng.below(shape.buckets as u64)) }),
-            700..=849 => {
-                json!({ "Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": format!("arn:aws:s3:::bucket-{}*", rng.below(10)) })
+        // The benchmark uses rates like the IAM engine's benchmark (about 1% of roles pass
+        // roles, 0.6% are admin); the property tests use higher ones so escalation is common.
+        let roll = rng.below(1000);
+        let pass_role = 988 - shape.pass_role_per_mille;
+        let admin = pass_role - shape.admin_per_mille;
+        let statement = if roll >= 988 {
+            json!({ "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*" })
+        } else if roll >= pass_role {
+            json!({ "Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*" })
+        } else if roll >= admin {
+            json!({ "Effect": "Allow", "Action": "*", "Resource": "*" })
+        } else {
+            match roll * 1000 / admin.max(1) {
+                0..=699 => {
+                    json!({ "Effect": "Allow", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::bucket-{}/*", rng.below(shape.buckets as u64)) })
+                }
+                700..=849 => {
+                    json!({ "Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": format!("arn:aws:s3:::bucket-{}*", rng.below(10)) })
+                }
+                _ => json!({ "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*" }),
             }
-            850..=979 => json!({ "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*" }),
-            980..=984 => json!({ "Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*" }),
-            985..=987 => json!({ "Effect": "Allow", "Action": "*", "Resource": "*" }),
-            _ => json!({ "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*" }),
         };
         list.push(statement);
     }
