@@ -16,6 +16,9 @@ use vigil_model::analysis::{
 /// account (about a second of engine time); beyond it the console says it was not computed.
 const ACCESS_DECISIONS: usize = 500_000;
 
+/// Attack paths stored per account, the highest scored first (`vigil paths` prints them all).
+pub const STORED_ATTACK_PATHS: usize = 2_000;
+
 /// Every internet-exposed (endpoint, protocol, ports, sources) with its path, as
 /// `vigil reach --format json` prints it.
 pub fn exposure_rows(network: &vigil_net::Network, exposures: &[vigil_net::Exposure]) -> Vec<Exposure> {
@@ -128,6 +131,11 @@ fn analyse_one(inventory: &Inventory, with_paths: bool) -> Vec<Analysis> {
     }
 
     let account = Account::from_inventory(inventory);
+    // Attack paths with the default sensitive tags (docs/paths.md); each stored under its target.
+    let report = vigil_paths::attack_paths(inventory, &network, &account, &vigil_paths::HostFacts::default(), &vigil_paths::Options::default());
+    for path in report.paths.into_iter().take(STORED_ATTACK_PATHS) {
+        rows.push(row(&path.target.clone(), AnalysisResult::AttackPath(path)));
+    }
     if with_paths {
         for found in iam::admins(&account) {
             rows.push(row(&found.principal, AnalysisResult::Admin(admin(&found))));

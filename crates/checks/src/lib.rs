@@ -14,6 +14,7 @@ pub mod policy;
 pub mod prowler_ids;
 
 pub use catalog::CHECKS;
+pub use catalog::attack_paths::{SENSITIVE_ARNS_PARAMETER, SENSITIVE_TAGS_PARAMETER, sensitivity};
 pub use context::Context;
 pub use finding::{Finding, Severity, Status};
 

@@ -944,6 +944,14 @@ mod tests {
         assert!(FIXERS.len() >= 30, "the issue asks for fixers for at least 30 checks");
     }
 
+    /// The attack-path cut links its changes to these check ids: each must have a fixer.
+    #[test]
+    fn every_check_the_attack_path_cut_links_to_has_a_fixer() {
+        for check_id in vigil_paths::FIX_CHECK_IDS {
+            assert!(fixer_for(check_id).is_some(), "`{check_id}` has no fixer");
+        }
+    }
+
     fn launch_template(id: &str, tokens: &str) -> vigil_model::ec2::LaunchTemplate {
         vigil_model::ec2::LaunchTemplate {
             launch_template_id: id.into(),

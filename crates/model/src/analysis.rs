@@ -178,6 +178,68 @@ pub struct AccessSkipped {
     pub reason: String,
 }
 
+/// One attack path from the internet (or a principal) to an admin-equivalent principal or to
+/// sensitive data, as `vigil paths --format json` prints it (a contract: `source`, `target`,
+/// `hops` with `from`/`to`/`via`, `score`, `cut`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AttackPath {
+    /// `internet`, or the ARN of the principal the path starts from.
+    pub source: String,
+    /// The ARN of the sensitive resource, or of the admin-equivalent principal reached.
+    pub target: String,
+    /// `admin` or `sensitive-data`.
+    pub target_kind: String,
+    pub hops: Vec<PathHop>,
+    /// Likelihood (percent) × impact (1 to 10) / 10: 0 to 100.
+    pub score: u32,
+    /// How likely the path is to be walked, in percent: the way in, weakened by each hop.
+    pub likelihood: u32,
+    /// What reaching the target is worth, 1 to 10.
+    pub impact: u32,
+    /// Why the score is what it is, one reason per factor.
+    pub reasons: Vec<String>,
+    /// The changes of the minimal cut that break this path.
+    pub cut: Vec<CutChange>,
+}
+
+/// One hop of an attack path.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PathHop {
+    /// `internet`, or an ARN.
+    pub from: String,
+    pub to: String,
+    /// What lets the hop happen: the security group rule, the instance profile, the technique,
+    /// the statement that allows the access.
+    pub via: String,
+    /// `network`, `runs-as`, `escalation` or `access`.
+    pub kind: String,
+}
+
+/// One change that breaks attack paths, with the `vigil fix` check id that fixes it where a
+/// fixer exists.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CutChange {
+    /// `security-group-rule`, `instance-profile`, `function-url`, `policy-statement`,
+    /// `trust-statement` or `escalation-permission`.
+    pub kind: String,
+    /// The ARN of what changes (the security group, the instance, the role...).
+    pub resource: String,
+    /// The change in words: `revoke tcp 22-22 from 0.0.0.0/0 on sg-0123`.
+    pub change: String,
+    /// The `vigil fix` check id whose fixer makes this change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+    /// How many of the reported paths this change breaks.
+    pub breaks: usize,
+}
+
+impl AnalysisKind for AttackPath {
+    const KIND: &'static str = "attack-path";
+}
+
 impl AnalysisKind for Exposure {
     const KIND: &'static str = "exposure";
 }
@@ -206,6 +268,7 @@ pub enum AnalysisResult {
     External(ExternalAccess),
     Access(Access),
     AccessSkipped(AccessSkipped),
+    AttackPath(AttackPath),
 }
 
 impl AnalysisResult {
@@ -218,6 +281,7 @@ impl AnalysisResult {
             AnalysisResult::External(_) => ExternalAccess::KIND,
             AnalysisResult::Access(_) => Access::KIND,
             AnalysisResult::AccessSkipped(_) => AccessSkipped::KIND,
+            AnalysisResult::AttackPath(_) => AttackPath::KIND,
         }
     }
 
@@ -230,6 +294,7 @@ impl AnalysisResult {
             AnalysisResult::External(result) => serde_json::to_string(result),
             AnalysisResult::Access(result) => serde_json::to_string(result),
             AnalysisResult::AccessSkipped(result) => serde_json::to_string(result),
+            AnalysisResult::AttackPath(result) => serde_json::to_string(result),
         };
         // These types have string keys and no fallible serializer: this cannot fail.
         json.unwrap_or_else(|_| "{}".to_string())
@@ -247,6 +312,7 @@ impl AnalysisResult {
             ExternalAccess::KIND => parse(json, AnalysisResult::External),
             Access::KIND => parse(json, AnalysisResult::Access),
             AccessSkipped::KIND => parse(json, AnalysisResult::AccessSkipped),
+            AttackPath::KIND => parse(json, AnalysisResult::AttackPath),
             _ => return None,
         })
     }
@@ -292,6 +358,13 @@ mod tests {
             ),
             ("access", json!({ "action": "kms:Decrypt", "resource": "k", "principals": [{ "principal": "p", "kind": "role", "allowed_by": ["x#0"] }] })),
             ("access-skipped", json!({ "reason": "too many" })),
+            (
+                "attack-path",
+                json!({ "source": "internet", "target": "arn:aws:s3:::payroll", "target_kind": "sensitive-data",
+                        "hops": [{ "from": "internet", "to": "arn:aws:ec2:us-east-1:1:instance/i-1", "via": "sg-1 tcp 22-22 from 0.0.0.0/0", "kind": "network" }],
+                        "score": 72, "likelihood": 90, "impact": 8, "reasons": ["ssh open to the world"],
+                        "cut": [{ "kind": "security-group-rule", "resource": "arn:aws:ec2:us-east-1:1:security-group/sg-1", "change": "revoke", "fix": "x", "breaks": 1 }] }),
+            ),
         ];
         for (kind, stored) in cases {
             let result = AnalysisResult::from_json(kind, &stored.to_string()).unwrap().unwrap();

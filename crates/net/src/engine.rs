@@ -55,6 +55,38 @@ pub struct Hop {
     pub allowed: bool,
 }
 
+/// A security group rule that admits internet traffic to an exposure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdmittingRule {
+    pub group_id: String,
+    /// The group's owner account, as DescribeSecurityGroups returns it.
+    pub owner_id: Option<String>,
+    /// The position of the permission in the group's (canonically ordered) inbound list.
+    pub permission_index: usize,
+    /// Like a hop's detail: `tcp 22-22 from 0.0.0.0/0`.
+    pub description: String,
+    /// The permission with only this rule's one source range.
+    pub permission: IpPermission,
+}
+
+/// A permission split into one permission per source (CIDR, IPv6 CIDR, prefix list), as AWS
+/// numbers security group rules; group references are left out (they never admit the internet).
+fn split_permission(permission: &IpPermission) -> Vec<IpPermission> {
+    let empty =
+        IpPermission { ip_ranges: Vec::new(), ipv6_ranges: Vec::new(), prefix_list_ids: Vec::new(), user_id_group_pairs: Vec::new(), ..permission.clone() };
+    let mut singles = Vec::new();
+    for range in &permission.ip_ranges {
+        singles.push(IpPermission { ip_ranges: vec![range.clone()], ..empty.clone() });
+    }
+    for range in &permission.ipv6_ranges {
+        singles.push(IpPermission { ipv6_ranges: vec![range.clone()], ..empty.clone() });
+    }
+    for list in &permission.prefix_list_ids {
+        singles.push(IpPermission { prefix_list_ids: vec![list.clone()], ..empty.clone() });
+    }
+    singles
+}
+
 /// Everything the internet can deliver to one endpoint address.
 #[derive(Debug, Clone)]
 pub struct Exposure {
@@ -350,6 +382,44 @@ impl<'a> Network<'a> {
             }
         }
         exposures
+    }
+
+    /// The security group rules on the internet-facing side of an exposure (the interface's
+    /// groups, the load balancer's or the database's) that let some of its traffic in: one per (group,
+    /// permission, source range), each with a permission holding only that range. Each rule
+    /// alone delivers part of the exposure (the exposure is the network's delivery intersected
+    /// with the union of these rules), so the exposure ends exactly when all are removed. A
+    /// balancer without security groups (a Network Load Balancer) has none.
+    pub fn admitting_rules(&self, exposure: &Exposure) -> Vec<AdmittingRule> {
+        let (index, spec) = exposure.spec;
+        let Some(network) = self.regions.get(index) else { return Vec::new() };
+        let group_ids: &[String] = match spec {
+            Spec::Interface { interface, .. } => network.interfaces.get(interface).map(|view| view.group_ids.as_slice()).unwrap_or(&[]),
+            Spec::Balancer { balancer, .. } | Spec::Behind { balancer, .. } => {
+                network.balancers.get(balancer).map(|view| view.group_ids.as_slice()).unwrap_or(&[])
+            }
+            Spec::Database { database } => network.databases.get(database).map(|view| view.group_ids.as_slice()).unwrap_or(&[]),
+        };
+        let mut rules = Vec::new();
+        for group_id in group_ids {
+            let Some(group) = network.groups.get(group_id.as_str()) else { continue };
+            for (position, permission) in group.ip_permissions.iter().enumerate() {
+                for single in split_permission(permission) {
+                    let region = permissions_region(std::slice::from_ref(&single), exposure.family, &network.prefix_lists, &[]);
+                    if region.intersection(&exposure.reach).is_empty() {
+                        continue;
+                    }
+                    rules.push(AdmittingRule {
+                        group_id: group_id.clone(),
+                        owner_id: group.owner_id.clone(),
+                        permission_index: position,
+                        description: describe_permission(&single, exposure.family, &[]),
+                        permission: single,
+                    });
+                }
+            }
+        }
+        rules
     }
 
     /// The path of one entry of an exposure (its representative packet).

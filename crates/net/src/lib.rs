@@ -19,5 +19,5 @@ pub mod topology;
 
 pub use access::{Access, Region, Slot};
 pub use addr::{Cidr, Family};
-pub use engine::{Answer, EndpointAnswer, Entry, ExplainError, Exposure, Hop, Network, Question, parse_protocol, parse_source, region_entries};
+pub use engine::{AdmittingRule, Answer, EndpointAnswer, Entry, ExplainError, Exposure, Hop, Network, Question, parse_protocol, parse_source, region_entries};
 pub use host_firewall::HostRuleset;

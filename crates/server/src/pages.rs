@@ -99,6 +99,7 @@ const NAV: &[(&str, &str)] = &[
     ("/resources", "Resources"),
     ("/exposure", "Exposure"),
     ("/identities", "Identities"),
+    ("/paths", "Attack paths"),
     ("/activity", "Activity"),
     ("/agents", "Agents"),
     ("/scans", "Scans"),

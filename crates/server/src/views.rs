@@ -11,7 +11,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
-use vigil_model::analysis::{Admin, EscalationPath, Exposure, ExternalAccess, Step};
+use vigil_model::analysis::{Admin, AttackPath, EscalationPath, Exposure, ExternalAccess, Step};
 
 use axum::routing::on;
 
@@ -93,6 +93,14 @@ pub const ROUTES: &[Route] = &[
         params: &[],
         access: Access::Authenticated,
         handler: |method| on(method, identities),
+    },
+    Route {
+        method: Method::Get,
+        path: "/paths",
+        summary: "Attack paths from the internet to admin or sensitive data: the graph, each path's hops and the minimal cut.",
+        params: &[],
+        access: Access::Authenticated,
+        handler: |method| on(method, attack_paths),
     },
     Route {
         method: Method::Get,
@@ -709,6 +717,74 @@ async fn identities(state: Shared, Extension(caller): Extension<Caller>) -> Resp
     }
     end_table(&mut body, external.len());
     page("Identities", Some(&caller), &body).into_response()
+}
+
+/// Paths drawn in the graph at most (the table lists every stored path).
+const GRAPH_PATHS: usize = 60;
+
+async fn attack_paths(state: Shared, Extension(caller): Extension<Caller>) -> Response {
+    let (scan, rows) = match with_store(&state, |store| Ok((store.analysed_scan()?, store.analyses::<AttackPath>()?))).await {
+        Ok(values) => values,
+        Err(response) => return response,
+    };
+    let mut body = String::from("<h1>Attack paths</h1>");
+    let Some(scan) = scan else {
+        body.push_str("<p class=\"notice\">No stored scan has attack paths yet: run <code>vigil scan</code>.</p>");
+        return page("Attack paths", Some(&caller), &body).into_response();
+    };
+    let mut paths: Vec<&AttackPath> = rows.iter().map(|row| &row.result).collect();
+    paths.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.target.cmp(&b.target)));
+    let targets: std::collections::BTreeSet<&str> = paths.iter().map(|path| path.target.as_str()).collect();
+    let _ = write!(
+        body,
+        "<p>Scan #{scan}: {} path(s) from the internet to {} admin-equivalent principal(s) or sensitive resource(s) (sensitive by tag: docs/paths.md). Cut hops are drawn dashed.</p>",
+        paths.len(),
+        targets.len()
+    );
+    body.push_str(&charts::attack_graph("Paths (highest scores)", &paths.iter().copied().take(GRAPH_PATHS).collect::<Vec<_>>()));
+    // The cut: every change that breaks a stored path, with how many it breaks.
+    let mut cut: std::collections::BTreeMap<(&str, &str, &str), (usize, Option<&str>)> = std::collections::BTreeMap::new();
+    for path in &paths {
+        for change in &path.cut {
+            let entry = cut.entry((change.kind.as_str(), change.resource.as_str(), change.change.as_str())).or_insert((0, change.fix.as_deref()));
+            entry.0 += 1;
+        }
+    }
+    let _ = write!(
+        body,
+        "<h2>Minimal cut ({} change(s))</h2><table id=\"cut\"><thead><tr><th>Change</th><th>Resource</th><th>Breaks</th><th>Fix</th></tr></thead><tbody>",
+        cut.len()
+    );
+    let mut changes: Vec<_> = cut.into_iter().collect();
+    changes.sort_by_key(|entry| std::cmp::Reverse((entry.1).0));
+    for ((_, resource, change), (breaks, fix)) in &changes {
+        let fix = fix.map(|check| format!("<code>vigil fix --check {}</code>", escape(check))).unwrap_or_else(|| "-".to_string());
+        let _ = write!(body, "<tr><td>{}</td><td>{}</td><td>{breaks}</td><td>{fix}</td></tr>", escape(change), resource_link(resource));
+    }
+    end_table(&mut body, changes.len());
+    let _ = write!(
+        body,
+        "<h2>Paths ({})</h2><table id=\"paths\"><thead><tr><th>Score</th><th>Target</th><th>Hops</th><th>Cut</th><th>Why</th></tr></thead><tbody>",
+        paths.len()
+    );
+    for path in &paths {
+        let mut hops = String::from("<ol>");
+        for hop in &path.hops {
+            let _ = write!(hops, "<li>{} → {} <span class=\"muted\">via {}</span></li>", escape(&hop.from), escape(&hop.to), escape(&hop.via));
+        }
+        hops.push_str("</ol>");
+        let cut: Vec<String> = path.cut.iter().map(|change| escape(&change.change)).collect();
+        let _ = write!(
+            body,
+            "<tr><td>{}</td><td>{}</td><td>{hops}</td><td>{}</td><td>{}</td></tr>",
+            path.score,
+            resource_link(&path.target),
+            cut.join("<br>"),
+            escape(&path.reasons.join("; "))
+        );
+    }
+    end_table(&mut body, paths.len());
+    page("Attack paths", Some(&caller), &body).into_response()
 }
 
 /// The host an alert names (host-log and malware detections, a missing agent): its hostname,

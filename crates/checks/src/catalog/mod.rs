@@ -5,6 +5,7 @@ mod access;
 mod account_services;
 mod acm;
 mod agents;
+pub(crate) mod attack_paths;
 mod autoscaling;
 mod cloudfront;
 mod cloudtrail;
@@ -63,6 +64,7 @@ pub static CHECKS: &[&dyn Check] = &[
     &access::ADMIN_USER_WITHOUT_MFA,
     &access::ROLE_ASSUMABLE_BY_UNKNOWN_ACCOUNT,
     &access::PRIVILEGE_ESCALATION_PATH,
+    &attack_paths::INTERNET_TO_ADMIN_OR_SENSITIVE_DATA,
     &iam::ROOT_MFA_ENABLED,
     &iam::ROOT_ACCESS_KEYS_ABSENT,
     &iam::USER_CONSOLE_MFA,

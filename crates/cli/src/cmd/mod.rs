@@ -8,6 +8,7 @@ pub mod history;
 pub mod host;
 pub mod iam;
 pub mod notify;
+pub mod paths;
 pub mod reach;
 pub mod scan;
 pub mod serve;
@@ -75,6 +76,9 @@ pub enum Command {
     Iam(iam::IamArgs),
     /// Network exposure: what the internet can reach, and why.
     Reach(reach::ReachArgs),
+    /// Attack paths from the internet through compute, roles and escalation to admin or
+    /// sensitive data, ranked, with the minimal cut that breaks them.
+    Paths(paths::PathsArgs),
     /// Fix failing findings: plan the exact AWS calls with the configuration before and after
     /// and the effect of each change (findings resolved, exposures removed, flows it would
     /// cut), as code or as the IAM policy it needs; `--apply` applies it, `undo` reverts.
@@ -149,6 +153,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Trail(args) => trail::run(&cli.global, args),
         Command::Iam(args) => iam::run(&cli.global, args),
         Command::Reach(args) => reach::run(&cli.global, args),
+        Command::Paths(args) => paths::run(&cli.global, args),
         Command::Fix(args) => fix::run(&cli.global, args),
         Command::Watch(args) => watch::run(&cli.global, args),
         Command::Host(args) => host::run(&cli.global, args),

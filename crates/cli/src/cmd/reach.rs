@@ -72,7 +72,7 @@ pub fn run(global: &GlobalArgs, args: ReachArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Reads `INSTANCE_ID=FILE` host firewalls.
-fn host_firewalls(specs: &[String]) -> anyhow::Result<Vec<(String, vigil_net::HostRuleset)>> {
+pub fn host_firewalls(specs: &[String]) -> anyhow::Result<Vec<(String, vigil_net::HostRuleset)>> {
     specs
         .iter()
         .map(|spec| {

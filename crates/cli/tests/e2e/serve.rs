@@ -398,7 +398,9 @@ fn the_api_serves_exposure_identities_compliance_alerts_and_groups() {
     assert!(!get(&format!("/api/resource?arn={encoded}"))["exposure"].as_array().unwrap().is_empty());
     let alice = request(&server, "GET", "/resource?arn=arn%3Aaws%3Aiam%3A%3A123456789012%3Auser%2Falice", &[("authorization", &auth)], "");
     assert!(alice.body.contains("id=\"admin\""), "an admin's page says so");
-    for page in ["/", "/findings?group=service", "/exposure", "/identities", "/activity", "/scans", "/resources?tag=owner", "/compliance?framework=cis"] {
+    for page in
+        ["/", "/findings?group=service", "/exposure", "/identities", "/paths", "/activity", "/scans", "/resources?tag=owner", "/compliance?framework=cis"]
+    {
         let reply = request(&server, "GET", page, &[("authorization", &auth)], "");
         assert_eq!(reply.status, 200, "{page}");
         assert!(!reply.body.contains(HOSTILE_TAG) && !reply.body.contains(HOSTILE_NAME), "{page} holds a raw payload");

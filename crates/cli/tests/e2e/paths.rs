@@ -1,0 +1,134 @@
+//! End-to-end tests of `vigil paths` against an account seeded in moto: an instance with SSH
+//! open to the world running with a role that can read a bucket tagged sensitive is a path
+//! with the right hops and a cut naming the security group rule; its twins (the same without
+//! the ingress rule, or without the permission) are not.
+
+use std::process::Command;
+
+use crate::common::{run, vigil};
+use aws_sdk_ec2::types as ec2;
+use serde_json::{Value, json};
+use vigil_testkit::MotoServer;
+
+const ACCOUNT: &str = "123456789012";
+
+/// The seeded account: instance ids of the three twins, the group that opens SSH.
+struct Seeded {
+    open_ssh_reader: String,
+    closed_reader: String,
+    open_ssh_lister: String,
+    ssh_group: String,
+}
+
+async fn seed(moto: &MotoServer) -> Seeded {
+    let config = moto.sdk_config_with_keys("testing", "testing", "us-east-1").await;
+    let s3 = aws_sdk_s3::Client::new(&config);
+    s3.create_bucket().bucket("payroll-data").send().await.unwrap();
+    let tagging = aws_sdk_s3::types::Tagging::builder()
+        .tag_set(aws_sdk_s3::types::Tag::builder().key("data-classification").value("confidential").build().unwrap())
+        .build()
+        .unwrap();
+    s3.put_bucket_tagging().bucket("payroll-data").tagging(tagging).send().await.unwrap();
+    s3.create_bucket().bucket("public-assets").send().await.unwrap();
+
+    let iam = aws_sdk_iam::Client::new(&config);
+    let trust =
+        json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": { "Service": "ec2.amazonaws.com" }, "Action": "sts:AssumeRole" }] });
+    for (role, action) in [("reader", "s3:GetObject"), ("lister", "s3:ListBucket")] {
+        iam.create_role().role_name(role).assume_role_policy_document(trust.to_string()).send().await.unwrap();
+        let resource = if action == "s3:GetObject" { "arn:aws:s3:::payroll-data/*" } else { "arn:aws:s3:::payroll-data" };
+        let policy = json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Action": action, "Resource": resource }] });
+        iam.put_role_policy().role_name(role).policy_name("data").policy_document(policy.to_string()).send().await.unwrap();
+        iam.create_instance_profile().instance_profile_name(role).send().await.unwrap();
+        iam.add_role_to_instance_profile().instance_profile_name(role).role_name(role).send().await.unwrap();
+    }
+
+    let ec2 = aws_sdk_ec2::Client::new(&config);
+    let vpc = ec2.create_vpc().cidr_block("10.0.0.0/16").send().await.unwrap().vpc.unwrap().vpc_id.unwrap();
+    let igw = ec2.create_internet_gateway().send().await.unwrap().internet_gateway.unwrap().internet_gateway_id.unwrap();
+    ec2.attach_internet_gateway().internet_gateway_id(&igw).vpc_id(&vpc).send().await.unwrap();
+    let table = ec2.create_route_table().vpc_id(&vpc).send().await.unwrap().route_table.unwrap().route_table_id.unwrap();
+    ec2.create_route().route_table_id(&table).destination_cidr_block("0.0.0.0/0").gateway_id(&igw).send().await.unwrap();
+    let subnet = ec2.create_subnet().vpc_id(&vpc).cidr_block("10.0.1.0/24").send().await.unwrap().subnet.unwrap().subnet_id.unwrap();
+    ec2.associate_route_table().route_table_id(&table).subnet_id(&subnet).send().await.unwrap();
+    ec2.modify_subnet_attribute().subnet_id(&subnet).map_public_ip_on_launch(ec2::AttributeBooleanValue::builder().value(true).build()).send().await.unwrap();
+    let ssh_group = ec2.create_security_group().group_name("ssh-world").description("ssh").vpc_id(&vpc).send().await.unwrap().group_id.unwrap();
+    ec2.authorize_security_group_ingress()
+        .group_id(&ssh_group)
+        .ip_permissions(
+            ec2::IpPermission::builder().ip_protocol("tcp").from_port(22).to_port(22).ip_ranges(ec2::IpRange::builder().cidr_ip("0.0.0.0/0").build()).build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let closed_group = ec2.create_security_group().group_name("closed").description("no ingress").vpc_id(&vpc).send().await.unwrap().group_id.unwrap();
+    let launch = |group: String, profile: &'static str| {
+        ec2.run_instances()
+            .image_id("ami-12c6146b")
+            .instance_type(ec2::InstanceType::T3Micro)
+            .min_count(1)
+            .max_count(1)
+            .subnet_id(&subnet)
+            .security_group_ids(group)
+            .iam_instance_profile(ec2::IamInstanceProfileSpecification::builder().name(profile).build())
+            .send()
+    };
+    let id = |output: aws_sdk_ec2::operation::run_instances::RunInstancesOutput| output.instances()[0].instance_id().unwrap().to_string();
+    let open_ssh_reader = id(launch(ssh_group.clone(), "reader").await.unwrap());
+    let closed_reader = id(launch(closed_group.clone(), "reader").await.unwrap());
+    let open_ssh_lister = id(launch(ssh_group.clone(), "lister").await.unwrap());
+    Seeded { open_ssh_reader, closed_reader, open_ssh_lister, ssh_group }
+}
+
+fn paths(moto: &MotoServer, extra: &[&str]) -> Vec<Value> {
+    let mut command: Command = vigil();
+    command.args(["paths", "--endpoint-url", &moto.endpoint_url, "--region", "us-east-1", "--format", "json"]).args(extra);
+    for (key, value) in moto.env() {
+        command.env(key, value);
+    }
+    let (code, stdout, stderr) = run(&mut command);
+    assert_eq!(code, 0, "{stderr}");
+    serde_json::from_str(&stdout).unwrap_or_else(|error| panic!("{error}: {stdout}"))
+}
+
+#[test]
+fn an_instance_with_ssh_open_and_a_role_reading_a_sensitive_bucket_is_a_path_and_its_twins_are_not() {
+    let moto = MotoServer::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let seeded = runtime.block_on(seed(&moto));
+    let found = paths(&moto, &[]);
+    let bucket = "arn:aws:s3:::payroll-data";
+    let instance = |id: &str| format!("arn:aws:ec2:us-east-1:{ACCOUNT}:instance/{id}");
+    let reader = format!("arn:aws:iam::{ACCOUNT}:role/reader");
+
+    // Exactly one path: the open instance running as the reader, to the tagged bucket.
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let path = &found[0];
+    assert_eq!(path["source"], "internet");
+    assert_eq!(path["target"], bucket);
+    let hops: Vec<(&str, &str)> = path["hops"].as_array().unwrap().iter().map(|hop| (hop["from"].as_str().unwrap(), hop["to"].as_str().unwrap())).collect();
+    let open = instance(&seeded.open_ssh_reader);
+    assert_eq!(hops, vec![("internet", open.as_str()), (open.as_str(), reader.as_str()), (reader.as_str(), bucket)], "{path:#}");
+    assert!(path["hops"][0]["via"].as_str().unwrap().contains(&seeded.ssh_group), "{path:#}");
+    assert!(path["hops"][0]["via"].as_str().unwrap().contains("0.0.0.0/0"), "{path:#}");
+    assert!(path["hops"][2]["via"].as_str().unwrap().contains("s3:GetObject"), "{path:#}");
+    assert!(path["score"].as_u64().unwrap() > 0, "{path:#}");
+
+    // The twins: no ingress rule, or no permission to read objects.
+    for twin in [&seeded.closed_reader, &seeded.open_ssh_lister] {
+        assert!(!found.iter().any(|path| path["hops"].as_array().unwrap().iter().any(|hop| hop["to"] == instance(twin).as_str())), "{twin}: {found:#?}");
+    }
+
+    // The cut names the security group rule, linked to its fixer.
+    let cut = path["cut"].as_array().unwrap();
+    assert_eq!(cut.len(), 1, "{path:#}");
+    assert_eq!(cut[0]["kind"], "security-group-rule");
+    assert_eq!(cut[0]["resource"], format!("arn:aws:ec2:us-east-1:{ACCOUNT}:security-group/{}", seeded.ssh_group).as_str());
+    assert!(cut[0]["change"].as_str().unwrap().contains("22"), "{path:#}");
+    assert_eq!(cut[0]["fix"], "ec2_security_group_admin_ports_open_to_world");
+
+    // Filters: --to another resource, --from the twin instance.
+    assert!(paths(&moto, &["--to", "arn:aws:s3:::public-assets"]).is_empty());
+    assert!(paths(&moto, &["--from", &instance(&seeded.open_ssh_lister)]).is_empty());
+    assert_eq!(paths(&moto, &["--from", &open]).len(), 1);
+}

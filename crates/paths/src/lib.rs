@@ -1,0 +1,690 @@
+//! vigil-paths: attack paths from the internet through compute to the role it runs with,
+//! through privilege escalation, to an admin-equivalent principal or to sensitive data; each
+//! ranked (likelihood × impact, with its reasons), explained hop by hop, and broken by a
+//! minimal cut of changes linked to `vigil fix` where a fixer exists (docs/paths.md).
+//!
+//! Pure: no I/O, no async. It joins the exposure engine ([`vigil_net::Network`], with host
+//! firewalls when the caller joined them), the IAM engine ([`vigil_iam::account::Account`]
+//! and its escalation paths) and optional host facts (vulnerabilities agents report).
+//!
+//! The graph: `internet` → (a security group rule, through a load balancer or not) → an
+//! instance or a public database; `internet` → (a function URL without authentication) → a
+//! Lambda function; compute → (instance profile, execution role) → role; role → (escalation
+//! steps) → admin-equivalent principal; role → (the statements that allow reading it) →
+//! sensitive data. A public database that is itself sensitive is a target one hop away.
+
+pub mod cut;
+pub mod sensitive;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use vigil_iam::account::{Account, AccountPrincipal, PolicySource};
+use vigil_iam::escalation::{self, EscalationPath, Goal};
+use vigil_iam::evaluate::Decision;
+use vigil_model::Inventory;
+use vigil_model::analysis::{AttackPath, CutChange, PathHop};
+use vigil_model::ec2::IpPermission;
+use vigil_net::Network;
+
+pub use cut::{Cut, CutMethod, minimal_cut};
+pub use sensitive::{DEFAULT_SENSITIVE_TAGS, Sensitivity, TagRule};
+
+/// The `vigil fix` check ids a cut change may name (a test in `vigil-fix` keeps each one a
+/// fixer's check).
+pub const FIX_ALL_TRAFFIC: &str = "ec2_security_group_no_all_traffic_from_world";
+pub const FIX_ADMIN_PORTS: &str = "ec2_security_group_admin_ports_open_to_world";
+pub const FIX_UNAUTHORIZED_PORTS: &str = "ec2_security_group_only_authorized_ports_open_to_world";
+pub const FIX_PUBLIC_DATABASE: &str = "rds_instance_not_publicly_accessible";
+pub const FIX_CHECK_IDS: &[&str] = &[FIX_ALL_TRAFFIC, FIX_ADMIN_PORTS, FIX_UNAUTHORIZED_PORTS, FIX_PUBLIC_DATABASE];
+
+/// Remote administration ports (SSH, RDP).
+const ADMIN_PORTS: &[u16] = &[22, 3389];
+/// Database and cache ports.
+const DATA_PORTS: &[u16] = &[1433, 1521, 3306, 5432, 6379, 9200, 11211, 27017];
+/// Web ports, open on purpose on most internet-facing services.
+const WEB_PORTS: &[u16] = &[80, 443];
+
+/// Vulnerabilities agents report for one instance.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HostVulnerabilities {
+    pub critical: usize,
+    pub high: usize,
+}
+
+/// What hosts report, by instance id.
+#[derive(Debug, Clone, Default)]
+pub struct HostFacts {
+    pub vulnerabilities: HashMap<String, HostVulnerabilities>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub sensitivity: Sensitivity,
+    /// Only paths through or from this ARN (an instance, a function, a role, a principal); a
+    /// principal's ARN also adds the paths that start from it (source = the ARN).
+    pub from: Option<String>,
+    /// Only paths to this ARN; a resource ARN is a target even when it is not tagged
+    /// sensitive, and escalation paths to it are searched.
+    pub to: Option<String>,
+    /// Escalation hops per path at most, and paths per principal.
+    pub max_escalation_hops: usize,
+    pub max_escalation_paths: usize,
+    /// Search nodes of the exact cut before the greedy approximation.
+    pub cut_budget: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options { sensitivity: Sensitivity::default(), from: None, to: None, max_escalation_hops: 4, max_escalation_paths: 5, cut_budget: cut::EXACT_BUDGET }
+    }
+}
+
+/// Every path, the minimal cut over all of them, and how the cut was found.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// Highest score first.
+    pub paths: Vec<AttackPath>,
+    /// The cut, the change that breaks the most paths first.
+    pub cut: Vec<CutChange>,
+    pub method: CutMethod,
+    /// Resources found sensitive, with the reason.
+    pub sensitive: Vec<(String, String)>,
+}
+
+/// A way from a principal to a target: the hops after the principal.
+#[derive(Debug, Clone)]
+struct Tail {
+    target: String,
+    kind: &'static str,
+    hops: Vec<PathHop>,
+    changes: Vec<usize>,
+    /// Multiplies the likelihood (each escalation step is a little less likely).
+    factor: f64,
+    reasons: Vec<String>,
+}
+
+/// A way in: hops from the internet to a compute resource.
+#[derive(Debug, Clone)]
+struct Entry {
+    compute: String,
+    hops: Vec<PathHop>,
+    changes: Vec<usize>,
+    likelihood: f64,
+    reasons: Vec<String>,
+}
+
+/// The changes met so far, deduplicated.
+#[derive(Default)]
+struct Changes {
+    list: Vec<CutChange>,
+    index: HashMap<(String, String, String), usize>,
+}
+
+impl Changes {
+    fn add(&mut self, kind: &str, resource: &str, change: String, fix: Option<&str>) -> usize {
+        let key = (kind.to_string(), resource.to_string(), change);
+        if let Some(id) = self.index.get(&key) {
+            return *id;
+        }
+        let id = self.list.len();
+        self.list.push(CutChange { kind: key.0.clone(), resource: key.1.clone(), change: key.2.clone(), fix: fix.map(str::to_string), breaks: 0 });
+        self.index.insert(key, id);
+        id
+    }
+}
+
+/// The order in which changes are preferred among cuts of the same size: network rules
+/// first (they close the way in without touching what runs), then the rest.
+fn kind_rank(kind: &str) -> u8 {
+    match kind {
+        "security-group-rule" => 0,
+        "function-url" => 1,
+        "public-endpoint" => 2,
+        "instance-profile" => 3,
+        "policy-statement" => 4,
+        "trust-statement" => 5,
+        _ => 6,
+    }
+}
+
+struct Builder<'a> {
+    inventory: &'a Inventory,
+    account: &'a Account,
+    options: &'a Options,
+    changes: Changes,
+    /// Sensitive resources: (ARN, reason).
+    sensitive: Vec<(String, String)>,
+    /// Roles by ARN → principal index.
+    tails: HashMap<usize, Vec<Tail>>,
+    holders: Vec<Option<Vec<escalation::Step>>>,
+    escalations: HashMap<String, Vec<EscalationPath>>,
+    /// Instance ARN → instance profile ARN; instance profile ARN → role; function ARN → role ARN.
+    instance_profiles: HashMap<&'a str, &'a str>,
+    profile_roles: HashMap<&'a str, usize>,
+    function_roles: HashMap<&'a str, &'a str>,
+}
+
+/// Every attack path of an inventory, ranked, with the minimal cut.
+pub fn attack_paths(inventory: &Inventory, network: &Network<'_>, account: &Account, hosts: &HostFacts, options: &Options) -> Report {
+    let mut sensitive = Vec::new();
+    for resource in inventory.resources() {
+        if !is_data(resource.resource_type) {
+            continue;
+        }
+        let named = options.to.as_deref() == Some(resource.arn.as_str());
+        if let Some(reason) = options.sensitivity.reason(&resource.arn, resource.tags) {
+            sensitive.push((resource.arn.clone(), reason));
+        } else if named {
+            sensitive.push((resource.arn.clone(), "named with --to".to_string()));
+        }
+    }
+    sensitive.sort();
+    sensitive.dedup();
+    let holders = escalation::goal_holders(account, &Goal::Admin);
+    let mut escalations: HashMap<String, Vec<EscalationPath>> = HashMap::new();
+    let escalation_options = escalation::Options { goal: Goal::Admin, max_paths: options.max_escalation_paths, max_hops: options.max_escalation_hops };
+    for path in escalation::escalation(account, &escalation_options) {
+        escalations.entry(path.principal.clone()).or_default().push(path);
+    }
+    // Escalation to one named data resource (the search is per target, so only with --to).
+    if let Some(to) = &options.to
+        && let Some(accesses) = vigil_iam::access::access_requests(to)
+    {
+        let goal = Goal::Resource { arn: to.clone(), accesses };
+        for path in escalation::escalation(account, &escalation::Options { goal, ..escalation_options.clone() }) {
+            if !path.steps.is_empty() {
+                escalations.entry(path.principal.clone()).or_default().push(path);
+            }
+        }
+    }
+    let instance_profiles = account.instances.iter().map(|(instance, profile)| (instance.as_str(), profile.as_str())).collect();
+    let mut profile_roles = HashMap::new();
+    for (position, principal) in account.principals.iter().enumerate() {
+        for profile in &principal.instance_profile_arns {
+            profile_roles.insert(profile.as_str(), position);
+        }
+    }
+    let function_roles = account.functions.iter().map(|(function, role)| (function.as_str(), role.as_str())).collect();
+    let mut builder = Builder {
+        inventory,
+        account,
+        options,
+        changes: Changes::default(),
+        sensitive,
+        tails: HashMap::new(),
+        holders,
+        escalations,
+        instance_profiles,
+        profile_roles,
+        function_roles,
+    };
+    let mut drafts: Vec<(String, Entry, Tail)> = Vec::new();
+    for entry in builder.entries(network, hosts) {
+        if let Some(role) = builder.role_of(&entry.compute) {
+            for tail in builder.tails_of(role) {
+                drafts.push(("internet".to_string(), entry.clone(), tail));
+            }
+        }
+        // A public database that is itself sensitive.
+        if builder.sensitive.iter().any(|(arn, _)| *arn == entry.compute) {
+            let tail = Tail { target: entry.compute.clone(), kind: "sensitive-data", hops: Vec::new(), changes: Vec::new(), factor: 1.0, reasons: Vec::new() };
+            drafts.push(("internet".to_string(), entry.clone(), tail));
+        }
+    }
+    // Paths from a named principal (leaked credentials, an insider).
+    if let Some(from) = &options.from
+        && let Some(position) = account.principal_position(from)
+    {
+        let start = Entry { compute: from.clone(), hops: Vec::new(), changes: Vec::new(), likelihood: 0.5, reasons: vec![format!("starts from {from}")] };
+        for tail in builder.tails_of(position) {
+            if !tail.hops.is_empty() {
+                drafts.push((from.clone(), start.clone(), tail));
+            }
+        }
+    }
+    let mut seen = HashSet::new();
+    let mut paths: Vec<(AttackPath, Vec<usize>)> = Vec::new();
+    for (source, entry, tail) in drafts {
+        if let Some(to) = &options.to
+            && tail.target != *to
+        {
+            continue;
+        }
+        let mut hops = entry.hops.clone();
+        hops.extend(tail.hops.iter().cloned());
+        if let Some(from) = &options.from
+            && source != *from
+            && !hops.iter().any(|hop| hop.from == *from || hop.to == *from)
+        {
+            continue;
+        }
+        let key = (source.clone(), tail.target.clone(), hops.iter().map(|hop| format!("{}|{}|{}", hop.from, hop.to, hop.via)).collect::<Vec<_>>());
+        if !seen.insert(key) {
+            continue;
+        }
+        let likelihood = (entry.likelihood * tail.factor).clamp(0.0, 1.0);
+        let impact: u32 = if tail.kind == "admin" { 10 } else { 8 };
+        let likelihood_percent = (likelihood * 100.0).round() as u32;
+        let mut reasons = entry.reasons.clone();
+        reasons.extend(tail.reasons.iter().cloned());
+        reasons.push(if tail.kind == "admin" { "impact 10: an admin-equivalent principal".to_string() } else { "impact 8: sensitive data".to_string() });
+        let mut changes = entry.changes.clone();
+        changes.extend(tail.changes.iter().copied());
+        changes.sort_unstable();
+        changes.dedup();
+        paths.push((
+            AttackPath {
+                source,
+                target: tail.target.clone(),
+                target_kind: tail.kind.to_string(),
+                hops,
+                score: likelihood_percent * impact / 10,
+                likelihood: likelihood_percent,
+                impact,
+                reasons,
+                cut: Vec::new(),
+            },
+            changes,
+        ));
+    }
+    builder.finish(paths)
+}
+
+fn is_data(resource_type: &str) -> bool {
+    matches!(
+        resource_type,
+        "AWS::S3::Bucket" | "AWS::SecretsManager::Secret" | "AWS::KMS::Key" | "AWS::RDS::DBInstance" | "AWS::RDS::DBCluster" | "AWS::DynamoDB::Table"
+    )
+}
+
+impl Builder<'_> {
+    fn arn(&self, service: &str, region: &str, resource: &str) -> String {
+        format!("arn:{}:{service}:{region}:{}:{resource}", self.inventory.partition(), self.inventory.account_id())
+    }
+
+    /// The ways in: exposures of instances and public databases, and function URLs.
+    fn entries(&mut self, network: &Network<'_>, hosts: &HostFacts) -> Vec<Entry> {
+        let sensitive: HashSet<String> = self.sensitive.iter().map(|(arn, _)| arn.clone()).collect();
+        let mut entries: BTreeMap<(String, Option<String>, String), Entry> = BTreeMap::new();
+        for exposure in network.exposures() {
+            let (compute, instance_id) = match exposure.resource_type {
+                "instance" => (self.arn("ec2", &exposure.region, &format!("instance/{}", exposure.resource_id)), Some(exposure.resource_id.clone())),
+                "db-instance" => (self.arn("rds", &exposure.region, &format!("db:{}", exposure.resource_id)), None),
+                _ => continue,
+            };
+            // Only compute that leads somewhere: an instance with a role, or sensitive data.
+            let useful = if instance_id.is_some() { self.instance_profiles.contains_key(compute.as_str()) } else { sensitive.contains(&compute) };
+            if !useful {
+                continue;
+            }
+            let balancer = exposure
+                .via
+                .clone()
+                .map(|via| if via.starts_with("arn:") { via } else { self.arn("elasticloadbalancing", &exposure.region, &format!("loadbalancer/{via}")) });
+            let rules = network.admitting_rules(&exposure);
+            let vulnerabilities = instance_id.as_ref().and_then(|id| hosts.vulnerabilities.get(id)).copied().unwrap_or_default();
+            let mut alternatives: Vec<(String, usize, f64, Vec<String>)> = Vec::new();
+            if rules.is_empty() {
+                let (kind, change, fix) = match &balancer {
+                    Some(balancer) => ("public-endpoint", format!("make load balancer {balancer} internal, or put security groups on it"), None),
+                    None => (
+                        "public-endpoint",
+                        format!("make {} not publicly accessible", exposure.resource_id),
+                        Some(FIX_PUBLIC_DATABASE).filter(|_| instance_id.is_none()),
+                    ),
+                };
+                let resource = balancer.clone().unwrap_or_else(|| compute.clone());
+                let id = self.changes.add(kind, &resource, change, fix);
+                alternatives.push(("internet-facing without a security group".to_string(), id, 0.6, vec!["reachable from the internet".to_string()]));
+            }
+            for rule in rules {
+                let group_arn = self.arn("ec2", &exposure.region, &format!("security-group/{}", rule.group_id));
+                let via = format!("{} {}", rule.group_id, rule.description);
+                let (likelihood, reasons, world) = rule_likelihood(&rule.permission, instance_id.is_none());
+                let fix = if world { sg_fix(&rule.permission) } else { None };
+                let id = self.changes.add("security-group-rule", &group_arn, format!("revoke {} on {}", rule.description, rule.group_id), fix);
+                alternatives.push((via, id, likelihood, reasons));
+            }
+            for (via, change, mut likelihood, mut reasons) in alternatives {
+                let mut hops = Vec::new();
+                match &balancer {
+                    Some(balancer) => {
+                        likelihood *= 0.7;
+                        reasons.push("through a load balancer's listener".to_string());
+                        hops.push(PathHop { from: "internet".to_string(), to: balancer.clone(), via, kind: "network".to_string() });
+                        hops.push(PathHop {
+                            from: balancer.clone(),
+                            to: compute.clone(),
+                            via: "a listener forwards to it".to_string(),
+                            kind: "network".to_string(),
+                        });
+                    }
+                    None => hops.push(PathHop { from: "internet".to_string(), to: compute.clone(), via, kind: "network".to_string() }),
+                }
+                if vulnerabilities.critical > 0 {
+                    likelihood += (1.0 - likelihood) / 2.0;
+                    reasons.push(format!("{} critical vulnerabilities reported by the host", vulnerabilities.critical));
+                } else if vulnerabilities.high > 0 {
+                    likelihood += (1.0 - likelihood) / 4.0;
+                    reasons.push(format!("{} high vulnerabilities reported by the host", vulnerabilities.high));
+                }
+                let key = (compute.clone(), balancer.clone(), hops.first().map(|hop| hop.via.clone()).unwrap_or_default());
+                entries.entry(key).or_insert(Entry { compute: compute.clone(), hops, changes: vec![change], likelihood, reasons });
+            }
+        }
+        for (region, regional) in &self.inventory.regional {
+            for function in &regional.lambda_functions {
+                let public = function.function_url_configs.iter().any(|config| config.auth_type.as_deref() != Some("AWS_IAM"));
+                if !public || function.role.is_none() {
+                    continue;
+                }
+                let change = self.changes.add(
+                    "function-url",
+                    &function.function_arn,
+                    format!("set AuthType AWS_IAM on the function URL of {}", function.function_name),
+                    None,
+                );
+                let hop = PathHop {
+                    from: "internet".to_string(),
+                    to: function.function_arn.clone(),
+                    via: "function URL with AuthType NONE".to_string(),
+                    kind: "network".to_string(),
+                };
+                let key = (function.function_arn.clone(), None, region.to_string());
+                entries.entry(key).or_insert(Entry {
+                    compute: function.function_arn.clone(),
+                    hops: vec![hop],
+                    changes: vec![change],
+                    likelihood: 0.7,
+                    reasons: vec!["a function URL anyone may invoke".to_string()],
+                });
+            }
+        }
+        entries.into_values().collect()
+    }
+
+    /// The role a compute resource runs with (its principal index).
+    fn role_of(&self, compute: &str) -> Option<usize> {
+        match self.instance_profiles.get(compute) {
+            Some(profile) => self.profile_roles.get(profile).copied(),
+            None => self.function_roles.get(compute).and_then(|role| self.account.principal_position(role)),
+        }
+    }
+
+    /// The ways from a principal to a target, computed once per principal.
+    fn tails_of(&mut self, position: usize) -> Vec<Tail> {
+        if let Some(tails) = self.tails.get(&position) {
+            return tails.clone();
+        }
+        let Some(principal) = self.account.principals.get(position) else { return Vec::new() };
+        let mut tails = Vec::new();
+        match self.holders.get(position).cloned() {
+            Some(Some(steps)) if steps.is_empty() => {
+                let change = self.admin_change(principal);
+                tails.push(Tail {
+                    target: principal.arn.clone(),
+                    kind: "admin",
+                    hops: Vec::new(),
+                    changes: change.into_iter().collect(),
+                    factor: 1.0,
+                    reasons: vec![format!("{} is admin-equivalent", principal.name)],
+                });
+            }
+            Some(Some(steps)) => {
+                let (hops, changes) = self.escalation_hops(&steps);
+                tails.push(Tail {
+                    target: principal.arn.clone(),
+                    kind: "admin",
+                    hops,
+                    changes,
+                    factor: 0.9,
+                    reasons: vec![format!("{} can grant itself admin", principal.name)],
+                });
+            }
+            _ => {}
+        }
+        for path in self.escalations.get(&principal.arn).cloned().unwrap_or_default() {
+            let (hops, changes) = self.escalation_hops(&path.steps);
+            let factor = 0.9f64.powi(path.steps.len() as i32);
+            let (target, kind) = if path.target == "admin" { (path.admin.clone(), "admin") } else { (path.target.clone(), "sensitive-data") };
+            tails.push(Tail { target, kind, hops, changes, factor, reasons: vec![format!("{} escalation step(s)", path.steps.len())] });
+        }
+        for (arn, reason) in self.sensitive.clone() {
+            let Some(requests) = vigil_iam::access::access_requests(&arn) else { continue };
+            for (action, resource) in requests {
+                if self.account.decide_for(principal, &action, &resource) != Decision::Allowed {
+                    continue;
+                }
+                let (via, change) = self.access_change(principal, &action, &resource);
+                tails.push(Tail {
+                    target: arn.clone(),
+                    kind: "sensitive-data",
+                    hops: vec![PathHop { from: principal.arn.clone(), to: arn.clone(), via, kind: "access".to_string() }],
+                    changes: change.into_iter().collect(),
+                    factor: 1.0,
+                    reasons: vec![format!("{arn} is sensitive ({reason})")],
+                });
+                break;
+            }
+        }
+        // The runs-as hop belongs to the compute, not the role: callers prepend it.
+        self.tails.insert(position, tails.clone());
+        tails
+    }
+
+    /// A change that removes a principal's admin rights: detaching or editing the policies
+    /// that grant everything.
+    fn admin_change(&mut self, principal: &AccountPrincipal) -> Option<usize> {
+        let places = self.allowing_places(principal, "iam:AttachRolePolicy", "*");
+        let resource = places.first().map(|(resource, _)| resource.clone()).unwrap_or_else(|| principal.arn.clone());
+        let words: Vec<String> = places.into_iter().map(|(_, place)| place).collect();
+        Some(self.changes.add("policy-statement", &resource, format!("remove the grant of every action to {} ({})", principal.name, words.join("; ")), None))
+    }
+
+    /// The statements that allow a request, as the hop's words and the change that removes them.
+    fn access_change(&mut self, principal: &AccountPrincipal, action: &str, resource: &str) -> (String, Option<usize>) {
+        let places = self.allowing_places(principal, action, resource);
+        let resource_of_change = places.first().map(|(resource, _)| resource.clone()).unwrap_or_else(|| principal.arn.clone());
+        let words: Vec<String> = places.into_iter().map(|(_, place)| place).collect();
+        let via = format!("{action} allowed by {}", words.join("; "));
+        let change = format!("remove {action} on {resource} from {}", words.join("; "));
+        let id = self.changes.add("policy-statement", &resource_of_change, change, None);
+        (via, Some(id))
+    }
+
+    /// The statements that allow a request: (where the change goes, the statement in words).
+    fn allowing_places(&self, principal: &AccountPrincipal, action: &str, resource: &str) -> Vec<(String, String)> {
+        let evaluation = self.account.can(&principal.arn, action, resource, &[]);
+        let mut places = Vec::new();
+        for statement in &evaluation.explanation.allowed_by {
+            let sid = statement.sid.as_ref().map(|sid| format!(" ({sid})")).unwrap_or_default();
+            let mut resource_of_change = principal.arn.clone();
+            let place = if statement.policy == "resource_policy" {
+                resource_of_change = resource.trim_end_matches("/*").to_string();
+                format!("the resource policy of {resource_of_change}")
+            } else {
+                let position: Option<usize> =
+                    statement.policy.strip_prefix("identity_policies[").and_then(|rest| rest.strip_suffix(']')).and_then(|n| n.parse().ok());
+                match position.and_then(|position| principal.sources.get(position)) {
+                    Some(PolicySource::Inline { name, .. }) => format!("inline policy {name} of {}", principal.name),
+                    Some(PolicySource::Attached { arn, .. }) => {
+                        resource_of_change = arn.clone();
+                        format!("managed policy {arn}")
+                    }
+                    Some(PolicySource::Group { group_arn, .. }) => {
+                        resource_of_change = group_arn.clone();
+                        format!("a policy of group {group_arn}")
+                    }
+                    None => statement.policy.clone(),
+                }
+            };
+            places.push((resource_of_change, format!("{place} statement {}{sid}", statement.statement)));
+        }
+        places.sort();
+        places.dedup();
+        places
+    }
+
+    fn escalation_hops(&mut self, steps: &[escalation::Step]) -> (Vec<PathHop>, Vec<usize>) {
+        let mut hops = Vec::new();
+        let mut changes = Vec::new();
+        for step in steps {
+            hops.push(PathHop {
+                from: step.from.clone(),
+                to: step.to.clone(),
+                via: format!("{} on {} ({})", step.method, step.resource, step.technique),
+                kind: "escalation".to_string(),
+            });
+            let actions: Vec<&str> = step.permissions.iter().map(|permission| permission.action.as_str()).collect();
+            let id = if step.permissions.len() == 1 && actions.first().is_some_and(|action| action.starts_with("sts:AssumeRole")) {
+                self.changes.add("trust-statement", &step.to, format!("remove {} from the trust policy of {}", step.from, step.to), None)
+            } else {
+                let what: Vec<String> = step.permissions.iter().map(|permission| format!("{} on {}", permission.action, permission.resource)).collect();
+                self.changes.add("escalation-permission", &step.from, format!("remove {} from {}", what.join(", "), step.from), None)
+            };
+            changes.push(id);
+        }
+        (hops, changes)
+    }
+
+    /// Adds the runs-as hops, computes the cut, and sorts.
+    fn finish(mut self, drafts: Vec<(AttackPath, Vec<usize>)>) -> Report {
+        let mut paths = Vec::with_capacity(drafts.len());
+        for (mut path, mut changes) in drafts {
+            // Insert the runs-as hop between the way in and the role's tail.
+            if path.source == "internet" {
+                let split = path.hops.iter().position(|hop| hop.kind != "network").unwrap_or(path.hops.len());
+                let compute = path.hops.get(split.saturating_sub(1)).map(|hop| hop.to.clone()).unwrap_or_default();
+                if let Some((hop, change)) = self.runs_as(&compute) {
+                    path.hops.insert(split, hop);
+                    changes.extend(change);
+                } else if path.target != compute {
+                    continue;
+                }
+            }
+            paths.push((path, changes));
+        }
+        // Preference order: renumber the changes so lower ids are preferred.
+        let mut order: Vec<usize> = (0..self.changes.list.len()).collect();
+        order.sort_by(|a, b| {
+            let (a, b) = (&self.changes.list[*a], &self.changes.list[*b]);
+            (kind_rank(&a.kind), a.fix.is_none(), &a.resource, &a.change).cmp(&(kind_rank(&b.kind), b.fix.is_none(), &b.resource, &b.change))
+        });
+        let mut rank = vec![0; order.len()];
+        for (position, id) in order.iter().enumerate() {
+            rank[*id] = position;
+        }
+        let sets: Vec<Vec<usize>> = paths.iter().map(|(_, changes)| changes.iter().map(|id| rank[*id]).collect()).collect();
+        let found = minimal_cut(&sets, self.options.cut_budget);
+        let chosen: Vec<usize> = found.changes.iter().filter_map(|ranked| order.get(*ranked).copied()).collect();
+        let chosen_set: HashSet<usize> = chosen.iter().copied().collect();
+        for (_, changes) in &paths {
+            for id in changes.iter().filter(|id| chosen_set.contains(id)) {
+                if let Some(change) = self.changes.list.get_mut(*id) {
+                    change.breaks += 1;
+                }
+            }
+        }
+        let mut report_paths = Vec::with_capacity(paths.len());
+        for (mut path, changes) in paths {
+            let mut mine: Vec<usize> = changes.into_iter().filter(|id| chosen_set.contains(id)).collect();
+            mine.sort_by_key(|id| rank.get(*id).copied().unwrap_or(usize::MAX));
+            path.cut = mine.iter().filter_map(|id| self.changes.list.get(*id).cloned()).collect();
+            report_paths.push(path);
+        }
+        report_paths.sort_by(|a, b| {
+            b.score.cmp(&a.score).then_with(|| a.target.cmp(&b.target)).then_with(|| a.hops.len().cmp(&b.hops.len())).then_with(|| hop_key(a).cmp(&hop_key(b)))
+        });
+        let mut cut: Vec<CutChange> = chosen.iter().filter_map(|id| self.changes.list.get(*id).cloned()).collect();
+        cut.sort_by(|a, b| {
+            b.breaks.cmp(&a.breaks).then_with(|| (kind_rank(&a.kind), &a.resource, &a.change).cmp(&(kind_rank(&b.kind), &b.resource, &b.change)))
+        });
+        Report { paths: report_paths, cut, method: found.method, sensitive: self.sensitive }
+    }
+
+    /// The hop from a compute resource to its role, and the change that removes it (an
+    /// instance's profile; a function always has a role, so none).
+    fn runs_as(&mut self, compute: &str) -> Option<(PathHop, Option<usize>)> {
+        if let Some(profile) = self.instance_profiles.get(compute).copied() {
+            let role = self.profile_roles.get(profile).and_then(|position| self.account.principals.get(*position))?;
+            let change = self.changes.add("instance-profile", compute, format!("disassociate instance profile {profile} from {compute}"), None);
+            let hop = PathHop { from: compute.to_string(), to: role.arn.clone(), via: format!("instance profile {profile}"), kind: "runs-as".to_string() };
+            return Some((hop, Some(change)));
+        }
+        let role = self.function_roles.get(compute)?;
+        Some((PathHop { from: compute.to_string(), to: role.to_string(), via: "execution role".to_string(), kind: "runs-as".to_string() }, None))
+    }
+}
+
+fn hop_key(path: &AttackPath) -> Vec<(&str, &str, &str)> {
+    path.hops.iter().map(|hop| (hop.from.as_str(), hop.to.as_str(), hop.via.as_str())).collect()
+}
+
+/// How likely a security group rule is to be used to get in, with the reasons, and whether
+/// it admits the whole internet.
+fn rule_likelihood(permission: &IpPermission, database: bool) -> (f64, Vec<String>, bool) {
+    let mut reasons = Vec::new();
+    let ports = port_span(permission);
+    let base = match ports {
+        None => {
+            reasons.push("all traffic allowed".to_string());
+            1.0
+        }
+        Some((from, to)) if ADMIN_PORTS.iter().any(|port| (from..=to).contains(port)) => {
+            reasons.push("a remote administration port (SSH/RDP) is open".to_string());
+            0.9
+        }
+        Some((from, to)) if database || DATA_PORTS.iter().any(|port| (from..=to).contains(port)) => {
+            reasons.push("a database or cache port is open".to_string());
+            0.85
+        }
+        Some((from, to)) if WEB_PORTS.iter().all(|port| !(from..=to).contains(port)) || to > from => {
+            reasons.push(format!("ports {from}-{to} are open"));
+            0.7
+        }
+        Some(_) => {
+            reasons.push("a web port is open".to_string());
+            0.6
+        }
+    };
+    let (width, world) = source_width(permission);
+    let factor = match width {
+        0 => 1.0,
+        1..=8 => 0.8,
+        9..=16 => 0.6,
+        _ => 0.3,
+    };
+    reasons.push(if world { "open to the whole internet".to_string() } else { format!("open to a /{width} range of the internet") });
+    (base * factor, reasons, world)
+}
+
+/// The TCP/UDP port range of a permission; `None` for all traffic (or all ports).
+fn port_span(permission: &IpPermission) -> Option<(u16, u16)> {
+    if matches!(permission.ip_protocol.as_str(), "-1" | "all") {
+        return None;
+    }
+    let from = permission.from_port.unwrap_or(0).clamp(0, 65535) as u16;
+    let to = permission.to_port.unwrap_or(65535).clamp(0, 65535) as u16;
+    if matches!(permission.ip_protocol.as_str(), "tcp" | "udp" | "6" | "17") { Some((from, to)) } else { Some((0, 0)) }
+}
+
+/// The prefix length of the rule's one source (0 for the world; 32 for a prefix list), and
+/// whether it is the whole internet.
+fn source_width(permission: &IpPermission) -> (u8, bool) {
+    let cidr =
+        permission.ip_ranges.first().map(|range| range.cidr_ip.as_str()).or_else(|| permission.ipv6_ranges.first().map(|range| range.cidr_ipv6.as_str()));
+    match cidr.and_then(|cidr| cidr.split_once('/')).and_then(|(_, length)| length.parse::<u8>().ok()) {
+        Some(length) => (length, length == 0),
+        None => (32, false),
+    }
+}
+
+/// The fixer that closes a world-open rule, by what it opens.
+fn sg_fix(permission: &IpPermission) -> Option<&'static str> {
+    match port_span(permission) {
+        None => Some(FIX_ALL_TRAFFIC),
+        Some((from, to)) if ADMIN_PORTS.iter().any(|port| (from..=to).contains(port)) => Some(FIX_ADMIN_PORTS),
+        Some((from, to)) if from == to && WEB_PORTS.contains(&from) => None,
+        Some(_) => Some(FIX_UNAUTHORIZED_PORTS),
+    }
+}
