@@ -33,6 +33,7 @@ pub mod route53domains;
 pub mod s3;
 pub mod sagemaker;
 pub mod secretsmanager;
+pub mod secrets;
 pub mod securityhub;
 pub mod sesv2;
 pub mod sns;

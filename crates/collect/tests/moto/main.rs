@@ -9,6 +9,7 @@ mod core_checks;
 mod errors;
 mod faults;
 mod services_a;
+mod sensitive;
 mod services_b;
 mod support;
 mod verdicts;
