@@ -121,7 +121,7 @@ pub static ECS_TASK_DEFINITION_NO_SECRETS_IN_ENVIRONMENT: FnCheck = FnCheck {
             "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/specifying-sensitive-data.html",
             "https://docs.aws.amazon.com/securityhub/latest/userguide/ecs-controls.html",
         ],
-        frameworks: &[("aws-securityhub", "ECS.8"), ("pci-dss-4.0", "8.3.2"), ("nist-800-53-r5", "IA-5")],
+        frameworks: &[("pci-dss-4.0", "8.3.2"), ("nist-800-53-r5", "IA-5")],
         reads: &[Read::regional("ecs", "ListTaskDefinitions")],
     },
     run: |metadata, context, findings| {
