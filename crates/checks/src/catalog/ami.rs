@@ -17,7 +17,14 @@ use crate::{Finding, Metadata, Read, Remediation, Severity};
 pub const DEFAULT_MAX_AMI_AGE_DAYS: i64 = 180;
 
 /// The verdict on one AMI for `what` (`Instance `i-...``), with the policy's age limit.
-fn judge_image(context: &Context<'_>, subject: &Subject, regional: Option<&RegionalInventory>, region: &str, image_id: &str, what: &str) -> Result<Verdict, Unread> {
+fn judge_image(
+    context: &Context<'_>,
+    subject: &Subject,
+    regional: Option<&RegionalInventory>,
+    region: &str,
+    image_id: &str,
+    what: &str,
+) -> Result<Verdict, Unread> {
     context.require(&[Needs::call("ec2", region, "DescribeImages").on(image_id)])?;
     let max_age = context.number(subject, "max_ami_age_days", DEFAULT_MAX_AMI_AGE_DAYS);
     let in_use = regional.and_then(|regional| regional.ec2.images_in_use.iter().find(|image| image.image_id == image_id));
@@ -92,7 +99,9 @@ pub static INSTANCE_AMI_CURRENT: FnCheck = FnCheck {
             }
             let Some(image_id) = instance.image_id.as_deref() else { return };
             let what = format!("Instance `{}`", instance.instance_id);
-            findings.push(context.decide_or_error(metadata, &subject, &[], || judge_image(context, &subject, regional(context, resource.region), resource.region, image_id, &what)));
+            findings.push(context.decide_or_error(metadata, &subject, &[], || {
+                judge_image(context, &subject, regional(context, resource.region), resource.region, image_id, &what)
+            }));
         });
     },
 };
@@ -130,18 +139,26 @@ pub static LAUNCH_TEMPLATE_AMI_CURRENT: FnCheck = FnCheck {
             };
             let name = template.launch_template_name.as_deref().unwrap_or(&template.launch_template_id);
             let what = format!("Launch template `{name}` (version {})", version.unwrap_or_default());
-            findings.push(context.decide_or_error(metadata, &subject, &needs, || judge_image(context, &subject, regional(context, resource.region), resource.region, image_id, &what)));
+            findings.push(context.decide_or_error(metadata, &subject, &needs, || {
+                judge_image(context, &subject, regional(context, resource.region), resource.region, image_id, &what)
+            }));
         });
     },
 };
 
 /// The AMI an Auto Scaling group launches from, with the calls that found it; `Err` when the
 /// configuration or template it names is not in the inventory.
-fn group_image<'a>(group: &'a vigil_model::autoscaling::AutoScalingGroup, regional: &'a RegionalInventory, region: &'a str) -> Result<(Vec<Needs<'a>>, Option<&'a str>, Value), (String, Value)> {
+fn group_image<'a>(
+    group: &'a vigil_model::autoscaling::AutoScalingGroup,
+    regional: &'a RegionalInventory,
+    region: &'a str,
+) -> Result<(Vec<Needs<'a>>, Option<&'a str>, Value), (String, Value)> {
     let name = &group.auto_scaling_group_name;
     if let Some(configuration_name) = &group.launch_configuration_name {
-        let Some(configuration) = regional.launch_configurations.iter().find(|configuration| &configuration.launch_configuration_name == configuration_name) else {
-            let message = format!("Auto Scaling group `{name}` launches from configuration `{configuration_name}`, which DescribeLaunchConfigurations did not return.");
+        let Some(configuration) = regional.launch_configurations.iter().find(|configuration| &configuration.launch_configuration_name == configuration_name)
+        else {
+            let message =
+                format!("Auto Scaling group `{name}` launches from configuration `{configuration_name}`, which DescribeLaunchConfigurations did not return.");
             return Err((message, json!({ "LaunchConfigurationName": configuration_name })));
         };
         return Ok((vec![], configuration.image_id.as_deref(), json!({ "LaunchConfigurationName": configuration_name })));
@@ -203,9 +220,8 @@ pub static GROUP_AMI_CURRENT: FnCheck = FnCheck {
                         return;
                     };
                     findings.push(context.decide_or_error(metadata, &subject, &needs, || {
-                        judge_image(context, &subject, Some(regional_inventory), resource.region, image_id, &what).map(|(passed, message, evidence)| {
-                            (passed, message, json!({ "Image": evidence, "LaunchesFrom": source }))
-                        })
+                        judge_image(context, &subject, Some(regional_inventory), resource.region, image_id, &what)
+                            .map(|(passed, message, evidence)| (passed, message, json!({ "Image": evidence, "LaunchesFrom": source })))
                     }));
                 }
             }
@@ -234,7 +250,12 @@ mod tests {
     }
 
     fn instance(id: &str, image_id: &str) -> Instance {
-        Instance { instance_id: id.into(), image_id: Some(image_id.into()), state: InstanceState { name: "running".into(), code: Some(16) }, ..Instance::default() }
+        Instance {
+            instance_id: id.into(),
+            image_id: Some(image_id.into()),
+            state: InstanceState { name: "running".into(), code: Some(16) },
+            ..Instance::default()
+        }
     }
 
     #[test]
@@ -258,7 +279,12 @@ mod tests {
             },
             Twin {
                 check: &LAUNCH_TEMPLATE_AMI_CURRENT,
-                calls: vec![("DescribeImages", "ami-old"), ("DescribeImages", "ami-new"), ("DescribeLaunchTemplateVersions", "bad"), ("DescribeLaunchTemplateVersions", "good")],
+                calls: vec![
+                    ("DescribeImages", "ami-old"),
+                    ("DescribeImages", "ami-new"),
+                    ("DescribeLaunchTemplateVersions", "bad"),
+                    ("DescribeLaunchTemplateVersions", "good"),
+                ],
                 place: |regional| {
                     images(regional);
                     let template = |id: &str, image_id: &str| LaunchTemplate {

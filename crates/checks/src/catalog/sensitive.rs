@@ -155,7 +155,10 @@ pub static BUCKET_SAMPLED_OBJECTS_NO_SENSITIVE_DATA: FnCheck = FnCheck {
             cli: "aws macie2 create-classification-job --job-type ONE_TIME --name classify-BUCKET --s3-job-definition '{\"bucketDefinitions\":[{\"accountId\":\"ACCOUNT_ID\",\"buckets\":[\"BUCKET\"]}]}'",
             terraform: "resource \"aws_macie2_classification_job\" \"bucket\" {\n  job_type = \"ONE_TIME\"\n  s3_job_definition {\n    bucket_definitions {\n      account_id = data.aws_caller_identity.current.account_id\n      buckets    = [aws_s3_bucket.data.id]\n    }\n  }\n}",
         },
-        references: &["https://docs.aws.amazon.com/macie/latest/user/data-classification.html", "https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html"],
+        references: &[
+            "https://docs.aws.amazon.com/macie/latest/user/data-classification.html",
+            "https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html",
+        ],
         frameworks: &[("pci-dss-4.0", "3.2.1"), ("nist-800-53-r5", "SC-28")],
         reads: &[Read::global("s3", "ListBuckets")],
     },
@@ -172,9 +175,16 @@ pub static BUCKET_SAMPLED_OBJECTS_NO_SENSITIVE_DATA: FnCheck = FnCheck {
                 let message = if found.is_empty() {
                     format!("Bucket `{}`: no secret or personal data in the {} object(s) sampled.", bucket.name, sample.objects_sampled.len())
                 } else {
-                    format!("Bucket `{}` holds sensitive data ({}) in the {} object(s) sampled: {}.", bucket.name, sample.kinds.join(", "), sample.objects_sampled.len(), summary(found))
+                    format!(
+                        "Bucket `{}` holds sensitive data ({}) in the {} object(s) sampled: {}.",
+                        bucket.name,
+                        sample.kinds.join(", "),
+                        sample.objects_sampled.len(),
+                        summary(found)
+                    )
                 };
-                let evidence = json!({ "ObjectsSampled": sample.objects_sampled, "BytesRead": sample.bytes_read, "Kinds": sample.kinds, "Findings": evidence_of(found) });
+                let evidence =
+                    json!({ "ObjectsSampled": sample.objects_sampled, "BytesRead": sample.bytes_read, "Kinds": sample.kinds, "Findings": evidence_of(found) });
                 (found.is_empty(), message, evidence)
             }));
         });
@@ -248,7 +258,8 @@ mod tests {
             findings: found,
         };
         let bucket = |name: &str, sensitive_data| Bucket { name: name.into(), region: "us-east-1".into(), sensitive_data, ..Bucket::default() };
-        inventory.s3.buckets = vec![bucket("bad", Some(sample(secret("object data.csv line 1")))), bucket("good", Some(sample(vec![]))), bucket("unsampled", None)];
+        inventory.s3.buckets =
+            vec![bucket("bad", Some(sample(secret("object data.csv line 1")))), bucket("good", Some(sample(vec![]))), bucket("unsampled", None)];
         for name in ["bad", "good"] {
             read(&mut inventory, "s3", "us-east-1", "ListObjectsV2", Some(name));
             read(&mut inventory, "s3", "us-east-1", "GetObject", Some(&format!("{name}/data.csv")));

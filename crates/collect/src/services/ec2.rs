@@ -248,7 +248,8 @@ pub async fn images_in_use(session: &Session, inventory: &mut vigil_model::Inven
         let mut image_ids: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
         let running = regional.ec2.instances.iter().filter(|instance| !matches!(instance.state.name.as_str(), "terminated" | "shutting-down"));
         image_ids.extend(running.filter_map(|instance| instance.image_id.clone()));
-        image_ids.extend(regional.ec2.launch_templates.iter().flat_map(|template| template.version_images.iter().filter_map(|version| version.image_id.clone())));
+        image_ids
+            .extend(regional.ec2.launch_templates.iter().flat_map(|template| template.version_images.iter().filter_map(|version| version.image_id.clone())));
         image_ids.extend(regional.launch_configurations.iter().filter_map(|configuration| configuration.image_id.clone()));
         image_ids.retain(|image_id| !image_id.is_empty() && !image_id.starts_with("resolve:ssm:"));
         if image_ids.is_empty() {
@@ -262,7 +263,9 @@ pub async fn images_in_use(session: &Session, inventory: &mut vigil_model::Inven
                 let call = Call::new("ec2", region, "DescribeImages").on(&image_id);
                 let request = client.describe_images().image_ids(&image_id).include_deprecated(true).send();
                 let output = crate::call_absent!(session, call, request, IMAGE_NOT_FOUND_CODES);
-                let image = output.and_then(|output| output.images).and_then(|images| images.into_iter().find(|image| image.image_id.as_deref() == Some(image_id.as_str())));
+                let image = output
+                    .and_then(|output| output.images)
+                    .and_then(|images| images.into_iter().find(|image| image.image_id.as_deref() == Some(image_id.as_str())));
                 // A failed call leaves `image` empty too: the checks tell the two apart through the
                 // ledger, which says the call failed (ERROR) rather than the image is gone.
                 ImageInUse { image: image.map(image_of), image_id }

@@ -162,7 +162,11 @@ async fn read_task_definition(session: &Session, client: &aws_sdk_ecs::Client, r
             .map(|compatibility| compatibility.as_str().to_string())
             .collect(),
         status: definition.status.map(|status| status.as_str().to_string()),
-        privileged_containers: containers.iter().filter(|container| container.privileged == Some(true)).filter_map(|container| container.name.clone()).collect(),
+        privileged_containers: containers
+            .iter()
+            .filter(|container| container.privileged == Some(true))
+            .filter_map(|container| container.name.clone())
+            .collect(),
         // Environment values are judged here by the secrets detector and not kept.
         environment_secrets: containers
             .iter()

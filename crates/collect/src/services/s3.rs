@@ -255,7 +255,10 @@ async fn sample_objects(session: &Session, client: &Client, bucket_name: &str, r
                         (key, Some(bytes))
                     }
                     Err(error) => {
-                        session.record_outcome(&call, vigil_model::Outcome::Error { code: "ResponseBody".to_string(), message: format!("cannot read the object body: {error}") });
+                        session.record_outcome(
+                            &call,
+                            vigil_model::Outcome::Error { code: "ResponseBody".to_string(), message: format!("cannot read the object body: {error}") },
+                        );
                         (key, None)
                     }
                 }

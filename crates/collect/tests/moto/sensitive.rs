@@ -135,7 +135,10 @@ async fn seed(moto: &MotoServer) -> (String, String, String, String) {
 }
 
 fn finding<'a>(findings: &'a [Finding], check_id: &str, resource: &str) -> &'a Finding {
-    findings.iter().find(|finding| finding.check_id.as_ref() == check_id && finding.resource_id.as_ref() == resource).unwrap_or_else(|| panic!("no {check_id} finding for {resource}"))
+    findings
+        .iter()
+        .find(|finding| finding.check_id.as_ref() == check_id && finding.resource_id.as_ref() == resource)
+        .unwrap_or_else(|| panic!("no {check_id} finding for {resource}"))
 }
 
 fn run_checks_at(inventory: &Inventory, now: chrono::DateTime<chrono::Utc>) -> Vec<Finding> {
@@ -221,7 +224,12 @@ async fn unsampled_buckets_get_no_verdict_and_a_denied_user_data_read_is_an_erro
     let findings = support::run_checks(&inventory, &[]);
     assert!(findings.iter().all(|finding| finding.check_id.as_ref() != "s3_bucket_sampled_objects_no_sensitive_data"));
     // The same inventory as if DescribeInstanceAttribute had been denied for the leaky instance.
-    for call in inventory.ledger.calls.iter_mut().filter(|call| call.operation == "DescribeInstanceAttribute" && call.target.as_deref() == Some(leaky_instance.as_str())) {
+    for call in inventory
+        .ledger
+        .calls
+        .iter_mut()
+        .filter(|call| call.operation == "DescribeInstanceAttribute" && call.target.as_deref() == Some(leaky_instance.as_str()))
+    {
         call.outcome = vigil_model::Outcome::AccessDenied { code: "UnauthorizedOperation".into(), message: "not authorized".into() };
     }
     let findings = support::run_checks(&inventory, &[]);
