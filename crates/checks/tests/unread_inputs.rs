@@ -340,6 +340,7 @@ fn clear(inventory: &mut Inventory, service: &str, operation: &str, region: &str
         ("kinesis", "ListStreams") => regional.kinesis_streams.clear(),
         ("sesv2", "ListEmailIdentities") => regional.email_identities.clear(),
         ("lambda", "ListFunctions") => regional.lambda_functions.clear(),
+        ("ecs", "ListTaskDefinitions") => regional.ecs_task_definitions.clear(),
         ("guardduty", "ListDetectors") => regional.guardduty_detectors.clear(),
         ("securityhub", "DescribeHub") => regional.security_hub = None,
         ("securityhub", "GetEnabledStandards") => regional.security_hub.iter_mut().for_each(|hub| hub.standards_subscriptions.clear()),

@@ -44,7 +44,14 @@ pub struct CollectConfig {
     /// A role in the management (or a delegated administrator) account to read the
     /// organization's SCPs and RCPs with, when the scanned account's own credentials cannot.
     pub organization_role_arn: Option<String>,
+    /// `--sample-objects N`: read up to N objects of every bucket (ListObjectsV2 + GetObject on
+    /// the first [`SAMPLE_BYTES_PER_OBJECT`] bytes) and look for secrets and personal data.
+    /// 0 (the default) reads no object.
+    pub sample_objects: usize,
 }
+
+/// The most bytes the S3 sampler reads from one object (a ranged GetObject).
+pub const SAMPLE_BYTES_PER_OBJECT: u64 = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CollectError {
@@ -137,6 +144,7 @@ pub async fn collect_with(sdk_config: aws_types::SdkConfig, config: &CollectConf
 
     let regions = if config.regions.is_empty() { services::ec2::enabled_regions(&session, &home_region).await } else { config.regions.clone() };
     session.set_scanned_regions(&regions);
+    session.set_sample_objects(config.sample_objects);
 
     let account = AccountInfo { account_id, partition, caller_arn, caller_user_id, organization: None };
     let mut inventory = Inventory::new(account, regions.iter().map(|region| Region::new(region.as_str())).collect(), chrono::Utc::now());
@@ -174,6 +182,11 @@ pub async fn collect_with(sdk_config: aws_types::SdkConfig, config: &CollectConf
             Ok(Patch::Regional(region, apply)) => apply(inventory.regional.entry(region).or_default()),
             Err(error) => tracing::error!("a collection task failed: {error}"),
         }
+    }
+    // The AMIs in use, whoever owns them: their ids come from several collectors (instances and
+    // launch templates from ec2, launch configurations from autoscaling).
+    if wanted("ec2") {
+        services::ec2::images_in_use(&session, &mut inventory).await;
     }
     // The organization's policies through a role in the management (or a delegated
     // administrator) account, when the account's own credentials could not read them, or not

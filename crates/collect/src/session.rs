@@ -305,6 +305,8 @@ pub struct Session {
     /// The regions this collection reads, once known (collectors of one region use it to
     /// decide which region reads a resource every region can see, such as a shadow trail).
     scanned_regions: std::sync::OnceLock<Vec<String>>,
+    /// Objects the S3 sampler reads per bucket (unset or 0: none).
+    sample_objects: std::sync::OnceLock<usize>,
 }
 
 impl Session {
@@ -326,6 +328,7 @@ impl Session {
             permits: tokio::sync::Semaphore::new(max_in_flight.max(1)),
             calls_made: AtomicU64::new(0),
             scanned_regions: std::sync::OnceLock::new(),
+            sample_objects: std::sync::OnceLock::new(),
         }
     }
 
@@ -334,6 +337,16 @@ impl Session {
         let mut sorted = regions.to_vec();
         sorted.sort();
         let _ = self.scanned_regions.set(sorted);
+    }
+
+    /// Sets how many objects the S3 sampler reads per bucket (set once, before collection).
+    pub fn set_sample_objects(&self, objects: usize) {
+        let _ = self.sample_objects.set(objects);
+    }
+
+    /// How many objects the S3 sampler reads per bucket (0: the sampler is off).
+    pub fn sample_objects(&self) -> usize {
+        self.sample_objects.get().copied().unwrap_or(0)
     }
 
     /// Whether a call (any page of it, without a target) failed so far in this collection.

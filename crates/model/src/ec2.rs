@@ -33,6 +33,19 @@ pub struct Ec2 {
     pub ebs_default_kms_key_id: Option<String>,
     /// GetInstanceMetadataDefaults (account-level IMDS defaults for new instances).
     pub instance_metadata_defaults: Option<InstanceMetadataDefaults>,
+    /// Every AMI the region's instances, launch template versions and launch configurations
+    /// use, looked up by id whoever owns it (DescribeImages, one call per image).
+    pub images_in_use: Vec<ImageInUse>,
+}
+
+/// An AMI something in the account launches from, as DescribeImages answered for its id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ImageInUse {
+    pub image_id: String,
+    /// None: DescribeImages does not know the id (deregistered, or no longer shared with the
+    /// account).
+    pub image: Option<Image>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +73,9 @@ pub struct Instance {
     pub ebs_optimized: Option<bool>,
     pub block_device_mappings: Vec<InstanceBlockDeviceMapping>,
     pub tags: Tags,
+    /// What the secrets detector found in the instance's user data (DescribeInstanceAttribute
+    /// `userData`, decoded); the user data itself is not kept.
+    pub user_data_secrets: Vec<crate::sensitive::SecretFound>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -567,6 +583,18 @@ pub struct LaunchTemplate {
     /// The default version's data (DescribeLaunchTemplateVersions `$Default`).
     pub default_version_data: Option<LaunchTemplateData>,
     pub tags: Tags,
+    /// The AMI of every version (DescribeLaunchTemplateVersions, all versions).
+    pub version_images: Vec<LaunchTemplateVersionImage>,
+    /// What the secrets detector found in the user data of every version; the user data
+    /// itself is not kept.
+    pub user_data_secrets: Vec<crate::sensitive::SecretFound>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct LaunchTemplateVersionImage {
+    pub version_number: i64,
+    pub image_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -26,6 +26,7 @@ pub mod redshift;
 pub mod resource;
 pub mod s3;
 pub mod security;
+pub mod sensitive;
 pub mod snapshot;
 pub mod volatile;
 pub mod workloads;

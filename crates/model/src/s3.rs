@@ -38,6 +38,10 @@ pub struct Bucket {
     pub replication: Option<ReplicationConfiguration>,
     pub object_lock: Option<ObjectLockConfiguration>,
     pub tags: Tags,
+    /// What `vigil scan --sample-objects N` found in a bounded sample of the bucket's objects
+    /// (None: not sampled). `SensitiveData.Kinds` not empty means the bucket holds secrets or
+    /// personal data; the attack-path analysis reads it.
+    pub sensitive_data: Option<crate::sensitive::SensitiveDataSample>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -40,6 +40,9 @@ pub struct EcsTaskDefinition {
     /// Containers that run privileged.
     pub privileged_containers: Vec<String>,
     pub tags: Tags,
+    /// What the secrets detector found in the containers' environment variables; the values
+    /// themselves are not kept.
+    pub environment_secrets: Vec<crate::sensitive::SecretFound>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,6 +6,7 @@ mod account_services;
 mod acm;
 mod agents;
 pub(crate) mod attack_paths;
+mod ami;
 mod autoscaling;
 mod cloudfront;
 mod cloudtrail;
@@ -31,6 +32,7 @@ mod s3;
 mod s3_config;
 mod secretsmanager;
 mod securityhub;
+mod sensitive;
 mod ses;
 mod sovereignty;
 mod sqs;
@@ -106,6 +108,7 @@ pub static CHECKS: &[&dyn Check] = &[
     &s3_config::BUCKET_REPLICATION,
     &s3_config::BUCKET_OBJECT_LOCK,
     &s3_config::BUCKET_CROSS_ACCOUNT_RESTRICTED,
+    &sensitive::BUCKET_SAMPLED_OBJECTS_NO_SENSITIVE_DATA,
     &ec2::SECURITY_GROUP_ADMIN_PORTS_OPEN_TO_WORLD,
     &ec2::DEFAULT_SECURITY_GROUP_RESTRICTS_ALL,
     &ec2::EBS_SNAPSHOT_NOT_PUBLIC,
@@ -123,6 +126,10 @@ pub static CHECKS: &[&dyn Check] = &[
     &ec2_instances::EBS_SNAPSHOT_ENCRYPTED,
     &ec2_instances::AMI_NOT_PUBLIC,
     &ec2_instances::ELASTIC_IP_ATTACHED,
+    &sensitive::INSTANCE_USER_DATA_NO_SECRETS,
+    &sensitive::LAUNCH_TEMPLATE_USER_DATA_NO_SECRETS,
+    &ami::INSTANCE_AMI_CURRENT,
+    &ami::LAUNCH_TEMPLATE_AMI_CURRENT,
     &vpc::SECURITY_GROUP_ALL_TRAFFIC_OPEN,
     &vpc::SECURITY_GROUP_HIGH_RISK_PORTS,
     &vpc::SECURITY_GROUP_ONLY_AUTHORIZED_PUBLIC_PORTS,
@@ -281,6 +288,8 @@ pub static CHECKS: &[&dyn Check] = &[
     &autoscaling::GROUP_IMDSV2,
     &autoscaling::GROUP_USES_LAUNCH_TEMPLATE,
     &autoscaling::LAUNCH_CONFIGURATION_NO_PUBLIC_IP,
+    &ami::GROUP_AMI_CURRENT,
+    &sensitive::ECS_TASK_DEFINITION_NO_SECRETS_IN_ENVIRONMENT,
     &acm::CERTIFICATE_NOT_EXPIRING,
     &acm::CERTIFICATE_RSA_KEY_LENGTH,
     &acm::CERTIFICATE_TRANSPARENCY_LOGGING,

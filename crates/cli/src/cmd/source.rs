@@ -53,6 +53,10 @@ pub struct LiveArgs {
     /// the SCPs and RCPs that govern the scanned account, when its own credentials cannot.
     #[arg(long, value_name = "ARN")]
     pub organization_role_arn: Option<String>,
+    /// Read up to N objects of every bucket (ListObjectsV2, then GetObject on the first 64 KiB
+    /// of each) and look for secrets and personal data; read-only, off by default (docs/collect.md).
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u16).range(0..=1000))]
+    pub sample_objects: u16,
 }
 
 impl LiveArgs {
@@ -66,6 +70,7 @@ impl LiveArgs {
             max_in_flight: self.max_in_flight,
             max_attempts: self.max_attempts,
             organization_role_arn: self.organization_role_arn.clone(),
+            sample_objects: usize::from(self.sample_objects),
         }
     }
 }

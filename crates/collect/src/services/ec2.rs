@@ -143,6 +143,7 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
         ebs_encryption_by_default,
         ebs_default_kms_key_id,
         instance_metadata_defaults,
+        images_in_use: Vec::new(),
     };
     Box::new(move |regional| regional.ec2 = ec2)
 }
@@ -155,7 +156,24 @@ async fn instances(session: &Session, client: &Client, region: &str) -> Vec<Inst
             instances.extend(reservation.instances.unwrap_or_default().into_iter().map(instance));
         }
     });
-    instances
+    // User data is read per instance (DescribeInstances does not return it) and judged here by
+    // the secrets detector; only what it found is kept.
+    futures::stream::iter(instances)
+        .map(|mut instance| async move {
+            if matches!(instance.state.name.as_str(), "terminated" | "shutting-down") {
+                return instance;
+            }
+            let call = Call::new("ec2", region, "DescribeInstanceAttribute").on(&instance.instance_id);
+            let request = client.describe_instance_attribute().instance_id(&instance.instance_id).attribute(sdk::InstanceAttributeName::UserData).send();
+            if let Some(output) = crate::call!(session, call, request) {
+                let encoded = output.user_data.and_then(|value| value.value).unwrap_or_default();
+                instance.user_data_secrets = super::secrets::in_user_data(&encoded, "");
+            }
+            instance
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await
 }
 
 pub(crate) fn instance(instance: sdk::Instance) -> Instance {
@@ -213,6 +231,73 @@ pub(crate) fn instance(instance: sdk::Instance) -> Instance {
             })
             .collect(),
         tags: tags(instance.tags),
+        user_data_secrets: Vec::new(),
+    }
+}
+
+/// The error codes DescribeImages answers for an id it does not know (a deregistered AMI, or
+/// one no longer shared with the account).
+const IMAGE_NOT_FOUND_CODES: &[&str] = &["InvalidAMIID.NotFound", "InvalidAMIID.Unavailable"];
+
+/// Looks up, in each region, every AMI the region's instances, launch template versions and
+/// launch configurations use, by id whoever owns it: one DescribeImages call per image (a batch
+/// fails as a whole when one id is unknown, and an unknown id is the answer we want). Runs
+/// after the regional collectors, which found the ids.
+pub async fn images_in_use(session: &Session, inventory: &mut vigil_model::Inventory) {
+    for (region, regional) in inventory.regional.iter_mut() {
+        let mut image_ids: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        let running = regional.ec2.instances.iter().filter(|instance| !matches!(instance.state.name.as_str(), "terminated" | "shutting-down"));
+        image_ids.extend(running.filter_map(|instance| instance.image_id.clone()));
+        image_ids
+            .extend(regional.ec2.launch_templates.iter().flat_map(|template| template.version_images.iter().filter_map(|version| version.image_id.clone())));
+        image_ids.extend(regional.launch_configurations.iter().filter_map(|configuration| configuration.image_id.clone()));
+        image_ids.retain(|image_id| !image_id.is_empty() && !image_id.starts_with("resolve:ssm:"));
+        if image_ids.is_empty() {
+            continue;
+        }
+        let region = region.as_str();
+        let client = Client::new(&session.config_for(region));
+        let client = &client;
+        let mut found: Vec<ImageInUse> = futures::stream::iter(image_ids)
+            .map(|image_id| async move {
+                let call = Call::new("ec2", region, "DescribeImages").on(&image_id);
+                let request = client.describe_images().image_ids(&image_id).include_deprecated(true).send();
+                let output = crate::call_absent!(session, call, request, IMAGE_NOT_FOUND_CODES);
+                let image = output
+                    .and_then(|output| output.images)
+                    .and_then(|images| images.into_iter().find(|image| image.image_id.as_deref() == Some(image_id.as_str())));
+                // A failed call leaves `image` empty too: the checks tell the two apart through the
+                // ledger, which says the call failed (ERROR) rather than the image is gone.
+                ImageInUse { image: image.map(image_of), image_id }
+            })
+            .buffer_unordered(8)
+            .collect()
+            .await;
+        found.sort_by(|a, b| a.image_id.cmp(&b.image_id));
+        regional.ec2.images_in_use = found;
+    }
+}
+
+fn image_of(image: sdk::Image) -> Image {
+    Image {
+        image_id: image.image_id.unwrap_or_default(),
+        name: image.name,
+        owner_id: image.owner_id,
+        public: image.public.unwrap_or(false),
+        state: image.state.map(|value| value.as_str().to_string()),
+        creation_date: image.creation_date,
+        deprecation_time: image.deprecation_time,
+        block_device_mappings: image
+            .block_device_mappings
+            .unwrap_or_default()
+            .into_iter()
+            .map(|mapping| ImageBlockDeviceMapping {
+                device_name: mapping.device_name,
+                snapshot_id: mapping.ebs.as_ref().and_then(|ebs| ebs.snapshot_id.clone()),
+                encrypted: mapping.ebs.and_then(|ebs| ebs.encrypted),
+            })
+            .collect(),
+        tags: tags(image.tags),
     }
 }
 
@@ -220,28 +305,7 @@ async fn images(session: &Session, client: &Client, region: &str) -> Vec<Image> 
     let mut images = Vec::new();
     let call = Call::new("ec2", region, "DescribeImages");
     crate::for_each_page!(session, call, client.describe_images().owners("self").into_paginator().send(), |page| {
-        images.extend(page.images.unwrap_or_default().into_iter().map(|image| {
-            Image {
-                image_id: image.image_id.unwrap_or_default(),
-                name: image.name,
-                owner_id: image.owner_id,
-                public: image.public.unwrap_or(false),
-                state: image.state.map(|value| value.as_str().to_string()),
-                creation_date: image.creation_date,
-                deprecation_time: image.deprecation_time,
-                block_device_mappings: image
-                    .block_device_mappings
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|mapping| ImageBlockDeviceMapping {
-                        device_name: mapping.device_name,
-                        snapshot_id: mapping.ebs.as_ref().and_then(|ebs| ebs.snapshot_id.clone()),
-                        encrypted: mapping.ebs.and_then(|ebs| ebs.encrypted),
-                    })
-                    .collect(),
-                tags: tags(image.tags),
-            }
-        }));
+        images.extend(page.images.unwrap_or_default().into_iter().map(image_of));
     });
     images
 }
@@ -705,18 +769,36 @@ async fn launch_templates(session: &Session, client: &Client, region: &str) -> V
                 create_time: time_opt(template.create_time.as_ref()),
                 default_version_data: None,
                 tags: tags(template.tags),
+                ..LaunchTemplate::default()
             }
         })
         .await;
     futures::stream::iter(templates)
         .map(|mut template| async move {
+            // Every version: the default one's settings, each one's AMI, and secrets in each
+            // one's user data (an old version still holds what was pasted into it).
             let call = Call::new("ec2", region, "DescribeLaunchTemplateVersions").on(&template.launch_template_id);
-            let request = client.describe_launch_template_versions().launch_template_id(&template.launch_template_id).versions("$Default").send();
-            template.default_version_data = crate::call!(session, call, request)
-                .and_then(|output| output.launch_template_versions)
-                .and_then(|versions| versions.into_iter().next())
-                .and_then(|version| version.launch_template_data)
-                .map(launch_template_data);
+            let mut versions = Vec::new();
+            crate::for_each_page!(
+                session,
+                call,
+                client.describe_launch_template_versions().launch_template_id(&template.launch_template_id).into_paginator().send(),
+                |page| {
+                    versions.extend(page.launch_template_versions.unwrap_or_default());
+                }
+            );
+            versions.sort_by_key(|version| version.version_number);
+            for version in versions {
+                let number = version.version_number.unwrap_or_default();
+                let Some(data) = version.launch_template_data else { continue };
+                template.version_images.push(LaunchTemplateVersionImage { version_number: number, image_id: data.image_id.clone() });
+                if let Some(user_data) = data.user_data.as_deref() {
+                    template.user_data_secrets.extend(super::secrets::in_user_data(user_data, &format!("version {number}, ")));
+                }
+                if version.default_version == Some(true) || template.default_version_number == Some(number) {
+                    template.default_version_data = Some(launch_template_data(data));
+                }
+            }
             template
         })
         .buffer_unordered(8)

@@ -147,6 +147,7 @@ async fn read_task_definition(session: &Session, client: &aws_sdk_ecs::Client, r
     let request = client.describe_task_definition().task_definition(&arn).include(aws_sdk_ecs::types::TaskDefinitionField::Tags);
     let output = crate::call!(session, call, request.send())?;
     let definition = output.task_definition?;
+    let containers = definition.container_definitions.unwrap_or_default();
     Some(EcsTaskDefinition {
         task_definition_arn: definition.task_definition_arn.unwrap_or(arn),
         family: definition.family.unwrap_or_default(),
@@ -161,12 +162,20 @@ async fn read_task_definition(session: &Session, client: &aws_sdk_ecs::Client, r
             .map(|compatibility| compatibility.as_str().to_string())
             .collect(),
         status: definition.status.map(|status| status.as_str().to_string()),
-        privileged_containers: definition
-            .container_definitions
-            .unwrap_or_default()
-            .into_iter()
+        privileged_containers: containers
+            .iter()
             .filter(|container| container.privileged == Some(true))
-            .filter_map(|container| container.name)
+            .filter_map(|container| container.name.clone())
+            .collect(),
+        // Environment values are judged here by the secrets detector and not kept.
+        environment_secrets: containers
+            .iter()
+            .flat_map(|container| {
+                let prefix = format!("container {}, ", container.name.as_deref().unwrap_or("(unnamed)"));
+                container.environment.iter().flatten().flat_map(move |pair| {
+                    super::secrets::in_variable(pair.name.as_deref().unwrap_or_default(), pair.value.as_deref().unwrap_or_default(), &prefix)
+                })
+            })
             .collect(),
         tags: tags(output.tags),
     })

@@ -32,6 +32,7 @@ pub mod route53;
 pub mod route53domains;
 pub mod s3;
 pub mod sagemaker;
+pub mod secrets;
 pub mod secretsmanager;
 pub mod securityhub;
 pub mod sesv2;

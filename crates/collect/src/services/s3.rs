@@ -6,6 +6,7 @@ use aws_sdk_s3::Client;
 use futures::StreamExt;
 use vigil_model::Region;
 use vigil_model::s3::*;
+use vigil_model::sensitive::SensitiveDataSample;
 
 use super::{policy_document, time_opt};
 use crate::GlobalPatch;
@@ -95,8 +96,10 @@ async fn read_bucket(session: &Session, name: String, region: String, creation_d
         async { crate::call!(session, at("GetObjectLockConfiguration"), client.get_object_lock_configuration().bucket(bucket_name).send()) },
         async { crate::call!(session, at("GetBucketTagging"), client.get_bucket_tagging().bucket(bucket_name).send()) },
     );
+    let sensitive_data = sample_objects(session, &client, bucket_name, &region).await;
     Bucket {
         creation_date,
+        sensitive_data,
         acl: acl.map(|acl| AccessControlPolicy {
             owner_id: acl.owner.and_then(|owner| owner.id),
             grants: acl
@@ -207,6 +210,77 @@ async fn read_bucket(session: &Session, name: String, region: String, creation_d
         name,
         region,
     }
+}
+
+/// The S3 sampler (`--sample-objects N`, off by default): lists up to N objects of the bucket
+/// (the first N keys, skipping folder markers and empty objects), reads the first
+/// [`crate::SAMPLE_BYTES_PER_OBJECT`] bytes of each with a ranged GetObject and runs the one
+/// secrets detector over them. Read-only, every call in the ledger; only what the detector
+/// found (kind, object key and line, redacted form) is kept. None when the sampler is off.
+async fn sample_objects(session: &Session, client: &Client, bucket_name: &str, region: &str) -> Option<SensitiveDataSample> {
+    let wanted = session.sample_objects().min(1000);
+    if wanted == 0 {
+        return None;
+    }
+    let mut sample = SensitiveDataSample::default();
+    let list_call = Call::new("s3", region, "ListObjectsV2").on(bucket_name);
+    let max_keys = i32::try_from(wanted).unwrap_or(1000);
+    let Some(listing) = crate::call!(session, list_call, client.list_objects_v2().bucket(bucket_name).max_keys(max_keys).send()) else {
+        // The failure is in the ledger; the check reports it as ERROR naming the call.
+        return Some(sample);
+    };
+    let keys: Vec<String> = listing
+        .contents
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|object| object.size.unwrap_or(0) > 0)
+        .filter_map(|object| object.key)
+        .filter(|key| !key.ends_with('/'))
+        .take(wanted)
+        .collect();
+    let range = format!("bytes=0-{}", crate::SAMPLE_BYTES_PER_OBJECT - 1);
+    let read: Vec<(String, Option<Vec<u8>>)> = futures::stream::iter(keys)
+        .map(|key| {
+            let range = range.as_str();
+            async move {
+                let target = format!("{bucket_name}/{key}");
+                let call = Call::new("s3", region, "GetObject").on(&target);
+                let Some(output) = crate::call!(session, call, client.get_object().bucket(bucket_name).key(&key).range(range).send()) else {
+                    return (key, None);
+                };
+                match output.body.collect().await {
+                    Ok(body) => {
+                        let mut bytes = body.into_bytes().to_vec();
+                        bytes.truncate(usize::try_from(crate::SAMPLE_BYTES_PER_OBJECT).unwrap_or(usize::MAX));
+                        (key, Some(bytes))
+                    }
+                    Err(error) => {
+                        session.record_outcome(
+                            &call,
+                            vigil_model::Outcome::Error { code: "ResponseBody".to_string(), message: format!("cannot read the object body: {error}") },
+                        );
+                        (key, None)
+                    }
+                }
+            }
+        })
+        .buffer_unordered(4)
+        .collect()
+        .await;
+    let mut read = read;
+    read.sort_by(|a, b| a.0.cmp(&b.0));
+    for (key, bytes) in read {
+        let Some(bytes) = bytes else {
+            sample.objects_sampled.push(key);
+            continue;
+        };
+        sample.bytes_read += bytes.len() as u64;
+        sample.findings.extend(super::secrets::in_text(&String::from_utf8_lossy(&bytes), &format!("object {key}")));
+        sample.objects_sampled.push(key);
+    }
+    let kinds: std::collections::BTreeSet<&str> = sample.findings.iter().map(|finding| finding.kind.as_str()).collect();
+    sample.kinds = kinds.into_iter().map(str::to_string).collect();
+    Some(sample)
 }
 
 #[cfg(test)]

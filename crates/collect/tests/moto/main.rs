@@ -8,6 +8,7 @@ mod collection;
 mod core_checks;
 mod errors;
 mod faults;
+mod sensitive;
 mod services_a;
 mod services_b;
 mod support;
