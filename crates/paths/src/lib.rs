@@ -167,12 +167,22 @@ struct Builder<'a> {
 /// Every attack path of an inventory, ranked, with the minimal cut.
 pub fn attack_paths(inventory: &Inventory, network: &Network<'_>, account: &Account, hosts: &HostFacts, options: &Options) -> Report {
     let mut sensitive = Vec::new();
+    // Buckets in which `vigil scan --sample-objects N` found secrets or personal data.
+    let sampled: HashMap<String, String> = inventory
+        .s3
+        .buckets
+        .iter()
+        .filter_map(|bucket| {
+            let sample = bucket.sensitive_data.as_ref().filter(|sample| sample.holds_sensitive_data())?;
+            Some((format!("arn:{}:s3:::{}", inventory.partition(), bucket.name), format!("the object sampler found {}", sample.kinds.join(", "))))
+        })
+        .collect();
     for resource in inventory.resources() {
         if !is_data(resource.resource_type) {
             continue;
         }
         let named = options.to.as_deref() == Some(resource.arn.as_str());
-        if let Some(reason) = options.sensitivity.reason(&resource.arn, resource.tags) {
+        if let Some(reason) = options.sensitivity.reason(&resource.arn, resource.tags).or_else(|| sampled.get(&resource.arn).cloned()) {
             sensitive.push((resource.arn.clone(), reason));
         } else if named {
             sensitive.push((resource.arn.clone(), "named with --to".to_string()));

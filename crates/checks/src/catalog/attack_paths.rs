@@ -199,6 +199,26 @@ mod tests {
     }
 
     #[test]
+    fn a_bucket_where_the_object_sampler_found_secrets_is_sensitive_data_without_a_tag() {
+        let sampled = |kinds: &[&str]| {
+            let mut inventory = account(true, true);
+            let bucket = inventory.s3.buckets.iter_mut().find(|bucket| bucket.name == "payroll").unwrap();
+            bucket.tags.clear();
+            bucket.sensitive_data = Some(vigil_model::sensitive::SensitiveDataSample {
+                objects_sampled: vec!["exports/q1.csv".into()],
+                bytes_read: 100,
+                kinds: kinds.iter().map(|kind| kind.to_string()).collect(),
+                findings: Vec::new(),
+            });
+            run(&INTERNET_TO_ADMIN_OR_SENSITIVE_DATA, &inventory)
+        };
+        let findings = sampled(&["card_number"]);
+        assert_eq!(statuses(&findings), vec![("payroll".to_string(), Status::Fail)], "{findings:#?}");
+        let findings = sampled(&[]);
+        assert_eq!(statuses(&findings), vec![(ACCOUNT.to_string(), Status::Pass)], "a sample that found nothing: {findings:#?}");
+    }
+
+    #[test]
     fn the_policy_decides_which_tags_mark_data_sensitive() {
         let policy = crate::policy::Policy::parse("parameters:\n  sensitive_data_tags: [\"owner=payroll\"]\n", "test").unwrap();
         let inventory = account(true, true);
