@@ -349,6 +349,24 @@ pub fn fill_what_moto_lacks(inventory: &mut vigil_model::Inventory) -> Vec<Strin
                 inventory.regional.entry(region).or_default().email_identities.clear();
                 Outcome::Ok
             }
+            // Recorded, moto lacks this call (HTTP 500). Example Corp runs no App Runner
+            // service: an empty list.
+            ("apprunner", "ListServices") => {
+                inventory.regional.entry(region).or_default().apprunner_services.clear();
+                Outcome::Ok
+            }
+            // Recorded, moto lacks these calls (HTTP 404 or 500). Example Corp runs no Bedrock
+            // AgentCore runtime, browser or code interpreter: empty lists.
+            ("bedrock-agentcore", "ListAgentRuntimes" | "ListBrowsers" | "ListCodeInterpreters") => {
+                inventory.regional.entry(region).or_default().agentcore_resources.clear();
+                Outcome::Ok
+            }
+            // Recorded, moto lacks this call (an HTML error page). Example Corp's instances do
+            // not run the SSM agent: no managed instances.
+            ("ssm", "DescribeInstanceInformation") => {
+                inventory.regional.entry(region).or_default().ssm_managed_instances.clear();
+                Outcome::Ok
+            }
             _ => continue,
         };
         filled.push(format!(

@@ -642,15 +642,15 @@ fn launch_template_fixer_makes_a_default_version_requiring_imdsv2_refuses_after_
     assert_eq!(launch_template_default(&account, &ids["lt-bad"]), (Some(1), Some("optional".to_string())));
     account.scan();
     let back = account.diff(1, 3);
-    // The version the fix made stays (versions are only added): the latest version number is
-    // the one difference left.
+    // The version the fix made stays (versions are only added): the latest version number and
+    // the list of versions' AMIs (one entry more) are the differences left.
     let fields: Vec<&str> = back["changed"]
         .as_array()
         .unwrap()
         .iter()
         .flat_map(|entry| entry["fields"].as_array().unwrap().iter().map(|field| field["path"].as_str().unwrap()))
         .collect();
-    assert_eq!(fields, ["LatestVersionNumber"], "{back:#}");
+    assert_eq!(fields, ["LatestVersionNumber", "VersionImages[]"], "{back:#}");
     assert!(back["added"].as_array().unwrap().is_empty() && back["removed"].as_array().unwrap().is_empty(), "{back:#}");
     assert!(findings(&back, "new_findings").is_empty() && findings(&back, "fixed_findings").is_empty(), "{back:#}");
 }
