@@ -265,11 +265,9 @@ fn admits(policy: &Policy, statement: &Statement, probe: &Probe<'_>, free: &[Asp
         return false;
     }
     let targets = targets(statement, &probe.resource);
-    STRANGERS.iter().any(|caller| {
-        targets.iter().any(|(action, arn)| {
-            probe.resource.lets_in(&probe.request(*caller, action, arn, true, free), policy, statement.index)
-        })
-    })
+    STRANGERS
+        .iter()
+        .any(|caller| targets.iter().any(|(action, arn)| probe.resource.lets_in(&probe.request(*caller, action, arn, true, free), policy, statement.index)))
 }
 
 /// The indexes of the Allow statements of `policy` that admit an arbitrary caller: the one
@@ -424,7 +422,9 @@ mod tests {
             "Condition": { "StringNotEqualsIfExists": { "aws:PrincipalOrgID": "o-owner" }, "BoolIfExists": { "aws:PrincipalIsAWSService": "false" } }
         }] }))
         .unwrap();
-        let unrelated = Policy::parse(&json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": "*" }] })).unwrap();
+        let unrelated =
+            Policy::parse(&json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": "*" }] }))
+                .unwrap();
         let with = |rcps: &[Vec<&Policy>], management_account: Option<&str>| {
             let owner = Resource { rcps, management_account, ..resource() };
             (!public_statements(&bucket, &owner).is_empty(), reach_of(&bucket, &bucket.statements[0], &owner))
