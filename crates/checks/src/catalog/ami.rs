@@ -146,13 +146,16 @@ pub static LAUNCH_TEMPLATE_AMI_CURRENT: FnCheck = FnCheck {
     },
 };
 
-/// The AMI an Auto Scaling group launches from, with the calls that found it; `Err` when the
-/// configuration or template it names is not in the inventory.
+/// What [`group_image`] finds: the calls it relied on, the AMI id, and the evidence.
+type GroupImage<'a> = (Vec<Needs<'a>>, Option<&'a str>, Value);
+
+/// The AMI an Auto Scaling group launches from, with the calls that found it; `Err` (message,
+/// evidence) when the configuration or template it names is not in the inventory.
 fn group_image<'a>(
     group: &'a vigil_model::autoscaling::AutoScalingGroup,
     regional: &'a RegionalInventory,
     region: &'a str,
-) -> Result<(Vec<Needs<'a>>, Option<&'a str>, Value), (String, Value)> {
+) -> Result<GroupImage<'a>, (String, Value)> {
     let name = &group.auto_scaling_group_name;
     if let Some(configuration_name) = &group.launch_configuration_name {
         let Some(configuration) = regional.launch_configurations.iter().find(|configuration| &configuration.launch_configuration_name == configuration_name)

@@ -48,8 +48,14 @@ async fn seed(moto: &MotoServer) -> (String, String, String, String) {
     let first = |output: aws_sdk_ec2::operation::run_instances::RunInstancesOutput| {
         output.instances.and_then(|instances| instances.into_iter().next()).and_then(|instance| instance.instance_id).unwrap_or_default()
     };
-    let leaky_instance = first(launch("ami-12c6146b", encode(&leaky_script)).await.expect("leaky instance"));
-    let clean_instance = first(launch("ami-12c6146b", encode(look_alike_script)).await.expect("clean instance"));
+    // moto runs instances from any AMI id, but knows only the images made in it (the tests run
+    // with MOTO_EC2_LOAD_DEFAULT_AMIS=false): the account's base image is made from a builder
+    // instance, which is then terminated.
+    let builder = first(launch("ami-12c6146b", encode("#!/bin/bash\n")).await.expect("builder instance"));
+    let base_image = client.create_image().instance_id(&builder).name("base-ami").send().await.expect("base image").image_id.unwrap_or_default();
+    client.terminate_instances().instance_ids(&builder).send().await.expect("terminate the builder");
+    let leaky_instance = first(launch(&base_image, encode(&leaky_script)).await.expect("leaky instance"));
+    let clean_instance = first(launch(&base_image, encode(look_alike_script)).await.expect("clean instance"));
     // An AMI the account builds, launches from, then deregisters.
     let gone_image = client.create_image().instance_id(&clean_instance).name("retired-ami").send().await.expect("image").image_id.unwrap_or_default();
     let orphan_instance = first(launch(&gone_image, encode("#!/bin/bash\necho hello\n")).await.expect("orphan instance"));
@@ -63,7 +69,7 @@ async fn seed(moto: &MotoServer) -> (String, String, String, String) {
     };
     // Version 1 of `leaky-lt` holds the secret; version 2 (made default) no longer does.
     let leaky_template =
-        template("leaky-lt", "ami-12c6146b", encode(&format!("export GITHUB_TOKEN={}\n", github_token()))).await.expect("lt").launch_template.unwrap();
+        template("leaky-lt", &base_image, encode(&format!("export GITHUB_TOKEN={}\n", github_token()))).await.expect("lt").launch_template.unwrap();
     client
         .create_launch_template_version()
         .launch_template_name("leaky-lt")
@@ -73,7 +79,7 @@ async fn seed(moto: &MotoServer) -> (String, String, String, String) {
         .await
         .expect("version 2");
     client.modify_launch_template().launch_template_name("leaky-lt").default_version("2").send().await.expect("default version");
-    template("clean-lt", "ami-12c6146b", encode(look_alike_script)).await.expect("clean lt");
+    template("clean-lt", &base_image, encode(look_alike_script)).await.expect("clean lt");
     template("retired-lt", &gone_image, encode("#!/bin/bash\n")).await.expect("retired lt");
     client.deregister_image().image_id(&gone_image).send().await.expect("deregister");
 
@@ -245,7 +251,9 @@ async fn instances_templates_and_groups_on_an_old_or_deregistered_ami_fail_and_t
     let config = support::config(&moto, &[REGION], &["ec2", "autoscaling"]);
     let inventory = collect_with(moto.sdk_config().await, &config, Arc::new(NoProgress)).await.expect("collect");
     let regional = inventory.regional.get(&REGION.into()).unwrap();
-    assert!(regional.ec2.images_in_use.iter().any(|image| image.image_id == "ami-12c6146b" && image.image.is_some()), "{:#?}", regional.ec2.images_in_use);
+    let base_image =
+        regional.ec2.instances.iter().find(|instance| instance.instance_id == clean_instance).and_then(|instance| instance.image_id.clone()).unwrap();
+    assert!(regional.ec2.images_in_use.iter().any(|image| image.image_id == base_image && image.image.is_some()), "{:#?}", regional.ec2.images_in_use);
 
     let now = chrono::Utc::now();
     let findings = run_checks_at(&inventory, now);
