@@ -166,17 +166,7 @@ fn group_image<'a>(
         };
         return Ok((vec![], configuration.image_id.as_deref(), json!({ "LaunchConfigurationName": configuration_name })));
     }
-    let Some(specification) = group.launch_template.as_ref() else {
-        let message = format!("Auto Scaling group `{name}` names neither a launch configuration nor a launch template.");
-        return Err((message, json!({ "LaunchConfigurationName": null, "LaunchTemplate": null })));
-    };
-    let Some(template) = regional.ec2.launch_templates.iter().find(|template| {
-        specification.launch_template_id.as_deref() == Some(template.launch_template_id.as_str())
-            || (specification.launch_template_name.is_some() && specification.launch_template_name == template.launch_template_name)
-    }) else {
-        let message = format!("Auto Scaling group `{name}` launches from a template that DescribeLaunchTemplates did not return.");
-        return Err((message, json!({ "LaunchTemplate": specification })));
-    };
+    let (specification, template) = super::autoscaling::group_template(group, regional)?;
     let version = match specification.version.as_deref() {
         None | Some("$Default") => template.default_version_number,
         Some("$Latest") => template.latest_version_number,

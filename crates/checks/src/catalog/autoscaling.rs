@@ -4,7 +4,8 @@
 
 use serde_json::{Value, json};
 use vigil_model::RegionalInventory;
-use vigil_model::autoscaling::{AutoScalingGroup, LaunchConfiguration};
+use vigil_model::autoscaling::{AutoScalingGroup, LaunchConfiguration, LaunchTemplateSpecification};
+use vigil_model::ec2::LaunchTemplate;
 
 use super::FnCheck;
 use super::support::{Verdict, cannot_decide, each_regional, subject_of};
@@ -89,6 +90,28 @@ fn imdsv2(http_tokens: Option<&str>, http_endpoint: Option<&str>) -> bool {
     http_tokens == Some("required") || http_endpoint == Some("disabled")
 }
 
+/// The launch template a group without a launch configuration launches from, with the group's
+/// reference to it; `Err` (message, evidence) when the group names none, or names one the
+/// listing did not return. The one rule for the checks that judge what a group launches.
+pub(crate) fn group_template<'a>(
+    group: &'a AutoScalingGroup,
+    regional: &'a RegionalInventory,
+) -> Result<(&'a LaunchTemplateSpecification, &'a LaunchTemplate), (String, Value)> {
+    let name = &group.auto_scaling_group_name;
+    let Some(specification) = group.launch_template.as_ref() else {
+        let message = format!("Auto Scaling group `{name}` names neither a launch configuration nor a launch template.");
+        return Err((message, json!({ "LaunchConfigurationName": null, "LaunchTemplate": null })));
+    };
+    let Some(template) = regional.ec2.launch_templates.iter().find(|template| {
+        specification.launch_template_id.as_deref() == Some(template.launch_template_id.as_str())
+            || (specification.launch_template_name.is_some() && specification.launch_template_name == template.launch_template_name)
+    }) else {
+        let message = format!("Auto Scaling group `{name}` launches from a template that DescribeLaunchTemplates did not return.");
+        return Err((message, json!({ "LaunchTemplate": specification })));
+    };
+    Ok((specification, template))
+}
+
 /// The IMDS verdict for a group's launch configuration or launch template, with the calls it
 /// rests on; `Err` (message, evidence) when what the group launches from is not in the
 /// inventory: a configuration or template the listings did not return, or a template version
@@ -110,17 +133,7 @@ fn group_imds<'a>(group: &'a AutoScalingGroup, regional: &'a RegionalInventory, 
         let evidence = json!({ "LaunchConfigurationName": configuration_name, "MetadataOptions": { "HttpTokens": configuration.http_tokens, "HttpEndpoint": configuration.http_endpoint } });
         return Ok((vec![], (on, message, evidence)));
     }
-    let Some(specification) = group.launch_template.as_ref() else {
-        let message = format!("Auto Scaling group `{name}` names neither a launch configuration nor a launch template.");
-        return Err((message, json!({ "LaunchConfigurationName": null, "LaunchTemplate": null })));
-    };
-    let Some(template) = regional.ec2.launch_templates.iter().find(|template| {
-        specification.launch_template_id.as_deref() == Some(template.launch_template_id.as_str())
-            || (specification.launch_template_name.is_some() && specification.launch_template_name == template.launch_template_name)
-    }) else {
-        let message = format!("Auto Scaling group `{name}` launches from a template that DescribeLaunchTemplates did not return.");
-        return Err((message, json!({ "LaunchTemplate": specification })));
-    };
+    let (specification, template) = group_template(group, regional)?;
     let default_version = template.default_version_number.map(|number| number.to_string());
     let uses_default = match specification.version.as_deref() {
         None | Some("$Default") => true,
@@ -239,8 +252,7 @@ pub static LAUNCH_CONFIGURATION_NO_PUBLIC_IP: FnCheck = FnCheck {
 
 #[cfg(test)]
 mod tests {
-    use vigil_model::autoscaling::LaunchTemplateSpecification;
-    use vigil_model::ec2::{InstanceMetadataOptions, LaunchTemplate, LaunchTemplateData};
+    use vigil_model::ec2::{InstanceMetadataOptions, LaunchTemplateData};
 
     use super::*;
     use crate::catalog::test_support::twins::{Twin, check_twins};
