@@ -129,7 +129,10 @@ fn organization() -> Inventory {
         let ec2 = random.next(20);
         let trust_principal = match ec2 {
             0..=5 => json!({ "Service": "ec2.amazonaws.com" }),
-            6..=8 => json!({ "Service": ["lambda.amazonaws.com", "glue.amazonaws.com", "ecs-tasks.amazonaws.com"][random.next(3)] }),
+            6..=8 => {
+                let service = ["lambda.amazonaws.com", "glue.amazonaws.com", "ecs-tasks.amazonaws.com"][random.next(3)];
+                json!({ "Service": service })
+            }
             9..=17 => json!({ "AWS": format!("arn:aws:iam::{ACCOUNT}:root") }),
             18 => json!({ "AWS": format!("arn:aws:iam::{:012}:root", 200_000_000_000u64 + random.next(50) as u64) }),
             _ => json!({ "AWS": format!("arn:aws:iam::{ACCOUNT}:role/role-{}", random.next(ROLES)) }),
