@@ -346,6 +346,25 @@ fn clear(inventory: &mut Inventory, service: &str, operation: &str, region: &str
         ("securityhub", "GetEnabledStandards") => regional.security_hub.iter_mut().for_each(|hub| hub.standards_subscriptions.clear()),
         ("secretsmanager", "ListSecrets") => regional.secrets.clear(),
         ("ecr", "DescribeRepositories") => regional.ecr_repositories.clear(),
+        // The workloads that run with a role (read for the escalation analysis).
+        ("ecs", "ListClusters") => {
+            regional.ecs_clusters.clear();
+            regional.ecs_services.clear();
+            regional.ecs_tasks.clear();
+        }
+        ("glue", "GetJobs") => regional.glue_jobs.clear(),
+        ("glue", "GetDevEndpoints") => regional.glue_dev_endpoints.clear(),
+        ("sagemaker", "ListNotebookInstances") => regional.sagemaker_notebook_instances.clear(),
+        ("sagemaker", "ListTrainingJobs") => regional.sagemaker_jobs.retain(|job| job.kind != "training"),
+        ("sagemaker", "ListProcessingJobs") => regional.sagemaker_jobs.retain(|job| job.kind != "processing"),
+        ("codebuild", "ListProjects") => regional.codebuild_projects.clear(),
+        ("cloudformation", "DescribeStacks") => regional.cloudformation_stacks.clear(),
+        ("cloudformation", "ListStackSets") => regional.cloudformation_stack_sets.clear(),
+        ("apprunner", "ListServices") => regional.apprunner_services.clear(),
+        ("ssm", "DescribeInstanceInformation") => regional.ssm_managed_instances.clear(),
+        ("bedrock-agentcore", "ListAgentRuntimes") => regional.agentcore_resources.retain(|resource| resource.kind != "runtime"),
+        ("bedrock-agentcore", "ListBrowsers") => regional.agentcore_resources.retain(|resource| resource.kind != "browser"),
+        ("bedrock-agentcore", "ListCodeInterpreters") => regional.agentcore_resources.retain(|resource| resource.kind != "code-interpreter"),
         _ => return false,
     }
     true
