@@ -156,17 +156,12 @@ fn group_image<'a>(
     regional: &'a RegionalInventory,
     region: &'a str,
 ) -> Result<GroupImage<'a>, (String, Value)> {
-    let name = &group.auto_scaling_group_name;
-    if let Some(configuration_name) = &group.launch_configuration_name {
-        let Some(configuration) = regional.launch_configurations.iter().find(|configuration| &configuration.launch_configuration_name == configuration_name)
-        else {
-            let message =
-                format!("Auto Scaling group `{name}` launches from configuration `{configuration_name}`, which DescribeLaunchConfigurations did not return.");
-            return Err((message, json!({ "LaunchConfigurationName": configuration_name })));
-        };
-        return Ok((vec![], configuration.image_id.as_deref(), json!({ "LaunchConfigurationName": configuration_name })));
-    }
-    let (specification, template) = super::autoscaling::group_template(group, regional)?;
+    let (specification, template) = match super::autoscaling::group_source(group, regional)? {
+        super::autoscaling::GroupSource::Configuration(configuration) => {
+            return Ok((vec![], configuration.image_id.as_deref(), json!({ "LaunchConfigurationName": configuration.launch_configuration_name })));
+        }
+        super::autoscaling::GroupSource::Template(specification, template) => (specification, template),
+    };
     let version = match specification.version.as_deref() {
         None | Some("$Default") => template.default_version_number,
         Some("$Latest") => template.latest_version_number,

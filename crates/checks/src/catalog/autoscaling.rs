@@ -90,14 +90,27 @@ fn imdsv2(http_tokens: Option<&str>, http_endpoint: Option<&str>) -> bool {
     http_tokens == Some("required") || http_endpoint == Some("disabled")
 }
 
-/// The launch template a group without a launch configuration launches from, with the group's
-/// reference to it; `Err` (message, evidence) when the group names none, or names one the
-/// listing did not return. The one rule for the checks that judge what a group launches.
-pub(crate) fn group_template<'a>(
-    group: &'a AutoScalingGroup,
-    regional: &'a RegionalInventory,
-) -> Result<(&'a LaunchTemplateSpecification, &'a LaunchTemplate), (String, Value)> {
+/// What an Auto Scaling group launches from.
+pub(crate) enum GroupSource<'a> {
+    Configuration(&'a LaunchConfiguration),
+    /// The group's reference to the template (its version), and the template.
+    Template(&'a LaunchTemplateSpecification, &'a LaunchTemplate),
+}
+
+/// The launch configuration or template a group launches from; `Err` (message, evidence) when
+/// the group names neither, or names one the listings did not return. The one rule for the
+/// checks that judge what a group launches.
+pub(crate) fn group_source<'a>(group: &'a AutoScalingGroup, regional: &'a RegionalInventory) -> Result<GroupSource<'a>, (String, Value)> {
     let name = &group.auto_scaling_group_name;
+    if let Some(configuration_name) = &group.launch_configuration_name {
+        let Some(configuration) = regional.launch_configurations.iter().find(|configuration| &configuration.launch_configuration_name == configuration_name)
+        else {
+            let message =
+                format!("Auto Scaling group `{name}` launches from configuration `{configuration_name}`, which DescribeLaunchConfigurations did not return.");
+            return Err((message, json!({ "LaunchConfigurationName": configuration_name })));
+        };
+        return Ok(GroupSource::Configuration(configuration));
+    }
     let Some(specification) = group.launch_template.as_ref() else {
         let message = format!("Auto Scaling group `{name}` names neither a launch configuration nor a launch template.");
         return Err((message, json!({ "LaunchConfigurationName": null, "LaunchTemplate": null })));
@@ -109,7 +122,7 @@ pub(crate) fn group_template<'a>(
         let message = format!("Auto Scaling group `{name}` launches from a template that DescribeLaunchTemplates did not return.");
         return Err((message, json!({ "LaunchTemplate": specification })));
     };
-    Ok((specification, template))
+    Ok(GroupSource::Template(specification, template))
 }
 
 /// The IMDS verdict for a group's launch configuration or launch template, with the calls it
@@ -118,22 +131,19 @@ pub(crate) fn group_template<'a>(
 /// other than the default (only the default version's settings are collected).
 fn group_imds<'a>(group: &'a AutoScalingGroup, regional: &'a RegionalInventory, region: &'a str) -> Result<(Vec<Needs<'a>>, Verdict), (String, Value)> {
     let name = &group.auto_scaling_group_name;
-    if let Some(configuration_name) = &group.launch_configuration_name {
-        let Some(configuration) = regional.launch_configurations.iter().find(|configuration| &configuration.launch_configuration_name == configuration_name)
-        else {
-            let message =
-                format!("Auto Scaling group `{name}` launches from configuration `{configuration_name}`, which DescribeLaunchConfigurations did not return.");
-            return Err((message, json!({ "LaunchConfigurationName": configuration_name })));
-        };
-        let on = imdsv2(configuration.http_tokens.as_deref(), configuration.http_endpoint.as_deref());
-        let message = format!(
-            "Auto Scaling group `{name}` launches instances from configuration `{configuration_name}` with IMDSv2 {}.",
-            if on { "required" } else { "optional" }
-        );
-        let evidence = json!({ "LaunchConfigurationName": configuration_name, "MetadataOptions": { "HttpTokens": configuration.http_tokens, "HttpEndpoint": configuration.http_endpoint } });
-        return Ok((vec![], (on, message, evidence)));
-    }
-    let (specification, template) = group_template(group, regional)?;
+    let (specification, template) = match group_source(group, regional)? {
+        GroupSource::Configuration(configuration) => {
+            let configuration_name = &configuration.launch_configuration_name;
+            let on = imdsv2(configuration.http_tokens.as_deref(), configuration.http_endpoint.as_deref());
+            let message = format!(
+                "Auto Scaling group `{name}` launches instances from configuration `{configuration_name}` with IMDSv2 {}.",
+                if on { "required" } else { "optional" }
+            );
+            let evidence = json!({ "LaunchConfigurationName": configuration_name, "MetadataOptions": { "HttpTokens": configuration.http_tokens, "HttpEndpoint": configuration.http_endpoint } });
+            return Ok((vec![], (on, message, evidence)));
+        }
+        GroupSource::Template(specification, template) => (specification, template),
+    };
     let default_version = template.default_version_number.map(|number| number.to_string());
     let uses_default = match specification.version.as_deref() {
         None | Some("$Default") => true,
