@@ -78,6 +78,14 @@ pub struct Instance {
     pub user_data_secrets: Vec<crate::sensitive::SecretFound>,
 }
 
+impl Instance {
+    /// Terminated or shutting down: it runs nothing any longer, so checks do not judge it and
+    /// collection reads nothing more about it.
+    pub fn is_gone(&self) -> bool {
+        matches!(self.state.name.as_str(), "terminated" | "shutting-down")
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct InstanceState {

@@ -94,7 +94,7 @@ pub static INSTANCE_AMI_CURRENT: FnCheck = FnCheck {
     run: |metadata, context, findings| {
         each_resource(context, findings, "AWS::EC2::Instance", |resource, subject, findings| {
             let ResourceData::Instance(instance) = resource.data else { return };
-            if matches!(instance.state.name.as_str(), "terminated" | "shutting-down") {
+            if instance.is_gone() {
                 return;
             }
             let Some(image_id) = instance.image_id.as_deref() else { return };

@@ -25,7 +25,7 @@ fn each_instance(
 ) {
     each_resource(context, findings, INSTANCE, |resource, subject, findings| {
         let ResourceData::Instance(instance) = resource.data else { return };
-        if matches!(instance.state.name.as_str(), "terminated" | "shutting-down") {
+        if instance.is_gone() {
             return;
         }
         findings.push(context.decide(metadata, &subject, &needs_of(resource.region), || judge(instance)));
@@ -155,7 +155,7 @@ pub static INSTANCE_NOT_IN_DEFAULT_VPC: FnCheck = FnCheck {
 fn instance_not_in_default_vpc(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     each_resource(context, findings, INSTANCE, |resource, subject, findings| {
         let ResourceData::Instance(instance) = resource.data else { return };
-        if matches!(instance.state.name.as_str(), "terminated" | "shutting-down") {
+        if instance.is_gone() {
             return;
         }
         let vpcs = regional(context, resource.region).map(|regional| regional.ec2.vpcs.as_slice()).unwrap_or_default();

@@ -49,7 +49,7 @@ pub static INSTANCE_USER_DATA_NO_SECRETS: FnCheck = FnCheck {
     run: |metadata, context, findings| {
         each_resource(context, findings, "AWS::EC2::Instance", |resource, subject, findings| {
             let ResourceData::Instance(instance) = resource.data else { return };
-            if matches!(instance.state.name.as_str(), "terminated" | "shutting-down") {
+            if instance.is_gone() {
                 return;
             }
             let needs = [Needs::call("ec2", resource.region, "DescribeInstanceAttribute").on(&instance.instance_id)];

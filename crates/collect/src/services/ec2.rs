@@ -160,7 +160,7 @@ async fn instances(session: &Session, client: &Client, region: &str) -> Vec<Inst
     // the secrets detector; only what it found is kept.
     futures::stream::iter(instances)
         .map(|mut instance| async move {
-            if matches!(instance.state.name.as_str(), "terminated" | "shutting-down") {
+            if instance.is_gone() {
                 return instance;
             }
             let call = Call::new("ec2", region, "DescribeInstanceAttribute").on(&instance.instance_id);
@@ -246,7 +246,7 @@ const IMAGE_NOT_FOUND_CODES: &[&str] = &["InvalidAMIID.NotFound", "InvalidAMIID.
 pub async fn images_in_use(session: &Session, inventory: &mut vigil_model::Inventory) {
     for (region, regional) in inventory.regional.iter_mut() {
         let mut image_ids: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-        let running = regional.ec2.instances.iter().filter(|instance| !matches!(instance.state.name.as_str(), "terminated" | "shutting-down"));
+        let running = regional.ec2.instances.iter().filter(|instance| !instance.is_gone());
         image_ids.extend(running.filter_map(|instance| instance.image_id.clone()));
         image_ids
             .extend(regional.ec2.launch_templates.iter().flat_map(|template| template.version_images.iter().filter_map(|version| version.image_id.clone())));
