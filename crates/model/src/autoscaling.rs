@@ -55,5 +55,7 @@ pub struct LaunchConfiguration {
     /// Encryption flag of each EBS block device mapping, in order.
     pub ebs_encrypted: Vec<Option<bool>>,
     pub has_user_data: bool,
+    /// Secrets the one detector found in the user data (location, kind, redacted form only).
+    pub user_data_secrets: Vec<crate::sensitive::SecretFound>,
     pub created_time: Option<Timestamp>,
 }

@@ -1,14 +1,16 @@
-//! Secrets in what collection reads: EC2 user data, launch template versions, ECS container
+//! Secrets in what collection reads: EC2 user data, launch template versions, launch
+//! configurations' user data, ECS container
 //! environments and, with `vigil scan --sample-objects N`, a sample of each bucket's objects.
 //! Collection ran the one detector (`vigil-secrets`) at the edge and kept only the location,
 //! the kind and the redacted form of each finding: evidence never holds a secret in full.
 
 use serde_json::{Value, json};
+use vigil_model::autoscaling::LaunchConfiguration;
 use vigil_model::resource::ResourceData;
 use vigil_model::sensitive::SecretFound;
 
 use super::FnCheck;
-use super::support::each_resource;
+use super::support::{each_regional, each_resource};
 use crate::context::Needs;
 use crate::{Metadata, Read, Remediation, Severity};
 
@@ -101,6 +103,40 @@ pub static LAUNCH_TEMPLATE_USER_DATA_NO_SECRETS: FnCheck = FnCheck {
                 (found.is_empty(), message, json!({ "UserDataSecrets": evidence_of(found) }))
             }));
         });
+    },
+};
+
+pub static LAUNCH_CONFIGURATION_USER_DATA_NO_SECRETS: FnCheck = FnCheck {
+    metadata: Metadata {
+        id: "autoscaling_launch_configuration_user_data_no_secrets",
+        title: "Auto Scaling launch configurations hold no secrets in user data",
+        service: "autoscaling",
+        resource_type: "AWS::AutoScaling::LaunchConfiguration",
+        severity: Severity::High,
+        risk: "A launch configuration's user data is returned by autoscaling:DescribeLaunchConfigurations and copied to every instance the group launches; launch configurations cannot be edited, so a secret stays there until the configuration is deleted.",
+        remediation: Remediation {
+            text: "Move the secret to Secrets Manager or SSM Parameter Store, replace the launch configuration with a launch template whose boot script fetches it with the instance role, delete the old configuration and rotate the secret. Evidence gives the line and kind, never the value.",
+            cli: "aws autoscaling describe-launch-configurations --launch-configuration-names NAME --query 'LaunchConfigurations[0].UserData' --output text | base64 -d\naws autoscaling update-auto-scaling-group --auto-scaling-group-name GROUP --launch-template LaunchTemplateName=CLEAN_LT,Version='$Default'\naws autoscaling delete-launch-configuration --launch-configuration-name NAME",
+            terraform: "resource \"aws_launch_template\" \"app\" {\n  user_data = base64encode(templatefile(\"boot.sh\", { secret_arn = aws_secretsmanager_secret.app.arn }))\n}",
+        },
+        references: &[
+            "https://docs.aws.amazon.com/autoscaling/ec2/userguide/migrate-to-launch-templates.html",
+            "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html",
+        ],
+        frameworks: &[("pci-dss-4.0", "8.3.2"), ("nist-800-53-r5", "IA-5")],
+        reads: &[Read::regional("autoscaling", "DescribeLaunchConfigurations")],
+    },
+    run: |metadata, context, findings| {
+        each_regional(metadata, context, findings, |configuration: &LaunchConfiguration, _, _| {
+            let found = &configuration.user_data_secrets;
+            let name = &configuration.launch_configuration_name;
+            let message = if found.is_empty() {
+                format!("Launch configuration `{name}` user data holds no secret the detector recognises.")
+            } else {
+                format!("Launch configuration `{name}` user data holds {} secret(s): {}.", found.len(), summary(found))
+            };
+            Some((vec![], (found.is_empty(), message, json!({ "UserDataSecrets": evidence_of(found) }))))
+        })
     },
 };
 
@@ -225,6 +261,19 @@ mod tests {
                 place: |regional| {
                     let template = |id: &str, found| LaunchTemplate { launch_template_id: id.into(), user_data_secrets: found, ..LaunchTemplate::default() };
                     regional.ec2.launch_templates.extend([template("bad", secret("version 1, user data line 1")), template("good", vec![])]);
+                },
+            },
+            Twin {
+                check: &LAUNCH_CONFIGURATION_USER_DATA_NO_SECRETS,
+                calls: vec![],
+                place: |regional| {
+                    let configuration = |name: &str, found| LaunchConfiguration {
+                        launch_configuration_name: name.into(),
+                        launch_configuration_arn: format!("arn:aws:autoscaling:us-east-1:123456789012:launchConfiguration:1:launchConfigurationName/{name}"),
+                        user_data_secrets: found,
+                        ..LaunchConfiguration::default()
+                    };
+                    regional.launch_configurations.extend([configuration("bad", secret("user data line 1")), configuration("good", vec![])]);
                 },
             },
             Twin {

@@ -56,7 +56,8 @@ fn configuration(configuration: sdk::LaunchConfiguration) -> LaunchConfiguration
         http_endpoint: metadata.as_ref().and_then(|options| options.http_endpoint.as_ref()).map(|value| value.as_str().to_string()),
         http_put_response_hop_limit: metadata.as_ref().and_then(|options| options.http_put_response_hop_limit),
         ebs_encrypted: configuration.block_device_mappings.unwrap_or_default().into_iter().filter_map(|mapping| mapping.ebs).map(|ebs| ebs.encrypted).collect(),
-        has_user_data: configuration.user_data.is_some_and(|data| !data.is_empty()),
+        has_user_data: configuration.user_data.as_deref().is_some_and(|data| !data.is_empty()),
+        user_data_secrets: configuration.user_data.as_deref().map(|data| super::secrets::in_user_data(data, "")).unwrap_or_default(),
         created_time: time_opt(configuration.created_time.as_ref()),
     }
 }

@@ -1,5 +1,5 @@
 //! Issue 17, the cloud side, against moto: secrets in EC2 user data, launch template versions,
-//! Lambda environments, ECS container environments and sampled S3 objects are found with their
+//! launch configurations, Lambda environments, ECS container environments and sampled S3 objects are found with their
 //! location and never kept or printed in full, next to look-alike twins that are not; and
 //! instances, launch templates and Auto Scaling groups on an old or deregistered AMI, next to
 //! a fresh twin.
@@ -97,6 +97,19 @@ async fn seed(moto: &MotoServer) -> (String, String, String, String) {
             .expect("group");
     }
 
+    // Launch configurations: a key pair in one's user data, look-alikes in its twin's.
+    for (name, script) in [("leaky-lc", leaky_script.as_str()), ("clean-lc", look_alike_script)] {
+        autoscaling
+            .create_launch_configuration()
+            .launch_configuration_name(name)
+            .image_id(&base_image)
+            .instance_type("t3.micro")
+            .user_data(encode(script))
+            .send()
+            .await
+            .expect("launch configuration");
+    }
+
     // Lambda: a token in one function's environment, a look-alike in its twin's.
     use aws_sdk_lambda::primitives::Blob;
     use aws_sdk_lambda::types::{Environment, FunctionCode, Runtime};
@@ -174,6 +187,20 @@ async fn secrets_in_user_data_environments_and_sampled_objects_are_found_with_th
         .find(|finding| finding.check_id.as_ref() == "ec2_launch_template_user_data_no_secrets" && finding.message.contains("`clean-lt`"))
         .expect("clean-lt finding");
     assert_eq!(clean_template.status, Status::Pass, "{clean_template:#?}");
+
+    let configuration_status = |name: &str| {
+        findings
+            .iter()
+            .find(|finding| {
+                finding.check_id.as_ref() == "autoscaling_launch_configuration_user_data_no_secrets" && finding.message.contains(&format!("`{name}`"))
+            })
+            .map(|finding| (finding.status, finding.message.to_string()))
+            .expect("launch configuration finding")
+    };
+    let (leaky_configuration, configuration_message) = configuration_status("leaky-lc");
+    assert_eq!(leaky_configuration, Status::Fail, "{configuration_message}");
+    assert!(configuration_message.contains("aws_access_key_id at user data line 2"), "{configuration_message}");
+    assert_eq!(configuration_status("clean-lc").0, Status::Pass);
 
     let lambda_status = |name: &str| {
         findings
