@@ -139,6 +139,10 @@ fn requested_region(action: &str, region: &str) -> String {
     if action.starts_with("iam:") { "us-east-1".to_string() } else { region.to_string() }
 }
 
+/// The memo key of a technique's service actions: (the target's position among the technique's
+/// workloads, the region, the instance profile when a policy reads `ec2:InstanceProfile`).
+type ServiceKey<'r> = (usize, &'r str, Option<String>);
+
 /// Modifying a principal's permissions: the steps, and the principal's policies afterwards.
 struct Modification<'a> {
     steps: Vec<Step>,
@@ -570,7 +574,7 @@ impl<'a> Analyzer<'a> {
             // policies), and when no policy of the set reads that key (no condition on it, no
             // `${ec2:InstanceProfile}` variable: `Policy::reads_context_key`), the key's value
             // cannot change any decision, so the profile is left out of the memo's key.
-            let mut decided: HashMap<(usize, &str, Option<String>), Option<Vec<Permission>>> = HashMap::new();
+            let mut decided: HashMap<ServiceKey<'_>, Option<Vec<Permission>>> = HashMap::new();
             for to_index in roles {
                 let Some(to) = self.principal(to_index).filter(|_| to_index != from_index) else { continue };
                 let profiles: Vec<Option<String>> = match needs {

@@ -660,7 +660,8 @@ mod tests {
         ec2.addresses.push(Address { public_ip: Some("9.9.9.2".into()), instance_id: Some("i-2".into()), ..Default::default() });
         ec2.addresses.push(Address { public_ip: Some("9.9.9.9".into()), instance_id: Some("i-9".into()), ..Default::default() });
         let views = interfaces(&regional);
-        let summary: Vec<(Option<&str>, Option<&str>, bool, Vec<&str>)> = views
+        type Summary<'v> = (Option<&'v str>, Option<&'v str>, bool, Vec<&'v str>);
+        let summary: Vec<Summary<'_>> = views
             .iter()
             .map(|view| (view.interface_id.as_deref(), view.instance_id.as_deref(), view.primary, view.public_ipv4.iter().map(String::as_str).collect()))
             .collect();
