@@ -12,10 +12,12 @@
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
+use vigil_iam::Decision;
 use vigil_iam::account::Account;
 use vigil_iam::escalation::{Goal, Options, escalation, escalation_exhaustive};
 use vigil_model::ec2::{SecurityGroup, Subnet};
 use vigil_model::iam::{InlinePolicy, InstanceProfile, Role, User};
+use vigil_model::s3::Bucket;
 use vigil_model::{AccountId, AccountInfo, Inventory, Region};
 
 const ACCOUNT: &str = "123456789012";
@@ -50,6 +52,9 @@ fn statement(choice: usize, target: usize) -> Value {
         11 => json!({ "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*" }),
         12 => json!({ "Effect": "Deny", "Action": "sts:AssumeRole", "Resource": role }),
         13 => json!({ "Effect": "Allow", "Action": ["iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy"], "Resource": role }),
+        14 => json!({ "Effect": "Allow", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::bucket-{target}/*") }),
+        15 => json!({ "Effect": "Allow", "Action": "s3:Get*", "Resource": "arn:aws:s3:::bucket-${aws:username}/*" }),
+        16 => json!({ "Effect": "Allow", "Action": "s3:GetObject", "NotResource": format!("arn:aws:s3:::bucket-{target}/*") }),
         _ => json!({ "Effect": "Allow", "NotAction": "iam:*", "Resource": "*" }),
     }
 }
@@ -77,7 +82,7 @@ struct Principal {
 }
 
 fn principal() -> impl Strategy<Value = Principal> {
-    (prop::collection::vec((0usize..15, 0usize..3), 1..4), prop::collection::vec((0usize..9, 0usize..3), 1..3), 0usize..3)
+    (prop::collection::vec((0usize..18, 0usize..3), 1..4), prop::collection::vec((0usize..9, 0usize..3), 1..3), 0usize..3)
         .prop_map(|(statements, trusts, profiles)| Principal { statements, trusts, profiles })
 }
 
@@ -125,6 +130,20 @@ fn account(users: &[Principal], roles: &[Principal], subnets: usize) -> Account 
             ..Role::default()
         });
     }
+    for index in 0..3 {
+        // bucket-1's policy grants role-0; bucket-2's grants everyone.
+        let policy = match index {
+            1 => {
+                Some(json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": { "AWS": format!("arn:aws:iam::{ACCOUNT}:role/role-0") },
+                "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket-1/*" }] }))
+            }
+            2 => Some(
+                json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::bucket-2/*" }] }),
+            ),
+            _ => None,
+        };
+        inventory.s3.buckets.push(Bucket { name: format!("bucket-{index}"), region: REGION.into(), policy, ..Bucket::default() });
+    }
     Account::from_inventory(&inventory)
 }
 
@@ -147,4 +166,35 @@ proptest! {
         let options = Options { goal, max_paths: 0, max_hops: 4 };
         prop_assert_eq!(escalation(&account, &options), escalation_exhaustive(&account, &options));
     }
+}
+
+#[test]
+fn a_request_the_filter_rules_out_is_one_the_engine_refuses() {
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig { cases: 300, ..ProptestConfig::default() });
+    let ruled_out = std::cell::Cell::new(0usize);
+    let strategy = (prop::collection::vec(principal(), 0..4), prop::collection::vec(principal(), 1..5));
+    runner
+        .run(&strategy, |(users, roles)| {
+            let account = account(&users, &roles, 1);
+            let mut requests: Vec<(&str, String)> = Vec::new();
+            for index in 0..4 {
+                requests.push(("s3:GetObject", format!("arn:aws:s3:::bucket-{index}/*")));
+                requests.push(("s3:GetObject", format!("arn:aws:s3:::bucket-user-{index}/*")));
+                requests.push(("ec2:RunInstances", format!("arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/subnet-{index}")));
+                requests.push(("sts:AssumeRole", format!("arn:aws:iam::{ACCOUNT}:role/role-{index}")));
+                requests.push(("iam:PassRole", format!("arn:aws:iam::{ACCOUNT}:role/role-{index}")));
+            }
+            for principal in &account.principals {
+                for (action, resource) in &requests {
+                    if !account.may_be_allowed(principal, action, resource) {
+                        ruled_out.set(ruled_out.get() + 1);
+                        prop_assert_ne!(account.decide_for(principal, action, resource), Decision::Allowed, "{} {} {}", principal.arn, action, resource);
+                    }
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    // The filter is not vacuous over the generated accounts.
+    assert!(ruled_out.get() > 100, "only {} requests ruled out", ruled_out.get());
 }
