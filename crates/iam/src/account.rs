@@ -797,6 +797,33 @@ impl Account {
         })
     }
 
+    /// False only when the engine certainly refuses `principal` the request (without context
+    /// beyond what [`Account::decide_with`] adds): a fast filter before a full decision, exact
+    /// for it. The engine allows a request only when an identity Allow statement matches it
+    /// (action, resource and conditions), when the resource's own policy grants it, for the
+    /// root user, or for the actions AWS authorizes without a policy; boundaries, SCPs and RCPs
+    /// only take away. So: true when the resource has a policy, for a root or non-ARN caller,
+    /// for `sts:` actions, and when an Allow statement of the principal's identity policies
+    /// matches the action and may match the resource (a pattern with policy variables, which
+    /// the context fills, counts as matching); conditions are not looked at.
+    pub fn may_be_allowed(&self, principal: &AccountPrincipal, action: &str, resource: &str) -> bool {
+        let action = action.to_lowercase();
+        if action.starts_with("sts:") || !principal.arn.starts_with("arn:") || principal.arn.ends_with(":root") || self.resource_policy(resource).is_some() {
+            return true;
+        }
+        principal.identity.iter().filter_map(|index| self.policies.get(*index)).any(|policy| {
+            policy.statements.iter().any(|statement| {
+                statement.effect == Effect::Allow
+                    && statement.action.patterns.iter().any(|pattern| pattern.matches(&action)) != statement.action.negated
+                    && statement.resource.as_ref().is_none_or(|block| {
+                        block.patterns.iter().any(|pattern| pattern.compiled.is_none())
+                            || block.patterns.iter().any(|pattern| pattern.compiled.as_ref().is_some_and(|compiled| compiled.matches(resource)))
+                                != block.negated
+                    })
+            })
+        })
+    }
+
     /// Every principal of the set allowed `action` on `resource`.
     pub fn who_can(&self, action: &str, resource: &str) -> Vec<(&AccountPrincipal, Evaluation)> {
         self.principals

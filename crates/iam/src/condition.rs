@@ -189,6 +189,12 @@ impl Condition {
         Ok(Condition { operator_text: operator_text.to_string(), operator, qualifier, if_exists, key_text: key.to_string(), key: key.to_lowercase(), values })
     }
 
+    /// Whether evaluating the condition reads the context key `key` (lower-cased): its own key,
+    /// or a policy variable in one of its values. A condition reads nothing else of the context.
+    pub fn reads(&self, key: &str) -> bool {
+        self.key == key || self.values.iter().any(|value| value.template.reads(key))
+    }
+
     /// Evaluates the condition against the request context.
     pub fn evaluate(&self, context: &Context) -> bool {
         self.evaluate_for(context, true)

@@ -139,6 +139,10 @@ fn requested_region(action: &str, region: &str) -> String {
     if action.starts_with("iam:") { "us-east-1".to_string() } else { region.to_string() }
 }
 
+/// The memo key of a technique's service actions: (the target's position among the technique's
+/// workloads, the region, the instance profile when a policy reads `ec2:InstanceProfile`).
+type ServiceKey<'r> = (usize, &'r str, Option<String>);
+
 /// Modifying a principal's permissions: the steps, and the principal's policies afterwards.
 struct Modification<'a> {
     steps: Vec<Step>,
@@ -157,10 +161,18 @@ struct Analyzer<'a> {
     /// Principal keys named in trust policies → roles (`*`, `account:ID`, ARNs).
     named: HashMap<String, Vec<usize>>,
     admin_policy: Option<&'a Policy>,
+    /// Per principal: a role whose trust policy can grant only through the account (see
+    /// [`grants_only_to_accounts`]), so that an IAM principal can assume it only when its
+    /// identity-based policies allow `sts:AssumeRole`.
+    account_only_trust: Vec<bool>,
+    /// Whether any policy of the set reads `ec2:InstanceProfile` (see [`Policy::reads_context_key`]).
+    instance_profile_read: bool,
+    /// Asks every decision: no memo, no pruning ([`escalation_exhaustive`]).
+    exhaustive: bool,
 }
 
 impl<'a> Analyzer<'a> {
-    fn new(account: &'a Account, goal: &'a Goal) -> Analyzer<'a> {
+    fn new(account: &'a Account, goal: &'a Goal, exhaustive: bool) -> Analyzer<'a> {
         let mut named: HashMap<String, Vec<usize>> = HashMap::new();
         for (index, principal) in account.principals.iter().enumerate() {
             let Some(trust) = principal.trust.and_then(|trust| account.policies.get(trust)) else { continue };
@@ -198,7 +210,22 @@ impl<'a> Analyzer<'a> {
                 named.entry(key).or_default().push(index);
             }
         }
-        Analyzer { account, goal, trusting: HashMap::new(), named, admin_policy: account.admin_policy.as_ref() }
+        let account_only_trust = account
+            .principals
+            .iter()
+            .map(|principal| principal.trust.and_then(|trust| account.policies.get(trust)).is_some_and(grants_only_to_accounts))
+            .collect();
+        let instance_profile_read = account.policies.iter().any(|policy| policy.reads_context_key("ec2:instanceprofile"));
+        Analyzer {
+            account,
+            goal,
+            trusting: HashMap::new(),
+            named,
+            admin_policy: account.admin_policy.as_ref(),
+            account_only_trust,
+            instance_profile_read,
+            exhaustive,
+        }
     }
 
     fn principal(&self, index: usize) -> Option<&'a AccountPrincipal> {
@@ -269,34 +296,39 @@ impl<'a> Analyzer<'a> {
             }
             Shape::ExistingSubnet | Shape::ExistingSecurityGroup | Shape::Cluster => {
                 let facts = self.account.facts(account_id)?;
-                let (template, existing): (&str, Vec<String>) = match shape {
+                // The existing resources in inventory order, then the new names: each ARN is
+                // formatted only when the one before it was refused (an account has thousands
+                // of subnets and security groups, and the first is usually allowed).
+                let (template, existing): (&str, Box<dyn Iterator<Item = String> + '_>) = match shape {
                     Shape::ExistingSubnet => (
                         "ec2:{region}:{account}:subnet/subnet-",
-                        facts
-                            .subnets
-                            .iter()
-                            .filter(|(at, _)| at == region)
-                            .map(|(_, id)| format!("arn:{partition}:ec2:{region}:{account_id}:subnet/{id}"))
-                            .collect(),
+                        Box::new(
+                            facts
+                                .subnets
+                                .iter()
+                                .filter(move |(at, _)| at == region)
+                                .map(move |(_, id)| format!("arn:{partition}:ec2:{region}:{account_id}:subnet/{id}")),
+                        ),
                     ),
                     Shape::ExistingSecurityGroup => (
                         "ec2:{region}:{account}:security-group/sg-",
-                        facts
-                            .security_groups
-                            .iter()
-                            .filter(|(at, _)| at == region)
-                            .map(|(_, id)| format!("arn:{partition}:ec2:{region}:{account_id}:security-group/{id}"))
-                            .collect(),
+                        Box::new(
+                            facts
+                                .security_groups
+                                .iter()
+                                .filter(move |(at, _)| at == region)
+                                .map(move |(_, id)| format!("arn:{partition}:ec2:{region}:{account_id}:security-group/{id}")),
+                        ),
                     ),
                     _ => (
                         "ecs:{region}:{account}:cluster/",
-                        facts.ecs_clusters.iter().filter(|(at, _, _)| at == region).map(|(_, arn, _)| arn.clone()).collect(),
+                        Box::new(facts.ecs_clusters.iter().filter(move |(at, _, _)| at == region).map(|(_, arn, _)| arn.clone())),
                     ),
                 };
-                existing
-                    .into_iter()
-                    .chain(self.witnesses(principal, action, template, region))
-                    .find(|candidate| self.allowed(principal, action, candidate, region, &context))
+                if let Some(found) = existing.into_iter().find(|candidate| self.allowed(principal, action, candidate, region, &context)) {
+                    return Some(found);
+                }
+                self.witnesses(principal, action, template, region).into_iter().find(|candidate| self.allowed(principal, action, candidate, region, &context))
             }
             Shape::New(template) => {
                 self.witnesses(principal, action, template, region).into_iter().find(|candidate| self.allowed(principal, action, candidate, region, &context))
@@ -420,8 +452,22 @@ impl<'a> Analyzer<'a> {
         }
         candidates.sort_unstable();
         candidates.dedup();
+        // A role whose trust grants only through accounts needs the caller's identity-based
+        // policies to allow sts:AssumeRole: the engine allows a request only when an identity
+        // Allow statement matches it (the root user aside) or, within an account, when the
+        // resource policy names the caller more narrowly than by its account (`Grant::Account`
+        // delegates to identity policies; across accounts both must allow). Without an Allow
+        // statement for the action (`may_allow`), such roles are refused: skipping them changes
+        // no answer and saves a decision per (principal, role) pair.
+        // (The root user, and a caller whose ARN is not one, are left to the engine.)
+        let identity_may_assume = self.account.may_allow(from, "sts:AssumeRole")
+            || !from.arn.starts_with("arn:")
+            || crate::request::Principal::parse(&from.arn).kind == crate::request::PrincipalKind::Root;
         for to_index in candidates {
             let Some(to) = self.principal(to_index).filter(|_| to_index != from_index) else { continue };
+            if !self.exhaustive && !identity_may_assume && self.account_only_trust.get(to_index).copied().unwrap_or(false) {
+                continue;
+            }
             if self.allowed(from, "sts:AssumeRole", &to.arn, "us-east-1", &[]) {
                 // Role assumptions can number in the thousands per principal: their step is
                 // built only when a path uses it.
@@ -503,6 +549,8 @@ impl<'a> Analyzer<'a> {
             return;
         }
         let regions = self.regions(from);
+        // Whether the principal can make an instance profile: the same for every role.
+        let mut makes_profile: Option<bool> = None;
         for technique in TECHNIQUES {
             let Kind::PassRole { trusts, passed_to, actions, needs, existing } = technique.kind else { continue };
             if !actions.iter().all(|action| self.account.may_allow(from, action.action)) {
@@ -519,20 +567,28 @@ impl<'a> Analyzer<'a> {
                 }
                 None => vec![None],
             };
+            // The technique's service actions, decided once per (workload, region, instance
+            // profile) rather than once per role. Exact: `service_actions` sees the role only
+            // through the `ec2:InstanceProfile` context key (its resources are the workload, the
+            // account's subnets, groups and clusters, and names drawn from the principal's own
+            // policies), and when no policy of the set reads that key (no condition on it, no
+            // `${ec2:InstanceProfile}` variable: `Policy::reads_context_key`), the key's value
+            // cannot change any decision, so the profile is left out of the memo's key.
+            let mut decided: HashMap<ServiceKey<'_>, Option<Vec<Permission>>> = HashMap::new();
             for to_index in roles {
                 let Some(to) = self.principal(to_index).filter(|_| to_index != from_index) else { continue };
                 let profiles: Vec<Option<String>> = match needs {
                     Needs::InstanceProfile if !to.instance_profile_arns.is_empty() => to.instance_profile_arns.iter().cloned().map(Some).collect(),
                     // Without an instance profile holding the role, the principal must make one.
-                    Needs::InstanceProfile if self.can_make_profile(from) => vec![None],
+                    Needs::InstanceProfile if *makes_profile.get_or_insert_with(|| self.can_make_profile(from)) => vec![None],
                     Needs::InstanceProfile => continue,
                     _ => vec![None],
                 };
                 let mut found = None;
-                'search: for workload in &targets {
-                    let workload_regions: Vec<String> = match workload {
-                        Some(workload) => vec![workload.region.clone()],
-                        None => regions.clone(),
+                'search: for (target_index, workload) in targets.iter().enumerate() {
+                    let workload_regions: Vec<&str> = match workload {
+                        Some(workload) => vec![workload.region.as_str()],
+                        None => regions.iter().map(String::as_str).collect(),
                     };
                     for region in &workload_regions {
                         if !self.needs_met(from, needs, region) {
@@ -551,7 +607,16 @@ impl<'a> Analyzer<'a> {
                             if !self.allowed(from, "iam:PassRole", &to.arn, region, &pass_context) {
                                 continue;
                             }
-                            let Some(service) = self.service_actions(from, actions, region, *workload, &action_context) else { continue };
+                            let key = (target_index, *region, profile.clone().filter(|_| self.instance_profile_read));
+                            let service = match decided.get(&key).filter(|_| !self.exhaustive) {
+                                Some(service) => service.clone(),
+                                None => {
+                                    let service = self.service_actions(from, actions, region, *workload, &action_context);
+                                    decided.insert(key, service.clone());
+                                    service
+                                }
+                            };
+                            let Some(service) = service else { continue };
                             let mut permissions = vec![permission("iam:PassRole", &to.arn)];
                             if profile.is_none() && needs == Needs::InstanceProfile {
                                 let made = self.new_profile_arn(from);
@@ -870,6 +935,31 @@ fn may_allow_variant(account: &Account, principal: &AccountPrincipal, variant: &
         })
 }
 
+/// Whether every grant the trust policy can make to an IAM user or role (one of the set's,
+/// whose ARNs begin `arn:`) is through an account (`Grant::Account`: the account's id or root
+/// ARN), which delegates to the caller's identity-based policies. Conservative: `*`, a
+/// `NotPrincipal`, a user or role ARN, any other AWS entry, and any service, federated or
+/// canonical-user entry whose value looks like an ARN make it false.
+fn grants_only_to_accounts(trust: &Policy) -> bool {
+    trust.statements.iter().filter(|statement| statement.effect == Effect::Allow).all(|statement| {
+        let Some(block) = &statement.principal else { return true };
+        !block.negated
+            && block.entries.iter().all(|entry| match entry.kind {
+                EntryType::Everyone => false,
+                EntryType::Aws if entry.value.len() == 12 && entry.value.bytes().all(|byte| byte.is_ascii_digit()) => true,
+                EntryType::Aws => {
+                    let parsed = entry.parsed.clone().unwrap_or_else(|| crate::request::Principal::parse(&entry.value));
+                    entry.value != "*" && parsed.kind == crate::request::PrincipalKind::Root
+                }
+                // These match a caller only by the caller's exact ARN (evaluate.rs,
+                // `principal_entry_matches`); a value that is not an ARN matches no user or role.
+                EntryType::Service | EntryType::Federated | EntryType::CanonicalUser => {
+                    !entry.value.get(..4).is_some_and(|head| head.eq_ignore_ascii_case("arn:"))
+                }
+            })
+    })
+}
+
 /// Whether the role's trust policy lets `service` assume it.
 pub fn trusts_service(account: &Account, role: &AccountPrincipal, service: &str) -> bool {
     let Some(trust) = role.trust.and_then(|index| account.policies.get(index)) else { return false };
@@ -978,13 +1068,24 @@ fn goal_steps(analyzer: &Analyzer<'_>, principal: &AccountPrincipal) -> Option<V
 /// For every principal of the set (in order), how it has the goal on its own: `Some(vec![])`
 /// directly, `Some(steps)` by granting itself it, `None` not at all.
 pub fn goal_holders(account: &Account, goal: &Goal) -> Vec<Option<Vec<Step>>> {
-    let analyzer = Analyzer::new(account, goal);
+    let analyzer = Analyzer::new(account, goal, false);
     account.principals.iter().map(|principal| goal_steps(&analyzer, principal)).collect()
 }
 
 /// Paths from every principal without the goal to one with it.
 pub fn escalation(account: &Account, options: &Options) -> Vec<EscalationPath> {
-    let mut analyzer = Analyzer::new(account, &options.goal);
+    search(account, options, false)
+}
+
+/// [`escalation`] asking the engine every decision, without its memo of service actions or its
+/// pruning of roles that cannot be assumed: the straightforward analysis, slower on large
+/// accounts, which the property tests hold [`escalation`] equal to.
+pub fn escalation_exhaustive(account: &Account, options: &Options) -> Vec<EscalationPath> {
+    search(account, options, true)
+}
+
+fn search(account: &Account, options: &Options, exhaustive: bool) -> Vec<EscalationPath> {
+    let mut analyzer = Analyzer::new(account, &options.goal, exhaustive);
     let sinks: Vec<Option<Vec<Step>>> = account.principals.iter().map(|principal| goal_steps(&analyzer, principal)).collect();
     let mut adjacency: Vec<Vec<Edge>> = Vec::with_capacity(account.principals.len());
     for index in 0..account.principals.len() {

@@ -114,6 +114,17 @@ pub struct PrincipalEntry {
 const STATEMENT_ELEMENTS: &[&str] = &["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"];
 
 impl Policy {
+    /// Whether deciding a request against this policy can read the context key `key`
+    /// (lower-cased): a condition on it, or a policy variable naming it in a condition value or
+    /// a `Resource`/`NotResource` pattern. `Principal` and `Action` take no variables. When this
+    /// is false for every policy of a decision, the key's value cannot change the decision.
+    pub fn reads_context_key(&self, key: &str) -> bool {
+        self.statements.iter().any(|statement| {
+            statement.conditions.iter().any(|condition| condition.reads(key))
+                || statement.resource.iter().flat_map(|block| &block.patterns).any(|pattern| pattern.template.reads(key))
+        })
+    }
+
     /// Parses a policy document given as JSON text.
     pub fn parse_str(text: &str) -> Result<Policy, PolicyError> {
         let value: Value = serde_json::from_str(text).map_err(|error| PolicyError::new(None, "(document)", format!("not valid JSON: {error}")))?;

@@ -53,6 +53,11 @@ impl Template {
         self.parts.iter().any(|part| !matches!(part, Part::Text(_)))
     }
 
+    /// Whether substitution reads the context key `key` (lower-cased).
+    pub fn reads(&self, key: &str) -> bool {
+        self.parts.iter().any(|part| matches!(part, Part::Variable { key: variable, .. } if variable == key))
+    }
+
     /// The tokens of the pattern after substitution; `None` when a variable has no value and
     /// no default (AWS then treats the value as matching nothing).
     pub fn tokens(&self, context: &Context) -> Option<Vec<Token>> {

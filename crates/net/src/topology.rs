@@ -313,12 +313,24 @@ fn interfaces(regional: &RegionalInventory) -> Vec<InterfaceView> {
         listed.insert(interface.network_interface_id.clone(), views.len());
         views.push(view);
     }
+    // Instance id → the indexes of its views, ascending (kept current as views are added and
+    // attached), so that finding an instance's views is a lookup rather than a scan of every
+    // view (quadratic over 100,000 instances).
+    let mut by_instance: HashMap<String, Vec<usize>> = HashMap::new();
+    for (index, view) in views.iter().enumerate() {
+        if let Some(instance) = &view.instance_id {
+            by_instance.entry(instance.clone()).or_default().push(index);
+        }
+    }
+    let first_primary = |by_instance: &HashMap<String, Vec<usize>>, views: &[InterfaceView], instance: &str| {
+        by_instance.get(instance).into_iter().flatten().copied().find(|index| views.get(*index).is_some_and(|view| view.primary))
+    };
     for instance in &ec2.instances {
         let active = instance_is_active(instance);
         if instance.network_interfaces.is_empty() {
-            if views.iter().any(|view| view.instance_id.as_deref() == Some(instance.instance_id.as_str())) {
+            if by_instance.get(&instance.instance_id).is_some_and(|list| !list.is_empty()) {
                 // DescribeNetworkInterfaces listed its interfaces; add what only the instance says.
-                if let Some(view) = views.iter_mut().find(|view| view.instance_id.as_deref() == Some(instance.instance_id.as_str()) && view.primary) {
+                if let Some(view) = first_primary(&by_instance, &views, &instance.instance_id).and_then(|index| views.get_mut(index)) {
                     view.active = view.active && active;
                     push_unique(&mut view.public_ipv4, instance.public_ip_address.as_deref());
                     push_unique(&mut view.ipv6, instance.ipv6_address.as_deref());
@@ -339,6 +351,7 @@ fn interfaces(regional: &RegionalInventory) -> Vec<InterfaceView> {
             push_unique(&mut view.public_ipv4, instance.public_ip_address.as_deref());
             push_unique(&mut view.private_ipv4, instance.private_ip_address.as_deref());
             push_unique(&mut view.ipv6, instance.ipv6_address.as_deref());
+            by_instance.entry(instance.instance_id.clone()).or_default().push(views.len());
             views.push(view);
             continue;
         }
@@ -359,10 +372,20 @@ fn interfaces(regional: &RegionalInventory) -> Vec<InterfaceView> {
                         primary,
                         ..InterfaceView::default()
                     });
+                    by_instance.entry(instance.instance_id.clone()).or_default().push(views.len() - 1);
                     views.len() - 1
                 }
             };
             let Some(view) = views.get_mut(index) else { continue };
+            if view.instance_id.as_deref() != Some(instance.instance_id.as_str()) {
+                if let Some(list) = view.instance_id.as_ref().and_then(|previous| by_instance.get_mut(previous)) {
+                    list.retain(|other| *other != index);
+                }
+                let list = by_instance.entry(instance.instance_id.clone()).or_default();
+                if let Err(at) = list.binary_search(&index) {
+                    list.insert(at, index);
+                }
+            }
             view.instance_id = Some(instance.instance_id.clone());
             view.active = view.active && active;
             view.primary = view.primary || primary;
@@ -381,7 +404,7 @@ fn interfaces(regional: &RegionalInventory) -> Vec<InterfaceView> {
     for address in &ec2.addresses {
         let index = match (&address.network_interface_id, &address.instance_id) {
             (Some(interface), _) => listed.get(interface).copied(),
-            (None, Some(instance)) => views.iter().position(|view| view.instance_id.as_deref() == Some(instance) && view.primary),
+            (None, Some(instance)) => first_primary(&by_instance, &views, instance),
             _ => None,
         };
         if let Some(view) = index.and_then(|index| views.get_mut(index)) {
@@ -589,4 +612,67 @@ fn databases(regional: &RegionalInventory) -> Vec<DatabaseView> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use vigil_model::ec2::{Address, Instance, InstanceNetworkInterface, InstanceState, NetworkInterface, NetworkInterfaceAttachment};
+
+    use super::*;
+
+    fn instance(id: &str, public: &str, nics: Vec<InstanceNetworkInterface>) -> Instance {
+        Instance {
+            instance_id: id.into(),
+            state: InstanceState { name: "running".into(), code: Some(16) },
+            vpc_id: Some("vpc-1".into()),
+            subnet_id: Some("subnet-1".into()),
+            public_ip_address: Some(public.into()),
+            network_interfaces: nics,
+            ..Default::default()
+        }
+    }
+
+    fn listed(id: &str, instance: &str, device: i32) -> NetworkInterface {
+        NetworkInterface {
+            network_interface_id: id.into(),
+            subnet_id: Some("subnet-1".into()),
+            vpc_id: Some("vpc-1".into()),
+            attachment: Some(NetworkInterfaceAttachment { instance_id: Some(instance.into()), device_index: Some(device), ..Default::default() }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn instances_join_their_listed_interfaces_and_elastic_addresses_by_instance_id() {
+        let mut regional = RegionalInventory::default();
+        let ec2 = &mut regional.ec2;
+        // i-1's interfaces were listed (a secondary first); the instance names none.
+        ec2.network_interfaces.push(listed("eni-1b", "i-1", 1));
+        ec2.network_interfaces.push(listed("eni-1", "i-1", 0));
+        // eni-2 was listed attached to i-9, the instance says i-3 holds it.
+        ec2.network_interfaces.push(listed("eni-2", "i-9", 0));
+        ec2.instances.push(instance("i-1", "1.1.1.1", Vec::new()));
+        ec2.instances.push(instance("i-2", "2.2.2.2", Vec::new()));
+        ec2.instances.push(instance("i-3", "3.3.3.3", vec![InstanceNetworkInterface { network_interface_id: "eni-2".into(), ..Default::default() }]));
+        // i-2 again (a duplicate listing): its first view is the one found.
+        ec2.instances.push(instance("i-2", "2.2.2.3", Vec::new()));
+        ec2.addresses.push(Address { public_ip: Some("9.9.9.3".into()), instance_id: Some("i-3".into()), ..Default::default() });
+        ec2.addresses.push(Address { public_ip: Some("9.9.9.2".into()), instance_id: Some("i-2".into()), ..Default::default() });
+        ec2.addresses.push(Address { public_ip: Some("9.9.9.9".into()), instance_id: Some("i-9".into()), ..Default::default() });
+        let views = interfaces(&regional);
+        type Summary<'v> = (Option<&'v str>, Option<&'v str>, bool, Vec<&'v str>);
+        let summary: Vec<Summary<'_>> = views
+            .iter()
+            .map(|view| (view.interface_id.as_deref(), view.instance_id.as_deref(), view.primary, view.public_ipv4.iter().map(String::as_str).collect()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (Some("eni-1b"), Some("i-1"), false, vec![]),
+                (Some("eni-1"), Some("i-1"), true, vec!["1.1.1.1"]),
+                (Some("eni-2"), Some("i-3"), true, vec!["3.3.3.3", "9.9.9.3"]),
+                (None, Some("i-2"), true, vec!["2.2.2.2", "2.2.2.3", "9.9.9.2"]),
+            ]
+        );
+    }
 }

@@ -462,7 +462,9 @@ impl Builder<'_> {
         for (arn, reason) in self.sensitive.clone() {
             let Some(requests) = vigil_iam::access::access_requests(&arn) else { continue };
             for (action, resource) in requests {
-                if self.account.decide_for(principal, &action, &resource) != Decision::Allowed {
+                // `may_be_allowed` is false only for requests the engine refuses (a filter that
+                // spares most of the (role × sensitive resource) decisions).
+                if !self.account.may_be_allowed(principal, &action, &resource) || self.account.decide_for(principal, &action, &resource) != Decision::Allowed {
                     continue;
                 }
                 let (via, change) = self.access_change(principal, &action, &resource);
