@@ -17,7 +17,7 @@ use vigil_model::analysis::{Admin, AnalysisKind, EscalationPath, Exposure, Exter
 use vigil_store::Store;
 use vigil_store::query::{FindingFilter, ResourceFilter};
 
-use crate::routes::{Access, Method, Param, Route, Shared, path_id, query, query_int};
+use crate::routes::{Access, Role, Method, Param, Route, Shared, path_id, query, query_int};
 
 /// The filters every findings list reads (the API's and the page's).
 pub(crate) const FINDING_FILTERS: &[Param] = &[
@@ -63,7 +63,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/dashboard",
         summary: "Failing findings by severity, service, account and region; live resources by type; compliance per framework; the trend over the last 30 scans.",
         params: &[],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, dashboard),
     },
     Route {
@@ -71,7 +71,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/compliance",
         summary: "Each framework's requirements by status; with `framework` (cis, fsbp, pci, nist or an id), that framework's requirements one by one.",
         params: &[FRAMEWORK],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, compliance),
     },
     Route {
@@ -79,7 +79,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/scans",
         summary: "Every scan, newest first.",
         params: &[],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, scans),
     },
     Route {
@@ -87,7 +87,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/findings",
         summary: "A page of findings, filtered and ordered (`sort`: severity, check, resource, newest); `after` is the cursor, `limit` at most 10,000.",
         params: &[FINDING_FILTERS, FINDING_ORDER, PAGING],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, findings),
     },
     Route {
@@ -98,7 +98,7 @@ pub const ROUTES: &[Route] = &[
             FINDING_FILTERS,
             &[query("by", "check_id, service, severity, account_id, region, status or lifecycle"), query("failing", "1: failing findings only")],
         ],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, finding_groups),
     },
     Route {
@@ -106,7 +106,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/finding",
         summary: "One finding (`id`) with its check's risk, remediation, references and frameworks.",
         params: &[FINDING_ID],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, finding),
     },
     Route {
@@ -114,7 +114,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/findings/{id}/mute",
         summary: "Mutes a finding with a reason (JSON `{\"reason\": ...}`).",
         params: &[PATH_FINDING_ID],
-        access: Access::Change,
+        access: Access::Change(Role::Analyst),
         handler: |method| on(method, mute),
     },
     Route {
@@ -122,7 +122,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/findings/{id}/unmute",
         summary: "Removes a person's mute.",
         params: &[PATH_FINDING_ID],
-        access: Access::Change,
+        access: Access::Change(Role::Analyst),
         handler: |method| on(method, unmute),
     },
     Route {
@@ -130,7 +130,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/resources",
         summary: "A page of resources, filtered (tag as KEY or KEY=VALUE); `after` is the cursor, `limit` at most 10,000.",
         params: &[RESOURCE_FILTERS, PAGING],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, resources),
     },
     Route {
@@ -138,7 +138,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/resources/facets",
         summary: "Live resources counted by type, account and region.",
         params: &[],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, facets),
     },
     Route {
@@ -146,7 +146,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/resource",
         summary: "One resource (`arn`): its configuration timeline with the changes between versions, its findings, its internet exposure and who can access it.",
         params: &[RESOURCE_ARN],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, resource),
     },
     Route {
@@ -154,7 +154,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/diff",
         summary: "What changed between two scans (`from`, `to`; default the last two).",
         params: &[SCAN_PAIR],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, diff),
     },
     Route {
@@ -162,7 +162,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/alerts",
         summary: "A page of CloudTrail detection alerts, newest first (`level`, `rule_id`; `before` is the cursor, `limit` at most 10,000).",
         params: &[ALERT_FILTERS],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, alerts),
     },
     Route {
@@ -170,7 +170,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/exposure",
         summary: "Every internet-exposed endpoint of the latest analysed scan, with protocol, ports, sources and the path hop by hop.",
         params: &[],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, analyses::<Exposure>),
     },
     Route {
@@ -178,7 +178,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/iam/admins",
         summary: "Admin-equivalent principals of the latest analysed scan, and how.",
         params: &[],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, analyses::<Admin>),
     },
     Route {
@@ -186,7 +186,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/iam/escalation",
         summary: "Escalation paths to admin of the latest analysed scan, step by step.",
         params: &[],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, analyses::<EscalationPath>),
     },
     Route {
@@ -194,7 +194,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/iam/external",
         summary: "Resources and roles reachable from outside the account, with who, which actions and the narrowing conditions.",
         params: &[],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, analyses::<ExternalAccess>),
     },
     Route {
@@ -202,7 +202,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/fixes",
         summary: "Fixes applied to the account (`vigil fix`, its undo, watch automation), newest first: who, when, plan, calls, outcome, configuration before and after, inverse.",
         params: &[&[query("resource", "one resource's fixes (its ARN)"), query_int("limit", "at most this many, 1 to 10000 (default 1000)")]],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, fixes),
     },
 ];

@@ -38,6 +38,8 @@ pub enum ServerError {
     TokenFile { path: String, reason: String },
     #[error("the operating system's random generator failed: {0}")]
     Random(String),
+    #[error("cannot hash the password: {0}")]
+    Password(String),
     #[error("TLS: cannot use `{path}`: {reason}")]
     Tls { path: String, reason: String },
     #[error("cannot listen on {address}: {reason}")]
@@ -83,7 +85,7 @@ pub struct AppState {
 /// the guard with the route's own [`routes::Access`], and the security headers on every
 /// response. A path outside the table is 404 to an authenticated caller, 401 to others.
 pub fn app(state: Arc<AppState>) -> Router {
-    let not_found = error::not_found.layer(middleware::from_fn_with_state(Gate::new(&state, Access::Authenticated), guard));
+    let not_found = error::not_found.layer(middleware::from_fn_with_state(Gate::new(&state, Access::Read(routes::Role::Viewer)), guard));
     let tls = state.secure_cookies;
     router(&state, routes::all()).fallback(not_found).layer(middleware::from_fn_with_state(tls, security_headers)).with_state(state)
 }
@@ -137,13 +139,22 @@ async fn guard(State(gate): State<Gate>, mut request: Request, next: Next) -> Re
                 Err(refusal) => refusal,
             };
         }
-        Access::Authenticated | Access::Change => {}
+        Access::Read(_) | Access::Change(_) => {}
     }
+    let address = client_address(&request);
     let method = request.method().as_str().to_string();
     let path = request.uri().path().to_string();
     let headers = request.headers();
+    let text = |name: header::HeaderName| headers.get(name).and_then(|value| value.to_str().ok()).map(str::to_string);
+    let (authorization, cookie) = (text(header::AUTHORIZATION), text(header::COOKIE));
+    let state = Arc::clone(&gate.state);
+    let identified = handlers::with_store(&gate.state, move |store| auth::caller(&state.auth, store, authorization.as_deref(), cookie.as_deref())).await;
+    let caller = match identified {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
+    let headers = request.headers();
     let text = |name: header::HeaderName| headers.get(name).and_then(|value| value.to_str().ok());
-    let caller = auth::caller(&gate.state.auth, text(header::AUTHORIZATION), text(header::COOKIE));
     let Some(caller) = caller else {
         if path.starts_with("/api/") || method != "GET" {
             return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "authentication required\n").into_response();
@@ -156,11 +167,27 @@ async fn guard(State(gate): State<Gate>, mut request: Request, next: Next) -> Re
         }
         return (StatusCode::UNAUTHORIZED, pages::login_page()).into_response();
     };
-    if gate.access == Access::Change && !auth::may_change(&caller, headers.get("x-csrf-token").and_then(|value| value.to_str().ok())) {
+    let (Access::Read(needed) | Access::Change(needed)) = gate.access else { return error::not_found().await };
+    if !caller.role.allows(needed) {
+        let message = format!("the {} role may not do this: it needs the {} role", caller.role.as_str(), needed.as_str());
+        return error::error(StatusCode::FORBIDDEN, message);
+    }
+    if matches!(gate.access, Access::Change(_)) && !auth::may_change(&caller, headers.get("x-csrf-token").and_then(|value| value.to_str().ok())) {
         return (StatusCode::FORBIDDEN, "missing or wrong CSRF token\n").into_response();
     }
     request.extensions_mut().insert(caller);
+    request.extensions_mut().insert(ClientAddress(address));
     next.run(request).await
+}
+
+/// Where a request came from, as the audit log records it: the peer's address (a proxy's, when
+/// behind one: `X-Forwarded-For` is not trusted, since any client can set it), or `unknown`
+/// when the connection's address is not known (requests made in tests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientAddress(pub String);
+
+pub(crate) fn client_address(request: &Request) -> String {
+    request.extensions().get::<axum::extract::ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".to_string(), |info| info.0.to_string())
 }
 
 /// The security headers of every response. Everything but the two assets is `no-store`: the
@@ -224,12 +251,12 @@ async fn listen(app: Router, address: SocketAddr, tls: Option<&tls::Certificate>
             if let Some(warning) = plain_http_warning(bound) {
                 eprintln!("{warning}");
             }
-            axum::serve(listener, app).await.map_err(listen_error)
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.map_err(listen_error)
         }
         Some(certificate) => {
             let listener = tls::TlsListener::new(listener, certificate.acceptor()?);
             eprintln!("{what} listening on https://{bound}");
-            axum::serve(listener, app).await.map_err(listen_error)
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.map_err(listen_error)
         }
     }
 }

@@ -14,7 +14,7 @@ use axum::routing::on;
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::routes::{Access, Method, Route};
+use crate::routes::{Access, Role, Method, Route};
 
 /// Logging in and out, and the assets.
 pub const ROUTES: &[Route] = &[
@@ -27,7 +27,7 @@ pub const ROUTES: &[Route] = &[
         access: Access::Public,
         handler: |method| on(method, login),
     },
-    Route { method: Method::Post, path: "/logout", summary: "Closes the session.", params: &[], access: Access::Change, handler: |method| on(method, logout) },
+    Route { method: Method::Post, path: "/logout", summary: "Closes the session.", params: &[], access: Access::Change(Role::Viewer), handler: |method| on(method, logout) },
     Route {
         method: Method::Get,
         path: "/static/app.css",

@@ -20,7 +20,7 @@ use crate::auth::Caller;
 use crate::charts;
 use crate::handlers::{FINDING_FILTERS, FINDING_ID, FINDING_ORDER, FRAMEWORK, RESOURCE_ARN, RESOURCE_FILTERS, SCAN_PAIR, with_store};
 use crate::pages::{check_label, escape, inline_code, link, page};
-use crate::routes::{Access, Method, Param, Route, query, query_int};
+use crate::routes::{Access, Role, Method, Param, Route, query, query_int};
 
 /// What the findings page reads beyond the filters and order: its grouping and cursor.
 const FINDINGS_PAGE: &[Param] =
@@ -35,7 +35,7 @@ pub const ROUTES: &[Route] = &[
         path: "/",
         summary: "The dashboard page.",
         params: &[],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, dashboard),
     },
     Route {
@@ -43,7 +43,7 @@ pub const ROUTES: &[Route] = &[
         path: "/compliance",
         summary: "One framework's requirements (`framework`).",
         params: &[FRAMEWORK],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, compliance),
     },
     Route {
@@ -51,7 +51,7 @@ pub const ROUTES: &[Route] = &[
         path: "/findings",
         summary: "The findings page (same filters as the API, `sort`, `group`).",
         params: &[FINDING_FILTERS, FINDING_ORDER, FINDINGS_PAGE],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, findings),
     },
     Route {
@@ -59,7 +59,7 @@ pub const ROUTES: &[Route] = &[
         path: "/finding",
         summary: "One finding's page (`id`): evidence, remediation, the resource, mute.",
         params: &[FINDING_ID],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, finding),
     },
     Route {
@@ -67,7 +67,7 @@ pub const ROUTES: &[Route] = &[
         path: "/resources",
         summary: "The inventory browser (type, account, region, state, tag, search).",
         params: &[RESOURCE_FILTERS, RESOURCES_PAGE],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, resources),
     },
     Route {
@@ -75,7 +75,7 @@ pub const ROUTES: &[Route] = &[
         path: "/resource",
         summary: "One resource's page (`arn`).",
         params: &[RESOURCE_ARN],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, resource),
     },
     Route {
@@ -83,7 +83,7 @@ pub const ROUTES: &[Route] = &[
         path: "/exposure",
         summary: "The internet exposure page.",
         params: &[],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, exposure),
     },
     Route {
@@ -91,7 +91,7 @@ pub const ROUTES: &[Route] = &[
         path: "/identities",
         summary: "Admin-equivalent principals, escalation paths and access from outside.",
         params: &[],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, identities),
     },
     Route {
@@ -99,7 +99,7 @@ pub const ROUTES: &[Route] = &[
         path: "/paths",
         summary: "Attack paths from the internet to admin or sensitive data: the graph, each path's hops and the minimal cut.",
         params: &[],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, attack_paths),
     },
     Route {
@@ -107,7 +107,7 @@ pub const ROUTES: &[Route] = &[
         path: "/activity",
         summary: "CloudTrail detection alerts with their events.",
         params: &[ACTIVITY_PAGE],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, activity),
     },
     Route {
@@ -115,7 +115,7 @@ pub const ROUTES: &[Route] = &[
         path: "/scans",
         summary: "Every scan and what changed between two (`from`, `to`).",
         params: &[SCAN_PAIR],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, scans),
     },
     Route {
@@ -123,7 +123,7 @@ pub const ROUTES: &[Route] = &[
         path: "/fixes",
         summary: "Every fix applied to the account, its outcome, calls and undo (`id` for one).",
         params: &[&[query_int("id", "one fix's id")]],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, fixes),
     },
 ];
