@@ -9,6 +9,8 @@ pub mod auth;
 mod charts;
 #[cfg(test)]
 mod console_tests;
+#[cfg(test)]
+mod people_tests;
 pub mod error;
 mod handlers;
 mod openapi;
@@ -187,7 +189,23 @@ async fn guard(State(gate): State<Gate>, mut request: Request, next: Next) -> Re
 pub struct ClientAddress(pub String);
 
 pub(crate) fn client_address(request: &Request) -> String {
-    request.extensions().get::<axum::extract::ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".to_string(), |info| info.0.to_string())
+    request.extensions().get::<axum::extract::ConnectInfo<Peer>>().map_or_else(|| "unknown".to_string(), |info| info.0.0.to_string())
+}
+
+/// A connection's peer address, for plain and TLS listeners alike.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::TcpListener>> for Peer {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, tokio::net::TcpListener>) -> Peer {
+        Peer(*stream.remote_addr())
+    }
+}
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tls::TlsListener>> for Peer {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, tls::TlsListener>) -> Peer {
+        Peer(*stream.remote_addr())
+    }
 }
 
 /// The security headers of every response. Everything but the two assets is `no-store`: the
@@ -251,12 +269,12 @@ async fn listen(app: Router, address: SocketAddr, tls: Option<&tls::Certificate>
             if let Some(warning) = plain_http_warning(bound) {
                 eprintln!("{warning}");
             }
-            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.map_err(listen_error)
+            axum::serve(listener, app.into_make_service_with_connect_info::<Peer>()).await.map_err(listen_error)
         }
         Some(certificate) => {
             let listener = tls::TlsListener::new(listener, certificate.acceptor()?);
             eprintln!("{what} listening on https://{bound}");
-            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.map_err(listen_error)
+            axum::serve(listener, app.into_make_service_with_connect_info::<Peer>()).await.map_err(listen_error)
         }
     }
 }
@@ -329,10 +347,10 @@ mod tests {
             let anonymous = status(&app, method, &path, &[]).await;
             match route.access {
                 Access::Public | Access::Enrolment => assert_ne!(anonymous, StatusCode::UNAUTHORIZED, "{method} {path}"),
-                Access::Authenticated | Access::Change | Access::Agent => assert_eq!(anonymous, StatusCode::UNAUTHORIZED, "{method} {path}"),
+                Access::Read(_) | Access::Change(_) | Access::Agent => assert_eq!(anonymous, StatusCode::UNAUTHORIZED, "{method} {path}"),
             }
             // A fresh session per route: `/logout` ends the one it is given.
-            let session = state.auth.login(&token).unwrap().unwrap();
+            let session = state.auth.login(&mut state.store.get().unwrap(), &token).unwrap().unwrap();
             let cookie = format!("vigil_session={}", session.id);
             let with_session = status(&app, method, &path, &[("cookie", &cookie)]).await;
             let with_csrf = status(&app, method, &path, &[("cookie", &cookie), ("x-csrf-token", &session.csrf)]).await;
@@ -346,7 +364,7 @@ mod tests {
                     assert!(!refused(with_agent), "{method} {path}: {with_agent}");
                     continue;
                 }
-                Access::Authenticated | Access::Change => {
+                Access::Read(_) | Access::Change(_) => {
                     assert_eq!(with_agent, StatusCode::UNAUTHORIZED, "{method} {path}: an agent's credential opened the console")
                 }
                 Access::Public | Access::Enrolment => {}
@@ -355,7 +373,7 @@ mod tests {
                 assert!(!refused(allowed), "{method} {path}: {allowed}");
             }
             match route.access {
-                Access::Change => assert_eq!(with_session, StatusCode::FORBIDDEN, "{method} {path}"),
+                Access::Change(_) => assert_eq!(with_session, StatusCode::FORBIDDEN, "{method} {path}"),
                 _ => assert!(!refused(with_session), "{method} {path}: {with_session}"),
             }
         }

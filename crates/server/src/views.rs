@@ -126,7 +126,53 @@ pub const ROUTES: &[Route] = &[
         access: Access::Read(Role::Viewer),
         handler: |method| on(method, fixes),
     },
+    Route {
+        method: Method::Get,
+        path: "/audit",
+        summary: "The audit log page (admins only): who changed what, when and from where, newest first, and the users with their roles.",
+        params: &[&[query_int("before", "cursor: the last entry's id of the previous page")]],
+        access: Access::Read(Role::Admin),
+        handler: |method| on(method, audit),
+    },
 ];
+
+/// Entries per page of the audit log.
+const AUDIT_PAGE: usize = 200;
+
+async fn audit(state: Shared, Extension(caller): Extension<Caller>, Query(query): Params) -> Response {
+    let before = get(&query, "before").parse::<i64>().unwrap_or(0);
+    let (entries, users) = match with_store(&state, move |store| Ok((store.audit(before, AUDIT_PAGE)?, store.users()?))).await {
+        Ok(values) => values,
+        Err(response) => return response,
+    };
+    let mut body = String::from("<h1>Audit log</h1><table id=\"audit\"><thead><tr><th>When</th><th>Who</th><th>What</th><th>On</th><th>Detail</th><th>From</th><th>Outcome</th></tr></thead><tbody>");
+    for entry in &entries {
+        let _ = write!(
+            body,
+            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&entry.at),
+            escape(&entry.actor),
+            escape(&entry.action),
+            escape(&entry.target),
+            escape(&entry.detail),
+            escape(&entry.address),
+            escape(&entry.outcome)
+        );
+    }
+    end_table(&mut body, entries.len());
+    if entries.len() == AUDIT_PAGE {
+        if let Some(last) = entries.last() {
+            let _ = write!(body, "<p><a href=\"/audit?before={}\">Older</a></p>", last.id);
+        }
+    }
+    body.push_str("<h2>Users</h2><table id=\"users\"><thead><tr><th>Name</th><th>Role</th><th>State</th><th>Since</th></tr></thead><tbody>");
+    for user in &users {
+        let state = if user.disabled { "disabled" } else { "active" };
+        let _ = write!(body, "<tr><td>{}</td><td>{}</td><td>{state}</td><td>{}</td></tr>", escape(&user.name), user.role.as_str(), escape(&user.created_at));
+    }
+    end_table(&mut body, users.len());
+    page("Audit log", Some(&caller), &body).into_response()
+}
 
 type Shared = State<Arc<AppState>>;
 type Params = Query<HashMap<String, String>>;
