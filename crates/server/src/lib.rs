@@ -32,6 +32,7 @@ use axum::response::{IntoResponse, Response};
 use routes::Access;
 use vigil_store::Store;
 
+pub use handlers::valid_user_name;
 pub use openapi::document as openapi_document;
 
 #[derive(Debug, thiserror::Error)]

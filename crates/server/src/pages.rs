@@ -155,10 +155,10 @@ fn login_page_with(message: &str) -> Html<String> {
         "Log in",
         None,
         &format!(
-            "<h1>vigil console</h1>{message}<form method=\"post\" action=\"/login\"><label>User <input name=\"user\" autocomplete=\"username\" autofocus></label> \
+            "<h1>vigil console</h1>{message}<form method=\"post\" action=\"/login\" id=\"password-login\"><label>User <input name=\"user\" autocomplete=\"username\" autofocus></label> \
              <label>Password <input type=\"password\" name=\"password\" autocomplete=\"current-password\"></label> <button type=\"submit\">Log in</button></form>\
-             <details><summary>Log in with the access token</summary><form method=\"post\" action=\"/login\"><label>Access token \
-             <input type=\"password\" name=\"token\" autocomplete=\"off\"></label> <button type=\"submit\">Log in</button></form></details>"
+             <form method=\"post\" action=\"/login\" id=\"token-login\"><label>or the access token \
+             <input type=\"password\" name=\"token\" autocomplete=\"off\"></label> <button type=\"submit\">Log in with the token</button></form>"
         ),
     )
 }

@@ -132,6 +132,7 @@ pub const AUDIT_ACTIONS: &[(&str, u32, u32, &str)] = &[
     ("finding.mute", OCSF_API_ACTIVITY, 3, "Update"),
     ("finding.unmute", OCSF_API_ACTIVITY, 3, "Update"),
     ("fix.apply", OCSF_API_ACTIVITY, 3, "Update"),
+    ("fix.undo", OCSF_API_ACTIVITY, 3, "Update"),
     ("agent.revoke", OCSF_API_ACTIVITY, 4, "Delete"),
     ("user.add", OCSF_ACCOUNT_CHANGE, 1, "Create"),
     ("user.enable", OCSF_ACCOUNT_CHANGE, 2, "Enable"),
@@ -217,6 +218,25 @@ fn opt_text(row: &[Value], index: usize) -> Option<String> {
 
 fn int(row: &[Value], index: usize) -> i64 {
     row.get(index).and_then(Value::int).unwrap_or_default()
+}
+
+/// Appends to the audit log inside the caller's write transaction; returns the entry's id.
+pub(crate) fn insert_audit(db: &mut crate::db::Db, entry: &AuditInput<'_>) -> Result<i64, StoreError> {
+    let id = db.int("SELECT COALESCE(MAX(id), 0) + 1 FROM audit", &[])?.unwrap_or(1);
+    db.exec(
+        "INSERT INTO audit (id, at, actor, action, target, detail, address, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[
+            Param::Int(id),
+            Param::Text(entry.at),
+            Param::Text(entry.actor),
+            Param::Text(entry.action),
+            Param::Text(entry.target),
+            Param::Text(entry.detail),
+            Param::Text(entry.address),
+            Param::Text(entry.outcome),
+        ],
+    )?;
+    Ok(id)
 }
 
 impl Store {
@@ -361,23 +381,7 @@ impl Store {
 
     /// Appends to the audit log; returns the entry's id.
     pub fn record_audit(&mut self, entry: &AuditInput<'_>) -> Result<i64, StoreError> {
-        self.write(|db| {
-            let id = db.int("SELECT COALESCE(MAX(id), 0) + 1 FROM audit", &[])?.unwrap_or(1);
-            db.exec(
-                "INSERT INTO audit (id, at, actor, action, target, detail, address, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                &[
-                    Param::Int(id),
-                    Param::Text(entry.at),
-                    Param::Text(entry.actor),
-                    Param::Text(entry.action),
-                    Param::Text(entry.target),
-                    Param::Text(entry.detail),
-                    Param::Text(entry.address),
-                    Param::Text(entry.outcome),
-                ],
-            )?;
-            Ok(id)
-        })
+        self.write(|db| insert_audit(db, entry))
     }
 
     /// The audit log, newest first: at most `limit` entries with an id below `before` (0: from
