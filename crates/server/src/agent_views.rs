@@ -18,7 +18,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::handlers::with_store;
 use crate::pages::{escape, link, page};
-use crate::routes::{Access, Role, Method, Param, Route, query};
+use crate::routes::{Access, Method, Param, Role, Route, query};
 
 type Shared = State<Arc<AppState>>;
 type Params = Query<HashMap<String, String>>;

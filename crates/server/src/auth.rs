@@ -202,6 +202,13 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
+/// A hash of a random password, made once: what a login for an unknown user (or one without a
+/// password) is checked against, so it costs the same time as a wrong password.
+pub fn decoy_hash() -> Option<String> {
+    static DECOY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| random_hex(16).ok().and_then(|password| hash_password(&password).ok())).clone()
+}
+
 /// The shortest password `vigil users` accepts.
 pub const PASSWORD_MIN: usize = 12;
 

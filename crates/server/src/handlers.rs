@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::Json;
 use axum::Extension;
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -22,7 +22,7 @@ use vigil_store::people::AuditInput;
 
 use crate::ClientAddress;
 use crate::auth::Caller;
-use crate::routes::{Access, Role, Method, Param, Route, Shared, path_id, query, query_int};
+use crate::routes::{Access, Method, Param, Role, Route, Shared, path_id, query, query_int};
 
 /// The filters every findings list reads (the API's and the page's).
 pub(crate) const FINDING_FILTERS: &[Param] = &[
@@ -324,7 +324,14 @@ async fn findings(State(state): State<Shared>, Query(query): Query<HashMap<Strin
 pub const MUTE_REASON_MAX: usize = 500;
 
 /// Records a change made through the console in the audit log, with who and from where.
-pub(crate) fn audit(store: &mut Store, caller: &Caller, address: &ClientAddress, action: &str, target: &str, detail: &str) -> Result<i64, vigil_store::StoreError> {
+pub(crate) fn audit(
+    store: &mut Store,
+    caller: &Caller,
+    address: &ClientAddress,
+    action: &str,
+    target: &str,
+    detail: &str,
+) -> Result<i64, vigil_store::StoreError> {
     let at = crate::pages::chrono_now();
     store.record_audit(&AuditInput { at: &at, actor: &caller.actor(), action, target, detail, address: &address.0, outcome: "success" })
 }
@@ -359,7 +366,12 @@ async fn mute(
     }
 }
 
-async fn unmute(State(state): State<Shared>, Path(id): Path<i64>, Extension(caller): Extension<Caller>, Extension(address): Extension<ClientAddress>) -> Response {
+async fn unmute(
+    State(state): State<Shared>,
+    Path(id): Path<i64>,
+    Extension(caller): Extension<Caller>,
+    Extension(address): Extension<ClientAddress>,
+) -> Response {
     let unmuted = with_store(&state, move |store| {
         let unmuted = store.unmute_finding(id)?;
         if unmuted {
@@ -389,7 +401,12 @@ async fn users(State(state): State<Shared>) -> Response {
 
 /// Adds a user or changes one (JSON `{"name", "role"?, "password"?, "disabled"?}`), each change
 /// in the audit log.
-async fn change_user(State(state): State<Shared>, Extension(caller): Extension<Caller>, Extension(address): Extension<ClientAddress>, Json(body): Json<Value>) -> Response {
+async fn change_user(
+    State(state): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    Extension(address): Extension<ClientAddress>,
+    Json(body): Json<Value>,
+) -> Response {
     let Some(name) = body.get("name").and_then(Value::as_str).map(str::trim).map(str::to_string) else {
         return error(StatusCode::BAD_REQUEST, "a user change needs `name`");
     };

@@ -9,13 +9,13 @@ pub mod auth;
 mod charts;
 #[cfg(test)]
 mod console_tests;
-#[cfg(test)]
-mod people_tests;
 pub mod error;
 mod handlers;
 mod openapi;
 mod pages;
 mod params;
+#[cfg(test)]
+mod people_tests;
 pub mod routes;
 pub mod tls;
 mod views;

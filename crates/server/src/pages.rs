@@ -14,9 +14,9 @@ use axum::routing::on;
 
 use crate::AppState;
 use crate::auth::{Caller, Session};
+use crate::routes::{Access, Method, Role, Route};
 use axum::extract::FromRequest;
 use vigil_store::people::AuditInput;
-use crate::routes::{Access, Role, Method, Route};
 
 /// Logging in and out, and the assets.
 pub const ROUTES: &[Route] = &[
@@ -29,7 +29,14 @@ pub const ROUTES: &[Route] = &[
         access: Access::Public,
         handler: |method| on(method, login),
     },
-    Route { method: Method::Post, path: "/logout", summary: "Closes the session.", params: &[], access: Access::Change(Role::Viewer), handler: |method| on(method, logout) },
+    Route {
+        method: Method::Post,
+        path: "/logout",
+        summary: "Closes the session.",
+        params: &[],
+        access: Access::Change(Role::Viewer),
+        handler: |method| on(method, logout),
+    },
     Route {
         method: Method::Get,
         path: "/static/app.css",
@@ -207,10 +214,13 @@ async fn login(State(state): State<Arc<AppState>>, request: axum::extract::Reque
         let opened = if !token.is_empty() {
             shared.auth.token_is_valid(&token).then_some(None)
         } else {
-            match store.user_login(&user)? {
-                Some(login) if !login.disabled && login.password_hash.as_deref().is_some_and(|hash| crate::auth::verify_password(&password, hash)) => {
-                    Some(Some(user.clone()))
-                }
+            // A password is checked against a hash whether the user exists or not, so that the
+            // answer's time does not tell which names exist.
+            let login = store.user_login(&user)?;
+            let hash = login.as_ref().and_then(|login| login.password_hash.clone()).or_else(crate::auth::decoy_hash);
+            let matches = hash.is_some_and(|hash| crate::auth::verify_password(&password, &hash));
+            match login {
+                Some(login) if matches && !login.disabled && login.password_hash.is_some() => Some(Some(user.clone())),
                 _ => None,
             }
         };
@@ -259,7 +269,15 @@ async fn logout(State(state): State<Arc<AppState>>, request: axum::extract::Requ
             let closed = crate::handlers::with_store(&state, move |store| {
                 store.close_session(&crate::auth::digest(&session.id))?;
                 let actor = caller.actor();
-                store.record_audit(&AuditInput { at: &chrono_now(), actor: &actor, action: "logout", target: &actor, detail: "", address: &address, outcome: "success" })
+                store.record_audit(&AuditInput {
+                    at: &chrono_now(),
+                    actor: &actor,
+                    action: "logout",
+                    target: &actor,
+                    detail: "",
+                    address: &address,
+                    outcome: "success",
+                })
             })
             .await;
             if let Err(response) = closed {
@@ -267,7 +285,8 @@ async fn logout(State(state): State<Arc<AppState>>, request: axum::extract::Requ
             }
         }
     }
-    (StatusCode::SEE_OTHER, [(header::SET_COOKIE, "vigil_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict"), (header::LOCATION, "/login")]).into_response()
+    (StatusCode::SEE_OTHER, [(header::SET_COOKIE, "vigil_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict"), (header::LOCATION, "/login")])
+        .into_response()
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use crate::auth::Caller;
 use crate::charts;
 use crate::handlers::{FINDING_FILTERS, FINDING_ID, FINDING_ORDER, FRAMEWORK, RESOURCE_ARN, RESOURCE_FILTERS, SCAN_PAIR, with_store};
 use crate::pages::{check_label, escape, inline_code, link, page};
-use crate::routes::{Access, Role, Method, Param, Route, query, query_int};
+use crate::routes::{Access, Method, Param, Role, Route, query, query_int};
 
 /// What the findings page reads beyond the filters and order: its grouping and cursor.
 const FINDINGS_PAGE: &[Param] =
@@ -145,7 +145,9 @@ async fn audit(state: Shared, Extension(caller): Extension<Caller>, Query(query)
         Ok(values) => values,
         Err(response) => return response,
     };
-    let mut body = String::from("<h1>Audit log</h1><table id=\"audit\"><thead><tr><th>When</th><th>Who</th><th>What</th><th>On</th><th>Detail</th><th>From</th><th>Outcome</th></tr></thead><tbody>");
+    let mut body = String::from(
+        "<h1>Audit log</h1><table id=\"audit\"><thead><tr><th>When</th><th>Who</th><th>What</th><th>On</th><th>Detail</th><th>From</th><th>Outcome</th></tr></thead><tbody>",
+    );
     for entry in &entries {
         let _ = write!(
             body,

@@ -201,7 +201,11 @@ pub fn audit_to_ocsf(row: &AuditRow) -> Json {
 
 /// An OCSF network endpoint: `ip` when the address is one, else its name (`cli`).
 fn endpoint(address: &str) -> Json {
-    let host = address.parse::<std::net::SocketAddr>().map(|socket| socket.ip().to_string()).ok().or_else(|| address.parse::<std::net::IpAddr>().ok().map(|ip| ip.to_string()));
+    let host = address
+        .parse::<std::net::SocketAddr>()
+        .map(|socket| socket.ip().to_string())
+        .ok()
+        .or_else(|| address.parse::<std::net::IpAddr>().ok().map(|ip| ip.to_string()));
     match host {
         Some(ip) => json!({ "ip": ip }),
         None => json!({ "name": address }),
@@ -260,7 +264,13 @@ impl Store {
         rows.iter()
             .map(|row| {
                 let name = text(row, 0);
-                Ok(UserRow { role: role_of(&text(row, 1), &format!("users.role of `{name}`"))?, disabled: int(row, 2) != 0, has_password: int(row, 3) != 0, created_at: text(row, 4), name })
+                Ok(UserRow {
+                    role: role_of(&text(row, 1), &format!("users.role of `{name}`"))?,
+                    disabled: int(row, 2) != 0,
+                    has_password: int(row, 3) != 0,
+                    created_at: text(row, 4),
+                    name,
+                })
             })
             .collect()
     }
@@ -268,7 +278,11 @@ impl Store {
     /// What logging in as `name` needs; `None` for an unknown user.
     pub fn user_login(&mut self, name: &str) -> Result<Option<UserLogin>, StoreError> {
         let Some(row) = self.db.row("SELECT role, disabled, password_hash FROM users WHERE name = $1", &[Param::Text(name)])? else { return Ok(None) };
-        Ok(Some(UserLogin { role: role_of(&text(&row, 0), &format!("users.role of `{name}`"))?, disabled: int(&row, 1) != 0, password_hash: opt_text(&row, 2) }))
+        Ok(Some(UserLogin {
+            role: role_of(&text(&row, 0), &format!("users.role of `{name}`"))?,
+            disabled: int(&row, 1) != 0,
+            password_hash: opt_text(&row, 2),
+        }))
     }
 
     /// Changes a user's role (open sessions take it at their next request). False when unknown.
@@ -421,7 +435,10 @@ impl Store {
 
     /// Failed logins against `subject` since `since_unix`.
     pub fn login_failures(&mut self, subject: &str, since_unix: i64) -> Result<i64, StoreError> {
-        Ok(self.db.int("SELECT COUNT(*) FROM login_failures WHERE subject = $1 AND at_unix >= $2", &[Param::Text(subject), Param::Int(since_unix)])?.unwrap_or(0))
+        Ok(self
+            .db
+            .int("SELECT COUNT(*) FROM login_failures WHERE subject = $1 AND at_unix >= $2", &[Param::Text(subject), Param::Int(since_unix)])?
+            .unwrap_or(0))
     }
 
     /// Forgets a subject's failures (after a successful login to that account).

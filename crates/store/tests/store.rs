@@ -731,7 +731,10 @@ fn people_sessions_keys_audit_and_login_failures_persist_in_the_store() {
         assert!(!store.add_user("ana", Role::Admin, None, "2026-12-05T20:00:00Z").unwrap(), "{backend}: a name is taken once");
         assert!(store.add_user("vic", Role::Viewer, None, "2026-12-05T20:00:01Z").unwrap());
         let users = store.users().unwrap();
-        assert_eq!(users.iter().map(|user| (user.name.as_str(), user.role, user.has_password)).collect::<Vec<_>>(), [("ana", Role::Analyst, true), ("vic", Role::Viewer, false)]);
+        assert_eq!(
+            users.iter().map(|user| (user.name.as_str(), user.role, user.has_password)).collect::<Vec<_>>(),
+            [("ana", Role::Analyst, true), ("vic", Role::Viewer, false)]
+        );
         store.open_session("hash-ana", Some("ana"), "csrf-ana", 1000, 2000, "192.0.2.1:5000").unwrap();
         store.open_session("hash-token", None, "csrf-token", 1000, 2000, "192.0.2.1:5001").unwrap();
         let location = store.location().to_string();

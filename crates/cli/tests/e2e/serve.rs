@@ -593,7 +593,13 @@ fn people_and_keys_from_the_command_line_act_with_their_roles_and_are_audited() 
     seeded_store(&store);
     let password = "correct horse battery staple";
     vigil_with_input(&store, &["users", "add", "ana", "--role", "analyst"], &format!("{password}\n"));
-    let short = Command::new(env!("CARGO_BIN_EXE_vigil")).args(["users", "add", "bob", "--role", "viewer", "--store"]).arg(&store).stdin(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let short = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["users", "add", "bob", "--role", "viewer", "--store"])
+        .arg(&store)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let short = short.wait_with_output().unwrap();
     assert!(!short.status.success() && String::from_utf8_lossy(&short.stderr).contains("at least 12"), "an empty password is refused");
     let key = vigil_with_input(&store, &["apikeys", "create", "dashboards", "--role", "viewer"], "").trim().to_string();
@@ -602,13 +608,19 @@ fn people_and_keys_from_the_command_line_act_with_their_roles_and_are_audited() 
     assert!(listed.contains("\"dashboards\"") && !listed.contains(&key), "the key is shown once, never listed: {listed}");
 
     let server = start(&store, &data);
-    let finding = request(&server, "GET", "/api/findings?failing=1&limit=1", &[("authorization", &bearer(&server))], "").json()["items"][0]["id"].as_i64().unwrap();
+    let finding =
+        request(&server, "GET", "/api/findings?failing=1&limit=1", &[("authorization", &bearer(&server))], "").json()["items"][0]["id"].as_i64().unwrap();
     let mute = format!("/api/findings/{finding}/mute");
     let by_key = format!("Bearer {key}");
     assert_eq!(request(&server, "GET", "/api/dashboard", &[("authorization", &by_key)], "").status, 200, "a viewer key reads");
-    assert_eq!(request(&server, "POST", &mute, &[("authorization", &by_key), ("content-type", "application/json")], r#"{"reason":"x"}"#).status, 403, "but cannot mute");
+    assert_eq!(
+        request(&server, "POST", &mute, &[("authorization", &by_key), ("content-type", "application/json")], r#"{"reason":"x"}"#).status,
+        403,
+        "but cannot mute"
+    );
     let (cookie, csrf) = log_in(&server, "ana", password);
-    let muted = request(&server, "POST", &mute, &[("cookie", &cookie), ("x-csrf-token", &csrf), ("content-type", "application/json")], r#"{"reason":"accepted"}"#);
+    let muted =
+        request(&server, "POST", &mute, &[("cookie", &cookie), ("x-csrf-token", &csrf), ("content-type", "application/json")], r#"{"reason":"accepted"}"#);
     assert_eq!(muted.status, 200, "{}", muted.body);
     assert_eq!(request(&server, "GET", "/api/users", &[("cookie", &cookie)], "").status, 403, "an analyst cannot manage users");
 
@@ -632,7 +644,10 @@ fn people_and_keys_from_the_command_line_act_with_their_roles_and_are_audited() 
     assert!(has(3001, "user.add", &|event| event["user"]["name"] == "ana" && event["actor"]["user"]["name"].as_str().unwrap().starts_with("cli:")), "{export}");
     assert!(has(3001, "apikey.create", &|event| event["user"]["name"] == "dashboards"), "{export}");
     assert!(has(3002, "login", &|event| event["user"]["name"] == "ana" && event["status_id"] == 1 && event["src_endpoint"]["ip"] == "127.0.0.1"), "{export}");
-    assert!(has(6003, "finding.mute", &|event| event["actor"]["user"]["name"] == "user:ana" && event["resources"][0]["uid"] == finding.to_string()), "{export}");
+    assert!(
+        has(6003, "finding.mute", &|event| event["actor"]["user"]["name"] == "user:ana" && event["resources"][0]["uid"] == finding.to_string()),
+        "{export}"
+    );
     assert!(has(3001, "user.disable", &|_| true) && has(3001, "apikey.revoke", &|event| event["activity_id"] == 6), "{export}");
     assert!(!has(6003, "finding.mute", &|event| event["actor"]["user"]["name"] == "key:dashboards"), "a refused change is not recorded as one");
     let times: Vec<i64> = events.iter().map(|event| event["time"].as_i64().unwrap()).collect();
