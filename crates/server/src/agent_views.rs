@@ -18,7 +18,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::handlers::with_store;
 use crate::pages::{escape, link, page};
-use crate::routes::{Access, Method, Param, Route, query};
+use crate::routes::{Access, Method, Param, Role, Route, query};
 
 type Shared = State<Arc<AppState>>;
 type Params = Query<HashMap<String, String>>;
@@ -32,7 +32,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/agents",
         summary: "Every vigil agent: id, instance, account, region, status (online, offline, missing, retired), last seen, version, policy, module health.",
         params: &[],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, api_agents),
     },
     Route {
@@ -40,7 +40,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/agent",
         summary: "One agent (`id`) with its latest events.",
         params: &[AGENT_ID],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, api_agent),
     },
     Route {
@@ -48,7 +48,7 @@ pub const ROUTES: &[Route] = &[
         path: "/agents",
         summary: "The agents: status, lifecycle, version, last seen, policy, instance, module health; enrolment attempts.",
         params: &[],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, agents),
     },
     Route {
@@ -56,7 +56,7 @@ pub const ROUTES: &[Route] = &[
         path: "/agent",
         summary: "One agent's page (`id`): identity, lifecycle, module health, latest events.",
         params: &[AGENT_ID],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, agent),
     },
 ];

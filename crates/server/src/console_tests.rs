@@ -23,14 +23,14 @@ const MARKDOWN_MESSAGE: &str = "bucket `example` grants `s3:GetObject` to <every
 
 /// Runs a test's requests. The stores are opened and seeded outside it, and the console is
 /// dropped after it: the PostgreSQL client is synchronous, with its own runtime inside.
-fn run<T>(requests: impl std::future::Future<Output = T>) -> T {
+pub(crate) fn run<T>(requests: impl std::future::Future<Output = T>) -> T {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(requests)
 }
 
 static DATABASES: AtomicUsize = AtomicUsize::new(0);
 
 /// One fresh store per backend, with the SQLite file's path (`None` for PostgreSQL).
-fn stores() -> Vec<(tempfile::TempDir, Option<std::path::PathBuf>, Store)> {
+pub(crate) fn stores() -> Vec<(tempfile::TempDir, Option<std::path::PathBuf>, Store)> {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("vigil.db");
     let sqlite = Store::open(path.to_str().unwrap()).unwrap();
@@ -51,7 +51,7 @@ fn stores() -> Vec<(tempfile::TempDir, Option<std::path::PathBuf>, Store)> {
 }
 
 /// What the seeded store holds that the tests look for.
-struct Seeded {
+pub(crate) struct Seeded {
     /// The resource made reachable from the internet, with a failing critical finding.
     exposed_arn: String,
     exposed_check: String,
@@ -59,7 +59,7 @@ struct Seeded {
 
 /// The demo account scanned twice (the second scan with one exposed resource) and alerts
 /// recorded out of event-time order.
-fn seed(store: &mut Store) -> Seeded {
+pub(crate) fn seed(store: &mut Store) -> Seeded {
     let inventory = vigil_model::snapshot::from_bytes(DEMO, "demo").unwrap();
     let policy = vigil_checks::policy::Policy::bundled();
     let context = vigil_checks::Context::with_policy(&inventory, inventory.collected_at, &policy);

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -17,7 +18,11 @@ use vigil_model::analysis::{Admin, AnalysisKind, EscalationPath, Exposure, Exter
 use vigil_store::Store;
 use vigil_store::query::{FindingFilter, ResourceFilter};
 
-use crate::routes::{Access, Method, Param, Route, Shared, path_id, query, query_int};
+use vigil_store::people::AuditInput;
+
+use crate::ClientAddress;
+use crate::auth::Caller;
+use crate::routes::{Access, Method, Param, Role, Route, Shared, path_id, query, query_int};
 
 /// The filters every findings list reads (the API's and the page's).
 pub(crate) const FINDING_FILTERS: &[Param] = &[
@@ -63,7 +68,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/dashboard",
         summary: "Failing findings by severity, service, account and region; live resources by type; compliance per framework; the trend over the last 30 scans.",
         params: &[],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, dashboard),
     },
     Route {
@@ -71,7 +76,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/compliance",
         summary: "Each framework's requirements by status; with `framework` (cis, fsbp, pci, nist or an id), that framework's requirements one by one.",
         params: &[FRAMEWORK],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, compliance),
     },
     Route {
@@ -79,7 +84,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/scans",
         summary: "Every scan, newest first.",
         params: &[],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, scans),
     },
     Route {
@@ -87,7 +92,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/findings",
         summary: "A page of findings, filtered and ordered (`sort`: severity, check, resource, newest); `after` is the cursor, `limit` at most 10,000.",
         params: &[FINDING_FILTERS, FINDING_ORDER, PAGING],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, findings),
     },
     Route {
@@ -98,7 +103,7 @@ pub const ROUTES: &[Route] = &[
             FINDING_FILTERS,
             &[query("by", "check_id, service, severity, account_id, region, status or lifecycle"), query("failing", "1: failing findings only")],
         ],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, finding_groups),
     },
     Route {
@@ -106,7 +111,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/finding",
         summary: "One finding (`id`) with its check's risk, remediation, references and frameworks.",
         params: &[FINDING_ID],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, finding),
     },
     Route {
@@ -114,7 +119,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/findings/{id}/mute",
         summary: "Mutes a finding with a reason (JSON `{\"reason\": ...}`).",
         params: &[PATH_FINDING_ID],
-        access: Access::Change,
+        access: Access::Change(Role::Analyst),
         handler: |method| on(method, mute),
     },
     Route {
@@ -122,7 +127,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/findings/{id}/unmute",
         summary: "Removes a person's mute.",
         params: &[PATH_FINDING_ID],
-        access: Access::Change,
+        access: Access::Change(Role::Analyst),
         handler: |method| on(method, unmute),
     },
     Route {
@@ -130,7 +135,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/resources",
         summary: "A page of resources, filtered (tag as KEY or KEY=VALUE); `after` is the cursor, `limit` at most 10,000.",
         params: &[RESOURCE_FILTERS, PAGING],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, resources),
     },
     Route {
@@ -138,7 +143,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/resources/facets",
         summary: "Live resources counted by type, account and region.",
         params: &[],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, facets),
     },
     Route {
@@ -146,7 +151,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/resource",
         summary: "One resource (`arn`): its configuration timeline with the changes between versions, its findings, its internet exposure and who can access it.",
         params: &[RESOURCE_ARN],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, resource),
     },
     Route {
@@ -154,7 +159,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/diff",
         summary: "What changed between two scans (`from`, `to`; default the last two).",
         params: &[SCAN_PAIR],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, diff),
     },
     Route {
@@ -162,7 +167,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/alerts",
         summary: "A page of CloudTrail detection alerts, newest first (`level`, `rule_id`; `before` is the cursor, `limit` at most 10,000).",
         params: &[ALERT_FILTERS],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, alerts),
     },
     Route {
@@ -170,7 +175,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/exposure",
         summary: "Every internet-exposed endpoint of the latest analysed scan, with protocol, ports, sources and the path hop by hop.",
         params: &[],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, analyses::<Exposure>),
     },
     Route {
@@ -178,7 +183,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/iam/admins",
         summary: "Admin-equivalent principals of the latest analysed scan, and how.",
         params: &[],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, analyses::<Admin>),
     },
     Route {
@@ -186,7 +191,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/iam/escalation",
         summary: "Escalation paths to admin of the latest analysed scan, step by step.",
         params: &[],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, analyses::<EscalationPath>),
     },
     Route {
@@ -194,15 +199,39 @@ pub const ROUTES: &[Route] = &[
         path: "/api/iam/external",
         summary: "Resources and roles reachable from outside the account, with who, which actions and the narrowing conditions.",
         params: &[],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, analyses::<ExternalAccess>),
+    },
+    Route {
+        method: Method::Get,
+        path: "/api/audit",
+        summary: "The audit log, newest first: who changed what, when and from where (mutes, unmutes, logins, users, keys, agents, fixes); admins only.",
+        params: &[&[query_int("before", "cursor: the last entry's id of the previous page"), query_int("limit", "page size, 1 to 10000 (default 100)")]],
+        access: Access::Read(Role::Admin),
+        handler: |method| on(method, audit_log),
+    },
+    Route {
+        method: Method::Get,
+        path: "/api/users",
+        summary: "The console's users with their roles; admins only.",
+        params: &[],
+        access: Access::Read(Role::Admin),
+        handler: |method| on(method, users),
+    },
+    Route {
+        method: Method::Post,
+        path: "/api/users",
+        summary: "Adds a user or changes one (JSON `name`, and `role`, `password`, `disabled` as needed); admins only.",
+        params: &[],
+        access: Access::Change(Role::Admin),
+        handler: |method| on(method, change_user),
     },
     Route {
         method: Method::Get,
         path: "/api/fixes",
         summary: "Fixes applied to the account (`vigil fix`, its undo, watch automation), newest first: who, when, plan, calls, outcome, configuration before and after, inverse.",
         params: &[&[query("resource", "one resource's fixes (its ARN)"), query_int("limit", "at most this many, 1 to 10000 (default 1000)")]],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, fixes),
     },
 ];
@@ -294,7 +323,26 @@ async fn findings(State(state): State<Shared>, Query(query): Query<HashMap<Strin
 /// The longest mute reason, in characters: a sentence or two, not a document.
 pub const MUTE_REASON_MAX: usize = 500;
 
-async fn mute(State(state): State<Shared>, Path(id): Path<i64>, Json(body): Json<Value>) -> Response {
+/// Records a change made through the console in the audit log, with who and from where.
+pub(crate) fn audit(
+    store: &mut Store,
+    caller: &Caller,
+    address: &ClientAddress,
+    action: &str,
+    target: &str,
+    detail: &str,
+) -> Result<i64, vigil_store::StoreError> {
+    let at = crate::pages::chrono_now();
+    store.record_audit(&AuditInput { at: &at, actor: &caller.actor(), action, target, detail, address: &address.0, outcome: "success" })
+}
+
+async fn mute(
+    State(state): State<Shared>,
+    Path(id): Path<i64>,
+    Extension(caller): Extension<Caller>,
+    Extension(address): Extension<ClientAddress>,
+    Json(body): Json<Value>,
+) -> Response {
     let Some(reason) = body.get("reason").and_then(Value::as_str).map(str::trim).filter(|reason| !reason.is_empty()).map(str::to_string) else {
         return error(StatusCode::BAD_REQUEST, "a mute needs a non-empty `reason`");
     };
@@ -304,19 +352,122 @@ async fn mute(State(state): State<Shared>, Path(id): Path<i64>, Json(body): Json
     if reason.chars().count() > MUTE_REASON_MAX {
         return error(StatusCode::BAD_REQUEST, format!("`reason` is longer than {MUTE_REASON_MAX} characters"));
     }
-    match with_store(&state, move |store| store.mute_finding(id, &reason)).await {
+    let muted = with_store(&state, move |store| {
+        let muted = store.mute_finding(id, &reason)?;
+        if muted {
+            audit(store, &caller, &address, "finding.mute", &id.to_string(), &reason)?;
+        }
+        Ok(muted)
+    });
+    match muted.await {
         Ok(true) => Json(json!({ "id": id, "muted": true })).into_response(),
         Ok(false) => error(StatusCode::NOT_FOUND, format!("no finding {id}")),
         Err(response) => response,
     }
 }
 
-async fn unmute(State(state): State<Shared>, Path(id): Path<i64>) -> Response {
-    match with_store(&state, move |store| store.unmute_finding(id)).await {
+async fn unmute(
+    State(state): State<Shared>,
+    Path(id): Path<i64>,
+    Extension(caller): Extension<Caller>,
+    Extension(address): Extension<ClientAddress>,
+) -> Response {
+    let unmuted = with_store(&state, move |store| {
+        let unmuted = store.unmute_finding(id)?;
+        if unmuted {
+            audit(store, &caller, &address, "finding.unmute", &id.to_string(), "")?;
+        }
+        Ok(unmuted)
+    });
+    match unmuted.await {
         Ok(true) => Json(json!({ "id": id, "muted": false })).into_response(),
         Ok(false) => error(StatusCode::NOT_FOUND, format!("no finding {id}")),
         Err(response) => response,
     }
+}
+
+async fn audit_log(State(state): State<Shared>, Query(query): Query<HashMap<String, String>>) -> Response {
+    let before = query.get("before").and_then(|text| text.parse::<i64>().ok()).unwrap_or(0);
+    let limit = match paging(&query) {
+        Ok((_, limit)) => limit,
+        Err(response) => return response,
+    };
+    respond(with_store(&state, move |store| store.audit(before, limit)).await)
+}
+
+async fn users(State(state): State<Shared>) -> Response {
+    respond(with_store(&state, |store| store.users()).await)
+}
+
+/// Adds a user or changes one (JSON `{"name", "role"?, "password"?, "disabled"?}`), each change
+/// in the audit log.
+async fn change_user(
+    State(state): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    Extension(address): Extension<ClientAddress>,
+    Json(body): Json<Value>,
+) -> Response {
+    let Some(name) = body.get("name").and_then(Value::as_str).map(str::trim).map(str::to_string) else {
+        return error(StatusCode::BAD_REQUEST, "a user change needs `name`");
+    };
+    if let Err(message) = valid_user_name(&name) {
+        return error(StatusCode::BAD_REQUEST, message);
+    }
+    let role = match body.get("role").and_then(Value::as_str) {
+        None => None,
+        Some(text) => match Role::parse(text) {
+            Some(role) => Some(role),
+            None => return error(StatusCode::BAD_REQUEST, format!("`role` must be viewer, analyst or admin, not `{text}`")),
+        },
+    };
+    let password_hash = match body.get("password").and_then(Value::as_str) {
+        None => None,
+        Some(password) if password.chars().count() < crate::auth::PASSWORD_MIN => {
+            return error(StatusCode::BAD_REQUEST, format!("`password` must have at least {} characters", crate::auth::PASSWORD_MIN));
+        }
+        Some(password) => match crate::auth::hash_password(password) {
+            Ok(hash) => Some(hash),
+            Err(failure) => return crate::error::internal(failure),
+        },
+    };
+    let disabled = body.get("disabled").and_then(Value::as_bool);
+    let changed = with_store(&state, move |store| {
+        let exists = store.user_login(&name)?.is_some();
+        let mut changes = Vec::new();
+        if !exists {
+            let role = role.unwrap_or(Role::Viewer);
+            store.add_user(&name, role, password_hash.as_deref(), &crate::pages::chrono_now())?;
+            changes.push(("user.add", role.as_str().to_string()));
+        } else {
+            if let Some(role) = role {
+                store.set_user_role(&name, role)?;
+                changes.push(("user.set-role", role.as_str().to_string()));
+            }
+            if let Some(hash) = &password_hash {
+                store.set_user_password(&name, hash)?;
+                changes.push(("user.password", String::new()));
+            }
+        }
+        if let Some(disabled) = disabled {
+            store.set_user_disabled(&name, disabled)?;
+            changes.push((if disabled { "user.disable" } else { "user.enable" }, String::new()));
+        }
+        for (action, detail) in &changes {
+            audit(store, &caller, &address, action, &name, detail)?;
+        }
+        Ok(json!({ "name": name, "created": !exists, "changes": changes.iter().map(|(action, _)| action).collect::<Vec<_>>() }))
+    });
+    respond(changed.await)
+}
+
+/// A user name: 1 to 64 letters, digits and `.-_@`.
+pub fn valid_user_name(name: &str) -> Result<(), String> {
+    let allowed = |character: char| character.is_ascii_alphanumeric() || ".-_@".contains(character);
+    if name.is_empty() || name.chars().count() > 64 || !name.chars().all(allowed) {
+        let quoted: String = name.chars().take(40).collect();
+        return Err(format!("user name `{quoted}` must be 1 to 64 letters, digits, `.`, `-`, `_` or `@`"));
+    }
+    Ok(())
 }
 
 pub(crate) fn resource_filter(query: &HashMap<String, String>) -> ResourceFilter {

@@ -14,6 +14,8 @@ mod handlers;
 mod openapi;
 mod pages;
 mod params;
+#[cfg(test)]
+mod people_tests;
 pub mod routes;
 pub mod tls;
 mod views;
@@ -30,6 +32,7 @@ use axum::response::{IntoResponse, Response};
 use routes::Access;
 use vigil_store::Store;
 
+pub use handlers::valid_user_name;
 pub use openapi::document as openapi_document;
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +41,8 @@ pub enum ServerError {
     TokenFile { path: String, reason: String },
     #[error("the operating system's random generator failed: {0}")]
     Random(String),
+    #[error("cannot hash the password: {0}")]
+    Password(String),
     #[error("TLS: cannot use `{path}`: {reason}")]
     Tls { path: String, reason: String },
     #[error("cannot listen on {address}: {reason}")]
@@ -83,7 +88,7 @@ pub struct AppState {
 /// the guard with the route's own [`routes::Access`], and the security headers on every
 /// response. A path outside the table is 404 to an authenticated caller, 401 to others.
 pub fn app(state: Arc<AppState>) -> Router {
-    let not_found = error::not_found.layer(middleware::from_fn_with_state(Gate::new(&state, Access::Authenticated), guard));
+    let not_found = error::not_found.layer(middleware::from_fn_with_state(Gate::new(&state, Access::Read(routes::Role::Viewer)), guard));
     let tls = state.secure_cookies;
     router(&state, routes::all()).fallback(not_found).layer(middleware::from_fn_with_state(tls, security_headers)).with_state(state)
 }
@@ -137,13 +142,22 @@ async fn guard(State(gate): State<Gate>, mut request: Request, next: Next) -> Re
                 Err(refusal) => refusal,
             };
         }
-        Access::Authenticated | Access::Change => {}
+        Access::Read(_) | Access::Change(_) => {}
     }
+    let address = client_address(&request);
     let method = request.method().as_str().to_string();
     let path = request.uri().path().to_string();
     let headers = request.headers();
+    let text = |name: header::HeaderName| headers.get(name).and_then(|value| value.to_str().ok()).map(str::to_string);
+    let (authorization, cookie) = (text(header::AUTHORIZATION), text(header::COOKIE));
+    let state = Arc::clone(&gate.state);
+    let identified = handlers::with_store(&gate.state, move |store| auth::caller(&state.auth, store, authorization.as_deref(), cookie.as_deref())).await;
+    let caller = match identified {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
+    let headers = request.headers();
     let text = |name: header::HeaderName| headers.get(name).and_then(|value| value.to_str().ok());
-    let caller = auth::caller(&gate.state.auth, text(header::AUTHORIZATION), text(header::COOKIE));
     let Some(caller) = caller else {
         if path.starts_with("/api/") || method != "GET" {
             return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "authentication required\n").into_response();
@@ -156,11 +170,43 @@ async fn guard(State(gate): State<Gate>, mut request: Request, next: Next) -> Re
         }
         return (StatusCode::UNAUTHORIZED, pages::login_page()).into_response();
     };
-    if gate.access == Access::Change && !auth::may_change(&caller, headers.get("x-csrf-token").and_then(|value| value.to_str().ok())) {
+    let (Access::Read(needed) | Access::Change(needed)) = gate.access else { return error::not_found().await };
+    if !caller.role.allows(needed) {
+        let message = format!("the {} role may not do this: it needs the {} role", caller.role.as_str(), needed.as_str());
+        return error::error(StatusCode::FORBIDDEN, message);
+    }
+    if matches!(gate.access, Access::Change(_)) && !auth::may_change(&caller, headers.get("x-csrf-token").and_then(|value| value.to_str().ok())) {
         return (StatusCode::FORBIDDEN, "missing or wrong CSRF token\n").into_response();
     }
     request.extensions_mut().insert(caller);
+    request.extensions_mut().insert(ClientAddress(address));
     next.run(request).await
+}
+
+/// Where a request came from, as the audit log records it: the peer's address (a proxy's, when
+/// behind one: `X-Forwarded-For` is not trusted, since any client can set it), or `unknown`
+/// when the connection's address is not known (requests made in tests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientAddress(pub String);
+
+pub(crate) fn client_address(request: &Request) -> String {
+    request.extensions().get::<axum::extract::ConnectInfo<Peer>>().map_or_else(|| "unknown".to_string(), |info| info.0.0.to_string())
+}
+
+/// A connection's peer address, for plain and TLS listeners alike.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::TcpListener>> for Peer {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, tokio::net::TcpListener>) -> Peer {
+        Peer(*stream.remote_addr())
+    }
+}
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tls::TlsListener>> for Peer {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, tls::TlsListener>) -> Peer {
+        Peer(*stream.remote_addr())
+    }
 }
 
 /// The security headers of every response. Everything but the two assets is `no-store`: the
@@ -224,12 +270,12 @@ async fn listen(app: Router, address: SocketAddr, tls: Option<&tls::Certificate>
             if let Some(warning) = plain_http_warning(bound) {
                 eprintln!("{warning}");
             }
-            axum::serve(listener, app).await.map_err(listen_error)
+            axum::serve(listener, app.into_make_service_with_connect_info::<Peer>()).await.map_err(listen_error)
         }
         Some(certificate) => {
             let listener = tls::TlsListener::new(listener, certificate.acceptor()?);
             eprintln!("{what} listening on https://{bound}");
-            axum::serve(listener, app).await.map_err(listen_error)
+            axum::serve(listener, app.into_make_service_with_connect_info::<Peer>()).await.map_err(listen_error)
         }
     }
 }
@@ -302,10 +348,10 @@ mod tests {
             let anonymous = status(&app, method, &path, &[]).await;
             match route.access {
                 Access::Public | Access::Enrolment => assert_ne!(anonymous, StatusCode::UNAUTHORIZED, "{method} {path}"),
-                Access::Authenticated | Access::Change | Access::Agent => assert_eq!(anonymous, StatusCode::UNAUTHORIZED, "{method} {path}"),
+                Access::Read(_) | Access::Change(_) | Access::Agent => assert_eq!(anonymous, StatusCode::UNAUTHORIZED, "{method} {path}"),
             }
             // A fresh session per route: `/logout` ends the one it is given.
-            let session = state.auth.login(&token).unwrap().unwrap();
+            let session = state.auth.login(&mut state.store.get().unwrap(), &token).unwrap().unwrap();
             let cookie = format!("vigil_session={}", session.id);
             let with_session = status(&app, method, &path, &[("cookie", &cookie)]).await;
             let with_csrf = status(&app, method, &path, &[("cookie", &cookie), ("x-csrf-token", &session.csrf)]).await;
@@ -319,7 +365,7 @@ mod tests {
                     assert!(!refused(with_agent), "{method} {path}: {with_agent}");
                     continue;
                 }
-                Access::Authenticated | Access::Change => {
+                Access::Read(_) | Access::Change(_) => {
                     assert_eq!(with_agent, StatusCode::UNAUTHORIZED, "{method} {path}: an agent's credential opened the console")
                 }
                 Access::Public | Access::Enrolment => {}
@@ -328,7 +374,7 @@ mod tests {
                 assert!(!refused(allowed), "{method} {path}: {allowed}");
             }
             match route.access {
-                Access::Change => assert_eq!(with_session, StatusCode::FORBIDDEN, "{method} {path}"),
+                Access::Change(_) => assert_eq!(with_session, StatusCode::FORBIDDEN, "{method} {path}"),
                 _ => assert!(!refused(with_session), "{method} {path}: {with_session}"),
             }
         }

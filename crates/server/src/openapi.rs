@@ -36,16 +36,19 @@ pub fn document() -> Value {
         let entry = paths.entry(route.path.to_string()).or_insert_with(|| json!({}));
         let security = match route.access {
             Access::Public | Access::Enrolment => json!([]),
-            Access::Authenticated | Access::Change => json!([{ "bearer": [] }, { "session": [] }]),
+            Access::Read(_) | Access::Change(_) => json!([{ "bearer": [] }, { "session": [] }]),
             Access::Agent => json!([{ "agent": [] }]),
         };
         let mut responses = json!({ "200": { "description": "OK" } });
         match route.access {
             Access::Public => {}
-            Access::Authenticated => responses["401"] = json!({ "description": "authentication required" }),
-            Access::Change => {
+            Access::Read(role) => {
                 responses["401"] = json!({ "description": "authentication required" });
-                responses["403"] = json!({ "description": "with a session: the X-CSRF-Token header is missing or wrong" });
+                responses["403"] = json!({ "description": format!("the caller's role is below {}", role.as_str()) });
+            }
+            Access::Change(role) => {
+                responses["401"] = json!({ "description": "authentication required" });
+                responses["403"] = json!({ "description": format!("the caller's role is below {}, or with a session: the X-CSRF-Token header is missing or wrong", role.as_str()) });
             }
             Access::Enrolment => {
                 responses["202"] = json!({ "description": "held pending (JSON `reason`, `error`, `retry_after_seconds`)" });

@@ -13,8 +13,10 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::on;
 
 use crate::AppState;
-use crate::auth::Caller;
-use crate::routes::{Access, Method, Route};
+use crate::auth::{Caller, Session};
+use crate::routes::{Access, Method, Role, Route};
+use axum::extract::FromRequest;
+use vigil_store::people::AuditInput;
 
 /// Logging in and out, and the assets.
 pub const ROUTES: &[Route] = &[
@@ -22,12 +24,19 @@ pub const ROUTES: &[Route] = &[
     Route {
         method: Method::Post,
         path: "/login",
-        summary: "Opens a browser session with the access token (form field `token`).",
+        summary: "Opens a browser session with a user's name and password (form fields `user`, `password`) or the access token (field `token`); failed logins are limited per address and per account (429).",
         params: &[],
         access: Access::Public,
         handler: |method| on(method, login),
     },
-    Route { method: Method::Post, path: "/logout", summary: "Closes the session.", params: &[], access: Access::Change, handler: |method| on(method, logout) },
+    Route {
+        method: Method::Post,
+        path: "/logout",
+        summary: "Closes the session.",
+        params: &[],
+        access: Access::Change(Role::Viewer),
+        handler: |method| on(method, logout),
+    },
     Route {
         method: Method::Get,
         path: "/static/app.css",
@@ -109,12 +118,16 @@ const NAV: &[(&str, &str)] = &[
 /// A page of the console. `caller` decides whether the navigation and the CSRF token (read
 /// by `app.js` for mutes) are shown.
 pub fn page(title: &str, caller: Option<&Caller>, body: &str) -> Html<String> {
-    let csrf = match caller {
-        Some(Caller::Session(session)) => format!("<meta name=\"csrf-token\" content=\"{}\">", escape(&session.csrf)),
+    let csrf = match caller.and_then(|caller| caller.session.as_ref()) {
+        Some(session) => format!("<meta name=\"csrf-token\" content=\"{}\">", escape(&session.csrf)),
         _ => String::new(),
     };
-    let nav = if caller.is_some() {
-        let links: String = NAV.iter().map(|(href, name)| format!("<a href=\"{href}\">{name}</a>")).collect();
+    let nav = if let Some(caller) = caller {
+        let mut links: String = NAV.iter().map(|(href, name)| format!("<a href=\"{href}\">{name}</a>")).collect();
+        if caller.role.allows(Role::Admin) {
+            links.push_str("<a href=\"/audit\">Audit</a>");
+        }
+        links.push_str(&format!("<span class=\"who\">{} ({})</span>", escape(&caller.actor()), caller.role.as_str()));
         format!("<nav>{links}<form method=\"post\" action=\"/logout\" data-action=\"/logout\"><button type=\"submit\">Log out</button></form></nav>")
     } else {
         "<nav><a href=\"/login\">vigil</a></nav>".to_string()
@@ -141,36 +154,139 @@ async fn login_form() -> Html<String> {
 
 /// The login form (also the body of a page's 401).
 pub fn login_page() -> Html<String> {
+    login_page_with("")
+}
+
+fn login_page_with(message: &str) -> Html<String> {
     page(
         "Log in",
         None,
-        "<h1>vigil console</h1><form method=\"post\" action=\"/login\"><label>Access token <input type=\"password\" name=\"token\" autocomplete=\"off\" autofocus></label> \
-         <button type=\"submit\">Log in</button></form>",
+        &format!(
+            "<h1>vigil console</h1>{message}<form method=\"post\" action=\"/login\" id=\"password-login\"><label>User <input name=\"user\" autocomplete=\"username\" autofocus></label> \
+             <label>Password <input type=\"password\" name=\"password\" autocomplete=\"current-password\"></label> <button type=\"submit\">Log in</button></form>\
+             <form method=\"post\" action=\"/login\" id=\"token-login\"><label>or the access token \
+             <input type=\"password\" name=\"token\" autocomplete=\"off\"></label> <button type=\"submit\">Log in with the token</button></form>"
+        ),
     )
 }
 
-async fn login(State(state): State<Arc<AppState>>, Form(form): Form<HashMap<String, String>>) -> Response {
-    let token = form.get("token").map(String::as_str).unwrap_or_default();
-    match state.auth.login(token) {
-        Ok(Some(session)) => {
+/// Failed logins allowed from one address in [`LOGIN_WINDOW_SECONDS`] before it is refused.
+pub const LOGIN_FAILURES_PER_ADDRESS: i64 = 20;
+/// Failed logins allowed to one account in [`LOGIN_WINDOW_SECONDS`] before it is refused
+/// (from every address: replicas share the count through the store).
+pub const LOGIN_FAILURES_PER_ACCOUNT: i64 = 5;
+pub const LOGIN_WINDOW_SECONDS: i64 = 15 * 60;
+
+/// What a login attempt came to.
+enum Login {
+    Opened(Session),
+    Refused,
+    Limited,
+}
+
+async fn login(State(state): State<Arc<AppState>>, request: axum::extract::Request) -> Response {
+    let address = crate::client_address(&request);
+    let Ok(Form(form)) = Form::<HashMap<String, String>>::from_request(request, &()).await else {
+        return crate::error::error(StatusCode::BAD_REQUEST, "the login form is not valid");
+    };
+    let token = form.get("token").map(String::as_str).unwrap_or_default().to_string();
+    let user = form.get("user").map(|user| user.trim().to_string()).unwrap_or_default();
+    let password = form.get("password").cloned().unwrap_or_default();
+    if crate::params::text("user", &user).is_err() || user.chars().count() > 200 {
+        return crate::error::error(StatusCode::BAD_REQUEST, "`user` is not a user name");
+    }
+    let shared = Arc::clone(&state);
+    let attempt = crate::handlers::with_store(&state, move |store| {
+        let now = crate::auth::now_unix();
+        let host = address.parse::<std::net::SocketAddr>().map_or_else(|_| address.clone(), |socket| socket.ip().to_string());
+        let by_address = format!("address:{host}");
+        let (account, actor) = if token.is_empty() { (format!("account:{user}"), user.clone()) } else { ("account:token".to_string(), "token".to_string()) };
+        let at = chrono_now();
+        let audit = |store: &mut vigil_store::Store, outcome: &str, detail: &str| {
+            let target = if token.is_empty() { user.as_str() } else { "token" };
+            store.record_audit(&AuditInput { at: &at, actor: &actor, action: "login", target, detail, address: &address, outcome })
+        };
+        let since = now - LOGIN_WINDOW_SECONDS;
+        if store.login_failures(&by_address, since)? >= LOGIN_FAILURES_PER_ADDRESS || store.login_failures(&account, since)? >= LOGIN_FAILURES_PER_ACCOUNT {
+            audit(store, "failure", "rate limited")?;
+            return Ok(Login::Limited);
+        }
+        let opened = if !token.is_empty() {
+            shared.auth.token_is_valid(&token).then_some(None)
+        } else {
+            // A password is checked against a hash whether the user exists or not, so that the
+            // answer's time does not tell which names exist.
+            let login = store.user_login(&user)?;
+            let hash = login.as_ref().and_then(|login| login.password_hash.clone()).or_else(crate::auth::decoy_hash);
+            let matches = hash.is_some_and(|hash| crate::auth::verify_password(&password, &hash));
+            match login {
+                Some(login) if matches && !login.disabled && login.password_hash.is_some() => Some(Some(user.clone())),
+                _ => None,
+            }
+        };
+        match opened {
+            Some(session_user) => {
+                let session = shared.auth.open_session(store, session_user.as_deref(), &address)?;
+                store.clear_login_failures(&account)?;
+                audit(store, "success", "")?;
+                Ok(Login::Opened(session))
+            }
+            None => {
+                store.record_login_failure(&[&by_address, &account], now)?;
+                audit(store, "failure", "wrong credentials")?;
+                Ok(Login::Refused)
+            }
+        }
+    })
+    .await;
+    match attempt {
+        Ok(Login::Opened(session)) => {
             let secure = if state.secure_cookies { "; Secure" } else { "" };
             let cookie =
                 format!("vigil_session={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}", session.id, crate::auth::SESSION_LIFETIME.as_secs());
             (StatusCode::SEE_OTHER, [(header::SET_COOKIE, cookie), (header::LOCATION, "/".to_string())]).into_response()
         }
-        Ok(None) => {
-            (StatusCode::UNAUTHORIZED, page("Log in", None, "<h1>vigil console</h1><p>That token is not valid.</p><p><a href=\"/login\">Try again</a></p>"))
-                .into_response()
-        }
-        Err(error) => crate::error::internal(error),
+        Ok(Login::Refused) => (StatusCode::UNAUTHORIZED, login_page_with("<p class=\"error\">Wrong user, password or token.</p>")).into_response(),
+        Ok(Login::Limited) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, LOGIN_WINDOW_SECONDS.to_string())],
+            login_page_with("<p class=\"error\">Too many failed logins: try again later.</p>"),
+        )
+            .into_response(),
+        Err(response) => response,
     }
 }
 
+/// The current time as the audit log writes it (RFC 3339, UTC, seconds).
+pub(crate) fn chrono_now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 async fn logout(State(state): State<Arc<AppState>>, request: axum::extract::Request) -> Response {
-    if let Some(Caller::Session(session)) = request.extensions().get::<Caller>() {
-        state.auth.logout(&session.id);
+    let address = crate::client_address(&request);
+    if let Some(caller) = request.extensions().get::<Caller>().cloned() {
+        if let Some(session) = caller.session.clone() {
+            let closed = crate::handlers::with_store(&state, move |store| {
+                store.close_session(&crate::auth::digest(&session.id))?;
+                let actor = caller.actor();
+                store.record_audit(&AuditInput {
+                    at: &chrono_now(),
+                    actor: &actor,
+                    action: "logout",
+                    target: &actor,
+                    detail: "",
+                    address: &address,
+                    outcome: "success",
+                })
+            })
+            .await;
+            if let Err(response) = closed {
+                return response;
+            }
+        }
     }
-    (StatusCode::SEE_OTHER, [(header::SET_COOKIE, "vigil_session=; Max-Age=0; Path=/"), (header::LOCATION, "/login")]).into_response()
+    (StatusCode::SEE_OTHER, [(header::SET_COOKIE, "vigil_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict"), (header::LOCATION, "/login")])
+        .into_response()
 }
 
 #[cfg(test)]

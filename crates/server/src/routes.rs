@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 use axum::routing::{MethodFilter, MethodRouter};
 
+pub use vigil_store::people::Role;
+
 use crate::AppState;
 
 /// The router's state.
@@ -41,11 +43,12 @@ impl Method {
 pub enum Access {
     /// Anyone: the login form, the assets, the API description.
     Public,
-    /// The token or a session; reads only.
-    Authenticated,
-    /// The token, or a session whose request carries its CSRF header (`X-CSRF-Token`): every
-    /// route that changes state.
-    Change,
+    /// A caller whose role is at least this one (the shared token, an API key or a session);
+    /// reads only.
+    Read(Role),
+    /// A caller whose role is at least this one, with a bearer credential or a session whose
+    /// request carries its CSRF header (`X-CSRF-Token`): every route that changes state.
+    Change(Role),
     /// The agent API's enrolment: no credential yet; the body proves who the host is (a
     /// signed instance identity document or an enrolment token), checked by the handler.
     Enrolment,
@@ -167,8 +170,8 @@ mod tests {
             let names: Vec<&str> = route.params().map(|param| param.name).collect();
             assert_eq!(names.iter().collect::<BTreeSet<_>>().len(), names.len(), "{} declares a parameter twice", route.path);
             match (route.method, route.access) {
-                (Method::Get, Access::Change) => panic!("GET {} changes state", route.path),
-                (Method::Post, Access::Authenticated) => panic!("POST {} must need the CSRF header", route.path),
+                (Method::Get, Access::Change(_)) => panic!("GET {} changes state", route.path),
+                (Method::Post, Access::Read(_)) => panic!("POST {} must need the CSRF header", route.path),
                 (Method::Post, Access::Public) => assert_eq!(route.path, "/login", "only the login form is a public POST"),
                 (_, Access::Enrolment) => {
                     assert_eq!((route.method, route.path), (Method::Post, vigil_fleet::wire::ENROL), "only enrolment needs no agent credential")

@@ -20,7 +20,7 @@ use crate::auth::Caller;
 use crate::charts;
 use crate::handlers::{FINDING_FILTERS, FINDING_ID, FINDING_ORDER, FRAMEWORK, RESOURCE_ARN, RESOURCE_FILTERS, SCAN_PAIR, with_store};
 use crate::pages::{check_label, escape, inline_code, link, page};
-use crate::routes::{Access, Method, Param, Route, query, query_int};
+use crate::routes::{Access, Method, Param, Role, Route, query, query_int};
 
 /// What the findings page reads beyond the filters and order: its grouping and cursor.
 const FINDINGS_PAGE: &[Param] =
@@ -35,7 +35,7 @@ pub const ROUTES: &[Route] = &[
         path: "/",
         summary: "The dashboard page.",
         params: &[],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, dashboard),
     },
     Route {
@@ -43,7 +43,7 @@ pub const ROUTES: &[Route] = &[
         path: "/compliance",
         summary: "One framework's requirements (`framework`).",
         params: &[FRAMEWORK],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, compliance),
     },
     Route {
@@ -51,7 +51,7 @@ pub const ROUTES: &[Route] = &[
         path: "/findings",
         summary: "The findings page (same filters as the API, `sort`, `group`).",
         params: &[FINDING_FILTERS, FINDING_ORDER, FINDINGS_PAGE],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, findings),
     },
     Route {
@@ -59,7 +59,7 @@ pub const ROUTES: &[Route] = &[
         path: "/finding",
         summary: "One finding's page (`id`): evidence, remediation, the resource, mute.",
         params: &[FINDING_ID],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, finding),
     },
     Route {
@@ -67,7 +67,7 @@ pub const ROUTES: &[Route] = &[
         path: "/resources",
         summary: "The inventory browser (type, account, region, state, tag, search).",
         params: &[RESOURCE_FILTERS, RESOURCES_PAGE],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, resources),
     },
     Route {
@@ -75,7 +75,7 @@ pub const ROUTES: &[Route] = &[
         path: "/resource",
         summary: "One resource's page (`arn`).",
         params: &[RESOURCE_ARN],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, resource),
     },
     Route {
@@ -83,7 +83,7 @@ pub const ROUTES: &[Route] = &[
         path: "/exposure",
         summary: "The internet exposure page.",
         params: &[],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, exposure),
     },
     Route {
@@ -91,7 +91,7 @@ pub const ROUTES: &[Route] = &[
         path: "/identities",
         summary: "Admin-equivalent principals, escalation paths and access from outside.",
         params: &[],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, identities),
     },
     Route {
@@ -99,7 +99,7 @@ pub const ROUTES: &[Route] = &[
         path: "/paths",
         summary: "Attack paths from the internet to admin or sensitive data: the graph, each path's hops and the minimal cut.",
         params: &[],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, attack_paths),
     },
     Route {
@@ -107,7 +107,7 @@ pub const ROUTES: &[Route] = &[
         path: "/activity",
         summary: "CloudTrail detection alerts with their events.",
         params: &[ACTIVITY_PAGE],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, activity),
     },
     Route {
@@ -115,7 +115,7 @@ pub const ROUTES: &[Route] = &[
         path: "/scans",
         summary: "Every scan and what changed between two (`from`, `to`).",
         params: &[SCAN_PAIR],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, scans),
     },
     Route {
@@ -123,10 +123,58 @@ pub const ROUTES: &[Route] = &[
         path: "/fixes",
         summary: "Every fix applied to the account, its outcome, calls and undo (`id` for one).",
         params: &[&[query_int("id", "one fix's id")]],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, fixes),
     },
+    Route {
+        method: Method::Get,
+        path: "/audit",
+        summary: "The audit log page (admins only): who changed what, when and from where, newest first, and the users with their roles.",
+        params: &[&[query_int("before", "cursor: the last entry's id of the previous page")]],
+        access: Access::Read(Role::Admin),
+        handler: |method| on(method, audit),
+    },
 ];
+
+/// Entries per page of the audit log.
+const AUDIT_PAGE: usize = 200;
+
+async fn audit(state: Shared, Extension(caller): Extension<Caller>, Query(query): Params) -> Response {
+    let before = get(&query, "before").parse::<i64>().unwrap_or(0);
+    let (entries, users) = match with_store(&state, move |store| Ok((store.audit(before, AUDIT_PAGE)?, store.users()?))).await {
+        Ok(values) => values,
+        Err(response) => return response,
+    };
+    let mut body = String::from(
+        "<h1>Audit log</h1><table id=\"audit\"><thead><tr><th>When</th><th>Who</th><th>What</th><th>On</th><th>Detail</th><th>From</th><th>Outcome</th></tr></thead><tbody>",
+    );
+    for entry in &entries {
+        let _ = write!(
+            body,
+            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&entry.at),
+            escape(&entry.actor),
+            escape(&entry.action),
+            escape(&entry.target),
+            escape(&entry.detail),
+            escape(&entry.address),
+            escape(&entry.outcome)
+        );
+    }
+    end_table(&mut body, entries.len());
+    if entries.len() == AUDIT_PAGE {
+        if let Some(last) = entries.last() {
+            let _ = write!(body, "<p><a href=\"/audit?before={}\">Older</a></p>", last.id);
+        }
+    }
+    body.push_str("<h2>Users</h2><table id=\"users\"><thead><tr><th>Name</th><th>Role</th><th>State</th><th>Since</th></tr></thead><tbody>");
+    for user in &users {
+        let state = if user.disabled { "disabled" } else { "active" };
+        let _ = write!(body, "<tr><td>{}</td><td>{}</td><td>{state}</td><td>{}</td></tr>", escape(&user.name), user.role.as_str(), escape(&user.created_at));
+    }
+    end_table(&mut body, users.len());
+    page("Audit log", Some(&caller), &body).into_response()
+}
 
 type Shared = State<Arc<AppState>>;
 type Params = Query<HashMap<String, String>>;

@@ -353,7 +353,7 @@ impl Store {
         }))
     }
 
-    fn write<T>(&mut self, work: impl FnOnce(&mut crate::db::Db) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    pub(crate) fn write<T>(&mut self, work: impl FnOnce(&mut crate::db::Db) -> Result<T, StoreError>) -> Result<T, StoreError> {
         self.db.begin_write()?;
         match work(&mut self.db) {
             Ok(value) => {

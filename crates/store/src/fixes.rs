@@ -140,6 +140,22 @@ impl Store {
             if let (Some(undone), "applied") = (fix.undo_of, fix.status.as_str()) {
                 self.db.exec("UPDATE fixes SET undone_by = $1 WHERE id = $2", &[Param::Int(id), Param::Int(undone)])?;
             }
+            // Every fix is a change to the account: the audit log has it too, in the same
+            // transaction, whoever recorded it (the CLI, its undo, watch automation).
+            let action = if fix.undo_of.is_some() { "fix.undo" } else { "fix.apply" };
+            let actor = format!("{}:{}", fix.origin, fix.operator);
+            let detail = format!("fix {id}: {} ({})", fix.check_id, fix.status);
+            let outcome = if fix.status == "applied" { "success" } else { "failure" };
+            let entry = crate::people::AuditInput {
+                at: &fix.finished_at,
+                actor: &actor,
+                action,
+                target: &fix.target_arn,
+                detail: &detail,
+                address: &fix.origin,
+                outcome,
+            };
+            crate::people::insert_audit(&mut self.db, &entry)?;
             Ok(id)
         })();
         match result {

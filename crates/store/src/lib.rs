@@ -34,6 +34,7 @@ pub mod diff;
 mod fixes;
 pub mod items;
 mod outbox;
+pub mod people;
 pub mod query;
 mod read;
 pub mod schema;

@@ -254,6 +254,44 @@ const MIGRATIONS: &[&[&str]] = &[
     ],
     // 9: activity alerts page by (event time, id), newest event first, whatever order they were recorded in.
     &["CREATE INDEX alerts_by_event_time_and_id ON alerts (event_time, id)"],
+    // 10: console users with roles, browser sessions (hashed ids, CSRF tokens), API keys (hashed), the audit log and failed logins.
+    &[
+        "CREATE TABLE users (
+            name TEXT PRIMARY KEY,
+            role TEXT NOT NULL,
+            password_hash TEXT,
+            disabled BIGINT NOT NULL,
+            created_at TEXT NOT NULL)",
+        "CREATE TABLE sessions (
+            id_hash TEXT PRIMARY KEY,
+            user_name TEXT,
+            csrf TEXT NOT NULL,
+            created_unix BIGINT NOT NULL,
+            expires_unix BIGINT NOT NULL,
+            address TEXT NOT NULL)",
+        "CREATE INDEX sessions_by_expiry ON sessions (expires_unix)",
+        "CREATE TABLE api_keys (
+            name TEXT PRIMARY KEY,
+            key_hash TEXT NOT NULL UNIQUE,
+            prefix TEXT NOT NULL,
+            role TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            revoked_at TEXT)",
+        "CREATE TABLE audit (
+            id {id},
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            address TEXT NOT NULL,
+            outcome TEXT NOT NULL)",
+        "CREATE TABLE login_failures (
+            subject TEXT NOT NULL,
+            at_unix BIGINT NOT NULL)",
+        "CREATE INDEX login_failures_by_subject ON login_failures (subject, at_unix)",
+    ],
 ];
 
 /// The schema version this build writes.

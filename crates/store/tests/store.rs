@@ -718,3 +718,62 @@ fn alerts_page_newest_event_first_on_every_backend() {
         assert!(matches!(missing, vigil_store::StoreError::NotFound(_)), "{missing}");
     }
 }
+
+/// Issue 21: users, sessions, API keys, the audit log and failed logins live in the store, the
+/// same on every backend: a session outlives the connection that opened it (a restart, or
+/// another replica), a disabled user's sessions end, a revoked key opens nothing.
+#[test]
+fn people_sessions_keys_audit_and_login_failures_persist_in_the_store() {
+    use vigil_store::people::{AuditInput, Role};
+    for (_directory, mut store) in stores() {
+        let backend = store.backend();
+        assert!(store.add_user("ana", Role::Analyst, Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"), "2026-12-05T20:00:00Z").unwrap());
+        assert!(!store.add_user("ana", Role::Admin, None, "2026-12-05T20:00:00Z").unwrap(), "{backend}: a name is taken once");
+        assert!(store.add_user("vic", Role::Viewer, None, "2026-12-05T20:00:01Z").unwrap());
+        let users = store.users().unwrap();
+        assert_eq!(
+            users.iter().map(|user| (user.name.as_str(), user.role, user.has_password)).collect::<Vec<_>>(),
+            [("ana", Role::Analyst, true), ("vic", Role::Viewer, false)]
+        );
+        store.open_session("hash-ana", Some("ana"), "csrf-ana", 1000, 2000, "192.0.2.1:5000").unwrap();
+        store.open_session("hash-token", None, "csrf-token", 1000, 2000, "192.0.2.1:5001").unwrap();
+        let location = store.location().to_string();
+        // Another connection (a restarted server, a second replica) sees the same sessions.
+        let mut other = if backend == "postgres" { store } else { Store::open(&location).unwrap() };
+        let session = other.session("hash-ana", 1500).unwrap().unwrap();
+        assert_eq!((session.user.as_deref(), session.role, session.csrf.as_str()), (Some("ana"), Role::Analyst, "csrf-ana"), "{backend}");
+        assert_eq!(other.session("hash-token", 1500).unwrap().unwrap().role, Role::Admin, "{backend}: the shared token's session is admin");
+        assert_eq!(other.session("hash-ana", 2000).unwrap(), None, "{backend}: an expired session is refused");
+        assert!(other.set_user_role("ana", Role::Admin).unwrap());
+        assert_eq!(other.session("hash-ana", 1500).unwrap().unwrap().role, Role::Admin, "{backend}: a new role applies to open sessions");
+        assert!(other.set_user_disabled("ana", true).unwrap());
+        assert_eq!(other.session("hash-ana", 1500).unwrap(), None, "{backend}: a disabled user's sessions end");
+        assert!(other.user_login("ana").unwrap().unwrap().disabled);
+        other.close_session("hash-token").unwrap();
+        assert_eq!(other.session("hash-token", 1500).unwrap(), None);
+
+        assert!(other.create_api_key("ci", "keyhash", "vk_1234", Role::Viewer, "cli:root", "2026-12-05T20:00:02Z").unwrap());
+        assert!(!other.create_api_key("ci", "otherhash", "vk_5678", Role::Admin, "cli:root", "2026-12-05T20:00:02Z").unwrap());
+        assert_eq!(other.api_key("keyhash").unwrap(), Some(("ci".to_string(), Role::Viewer)));
+        assert!(other.revoke_api_key("ci", "2026-12-05T20:00:03Z").unwrap());
+        assert!(!other.revoke_api_key("ci", "2026-12-05T20:00:04Z").unwrap(), "{backend}: revoked once");
+        assert_eq!(other.api_key("keyhash").unwrap(), None, "{backend}: a revoked key opens nothing");
+        assert_eq!(other.api_keys().unwrap()[0].revoked_at.as_deref(), Some("2026-12-05T20:00:03Z"));
+
+        for (index, action) in ["login", "finding.mute", "user.disable"].into_iter().enumerate() {
+            let at = format!("2026-12-05T20:01:0{index}Z");
+            let entry = AuditInput { at: &at, actor: "user:ana", action, target: "7", detail: "", address: "192.0.2.1:5000", outcome: "success" };
+            assert_eq!(other.record_audit(&entry).unwrap(), index as i64 + 1);
+        }
+        let log = other.audit(0, 10).unwrap();
+        assert_eq!(log.iter().map(|row| row.action.as_str()).collect::<Vec<_>>(), ["user.disable", "finding.mute", "login"], "{backend}: newest first");
+        assert_eq!(other.audit(3, 1).unwrap()[0].action, "finding.mute", "{backend}: `before` pages");
+
+        other.record_login_failure(&["address:192.0.2.1", "account:ana"], 5000).unwrap();
+        other.record_login_failure(&["address:192.0.2.1"], 5010).unwrap();
+        assert_eq!(other.login_failures("address:192.0.2.1", 4000).unwrap(), 2);
+        assert_eq!(other.login_failures("address:192.0.2.1", 5005).unwrap(), 1, "{backend}: only failures inside the window count");
+        other.clear_login_failures("account:ana").unwrap();
+        assert_eq!(other.login_failures("account:ana", 0).unwrap(), 0);
+    }
+}

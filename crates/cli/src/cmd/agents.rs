@@ -123,9 +123,11 @@ pub fn run(args: AgentsArgs) -> anyhow::Result<ExitCode> {
         Some(AgentsCommand::Show { agent_id, store, format }) => show(&store, &agent_id, format),
         Some(AgentsCommand::Revoke { agent_id, reason, store }) => {
             let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-            if !store.open()?.revoke_agent(&agent_id, &reason, &at)? {
+            let mut store = store.open()?;
+            if !store.revoke_agent(&agent_id, &reason, &at)? {
                 bail!("no agent `{agent_id}` with a live credential (see `vigil agents`)");
             }
+            super::people::audit(&mut store, "agent.revoke", &agent_id, &reason)?;
             println!("revoked {agent_id}: its requests are refused from now on");
             Ok(ExitCode::SUCCESS)
         }

@@ -9,6 +9,7 @@ pub mod host;
 pub mod iam;
 pub mod notify;
 pub mod paths;
+pub mod people;
 pub mod reach;
 pub mod scan;
 pub mod serve;
@@ -96,6 +97,14 @@ pub enum Command {
     /// The fleet of vigil-agents: list (`--format json`), show, revoke, rotate; enrolment
     /// tokens for hosts off EC2.
     Agents(agents::AgentsArgs),
+    /// The console's users and their roles (viewer, analyst, admin): add, list, set-role,
+    /// password, disable, enable. Passwords are read from standard input.
+    Users(people::UsersArgs),
+    /// The console's API keys: create (printed once), list, revoke.
+    Apikeys(people::ApikeysArgs),
+    /// The audit log: every change and login with who, when, what and from where; `export
+    /// --format ocsf` writes OCSF events as JSON lines.
+    Audit(people::AuditArgs),
     /// List the scans in the store.
     Scans(history::ScansArgs),
     /// What changed between two stored scans (default: the last two): resources added, removed
@@ -159,6 +168,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Host(args) => host::run(&cli.global, args),
         Command::Serve(args) => serve::run(args),
         Command::Agents(args) => agents::run(args),
+        Command::Users(args) => people::users(args),
+        Command::Apikeys(args) => people::apikeys(args),
+        Command::Audit(args) => people::audit_command(args),
         Command::Scans(args) => history::scans(args),
         Command::Diff(args) => history::diff(args),
         Command::History(args) => history::history(args),

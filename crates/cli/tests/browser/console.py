@@ -1,6 +1,10 @@
 """Drives the vigil console in headless Chromium (Playwright, Debian's chromium binary).
 
-Usage: console.py CHROMIUM BASE_URL TOKEN HOSTILE_ARN SCREENSHOT_DIR
+Usage: console.py CHROMIUM BASE_URL TOKEN HOSTILE_ARN SCREENSHOT_DIR [PASSWORD]
+
+With PASSWORD, the users `vera` (viewer), `ana` (analyst) and `adam` (admin) share it: each
+logs in with the password form; the viewer's mute is refused with the reason shown, the
+analyst mutes but cannot add a user, and the admin's audit page lists those changes.
 
 Logs in, opens the dashboard, filters and groups findings, opens a resource with its history,
 mutes a finding from its page, and opens the exposure, identities, activity and scans pages.
@@ -16,6 +20,7 @@ import urllib.parse
 from playwright.sync_api import sync_playwright
 
 chromium, base, token, hostile_arn, shots = sys.argv[1:6]
+password = sys.argv[6] if len(sys.argv) > 6 else None
 os.makedirs(shots, exist_ok=True)
 problems = []
 
@@ -46,7 +51,7 @@ with sync_playwright() as playwright:
     page.goto(base + "/")
     check(page.url.endswith("/login"), f"not redirected to /login: {page.url}")
     page.fill("input[name=token]", token)
-    page.click("button[type=submit]")
+    page.click("#token-login button[type=submit]")
     page.wait_for_url(base + "/")
     check(page.locator("figure.chart svg").count() >= 5, "the dashboard has fewer than 5 charts")
     check(int(page.inner_text("#failing-count")) > 0, "the dashboard shows no failing finding")
@@ -128,6 +133,60 @@ with sync_playwright() as playwright:
     page.goto(base + "/activity")
     check(page.locator("#alerts tbody tr").count() >= 1, "the activity page shows no alert")
     check(page.locator("#alerts script, #alerts img").count() == 0, "an alert's event fields became elements")
+
+    if password:
+        def log_in_as(user):
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            person = context.new_page()
+            person.on("console", lambda message: message.type == "error" and "403" not in message.text
+                      and problems.append(f"{user}: console error: {message.text}"))
+            person.on("pageerror", lambda error: problems.append(f"{user}: page error: {error}"))
+            person.goto(base + "/login")
+            person.fill("#password-login input[name=user]", user)
+            person.fill("#password-login input[name=password]", password)
+            person.click("#password-login button[type=submit]")
+            person.wait_for_url(base + "/")
+            return person
+
+        def open_failing_finding(person):
+            person.goto(base + "/findings?lifecycle=open&severity=high")
+            person.locator("#findings tbody tr td:nth-child(4) a").first.click()
+            person.wait_for_load_state()
+
+        # A viewer reads, and its mute is refused with the reason shown; it is offered no audit log.
+        viewer = log_in_as("vera")
+        check("vera" in viewer.inner_text("nav"), "the viewer's name is not shown")
+        check(viewer.locator("nav a[href='/audit']").count() == 0, "a viewer is offered the audit log")
+        open_failing_finding(viewer)
+        viewer.fill("#mute input[name=reason]", "a viewer tries")
+        viewer.click("#mute button[type=submit]")
+        viewer.wait_for_function("document.getElementById('mute-status').textContent.length > 0")
+        check("analyst" in viewer.inner_text("#mute-status"), f"the viewer's refusal does not say why: {viewer.inner_text('#mute-status')!r}")
+        check(viewer.locator("#mute-reason").count() == 0, "the viewer's mute went through")
+        shot_page = viewer
+        shot_page.screenshot(path=os.path.join(shots, "viewer-refused.png"), full_page=True)
+
+        # An analyst mutes, but adding a user is refused.
+        analyst = log_in_as("ana")
+        open_failing_finding(analyst)
+        analyst.fill("#mute input[name=reason]", "analyst accepts")
+        analyst.click("#mute button[type=submit]")
+        analyst.wait_for_selector("#mute-reason")
+        status = analyst.evaluate("""async () => (await fetch('/api/users', {method: 'POST', credentials: 'same-origin',
+            headers: {'Content-Type': 'application/json',
+                      'X-CSRF-Token': document.querySelector('meta[name=csrf-token]').content},
+            body: JSON.stringify({name: 'mallory', role: 'admin'})})).status""")
+        check(status == 403, f"an analyst's user change answered {status}, not 403")
+
+        # The admin's audit log lists the analyst's mute and the refused login-free changes.
+        admin = log_in_as("adam")
+        admin.click("nav a[href='/audit']")
+        admin.wait_for_selector("#audit")
+        audit = admin.inner_text("#audit")
+        check("finding.mute" in audit and "user:ana" in audit and "analyst accepts" in audit, "the audit log lacks the analyst's mute")
+        check("mallory" not in audit, "a refused user change is in the audit log as a change")
+        check(audit.count("login") >= 3, "the audit log lacks the three logins")
+        admin.screenshot(path=os.path.join(shots, "audit.png"), full_page=True)
     browser.close()
 
 if problems:

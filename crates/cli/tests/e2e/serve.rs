@@ -303,7 +303,8 @@ fn listening_beyond_loopback_without_tls_warns() {
 
 /// The console in headless Chromium (Playwright driving Debian's chromium): log in, the
 /// dashboard's charts, filtering and grouping findings, a resource and its history with
-/// hostile tags shown as text, a mute from the finding's page, and every other page; no
+/// hostile tags shown as text, a mute from the finding's page, and every other page; then a
+/// viewer's refused mute, an analyst's mute and refused user change, the admin's audit log; no
 /// console error, no dialog, no request to another origin. Screenshots are kept in
 /// `target/tmp/console-screenshots`.
 #[test]
@@ -323,17 +324,22 @@ fn the_console_works_in_headless_chromium() {
     let directory = tempfile::tempdir().unwrap();
     let store = directory.path().join("vigil.db");
     let arn = scanned_store(directory.path(), &store);
+    let password = "browser test passphrase";
+    for (user, role) in [("vera", "viewer"), ("ana", "analyst"), ("adam", "admin")] {
+        vigil_with_input(&store, &["users", "add", user, "--role", role], &format!("{password}\n"));
+    }
     let server = start(&store, directory.path());
     let screenshots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
     let output = Command::new(&python)
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/console.py"))
         .args([&chromium, &format!("http://{}", server.address), &server.token, &arn])
         .arg(&screenshots)
+        .arg(password)
         .output()
         .unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "{text}");
-    for name in ["dashboard", "findings-high", "resource", "finding-muted", "exposure", "identities", "activity", "scans"] {
+    for name in ["dashboard", "findings-high", "resource", "finding-muted", "exposure", "identities", "activity", "scans", "viewer-refused", "audit"] {
         assert!(screenshots.join(format!("{name}.png")).exists(), "no screenshot of {name}");
     }
 }
@@ -529,4 +535,121 @@ fn applied_fixes_are_listed_on_the_fixes_page_the_resource_page_and_the_api() {
     assert!(!page.body.contains(HOSTILE_NAME), "the operator's name must be escaped");
     let resource = request(&server, "GET", &format!("/resource?arn={encoded}"), &[("authorization", &auth)], "");
     assert!(resource.body.contains("id=\"resource-fixes\"") && resource.body.contains(&format!("/fixes?id={id}")), "{}", resource.body);
+}
+
+/// Another `vigil serve` with the data directory of a running one: the token exists, so the
+/// first line it prints is the address.
+fn start_again(store: &Path, data: &Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--store"])
+        .arg(store)
+        .env("VIGIL_DATA_DIR", data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines().map_while(Result::ok);
+    let address = lines.find(|line| line.contains("listening on")).unwrap().rsplit("://").next().unwrap().to_string();
+    Server { child, address, token: String::new() }
+}
+
+/// Runs `vigil ARGS --store STORE` with `stdin` as standard input; returns its standard output.
+fn vigil_with_input(store: &Path, args: &[&str], stdin: &str) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(args)
+        .arg("--store")
+        .arg(store)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned());
+    assert!(output.status.success(), "vigil {args:?}: {stderr}");
+    stdout
+}
+
+/// A browser's session on `server`: the cookie and the CSRF token of its pages.
+fn log_in(server: &Server, user: &str, password: &str) -> (String, String) {
+    let form = format!("user={user}&password={}", password.replace(' ', "+"));
+    let login = request(server, "POST", "/login", &[("content-type", "application/x-www-form-urlencoded")], &form);
+    assert_eq!(login.status, 303, "{user}: {}", login.body);
+    let cookie = login.header("set-cookie").unwrap().split(';').next().unwrap().to_string();
+    let page = request(server, "GET", "/", &[("cookie", &cookie)], "");
+    let csrf = page.body.split("name=\"csrf-token\" content=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    (cookie, csrf)
+}
+
+/// Issue 21: people added with `vigil users`, a key made with `vigil apikeys`, each acting with
+/// its role against a running `vigil serve`; the session outlives the server process and works
+/// on a second server over the same store; `vigil audit export --format ocsf` lists every
+/// change and login as OCSF events.
+#[test]
+fn people_and_keys_from_the_command_line_act_with_their_roles_and_are_audited() {
+    let directory = tempfile::tempdir().unwrap();
+    let (store, data) = (directory.path().join("vigil.db"), directory.path().join("data"));
+    seeded_store(&store);
+    let password = "correct horse battery staple";
+    vigil_with_input(&store, &["users", "add", "ana", "--role", "analyst"], &format!("{password}\n"));
+    let short = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["users", "add", "bob", "--role", "viewer", "--store"])
+        .arg(&store)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let short = short.wait_with_output().unwrap();
+    assert!(!short.status.success() && String::from_utf8_lossy(&short.stderr).contains("at least 12"), "an empty password is refused");
+    let key = vigil_with_input(&store, &["apikeys", "create", "dashboards", "--role", "viewer"], "").trim().to_string();
+    assert!(key.starts_with("vgk_"), "{key}");
+    let listed = vigil_with_input(&store, &["apikeys", "list", "--format", "json"], "");
+    assert!(listed.contains("\"dashboards\"") && !listed.contains(&key), "the key is shown once, never listed: {listed}");
+
+    let server = start(&store, &data);
+    let finding =
+        request(&server, "GET", "/api/findings?failing=1&limit=1", &[("authorization", &bearer(&server))], "").json()["items"][0]["id"].as_i64().unwrap();
+    let mute = format!("/api/findings/{finding}/mute");
+    let by_key = format!("Bearer {key}");
+    assert_eq!(request(&server, "GET", "/api/dashboard", &[("authorization", &by_key)], "").status, 200, "a viewer key reads");
+    assert_eq!(
+        request(&server, "POST", &mute, &[("authorization", &by_key), ("content-type", "application/json")], r#"{"reason":"x"}"#).status,
+        403,
+        "but cannot mute"
+    );
+    let (cookie, csrf) = log_in(&server, "ana", password);
+    let muted =
+        request(&server, "POST", &mute, &[("cookie", &cookie), ("x-csrf-token", &csrf), ("content-type", "application/json")], r#"{"reason":"accepted"}"#);
+    assert_eq!(muted.status, 200, "{}", muted.body);
+    assert_eq!(request(&server, "GET", "/api/users", &[("cookie", &cookie)], "").status, 403, "an analyst cannot manage users");
+
+    // A second server on the same store, then the first one killed and started again.
+    let second = start_again(&store, &data);
+    assert_eq!(request(&second, "GET", "/api/dashboard", &[("cookie", &cookie)], "").status, 200, "the second server knows the session");
+    drop(server);
+    let restarted = start_again(&store, &data);
+    assert_eq!(request(&restarted, "GET", "/api/dashboard", &[("cookie", &cookie)], "").status, 200, "a restart logs nobody out");
+
+    vigil_with_input(&store, &["users", "disable", "ana"], "");
+    vigil_with_input(&store, &["apikeys", "revoke", "dashboards"], "");
+    assert_eq!(request(&restarted, "GET", "/api/dashboard", &[("cookie", &cookie)], "").status, 401, "a disabled user's session ends");
+    assert_eq!(request(&second, "GET", "/api/dashboard", &[("authorization", &by_key)], "").status, 401, "a revoked key opens nothing");
+
+    let export = vigil_with_input(&store, &["audit", "export", "--format", "ocsf"], "");
+    let events: Vec<Value> = export.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let has = |class: u64, code: &str, check: &dyn Fn(&Value) -> bool| {
+        events.iter().any(|event| event["class_uid"].as_u64() == Some(class) && event["metadata"]["event_code"] == code && check(event))
+    };
+    assert!(has(3001, "user.add", &|event| event["user"]["name"] == "ana" && event["actor"]["user"]["name"].as_str().unwrap().starts_with("cli:")), "{export}");
+    assert!(has(3001, "apikey.create", &|event| event["user"]["name"] == "dashboards"), "{export}");
+    assert!(has(3002, "login", &|event| event["user"]["name"] == "ana" && event["status_id"] == 1 && event["src_endpoint"]["ip"] == "127.0.0.1"), "{export}");
+    assert!(
+        has(6003, "finding.mute", &|event| event["actor"]["user"]["name"] == "user:ana" && event["resources"][0]["uid"] == finding.to_string()),
+        "{export}"
+    );
+    assert!(has(3001, "user.disable", &|_| true) && has(3001, "apikey.revoke", &|event| event["activity_id"] == 6), "{export}");
+    assert!(!has(6003, "finding.mute", &|event| event["actor"]["user"]["name"] == "key:dashboards"), "a refused change is not recorded as one");
+    let times: Vec<i64> = events.iter().map(|event| event["time"].as_i64().unwrap()).collect();
+    assert!(times.windows(2).all(|pair| pair[0] <= pair[1]), "oldest first: {times:?}");
 }
