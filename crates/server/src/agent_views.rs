@@ -80,6 +80,7 @@ async fn api_agent(state: Shared, Query(query): Params) -> Response {
             "latest_events": store.agent_events(&id, None, 100)?,
             "integrity_changes": store.agent_events_of_kind(&id, "fim", "change", 500)?,
             "malware_detections": store.agent_events_of_kind(&id, "malware", "detection", 500)?,
+            "host_posture": store.host_posture(&id)?,
         }))
     })
     .await;
@@ -176,10 +177,11 @@ async fn agent(state: Shared, Extension(caller): Extension<Caller>, Query(query)
         let agent = store.agent(&lookup)?.ok_or_else(|| vigil_store::StoreError::NotFound(format!("no agent `{lookup}`")))?;
         let changes = store.agent_events_of_kind(&lookup, "fim", "change", 500)?;
         let detections = store.agent_events_of_kind(&lookup, "malware", "detection", 500)?;
-        Ok((agent, store.agent_events(&lookup, None, 200)?, store.agent_event_count(&lookup)?, changes, detections))
+        let posture = store.host_posture(&lookup)?;
+        Ok((agent, store.agent_events(&lookup, None, 200)?, store.agent_event_count(&lookup)?, changes, detections, posture))
     })
     .await;
-    let (agent, events, count, changes, detections) = match result {
+    let (agent, events, count, changes, detections, posture) = match result {
         Ok(values) => values,
         Err(response) => return response,
     };
@@ -198,6 +200,7 @@ async fn agent(state: Shared, Extension(caller): Extension<Caller>, Query(query)
         let _ = write!(body, "<tr><th>{label}</th><td><pre>{}</pre></td></tr>", escape(&value));
     }
     body.push_str("</tbody></table>");
+    body.push_str(&crate::host_views::host_posture(&agent, &posture));
     body.push_str(&host_findings(&changes, &detections));
     body.push_str("<h2>Latest events</h2><table id=\"agent-events\"><thead><tr><th>#</th><th>Time</th><th>Module</th><th>Kind</th><th>Id</th><th>Payload</th></tr></thead><tbody>");
     for event in &events {

@@ -353,7 +353,7 @@ impl Store {
         }))
     }
 
-    fn write<T>(&mut self, work: impl FnOnce(&mut crate::db::Db) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    pub(crate) fn write<T>(&mut self, work: impl FnOnce(&mut crate::db::Db) -> Result<T, StoreError>) -> Result<T, StoreError> {
         self.db.begin_write()?;
         match work(&mut self.db) {
             Ok(value) => {
@@ -681,7 +681,7 @@ fn token_row(row: &[Value]) -> TokenRow {
     }
 }
 
-fn event_row(row: &[Value]) -> AgentEventRow {
+pub(crate) fn event_row(row: &[Value]) -> AgentEventRow {
     AgentEventRow {
         agent_id: text(row, 0),
         seq: row.get(1).and_then(Value::int).unwrap_or_default(),

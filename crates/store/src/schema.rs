@@ -254,6 +254,19 @@ const MIGRATIONS: &[&[&str]] = &[
     ],
     // 9: activity alerts page by (event time, id), newest event first, whatever order they were recorded in.
     &["CREATE INDEX alerts_by_event_time_and_id ON alerts (event_time, id)"],
+    // 10: OSV advisories loaded by `vigil osv load` for the agents, each under the ecosystems (OSV names without release) it affects.
+    &[
+        "CREATE TABLE osv_advisories (
+            id TEXT PRIMARY KEY,
+            modified TEXT NOT NULL,
+            record TEXT NOT NULL,
+            source TEXT NOT NULL,
+            loaded_at TEXT NOT NULL)",
+        "CREATE TABLE osv_ecosystems (
+            ecosystem TEXT NOT NULL,
+            id TEXT NOT NULL,
+            PRIMARY KEY (ecosystem, id))",
+    ],
 ];
 
 /// The schema version this build writes.

@@ -8,6 +8,7 @@ pub mod history;
 pub mod host;
 pub mod iam;
 pub mod notify;
+pub mod osv;
 pub mod paths;
 pub mod reach;
 pub mod scan;
@@ -96,6 +97,9 @@ pub enum Command {
     /// The fleet of vigil-agents: list (`--format json`), show, revoke, rotate; enrolment
     /// tokens for hosts off EC2.
     Agents(agents::AgentsArgs),
+    /// OSV advisories for the agents: `load PATH` (a directory or zip of OSV records) stores
+    /// them, so that a fleet needs no OSV copy per host; `list` counts them per ecosystem.
+    Osv(osv::OsvArgs),
     /// List the scans in the store.
     Scans(history::ScansArgs),
     /// What changed between two stored scans (default: the last two): resources added, removed
@@ -159,6 +163,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Host(args) => host::run(&cli.global, args),
         Command::Serve(args) => serve::run(args),
         Command::Agents(args) => agents::run(args),
+        Command::Osv(args) => osv::run(args),
         Command::Scans(args) => history::scans(args),
         Command::Diff(args) => history::diff(args),
         Command::History(args) => history::history(args),

@@ -303,7 +303,8 @@ fn listening_beyond_loopback_without_tls_warns() {
 
 /// The console in headless Chromium (Playwright driving Debian's chromium): log in, the
 /// dashboard's charts, filtering and grouping findings, a resource and its history with
-/// hostile tags shown as text, a mute from the finding's page, and every other page; no
+/// hostile tags shown as text, a mute from the finding's page, and every other page (the fleet
+/// Vulnerabilities page among them); no
 /// console error, no dialog, no request to another origin. Screenshots are kept in
 /// `target/tmp/console-screenshots`.
 #[test]
@@ -333,7 +334,7 @@ fn the_console_works_in_headless_chromium() {
         .unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "{text}");
-    for name in ["dashboard", "findings-high", "resource", "finding-muted", "exposure", "identities", "activity", "scans"] {
+    for name in ["dashboard", "findings-high", "resource", "finding-muted", "exposure", "identities", "activity", "scans", "vulnerabilities"] {
         assert!(screenshots.join(format!("{name}.png")).exists(), "no screenshot of {name}");
     }
 }
