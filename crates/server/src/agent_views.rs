@@ -1,6 +1,7 @@
 //! The console's pages and API for the agent fleet: the Agents page (status, lifecycle,
 //! version, last seen, policy, the instance link, module health, enrolment attempts), one
-//! agent's page (its latest events), and the block on an instance's resource page.
+//! agent's page (its latest events and host posture), and the block on an instance's resource
+//! page.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -274,15 +275,19 @@ pub fn host_findings(changes: &[AgentEventRow], detections: &[AgentEventRow]) ->
     body
 }
 
-/// The agents block of an instance's resource page.
-pub fn instance_block(agents: &[AgentRow]) -> String {
+/// The agents block of an instance's resource page, with each agent's host posture.
+pub fn instance_block(agents: &[(AgentRow, vigil_store::HostPosture)]) -> String {
     let mut body = String::from("<h2>Agent</h2>");
     if agents.is_empty() {
         body.push_str(
-            "<p id=\"no-agent\" class=\"notice\">No vigil agent: run <code>vigil-agent --server URL --state /var/lib/vigil-agent</code> on the instance (zero-touch enrolment).</p>",
+            "<p id=\"no-agent\" class=\"notice\">No vigil agent: run <code>vigil-agent --server URL --state /var/lib/vigil-agent</code> on the instance (zero-touch enrolment). Without one, its host posture (configuration, vulnerabilities, patch state, secrets) is not assessed.</p>",
         );
     } else {
-        body.push_str(&agents_table(agents));
+        let rows: Vec<AgentRow> = agents.iter().map(|(agent, _)| agent.clone()).collect();
+        body.push_str(&agents_table(&rows));
+        for (agent, posture) in agents {
+            body.push_str(&crate::host_views::host_posture(agent, posture));
+        }
     }
     body
 }
