@@ -7,6 +7,7 @@
 mod client;
 mod http;
 mod imds;
+mod osv;
 mod queue;
 mod runner;
 mod state;
@@ -274,7 +275,10 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     // The first heartbeat (and policy pull) happens before modules start, so they start under
     // the current policy when the server is reachable, and under the last one when not.
     let mut exit = heartbeat(&server, &state, &shared, &credential, &mut heartbeat_seconds);
+    let mut osv_synced = Instant::now();
+    let mut osv_generation = shared.policy_generation.load(Ordering::Relaxed);
     if exit.is_none() {
+        sync_osv(&server, &state, &shared, &credential, &cli.root);
         runner::start(Arc::clone(&shared), state.directory.clone(), cli.queue_max_bytes, cli.root.clone());
         let sender = {
             let (shared, credential, state_dir) = (Arc::clone(&shared), Arc::clone(&credential), state.directory.clone());
@@ -288,6 +292,11 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             if last.elapsed() >= Duration::from_secs(heartbeat_seconds) {
                 last = Instant::now();
                 exit = heartbeat(&server, &state, &shared, &credential, &mut heartbeat_seconds);
+                let generation = shared.policy_generation.load(Ordering::Relaxed);
+                if exit.is_none() && (osv_synced.elapsed() >= OSV_SYNC_EVERY || generation != osv_generation) {
+                    (osv_synced, osv_generation) = (Instant::now(), generation);
+                    sync_osv(&server, &state, &shared, &credential, &cli.root);
+                }
             }
         }
         shared.stop.store(true, Ordering::Relaxed);
@@ -302,6 +311,26 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(3))
         }
         None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// How often the agent asks the server whether its OSV advisories changed (and at each new
+/// policy).
+const OSV_SYNC_EVERY: Duration = Duration::from_secs(3600);
+
+/// Fetches the server's OSV advisories for the vulnerability module when the policy wants
+/// them (`vulns` enabled without an `osv` path on the host); a failure is logged and the copy
+/// held is kept (the module reports an error while there is none).
+fn sync_osv(server: &Server, state: &State, shared: &Shared, credential: &std::sync::Mutex<Credential>, root: &std::path::Path) {
+    let wanted = shared.policy.read().ok().and_then(|policy| policy.as_ref().map(osv::wanted)).unwrap_or(false);
+    let Some(current) = credential.lock().ok().map(|credential| credential.clone()) else { return };
+    if !wanted {
+        return;
+    }
+    match osv::sync(server, &authorization(&current), &state.directory, root) {
+        Ok(Some(version)) => log(&format!("osv: advisories version {version} from the server")),
+        Ok(None) => {}
+        Err(error) => log(&format!("osv: {error:#}")),
     }
 }
 

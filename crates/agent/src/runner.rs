@@ -27,6 +27,7 @@ pub fn modules() -> Vec<Box<dyn Module>> {
         Box::new(vigil_host::packages::module::PackagesModule::default()),
         Box::new(vigil_host::sca::module::ScaModule::default()),
         Box::new(vigil_host::vulns::module::VulnsModule::default()),
+        Box::new(vigil_host::secrets::SecretsModule::default()),
     ]
 }
 

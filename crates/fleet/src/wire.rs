@@ -25,6 +25,20 @@ pub const HEARTBEAT: &str = "/agent/v1/heartbeat";
 pub const POLICY: &str = "/agent/v1/policy";
 pub const EVENTS: &str = "/agent/v1/events";
 pub const ROTATE: &str = "/agent/v1/rotate";
+/// The OSV advisories the server holds for one ecosystem (`?ecosystem=Debian&after=ID`), a
+/// page at a time ([`OsvPage`]), so that a fleet needs no OSV copy per host.
+pub const OSV: &str = "/agent/v1/osv";
+
+/// One page of an ecosystem's OSV advisories, in id order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OsvPage {
+    /// Changes whenever a load changes the ecosystem's advisories (the agent keeps its copy
+    /// until it does).
+    pub version: String,
+    pub records: Vec<serde_json::Value>,
+    /// The `after` of the next page; `None` on the last.
+    pub next: Option<String>,
+}
 
 /// The largest request body the server reads (a batch is cut below it by the agent).
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;

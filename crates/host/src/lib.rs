@@ -15,5 +15,6 @@ pub mod packages;
 pub mod patch;
 pub mod rate;
 pub mod sca;
+pub mod secrets;
 pub mod versions;
 pub mod vulns;

@@ -65,6 +65,14 @@ pub const ROUTES: &[Route] = &[
         handler: |method| on(method, events),
     },
     Route {
+        method: Method::Get,
+        path: wire::OSV,
+        summary: "A page of the OSV advisories `vigil osv load` stored for one ecosystem (`ecosystem`, `after`), with their version (304 when `If-None-Match` is that version and `after` is empty).",
+        params: &[OSV_PARAMS],
+        access: Access::Agent,
+        handler: |method| on(method, osv),
+    },
+    Route {
         method: Method::Post,
         path: wire::ROTATE,
         summary: "A new secret for the agent; the old one works until the new one is used.",
@@ -73,6 +81,72 @@ pub const ROUTES: &[Route] = &[
         handler: |method| on(method, rotate),
     },
 ];
+
+const OSV_PARAMS: &[crate::routes::Param] = &[
+    crate::routes::query("ecosystem", "the OSV ecosystem without release (`Debian`, `Ubuntu`, `Red Hat`...)"),
+    crate::routes::query("after", "the id the previous page ended with (empty: the first page)"),
+];
+
+/// The most advisories in one page, and the most bytes of records (the agent reads at most
+/// 8 MiB a reply).
+const OSV_PAGE_RECORDS: usize = 2_000;
+const OSV_PAGE_BYTES: usize = 4 * 1024 * 1024;
+
+/// The advisories stored for an ecosystem, a page at a time; 404 when there are none.
+async fn osv(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let ecosystem = query.get("ecosystem").cloned().unwrap_or_default();
+    let after = query.get("after").cloned().unwrap_or_default();
+    if ecosystem.is_empty() {
+        return refuse(StatusCode::BAD_REQUEST, Reason::Malformed, "parameter `ecosystem` is required");
+    }
+    let lookup = ecosystem.clone();
+    let result = store(&state, move |store| {
+        let Some(version) = store.osv_version(&lookup)? else { return Ok(None) };
+        Ok(Some((version, store.osv_page(&lookup, &after, OSV_PAGE_RECORDS)?, after)))
+    })
+    .await;
+    let (version, page, after) = match result {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            return refuse(
+                StatusCode::NOT_FOUND,
+                Reason::Unavailable,
+                format!("the server holds no OSV advisories for `{ecosystem}`: load them with `vigil osv load PATH`"),
+            );
+        }
+        Err(response) => return response,
+    };
+    let quoted = format!("\"{version}\"");
+    let unchanged = after.is_empty()
+        && headers.get(header::IF_NONE_MATCH).and_then(|value| value.to_str().ok()).is_some_and(|value| value.trim() == quoted || value.trim() == version);
+    if unchanged {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, quoted)]).into_response();
+    }
+    // The stored records are JSON already: the page is written around them, not re-parsed.
+    let mut records = String::from("[");
+    let mut next = page.next.clone();
+    for (index, (_, record)) in page.records.iter().enumerate() {
+        if index > 0 && records.len() + record.len() > OSV_PAGE_BYTES {
+            next = page.records.get(index - 1).map(|(id, _)| id.clone());
+            break;
+        }
+        if index > 0 {
+            records.push(',');
+        }
+        records.push_str(record);
+    }
+    records.push(']');
+    let body = format!(
+        "{{\"version\":{},\"next\":{},\"records\":{records}}}",
+        serde_json::Value::String(version.clone()),
+        next.map_or(serde_json::Value::Null, serde_json::Value::String)
+    );
+    ([(header::ETAG, quoted), (header::CONTENT_TYPE, "application/json".to_string())], body).into_response()
+}
 
 /// The agent a request's credential proved: put in the request by the guard for
 /// [`Access::Agent`] routes.

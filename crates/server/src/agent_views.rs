@@ -1,6 +1,7 @@
 //! The console's pages and API for the agent fleet: the Agents page (status, lifecycle,
 //! version, last seen, policy, the instance link, module health, enrolment attempts), one
-//! agent's page (its latest events), and the block on an instance's resource page.
+//! agent's page (its latest events and host posture), and the block on an instance's resource
+//! page.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -80,6 +81,7 @@ async fn api_agent(state: Shared, Query(query): Params) -> Response {
             "latest_events": store.agent_events(&id, None, 100)?,
             "integrity_changes": store.agent_events_of_kind(&id, "fim", "change", 500)?,
             "malware_detections": store.agent_events_of_kind(&id, "malware", "detection", 500)?,
+            "host_posture": store.host_posture(&id)?,
         }))
     })
     .await;
@@ -176,10 +178,11 @@ async fn agent(state: Shared, Extension(caller): Extension<Caller>, Query(query)
         let agent = store.agent(&lookup)?.ok_or_else(|| vigil_store::StoreError::NotFound(format!("no agent `{lookup}`")))?;
         let changes = store.agent_events_of_kind(&lookup, "fim", "change", 500)?;
         let detections = store.agent_events_of_kind(&lookup, "malware", "detection", 500)?;
-        Ok((agent, store.agent_events(&lookup, None, 200)?, store.agent_event_count(&lookup)?, changes, detections))
+        let posture = store.host_posture(&lookup)?;
+        Ok((agent, store.agent_events(&lookup, None, 200)?, store.agent_event_count(&lookup)?, changes, detections, posture))
     })
     .await;
-    let (agent, events, count, changes, detections) = match result {
+    let (agent, events, count, changes, detections, posture) = match result {
         Ok(values) => values,
         Err(response) => return response,
     };
@@ -198,6 +201,7 @@ async fn agent(state: Shared, Extension(caller): Extension<Caller>, Query(query)
         let _ = write!(body, "<tr><th>{label}</th><td><pre>{}</pre></td></tr>", escape(&value));
     }
     body.push_str("</tbody></table>");
+    body.push_str(&crate::host_views::host_posture(&agent, &posture));
     body.push_str(&host_findings(&changes, &detections));
     body.push_str("<h2>Latest events</h2><table id=\"agent-events\"><thead><tr><th>#</th><th>Time</th><th>Module</th><th>Kind</th><th>Id</th><th>Payload</th></tr></thead><tbody>");
     for event in &events {
@@ -271,15 +275,19 @@ pub fn host_findings(changes: &[AgentEventRow], detections: &[AgentEventRow]) ->
     body
 }
 
-/// The agents block of an instance's resource page.
-pub fn instance_block(agents: &[AgentRow]) -> String {
+/// The agents block of an instance's resource page, with each agent's host posture.
+pub fn instance_block(agents: &[(AgentRow, vigil_store::HostPosture)]) -> String {
     let mut body = String::from("<h2>Agent</h2>");
     if agents.is_empty() {
         body.push_str(
-            "<p id=\"no-agent\" class=\"notice\">No vigil agent: run <code>vigil-agent --server URL --state /var/lib/vigil-agent</code> on the instance (zero-touch enrolment).</p>",
+            "<p id=\"no-agent\" class=\"notice\">No vigil agent: run <code>vigil-agent --server URL --state /var/lib/vigil-agent</code> on the instance (zero-touch enrolment). Without one, its host posture (configuration, vulnerabilities, patch state, secrets) is not assessed.</p>",
         );
     } else {
-        body.push_str(&agents_table(agents));
+        let rows: Vec<AgentRow> = agents.iter().map(|(agent, _)| agent.clone()).collect();
+        body.push_str(&agents_table(&rows));
+        for (agent, posture) in agents {
+            body.push_str(&crate::host_views::host_posture(agent, posture));
+        }
     }
     body
 }

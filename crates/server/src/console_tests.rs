@@ -217,8 +217,10 @@ fn bad_parameter_values_are_refused_naming_the_parameter_on_every_route() {
             for route in console_gets() {
                 for param in route.params().filter(|param| param.within == In::Query) {
                     let mut bad = vec!["a%00b"];
-                    if param.kind == Kind::Integer {
-                        bad.push("12x");
+                    match param.kind {
+                        Kind::Integer => bad.push("12x"),
+                        Kind::OneOf(_) => bad.push("no-such-view"),
+                        Kind::Text => {}
                     }
                     for value in bad {
                         let reply = console.get(&format!("{}?{}={value}", route.path, param.name)).await;
@@ -430,6 +432,179 @@ fn pages_read_well() {
 
             let finding = console.get("/finding?id=1").await.body;
             assert!(finding.contains("id=\"finding-history\""), "a finding's history across scans");
+        });
+    }
+}
+
+/// One agent enrolled for the host posture tests, with its events and heartbeat health.
+fn enrol(store: &mut Store, id: &str, instance_id: Option<&str>, health: serde_json::Value, events: &[(&str, &str, serde_json::Value)]) {
+    store
+        .enrol_agent(&vigil_store::agents::NewAgent {
+            id,
+            instance_id,
+            account_id: None,
+            region: None,
+            hostname: &format!("host-{id}"),
+            agent_version: "0.1.0",
+            enrolled_by: "token:t",
+            secret_hash: "x",
+            at: "2026-11-25T00:00:00Z",
+            at_unix: 1_795_000_000,
+        })
+        .unwrap();
+    store.record_heartbeat(id, "2026-11-25T00:01:00Z", 1_795_000_060, "0.1.0", &format!("host-{id}"), None, &health, &serde_json::json!({})).unwrap();
+    let events: Vec<vigil_fleet::wire::Sequenced> = events
+        .iter()
+        .enumerate()
+        .map(|(index, (module, kind, payload))| vigil_fleet::wire::Sequenced {
+            seq: index as u64 + 1,
+            event: vigil_fleet::Event {
+                id: format!("{}:{}", payload["snapshot"].as_str().unwrap(), payload["part"]),
+                module: (*module).into(),
+                kind: (*kind).into(),
+                time: "2026-11-25T00:00:30Z".into(),
+                payload: payload.clone(),
+            },
+        })
+        .collect();
+    store.record_agent_events(id, &events, "2026-11-25T00:01:00Z", 1_795_000_060).unwrap();
+}
+
+fn finding(id: &str, cve: &str, package: &str, severity: &str, fixed: Option<&str>) -> serde_json::Value {
+    serde_json::json!({"id": id, "aliases": [cve], "package": package, "installed": "1.0-1", "fixed": fixed, "fix_available": fixed.is_some(), "severity": severity, "ecosystem": "Debian:12"})
+}
+
+/// Issue 17: the host posture of an agent (assessment score per policy with its failing checks,
+/// vulnerabilities by severity, patch state, secrets redacted) on its page and on its
+/// instance's page; a module that never reported or failed is said so, never shown as clean;
+/// the fleet Vulnerabilities page lists what is on a host reachable from the internet first, in
+/// each of its views.
+#[test]
+fn host_posture_says_what_was_not_assessed_and_vulnerabilities_list_exposed_hosts_first() {
+    use serde_json::json;
+    for (_directory, _path, mut store) in stores() {
+        seed(&mut store);
+        let inventory = vigil_model::snapshot::from_bytes(DEMO, "demo").unwrap();
+        let instance = inventory.resources().into_iter().find(|resource| resource.resource_type == "AWS::EC2::Instance").expect("the demo has an instance");
+        let (instance_arn, instance_id) = (instance.arn.to_string(), instance.id.to_string());
+        let exposure = Analysis {
+            account_id: inventory.account_id().to_string(),
+            subject: instance_arn.clone(),
+            result: AnalysisResult::Exposure(Exposure { address: "198.51.100.7".into(), protocol: "tcp".into(), ports: vec![[22, 22]], ..Exposure::default() }),
+        };
+        let input = vigil_store::ScanInput {
+            started_at: inventory.collected_at,
+            finished_at: inventory.collected_at,
+            source: "test".into(),
+            inventories: vec![&inventory],
+            findings: &[],
+            checks_run: Vec::new(),
+            analyses: Some(vec![exposure]),
+        };
+        store.record_scan(&input).unwrap();
+        let ok = |module: &str| json!({"module": module, "state": "ok", "events": 1});
+        enrol(
+            &mut store,
+            "agt-exposed",
+            Some(&instance_id),
+            json!([ok("sca"), ok("vulns"), ok("secrets")]),
+            &[
+                (
+                    "sca",
+                    "result",
+                    json!({"snapshot": "s1", "part": 1, "parts": 1, "policy": "vigil_guest_os", "name": "vigil guest OS", "items": [
+                    {"id": 1, "title": "SSH root login is disabled", "result": "failed", "reason": "PermitRootLogin yes"},
+                    {"id": 2, "title": "SSH protocol 2 only", "result": "passed", "reason": ""},
+                    {"id": 3, "title": "auditd logs commands", "result": "not applicable", "reason": "command rules are skipped under --root"}]}),
+                ),
+                (
+                    "vulns",
+                    "findings",
+                    json!({"snapshot": "v1", "part": 1, "parts": 1, "ecosystem": "Debian:12", "packages": 400, "records": 9000, "items": [
+                    finding("DSA-1", "CVE-2024-0001", "openssl", "high", Some("3.0.13-1")),
+                    finding("DSA-2", "CVE-2024-0002", "bash", "low", None)]}),
+                ),
+                (
+                    "vulns",
+                    "patch",
+                    json!({"snapshot": "p1", "part": 1, "parts": 1, "reboot_required": true, "reboot_reasons": ["`/var/run/reboot-required` exists"],
+                    "notes": [], "pending_security_updates": 1, "items": [{"package": "openssl", "installed": "1.0-1", "fixed": "3.0.13-1", "advisories": ["DSA-1"]}]}),
+                ),
+                (
+                    "secrets",
+                    "findings",
+                    json!({"snapshot": "x1", "part": 1, "parts": 1, "items": [{"path": "/etc/app.env", "line": 3, "kind": "aws-access-key", "redacted": "AKIA…MPLE"}]}),
+                ),
+            ],
+        );
+        enrol(
+            &mut store,
+            "agt-failing",
+            None,
+            json!([{"module": "vulns", "state": "error", "last_error": "vulns: the host policy gives no `osv` path", "events": 0}]),
+            &[],
+        );
+        enrol(
+            &mut store,
+            "agt-inside",
+            None,
+            json!([ok("vulns")]),
+            &[(
+                "vulns",
+                "findings",
+                json!({"snapshot": "v2", "part": 1, "parts": 1, "ecosystem": "Debian:12", "packages": 300, "records": 9000, "items": [
+                finding("DSA-9", "CVE-2024-9999", "zlib", "critical", Some("1.3-1")),
+                finding("DSA-1", "CVE-2024-0001", "openssl", "high", Some("3.0.13-1"))]}),
+            )],
+        );
+        let console = console(store, false);
+        run(async {
+            let exposed = console.get("/agent?id=agt-exposed").await.body;
+            for expected in [
+                "Score 50%: 1 passed, 1 failed, 1 not applicable",
+                "SSH root login is disabled",
+                "PermitRootLogin yes",
+                "<span class=\"high\">1 high</span> (1 with a fix), <span class=\"low\">1 low</span> (0 with a fix)",
+                "no fix published",
+                "Reboot required: <strong>yes</strong>",
+                "1 pending security update(s)",
+                "AKIA…MPLE",
+            ] {
+                assert!(exposed.contains(expected), "the agent page lacks {expected:?}: {exposed}");
+            }
+            assert!(!exposed.contains("SSH protocol 2 only"), "passed checks are counted, not listed");
+            let failing = console.get("/agent?id=agt-failing").await.body;
+            for expected in [
+                "id=\"sca-not-assessed\" class=\"notice not-assessed\">Not assessed: the agent has never reported a `sca` run",
+                "id=\"vulns-not-assessed\" class=\"notice not-assessed\">Not assessed: the `vulns` module&#39;s last run failed: vulns: the host policy gives no `osv` path",
+                "id=\"patch-not-assessed\"",
+                "id=\"secrets-not-assessed\"",
+            ] {
+                assert!(failing.contains(expected), "the failing agent's page lacks {expected:?}: {failing}");
+            }
+            assert!(!failing.contains("no vulnerable package") && !failing.contains("None in the paths"), "nothing reads as clean: {failing}");
+            let resource = console.get(&format!("/resource?arn={}", crate::pages::encode(&instance_arn))).await.body;
+            assert!(resource.contains("Host posture") && resource.contains("CVE-2024-0001") && resource.contains("Score 50%"), "{resource}");
+
+            let by_cve = console.get("/vulnerabilities").await;
+            assert_eq!(by_cve.status, StatusCode::OK);
+            let page = by_cve.body;
+            let position = |page: &str, text: &str| page.find(text).unwrap_or_else(|| panic!("{text} is not on the page: {page}"));
+            assert!(position(&page, "CVE-2024-0001") < position(&page, "CVE-2024-9999"), "the CVE on an exposed host comes first, before a worse one inside");
+            assert!(page.contains("2 of 3 host(s) assessed") && page.contains("1 host(s) reachable from the internet"), "{page}");
+            assert!(position(&page, "Hosts not assessed") < position(&page, "the host policy gives no `osv` path"), "{page}");
+            let by_package = console.get("/vulnerabilities?by=package").await.body;
+            assert!(position(&by_package, "<td>openssl</td>") < position(&by_package, "<td>zlib</td>"), "{by_package}");
+            let by_host = console.get("/vulnerabilities?by=host").await.body;
+            assert!(position(&by_host, "host-agt-exposed") < position(&by_host, "host-agt-inside"), "{by_host}");
+            assert!(by_host.contains("exposed: 198.51.100.7 tcp/22"), "{by_host}");
+            let api = console.get("/api/vulnerabilities").await.json();
+            let hosts: Vec<(&str, serde_json::Value)> =
+                api["hosts"].as_array().unwrap().iter().map(|host| (host["agent_id"].as_str().unwrap(), host["exposed"].clone())).collect();
+            assert_eq!(hosts, vec![("agt-exposed", json!(true)), ("agt-inside", json!(false)), ("agt-failing", json!(false))]);
+            let refused = console.get("/vulnerabilities?by=owner").await;
+            assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+            assert!(refused.body.contains("parameter `by` must be one of `cve`, `package`, `host`"), "{}", refused.body);
         });
     }
 }

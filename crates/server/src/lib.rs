@@ -11,6 +11,7 @@ mod charts;
 mod console_tests;
 pub mod error;
 mod handlers;
+mod host_views;
 mod openapi;
 mod pages;
 mod params;

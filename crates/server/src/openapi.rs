@@ -23,7 +23,11 @@ fn parameters(route: &Route) -> Vec<Value> {
         .map(|param| match param.within {
             In::Path => json!({ "name": param.name, "in": "path", "required": true, "schema": { "type": "integer" }, "description": param.description }),
             In::Query => {
-                json!({ "name": param.name, "in": "query", "required": false, "schema": { "type": param.kind.json_type() }, "description": param.description })
+                let mut schema = json!({ "type": param.kind.json_type() });
+                if let crate::routes::Kind::OneOf(values) = param.kind {
+                    schema["enum"] = json!(values);
+                }
+                json!({ "name": param.name, "in": "query", "required": false, "schema": schema, "description": param.description })
             }
         })
         .collect()

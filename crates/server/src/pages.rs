@@ -111,6 +111,7 @@ const NAV: &[(&str, &str)] = &[
     ("/paths", "Attack paths"),
     ("/activity", "Activity"),
     ("/agents", "Agents"),
+    ("/vulnerabilities", "Vulnerabilities"),
     ("/scans", "Scans"),
     ("/fixes", "Fixes"),
 ];

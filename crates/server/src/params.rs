@@ -1,6 +1,6 @@
 //! The one parameter validator. Before a route's handler runs, every query parameter of the
 //! request is checked against the route's table entry ([`crate::routes::Param`]): an integer
-//! parameter must be a decimal integer, and every text (declared or not) must hold no NUL byte
+//! parameter must be a decimal integer, a choice one of its words, and every text (declared or not) must hold no NUL byte
 //! nor other control character. A bad value is answered 400 naming the parameter, so no
 //! handler and no store statement ever sees it (PostgreSQL refuses NUL in text, and SQLite
 //! compares text up to its first NUL).
@@ -40,6 +40,14 @@ fn value_of_kind(name: &str, value: &str, kind: Kind) -> Result<(), String> {
         let quoted: String = value.chars().take(QUOTED).collect();
         return Err(format!("parameter `{name}` must be an integer, not `{quoted}`"));
     }
+    if let Kind::OneOf(values) = kind
+        && !value.is_empty()
+        && !values.contains(&value)
+    {
+        let quoted: String = value.chars().take(QUOTED).collect();
+        let words: Vec<String> = values.iter().map(|word| format!("`{word}`")).collect();
+        return Err(format!("parameter `{name}` must be one of {}, not `{quoted}`", words.join(", ")));
+    }
     Ok(())
 }
 
@@ -62,6 +70,9 @@ mod tests {
         assert!(value_of_kind("q", "bucket\tname", Kind::Text).is_ok());
         assert!(value_of_kind("after", "", Kind::Integer).is_ok(), "an empty value is an absent one");
         assert!(value_of_kind("after", "-3", Kind::Integer).is_ok());
+        assert!(value_of_kind("by", "host", Kind::OneOf(&["cve", "host"])).is_ok());
+        assert!(value_of_kind("by", "", Kind::OneOf(&["cve", "host"])).is_ok(), "an empty value is an absent one");
+        assert_eq!(value_of_kind("by", "owner", Kind::OneOf(&["cve", "host"])).unwrap_err(), "parameter `by` must be one of `cve`, `host`, not `owner`");
         for (name, value, kind) in [("q", "a\0b", Kind::Text), ("q", "\u{1b}[31m", Kind::Text), ("after", "12x", Kind::Integer), ("after", "\0", Kind::Integer)]
         {
             let refused = value_of_kind(name, value, kind).unwrap_err();

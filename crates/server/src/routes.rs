@@ -2,7 +2,8 @@
 //! parameters it reads (for the OpenAPI document), who may call it and its handler. The
 //! modules that hold handlers declare their routes beside them (`handlers::ROUTES` for the
 //! JSON API, `views::ROUTES` for the pages, `pages::ROUTES` for login, logout and assets,
-//! `agent_views::ROUTES` for the Agents pages, `agent_api::ROUTES` for the agent API);
+//! `agent_views::ROUTES` for the Agents pages, `host_views::ROUTES` for the Vulnerabilities
+//! page, `agent_api::ROUTES` for the agent API);
 //! [`all`] lists every table, and the router, the guard and `openapi.rs` read only that.
 
 use std::sync::Arc;
@@ -83,13 +84,15 @@ pub enum Kind {
     Text,
     /// A decimal 64-bit integer.
     Integer,
+    /// One of these words (a page's view: `by=cve|package|host`).
+    OneOf(&'static [&'static str]),
 }
 
 impl Kind {
     /// The JSON Schema type of the OpenAPI document.
     pub fn json_type(self) -> &'static str {
         match self {
-            Kind::Text => "string",
+            Kind::Text | Kind::OneOf(_) => "string",
             Kind::Integer => "integer",
         }
     }
@@ -112,6 +115,11 @@ pub const fn query(name: &'static str, description: &'static str) -> Param {
 /// A query-string parameter holding an integer (an id, a cursor, a page size).
 pub const fn query_int(name: &'static str, description: &'static str) -> Param {
     Param { name, within: In::Query, kind: Kind::Integer, description }
+}
+
+/// A query-string parameter holding one of `values` (empty: absent).
+pub const fn query_one_of(name: &'static str, values: &'static [&'static str], description: &'static str) -> Param {
+    Param { name, within: In::Query, kind: Kind::OneOf(values), description }
 }
 
 /// A `{name}` path segment holding an integer id.
@@ -144,9 +152,17 @@ impl Route {
 /// Every route of the console: the tables of the modules that hold handlers. A new module
 /// with routes adds its table here.
 pub fn all() -> impl Iterator<Item = &'static Route> {
-    [crate::openapi::ROUTES, crate::pages::ROUTES, crate::handlers::ROUTES, crate::views::ROUTES, crate::agent_views::ROUTES, crate::agent_api::ROUTES]
-        .into_iter()
-        .flatten()
+    [
+        crate::openapi::ROUTES,
+        crate::pages::ROUTES,
+        crate::handlers::ROUTES,
+        crate::views::ROUTES,
+        crate::agent_views::ROUTES,
+        crate::host_views::ROUTES,
+        crate::agent_api::ROUTES,
+    ]
+    .into_iter()
+    .flatten()
 }
 
 #[cfg(test)]

@@ -908,7 +908,14 @@ async fn resource(state: Shared, Extension(caller): Extension<Caller>, Query(que
             store.analysis_count::<Admin>()?,
             store.analyses::<vigil_model::analysis::AccessSkipped>()?,
             match crate::agent_views::instance_id_of(&lookup) {
-                Some(instance_id) => Some(store.agents_of_instance(instance_id)?),
+                Some(instance_id) => {
+                    let mut agents = Vec::new();
+                    for agent in store.agents_of_instance(instance_id)? {
+                        let posture = store.host_posture(&agent.agent_id)?;
+                        agents.push((agent, posture));
+                    }
+                    Some(agents)
+                }
                 None => None,
             },
             store.fixes(Some(&lookup), 100)?,

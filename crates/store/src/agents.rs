@@ -681,7 +681,7 @@ fn token_row(row: &[Value]) -> TokenRow {
     }
 }
 
-fn event_row(row: &[Value]) -> AgentEventRow {
+pub(crate) fn event_row(row: &[Value]) -> AgentEventRow {
     AgentEventRow {
         agent_id: text(row, 0),
         seq: row.get(1).and_then(Value::int).unwrap_or_default(),

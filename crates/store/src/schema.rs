@@ -292,6 +292,19 @@ const MIGRATIONS: &[&[&str]] = &[
             at_unix BIGINT NOT NULL)",
         "CREATE INDEX login_failures_by_subject ON login_failures (subject, at_unix)",
     ],
+    // 11: OSV advisories loaded by `vigil osv load` for the agents, each under the ecosystems (OSV names without release) it affects.
+    &[
+        "CREATE TABLE osv_advisories (
+            id TEXT PRIMARY KEY,
+            modified TEXT NOT NULL,
+            record TEXT NOT NULL,
+            source TEXT NOT NULL,
+            loaded_at TEXT NOT NULL)",
+        "CREATE TABLE osv_ecosystems (
+            ecosystem TEXT NOT NULL,
+            id TEXT NOT NULL,
+            PRIMARY KEY (ecosystem, id))",
+    ],
 ];
 
 /// The schema version this build writes.

@@ -777,3 +777,37 @@ fn people_sessions_keys_audit_and_login_failures_persist_in_the_store() {
         assert_eq!(other.login_failures("account:ana", 0).unwrap(), 0);
     }
 }
+
+fn advisory(id: &str, ecosystems: &[&str], modified: &str) -> vigil_store::osv::OsvAdvisory {
+    vigil_store::osv::OsvAdvisory {
+        id: id.into(),
+        modified: modified.into(),
+        ecosystems: ecosystems.iter().map(|name| name.to_string()).collect(),
+        record: format!("{{\"id\":\"{id}\",\"modified\":\"{modified}\"}}"),
+    }
+}
+
+/// Issue 17: the OSV advisories `vigil osv load` stores for the agents. A load replaces the
+/// records it holds by id and keeps the others; an ecosystem's version changes with its
+/// records; agents page through an ecosystem's records in id order.
+#[test]
+fn an_osv_load_replaces_records_by_id_keeps_the_others_and_pages_by_ecosystem() {
+    for (_dir, mut store) in stores() {
+        assert_eq!(store.osv_version("Debian").unwrap(), None, "no advisories: no version");
+        let first = [advisory("DSA-1", &["Debian"], "2024-01-01"), advisory("DSA-2", &["Debian", "Debian"], "2024-01-02"), advisory("USN-1", &["Ubuntu"], "2024-01-03")];
+        assert_eq!(store.store_osv(&first, "a.zip", "t1").unwrap(), vigil_store::osv::OsvLoaded { added: 3, replaced: 0 });
+        let before = store.osv_version("Debian").unwrap().unwrap();
+        let ubuntu = store.osv_version("Ubuntu").unwrap().unwrap();
+        assert_eq!(store.store_osv(&[advisory("DSA-2", &["Debian"], "2024-02-01")], "b", "t2").unwrap(), vigil_store::osv::OsvLoaded { added: 0, replaced: 1 });
+        assert_ne!(store.osv_version("Debian").unwrap().unwrap(), before, "a changed record changes the version");
+        assert_eq!(store.osv_version("Ubuntu").unwrap().unwrap(), ubuntu, "another ecosystem's version stays");
+        let counts: Vec<(String, i64)> = store.osv_ecosystems().unwrap().into_iter().map(|row| (row.ecosystem, row.advisories)).collect();
+        assert_eq!(counts, vec![("Debian".to_string(), 2), ("Ubuntu".to_string(), 1)]);
+        let page = store.osv_page("Debian", "", 1).unwrap();
+        assert_eq!((page.records[0].0.as_str(), page.next.as_deref()), ("DSA-1", Some("DSA-1")));
+        let page = store.osv_page("Debian", "DSA-1", 1).unwrap();
+        assert!(page.records[0].1.contains("2024-02-01"), "the replaced record is served: {:?}", page.records);
+        let last = store.osv_page("Debian", "DSA-2", 1).unwrap();
+        assert!(last.records.is_empty() && last.next.is_none());
+    }
+}

@@ -8,6 +8,7 @@ pub mod history;
 pub mod host;
 pub mod iam;
 pub mod notify;
+pub mod osv;
 pub mod paths;
 pub mod people;
 pub mod reach;
@@ -105,6 +106,9 @@ pub enum Command {
     /// The audit log: every change and login with who, when, what and from where; `export
     /// --format ocsf` writes OCSF events as JSON lines.
     Audit(people::AuditArgs),
+    /// OSV advisories for the agents: `load PATH` (a directory or zip of OSV records) stores
+    /// them, so that a fleet needs no OSV copy per host; `list` counts them per ecosystem.
+    Osv(osv::OsvArgs),
     /// List the scans in the store.
     Scans(history::ScansArgs),
     /// What changed between two stored scans (default: the last two): resources added, removed
@@ -171,6 +175,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Users(args) => people::users(args),
         Command::Apikeys(args) => people::apikeys(args),
         Command::Audit(args) => people::audit_command(args),
+        Command::Osv(args) => osv::run(args),
         Command::Scans(args) => history::scans(args),
         Command::Diff(args) => history::diff(args),
         Command::History(args) => history::history(args),

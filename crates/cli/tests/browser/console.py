@@ -122,7 +122,7 @@ with sync_playwright() as playwright:
     check(page.locator("#finding-history tbody tr").count() >= 1, "the finding's history is empty")
     shot("finding-muted")
 
-    for name, selector in [("exposure", "table.exposure"), ("identities", "#admins"), ("activity", "#alerts"), ("scans", "#changes")]:
+    for name, selector in [("exposure", "table.exposure"), ("identities", "#admins"), ("activity", "#alerts"), ("scans", "#changes"), ("vulnerabilities", "#vulns-by-cve")]:
         page.goto(f"{base}/{name}")
         check(page.locator(selector).count() == 1, f"/{name} lacks {selector}")
         shot(name)

@@ -667,3 +667,90 @@ fn an_agent_killed_during_an_integrity_rescan_reports_each_change_exactly_once()
     assert_eq!(unique, changed, "every changed file reported");
     drop(agent);
 }
+
+const VULNS_POLICY: &str = "
+description: the vulnerability module with the server's advisories
+modules:
+  inventory: { enabled: false }
+  fim: { enabled: false }
+  logs: { enabled: false }
+  malware: { enabled: false }
+  packages: { enabled: false }
+  sca: { enabled: false }
+  vulns: { enabled: true, interval_seconds: 2, cpu_percent: 100 }
+";
+
+fn osv_record(id: &str, cve: &str, ecosystem: &str, package: &str, fixed: &str) -> String {
+    format!(
+        r#"{{"schema_version": "1.6.0", "id": "{id}", "modified": "2024-03-01T00:00:00Z", "aliases": ["{cve}"], "summary": "{package} flaw",
+            "affected": [{{"package": {{"ecosystem": "{ecosystem}", "name": "{package}"}},
+                          "ranges": [{{"type": "ECOSYSTEM", "events": [{{"introduced": "0"}}, {{"fixed": "{fixed}"}}]}}],
+                          "ecosystem_specific": {{"urgency": "high"}}, "x-unknown-field": true}}]}}"#
+    )
+}
+
+/// Issue 17: advisories loaded into the server's store (`vigil osv load`; a file that is not
+/// JSON is named and the others are stored) reach an agent over the channel: its vulnerability
+/// module reports from them with no OSV copy on the host, and the agent's page and the fleet
+/// Vulnerabilities page show the finding.
+#[test]
+fn advisories_loaded_on_the_server_reach_the_agent_and_its_findings_reach_the_console() {
+    let directory = tempfile::tempdir().unwrap();
+    let (store, data, root, osv) =
+        (directory.path().join("vigil.db"), directory.path().join("data"), directory.path().join("host"), directory.path().join("osv"));
+    for dir in ["etc", "var/lib/dpkg"] {
+        std::fs::create_dir_all(root.join(dir)).unwrap();
+    }
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::create_dir_all(osv.join("debian")).unwrap();
+    std::fs::write(root.join("etc/os-release"), "ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n").unwrap();
+    std::fs::write(
+        root.join("var/lib/dpkg/status"),
+        "Package: openssl\nStatus: install ok installed\nArchitecture: amd64\nVersion: 3.0.11-1~deb12u1\n\n\
+         Package: bash\nStatus: install ok installed\nArchitecture: amd64\nVersion: 5.2.15-2+b2\n\n",
+    )
+    .unwrap();
+    std::fs::write(osv.join("debian/DSA-0001.json"), osv_record("DSA-0001", "CVE-2024-0001", "Debian:12", "openssl", "3.0.13-1~deb12u1")).unwrap();
+    std::fs::write(osv.join("debian/DSA-0002.json"), osv_record("DSA-0002", "CVE-2024-0002", "Debian:12", "bash", "5.0-1")).unwrap();
+    std::fs::write(osv.join("USN-0001.json"), osv_record("USN-0001", "CVE-2024-0003", "Ubuntu:24.04:LTS", "openssl", "3.0.13-0ubuntu1")).unwrap();
+    std::fs::write(osv.join("debian/broken.json"), "{\"id\": \"DSA-0003\", \"affected\": [").unwrap();
+
+    let (code, stdout, stderr) = run(vigil(None).args(["osv", "load"]).arg(&osv).arg("--store").arg(&store).env("VIGIL_DATA_DIR", &data));
+    assert_eq!(code, 2, "a file that cannot be read fails the load: {stdout}{stderr}");
+    assert!(stderr.contains("broken.json"), "the bad file is named: {stderr}");
+    assert!(stdout.contains("stored 3 advisories") && stdout.contains("Debian 2, Ubuntu 1"), "the others are stored: {stdout}");
+    let (code, listed, stderr) = run(vigil(None).args(["osv", "list", "--format", "json", "--store"]).arg(&store).env("VIGIL_DATA_DIR", &data));
+    assert_eq!(code, 0, "{stderr}");
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!((listed[0]["ecosystem"].as_str(), listed[0]["advisories"].as_i64()), (Some("Debian"), Some(2)), "{listed}");
+
+    let policy = directory.path().join("host-policy.yaml");
+    std::fs::write(&policy, VULNS_POLICY).unwrap();
+    let token = token(&store, &data);
+    let port = free_port();
+    let server = Server::start(&store, &data, port, &["--host-policy", policy.to_str().unwrap()]);
+    let state = directory.path().join("agent");
+    let agent = Agent::start_with_root(&server.url, &state, &root, &token);
+    let agent_id =
+        wait_for("the token enrolment", Duration::from_secs(60), || agents(&store).first().and_then(|agent| agent["agent_id"].as_str().map(str::to_string)));
+    let findings = wait_for("the vulnerability findings", Duration::from_secs(90), || host_events(&store, &agent_id, "vulns", "findings").into_iter().next());
+    let items = findings.payload["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "openssl is affected, bash is newer than the fix, the Ubuntu record does not apply: {}\n{}", findings.payload, agent.log());
+    assert_eq!(
+        (items[0]["id"].as_str(), items[0]["installed"].as_str(), items[0]["fixed"].as_str(), items[0]["severity"].as_str()),
+        (Some("DSA-0001"), Some("3.0.11-1~deb12u1"), Some("3.0.13-1~deb12u1"), Some("high"))
+    );
+    assert_eq!(findings.payload["records"], 2, "the agent holds the server's Debian advisories only: {}", findings.payload);
+    assert!(agent.log().contains("osv: advisories version"), "{}", agent.log());
+    let patch = wait_for("the patch state", Duration::from_secs(60), || host_events(&store, &agent_id, "vulns", "patch").into_iter().next());
+    assert_eq!(patch.payload["pending_security_updates"], 1, "{}", patch.payload);
+
+    let authorization = format!("Bearer {}", console_token(&server));
+    let (status, page) = http(&server.url, "GET", &format!("/agent?id={agent_id}"), Some(&authorization), b"");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Host posture") && page.contains("DSA-0001") && page.contains("1 pending security update(s)"), "{page}");
+    assert!(page.contains("id=\"sca-not-assessed\""), "the disabled assessment is said so: {page}");
+    let (status, fleet) = http(&server.url, "GET", "/vulnerabilities", Some(&authorization), b"");
+    assert_eq!(status, 200, "{fleet}");
+    assert!(fleet.contains("CVE-2024-0001") && fleet.contains("1 of 1 host(s) assessed"), "{fleet}");
+}

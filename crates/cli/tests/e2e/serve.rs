@@ -303,8 +303,9 @@ fn listening_beyond_loopback_without_tls_warns() {
 
 /// The console in headless Chromium (Playwright driving Debian's chromium): log in, the
 /// dashboard's charts, filtering and grouping findings, a resource and its history with
-/// hostile tags shown as text, a mute from the finding's page, and every other page; then a
-/// viewer's refused mute, an analyst's mute and refused user change, the admin's audit log; no
+/// hostile tags shown as text, a mute from the finding's page, and every other page (the fleet
+/// Vulnerabilities page among them); then a viewer's refused mute, an analyst's mute and refused
+/// user change, the admin's audit log; no
 /// console error, no dialog, no request to another origin. Screenshots are kept in
 /// `target/tmp/console-screenshots`.
 #[test]
@@ -339,7 +340,7 @@ fn the_console_works_in_headless_chromium() {
         .unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "{text}");
-    for name in ["dashboard", "findings-high", "resource", "finding-muted", "exposure", "identities", "activity", "scans", "viewer-refused", "audit"] {
+    for name in ["dashboard", "findings-high", "resource", "finding-muted", "exposure", "identities", "activity", "scans", "vulnerabilities", "viewer-refused", "audit"] {
         assert!(screenshots.join(format!("{name}.png")).exists(), "no screenshot of {name}");
     }
 }

@@ -1,8 +1,10 @@
 //! The `vulns` host module: the installed packages matched against the OSV records at the
 //! policy's `osv` path (a directory or zip on the host; loaded for each run and dropped),
 //! emitted as `findings` events (`{id, aliases, package, installed, fixed, severity, ...}` in
-//! parts of 1,000) only when the findings changed. Without `osv` the module reports an error
-//! rather than an empty, reassuring result.
+//! parts of 1,000) only when the findings changed, and the patch state those findings imply
+//! (`crate::patch`: pending security updates, reboot required) as a `patch` event, likewise
+//! only when it changed. Without `osv` the module reports an error rather than an empty,
+//! reassuring result (and no patch state: its pending updates come from the findings).
 
 use std::path::Path;
 
@@ -10,15 +12,20 @@ use serde_json::json;
 
 use crate::module::{Module, ModuleError, Run, Snapshot};
 
+/// The directory in the module's state directory where `vigil-agent` keeps the advisories the
+/// server sent (files of OSV records, replaced whole when the server's version changes).
+pub const SERVER_OSV_DIR: &str = "server-osv";
+
 /// The vulnerability-matching module.
 #[derive(Debug)]
 pub struct VulnsModule {
     snapshot: Snapshot,
+    patch: Snapshot,
 }
 
 impl Default for VulnsModule {
     fn default() -> Self {
-        VulnsModule { snapshot: Snapshot::new("last-findings") }
+        VulnsModule { snapshot: Snapshot::new("last-findings"), patch: Snapshot::new("last-patch") }
     }
 }
 
@@ -32,7 +39,18 @@ impl Module for VulnsModule {
     }
 
     fn run(&mut self, run: &mut Run<'_>) -> Result<(), ModuleError> {
-        let osv: String = run.settings.get("osv").ok_or_else(|| vulns_error("the host policy gives no `osv` path (a directory or zip of OSV records)"))?;
+        // The policy's `osv` path on the host, else the advisories the server sent (the agent
+        // keeps them in this module's state directory: `SERVER_OSV_DIR`).
+        let server_copy = run.state_dir.join(SERVER_OSV_DIR);
+        let osv: String = match run.settings.get::<String>("osv") {
+            Some(path) => path,
+            None if server_copy.is_dir() => server_copy.display().to_string(),
+            None => {
+                return Err(vulns_error(
+                    "the host policy gives no `osv` path (a directory or zip of OSV records) and the server has sent no advisories for this host's distribution (load them with `vigil osv load PATH` on the server)",
+                ));
+            }
+        };
         let inventory = crate::packages::inventory(&run.host_root());
         let os = inventory.os.clone().ok_or_else(|| vulns_error("no /etc/os-release: the distribution, and so the advisories that apply, is unknown"))?;
         let ecosystem = super::host_ecosystem(&os)
@@ -43,11 +61,23 @@ impl Module for VulnsModule {
         let items: Vec<serde_json::Value> = findings.iter().map(|finding| json!(finding)).collect();
         let head = json!({"ecosystem": ecosystem.label(), "packages": inventory.packages.len(), "records": database.len(), "skipped_records": skipped.len(), "findings": items.len()});
         self.snapshot.emit_if_changed(run, "findings", head, &items, 1_000);
+        let patch = crate::patch::patch_state(&run.host_root(), &inventory, &findings, ecosystem.scheme);
+        let updates: Vec<serde_json::Value> = patch.pending_security_updates.iter().map(|update| json!(update)).collect();
+        let head = json!({
+            "running_kernel": patch.running_kernel,
+            "newest_installed_kernel": patch.newest_installed_kernel,
+            "reboot_required": patch.reboot_required,
+            "reboot_reasons": patch.reboot_reasons,
+            "notes": patch.notes,
+            "pending_security_updates": updates.len(),
+        });
+        self.patch.emit_if_changed(run, "patch", head, &updates, 1_000);
         Ok(())
     }
 
     fn committed(&mut self, state_dir: &Path) -> Result<(), ModuleError> {
-        self.snapshot.committed(state_dir)
+        self.snapshot.committed(state_dir)?;
+        self.patch.committed(state_dir)
     }
 }
 
@@ -119,11 +149,27 @@ mod tests {
         let mut module = VulnsModule::default();
         let (outcome, _) = run_module(&mut module, json!({"enabled": true}), state.path(), root.path());
         assert!(outcome.unwrap_err().to_string().contains("no `osv` path"));
+        // The server's copy, as the agent writes it, is used when the policy names no path.
+        let server_copy = state.path().join(SERVER_OSV_DIR);
+        std::fs::create_dir_all(&server_copy).unwrap();
+        std::fs::copy(osv.path().join("DSA-0001.json"), server_copy.join("page-1.json")).unwrap();
+        let (outcome, emitted) = run_module(&mut VulnsModule::default(), json!({"enabled": true}), tempfile::tempdir().unwrap().path(), root.path());
+        assert!(outcome.unwrap_err().to_string().contains("no `osv` path"), "another state directory has no copy");
+        assert!(emitted.is_empty());
+        let (outcome, emitted) = run_module(&mut module, json!({"enabled": true}), state.path(), root.path());
+        outcome.unwrap();
+        assert_eq!(emitted[0].payload["items"][0]["id"], "DSA-0001", "{emitted:#?}");
+        std::fs::remove_dir_all(&server_copy).unwrap();
+        let mut module = VulnsModule::default();
+        let state = tempfile::tempdir().unwrap();
         let settings = json!({"enabled": true, "osv": osv.path().display().to_string()});
         let (outcome, emitted) = run_module(&mut module, settings.clone(), state.path(), root.path());
         outcome.unwrap();
-        assert_eq!(emitted.len(), 1, "{emitted:#?}");
+        assert_eq!(emitted.len(), 2, "{emitted:#?}");
         assert_eq!(emitted[0].kind, "findings");
+        assert_eq!(emitted[1].kind, "patch");
+        assert_eq!(emitted[1].payload["pending_security_updates"], 1);
+        assert_eq!(emitted[1].payload["items"][0]["fixed"], "3.0.13-1~deb12u1");
         let finding = &emitted[0].payload["items"][0];
         assert_eq!(
             (finding["id"].as_str(), finding["package"].as_str(), finding["fixed"].as_str()),

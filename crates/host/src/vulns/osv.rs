@@ -2,41 +2,44 @@
 //! what osv.dev publishes: a directory of `.json` records, a zip of them (the per-ecosystem
 //! `all.zip` archives), or one file. Only the fields matching needs are kept; unknown fields
 //! are ignored. A record that cannot be parsed is a problem naming its file (and the entry in
-//! a zip); every other record is still used.
+//! a zip); every other record is still used. Records serialize back to OSV JSON with the
+//! fields kept (what the server stores for its agents: `vigil osv load`).
 
 use std::io::Read;
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// One vulnerability record.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Record {
     pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified: Option<String>,
     #[serde(default)]
     pub aliases: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub withdrawn: Option<String>,
     #[serde(default)]
     pub severity: Vec<SeverityEntry>,
     #[serde(default)]
     pub affected: Vec<Affected>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database_specific: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct SeverityEntry {
     #[serde(rename = "type")]
     pub kind: String,
     pub score: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Affected {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package: Option<AffectedPackage>,
     #[serde(default)]
     pub ranges: Vec<Range>,
@@ -44,19 +47,19 @@ pub struct Affected {
     pub versions: Vec<String>,
     #[serde(default)]
     pub severity: Vec<SeverityEntry>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ecosystem_specific: Option<serde_json::Value>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database_specific: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct AffectedPackage {
     pub ecosystem: String,
     pub name: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Range {
     #[serde(rename = "type")]
     pub kind: String,
@@ -65,16 +68,37 @@ pub struct Range {
 }
 
 /// One range event: exactly one of the fields is set.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct Event {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub introduced: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fixed: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_affected: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<String>,
+}
+
+impl Record {
+    /// The OSV ecosystem names (without release suffix: `Debian`, `Ubuntu`, `Red Hat`) of the
+    /// packages it affects: what the server indexes a stored record by.
+    pub fn ecosystem_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .affected
+            .iter()
+            .filter_map(|affected| affected.package.as_ref())
+            .map(|package| package.ecosystem.split(':').next().unwrap_or(&package.ecosystem).to_string())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
+/// An ecosystem name as the server files records under it: the part before the release.
+pub fn base_ecosystem(ecosystem: &str) -> &str {
+    ecosystem.split(':').next().unwrap_or(ecosystem)
 }
 
 /// A record that could not be used, naming its file.
