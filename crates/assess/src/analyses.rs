@@ -94,11 +94,11 @@ fn serde_name<T: serde::Serialize>(value: &T) -> String {
 /// Every analysis of several accounts' inventories: admins and escalation paths over the whole
 /// set (paths may cross accounts; each row belongs to its principal's account), the rest per
 /// account.
-pub fn analyse_all(inventories: &[Inventory]) -> Vec<Analysis> {
+pub fn analyse_all(inventories: &[Inventory], hosts: &vigil_paths::HostFacts) -> Vec<Analysis> {
     if inventories.len() < 2 {
-        return inventories.iter().flat_map(|inventory| analyse_one(inventory, true)).collect();
+        return inventories.iter().flat_map(|inventory| analyse_one(inventory, hosts, true)).collect();
     }
-    let mut rows: Vec<Analysis> = inventories.iter().flat_map(|inventory| analyse_one(inventory, false)).collect();
+    let mut rows: Vec<Analysis> = inventories.iter().flat_map(|inventory| analyse_one(inventory, hosts, false)).collect();
     let account = Account::from_inventories(&inventories.iter().collect::<Vec<_>>());
     for found in iam::admins(&account) {
         rows.push(Analysis { account_id: found.account.clone(), subject: found.principal.clone(), result: AnalysisResult::Admin(admin(&found)) });
@@ -109,14 +109,14 @@ pub fn analyse_all(inventories: &[Inventory]) -> Vec<Analysis> {
     rows
 }
 
-/// Every analysis of one account's inventory.
-pub fn analyse(inventory: &Inventory) -> Vec<Analysis> {
-    analyse_one(inventory, true)
+/// Every analysis of one account's inventory, with what agents report about its hosts.
+pub fn analyse(inventory: &Inventory, hosts: &vigil_paths::HostFacts) -> Vec<Analysis> {
+    analyse_one(inventory, hosts, true)
 }
 
 /// One account's analyses; `with_paths` adds its admins and escalation paths (left out when
 /// they are computed over several accounts together).
-fn analyse_one(inventory: &Inventory, with_paths: bool) -> Vec<Analysis> {
+fn analyse_one(inventory: &Inventory, hosts: &vigil_paths::HostFacts, with_paths: bool) -> Vec<Analysis> {
     let account_id = inventory.account_id().to_string();
     let row = |subject: &str, result: AnalysisResult| Analysis { account_id: account_id.clone(), subject: subject.to_string(), result };
     let resources = inventory.resources();
@@ -132,7 +132,7 @@ fn analyse_one(inventory: &Inventory, with_paths: bool) -> Vec<Analysis> {
 
     let account = Account::from_inventory(inventory);
     // Attack paths with the default sensitive tags (docs/paths.md); each stored under its target.
-    let report = vigil_paths::attack_paths(inventory, &network, &account, &vigil_paths::HostFacts::default(), &vigil_paths::Options::default());
+    let report = vigil_paths::attack_paths(inventory, &network, &account, hosts, &vigil_paths::Options::default());
     for path in report.paths.into_iter().take(STORED_ATTACK_PATHS) {
         rows.push(row(&path.target.clone(), AnalysisResult::AttackPath(path)));
     }
@@ -206,7 +206,7 @@ mod tests {
     #[test]
     fn typed_results_serialize_as_the_engines_results_do() {
         let inventory = demo();
-        let analyses = analyse(&inventory);
+        let analyses = analyse(&inventory, &vigil_paths::HostFacts::default());
         let of = |kind: &str| -> Vec<serde_json::Value> {
             analyses.iter().filter(|row| row.result.kind() == kind).map(|row| serde_json::from_str(&row.result.to_json()).unwrap()).collect()
         };

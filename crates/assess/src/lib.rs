@@ -43,6 +43,10 @@ pub struct Assessor {
     /// recorded into, for the host coverage check (`ec2_instance_agent_enrolled`); `None`
     /// when unknown (no store): that check then says it could not read the roster.
     pub agent_roster: Option<BTreeSet<String>>,
+    /// What agents report about their hosts (`Store::host_facts`: critical and high
+    /// vulnerabilities by instance), which raises the likelihood of attack paths through them;
+    /// empty without a store.
+    pub host_facts: vigil_paths::HostFacts,
 }
 
 /// Which checks run and which findings are kept.
@@ -110,7 +114,8 @@ impl Assessor {
         let context = match &self.agent_roster {
             Some(roster) => context.with_agent_roster(roster),
             None => context,
-        };
+        }
+        .with_host_facts(&self.host_facts);
         let mut findings = vigil_checks::run_all(&context, |metadata| selection.selects(metadata));
         let mut checks_run = selection.catalog_checks();
         if let Some(rego) = self.rego.as_mut().filter(|_| selection.runs_rego()) {

@@ -36,7 +36,7 @@ fn assessor(inventory: &Inventory) -> Assessor {
         "mutelist.yaml",
     )
     .unwrap();
-    Assessor { policy, mutelist: Some(mutelist), rego: Some(rego_examples()), agent_roster: None }
+    Assessor { policy, mutelist: Some(mutelist), rego: Some(rego_examples()), agent_roster: None, host_facts: Default::default() }
 }
 
 fn keys(findings: &[Finding]) -> Vec<(String, String, Status)> {
@@ -82,7 +82,7 @@ fn every_rego_check_that_ran_is_recorded_as_run_even_without_findings() {
     // No bucket, no user called admin: neither example check has a finding.
     inventory.s3.buckets.clear();
     inventory.iam.users.clear();
-    let mut assessor = Assessor { policy: Policy::bundled(), mutelist: None, rego: Some(rego_examples()), agent_roster: None };
+    let mut assessor = Assessor { policy: Policy::bundled(), mutelist: None, rego: Some(rego_examples()), agent_roster: None, host_facts: Default::default() };
     let assessment = assessor.assess(&inventory, &Selection::everything(), now()).unwrap();
     assert!(!assessment.findings.iter().any(|finding| finding.check_id.starts_with("custom_")));
     for id in ["custom_bucket_has_owner_tag", "custom_no_user_named_admin"] {
@@ -96,7 +96,7 @@ fn every_rego_check_that_ran_is_recorded_as_run_even_without_findings() {
 #[test]
 fn a_narrowed_selection_runs_only_its_catalog_checks() {
     let inventory = demo();
-    let mut assessor = Assessor { policy: Policy::bundled(), mutelist: None, rego: Some(rego_examples()), agent_roster: None };
+    let mut assessor = Assessor { policy: Policy::bundled(), mutelist: None, rego: Some(rego_examples()), agent_roster: None, host_facts: Default::default() };
     let selection = Selection { checks: vec!["iam_root_mfa_enabled".into()], ..Selection::default() };
     let assessment = assessor.assess(&inventory, &selection, now()).unwrap();
     assert_eq!(assessment.checks_run, ["iam_root_mfa_enabled"]);
@@ -117,7 +117,7 @@ fn an_organizations_union_is_ordered_like_one_accounts_findings() {
     let first = demo();
     let mut second = demo();
     second.account.account_id = "444455556666".parse().unwrap();
-    let mut assessor = Assessor { policy: Policy::bundled(), mutelist: None, rego: None, agent_roster: None };
+    let mut assessor = Assessor { policy: Policy::bundled(), mutelist: None, rego: None, agent_roster: None, host_facts: Default::default() };
     let (union, per_account) = assessor.assess_accounts(&[first, second], &Selection::everything(), now()).unwrap();
     assert_eq!(per_account.len(), 2);
     assert_eq!(union.findings.len(), per_account[0].findings.len() + per_account[1].findings.len());

@@ -87,6 +87,9 @@ pub struct Context<'a> {
     /// Instance ids with an enrolled, not retired vigil agent (from the store); `None` when
     /// the scan has no store to ask.
     agent_roster: Option<&'a std::collections::BTreeSet<String>>,
+    /// What agents report about their hosts (vulnerabilities), for attack paths; empty when
+    /// the scan has no store or no agent reported.
+    host_facts: Option<&'a vigil_paths::HostFacts>,
     /// Every resource, built on first use: `Inventory::resources` builds a new `Vec` (with an
     /// ARN string per resource) on each call, which a catalog of many checks cannot afford.
     resources: OnceLock<Vec<ResourceRef<'a>>>,
@@ -216,6 +219,7 @@ impl<'a> Context<'a> {
             now,
             policy: None,
             agent_roster: None,
+            host_facts: None,
             resources: OnceLock::new(),
             by_type: OnceLock::new(),
             strings: Interner::default(),
@@ -265,6 +269,17 @@ impl<'a> Context<'a> {
     /// Instance ids with a live vigil agent, when the scan knows them.
     pub fn agent_roster(&self) -> Option<&'a std::collections::BTreeSet<String>> {
         self.agent_roster
+    }
+
+    /// The same context, with what agents report about their hosts.
+    pub fn with_host_facts(mut self, facts: &'a vigil_paths::HostFacts) -> Context<'a> {
+        self.host_facts = Some(facts);
+        self
+    }
+
+    /// What agents report about their hosts, when the scan knows it.
+    pub fn host_facts(&self) -> Option<&'a vigil_paths::HostFacts> {
+        self.host_facts
     }
 
     /// The policy this context was built with, if any.

@@ -27,7 +27,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::handlers::with_store;
 use crate::pages::{escape, link, page};
-use crate::routes::{Access, Method, Param, Route, query_one_of};
+use crate::routes::{Access, Method, Param, Role, Route, query_one_of};
 
 type Shared = State<Arc<AppState>>;
 type Params = Query<HashMap<String, String>>;
@@ -49,7 +49,7 @@ pub const ROUTES: &[Route] = &[
         path: "/vulnerabilities",
         summary: "Vulnerable packages across the fleet (`by`: cve, package or host), hosts reachable from the internet first.",
         params: &[VIEW],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, vulnerabilities),
     },
     Route {
@@ -57,7 +57,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/vulnerabilities",
         summary: "Every host's latest vulnerability report with its exposure: hosts not assessed say why.",
         params: &[],
-        access: Access::Authenticated,
+        access: Access::Read(Role::Viewer),
         handler: |method| on(method, api_vulnerabilities),
     },
 ];

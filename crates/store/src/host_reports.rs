@@ -79,6 +79,29 @@ impl Store {
         Ok(hosts)
     }
 
+    /// What agents report that attack paths weigh: the critical and high vulnerabilities of
+    /// each instance (its agents' latest vulnerability reports; the most any one agent of the
+    /// instance reports), by instance id. Agents without an instance and retired agents add
+    /// nothing.
+    pub fn host_facts(&mut self) -> Result<vigil_paths::HostFacts, StoreError> {
+        let mut facts = vigil_paths::HostFacts::default();
+        for (agent, report) in self.fleet_vulnerabilities()? {
+            let (Some(instance_id), Some(report)) = (agent.instance_id, report) else { continue };
+            let mut counts = vigil_paths::HostVulnerabilities::default();
+            for item in &report.items {
+                match item.get("severity").and_then(serde_json::Value::as_str) {
+                    Some("critical") => counts.critical += 1,
+                    Some("high") => counts.high += 1,
+                    _ => {}
+                }
+            }
+            let entry = facts.vulnerabilities.entry(instance_id).or_default();
+            entry.critical = entry.critical.max(counts.critical);
+            entry.high = entry.high.max(counts.high);
+        }
+        Ok(facts)
+    }
+
     /// The newest snapshot of an agent's `module`/`kind` reports, one per value of the payload
     /// field `key` (`policy` for assessments; `None`: one report), newest first.
     pub fn latest_reports(&mut self, agent_id: &str, module: &str, kind: &str, key: Option<&str>) -> Result<Vec<ModuleReport>, StoreError> {

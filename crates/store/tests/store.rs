@@ -811,3 +811,52 @@ fn an_osv_load_replaces_records_by_id_keeps_the_others_and_pages_by_ecosystem() 
         assert!(last.records.is_empty() && last.next.is_none());
     }
 }
+
+/// Issue 18: what agents report about their hosts for attack paths, the same on every backend:
+/// each instance's critical and high vulnerabilities from its agents' latest reports (the most
+/// any one agent reports); an agent without an instance, or one without a report, adds nothing.
+#[test]
+fn host_facts_count_each_instances_critical_and_high_vulnerabilities() {
+    use serde_json::json;
+    fn agent(store: &mut Store, id: &str, instance_id: Option<&str>, snapshot: &str, severities: &[&str]) {
+        let new = vigil_store::agents::NewAgent {
+            id,
+            instance_id,
+            account_id: None,
+            region: None,
+            hostname: id,
+            agent_version: "0.1.0",
+            enrolled_by: "token:t",
+            secret_hash: "x",
+            at: "2026-12-05T00:00:00Z",
+            at_unix: 1_796_428_800,
+        };
+        store.enrol_agent(&new).unwrap();
+        if severities.is_empty() {
+            return;
+        }
+        let items: Vec<serde_json::Value> = severities.iter().enumerate().map(|(index, severity)| json!({"id": format!("DSA-{index}"), "severity": severity})).collect();
+        let event = vigil_fleet::wire::Sequenced {
+            seq: 1,
+            event: vigil_fleet::Event {
+                id: format!("{snapshot}:1"),
+                module: "vulns".into(),
+                kind: "findings".into(),
+                time: "2026-12-05T00:00:30Z".into(),
+                payload: json!({"snapshot": snapshot, "part": 1, "parts": 1, "items": items}),
+            },
+        };
+        store.record_agent_events(id, &[event], "2026-12-05T00:01:00Z", 1_796_428_860).unwrap();
+    }
+    for (_directory, mut store) in stores() {
+        let backend = store.backend();
+        assert!(store.host_facts().unwrap().vulnerabilities.is_empty(), "{backend}: no agent, no facts");
+        agent(&mut store, "agt-a", Some("i-0a"), "va", &["critical", "high", "high", "low"]);
+        agent(&mut store, "agt-b", Some("i-0b"), "vb", &["medium"]);
+        agent(&mut store, "agt-c", None, "vc", &["critical"]);
+        agent(&mut store, "agt-d", Some("i-0d"), "vd", &[]);
+        let facts = store.host_facts().unwrap();
+        let counts: Vec<(&str, usize, usize)> = facts.vulnerabilities.iter().map(|(id, counts)| (id.as_str(), counts.critical, counts.high)).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        assert_eq!(counts, [("i-0a", 1, 2), ("i-0b", 0, 0)], "{backend}");
+    }
+}

@@ -63,7 +63,8 @@ fn internet_to_admin_or_sensitive_data(metadata: &Metadata, context: &Context<'_
     let network = Network::new(context.inventory);
     let account = Account::from_inventory(context.inventory);
     let options = Options { sensitivity: sensitivity(context), ..Options::default() };
-    let report = vigil_paths::attack_paths(context.inventory, &network, &account, &HostFacts::default(), &options);
+    let no_facts = HostFacts::default();
+    let report = vigil_paths::attack_paths(context.inventory, &network, &account, context.host_facts().unwrap_or(&no_facts), &options);
     let mut by_target: BTreeMap<&str, Vec<&AttackPath>> = BTreeMap::new();
     for path in report.paths.iter().filter(|path| path.source == "internet") {
         by_target.entry(path.target.as_str()).or_default().push(path);

@@ -36,6 +36,11 @@ pub struct PathsArgs {
     /// ruleset` output or `iptables-save` text (repeatable).
     #[arg(long = "host-firewall", value_name = "INSTANCE_ID=FILE")]
     pub host_firewalls: Vec<String>,
+    /// Read what vigil agents reported from this store (an SQLite path or a `postgres://`
+    /// URL): a path into an instance whose agent reports critical or high vulnerabilities is
+    /// more likely (docs/paths.md). `vigil scan` does this with its own store.
+    #[arg(long, value_name = "PATH|URL")]
+    pub store: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -59,7 +64,13 @@ pub fn run(global: &GlobalArgs, args: PathsArgs) -> anyhow::Result<ExitCode> {
     let account = Account::from_inventory(&inventory);
     let context = vigil_checks::Context::with_policy(&inventory, chrono::Utc::now(), &policy);
     let options = Options { sensitivity: vigil_checks::sensitivity(&context), from: args.from.clone(), to: args.to.clone(), ..Options::default() };
-    let report = vigil_paths::attack_paths(&inventory, &network, &account, &HostFacts::default(), &options);
+    let hosts = match &args.store {
+        Some(location) => vigil_store::Store::open(location)
+            .and_then(|mut store| store.host_facts())
+            .map_err(|error| anyhow::anyhow!("cannot read the agents' reports from the store `{location}`: {error}"))?,
+        None => HostFacts::default(),
+    };
+    let report = vigil_paths::attack_paths(&inventory, &network, &account, &hosts, &options);
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => {

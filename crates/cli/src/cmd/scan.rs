@@ -166,7 +166,7 @@ impl AssessArgs {
             }
         };
         let rego = self.rego.as_deref().map(vigil_rego::RegoChecks::load).transpose()?;
-        Ok(Assessor { policy, mutelist, rego, agent_roster: None })
+        Ok(Assessor { policy, mutelist, rego, agent_roster: None, host_facts: Default::default() })
     }
 }
 
@@ -191,26 +191,24 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
         vigil_model::snapshot::write(path, inventory)?;
     }
     // The instances with a vigil agent, from the store the scan records into (for the host
-    // coverage check); unknown when there is no store.
-    assessor.agent_roster = if args.no_store {
-        None
-    } else {
-        args.store.open().ok().and_then(|mut store| {
-            if args.source.demo
-                && let Some(inventory) = inventories.first()
-                && let Err(error) = seed_demo_agents(&mut store, inventory)
-            {
-                eprintln!("warning: the demo agents were not recorded: {error:#}");
-            }
-            store.agent_roster().ok()
-        })
-    };
+    // coverage check; unknown when there is no store), and what their agents report (for
+    // attack paths).
+    if !args.no_store && let Ok(mut store) = args.store.open() {
+        if args.source.demo
+            && let Some(inventory) = inventories.first()
+            && let Err(error) = seed_demo_agents(&mut store, inventory)
+        {
+            eprintln!("warning: the demo agents were not recorded: {error:#}");
+        }
+        assessor.agent_roster = store.agent_roster().ok();
+        assessor.host_facts = read_host_facts(&mut store);
+    }
     let selection = Selection { checks: args.checks.clone(), framework: args.framework, resources: None };
     let (assessment, per_account) = assessor.assess_accounts(&inventories, &selection, chrono::Utc::now())?;
     let checks_run = assessment.checks_run.len();
     let findings = assessment.findings;
     if !args.no_store {
-        store_scan(global, &args, started_at, &inventories, &findings, assessment.checks_run)?;
+        store_scan(global, &args, started_at, &inventories, &findings, assessment.checks_run, &assessor.host_facts)?;
     }
     let compliance = args.framework.map(|framework| (framework, vigil_checks::frameworks::summarize(framework, &findings)));
 
@@ -277,6 +275,15 @@ fn per_account_path(path: &Path, account: &str) -> PathBuf {
 /// its identity document, and one host off EC2 enrolled by token. Recorded once per store, with
 /// a heartbeat and an inventory snapshot at the time of the scan; a console left running sees
 /// them go silent, then `missing`, as real agents would.
+/// What agents reported about their hosts, for attack paths; a store that cannot say is
+/// reported (the paths are then ranked without it), never silently ignored.
+pub fn read_host_facts(store: &mut vigil_store::Store) -> vigil_paths::HostFacts {
+    store.host_facts().unwrap_or_else(|error| {
+        eprintln!("warning: the agents' vulnerability reports could not be read from the store ({error}); attack paths are ranked without them");
+        vigil_paths::HostFacts::default()
+    })
+}
+
 fn seed_demo_agents(store: &mut vigil_store::Store, inventory: &vigil_model::Inventory) -> anyhow::Result<()> {
     use vigil_model::resource::ResourceData;
     let now = chrono::Utc::now();
@@ -354,6 +361,7 @@ fn store_scan(
     inventories: &[vigil_model::Inventory],
     findings: &[Finding],
     checks_run: Vec<String>,
+    hosts: &vigil_paths::HostFacts,
 ) -> anyhow::Result<()> {
     let source = if args.org_role.is_some() {
         "aws-organization".to_string()
@@ -364,7 +372,7 @@ fn store_scan(
     } else {
         "aws".to_string()
     };
-    let analyses = Some(vigil_assess::analyses::analyse_all(inventories));
+    let analyses = Some(vigil_assess::analyses::analyse_all(inventories, hosts));
     let input = vigil_store::ScanInput {
         started_at,
         finished_at: chrono::Utc::now(),

@@ -121,7 +121,7 @@ impl Watcher {
             inventories: vec![&inventory],
             findings: &assessment.findings,
             checks_run: assessment.checks_run,
-            analyses: Some(vigil_assess::analyses::analyse(&inventory)),
+            analyses: Some(vigil_assess::analyses::analyse(&inventory, &self.assessor.host_facts)),
         };
         let summary = self.store.record_scan(&input)?;
         if !self.quiet {
@@ -158,9 +158,10 @@ impl Watcher {
     }
 
     /// The assess pipeline with the store's current agent roster (for the host coverage
-    /// check).
+    /// check) and what the agents report (for attack paths).
     fn assess(&mut self, inventory: &Inventory, selection: &Selection) -> anyhow::Result<vigil_assess::Assessment> {
         self.assessor.agent_roster = self.store.agent_roster().ok();
+        self.assessor.host_facts = super::scan::read_host_facts(&mut self.store);
         Ok(self.assessor.assess(inventory, selection, chrono::Utc::now())?)
     }
 

@@ -132,3 +132,78 @@ fn an_instance_with_ssh_open_and_a_role_reading_a_sensitive_bucket_is_a_path_and
     assert!(paths(&moto, &["--from", &instance(&seeded.open_ssh_lister)]).is_empty());
     assert_eq!(paths(&moto, &["--from", &open]).len(), 1);
 }
+
+/// Issue 18: attack paths are amplified by the vulnerabilities hosts report. An agent on the
+/// demo's internet-facing instance reports a critical vulnerability to a store; `vigil paths
+/// --store` reads it, and the paths into that instance are more likely, saying why; without
+/// `--store` they are not.
+#[test]
+fn vulnerabilities_an_agent_reports_raise_the_paths_into_its_instance() {
+    let demo_paths = |extra: &[&str]| -> Vec<Value> {
+        let (code, stdout, stderr) = run(vigil().args(["paths", "--demo", "--format", "json"]).args(extra));
+        assert_eq!(code, 0, "{stderr}");
+        serde_json::from_str(&stdout).unwrap_or_else(|error| panic!("{error}: {stdout}"))
+    };
+    let before = demo_paths(&[]);
+    let instance_arn = before
+        .iter()
+        .filter(|path| path["source"] == "internet")
+        .flat_map(|path| path["hops"].as_array().cloned().unwrap_or_default())
+        .filter(|hop| hop["kind"] == "network")
+        .filter_map(|hop| hop["to"].as_str().map(str::to_string))
+        .find(|arn| arn.contains(":instance/"))
+        .expect("the demo has a path from the internet into an instance");
+    // Whether a path enters the instance from the internet (directly or through a balancer).
+    let enters = |path: &Value| {
+        path["source"] == "internet" && path["hops"].as_array().into_iter().flatten().any(|hop| hop["kind"] == "network" && hop["to"] == instance_arn.as_str())
+    };
+    let instance_id = instance_arn.rsplit('/').next().unwrap().to_string();
+
+    let directory = tempfile::tempdir().unwrap();
+    let location = directory.path().join("vigil.db").display().to_string();
+    let mut store = vigil_store::Store::open(&location).unwrap();
+    let agent = vigil_store::agents::NewAgent {
+        id: "agt-web",
+        instance_id: Some(&instance_id),
+        account_id: None,
+        region: None,
+        hostname: "web",
+        agent_version: "0.1.0",
+        enrolled_by: "token:t",
+        secret_hash: "x",
+        at: "2026-12-05T00:00:00Z",
+        at_unix: 1_796_428_800,
+    };
+    store.enrol_agent(&agent).unwrap();
+    let health = json!([{"module": "vulns", "state": "ok", "events": 1}]);
+    store.record_heartbeat("agt-web", "2026-12-05T00:01:00Z", 1_796_428_860, "0.1.0", "web", None, &health, &json!({})).unwrap();
+    let finding = |id: &str, severity: &str| json!({"id": id, "aliases": [], "package": "openssl", "installed": "1.0-1", "fixed": null, "fix_available": false, "severity": severity});
+    let report = json!({"snapshot": "v1", "part": 1, "parts": 1, "ecosystem": "Debian:12", "packages": 1, "records": 2,
+        "items": [finding("DSA-1", "critical"), finding("DSA-2", "low")]});
+    let event = vigil_fleet::wire::Sequenced {
+        seq: 1,
+        event: vigil_fleet::Event { id: "v1:1".into(), module: "vulns".into(), kind: "findings".into(), time: "2026-12-05T00:00:30Z".into(), payload: report },
+    };
+    store.record_agent_events("agt-web", &[event], "2026-12-05T00:01:00Z", 1_796_428_860).unwrap();
+    drop(store);
+
+    let after = demo_paths(&["--store", &location]);
+    assert_eq!(after.len(), before.len(), "host facts rank paths; they add or remove none");
+    let into = |paths: &[Value]| -> Vec<Value> { paths.iter().filter(|path| enters(path)).cloned().collect() };
+    let (plain, amplified) = (into(&before), into(&after));
+    assert!(!amplified.is_empty());
+    for path in &amplified {
+        let reasons: Vec<&str> = path["reasons"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+        assert!(reasons.contains(&"1 critical vulnerabilities reported by the host"), "{reasons:?}");
+        let same = plain.iter().find(|other| other["target"] == path["target"] && other["hops"] == path["hops"]).expect("the same path without the report");
+        assert!(path["likelihood"].as_u64() >= same["likelihood"].as_u64(), "{path}\n{same}");
+        assert!(!same["reasons"].to_string().contains("reported by the host"), "{same}");
+    }
+    for path in after.iter().filter(|path| !enters(path)) {
+        assert!(!path["reasons"].to_string().contains("reported by the host"), "only the reporting instance's paths change: {path}");
+    }
+
+    let (code, _, stderr) = run(vigil().args(["paths", "--demo", "--store", "/nonexistent-directory/vigil.db"]));
+    assert_ne!(code, 0);
+    assert!(stderr.contains("cannot read the agents' reports from the store `/nonexistent-directory/vigil.db`"), "{stderr}");
+}
