@@ -134,30 +134,22 @@ fn an_instance_with_ssh_open_and_a_role_reading_a_sensitive_bucket_is_a_path_and
 }
 
 /// Issue 18: attack paths are amplified by the vulnerabilities hosts report. An agent on the
-/// demo's internet-facing instance reports a critical vulnerability to a store; `vigil paths
-/// --store` reads it, and the paths into that instance are more likely, saying why; without
-/// `--store` they are not.
+/// seeded instance with SSH open reports a critical vulnerability to a store; `vigil paths
+/// --store` reads it, and the paths into that instance are more likely, saying why; the other
+/// instance's paths and a run without `--store` are unchanged.
 #[test]
 fn vulnerabilities_an_agent_reports_raise_the_paths_into_its_instance() {
-    let demo_paths = |extra: &[&str]| -> Vec<Value> {
-        let (code, stdout, stderr) = run(vigil().args(["paths", "--demo", "--format", "json"]).args(extra));
-        assert_eq!(code, 0, "{stderr}");
-        serde_json::from_str(&stdout).unwrap_or_else(|error| panic!("{error}: {stdout}"))
-    };
-    let before = demo_paths(&[]);
-    let instance_arn = before
-        .iter()
-        .filter(|path| path["source"] == "internet")
-        .flat_map(|path| path["hops"].as_array().cloned().unwrap_or_default())
-        .filter(|hop| hop["kind"] == "network")
-        .filter_map(|hop| hop["to"].as_str().map(str::to_string))
-        .find(|arn| arn.contains(":instance/"))
-        .expect("the demo has a path from the internet into an instance");
+    let moto = MotoServer::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let seeded = runtime.block_on(seed(&moto));
+    let before = paths(&moto, &[]);
+    let instance_id = seeded.open_ssh_reader.clone();
+    let instance_arn = format!("arn:aws:ec2:us-east-1:{ACCOUNT}:instance/{instance_id}");
     // Whether a path enters the instance from the internet (directly or through a balancer).
     let enters = |path: &Value| {
         path["source"] == "internet" && path["hops"].as_array().into_iter().flatten().any(|hop| hop["kind"] == "network" && hop["to"] == instance_arn.as_str())
     };
-    let instance_id = instance_arn.rsplit('/').next().unwrap().to_string();
+    assert!(before.iter().any(enters), "the seeded account has a path into {instance_arn}: {before:?}");
 
     let directory = tempfile::tempdir().unwrap();
     let location = directory.path().join("vigil.db").display().to_string();
@@ -187,7 +179,7 @@ fn vulnerabilities_an_agent_reports_raise_the_paths_into_its_instance() {
     store.record_agent_events("agt-web", &[event], "2026-12-05T00:01:00Z", 1_796_428_860).unwrap();
     drop(store);
 
-    let after = demo_paths(&["--store", &location]);
+    let after = paths(&moto, &["--store", &location]);
     assert_eq!(after.len(), before.len(), "host facts rank paths; they add or remove none");
     let into = |paths: &[Value]| -> Vec<Value> { paths.iter().filter(|path| enters(path)).cloned().collect() };
     let (plain, amplified) = (into(&before), into(&after));
