@@ -778,6 +778,45 @@ fn people_sessions_keys_audit_and_login_failures_persist_in_the_store() {
     }
 }
 
+/// Issue 21, OpenID Connect: a user is created (kind `oidc`) at its first sign-in and bound to
+/// the provider's subject; later sign-ins set its role; a disabled user, a password user of the
+/// same name and another subject claiming the name change nothing. A sign-in under way is taken
+/// once, and not after it expired.
+#[test]
+fn oidc_users_are_created_once_bound_to_their_subject_and_never_take_over_a_password_user() {
+    use vigil_store::people::{OidcSignIn, Role, UserKind};
+    for (_directory, mut store) in stores() {
+        let backend = store.backend();
+        let subject = "https://idp.example.com 248289761001";
+        assert_eq!(store.oidc_sign_in("ana@example.com", subject, Role::Viewer, "2026-12-05T20:00:00Z").unwrap(), OidcSignIn::Created, "{backend}");
+        assert_eq!(store.oidc_sign_in("ana@example.com", subject, Role::Viewer, "2026-12-05T20:00:01Z").unwrap(), OidcSignIn::Existing { previous_role: None });
+        assert_eq!(
+            store.oidc_sign_in("ana@example.com", subject, Role::Analyst, "2026-12-05T20:00:02Z").unwrap(),
+            OidcSignIn::Existing { previous_role: Some(Role::Viewer) }
+        );
+        let login = store.user_login("ana@example.com").unwrap().unwrap();
+        assert_eq!((login.kind, login.role, login.password_hash), (UserKind::Oidc, Role::Analyst, None), "{backend}");
+        assert_eq!(store.oidc_sign_in("ana@example.com", "https://idp.example.com 999", Role::Admin, "t").unwrap(), OidcSignIn::OtherSubject, "{backend}");
+        assert!(store.add_user("root", Role::Admin, Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"), "t").unwrap());
+        assert_eq!(store.oidc_sign_in("root", subject, Role::Viewer, "t").unwrap(), OidcSignIn::PasswordUser, "{backend}");
+        assert!(store.set_user_disabled("ana@example.com", true).unwrap());
+        assert_eq!(store.oidc_sign_in("ana@example.com", subject, Role::Admin, "t").unwrap(), OidcSignIn::Disabled, "{backend}");
+        let users = store.users().unwrap();
+        assert_eq!(
+            users.iter().map(|user| (user.name.as_str(), user.kind, user.role)).collect::<Vec<_>>(),
+            [("ana@example.com", UserKind::Oidc, Role::Analyst), ("root", UserKind::Password, Role::Admin)],
+            "{backend}: refused sign-ins changed nothing"
+        );
+
+        store.begin_oidc_login("state-1", "nonce-1", "verifier-1", 1000, 1600).unwrap();
+        store.begin_oidc_login("state-2", "nonce-2", "verifier-2", 1000, 1600).unwrap();
+        assert_eq!(store.take_oidc_login("state-1", 1100).unwrap(), Some(("nonce-1".to_string(), "verifier-1".to_string())), "{backend}");
+        assert_eq!(store.take_oidc_login("state-1", 1100).unwrap(), None, "{backend}: a state is used once");
+        assert_eq!(store.take_oidc_login("state-2", 1600).unwrap(), None, "{backend}: not after it expired");
+        assert_eq!(store.take_oidc_login("unknown", 1100).unwrap(), None);
+    }
+}
+
 fn advisory(id: &str, ecosystems: &[&str], modified: &str) -> vigil_store::osv::OsvAdvisory {
     vigil_store::osv::OsvAdvisory {
         id: id.into(),

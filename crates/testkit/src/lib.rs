@@ -11,6 +11,7 @@ pub mod fault_proxy;
 pub mod identity;
 pub mod imds;
 pub mod moto;
+pub mod oidc;
 
 pub use fault_proxy::{Fault, FaultPlan, FaultProxy};
 pub use moto::MotoServer;

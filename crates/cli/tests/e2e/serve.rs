@@ -654,3 +654,81 @@ fn people_and_keys_from_the_command_line_act_with_their_roles_and_are_audited() 
     let times: Vec<i64> = events.iter().map(|event| event["time"].as_i64().unwrap()).collect();
     assert!(times.windows(2).all(|pair| pair[0] <= pair[1]), "oldest first: {times:?}");
 }
+
+/// Issue 21, single sign-on: `vigil serve` with OpenID Connect against the test provider (its
+/// client secret from the environment, never the command line). A browser's sign-in followed
+/// redirect by redirect over HTTP opens a session with the role the user's group maps to, which
+/// mutes a finding; the user is listed as an `oidc` user and the login is audited with its
+/// method. Without the client secret, `vigil serve` refuses to start and says how to give it.
+#[test]
+fn single_sign_on_with_an_openid_connect_provider_opens_a_session_over_http() {
+    use vigil_testkit::oidc::{CLIENT_ID, CLIENT_SECRET, NextLogin, TestOidc};
+    let directory = tempfile::tempdir().unwrap();
+    let (store, data) = (directory.path().join("vigil.db"), directory.path().join("data"));
+    seeded_store(&store);
+    let provider = TestOidc::start();
+    // The redirect URL names the console's port, so the port is chosen before it starts.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let redirect = format!("http://127.0.0.1:{port}/login/oidc/callback");
+    let listen = format!("127.0.0.1:{port}");
+    let oidc_args = ["--oidc-issuer", &provider.issuer, "--oidc-client-id", CLIENT_ID, "--oidc-redirect-url", &redirect, "--oidc-role", "vigil-analysts=analyst"];
+    let refused = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["serve", "--listen", &listen, "--store"])
+        .arg(&store)
+        .args(oidc_args)
+        .env("VIGIL_DATA_DIR", &data)
+        .env_remove("VIGIL_OIDC_CLIENT_SECRET")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("$VIGIL_OIDC_CLIENT_SECRET"), "{}", String::from_utf8_lossy(&refused.stderr));
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["serve", "--listen", &listen, "--store"])
+        .arg(&store)
+        .args(oidc_args)
+        .env("VIGIL_DATA_DIR", &data)
+        .env("VIGIL_OIDC_CLIENT_SECRET", CLIENT_SECRET)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines().map_while(Result::ok);
+    let token = lines.find(|line| line.starts_with("console access token")).unwrap().rsplit(": ").next().unwrap().to_string();
+    let address = lines.find(|line| line.contains("listening on")).unwrap().rsplit("://").next().unwrap().to_string();
+    let server = Server { child, address, token };
+    assert_eq!(server.address, listen);
+
+    let login = request(&server, "GET", "/login", &[], "");
+    assert!(login.body.contains("Sign in with SSO"), "{}", login.body);
+    provider.next_login(NextLogin::user("00u-ana", "ana", &["staff", "vigil-analysts"]));
+    let start = request(&server, "GET", "/login/oidc", &[], "");
+    assert_eq!(start.status, 303, "{}", start.body);
+    let state_cookie = start.header("set-cookie").unwrap().split(';').next().unwrap().to_string();
+    let authorize = start.header("location").unwrap().to_string();
+    assert!(authorize.starts_with(&format!("{}/authorize?", provider.issuer)), "{authorize}");
+    let back = provider.authorize(&authorize);
+    let callback = back.strip_prefix(&format!("http://{listen}")).unwrap_or_else(|| panic!("{back}"));
+    let signed_in = request(&server, "GET", callback, &[("cookie", &state_cookie)], "");
+    assert_eq!(signed_in.status, 200, "{}", signed_in.body);
+    let session = signed_in
+        .headers
+        .iter()
+        .find(|(name, value)| name == "set-cookie" && value.starts_with("vigil_session="))
+        .map(|(_, value)| value.split(';').next().unwrap().to_string())
+        .unwrap();
+    let page = request(&server, "GET", "/", &[("cookie", &session)], "");
+    assert!(page.body.contains("user:ana (analyst)"), "{}", page.body);
+    let csrf = page.body.split("name=\"csrf-token\" content=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let findings = request(&server, "GET", "/api/findings?failing=1&limit=1", &[("cookie", &session)], "").json();
+    let id = findings["items"][0]["id"].as_i64().unwrap();
+    let json = [("cookie", session.as_str()), ("x-csrf-token", csrf.as_str()), ("content-type", "application/json")];
+    let muted = request(&server, "POST", &format!("/api/findings/{id}/mute"), &json, r#"{"reason":"signed in by SSO"}"#);
+    assert_eq!(muted.status, 200, "an analyst by the provider's group mutes: {}", muted.body);
+
+    let users = vigil_with_input(&store, &["users", "list", "--format", "json"], "");
+    assert!(users.contains("\"ana\"") && users.contains("\"oidc\"") && users.contains("\"analyst\""), "{users}");
+    let audit = request(&server, "GET", "/api/audit?limit=20", &[("authorization", &bearer(&server))], "").json();
+    let logged = audit.as_array().unwrap().iter().any(|entry| entry["action"] == "login" && entry["target"] == "ana" && entry["detail"] == "oidc" && entry["outcome"] == "success");
+    assert!(logged, "{audit}");
+}
