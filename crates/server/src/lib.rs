@@ -11,10 +11,10 @@ mod charts;
 mod console_tests;
 pub mod error;
 mod handlers;
+mod host_views;
 pub mod oidc;
 #[cfg(test)]
 mod oidc_tests;
-mod host_views;
 mod openapi;
 mod pages;
 mod params;

@@ -143,7 +143,10 @@ impl OidcConfig {
         };
         let mapped = self.role_map.iter().filter(|(value, _)| values.contains(&value.as_str())).map(|(_, role)| *role).max();
         mapped.or(self.default_role).ok_or_else(|| {
-            OidcError::Refused(format!("no role: none of the values of the provider's `{}` claim is mapped to a role, and there is no default role", self.role_claim))
+            OidcError::Refused(format!(
+                "no role: none of the values of the provider's `{}` claim is mapped to a role, and there is no default role",
+                self.role_claim
+            ))
         })
     }
 
@@ -282,7 +285,8 @@ impl Oidc {
         let url = format!("{}/.well-known/openid-configuration", self.config.issuer.trim_end_matches('/'));
         let document = self.get_json(&url).await?;
         let failed = |reason: String| OidcError::Provider { url: url.clone(), reason };
-        let field = |name: &str| document.get(name).and_then(Json::as_str).map(str::to_string).ok_or_else(|| failed(format!("the discovery document has no `{name}`")));
+        let field =
+            |name: &str| document.get(name).and_then(Json::as_str).map(str::to_string).ok_or_else(|| failed(format!("the discovery document has no `{name}`")));
         let issuer = field("issuer")?;
         // OpenID Connect Discovery 4.3: the issuer must be exactly the one configured.
         if issuer != self.config.issuer {
@@ -347,10 +351,16 @@ impl Oidc {
     pub async fn redeem(&self, code: &str, verifier: &str, nonce: &str, now_unix: i64) -> Result<Map<String, Json>, OidcError> {
         let provider = self.provider().await?;
         let encode = crate::pages::encode;
-        let mut form = format!("grant_type=authorization_code&code={}&redirect_uri={}&code_verifier={}", encode(code), encode(&self.config.redirect_url), encode(verifier));
+        let mut form = format!(
+            "grant_type=authorization_code&code={}&redirect_uri={}&code_verifier={}",
+            encode(code),
+            encode(&self.config.redirect_url),
+            encode(verifier)
+        );
         let url = provider.token_endpoint.clone();
         let failed = |reason: String| OidcError::Provider { url: url.clone(), reason };
-        let mut request = http::Request::post(&url).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").header(header::ACCEPT, "application/json");
+        let mut request =
+            http::Request::post(&url).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").header(header::ACCEPT, "application/json");
         if provider.basic_auth {
             // RFC 6749 2.3.1: the id and secret are form-encoded before Basic's base64.
             let credentials = format!("{}:{}", encode(&self.config.client_id), encode(&self.config.client_secret));
@@ -625,11 +635,7 @@ async fn callback(State(state): State<Arc<AppState>>, Query(query): Query<Callba
             // A page that moves on to the dashboard, not a redirect: the session cookie is
             // SameSite=Strict, and a browser would not send it on a redirect that started at the
             // provider's site. The page's own navigation is same-site.
-            let body = crate::pages::page(
-                "Signed in",
-                None,
-                "<h1>Signed in</h1><p><a href=\"/\">Continue to the console</a></p>",
-            );
+            let body = crate::pages::page("Signed in", None, "<h1>Signed in</h1><p><a href=\"/\">Continue to the console</a></p>");
             let mut response = (StatusCode::OK, [(header::SET_COOKIE, crate::pages::session_cookie(&state, &session))], body).into_response();
             if let Ok(value) = header::HeaderValue::from_str(&forget_state) {
                 response.headers_mut().append(header::SET_COOKIE, value);

@@ -161,7 +161,10 @@ fn a_sign_in_opens_a_session_with_the_role_its_groups_map_to_and_is_audited() {
                 provider.next_login(NextLogin::user("00u-ana", "ana", &["staff", "vigil-analysts"]));
                 let signed_in = sign_in(&app, &provider).await;
                 let session = session_of(&signed_in);
-                assert!(signed_in.cookies().iter().any(|cookie| cookie.starts_with("vigil_oidc=;") && cookie.contains("Max-Age=0")), "the state cookie is forgotten");
+                assert!(
+                    signed_in.cookies().iter().any(|cookie| cookie.starts_with("vigil_oidc=;") && cookie.contains("Max-Age=0")),
+                    "the state cookie is forgotten"
+                );
                 assert_eq!(signed_in.headers.get("refresh").unwrap(), "0;url=/");
                 let page = send(&app, "/", Some(&session)).await;
                 assert_eq!(page.status, StatusCode::OK, "{backend} {auth_method:?}");
@@ -173,7 +176,11 @@ fn a_sign_in_opens_a_session_with_the_role_its_groups_map_to_and_is_audited() {
                 assert!(send(&app, "/", Some(&session)).await.body.contains("user:ana (admin)"), "{backend}: open sessions take the new role");
 
                 let log = audit(&app).await;
-                let has = |actor: &str, action: &str, detail: &str| log.iter().any(|entry| (entry.0.as_str(), entry.1.as_str(), entry.2.as_str(), entry.3.as_str(), entry.4.as_str()) == (actor, action, "ana", detail, "success"));
+                let has = |actor: &str, action: &str, detail: &str| {
+                    log.iter().any(|entry| {
+                        (entry.0.as_str(), entry.1.as_str(), entry.2.as_str(), entry.3.as_str(), entry.4.as_str()) == (actor, action, "ana", detail, "success")
+                    })
+                };
                 assert!(has("ana", "login", "oidc"), "{backend}: {log:?}");
                 assert!(has("oidc", "user.add", "analyst (first sign-in, from the provider's `groups`)"), "{backend}: {log:?}");
                 assert!(has("oidc", "user.set-role", "analyst to admin (from the provider's `groups`)"), "{backend}: {log:?}");
@@ -275,7 +282,10 @@ fn disabled_users_password_users_other_subjects_and_unmapped_users_are_refused()
             assert_refused(&sign_in(&app, &provider).await, StatusCode::FORBIDDEN, "disabled");
             let log = audit(&app).await;
             for (target, reason) in [("adam", "password user"), ("ana", "another subject"), ("nina", "no role"), ("ana", "disabled")] {
-                assert!(log.iter().any(|entry| entry.1 == "login" && entry.2 == target && entry.4 == "failure" && entry.3.contains(reason)), "{backend}: {target}: {log:?}");
+                assert!(
+                    log.iter().any(|entry| entry.1 == "login" && entry.2 == target && entry.4 == "failure" && entry.3.contains(reason)),
+                    "{backend}: {target}: {log:?}"
+                );
             }
             assert!(log.iter().all(|entry| !(entry.1 == "user.add" && entry.2 == "nina")), "{backend}: a refused user is not created");
         });

@@ -833,7 +833,11 @@ fn advisory(id: &str, ecosystems: &[&str], modified: &str) -> vigil_store::osv::
 fn an_osv_load_replaces_records_by_id_keeps_the_others_and_pages_by_ecosystem() {
     for (_dir, mut store) in stores() {
         assert_eq!(store.osv_version("Debian").unwrap(), None, "no advisories: no version");
-        let first = [advisory("DSA-1", &["Debian"], "2024-01-01"), advisory("DSA-2", &["Debian", "Debian"], "2024-01-02"), advisory("USN-1", &["Ubuntu"], "2024-01-03")];
+        let first = [
+            advisory("DSA-1", &["Debian"], "2024-01-01"),
+            advisory("DSA-2", &["Debian", "Debian"], "2024-01-02"),
+            advisory("USN-1", &["Ubuntu"], "2024-01-03"),
+        ];
         assert_eq!(store.store_osv(&first, "a.zip", "t1").unwrap(), vigil_store::osv::OsvLoaded { added: 3, replaced: 0 });
         let before = store.osv_version("Debian").unwrap().unwrap();
         let ubuntu = store.osv_version("Ubuntu").unwrap().unwrap();
@@ -874,7 +878,8 @@ fn host_facts_count_each_instances_critical_and_high_vulnerabilities() {
         if severities.is_empty() {
             return;
         }
-        let items: Vec<serde_json::Value> = severities.iter().enumerate().map(|(index, severity)| json!({"id": format!("DSA-{index}"), "severity": severity})).collect();
+        let items: Vec<serde_json::Value> =
+            severities.iter().enumerate().map(|(index, severity)| json!({"id": format!("DSA-{index}"), "severity": severity})).collect();
         let event = vigil_fleet::wire::Sequenced {
             seq: 1,
             event: vigil_fleet::Event {
@@ -895,7 +900,13 @@ fn host_facts_count_each_instances_critical_and_high_vulnerabilities() {
         agent(&mut store, "agt-c", None, "vc", &["critical"]);
         agent(&mut store, "agt-d", Some("i-0d"), "vd", &[]);
         let facts = store.host_facts().unwrap();
-        let counts: Vec<(&str, usize, usize)> = facts.vulnerabilities.iter().map(|(id, counts)| (id.as_str(), counts.critical, counts.high)).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        let counts: Vec<(&str, usize, usize)> = facts
+            .vulnerabilities
+            .iter()
+            .map(|(id, counts)| (id.as_str(), counts.critical, counts.high))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
         assert_eq!(counts, [("i-0a", 1, 2), ("i-0b", 0, 0)], "{backend}");
     }
 }

@@ -116,6 +116,11 @@ struct Shared {
     requests: Mutex<Vec<String>>,
     issued: AtomicU64,
     stop: AtomicBool,
+    /// `/authorize` shows a page whose button sends the browser back (as a real provider's
+    /// login form does), so that the way back starts at the provider's site.
+    consent: AtomicBool,
+    /// The answers waiting behind the consent page, by ticket.
+    consents: Mutex<HashMap<String, String>>,
 }
 
 /// A running test provider; stops when dropped.
@@ -134,9 +139,15 @@ impl TestOidc {
     }
 
     pub fn start_with(auth: ClientAuth) -> TestOidc {
+        TestOidc::start_as(auth, "127.0.0.1")
+    }
+
+    /// A provider on 127.0.0.1 whose issuer names it `host` (`localhost`: another site than a
+    /// console at 127.0.0.1, as a real provider is, for the browser's `SameSite` rules).
+    pub fn start_as(auth: ClientAuth, host: &str) -> TestOidc {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let address = listener.local_addr().unwrap();
-        let issuer = format!("http://{address}");
+        let issuer = format!("http://{host}:{}", address.port());
         let shared = Arc::new(Shared {
             issuer: Mutex::new(issuer.clone()),
             auth,
@@ -146,6 +157,8 @@ impl TestOidc {
             requests: Mutex::new(Vec::new()),
             issued: AtomicU64::new(0),
             stop: AtomicBool::new(false),
+            consent: AtomicBool::new(false),
+            consents: Mutex::new(HashMap::new()),
         });
         let thread = {
             let shared = Arc::clone(&shared);
@@ -166,6 +179,13 @@ impl TestOidc {
     /// The user and claims (and flaw) of the next sign-in.
     pub fn next_login(&self, login: NextLogin) {
         *self.shared.next.lock().unwrap() = login;
+    }
+
+    /// Whether `/authorize` first shows a page with a "Sign in" button (`#consent`, a form
+    /// posted to the provider) instead of sending the browser back at once: for browser tests,
+    /// where the navigation back to the console must start at the provider's site.
+    pub fn require_consent(&self, consent: bool) {
+        self.shared.consent.store(consent, Ordering::SeqCst);
     }
 
     /// Rotates the signing key: the JWKS now publishes only the next key, and tokens are signed
@@ -242,7 +262,11 @@ fn decode(text: &str) -> String {
 }
 
 fn form(text: &str) -> HashMap<String, String> {
-    text.split('&').filter(|pair| !pair.is_empty()).map(|pair| pair.split_once('=').unwrap_or((pair, ""))).map(|(key, value)| (decode(key), decode(value))).collect()
+    text.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+        .map(|(key, value)| (decode(key), decode(value)))
+        .collect()
 }
 
 fn encode(text: &str) -> String {
@@ -318,6 +342,13 @@ fn handle(shared: &Shared, mut stream: TcpStream) -> std::io::Result<()> {
         }
         ("GET", "/authorize") => authorize(shared, &mut stream, &form(query)),
         ("POST", "/token") => token(shared, &mut stream, &issuer, &headers, &form(&body)),
+        ("POST", "/authorize/consent") => {
+            let ticket = form(&body).get("ticket").cloned().unwrap_or_default();
+            match shared.consents.lock().unwrap().remove(&ticket) {
+                Some(location) => respond(&mut stream, "302 Found", &[("location", location)], ""),
+                None => respond(&mut stream, "400 Bad Request", &[], "unknown ticket"),
+            }
+        }
         _ => respond(&mut stream, "404 Not Found", &[], ""),
     }
 }
@@ -348,11 +379,26 @@ fn authorize(shared: &Shared, stream: &mut TcpStream, query: &HashMap<String, St
         Some(error) => format!("{redirect_uri}{separator}error={}&state={}", encode(error), encode(&get("state"))),
         None => {
             let code = format!("code-{}-{}", std::process::id(), shared.issued.fetch_add(1, Ordering::SeqCst));
-            let grant = Grant { client_id: get("client_id"), redirect_uri: redirect_uri.clone(), nonce: query.get("nonce").cloned(), challenge: get("code_challenge"), login };
+            let grant = Grant {
+                client_id: get("client_id"),
+                redirect_uri: redirect_uri.clone(),
+                nonce: query.get("nonce").cloned(),
+                challenge: get("code_challenge"),
+                login,
+            };
             shared.grants.lock().unwrap().insert(code.clone(), grant);
             format!("{redirect_uri}{separator}code={}&state={}&iss={}", encode(&code), encode(&get("state")), encode(&issuer))
         }
     };
+    if shared.consent.load(Ordering::SeqCst) {
+        let ticket = format!("ticket-{}", shared.issued.fetch_add(1, Ordering::SeqCst));
+        shared.consents.lock().unwrap().insert(ticket.clone(), location);
+        let page = format!(
+            "<!doctype html><html><head><title>Test provider</title></head><body><form method=\"post\" action=\"/authorize/consent\">\
+             <input type=\"hidden\" name=\"ticket\" value=\"{ticket}\"><button id=\"consent\" type=\"submit\">Sign in</button></form></body></html>"
+        );
+        return respond(stream, "200 OK", &[("content-type", "text/html; charset=utf-8".into())], &page);
+    }
     respond(stream, "302 Found", &[("location", location)], "")
 }
 

@@ -329,18 +329,38 @@ fn the_console_works_in_headless_chromium() {
     for (user, role) in [("vera", "viewer"), ("ana", "analyst"), ("adam", "admin")] {
         vigil_with_input(&store, &["users", "add", user, "--role", role], &format!("{password}\n"));
     }
-    let server = start(&store, directory.path());
+    // Single sign-on through a provider on another site (`localhost`, the console being at
+    // 127.0.0.1), whose page the person clicks through, as with a real provider: the way back
+    // starts at the provider's site, so the browser's SameSite rules apply as in production.
+    let provider = vigil_testkit::oidc::TestOidc::start_as(vigil_testkit::oidc::ClientAuth::Basic, "localhost");
+    provider.next_login(vigil_testkit::oidc::NextLogin::user("00u-sso", "sso-analyst", &["vigil-analysts"]));
+    provider.require_consent(true);
+    let server = start_with_oidc(&store, &directory.path().join("data"), &provider);
     let screenshots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
     let output = Command::new(&python)
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/console.py"))
         .args([&chromium, &format!("http://{}", server.address), &server.token, &arn])
         .arg(&screenshots)
         .arg(password)
+        .arg("sso-analyst")
         .output()
         .unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "{text}");
-    for name in ["dashboard", "findings-high", "resource", "finding-muted", "exposure", "identities", "activity", "scans", "vulnerabilities", "viewer-refused", "audit"] {
+    for name in [
+        "dashboard",
+        "findings-high",
+        "resource",
+        "finding-muted",
+        "exposure",
+        "identities",
+        "activity",
+        "scans",
+        "vulnerabilities",
+        "viewer-refused",
+        "audit",
+        "sso",
+    ] {
         assert!(screenshots.join(format!("{name}.png")).exists(), "no screenshot of {name}");
     }
 }
@@ -655,39 +675,19 @@ fn people_and_keys_from_the_command_line_act_with_their_roles_and_are_audited() 
     assert!(times.windows(2).all(|pair| pair[0] <= pair[1]), "oldest first: {times:?}");
 }
 
-/// Issue 21, single sign-on: `vigil serve` with OpenID Connect against the test provider (its
-/// client secret from the environment, never the command line). A browser's sign-in followed
-/// redirect by redirect over HTTP opens a session with the role the user's group maps to, which
-/// mutes a finding; the user is listed as an `oidc` user and the login is audited with its
-/// method. Without the client secret, `vigil serve` refuses to start and says how to give it.
-#[test]
-fn single_sign_on_with_an_openid_connect_provider_opens_a_session_over_http() {
-    use vigil_testkit::oidc::{CLIENT_ID, CLIENT_SECRET, NextLogin, TestOidc};
-    let directory = tempfile::tempdir().unwrap();
-    let (store, data) = (directory.path().join("vigil.db"), directory.path().join("data"));
-    seeded_store(&store);
-    let provider = TestOidc::start();
-    // The redirect URL names the console's port, so the port is chosen before it starts.
+/// `vigil serve` with single sign-on through `provider` (the client secret in the environment),
+/// mapping the group `vigil-analysts` to the analyst role. The redirect URL names the console's
+/// port, so the port is chosen before it starts.
+fn start_with_oidc(store: &Path, data: &Path, provider: &vigil_testkit::oidc::TestOidc) -> Server {
+    use vigil_testkit::oidc::{CLIENT_ID, CLIENT_SECRET};
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let redirect = format!("http://127.0.0.1:{port}/login/oidc/callback");
     let listen = format!("127.0.0.1:{port}");
-    let oidc_args = ["--oidc-issuer", &provider.issuer, "--oidc-client-id", CLIENT_ID, "--oidc-redirect-url", &redirect, "--oidc-role", "vigil-analysts=analyst"];
-    let refused = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(["serve", "--listen", &listen, "--store"])
-        .arg(&store)
-        .args(oidc_args)
-        .env("VIGIL_DATA_DIR", &data)
-        .env_remove("VIGIL_OIDC_CLIENT_SECRET")
-        .output()
-        .unwrap();
-    assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("$VIGIL_OIDC_CLIENT_SECRET"), "{}", String::from_utf8_lossy(&refused.stderr));
-
+    let redirect = format!("http://{listen}/login/oidc/callback");
     let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
         .args(["serve", "--listen", &listen, "--store"])
-        .arg(&store)
-        .args(oidc_args)
-        .env("VIGIL_DATA_DIR", &data)
+        .arg(store)
+        .args(["--oidc-issuer", &provider.issuer, "--oidc-client-id", CLIENT_ID, "--oidc-redirect-url", &redirect, "--oidc-role", "vigil-analysts=analyst"])
+        .env("VIGIL_DATA_DIR", data)
         .env("VIGIL_OIDC_CLIENT_SECRET", CLIENT_SECRET)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -696,8 +696,35 @@ fn single_sign_on_with_an_openid_connect_provider_opens_a_session_over_http() {
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines().map_while(Result::ok);
     let token = lines.find(|line| line.starts_with("console access token")).unwrap().rsplit(": ").next().unwrap().to_string();
     let address = lines.find(|line| line.contains("listening on")).unwrap().rsplit("://").next().unwrap().to_string();
-    let server = Server { child, address, token };
-    assert_eq!(server.address, listen);
+    assert_eq!(address, listen);
+    Server { child, address, token }
+}
+
+/// Issue 21, single sign-on: `vigil serve` with OpenID Connect against the test provider (its
+/// client secret from the environment, never the command line). A browser's sign-in followed
+/// redirect by redirect over HTTP opens a session with the role the user's group maps to, which
+/// mutes a finding; the user is listed as an `oidc` user and the login is audited with its
+/// method. Without the client secret, `vigil serve` refuses to start and says how to give it.
+#[test]
+fn single_sign_on_with_an_openid_connect_provider_opens_a_session_over_http() {
+    use vigil_testkit::oidc::{CLIENT_ID, NextLogin, TestOidc};
+    let directory = tempfile::tempdir().unwrap();
+    let (store, data) = (directory.path().join("vigil.db"), directory.path().join("data"));
+    seeded_store(&store);
+    let provider = TestOidc::start();
+    let refused = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--store"])
+        .arg(&store)
+        .args(["--oidc-issuer", &provider.issuer, "--oidc-client-id", CLIENT_ID, "--oidc-redirect-url", "http://127.0.0.1:1/login/oidc/callback"])
+        .args(["--oidc-role", "vigil-analysts=analyst"])
+        .env("VIGIL_DATA_DIR", &data)
+        .env_remove("VIGIL_OIDC_CLIENT_SECRET")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("$VIGIL_OIDC_CLIENT_SECRET"), "{}", String::from_utf8_lossy(&refused.stderr));
+    let server = start_with_oidc(&store, &data, &provider);
+    let listen = server.address.clone();
 
     let login = request(&server, "GET", "/login", &[], "");
     assert!(login.body.contains("Sign in with SSO"), "{}", login.body);
@@ -729,6 +756,10 @@ fn single_sign_on_with_an_openid_connect_provider_opens_a_session_over_http() {
     let users = vigil_with_input(&store, &["users", "list", "--format", "json"], "");
     assert!(users.contains("\"ana\"") && users.contains("\"oidc\"") && users.contains("\"analyst\""), "{users}");
     let audit = request(&server, "GET", "/api/audit?limit=20", &[("authorization", &bearer(&server))], "").json();
-    let logged = audit.as_array().unwrap().iter().any(|entry| entry["action"] == "login" && entry["target"] == "ana" && entry["detail"] == "oidc" && entry["outcome"] == "success");
+    let logged = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|entry| entry["action"] == "login" && entry["target"] == "ana" && entry["detail"] == "oidc" && entry["outcome"] == "success");
     assert!(logged, "{audit}");
 }
