@@ -667,46 +667,46 @@ async fn callback(State(state): State<Arc<AppState>>, Query(query): Query<Callba
 /// The sign-in itself: the browser's state, the provider's answer, the code's exchange, the ID
 /// token, the user and role, and the session. `Err` is a failure of the store, answered as is.
 async fn sign_in(state: &Arc<AppState>, oidc: &Oidc, query: &CallbackQuery, cookie_state: Option<&str>, address: String) -> Result<SignIn, Response> {
-    let refuse = |status: StatusCode, user: Option<String>, reason: String| Ok(SignIn::Refused { status, user, reason });
+    let refuse = |status: StatusCode, user: Option<String>, reason: String| SignIn::Refused { status, user, reason };
     let Some(returned_state) = query.state.as_deref().filter(|text| !text.is_empty()) else {
-        return refuse(StatusCode::BAD_REQUEST, None, "the provider's answer has no state".into());
+        return Ok(refuse(StatusCode::BAD_REQUEST, None, "the provider's answer has no state".into()));
     };
     // The state must be the one this browser was given: a sign-in started in another browser
     // (an attacker's, to log the victim in as the attacker) is refused.
     if !cookie_state.is_some_and(|cookie| crate::auth::same(cookie, returned_state)) {
-        return refuse(StatusCode::BAD_REQUEST, None, "the state is not the one this browser started the sign-in with".into());
+        return Ok(refuse(StatusCode::BAD_REQUEST, None, "the state is not the one this browser started the sign-in with".into()));
     }
     let state_hash = crate::auth::digest(returned_state);
     let now = crate::auth::now_unix();
     let pending = crate::handlers::with_store(state, move |store| store.take_oidc_login(&state_hash, now)).await?;
     let Some((nonce, verifier)) = pending else {
-        return refuse(StatusCode::BAD_REQUEST, None, "the sign-in is unknown, already used or older than 10 minutes: start again".into());
+        return Ok(refuse(StatusCode::BAD_REQUEST, None, "the sign-in is unknown, already used or older than 10 minutes: start again".into()));
     };
     if let Some(error) = &query.error {
         let description = query.error_description.as_deref().unwrap_or_default();
-        return refuse(StatusCode::UNAUTHORIZED, None, format!("the provider refused: {error} {description}").trim_end().to_string());
+        return Ok(refuse(StatusCode::UNAUTHORIZED, None, format!("the provider refused: {error} {description}").trim_end().to_string()));
     }
     // RFC 9207: a provider that names itself must be the configured one (a mix-up attack).
     if let Some(issuer) = query.iss.as_deref().filter(|issuer| *issuer != oidc.config.issuer) {
-        return refuse(StatusCode::BAD_REQUEST, None, format!("the answer comes from the issuer `{issuer}`, not the configured one"));
+        return Ok(refuse(StatusCode::BAD_REQUEST, None, format!("the answer comes from the issuer `{issuer}`, not the configured one")));
     }
     let Some(code) = query.code.as_deref().filter(|code| !code.is_empty()) else {
-        return refuse(StatusCode::BAD_REQUEST, None, "the provider's answer has no code".into());
+        return Ok(refuse(StatusCode::BAD_REQUEST, None, "the provider's answer has no code".into()));
     };
     let claims = match oidc.redeem(code, &verifier, &nonce, crate::auth::now_unix()).await {
         Ok(claims) => claims,
         Err(error) => {
             tracing::warn!("single sign-on refused: {error}");
-            return refuse(StatusCode::UNAUTHORIZED, None, error.to_string());
+            return Ok(refuse(StatusCode::UNAUTHORIZED, None, error.to_string()));
         }
     };
     let user = match oidc.config.user_name(&claims) {
         Ok(user) => user,
-        Err(error) => return refuse(StatusCode::FORBIDDEN, None, error.to_string()),
+        Err(error) => return Ok(refuse(StatusCode::FORBIDDEN, None, error.to_string())),
     };
     let role = match oidc.config.role(&claims) {
         Ok(role) => role,
-        Err(error) => return refuse(StatusCode::FORBIDDEN, Some(user), error.to_string()),
+        Err(error) => return Ok(refuse(StatusCode::FORBIDDEN, Some(user), error.to_string())),
     };
     let subject = format!("{} {}", oidc.config.issuer, claims.get("sub").and_then(Json::as_str).unwrap_or_default());
     let role_claim = oidc.config.role_claim.clone();

@@ -337,7 +337,8 @@ fn the_state_must_be_the_browsers_own_and_serves_once() {
 #[test]
 fn unsafe_configurations_are_refused_at_start() {
     let provider = TestOidc::start();
-    let cases: [(fn(&mut OidcConfig), &str); 6] = [
+    type Change = fn(&mut OidcConfig);
+    let cases: [(Change, &str); 6] = [
         (|config| config.issuer = "http://idp.example.com".into(), "must be an https:// URL"),
         (|config| config.redirect_url = "http://console.example.com/login/oidc/callback".into(), "must be an https:// URL"),
         (|config| config.redirect_url = "https://console.example.com/callback".into(), "must end in `/login/oidc/callback`"),
