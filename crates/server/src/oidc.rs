@@ -740,3 +740,79 @@ async fn sign_in(state: &Arc<AppState>, oidc: &Oidc, query: &CallbackQuery, cook
     .await?;
     Ok(opened)
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn only_https_or_loopback_urls_are_accepted_and_the_callback_path_is_read() {
+        let cases = [
+            ("https://idp.example.com/realms/corp", true),
+            ("https://", false),
+            ("http://127.0.0.1:8080/x", true),
+            ("http://[::1]:9000/", true),
+            ("http://localhost:3000", true),
+            ("http://localhost.evil.example/", false),
+            ("http://127.0.0.1@evil.example/", false),
+            ("http://idp.example.com", false),
+            ("ftp://127.0.0.1/", false),
+        ];
+        for (url, secure) in cases {
+            assert_eq!(secure_url(url), secure, "{url}");
+        }
+        assert_eq!(url_path("https://vigil.example.com:8443/login/oidc/callback?x=1"), "/login/oidc/callback");
+        assert_eq!(url_path("https://vigil.example.com"), "/");
+    }
+
+    fn config(default_role: Option<Role>) -> OidcConfig {
+        OidcConfig {
+            issuer: "https://idp.example.com".into(),
+            client_id: "vigil".into(),
+            client_secret: "secret".into(),
+            redirect_url: "https://vigil.example.com/login/oidc/callback".into(),
+            scopes: "openid".into(),
+            username_claim: "preferred_username".into(),
+            role_claim: "groups".into(),
+            role_map: vec![("admins".into(), Role::Admin), ("analysts".into(), Role::Analyst)],
+            default_role,
+            extra_roots_pem: None,
+        }
+    }
+
+    /// The highest mapped value wins; a single string counts as a list of one; without a mapped
+    /// value, the default role or a refusal.
+    #[test]
+    fn the_role_is_the_highest_mapped_value_else_the_default() {
+        let claims = |groups: serde_json::Value| json!({ "groups": groups }).as_object().cloned().unwrap_or_default();
+        let strict = config(None);
+        assert_eq!(strict.role(&claims(json!(["staff", "analysts", "admins"]))).ok(), Some(Role::Admin));
+        assert_eq!(strict.role(&claims(json!("analysts"))).ok(), Some(Role::Analyst));
+        assert!(strict.role(&claims(json!(["staff"]))).unwrap_err().to_string().contains("no role"));
+        assert!(strict.role(&claims(json!(null))).is_err());
+        assert_eq!(config(Some(Role::Viewer)).role(&claims(json!(["staff"]))).ok(), Some(Role::Viewer));
+        assert!(strict.user_name(&claims(json!([]))).unwrap_err().to_string().contains("`preferred_username`"));
+    }
+
+    /// What is refused before any key is needed: not three parts, an algorithm other than RSA's
+    /// (whatever the key), a `kid` the keys do not hold.
+    #[test]
+    fn malformed_tokens_and_foreign_algorithms_are_refused_before_any_key() {
+        let expected = Expected { issuer: "https://idp.example.com", client_id: "vigil", nonce: "n", now_unix: 1_000 };
+        let b64 = |value: serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string());
+        let payload = b64(json!({ "iss": "https://idp.example.com" }));
+        let check = |token: &str| validate_id_token(token, &[], &expected).unwrap_err();
+        assert!(matches!(check("a.b"), IdTokenProblem::Malformed(_)));
+        assert!(matches!(check("a.b.c.d"), IdTokenProblem::Malformed(_)));
+        for algorithm in ["none", "HS256", "ES256", "PS256"] {
+            let token = format!("{}.{payload}.c2ln", b64(json!({ "alg": algorithm })));
+            assert_eq!(check(&token), IdTokenProblem::Algorithm(algorithm.into()), "{algorithm}");
+        }
+        let unknown = format!("{}.{payload}.c2ln", b64(json!({ "alg": "RS256", "kid": "k9" })));
+        assert_eq!(check(&unknown), IdTokenProblem::UnknownKey("k9".into()));
+        let ambiguous = format!("{}.{payload}.c2ln", b64(json!({ "alg": "RS256" })));
+        assert_eq!(check(&ambiguous), IdTokenProblem::UnknownKey("(no kid)".into()), "no kid and not exactly one key");
+    }
+}
