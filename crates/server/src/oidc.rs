@@ -643,7 +643,9 @@ async fn callback(State(state): State<Arc<AppState>>, Query(query): Query<Callba
             response.headers_mut().insert(header::REFRESH, header::HeaderValue::from_static("0;url=/"));
             return response;
         }
-        Ok(SignIn::Refused { status, user, reason }) => (user, reason, status),
+        // The reason may quote the provider's `error_description`, which anyone can put in the
+        // callback's query: the audit log keeps its first 500 characters.
+        Ok(SignIn::Refused { status, user, reason }) => (user, reason.chars().take(500).collect::<String>(), status),
         Err(response) => return response,
     };
     let actor = user.clone().unwrap_or_else(|| "oidc".to_string());
