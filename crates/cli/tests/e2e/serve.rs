@@ -704,7 +704,8 @@ fn start_with_oidc(store: &Path, data: &Path, provider: &vigil_testkit::oidc::Te
 /// client secret from the environment, never the command line). A browser's sign-in followed
 /// redirect by redirect over HTTP opens a session with the role the user's group maps to, which
 /// mutes a finding; the user is listed as an `oidc` user and the login is audited with its
-/// method. Without the client secret, `vigil serve` refuses to start and says how to give it.
+/// method; `vigil users disable` ends its session and refuses its next sign-in. Without the
+/// client secret, `vigil serve` refuses to start and says how to give it.
 #[test]
 fn single_sign_on_with_an_openid_connect_provider_opens_a_session_over_http() {
     use vigil_testkit::oidc::{CLIENT_ID, NextLogin, TestOidc};
@@ -762,4 +763,16 @@ fn single_sign_on_with_an_openid_connect_provider_opens_a_session_over_http() {
         .iter()
         .any(|entry| entry["action"] == "login" && entry["target"] == "ana" && entry["detail"] == "oidc" && entry["outcome"] == "success");
     assert!(logged, "{audit}");
+
+    // `vigil users disable` ends the session and refuses the next sign-in, which the provider
+    // would still vouch for.
+    vigil_with_input(&store, &["users", "disable", "ana"], "");
+    assert_eq!(request(&server, "GET", "/api/dashboard", &[("cookie", &session)], "").status, 401);
+    let start = request(&server, "GET", "/login/oidc", &[], "");
+    let state_cookie = start.header("set-cookie").unwrap().split(';').next().unwrap().to_string();
+    let back = provider.authorize(start.header("location").unwrap());
+    let refused = request(&server, "GET", back.strip_prefix(&format!("http://{listen}")).unwrap(), &[("cookie", &state_cookie)], "");
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(refused.body.contains("is disabled"), "{}", refused.body);
+    assert!(refused.headers.iter().all(|(name, value)| name != "set-cookie" || !value.starts_with("vigil_session=")));
 }
