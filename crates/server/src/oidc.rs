@@ -324,7 +324,11 @@ impl Oidc {
         let mut keys = self.keys.lock().await;
         if refresh || keys.is_empty() {
             let document = self.get_json(&provider.jwks_uri).await?;
-            *keys = parse_jwks(&document).map_err(|reason| OidcError::Provider { url: provider.jwks_uri.clone(), reason })?;
+            let (parsed, problems) = parse_jwks(&document).map_err(|reason| OidcError::Provider { url: provider.jwks_uri.clone(), reason })?;
+            for problem in problems {
+                tracing::warn!("the OpenID Connect provider's JWKS `{}`: {problem}; the key is left out", provider.jwks_uri);
+            }
+            *keys = parsed;
         }
         Ok(keys.clone())
     }
@@ -405,11 +409,13 @@ fn base64url(text: &str) -> Result<Vec<u8>, String> {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')).map_err(|error| format!("not base64url: {error}"))
 }
 
-/// The RSA signing keys of a JWKS document (`{"keys": [...]}`); keys of other types, or for
-/// encryption, are skipped. Keys under 2048 bits are refused.
-pub fn parse_jwks(document: &Map<String, Json>) -> Result<Vec<Jwk>, String> {
+/// The RSA signing keys of a JWKS document (`{"keys": [...]}`), and why each unusable RSA key
+/// was left out (malformed, or under 2048 bits): a provider publishing one bad key among good
+/// ones still signs in with the good ones. Keys of other types, or for encryption, are skipped.
+pub fn parse_jwks(document: &Map<String, Json>) -> Result<(Vec<Jwk>, Vec<String>), String> {
     let keys = document.get("keys").and_then(Json::as_array).ok_or("the JWKS has no `keys` list")?;
     let mut parsed = Vec::new();
+    let mut problems = Vec::new();
     for key in keys {
         let text = |name: &str| key.get(name).and_then(Json::as_str);
         if text("kty") != Some("RSA") || text("use").is_some_and(|usage| usage != "sig") {
@@ -421,13 +427,17 @@ pub fn parse_jwks(document: &Map<String, Json>) -> Result<Vec<Jwk>, String> {
             let encoded = text(name).ok_or_else(|| format!("the key `{named}` has no `{name}`"))?;
             Ok(rsa::BigUint::from_bytes_be(&base64url(encoded).map_err(|reason| format!("the key `{named}`'s `{name}` is {reason}"))?))
         };
-        let public = rsa::RsaPublicKey::new(number("n")?, number("e")?).map_err(|error| format!("the key `{named}` is not a usable RSA key: {error}"))?;
-        if rsa::traits::PublicKeyParts::n(&public).bits() < 2048 {
-            return Err(format!("the key `{named}` has fewer than 2048 bits"));
+        let public = number("n").and_then(|n| {
+            let e = number("e")?;
+            rsa::RsaPublicKey::new(n, e).map_err(|error| format!("the key `{named}` is not a usable RSA key: {error}"))
+        });
+        match public {
+            Ok(public) if rsa::traits::PublicKeyParts::n(&public).bits() < 2048 => problems.push(format!("the key `{named}` has fewer than 2048 bits")),
+            Ok(public) => parsed.push(Jwk { kid, alg: text("alg").map(str::to_string), key: public }),
+            Err(problem) => problems.push(problem),
         }
-        parsed.push(Jwk { kid, alg: text("alg").map(str::to_string), key: public });
     }
-    Ok(parsed)
+    Ok((parsed, problems))
 }
 
 /// What an ID token must say.
@@ -796,6 +806,32 @@ mod tests {
         assert!(strict.role(&claims(json!(null))).is_err());
         assert_eq!(config(Some(Role::Viewer)).role(&claims(json!(["staff"]))).ok(), Some(Role::Viewer));
         assert!(strict.user_name(&claims(json!([]))).unwrap_err().to_string().contains("`preferred_username`"));
+    }
+
+    /// A weak or malformed RSA key is left out with the reason, and the others kept; keys for
+    /// encryption and of other types are skipped silently.
+    #[test]
+    fn a_jwks_keeps_its_usable_rsa_signing_keys_and_says_why_it_left_others_out() {
+        use rsa::traits::PublicKeyParts as _;
+        let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        // A 2048-bit modulus (its top bit set, odd) and a 1024-bit one; the numbers need not be
+        // real keys to be parsed.
+        let mut modulus = vec![0xc5u8; 256];
+        modulus[255] = 0x01;
+        let weak = vec![0xc5u8; 128];
+        let document = json!({ "keys": [
+            { "kty": "RSA", "kid": "good", "use": "sig", "n": b64(&modulus), "e": "AQAB" },
+            { "kty": "RSA", "kid": "weak", "n": b64(&weak), "e": "AQAB" },
+            { "kty": "RSA", "kid": "broken", "n": "***", "e": "AQAB" },
+            { "kty": "RSA", "kid": "for-encryption", "use": "enc", "n": b64(&modulus), "e": "AQAB" },
+            { "kty": "EC", "kid": "ec", "crv": "P-256", "x": "AA", "y": "AA" },
+        ] });
+        let (keys, problems) = parse_jwks(document.as_object().unwrap()).unwrap();
+        assert_eq!(keys.iter().map(|key| key.kid.as_deref()).collect::<Vec<_>>(), [Some("good")]);
+        assert_eq!(keys[0].key.n().bits(), 2048);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("`weak` has fewer than 2048 bits") && problems[1].contains("`broken`"), "{problems:?}");
+        assert!(parse_jwks(json!({ "nokeys": [] }).as_object().unwrap()).is_err());
     }
 
     /// What is refused before any key is needed: not three parts, an algorithm other than RSA's
