@@ -22,7 +22,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Map, Value as Json};
 use sha2::{Digest as _, Sha256};
-use vigil_store::people::{AuditInput, OidcSignIn, Role};
+use vigil_store::people::{AuditInput, OidcLoginInput, OidcSignIn, Role};
 
 use crate::AppState;
 use crate::routes::{Access, Method, Param, Route, query};
@@ -35,6 +35,9 @@ pub const START_PATH: &str = "/login/oidc";
 const STATE_COOKIE: &str = "vigil_oidc";
 /// How long a sign-in may take at the provider.
 pub const SIGN_IN_SECONDS: i64 = 600;
+/// Sign-ins under way one address may have (started in the last [`SIGN_IN_SECONDS`] and not
+/// finished): a browser needs one, an office behind one address a few dozen.
+pub const SIGN_INS_PER_ADDRESS: i64 = 100;
 /// The clock difference tolerated between the provider and this server.
 pub const CLOCK_SKEW_SECONDS: i64 = 60;
 /// How old an ID token's `iat` may be when it arrives (it was issued for this very sign-in).
@@ -583,8 +586,9 @@ fn refused(status: StatusCode, message: &str) -> Response {
     (status, crate::pages::login_page_with(true, &format!("<p class=\"error\">Single sign-on failed: {}</p>", crate::pages::escape(message)))).into_response()
 }
 
-async fn start(State(state): State<Arc<AppState>>) -> Response {
+async fn start(State(state): State<Arc<AppState>>, request: axum::extract::Request) -> Response {
     let Some(oidc) = state.oidc.as_ref() else { return not_configured() };
+    let address = crate::client_address(&request);
     let secrets = (crate::auth::random_hex(32), crate::auth::random_hex(32), pkce());
     let (Ok(sign_in_state), Ok(nonce), Ok((verifier, challenge))) = secrets else {
         return crate::error::internal("the operating system's random generator failed");
@@ -597,13 +601,26 @@ async fn start(State(state): State<Arc<AppState>>) -> Response {
         }
     };
     let state_hash = crate::auth::digest(&sign_in_state);
+    // Counted per IP, as the login rate limits are: anyone may start a sign-in, and each is a
+    // row in the store for 10 minutes.
+    let host = address.parse::<std::net::SocketAddr>().map_or_else(|_| address.clone(), |socket| socket.ip().to_string());
     let recorded = crate::handlers::with_store(&state, move |store| {
         let now = crate::auth::now_unix();
-        store.begin_oidc_login(&state_hash, &nonce, &verifier, now, now + SIGN_IN_SECONDS)
+        let login =
+            OidcLoginInput { state_hash: &state_hash, nonce: &nonce, verifier: &verifier, address: &host, now_unix: now, expires_unix: now + SIGN_IN_SECONDS };
+        store.begin_oidc_login(&login, SIGN_INS_PER_ADDRESS)
     })
     .await;
-    if let Err(response) = recorded {
-        return response;
+    match recorded {
+        Ok(true) => {}
+        Ok(false) => {
+            let mut response = refused(StatusCode::TOO_MANY_REQUESTS, "too many sign-ins under way from this address: try again in 10 minutes");
+            if let Ok(value) = header::HeaderValue::from_str(&SIGN_IN_SECONDS.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            return response;
+        }
+        Err(response) => return response,
     }
     // Lax, not Strict: the provider sends the browser back with a cross-site navigation, which
     // must carry this cookie.

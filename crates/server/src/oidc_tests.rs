@@ -357,3 +357,20 @@ fn unsafe_configurations_are_refused_at_start() {
     https.redirect_url = "https://vigil.example.com:8443/login/oidc/callback".into();
     assert!(Oidc::new(https).is_ok());
 }
+
+/// Anyone may start a sign-in, and each is a row in the store for 10 minutes: one address may
+/// have at most `SIGN_INS_PER_ADDRESS` under way, then it is answered 429 with `Retry-After`.
+#[test]
+fn sign_ins_under_way_are_limited_per_address() {
+    let (_directory, _path, store) = stores().into_iter().next().unwrap();
+    let provider = TestOidc::start();
+    let app = console(store, Some(config(&provider)));
+    run(async {
+        for _ in 0..crate::oidc::SIGN_INS_PER_ADDRESS {
+            assert_eq!(send(&app, "/login/oidc", None).await.status, StatusCode::SEE_OTHER);
+        }
+        let limited = send(&app, "/login/oidc", None).await;
+        assert_refused(&limited, StatusCode::TOO_MANY_REQUESTS, "too many sign-ins under way");
+        assert_eq!(limited.headers.get("retry-after").unwrap(), "600");
+    });
+}

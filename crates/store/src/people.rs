@@ -84,6 +84,20 @@ fn kind_of(text: &str) -> UserKind {
     if text == "oidc" { UserKind::Oidc } else { UserKind::Password }
 }
 
+/// A sign-in with the OpenID Connect provider, under way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OidcLoginInput<'a> {
+    /// The SHA-256 of the `state` sent to the provider (the key it is found again by).
+    pub state_hash: &'a str,
+    pub nonce: &'a str,
+    /// The PKCE code verifier.
+    pub verifier: &'a str,
+    /// The address (IP) of the browser that started it.
+    pub address: &'a str,
+    pub now_unix: i64,
+    pub expires_unix: i64,
+}
+
 /// What an OpenID Connect sign-in found in the store, and did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OidcSignIn {
@@ -362,15 +376,26 @@ impl Store {
     }
 
     /// Records a sign-in under way with the provider, by its `state`'s hash, until
-    /// `expires_unix`; forgets expired ones.
-    pub fn begin_oidc_login(&mut self, state_hash: &str, nonce: &str, verifier: &str, now_unix: i64, expires_unix: i64) -> Result<(), StoreError> {
+    /// `expires_unix`, unless `address` has `limit` under way already (false); forgets expired
+    /// ones.
+    pub fn begin_oidc_login(&mut self, login: &OidcLoginInput<'_>, limit: i64) -> Result<bool, StoreError> {
         self.write(|db| {
-            db.exec("DELETE FROM oidc_logins WHERE expires_unix <= $1", &[Param::Int(now_unix)])?;
+            db.exec("DELETE FROM oidc_logins WHERE expires_unix <= $1", &[Param::Int(login.now_unix)])?;
+            let under_way = db.int("SELECT COUNT(*) FROM oidc_logins WHERE address = $1", &[Param::Text(login.address)])?.unwrap_or(0);
+            if under_way >= limit {
+                return Ok(false);
+            }
             db.exec(
-                "INSERT INTO oidc_logins (state_hash, nonce, verifier, expires_unix) VALUES ($1, $2, $3, $4)",
-                &[Param::Text(state_hash), Param::Text(nonce), Param::Text(verifier), Param::Int(expires_unix)],
+                "INSERT INTO oidc_logins (state_hash, nonce, verifier, address, expires_unix) VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    Param::Text(login.state_hash),
+                    Param::Text(login.nonce),
+                    Param::Text(login.verifier),
+                    Param::Text(login.address),
+                    Param::Int(login.expires_unix),
+                ],
             )?;
-            Ok(())
+            Ok(true)
         })
     }
 

@@ -306,7 +306,8 @@ const MIGRATIONS: &[&[&str]] = &[
             PRIMARY KEY (ecosystem, id))",
     ],
     // 12: OpenID Connect logins: how each user logs in (`password` or `oidc`) and, for `oidc`, the
-    // provider's subject it is bound to; the sign-ins under way (state's hash, nonce, PKCE verifier).
+    // provider's subject it is bound to; the sign-ins under way (state's hash, nonce, PKCE verifier,
+    // the address that started it).
     &[
         "ALTER TABLE users ADD COLUMN kind TEXT NOT NULL DEFAULT 'password'",
         "ALTER TABLE users ADD COLUMN subject TEXT",
@@ -314,7 +315,9 @@ const MIGRATIONS: &[&[&str]] = &[
             state_hash TEXT PRIMARY KEY,
             nonce TEXT NOT NULL,
             verifier TEXT NOT NULL,
+            address TEXT NOT NULL,
             expires_unix BIGINT NOT NULL)",
+        "CREATE INDEX oidc_logins_by_address ON oidc_logins (address, expires_unix)",
     ],
 ];
 

@@ -808,11 +808,22 @@ fn oidc_users_are_created_once_bound_to_their_subject_and_never_take_over_a_pass
             "{backend}: refused sign-ins changed nothing"
         );
 
-        store.begin_oidc_login("state-1", "nonce-1", "verifier-1", 1000, 1600).unwrap();
-        store.begin_oidc_login("state-2", "nonce-2", "verifier-2", 1000, 1600).unwrap();
+        let login = |state_hash: &'static str, address: &'static str, now_unix: i64| vigil_store::people::OidcLoginInput {
+            state_hash,
+            nonce: "nonce-1",
+            verifier: "verifier-1",
+            address,
+            now_unix,
+            expires_unix: now_unix + 600,
+        };
+        assert!(store.begin_oidc_login(&login("state-1", "192.0.2.1", 1000), 2).unwrap());
+        assert!(store.begin_oidc_login(&login("state-2", "192.0.2.1", 1000), 2).unwrap());
+        assert!(!store.begin_oidc_login(&login("state-3", "192.0.2.1", 1000), 2).unwrap(), "{backend}: an address has at most 2 under way");
+        assert!(store.begin_oidc_login(&login("state-4", "192.0.2.2", 1000), 2).unwrap(), "{backend}: another address is not limited");
         assert_eq!(store.take_oidc_login("state-1", 1100).unwrap(), Some(("nonce-1".to_string(), "verifier-1".to_string())), "{backend}");
         assert_eq!(store.take_oidc_login("state-1", 1100).unwrap(), None, "{backend}: a state is used once");
         assert_eq!(store.take_oidc_login("state-2", 1600).unwrap(), None, "{backend}: not after it expired");
+        assert!(store.begin_oidc_login(&login("state-5", "192.0.2.1", 1700), 2).unwrap(), "{backend}: expired sign-ins no longer count");
         assert_eq!(store.take_oidc_login("unknown", 1100).unwrap(), None);
     }
 }
