@@ -118,7 +118,7 @@ struct Console {
 fn console(store: Store, tls: bool) -> Console {
     let directory = tempfile::tempdir().unwrap();
     let (hash, token) = auth::load_or_create(&directory.path().join("console-token")).unwrap();
-    let state = Arc::new(AppState { store: StorePool::new(vec![store]), auth: auth::Auth::new(hash), secure_cookies: tls, fleet: None });
+    let state = Arc::new(AppState { store: StorePool::new(vec![store]), auth: auth::Auth::new(hash), secure_cookies: tls, fleet: None, oidc: None });
     Console { app: app(state), bearer: format!("Bearer {}", token.unwrap()) }
 }
 

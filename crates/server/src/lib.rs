@@ -12,6 +12,9 @@ mod console_tests;
 pub mod error;
 mod handlers;
 mod host_views;
+pub mod oidc;
+#[cfg(test)]
+mod oidc_tests;
 mod openapi;
 mod pages;
 mod params;
@@ -83,6 +86,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The agent API's settings; `None` serves no agents.
     pub fleet: Option<agent_api::Fleet>,
+    /// Single sign-on with an OpenID Connect provider; `None` offers none.
+    pub oidc: Option<oidc::Oidc>,
 }
 
 /// The application: one route per entry of the route table ([`routes::all`]), each behind
@@ -169,7 +174,7 @@ async fn guard(State(gate): State<Gate>, mut request: Request, next: Next) -> Re
         if browser {
             return (StatusCode::SEE_OTHER, [(header::LOCATION, "/login")]).into_response();
         }
-        return (StatusCode::UNAUTHORIZED, pages::login_page()).into_response();
+        return (StatusCode::UNAUTHORIZED, pages::login_page(pages::sso(&gate.state))).into_response();
     };
     let (Access::Read(needed) | Access::Change(needed)) = gate.access else { return error::not_found().await };
     if !caller.role.allows(needed) {
@@ -339,7 +344,7 @@ mod tests {
         let agent_bearer = format!("Bearer agt-0000000000000001.{agent_secret}");
         let (hash, token) = auth::load_or_create(&directory.path().join("console-token")).unwrap();
         let token = token.unwrap();
-        let state = Arc::new(AppState { store: StorePool::new(vec![store]), auth: auth::Auth::new(hash), secure_cookies: false, fleet: fleet() });
+        let state = Arc::new(AppState { store: StorePool::new(vec![store]), auth: auth::Auth::new(hash), secure_cookies: false, fleet: fleet(), oidc: None });
         let app = app(Arc::clone(&state));
         let bearer = format!("Bearer {token}");
         let refused = |code: StatusCode| code == StatusCode::UNAUTHORIZED || code == StatusCode::FORBIDDEN;
@@ -390,7 +395,7 @@ mod tests {
         let store = Store::open(directory.path().join("vigil.db").to_str().unwrap()).unwrap();
         let (hash, token) = auth::load_or_create(&directory.path().join("console-token")).unwrap();
         let bearer = format!("Bearer {}", token.unwrap());
-        let state = Arc::new(AppState { store: StorePool::new(vec![store]), auth: auth::Auth::new(hash), secure_cookies: false, fleet: fleet() });
+        let state = Arc::new(AppState { store: StorePool::new(vec![store]), auth: auth::Auth::new(hash), secure_cookies: false, fleet: fleet(), oidc: None });
         let agents = agent_app(state);
         let mut served = 0;
         for route in routes::all() {

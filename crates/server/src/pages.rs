@@ -16,7 +16,7 @@ use crate::AppState;
 use crate::auth::{Caller, Session};
 use crate::routes::{Access, Method, Role, Route};
 use axum::extract::FromRequest;
-use vigil_store::people::AuditInput;
+use vigil_store::people::{AuditInput, UserKind};
 
 /// Logging in and out, and the assets.
 pub const ROUTES: &[Route] = &[
@@ -149,21 +149,27 @@ async fn script() -> Response {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../assets/app.js")).into_response()
 }
 
-async fn login_form() -> Html<String> {
-    login_page()
+async fn login_form(State(state): State<Arc<AppState>>) -> Html<String> {
+    login_page(sso(&state))
 }
 
-/// The login form (also the body of a page's 401).
-pub fn login_page() -> Html<String> {
-    login_page_with("")
+/// Whether the login page offers single sign-on (`vigil serve --oidc-issuer`).
+pub(crate) fn sso(state: &AppState) -> bool {
+    state.oidc.is_some()
 }
 
-fn login_page_with(message: &str) -> Html<String> {
+/// The login form (also the body of a page's 401), with the single sign-on link when `sso`.
+pub fn login_page(sso: bool) -> Html<String> {
+    login_page_with(sso, "")
+}
+
+pub(crate) fn login_page_with(sso: bool, message: &str) -> Html<String> {
+    let sso = if sso { format!("<p class=\"sso\"><a href=\"{}\" id=\"sso-login\">Sign in with SSO</a></p>", crate::oidc::START_PATH) } else { String::new() };
     page(
         "Log in",
         None,
         &format!(
-            "<h1>vigil console</h1>{message}<form method=\"post\" action=\"/login\" id=\"password-login\"><label>User <input name=\"user\" autocomplete=\"username\" autofocus></label> \
+            "<h1>vigil console</h1>{message}{sso}<form method=\"post\" action=\"/login\" id=\"password-login\"><label>User <input name=\"user\" autocomplete=\"username\" autofocus></label> \
              <label>Password <input type=\"password\" name=\"password\" autocomplete=\"current-password\"></label> <button type=\"submit\">Log in</button></form>\
              <form method=\"post\" action=\"/login\" id=\"token-login\"><label>or the access token \
              <input type=\"password\" name=\"token\" autocomplete=\"off\"></label> <button type=\"submit\">Log in with the token</button></form>"
@@ -221,16 +227,16 @@ async fn login(State(state): State<Arc<AppState>>, request: axum::extract::Reque
             let hash = login.as_ref().and_then(|login| login.password_hash.clone()).or_else(crate::auth::decoy_hash);
             let matches = hash.is_some_and(|hash| crate::auth::verify_password(&password, &hash));
             match login {
-                Some(login) if matches && !login.disabled && login.password_hash.is_some() => Some(Some(user.clone())),
+                Some(login) if matches && !login.disabled && login.password_hash.is_some() && login.kind == UserKind::Password => Some(Some(user.clone())),
                 _ => None,
             }
         };
         match opened {
             Some(session_user) => {
-                let session = shared.auth.open_session(store, session_user.as_deref(), &address)?;
-                store.clear_login_failures(&account)?;
-                audit(store, "success", "")?;
-                Ok(Login::Opened(session))
+                let method = if token.is_empty() { "password" } else { "token" };
+                let target = if token.is_empty() { user.as_str() } else { "token" };
+                let login = LoginRecord { user: session_user.as_deref(), actor: &actor, target, account: &account, method, address: &address };
+                open_login_session(&shared, store, &login).map(Login::Opened)
             }
             None => {
                 store.record_login_failure(&[&by_address, &account], now)?;
@@ -242,20 +248,56 @@ async fn login(State(state): State<Arc<AppState>>, request: axum::extract::Reque
     .await;
     match attempt {
         Ok(Login::Opened(session)) => {
-            let secure = if state.secure_cookies { "; Secure" } else { "" };
-            let cookie =
-                format!("vigil_session={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}", session.id, crate::auth::SESSION_LIFETIME.as_secs());
-            (StatusCode::SEE_OTHER, [(header::SET_COOKIE, cookie), (header::LOCATION, "/".to_string())]).into_response()
+            (StatusCode::SEE_OTHER, [(header::SET_COOKIE, session_cookie(&state, &session)), (header::LOCATION, "/".to_string())]).into_response()
         }
-        Ok(Login::Refused) => (StatusCode::UNAUTHORIZED, login_page_with("<p class=\"error\">Wrong user, password or token.</p>")).into_response(),
+        Ok(Login::Refused) => (StatusCode::UNAUTHORIZED, login_page_with(sso(&state), "<p class=\"error\">Wrong user, password or token.</p>")).into_response(),
         Ok(Login::Limited) => (
             StatusCode::TOO_MANY_REQUESTS,
             [(header::RETRY_AFTER, LOGIN_WINDOW_SECONDS.to_string())],
-            login_page_with("<p class=\"error\">Too many failed logins: try again later.</p>"),
+            login_page_with(sso(&state), "<p class=\"error\">Too many failed logins: try again later.</p>"),
         )
             .into_response(),
         Err(response) => response,
     }
+}
+
+/// A successful login, however it was proven (a password, the token, the OpenID Connect
+/// provider).
+pub(crate) struct LoginRecord<'a> {
+    /// The session's user; `None` for the shared token.
+    pub user: Option<&'a str>,
+    /// Who the audit log says logged in, and as which account.
+    pub actor: &'a str,
+    pub target: &'a str,
+    /// The rate limits' account (`account:NAME`), whose failures a success clears.
+    pub account: &'a str,
+    /// `password`, `token` or `oidc`: the audit entry's detail.
+    pub method: &'a str,
+    pub address: &'a str,
+}
+
+/// The one way a browser session is opened: the session in the store, the account's failed
+/// logins forgotten, the login in the audit log.
+pub(crate) fn open_login_session(state: &AppState, store: &mut vigil_store::Store, login: &LoginRecord<'_>) -> Result<Session, vigil_store::StoreError> {
+    let session = state.auth.open_session(store, login.user, login.address)?;
+    store.clear_login_failures(login.account)?;
+    store.record_audit(&AuditInput {
+        at: &chrono_now(),
+        actor: login.actor,
+        action: "login",
+        target: login.target,
+        detail: login.method,
+        address: login.address,
+        outcome: "success",
+    })?;
+    Ok(session)
+}
+
+/// The session cookie: `HttpOnly; SameSite=Strict; Path=/`, for the session's lifetime, and
+/// `Secure` over TLS.
+pub(crate) fn session_cookie(state: &AppState, session: &Session) -> String {
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    format!("vigil_session={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}", session.id, crate::auth::SESSION_LIFETIME.as_secs())
 }
 
 /// The current time as the audit log writes it (RFC 3339, UTC, seconds).

@@ -24,7 +24,7 @@ struct Reply {
 /// A console over its own connection to the store at `location`, with the shared token whose
 /// hash is `token_hash` (a restarted server, or a second replica).
 fn console(store: Store, token_hash: &str) -> Router {
-    app(Arc::new(AppState { store: StorePool::new(vec![store]), auth: auth::Auth::new(token_hash.to_string()), secure_cookies: true, fleet: None }))
+    app(Arc::new(AppState { store: StorePool::new(vec![store]), auth: auth::Auth::new(token_hash.to_string()), secure_cookies: true, fleet: None, oidc: None }))
 }
 
 async fn send(app: &Router, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {

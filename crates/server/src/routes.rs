@@ -155,6 +155,7 @@ pub fn all() -> impl Iterator<Item = &'static Route> {
     [
         crate::openapi::ROUTES,
         crate::pages::ROUTES,
+        crate::oidc::ROUTES,
         crate::handlers::ROUTES,
         crate::views::ROUTES,
         crate::agent_views::ROUTES,

@@ -55,7 +55,63 @@ pub struct UserRow {
     pub role: Role,
     pub disabled: bool,
     pub has_password: bool,
+    /// How the user logs in: [`UserKind::Password`] or [`UserKind::Oidc`].
+    pub kind: UserKind,
     pub created_at: String,
+}
+
+/// How a user logs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserKind {
+    /// With a password kept here (or not yet set), added by `vigil users add` or `POST /api/users`.
+    Password,
+    /// Through the OpenID Connect provider only; created at the first sign-in, bound to the
+    /// provider's subject, its role set from the provider's claim at each sign-in.
+    Oidc,
+}
+
+impl UserKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserKind::Password => "password",
+            UserKind::Oidc => "oidc",
+        }
+    }
+}
+
+fn kind_of(text: &str) -> UserKind {
+    if text == "oidc" { UserKind::Oidc } else { UserKind::Password }
+}
+
+/// A sign-in with the OpenID Connect provider, under way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OidcLoginInput<'a> {
+    /// The SHA-256 of the `state` sent to the provider (the key it is found again by).
+    pub state_hash: &'a str,
+    pub nonce: &'a str,
+    /// The PKCE code verifier.
+    pub verifier: &'a str,
+    /// The address (IP) of the browser that started it.
+    pub address: &'a str,
+    pub now_unix: i64,
+    pub expires_unix: i64,
+}
+
+/// What an OpenID Connect sign-in found in the store, and did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OidcSignIn {
+    /// A new user of kind `oidc` was created with the role.
+    Created,
+    /// The known `oidc` user, bound to this subject; `previous_role` is the role it had when it
+    /// was another (it now has the role given).
+    Existing { previous_role: Option<Role> },
+    /// The user is disabled: nothing changed.
+    Disabled,
+    /// The name belongs to a password user: an OpenID Connect sign-in does not take it over.
+    PasswordUser,
+    /// The name is bound to another subject of the provider (or another provider).
+    OtherSubject,
 }
 
 /// What logging in as a user needs to know.
@@ -65,6 +121,7 @@ pub struct UserLogin {
     pub disabled: bool,
     /// The argon2 string (`$argon2id$...`); `None` for a user who logs in only by SSO.
     pub password_hash: Option<String>,
+    pub kind: UserKind,
 }
 
 /// A live browser session: whose it is and its CSRF token.
@@ -260,7 +317,7 @@ impl Store {
 
     /// Every user, by name.
     pub fn users(&mut self) -> Result<Vec<UserRow>, StoreError> {
-        let rows = self.db.rows("SELECT name, role, disabled, password_hash IS NOT NULL, created_at FROM users ORDER BY name", &[])?;
+        let rows = self.db.rows("SELECT name, role, disabled, password_hash IS NOT NULL, created_at, kind FROM users ORDER BY name", &[])?;
         rows.iter()
             .map(|row| {
                 let name = text(row, 0);
@@ -269,6 +326,7 @@ impl Store {
                     disabled: int(row, 2) != 0,
                     has_password: int(row, 3) != 0,
                     created_at: text(row, 4),
+                    kind: kind_of(&text(row, 5)),
                     name,
                 })
             })
@@ -277,12 +335,78 @@ impl Store {
 
     /// What logging in as `name` needs; `None` for an unknown user.
     pub fn user_login(&mut self, name: &str) -> Result<Option<UserLogin>, StoreError> {
-        let Some(row) = self.db.row("SELECT role, disabled, password_hash FROM users WHERE name = $1", &[Param::Text(name)])? else { return Ok(None) };
+        let Some(row) = self.db.row("SELECT role, disabled, password_hash, kind FROM users WHERE name = $1", &[Param::Text(name)])? else { return Ok(None) };
         Ok(Some(UserLogin {
             role: role_of(&text(&row, 0), &format!("users.role of `{name}`"))?,
             disabled: int(&row, 1) != 0,
             password_hash: opt_text(&row, 2),
+            kind: kind_of(&text(&row, 3)),
         }))
+    }
+
+    /// An OpenID Connect sign-in of `name` (the provider's `subject`, written `ISSUER SUB`) with
+    /// `role`, in one transaction: creates the user (kind `oidc`) on its first sign-in, or sets
+    /// the known `oidc` user's role; changes nothing for a disabled user, a password user of that
+    /// name, or a name bound to another subject.
+    pub fn oidc_sign_in(&mut self, name: &str, subject: &str, role: Role, at: &str) -> Result<OidcSignIn, StoreError> {
+        self.write(|db| {
+            let Some(row) = db.row("SELECT role, disabled, kind, subject FROM users WHERE name = $1", &[Param::Text(name)])? else {
+                db.exec(
+                    "INSERT INTO users (name, role, password_hash, disabled, created_at, kind, subject) VALUES ($1, $2, NULL, 0, $3, 'oidc', $4)",
+                    &[Param::Text(name), Param::Text(role.as_str()), Param::Text(at), Param::Text(subject)],
+                )?;
+                return Ok(OidcSignIn::Created);
+            };
+            if kind_of(&text(&row, 2)) != UserKind::Oidc {
+                return Ok(OidcSignIn::PasswordUser);
+            }
+            if opt_text(&row, 3).as_deref() != Some(subject) {
+                return Ok(OidcSignIn::OtherSubject);
+            }
+            if int(&row, 1) != 0 {
+                return Ok(OidcSignIn::Disabled);
+            }
+            let current = role_of(&text(&row, 0), &format!("users.role of `{name}`"))?;
+            if current == role {
+                return Ok(OidcSignIn::Existing { previous_role: None });
+            }
+            db.exec("UPDATE users SET role = $2 WHERE name = $1", &[Param::Text(name), Param::Text(role.as_str())])?;
+            Ok(OidcSignIn::Existing { previous_role: Some(current) })
+        })
+    }
+
+    /// Records a sign-in under way with the provider, by its `state`'s hash, until
+    /// `expires_unix`, unless `address` has `limit` under way already (false); forgets expired
+    /// ones.
+    pub fn begin_oidc_login(&mut self, login: &OidcLoginInput<'_>, limit: i64) -> Result<bool, StoreError> {
+        self.write(|db| {
+            db.exec("DELETE FROM oidc_logins WHERE expires_unix <= $1", &[Param::Int(login.now_unix)])?;
+            let under_way = db.int("SELECT COUNT(*) FROM oidc_logins WHERE address = $1", &[Param::Text(login.address)])?.unwrap_or(0);
+            if under_way >= limit {
+                return Ok(false);
+            }
+            db.exec(
+                "INSERT INTO oidc_logins (state_hash, nonce, verifier, address, expires_unix) VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    Param::Text(login.state_hash),
+                    Param::Text(login.nonce),
+                    Param::Text(login.verifier),
+                    Param::Text(login.address),
+                    Param::Int(login.expires_unix),
+                ],
+            )?;
+            Ok(true)
+        })
+    }
+
+    /// Takes (once: it is forgotten) the live sign-in with this state's hash: its nonce and PKCE
+    /// verifier. `None` when unknown, already taken or expired.
+    pub fn take_oidc_login(&mut self, state_hash: &str, now_unix: i64) -> Result<Option<(String, String)>, StoreError> {
+        self.write(|db| {
+            let row = db.row("SELECT nonce, verifier, expires_unix FROM oidc_logins WHERE state_hash = $1", &[Param::Text(state_hash)])?;
+            db.exec("DELETE FROM oidc_logins WHERE state_hash = $1", &[Param::Text(state_hash)])?;
+            Ok(row.filter(|row| int(row, 2) > now_unix).map(|row| (text(&row, 0), text(&row, 1))))
+        })
     }
 
     /// Changes a user's role (open sessions take it at their next request). False when unknown.

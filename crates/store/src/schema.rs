@@ -305,6 +305,20 @@ const MIGRATIONS: &[&[&str]] = &[
             id TEXT NOT NULL,
             PRIMARY KEY (ecosystem, id))",
     ],
+    // 12: OpenID Connect logins: how each user logs in (`password` or `oidc`) and, for `oidc`, the
+    // provider's subject it is bound to; the sign-ins under way (state's hash, nonce, PKCE verifier,
+    // the address that started it).
+    &[
+        "ALTER TABLE users ADD COLUMN kind TEXT NOT NULL DEFAULT 'password'",
+        "ALTER TABLE users ADD COLUMN subject TEXT",
+        "CREATE TABLE oidc_logins (
+            state_hash TEXT PRIMARY KEY,
+            nonce TEXT NOT NULL,
+            verifier TEXT NOT NULL,
+            address TEXT NOT NULL,
+            expires_unix BIGINT NOT NULL)",
+        "CREATE INDEX oidc_logins_by_address ON oidc_logins (address, expires_unix)",
+    ],
 ];
 
 /// The schema version this build writes.

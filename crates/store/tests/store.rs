@@ -778,6 +778,56 @@ fn people_sessions_keys_audit_and_login_failures_persist_in_the_store() {
     }
 }
 
+/// Issue 21, OpenID Connect: a user is created (kind `oidc`) at its first sign-in and bound to
+/// the provider's subject; later sign-ins set its role; a disabled user, a password user of the
+/// same name and another subject claiming the name change nothing. A sign-in under way is taken
+/// once, and not after it expired.
+#[test]
+fn oidc_users_are_created_once_bound_to_their_subject_and_never_take_over_a_password_user() {
+    use vigil_store::people::{OidcSignIn, Role, UserKind};
+    for (_directory, mut store) in stores() {
+        let backend = store.backend();
+        let subject = "https://idp.example.com 248289761001";
+        assert_eq!(store.oidc_sign_in("ana@example.com", subject, Role::Viewer, "2026-12-05T20:00:00Z").unwrap(), OidcSignIn::Created, "{backend}");
+        assert_eq!(store.oidc_sign_in("ana@example.com", subject, Role::Viewer, "2026-12-05T20:00:01Z").unwrap(), OidcSignIn::Existing { previous_role: None });
+        assert_eq!(
+            store.oidc_sign_in("ana@example.com", subject, Role::Analyst, "2026-12-05T20:00:02Z").unwrap(),
+            OidcSignIn::Existing { previous_role: Some(Role::Viewer) }
+        );
+        let login = store.user_login("ana@example.com").unwrap().unwrap();
+        assert_eq!((login.kind, login.role, login.password_hash), (UserKind::Oidc, Role::Analyst, None), "{backend}");
+        assert_eq!(store.oidc_sign_in("ana@example.com", "https://idp.example.com 999", Role::Admin, "t").unwrap(), OidcSignIn::OtherSubject, "{backend}");
+        assert!(store.add_user("root", Role::Admin, Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"), "t").unwrap());
+        assert_eq!(store.oidc_sign_in("root", subject, Role::Viewer, "t").unwrap(), OidcSignIn::PasswordUser, "{backend}");
+        assert!(store.set_user_disabled("ana@example.com", true).unwrap());
+        assert_eq!(store.oidc_sign_in("ana@example.com", subject, Role::Admin, "t").unwrap(), OidcSignIn::Disabled, "{backend}");
+        let users = store.users().unwrap();
+        assert_eq!(
+            users.iter().map(|user| (user.name.as_str(), user.kind, user.role)).collect::<Vec<_>>(),
+            [("ana@example.com", UserKind::Oidc, Role::Analyst), ("root", UserKind::Password, Role::Admin)],
+            "{backend}: refused sign-ins changed nothing"
+        );
+
+        let login = |state_hash: &'static str, address: &'static str, now_unix: i64| vigil_store::people::OidcLoginInput {
+            state_hash,
+            nonce: "nonce-1",
+            verifier: "verifier-1",
+            address,
+            now_unix,
+            expires_unix: now_unix + 600,
+        };
+        assert!(store.begin_oidc_login(&login("state-1", "192.0.2.1", 1000), 2).unwrap());
+        assert!(store.begin_oidc_login(&login("state-2", "192.0.2.1", 1000), 2).unwrap());
+        assert!(!store.begin_oidc_login(&login("state-3", "192.0.2.1", 1000), 2).unwrap(), "{backend}: an address has at most 2 under way");
+        assert!(store.begin_oidc_login(&login("state-4", "192.0.2.2", 1000), 2).unwrap(), "{backend}: another address is not limited");
+        assert_eq!(store.take_oidc_login("state-1", 1100).unwrap(), Some(("nonce-1".to_string(), "verifier-1".to_string())), "{backend}");
+        assert_eq!(store.take_oidc_login("state-1", 1100).unwrap(), None, "{backend}: a state is used once");
+        assert_eq!(store.take_oidc_login("state-2", 1600).unwrap(), None, "{backend}: not after it expired");
+        assert!(store.begin_oidc_login(&login("state-5", "192.0.2.1", 1700), 2).unwrap(), "{backend}: expired sign-ins no longer count");
+        assert_eq!(store.take_oidc_login("unknown", 1100).unwrap(), None);
+    }
+}
+
 fn advisory(id: &str, ecosystems: &[&str], modified: &str) -> vigil_store::osv::OsvAdvisory {
     vigil_store::osv::OsvAdvisory {
         id: id.into(),
@@ -794,7 +844,11 @@ fn advisory(id: &str, ecosystems: &[&str], modified: &str) -> vigil_store::osv::
 fn an_osv_load_replaces_records_by_id_keeps_the_others_and_pages_by_ecosystem() {
     for (_dir, mut store) in stores() {
         assert_eq!(store.osv_version("Debian").unwrap(), None, "no advisories: no version");
-        let first = [advisory("DSA-1", &["Debian"], "2024-01-01"), advisory("DSA-2", &["Debian", "Debian"], "2024-01-02"), advisory("USN-1", &["Ubuntu"], "2024-01-03")];
+        let first = [
+            advisory("DSA-1", &["Debian"], "2024-01-01"),
+            advisory("DSA-2", &["Debian", "Debian"], "2024-01-02"),
+            advisory("USN-1", &["Ubuntu"], "2024-01-03"),
+        ];
         assert_eq!(store.store_osv(&first, "a.zip", "t1").unwrap(), vigil_store::osv::OsvLoaded { added: 3, replaced: 0 });
         let before = store.osv_version("Debian").unwrap().unwrap();
         let ubuntu = store.osv_version("Ubuntu").unwrap().unwrap();
@@ -835,7 +889,8 @@ fn host_facts_count_each_instances_critical_and_high_vulnerabilities() {
         if severities.is_empty() {
             return;
         }
-        let items: Vec<serde_json::Value> = severities.iter().enumerate().map(|(index, severity)| json!({"id": format!("DSA-{index}"), "severity": severity})).collect();
+        let items: Vec<serde_json::Value> =
+            severities.iter().enumerate().map(|(index, severity)| json!({"id": format!("DSA-{index}"), "severity": severity})).collect();
         let event = vigil_fleet::wire::Sequenced {
             seq: 1,
             event: vigil_fleet::Event {
@@ -856,7 +911,13 @@ fn host_facts_count_each_instances_critical_and_high_vulnerabilities() {
         agent(&mut store, "agt-c", None, "vc", &["critical"]);
         agent(&mut store, "agt-d", Some("i-0d"), "vd", &[]);
         let facts = store.host_facts().unwrap();
-        let counts: Vec<(&str, usize, usize)> = facts.vulnerabilities.iter().map(|(id, counts)| (id.as_str(), counts.critical, counts.high)).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        let counts: Vec<(&str, usize, usize)> = facts
+            .vulnerabilities
+            .iter()
+            .map(|(id, counts)| (id.as_str(), counts.critical, counts.high))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
         assert_eq!(counts, [("i-0a", 1, 2), ("i-0b", 0, 0)], "{backend}");
     }
 }

@@ -201,7 +201,12 @@ pub fn users(args: UsersArgs) -> anyhow::Result<ExitCode> {
                     println!("{:<24} {:<8} {:<9} {:<8} CREATED", "NAME", "ROLE", "STATE", "PASSWORD");
                     for user in &users {
                         let state = if user.disabled { "disabled" } else { "active" };
-                        let password = if user.has_password { "set" } else { "none" };
+                        // A user who signs in through the OpenID Connect provider has no password here.
+                        let password = match (user.kind, user.has_password) {
+                            (vigil_store::people::UserKind::Oidc, _) => "oidc",
+                            (_, true) => "set",
+                            (_, false) => "none",
+                        };
                         println!("{:<24} {:<8} {:<9} {:<8} {}", user.name, user.role.as_str(), state, password, user.created_at);
                     }
                 }

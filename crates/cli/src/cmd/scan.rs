@@ -193,7 +193,9 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
     // The instances with a vigil agent, from the store the scan records into (for the host
     // coverage check; unknown when there is no store), and what their agents report (for
     // attack paths).
-    if !args.no_store && let Ok(mut store) = args.store.open() {
+    if !args.no_store
+        && let Ok(mut store) = args.store.open()
+    {
         if args.source.demo
             && let Some(inventory) = inventories.first()
             && let Err(error) = seed_demo_agents(&mut store, inventory)

@@ -45,6 +45,98 @@ pub struct ServeArgs {
     pub agent_missing_after: i64,
     #[command(flatten)]
     pub notify: super::notify::NotifyArgs,
+    #[command(flatten)]
+    pub oidc: OidcArgs,
+}
+
+/// Single sign-on with an OpenID Connect provider (docs/console.md, "Single sign-on").
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Single sign-on (OpenID Connect)")]
+pub struct OidcArgs {
+    /// The provider's issuer URL, exactly as its discovery document writes it (enables the
+    /// "Sign in with SSO" link); needs --oidc-client-id, --oidc-redirect-url and the client
+    /// secret in --oidc-client-secret-file or $VIGIL_OIDC_CLIENT_SECRET.
+    #[arg(long, value_name = "URL", requires_all = ["oidc_client_id", "oidc_redirect_url"])]
+    pub oidc_issuer: Option<String>,
+    /// The client id the provider gave the console.
+    #[arg(long, value_name = "ID", requires = "oidc_issuer")]
+    pub oidc_client_id: Option<String>,
+    /// A file holding the client secret (its first line). Without it the secret is read from
+    /// $VIGIL_OIDC_CLIENT_SECRET; it is never taken on the command line.
+    #[arg(long, value_name = "FILE", requires = "oidc_issuer")]
+    pub oidc_client_secret_file: Option<std::path::PathBuf>,
+    /// The console's callback as registered with the provider:
+    /// https://HOST[:PORT]/login/oidc/callback.
+    #[arg(long, value_name = "URL", requires = "oidc_issuer")]
+    pub oidc_redirect_url: Option<String>,
+    /// The scopes asked for (space-separated; `openid` must be one).
+    #[arg(long, value_name = "SCOPES", default_value = "openid profile email")]
+    pub oidc_scopes: String,
+    /// The ID token's claim naming the console user.
+    #[arg(long, value_name = "CLAIM", default_value = "preferred_username")]
+    pub oidc_username_claim: String,
+    /// The ID token's claim whose values (a string or a list) --oidc-role maps to roles.
+    #[arg(long, value_name = "CLAIM", default_value = "groups")]
+    pub oidc_role_claim: String,
+    /// A value of the role claim and the role it gives (repeatable: VALUE=viewer|analyst|admin);
+    /// the highest role found wins.
+    #[arg(long = "oidc-role", value_name = "VALUE=ROLE", value_parser = parse_role_mapping)]
+    pub oidc_roles: Vec<(String, vigil_store::people::Role)>,
+    /// The role of a user none of whose values is mapped; without it such a user is refused.
+    #[arg(long, value_name = "ROLE", value_parser = parse_role)]
+    pub oidc_default_role: Option<vigil_store::people::Role>,
+    /// Certificates (PEM) trusted for the provider besides the system's (a private CA).
+    #[arg(long, value_name = "PEM", requires = "oidc_issuer")]
+    pub oidc_ca_cert: Option<std::path::PathBuf>,
+}
+
+fn parse_role(text: &str) -> Result<vigil_store::people::Role, String> {
+    vigil_store::people::Role::parse(text).ok_or_else(|| format!("`{text}` is not a role: use viewer, analyst or admin"))
+}
+
+fn parse_role_mapping(text: &str) -> Result<(String, vigil_store::people::Role), String> {
+    let (value, role) = text.rsplit_once('=').ok_or_else(|| format!("`{text}` is not VALUE=ROLE"))?;
+    if value.is_empty() {
+        return Err(format!("`{text}` maps an empty value"));
+    }
+    Ok((value.to_string(), parse_role(role)?))
+}
+
+/// The environment variable holding the client secret when no file is given.
+const CLIENT_SECRET_ENV: &str = "VIGIL_OIDC_CLIENT_SECRET";
+
+impl OidcArgs {
+    /// Single sign-on's configuration, or `None` without --oidc-issuer.
+    fn config(&self) -> anyhow::Result<Option<vigil_server::oidc::OidcConfig>> {
+        let Some(issuer) = &self.oidc_issuer else { return Ok(None) };
+        let client_secret = match &self.oidc_client_secret_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the client secret file `{}`", path.display()))?;
+                text.lines().next().unwrap_or_default().trim().to_string()
+            }
+            None => std::env::var(CLIENT_SECRET_ENV)
+                .map_err(|_| anyhow::anyhow!("--oidc-issuer needs the client secret: give --oidc-client-secret-file FILE or set ${CLIENT_SECRET_ENV}"))?,
+        };
+        let extra_roots_pem = match &self.oidc_ca_cert {
+            Some(path) => Some(std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))?),
+            None => None,
+        };
+        if self.oidc_roles.is_empty() && self.oidc_default_role.is_none() {
+            anyhow::bail!("--oidc-issuer needs at least one --oidc-role VALUE=ROLE or --oidc-default-role ROLE: no one could sign in");
+        }
+        Ok(Some(vigil_server::oidc::OidcConfig {
+            issuer: issuer.clone(),
+            client_id: self.oidc_client_id.clone().unwrap_or_default(),
+            client_secret,
+            redirect_url: self.oidc_redirect_url.clone().unwrap_or_default(),
+            scopes: self.oidc_scopes.clone(),
+            username_claim: self.oidc_username_claim.clone(),
+            role_claim: self.oidc_role_claim.clone(),
+            role_map: self.oidc_roles.clone(),
+            default_role: self.oidc_default_role,
+            extra_roots_pem,
+        }))
+    }
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -65,6 +157,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         None => (vigil_fleet::policy::DEFAULT_HOST_POLICY.to_string(), "default-host-policy.yaml".to_string()),
     };
     let host_policy = vigil_fleet::HostPolicy::parse(&policy_text, &policy_name)?;
+    // Single sign-on's configuration is checked before the store is touched; the provider is
+    // first called at the first sign-in, so a provider that is down does not stop the console.
+    let oidc = match args.oidc.config()? {
+        Some(config) => Some(vigil_server::oidc::Oidc::new(config)?),
+        None => None,
+    };
     let mut store = args.store.open()?;
     store.record_host_policy(&host_policy.version, &policy_text, &chrono::Utc::now().to_rfc3339())?;
     let token_path = crate::paths::data_dir().join("console-token");
@@ -101,6 +199,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         auth: vigil_server::auth::Auth::new(hash),
         secure_cookies: tls.is_some(),
         fleet: Some(fleet),
+        oidc,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     let sweep_every = std::time::Duration::from_secs(args.agent_heartbeat.clamp(1, 30));

@@ -1,6 +1,10 @@
 """Drives the vigil console in headless Chromium (Playwright, Debian's chromium binary).
 
-Usage: console.py CHROMIUM BASE_URL TOKEN HOSTILE_ARN SCREENSHOT_DIR [PASSWORD]
+Usage: console.py CHROMIUM BASE_URL TOKEN HOSTILE_ARN SCREENSHOT_DIR [PASSWORD [SSO_USER]]
+
+With SSO_USER, a new browser signs in with "Sign in with SSO" through the test OpenID Connect
+provider (on another site), which signs SSO_USER in as an analyst, and lands on the dashboard
+with its session.
 
 With PASSWORD, the users `vera` (viewer), `ana` (analyst) and `adam` (admin) share it: each
 logs in with the password form; the viewer's mute is refused with the reason shown, the
@@ -21,6 +25,7 @@ from playwright.sync_api import sync_playwright
 
 chromium, base, token, hostile_arn, shots = sys.argv[1:6]
 password = sys.argv[6] if len(sys.argv) > 6 else None
+sso_user = sys.argv[7] if len(sys.argv) > 7 else None
 os.makedirs(shots, exist_ok=True)
 problems = []
 
@@ -187,6 +192,23 @@ with sync_playwright() as playwright:
         check("mallory" not in audit, "a refused user change is in the audit log as a change")
         check(audit.count("login") >= 3, "the audit log lacks the three logins")
         admin.screenshot(path=os.path.join(shots, "audit.png"), full_page=True)
+
+    if sso_user:
+        # Single sign-on: the login page's link, the provider (another site) and back; the
+        # session cookie (SameSite=Strict) must be sent on the way to the dashboard.
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        person = context.new_page()
+        person.on("pageerror", lambda error: problems.append(f"sso: page error: {error}"))
+        person.goto(base + "/login")
+        person.click("#sso-login")
+        person.wait_for_selector("#consent")
+        check(not person.url.startswith(base), f"the sign-in did not go to the provider: {person.url}")
+        person.click("#consent")
+        person.wait_for_url(base + "/")
+        nav = person.inner_text("nav")
+        check(f"user:{sso_user} (analyst)" in nav, f"the SSO user is not signed in as an analyst: {nav!r}")
+        check(person.locator("meta[name=csrf-token]").count() == 1, "the SSO session's page carries no CSRF token")
+        person.screenshot(path=os.path.join(shots, "sso.png"), full_page=True)
     browser.close()
 
 if problems:

@@ -329,18 +329,38 @@ fn the_console_works_in_headless_chromium() {
     for (user, role) in [("vera", "viewer"), ("ana", "analyst"), ("adam", "admin")] {
         vigil_with_input(&store, &["users", "add", user, "--role", role], &format!("{password}\n"));
     }
-    let server = start(&store, directory.path());
+    // Single sign-on through a provider on another site (`localhost`, the console being at
+    // 127.0.0.1), whose page the person clicks through, as with a real provider: the way back
+    // starts at the provider's site, so the browser's SameSite rules apply as in production.
+    let provider = vigil_testkit::oidc::TestOidc::start_as(vigil_testkit::oidc::ClientAuth::Basic, "localhost");
+    provider.next_login(vigil_testkit::oidc::NextLogin::user("00u-sso", "sso-analyst", &["vigil-analysts"]));
+    provider.require_consent(true);
+    let server = start_with_oidc(&store, &directory.path().join("data"), &provider);
     let screenshots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
     let output = Command::new(&python)
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/console.py"))
         .args([&chromium, &format!("http://{}", server.address), &server.token, &arn])
         .arg(&screenshots)
         .arg(password)
+        .arg("sso-analyst")
         .output()
         .unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "{text}");
-    for name in ["dashboard", "findings-high", "resource", "finding-muted", "exposure", "identities", "activity", "scans", "vulnerabilities", "viewer-refused", "audit"] {
+    for name in [
+        "dashboard",
+        "findings-high",
+        "resource",
+        "finding-muted",
+        "exposure",
+        "identities",
+        "activity",
+        "scans",
+        "vulnerabilities",
+        "viewer-refused",
+        "audit",
+        "sso",
+    ] {
         assert!(screenshots.join(format!("{name}.png")).exists(), "no screenshot of {name}");
     }
 }
@@ -653,4 +673,106 @@ fn people_and_keys_from_the_command_line_act_with_their_roles_and_are_audited() 
     assert!(!has(6003, "finding.mute", &|event| event["actor"]["user"]["name"] == "key:dashboards"), "a refused change is not recorded as one");
     let times: Vec<i64> = events.iter().map(|event| event["time"].as_i64().unwrap()).collect();
     assert!(times.windows(2).all(|pair| pair[0] <= pair[1]), "oldest first: {times:?}");
+}
+
+/// `vigil serve` with single sign-on through `provider` (the client secret in the environment),
+/// mapping the group `vigil-analysts` to the analyst role. The redirect URL names the console's
+/// port, so the port is chosen before it starts.
+fn start_with_oidc(store: &Path, data: &Path, provider: &vigil_testkit::oidc::TestOidc) -> Server {
+    use vigil_testkit::oidc::{CLIENT_ID, CLIENT_SECRET};
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
+    let redirect = format!("http://{listen}/login/oidc/callback");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["serve", "--listen", &listen, "--store"])
+        .arg(store)
+        .args(["--oidc-issuer", &provider.issuer, "--oidc-client-id", CLIENT_ID, "--oidc-redirect-url", &redirect, "--oidc-role", "vigil-analysts=analyst"])
+        .env("VIGIL_DATA_DIR", data)
+        .env("VIGIL_OIDC_CLIENT_SECRET", CLIENT_SECRET)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines().map_while(Result::ok);
+    let token = lines.find(|line| line.starts_with("console access token")).unwrap().rsplit(": ").next().unwrap().to_string();
+    let address = lines.find(|line| line.contains("listening on")).unwrap().rsplit("://").next().unwrap().to_string();
+    assert_eq!(address, listen);
+    Server { child, address, token }
+}
+
+/// Issue 21, single sign-on: `vigil serve` with OpenID Connect against the test provider (its
+/// client secret from the environment, never the command line). A browser's sign-in followed
+/// redirect by redirect over HTTP opens a session with the role the user's group maps to, which
+/// mutes a finding; the user is listed as an `oidc` user and the login is audited with its
+/// method; `vigil users disable` ends its session and refuses its next sign-in. Without the
+/// client secret, `vigil serve` refuses to start and says how to give it.
+#[test]
+fn single_sign_on_with_an_openid_connect_provider_opens_a_session_over_http() {
+    use vigil_testkit::oidc::{CLIENT_ID, NextLogin, TestOidc};
+    let directory = tempfile::tempdir().unwrap();
+    let (store, data) = (directory.path().join("vigil.db"), directory.path().join("data"));
+    seeded_store(&store);
+    let provider = TestOidc::start();
+    let refused = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--store"])
+        .arg(&store)
+        .args(["--oidc-issuer", &provider.issuer, "--oidc-client-id", CLIENT_ID, "--oidc-redirect-url", "http://127.0.0.1:1/login/oidc/callback"])
+        .args(["--oidc-role", "vigil-analysts=analyst"])
+        .env("VIGIL_DATA_DIR", &data)
+        .env_remove("VIGIL_OIDC_CLIENT_SECRET")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("$VIGIL_OIDC_CLIENT_SECRET"), "{}", String::from_utf8_lossy(&refused.stderr));
+    let server = start_with_oidc(&store, &data, &provider);
+    let listen = server.address.clone();
+
+    let login = request(&server, "GET", "/login", &[], "");
+    assert!(login.body.contains("Sign in with SSO"), "{}", login.body);
+    provider.next_login(NextLogin::user("00u-ana", "ana", &["staff", "vigil-analysts"]));
+    let start = request(&server, "GET", "/login/oidc", &[], "");
+    assert_eq!(start.status, 303, "{}", start.body);
+    let state_cookie = start.header("set-cookie").unwrap().split(';').next().unwrap().to_string();
+    let authorize = start.header("location").unwrap().to_string();
+    assert!(authorize.starts_with(&format!("{}/authorize?", provider.issuer)), "{authorize}");
+    let back = provider.authorize(&authorize);
+    let callback = back.strip_prefix(&format!("http://{listen}")).unwrap_or_else(|| panic!("{back}"));
+    let signed_in = request(&server, "GET", callback, &[("cookie", &state_cookie)], "");
+    assert_eq!(signed_in.status, 200, "{}", signed_in.body);
+    let session = signed_in
+        .headers
+        .iter()
+        .find(|(name, value)| name == "set-cookie" && value.starts_with("vigil_session="))
+        .map(|(_, value)| value.split(';').next().unwrap().to_string())
+        .unwrap();
+    let page = request(&server, "GET", "/", &[("cookie", &session)], "");
+    assert!(page.body.contains("user:ana (analyst)"), "{}", page.body);
+    let csrf = page.body.split("name=\"csrf-token\" content=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let findings = request(&server, "GET", "/api/findings?failing=1&limit=1", &[("cookie", &session)], "").json();
+    let id = findings["items"][0]["id"].as_i64().unwrap();
+    let json = [("cookie", session.as_str()), ("x-csrf-token", csrf.as_str()), ("content-type", "application/json")];
+    let muted = request(&server, "POST", &format!("/api/findings/{id}/mute"), &json, r#"{"reason":"signed in by SSO"}"#);
+    assert_eq!(muted.status, 200, "an analyst by the provider's group mutes: {}", muted.body);
+
+    let users = vigil_with_input(&store, &["users", "list", "--format", "json"], "");
+    assert!(users.contains("\"ana\"") && users.contains("\"oidc\"") && users.contains("\"analyst\""), "{users}");
+    let audit = request(&server, "GET", "/api/audit?limit=20", &[("authorization", &bearer(&server))], "").json();
+    let logged = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|entry| entry["action"] == "login" && entry["target"] == "ana" && entry["detail"] == "oidc" && entry["outcome"] == "success");
+    assert!(logged, "{audit}");
+
+    // `vigil users disable` ends the session and refuses the next sign-in, which the provider
+    // would still vouch for.
+    vigil_with_input(&store, &["users", "disable", "ana"], "");
+    assert_eq!(request(&server, "GET", "/api/dashboard", &[("cookie", &session)], "").status, 401);
+    let start = request(&server, "GET", "/login/oidc", &[], "");
+    let state_cookie = start.header("set-cookie").unwrap().split(';').next().unwrap().to_string();
+    let back = provider.authorize(start.header("location").unwrap());
+    let refused = request(&server, "GET", back.strip_prefix(&format!("http://{listen}")).unwrap(), &[("cookie", &state_cookie)], "");
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(refused.body.contains("is disabled"), "{}", refused.body);
+    assert!(refused.headers.iter().all(|(name, value)| name != "set-cookie" || !value.starts_with("vigil_session=")));
 }
