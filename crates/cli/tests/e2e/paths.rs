@@ -195,7 +195,9 @@ fn vulnerabilities_an_agent_reports_raise_the_paths_into_its_instance() {
         assert!(!path["reasons"].to_string().contains("reported by the host"), "only the reporting instance's paths change: {path}");
     }
 
-    let (code, _, stderr) = run(vigil().args(["paths", "--demo", "--store", "/nonexistent-directory/vigil.db"]));
+    let garbage = directory.path().join("not-a-store.db");
+    std::fs::write(&garbage, "this is not a database, and it is long enough for SQLite to look at its header").unwrap();
+    let (code, _, stderr) = run(vigil().args(["paths", "--demo", "--store"]).arg(&garbage));
     assert_ne!(code, 0);
-    assert!(stderr.contains("cannot read the agents' reports from the store `/nonexistent-directory/vigil.db`"), "{stderr}");
+    assert!(stderr.contains(&format!("cannot read the agents' reports from the store `{}`", garbage.display())), "{stderr}");
 }
