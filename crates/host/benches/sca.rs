@@ -19,23 +19,8 @@ use std::time::Instant;
 use vigil_host::fsroot::HostRoot;
 use vigil_host::sca::{Policy, ScaOptions, evaluate};
 
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| status.lines().find(|line| line.starts_with("VmHWM:")).and_then(|line| line.split_whitespace().nth(1)?.parse().ok()))
-        .unwrap_or(0)
-}
-
-/// (user + system CPU of this process, of its waited-for children), in seconds, from
-/// `/proc/self/stat` (fields 14 to 17, in clock ticks of `USER_HZ`, 100 on Linux).
-fn cpu_seconds() -> (f64, f64) {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // The command name (field 2) may hold spaces; the fields after it follow its `)`.
-    let fields: Vec<f64> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().filter_map(|field| field.parse().ok()).collect()).unwrap_or_default();
-    // After `)`: state (not a number, so skipped), then fields 4..; utime is field 14.
-    let tick = |index: usize| fields.get(index).copied().unwrap_or(0.0) / 100.0;
-    (tick(10) + tick(11), tick(12) + tick(13))
-}
+mod support;
+use support::{cpu_seconds, peak_rss_kib};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|arg| !arg.starts_with("--")).collect();

@@ -19,12 +19,8 @@ use std::time::{Duration, Instant};
 use vigil_host::fsroot::HostRoot;
 use vigil_host::vulns::{Database, host_ecosystem, osv};
 
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| status.lines().find(|line| line.starts_with("VmHWM:")).and_then(|line| line.split_whitespace().nth(1)?.parse().ok()))
-        .unwrap_or(0)
-}
+mod support;
+use support::peak_rss_kib;
 
 fn timed<T>(label: &str, work: impl FnOnce() -> T) -> T {
     let start = Instant::now();

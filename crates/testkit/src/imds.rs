@@ -9,12 +9,12 @@
 //! axum.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::http1::{Request, read_request};
 use crate::identity::TestCa;
 
 /// What the simulated instance serves; change it while the server runs with [`TestImds::set`].
@@ -99,33 +99,16 @@ impl Drop for TestImds {
     }
 }
 
+
+/// IMDS answers in plain text.
 fn respond(stream: &mut TcpStream, status: &str, headers: &[(&str, String)], body: &str) -> std::io::Result<()> {
-    let mut text = format!("HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\ncontent-type: text/plain\r\n", body.len());
-    for (name, value) in headers {
-        text.push_str(&format!("{name}: {value}\r\n"));
-    }
-    text.push_str("\r\n");
-    text.push_str(body);
-    stream.write_all(text.as_bytes())
+    let mut all = vec![("content-type", "text/plain".to_string())];
+    all.extend_from_slice(headers);
+    crate::http1::respond(stream, status, &all, body)
 }
 
 fn handle(shared: &Shared, mut stream: TcpStream) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    let mut parts = request_line.split_whitespace();
-    let (method, path) = (parts.next().unwrap_or_default().to_string(), parts.next().unwrap_or_default().to_string());
-    let mut headers = HashMap::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 || line.trim().is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_string());
-        }
-    }
+    let Request { method, target: path, headers, .. } = read_request(&stream)?;
     shared.requests.lock().unwrap().push(format!("{method} {path}"));
     if method == "PUT" && path == "/latest/api/token" {
         let ttl = headers.get("x-aws-ec2-metadata-token-ttl-seconds").and_then(|text| text.parse::<u64>().ok());
@@ -162,6 +145,7 @@ fn handle(shared: &Shared, mut stream: TcpStream) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write as _;
 
     fn request(imds: &TestImds, method: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
         let mut stream = TcpStream::connect(imds.url.trim_start_matches("http://")).unwrap();

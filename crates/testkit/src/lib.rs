@@ -10,6 +10,7 @@
 #[cfg(feature = "aws")]
 pub mod example_corp;
 pub mod fault_proxy;
+pub mod http1;
 pub mod identity;
 pub mod imds;
 #[cfg(feature = "aws")]

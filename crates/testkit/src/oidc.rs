@@ -11,11 +11,10 @@
 //! connection, as [`crate::imds`].
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use base64::Engine as _;
 use rsa::pkcs1v15::SigningKey;
@@ -24,6 +23,8 @@ use rsa::signature::{SignatureEncoding as _, Signer as _};
 use rsa::traits::PublicKeyParts as _;
 use serde_json::{Map, Value, json};
 use sha2::{Digest as _, Sha256};
+
+use crate::http1::{Request, read_request, respond};
 
 /// The client the provider knows.
 pub const CLIENT_ID: &str = "vigil-console";
@@ -273,15 +274,6 @@ fn encode(text: &str) -> String {
     text.bytes().map(|byte| if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) { (byte as char).to_string() } else { format!("%{byte:02X}") }).collect()
 }
 
-fn respond(stream: &mut TcpStream, status: &str, headers: &[(&str, String)], body: &str) -> std::io::Result<()> {
-    let mut text = format!("HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n", body.len());
-    for (name, value) in headers {
-        text.push_str(&format!("{name}: {value}\r\n"));
-    }
-    text.push_str("\r\n");
-    text.push_str(body);
-    stream.write_all(text.as_bytes())
-}
 
 fn json_reply(stream: &mut TcpStream, status: &str, body: &Value) -> std::io::Result<()> {
     respond(stream, status, &[("content-type", "application/json".into()), ("cache-control", "no-store".into())], &body.to_string())
@@ -292,25 +284,7 @@ fn token_error(stream: &mut TcpStream, status: &str, error: &str, description: &
 }
 
 fn handle(shared: &Shared, mut stream: TcpStream) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    let mut parts = request_line.split_whitespace();
-    let (method, target) = (parts.next().unwrap_or_default().to_string(), parts.next().unwrap_or_default().to_string());
-    let mut headers = HashMap::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 || line.trim().is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_string());
-        }
-    }
-    let length = headers.get("content-length").and_then(|text| text.parse::<usize>().ok()).unwrap_or(0);
-    let mut body = vec![0u8; length.min(1 << 20)];
-    reader.read_exact(&mut body)?;
+    let Request { method, target, headers, body } = read_request(&stream)?;
     let body = String::from_utf8_lossy(&body).into_owned();
     let (path, query) = target.split_once('?').unwrap_or((target.as_str(), ""));
     shared.requests.lock().unwrap().push(format!("{method} {path}"));
