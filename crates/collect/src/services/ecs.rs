@@ -196,3 +196,28 @@ async fn read_task_definition(session: &Session, client: &aws_sdk_ecs::Client, r
         tags: tags(output.tags),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_ecs::types::{Attachment, KeyValuePair};
+
+    use super::network_interface_ids;
+
+    fn attachment(kind: &str, details: &[(&str, &str)]) -> Attachment {
+        let details = details.iter().map(|(name, value)| KeyValuePair::builder().name(*name).value(*value).build()).collect();
+        Attachment::builder().r#type(kind).set_details(Some(details)).build()
+    }
+
+    /// moto's RunTask/DescribeTasks replies do not parse (containers' `cpu` is a number), so the
+    /// conversion of DescribeTasks' attachments is pinned here on the SDK's own types.
+    #[test]
+    fn a_tasks_interfaces_are_its_elastic_network_interface_attachments() {
+        let attachments = vec![
+            attachment("ElasticNetworkInterface", &[("subnetId", "subnet-1"), ("networkInterfaceId", "eni-1"), ("privateIPv4Address", "10.0.1.5")]),
+            attachment("ServiceConnect", &[("networkInterfaceId", "eni-other")]),
+            attachment("ElasticNetworkInterface", &[("networkInterfaceId", "")]),
+        ];
+        assert_eq!(network_interface_ids(Some(attachments)), vec!["eni-1".to_string()]);
+        assert!(network_interface_ids(None).is_empty());
+    }
+}
