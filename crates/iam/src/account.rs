@@ -539,9 +539,8 @@ impl Account {
             let definitions: HashMap<&str, &vigil_model::workloads::EcsTaskDefinition> =
                 regional.ecs_task_definitions.iter().map(|definition| (definition.task_definition_arn.as_str(), definition)).collect();
             for task in &regional.ecs_tasks {
-                let definition_role =
-                    task.task_definition_arn.as_deref().and_then(|arn| definitions.get(arn)).and_then(|definition| definition.task_role_arn.clone());
-                let role = role_of(&task.task_role_arn_override).or_else(|| role_of(&definition_role));
+                let definition = task.task_definition_arn.as_deref().and_then(|arn| definitions.get(arn)).copied();
+                let role = task.task_role(definition).and_then(|(role, _)| role_of(&Some(role.to_string())));
                 let name = task.task_arn.rsplit('/').next().unwrap_or_default().to_string();
                 let index = push(WorkloadKind::EcsTask, task.task_arn.clone(), region, &name, role);
                 workloads.push((index, task.tags.clone(), task.last_status.clone(), Some(task.cluster_arn.clone()), Some(task.enable_execute_command), None));

@@ -76,6 +76,39 @@ pub struct EcsTask {
     pub launch_type: Option<String>,
     pub enable_execute_command: bool,
     pub tags: Tags,
+    /// `service:NAME` when a service started the task, `family:NAME` for a task run alone (or
+    /// what `RunTask`'s caller chose).
+    pub group: Option<String>,
+    /// The elastic network interfaces of an `awsvpc` task (its attachments of type
+    /// `ElasticNetworkInterface`), through which the network reaches it.
+    pub network_interface_ids: Vec<String>,
+}
+
+/// Where the role a task runs with comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskRoleSource {
+    /// The task was started with a task role override.
+    Override,
+    /// Its task definition's task role.
+    TaskDefinition,
+}
+
+impl EcsTask {
+    /// The task role the task's containers run with: the override it was started with, else
+    /// the task role of its task definition (`definition`, the one named by
+    /// `task_definition_arn`); an empty string is no role. The one rule for it, used by the IAM
+    /// account's workloads and by attack paths.
+    pub fn task_role<'a>(&'a self, definition: Option<&'a EcsTaskDefinition>) -> Option<(&'a str, TaskRoleSource)> {
+        let non_empty = |role: Option<&'a String>| role.map(String::as_str).filter(|role| !role.is_empty());
+        non_empty(self.task_role_arn_override.as_ref())
+            .map(|role| (role, TaskRoleSource::Override))
+            .or_else(|| non_empty(definition.and_then(|definition| definition.task_role_arn.as_ref())).map(|role| (role, TaskRoleSource::TaskDefinition)))
+    }
+
+    /// The name of the service that started the task (`group` is `service:NAME`).
+    pub fn service_name(&self) -> Option<&str> {
+        self.group.as_deref().and_then(|group| group.strip_prefix("service:")).filter(|name| !name.is_empty())
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -218,4 +251,39 @@ pub struct AgentCoreResource {
     /// The execution role (GetCodeInterpreter / GetAgentRuntime / GetBrowser).
     pub role_arn: Option<String>,
     pub status: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_task_read_before_groups_and_interfaces_were_kept_still_reads() {
+        let task: EcsTask = serde_json::from_value(serde_json::json!({ "TaskArn": "arn:aws:ecs:us-east-1:123456789012:task/prod/1", "Group": null })).unwrap();
+        assert_eq!(task.group, None);
+        assert!(task.network_interface_ids.is_empty());
+        assert_eq!(task.service_name(), None);
+    }
+
+    #[test]
+    fn a_task_runs_as_its_override_else_its_task_definition_role() {
+        let definition = EcsTaskDefinition { task_role_arn: Some("definition".into()), ..Default::default() };
+        let check = |task_override: Option<&str>, definition: Option<&EcsTaskDefinition>, expected: Option<(&str, TaskRoleSource)>| {
+            let task = EcsTask { task_role_arn_override: task_override.map(str::to_string), ..Default::default() };
+            assert_eq!(task.task_role(definition), expected, "{task_override:?} {definition:?}");
+        };
+        check(Some("override"), Some(&definition), Some(("override", TaskRoleSource::Override)));
+        check(Some(""), Some(&definition), Some(("definition", TaskRoleSource::TaskDefinition)));
+        check(None, Some(&definition), Some(("definition", TaskRoleSource::TaskDefinition)));
+        check(None, None, None);
+        check(None, Some(&EcsTaskDefinition { task_role_arn: Some(String::new()), ..Default::default() }), None);
+    }
+
+    #[test]
+    fn a_task_names_its_service_only_when_a_service_started_it() {
+        for (group, expected) in [(Some("service:web"), Some("web")), (Some("family:web"), None), (Some("service:"), None), (None, None)] {
+            let task = EcsTask { group: group.map(str::to_string), ..Default::default() };
+            assert_eq!(task.service_name(), expected, "{group:?}");
+        }
+    }
 }

@@ -8,13 +8,16 @@
 //! and its escalation paths) and optional host facts (vulnerabilities agents report).
 //!
 //! The graph: `internet` → (a security group rule, through a load balancer or not) → an
-//! instance or a public database; `internet` → (a function URL without authentication) → a
-//! Lambda function; compute → (instance profile, execution role) → role; role → (escalation
-//! steps) → admin-equivalent principal; role → (the statements that allow reading it) →
-//! sensitive data. A public database that is itself sensitive is a target one hop away.
+//! instance, an ECS task or service (by the task's network interface) or a public database;
+//! `internet` → (a function URL without authentication) → a Lambda function; compute →
+//! (instance profile, execution role, task role) → role; role → (escalation steps) →
+//! admin-equivalent principal; role → (the statements that allow reading it) → sensitive
+//! data. A public database that is itself sensitive is a target one hop away.
 
 pub mod cut;
 pub mod sensitive;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -24,6 +27,7 @@ use vigil_iam::evaluate::Decision;
 use vigil_model::Inventory;
 use vigil_model::analysis::{AttackPath, CutChange, PathHop};
 use vigil_model::ec2::IpPermission;
+use vigil_model::workloads::TaskRoleSource;
 use vigil_net::Network;
 
 pub use cut::{Cut, CutMethod, minimal_cut};
@@ -103,14 +107,47 @@ struct Tail {
     reasons: Vec<String>,
 }
 
-/// A way in: hops from the internet to a compute resource.
+/// A way in: hops from the internet to a compute resource and on to the role it runs with.
 #[derive(Debug, Clone)]
 struct Entry {
     compute: String,
+    /// The role the compute runs with (principal index), the last hop's end; `None` for a
+    /// public database and for a path that starts from a principal.
+    role: Option<usize>,
     hops: Vec<PathHop>,
     changes: Vec<usize>,
     likelihood: f64,
     reasons: Vec<String>,
+}
+
+/// Compute an exposure or a function URL reaches, for [`Builder::runs_as`].
+enum Compute<'c> {
+    /// An EC2 instance's ARN.
+    Instance(&'c str),
+    Function {
+        arn: &'c str,
+        role: &'c str,
+    },
+    Ecs(&'c EcsJoin),
+}
+
+/// An ECS task reached through one of its network interfaces.
+#[derive(Debug, Clone)]
+struct EcsJoin {
+    /// The service's ARN when a service started the task, else the task's.
+    compute: String,
+    /// The task role's ARN.
+    role: String,
+    /// Where the role comes from, in words.
+    via: String,
+}
+
+/// How a compute resource runs with a role: the role (principal index), the `runs-as` hop and
+/// the change that removes it, if any.
+struct RunsAs {
+    role: usize,
+    hop: PathHop,
+    change: Option<usize>,
 }
 
 /// The changes met so far, deduplicated.
@@ -158,10 +195,11 @@ struct Builder<'a> {
     tails: HashMap<usize, Vec<Tail>>,
     holders: Vec<Option<Vec<escalation::Step>>>,
     escalations: HashMap<String, Vec<EscalationPath>>,
-    /// Instance ARN → instance profile ARN; instance profile ARN → role; function ARN → role ARN.
+    /// Instance ARN → instance profile ARN; instance profile ARN → role.
     instance_profiles: HashMap<&'a str, &'a str>,
     profile_roles: HashMap<&'a str, usize>,
-    function_roles: HashMap<&'a str, &'a str>,
+    /// Network interface id → the ECS task (or service) it belongs to, with its task role.
+    ecs_interfaces: HashMap<String, EcsJoin>,
 }
 
 /// Every attack path of an inventory, ranked, with the minimal cut.
@@ -214,7 +252,7 @@ pub fn attack_paths(inventory: &Inventory, network: &Network<'_>, account: &Acco
             profile_roles.insert(profile.as_str(), position);
         }
     }
-    let function_roles = account.functions.iter().map(|(function, role)| (function.as_str(), role.as_str())).collect();
+    let ecs_interfaces = ecs_interfaces(inventory, account);
     let mut builder = Builder {
         inventory,
         account,
@@ -226,11 +264,11 @@ pub fn attack_paths(inventory: &Inventory, network: &Network<'_>, account: &Acco
         escalations,
         instance_profiles,
         profile_roles,
-        function_roles,
+        ecs_interfaces,
     };
     let mut drafts: Vec<(String, Entry, Tail)> = Vec::new();
     for entry in builder.entries(network, hosts) {
-        if let Some(role) = builder.role_of(&entry.compute) {
+        if let Some(role) = entry.role {
             for tail in builder.tails_of(role) {
                 drafts.push(("internet".to_string(), entry.clone(), tail));
             }
@@ -245,7 +283,8 @@ pub fn attack_paths(inventory: &Inventory, network: &Network<'_>, account: &Acco
     if let Some(from) = &options.from
         && let Some(position) = account.principal_position(from)
     {
-        let start = Entry { compute: from.clone(), hops: Vec::new(), changes: Vec::new(), likelihood: 0.5, reasons: vec![format!("starts from {from}")] };
+        let start =
+            Entry { compute: from.clone(), role: None, hops: Vec::new(), changes: Vec::new(), likelihood: 0.5, reasons: vec![format!("starts from {from}")] };
         for tail in builder.tails_of(position) {
             if !tail.hops.is_empty() {
                 drafts.push((from.clone(), start.clone(), tail));
@@ -300,6 +339,50 @@ pub fn attack_paths(inventory: &Inventory, network: &Network<'_>, account: &Acco
     builder.finish(paths)
 }
 
+/// Every network interface of an ECS task whose task role is known, with the compute it stands
+/// for: the service that started the task (`group` `service:NAME`), else the task. The role is
+/// the IAM account's resolution of the task's workload (`EcsTask::task_role`, names made ARNs).
+fn ecs_interfaces(inventory: &Inventory, account: &Account) -> HashMap<String, EcsJoin> {
+    let task_roles: HashMap<&str, &str> = account
+        .workloads
+        .iter()
+        .filter(|workload| workload.kind == vigil_iam::account::WorkloadKind::EcsTask)
+        .filter_map(|workload| Some((workload.arn.as_str(), workload.role_arn.as_deref()?)))
+        .collect();
+    let mut joins = HashMap::new();
+    for (region, regional) in &inventory.regional {
+        let definitions: HashMap<&str, &vigil_model::workloads::EcsTaskDefinition> =
+            regional.ecs_task_definitions.iter().map(|definition| (definition.task_definition_arn.as_str(), definition)).collect();
+        for task in regional.ecs_tasks.iter().filter(|task| !task.network_interface_ids.is_empty()) {
+            let definition = task.task_definition_arn.as_deref().and_then(|arn| definitions.get(arn)).copied();
+            let (Some((_, source)), Some(role)) = (task.task_role(definition), task_roles.get(task.task_arn.as_str())) else { continue };
+            let via = match (source, definition) {
+                (TaskRoleSource::TaskDefinition, Some(definition)) => format!("task role of task definition {}:{}", definition.family, definition.revision),
+                (TaskRoleSource::TaskDefinition, None) => "task role of its task definition".to_string(),
+                (TaskRoleSource::Override, _) => {
+                    format!("task role override of task {}", task.task_arn.rsplit('/').next().unwrap_or(task.task_arn.as_str()))
+                }
+            };
+            let compute = match task.service_name() {
+                Some(name) => regional
+                    .ecs_services
+                    .iter()
+                    .find(|service| service.cluster_arn == task.cluster_arn && service.service_name == name)
+                    .map(|service| service.service_arn.clone())
+                    .unwrap_or_else(|| {
+                        let cluster = task.cluster_arn.rsplit('/').next().unwrap_or_default();
+                        format!("arn:{}:ecs:{region}:{}:service/{cluster}/{name}", inventory.partition(), inventory.account_id())
+                    }),
+                None => task.task_arn.clone(),
+            };
+            for interface in &task.network_interface_ids {
+                joins.insert(interface.clone(), EcsJoin { compute: compute.clone(), role: role.to_string(), via: via.clone() });
+            }
+        }
+    }
+    joins
+}
+
 fn is_data(resource_type: &str) -> bool {
     matches!(
         resource_type,
@@ -312,19 +395,30 @@ impl Builder<'_> {
         format!("arn:{}:{service}:{region}:{}:{resource}", self.inventory.partition(), self.inventory.account_id())
     }
 
-    /// The ways in: exposures of instances and public databases, and function URLs.
+    /// The ways in, each ending at the role its compute runs with (a public database at the
+    /// database): exposures of instances, ECS tasks' interfaces (directly or behind a load
+    /// balancer) and public databases, and function URLs.
     fn entries(&mut self, network: &Network<'_>, hosts: &HostFacts) -> Vec<Entry> {
         let sensitive: HashSet<String> = self.sensitive.iter().map(|(arn, _)| arn.clone()).collect();
-        let mut entries: BTreeMap<(String, Option<String>, String), Entry> = BTreeMap::new();
+        let mut entries: BTreeMap<(String, Option<usize>, Option<String>, String), Entry> = BTreeMap::new();
         for exposure in network.exposures() {
-            let (compute, instance_id) = match exposure.resource_type {
-                "instance" => (self.arn("ec2", &exposure.region, &format!("instance/{}", exposure.resource_id)), Some(exposure.resource_id.clone())),
-                "db-instance" => (self.arn("rds", &exposure.region, &format!("db:{}", exposure.resource_id)), None),
+            let database = exposure.resource_type == "db-instance";
+            let instance_id = (exposure.resource_type == "instance").then(|| exposure.resource_id.clone());
+            // An interface of an ECS task is the task (or its service), also when it is attached
+            // to the EC2 container instance the task runs on.
+            let ecs = exposure.interface_id.as_deref().and_then(|interface| self.ecs_interfaces.get(interface)).cloned();
+            let (compute, runs_as) = match (&ecs, exposure.resource_type) {
+                (Some(join), _) => (join.compute.clone(), self.runs_as(Compute::Ecs(join))),
+                (None, "instance") => {
+                    let compute = self.arn("ec2", &exposure.region, &format!("instance/{}", exposure.resource_id));
+                    let runs_as = self.runs_as(Compute::Instance(&compute));
+                    (compute, runs_as)
+                }
+                (None, "db-instance") => (self.arn("rds", &exposure.region, &format!("db:{}", exposure.resource_id)), None),
                 _ => continue,
             };
-            // Only compute that leads somewhere: an instance with a role, or sensitive data.
-            let useful = if instance_id.is_some() { self.instance_profiles.contains_key(compute.as_str()) } else { sensitive.contains(&compute) };
-            if !useful {
+            // Only compute that leads somewhere: compute with a role, or sensitive data.
+            if runs_as.is_none() && !(database && sensitive.contains(&compute)) {
                 continue;
             }
             let balancer = exposure
@@ -337,11 +431,9 @@ impl Builder<'_> {
             if rules.is_empty() {
                 let (kind, change, fix) = match &balancer {
                     Some(balancer) => ("public-endpoint", format!("make load balancer {balancer} internal, or put security groups on it"), None),
-                    None => (
-                        "public-endpoint",
-                        format!("make {} not publicly accessible", exposure.resource_id),
-                        Some(FIX_PUBLIC_DATABASE).filter(|_| instance_id.is_none()),
-                    ),
+                    None => {
+                        ("public-endpoint", format!("make {} not publicly accessible", exposure.resource_id), Some(FIX_PUBLIC_DATABASE).filter(|_| database))
+                    }
                 };
                 let resource = balancer.clone().unwrap_or_else(|| compute.clone());
                 let id = self.changes.add(kind, &resource, change, fix);
@@ -350,7 +442,7 @@ impl Builder<'_> {
             for rule in rules {
                 let group_arn = self.arn("ec2", &exposure.region, &format!("security-group/{}", rule.group_id));
                 let via = format!("{} {}", rule.group_id, rule.description);
-                let (likelihood, reasons, world) = rule_likelihood(&rule.permission, instance_id.is_none());
+                let (likelihood, reasons, world) = rule_likelihood(&rule.permission, database);
                 let fix = if world { sg_fix(&rule.permission) } else { None };
                 let id = self.changes.add("security-group-rule", &group_arn, format!("revoke {} on {}", rule.description, rule.group_id), fix);
                 alternatives.push((via, id, likelihood, reasons));
@@ -378,16 +470,33 @@ impl Builder<'_> {
                     likelihood += (1.0 - likelihood) / 4.0;
                     reasons.push(format!("{} high vulnerabilities reported by the host", vulnerabilities.high));
                 }
-                let key = (compute.clone(), balancer.clone(), hops.first().map(|hop| hop.via.clone()).unwrap_or_default());
-                entries.entry(key).or_insert(Entry { compute: compute.clone(), hops, changes: vec![change], likelihood, reasons });
+                let key = (
+                    compute.clone(),
+                    runs_as.as_ref().map(|runs_as| runs_as.role),
+                    balancer.clone(),
+                    hops.first().map(|hop| hop.via.clone()).unwrap_or_default(),
+                );
+                let mut changes = vec![change];
+                if let Some(runs_as) = &runs_as {
+                    hops.push(runs_as.hop.clone());
+                    changes.extend(runs_as.change);
+                }
+                entries.entry(key).or_insert(Entry {
+                    compute: compute.clone(),
+                    role: runs_as.as_ref().map(|runs_as| runs_as.role),
+                    hops,
+                    changes,
+                    likelihood,
+                    reasons,
+                });
             }
         }
-        for (region, regional) in &self.inventory.regional {
+        let inventory = self.inventory;
+        for (region, regional) in &inventory.regional {
             for function in &regional.lambda_functions {
                 let public = function.function_url_configs.iter().any(|config| config.auth_type.as_deref() != Some("AWS_IAM"));
-                if !public || function.role.is_none() {
-                    continue;
-                }
+                let Some(role) = function.role.as_deref().filter(|_| public) else { continue };
+                let Some(runs_as) = self.runs_as(Compute::Function { arn: &function.function_arn, role }) else { continue };
                 let change = self.changes.add(
                     "function-url",
                     &function.function_arn,
@@ -400,10 +509,11 @@ impl Builder<'_> {
                     via: "function URL with AuthType NONE".to_string(),
                     kind: "network".to_string(),
                 };
-                let key = (function.function_arn.clone(), None, region.to_string());
+                let key = (function.function_arn.clone(), Some(runs_as.role), None, region.to_string());
                 entries.entry(key).or_insert(Entry {
                     compute: function.function_arn.clone(),
-                    hops: vec![hop],
+                    role: Some(runs_as.role),
+                    hops: vec![hop, runs_as.hop],
                     changes: vec![change],
                     likelihood: 0.7,
                     reasons: vec!["a function URL anyone may invoke".to_string()],
@@ -413,12 +523,25 @@ impl Builder<'_> {
         entries.into_values().collect()
     }
 
-    /// The role a compute resource runs with (its principal index).
-    fn role_of(&self, compute: &str) -> Option<usize> {
-        match self.instance_profiles.get(compute) {
-            Some(profile) => self.profile_roles.get(profile).copied(),
-            None => self.function_roles.get(compute).and_then(|role| self.account.principal_position(role)),
-        }
+    /// The one rule for the role a compute resource runs with, as the `runs-as` hop and the
+    /// change that removes it: an instance's profile (a change), a function's execution role
+    /// and an ECS task's task role (none: a function always has a role, and a task role is
+    /// part of the task definition the service deploys). `None` when the role is not a
+    /// principal of the account.
+    fn runs_as(&mut self, compute: Compute<'_>) -> Option<RunsAs> {
+        let (from, role, via, change) = match compute {
+            Compute::Instance(instance) => {
+                let profile = self.instance_profiles.get(instance).copied()?;
+                let role = self.profile_roles.get(profile).copied()?;
+                let change = self.changes.add("instance-profile", instance, format!("disassociate instance profile {profile} from {instance}"), None);
+                (instance, role, format!("instance profile {profile}"), Some(change))
+            }
+            Compute::Function { arn, role } => (arn, self.account.principal_position(role)?, "execution role".to_string(), None),
+            Compute::Ecs(join) => (join.compute.as_str(), self.account.principal_position(&join.role)?, join.via.clone(), None),
+        };
+        let principal = self.account.principals.get(role)?;
+        let hop = PathHop { from: from.to_string(), to: principal.arn.clone(), via, kind: "runs-as".to_string() };
+        Some(RunsAs { role, hop, change })
     }
 
     /// The ways from a principal to a target, computed once per principal.
@@ -479,7 +602,7 @@ impl Builder<'_> {
                 break;
             }
         }
-        // The runs-as hop belongs to the compute, not the role: callers prepend it.
+        // The runs-as hop belongs to the compute, not the role: each entry ends with it.
         self.tails.insert(position, tails.clone());
         tails
     }
@@ -559,23 +682,8 @@ impl Builder<'_> {
         (hops, changes)
     }
 
-    /// Adds the runs-as hops, computes the cut, and sorts.
-    fn finish(mut self, drafts: Vec<(AttackPath, Vec<usize>)>) -> Report {
-        let mut paths = Vec::with_capacity(drafts.len());
-        for (mut path, mut changes) in drafts {
-            // Insert the runs-as hop between the way in and the role's tail.
-            if path.source == "internet" {
-                let split = path.hops.iter().position(|hop| hop.kind != "network").unwrap_or(path.hops.len());
-                let compute = path.hops.get(split.saturating_sub(1)).map(|hop| hop.to.clone()).unwrap_or_default();
-                if let Some((hop, change)) = self.runs_as(&compute) {
-                    path.hops.insert(split, hop);
-                    changes.extend(change);
-                } else if path.target != compute {
-                    continue;
-                }
-            }
-            paths.push((path, changes));
-        }
+    /// Computes the cut, and sorts.
+    fn finish(mut self, paths: Vec<(AttackPath, Vec<usize>)>) -> Report {
         // Preference order: renumber the changes so lower ids are preferred.
         let mut order: Vec<usize> = (0..self.changes.list.len()).collect();
         order.sort_by(|a, b| {
@@ -612,19 +720,6 @@ impl Builder<'_> {
             b.breaks.cmp(&a.breaks).then_with(|| (kind_rank(&a.kind), &a.resource, &a.change).cmp(&(kind_rank(&b.kind), &b.resource, &b.change)))
         });
         Report { paths: report_paths, cut, method: found.method, sensitive: self.sensitive }
-    }
-
-    /// The hop from a compute resource to its role, and the change that removes it (an
-    /// instance's profile; a function always has a role, so none).
-    fn runs_as(&mut self, compute: &str) -> Option<(PathHop, Option<usize>)> {
-        if let Some(profile) = self.instance_profiles.get(compute).copied() {
-            let role = self.profile_roles.get(profile).and_then(|position| self.account.principals.get(*position))?;
-            let change = self.changes.add("instance-profile", compute, format!("disassociate instance profile {profile} from {compute}"), None);
-            let hop = PathHop { from: compute.to_string(), to: role.arn.clone(), via: format!("instance profile {profile}"), kind: "runs-as".to_string() };
-            return Some((hop, Some(change)));
-        }
-        let role = self.function_roles.get(compute)?;
-        Some((PathHop { from: compute.to_string(), to: role.to_string(), via: "execution role".to_string(), kind: "runs-as".to_string() }, None))
     }
 }
 

@@ -50,7 +50,7 @@ pub enum Format {
 }
 
 /// The services the engines read, when collecting live without `--service`.
-const SERVICES: &[&str] = &["ec2", "elbv2", "elb", "rds", "iam", "s3", "lambda", "secretsmanager", "kms", "dynamodb"];
+const SERVICES: &[&str] = &["ec2", "elbv2", "elb", "rds", "iam", "s3", "lambda", "secretsmanager", "kms", "dynamodb", "ecs"];
 
 pub fn run(global: &GlobalArgs, args: PathsArgs) -> anyhow::Result<ExitCode> {
     let policy = super::scan::load_policy(args.policy.as_deref())?;

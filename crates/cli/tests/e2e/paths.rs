@@ -1,7 +1,8 @@
 //! End-to-end tests of `vigil paths` against an account seeded in moto: an instance with SSH
 //! open to the world running with a role that can read a bucket tagged sensitive is a path
 //! with the right hops and a cut naming the security group rule; its twins (the same without
-//! the ingress rule, or without the permission) are not.
+//! the ingress rule, or without the permission) are not. Likewise an ECS task of a service,
+//! reached through its network interface, running with a task role that reads the bucket.
 
 use std::process::Command;
 
@@ -200,4 +201,231 @@ fn vulnerabilities_an_agent_reports_raise_the_paths_into_its_instance() {
     let (code, _, stderr) = run(vigil().args(["paths", "--demo", "--store"]).arg(&garbage));
     assert_ne!(code, 0);
     assert!(stderr.contains(&format!("cannot read the agents' reports from the store `{}`", garbage.display())), "{stderr}");
+}
+
+/// One ECS task as the seed ran it: its ARN, the interface moto made for it, and its group.
+struct RunTask {
+    task_arn: String,
+    interface_id: String,
+    group: String,
+    definition: &'static str,
+}
+
+/// The seeded ECS account: the service whose task is open, the three tasks (the service's, and
+/// the twins: the same definition behind a closed group, a definition whose role only lists),
+/// the open group.
+struct SeededEcs {
+    service_arn: String,
+    tasks: Vec<RunTask>,
+    web_group: String,
+}
+
+async fn seed_ecs(moto: &MotoServer) -> SeededEcs {
+    let config = moto.sdk_config_with_keys("testing", "testing", "us-east-1").await;
+    let s3 = aws_sdk_s3::Client::new(&config);
+    s3.create_bucket().bucket("payroll-data").send().await.unwrap();
+    let tagging = aws_sdk_s3::types::Tagging::builder()
+        .tag_set(aws_sdk_s3::types::Tag::builder().key("data-classification").value("confidential").build().unwrap())
+        .build()
+        .unwrap();
+    s3.put_bucket_tagging().bucket("payroll-data").tagging(tagging).send().await.unwrap();
+
+    let iam = aws_sdk_iam::Client::new(&config);
+    let trust = json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": { "Service": "ecs-tasks.amazonaws.com" }, "Action": "sts:AssumeRole" }] });
+    for (role, action, resource) in
+        [("task-reader", "s3:GetObject", "arn:aws:s3:::payroll-data/*"), ("task-lister", "s3:ListBucket", "arn:aws:s3:::payroll-data")]
+    {
+        iam.create_role().role_name(role).assume_role_policy_document(trust.to_string()).send().await.unwrap();
+        let policy = json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Action": action, "Resource": resource }] });
+        iam.put_role_policy().role_name(role).policy_name("data").policy_document(policy.to_string()).send().await.unwrap();
+    }
+
+    let ec2 = aws_sdk_ec2::Client::new(&config);
+    let vpc = ec2.create_vpc().cidr_block("10.0.0.0/16").send().await.unwrap().vpc.unwrap().vpc_id.unwrap();
+    // moto 5.2.1's RunTask of an `awsvpc` task fails (HTTP 500: the interface has no
+    // `private_dns_name`) unless the VPC has DNS hostnames, as default VPCs do.
+    ec2.modify_vpc_attribute().vpc_id(&vpc).enable_dns_hostnames(ec2::AttributeBooleanValue::builder().value(true).build()).send().await.unwrap();
+    let igw = ec2.create_internet_gateway().send().await.unwrap().internet_gateway.unwrap().internet_gateway_id.unwrap();
+    ec2.attach_internet_gateway().internet_gateway_id(&igw).vpc_id(&vpc).send().await.unwrap();
+    let table = ec2.create_route_table().vpc_id(&vpc).send().await.unwrap().route_table.unwrap().route_table_id.unwrap();
+    ec2.create_route().route_table_id(&table).destination_cidr_block("0.0.0.0/0").gateway_id(&igw).send().await.unwrap();
+    let subnet = ec2.create_subnet().vpc_id(&vpc).cidr_block("10.0.1.0/24").send().await.unwrap().subnet.unwrap().subnet_id.unwrap();
+    ec2.associate_route_table().route_table_id(&table).subnet_id(&subnet).send().await.unwrap();
+    let web_group = ec2.create_security_group().group_name("web-world").description("web").vpc_id(&vpc).send().await.unwrap().group_id.unwrap();
+    ec2.authorize_security_group_ingress()
+        .group_id(&web_group)
+        .ip_permissions(
+            ec2::IpPermission::builder().ip_protocol("tcp").from_port(80).to_port(80).ip_ranges(ec2::IpRange::builder().cidr_ip("0.0.0.0/0").build()).build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let closed_group = ec2.create_security_group().group_name("closed").description("no ingress").vpc_id(&vpc).send().await.unwrap().group_id.unwrap();
+
+    let ecs = aws_sdk_ecs::Client::new(&config);
+    ecs.create_cluster().cluster_name("prod").send().await.unwrap();
+    for (family, role) in [("web", "task-reader"), ("lister", "task-lister")] {
+        ecs.register_task_definition()
+            .family(family)
+            .task_role_arn(format!("arn:aws:iam::{ACCOUNT}:role/{role}"))
+            .network_mode(aws_sdk_ecs::types::NetworkMode::Awsvpc)
+            .requires_compatibilities(aws_sdk_ecs::types::Compatibility::Fargate)
+            .cpu("256")
+            .memory("512")
+            .container_definitions(
+                aws_sdk_ecs::types::ContainerDefinition::builder()
+                    .name("app")
+                    .image("public.ecr.aws/nginx/nginx:latest")
+                    .memory(512)
+                    .port_mappings(aws_sdk_ecs::types::PortMapping::builder().container_port(80).build())
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    let network = |group: &str| {
+        aws_sdk_ecs::types::NetworkConfiguration::builder()
+            .awsvpc_configuration(aws_sdk_ecs::types::AwsVpcConfiguration::builder().subnets(&subnet).security_groups(group).build().unwrap())
+            .build()
+    };
+    let service = ecs
+        .create_service()
+        .cluster("prod")
+        .service_name("web")
+        .task_definition("web")
+        .desired_count(1)
+        .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
+        .network_configuration(network(&web_group))
+        .send()
+        .await
+        .unwrap();
+    let service_arn = service.service.unwrap().service_arn.unwrap();
+
+    // moto's services start no tasks, so the service's task is run with the group ECS gives a
+    // service's tasks (`service:NAME`). moto 5.2.1 copies the container definition's `cpu` and
+    // `memory` (numbers) into the task's containers, where ECS (and so the SDK) has strings:
+    // its RunTask and DescribeTasks replies do not parse. The task exists all the same; its ARN
+    // is read from ListTasks and its interface (described `moto ECS`) from
+    // DescribeNetworkInterfaces, each the one new since the previous task.
+    let mut tasks = Vec::new();
+    for (definition, group, task_group) in [("web", &web_group, "service:web"), ("web", &closed_group, "family:web"), ("lister", &web_group, "family:lister")] {
+        let (tasks_before, interfaces_before) = (ecs_task_arns(&ecs).await, ecs_interfaces(&ec2).await);
+        let _unparseable_reply = ecs
+            .run_task()
+            .cluster("prod")
+            .task_definition(definition)
+            .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
+            .network_configuration(network(group))
+            .group(task_group)
+            .send()
+            .await;
+        let new_task: Vec<String> = ecs_task_arns(&ecs).await.into_iter().filter(|arn| !tasks_before.contains(arn)).collect();
+        let new_interface: Vec<String> = ecs_interfaces(&ec2).await.into_iter().filter(|id| !interfaces_before.contains(id)).collect();
+        assert_eq!((new_task.len(), new_interface.len()), (1, 1), "{new_task:?} {new_interface:?}");
+        // moto gives the task's interface no public address: an Elastic IP makes it reachable.
+        let allocation = ec2.allocate_address().domain(ec2::DomainType::Vpc).send().await.unwrap().allocation_id.unwrap();
+        ec2.associate_address().allocation_id(allocation).network_interface_id(&new_interface[0]).send().await.unwrap();
+        tasks.push(RunTask { task_arn: new_task[0].clone(), interface_id: new_interface[0].clone(), group: task_group.to_string(), definition });
+    }
+    SeededEcs { service_arn, tasks, web_group }
+}
+
+async fn ecs_task_arns(ecs: &aws_sdk_ecs::Client) -> Vec<String> {
+    ecs.list_tasks().cluster("prod").send().await.unwrap().task_arns.unwrap_or_default()
+}
+
+async fn ecs_interfaces(ec2: &aws_sdk_ec2::Client) -> Vec<String> {
+    let output = ec2.describe_network_interfaces().filters(ec2::Filter::builder().name("description").values("moto ECS").build()).send().await.unwrap();
+    output.network_interfaces.unwrap_or_default().into_iter().filter_map(|interface| interface.network_interface_id).collect()
+}
+
+#[test]
+fn an_ecs_service_task_with_a_world_open_port_runs_as_its_task_role_to_a_sensitive_bucket_and_its_twins_do_not() {
+    let moto = MotoServer::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let seeded = runtime.block_on(seed_ecs(&moto));
+    let directory = tempfile::tempdir().unwrap();
+    let snapshot = directory.path().join("account.vigil");
+    let mut command = vigil();
+    command.args(["-q", "collect", "--endpoint-url", &moto.endpoint_url, "--region", "us-east-1", "-o"]).arg(&snapshot);
+    for service in ["ec2", "iam", "s3", "ecs"] {
+        command.args(["--service", service]);
+    }
+    for (key, value) in moto.env() {
+        command.env(key, value);
+    }
+    let (code, _, stderr) = run(&mut command);
+    assert_eq!(code, 0, "{stderr}");
+    // What moto could not give DescribeTasks (see the seed) is added as AWS returns it: the
+    // task's group and its `ElasticNetworkInterface` attachment. Everything else (the
+    // interfaces and their Elastic IPs, the groups, the task definitions and their roles, the
+    // service, the bucket's tags, the policies) is as collected from moto.
+    let mut inventory = vigil_model::snapshot::read(&snapshot).unwrap();
+    let regional = inventory.regional.get_mut(&vigil_model::Region::new("us-east-1")).unwrap();
+    assert!(
+        regional.ecs_task_definitions.iter().any(|definition| definition.family == "web" && definition.task_role_arn.is_some()),
+        "{:#?}",
+        regional.ecs_task_definitions
+    );
+    assert!(regional.ecs_services.iter().any(|service| service.service_arn == seeded.service_arn), "{:#?}", regional.ecs_services);
+    let cluster_arn = format!("arn:aws:ecs:us-east-1:{ACCOUNT}:cluster/prod");
+    for task in &seeded.tasks {
+        if regional.ecs_tasks.iter().any(|collected| collected.task_arn == task.task_arn) {
+            continue;
+        }
+        regional.ecs_tasks.push(vigil_model::workloads::EcsTask {
+            task_arn: task.task_arn.clone(),
+            cluster_arn: cluster_arn.clone(),
+            task_definition_arn: Some(format!("arn:aws:ecs:us-east-1:{ACCOUNT}:task-definition/{}:1", task.definition)),
+            last_status: Some("RUNNING".into()),
+            launch_type: Some("FARGATE".into()),
+            group: Some(task.group.clone()),
+            network_interface_ids: vec![task.interface_id.clone()],
+            ..Default::default()
+        });
+    }
+    vigil_model::snapshot::write(&snapshot, &inventory).unwrap();
+    let snapshot_arg = snapshot.to_str().unwrap();
+    let from_snapshot = |extra: &[&str]| -> Vec<Value> {
+        let (code, stdout, stderr) = run(vigil().args(["paths", "--snapshot", snapshot_arg, "--format", "json"]).args(extra));
+        assert_eq!(code, 0, "{stderr}");
+        serde_json::from_str(&stdout).unwrap_or_else(|error| panic!("{error}: {stdout}"))
+    };
+    let found = from_snapshot(&[]);
+    let bucket = "arn:aws:s3:::payroll-data";
+    let reader = format!("arn:aws:iam::{ACCOUNT}:role/task-reader");
+
+    // Exactly one path: the service's open task running as the reader, to the tagged bucket.
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let path = &found[0];
+    assert_eq!(path["source"], "internet");
+    assert_eq!(path["target"], bucket);
+    let hops: Vec<(&str, &str, &str)> = path["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hop| (hop["from"].as_str().unwrap(), hop["to"].as_str().unwrap(), hop["kind"].as_str().unwrap()))
+        .collect();
+    let service = seeded.service_arn.as_str();
+    assert_eq!(hops, vec![("internet", service, "network"), (service, reader.as_str(), "runs-as"), (reader.as_str(), bucket, "access")], "{path:#}");
+    assert!(path["hops"][0]["via"].as_str().unwrap().starts_with(&format!("{} tcp 80-80 from 0.0.0.0/0", seeded.web_group)), "{path:#}");
+    assert_eq!(path["hops"][1]["via"], "task role of task definition web:1", "{path:#}");
+    assert!(path["hops"][2]["via"].as_str().unwrap().contains("s3:GetObject"), "{path:#}");
+
+    // The twins (the same definition behind a closed group, a role that only lists) are no path.
+    for twin in &seeded.tasks[1..] {
+        assert!(
+            !found.iter().any(|path| path["hops"].as_array().unwrap().iter().any(|hop| hop["to"] == twin.task_arn.as_str())),
+            "{}: {found:#?}",
+            twin.task_arn
+        );
+    }
+
+    // The cut revokes the web rule (a single web port has no fixer).
+    let cut = path["cut"].as_array().unwrap();
+    assert_eq!(cut.len(), 1, "{path:#}");
+    assert_eq!(cut[0]["kind"], "security-group-rule");
+    assert_eq!(cut[0]["resource"], format!("arn:aws:ec2:us-east-1:{ACCOUNT}:security-group/{}", seeded.web_group).as_str());
+    assert_eq!(from_snapshot(&["--from", service]).len(), 1);
 }

@@ -1,8 +1,9 @@
 //! ECS: clusters (ListClusters + DescribeClusters), their services (ListServices +
 //! DescribeServices) and running tasks (ListTasks + DescribeTasks), and the active task
 //! definitions that matter (ListTaskDefinitions + DescribeTaskDefinition: the latest revision
-//! of each family and every revision a service or task uses). Container environment values
-//! are not read into the inventory.
+//! of each family and every revision a service or task uses). A task keeps its group (the
+//! service that started it) and its network interfaces, which attack paths join to the
+//! exposure engine. Container environment values are not read into the inventory.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -135,11 +136,26 @@ async fn read_cluster(session: &Session, client: &aws_sdk_ecs::Client, region: &
                 last_status: task.last_status,
                 launch_type: task.launch_type.map(|launch_type| launch_type.as_str().to_string()),
                 enable_execute_command: task.enable_execute_command,
+                group: task.group,
+                network_interface_ids: network_interface_ids(task.attachments),
                 tags: tags(task.tags),
             }));
         }
     }
     (services, tasks)
+}
+
+/// The interfaces of an `awsvpc` task: `networkInterfaceId` in the details of its
+/// `ElasticNetworkInterface` attachments.
+fn network_interface_ids(attachments: Option<Vec<aws_sdk_ecs::types::Attachment>>) -> Vec<String> {
+    attachments
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|attachment| attachment.r#type.as_deref() == Some("ElasticNetworkInterface"))
+        .flat_map(|attachment| attachment.details.unwrap_or_default())
+        .filter(|detail| detail.name.as_deref() == Some("networkInterfaceId"))
+        .filter_map(|detail| detail.value.filter(|value| !value.is_empty()))
+        .collect()
 }
 
 async fn read_task_definition(session: &Session, client: &aws_sdk_ecs::Client, region: &str, arn: String) -> Option<EcsTaskDefinition> {
@@ -179,4 +195,29 @@ async fn read_task_definition(session: &Session, client: &aws_sdk_ecs::Client, r
             .collect(),
         tags: tags(output.tags),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_ecs::types::{Attachment, KeyValuePair};
+
+    use super::network_interface_ids;
+
+    fn attachment(kind: &str, details: &[(&str, &str)]) -> Attachment {
+        let details = details.iter().map(|(name, value)| KeyValuePair::builder().name(*name).value(*value).build()).collect();
+        Attachment::builder().r#type(kind).set_details(Some(details)).build()
+    }
+
+    /// moto's RunTask/DescribeTasks replies do not parse (containers' `cpu` is a number), so the
+    /// conversion of DescribeTasks' attachments is pinned here on the SDK's own types.
+    #[test]
+    fn a_tasks_interfaces_are_its_elastic_network_interface_attachments() {
+        let attachments = vec![
+            attachment("ElasticNetworkInterface", &[("subnetId", "subnet-1"), ("networkInterfaceId", "eni-1"), ("privateIPv4Address", "10.0.1.5")]),
+            attachment("ServiceConnect", &[("networkInterfaceId", "eni-other")]),
+            attachment("ElasticNetworkInterface", &[("networkInterfaceId", "")]),
+        ];
+        assert_eq!(network_interface_ids(Some(attachments)), vec!["eni-1".to_string()]);
+        assert!(network_interface_ids(None).is_empty());
+    }
 }
