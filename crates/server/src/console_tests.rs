@@ -574,7 +574,8 @@ fn host_posture_says_what_was_not_assessed_and_vulnerabilities_list_exposed_host
             }
             // The posture block counts passed checks without listing them (the raw events
             // further down the page still hold every check).
-            let posture = exposed.split("<section class=\"host-posture\">").nth(1).and_then(|rest| rest.split("</section>").next()).expect("a host posture block");
+            let posture =
+                exposed.split("<section class=\"host-posture\">").nth(1).and_then(|rest| rest.split("</section>").next()).expect("a host posture block");
             assert!(!posture.contains("SSH protocol 2 only"), "passed checks are counted, not listed: {posture}");
             let failing = console.get("/agent?id=agt-failing").await.body;
             for expected in [

@@ -126,7 +126,7 @@ fn sca_section(agent: &AgentRow, reports: &[ModuleReport]) -> String {
     for report in reports {
         let count = |result: &str| report.items.iter().filter(|check| text(check, "result") == result).count();
         let (passed, failed, not_applicable) = (count("passed"), count("failed"), count("not applicable"));
-        let score = if passed + failed == 0 { "no check could be evaluated".to_string() } else { format!("{}%", passed * 100 / (passed + failed)) };
+        let score = (passed * 100).checked_div(passed + failed).map_or_else(|| "no check could be evaluated".to_string(), |score| format!("{score}%"));
         let policy = text(&report.head, "policy");
         let _ = write!(
             body,

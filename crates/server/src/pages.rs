@@ -307,25 +307,25 @@ pub(crate) fn chrono_now() -> String {
 
 async fn logout(State(state): State<Arc<AppState>>, request: axum::extract::Request) -> Response {
     let address = crate::client_address(&request);
-    if let Some(caller) = request.extensions().get::<Caller>().cloned() {
-        if let Some(session) = caller.session.clone() {
-            let closed = crate::handlers::with_store(&state, move |store| {
-                store.close_session(&crate::auth::digest(&session.id))?;
-                let actor = caller.actor();
-                store.record_audit(&AuditInput {
-                    at: &chrono_now(),
-                    actor: &actor,
-                    action: "logout",
-                    target: &actor,
-                    detail: "",
-                    address: &address,
-                    outcome: "success",
-                })
+    if let Some(caller) = request.extensions().get::<Caller>().cloned()
+        && let Some(session) = caller.session.clone()
+    {
+        let closed = crate::handlers::with_store(&state, move |store| {
+            store.close_session(&crate::auth::digest(&session.id))?;
+            let actor = caller.actor();
+            store.record_audit(&AuditInput {
+                at: &chrono_now(),
+                actor: &actor,
+                action: "logout",
+                target: &actor,
+                detail: "",
+                address: &address,
+                outcome: "success",
             })
-            .await;
-            if let Err(response) = closed {
-                return response;
-            }
+        })
+        .await;
+        if let Err(response) = closed {
+            return response;
         }
     }
     (StatusCode::SEE_OTHER, [(header::SET_COOKIE, "vigil_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict"), (header::LOCATION, "/login")])

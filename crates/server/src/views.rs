@@ -162,10 +162,10 @@ async fn audit(state: Shared, Extension(caller): Extension<Caller>, Query(query)
         );
     }
     end_table(&mut body, entries.len());
-    if entries.len() == AUDIT_PAGE {
-        if let Some(last) = entries.last() {
-            let _ = write!(body, "<p><a href=\"/audit?before={}\">Older</a></p>", last.id);
-        }
+    if entries.len() == AUDIT_PAGE
+        && let Some(last) = entries.last()
+    {
+        let _ = write!(body, "<p><a href=\"/audit?before={}\">Older</a></p>", last.id);
     }
     body.push_str("<h2>Users</h2><table id=\"users\"><thead><tr><th>Name</th><th>Role</th><th>State</th><th>Since</th></tr></thead><tbody>");
     for user in &users {

@@ -99,7 +99,6 @@ impl Drop for TestImds {
     }
 }
 
-
 /// IMDS answers in plain text.
 fn respond(stream: &mut TcpStream, status: &str, headers: &[(&str, String)], body: &str) -> std::io::Result<()> {
     let mut all = vec![("content-type", "text/plain".to_string())];

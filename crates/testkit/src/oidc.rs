@@ -274,7 +274,6 @@ fn encode(text: &str) -> String {
     text.bytes().map(|byte| if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) { (byte as char).to_string() } else { format!("%{byte:02X}") }).collect()
 }
 
-
 fn json_reply(stream: &mut TcpStream, status: &str, body: &Value) -> std::io::Result<()> {
     respond(stream, status, &[("content-type", "application/json".into()), ("cache-control", "no-store".into())], &body.to_string())
 }

@@ -173,7 +173,8 @@ fn the_workspace_keeps_the_dependency_rules_of_architecture_md() {
     // The graph of the platform being built: offline, `cargo metadata` cannot resolve the
     // other platforms' dependencies (Android's, Windows') on a machine that never fetched them.
     let rustc = std::process::Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string())).arg("-vV").output().unwrap();
-    let host = String::from_utf8_lossy(&rustc.stdout).lines().find_map(|line| line.strip_prefix("host: ").map(str::to_string)).expect("rustc -vV names the host");
+    let host =
+        String::from_utf8_lossy(&rustc.stdout).lines().find_map(|line| line.strip_prefix("host: ").map(str::to_string)).expect("rustc -vV names the host");
     let output = std::process::Command::new(cargo)
         .args(["metadata", "--format-version", "1", "--locked", "--offline", "--filter-platform", &host, "--manifest-path"])
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.toml"))
