@@ -176,6 +176,10 @@ impl WatchSink for RunnerSink<'_, '_> {
         queued
     }
 
+    fn own_state_dir(&self) -> Option<&std::path::Path> {
+        Some(self.outlet.state_dir)
+    }
+
     fn degraded(&mut self, reason: &str) {
         self.health.state = "degraded".into();
         self.health.last_error = Some(reason.to_string());
@@ -191,6 +195,8 @@ fn module_dir(state_dir: &std::path::Path, name: &str) -> anyhow::Result<PathBuf
 
 fn run_module(mut module: Box<dyn Module>, shared: &Shared, state_dir: &std::path::Path, queue_max_bytes: u64, root: &std::path::Path) {
     let name = module.name();
+    // Compared with the paths a watch sees, which are under the (canonical) root.
+    let state_dir = &std::fs::canonicalize(state_dir).unwrap_or_else(|_| state_dir.to_path_buf());
     let mut health = ModuleHealth { module: name.into(), state: "disabled".into(), ..ModuleHealth::default() };
     let mut next_run: Option<Instant> = None;
     let mut outlet = Outlet { name, shared, state_dir, queue_max_bytes, queue: None };

@@ -75,6 +75,11 @@ pub trait WatchSink {
     fn deliver(&mut self, events: Vec<Emitted>) -> bool;
     /// Marks the module degraded for `reason` (part of its work is covered only by its runs).
     fn degraded(&mut self, reason: &str);
+    /// The agent's own state directory (its queue), which a watch ignores: each delivery
+    /// writes there, and a watch reporting that would feed itself.
+    fn own_state_dir(&self) -> Option<&Path> {
+        None
+    }
 }
 
 /// One event as a module produces it. The id is stable: the same observation gives the same

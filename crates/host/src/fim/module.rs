@@ -62,6 +62,15 @@ fn max_watches(settings: &ModuleSettings) -> Option<usize> {
 /// `hash`, `xattrs`; `io_bytes_per_second` paces the hashing).
 pub fn config_of(run: &Run<'_>) -> Result<FimConfig, ModuleError> {
     let settings = run.settings;
+    for (key, kind, valid) in [
+        ("realtime", "a boolean", settings.raw.get("realtime").is_none_or(serde_json::Value::is_boolean)),
+        ("max_watches", "a positive integer", settings.raw.get("max_watches").is_none_or(|value| value.as_u64().is_some_and(|number| number > 0))),
+        ("rescan_seconds_when_unwatched", "an integer", settings.raw.get("rescan_seconds_when_unwatched").is_none_or(|value| value.as_u64().is_some())),
+    ] {
+        if !valid {
+            return Err(ModuleError::Other(format!("fim: `{key}` must be {kind}")));
+        }
+    }
     let hash = match settings.get::<String>("hash") {
         Some(text) => HashAlgorithm::parse(&text).ok_or_else(|| ModuleError::Other(format!("fim: `hash: {text}` is not a hash: use blake3 or sha256")))?,
         None => HashAlgorithm::Blake3,
@@ -239,7 +248,13 @@ impl Module for FimModule {
             match watcher.wait(Duration::from_millis(500)) {
                 WatchBatch::Nothing => {}
                 WatchBatch::Rescan(reason) => return Ok(Watched::Lost(reason)),
-                WatchBatch::Paths(paths) => {
+                WatchBatch::Paths(mut paths) => {
+                    if let Some(own) = sink.own_state_dir() {
+                        paths.retain(|inner| !run.host_path(&String::from_utf8_lossy(inner)).starts_with(own));
+                        if paths.is_empty() {
+                            continue;
+                        }
+                    }
                     run.budget.resume();
                     let audit = super::audit::AuditLog::read(&root.join(b"/var/log/audit/audit.log"), &root).ok();
                     let changes = match super::apply_paths(&root, &mut baseline, &config, &paths, audit.as_ref()) {
@@ -311,11 +326,12 @@ mod tests {
         degraded: Vec<String>,
         enough: &'a dyn Fn(&Collect<'_>) -> bool,
         started: std::time::Instant,
+        own_state_dir: Option<PathBuf>,
     }
 
     impl<'a> Collect<'a> {
         fn new(queue_works: bool, enough: &'a dyn Fn(&Collect<'_>) -> bool) -> Collect<'a> {
-            Collect { queue_works, delivered: Vec::new(), attempts: 0, degraded: Vec::new(), enough, started: std::time::Instant::now() }
+            Collect { queue_works, delivered: Vec::new(), attempts: 0, degraded: Vec::new(), enough, started: std::time::Instant::now(), own_state_dir: None }
         }
     }
 
@@ -332,6 +348,9 @@ mod tests {
         }
         fn degraded(&mut self, reason: &str) {
             self.degraded.push(reason.to_string());
+        }
+        fn own_state_dir(&self) -> Option<&Path> {
+            self.own_state_dir.as_deref()
         }
     }
 
@@ -404,6 +423,32 @@ mod tests {
         assert_eq!(sink.degraded.len(), 1, "{:?}", sink.degraded);
         assert!(sink.degraded[0].starts_with("2 directories are not watched"), "{}", sink.degraded[0]);
         assert!(sink.degraded[0].contains("watch limit"), "{}", sink.degraded[0]);
+    }
+
+    #[test]
+    fn the_watch_ignores_the_agents_own_state_directory_so_its_queue_does_not_report_itself() {
+        let (root, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        std::fs::create_dir_all(root.path().join("etc/agent")).unwrap();
+        let settings = settings(&["/etc"]);
+        let mut module = FimModule::default();
+        run_once(&mut module, &settings, state.path(), root.path());
+        std::fs::write(root.path().join("etc/agent/queue.db"), "events").unwrap();
+        std::fs::write(root.path().join("etc/real"), "x").unwrap();
+        let real = |sink: &Collect<'_>| last_change_per_path(&sink.delivered).contains_key("/etc/real");
+        let mut sink = Collect::new(true, &real);
+        sink.own_state_dir = Some(root.path().join("etc/agent"));
+        watch(&mut module, &settings, state.path(), root.path(), &mut sink);
+        assert_eq!(last_change_per_path(&sink.delivered), [("/etc/real".to_string(), "added".to_string())].into());
+    }
+
+    #[test]
+    fn a_realtime_setting_that_is_not_a_boolean_fails_the_run_rather_than_being_guessed() {
+        let (root, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let settings = settings_with(&["/etc"], json!({"realtime": "no"}));
+        let stop = AtomicBool::new(false);
+        let mut run = Run::new(&settings, state.path(), root.path(), &stop);
+        let error = FimModule::default().run(&mut run).unwrap_err();
+        assert_eq!(error.to_string(), "fim: `realtime` must be a boolean");
     }
 
     #[test]
