@@ -107,6 +107,8 @@ pub fn start(shared: Arc<Shared>, state_dir: PathBuf, queue_max_bytes: u64, root
         .collect()
 }
 
+const QUEUE_ERROR: &str = "cannot write to the queue";
+
 /// Where a module's events go: the queue (opened on first use) and the module's health.
 struct Outlet<'a> {
     name: &'static str,
@@ -145,7 +147,7 @@ impl Outlet<'_> {
                 self.shared.notify_queued();
                 Ok(())
             }
-            Err(error) => Err(format!("cannot write to the queue: {error}")),
+            Err(error) => Err(format!("{QUEUE_ERROR}: {error}")),
         }
     }
 }
@@ -165,7 +167,14 @@ impl WatchSink for RunnerSink<'_, '_> {
 
     fn deliver(&mut self, events: Vec<vigil_host::module::Emitted>) -> bool {
         let queued = match self.outlet.queue(events, self.health) {
-            Ok(()) => true,
+            Ok(()) => {
+                // A queue that works again ends the error an earlier delivery left.
+                if self.health.state == "error" && self.health.last_error.as_deref().is_some_and(|error| error.starts_with(QUEUE_ERROR)) {
+                    self.health.state = "ok".into();
+                    self.health.last_error = None;
+                }
+                true
+            }
             Err(error) => {
                 self.health.state = "error".into();
                 self.health.last_error = Some(error);
@@ -195,7 +204,7 @@ fn module_dir(state_dir: &std::path::Path, name: &str) -> anyhow::Result<PathBuf
 
 fn run_module(mut module: Box<dyn Module>, shared: &Shared, state_dir: &std::path::Path, queue_max_bytes: u64, root: &std::path::Path) {
     let name = module.name();
-    // Compared with the paths a watch sees, which are under the (canonical) root.
+    // Canonical, as the paths a watch sees under an absolute root are (`--state` may be relative).
     let state_dir = &std::fs::canonicalize(state_dir).unwrap_or_else(|_| state_dir.to_path_buf());
     let mut health = ModuleHealth { module: name.into(), state: "disabled".into(), ..ModuleHealth::default() };
     let mut next_run: Option<Instant> = None;
