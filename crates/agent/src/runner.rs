@@ -1,7 +1,10 @@
 //! The module runner: one thread per module the agent carries ([`modules`], the explicit
 //! list). Each thread runs its module at the interval the effective policy sets while the
 //! policy enables it, under the policy's CPU and I/O limits, writes the run's events to the
-//! queue as one fsync'd batch, and keeps the module's health for the heartbeat.
+//! queue as one fsync'd batch, and keeps the module's health for the heartbeat. Between runs a
+//! module may watch in real time (`Module::watch`, `fim`'s inotify events): each batch it
+//! delivers is queued the same way before the module acknowledges it, and a stop or a new
+//! policy ends the watch.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -11,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use vigil_fleet::wire::{MAX_EVENT_BYTES, ModuleHealth};
 use vigil_fleet::{EffectivePolicy, Event};
-use vigil_host::module::{Module, Run};
+use vigil_host::module::{Module, Run, WatchSink, Watched};
 
 use crate::queue::{self, Queue};
 
@@ -104,11 +107,110 @@ pub fn start(shared: Arc<Shared>, state_dir: PathBuf, queue_max_bytes: u64, root
         .collect()
 }
 
+const QUEUE_ERROR: &str = "cannot write to the queue";
+
+/// Where a module's events go: the queue (opened on first use) and the module's health.
+struct Outlet<'a> {
+    name: &'static str,
+    shared: &'a Shared,
+    state_dir: &'a std::path::Path,
+    queue_max_bytes: u64,
+    queue: Option<Queue>,
+}
+
+impl Outlet<'_> {
+    /// Writes `emitted` to the queue as one fsync'd batch (events over the size limit replaced
+    /// by a note); counts them in `health`. An error says why nothing was written.
+    fn queue(&mut self, emitted: Vec<vigil_host::module::Emitted>, health: &mut ModuleHealth) -> Result<(), String> {
+        if emitted.is_empty() {
+            return Ok(());
+        }
+        let events: Vec<Event> = emitted
+            .into_iter()
+            .map(|emitted| {
+                let size = emitted.payload.to_string().len();
+                let payload = if size > MAX_EVENT_BYTES {
+                    serde_json::json!({ "truncated": true, "bytes": size, "reason": format!("the event is larger than {MAX_EVENT_BYTES} bytes") })
+                } else {
+                    emitted.payload
+                };
+                queue::event(self.name, &emitted.kind, emitted.id, payload)
+            })
+            .collect();
+        let written = match self.queue.as_mut() {
+            Some(queue) => queue.append(&events),
+            None => Queue::open(self.state_dir, self.queue_max_bytes).and_then(|opened| self.queue.insert(opened).append(&events)),
+        };
+        match written {
+            Ok(appended) => {
+                health.events += events.len() as u64 - appended.dropped;
+                self.shared.notify_queued();
+                Ok(())
+            }
+            Err(error) => Err(format!("{QUEUE_ERROR}: {error}")),
+        }
+    }
+}
+
+/// The runner's side of a module's watch: queues each batch, keeps the health current, and
+/// ends the watch on a stop or a new policy.
+struct RunnerSink<'a, 'b> {
+    outlet: &'a mut Outlet<'b>,
+    health: &'a mut ModuleHealth,
+    generation: u64,
+}
+
+impl WatchSink for RunnerSink<'_, '_> {
+    fn active(&self) -> bool {
+        !self.outlet.shared.stop.load(Ordering::Relaxed) && self.outlet.shared.policy_generation.load(Ordering::Relaxed) == self.generation
+    }
+
+    fn deliver(&mut self, events: Vec<vigil_host::module::Emitted>) -> bool {
+        let queued = match self.outlet.queue(events, self.health) {
+            Ok(()) => {
+                // A queue that works again ends the error an earlier delivery left.
+                if self.health.state == "error" && self.health.last_error.as_deref().is_some_and(|error| error.starts_with(QUEUE_ERROR)) {
+                    self.health.state = "ok".into();
+                    self.health.last_error = None;
+                }
+                true
+            }
+            Err(error) => {
+                self.health.state = "error".into();
+                self.health.last_error = Some(error);
+                false
+            }
+        };
+        set_health(self.outlet.shared, self.health.clone());
+        queued
+    }
+
+    fn own_state_dir(&self) -> Option<&std::path::Path> {
+        Some(self.outlet.state_dir)
+    }
+
+    fn degraded(&mut self, reason: &str) {
+        self.health.state = "degraded".into();
+        self.health.last_error = Some(reason.to_string());
+        set_health(self.outlet.shared, self.health.clone());
+    }
+}
+
+fn module_dir(state_dir: &std::path::Path, name: &str) -> anyhow::Result<PathBuf> {
+    let dir = state_dir.join("modules").join(name);
+    crate::state::ensure_private_dir(&dir)?;
+    Ok(dir)
+}
+
 fn run_module(mut module: Box<dyn Module>, shared: &Shared, state_dir: &std::path::Path, queue_max_bytes: u64, root: &std::path::Path) {
     let name = module.name();
+    // Canonical, as the paths a watch sees under an absolute root are (`--state` may be relative).
+    let state_dir = &std::fs::canonicalize(state_dir).unwrap_or_else(|_| state_dir.to_path_buf());
     let mut health = ModuleHealth { module: name.into(), state: "disabled".into(), ..ModuleHealth::default() };
     let mut next_run: Option<Instant> = None;
-    let mut queue: Option<Queue> = None;
+    let mut outlet = Outlet { name, shared, state_dir, queue_max_bytes, queue: None };
+    // Why the next run was brought forward after events were lost (noted in its health).
+    let mut lost: Option<String> = None;
     while !shared.stop.load(Ordering::Relaxed) {
         let generation = shared.policy_generation.load(Ordering::Relaxed);
         let settings = shared.policy.read().ok().and_then(|policy| policy.as_ref().map(|policy| policy.module(name)));
@@ -123,11 +225,34 @@ fn run_module(mut module: Box<dyn Module>, shared: &Shared, state_dir: &std::pat
         };
         let due = next_run.unwrap_or_else(Instant::now);
         if Instant::now() < due {
-            sleep_until(shared, due, generation);
+            // Between runs the module may watch in real time; otherwise the thread sleeps.
+            let watched = match module_dir(state_dir, name) {
+                Ok(module_dir) => {
+                    let mut run = Run::new(&settings, &module_dir, root, &shared.stop);
+                    let mut sink = RunnerSink { outlet: &mut outlet, health: &mut health, generation };
+                    module.watch(&mut run, due, &mut sink)
+                }
+                Err(_) => Ok(Watched::NotWatching),
+            };
+            match watched {
+                Ok(Watched::NotWatching) => sleep_until(shared, due, generation),
+                Ok(Watched::Ended) => {}
+                Ok(Watched::RunNow) => next_run = Some(Instant::now()),
+                Ok(Watched::Lost(reason)) => {
+                    lost = Some(reason);
+                    next_run = Some(Instant::now());
+                }
+                Err(error) => {
+                    health.state = "degraded".into();
+                    health.last_error = Some(error.to_string());
+                    set_health(shared, health.clone());
+                    sleep_until(shared, due, generation);
+                }
+            }
             continue;
         }
-        let module_dir = match crate::state::ensure_private_dir(&state_dir.join("modules").join(name)) {
-            Ok(()) => state_dir.join("modules").join(name),
+        let module_dir = match module_dir(state_dir, name) {
+            Ok(module_dir) => module_dir,
             Err(error) => {
                 health.state = "error".into();
                 health.last_error = Some(format!("{error:#}"));
@@ -140,46 +265,30 @@ fn run_module(mut module: Box<dyn Module>, shared: &Shared, state_dir: &std::pat
         let outcome = module.run(&mut run);
         let emitted = run.take_emitted();
         health.last_run = Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-        match &outcome {
-            Ok(()) => {
+        match (&outcome, lost.take()) {
+            (Ok(()), None) => {
                 health.state = "ok".into();
                 health.last_error = None;
             }
-            Err(error) => {
+            // The gap is covered by this run, and said.
+            (Ok(()), Some(reason)) => {
+                health.state = "degraded".into();
+                health.last_error =
+                    Some(format!("real-time events were lost ({reason}); the run at {} covered them", health.last_run.as_deref().unwrap_or("")));
+            }
+            (Err(error), _) => {
                 health.state = "error".into();
                 health.last_error = Some(error.to_string());
             }
         }
-        let mut queued = true;
-        if !emitted.is_empty() {
-            let events: Vec<Event> = emitted
-                .into_iter()
-                .map(|emitted| {
-                    let size = emitted.payload.to_string().len();
-                    let payload = if size > MAX_EVENT_BYTES {
-                        serde_json::json!({ "truncated": true, "bytes": size, "reason": format!("the event is larger than {MAX_EVENT_BYTES} bytes") })
-                    } else {
-                        emitted.payload
-                    };
-                    queue::event(name, &emitted.kind, emitted.id, payload)
-                })
-                .collect();
-            let written = match queue.as_mut() {
-                Some(queue) => queue.append(&events),
-                None => Queue::open(state_dir, queue_max_bytes).and_then(|opened| queue.insert(opened).append(&events)),
-            };
-            match written {
-                Ok(appended) => {
-                    health.events += events.len() as u64 - appended.dropped;
-                    shared.notify_queued();
-                }
-                Err(error) => {
-                    queued = false;
-                    health.state = "error".into();
-                    health.last_error = Some(format!("cannot write to the queue: {error}"));
-                }
+        let queued = match outlet.queue(emitted, &mut health) {
+            Ok(()) => true,
+            Err(error) => {
+                health.state = "error".into();
+                health.last_error = Some(error);
+                false
             }
-        }
+        };
         // The module moves its positions only once its events are durable.
         if queued && let Err(error) = module.committed(&module_dir) {
             health.state = "error".into();

@@ -145,7 +145,9 @@ pub struct QueueState {
 #[serde(default)]
 pub struct ModuleHealth {
     pub module: String,
-    /// `ok`, `error`, `disabled` or `unknown` (a module the policy names that this agent lacks).
+    /// `ok`, `error`, `degraded` (part of its work is covered only by rescans, or events were
+    /// lost and a rescan covered them: `last_error` says which), `disabled` or `unknown` (a
+    /// module the policy names that this agent lacks).
     pub state: String,
     pub last_run: Option<String>,
     pub last_error: Option<String>,

@@ -24,7 +24,7 @@ pub enum ModuleError {
 }
 
 /// A host module. Implementations are plain values; the runner calls `run` on its own thread,
-/// at the module's `interval_seconds`, while the policy enables it.
+/// at the module's `interval_seconds`, while the policy enables it, and `watch` in between.
 pub trait Module: Send {
     /// The module's name: its section in the host policy (`inventory`, `fim`, `logs`, ...).
     fn name(&self) -> &'static str;
@@ -38,6 +38,47 @@ pub trait Module: Send {
     /// than never. Not called when the queue write failed.
     fn committed(&mut self, _state_dir: &Path) -> Result<(), ModuleError> {
         Ok(())
+    }
+
+    /// Real-time work between scheduled runs (`fim`'s inotify events): called by the runner
+    /// instead of sleeping until the next run is due at `until`. The module returns by then, or
+    /// soon after [`WatchSink::active`] turns false (the agent stops, or a new policy arrived).
+    /// Each batch of events goes through [`WatchSink::deliver`], which queues it durably; the
+    /// module then acknowledges it, as in [`Module::committed`]. The default does not watch.
+    fn watch(&mut self, _run: &mut Run<'_>, _until: Instant, _sink: &mut dyn WatchSink) -> Result<Watched, ModuleError> {
+        Ok(Watched::NotWatching)
+    }
+}
+
+/// How a module's [`Module::watch`] ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Watched {
+    /// The module does not watch (or not under these settings): the runner sleeps until the
+    /// next run.
+    NotWatching,
+    /// The next run is due, the agent is stopping, or a new policy arrived.
+    Ended,
+    /// The module needs a run now without anything being lost (its settings changed, or it
+    /// just started watching and a run must cover the time before).
+    RunNow,
+    /// Events may have been lost (the reason says why): the runner runs the module now and
+    /// notes the reason in the module's health, so a gap is covered and never silent.
+    Lost(String),
+}
+
+/// What the runner lends a module's [`Module::watch`].
+pub trait WatchSink {
+    /// False once the watch must end.
+    fn active(&self) -> bool;
+    /// Queues `events` durably; true when they are (the module then acknowledges them), false
+    /// when the queue write failed (the module keeps them for a later delivery or run).
+    fn deliver(&mut self, events: Vec<Emitted>) -> bool;
+    /// Marks the module degraded for `reason` (part of its work is covered only by its runs).
+    fn degraded(&mut self, reason: &str);
+    /// The agent's own state directory (its queue), which a watch ignores: each delivery
+    /// writes there, and a watch reporting that would feed itself.
+    fn own_state_dir(&self) -> Option<&Path> {
+        None
     }
 }
 
@@ -216,6 +257,12 @@ impl Budget {
             self.throttled += rest;
             self.slice_started = Instant::now();
         }
+    }
+
+    /// Call when work starts again after waiting idle (a watch between events): the wait is
+    /// not work, so it earns no rest.
+    pub fn resume(&mut self) {
+        self.slice_started = Instant::now();
     }
 
     /// Charges `bytes` read; sleeps when reading got ahead of the rate.

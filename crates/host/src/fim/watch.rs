@@ -38,6 +38,11 @@ const MASK: WatchMask = WatchMask::CREATE
     .union(WatchMask::DONT_FOLLOW)
     .union(WatchMask::ONLYDIR);
 
+/// A batch of events is compared once no event came for this long...
+pub const QUIET: Duration = Duration::from_millis(200);
+/// ... or once this long has passed since its first event (a steady writer).
+pub const GATHER: Duration = Duration::from_secs(1);
+
 /// inotify watches on every directory of the monitored paths.
 pub struct Watcher {
     inotify: Inotify,
@@ -126,18 +131,24 @@ impl Watcher {
         }
     }
 
-    /// Waits up to `timeout` for events, then gathers what is queued after a short quiet time.
+    /// Waits up to `timeout` for events, then gathers what comes until a short quiet time
+    /// ([`QUIET`], at most [`GATHER`] in all), so that a file written in steps (truncated, then
+    /// written) is compared once, when the writer is done.
     pub fn wait(&mut self, timeout: Duration) -> WatchBatch {
         let deadline = Instant::now() + timeout;
         let mut paths = BTreeSet::new();
         let mut new_directories = Vec::new();
         let mut overflow = false;
+        let mut first_event: Option<Instant> = None;
+        let mut last_event = Instant::now();
         loop {
             let mut got_any = false;
             match self.inotify.read_events(&mut self.buffer) {
                 Ok(events) => {
                     for event in events {
                         got_any = true;
+                        last_event = Instant::now();
+                        first_event.get_or_insert(last_event);
                         if event.mask.contains(EventMask::Q_OVERFLOW) {
                             overflow = true;
                             continue;
@@ -166,7 +177,8 @@ impl Watcher {
                 Err(error) => return WatchBatch::Rescan(format!("reading inotify events failed: {error}")),
             }
             if !got_any {
-                if !paths.is_empty() || overflow || Instant::now() >= deadline {
+                let settled = last_event.elapsed() >= QUIET || first_event.is_some_and(|first| first.elapsed() >= GATHER);
+                if overflow || (paths.is_empty() && Instant::now() >= deadline) || (!paths.is_empty() && settled) {
                     break;
                 }
                 std::thread::sleep(Duration::from_millis(50));
