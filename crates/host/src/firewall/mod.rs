@@ -6,6 +6,7 @@
 //! vigil never writes to another table: every script it runs names `inet vigil` only.
 
 pub mod enforce;
+pub mod module;
 pub mod iptables;
 pub mod nft;
 
