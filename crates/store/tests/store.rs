@@ -967,7 +967,10 @@ fn host_facts_carry_each_instances_latest_host_firewall_and_name_the_agent_of_a_
             policy_accepts: true,
             rules: vec![HostRule {
                 label: format!("tcp dport {port} drop"),
-                conditions: vec![Condition::Protocols { numbers: vec![6], negated: false }, Condition::DestinationPorts { ranges: vec![[port, port]], negated: false }],
+                conditions: vec![
+                    Condition::Protocols { numbers: vec![6], negated: false },
+                    Condition::DestinationPorts { ranges: vec![[port, port]], negated: false },
+                ],
                 action: Action::Drop,
             }],
         }],

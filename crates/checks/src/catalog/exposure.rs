@@ -118,7 +118,7 @@ pub static EC2_INSTANCE_ADMIN_PORT_REACHABLE_FROM_INTERNET: FnCheck = FnCheck {
 };
 
 fn ec2_instance_admin_port_reachable_from_internet(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    let network = Network::new(context.inventory);
+    let network = context.network();
     let mut exposures: Option<HashMap<(String, String), Vec<Exposure>>> = None;
     for resource in context.resources().iter().filter(|resource| resource.resource_type == "AWS::EC2::Instance") {
         let subject = Subject::from(resource);
@@ -181,7 +181,7 @@ pub static RDS_INSTANCE_REACHABLE_FROM_INTERNET: FnCheck = FnCheck {
 };
 
 fn rds_instance_reachable_from_internet(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    let network = Network::new(context.inventory);
+    let network = context.network();
     let mut exposures: Option<HashMap<(String, String), Vec<Exposure>>> = None;
     for resource in context.resources().iter().filter(|resource| resource.resource_type == "AWS::RDS::DBInstance") {
         let subject = Subject::from(resource);

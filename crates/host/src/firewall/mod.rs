@@ -6,8 +6,8 @@
 //! vigil never writes to another table: every script it runs names `inet vigil` only.
 
 pub mod enforce;
-pub mod module;
 pub mod iptables;
+pub mod module;
 pub mod nft;
 
 use std::path::Path;
