@@ -24,6 +24,7 @@ pub fn modules() -> Vec<Box<dyn Module>> {
     vec![
         Box::new(vigil_host::inventory::Inventory::default()),
         Box::new(vigil_host::fim::module::FimModule::default()),
+        Box::new(vigil_host::firewall::module::FirewallModule::default()),
         Box::new(vigil_host::logs::module::LogsModule::default()),
         #[cfg(feature = "malware")]
         Box::new(vigil_malware::module::MalwareModule::default()),

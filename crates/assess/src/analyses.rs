@@ -124,7 +124,8 @@ fn analyse_one(inventory: &Inventory, hosts: &vigil_paths::HostFacts, with_paths
         resources.iter().flat_map(|resource| [(resource.id, resource.arn.as_str()), (resource.arn.as_str(), resource.arn.as_str())]).collect();
     let mut rows = Vec::new();
 
-    let network = vigil_net::Network::new(inventory);
+    // With the host firewalls agents report: a port the host drops is not exposed.
+    let network = hosts.network(inventory);
     for exposure in exposure_rows(&network, &network.exposures()) {
         let subject = arn_of.get(exposure.resource_id.as_str()).copied().unwrap_or(&exposure.resource_id).to_string();
         rows.push(row(&subject, AnalysisResult::Exposure(exposure)));

@@ -282,6 +282,15 @@ impl<'a> Context<'a> {
         self.host_facts
     }
 
+    /// The network of this inventory with the host firewalls agents report joined to it
+    /// ([`vigil_paths::HostFacts::network`]; without host facts, the cloud network alone).
+    pub fn network(&self) -> vigil_net::Network<'a> {
+        match self.host_facts {
+            Some(facts) => facts.network(self.inventory),
+            None => vigil_net::Network::new(self.inventory),
+        }
+    }
+
     /// The policy this context was built with, if any.
     pub fn policy(&self) -> Option<&'a Policy> {
         self.policy

@@ -490,6 +490,7 @@ rules:
     fn the_bundled_policy_parses_and_bad_policies_name_the_file_line_and_setting() {
         let bundled = HostPolicy::bundled().unwrap();
         assert!(bundled.effective(&InstanceAttributes::default()).module("inventory").enabled);
+        assert!(bundled.effective(&InstanceAttributes::default()).module("firewall").enabled, "the host firewall is read by default");
         let error = HostPolicy::parse("modules:\n  fim: [oops\n", "bad.yaml").unwrap_err().to_string();
         assert!(error.contains("`bad.yaml` line"), "{error}");
         let error = HostPolicy::parse("rules:\n  - name: r\n    match: { colour: red }\n", "bad.yaml").unwrap_err().to_string();

@@ -195,6 +195,29 @@ struct Outcome {
 }
 
 impl HostRuleset {
+    /// The ruleset as the agent's `firewall` module reports it (`ruleset` events): a head
+    /// (`backend`, `tool` it was read with, `notes`, and the number of `chains`) and the chains
+    /// as items, sent in parts. The inverse of [`HostRuleset::from_report`].
+    pub fn to_report(&self, tool: &str) -> (serde_json::Value, Vec<serde_json::Value>) {
+        let items: Vec<serde_json::Value> = self.chains.iter().filter_map(|chain| serde_json::to_value(chain).ok()).collect();
+        let head = serde_json::json!({"backend": self.backend, "tool": tool, "notes": self.notes, "chains": items.len()});
+        (head, items)
+    }
+
+    /// The ruleset a report carries (its head, and its parts' items joined), or why it cannot
+    /// be used: a field missing or malformed, or fewer chains than the head announces (a part
+    /// lost, or truncated for its size). A report is outside input: never a panic.
+    pub fn from_report(head: &serde_json::Value, items: &[serde_json::Value]) -> Result<HostRuleset, String> {
+        let announced = head.get("chains").and_then(serde_json::Value::as_u64).ok_or("the report has no `chains` count")?;
+        if announced != items.len() as u64 {
+            return Err(format!("the report announces {announced} chain(s) but carries {}", items.len()));
+        }
+        let document = serde_json::json!({"backend": head.get("backend"), "notes": head.get("notes"), "chains": items});
+        serde_json::from_value(document).map_err(|error| format!("the ruleset is malformed: {error}"))
+    }
+}
+
+impl HostRuleset {
     fn chain(&self, name: &str) -> Option<&HostChain> {
         self.chains.iter().find(|chain| chain.name == name)
     }

@@ -59,6 +59,27 @@ pub struct HostVulnerabilities {
 #[derive(Debug, Clone, Default)]
 pub struct HostFacts {
     pub vulnerabilities: HashMap<String, HostVulnerabilities>,
+    /// The host firewall each instance's agent last read (`firewall` module).
+    pub firewalls: HashMap<String, vigil_net::HostRuleset>,
+    /// Reports that could not be used (a malformed or incomplete ruleset), each naming its
+    /// agent: the caller warns about them; the instance is then judged without that report.
+    pub problems: Vec<String>,
+}
+
+impl HostFacts {
+    /// The network with the host firewalls agents report joined to it: the one place the
+    /// exposure engine meets what hosts report (stored analyses, checks, `vigil reach` and
+    /// `vigil paths`).
+    pub fn network<'a>(&self, inventory: &'a Inventory) -> Network<'a> {
+        Network::new(inventory).with_host_firewalls(self.firewalls.iter().map(|(instance_id, ruleset)| (instance_id.clone(), ruleset.clone())))
+    }
+
+    /// Host firewalls given explicitly (`--host-firewall INSTANCE_ID=FILE`) replace what
+    /// agents report for the same instance.
+    pub fn with_host_firewalls(mut self, explicit: impl IntoIterator<Item = (String, vigil_net::HostRuleset)>) -> HostFacts {
+        self.firewalls.extend(explicit);
+        self
+    }
 }
 
 #[derive(Debug, Clone)]

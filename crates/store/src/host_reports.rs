@@ -40,6 +40,8 @@ pub const SCA_REPORT: (&str, &str) = ("sca", "result");
 pub const VULNS_REPORT: (&str, &str) = ("vulns", "findings");
 pub const PATCH_REPORT: (&str, &str) = ("vulns", "patch");
 pub const SECRETS_REPORT: (&str, &str) = ("secrets", "findings");
+/// The host firewall the agent's `firewall` module read (`vigil_host::firewall::module`).
+pub const FIREWALL_REPORT: (&str, &str) = ("firewall", "ruleset");
 
 /// Every host module's latest report for one agent (its page and its instance's page).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -79,14 +81,37 @@ impl Store {
         Ok(hosts)
     }
 
-    /// What agents report that attack paths weigh: the critical and high vulnerabilities of
-    /// each instance (its agents' latest vulnerability reports; the most any one agent of the
-    /// instance reports), by instance id. Agents without an instance and retired agents add
-    /// nothing.
+    /// What agents report that exposure and attack paths weigh, by instance id: the critical
+    /// and high vulnerabilities of each instance (its agents' latest vulnerability reports; the
+    /// most any one agent of the instance reports) and its host firewall (the latest `firewall`
+    /// report; with several agents on one instance, the newest report). Agents without an
+    /// instance and retired agents add nothing. A ruleset that cannot be used (malformed, or
+    /// parts missing) is left out and named in `problems`, never read as "accept all".
     pub fn host_facts(&mut self) -> Result<vigil_paths::HostFacts, StoreError> {
         let mut facts = vigil_paths::HostFacts::default();
+        let mut newest_firewall: BTreeMap<String, String> = BTreeMap::new();
         for (agent, report) in self.fleet_vulnerabilities()? {
-            let (Some(instance_id), Some(report)) = (agent.instance_id, report) else { continue };
+            let Some(instance_id) = agent.instance_id else { continue };
+            if let Some(firewall) = self.latest_reports(&agent.agent_id, FIREWALL_REPORT.0, FIREWALL_REPORT.1, None)?.into_iter().next() {
+                let ruleset = if firewall.complete {
+                    vigil_net::HostRuleset::from_report(&firewall.head, &firewall.items)
+                } else {
+                    Err("some of its parts have not arrived".to_string())
+                };
+                match ruleset {
+                    Ok(ruleset) => {
+                        if newest_firewall.get(&instance_id).is_none_or(|time| *time < firewall.event_time) {
+                            newest_firewall.insert(instance_id.clone(), firewall.event_time.clone());
+                            facts.firewalls.insert(instance_id.clone(), ruleset);
+                        }
+                    }
+                    Err(reason) => facts.problems.push(format!(
+                        "the host firewall agent `{}` reported for `{instance_id}` (snapshot `{}`) is left out: {reason}",
+                        agent.agent_id, firewall.snapshot
+                    )),
+                }
+            }
+            let Some(report) = report else { continue };
             let mut counts = vigil_paths::HostVulnerabilities::default();
             for item in &report.items {
                 match item.get("severity").and_then(serde_json::Value::as_str) {

@@ -921,3 +921,83 @@ fn host_facts_count_each_instances_critical_and_high_vulnerabilities() {
         assert_eq!(counts, [("i-0a", 1, 2), ("i-0b", 0, 0)], "{backend}");
     }
 }
+
+#[test]
+fn host_facts_carry_each_instances_latest_host_firewall_and_name_the_agent_of_a_malformed_one() {
+    use serde_json::json;
+    use vigil_net::host_firewall::{Action, Condition, Families, HostChain, HostRule, HostRuleset};
+    fn enrol(store: &mut Store, id: &str, instance_id: Option<&str>) {
+        let new = vigil_store::agents::NewAgent {
+            id,
+            instance_id,
+            account_id: None,
+            region: None,
+            hostname: id,
+            agent_version: "0.1.0",
+            enrolled_by: "token:t",
+            secret_hash: "x",
+            at: "2026-12-05T00:00:00Z",
+            at_unix: 1_796_428_800,
+        };
+        store.enrol_agent(&new).unwrap();
+    }
+    fn report(store: &mut Store, agent_id: &str, seq: u64, snapshot: &str, head: serde_json::Value, items: &[serde_json::Value]) {
+        let mut payload = json!({"snapshot": snapshot, "part": 1, "parts": 1, "items": items});
+        for (key, value) in head.as_object().unwrap() {
+            payload[key] = value.clone();
+        }
+        let event = vigil_fleet::wire::Sequenced {
+            seq,
+            event: vigil_fleet::Event {
+                id: format!("{snapshot}:1"),
+                module: "firewall".into(),
+                kind: "ruleset".into(),
+                time: format!("2026-12-05T00:00:{seq:02}Z"),
+                payload,
+            },
+        };
+        store.record_agent_events(agent_id, &[event], "2026-12-05T00:01:00Z", 1_796_428_860).unwrap();
+    }
+    let drops = |port: u16| HostRuleset {
+        backend: "nftables".into(),
+        chains: vec![HostChain {
+            name: "inet filter input".into(),
+            families: Families::Both,
+            input_hook: Some(0),
+            policy_accepts: true,
+            rules: vec![HostRule {
+                label: format!("tcp dport {port} drop"),
+                conditions: vec![
+                    Condition::Protocols { numbers: vec![6], negated: false },
+                    Condition::DestinationPorts { ranges: vec![[port, port]], negated: false },
+                ],
+                action: Action::Drop,
+            }],
+        }],
+        notes: vec![],
+    };
+    for (_directory, mut store) in stores() {
+        let backend = store.backend();
+        enrol(&mut store, "agt-a", Some("i-0a"));
+        enrol(&mut store, "agt-b", Some("i-0b"));
+        enrol(&mut store, "agt-c", None);
+        enrol(&mut store, "agt-r", Some("i-0r"));
+        enrol(&mut store, "agt-m", Some("i-0m"));
+        // agt-a reported twice: the newest ruleset (dropping 22) is the one used.
+        let (head, items) = drops(3389).to_report("nft -j list ruleset");
+        report(&mut store, "agt-a", 1, "fa1", head, &items);
+        let (head, items) = drops(22).to_report("nft -j list ruleset");
+        report(&mut store, "agt-a", 2, "fa2", head.clone(), &items);
+        report(&mut store, "agt-c", 1, "fc", head.clone(), &items);
+        report(&mut store, "agt-r", 1, "fr", head.clone(), &items);
+        assert!(store.revoke_agent("agt-r", "test", "2026-12-05T00:02:00Z").unwrap());
+        // A malformed report (outside input): left out, naming its agent.
+        report(&mut store, "agt-m", 1, "fm", head, &[json!({"name": "inet filter input", "rules": "not a list"})]);
+        let facts = store.host_facts().unwrap();
+        let instances: Vec<&str> = facts.firewalls.keys().map(String::as_str).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        assert_eq!(instances, ["i-0a"], "{backend}: agt-b never reported, agt-c has no instance, agt-r is retired, agt-m's is malformed");
+        assert_eq!(facts.firewalls["i-0a"], drops(22), "{backend}");
+        assert_eq!(facts.problems.len(), 1, "{backend}: {:?}", facts.problems);
+        assert!(facts.problems[0].contains("`agt-m`") && facts.problems[0].contains("malformed"), "{backend}: {:?}", facts.problems);
+    }
+}

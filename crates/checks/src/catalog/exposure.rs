@@ -118,7 +118,7 @@ pub static EC2_INSTANCE_ADMIN_PORT_REACHABLE_FROM_INTERNET: FnCheck = FnCheck {
 };
 
 fn ec2_instance_admin_port_reachable_from_internet(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    let network = Network::new(context.inventory);
+    let network = context.network();
     let mut exposures: Option<HashMap<(String, String), Vec<Exposure>>> = None;
     for resource in context.resources().iter().filter(|resource| resource.resource_type == "AWS::EC2::Instance") {
         let subject = Subject::from(resource);
@@ -181,7 +181,7 @@ pub static RDS_INSTANCE_REACHABLE_FROM_INTERNET: FnCheck = FnCheck {
 };
 
 fn rds_instance_reachable_from_internet(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    let network = Network::new(context.inventory);
+    let network = context.network();
     let mut exposures: Option<HashMap<(String, String), Vec<Exposure>>> = None;
     for resource in context.resources().iter().filter(|resource| resource.resource_type == "AWS::RDS::DBInstance") {
         let subject = Subject::from(resource);
@@ -333,6 +333,42 @@ mod tests {
         let ssh = findings.iter().find(|finding| finding.resource_id == "i-open-ssh").unwrap();
         assert_eq!(ssh.evidence.to_value()["ReachablePorts"][0]["Port"], 22);
         assert_eq!(ssh.evidence.to_value()["ReachablePorts"][0]["Path"][0]["kind"], "address");
+    }
+
+    /// Issue 16: the host firewall an instance's agent reports (host facts) joins the check: an
+    /// instance whose host drops tcp/22 passes although its security group opens 22.
+    #[test]
+    fn an_admin_port_the_reported_host_firewall_drops_is_not_reachable() {
+        use crate::{Check as _, Context};
+        use vigil_net::host_firewall::{Action, Condition, Families, HostChain, HostRule, HostRuleset};
+        let mut inventory = inventory();
+        network(&mut inventory);
+        instance(&mut inventory, "i-open-ssh", "subnet-public", "sg-ssh", Some("54.0.0.1"));
+        instance(&mut inventory, "i-open-ssh-unreported", "subnet-public", "sg-ssh", Some("54.0.0.5"));
+        let drops_ssh = HostRuleset {
+            backend: "nftables".into(),
+            chains: vec![HostChain {
+                name: "inet filter input".into(),
+                families: Families::Both,
+                input_hook: Some(0),
+                policy_accepts: true,
+                rules: vec![HostRule {
+                    label: "tcp dport 22 drop".into(),
+                    conditions: vec![
+                        Condition::Protocols { numbers: vec![6], negated: false },
+                        Condition::DestinationPorts { ranges: vec![[22, 22]], negated: false },
+                    ],
+                    action: Action::Drop,
+                }],
+            }],
+            notes: vec![],
+        };
+        let facts = vigil_paths::HostFacts::default().with_host_firewalls([("i-open-ssh".to_string(), drops_ssh)]);
+        let context = Context::new(&inventory, chrono::Utc::now()).with_host_facts(&facts);
+        let mut findings = Vec::new();
+        EC2_INSTANCE_ADMIN_PORT_REACHABLE_FROM_INTERNET.run(&context, &mut findings);
+        assert_eq!(statuses(&findings), [("i-open-ssh".to_string(), Status::Pass), ("i-open-ssh-unreported".to_string(), Status::Fail)]);
+        assert_eq!(statuses(&run(&EC2_INSTANCE_ADMIN_PORT_REACHABLE_FROM_INTERNET, &inventory))[0], ("i-open-ssh".to_string(), Status::Fail));
     }
 
     #[test]

@@ -7,8 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use vigil_iam::account::Account;
-use vigil_net::Network;
-use vigil_paths::{CutMethod, HostFacts, Options};
+use vigil_paths::{CutMethod, Options};
 
 use super::GlobalArgs;
 use super::source::{self, SourceArgs};
@@ -38,7 +37,9 @@ pub struct PathsArgs {
     pub host_firewalls: Vec<String>,
     /// Read what vigil agents reported from this store (an SQLite path or a `postgres://`
     /// URL): a path into an instance whose agent reports critical or high vulnerabilities is
-    /// more likely (docs/paths.md). `vigil scan` does this with its own store.
+    /// more likely, and a port the host firewall an agent reports drops is no way in
+    /// (`--host-firewall` wins for its instance; docs/paths.md). `vigil scan` does this with
+    /// its own store.
     #[arg(long, value_name = "PATH|URL")]
     pub store: Option<String>,
 }
@@ -60,16 +61,12 @@ pub fn run(global: &GlobalArgs, args: PathsArgs) -> anyhow::Result<ExitCode> {
         source_args.live.services = SERVICES.iter().map(|service| service.to_string()).collect();
     }
     let inventory = source::load(&source_args, global.quiet)?;
-    let network = Network::new(&inventory).with_host_firewalls(firewalls);
+    // Explicit `--host-firewall` files win over what agents report.
+    let hosts = super::scan::host_facts_from(args.store.as_deref(), firewalls)?;
+    let network = hosts.network(&inventory);
     let account = Account::from_inventory(&inventory);
     let context = vigil_checks::Context::with_policy(&inventory, chrono::Utc::now(), &policy);
     let options = Options { sensitivity: vigil_checks::sensitivity(&context), from: args.from.clone(), to: args.to.clone(), ..Options::default() };
-    let hosts = match &args.store {
-        Some(location) => vigil_store::Store::open(location)
-            .and_then(|mut store| store.host_facts())
-            .map_err(|error| anyhow::anyhow!("cannot read the agents' reports from the store `{location}`: {error}"))?,
-        None => HostFacts::default(),
-    };
     let report = vigil_paths::attack_paths(&inventory, &network, &account, &hosts, &options);
     let mut out = std::io::stdout().lock();
     match args.format {

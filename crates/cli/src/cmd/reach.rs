@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use vigil_net::{Network, Question};
+use vigil_net::Question;
 
 use super::GlobalArgs;
 use super::source::{self, SourceArgs};
@@ -21,6 +21,10 @@ pub struct ReachArgs {
     /// ruleset` output or `iptables-save` text (repeatable).
     #[arg(long = "host-firewall", value_name = "INSTANCE_ID=FILE", global = true)]
     pub host_firewalls: Vec<String>,
+    /// Join the host firewalls vigil agents reported, read from this store (an SQLite path or
+    /// a `postgres://` URL); `--host-firewall` wins for its instance.
+    #[arg(long, value_name = "PATH|URL", global = true)]
+    pub store: Option<String>,
     #[command(subcommand)]
     pub command: Option<ReachCommand>,
 }
@@ -62,11 +66,12 @@ const SERVICES: &[&str] = &["ec2", "elbv2", "elb", "rds"];
 
 pub fn run(global: &GlobalArgs, args: ReachArgs) -> anyhow::Result<ExitCode> {
     let firewalls = host_firewalls(&args.host_firewalls)?;
+    let hosts = super::scan::host_facts_from(args.store.as_deref(), firewalls)?;
     match args.command {
-        None => list(global, &args.source, args.format, firewalls),
+        None => list(global, &args.source, args.format, &hosts),
         Some(ReachCommand::Explain(explain_args)) => {
             let source = pick_source(&args.source, &explain_args.inventory);
-            explain(global, &source, explain_args.format.unwrap_or(args.format), &explain_args, firewalls)
+            explain(global, &source, explain_args.format.unwrap_or(args.format), &explain_args, &hosts)
         }
     }
 }
@@ -103,9 +108,9 @@ fn load(global: &GlobalArgs, source_args: &SourceArgs) -> anyhow::Result<vigil_m
     source::load(&source_args, global.quiet)
 }
 
-fn list(global: &GlobalArgs, source_args: &SourceArgs, format: Format, firewalls: Vec<(String, vigil_net::HostRuleset)>) -> anyhow::Result<ExitCode> {
+fn list(global: &GlobalArgs, source_args: &SourceArgs, format: Format, hosts: &vigil_paths::HostFacts) -> anyhow::Result<ExitCode> {
     let inventory = load(global, source_args)?;
-    let network = Network::new(&inventory).with_host_firewalls(firewalls);
+    let network = hosts.network(&inventory);
     let exposures = network.exposures();
     let mut out = std::io::stdout().lock();
     match format {
@@ -141,13 +146,7 @@ fn list(global: &GlobalArgs, source_args: &SourceArgs, format: Format, firewalls
     Ok(ExitCode::SUCCESS)
 }
 
-fn explain(
-    global: &GlobalArgs,
-    source_args: &SourceArgs,
-    format: Format,
-    args: &ExplainArgs,
-    firewalls: Vec<(String, vigil_net::HostRuleset)>,
-) -> anyhow::Result<ExitCode> {
+fn explain(global: &GlobalArgs, source_args: &SourceArgs, format: Format, args: &ExplainArgs, hosts: &vigil_paths::HostFacts) -> anyhow::Result<ExitCode> {
     let (slot, number) = vigil_net::parse_protocol(&args.protocol)
         .with_context(|| format!("`{}` is not a protocol: use tcp, udp, icmp, icmpv6 or a protocol number", args.protocol))?;
     let source = match &args.source {
@@ -155,7 +154,7 @@ fn explain(
         None => None,
     };
     let inventory = load(global, source_args)?;
-    let network = Network::new(&inventory).with_host_firewalls(firewalls);
+    let network = hosts.network(&inventory);
     let question = Question { resource: args.resource.clone(), slot, port: number.unwrap_or(args.port), source };
     let answer = network.explain(&question)?;
     let mut out = std::io::stdout().lock();

@@ -280,10 +280,35 @@ fn per_account_path(path: &Path, account: &str) -> PathBuf {
 /// What agents reported about their hosts, for attack paths; a store that cannot say is
 /// reported (the paths are then ranked without it), never silently ignored.
 pub fn read_host_facts(store: &mut vigil_store::Store) -> vigil_paths::HostFacts {
-    store.host_facts().unwrap_or_else(|error| {
-        eprintln!("warning: the agents' vulnerability reports could not be read from the store ({error}); attack paths are ranked without them");
+    let facts = store.host_facts().unwrap_or_else(|error| {
+        eprintln!(
+            "warning: the agents' reports (vulnerabilities, host firewalls) could not be read from the store ({error}); exposure and attack paths are computed without them"
+        );
         vigil_paths::HostFacts::default()
-    })
+    });
+    warn_host_problems(&facts);
+    facts
+}
+
+/// Says which agents' reports could not be used (a malformed host firewall report).
+pub fn warn_host_problems(facts: &vigil_paths::HostFacts) {
+    for problem in &facts.problems {
+        eprintln!("warning: {problem}");
+    }
+}
+
+/// What agents reported, from the store at `location` (`vigil paths --store`, `vigil reach
+/// --store`); with none, nothing. Host firewalls given explicitly (`--host-firewall`) replace
+/// the reported ones for their instances.
+pub fn host_facts_from(location: Option<&str>, explicit_firewalls: Vec<(String, vigil_net::HostRuleset)>) -> anyhow::Result<vigil_paths::HostFacts> {
+    let facts = match location {
+        Some(location) => vigil_store::Store::open(location)
+            .and_then(|mut store| store.host_facts())
+            .map_err(|error| anyhow::anyhow!("cannot read the agents' reports from the store `{location}`: {error}"))?,
+        None => vigil_paths::HostFacts::default(),
+    };
+    warn_host_problems(&facts);
+    Ok(facts.with_host_firewalls(explicit_firewalls))
 }
 
 fn seed_demo_agents(store: &mut vigil_store::Store, inventory: &vigil_model::Inventory) -> anyhow::Result<()> {

@@ -7,6 +7,7 @@
 
 pub mod enforce;
 pub mod iptables;
+pub mod module;
 pub mod nft;
 
 use std::path::Path;
