@@ -866,6 +866,23 @@ fn an_osv_load_replaces_records_by_id_keeps_the_others_and_pages_by_ecosystem() 
     }
 }
 
+/// Enrols an agent by token, with or without an instance, for the host-facts tests.
+fn enrol_test_agent(store: &mut Store, id: &str, instance_id: Option<&str>) {
+    let new = vigil_store::agents::NewAgent {
+        id,
+        instance_id,
+        account_id: None,
+        region: None,
+        hostname: id,
+        agent_version: "0.1.0",
+        enrolled_by: "token:t",
+        secret_hash: "x",
+        at: "2026-12-05T00:00:00Z",
+        at_unix: 1_796_428_800,
+    };
+    store.enrol_agent(&new).unwrap();
+}
+
 /// Issue 18: what agents report about their hosts for attack paths, the same on every backend:
 /// each instance's critical and high vulnerabilities from its agents' latest reports (the most
 /// any one agent reports); an agent without an instance, or one without a report, adds nothing.
@@ -873,19 +890,7 @@ fn an_osv_load_replaces_records_by_id_keeps_the_others_and_pages_by_ecosystem() 
 fn host_facts_count_each_instances_critical_and_high_vulnerabilities() {
     use serde_json::json;
     fn agent(store: &mut Store, id: &str, instance_id: Option<&str>, snapshot: &str, severities: &[&str]) {
-        let new = vigil_store::agents::NewAgent {
-            id,
-            instance_id,
-            account_id: None,
-            region: None,
-            hostname: id,
-            agent_version: "0.1.0",
-            enrolled_by: "token:t",
-            secret_hash: "x",
-            at: "2026-12-05T00:00:00Z",
-            at_unix: 1_796_428_800,
-        };
-        store.enrol_agent(&new).unwrap();
+        enrol_test_agent(store, id, instance_id);
         if severities.is_empty() {
             return;
         }
@@ -927,19 +932,7 @@ fn host_facts_carry_each_instances_latest_host_firewall_and_name_the_agent_of_a_
     use serde_json::json;
     use vigil_net::host_firewall::{Action, Condition, Families, HostChain, HostRule, HostRuleset};
     fn enrol(store: &mut Store, id: &str, instance_id: Option<&str>) {
-        let new = vigil_store::agents::NewAgent {
-            id,
-            instance_id,
-            account_id: None,
-            region: None,
-            hostname: id,
-            agent_version: "0.1.0",
-            enrolled_by: "token:t",
-            secret_hash: "x",
-            at: "2026-12-05T00:00:00Z",
-            at_unix: 1_796_428_800,
-        };
-        store.enrol_agent(&new).unwrap();
+        enrol_test_agent(store, id, instance_id);
     }
     fn report(store: &mut Store, agent_id: &str, seq: u64, snapshot: &str, head: serde_json::Value, items: &[serde_json::Value]) {
         let mut payload = json!({"snapshot": snapshot, "part": 1, "parts": 1, "items": items});

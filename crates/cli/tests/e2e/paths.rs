@@ -21,15 +21,21 @@ struct Seeded {
     ssh_group: String,
 }
 
-async fn seed(moto: &MotoServer) -> Seeded {
-    let config = moto.sdk_config_with_keys("testing", "testing", "us-east-1").await;
-    let s3 = aws_sdk_s3::Client::new(&config);
+/// The bucket every seed's paths lead to: `payroll-data`, tagged `data-classification=confidential`.
+async fn confidential_bucket(config: &aws_types::SdkConfig) -> aws_sdk_s3::Client {
+    let s3 = aws_sdk_s3::Client::new(config);
     s3.create_bucket().bucket("payroll-data").send().await.unwrap();
     let tagging = aws_sdk_s3::types::Tagging::builder()
         .tag_set(aws_sdk_s3::types::Tag::builder().key("data-classification").value("confidential").build().unwrap())
         .build()
         .unwrap();
     s3.put_bucket_tagging().bucket("payroll-data").tagging(tagging).send().await.unwrap();
+    s3
+}
+
+async fn seed(moto: &MotoServer) -> Seeded {
+    let config = moto.sdk_config_with_keys("testing", "testing", "us-east-1").await;
+    let s3 = confidential_bucket(&config).await;
     s3.create_bucket().bucket("public-assets").send().await.unwrap();
 
     let iam = aws_sdk_iam::Client::new(&config);
@@ -222,13 +228,7 @@ struct SeededEcs {
 
 async fn seed_ecs(moto: &MotoServer) -> SeededEcs {
     let config = moto.sdk_config_with_keys("testing", "testing", "us-east-1").await;
-    let s3 = aws_sdk_s3::Client::new(&config);
-    s3.create_bucket().bucket("payroll-data").send().await.unwrap();
-    let tagging = aws_sdk_s3::types::Tagging::builder()
-        .tag_set(aws_sdk_s3::types::Tag::builder().key("data-classification").value("confidential").build().unwrap())
-        .build()
-        .unwrap();
-    s3.put_bucket_tagging().bucket("payroll-data").tagging(tagging).send().await.unwrap();
+    confidential_bucket(&config).await;
 
     let iam = aws_sdk_iam::Client::new(&config);
     let trust = json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": { "Service": "ecs-tasks.amazonaws.com" }, "Action": "sts:AssumeRole" }] });
