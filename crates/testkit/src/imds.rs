@@ -9,12 +9,12 @@
 //! axum.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::http1::{Request, read_request};
+use crate::http1::{Request, Server, read_request};
 use crate::identity::TestCa;
 
 /// What the simulated instance serves; change it while the server runs with [`TestImds::set`].
@@ -40,42 +40,26 @@ struct Shared {
     tokens: Mutex<HashMap<String, Instant>>,
     requests: Mutex<Vec<String>>,
     issued: AtomicU64,
-    stop: AtomicBool,
 }
 
 /// A running test IMDS; stops when dropped.
 pub struct TestImds {
     pub url: String,
     shared: Arc<Shared>,
-    address: std::net::SocketAddr,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: Server,
 }
 
 impl TestImds {
     pub fn start(served: Served) -> TestImds {
-        let shared = Arc::new(Shared {
-            served: Mutex::new(served),
-            tokens: Mutex::new(HashMap::new()),
-            requests: Mutex::new(Vec::new()),
-            issued: AtomicU64::new(0),
-            stop: AtomicBool::new(false),
-        });
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let address = listener.local_addr().unwrap();
-        let thread = {
+        let shared =
+            Arc::new(Shared { served: Mutex::new(served), tokens: Mutex::new(HashMap::new()), requests: Mutex::new(Vec::new()), issued: AtomicU64::new(0) });
+        let server = {
             let shared = Arc::clone(&shared);
-            std::thread::spawn(move || {
-                for stream in listener.incoming() {
-                    if shared.stop.load(Ordering::SeqCst) {
-                        return;
-                    }
-                    if let Ok(stream) = stream {
-                        let _ = handle(&shared, stream);
-                    }
-                }
+            Server::start(move |stream| {
+                let _ = handle(&shared, stream);
             })
         };
-        TestImds { url: format!("http://{address}"), shared, address, thread: Some(thread) }
+        TestImds { url: format!("http://{}", server.address), shared, _server: server }
     }
 
     pub fn set(&self, served: Served) {
@@ -85,17 +69,6 @@ impl TestImds {
     /// `METHOD path` of every request received, in order.
     pub fn requests(&self) -> Vec<String> {
         self.shared.requests.lock().unwrap().clone()
-    }
-}
-
-impl Drop for TestImds {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        // Wake the accepting thread.
-        let _ = TcpStream::connect(self.address);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

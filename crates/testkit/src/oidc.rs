@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -24,7 +24,7 @@ use rsa::traits::PublicKeyParts as _;
 use serde_json::{Map, Value, json};
 use sha2::{Digest as _, Sha256};
 
-use crate::http1::{Request, read_request, respond};
+use crate::http1::{Request, Server, read_request, respond};
 
 /// The client the provider knows.
 pub const CLIENT_ID: &str = "vigil-console";
@@ -116,7 +116,6 @@ struct Shared {
     current_key: Mutex<usize>,
     requests: Mutex<Vec<String>>,
     issued: AtomicU64,
-    stop: AtomicBool,
     /// `/authorize` shows a page whose button sends the browser back (as a real provider's
     /// login form does), so that the way back starts at the provider's site.
     consent: AtomicBool,
@@ -129,8 +128,7 @@ pub struct TestOidc {
     /// The issuer identifier (`http://127.0.0.1:PORT`), as the discovery document says it.
     pub issuer: String,
     shared: Arc<Shared>,
-    address: std::net::SocketAddr,
-    thread: Option<std::thread::JoinHandle<()>>,
+    server: Server,
 }
 
 impl TestOidc {
@@ -146,35 +144,29 @@ impl TestOidc {
     /// A provider on 127.0.0.1 whose issuer names it `host` (`localhost`: another site than a
     /// console at 127.0.0.1, as a real provider is, for the browser's `SameSite` rules).
     pub fn start_as(auth: ClientAuth, host: &str) -> TestOidc {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let address = listener.local_addr().unwrap();
-        let issuer = format!("http://{host}:{}", address.port());
+        // The issuer names the port before the server starts: the shared state holds it, and
+        // the handler reads it from there.
+        let issuer_at = |port: u16| format!("http://{host}:{port}");
         let shared = Arc::new(Shared {
-            issuer: Mutex::new(issuer.clone()),
+            issuer: Mutex::new(String::new()),
             auth,
             next: Mutex::new(NextLogin::default()),
             grants: Mutex::new(HashMap::new()),
             current_key: Mutex::new(0),
             requests: Mutex::new(Vec::new()),
             issued: AtomicU64::new(0),
-            stop: AtomicBool::new(false),
             consent: AtomicBool::new(false),
             consents: Mutex::new(HashMap::new()),
         });
-        let thread = {
+        let server = {
             let shared = Arc::clone(&shared);
-            std::thread::spawn(move || {
-                for stream in listener.incoming() {
-                    if shared.stop.load(Ordering::SeqCst) {
-                        return;
-                    }
-                    if let Ok(stream) = stream {
-                        let _ = handle(&shared, stream);
-                    }
-                }
+            Server::start(move |stream| {
+                let _ = handle(&shared, stream);
             })
         };
-        TestOidc { issuer, shared, address, thread: Some(thread) }
+        let issuer = issuer_at(server.address.port());
+        *shared.issuer.lock().unwrap() = issuer.clone();
+        TestOidc { issuer, shared, server }
     }
 
     /// The user and claims (and flaw) of the next sign-in.
@@ -205,22 +197,12 @@ impl TestOidc {
     /// provider sends it back (the `Location` of its 302).
     pub fn authorize(&self, url: &str) -> String {
         let path = url.strip_prefix(&self.issuer).unwrap_or_else(|| panic!("`{url}` is not at the provider `{}`", self.issuer));
-        let mut stream = TcpStream::connect(self.address).unwrap();
-        write!(stream, "GET {path} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\n\r\n", self.address).unwrap();
+        let mut stream = TcpStream::connect(self.server.address).unwrap();
+        write!(stream, "GET {path} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\n\r\n", self.server.address).unwrap();
         let mut reply = String::new();
         stream.read_to_string(&mut reply).unwrap();
         assert!(reply.starts_with("HTTP/1.1 302"), "the provider did not redirect: {reply}");
         reply.lines().find_map(|line| line.strip_prefix("location: ")).unwrap().trim().to_string()
-    }
-}
-
-impl Drop for TestOidc {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(self.address);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 
