@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs vigil's whole test suite. Installs what the tests need first:
-# moto (the AWS emulator), the schema validator and Playwright into .venv, pinned in
-# scripts/requirements-test.txt, and, when
+# moto (the AWS emulator), the schema validators and Playwright into .venv, pinned in
+# scripts/requirements-test.txt, Helm (scripts/install-helm.sh), and, when
 # PostgreSQL's server binaries are installed, a throwaway PostgreSQL on 127.0.0.1 so the
 # store's tests run on both backends.
 set -euo pipefail
@@ -12,6 +12,7 @@ if [ ! -x .venv/bin/moto_server ] || ! cmp -s scripts/requirements-test.txt .ven
     .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
     cp scripts/requirements-test.txt .venv/.requirements-test.txt
 fi
+bash scripts/install-helm.sh
 export VIGIL_MOTO_SERVER="$PWD/.venv/bin/moto_server"
 # Scans record themselves in vigil's data directory: keep the suite's out of the user's.
 VIGIL_DATA_DIR="$(mktemp -d /tmp/vigil-test-data.XXXXXX)"
