@@ -126,7 +126,7 @@ def kubernetes_processes(job, shards, run, store):
     return processes
 
 
-def terraform(shards, run, store, org_role, regions):
+def terraform(shards, run, store, org_role, regions, extra_args):
     """Parses the Terraform and renders both array-job scripts as templatefile() does."""
     files = {}
     for path in sorted((DEPLOY / "aws-batch").glob("*.tf")):
@@ -148,7 +148,8 @@ def terraform(shards, run, store, org_role, regions):
         "shards": str(shards),
         "lease_seconds": "5",
         "account_max_in_flight": "16",
-        "region_args": " ".join(f"--region {region}" for region in regions),
+        # The test's extra arguments ride with the regions, the one list variable of the script.
+        "region_args": " ".join([f"--region {region}" for region in regions] + extra_args),
     }
     deployments = {}
     for mode in ["shard", "worker"]:
@@ -185,6 +186,7 @@ def main():
     parser.add_argument("--store", default="postgres://vigil@127.0.0.1/vigil")
     parser.add_argument("--org-role", default="OrganizationAccountAccessRole")
     parser.add_argument("--region", action="append", default=[])
+    parser.add_argument("--extra-arg", action="append", default=[], help="an argument added to every vigil command (the chart's scan.extraArgs)")
     args = parser.parse_args()
 
     code, out, err = helm(args.helm, "lint", "--strict", str(CHART))
@@ -210,6 +212,8 @@ def main():
                 }
                 if args.region:
                     sets["scan.regions"] = regions
+                if args.extra_arg:
+                    sets["scan.extraArgs"] = "{" + ",".join(args.extra_arg) + "}"
                 objects = render(args.helm, sets)
                 kinds = sorted(obj["kind"] for obj in objects)
                 expected = sorted(["ServiceAccount", "CronJob" if schedule else "Job"] + (["Deployment", "Service"] if console == "true" else []))
@@ -238,11 +242,12 @@ def main():
                         variable["value"] = args.org_role
                 for region in args.region:
                     container["args"] += ["--region", region]
+                container["args"] += args.extra_arg
                 if "--lease-seconds" in container["args"]:
                     container["args"][container["args"].index("--lease-seconds") + 1] = "10"
                 deployments[f"kubernetes-{path.stem}"] = kubernetes_processes(obj, args.shards, args.run, args.store)
 
-    deployments.update(terraform(args.shards, args.run, args.store, args.org_role, args.region))
+    deployments.update(terraform(args.shards, args.run, args.store, args.org_role, args.region, args.extra_arg))
 
     if args.processes:
         pathlib.Path(args.processes).write_text(json.dumps(deployments, indent=2))
