@@ -48,6 +48,32 @@ pub struct CollectConfig {
     /// the first [`SAMPLE_BYTES_PER_OBJECT`] bytes) and look for secrets and personal data.
     /// 0 (the default) reads no object.
     pub sample_objects: usize,
+    /// Read only a part of the account (an organization scan's unit of work): its global
+    /// services, or one region's services. `None` reads the whole account. A part needs
+    /// `regions` named (every part of an account must agree on them); [`merge_parts`] puts the
+    /// parts back together.
+    pub part: Option<Part>,
+}
+
+/// A part of an account that one collection reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    /// The global services (IAM, S3's buckets, Organizations, CloudFront, Route 53), the
+    /// caller's identity and the organization's policies read through
+    /// [`CollectConfig::organization_role_arn`].
+    Global,
+    /// The regional services of one region (and the AMIs in use there).
+    Region(String),
+}
+
+impl Part {
+    /// The region a part reads, or `global`, as the work queue names it.
+    pub fn name(&self) -> &str {
+        match self {
+            Part::Global => Region::GLOBAL,
+            Part::Region(region) => region,
+        }
+    }
 }
 
 /// The most bytes the S3 sampler reads from one object (a ranged GetObject).
@@ -63,6 +89,8 @@ pub enum CollectError {
     Organization(String),
     #[error("unknown service `{0}`; known services: {1}")]
     UnknownService(String, String),
+    #[error("a part of an account (`{0}`) is read with the account's regions named; none were given")]
+    PartWithoutRegions(String),
 }
 
 /// The region used for global services and region discovery when none is configured.
@@ -138,23 +166,40 @@ pub async fn collect_with(sdk_config: aws_types::SdkConfig, config: &CollectConf
     let account_id = account_id_text.parse().map_err(|_| CollectError::CallerIdentity(format!("the reply has no valid account id (`{account_id_text}`)")))?;
     let Caller { arn: caller_arn, user_id: caller_user_id, partition, .. } = caller;
 
+    if let Some(part) = &config.part
+        && config.regions.is_empty()
+    {
+        return Err(CollectError::PartWithoutRegions(part.name().to_string()));
+    }
+    // What this collection reads: the global services (and the identity, recorded once per
+    // account), the regional services of which regions.
+    let reads_global = !matches!(config.part, Some(Part::Region(_)));
     let max_in_flight = if config.max_in_flight == 0 { 64 } else { config.max_in_flight };
     let session = Arc::new(Session::new(sdk_config, account_id_text, partition.clone(), config.endpoint_url.clone(), max_in_flight, progress));
-    session.record_outcome(&session::Call::new("sts", Region::GLOBAL, "GetCallerIdentity"), vigil_model::Outcome::Ok);
+    if reads_global {
+        session.record_outcome(&session::Call::new("sts", Region::GLOBAL, "GetCallerIdentity"), vigil_model::Outcome::Ok);
+    }
 
     let regions = if config.regions.is_empty() { services::ec2::enabled_regions(&session, &home_region).await } else { config.regions.clone() };
+    let regions_read: Vec<String> = match &config.part {
+        None => regions.clone(),
+        Some(Part::Global) => Vec::new(),
+        Some(Part::Region(region)) => vec![region.clone()],
+    };
     session.set_scanned_regions(&regions);
     session.set_sample_objects(config.sample_objects);
 
     let account = AccountInfo { account_id, partition, caller_arn, caller_user_id, organization: None };
     let mut inventory = Inventory::new(account, regions.iter().map(|region| Region::new(region.as_str())).collect(), chrono::Utc::now());
-    for region in &regions {
+    // The global part holds every region's (empty) place, which the regional parts fill.
+    let places = if matches!(config.part, Some(Part::Region(_))) { &regions_read } else { &regions };
+    for region in places {
         inventory.regional.insert(Region::new(region.as_str()), RegionalInventory::default());
     }
 
     let wanted = |name: &str| config.services.is_empty() || config.services.iter().any(|service| service == name);
     let mut tasks = tokio::task::JoinSet::new();
-    for service in GLOBAL_SERVICES.iter().filter(|service| wanted(service.name)) {
+    for service in GLOBAL_SERVICES.iter().filter(|service| reads_global && wanted(service.name)) {
         let session = Arc::clone(&session);
         let home_region = home_region.clone();
         tasks.spawn(async move {
@@ -164,7 +209,7 @@ pub async fn collect_with(sdk_config: aws_types::SdkConfig, config: &CollectConf
             Patch::Global(patch)
         });
     }
-    for region in &regions {
+    for region in &regions_read {
         for service in REGIONAL_SERVICES.iter().filter(|service| wanted(service.name)) {
             let session = Arc::clone(&session);
             let region = region.clone();
@@ -193,7 +238,7 @@ pub async fn collect_with(sdk_config: aws_types::SdkConfig, config: &CollectConf
     // the account's place in the organization (its parents), without which none applies.
     let mut organization_calls = Vec::new();
     let read_alone = inventory.organization_policies.as_ref().is_some_and(|policies| policies.parents.contains_key(session.account_id.as_str()));
-    if let Some(role_arn) = config.organization_role_arn.as_ref().filter(|_| !read_alone) {
+    if let Some(role_arn) = config.organization_role_arn.as_ref().filter(|_| reads_global && !read_alone) {
         let reader = CollectConfig { role_arn: Some(role_arn.clone()), organization_role_arn: None, ..config.clone() };
         match organization::policies(&reader, std::slice::from_ref(&session.account_id)).await {
             Ok((policies, calls)) => {
@@ -208,9 +253,30 @@ pub async fn collect_with(sdk_config: aws_types::SdkConfig, config: &CollectConf
     }
     let mut calls = session.take_ledger();
     calls.extend(organization_calls);
-    calls.sort_by(|a, b| (&a.region, &a.service, &a.operation, &a.target).cmp(&(&b.region, &b.service, &b.operation, &b.target)));
+    sort_calls(&mut calls);
     inventory.ledger = Ledger { calls };
     Ok(inventory)
+}
+
+/// The ledger's one order: by region, service, operation and target (stable, so the calls of
+/// one key keep the order they were made in).
+fn sort_calls(calls: &mut [vigil_model::ApiCall]) {
+    calls.sort_by(|a, b| (&a.region, &a.service, &a.operation, &a.target).cmp(&(&b.region, &b.service, &b.operation, &b.target)));
+}
+
+/// Puts the parts of one account back together: the global part ([`Part::Global`]) with the
+/// regional parts ([`Part::Region`]) read with the same configuration, into the inventory a
+/// whole collection with those regions reads (the ledger holds every part's calls, in the
+/// ledger's order). A region without its part keeps an empty place, and its calls are absent
+/// from the ledger, so its checks say it was not read.
+pub fn merge_parts(global: Inventory, regional_parts: Vec<Inventory>) -> Inventory {
+    let mut inventory = global;
+    for part in regional_parts {
+        inventory.regional.extend(part.regional);
+        inventory.ledger.calls.extend(part.ledger.calls);
+    }
+    sort_calls(&mut inventory.ledger.calls);
+    inventory
 }
 
 /// What a global service collector hands back: a change to apply to the inventory.

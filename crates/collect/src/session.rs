@@ -367,10 +367,20 @@ impl Session {
         self.sdk_config.to_builder().region(aws_types::region::Region::new(region.to_string())).build()
     }
 
+    /// The name of this account's retry partition for one service and region. The SDK keeps
+    /// the adaptive retry mode's rate limiter and retry tokens per partition for the whole
+    /// process, named after the service and region by default: naming the account too gives
+    /// each account of an organization scan its own throttling backoff, so a throttled account
+    /// slows no other (its calls in flight are bounded by its own [`Session::permits`]).
+    pub fn retry_partition_name(&self, service: &str, region: &str) -> String {
+        format!("{service}-{region}-{}", self.account_id)
+    }
+
     /// An S3 client for one region (path-style addressing with a custom endpoint: emulators
     /// and proxies rarely resolve virtual-hosted bucket names).
     pub fn s3_client(&self, region: &str) -> aws_sdk_s3::Client {
-        let mut builder = aws_sdk_s3::config::Builder::from(&self.config_for(region));
+        let mut builder = aws_sdk_s3::config::Builder::from(&self.config_for(region))
+            .retry_partition(aws_sdk_s3::config::retry::RetryPartition::new(self.retry_partition_name("s3", region)));
         if self.endpoint_url.is_some() {
             builder = builder.force_path_style(true);
         }
@@ -380,7 +390,8 @@ impl Session {
     /// An S3 Control client (with a custom endpoint, requests keep the endpoint's host
     /// rather than the account-prefixed one).
     pub fn s3control_client(&self, region: &str) -> aws_sdk_s3control::Client {
-        let mut builder = aws_sdk_s3control::config::Builder::from(&self.config_for(region));
+        let mut builder = aws_sdk_s3control::config::Builder::from(&self.config_for(region))
+            .retry_partition(aws_sdk_s3control::config::retry::RetryPartition::new(self.retry_partition_name("s3control", region)));
         if let Some(endpoint_url) = &self.endpoint_url {
             builder = builder.interceptor(crate::endpoint::KeepEndpointHost { endpoint_url: endpoint_url.clone() });
         }
@@ -455,6 +466,20 @@ impl Session {
     pub fn region_is_global(region: &Region) -> bool {
         region.as_str() == Region::GLOBAL
     }
+}
+
+/// A client of one SDK crate for one region of the session's account, in the account's own
+/// retry partition ([`Session::retry_partition_name`]): `sdk_client!(aws_sdk_ec2, session, &region)`.
+#[macro_export]
+macro_rules! sdk_client {
+    ($sdk:ident, $session:expr, $region:expr) => {{
+        let region: &str = $region;
+        $sdk::Client::from_conf(
+            $sdk::config::Builder::from(&$session.config_for(region))
+                .retry_partition($sdk::config::retry::RetryPartition::new($session.retry_partition_name(stringify!($sdk), region)))
+                .build(),
+        )
+    }};
 }
 
 /// Awaits one SDK call while holding a concurrency permit, and records it.
@@ -589,6 +614,23 @@ mod tests {
         ] {
             assert_eq!(xml_root_element(text), expected, "{text}");
         }
+    }
+
+    /// Issue 21: every account of an organization scan has its own budget of calls in flight
+    /// and its own retry partition, where the SDK keeps the adaptive retry mode's rate limiter
+    /// and retry tokens: a throttled account backs off alone.
+    #[test]
+    fn each_account_has_its_own_budget_and_retry_partition() {
+        let config = aws_types::SdkConfig::builder().behavior_version(aws_config::BehaviorVersion::latest()).build();
+        let session = |account: &str, budget: usize| Session::new(config.clone(), account.to_string(), "aws".into(), None, budget, Arc::new(NoProgress));
+        let (first, second) = (session("111111111111", 3), session("222222222222", 5));
+        let partition = |session: &Session| crate::sdk_client!(aws_sdk_sts, session, "eu-west-1").config().retry_partition().cloned();
+        assert_eq!(partition(&first), Some(aws_sdk_sts::config::retry::RetryPartition::new("aws_sdk_sts-eu-west-1-111111111111")));
+        assert_ne!(partition(&first), partition(&second));
+        assert_eq!(partition(&first), partition(&session("111111111111", 1)));
+        assert_eq!((first.permits.available_permits(), second.permits.available_permits()), (3, 5));
+        let s3 = |session: &Session| session.s3_client("eu-west-1").config().retry_partition().cloned();
+        assert_ne!(s3(&first), s3(&second));
     }
 
     #[test]

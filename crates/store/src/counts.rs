@@ -24,6 +24,27 @@ pub(crate) fn refresh(db: &mut Db) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Recomputes both count tables for one account only (inside the caller's transaction): a
+/// scan of one account changes no other account's rows, and an organization scanned account
+/// by account must not recount the whole store once per account.
+pub(crate) fn refresh_account(db: &mut Db, account_id: &str) -> Result<(), StoreError> {
+    let account = [Param::Text(account_id)];
+    db.exec("DELETE FROM finding_counts WHERE account_id = $1", &account)?;
+    db.exec(
+        "INSERT INTO finding_counts (check_id, service, severity, account_id, region, status, lifecycle, n)
+         SELECT check_id, service, severity, account_id, region, status, lifecycle, COUNT(*) FROM findings WHERE account_id = $1
+         GROUP BY check_id, service, severity, account_id, region, status, lifecycle",
+        &account,
+    )?;
+    db.exec("DELETE FROM resource_counts WHERE account_id = $1", &account)?;
+    db.exec(
+        "INSERT INTO resource_counts (resource_type, account_id, region, state, n)
+         SELECT resource_type, account_id, region, state, COUNT(*) FROM resources WHERE account_id = $1 GROUP BY resource_type, account_id, region, state",
+        &account,
+    )?;
+    Ok(())
+}
+
 /// A finding's place in `finding_counts`.
 pub(crate) struct CountKey {
     pub check_id: String,

@@ -40,6 +40,7 @@ pub mod people;
 pub mod query;
 mod read;
 pub mod schema;
+pub mod work;
 mod write;
 
 use serde::Serialize;
@@ -67,6 +68,9 @@ pub enum StoreError {
     Corrupt { what: String, reason: String },
     #[error("{0}")]
     NotFound(String),
+    /// What was asked contradicts what the store holds (a run registered with other settings).
+    #[error("{0}")]
+    Conflict(String),
 }
 
 /// A scan's id in the store (1, 2, ...).

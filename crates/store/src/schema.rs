@@ -319,6 +319,33 @@ const MIGRATIONS: &[&[&str]] = &[
             expires_unix BIGINT NOT NULL)",
         "CREATE INDEX oidc_logins_by_address ON oidc_logins (address, expires_unix)",
     ],
+    // 13: organization scans as units of work (`work.rs`): runs with their settings, units
+    // (an account's global part or one region's part to collect, an account to assess) with their
+    // state, lease, attempts and collected fragment; a scan recorded for a run's account names
+    // it, once (`scans.work_unit`, unique).
+    &[
+        "CREATE TABLE work_runs (
+            id TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            settings TEXT NOT NULL)",
+        "CREATE TABLE work_units (
+            run_id TEXT NOT NULL REFERENCES work_runs (id),
+            account_id TEXT NOT NULL,
+            region TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            shard BIGINT,
+            state TEXT NOT NULL,
+            worker TEXT,
+            lease_expires_at BIGINT,
+            attempts BIGINT NOT NULL,
+            fragment {blob},
+            error TEXT,
+            scan_id BIGINT,
+            PRIMARY KEY (run_id, account_id, region, kind))",
+        "CREATE INDEX work_units_by_state ON work_units (run_id, state, kind)",
+        "ALTER TABLE scans ADD COLUMN work_unit TEXT",
+        "CREATE UNIQUE INDEX scans_by_work_unit ON scans (work_unit)",
+    ],
 ];
 
 /// The schema version this build writes.

@@ -116,6 +116,15 @@ impl Store {
 }
 
 fn write_scan(db: &mut Db, input: &ScanInput<'_>) -> Result<WriteSummary, StoreError> {
+    let summary = write_scan_rows(db, input)?;
+    crate::counts::refresh(db)?;
+    pause_for_tests("scan:counts");
+    Ok(summary)
+}
+
+/// Writes a scan's rows without refreshing the count tables (the caller does, for the whole
+/// store or for the accounts the scan read).
+pub(crate) fn write_scan_rows(db: &mut Db, input: &ScanInput<'_>) -> Result<WriteSummary, StoreError> {
     let scan_id = db.int("SELECT MAX(id) FROM scans", &[])?.unwrap_or(0) + 1;
     let at = input.finished_at.to_rfc3339();
     let mut summary = WriteSummary { scan_id, ..WriteSummary::default() };
@@ -171,8 +180,6 @@ fn write_scan(db: &mut Db, input: &ScanInput<'_>) -> Result<WriteSummary, StoreE
         ],
     )?;
     crate::analyses::write(db, scan_id, input.analyses.as_deref())?;
-    crate::counts::refresh(db)?;
-    pause_for_tests("scan:counts");
     Ok(summary)
 }
 

@@ -18,6 +18,7 @@ pub mod source;
 pub mod trail;
 pub mod watch;
 pub mod watch_events;
+pub mod work;
 
 use std::process::ExitCode;
 
@@ -109,6 +110,14 @@ pub enum Command {
     /// OSV advisories for the agents: `load PATH` (a directory or zip of OSV records) stores
     /// them, so that a fleet needs no OSV copy per host; `list` counts them per ecosystem.
     Osv(osv::OsvArgs),
+    /// Take units of an organization scan shared through the store (`--run ID`, PostgreSQL for
+    /// several machines) until the run is complete: identical processes, any number; a killed
+    /// one's units are taken over when its lease expires. Exit 0 when the run is done, 4 naming
+    /// the units that failed (docs/org.md).
+    Worker(work::WorkerArgs),
+    /// The organization scans run as units of work (`vigil worker`, `vigil scan --shard`): each
+    /// run's units counted by state, or with `--run ID` every unit with its state, worker and error.
+    Runs(work::RunsArgs),
     /// List the scans in the store.
     Scans(history::ScansArgs),
     /// What changed between two stored scans (default: the last two): resources added, removed
@@ -176,6 +185,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Apikeys(args) => people::apikeys(args),
         Command::Audit(args) => people::audit_command(args),
         Command::Osv(args) => osv::run(args),
+        Command::Worker(args) => work::run_worker(&cli.global, args),
+        Command::Runs(args) => work::run_runs(args),
         Command::Scans(args) => history::scans(args),
         Command::Diff(args) => history::diff(args),
         Command::History(args) => history::history(args),

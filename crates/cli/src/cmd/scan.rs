@@ -60,9 +60,20 @@ pub struct ScanArgs {
     /// writes the organization's report and one per account (FILE-<account>.<ext>).
     #[arg(long, value_name = "ROLE_NAME", conflicts_with_all = ["snapshot", "demo", "role_arn"])]
     pub org_role: Option<String>,
-    /// Accounts read at once with --org-role.
+    /// Accounts read at once with --org-role (with --shard: units of work at once).
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub org_parallel: usize,
+    /// Scan only shard I of N of the organization's (account, region) units (zero-based, e.g.
+    /// `$JOB_COMPLETION_INDEX/4`), sharing the run through --store with the other shards and any
+    /// `vigil worker`: each shard registers the run's units, takes its own, then any account
+    /// whose parts are all read, and records one scan per account (docs/org.md).
+    #[arg(long, value_name = "I/N", requires = "org_role", value_parser = super::work::parse_shard)]
+    pub shard: Option<super::work::Shard>,
+    /// The run's id with --shard: the same for every shard of one scan (default: $VIGIL_RUN).
+    #[arg(long, env = "VIGIL_RUN", value_name = "ID")]
+    pub run: Option<String>,
+    #[command(flatten)]
+    pub work: super::work::WorkArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -180,11 +191,23 @@ pub fn run(global: &GlobalArgs, args: ScanArgs) -> anyhow::Result<ExitCode> {
             anyhow::bail!("unknown check `{id}`; `vigil checks` lists them");
         }
     }
+    if let Some(shard) = args.shard {
+        if args.no_store || args.output.is_some() || args.save_snapshot.is_some() {
+            anyhow::bail!("--shard records each account's scan in --store; it writes no -o report or snapshot and cannot run with --no-store");
+        }
+        return super::work::run_shard(global, &args, shard);
+    }
     // Read every input file before the (possibly long) collection, so a typo fails fast.
     let mut assessor = args.assess.assessor()?;
     let started_at = chrono::Utc::now();
     let (inventories, failed_accounts) = match &args.org_role {
-        Some(role) => source::collect_organization(&args.source.live, role, args.org_parallel, global.quiet)?,
+        Some(role) => {
+            let mut live = args.source.live.clone();
+            if let Some(limit) = args.work.account_max_in_flight {
+                live.max_in_flight = limit;
+            }
+            source::collect_organization(&live, role, args.org_parallel, global.quiet)?
+        }
         None => (vec![source::load(&args.source, global.quiet)?], Vec::new()),
     };
     if let (Some(path), [inventory]) = (&args.save_snapshot, inventories.as_slice()) {

@@ -71,6 +71,7 @@ impl LiveArgs {
             max_attempts: self.max_attempts,
             organization_role_arn: self.organization_role_arn.clone(),
             sample_objects: usize::from(self.sample_objects),
+            part: None,
         }
     }
 }
@@ -217,32 +218,14 @@ pub fn collect_organization(live: &LiveArgs, role_name: &str, parallel: usize, q
     // The organization's SCPs and RCPs, read once with the management credentials for every
     // account (a member's own role usually may not read them).
     let account_ids: Vec<String> = results.iter().filter(|(_, result)| result.is_ok()).map(|(account, _)| account.id.clone()).collect();
-    let organization_config = match &live.organization_role_arn {
-        Some(role_arn) => vigil_collect::CollectConfig { role_arn: Some(role_arn.clone()), ..config.clone() },
-        None => config.clone(),
-    };
-    let (organization_policies, organization_calls) = match runtime.block_on(vigil_collect::organization::policies(&organization_config, &account_ids)) {
-        Ok(read) => read,
-        Err(error) => {
-            eprintln!("warning: the organization's SCPs and RCPs were not read: {error}");
-            (None, Vec::new())
-        }
-    };
-    // Every account of the scan learns its organization's accounts from the listing above: a
-    // member cannot list them itself, and its trust checks need them to know its siblings.
+    let reads = read_organization(&runtime, live, &config, &account_ids);
     let organization_accounts: Vec<String> = accounts.iter().map(|account| account.id.clone()).collect();
     let mut inventories = Vec::new();
     let mut failures = Vec::new();
     for (account, result) in results {
         match result {
             Ok(mut inventory) => {
-                if inventory.organization_policies.is_none() && organization_policies.is_some() {
-                    inventory.organization_policies = organization_policies.clone();
-                    inventory.ledger.calls.extend(organization_calls.iter().cloned());
-                }
-                if let Some(organization) = inventory.account.organization.as_mut() {
-                    organization.accounts = Some(organization_accounts.clone());
-                }
+                vigil_collect::organization::complete_account(&mut inventory, &reads, &organization_accounts);
                 if !quiet {
                     eprintln!(
                         "  {} ({}): {} resources, {} API calls not read",
@@ -264,6 +247,28 @@ pub fn collect_organization(live: &LiveArgs, role_name: &str, parallel: usize, q
         anyhow::bail!("no account of the organization could be read with role `{role_name}`");
     }
     Ok((inventories, failures))
+}
+
+/// Reads the organization's SCPs and RCPs (and the parents of `account_ids`) with the
+/// management credentials, or the role `--organization-role-arn` names; a failure is a warning
+/// (the accounts are then assessed without them, as their checks say).
+pub fn read_organization(
+    runtime: &tokio::runtime::Runtime,
+    live: &LiveArgs,
+    config: &CollectConfig,
+    account_ids: &[String],
+) -> vigil_collect::organization::OrganizationReads {
+    let organization_config = match &live.organization_role_arn {
+        Some(role_arn) => CollectConfig { role_arn: Some(role_arn.clone()), ..config.clone() },
+        None => config.clone(),
+    };
+    match runtime.block_on(vigil_collect::organization::policies(&organization_config, account_ids)) {
+        Ok((policies, calls)) => vigil_collect::organization::OrganizationReads { policies, calls },
+        Err(error) => {
+            eprintln!("warning: the organization's SCPs and RCPs were not read: {error}");
+            vigil_collect::organization::OrganizationReads::default()
+        }
+    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ mod host;
 mod host_posture;
 mod iam;
 mod notify;
+mod org_work;
 mod paths;
 mod posture;
 mod reach;

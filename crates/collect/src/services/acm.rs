@@ -13,7 +13,7 @@ use crate::RegionalPatch;
 use crate::session::{Call, Session};
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
-    let client = Client::new(&session.config_for(&region));
+    let client = crate::sdk_client!(aws_sdk_acm, session, &region);
     let session = session.as_ref();
     let region = region.as_str();
     // Without a key-type filter ListCertificates returns RSA_1024 and RSA_2048 certificates only.

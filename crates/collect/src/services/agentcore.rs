@@ -29,7 +29,7 @@ impl Kind {
 }
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
-    let client = aws_sdk_bedrockagentcorecontrol::Client::new(&session.config_for(&region));
+    let client = crate::sdk_client!(aws_sdk_bedrockagentcorecontrol, session, &region);
     let mut found: Vec<(Kind, String)> = Vec::new();
     let call = Call::new("bedrock-agentcore", &region, "ListCodeInterpreters");
     crate::for_each_page!(session, call, client.list_code_interpreters().into_paginator().send(), |page| {

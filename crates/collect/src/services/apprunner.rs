@@ -10,7 +10,7 @@ use crate::RegionalPatch;
 use crate::session::{Call, Session};
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
-    let client = aws_sdk_apprunner::Client::new(&session.config_for(&region));
+    let client = crate::sdk_client!(aws_sdk_apprunner, session, &region);
     let mut arns = Vec::new();
     let call = Call::new("apprunner", &region, "ListServices");
     crate::for_each_page!(session, call, client.list_services().into_paginator().send(), |page| {

@@ -63,7 +63,7 @@ fn configuration(configuration: sdk::LaunchConfiguration) -> LaunchConfiguration
 }
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
-    let client = Client::new(&session.config_for(&region));
+    let client = crate::sdk_client!(aws_sdk_autoscaling, session, &region);
     let session = session.as_ref();
     let region = region.as_str();
     let mut groups = Vec::new();

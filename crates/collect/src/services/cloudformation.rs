@@ -12,7 +12,7 @@ use crate::RegionalPatch;
 use crate::session::{Call, Session};
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
-    let client = aws_sdk_cloudformation::Client::new(&session.config_for(&region));
+    let client = crate::sdk_client!(aws_sdk_cloudformation, session, &region);
     let mut stacks = Vec::new();
     let call = Call::new("cloudformation", &region, "DescribeStacks");
     crate::for_each_page!(session, call, client.describe_stacks().into_paginator().send(), |page| {

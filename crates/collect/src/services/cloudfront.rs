@@ -10,7 +10,7 @@ use crate::GlobalPatch;
 use crate::session::{Call, Session};
 
 pub async fn collect(session: Arc<Session>, home_region: String) -> GlobalPatch {
-    let client = aws_sdk_cloudfront::Client::new(&session.config_for(&home_region));
+    let client = crate::sdk_client!(aws_sdk_cloudfront, session, &home_region);
     let mut summaries = Vec::new();
     let call = Call::new("cloudfront", vigil_model::Region::GLOBAL, "ListDistributions");
     crate::for_each_page!(session, call, client.list_distributions().into_paginator().send(), |page| {

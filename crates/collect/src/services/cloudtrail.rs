@@ -11,7 +11,7 @@ use crate::RegionalPatch;
 use crate::session::{Call, Session};
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
-    let client = aws_sdk_cloudtrail::Client::new(&session.config_for(&region));
+    let client = crate::sdk_client!(aws_sdk_cloudtrail, session, &region);
     // Shadow trails are asked for: they are how a member account sees the organization trail
     // that logs it, and how a scan of some regions sees a multi-region trail homed in another.
     let call = Call::new("cloudtrail", &region, "DescribeTrails");

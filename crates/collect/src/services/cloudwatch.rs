@@ -8,7 +8,7 @@ use crate::RegionalPatch;
 use crate::session::{Call, Session};
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
-    let client = aws_sdk_cloudwatch::Client::new(&session.config_for(&region));
+    let client = crate::sdk_client!(aws_sdk_cloudwatch, session, &region);
     let mut alarms = Vec::new();
     let call = Call::new("cloudwatch", &region, "DescribeAlarms");
     crate::for_each_page!(session, call, client.describe_alarms().into_paginator().send(), |page| {

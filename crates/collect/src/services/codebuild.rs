@@ -10,7 +10,7 @@ use crate::RegionalPatch;
 use crate::session::{Call, Session};
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
-    let client = aws_sdk_codebuild::Client::new(&session.config_for(&region));
+    let client = crate::sdk_client!(aws_sdk_codebuild, session, &region);
     let mut names = Vec::new();
     let call = Call::new("codebuild", &region, "ListProjects");
     crate::for_each_page!(session, call, client.list_projects().into_paginator().send(), |page| {

@@ -8,7 +8,7 @@ use crate::RegionalPatch;
 use crate::session::{Call, Session};
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
-    let client = aws_sdk_config::Client::new(&session.config_for(&region));
+    let client = crate::sdk_client!(aws_sdk_config, session, &region);
     let recorders_call = Call::new("config", &region, "DescribeConfigurationRecorders");
     let recorders = crate::call!(session, recorders_call, client.describe_configuration_recorders().send())
         .map(|output| output.configuration_recorders.unwrap_or_default())

@@ -16,7 +16,7 @@ use crate::session::{Call, Session};
 
 /// The regions enabled in the account (DescribeRegions); falls back to the home region.
 pub async fn enabled_regions(session: &Session, home_region: &str) -> Vec<String> {
-    let client = Client::new(&session.config_for(home_region));
+    let client = crate::sdk_client!(aws_sdk_ec2, session, home_region);
     let call = Call::new("ec2", Region::GLOBAL, "DescribeRegions");
     let regions: Vec<String> = crate::call!(session, call, client.describe_regions().all_regions(false).send())
         .map(|output| output.regions.unwrap_or_default().into_iter().filter_map(|region| region.region_name).collect())
@@ -47,7 +47,7 @@ macro_rules! describe_all {
 }
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
-    let client = Client::new(&session.config_for(&region));
+    let client = crate::sdk_client!(aws_sdk_ec2, session, &region);
     let session = session.as_ref();
     let region = region.as_str();
     // The three groups of Describe calls are independent: run them all at once.
@@ -256,7 +256,7 @@ pub async fn images_in_use(session: &Session, inventory: &mut vigil_model::Inven
             continue;
         }
         let region = region.as_str();
-        let client = Client::new(&session.config_for(region));
+        let client = crate::sdk_client!(aws_sdk_ec2, session, region);
         let client = &client;
         let mut found: Vec<ImageInUse> = futures::stream::iter(image_ids)
             .map(|image_id| async move {

@@ -11,7 +11,7 @@ use crate::RegionalPatch;
 use crate::session::{Call, Session};
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
-    let client = aws_sdk_ecr::Client::new(&session.config_for(&region));
+    let client = crate::sdk_client!(aws_sdk_ecr, session, &region);
     let mut repositories = Vec::new();
     let call = Call::new("ecr", &region, "DescribeRepositories");
     crate::for_each_page!(session, call, client.describe_repositories().into_paginator().send(), |page| {

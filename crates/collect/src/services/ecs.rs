@@ -20,7 +20,7 @@ fn tags(list: Option<Vec<aws_sdk_ecs::types::Tag>>) -> Tags {
 }
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
-    let client = aws_sdk_ecs::Client::new(&session.config_for(&region));
+    let client = crate::sdk_client!(aws_sdk_ecs, session, &region);
     let mut cluster_arns = Vec::new();
     let call = Call::new("ecs", &region, "ListClusters");
     crate::for_each_page!(session, call, client.list_clusters().into_paginator().send(), |page| {

@@ -10,7 +10,7 @@ use crate::RegionalPatch;
 use crate::session::{Call, Session};
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
-    let client = Client::new(&session.config_for(&region));
+    let client = crate::sdk_client!(aws_sdk_elasticache, session, &region);
     let session = session.as_ref();
     let region = region.as_str();
     let (replication_groups, cache_clusters, cache_subnet_groups) =

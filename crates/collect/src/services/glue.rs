@@ -10,7 +10,7 @@ use crate::RegionalPatch;
 use crate::session::{Call, Session};
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
-    let client = aws_sdk_glue::Client::new(&session.config_for(&region));
+    let client = crate::sdk_client!(aws_sdk_glue, session, &region);
     let mut jobs = Vec::new();
     let call = Call::new("glue", &region, "GetJobs");
     crate::for_each_page!(session, call, client.get_jobs().into_paginator().send(), |page| {

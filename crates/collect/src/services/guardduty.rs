@@ -9,7 +9,7 @@ use crate::RegionalPatch;
 use crate::session::{Call, Session};
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
-    let client = aws_sdk_guardduty::Client::new(&session.config_for(&region));
+    let client = crate::sdk_client!(aws_sdk_guardduty, session, &region);
     let mut detector_ids = Vec::new();
     let call = Call::new("guardduty", &region, "ListDetectors");
     crate::for_each_page!(session, call, client.list_detectors().into_paginator().send(), |page| {

@@ -43,7 +43,7 @@ fn boundary(boundary: Option<sdk::AttachedPermissionsBoundary>) -> Option<Attach
 }
 
 pub async fn collect(session: Arc<Session>, home_region: String) -> GlobalPatch {
-    let client = Client::new(&session.config_for(&home_region));
+    let client = crate::sdk_client!(aws_sdk_iam, session, &home_region);
     let session = session.as_ref();
     // The principals (and then each user's credentials) are read concurrently with the
     // account-level settings: neither needs the other's answers.

@@ -9,7 +9,7 @@ use crate::RegionalPatch;
 use crate::session::{Call, Session};
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
-    let client = aws_sdk_kinesis::Client::new(&session.config_for(&region));
+    let client = crate::sdk_client!(aws_sdk_kinesis, session, &region);
     let mut stream_names = Vec::new();
     let call = Call::new("kinesis", &region, "ListStreams");
     crate::for_each_page!(session, call, client.list_streams().into_paginator().send(), |page| {

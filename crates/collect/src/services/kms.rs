@@ -10,7 +10,7 @@ use crate::RegionalPatch;
 use crate::session::{Call, Session};
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
-    let client = aws_sdk_kms::Client::new(&session.config_for(&region));
+    let client = crate::sdk_client!(aws_sdk_kms, session, &region);
     let mut key_ids = Vec::new();
     let keys_call = Call::new("kms", &region, "ListKeys");
     crate::for_each_page!(session, keys_call, client.list_keys().into_paginator().send(), |page| {

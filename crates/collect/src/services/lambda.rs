@@ -12,7 +12,7 @@ use crate::RegionalPatch;
 use crate::session::{Call, Session};
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
-    let client = aws_sdk_lambda::Client::new(&session.config_for(&region));
+    let client = crate::sdk_client!(aws_sdk_lambda, session, &region);
     let mut configurations = Vec::new();
     let call = Call::new("lambda", &region, "ListFunctions");
     crate::for_each_page!(session, call, client.list_functions().into_paginator().send(), |page| {

@@ -8,7 +8,7 @@ use crate::RegionalPatch;
 use crate::session::{Call, Session};
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
-    let client = aws_sdk_cloudwatchlogs::Client::new(&session.config_for(&region));
+    let client = crate::sdk_client!(aws_sdk_cloudwatchlogs, session, &region);
     let mut log_groups = Vec::new();
     let groups_call = Call::new("logs", &region, "DescribeLogGroups");
     crate::for_each_page!(session, groups_call, client.describe_log_groups().into_paginator().send(), |page| {

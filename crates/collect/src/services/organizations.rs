@@ -23,7 +23,7 @@ const POLICY_TYPES: [aws_sdk_organizations::types::PolicyType; 2] =
 const MAX_OU_DEPTH: usize = 5;
 
 pub async fn collect(session: Arc<Session>, home_region: String) -> GlobalPatch {
-    let client = aws_sdk_organizations::Client::new(&session.config_for(&home_region));
+    let client = crate::sdk_client!(aws_sdk_organizations, session, &home_region);
     let call = Call::new("organizations", Region::GLOBAL, "DescribeOrganization");
     let organization =
         crate::call!(session, call, client.describe_organization().send()).and_then(|output| output.organization).map(|organization| Organization {

@@ -28,7 +28,7 @@ fn kept_parameter(parameter: &sdk::Parameter) -> bool {
 }
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
-    let client = Client::new(&session.config_for(&region));
+    let client = crate::sdk_client!(aws_sdk_rds, session, &region);
     let session = session.as_ref();
     let region = region.as_str();
     let (instances, clusters, instance_snapshots, cluster_snapshots) = tokio::join!(

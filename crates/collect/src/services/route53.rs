@@ -8,7 +8,7 @@ use crate::GlobalPatch;
 use crate::session::{Call, Session};
 
 pub async fn collect(session: Arc<Session>, home_region: String) -> GlobalPatch {
-    let client = aws_sdk_route53::Client::new(&session.config_for(&home_region));
+    let client = crate::sdk_client!(aws_sdk_route53, session, &home_region);
     let global = vigil_model::Region::GLOBAL;
     let mut zones = Vec::new();
     let zones_call = Call::new("route53", global, "ListHostedZones");

@@ -14,7 +14,7 @@ use crate::session::{Call, Session};
 const DOMAINS_REGION: &str = "us-east-1";
 
 pub async fn collect(session: Arc<Session>, _home_region: String) -> GlobalPatch {
-    let client = aws_sdk_route53domains::Client::new(&session.config_for(DOMAINS_REGION));
+    let client = crate::sdk_client!(aws_sdk_route53domains, session, DOMAINS_REGION);
     let mut domains = Vec::new();
     let call = Call::new("route53domains", vigil_model::Region::GLOBAL, "ListDomains");
     crate::for_each_page!(session, call, client.list_domains().into_paginator().send(), |page| {

@@ -16,7 +16,7 @@ use crate::session::{Call, Session};
 const RECENT_JOBS: i32 = 100;
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
-    let client = aws_sdk_sagemaker::Client::new(&session.config_for(&region));
+    let client = crate::sdk_client!(aws_sdk_sagemaker, session, &region);
     let mut names = Vec::new();
     let call = Call::new("sagemaker", &region, "ListNotebookInstances");
     crate::for_each_page!(session, call, client.list_notebook_instances().into_paginator().send(), |page| {

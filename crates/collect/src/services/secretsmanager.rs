@@ -11,7 +11,7 @@ use crate::RegionalPatch;
 use crate::session::{Call, Session};
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
-    let client = aws_sdk_secretsmanager::Client::new(&session.config_for(&region));
+    let client = crate::sdk_client!(aws_sdk_secretsmanager, session, &region);
     let mut secrets = Vec::new();
     let call = Call::new("secretsmanager", &region, "ListSecrets");
     crate::for_each_page!(session, call, client.list_secrets().into_paginator().send(), |page| {

@@ -12,7 +12,7 @@ use crate::session::{Call, Session};
 const NOT_ENABLED_CODES: &[&str] = &["InvalidAccessException", "ResourceNotFoundException"];
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
-    let client = aws_sdk_securityhub::Client::new(&session.config_for(&region));
+    let client = crate::sdk_client!(aws_sdk_securityhub, session, &region);
     let call = Call::new("securityhub", &region, "DescribeHub");
     let Some(output) = crate::call_absent!(session, call, client.describe_hub().send(), NOT_ENABLED_CODES) else {
         return Box::new(|regional| regional.security_hub = None);

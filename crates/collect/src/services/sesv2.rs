@@ -10,7 +10,7 @@ use crate::RegionalPatch;
 use crate::session::{Call, Session};
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
-    let client = aws_sdk_sesv2::Client::new(&session.config_for(&region));
+    let client = crate::sdk_client!(aws_sdk_sesv2, session, &region);
     let mut identities = Vec::new();
     let call = Call::new("sesv2", &region, "ListEmailIdentities");
     crate::for_each_page!(session, call, client.list_email_identities().into_paginator().send(), |page| {

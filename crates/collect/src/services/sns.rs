@@ -10,7 +10,7 @@ use crate::RegionalPatch;
 use crate::session::{Call, Session};
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
-    let client = aws_sdk_sns::Client::new(&session.config_for(&region));
+    let client = crate::sdk_client!(aws_sdk_sns, session, &region);
     let mut topic_arns = Vec::new();
     let call = Call::new("sns", &region, "ListTopics");
     crate::for_each_page!(session, call, client.list_topics().into_paginator().send(), |page| {

@@ -11,7 +11,7 @@ use crate::RegionalPatch;
 use crate::session::{Call, Session};
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
-    let client = aws_sdk_sqs::Client::new(&session.config_for(&region));
+    let client = crate::sdk_client!(aws_sdk_sqs, session, &region);
     let mut queue_urls = Vec::new();
     let call = Call::new("sqs", &region, "ListQueues");
     crate::for_each_page!(session, call, client.list_queues().into_paginator().send(), |page| {

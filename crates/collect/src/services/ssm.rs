@@ -9,7 +9,7 @@ use crate::RegionalPatch;
 use crate::session::{Call, Session};
 
 pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
-    let client = aws_sdk_ssm::Client::new(&session.config_for(&region));
+    let client = crate::sdk_client!(aws_sdk_ssm, session, &region);
     let mut instances = Vec::new();
     let call = Call::new("ssm", &region, "DescribeInstanceInformation");
     crate::for_each_page!(session, call, client.describe_instance_information().into_paginator().send(), |page| {
