@@ -2,6 +2,7 @@
 
 pub mod agents;
 pub mod collect;
+pub mod export;
 pub mod fix;
 pub mod frameworks;
 pub mod history;
@@ -109,6 +110,10 @@ pub enum Command {
     /// OSV advisories for the agents: `load PATH` (a directory or zip of OSV records) stores
     /// them, so that a fleet needs no OSV copy per host; `list` counts them per ecosystem.
     Osv(osv::OsvArgs),
+    /// Export the store's findings, resources, alerts and agent events as OCSF in Parquet,
+    /// partitioned by day, account and region, to a directory or `s3://BUCKET/PREFIX`, for
+    /// Athena, Trino, Spark or DuckDB (docs/export.md).
+    Export(export::ExportArgs),
     /// List the scans in the store.
     Scans(history::ScansArgs),
     /// What changed between two stored scans (default: the last two): resources added, removed
@@ -176,6 +181,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Apikeys(args) => people::apikeys(args),
         Command::Audit(args) => people::audit_command(args),
         Command::Osv(args) => osv::run(args),
+        Command::Export(args) => export::run(&cli.global, args),
         Command::Scans(args) => history::scans(args),
         Command::Diff(args) => history::diff(args),
         Command::History(args) => history::history(args),

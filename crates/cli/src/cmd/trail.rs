@@ -319,7 +319,7 @@ fn for_each_batch(
 }
 
 /// The AWS configuration for `s3://` paths and ListPublicKeys.
-async fn load_sdk_config(aws: &AwsArgs) -> anyhow::Result<vigil_collect::trail_logs::SdkConfig> {
+pub(crate) async fn load_sdk_config(aws: &AwsArgs) -> anyhow::Result<vigil_collect::trail_logs::SdkConfig> {
     let config = vigil_collect::CollectConfig {
         profile: aws.profile.clone(),
         endpoint_url: aws.endpoint_url.clone(),
