@@ -221,7 +221,7 @@ fn stored_millis(table: &'static str, row: impl std::fmt::Display, field: &str, 
     millis(text).ok_or_else(|| ExportError::Damaged { table, row: row.to_string(), reason: format!("{field} `{text}` is not an RFC 3339 time") })
 }
 
-fn flatten<E>(error: EachError<ExportError>) -> ExportError {
+fn flatten(error: EachError<ExportError>) -> ExportError {
     match error {
         EachError::Store(error) => ExportError::Store(error),
         EachError::Caller(error) => error,
@@ -247,7 +247,7 @@ fn export_table(store: &mut Store, table: &'static Table, options: &ExportOption
                 let event = vigil_report::ocsf::ocsf_finding(&finding, last_seen_ms, version, Some(&history));
                 writer.push(day_of(first_seen_ms), &row.account_id, &row.region, event)
             })
-            .map_err(flatten::<ExportError>)?,
+            .map_err(flatten)?,
         "resources" => store
             .each_export_resource(&bound, |row| {
                 let first_seen_ms = stored_millis("resources", &row.arn, "first_seen_at", &row.first_seen_at)?;
@@ -268,7 +268,7 @@ fn export_table(store: &mut Store, table: &'static Table, options: &ExportOption
                 });
                 writer.push(day_of(first_seen_ms), &row.account_id, &row.region, event)
             })
-            .map_err(flatten::<ExportError>)?,
+            .map_err(flatten)?,
         "alerts" => store
             .each_export_alert(&bound, |row| {
                 // The columns are the alert's identity; the detail adds the rest of what the hunt printed.
@@ -298,7 +298,7 @@ fn export_table(store: &mut Store, table: &'static Table, options: &ExportOption
                 let region = event["cloud"]["region"].as_str().unwrap_or_default().to_string();
                 writer.push(day_of(time_ms), row.account_id.as_deref().unwrap_or_default(), &region, event)
             })
-            .map_err(flatten::<ExportError>)?,
+            .map_err(flatten)?,
         "host-events" => store
             .each_export_host_event(&bound, |row| {
                 let row_name = format!("{}/{}", row.agent_id, row.seq);
@@ -321,7 +321,7 @@ fn export_table(store: &mut Store, table: &'static Table, options: &ExportOption
                 });
                 writer.push(day_of(time_ms), row.account_id.as_deref().unwrap_or_default(), row.region.as_deref().unwrap_or_default(), event)
             })
-            .map_err(flatten::<ExportError>)?,
+            .map_err(flatten)?,
         other => return Err(ExportError::UnknownTable(other.to_string())),
     }
     writer.finish()

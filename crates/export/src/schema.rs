@@ -169,7 +169,7 @@ const RESOURCE_COLUMNS: &[Column] = &[
     column("severity", Text, "`Informational`"),
     column("time", Timestamp, "last seen by a scan"),
     column("status", Text, "`active`, `stopped`, `terminated`, `deleted`"),
-    column("metadata", Struct(EVENT_METADATA), "event metadata (`uid`: ARN#version; OCSF `1.4.0`)"),
+    column("metadata", Struct(EVENT_METADATA), "event metadata (`uid`: ARN#version; OCSF `1.5.0`)"),
     column("cloud", Struct(CLOUD), "where the resource lives"),
     column("resources", StructList(RESOURCE_RESOURCE), "the resource (one)"),
     column("unmapped", Struct(RESOURCE_UNMAPPED), "vigil's state and history"),
@@ -238,6 +238,7 @@ const ALERT_COLUMNS: &[Column] = &[
 
 const HOST_METADATA: &[Column] = &[
     column("version", Text, "OCSF version (`1.3.0`)"),
+    column("profiles", TextList, "`[cloud, host]`"),
     column("product", Struct(PRODUCT), "the product"),
     column("uid", Text, "agent id/event id"),
     column("event_code", Text, "`module/kind`"),
@@ -250,11 +251,11 @@ const HOST_FINDING_INFO: &[Column] =
     &[column("uid", Text, "agent id/event id"), column("title", Text, "what was detected"), column("analytic", Struct(ALERT_ANALYTIC), "the rule")];
 
 const HOST_EVENT_COLUMNS: &[Column] = &[
-    column("class_uid", Int32, "by module and kind (table above); 0 Base Event otherwise"),
+    column("class_uid", Int32, "by module and kind (table below); 5001 Device Inventory Info otherwise"),
     column("class_name", Text, "OCSF class name"),
     column("category_uid", Int32, "OCSF category"),
     column("category_name", Text, "OCSF category name"),
-    column("activity_id", Int32, "File System Activity: 1 Create, 3 Update, 4 Delete; Detection Finding: 1; else 99"),
+    column("activity_id", Int32, "File System Activity: 1 Create, 3 Update, 4 Delete (99 Other); Detection Finding: 1 Create; Device Inventory Info: 1 Log"),
     column("activity_name", Text, "activity caption"),
     column("type_uid", Int64, "class_uid * 100 + activity_id"),
     column("severity_id", Int32, "detections by level (malware: 4 High); else 1"),
@@ -289,19 +290,19 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "resources",
         about: "Every resource in the store with its latest configuration; partition day: first seen.",
-        class: "Cloud Resources Inventory Info (5023), OCSF 1.4.0",
+        class: "Cloud Resources Inventory Info (5023), OCSF 1.5.0, `cloud` profile",
         columns: RESOURCE_COLUMNS,
     },
     Table {
         name: "alerts",
         about: "Every stored alert (CloudTrail detections, host detections, missing agents); partition day: the event's.",
-        class: "Detection Finding (2004), OCSF 1.1.0: the events of `vigil trail hunt --format ocsf`",
+        class: "Detection Finding (2004), OCSF 1.1.0, `cloud` and `host` profiles: the events of `vigil trail hunt --format ocsf`",
         columns: ALERT_COLUMNS,
     },
     Table {
         name: "host-events",
         about: "Every event agents reported; partition day: the event's; account and region: the agent's instance.",
-        class: "by module and kind (below), OCSF 1.3.0",
+        class: "by module and kind (below), OCSF 1.3.0, `cloud` and `host` profiles",
         columns: HOST_EVENT_COLUMNS,
     },
 ];
@@ -382,7 +383,7 @@ pub fn markdown() -> String {
     for (module, kind, class_uid, class_name, category_uid, category_name) in vigil_report::ocsf::HOST_EVENT_CLASSES {
         let _ = writeln!(page, "| `{module}` | `{kind}` | {class_name} ({class_uid}) | {category_name} ({category_uid}) |");
     }
-    let _ = writeln!(page, "| any other | | Base Event (0) | Uncategorized (0) |");
+    let _ = writeln!(page, "| any other (`inventory`, `packages`, `sca`, `vulns`, `firewall` snapshots...) | | Device Inventory Info (5001) | Discovery (5) |");
     page
 }
 

@@ -198,7 +198,7 @@ fn an_export_reads_back_with_pyarrow_and_duckdb_row_for_row_with_the_documented_
     assert!(!destination.join("alerts/date=2026-11-02/account=..").exists(), "no partition value leaves its directory");
 
     let events = &report["host-events"];
-    assert_eq!(events["class_uids"], json!([0, 1001, 2004]));
+    assert_eq!(events["class_uids"], json!([1001, 2004, 5001]));
     assert_eq!(events["sample"]["files"], json!(["/etc/passwd"]));
     assert!(
         events["partitions"].as_object().unwrap().contains_key("2026-11-03/123456789012/eu-west-1"),

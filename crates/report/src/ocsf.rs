@@ -18,8 +18,9 @@ use crate::{ScanInfo, metadata, requirements};
 pub const FINDING_VERSION: &str = "1.3.0";
 /// The OCSF schema version of the Detection Findings (alerts).
 pub const ALERT_VERSION: &str = "1.1.0";
-/// The OCSF schema version of Cloud Resources Inventory Info (the class is new in 1.4.0).
-pub const RESOURCE_VERSION: &str = "1.4.0";
+/// The OCSF schema version of Cloud Resources Inventory Info (the class is new in 1.4.0; a
+/// resource's `region` in 1.5.0).
+pub const RESOURCE_VERSION: &str = "1.5.0";
 /// The OCSF schema version of the agent events.
 pub const HOST_EVENT_VERSION: &str = "1.3.0";
 
@@ -171,24 +172,43 @@ pub fn ocsf_alert(alert: &Value) -> Value {
         "status": "New",
         "time": time,
         "message": alert["rule_title"],
-        "metadata": {"version": ALERT_VERSION, "product": product(), "uid": format!("{}:{}", alert["rule_id"].as_str().unwrap_or_default(), alert["event_id"].as_str().unwrap_or_default())},
+        "metadata": {"version": ALERT_VERSION, "profiles": ["cloud", "host"], "product": product(), "uid": format!("{}:{}", alert["rule_id"].as_str().unwrap_or_default(), alert["event_id"].as_str().unwrap_or_default())},
         "finding_info": {
             "uid": format!("{}:{}", alert["rule_id"].as_str().unwrap_or_default(), alert["event_id"].as_str().unwrap_or_default()),
             "title": alert["rule_title"],
-            "types": alert["tags"],
+            "types": if alert["tags"].is_array() { alert["tags"].clone() } else { json!([]) },
             "analytic": {"uid": alert["rule_id"], "name": alert["rule_title"], "type_id": 1, "type": "Rule"},
-            "related_events": [{"uid": alert["event_id"], "time": time, "product_uid": if host.is_null() { "cloudtrail" } else { "vigil-agent" }}],
+            "related_events": [{"uid": alert["event_id"], "product_uid": if host.is_null() { "cloudtrail" } else { "vigil-agent" }}],
         },
         "cloud": {"provider": "AWS", "region": region, "account": {"uid": alert["account_id"]}},
         "actor": {"user": {"uid": alert["principal"]}},
-        "src_endpoint": {"ip": alert["source_ip"]},
         "api": {"operation": alert["event_name"], "service": {"name": alert["event_source"]}},
+        "evidences": [{"src_endpoint": {"ip": alert["source_ip"]}}],
         "unmapped": {"correlation": alert.get("correlation")},
     });
     if let (false, Some(object)) = (host.is_null(), event.as_object_mut()) {
         object.insert("device".into(), device(host));
     }
+    prune_nulls(&mut event);
     event
+}
+
+/// Drops null attributes, and the objects and lists left empty by that: OCSF leaves out what is
+/// not known rather than writing null.
+fn prune_nulls(value: &mut Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Object(object) => {
+            object.retain(|_, child| prune_nulls(child));
+            !object.is_empty()
+        }
+        Value::Array(items) => {
+            let had_items = !items.is_empty();
+            items.retain_mut(prune_nulls);
+            !had_items || !items.is_empty()
+        }
+        _ => true,
+    }
 }
 
 /// An agent's host as an OCSF device: the agent id, the hostname, the EC2 instance and region.
@@ -224,7 +244,7 @@ pub struct StoredResource<'a> {
     pub config: Option<&'a Value>,
 }
 
-/// A stored resource as an OCSF 1.4 Cloud Resources Inventory Info event (class 5023, activity
+/// A stored resource as an OCSF 1.5 Cloud Resources Inventory Info event (class 5023, activity
 /// Collect), at the time it was last seen.
 pub fn ocsf_resource(resource: &StoredResource<'_>) -> Value {
     let labels: Vec<String> = resource
@@ -233,7 +253,7 @@ pub fn ocsf_resource(resource: &StoredResource<'_>) -> Value {
         .map(|tags| tags.iter().map(|(key, value)| format!("{key}={}", value.as_str().map_or_else(|| value.to_string(), str::to_string))).collect())
         .unwrap_or_default();
     let name = if resource.name.is_empty() { resource.resource_id } else { resource.name };
-    json!({
+    let mut event = json!({
         "class_uid": 5023,
         "class_name": "Cloud Resources Inventory Info",
         "category_uid": 5,
@@ -246,7 +266,7 @@ pub fn ocsf_resource(resource: &StoredResource<'_>) -> Value {
         "severity": "Informational",
         "time": resource.last_seen_ms,
         "status": resource.state,
-        "metadata": { "version": RESOURCE_VERSION, "product": product(), "uid": format!("{}#{}", resource.arn, resource.version) },
+        "metadata": { "version": RESOURCE_VERSION, "profiles": ["cloud"], "product": product(), "uid": format!("{}#{}", resource.arn, resource.version) },
         "cloud": { "provider": "AWS", "account": { "uid": resource.account_id, "type": "AWS Account", "type_id": 10 }, "region": resource.region },
         "resources": [{
             "uid": resource.arn,
@@ -257,7 +277,6 @@ pub fn ocsf_resource(resource: &StoredResource<'_>) -> Value {
             "labels": labels,
             "data": resource.config,
         }],
-        "osint": [],
         "unmapped": {
             "resource_id": resource.resource_id,
             "state": resource.state,
@@ -265,12 +284,15 @@ pub fn ocsf_resource(resource: &StoredResource<'_>) -> Value {
             "first_seen_time": resource.first_seen_ms,
             "last_seen_time": resource.last_seen_ms,
         },
-    })
+    });
+    prune_nulls(&mut event);
+    event
 }
 
 /// The OCSF class of each agent event (module, kind): class uid, class name, category uid and
-/// name. Every other event is a Base Event (0) whose `metadata.event_code` is `module/kind`.
-/// `docs/export.md` lists this table.
+/// name. Every other event (the snapshots of inventory, packages, configuration assessment,
+/// vulnerabilities, firewall) is Device Inventory Info (5001, activity Log) whose
+/// `metadata.event_code` is `module/kind`. `docs/export.md` lists this table.
 pub const HOST_EVENT_CLASSES: &[(&str, &str, u32, &str, u32, &str)] = &[
     ("fim", "change", 1001, "File System Activity", 1, "System Activity"),
     ("logs", "alert", 2004, "Detection Finding", 2, "Findings"),
@@ -298,13 +320,14 @@ pub struct StoredHostEvent<'a> {
 
 /// An agent event as an OCSF 1.3 event of the class [`HOST_EVENT_CLASSES`] gives it: a file
 /// change is File System Activity (Create, Update or Delete for `added`, `modified`,
-/// `removed`), a host-log or malware detection a Detection Finding, anything else a Base Event.
+/// `removed`), a host-log or malware detection a Detection Finding, anything else Device
+/// Inventory Info.
 /// The module's own record is `raw_data` (JSON text).
 pub fn ocsf_host_event(event: &StoredHostEvent<'_>) -> Value {
     let (class_uid, class_name, category_uid, category_name) = HOST_EVENT_CLASSES
         .iter()
         .find(|(module, kind, ..)| *module == event.module && *kind == event.kind)
-        .map_or((0, "Base Event", 0, "Uncategorized"), |(_, _, class, name, category, category_name)| (*class, *name, *category, *category_name));
+        .map_or((5001, "Device Inventory Info", 5, "Discovery"), |(_, _, class, name, category, category_name)| (*class, *name, *category, *category_name));
     let payload = event.payload;
     let text = |key: &str| payload.get(key).and_then(Value::as_str);
     let (activity_id, activity_name) = match class_uid {
@@ -315,7 +338,7 @@ pub fn ocsf_host_event(event: &StoredHostEvent<'_>) -> Value {
             _ => (99, "Other"),
         },
         2004 => (1, "Create"),
-        _ => (99, "Other"),
+        _ => (1, "Log"),
     };
     let (severity_id, severity) = match (event.module, event.kind) {
         ("malware", "detection") => (4, "High"),
@@ -343,6 +366,7 @@ pub fn ocsf_host_event(event: &StoredHostEvent<'_>) -> Value {
         "message": message,
         "metadata": {
             "version": HOST_EVENT_VERSION,
+            "profiles": ["cloud", "host"],
             "product": product(),
             "uid": format!("{}/{}", event.agent_id, event.event_id),
             "event_code": format!("{}/{}", event.module, event.kind),
@@ -360,7 +384,16 @@ pub fn ocsf_host_event(event: &StoredHostEvent<'_>) -> Value {
                 let path = text("path").unwrap_or_default();
                 let name = path.rsplit('/').next().unwrap_or(path);
                 fields.insert("file".into(), json!({ "path": path, "name": name, "type_id": 0 }));
-                fields.insert("actor".into(), json!({ "process": { "pid": payload.pointer("/actor/pid") } }));
+                // The actor is required: the process and user the audit log named, else a user
+                // of unknown type (OCSF's way to say it is not known).
+                let process = payload.pointer("/actor/pid").filter(|pid| pid.is_u64()).map(|pid| json!({ "pid": pid }));
+                let user =
+                    payload.pointer("/actor/uid").filter(|uid| uid.is_u64()).map(|uid| json!({ "uid": uid.to_string(), "type_id": 99, "type": "Other" }));
+                let actor = match (process, user) {
+                    (None, None) => json!({ "user": { "name": "unknown", "type_id": 0, "type": "Unknown" } }),
+                    (process, user) => json!({ "process": process, "user": user }),
+                };
+                fields.insert("actor".into(), actor);
             }
             2004 => {
                 let rule = text("rule_id").or(text("rule")).unwrap_or_default();
@@ -376,6 +409,7 @@ pub fn ocsf_host_event(event: &StoredHostEvent<'_>) -> Value {
             _ => {}
         }
     }
+    prune_nulls(&mut object);
     object
 }
 
@@ -428,7 +462,7 @@ mod tests {
         let other = event("packages", "snapshot", json!({"items": []}));
         assert_eq!(
             (other["class_uid"].as_u64(), other["type_uid"].as_u64(), other["metadata"]["event_code"].as_str()),
-            (Some(0), Some(99), Some("packages/snapshot"))
+            (Some(5001), Some(500101), Some("packages/snapshot"))
         );
         assert_eq!(other["raw_data"], "{\"items\":[]}");
         assert_eq!(other["device"]["hostname"], "web-1");
