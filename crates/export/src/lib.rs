@@ -230,6 +230,16 @@ fn flatten(error: EachError<ExportError>) -> ExportError {
 
 fn export_table(store: &mut Store, table: &'static Table, options: &ExportOptions, sink: &mut dyn Sink) -> Result<TableSummary, ExportError> {
     let mut writer = Partitioned::new(table, options, sink);
+    match write_table(store, table, options, &mut writer) {
+        Ok(()) => writer.finish(),
+        Err(error) => {
+            writer.abandon();
+            Err(error)
+        }
+    }
+}
+
+fn write_table(store: &mut Store, table: &'static Table, options: &ExportOptions, writer: &mut Partitioned<'_>) -> Result<(), ExportError> {
     let bound = since_bound(options.since);
     let version = env!("CARGO_PKG_VERSION");
     match table.name {
@@ -324,7 +334,7 @@ fn export_table(store: &mut Store, table: &'static Table, options: &ExportOption
             .map_err(flatten)?,
         other => return Err(ExportError::UnknownTable(other.to_string())),
     }
-    writer.finish()
+    Ok(())
 }
 
 /// A Hive partition value: `unknown` when empty; bytes other than ASCII letters, digits, `-`
@@ -453,18 +463,40 @@ impl<'a> Partitioned<'a> {
     }
 
     fn close(&mut self, mut file: OpenFile) -> Result<(), ExportError> {
-        write_pending(&mut file, &self.schema, self.table, &*self.sink)?;
-        file.writer.close().map_err(|error| write_error(self.sink.location(&file.key), error))?;
-        self.sink.publish(&file.key, &file.staged)?;
-        self.summary.files += 1;
-        Ok(())
+        let staged = file.staged.clone();
+        let outcome = write_pending(&mut file, &self.schema, self.table, &*self.sink)
+            .and_then(|()| file.writer.close().map(drop).map_err(|error| write_error(self.sink.location(&file.key), error)))
+            .and_then(|()| self.sink.publish(&file.key, &file.staged));
+        match outcome {
+            Ok(()) => {
+                self.summary.files += 1;
+                Ok(())
+            }
+            Err(error) => {
+                let _ = std::fs::remove_file(&staged);
+                Err(error)
+            }
+        }
+    }
+
+    /// After a failure: removes the files being written (published files stay).
+    fn abandon(mut self) {
+        for file in std::mem::take(&mut self.open) {
+            drop(file.writer);
+            let _ = std::fs::remove_file(&file.staged);
+        }
     }
 
     fn finish(mut self) -> Result<TableSummary, ExportError> {
         let mut open = std::mem::take(&mut self.open);
         open.sort_by(|left, right| left.key.cmp(&right.key));
-        for file in open {
-            self.close(file)?;
+        let mut open = open.into_iter();
+        while let Some(file) = open.next() {
+            if let Err(error) = self.close(file) {
+                self.open = open.collect();
+                self.abandon();
+                return Err(error);
+            }
         }
         Ok(self.summary)
     }

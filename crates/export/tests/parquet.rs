@@ -285,4 +285,5 @@ fn a_staging_sink_hands_each_finished_file_to_its_uploader_and_keeps_none() {
     let mut failing = StagingSink::new(&staging, "s3://bucket/prefix", |_: &str, _: &Path| Err("AccessDenied".to_string()));
     let error = export(&mut store, &options, &mut failing).unwrap_err().to_string();
     assert!(error.contains("s3://bucket/prefix/alerts/date=") && error.contains("AccessDenied"), "{error}");
+    assert_eq!(std::fs::read_dir(&staging).unwrap().count(), 0, "a failed export leaves no staged file");
 }
