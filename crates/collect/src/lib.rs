@@ -6,6 +6,7 @@
 //! coverage ledger. Only read-only calls are made (plus `iam:GenerateCredentialReport`).
 
 mod endpoint;
+pub mod export_upload;
 pub mod organization;
 mod registry;
 mod services;

@@ -1,13 +1,15 @@
-//! Report formats for findings: CSV, OCSF Compliance Finding, AWS Security Finding Format,
+//! Report formats for findings: CSV, OCSF (findings, alerts, resources and agent events: [`ocsf`]), AWS Security Finding Format,
 //! SARIF 2.1.0, JUnit XML and a self-contained HTML report. Pure: findings in, text out.
 
 mod html;
 mod machine;
+pub mod ocsf;
 
 use vigil_checks::Finding;
 
 pub use html::{escape as escape_html, html};
-pub use machine::{asff, csv, junit, ocsf, sarif};
+pub use machine::{asff, csv, junit, sarif};
+pub use ocsf::ocsf;
 
 /// Facts about the scan that every report carries.
 #[derive(Debug, Clone)]

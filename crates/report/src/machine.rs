@@ -1,4 +1,4 @@
-//! Machine-readable formats: CSV, OCSF, ASFF, SARIF and JUnit XML.
+//! Machine-readable formats: CSV, ASFF, SARIF and JUnit XML (OCSF is in `ocsf.rs`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -43,93 +43,12 @@ pub fn csv(findings: &[Finding]) -> String {
     out
 }
 
-fn severity_id(severity: Severity) -> u8 {
-    match severity {
-        Severity::Informational => 1,
-        Severity::Low => 2,
-        Severity::Medium => 3,
-        Severity::High => 4,
-        Severity::Critical => 5,
-    }
-}
-
 /// A stable id for a finding: check and resource.
-fn finding_uid(finding: &Finding) -> String {
+pub(crate) fn finding_uid(finding: &Finding) -> String {
     format!("vigil-{}-{}", finding.check_id, finding.resource_arn)
 }
 
-/// OCSF 1.3 Compliance Finding events (class_uid 2003, with the `cloud` profile), as a JSON array.
-/// Validated against the OCSF 1.3.0 schema by `tests/schemas.rs`.
-pub fn ocsf(info: &ScanInfo, findings: &[Finding]) -> Value {
-    let time = info.generated_at.timestamp_millis();
-    let events: Vec<Value> = findings
-        .iter()
-        .map(|finding| {
-            let (compliance_status, compliance_status_id) = match finding.status {
-                Status::Pass => ("Pass", 1),
-                Status::Fail => ("Fail", 3),
-                Status::Error | Status::Muted => ("Warning", 2),
-            };
-            let metadata_check = metadata(finding);
-            let standards: Vec<&str> = metadata_check.map(|metadata| metadata.frameworks.iter().map(|(framework, _)| *framework).collect()).unwrap_or_default();
-            let mut standards_unique = standards.clone();
-            standards_unique.dedup();
-            json!({
-                "activity_id": 1,
-                "activity_name": "Create",
-                "category_uid": 2,
-                "category_name": "Findings",
-                "class_uid": 2003,
-                "class_name": "Compliance Finding",
-                "type_uid": 200301,
-                "type_name": "Compliance Finding: Create",
-                "severity_id": severity_id(finding.severity),
-                "severity": title_case(finding.severity.as_str()),
-                "status_id": if finding.status == Status::Muted { 3 } else { 1 },
-                "status": if finding.status == Status::Muted { "Suppressed" } else { "New" },
-                "status_code": finding.status.as_str(),
-                "status_detail": finding.mute_reason.clone().unwrap_or_else(|| finding.message.clone()),
-                "message": finding.message,
-                "time": time,
-                "metadata": {
-                    "version": "1.3.0",
-                    "profiles": ["cloud"],
-                    "product": { "name": "vigil", "vendor_name": "vigil", "version": info.vigil_version },
-                    "event_code": finding.check_id,
-                    "uid": finding_uid(finding),
-                },
-                "finding_info": {
-                    "uid": finding_uid(finding),
-                    "title": finding.check_title,
-                    "desc": metadata_check.map(|metadata| metadata.risk).unwrap_or(finding.check_title.as_str()),
-                    "types": [finding.service],
-                    "created_time": time,
-                },
-                "compliance": {
-                    "control": finding.check_id,
-                    "requirements": requirements(finding),
-                    "standards": standards_unique,
-                    "status": compliance_status,
-                    "status_id": compliance_status_id,
-                },
-                "cloud": { "provider": "AWS", "account": { "uid": finding.account_id, "type": "AWS Account", "type_id": 10 }, "region": finding.region },
-                "resources": [{
-                    "uid": finding.resource_arn,
-                    "name": finding.resource_id,
-                    "type": finding.resource_type,
-                    "region": finding.region,
-                    "labels": finding.resource_tags.iter().map(|(key, value)| format!("{key}={value}")).collect::<Vec<_>>(),
-                    "data": finding.evidence,
-                }],
-                "remediation": { "desc": metadata_check.map(|metadata| metadata.remediation.text).unwrap_or(""), "references": metadata_check.map(|metadata| metadata.references.to_vec()).unwrap_or_default() },
-                "unmapped": { "mute_reason": finding.mute_reason },
-            })
-        })
-        .collect();
-    Value::Array(events)
-}
-
-fn title_case(text: &str) -> String {
+pub(crate) fn title_case(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map(|first| first.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
 }
@@ -382,6 +301,7 @@ pub fn junit(info: &ScanInfo, findings: &[Finding]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ocsf;
     use crate::test_findings::{findings, info};
 
     #[test]

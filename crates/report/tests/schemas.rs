@@ -96,3 +96,76 @@ fn the_validator_rejects_reports_that_break_the_schemas() {
         }
     }
 }
+
+/// Every other OCSF mapping (`vigil_report::ocsf`) makes events that validate against the
+/// schema of their class and version: stored findings with their history, CloudTrail, host and
+/// correlation alerts, stored resources (the demo account's) and agent events of every class.
+#[test]
+fn every_ocsf_mapping_validates_against_the_ocsf_schema() {
+    use serde_json::json;
+    use vigil_report::ocsf::{FindingHistory, StoredHostEvent, StoredResource, ocsf_alert, ocsf_finding, ocsf_host_event, ocsf_resource};
+
+    let (_, findings) = demo_scan();
+    let mut events = Vec::new();
+    for (index, finding) in findings.iter().enumerate().step_by(25) {
+        let lifecycle = ["new", "open", "resolved", "muted", "passing"][index % 5];
+        let history = FindingHistory { first_seen_ms: 1_700_000_000_000, last_seen_ms: 1_700_000_500_000, resolved_ms: Some(1_700_000_500_000), lifecycle };
+        events.push(ocsf_finding(finding, 1_700_000_900_000, "0.1.0", Some(&history)));
+    }
+    events.push(ocsf_alert(&json!({"rule_id": "r", "rule_title": "Trail stopped", "level": "high", "event_id": "e1", "event_time": "2024-05-01T10:00:00Z",
+        "event_name": "StopLogging", "tags": ["attack.t1562"], "event_source": "cloudtrail.amazonaws.com", "aws_region": "us-east-1",
+        "source_ip": "203.0.113.7", "principal": "arn:aws:iam::111122223333:user/mallory", "account_id": "111122223333"})));
+    events.push(ocsf_alert(&json!({"rule_id": "c", "rule_title": "Burst", "level": "medium", "event_id": "e1", "event_time": "2024-05-01T10:00:00Z",
+        "event_name": null, "tags": [], "correlation": {"type": "event_count", "count": 12}})));
+    events.push(ocsf_alert(
+        &json!({"rule_id": "vigil-malware:EICAR", "rule_title": "Malware", "level": "high", "event_id": "agt/e", "event_time": "2024-05-01T10:00:00Z",
+        "event_name": "MalwareDetected", "account_id": "111122223333",
+        "host": {"agent_id": "agt", "hostname": "web-1", "instance_id": "i-1", "aws_region": "eu-west-1"}}),
+    ));
+    let bytes = std::fs::read(repository().join("crates/cli/demo/example-corp.vigil")).unwrap();
+    let inventory = vigil_model::snapshot::from_bytes(&bytes, "the demo snapshot").unwrap();
+    let tags = json!({"env": "prod"});
+    for resource in inventory.resources().iter().step_by(10) {
+        let config = resource.data.to_json();
+        events.push(ocsf_resource(&StoredResource {
+            arn: resource.arn.as_str(),
+            account_id: inventory.account_id().as_str(),
+            region: resource.region,
+            resource_type: resource.resource_type,
+            resource_id: resource.id,
+            name: "",
+            state: "active",
+            version: 2,
+            first_seen_ms: 1_700_000_000_000,
+            last_seen_ms: 1_700_000_500_000,
+            tags: &tags,
+            config: Some(&config),
+        }));
+    }
+    for (module, kind, payload) in [
+        ("fim", "change", json!({"path": "/etc/passwd", "change": "modified", "actor": {"pid": 42}})),
+        ("fim", "change", json!({"path": "/etc/new", "change": "added"})),
+        ("logs", "alert", json!({"rule_id": "ssh", "rule_title": "SSH brute force", "level": "medium"})),
+        ("malware", "detection", json!({"rule": "EICAR", "path": "/tmp/eicar"})),
+        ("packages", "snapshot", json!({"items": []})),
+    ] {
+        events.push(ocsf_host_event(&StoredHostEvent {
+            agent_id: "agt-1",
+            seq: 3,
+            event_id: "e3",
+            module,
+            kind,
+            event_time: "2024-05-01T10:00:00Z",
+            time_ms: 1_714_557_600_000,
+            received_ms: 1_714_557_601_000,
+            hostname: "web-1",
+            instance_id: Some("i-1"),
+            account_id: Some("111122223333"),
+            region: Some("eu-west-1"),
+            payload: &payload,
+        }));
+    }
+    if let Some(violations) = violations("ocsf", &serde_json::Value::Array(events)) {
+        assert_eq!(violations, "", "OCSF schema violations");
+    }
+}

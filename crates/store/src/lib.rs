@@ -31,6 +31,7 @@ pub mod analyses;
 mod counts;
 pub mod db;
 pub mod diff;
+pub mod export;
 mod fixes;
 pub mod host_reports;
 pub mod items;

@@ -10,6 +10,7 @@ pub mod builtin;
 pub mod hunt;
 pub mod read;
 pub mod search;
+pub mod shard;
 pub mod sigma;
 pub mod usage;
 pub mod value;

@@ -2,6 +2,7 @@
 
 pub mod agents;
 pub mod collect;
+pub mod export;
 pub mod fix;
 pub mod frameworks;
 pub mod history;
@@ -118,6 +119,10 @@ pub enum Command {
     /// The organization scans run as units of work (`vigil worker`, `vigil scan --shard`): each
     /// run's units counted by state, or with `--run ID` every unit with its state, worker and error.
     Runs(work::RunsArgs),
+    /// Export the store's findings, resources, alerts and agent events as OCSF in Parquet,
+    /// partitioned by day, account and region, to a directory or `s3://BUCKET/PREFIX`, for
+    /// Athena, Trino, Spark or DuckDB (docs/export.md).
+    Export(export::ExportArgs),
     /// List the scans in the store.
     Scans(history::ScansArgs),
     /// What changed between two stored scans (default: the last two): resources added, removed
@@ -187,6 +192,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Osv(args) => osv::run(args),
         Command::Worker(args) => work::run_worker(&cli.global, args),
         Command::Runs(args) => work::run_runs(args),
+        Command::Export(args) => export::run(&cli.global, args),
         Command::Scans(args) => history::scans(args),
         Command::Diff(args) => history::diff(args),
         Command::History(args) => history::history(args),

@@ -11,6 +11,7 @@ use anyhow::{Context as _, bail};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use vigil_trail::hunt::{Alert, HuntResult, TimeRange};
+use vigil_trail::shard::Shard;
 use vigil_trail::sigma::{CompileOptions, CorrelationAlert, Loaded, Rejected, RuleSet};
 use vigil_trail::{ReadReport, ScanOptions, Source};
 
@@ -102,6 +103,11 @@ pub struct HuntArgs {
     /// Write the alerts to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Read only shard I of N (1-based): N processes with 1/N .. N/N read each log object exactly
+    /// once between them (split by a hash of the object's key from `AWSLogs/` on, so a bucket and
+    /// a local copy split alike). Correlation rules then count only this shard's events.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
     /// Record the alerts in the store (once per rule and event; the default store, or --store).
     #[arg(long)]
     pub record: bool,
@@ -189,6 +195,10 @@ pub struct VerifyArgs {
     pub format: SummaryFormat,
 }
 
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    Shard::parse(text).map_err(|error| error.to_string())
+}
+
 /// Parses an RFC 3339 time, a date (midnight UTC), or an age (`90m`, `24h`, `7d`) before now.
 fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(time) = DateTime::parse_from_rfc3339(text) {
@@ -246,18 +256,26 @@ fn print_rejected(rejected: &[Rejected]) {
 }
 
 /// Runs `each` over the sources the paths name: local paths in one batch, each `s3://` URL in
-/// batches of fetched objects (so memory holds one batch of objects at a time).
+/// batches of fetched objects (so memory holds one batch of objects at a time). With a shard,
+/// only the files and objects of that shard (standard input cannot be split).
 fn for_each_batch(
     paths: &[String],
     aws: &AwsArgs,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
+    shard: Option<Shard>,
     each: &mut dyn FnMut(&[Source]),
 ) -> anyhow::Result<()> {
     let (remote, local): (Vec<&String>, Vec<&String>) = paths.iter().partition(|path| path.starts_with("s3://"));
     if !local.is_empty() {
         let local: Vec<String> = local.into_iter().cloned().collect();
-        let sources = vigil_trail::read::expand_paths(&local)?;
+        let mut sources = vigil_trail::read::expand_paths(&local)?;
+        if let Some(shard) = shard {
+            if sources.iter().any(|source| matches!(source, Source::Stdin)) {
+                bail!("--shard {shard} cannot split standard input: give files, directories or s3:// prefixes");
+            }
+            sources.retain(|source| shard.contains(&source.name()));
+        }
         each(&sources);
     }
     if remote.is_empty() {
@@ -270,8 +288,12 @@ fn for_each_batch(
         for url in remote {
             let (bucket, prefix) = vigil_collect::trail_logs::parse_s3_url(url).with_context(|| format!("`{url}` is not s3://BUCKET/PREFIX"))?;
             let query = vigil_collect::trail_logs::TrailLogQuery { bucket: bucket.clone(), prefix, from, to };
-            let objects = vigil_collect::trail_logs::list_log_objects(&client, &query).await?;
-            tracing::info!("{} log objects under {url}", objects.len());
+            let mut objects = vigil_collect::trail_logs::list_log_objects(&client, &query).await?;
+            let listed = objects.len();
+            if let Some(shard) = shard {
+                objects.retain(|object| shard.contains(&object.key));
+            }
+            tracing::info!("{} log objects under {url}, {} of them in this shard", listed, objects.len());
             for chunk in objects.chunks(32) {
                 let mut tasks = tokio::task::JoinSet::new();
                 for object in chunk {
@@ -297,7 +319,7 @@ fn for_each_batch(
 }
 
 /// The AWS configuration for `s3://` paths and ListPublicKeys.
-async fn load_sdk_config(aws: &AwsArgs) -> anyhow::Result<vigil_collect::trail_logs::SdkConfig> {
+pub(crate) async fn load_sdk_config(aws: &AwsArgs) -> anyhow::Result<vigil_collect::trail_logs::SdkConfig> {
     let config = vigil_collect::CollectConfig {
         profile: aws.profile.clone(),
         endpoint_url: aws.endpoint_url.clone(),
@@ -347,10 +369,16 @@ fn hunt(global: &GlobalArgs, args: HuntArgs) -> anyhow::Result<ExitCode> {
     if !global.quiet {
         print_rejected(&rejected);
     }
+    if let Some(shard) = args.shard.filter(|_| !set.correlations.is_empty() && !global.quiet) {
+        eprintln!(
+            "warning: shard {shard}: {} correlation rules count only the events of this shard's log objects (the single-event alerts of all shards together are the whole hunt's)",
+            set.correlations.len()
+        );
+    }
     let range = time_range(args.logs.from, args.logs.to);
     let started = Instant::now();
     let mut result: Option<HuntResult> = None;
-    for_each_batch(&args.logs.paths, &args.logs.aws, args.logs.from, args.logs.to, &mut |sources| {
+    for_each_batch(&args.logs.paths, &args.logs.aws, args.logs.from, args.logs.to, args.shard, &mut |sources| {
         let batch = vigil_trail::hunt::hunt(&set, sources, range, ScanOptions::default());
         result = Some(match result.take() {
             Some(previous) => previous.merge(batch, &set),
@@ -463,52 +491,6 @@ fn correlation_json(set: &RuleSet, alert: &CorrelationAlert) -> serde_json::Valu
     })
 }
 
-fn severity_id(level: &str) -> (u8, &'static str) {
-    match level.to_ascii_lowercase().as_str() {
-        "informational" => (1, "Informational"),
-        "low" => (2, "Low"),
-        "medium" => (3, "Medium"),
-        "high" => (4, "High"),
-        "critical" => (5, "Critical"),
-        _ => (0, "Unknown"),
-    }
-}
-
-/// An alert as an OCSF 1.1 Detection Finding (class 2004).
-fn ocsf_json(alert: &serde_json::Value) -> serde_json::Value {
-    let level = alert["level"].as_str().unwrap_or_default();
-    let (severity_id, severity) = severity_id(level);
-    let time = alert["event_time"].as_str().and_then(|text| DateTime::parse_from_rfc3339(text).ok()).map(|time| time.timestamp_millis());
-    json!({
-        "class_uid": 2004,
-        "class_name": "Detection Finding",
-        "category_uid": 2,
-        "category_name": "Findings",
-        "activity_id": 1,
-        "activity_name": "Create",
-        "type_uid": 200401,
-        "severity_id": severity_id,
-        "severity": severity,
-        "status_id": 1,
-        "status": "New",
-        "time": time,
-        "message": alert["rule_title"],
-        "metadata": {"version": "1.1.0", "product": {"name": "vigil", "vendor_name": "vigil", "version": env!("CARGO_PKG_VERSION")}},
-        "finding_info": {
-            "uid": format!("{}:{}", alert["rule_id"].as_str().unwrap_or_default(), alert["event_id"].as_str().unwrap_or_default()),
-            "title": alert["rule_title"],
-            "types": alert["tags"],
-            "analytic": {"uid": alert["rule_id"], "name": alert["rule_title"], "type_id": 1, "type": "Rule"},
-            "related_events": [{"uid": alert["event_id"], "time": time, "product_uid": "cloudtrail"}],
-        },
-        "cloud": {"provider": "AWS", "region": alert["aws_region"], "account": {"uid": alert["account_id"]}},
-        "actor": {"user": {"uid": alert["principal"]}},
-        "src_endpoint": {"ip": alert["source_ip"]},
-        "api": {"operation": alert["event_name"], "service": {"name": alert["event_source"]}},
-        "unmapped": {"correlation": alert.get("correlation")},
-    })
-}
-
 fn write_alerts(out: &mut dyn Write, format: HuntFormat, set: &RuleSet, result: &HuntResult, rejected: &[Rejected]) -> anyhow::Result<()> {
     let mut all: Vec<serde_json::Value> = result.alerts.iter().map(alert_json).collect();
     all.extend(result.correlation_alerts.iter().map(|alert| correlation_json(set, alert)));
@@ -521,7 +503,7 @@ fn write_alerts(out: &mut dyn Write, format: HuntFormat, set: &RuleSet, result: 
         }
         HuntFormat::Ocsf => {
             for alert in &all {
-                serde_json::to_writer(&mut *out, &ocsf_json(alert))?;
+                serde_json::to_writer(&mut *out, &vigil_report::ocsf::ocsf_alert(alert))?;
                 writeln!(out)?;
             }
         }
@@ -580,7 +562,7 @@ fn search(global: &GlobalArgs, args: SearchArgs) -> anyhow::Result<ExitCode> {
     let mut summary = vigil_trail::search::Summary::default();
     let mut records: Vec<(String, u64, serde_json::Value)> = Vec::new();
     let want_records = !args.summary;
-    for_each_batch(paths, &args.aws, args.from, args.to, &mut |sources| {
+    for_each_batch(paths, &args.aws, args.from, args.to, None, &mut |sources| {
         let ((batch_summary, batch_records), batch_report) = vigil_trail::scan(
             sources,
             ScanOptions::default(),
@@ -685,7 +667,7 @@ fn summary(global: &GlobalArgs, args: SummaryArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let mut report = ReadReport::default();
     let mut summary = vigil_trail::search::Summary::default();
-    for_each_batch(&args.logs.paths, &args.logs.aws, args.logs.from, args.logs.to, &mut |sources| {
+    for_each_batch(&args.logs.paths, &args.logs.aws, args.logs.from, args.logs.to, None, &mut |sources| {
         let (batch, batch_report) = vigil_trail::scan(
             sources,
             ScanOptions::default(),

@@ -9,6 +9,7 @@ mod agent;
 mod architecture;
 mod crash;
 mod escalation;
+mod export;
 mod fix;
 mod fuzz_corpus;
 mod history;

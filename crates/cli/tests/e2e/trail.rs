@@ -260,3 +260,121 @@ fn verify_reads_digests_and_logs_from_s3_on_moto() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("cloudtrail:ListPublicKeys in `us-east-1` failed"), "{stderr}");
 }
+
+/// The single-event alerts of a JSON Lines hunt, as (rule, event, file name from `AWSLogs/` on),
+/// and the number of files it read (from its report on standard error).
+fn hunt_alerts(command: &mut std::process::Command) -> (std::collections::BTreeSet<(String, String, String)>, u64) {
+    let (code, stdout, stderr) = run(command);
+    assert_eq!(code, 0, "{stderr}");
+    let files = stderr
+        .split(" files (")
+        .next()
+        .and_then(|before| before.rsplit(' ').next())
+        .and_then(|count| count.parse().ok())
+        .unwrap_or_else(|| panic!("no file count in {stderr}"));
+    let alerts = jsonl(&stdout)
+        .into_iter()
+        .filter(|alert| alert.get("correlation").is_none())
+        .map(|alert| {
+            let file = alert["file"].as_str().unwrap_or_default();
+            let layout = vigil_trail::shard::layout_name(file);
+            let name = if layout == file.replace('\\', "/") { file.rsplit('/').next().unwrap_or(file).to_string() } else { layout };
+            (alert["rule_id"].as_str().unwrap().to_string(), alert["event_id"].as_str().unwrap_or_default().to_string(), name)
+        })
+        .collect();
+    (alerts, files)
+}
+
+/// `--shard I/N` over local files: N hunts read each file exactly once between them (disjoint
+/// files, whose counts add up to the unsharded hunt's) and together find exactly its
+/// single-event alerts.
+#[test]
+fn sharded_hunts_read_each_file_once_and_together_find_the_unsharded_alerts() {
+    let Some(data) = shared_data() else { return };
+    let hunt = |shard: Option<&str>| {
+        let mut command = vigil();
+        command.args(["trail", "hunt", "--format", "jsonl", "--rules"]).arg(data.join("sigma"));
+        if let Some(shard) = shard {
+            command.args(["--shard", shard]);
+        }
+        command.arg(data.join("cloudtrail"));
+        hunt_alerts(&mut command)
+    };
+    let (whole, whole_files) = hunt(None);
+    assert!(whole.len() > 10 && whole_files > 50, "{} alerts from {whole_files} files", whole.len());
+    let mut union = std::collections::BTreeSet::new();
+    let mut files = 0;
+    for index in 1..=3 {
+        let (alerts, shard_files) = hunt(Some(&format!("{index}/3")));
+        assert!(shard_files > 0 && shard_files < whole_files, "shard {index}/3 read {shard_files} of {whole_files} files");
+        assert!(union.is_disjoint(&alerts), "an alert found by two shards");
+        union.extend(alerts);
+        files += shard_files;
+    }
+    assert_eq!(files, whole_files, "each file read exactly once");
+    assert_eq!(union, whole);
+
+    let (code, _, stderr) = run(vigil().args(["trail", "hunt", "--shard", "4/3", "-"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("`4/3` is not a shard"), "{stderr}");
+    let (code, _, stderr) = run(vigil().args(["trail", "hunt", "--shard", "1/2", "-"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("cannot split standard input"), "{stderr}");
+}
+
+/// `--shard I/N` over an S3 prefix on moto: each shard reads from the bucket exactly the objects
+/// the same shard reads from a local copy with the trail's key layout, and the shards together
+/// find the alerts of the unsharded hunt of the copy.
+#[test]
+fn sharded_hunts_over_s3_split_the_objects_as_a_local_copy_splits_its_files() {
+    let Some(data) = shared_data() else { return };
+    let source = data.join("cloudtrail/invictus-aws-dataset");
+    let copy = tempfile::tempdir().unwrap();
+    let folder = "AWSLogs/218007301253/CloudTrail/us-east-1/2023/07/10";
+    std::fs::create_dir_all(copy.path().join(folder)).unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(&source)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    names.sort();
+    let moto = MotoServer::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let s3 = moto.s3("us-east-1").await;
+        s3.create_bucket().bucket("org-trail").send().await.unwrap();
+        for name in &names {
+            let bytes = std::fs::read(source.join(name)).unwrap();
+            std::fs::write(copy.path().join(folder).join(name), &bytes).unwrap();
+            s3.put_object().bucket("org-trail").key(format!("logs/{folder}/{name}")).body(bytes.into()).send().await.unwrap();
+        }
+    });
+    let local = |shard: Option<&str>| {
+        let mut command = vigil();
+        command.args(["trail", "hunt", "--format", "jsonl"]).arg("--rules").arg(data.join("sigma"));
+        if let Some(shard) = shard {
+            command.args(["--shard", shard]);
+        }
+        hunt_alerts(command.arg(copy.path()))
+    };
+    let (whole, whole_files) = local(None);
+    assert_eq!(whole_files, names.len() as u64);
+    let mut union = std::collections::BTreeSet::new();
+    let mut files = 0;
+    for index in 1..=3 {
+        let shard = format!("{index}/3");
+        let mut command = vigil();
+        command.args(["trail", "hunt", "--format", "jsonl", "--endpoint-url", &moto.endpoint_url, "--region", "us-east-1", "--shard", &shard]);
+        command.arg("--rules").arg(data.join("sigma")).arg("s3://org-trail/logs/AWSLogs/218007301253/CloudTrail/");
+        for (key, value) in moto.env() {
+            command.env(key, value);
+        }
+        let (from_s3, s3_files) = hunt_alerts(&mut command);
+        let (from_copy, copy_files) = local(Some(&shard));
+        assert_eq!((&from_s3, s3_files), (&from_copy, copy_files), "shard {shard}: the bucket and its copy split alike");
+        union.extend(from_s3);
+        files += s3_files;
+    }
+    assert_eq!(files, whole_files);
+    assert_eq!(union, whole);
+}
