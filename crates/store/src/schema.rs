@@ -319,6 +319,23 @@ const MIGRATIONS: &[&[&str]] = &[
             expires_unix BIGINT NOT NULL)",
         "CREATE INDEX oidc_logins_by_address ON oidc_logins (address, expires_unix)",
     ],
+    // 13: commands people give agents in the console (an IPS unblock): pending until the agent
+    // acknowledges them (delivered), completed by the event the agent reports with their id.
+    &[
+        "CREATE TABLE agent_commands (
+            id TEXT PRIMARY KEY,
+            agent_id TEXT NOT NULL,
+            module TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            arguments TEXT NOT NULL,
+            requested_by TEXT NOT NULL,
+            requested_at TEXT NOT NULL,
+            delivered_at TEXT,
+            completed_at TEXT,
+            outcome TEXT,
+            result TEXT)",
+        "CREATE INDEX agent_commands_by_agent ON agent_commands (agent_id, delivered_at)",
+    ],
 ];
 
 /// The schema version this build writes.
