@@ -354,3 +354,171 @@ pub fn settings(run: &Run<'_>) -> Result<Option<EnforceSettings>, ModuleError> {
         Some(value) => serde_json::from_value(value.clone()).map(Some).map_err(|error| firewall_error(format!("`enforce`: {error}"))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+
+    use vigil_testkit::netns::{Netns, host_tools, wait_for};
+
+    use super::*;
+    use crate::module::{Emitted, ModuleSettings};
+
+    /// One run of enforcement with `settings` (the `firewall` module's), the server last reached
+    /// at `contact`.
+    fn enforce(nft: &Nft, state: &Path, settings: serde_json::Value, contact: &AtomicI64) -> (Result<(), ModuleError>, Vec<Emitted>) {
+        let settings = ModuleSettings::from_map(settings.as_object().unwrap());
+        let stop = AtomicBool::new(false);
+        let mut run = Run::new(&settings, state, Path::new("/"), &stop).with_contact(contact);
+        let enforce = super::settings(&run).unwrap().unwrap();
+        let outcome = super::run(&mut run, nft, &enforce);
+        (outcome, run.take_emitted())
+    }
+
+    fn kinds(emitted: &[Emitted]) -> Vec<&str> {
+        emitted.iter().map(|event| event.kind.as_str()).collect()
+    }
+
+    fn namespace(test: &str) -> Option<(Netns, Nft, tempfile::TempDir)> {
+        if !host_tools(test, &["ip", "nft"]) {
+            return None;
+        }
+        let netns = Netns::new();
+        let nft = Nft { netns: Some(netns.name.clone()) };
+        let state = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(state.path().join("firewall")).unwrap();
+        Some((netns, nft, state))
+    }
+
+    #[test]
+    fn a_change_the_server_does_not_confirm_in_time_is_rolled_back_and_applied_again_once_it_answers() {
+        let Some((netns, nft, dir)) = namespace("a_change_the_server_does_not_confirm_in_time_is_rolled_back") else { return };
+        let state = dir.path().join("firewall");
+        let settings = json!({"enabled": true, "enforce": {
+            "mode": "enforce", "confirm_seconds": 1, "allow": [{"protocol": "tcp", "ports": [22], "sources": ["10.0.0.0/8"]}], "default_drop": true}});
+        let input = || netns.nft_list(&["chain", "inet", "vigil", "input"]);
+        let contact = AtomicI64::new(chrono::Utc::now().timestamp_millis() - 10_000);
+        let (outcome, emitted) = enforce(&nft, &state, settings.clone(), &contact);
+        outcome.unwrap();
+        assert_eq!(kinds(&emitted), ["applied"]);
+        assert!(input().contains("10.0.0.0/8") && input().contains("drop"), "{}", input());
+        // Waiting for the server: nothing happens before the deadline.
+        let (outcome, emitted) = enforce(&nft, &state, settings.clone(), &contact);
+        outcome.unwrap();
+        assert!(emitted.is_empty() || kinds(&emitted) == ["rolled_back"], "{emitted:?}");
+        if emitted.is_empty() {
+            assert!(wait_for(std::time::Duration::from_secs(20), || wants_run(&state, Some(contact.load(Ordering::Relaxed))) == Some(true)));
+            let (outcome, emitted) = enforce(&nft, &state, settings.clone(), &contact);
+            outcome.unwrap();
+            assert_eq!(kinds(&emitted), ["rolled_back"]);
+            assert!(emitted[0].payload["diff"]["input"]["removed"].to_string().contains("10.0.0.0/8"), "{}", emitted[0].payload);
+        }
+        assert!(!input().contains("10.0.0.0/8"), "rolled back: {}", input());
+        // Not applied again while the server stays silent, and the run says why.
+        let (outcome, emitted) = enforce(&nft, &state, settings.clone(), &contact);
+        assert!(outcome.unwrap_err().to_string().contains("rolled back"), "the health says why");
+        assert!(emitted.is_empty() && !input().contains("10.0.0.0/8"));
+        assert_eq!(wants_run(&state, Some(contact.load(Ordering::Relaxed))), Some(false));
+        // The server answers: applied again, then confirmed by the next contact.
+        contact.store(chrono::Utc::now().timestamp_millis() + 1, Ordering::Relaxed);
+        assert_eq!(wants_run(&state, Some(contact.load(Ordering::Relaxed))), Some(true));
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let (outcome, emitted) = enforce(&nft, &state, settings.clone(), &contact);
+        outcome.unwrap();
+        assert_eq!(kinds(&emitted), ["applied"]);
+        contact.store(chrono::Utc::now().timestamp_millis() + 1_000, Ordering::Relaxed);
+        let (outcome, emitted) = enforce(&nft, &state, settings.clone(), &contact);
+        outcome.unwrap();
+        assert_eq!(kinds(&emitted), ["confirmed"]);
+        assert!(input().contains("10.0.0.0/8"));
+        let (outcome, emitted) = enforce(&nft, &state, settings, &contact);
+        outcome.unwrap();
+        assert!(emitted.is_empty(), "confirmed and unchanged: nothing more");
+        assert_eq!(wants_run(&state, Some(contact.load(Ordering::Relaxed))), None);
+    }
+
+    #[test]
+    fn dry_run_reports_what_it_would_apply_once_and_changes_nothing() {
+        let Some((netns, nft, dir)) = namespace("dry_run_reports_what_it_would_apply_once_and_changes_nothing") else { return };
+        let state = dir.path().join("firewall");
+        let contact = AtomicI64::new(0);
+        let settings = json!({"enabled": true, "enforce": {"allow": [{"protocol": "tcp", "ports": [443]}], "default_drop": true}});
+        let (outcome, emitted) = enforce(&nft, &state, settings.clone(), &contact);
+        outcome.unwrap();
+        assert_eq!(kinds(&emitted), ["applied"]);
+        assert_eq!((emitted[0].payload["dry_run"].as_bool(), emitted[0].payload["mode"].as_str()), (Some(true), Some("dry-run")));
+        assert!(emitted[0].payload["diff"]["input"]["added"].to_string().contains("443"), "{}", emitted[0].payload);
+        assert!(!netns.nft_list(&["tables"]).contains("vigil"), "dry-run creates nothing");
+        assert!(enforce(&nft, &state, settings, &contact).1.is_empty(), "reported once");
+        let bad = json!({"enabled": true, "enforce": {"mode": "always"}});
+        assert!(enforce(&nft, &state, bad, &contact).0.unwrap_err().to_string().contains("`enforce.mode`"));
+    }
+
+    /// The machine's own `openssh-server` (read-only, from its dpkg database) with a finding of
+    /// the `vulns` module written by the test.
+    #[test]
+    fn a_shield_closes_the_port_while_the_package_is_vulnerable_and_is_lifted_once_patched() {
+        let Some((netns, nft, dir)) = namespace("a_shield_closes_the_port_while_the_package_is_vulnerable") else { return };
+        let packages = crate::packages::inventory(&crate::fsroot::HostRoot::live()).packages;
+        let Some(sshd) = packages.iter().find(|package| package.name == "openssh-server") else {
+            assert!(std::env::var("VIGIL_REQUIRE_HOST_TOOLS").as_deref() != Ok("1"), "openssh-server is not installed");
+            eprintln!("skipped: openssh-server is not installed");
+            return;
+        };
+        let state = dir.path().join("firewall");
+        std::fs::create_dir_all(dir.path().join("vulns")).unwrap();
+        let publish = |fixed: &str, severity: &str| {
+            let latest = LatestFindings {
+                time: "2026-12-06T00:00:00Z".into(),
+                findings: vec![crate::vulns::module::LatestFinding {
+                    id: "DSA-0001-1".into(),
+                    package: "openssh-server".into(),
+                    source: sshd.source.clone(),
+                    installed: sshd.source_version().to_string(),
+                    fixed: Some(fixed.to_string()),
+                    severity: severity.into(),
+                }],
+            };
+            std::fs::write(dir.path().join("vulns").join(LATEST_FINDINGS), serde_json::to_vec(&latest).unwrap()).unwrap();
+        };
+        let settings = json!({"enabled": true, "enforce": {"mode": "enforce", "confirm_seconds": 600,
+            "shield": [{"package": "openssh-server", "port": 22, "allow": ["10.0.0.0/8"], "while": "vulnerable"}]}});
+        let contact = AtomicI64::new(0);
+        let shield = || netns.nft_list(&["chain", "inet", "vigil", "shield"]);
+        let confirm = |contact: &AtomicI64| contact.store(chrono::Utc::now().timestamp_millis() + 1_000, Ordering::Relaxed);
+
+        // No result from `vulns` yet: an error saying so, and no shield.
+        let (outcome, _) = enforce(&nft, &state, settings.clone(), &contact);
+        assert!(outcome.unwrap_err().to_string().contains("published no findings"));
+        confirm(&contact);
+        let (_, emitted) = enforce(&nft, &state, settings.clone(), &contact);
+        assert_eq!(kinds(&emitted), ["confirmed"], "the policy's input chain is applied all the same");
+        assert!(!shield().contains("dport 22"), "{}", shield());
+
+        // A high finding whose fix is above the installed version: the port is closed but to 10/8.
+        publish(&format!("{}+vigil1", sshd.source_version()), "high");
+        let (outcome, emitted) = enforce(&nft, &state, settings.clone(), &contact);
+        outcome.unwrap();
+        assert_eq!(kinds(&emitted), ["applied", "shielded"], "{emitted:#?}");
+        assert_eq!(emitted[1].payload["findings"], json!(["DSA-0001-1 (high)"]));
+        assert!(shield().contains("10.0.0.0/8") && shield().contains("dport 22") && shield().contains("drop"), "{}", shield());
+        confirm(&contact);
+        assert_eq!(kinds(&enforce(&nft, &state, settings.clone(), &contact).1), ["confirmed"]);
+
+        // Patched: the installed version reached the fix, and the shield is lifted.
+        publish("1:0", "high");
+        let (outcome, emitted) = enforce(&nft, &state, settings.clone(), &contact);
+        outcome.unwrap();
+        assert_eq!(kinds(&emitted), ["applied", "unshielded"], "{emitted:#?}");
+        assert!(!shield().contains("dport 22"), "{}", shield());
+        confirm(&contact);
+        enforce(&nft, &state, settings.clone(), &contact).0.unwrap();
+
+        // Below the severity threshold: no shield.
+        publish(&format!("{}+vigil1", sshd.source_version()), "medium");
+        let (outcome, emitted) = enforce(&nft, &state, settings, &contact);
+        outcome.unwrap();
+        assert!(emitted.is_empty(), "{emitted:#?}");
+        assert!(!shield().contains("dport 22"));
+    }
+}
