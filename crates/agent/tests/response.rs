@@ -182,8 +182,10 @@ fn the_agent_rolls_back_its_firewall_change_when_the_server_stops_answering_and_
     let input = || netns.nft_list(&["chain", "inet", "vigil", "input"]);
     assert!(wait_for(Duration::from_secs(60), || input().contains("10.0.0.0/8")), "never applied: {}", agent.log());
     assert!(input().contains("drop"), "{}", input());
+    let applied_at = std::time::Instant::now();
     // The server is gone: the change is rolled back after `confirm_seconds`.
     assert!(wait_for(Duration::from_secs(60), || !input().contains("10.0.0.0/8")), "not rolled back: {}\n{}", input(), agent.log());
+    eprintln!("figure: rolled back {:.1} s after the change was seen (confirm_seconds 3)", applied_at.elapsed().as_secs_f64());
     assert!(server.events("firewall").is_empty(), "nothing reached the server while it was down");
     assert_eq!(netns.nft_list(&["table", "inet", "theirs"]), theirs, "another table is never touched");
 
@@ -233,8 +235,10 @@ fn the_agent_blocks_a_real_sshd_attacker_lifts_the_block_on_a_console_command_an
     let agent = Agent::start(&server, &netns, Some(work.path()));
     let in_set = || netns.nft_list(&["set", "inet", "vigil", "blocked4"]).contains(&attacker);
 
+    let attack_started = std::time::Instant::now();
     sshd.fail_logins_until(5, in_set);
     assert!(wait_for(Duration::from_secs(30), in_set), "no block; sshd: {}\nagent: {}", sshd.log_text(), agent.log());
+    eprintln!("figure: blocked {:.1} s after the first bad login started (3 failures, ips interval 1 s)", attack_started.elapsed().as_secs_f64());
     assert!(!ssh_banner(&address), "the attacker still reaches sshd");
     assert!(
         wait_for(Duration::from_secs(30), || server.events("ips").iter().any(|event| event.kind == "blocked")),
@@ -254,7 +258,9 @@ fn the_agent_blocks_a_real_sshd_attacker_lifts_the_block_on_a_console_command_an
         requested_by: "user:ana".into(),
         requested_at: "2026-12-06T00:00:00Z".into(),
     });
+    let asked_at = std::time::Instant::now();
     assert!(wait_for(Duration::from_secs(15), || !in_set() && ssh_banner(&address)), "not unblocked: {}", agent.log());
+    eprintln!("figure: unblocked {:.1} s after the command was given (heartbeat and ips interval 1 s)", asked_at.elapsed().as_secs_f64());
     assert!(wait_for(Duration::from_secs(30), || server.kinds("ips").contains(&"unblocked".to_string())), "{}", agent.log());
     let unblocked: Vec<Event> = server.events("ips").into_iter().filter(|event| event.kind == "unblocked").collect();
     assert_eq!(unblocked.len(), 1, "run once: {unblocked:#?}");
