@@ -293,6 +293,13 @@ mod tests {
     }
 
     #[test]
+    fn a_heartbeat_reply_without_commands_still_reads_and_sends_none() {
+        let old: HeartbeatReply = serde_json::from_str(r#"{"status": "online", "policy_etag": "e", "heartbeat_seconds": 60}"#).unwrap();
+        assert!(old.commands.is_empty() && !old.rotate);
+        assert!(!serde_json::to_string(&old).unwrap().contains("commands"), "an older agent sees the reply it knows");
+    }
+
+    #[test]
     fn an_event_travels_flat_with_its_sequence_number() {
         let event = Sequenced {
             seq: 7,

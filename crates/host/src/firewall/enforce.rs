@@ -326,4 +326,33 @@ mod tests {
         let bad = FirewallPolicy { allow: vec![Allow { protocol: "icmp".to_string(), ports: vec![1], sources: Vec::new() }], ..policy };
         assert!(render(&bad).is_err());
     }
+
+    fn shield(allow: &[&str]) -> Shield {
+        Shield {
+            package: "openssh-server".into(),
+            port: Some(22),
+            ports: vec![2222, 22],
+            protocol: "tcp".into(),
+            allow: allow.iter().map(|source| source.to_string()).collect(),
+            condition: "vulnerable".into(),
+        }
+    }
+
+    #[test]
+    fn a_shield_drops_its_ports_but_for_the_allowed_sources_per_family_and_refuses_bad_values() {
+        assert_eq!(render_shields(&[]).unwrap(), "", "no shield, no rule (not even loopback)");
+        let rules = render_shields(&[shield(&["10.1.2.3/8", "2001:db8::/32"])]).unwrap();
+        assert_eq!(rules, "iif lo accept\nip saddr != { 10.0.0.0/8 } tcp dport { 22, 2222 } drop\nip6 saddr != { 2001:db8::/32 } tcp dport { 22, 2222 } drop");
+        let closed = render_shields(&[shield(&[])]).unwrap();
+        assert!(
+            closed.contains("meta nfproto ipv4 tcp dport { 22, 2222 } drop") && closed.contains("meta nfproto ipv6 tcp dport { 22, 2222 } drop"),
+            "{closed}"
+        );
+        assert!(render_shields(&[shield(&["10.0.0.0/8 } accept; flush ruleset"])]).unwrap_err().to_string().contains("is not a CIDR block"));
+        assert!(render_shields(&[Shield { condition: "installed".into(), ..shield(&[]) }]).unwrap_err().to_string().contains("`while: installed`"));
+        assert!(render_shields(&[Shield { port: None, ports: vec![], ..shield(&[]) }]).unwrap_err().to_string().contains("names no port"));
+        let script = state_script(&TableState { input: "drop".into(), shield: rules });
+        assert!(script.lines().all(|line| !line.contains("table ") || line.contains("inet vigil")), "{script}");
+        assert!(script.contains("flush chain inet vigil shield\nadd rule inet vigil shield iif lo accept"), "{script}");
+    }
 }
