@@ -60,6 +60,10 @@ struct Cli {
     /// for tests and image assessment: files, logs and scans are read under it).
     #[arg(long, value_name = "DIR", default_value = "/")]
     root: PathBuf,
+    /// Run `nft` for the firewall and active-response modules inside this network namespace
+    /// (`ip netns exec NAME nft`): for tests, which must never change the machine's own firewall.
+    #[arg(long, value_name = "NAME")]
+    netns: Option<String>,
     /// Print only errors.
     #[arg(short, long)]
     quiet: bool,
@@ -279,7 +283,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let mut osv_generation = shared.policy_generation.load(Ordering::Relaxed);
     if exit.is_none() {
         sync_osv(&server, &state, &shared, &credential, &cli.root);
-        runner::start(Arc::clone(&shared), state.directory.clone(), cli.queue_max_bytes, cli.root.clone());
+        runner::start(Arc::clone(&shared), state.directory.clone(), cli.queue_max_bytes, cli.root.clone(), cli.netns.as_deref());
         let sender = {
             let (shared, credential, state_dir) = (Arc::clone(&shared), Arc::clone(&credential), state.directory.clone());
             let server = Server::new(server_url, cli.ca_cert.as_deref())?;
@@ -363,7 +367,11 @@ fn heartbeat(server: &Server, state: &State, shared: &Shared, credential: &std::
         return None;
     }
     confirm_rotation(state, credential);
+    shared.contacted();
     let Ok(answer) = reply.json::<HeartbeatReply>() else { return None };
+    if !answer.commands.is_empty() {
+        receive_commands(server, state, &current, &answer.commands);
+    }
     *heartbeat_seconds = answer.heartbeat_seconds.clamp(1, 3600);
     if policy_etag.as_deref() != Some(answer.policy_etag.as_str()) {
         match server.get(wire::POLICY, &authorization(&current), policy_etag.as_deref()) {
@@ -389,6 +397,44 @@ fn heartbeat(server: &Server, state: &State, shared: &Shared, credential: &std::
         rotate(server, state, credential);
     }
     None
+}
+
+/// Puts each command the server sent into its module's inbox (durably; a command held or run
+/// already is not written again), then acknowledges those held, so the server stops sending
+/// them. A command not written is not acknowledged: the next heartbeat brings it again.
+fn receive_commands(server: &Server, state: &State, credential: &Credential, commands: &[wire::AgentCommand]) {
+    let mut held = Vec::new();
+    for command in commands {
+        if command.module.is_empty() || !command.module.chars().all(|character| character.is_ascii_lowercase() || character == '_') {
+            log(&format!("command {}: no module `{}`", command.id, command.module));
+            continue;
+        }
+        let directory = state.directory.join("modules").join(&command.module);
+        let delivered = crate::state::ensure_private_dir(&directory)
+            .map_err(|error| format!("{error:#}"))
+            .and_then(|()| vigil_host::module::deliver_command(&directory, command).map_err(|error| error.to_string()));
+        match delivered {
+            Ok(new) => {
+                if new {
+                    log(&format!(
+                        "command {} for `{}`: {} {} (asked by {})",
+                        command.id, command.module, command.kind, command.arguments, command.requested_by
+                    ));
+                }
+                held.push(command.id.clone());
+            }
+            Err(error) => log(&format!("command {}: {error}", command.id)),
+        }
+    }
+    if held.is_empty() {
+        return;
+    }
+    let ack = wire::CommandsAck { agent_id: credential.agent_id.clone(), ids: held };
+    match server.post(wire::COMMANDS_ACK, Some(&authorization(credential)), &ack) {
+        Ok(reply) if reply.ok() => {}
+        Ok(reply) => log(&format!("acknowledging commands: HTTP {}", reply.status)),
+        Err(error) => log(&format!("acknowledging commands: {error:#}")),
+    }
 }
 
 /// Asks for a new secret and keeps it beside the old one until a request succeeds with it.
@@ -466,6 +512,7 @@ fn send(server: &Server, state_dir: &std::path::Path, queue_max_bytes: u64, shar
         match reply.status {
             200 => match reply.json::<Ack>() {
                 Ok(ack) => {
+                    shared.contacted();
                     confirm_rotation_quietly(credential, state_dir);
                     if let Err(error) = queue.ack(ack.acked_through) {
                         log(&format!("cannot update the queue: {error}"));

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -19,13 +19,18 @@ use vigil_host::module::{Module, Run, WatchSink, Watched};
 use crate::queue::{self, Queue};
 
 /// Every module this agent can run. Adding one: implement `vigil_host::module::Module` and
-/// list it here (docs/agent.md, "Adding a module").
-pub fn modules() -> Vec<Box<dyn Module>> {
+/// list it here (docs/agent.md, "Adding a module"). `netns`: the network namespace whose
+/// firewall the firewall and active-response modules read and change (tests; `None`: the
+/// host's own).
+pub fn modules(netns: Option<&str>) -> Vec<Box<dyn Module>> {
+    use vigil_host::firewall::module::FirewallModule;
+    use vigil_host::ips::module::IpsModule;
     vec![
         Box::new(vigil_host::inventory::Inventory::default()),
         Box::new(vigil_host::fim::module::FimModule::default()),
-        Box::new(vigil_host::firewall::module::FirewallModule::default()),
+        Box::new(netns.map(FirewallModule::in_namespace).unwrap_or_default()),
         Box::new(vigil_host::logs::module::LogsModule::default()),
+        Box::new(netns.map(IpsModule::in_namespace).unwrap_or_default()),
         #[cfg(feature = "malware")]
         Box::new(vigil_malware::module::MalwareModule::default()),
         Box::new(vigil_host::packages::module::PackagesModule::default()),
@@ -44,6 +49,9 @@ pub struct Shared {
     pub stop: AtomicBool,
     /// Signalled when events were queued (the sender wakes).
     pub queued: (Mutex<u64>, std::sync::Condvar),
+    /// When the server last answered a heartbeat or acknowledged a batch (milliseconds since
+    /// the epoch): firewall enforcement confirms its changes by it.
+    pub server_contact: AtomicI64,
 }
 
 impl Shared {
@@ -54,7 +62,13 @@ impl Shared {
             health: Mutex::new(BTreeMap::new()),
             stop: AtomicBool::new(false),
             queued: (Mutex::new(0), std::sync::Condvar::new()),
+            server_contact: AtomicI64::new(0),
         }
+    }
+
+    /// The server answered: record when.
+    pub fn contacted(&self) {
+        self.server_contact.store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
     }
 
     pub fn notify_queued(&self) {
@@ -92,8 +106,8 @@ fn set_health(shared: &Shared, health: ModuleHealth) {
 }
 
 /// Starts one thread per module.
-pub fn start(shared: Arc<Shared>, state_dir: PathBuf, queue_max_bytes: u64, root: PathBuf) -> Vec<std::thread::JoinHandle<()>> {
-    modules()
+pub fn start(shared: Arc<Shared>, state_dir: PathBuf, queue_max_bytes: u64, root: PathBuf, netns: Option<&str>) -> Vec<std::thread::JoinHandle<()>> {
+    modules(netns)
         .into_iter()
         .map(|module| {
             let (shared, state_dir, root) = (Arc::clone(&shared), state_dir.clone(), root.clone());
@@ -229,7 +243,7 @@ fn run_module(mut module: Box<dyn Module>, shared: &Shared, state_dir: &std::pat
             // Between runs the module may watch in real time; otherwise the thread sleeps.
             let watched = match module_dir(state_dir, name) {
                 Ok(module_dir) => {
-                    let mut run = Run::new(&settings, &module_dir, root, &shared.stop);
+                    let mut run = Run::new(&settings, &module_dir, root, &shared.stop).with_contact(&shared.server_contact);
                     let mut sink = RunnerSink { outlet: &mut outlet, health: &mut health, generation };
                     module.watch(&mut run, due, &mut sink)
                 }
@@ -262,7 +276,7 @@ fn run_module(mut module: Box<dyn Module>, shared: &Shared, state_dir: &std::pat
                 continue;
             }
         };
-        let mut run = Run::new(&settings, &module_dir, root, &shared.stop);
+        let mut run = Run::new(&settings, &module_dir, root, &shared.stop).with_contact(&shared.server_contact);
         let outcome = module.run(&mut run);
         let emitted = run.take_emitted();
         health.last_run = Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));

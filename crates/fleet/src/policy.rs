@@ -491,6 +491,11 @@ rules:
         let bundled = HostPolicy::bundled().unwrap();
         assert!(bundled.effective(&InstanceAttributes::default()).module("inventory").enabled);
         assert!(bundled.effective(&InstanceAttributes::default()).module("firewall").enabled, "the host firewall is read by default");
+        let effective = bundled.effective(&InstanceAttributes::default());
+        assert!(effective.module("firewall").get::<serde_json::Value>("enforce").is_none(), "and not enforced");
+        let ips = effective.module("ips");
+        assert!(!ips.enabled, "active response is off by default");
+        assert_eq!(ips.get::<String>("mode").as_deref(), Some("dry-run"), "and dry-run when enabled");
         let error = HostPolicy::parse("modules:\n  fim: [oops\n", "bad.yaml").unwrap_err().to_string();
         assert!(error.contains("`bad.yaml` line"), "{error}");
         let error = HostPolicy::parse("rules:\n  - name: r\n    match: { colour: red }\n", "bad.yaml").unwrap_err().to_string();

@@ -10,6 +10,9 @@
 //!   [`crate::EffectivePolicy`] with `ETag`)
 //! - `POST /agent/v1/events` ([`Batch`] → [`Ack`] once committed)
 //! - `POST /agent/v1/rotate` (→ [`Rotated`]; the old secret works until the new one is used)
+//! - `POST /agent/v1/commands/ack` ([`CommandsAck`] → 204): the commands a person gave in the
+//!   console (an IPS unblock) travel in [`HeartbeatReply::commands`] until the agent acknowledges
+//!   them, so each is delivered until acknowledged and run once (the agent keeps the ids it ran)
 
 use std::collections::BTreeMap;
 
@@ -25,6 +28,8 @@ pub const HEARTBEAT: &str = "/agent/v1/heartbeat";
 pub const POLICY: &str = "/agent/v1/policy";
 pub const EVENTS: &str = "/agent/v1/events";
 pub const ROTATE: &str = "/agent/v1/rotate";
+/// The agent acknowledges the commands it received ([`CommandsAck`]).
+pub const COMMANDS_ACK: &str = "/agent/v1/commands/ack";
 /// The OSV advisories the server holds for one ecosystem (`?ecosystem=Debian&after=ID`), a
 /// page at a time ([`OsvPage`]), so that a fleet needs no OSV copy per host.
 pub const OSV: &str = "/agent/v1/osv";
@@ -176,6 +181,38 @@ pub struct HeartbeatReply {
     /// A person asked for a new secret (`vigil agents rotate`): call [`ROTATE`].
     #[serde(default)]
     pub rotate: bool,
+    /// Commands people gave in the console for this agent and not yet acknowledged, oldest
+    /// first (an older agent ignores the field; the commands wait for one that runs them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<AgentCommand>,
+}
+
+/// A command for one of the agent's modules, given by a person in the console (audit-logged
+/// there). The agent keeps it in the module's inbox (`STATE/modules/<module>/inbox/`) before it
+/// acknowledges it, and remembers the ids it ran, so a command resent after a lost
+/// acknowledgement runs once. The module reports the outcome as an event carrying `command_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentCommand {
+    /// `cmd-` and 16 hex digits.
+    pub id: String,
+    /// The module that runs it (`ips`).
+    pub module: String,
+    /// What to do (`unblock`).
+    pub kind: String,
+    /// The command's arguments (`{"address": "198.51.100.7"}`).
+    pub arguments: serde_json::Value,
+    /// Who asked (the audit log's actor: `user:alice`).
+    pub requested_by: String,
+    /// When, RFC 3339.
+    pub requested_at: String,
+}
+
+/// The ids of the commands the agent holds durably in its inboxes: the server stops sending
+/// them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandsAck {
+    pub agent_id: String,
+    pub ids: Vec<String>,
 }
 
 /// One event from a module: the envelope every module's output travels in. `id` is stable
@@ -253,6 +290,13 @@ mod tests {
         assert_eq!(credential("Bearer nodot"), None);
         assert_eq!(credential("Bearer .secret"), None);
         assert_eq!(credential("Basic abc.def"), None);
+    }
+
+    #[test]
+    fn a_heartbeat_reply_without_commands_still_reads_and_sends_none() {
+        let old: HeartbeatReply = serde_json::from_str(r#"{"status": "online", "policy_etag": "e", "heartbeat_seconds": 60}"#).unwrap();
+        assert!(old.commands.is_empty() && !old.rotate);
+        assert!(!serde_json::to_string(&old).unwrap().contains("commands"), "an older agent sees the reply it knows");
     }
 
     #[test]

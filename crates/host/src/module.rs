@@ -8,10 +8,11 @@
 //! heartbeat. Nothing here knows about HTTP, the queue or the server. See docs/agent.md.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 pub use vigil_fleet::ModuleSettings;
+pub use vigil_fleet::wire::AgentCommand;
 
 /// What went wrong in a module's run (reported in its health; the next run is tried at its
 /// next interval).
@@ -101,12 +102,35 @@ pub struct Run<'a> {
     pub root: &'a Path,
     pub budget: Budget,
     stop: &'a AtomicBool,
+    /// When the agent last heard from its server (milliseconds since the epoch, 0: not yet);
+    /// none when no agent runs the module (a one-shot command).
+    contact: Option<&'a AtomicI64>,
     emitted: Vec<Emitted>,
 }
 
 impl<'a> Run<'a> {
     pub fn new(settings: &'a ModuleSettings, state_dir: &'a Path, root: &'a Path, stop: &'a AtomicBool) -> Run<'a> {
-        Run { settings, state_dir, root, budget: Budget::new(settings.cpu_percent, settings.io_bytes_per_second), stop, emitted: Vec::new() }
+        Run { settings, state_dir, root, budget: Budget::new(settings.cpu_percent, settings.io_bytes_per_second), stop, contact: None, emitted: Vec::new() }
+    }
+
+    /// The run inside an agent whose last successful exchange with its server (a heartbeat or
+    /// an acknowledged batch) is kept in `contact`: changes that must be confirmed by the
+    /// server's reachability (firewall enforcement) read it.
+    pub fn with_contact(mut self, contact: &'a AtomicI64) -> Run<'a> {
+        self.contact = Some(contact);
+        self
+    }
+
+    /// When the agent last heard from its server (milliseconds since the epoch); `None` outside
+    /// an agent, `Some(0)` before the first contact.
+    pub fn server_contact_ms(&self) -> Option<i64> {
+        self.contact.map(|contact| contact.load(Ordering::Relaxed))
+    }
+
+    /// Another module's state directory, for what a module publishes for others (the `vulns`
+    /// module's latest findings, which firewall shielding reads). Read only.
+    pub fn module_state_dir(&self, module: &str) -> PathBuf {
+        self.state_dir.parent().map(|parent| parent.join(module)).unwrap_or_else(|| self.state_dir.join(module))
     }
 
     /// Emits one event.
@@ -142,6 +166,95 @@ impl<'a> Run<'a> {
         self.budget.charge_io(text.len() as u64);
         Ok(text)
     }
+}
+
+/// The directory of a module's state directory where the agent puts the commands it received
+/// for it (one JSON file per command, [`AgentCommand`]).
+pub const INBOX: &str = "inbox";
+/// The ids of the commands a module ran (the last [`DONE_KEPT`]), so a command the server sends
+/// again (its acknowledgement was lost) does not run twice.
+const DONE_FILE: &str = "commands-done.json";
+const DONE_KEPT: usize = 10_000;
+
+fn done_commands(state_dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(state_dir.join(DONE_FILE)).ok().and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default()
+}
+
+fn io_error(path: &Path, error: std::io::Error) -> ModuleError {
+    ModuleError::Read { path: path.display().to_string(), reason: error.to_string() }
+}
+
+/// Writes a command into a module's inbox (fsync'd, then renamed into place) unless the module
+/// holds it already or ran it: the agent acknowledges the command to the server only after
+/// this returned. True when the command is new.
+pub fn deliver_command(state_dir: &Path, command: &AgentCommand) -> Result<bool, ModuleError> {
+    use std::io::Write as _;
+    let safe_id: String = command.id.chars().filter(|character| character.is_ascii_alphanumeric() || *character == '-').collect();
+    if safe_id.is_empty() || safe_id != command.id {
+        return Err(ModuleError::Other(format!("command id `{}` is not `cmd-` and hex digits", command.id)));
+    }
+    let inbox = state_dir.join(INBOX);
+    let path = inbox.join(format!("{safe_id}.json"));
+    if path.exists() || done_commands(state_dir).contains(&command.id) {
+        return Ok(false);
+    }
+    std::fs::create_dir_all(&inbox).map_err(|error| io_error(&inbox, error))?;
+    let partial = inbox.join(format!(".{safe_id}.partial"));
+    let text = serde_json::to_vec(command).map_err(|error| ModuleError::Other(error.to_string()))?;
+    let mut file = std::fs::File::create(&partial).map_err(|error| io_error(&partial, error))?;
+    file.write_all(&text).and_then(|()| file.sync_all()).map_err(|error| io_error(&partial, error))?;
+    std::fs::rename(&partial, &path).map_err(|error| io_error(&path, error))?;
+    if let Ok(directory) = std::fs::File::open(&inbox) {
+        let _ = directory.sync_all();
+    }
+    Ok(true)
+}
+
+/// The commands waiting in a module's inbox, oldest request first; a file that cannot be read
+/// is an error naming it (the others are returned).
+pub fn pending_commands(state_dir: &Path) -> (Vec<AgentCommand>, Vec<String>) {
+    let inbox = state_dir.join(INBOX);
+    let (mut commands, mut problems) = (Vec::new(), Vec::new());
+    let Ok(entries) = std::fs::read_dir(&inbox) else { return (commands, problems) };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().and_then(|extension| extension.to_str()) != Some("json") {
+            continue;
+        }
+        match std::fs::read(&path)
+            .map_err(|error| error.to_string())
+            .and_then(|bytes| serde_json::from_slice::<AgentCommand>(&bytes).map_err(|error| error.to_string()))
+        {
+            Ok(command) => commands.push(command),
+            Err(reason) => problems.push(format!("command `{}`: {reason}", path.display())),
+        }
+    }
+    commands.sort_by(|a, b| a.requested_at.cmp(&b.requested_at).then_with(|| a.id.cmp(&b.id)));
+    (commands, problems)
+}
+
+/// The commands whose outcome is queued: remembered as run, and taken out of the inbox.
+pub fn complete_commands(state_dir: &Path, ids: &[String]) -> Result<(), ModuleError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut done = done_commands(state_dir);
+    done.extend(ids.iter().cloned());
+    let excess = done.len().saturating_sub(DONE_KEPT);
+    done.drain(..excess);
+    let path = state_dir.join(DONE_FILE);
+    let partial = state_dir.join(format!("{DONE_FILE}.partial"));
+    std::fs::write(&partial, serde_json::to_vec(&done).unwrap_or_default()).map_err(|error| io_error(&partial, error))?;
+    std::fs::rename(&partial, &path).map_err(|error| io_error(&path, error))?;
+    for id in ids {
+        let file = state_dir.join(INBOX).join(format!("{id}.json"));
+        if let Err(error) = std::fs::remove_file(&file)
+            && error.kind() != std::io::ErrorKind::NotFound
+        {
+            return Err(io_error(&file, error));
+        }
+    }
+    Ok(())
 }
 
 /// A document a module reports whole, only when it changed (the package list, an assessment's

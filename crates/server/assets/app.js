@@ -1,4 +1,4 @@
-// The console's only script: mute and unmute buttons. A state-changing request made with the
+// The console's only script: mute and unmute buttons, an agent's Unblock button. A state-changing request made with the
 // session cookie must carry the session's CSRF token (from the page's <meta name="csrf-token">)
 // in the X-CSRF-Token header; the server refuses it otherwise.
 "use strict";
@@ -33,8 +33,8 @@ document.addEventListener("submit", async (event) => {
   const form = event.target;
   if (!(form instanceof HTMLFormElement) || !form.dataset.action) { return; }
   event.preventDefault();
-  const reasonField = form.querySelector('[name="reason"]');
-  const body = reasonField ? { reason: reasonField.value } : {};
+  // Every named field of the form is sent (a mute's reason; an unblock's agent and address).
+  const body = Object.fromEntries(new FormData(form).entries());
   try {
     await post(form.dataset.action, body);
     window.location.reload();

@@ -22,7 +22,7 @@ use axum::routing::on;
 use sha2::{Digest, Sha256};
 use vigil_fleet::identity::{IdentityDocument, TrustedCertificates};
 use vigil_fleet::lifecycle::Status;
-use vigil_fleet::wire::{self, Ack, Batch, EnrolRequest, Enrolled, Heartbeat, HeartbeatReply, Reason, Refusal, Rotated};
+use vigil_fleet::wire::{self, Ack, Batch, CommandsAck, EnrolRequest, Enrolled, Heartbeat, HeartbeatReply, Reason, Refusal, Rotated};
 use vigil_fleet::{EffectivePolicy, HostPolicy, InstanceAttributes};
 use vigil_store::agents::{AgentAuth, EnrolmentAttempt, NewAgent};
 use vigil_store::{AlertInput, ResourceState};
@@ -71,6 +71,14 @@ pub const ROUTES: &[Route] = &[
         params: &[OSV_PARAMS],
         access: Access::Agent,
         handler: |method| on(method, osv),
+    },
+    Route {
+        method: Method::Post,
+        path: wire::COMMANDS_ACK,
+        summary: "The agent holds these commands (given in the console, sent in heartbeat replies): they are not sent again.",
+        params: &[],
+        access: Access::Agent,
+        handler: |method| on(method, commands_ack),
     },
     Route {
         method: Method::Post,
@@ -583,7 +591,7 @@ async fn heartbeat(State(state): State<Shared>, Extension(caller): Extension<Age
         let (at, at_unix) = now();
         let (health, queue) = (serde_json::to_value(&beat.modules).unwrap_or_default(), serde_json::to_value(&beat.queue).unwrap_or_default());
         let id = agent_id.clone();
-        let (rotate, status) = store(&state, move |store| {
+        let (rotate, status, commands) = store(&state, move |store| {
             let rotate = store.record_heartbeat(
                 &id,
                 &at,
@@ -595,13 +603,13 @@ async fn heartbeat(State(state): State<Shared>, Extension(caller): Extension<Age
                 &queue,
             )?;
             let status = store.agent(&id)?.map(|agent| agent.status).unwrap_or(Status::Online);
-            Ok((rotate, status))
+            Ok((rotate, status, store.pending_agent_commands(&id)?))
         })
         .await?;
         let policy = effective_policy(&state, &auth).await?;
         // A heartbeat answers `online`: the sweep records the change at its next pass.
         let status = if status == Status::Retired { Status::Retired } else { Status::Online };
-        Ok(axum::Json(HeartbeatReply { status, policy_etag: policy.etag(), heartbeat_seconds: fleet.heartbeat_seconds, rotate }).into_response())
+        Ok(axum::Json(HeartbeatReply { status, policy_etag: policy.etag(), heartbeat_seconds: fleet.heartbeat_seconds, rotate, commands }).into_response())
     }
     .await;
     result.unwrap_or_else(|response| response)
@@ -679,6 +687,26 @@ async fn events(State(state): State<Shared>, Extension(caller): Extension<AgentC
         let outcome = store(&state, move |store| store.record_agent_events(&id, &batch.events, &at, at_unix)).await?;
         let acked_through = outcome.last_seq;
         Ok(axum::Json(Ack { acked_through, stored: outcome.stored, duplicates: outcome.duplicates }).into_response())
+    }
+    .await;
+    result.unwrap_or_else(|response| response)
+}
+
+/// The agent holds these commands durably: stop sending them. Ids of other agents' commands
+/// change nothing.
+async fn commands_ack(State(state): State<Shared>, Extension(caller): Extension<AgentCaller>, request: Request) -> Response {
+    let result = async {
+        let agent_id = caller.agent_id;
+        let ack: CommandsAck = body(request, "acknowledgement").await?;
+        if ack.agent_id != agent_id {
+            return Err(refuse(StatusCode::FORBIDDEN, Reason::WrongAgent, format!("agent `{agent_id}` acknowledged commands for `{}`", ack.agent_id)));
+        }
+        if ack.ids.len() > vigil_store::agent_commands::MAX_PER_REPLY * 10 || ack.ids.iter().any(|id| id.is_empty() || id.len() > 64) {
+            return Err(refuse(StatusCode::BAD_REQUEST, Reason::Malformed, "at most 1,000 command ids of 1 to 64 bytes"));
+        }
+        let (at, _) = now();
+        store(&state, move |store| store.acknowledge_agent_commands(&agent_id, &ack.ids, &at)).await?;
+        Ok(StatusCode::NO_CONTENT.into_response())
     }
     .await;
     result.unwrap_or_else(|response| response)

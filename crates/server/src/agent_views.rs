@@ -1,7 +1,8 @@
 //! The console's pages and API for the agent fleet: the Agents page (status, lifecycle,
 //! version, last seen, policy, the instance link, module health, enrolment attempts), one
-//! agent's page (its latest events and host posture), and the block on an instance's resource
-//! page.
+//! agent's page (its latest events and host posture, its active response with the Unblock
+//! button and its firewall changes), the unblock route, and the block on an instance's
+//! resource page.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -15,11 +16,11 @@ use axum::routing::on;
 use serde_json::json;
 use vigil_store::agents::{AgentEventRow, AgentRow};
 
-use crate::AppState;
 use crate::auth::Caller;
 use crate::handlers::with_store;
 use crate::pages::{escape, link, page};
 use crate::routes::{Access, Method, Param, Role, Route, query};
+use crate::{AppState, ClientAddress};
 
 type Shared = State<Arc<AppState>>;
 type Params = Query<HashMap<String, String>>;
@@ -43,6 +44,14 @@ pub const ROUTES: &[Route] = &[
         params: &[AGENT_ID],
         access: Access::Read(Role::Viewer),
         handler: |method| on(method, api_agent),
+    },
+    Route {
+        method: Method::Post,
+        path: "/api/agent/unblock",
+        summary: "Asks an agent to lift an active-response block (JSON `{\"agent_id\", \"address\"}`): a command the agent receives with its next heartbeat, runs once and reports as an `ips`/`unblocked` event; audit-logged.",
+        params: &[],
+        access: Access::Change(Role::Analyst),
+        handler: |method| on(method, unblock),
     },
     Route {
         method: Method::Get,
@@ -82,6 +91,10 @@ async fn api_agent(state: Shared, Query(query): Params) -> Response {
             "integrity_changes": store.agent_events_of_kind(&id, "fim", "change", 500)?,
             "malware_detections": store.agent_events_of_kind(&id, "malware", "detection", 500)?,
             "host_posture": store.host_posture(&id)?,
+            "ips_blocks": ips_blocks(&store.agent_events(&id, Some("ips"), 2_000)?),
+            "ips_events": store.agent_events(&id, Some("ips"), 500)?,
+            "firewall_changes": firewall_changes(&store.agent_events(&id, Some("firewall"), 500)?),
+            "commands": store.agent_commands(&id, 200)?,
         }))
     })
     .await;
@@ -179,10 +192,12 @@ async fn agent(state: Shared, Extension(caller): Extension<Caller>, Query(query)
         let changes = store.agent_events_of_kind(&lookup, "fim", "change", 500)?;
         let detections = store.agent_events_of_kind(&lookup, "malware", "detection", 500)?;
         let posture = store.host_posture(&lookup)?;
-        Ok((agent, store.agent_events(&lookup, None, 200)?, store.agent_event_count(&lookup)?, changes, detections, posture))
+        let response =
+            (store.agent_events(&lookup, Some("ips"), 2_000)?, store.agent_events(&lookup, Some("firewall"), 500)?, store.agent_commands(&lookup, 200)?);
+        Ok((agent, store.agent_events(&lookup, None, 200)?, store.agent_event_count(&lookup)?, changes, detections, posture, response))
     })
     .await;
-    let (agent, events, count, changes, detections, posture) = match result {
+    let (agent, events, count, changes, detections, posture, (ips_events, firewall_events, commands)) = match result {
         Ok(values) => values,
         Err(response) => return response,
     };
@@ -203,6 +218,8 @@ async fn agent(state: Shared, Extension(caller): Extension<Caller>, Query(query)
     body.push_str("</tbody></table>");
     body.push_str(&crate::host_views::host_posture(&agent, &posture));
     body.push_str(&host_findings(&changes, &detections));
+    body.push_str(&active_response(&agent.agent_id, &ips_events, &commands, caller.role >= Role::Analyst));
+    body.push_str(&firewall_section(&firewall_events));
     body.push_str("<h2>Latest events</h2><table id=\"agent-events\"><thead><tr><th>#</th><th>Time</th><th>Module</th><th>Kind</th><th>Id</th><th>Payload</th></tr></thead><tbody>");
     for event in &events {
         let payload = serde_json::to_string_pretty(&event.payload).unwrap_or_default();
@@ -273,6 +290,175 @@ pub fn host_findings(changes: &[AgentEventRow], detections: &[AgentEventRow]) ->
         body.push_str("</tbody></table>");
     }
     body
+}
+
+/// The active-response blocks an agent's `ips` events (newest first) leave in force: the
+/// latest `blocked` of each address not followed by `unblocked` or `expired`.
+pub fn ips_blocks(events: &[AgentEventRow]) -> Vec<serde_json::Value> {
+    let mut blocks: std::collections::BTreeMap<String, serde_json::Value> = std::collections::BTreeMap::new();
+    for event in events.iter().rev() {
+        let Some(address) = event.payload.get("address").and_then(serde_json::Value::as_str) else { continue };
+        match event.kind.as_str() {
+            "blocked" => {
+                blocks.insert(address.to_string(), json!({"address": address, "since": event.event_time, "until": event.payload.get("until"), "dry_run": event.payload.get("dry_run"), "reason": event.payload.get("reason")}));
+            }
+            "unblocked" | "expired" => {
+                blocks.remove(address);
+            }
+            _ => {}
+        }
+    }
+    blocks.into_values().collect()
+}
+
+/// The firewall module's enforcement events (everything but its `ruleset` reports).
+pub fn firewall_changes(events: &[AgentEventRow]) -> Vec<&AgentEventRow> {
+    events.iter().filter(|event| event.kind != "ruleset").collect()
+}
+
+/// The agent page's active response: the blocks in force with an Unblock button (analysts and
+/// admins), the actions, and the commands given in the console with where they stand.
+fn active_response(agent_id: &str, events: &[AgentEventRow], commands: &[vigil_store::agent_commands::AgentCommandRow], may_change: bool) -> String {
+    let mut body = String::from("<h2>Active response</h2>");
+    let blocks = ips_blocks(events);
+    if blocks.is_empty() {
+        body.push_str("<p class=\"notice\">No address blocked.</p>");
+    } else {
+        body.push_str("<p id=\"mute-status\" class=\"notice\"></p><table id=\"ips-blocks\"><thead><tr><th>Address</th><th>Since</th><th>Until</th><th>Mode</th><th>Reason</th><th></th></tr></thead><tbody>");
+        for block in &blocks {
+            let text = |key: &str| block.get(key).and_then(serde_json::Value::as_str).unwrap_or_default().to_string();
+            let dry_run = block.get("dry_run").and_then(serde_json::Value::as_bool).unwrap_or(false);
+            let address = text("address");
+            let pending = commands.iter().any(|command| {
+                command.completed_at.is_none() && command.command.arguments.get("address").and_then(serde_json::Value::as_str) == Some(address.as_str())
+            });
+            let button = if pending {
+                "unblock requested".to_string()
+            } else if may_change {
+                format!(
+                    "<form data-action=\"/api/agent/unblock\"><input type=\"hidden\" name=\"agent_id\" value=\"{}\"><input type=\"hidden\" name=\"address\" value=\"{}\"><button type=\"submit\">Unblock</button></form>",
+                    escape(agent_id),
+                    escape(&address)
+                )
+            } else {
+                String::new()
+            };
+            let _ = write!(
+                body,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{button}</td></tr>",
+                escape(&address),
+                escape(&text("since")),
+                escape(&text("until")),
+                if dry_run { "dry run (not blocked)" } else { "blocked" },
+                escape(&text("reason")),
+            );
+        }
+        body.push_str("</tbody></table>");
+    }
+    if !events.is_empty() {
+        body.push_str("<table id=\"ips-actions\"><thead><tr><th>Time</th><th>Action</th><th>Address</th><th>Dry run</th><th>By</th></tr></thead><tbody>");
+        for event in events.iter().take(200) {
+            let text = |key: &str| event.payload.get(key).and_then(serde_json::Value::as_str).unwrap_or_default().to_string();
+            let _ = write!(
+                body,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&event.event_time),
+                escape(&event.kind),
+                escape(&text("address")),
+                if event.payload.get("dry_run").and_then(serde_json::Value::as_bool).unwrap_or(false) { "yes" } else { "no" },
+                escape(&text("requested_by")),
+            );
+        }
+        body.push_str("</tbody></table>");
+    }
+    if !commands.is_empty() {
+        body.push_str("<h3>Commands</h3><table id=\"agent-commands\"><thead><tr><th>Requested</th><th>By</th><th>Command</th><th>Delivered</th><th>Completed</th><th>Outcome</th></tr></thead><tbody>");
+        for command in commands {
+            let _ = write!(
+                body,
+                "<tr><td>{}</td><td>{}</td><td>{} {} {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&command.command.requested_at),
+                escape(&command.command.requested_by),
+                escape(&command.command.module),
+                escape(&command.command.kind),
+                escape(&command.command.arguments.to_string()),
+                escape(command.delivered_at.as_deref().unwrap_or("pending")),
+                escape(command.completed_at.as_deref().unwrap_or("-")),
+                escape(command.outcome.as_deref().unwrap_or("-")),
+            );
+        }
+        body.push_str("</tbody></table>");
+    }
+    body
+}
+
+/// The agent page's firewall enforcement changes (applied, confirmed, rolled back, shields).
+fn firewall_section(events: &[AgentEventRow]) -> String {
+    let changes = firewall_changes(events);
+    if changes.is_empty() {
+        return String::new();
+    }
+    let mut body = String::from(
+        "<h2>Firewall enforcement</h2><table id=\"firewall-changes\"><thead><tr><th>Time</th><th>Change</th><th>Dry run</th><th>Detail</th></tr></thead><tbody>",
+    );
+    for event in changes.iter().take(200) {
+        let detail = serde_json::to_string_pretty(&event.payload).unwrap_or_default();
+        let _ = write!(
+            body,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td><details><summary>diff</summary><pre>{}</pre></details></td></tr>",
+            escape(&event.event_time),
+            escape(&event.kind),
+            if event.payload.get("dry_run").and_then(serde_json::Value::as_bool).unwrap_or(false) { "yes" } else { "no" },
+            escape(&detail)
+        );
+    }
+    body.push_str("</tbody></table>");
+    body
+}
+
+/// `POST /api/agent/unblock`: records the command for the agent and the audit entry in one
+/// go; the agent receives it with its next heartbeat.
+async fn unblock(
+    state: Shared,
+    Extension(caller): Extension<Caller>,
+    Extension(address): Extension<ClientAddress>,
+    Json(body): Json<serde_json::Value>,
+) -> Response {
+    use axum::http::StatusCode;
+    let text = |key: &str| body.get(key).and_then(serde_json::Value::as_str).map(str::trim).unwrap_or_default().to_string();
+    let (agent_id, blocked) = (text("agent_id"), text("address"));
+    let Ok(blocked) = blocked.parse::<std::net::IpAddr>() else {
+        return crate::error::error(StatusCode::BAD_REQUEST, format!("`address` must be an IP address, not `{blocked}`"));
+    };
+    let command_id = match crate::auth::random_hex(8) {
+        Ok(hex) => format!("cmd-{hex}"),
+        Err(error) => return crate::error::internal(error),
+    };
+    let command = vigil_fleet::wire::AgentCommand {
+        id: command_id.clone(),
+        module: "ips".into(),
+        kind: "unblock".into(),
+        arguments: json!({"address": blocked.to_string()}),
+        requested_by: caller.actor(),
+        requested_at: crate::pages::chrono_now(),
+    };
+    let lookup = agent_id.clone();
+    let result = with_store(&state, move |store| {
+        let Some(agent) = store.agent(&lookup)? else { return Ok(None) };
+        if agent.revoked_at.is_some() {
+            return Ok(Some(false));
+        }
+        store.create_agent_command(&lookup, &command)?;
+        crate::handlers::audit(store, &caller, &address, "agent.ips.unblock", &lookup, &format!("{} (command {})", blocked, command.id))?;
+        Ok(Some(true))
+    })
+    .await;
+    match result {
+        Ok(Some(true)) => Json(json!({"command_id": command_id, "agent_id": agent_id, "address": blocked.to_string(), "status": "pending"})).into_response(),
+        Ok(Some(false)) => crate::error::error(StatusCode::CONFLICT, format!("agent `{agent_id}` is retired: it receives no command")),
+        Ok(None) => crate::error::error(StatusCode::NOT_FOUND, format!("no agent `{agent_id}`")),
+        Err(response) => response,
+    }
 }
 
 /// The agents block of an instance's resource page, with each agent's host posture.

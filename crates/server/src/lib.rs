@@ -4,6 +4,8 @@
 //! guard and the OpenAPI document (`/api/openapi.json`) are all built from that table.
 
 pub mod agent_api;
+#[cfg(test)]
+mod agent_command_tests;
 mod agent_views;
 pub mod auth;
 mod charts;

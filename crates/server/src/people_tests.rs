@@ -15,10 +15,10 @@ use vigil_store::people::Role;
 use crate::console_tests::{run, seed, stores};
 use crate::{AppState, StorePool, app, auth};
 
-struct Reply {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: axum::http::HeaderMap,
+    pub(crate) body: String,
 }
 
 /// A console over its own connection to the store at `location`, with the shared token whose
@@ -27,7 +27,7 @@ fn console(store: Store, token_hash: &str) -> Router {
     app(Arc::new(AppState { store: StorePool::new(vec![store]), auth: auth::Auth::new(token_hash.to_string()), secure_cookies: true, fleet: None, oidc: None }))
 }
 
-async fn send(app: &Router, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+pub(crate) async fn send(app: &Router, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
     let mut builder = Request::builder().method(method).uri(path);
     for (name, value) in headers {
         builder = builder.header(*name, *value);
@@ -39,9 +39,9 @@ async fn send(app: &Router, method: &str, path: &str, headers: &[(&str, &str)], 
 }
 
 /// A browser's session: its cookie and the CSRF token its pages carry.
-struct Browser {
-    cookie: String,
-    csrf: String,
+pub(crate) struct Browser {
+    pub(crate) cookie: String,
+    pub(crate) csrf: String,
 }
 
 async fn login(app: &Router, user: &str, password: &str) -> Reply {
@@ -49,7 +49,7 @@ async fn login(app: &Router, user: &str, password: &str) -> Reply {
     send(app, "POST", "/login", &[("content-type", "application/x-www-form-urlencoded")], &form).await
 }
 
-async fn browser(app: &Router, user: &str, password: &str) -> Browser {
+pub(crate) async fn browser(app: &Router, user: &str, password: &str) -> Browser {
     let reply = login(app, user, password).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{user}: {}", reply.body);
     let set_cookie = reply.headers.get("set-cookie").unwrap().to_str().unwrap().to_string();
@@ -64,26 +64,26 @@ async fn browser(app: &Router, user: &str, password: &str) -> Browser {
 }
 
 impl Browser {
-    async fn get(&self, app: &Router, path: &str) -> Reply {
+    pub(crate) async fn get(&self, app: &Router, path: &str) -> Reply {
         send(app, "GET", path, &[("cookie", &self.cookie)], "").await
     }
 
-    async fn post(&self, app: &Router, path: &str, body: &str) -> Reply {
+    pub(crate) async fn post(&self, app: &Router, path: &str, body: &str) -> Reply {
         send(app, "POST", path, &[("cookie", &self.cookie), ("x-csrf-token", &self.csrf), ("content-type", "application/json")], body).await
     }
 }
 
-const PASSWORD: &str = "a long enough password";
+pub(crate) const PASSWORD: &str = "a long enough password";
 
 /// A store seeded with the demo scans and three users, one per role.
-fn people(store: &mut Store) {
+pub(crate) fn people(store: &mut Store) {
     let hash = auth::hash_password(PASSWORD).unwrap();
     for (name, role) in [("vera", Role::Viewer), ("ana", Role::Analyst), ("adam", Role::Admin)] {
         assert!(store.add_user(name, role, Some(&hash), "2026-12-05T20:00:00Z").unwrap());
     }
 }
 
-fn token_hash() -> String {
+pub(crate) fn token_hash() -> String {
     auth::digest("the shared token")
 }
 

@@ -462,6 +462,7 @@ impl Store {
                     if let Some(alert) = host_alert(agent_id, &host, &event.event) {
                         crate::alerts::insert_alert(db, &alert, at)?;
                     }
+                    crate::agent_commands::complete(db, agent_id, &event.event, at)?;
                 } else {
                     outcome.duplicates += 1;
                 }
@@ -703,8 +704,10 @@ struct HostOfAgent {
     hostname: String,
 }
 
-/// The Activity alert an agent event raises: a host-log detection (`logs`/`alert`) or a
-/// malware detection (`malware`/`detection`), with the host and the raw record. Stored once per
+/// The Activity alert an agent event raises: a host-log detection (`logs`/`alert`), a
+/// malware detection (`malware`/`detection`), an active-response action (`ips`/`blocked`,
+/// `unblocked`, `expired`) or a firewall change by the agent (`firewall`/`applied`,
+/// `rolled_back`), with the host and the raw record. Stored once per
 /// (rule, agent and event id), like CloudTrail alerts.
 fn host_alert(agent_id: &str, host: &HostOfAgent, event: &vigil_fleet::Event) -> Option<crate::AlertInput> {
     let payload = &event.payload;
@@ -733,6 +736,47 @@ fn host_alert(agent_id: &str, host: &HostOfAgent, event: &vigil_fleet::Event) ->
                 "high".to_string(),
                 "MalwareDetected".to_string(),
                 serde_json::json!({"host": host_json, "event": {"host": host_json, "path": field("path"), "rule": rule, "sha256": field("sha256"), "engine": field("engine")}}),
+            )
+        }
+        ("ips", kind @ ("blocked" | "unblocked" | "expired")) => {
+            let address = field("address")?;
+            let dry_run = payload.get("dry_run").and_then(serde_json::Value::as_bool).unwrap_or(false);
+            let what = match kind {
+                "blocked" if dry_run => "would be blocked (dry run)".to_string(),
+                "blocked" => "blocked".to_string(),
+                "unblocked" => format!("unblocked, asked by {}", field("requested_by").unwrap_or_default()),
+                _ => "block expired".to_string(),
+            };
+            (
+                format!("vigil-ips:{kind}"),
+                format!("Active response: {address} {what}"),
+                if kind == "blocked" && !dry_run { "medium" } else { "low" }.to_string(),
+                format!(
+                    "Ips{}",
+                    if kind == "blocked" {
+                        "Block"
+                    } else if kind == "unblocked" {
+                        "Unblock"
+                    } else {
+                        "Expiry"
+                    }
+                ),
+                serde_json::json!({"host": host_json, "event": {"host": host_json, "address": address, "kind": kind, "dry_run": dry_run, "payload": payload}}),
+            )
+        }
+        ("firewall", kind @ ("applied" | "rolled_back")) => {
+            let dry_run = payload.get("dry_run").and_then(serde_json::Value::as_bool).unwrap_or(false);
+            let title = match kind {
+                "applied" if dry_run => "Host firewall: ruleset that enforcement would apply (dry run)".to_string(),
+                "applied" => "Host firewall: ruleset applied by the agent".to_string(),
+                _ => format!("Host firewall: change rolled back ({})", field("reason").unwrap_or_default()),
+            };
+            (
+                format!("vigil-firewall:{kind}"),
+                title,
+                if kind == "rolled_back" { "high" } else { "low" }.to_string(),
+                if kind == "rolled_back" { "FirewallRolledBack" } else { "FirewallApplied" }.to_string(),
+                serde_json::json!({"host": host_json, "event": {"host": host_json, "kind": kind, "dry_run": dry_run, "diff": payload.get("diff"), "reason": field("reason")}}),
             )
         }
         _ => return None,

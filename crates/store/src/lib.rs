@@ -25,6 +25,7 @@ pub fn severity_rank(severity: &str) -> i64 {
         .map_or(4, |position| position as i64)
 }
 
+pub mod agent_commands;
 pub mod agents;
 mod alerts;
 pub mod analyses;

@@ -191,6 +191,7 @@ pub const AUDIT_ACTIONS: &[(&str, u32, u32, &str)] = &[
     ("fix.apply", OCSF_API_ACTIVITY, 3, "Update"),
     ("fix.undo", OCSF_API_ACTIVITY, 3, "Update"),
     ("agent.revoke", OCSF_API_ACTIVITY, 4, "Delete"),
+    ("agent.ips.unblock", OCSF_API_ACTIVITY, 3, "Update"),
     ("user.add", OCSF_ACCOUNT_CHANGE, 1, "Create"),
     ("user.enable", OCSF_ACCOUNT_CHANGE, 2, "Enable"),
     ("user.password", OCSF_ACCOUNT_CHANGE, 3, "Password Change"),

@@ -346,6 +346,23 @@ const MIGRATIONS: &[&[&str]] = &[
         "ALTER TABLE scans ADD COLUMN work_unit TEXT",
         "CREATE UNIQUE INDEX scans_by_work_unit ON scans (work_unit)",
     ],
+    // 14: commands people give agents in the console (an IPS unblock): pending until the agent
+    // acknowledges them (delivered), completed by the event the agent reports with their id.
+    &[
+        "CREATE TABLE agent_commands (
+            id TEXT PRIMARY KEY,
+            agent_id TEXT NOT NULL,
+            module TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            arguments TEXT NOT NULL,
+            requested_by TEXT NOT NULL,
+            requested_at TEXT NOT NULL,
+            delivered_at TEXT,
+            completed_at TEXT,
+            outcome TEXT,
+            result TEXT)",
+        "CREATE INDEX agent_commands_by_agent ON agent_commands (agent_id, delivered_at)",
+    ],
 ];
 
 /// The schema version this build writes.

@@ -2,7 +2,8 @@
 //! pointed at it, and the scripted "example corp" account used for the demo snapshot.
 //!
 //! This crate depends on the AWS SDK to seed the emulator (feature `aws`, on by default);
-//! without it, the test IMDS, CA, OpenID Connect provider and fault proxy build alone. It is a
+//! without it, the test IMDS, CA, OpenID Connect provider, fault proxy and network namespaces
+//! (`netns`: a real sshd, veth pairs) build alone. It is a
 //! dev-only crate, never linked into `vigil`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -15,6 +16,7 @@ pub mod identity;
 pub mod imds;
 #[cfg(feature = "aws")]
 pub mod moto;
+pub mod netns;
 pub mod oidc;
 
 pub use fault_proxy::{Fault, FaultPlan, FaultProxy};

@@ -756,3 +756,78 @@ fn advisories_loaded_on_the_server_reach_the_agent_and_its_findings_reach_the_co
     assert_eq!(status, 200, "{fleet}");
     assert!(fleet.contains("CVE-2024-0001") && fleet.contains("1 of 1 host(s) assessed"), "{fleet}");
 }
+
+/// The host policy of the active-response test: only `ips`, enforcing, reading the log the
+/// test's sshd writes (`/sshd.log` under the agent's `--root`).
+const IPS_POLICY: &str = "
+description: active response under test
+modules:
+  ips: { enabled: true, interval_seconds: 1, mode: enforce, max_failures: 3, window_seconds: 60, block_seconds: 300, files: [/sshd.log], program: sshd, journal: false }
+";
+
+/// Issue 16 end to end: a real `vigil serve`, a real `vigil-agent` whose `ips` module follows
+/// the log of a real sshd in a network namespace (`--netns`: every `nft` call stays there).
+/// Bad logins get the source blocked, reported and shown; the console's Unblock (the route
+/// behind the agent page's button) reaches the agent, which lifts the block long before its
+/// expiry and reports who asked; the command is done and the request audited.
+#[test]
+fn a_block_by_the_agents_active_response_is_lifted_from_the_console_and_audited() {
+    use vigil_testkit::netns::{Netns, Sshd, host_tools, ssh_banner, wait_for as wait_until};
+    if !host_tools("a_block_by_the_agents_active_response_is_lifted_from_the_console_and_audited", &["ip", "nft", "sshd", "ssh", "ssh-keygen"]) {
+        return;
+    }
+    let mut netns = Netns::new();
+    let (attacker, address) = netns.veth();
+    let directory = tempfile::tempdir().unwrap();
+    let (store, data, work) = (directory.path().join("vigil.db"), directory.path().join("data"), directory.path().join("host"));
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::create_dir_all(&work).unwrap();
+    let sshd = Sshd::start(&netns, &address, &work);
+    let policy = directory.path().join("host-policy.yaml");
+    std::fs::write(&policy, IPS_POLICY).unwrap();
+    let token = token(&store, &data);
+    let server = Server::start(&store, &data, free_port(), &["--host-policy", policy.to_str().unwrap()]);
+    let log = directory.path().join("agent.log");
+    let mut child = Command::new(agent_binary())
+        .args(["--server", &server.url, "--imds", "http://127.0.0.1:9", "--token", &token, "--netns", &netns.name, "--state"])
+        .arg(directory.path().join("agent"))
+        .arg("--root")
+        .arg(&work)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let agent_log = || std::fs::read_to_string(&log).unwrap_or_default();
+    let agent_id =
+        wait_for("the token enrolment", Duration::from_secs(60), || agents(&store).first().and_then(|agent| agent["agent_id"].as_str().map(str::to_string)));
+    let in_set = || netns.nft_list(&["set", "inet", "vigil", "blocked4"]).contains(&attacker);
+
+    sshd.fail_logins_until(5, in_set);
+    assert!(wait_until(Duration::from_secs(30), in_set), "no block; sshd: {}\nagent: {}", sshd.log_text(), agent_log());
+    assert!(!ssh_banner(&address), "the attacker still reaches sshd");
+    let blocked = wait_for("the block in the store", Duration::from_secs(60), || host_events(&store, &agent_id, "ips", "blocked").into_iter().next());
+    assert_eq!((blocked.payload["address"].as_str(), blocked.payload["dry_run"].as_bool()), (Some(attacker.as_str()), Some(false)));
+    let console = format!("Bearer {}", console_token(&server));
+    let (status, page) = http(&server.url, "GET", &format!("/agent?id={agent_id}"), Some(&console), b"");
+    assert_eq!(status, 200);
+    assert!(page.contains(&attacker) && page.contains("data-action=\"/api/agent/unblock\""), "the agent page offers Unblock: {page}");
+
+    let body = serde_json::json!({"agent_id": agent_id, "address": attacker}).to_string();
+    let (status, reply) = http(&server.url, "POST", "/api/agent/unblock", Some(&console), body.as_bytes());
+    assert_eq!(status, 200, "{reply}");
+    let command_id = serde_json::from_str::<Value>(&reply).unwrap()["command_id"].as_str().unwrap().to_string();
+    assert!(wait_until(Duration::from_secs(30), || !in_set() && ssh_banner(&address)), "not unblocked: {}", agent_log());
+    let unblocked = wait_for("the unblock in the store", Duration::from_secs(60), || host_events(&store, &agent_id, "ips", "unblocked").into_iter().next());
+    assert_eq!((unblocked.payload["requested_by"].as_str(), unblocked.payload["command_id"].as_str()), (Some("token"), Some(command_id.as_str())));
+    let mut opened = vigil_store::Store::open(store.to_str().unwrap()).unwrap();
+    let commands = opened.agent_commands(&agent_id, 10).unwrap();
+    assert_eq!(commands.len(), 1);
+    assert_eq!((commands[0].outcome.as_deref(), commands[0].delivered_at.is_some()), (Some("done"), true), "{commands:?}");
+    let audit = opened.audit(0, 100).unwrap();
+    assert!(audit.iter().any(|row| row.action == "agent.ips.unblock" && row.target == agent_id && row.detail.contains(&command_id)), "{audit:?}");
+    let alerts = opened.alerts_page(None, None, 0, 100).unwrap().items;
+    assert!(alerts.iter().any(|alert| alert.rule_id == "vigil-ips:blocked") && alerts.iter().any(|alert| alert.rule_id == "vigil-ips:unblocked"), "{alerts:?}");
+    assert_eq!(host_events(&store, &agent_id, "ips", "unblocked").len(), 1, "run once");
+    let _ = child.kill();
+    let _ = child.wait();
+}

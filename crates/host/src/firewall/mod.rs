@@ -5,6 +5,7 @@
 //!
 //! vigil never writes to another table: every script it runs names `inet vigil` only.
 
+pub mod agent;
 pub mod enforce;
 pub mod iptables;
 pub mod module;

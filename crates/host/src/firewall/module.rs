@@ -3,6 +3,10 @@
 //! reports the parsed [`HostRuleset`] as `ruleset` events only when it changed, so the server
 //! joins it with the cloud network's exposure (`vigil_paths::HostFacts::network`).
 //!
+//! With the `enforce` setting it also enforces a ruleset and shields in vigil's own table, with
+//! rollback when the server is not reached after a change ([`super::agent`]); without it, it
+//! never changes a rule.
+//!
 //! Under `--root DIR` the agent reads an image, not a running host: there is no live firewall
 //! to read, and the run says so as an error rather than reporting an empty ruleset (which the
 //! exposure engine would read as "accepts everything").
@@ -10,7 +14,7 @@
 use std::path::Path;
 
 use super::{HostRuleset, Nft, read_live};
-use crate::module::{Module, ModuleError, Run, Snapshot};
+use crate::module::{Module, ModuleError, Run, Snapshot, WatchSink, Watched};
 
 /// Where the report is: (module, kind).
 pub const RULESET_REPORT: (&str, &str) = ("firewall", "ruleset");
@@ -25,11 +29,13 @@ const PER_PART: usize = 4;
 pub struct FirewallModule {
     nft: Nft,
     snapshot: Snapshot,
+    /// The `enforce` setting of the last run (a change runs the module at once).
+    enforce_seen: Option<serde_json::Value>,
 }
 
 impl Default for FirewallModule {
     fn default() -> Self {
-        FirewallModule { nft: Nft::default(), snapshot: Snapshot::new("last-ruleset") }
+        FirewallModule { nft: Nft::default(), snapshot: Snapshot::new("last-ruleset"), enforce_seen: None }
     }
 }
 
@@ -58,10 +64,38 @@ impl Module for FirewallModule {
                 run.root.display()
             )));
         }
+        self.enforce_seen = run.settings.raw.get("enforce").cloned();
+        // Enforcement first, so the ruleset reported is the one in force after it.
+        let enforced = match super::agent::settings(run) {
+            Ok(Some(settings)) => super::agent::run(run, &self.nft, &settings),
+            Ok(None) => Ok(()),
+            Err(error) => Err(error),
+        };
         let ruleset = read_live(&self.nft).map_err(|error| ModuleError::Other(format!("firewall: {error}")))?;
         let (head, items) = ruleset.to_report(tool(&ruleset));
         self.snapshot.emit_if_changed(run, RULESET_REPORT.1, head, &items, PER_PART);
-        Ok(())
+        enforced
+    }
+
+    /// While a change is waiting for the server's confirmation, watches for it (or for its
+    /// deadline), and after a rollback for the server's return, and asks for a run at once; a
+    /// changed `enforce` setting also runs at once.
+    fn watch(&mut self, run: &mut Run<'_>, until: std::time::Instant, sink: &mut dyn WatchSink) -> Result<Watched, ModuleError> {
+        let enforce = run.settings.raw.get("enforce").cloned();
+        if enforce != self.enforce_seen {
+            self.enforce_seen = enforce;
+            return Ok(Watched::RunNow);
+        }
+        if self.enforce_seen.is_none() || super::agent::wants_run(run.state_dir, run.server_contact_ms()).is_none() {
+            return Ok(Watched::NotWatching);
+        }
+        while std::time::Instant::now() < until && sink.active() {
+            if super::agent::wants_run(run.state_dir, run.server_contact_ms()) != Some(false) {
+                return Ok(Watched::RunNow);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+        Ok(Watched::Ended)
     }
 
     fn committed(&mut self, state_dir: &Path) -> Result<(), ModuleError> {

@@ -137,6 +137,11 @@ impl Level {
         }
     }
 
+    /// The level [`Level::as_str`] names.
+    pub fn named(name: &str) -> Option<Level> {
+        [Level::Unknown, Level::None, Level::Low, Level::Medium, Level::High, Level::Critical].into_iter().find(|level| level.as_str() == name)
+    }
+
     fn from_score(score: f64) -> Level {
         match score {
             s if s >= 9.0 => Level::Critical,

@@ -16,6 +16,55 @@ use crate::module::{Module, ModuleError, Run, Snapshot};
 /// server sent (files of OSV records, replaced whole when the server's version changes).
 pub const SERVER_OSV_DIR: &str = "server-osv";
 
+/// The file in the module's state directory holding its latest findings, rewritten after
+/// every successful match, for the other modules of the agent: firewall shielding reads it
+/// (`crate::firewall::agent`).
+pub const LATEST_FINDINGS: &str = "latest-findings.json";
+
+/// What [`LATEST_FINDINGS`] holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LatestFindings {
+    /// When the match ran, RFC 3339.
+    pub time: String,
+    pub findings: Vec<LatestFinding>,
+}
+
+/// One finding as other modules need it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LatestFinding {
+    pub id: String,
+    /// The installed (binary) package.
+    pub package: String,
+    /// The source package the advisory names, when it differs (then `installed` and `fixed`
+    /// are the source package's versions).
+    pub source: Option<String>,
+    pub installed: String,
+    pub fixed: Option<String>,
+    /// `critical`, `high`, `medium`, `low`, `none` or `unknown`.
+    pub severity: String,
+}
+
+fn publish(state_dir: &Path, findings: &[super::Finding]) -> Result<(), ModuleError> {
+    let latest = LatestFindings {
+        time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        findings: findings
+            .iter()
+            .map(|finding| LatestFinding {
+                id: finding.id.clone(),
+                package: finding.package.clone(),
+                source: finding.source.clone(),
+                installed: finding.installed.clone(),
+                fixed: finding.fixed.clone(),
+                severity: finding.severity.as_str().to_string(),
+            })
+            .collect(),
+    };
+    let (path, partial) = (state_dir.join(LATEST_FINDINGS), state_dir.join(format!("{LATEST_FINDINGS}.partial")));
+    std::fs::write(&partial, serde_json::to_vec(&latest).unwrap_or_default())
+        .and_then(|()| std::fs::rename(&partial, &path))
+        .map_err(|error| vulns_error(format!("cannot write `{}`: {error}", path.display())))
+}
+
 /// The vulnerability-matching module.
 #[derive(Debug)]
 pub struct VulnsModule {
@@ -58,6 +107,7 @@ impl Module for VulnsModule {
         let (records, skipped) = super::osv::load(Path::new(&osv)).map_err(vulns_error)?;
         let database = super::Database::new(records);
         let findings = database.matches(&ecosystem, &inventory.packages);
+        publish(run.state_dir, &findings)?;
         let items: Vec<serde_json::Value> = findings.iter().map(|finding| json!(finding)).collect();
         let head = json!({"ecosystem": ecosystem.label(), "packages": inventory.packages.len(), "records": database.len(), "skipped_records": skipped.len(), "findings": items.len()});
         self.snapshot.emit_if_changed(run, "findings", head, &items, 1_000);

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use vigil_host::firewall::Nft;
 use vigil_host::ips::{self, Responder, ResponsePolicy};
-use vigil_host::logs::detect::{self, Detector, SSH_AUTH_FAILURE_RULE};
+use vigil_host::logs::detect::{self, Detector};
 
 use super::logs::{SourceArgs, follow};
 use crate::cmd::GlobalArgs;
@@ -100,18 +100,8 @@ fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout();
     let mut failure = None;
     follow(&args.source, &mut |record| {
-        let failed = detector.check(&set, &record).iter().any(|alert| alert.rule_id == SSH_AUTH_FAILURE_RULE);
-        detector.hits.clear();
-        if !failed {
-            return ControlFlow::Continue(());
-        }
-        let Some(address) = record.field("source_ip").and_then(|text| text.parse::<IpAddr>().ok()) else { return ControlFlow::Continue(()) };
-        let time_ms = record
-            .field("@timestamp")
-            .and_then(|text| chrono::DateTime::parse_from_rfc3339(text).ok())
-            .map(|time| time.timestamp_millis())
-            .unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
-        match responder.failure(address, time_ms, record.field("message").unwrap_or_default()) {
+        let Some(failed) = ips::ssh_failure(&mut detector, &set, &record, chrono::Utc::now().timestamp_millis()) else { return ControlFlow::Continue(()) };
+        match responder.failure(failed.address, failed.time_ms, &failed.message) {
             Ok(Some(action)) => {
                 let _ = writeln!(out, "{}", serde_json::to_string(&action).unwrap_or_default());
                 let _ = out.flush();

@@ -6,6 +6,12 @@
 //! Dry-run by default: the decision is recorded but nothing is changed. Every action (block,
 //! unblock, dry-run block) is appended to a journal (JSON lines) and can be undone
 //! ([`Responder::unblock`]).
+//!
+//! The same responder runs in `vigil host ips watch` and in the agent's `ips` module
+//! ([`module`]), fed by the logs' built-in detection of one failed SSH login
+//! ([`ssh_failure`]).
+
+pub mod module;
 
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
@@ -17,6 +23,33 @@ use serde::{Deserialize, Serialize};
 
 use crate::firewall::enforce::{TABLE, ensure_script};
 use crate::firewall::{FirewallError, Nft};
+use crate::logs::LogRecord;
+use crate::logs::detect::{Detector, SSH_AUTH_FAILURE_RULE};
+
+/// One failed SSH login as the active response counts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshFailure {
+    pub address: IpAddr,
+    /// The record's time (milliseconds since the epoch; now for a line without one).
+    pub time_ms: i64,
+    /// The log line.
+    pub message: String,
+}
+
+/// The failed SSH login `record` is, when the built-in rule "SSH Authentication Failure"
+/// ([`SSH_AUTH_FAILURE_RULE`], the detection the `logs` module reports) matches it and it names
+/// a source address. The detector's correlation hits are not kept (the responder counts).
+pub fn ssh_failure(detector: &mut Detector, rules: &vigil_trail::sigma::RuleSet, record: &LogRecord, now_ms: i64) -> Option<SshFailure> {
+    let failed = detector.check(rules, record).iter().any(|alert| alert.rule_id == SSH_AUTH_FAILURE_RULE);
+    detector.hits.clear();
+    if !failed {
+        return None;
+    }
+    let address = record.field("source_ip")?.parse::<IpAddr>().ok()?;
+    let time_ms =
+        record.field("@timestamp").and_then(|text| chrono::DateTime::parse_from_rfc3339(text).ok()).map(|time| time.timestamp_millis()).unwrap_or(now_ms);
+    Some(SshFailure { address, time_ms, message: record.field("message").unwrap_or_default().to_string() })
+}
 
 /// When to block and for how long.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,6 +146,27 @@ impl Responder {
         let record = ActionRecord { time: now(), action: action.to_string(), address: address.to_string(), seconds: Some(seconds), reason };
         self.record(&record)?;
         Ok(Some(record))
+    }
+
+    /// The policy it runs.
+    pub fn policy(&self) -> &ResponsePolicy {
+        &self.policy
+    }
+
+    /// Whether `address` is covered by the allowlist.
+    pub fn allowlisted(&self, address: IpAddr) -> bool {
+        self.allowlist.iter().any(|network| network.contains(&address))
+    }
+
+    /// A block made earlier (by a previous run of the agent) until `until_ms`: no second block
+    /// before then.
+    pub fn remember_block(&mut self, address: IpAddr, until_ms: i64) {
+        self.blocked.insert(address, until_ms);
+    }
+
+    /// Forgets a block that expired or was lifted elsewhere.
+    pub fn forget_block(&mut self, address: IpAddr) {
+        self.blocked.remove(&address);
     }
 
     /// Lifts a block before its expiry (recorded like every action).
