@@ -32,6 +32,7 @@ mod counts;
 pub mod db;
 pub mod diff;
 mod fixes;
+mod host_detections;
 pub mod host_reports;
 pub mod items;
 pub mod osv;
