@@ -73,6 +73,23 @@ impl LogRecord {
     }
 }
 
+/// The services of a program name (as syslog and journald give it).
+pub fn services_of_program(program: &str) -> Vec<Cow<'static, str>> {
+    let lowered = program.to_ascii_lowercase();
+    let service = match lowered.as_str() {
+        "sshd" | "sshd-session" => Some("sshd"),
+        "sudo" => Some("sudo"),
+        "cron" | "crond" | "anacron" => Some("cron"),
+        "su" => Some("su"),
+        "login" => Some("login"),
+        "vsftpd" => Some("vsftpd"),
+        "clamd" | "freshclam" | "clamav-milter" => Some("clamav"),
+        "guacd" | "guacamole" => Some("guacamole"),
+        _ => None,
+    };
+    service.into_iter().map(Cow::Borrowed).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,21 +110,4 @@ mod tests {
         bounded.bound();
         assert_eq!(bounded, small);
     }
-}
-
-/// The services of a program name (as syslog and journald give it).
-pub fn services_of_program(program: &str) -> Vec<Cow<'static, str>> {
-    let lowered = program.to_ascii_lowercase();
-    let service = match lowered.as_str() {
-        "sshd" | "sshd-session" => Some("sshd"),
-        "sudo" => Some("sudo"),
-        "cron" | "crond" | "anacron" => Some("cron"),
-        "su" => Some("su"),
-        "login" => Some("login"),
-        "vsftpd" => Some("vsftpd"),
-        "clamd" | "freshclam" | "clamav-milter" => Some("clamav"),
-        "guacd" | "guacamole" => Some("guacamole"),
-        _ => None,
-    };
-    service.into_iter().map(Cow::Borrowed).collect()
 }
