@@ -4,7 +4,9 @@
 //! queue as one fsync'd batch, and keeps the module's health for the heartbeat. Between runs a
 //! module may watch in real time (`Module::watch`, `fim`'s inotify events): each batch it
 //! delivers is queued the same way before the module acknowledges it, and a stop or a new
-//! policy ends the watch.
+//! policy ends the watch. The runner also connects FIM to the malware module: the files FIM's
+//! queued `change` events report written go to [`WrittenFiles`], which the malware module scans
+//! on access (when the policy enables it with `on_access`, the default).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -14,15 +16,16 @@ use std::time::{Duration, Instant};
 
 use vigil_fleet::wire::{MAX_EVENT_BYTES, ModuleHealth};
 use vigil_fleet::{EffectivePolicy, Event};
-use vigil_host::module::{Module, Run, WatchSink, Watched};
+use vigil_host::module::{Module, Run, WatchSink, Watched, WrittenFiles};
 
 use crate::queue::{self, Queue};
 
 /// Every module this agent can run. Adding one: implement `vigil_host::module::Module` and
 /// list it here (docs/agent.md, "Adding a module"). `netns`: the network namespace whose
 /// firewall the firewall and active-response modules read and change (tests; `None`: the
-/// host's own).
-pub fn modules(netns: Option<&str>) -> Vec<Box<dyn Module>> {
+/// host's own). `written` is the hand-over from FIM to the on-access scans.
+#[cfg_attr(not(feature = "malware"), allow(unused_variables))]
+pub fn modules(netns: Option<&str>, written: &Arc<WrittenFiles>) -> Vec<Box<dyn Module>> {
     use vigil_host::firewall::module::FirewallModule;
     use vigil_host::ips::module::IpsModule;
     vec![
@@ -32,7 +35,7 @@ pub fn modules(netns: Option<&str>) -> Vec<Box<dyn Module>> {
         Box::new(vigil_host::logs::module::LogsModule::default()),
         Box::new(netns.map(IpsModule::in_namespace).unwrap_or_default()),
         #[cfg(feature = "malware")]
-        Box::new(vigil_malware::module::MalwareModule::default()),
+        Box::new(vigil_malware::module::MalwareModule::with_written_files(Arc::clone(written))),
         Box::new(vigil_host::packages::module::PackagesModule::default()),
         Box::new(vigil_host::sca::module::ScaModule::default()),
         Box::new(vigil_host::vulns::module::VulnsModule::default()),
@@ -105,15 +108,34 @@ fn set_health(shared: &Shared, health: ModuleHealth) {
     }
 }
 
+/// Whether the files FIM reports written go to the on-access scans: the policy enables the
+/// malware module, with `on_access` (its default, the module's).
+#[cfg(feature = "malware")]
+fn on_access_wanted(shared: &Shared) -> bool {
+    let malware = shared.policy.read().ok().and_then(|policy| policy.as_ref().map(|policy| policy.module("malware")));
+    malware.is_some_and(|malware| malware.enabled && vigil_malware::module::on_access(&malware))
+}
+
+/// Without the malware module nothing is scanned on access.
+#[cfg(not(feature = "malware"))]
+fn on_access_wanted(_shared: &Shared) -> bool {
+    false
+}
+
 /// Starts one thread per module.
 pub fn start(shared: Arc<Shared>, state_dir: PathBuf, queue_max_bytes: u64, root: PathBuf, netns: Option<&str>) -> Vec<std::thread::JoinHandle<()>> {
-    modules(netns)
+    let written = Arc::new(WrittenFiles::default());
+    let modules = modules(netns, &written);
+    let scans_on_access = modules.iter().any(|module| module.name() == "malware");
+    modules
         .into_iter()
         .map(|module| {
             let (shared, state_dir, root) = (Arc::clone(&shared), state_dir.clone(), root.clone());
+            // FIM's changes feed the on-access scans.
+            let feeds = (module.name() == "fim" && scans_on_access).then(|| Arc::clone(&written));
             std::thread::Builder::new()
                 .name(format!("module-{}", module.name()))
-                .spawn(move || run_module(module, &shared, &state_dir, queue_max_bytes, &root))
+                .spawn(move || run_module(module, &shared, &state_dir, queue_max_bytes, &root, feeds))
                 .unwrap_or_else(|error| {
                     crate::log(&format!("cannot start a module thread: {error}"));
                     std::thread::spawn(|| {})
@@ -131,6 +153,9 @@ struct Outlet<'a> {
     state_dir: &'a std::path::Path,
     queue_max_bytes: u64,
     queue: Option<Queue>,
+    /// Where the files this module's queued events report written go (FIM's, to the malware
+    /// module's on-access scans).
+    feeds: Option<Arc<WrittenFiles>>,
 }
 
 impl Outlet<'_> {
@@ -140,6 +165,10 @@ impl Outlet<'_> {
         if emitted.is_empty() {
             return Ok(());
         }
+        let written: Vec<_> = match &self.feeds {
+            Some(_) if on_access_wanted(self.shared) => emitted.iter().filter_map(vigil_host::fim::module::written_file).collect(),
+            _ => Vec::new(),
+        };
         let events: Vec<Event> = emitted
             .into_iter()
             .map(|emitted| {
@@ -160,6 +189,10 @@ impl Outlet<'_> {
             Ok(appended) => {
                 health.events += events.len() as u64 - appended.dropped;
                 self.shared.notify_queued();
+                // Scanned once the changes are durable (a change not queued is emitted again).
+                if let Some(feeds) = &self.feeds {
+                    written.into_iter().for_each(|file| feeds.push(file));
+                }
                 Ok(())
             }
             Err(error) => Err(format!("{QUEUE_ERROR}: {error}")),
@@ -217,13 +250,20 @@ fn module_dir(state_dir: &std::path::Path, name: &str) -> anyhow::Result<PathBuf
     Ok(dir)
 }
 
-fn run_module(mut module: Box<dyn Module>, shared: &Shared, state_dir: &std::path::Path, queue_max_bytes: u64, root: &std::path::Path) {
+fn run_module(
+    mut module: Box<dyn Module>,
+    shared: &Shared,
+    state_dir: &std::path::Path,
+    queue_max_bytes: u64,
+    root: &std::path::Path,
+    feeds: Option<Arc<WrittenFiles>>,
+) {
     let name = module.name();
     // Canonical, as the paths a watch sees under an absolute root are (`--state` may be relative).
     let state_dir = &std::fs::canonicalize(state_dir).unwrap_or_else(|_| state_dir.to_path_buf());
     let mut health = ModuleHealth { module: name.into(), state: "disabled".into(), ..ModuleHealth::default() };
     let mut next_run: Option<Instant> = None;
-    let mut outlet = Outlet { name, shared, state_dir, queue_max_bytes, queue: None };
+    let mut outlet = Outlet { name, shared, state_dir, queue_max_bytes, queue: None, feeds };
     // Why the next run was brought forward after events were lost (noted in its health).
     let mut lost: Option<String> = None;
     while !shared.stop.load(Ordering::Relaxed) {
@@ -321,5 +361,109 @@ fn sleep_until(shared: &Shared, deadline: Instant, generation: u64) {
             return;
         }
         std::thread::sleep(deadline.saturating_duration_since(Instant::now()).min(Duration::from_secs(1)));
+    }
+}
+
+#[cfg(all(test, feature = "malware"))]
+mod tests {
+    use super::*;
+
+    /// Assembled at run time, so the repository holds no copy.
+    fn eicar() -> Vec<u8> {
+        ["X5O!P%@AP[4\\PZX54(P^)7CC)7}$", "EICAR-STANDARD-ANTIVIRUS-", "TEST-FILE!$H+H*"].concat().into_bytes()
+    }
+
+    fn policy(on_access: bool) -> EffectivePolicy {
+        let module = |value: serde_json::Value| value.as_object().cloned().unwrap_or_default();
+        EffectivePolicy {
+            policy_version: "test".into(),
+            rules: Vec::new(),
+            modules: [
+                (
+                    "fim".to_string(),
+                    module(serde_json::json!({"enabled": true, "interval_seconds": 86_400, "paths": ["/srv/uploads"], "cpu_percent": 100, "io_bytes_per_second": 1u64 << 40})),
+                ),
+                // The daily scan looks elsewhere: only the on-access scan can find the file.
+                (
+                    "malware".to_string(),
+                    module(serde_json::json!({"enabled": true, "interval_seconds": 86_400, "paths": ["/var/tmp"], "cpu_percent": 100, "on_access": on_access})),
+                ),
+            ]
+            .into(),
+        }
+    }
+
+    fn queued(state: &std::path::Path) -> Vec<vigil_fleet::wire::Sequenced> {
+        Queue::open(state, 1 << 30).and_then(|mut queue| queue.peek(100_000, usize::MAX)).unwrap_or_default()
+    }
+
+    /// Runs the agent's modules on `root` until `done` holds for the queued events (or a
+    /// generous minute, so that a failing test ends), then stops them.
+    fn run_until(
+        on_access: bool,
+        root: &std::path::Path,
+        state: &std::path::Path,
+        write: impl FnOnce(),
+        done: impl Fn(&[vigil_fleet::wire::Sequenced]) -> bool,
+    ) -> Vec<vigil_fleet::wire::Sequenced> {
+        let shared = Arc::new(Shared::new(Some(policy(on_access))));
+        let threads = start(Arc::clone(&shared), state.to_path_buf(), 1 << 30, root.to_path_buf(), None);
+        let started = Instant::now();
+        // The file is written once FIM's baseline and the daily scan's first run are queued.
+        while started.elapsed() < Duration::from_secs(60) {
+            let events = queued(state);
+            if events.iter().any(|event| event.event.kind == "baseline") && events.iter().any(|event| event.event.kind == "scan") {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        write();
+        let mut events = Vec::new();
+        while started.elapsed() < Duration::from_secs(60) {
+            events = queued(state);
+            if done(&events) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        shared.stop.store(true, Ordering::Relaxed);
+        for thread in threads {
+            let _ = thread.join();
+        }
+        events
+    }
+
+    fn detections(events: &[vigil_fleet::wire::Sequenced]) -> Vec<&serde_json::Value> {
+        events.iter().filter(|event| event.event.module == "malware" && event.event.kind == "detection").map(|event| &event.event.payload).collect()
+    }
+
+    #[test]
+    fn eicar_written_into_a_watched_directory_is_detected_on_access_with_trigger_fim() {
+        let (root, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        std::fs::create_dir_all(root.path().join("srv/uploads")).unwrap();
+        let target = root.path().join("srv/uploads/invoice.pdf.exe");
+        let events = run_until(true, root.path(), state.path(), || std::fs::write(&target, eicar()).unwrap(), |events| !detections(events).is_empty());
+        let found = detections(&events);
+        assert_eq!(found.len(), 1, "{events:#?}");
+        assert_eq!(found[0]["trigger"], "fim");
+        assert_eq!(found[0]["path"], "/srv/uploads/invoice.pdf.exe");
+        assert_eq!(found[0]["rule"], "vigil_eicar_test_file");
+        assert_eq!(found[0]["sha256"].as_str().map(str::len), Some(64));
+        assert!(found[0].get("actor").is_some(), "the actor is said (null without auditd): {}", found[0]);
+        let change = events.iter().position(|event| event.event.module == "fim" && event.event.payload["path"] == "/srv/uploads/invoice.pdf.exe");
+        let detection = events.iter().position(|event| event.event.kind == "detection");
+        assert!(change < detection, "FIM's change is queued first: {events:#?}");
+    }
+
+    #[test]
+    fn files_go_to_the_on_access_scans_only_while_the_policy_enables_malware_with_on_access() {
+        assert!(on_access_wanted(&Shared::new(Some(policy(true)))));
+        assert!(!on_access_wanted(&Shared::new(Some(policy(false)))));
+        let mut default = policy(true);
+        default.modules.get_mut("malware").unwrap().remove("on_access");
+        assert!(on_access_wanted(&Shared::new(Some(default.clone()))), "on by default");
+        default.modules.get_mut("malware").unwrap().insert("enabled".into(), serde_json::json!(false));
+        assert!(!on_access_wanted(&Shared::new(Some(default))));
+        assert!(!on_access_wanted(&Shared::new(None)));
     }
 }

@@ -255,6 +255,66 @@ pub fn complete_commands(state_dir: &Path, ids: &[String]) -> Result<(), ModuleE
         }
     }
     Ok(())
+/// A file another module saw written (FIM's added or modified content), for a module that
+/// inspects such files at once (the malware module's on-access scans).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WrittenFile {
+    /// The path inside the root (`/tmp/x`), as the reporting module's events name it.
+    pub path: String,
+    /// Who wrote it, when the reporting module knew (FIM's actor from auditd: `auid`, `uid`,
+    /// `pid`, `exe`, `comm`, `event`).
+    pub actor: Option<serde_json::Value>,
+    /// The module that saw it (`fim`): a detection's `trigger`.
+    pub seen_by: String,
+}
+
+/// The hand-over between a module that sees files written and one that inspects them: a
+/// bounded queue the agent's runner owns and connects the two through, so neither module
+/// knows the other (FIM does not link YARA). When it is full, further files are counted, not
+/// queued, and the consumer is told how many it missed.
+#[derive(Debug, Default)]
+pub struct WrittenFiles {
+    state: std::sync::Mutex<WrittenState>,
+    ready: std::sync::Condvar,
+}
+
+#[derive(Debug, Default)]
+struct WrittenState {
+    files: std::collections::VecDeque<WrittenFile>,
+    dropped: u64,
+}
+
+impl WrittenFiles {
+    /// Files waiting at most; beyond, they are counted as dropped.
+    pub const CAPACITY: usize = 10_000;
+
+    /// Queues a file (a path already waiting is not queued twice).
+    pub fn push(&self, file: WrittenFile) {
+        let Ok(mut state) = self.state.lock() else { return };
+        if state.files.iter().any(|waiting| waiting.path == file.path) {
+            return;
+        }
+        if state.files.len() >= WrittenFiles::CAPACITY {
+            state.dropped += 1;
+        } else {
+            state.files.push_back(file);
+        }
+        self.ready.notify_all();
+    }
+
+    /// Waits up to `timeout` for files; returns those waiting (oldest first) and how many were
+    /// dropped since the last call.
+    pub fn take(&self, timeout: Duration) -> (Vec<WrittenFile>, u64) {
+        let Ok(mut state) = self.state.lock() else { return (Vec::new(), 0) };
+        if state.files.is_empty() && state.dropped == 0 {
+            state = match self.ready.wait_timeout(state, timeout) {
+                Ok((state, _)) => state,
+                Err(_) => return (Vec::new(), 0),
+            };
+        }
+        let files = state.files.drain(..).collect();
+        (files, std::mem::take(&mut state.dropped))
+    }
 }
 
 /// A document a module reports whole, only when it changed (the package list, an assessment's

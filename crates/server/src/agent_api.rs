@@ -177,11 +177,14 @@ pub struct Fleet {
     pub commits: tokio::sync::Semaphore,
     /// Called with the alerts each sweep raised (the CLI queues notifications).
     pub on_alerts: Option<AlertHook>,
+    /// The server's detections on the host log records agents ship (`logs.detect: server` or
+    /// `both`), run in each batch's transaction; `None` stores records without evaluating them.
+    pub host_detections: Option<Arc<vigil_host::logs::detect::RecordEvaluator>>,
 }
 
 impl Fleet {
     pub fn new(trusted: TrustedCertificates, policy: HostPolicy, heartbeat_seconds: u64, missing_after_seconds: i64) -> Fleet {
-        Fleet { trusted, policy, heartbeat_seconds, missing_after_seconds, commits: tokio::sync::Semaphore::new(3), on_alerts: None }
+        Fleet { trusted, policy, heartbeat_seconds, missing_after_seconds, commits: tokio::sync::Semaphore::new(3), on_alerts: None, host_detections: None }
     }
 }
 
@@ -684,7 +687,11 @@ async fn events(State(state): State<Shared>, Extension(caller): Extension<AgentC
         };
         let (at, at_unix) = now();
         let id = agent_id.clone();
-        let outcome = store(&state, move |store| store.record_agent_events(&id, &batch.events, &at, at_unix)).await?;
+        let detections = fleet.host_detections.clone();
+        let outcome = store(&state, move |store| store.record_agent_events_detecting(&id, &batch.events, &at, at_unix, detections.as_deref())).await?;
+        if outcome.not_records > 0 {
+            tracing::warn!("agent API: {} `logs`/`record` events of agent {agent_id} are not host log records: stored, not evaluated", outcome.not_records);
+        }
         let acked_through = outcome.last_seq;
         Ok(axum::Json(Ack { acked_through, stored: outcome.stored, duplicates: outcome.duplicates }).into_response())
     }

@@ -13,6 +13,8 @@ mod charts;
 mod console_tests;
 pub mod error;
 mod handlers;
+#[cfg(test)]
+mod host_detect_tests;
 mod host_views;
 pub mod oidc;
 #[cfg(test)]

@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use vigil_fleet::lifecycle::{self, InstanceState, Observation, Status};
 use vigil_fleet::wire::Sequenced;
+use vigil_host::logs::detect::RecordEvaluator;
 
 use crate::db::{Param, Value};
 use crate::{ResourceState, Store, StoreError};
@@ -149,6 +150,9 @@ pub struct BatchOutcome {
     pub duplicates: u64,
     /// The agent's highest stored sequence number after the batch.
     pub last_seq: u64,
+    /// `logs`/`record` events the server's detections could not read as records (stored, not
+    /// evaluated).
+    pub not_records: u64,
 }
 
 /// A status change made by the lifecycle sweep.
@@ -435,12 +439,39 @@ impl Store {
     /// Stores a batch in one transaction: each (agent, sequence number) once; a resent event
     /// is counted as a duplicate and not stored again.
     pub fn record_agent_events(&mut self, agent_id: &str, events: &[Sequenced], at: &str, at_unix: i64) -> Result<BatchOutcome, StoreError> {
+        self.record_agent_events_detecting(agent_id, events, at, at_unix, None)
+    }
+
+    /// [`Store::record_agent_events`], and with `detections` the server's detections on the
+    /// host log records of the batch, in the same transaction (`host_detections`): each record
+    /// stored for the first time is evaluated once, its alerts and correlation alerts stored
+    /// like the agent's own.
+    pub fn record_agent_events_detecting(
+        &mut self,
+        agent_id: &str,
+        events: &[Sequenced],
+        at: &str,
+        at_unix: i64,
+        detections: Option<&RecordEvaluator>,
+    ) -> Result<BatchOutcome, StoreError> {
         self.write(|db| {
+            if detections.is_some() && db.dialect() == crate::db::Dialect::Postgres {
+                // One agent's batches are evaluated one after the other, even on two replicas:
+                // a correlation must see the hits of the batch committed just before.
+                db.exec("SELECT id FROM agents WHERE id = $1 FOR UPDATE", &[Param::Text(agent_id)])?;
+            }
             let host = db
                 .row("SELECT instance_id, account_id, region, hostname FROM agents WHERE id = $1", &[Param::Text(agent_id)])?
                 .map(|row| HostOfAgent { instance_id: opt_text(&row, 0), account_id: opt_text(&row, 1), region: opt_text(&row, 2), hostname: text(&row, 3) })
                 .unwrap_or_default();
-            let mut outcome = BatchOutcome { stored: 0, duplicates: 0, last_seq: 0 };
+            let mut alert_of = |db: &mut crate::db::Db, event: &vigil_fleet::Event| -> Result<(), StoreError> {
+                if let Some(alert) = host_alert(agent_id, &host, event) {
+                    crate::alerts::insert_alert(db, &alert, at)?;
+                }
+                Ok(())
+            };
+            let mut touched = crate::host_detections::Touched::default();
+            let mut outcome = BatchOutcome { stored: 0, duplicates: 0, last_seq: 0, not_records: 0 };
             for event in events {
                 let payload = event.event.payload.to_string();
                 let inserted = db.exec(
@@ -459,13 +490,20 @@ impl Store {
                 )?;
                 if inserted == 1 {
                     outcome.stored += 1;
-                    if let Some(alert) = host_alert(agent_id, &host, &event.event) {
-                        crate::alerts::insert_alert(db, &alert, at)?;
+                    alert_of(db, &event.event)?;
+                    if let Some(evaluator) = detections
+                        && (event.event.module.as_str(), event.event.kind.as_str()) == ("logs", "record")
+                        && !crate::host_detections::evaluate_record(db, evaluator, agent_id, event.seq, &event.event, &mut touched, &mut alert_of)?
+                    {
+                        outcome.not_records += 1;
                     }
                     crate::agent_commands::complete(db, agent_id, &event.event, at)?;
                 } else {
                     outcome.duplicates += 1;
                 }
+            }
+            if let Some(evaluator) = detections {
+                crate::host_detections::correlate(db, evaluator, agent_id, at, touched, &mut alert_of)?;
             }
             let batch_last = events.iter().map(|event| event.seq).max().unwrap_or(0) as i64;
             db.exec(
@@ -735,7 +773,8 @@ fn host_alert(agent_id: &str, host: &HostOfAgent, event: &vigil_fleet::Event) ->
                 format!("Malware: {rule} in {}", field("path").unwrap_or_default()),
                 "high".to_string(),
                 "MalwareDetected".to_string(),
-                serde_json::json!({"host": host_json, "event": {"host": host_json, "path": field("path"), "rule": rule, "sha256": field("sha256"), "engine": field("engine")}}),
+                serde_json::json!({"host": host_json, "event": {"host": host_json, "path": field("path"), "rule": rule, "sha256": field("sha256"), "engine": field("engine"),
+                    "trigger": field("trigger"), "actor": payload.get("actor")}}),
             )
         }
         ("ips", kind @ ("blocked" | "unblocked" | "expired")) => {

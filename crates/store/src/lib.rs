@@ -34,6 +34,7 @@ pub mod db;
 pub mod diff;
 pub mod export;
 mod fixes;
+mod host_detections;
 pub mod host_reports;
 pub mod items;
 pub mod osv;

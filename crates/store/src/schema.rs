@@ -363,6 +363,23 @@ const MIGRATIONS: &[&[&str]] = &[
             result TEXT)",
         "CREATE INDEX agent_commands_by_agent ON agent_commands (agent_id, delivered_at)",
     ],
+    // 15: the server's detections on shipped host log records: correlation hits kept between
+    // batches (per agent, correlation and group; the key names the event and the hit, so an
+    // event is counted once), so brute force and success after failures span batches, restarts
+    // and replicas.
+    &[
+        "CREATE TABLE host_detection_hits (
+            agent_id TEXT NOT NULL,
+            hit_key TEXT NOT NULL,
+            correlation_id TEXT NOT NULL,
+            group_key TEXT NOT NULL,
+            position BIGINT NOT NULL,
+            time_ms BIGINT NOT NULL,
+            value TEXT,
+            PRIMARY KEY (agent_id, hit_key))",
+        "CREATE INDEX host_detection_hits_by_group ON host_detection_hits (agent_id, correlation_id, group_key, time_ms)",
+        "CREATE INDEX host_detection_hits_by_time ON host_detection_hits (agent_id, time_ms)",
+    ],
 ];
 
 /// The schema version this build writes.

@@ -479,6 +479,94 @@ fn agent_log_alerts_and_malware_detections_become_activity_alerts_once() {
     }
 }
 
+/// The records an agent ships under `logs.detect: server`: twelve SSH failures from one
+/// address and then a success, as `record` events (seq from `first`).
+fn shipped_attack(first: u64) -> Vec<vigil_fleet::wire::Sequenced> {
+    use vigil_host::logs::detect::alert_id;
+    let mut lines: Vec<String> = (0..12)
+        .map(|second| format!("2026-05-04T10:00:{second:02}+00:00 web-7 sshd[1]: Failed password for root from 198.51.100.7 port {} ssh2", 40_000 + second))
+        .collect();
+    lines.push("2026-05-04T10:01:00+00:00 web-7 sshd[1]: Accepted password for root from 198.51.100.7 port 2 ssh2".into());
+    lines
+        .iter()
+        .enumerate()
+        .map(|(index, line)| {
+            let record = vigil_host::logs::parse::syslog_line(line, "/var/log/auth.log", true, 2026);
+            host_event(first + index as u64, "logs", "record", &alert_id("record", &record), record.to_json())
+        })
+        .collect()
+}
+
+/// Issue 16: the server's detections on shipped records, on every backend: alerts with the
+/// host and raw record; the brute force and success-after-failures correlations across batches
+/// evaluated by fresh evaluators (no state outside the store), once each; a resent batch and
+/// the agent's own alerts for the same records (`detect: both`) add nothing; a payload that is
+/// not a record, and a record of one megabyte, are stored without losing the events after them.
+#[test]
+fn the_servers_detections_on_shipped_records_span_batches_and_keep_one_alert_per_rule_and_record() {
+    use vigil_host::logs::detect::{Detector, RecordEvaluator, alert_event, correlation_event};
+    for (_dir, mut store) in stores() {
+        let backend = store.backend();
+        enrol_test_agent(&mut store, "agt-s", Some("i-0s"));
+        let attack = shipped_attack(1);
+        // Three batches, each with an evaluator loaded afresh (a restart, or another replica).
+        for batch in [&attack[..5], &attack[5..10], &attack[10..]] {
+            let evaluator = RecordEvaluator::load(&[]).unwrap();
+            let outcome = store.record_agent_events_detecting("agt-s", batch, "2026-05-04T10:02:00Z", 1_777_888_920, Some(&evaluator)).unwrap();
+            assert_eq!((outcome.stored, outcome.not_records), (batch.len() as u64, 0), "{backend}");
+        }
+        let evaluator = RecordEvaluator::load(&[]).unwrap();
+        let again = store.record_agent_events_detecting("agt-s", &attack[5..10], "t", 1_777_888_921, Some(&evaluator)).unwrap();
+        assert_eq!(again.duplicates, 5, "{backend}");
+        let alerts = store.alerts_page(None, None, 0, 1000).unwrap().items;
+        let count = |title: &str| alerts.iter().filter(|alert| alert.rule_title == title).count();
+        assert_eq!(count("SSH Authentication Failure"), 12, "{backend}: {alerts:#?}");
+        assert_eq!(count("SSH Brute Force"), 1, "{backend}: across batches, once: {alerts:#?}");
+        assert_eq!(count("SSH Login After Failed Attempts"), 1, "{backend}: {alerts:#?}");
+        assert_eq!(count("Root Login Over SSH"), 1, "{backend}");
+        let failure = alerts.iter().find(|alert| alert.rule_title == "SSH Authentication Failure").unwrap();
+        assert_eq!(failure.detail["host"]["agent_id"], "agt-s", "{backend}");
+        assert_eq!(failure.detail["host"]["instance_id"], "i-0s", "{backend}");
+        assert!(failure.detail["event"]["raw"].as_str().unwrap().starts_with("Failed password for root from 198.51.100.7"), "{backend}: {}", failure.detail);
+        assert_eq!(failure.event_name, "sshd", "{backend}");
+        let brute = alerts.iter().find(|alert| alert.rule_title == "SSH Brute Force").unwrap();
+        assert_eq!(brute.detail["event"]["count"], 10, "{backend}: raised by the second batch, which brought the tenth failure");
+        let stored = alerts.len();
+
+        // `detect: both`: the agent's alerts for the same records are the same alerts.
+        let set = &evaluator.set;
+        let mut detector = Detector::default();
+        let mut agent_alerts = Vec::new();
+        for event in &attack {
+            let record = vigil_host::logs::LogRecord::from_json(&event.event.payload).unwrap();
+            agent_alerts.extend(detector.check(set, &record).iter().map(|alert| alert_event(alert, &record)));
+        }
+        agent_alerts.extend(detector.correlations(set).iter().filter_map(|alert| correlation_event(set, alert)));
+        let agent_batch: Vec<_> =
+            agent_alerts.iter().enumerate().map(|(index, (id, payload))| host_event(100 + index as u64, "logs", "alert", id, payload.clone())).collect();
+        store.record_agent_events_detecting("agt-s", &agent_batch, "t", 1_777_888_922, Some(&evaluator)).unwrap();
+        assert_eq!(store.alerts_page(None, None, 0, 1000).unwrap().items.len(), stored, "{backend}: one alert per rule and record");
+
+        // Bad input: not a record, a record of one megabyte; the events after them are stored.
+        let mut huge = vigil_host::logs::parse::syslog_line(
+            "2026-05-04T11:00:00+00:00 web-7 sudo[1]:    alice : 3 incorrect password attempts ; TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/sh",
+            "/var/log/auth.log",
+            true,
+            2026,
+        );
+        huge.fields.insert("padding".into(), "\u{fffd}".repeat(350_000));
+        let bad = [
+            host_event(200, "logs", "record", "r:truncated", serde_json::json!({"truncated": true, "bytes": 1_048_576})),
+            host_event(201, "logs", "record", "r:huge", huge.to_json()),
+            host_event(202, "fim", "change", "n:1", serde_json::json!({"path": "/etc/passwd", "change": "modified", "fields": ["content"]})),
+        ];
+        let outcome = store.record_agent_events_detecting("agt-s", &bad, "t", 1_777_888_923, Some(&evaluator)).unwrap();
+        assert_eq!((outcome.stored, outcome.not_records, outcome.last_seq), (3, 1, 202), "{backend}");
+        let sudo = store.alerts_page(None, None, 0, 1000).unwrap().items;
+        assert_eq!(sudo.iter().filter(|alert| alert.rule_title == "Sudo Authentication Failure").count(), 1, "{backend}");
+    }
+}
+
 /// The agent fleet on both backends: one agent per instance, events stored once per (agent,
 /// sequence number), tokens used up and expired, the lifecycle sweep with its one alert.
 #[test]

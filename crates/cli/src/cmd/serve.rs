@@ -34,6 +34,13 @@ pub struct ServeArgs {
     /// the bundled policy; docs/agent.md).
     #[arg(long, value_name = "FILE")]
     pub host_policy: Option<std::path::PathBuf>,
+    /// Sigma rules (files or directories, e.g. the SigmaHQ Linux `builtin` and `auditd`
+    /// families) the server runs, beside the built-in host detections, over the log records
+    /// agents ship (`logs.detect: server` or `both`; docs/agent.md). An invalid rule (an unknown
+    /// modifier, bad YAML) stops the server with its file and reason; rules for other log
+    /// sources, or using a Sigma construct the engine does not run, are skipped (with a warning).
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub host_rules: Vec<std::path::PathBuf>,
     /// Also serve the agent API (alone) on this address; it is always served on --listen too.
     #[arg(long, value_name = "ADDR:PORT")]
     pub agent_listen: Option<std::net::SocketAddr>,
@@ -157,6 +164,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         None => (vigil_fleet::policy::DEFAULT_HOST_POLICY.to_string(), "default-host-policy.yaml".to_string()),
     };
     let host_policy = vigil_fleet::HostPolicy::parse(&policy_text, &policy_name)?;
+    let host_rule_paths: Vec<&std::path::Path> = args.host_rules.iter().map(std::path::PathBuf::as_path).collect();
+    let host_detections = vigil_host::logs::detect::RecordEvaluator::load(&host_rule_paths).context("--host-rules")?;
     // Single sign-on's configuration is checked before the store is touched; the provider is
     // first called at the first sign-in, so a provider that is down does not stop the console.
     let oidc = match args.oidc.config()? {
@@ -173,6 +182,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(token) = new_token {
         eprintln!("console access token (shown once; its hash is kept in {}): {token}", token_path.display());
     }
+    // After the token, which is the first line a new console prints.
+    for skipped in host_detections.skipped.iter().filter(|skipped| skipped.kind == vigil_trail::sigma::RejectionKind::Unsupported) {
+        tracing::warn!("--host-rules: `{}` ({}) is skipped: {}", skipped.origin, skipped.title.as_deref().unwrap_or("untitled"), skipped.reason);
+    }
+    tracing::info!(
+        "host detections on shipped log records: {} rules and {} correlations ({} rules skipped)",
+        host_detections.set.rules.len(),
+        host_detections.set.correlations.len(),
+        host_detections.skipped.len()
+    );
     // More connections let requests read in parallel (one was opened above, which also applied
     // any pending migration).
     let mut connections = vec![store];
@@ -180,6 +199,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         connections.push(args.store.open()?);
     }
     let mut fleet = vigil_server::agent_api::Fleet::new(trusted, host_policy, args.agent_heartbeat, args.agent_missing_after);
+    fleet.host_detections = Some(Arc::new(host_detections));
     if !args.notify.targets.is_empty() {
         // Missing-agent alerts are notified like other alerts, from a thread of their own (the
         // delivery blocks).

@@ -610,6 +610,87 @@ fn the_agent_reports_integrity_changes_log_alerts_and_malware_from_its_root_to_t
     assert_eq!(failures, 12, "auth.log is not read twice");
 }
 
+const SERVER_DETECTIONS_POLICY: &str = "
+description: detections on the server
+modules:
+  inventory: { enabled: false }
+  fim: { enabled: false }
+  malware: { enabled: false }
+  packages: { enabled: false }
+  firewall: { enabled: false }
+  logs: { enabled: true, interval_seconds: 1, cpu_percent: 100, journal: false, detect: server }
+";
+
+/// Issue 16: an agent whose policy says `logs.detect: server` ships the records of its
+/// `auth.log` and evaluates none; `vigil serve` (with the SigmaHQ Linux rules when present)
+/// raises the alerts, the brute force across the agent's runs, shown in Activity with the host
+/// and the raw line; a rules directory with a broken rule stops `vigil serve` naming it.
+#[test]
+fn an_agent_with_detect_server_ships_records_and_the_server_raises_the_alerts_in_activity() {
+    let directory = tempfile::tempdir().unwrap();
+    let (store, data, root) = (directory.path().join("vigil.db"), directory.path().join("data"), directory.path().join("host"));
+    std::fs::create_dir_all(root.join("var/log")).unwrap();
+    std::fs::create_dir_all(&data).unwrap();
+    let policy = directory.path().join("host-policy.yaml");
+    std::fs::write(&policy, SERVER_DETECTIONS_POLICY).unwrap();
+
+    // A rule with an unknown modifier: `vigil serve` refuses to start, naming the file and rule.
+    let broken = directory.path().join("broken-rules");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(
+        broken.join("sparkly.yml"),
+        "title: Sparkly SSH\nid: 0b0e5e0c-0000-4000-8000-000000000002\nlogsource:\n  product: linux\n  service: sshd\ndetection:\n  selection:\n    message|sparkles: x\n  condition: selection\n",
+    )
+    .unwrap();
+    let (code, _, stderr) =
+        run(vigil(None).args(["serve", "--listen", "127.0.0.1:0", "--store"]).arg(&store).arg("--host-rules").arg(&broken).env("VIGIL_DATA_DIR", &data));
+    assert_ne!(code, 0, "{stderr}");
+    assert!(stderr.contains("sparkly.yml") && stderr.contains("rule `Sparkly SSH`") && stderr.contains("modifier `sparkles`"), "{stderr}");
+
+    let sigma = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/sigma-linux");
+    let mut extra = vec!["--host-policy".to_string(), policy.display().to_string()];
+    if sigma.is_dir() {
+        extra.extend(["--host-rules".to_string(), sigma.join("builtin").display().to_string(), sigma.join("auditd").display().to_string()]);
+    }
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    let token = token(&store, &data);
+    let server = Server::start(&store, &data, free_port(), &extra);
+    let state = directory.path().join("agent");
+    // Six failures before the agent starts, six after its first runs: the brute force spans them.
+    let line =
+        |index: usize| format!("May  4 10:00:{:02} web1 sshd[812]: Failed password for root from 198.51.100.7 port {} ssh2\n", index * 2, 50_000 + index);
+    std::fs::write(root.join("var/log/auth.log"), (0..6).map(line).collect::<String>()).unwrap();
+    let _agent = Agent::start_with_root(&server.url, &state, &root, &token);
+    let agent_id =
+        wait_for("the token enrolment", Duration::from_secs(60), || agents(&store).first().and_then(|agent| agent["agent_id"].as_str().map(str::to_string)));
+    wait_for("the first six records", Duration::from_secs(90), || (host_events(&store, &agent_id, "logs", "record").len() == 6).then_some(()));
+    let mut log = std::fs::OpenOptions::new().append(true).open(root.join("var/log/auth.log")).unwrap();
+    log.write_all((6..12).map(line).collect::<String>().as_bytes()).unwrap();
+    log.write_all(b"May  4 10:01:00 web1 sshd[812]: error: Corrupted MAC on input.\n").unwrap();
+    drop(log);
+    let brute_force = "53ee8fd9-a5a7-421a-a391-3a7124f0ec9b";
+    let alerts = wait_for("the server's alerts", Duration::from_secs(90), || {
+        let mut opened = vigil_store::Store::open(store.to_str().unwrap()).unwrap();
+        let alerts = opened.alerts_page(None, None, 0, 100).unwrap().items;
+        (alerts.iter().filter(|alert| alert.rule_title == "SSH Authentication Failure").count() == 12
+            && alerts.iter().any(|alert| alert.rule_id == brute_force))
+        .then_some(alerts)
+    });
+    assert!(host_events(&store, &agent_id, "logs", "alert").is_empty(), "the agent evaluated nothing");
+    assert_eq!(host_events(&store, &agent_id, "logs", "record").len(), 13);
+    assert_eq!(alerts.iter().filter(|alert| alert.rule_id == brute_force).count(), 1, "{alerts:#?}");
+    if sigma.is_dir() {
+        assert!(alerts.iter().any(|alert| alert.rule_title == "Suspicious OpenSSH Daemon Error"), "a SigmaHQ rule fired on the server: {alerts:#?}");
+    }
+    let failure = alerts.iter().find(|alert| alert.rule_title == "SSH Authentication Failure").unwrap();
+    assert_eq!(failure.detail["host"]["agent_id"], agent_id.as_str());
+    let authorization = format!("Bearer {}", console_token(&server));
+    let (status, activity) = http(&server.url, "GET", "/activity", Some(&authorization), b"");
+    assert_eq!(status, 200, "{activity}");
+    assert!(activity.contains(&agent_id) && activity.contains("Failed password for root from 198.51.100.7"), "{activity}");
+    assert!(activity.contains("SSH Brute Force"), "{activity}");
+}
+
 /// Changes made while the agent rescans are each reported once, however the agent is killed
 /// during the rescan and restarted: the rescan resumes, the outbox is emptied only once the
 /// changes are queued.

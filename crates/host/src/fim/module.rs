@@ -273,6 +273,30 @@ impl Module for FimModule {
     }
 }
 
+/// The file a `change` event reports written: added, or modified in its content (a new
+/// directory, a removal or a change of mode or owner only is none). The agent's runner hands
+/// these to the malware module's on-access scans.
+pub fn written_file(event: &crate::module::Emitted) -> Option<crate::module::WrittenFile> {
+    if event.kind != "change" {
+        return None;
+    }
+    let payload = &event.payload;
+    let regular = payload.pointer("/after/type").and_then(serde_json::Value::as_str).is_none_or(|kind| kind == "file");
+    let written = match payload.get("change").and_then(serde_json::Value::as_str) {
+        Some("added") => true,
+        Some("modified") => payload.get("fields").and_then(serde_json::Value::as_array).is_some_and(|fields| fields.iter().any(|field| field == "content")),
+        _ => false,
+    };
+    if !written || !regular {
+        return None;
+    }
+    Some(crate::module::WrittenFile {
+        path: payload.get("path").and_then(serde_json::Value::as_str)?.to_string(),
+        actor: payload.get("actor").cloned(),
+        seen_by: "fim".to_string(),
+    })
+}
+
 /// Emits the outbox's first changes (at most `max_events_per_run`) as `change` events; returns
 /// the last id emitted and how many were.
 fn emit_outbox(run: &mut Run<'_>, baseline: &Baseline, nonce: &str) -> Result<Option<(i64, usize)>, ModuleError> {

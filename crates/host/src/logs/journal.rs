@@ -10,9 +10,11 @@ use serde_json::Value;
 use super::parse::{MAX_LINE_BYTES, message_fields};
 use super::record::{LogRecord, services_of_program};
 
-/// A journal entry as a record, and its cursor.
+/// A journal entry as a record (its fields cut to fit, [`LogRecord::bound`]), and its cursor.
+/// An entry of up to 16 MiB of JSON is read (journald keeps fields up to 64 MiB, but a
+/// message of a megabyte must not be skipped).
 pub fn entry(line: &str) -> Option<(LogRecord, String)> {
-    if line.len() > MAX_LINE_BYTES * 16 {
+    if line.len() > MAX_LINE_BYTES * 256 {
         return None;
     }
     let json: Value = serde_json::from_str(line).ok()?;
@@ -42,11 +44,13 @@ pub fn entry(line: &str) -> Option<(LogRecord, String)> {
     let mut services = services_of_program(&program);
     // Facilities auth (4) and authpriv (10) are what auth.log holds.
     if matches!(fields.get("SYSLOG_FACILITY").map(String::as_str), Some("4" | "10")) {
-        services.push("auth");
+        services.push("auth".into());
     }
-    services.push("syslog");
+    services.push("syslog".into());
     message_fields(&program, &message, &mut fields);
-    Some((LogRecord { source: "journald".to_string(), services, fields }, cursor))
+    let mut record = LogRecord { source: "journald".to_string(), services, fields };
+    record.bound();
+    Some((record, cursor))
 }
 
 /// journald gives a string, or an array of bytes for data that is not UTF-8 text.
@@ -110,6 +114,14 @@ mod tests {
         let binary = r#"{"__CURSOR":"c","MESSAGE":[104,105,255],"_COMM":"x"}"#;
         assert_eq!(entry(binary).unwrap().0.field("message"), Some("hi\u{fffd}"));
         assert!(entry("not json").is_none());
+        // A message of a megabyte: read, parsed, cut to fit a record, marked.
+        let huge = format!(
+            r#"{{"__CURSOR":"big","SYSLOG_IDENTIFIER":"sshd","MESSAGE":"Failed password for root from 198.51.100.7 port 2 ssh2 {}"}}"#,
+            "A".repeat(1 << 20)
+        );
+        let (record, cursor) = entry(&huge).unwrap();
+        assert_eq!((cursor.as_str(), record.field("truncated"), record.field("source_ip")), ("big", Some("true"), Some("198.51.100.7")));
+        assert!(record.to_json().to_string().len() <= crate::logs::record::MAX_RECORD_JSON_BYTES);
         assert!(entry(r#"{"MESSAGE":"no cursor"}"#).is_none());
     }
 }

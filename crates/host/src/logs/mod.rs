@@ -134,6 +134,7 @@ impl Collector {
                     if truncated {
                         record.fields.insert("truncated".to_string(), "true".to_string());
                     }
+                    record.bound();
                     records.push(record);
                 }
                 file::FileEvent::Truncated { from, to } => {
@@ -142,7 +143,7 @@ impl Collector {
                     fields.insert("source".to_string(), key.clone());
                     fields.insert("message".to_string(), format!("{key} shrank from {from} to {to} bytes (truncated or cleared)"));
                     fields.insert("@timestamp".to_string(), chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
-                    records.push(LogRecord { source: key.clone(), services: vec!["syslog"], fields });
+                    records.push(LogRecord { source: key.clone(), services: vec!["syslog".into()], fields });
                 }
             });
             match result {

@@ -5,7 +5,8 @@
 //! root's `/var/log/journal` otherwise), runs the built-in host detections and any Sigma rules
 //! the policy names ([`detect`](super::detect)) and emits one `alert` per match with the raw
 //! record, correlation alerts (brute force, success after failures) as `alert` too, and, when
-//! `records: true`, every record as a `record` event. Positions (file inode/offset/fingerprint,
+//! `records: true` or the server evaluates (`detect: server` or `both`), every record as a
+//! `record` event; with `detect: server` the agent evaluates nothing. Positions (file inode/offset/fingerprint,
 //! journal cursor) are saved in the state directory only once the run's events are queued
 //! ([`Module::committed`]), so nothing is skipped across restarts and rotations.
 
@@ -13,12 +14,10 @@ use std::collections::{BTreeSet, VecDeque};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-use serde_json::json;
-use sha2::Digest as _;
 use vigil_trail::sigma::RuleSet;
 use vigil_trail::sigma::correlation::CorrelationHit;
 
-use super::detect::{self, Detector};
+use super::detect::{self, DetectAt, Detector};
 use super::{Collector, FileSource, LogRecord, Positions, journal};
 use crate::module::{Module, ModuleError, Run};
 
@@ -26,9 +25,6 @@ use crate::module::{Module, ModuleError, Run};
 pub const DEFAULT_MAX_BYTES_PER_RUN: u64 = 8 * 1024 * 1024;
 /// Journal entries read per run by default.
 pub const DEFAULT_MAX_JOURNAL_RECORDS: usize = 50_000;
-/// Correlation hits are kept this long (across runs) so a brute force spread over several
-/// runs is still seen.
-const CORRELATION_MEMORY_MS: i64 = 3_600_000;
 
 /// The log module: its compiled rules and the correlation state across runs.
 #[derive(Default)]
@@ -54,15 +50,6 @@ fn logs_error(error: impl std::fmt::Display) -> ModuleError {
     ModuleError::Other(format!("logs: {error}"))
 }
 
-/// A stable id: the same record matched by the same rule gives the same id.
-fn alert_id(rule_id: &str, record: &LogRecord) -> String {
-    let mut hasher = sha2::Sha256::new();
-    hasher.update(rule_id.as_bytes());
-    hasher.update([0]);
-    hasher.update(record.to_json().to_string().as_bytes());
-    format!("{rule_id}:{}", hex::encode(&hasher.finalize()[..16]))
-}
-
 impl LogsModule {
     /// Compiles the rules when the policy's rule paths changed (or on the first run).
     fn load_rules(&mut self, paths: Vec<String>, builtin: bool) -> Result<(), ModuleError> {
@@ -77,6 +64,43 @@ impl LogsModule {
     }
 }
 
+impl LogsModule {
+    /// The alert events of `records` (one per rule and record), then the correlation alerts
+    /// over this run's hits and the last hour's, each correlation alert once.
+    fn detect(&mut self, run: &mut Run<'_>, records: &[LogRecord]) -> Result<Vec<(String, serde_json::Value)>, ModuleError> {
+        let Some((_, set)) = self.rules.as_ref() else { return Err(logs_error("the rules did not load")) };
+        let mut detector = Detector::default();
+        detector.hits = std::mem::take(&mut self.hits);
+        let mut emitted_correlations = std::mem::take(&mut self.correlated);
+        let mut alerts = Vec::new();
+        for (index, record) in records.iter().enumerate() {
+            for alert in detector.check(set, record) {
+                alerts.push(detect::alert_event(&alert, record));
+            }
+            if index % 256 == 0 {
+                run.budget.pace();
+            }
+        }
+        let newest = detector.hits.iter().map(|hit| hit.time_ms).max().unwrap_or(0);
+        detector.hits.retain(|hit| hit.time_ms >= newest - detect::CORRELATION_MEMORY_MS);
+        let mut correlated: BTreeSet<String> = emitted_correlations.iter().cloned().collect();
+        for alert in detector.correlations(set) {
+            let Some((id, payload)) = detect::correlation_event(set, &alert) else { continue };
+            if !correlated.insert(id.clone()) {
+                continue;
+            }
+            emitted_correlations.push_back(id.clone());
+            alerts.push((id, payload));
+        }
+        while emitted_correlations.len() > 10_000 {
+            emitted_correlations.pop_front();
+        }
+        self.correlated = emitted_correlations;
+        self.hits = detector.hits;
+        Ok(alerts)
+    }
+}
+
 impl Module for LogsModule {
     fn name(&self) -> &'static str {
         "logs"
@@ -84,7 +108,9 @@ impl Module for LogsModule {
 
     fn run(&mut self, run: &mut Run<'_>) -> Result<(), ModuleError> {
         let settings = run.settings;
-        let ship_records: bool = settings.get("records").unwrap_or(false);
+        let detect_at = DetectAt::parse(settings.raw.get("detect")).map_err(logs_error)?;
+        // The server's detections need every record.
+        let ship_records = settings.get("records").unwrap_or(false) || detect_at.ships_records();
         let use_journal: bool = settings.get("journal").unwrap_or(true);
         let max_bytes: u64 = settings.get("max_bytes_per_run").unwrap_or(DEFAULT_MAX_BYTES_PER_RUN);
         let max_journal: usize = settings.get("max_journal_records_per_run").unwrap_or(DEFAULT_MAX_JOURNAL_RECORDS);
@@ -129,65 +155,18 @@ impl Module for LogsModule {
                 Err(error) => problems.push(format!("cannot run `journalctl`: {error}")),
             }
         }
-        self.load_rules(rule_paths, builtin)?;
-        let mut detector = Detector::default();
-        detector.hits = std::mem::take(&mut self.hits);
-        let mut emitted_correlations = std::mem::take(&mut self.correlated);
-        let Some((_, set)) = self.rules.as_ref() else { return Err(logs_error("the rules did not load")) };
-        let mut alerts = Vec::new();
-        for (index, record) in records.iter().enumerate() {
-            for alert in detector.check(set, record) {
-                let id = alert_id(&alert.rule_id, record);
-                let mut payload = serde_json::to_value(&alert).unwrap_or_default();
-                payload["raw"] = json!(record.field("message").unwrap_or_default());
-                payload["services"] = json!(record.services);
-                alerts.push((id, payload));
-            }
-            if index % 256 == 0 {
-                run.budget.pace();
-            }
-        }
-        // Correlations over the hits of this run and the last hour's.
-        let newest = detector.hits.iter().map(|hit| hit.time_ms).max().unwrap_or(0);
-        detector.hits.retain(|hit| hit.time_ms >= newest - CORRELATION_MEMORY_MS);
-        let mut correlated: BTreeSet<String> = emitted_correlations.iter().cloned().collect();
-        for alert in detector.correlations(set) {
-            let Some(correlation) = set.correlations.get(alert.correlation) else { continue };
-            let group: serde_json::Map<String, serde_json::Value> =
-                alert.group.iter().map(|(key, value)| (key.clone(), serde_json::Value::String(value.clone()))).collect();
-            let id = format!(
-                "{}:{}:{}",
-                correlation.id,
-                alert.group.iter().map(|(key, value)| format!("{key}={value}")).collect::<Vec<_>>().join(","),
-                alert.first_time_ms
-            );
-            if !correlated.insert(id.clone()) {
-                continue;
-            }
-            emitted_correlations.push_back(id.clone());
-            let time = chrono::DateTime::from_timestamp_millis(alert.first_time_ms).map(|time| time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
-            alerts.push((
-                id,
-                json!({
-                    "rule_id": correlation.id, "rule_title": correlation.title, "level": correlation.level, "tags": correlation.tags,
-                    "time": time, "group": group, "count": alert.count, "correlation": true,
-                    "last_time": chrono::DateTime::from_timestamp_millis(alert.last_time_ms).map(|time| time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
-                    "source": "correlation",
-                    "raw": format!("{} events of `{}` grouped by {:?}", alert.count, correlation.title, alert.group),
-                }),
-            ));
-        }
-        while emitted_correlations.len() > 10_000 {
-            emitted_correlations.pop_front();
-        }
-        self.correlated = emitted_correlations;
-        self.hits = detector.hits;
+        let alerts = if detect_at.on_agent() {
+            self.load_rules(rule_paths, builtin)?;
+            self.detect(run, &records)?
+        } else {
+            Vec::new()
+        };
         for (id, payload) in alerts {
             run.emit("alert", id, payload);
         }
         if ship_records {
             for record in &records {
-                run.emit("record", alert_id("record", record), record.to_json());
+                run.emit("record", detect::alert_id("record", record), record.to_json());
             }
         }
         self.pending = Some(positions);
@@ -209,6 +188,8 @@ impl Module for LogsModule {
 mod tests {
     use std::sync::atomic::AtomicBool;
 
+    use serde_json::json;
+
     use super::*;
     use crate::module::ModuleSettings;
 
@@ -221,7 +202,12 @@ mod tests {
     }
 
     fn run_once(module: &mut LogsModule, state: &Path, root: &Path, commit: bool) -> Vec<crate::module::Emitted> {
-        let raw = json!({"enabled": true, "journal": false, "cpu_percent": 100});
+        run_with(module, state, root, commit, json!({}))
+    }
+
+    fn run_with(module: &mut LogsModule, state: &Path, root: &Path, commit: bool, extra: serde_json::Value) -> Vec<crate::module::Emitted> {
+        let mut raw = json!({"enabled": true, "journal": false, "cpu_percent": 100});
+        raw.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
         let settings = ModuleSettings::from_map(raw.as_object().unwrap());
         let stop = AtomicBool::new(false);
         let mut run = Run::new(&settings, state, root, &stop);
@@ -256,6 +242,35 @@ mod tests {
         let after = run_once(&mut LogsModule::default(), state.path(), root.path(), true);
         assert_eq!(after.len(), 1, "{after:#?}");
         assert!(after[0].payload["rule_title"].as_str().unwrap().to_lowercase().contains("sudo"), "{}", after[0].payload);
+    }
+
+    #[test]
+    fn detect_server_ships_every_record_and_evaluates_none_and_both_does_both_with_the_same_ids() {
+        let (root, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        std::fs::create_dir_all(root.path().join("var/log")).unwrap();
+        std::fs::write(root.path().join("var/log/auth.log"), failures()).unwrap();
+        let server = run_with(&mut LogsModule::default(), state.path(), root.path(), false, json!({"detect": "server"}));
+        assert_eq!(server.len(), 12, "{server:#?}");
+        assert!(server.iter().all(|event| event.kind == "record"));
+        let record = LogRecord::from_json(&server[0].payload).unwrap();
+        assert_eq!(record.field("source_ip"), Some("198.51.100.7"), "the record ships whole: {}", server[0].payload);
+        assert_eq!(server[0].id, detect::alert_id("record", &record), "the id is the record's");
+
+        let both = run_with(&mut LogsModule::default(), state.path(), root.path(), false, json!({"detect": "both"}));
+        let kinds = |kind: &str| both.iter().filter(|event| event.kind == kind).count();
+        assert_eq!(kinds("record"), 12);
+        assert!(kinds("alert") > 12, "twelve failures and the correlations: {both:#?}");
+        let agent = run_with(&mut LogsModule::default(), state.path(), root.path(), false, json!({}));
+        assert!(agent.iter().all(|event| event.kind == "alert"), "the default is `agent`: no records");
+        let alert_ids =
+            |events: &[crate::module::Emitted]| events.iter().filter(|event| event.kind == "alert").map(|event| event.id.clone()).collect::<BTreeSet<_>>();
+        assert_eq!(alert_ids(&both), alert_ids(&agent));
+
+        let stop = AtomicBool::new(false);
+        let settings = ModuleSettings::from_map(json!({"enabled": true, "journal": false, "detect": "everywhere"}).as_object().unwrap());
+        let mut run = Run::new(&settings, state.path(), root.path(), &stop);
+        let error = LogsModule::default().run(&mut run).unwrap_err().to_string();
+        assert!(error.contains("`detect: \"everywhere\"` must be `agent`, `server` or `both`"), "{error}");
     }
 
     #[test]

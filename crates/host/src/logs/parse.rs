@@ -48,9 +48,9 @@ pub fn syslog_line_of(line: &str, source: &str, auth_file: bool, year: i32, head
     }
     fields.insert("message".to_string(), message.to_string());
     if auth_file {
-        services.push("auth");
+        services.push("auth".into());
     }
-    services.push("syslog");
+    services.push("syslog".into());
     message_fields(program.as_deref().unwrap_or_default(), message, &mut fields);
     LogRecord { source: source.to_string(), services, fields }
 }
@@ -252,7 +252,7 @@ pub fn audit_line(line: &str, source: &str) -> Option<LogRecord> {
             fields.insert(key, decoded);
         }
     }
-    Some(LogRecord { source: source.to_string(), services: vec!["auditd"], fields })
+    Some(LogRecord { source: source.to_string(), services: vec!["auditd".into()], fields })
 }
 
 fn is_hex_candidate(key: &str) -> bool {

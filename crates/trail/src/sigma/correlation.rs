@@ -189,6 +189,7 @@ impl CorrelationDraft {
                         reason: format!(
                             "the correlation refers to rule `{reference}`, which is not loaded (correlations referring to correlations are not supported)"
                         ),
+                        kind: super::RejectionKind::Invalid,
                     });
                 }
             }

@@ -29,7 +29,13 @@ pub fn load_path(path: &Path, options: &CompileOptions) -> Result<Loaded, RulePa
         let origin = file.display().to_string();
         match std::fs::read_to_string(&file) {
             Ok(text) => loaded.extend(load_text(&text, &origin, options)),
-            Err(error) => loaded.rejected.push(Rejected { origin, id: None, title: None, reason: format!("cannot read the file: {error}") }),
+            Err(error) => loaded.rejected.push(Rejected {
+                origin,
+                id: None,
+                title: None,
+                reason: format!("cannot read the file: {error}"),
+                kind: super::RejectionKind::Invalid,
+            }),
         }
     }
     Ok(loaded)

@@ -62,8 +62,8 @@ impl LogSource {
 
     /// Whether a record from the given services is in this log source (a rule without a
     /// service applies to every record of its product).
-    pub fn accepts(&self, services: &[&str]) -> bool {
-        self.service.as_deref().is_none_or(|service| services.contains(&service))
+    pub fn accepts<S: AsRef<str>>(&self, services: &[S]) -> bool {
+        self.service.as_deref().is_none_or(|service| services.iter().any(|given| given.as_ref() == service))
     }
 }
 
@@ -158,6 +158,32 @@ pub struct Rejected {
     pub id: Option<String>,
     pub title: Option<String>,
     pub reason: String,
+    pub kind: RejectionKind,
+}
+
+/// Why a rule was not loaded, for callers that must tell a broken rule from one they may skip
+/// (`vigil serve --host-rules` refuses to start on an invalid rule only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectionKind {
+    /// Malformed, or using what Sigma does not define (invalid YAML, no condition, an unknown
+    /// modifier, a correlation referring to a rule that is not loaded).
+    #[default]
+    Invalid,
+    /// A construct Sigma defines that this engine does not run (a keyword list with a
+    /// modifier, Sigma 1 aggregations, rule collections, UTF-16 modifiers...). The messages of
+    /// these, and only these, say "not supported".
+    Unsupported,
+    /// Well formed, but written for another log source than the target's (a Windows rule, a
+    /// Linux rule needing process events): skipping it loses nothing the target could match.
+    OtherLogSource,
+}
+
+impl RejectionKind {
+    /// The kind of a rejection of a rule whose log source suits the target.
+    fn of_reason(reason: &str) -> RejectionKind {
+        if reason.contains("not supported") { RejectionKind::Unsupported } else { RejectionKind::Invalid }
+    }
 }
 
 /// The rules of one or more YAML texts, with those that could not be loaded.
@@ -184,7 +210,7 @@ pub fn load_text(text: &str, origin: &str, options: &CompileOptions) -> Loaded {
         let yaml = match <Yaml as serde::Deserialize>::deserialize(document) {
             Ok(yaml) => yaml,
             Err(error) => {
-                loaded.rejected.push(Rejected { origin, id: None, title: None, reason: format!("invalid YAML: {error}") });
+                loaded.rejected.push(Rejected { origin, id: None, title: None, reason: format!("invalid YAML: {error}"), kind: RejectionKind::Invalid });
                 break;
             }
         };
@@ -193,12 +219,18 @@ pub fn load_text(text: &str, origin: &str, options: &CompileOptions) -> Loaded {
         }
         let id = string_field(&yaml, "id");
         let title = string_field(&yaml, "title");
-        let reject = |reason: String| Rejected { origin: origin.clone(), id: id.clone(), title: title.clone(), reason };
+        let reject =
+            |reason: String| Rejected { origin: origin.clone(), id: id.clone(), title: title.clone(), kind: RejectionKind::of_reason(&reason), reason };
         if yaml.get("correlation").is_some() {
             match correlation::parse(&yaml, &origin) {
                 Ok(draft) => loaded.correlations.push(draft),
                 Err(reason) => loaded.rejected.push(reject(reason)),
             }
+            continue;
+        }
+        let collection = yaml.get("action").is_some() || yaml.get("filter").is_some();
+        if !collection && let Err(reason) = check_logsource(&LogSource::parse(&yaml), options.target) {
+            loaded.rejected.push(Rejected { kind: RejectionKind::OtherLogSource, ..reject(reason) });
             continue;
         }
         match parse_rule(&yaml, &origin, options) {
@@ -439,7 +471,7 @@ impl RuleSet {
     /// Like [`RuleSet::matches`], for a record of a host log that belongs to `services`
     /// (`sshd`, `auth`, `syslog`...): only rules whose `logsource` service is one of them, or
     /// that name no service, are tried.
-    pub fn matches_services(&self, event: &Value<'_>, services: &[&str], matched: &mut Vec<u32>) {
+    pub fn matches_services<S: AsRef<str>>(&self, event: &Value<'_>, services: &[S], matched: &mut Vec<u32>) {
         self.matches_where(event, matched, |rule| rule.logsource.accepts(services));
     }
 
