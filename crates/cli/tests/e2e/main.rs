@@ -8,6 +8,7 @@ mod common;
 mod agent;
 mod architecture;
 mod crash;
+mod deploy;
 mod escalation;
 mod export;
 mod fix;

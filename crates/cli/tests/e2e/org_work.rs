@@ -16,7 +16,7 @@ use vigil_testkit::MotoServer;
 
 use crate::common::run;
 
-const ROLE: &str = "OrganizationAccountAccessRole";
+pub(crate) const ROLE: &str = "OrganizationAccountAccessRole";
 /// The organization's size: the management account and 199 members.
 const ACCOUNTS: usize = 200;
 /// The services read: one global and two regional ones keep four runs of 200 accounts within
@@ -42,7 +42,7 @@ fn collect_args(moto: &MotoServer) -> Vec<String> {
 }
 
 /// A fresh store: a new PostgreSQL database when `VIGIL_TEST_POSTGRES` is set, else an SQLite file.
-fn store(directory: &std::path::Path, name: &str) -> String {
+pub(crate) fn store(directory: &std::path::Path, name: &str) -> String {
     match std::env::var("VIGIL_TEST_POSTGRES") {
         Ok(url) if !url.is_empty() => {
             let database = format!("vigil_org_{name}_{}", std::process::id());
@@ -60,8 +60,8 @@ fn store(directory: &std::path::Path, name: &str) -> String {
     }
 }
 
-/// An organization of `ACCOUNTS` accounts: each member has a bucket, every other one a queue.
-fn seed_organization(moto: &MotoServer) -> Vec<String> {
+/// An organization of `accounts` accounts: each member has a bucket, every other one a queue.
+pub(crate) fn seed_organization(moto: &MotoServer, accounts: usize) -> Vec<String> {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let config = moto.sdk_config().await;
@@ -69,7 +69,7 @@ fn seed_organization(moto: &MotoServer) -> Vec<String> {
         organizations.create_organization().feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All).send().await.unwrap();
         let sts = aws_sdk_sts::Client::new(&config);
         let mut members = Vec::new();
-        for index in 1..ACCOUNTS {
+        for index in 1..accounts {
             let name = format!("member-{index:03}");
             let status =
                 organizations.create_account().account_name(&name).email(format!("{name}@example.com")).send().await.unwrap().create_account_status.unwrap();
@@ -98,7 +98,7 @@ fn seed_organization(moto: &MotoServer) -> Vec<String> {
 }
 
 /// The store's findings as (check, account, region, resource, status), and its scans' accounts.
-fn findings_and_scans(location: &str) -> (BTreeSet<(String, String, String, String, String)>, Vec<Vec<String>>) {
+pub(crate) fn findings_and_scans(location: &str) -> (BTreeSet<(String, String, String, String, String)>, Vec<Vec<String>>) {
     let mut store = vigil_store::Store::open(location).unwrap();
     let findings = store
         .findings(None, &[])
@@ -147,7 +147,7 @@ fn an_organization_of_200_accounts_scanned_by_killed_workers_and_by_shards_equal
     let moto = MotoServer::start();
     let directory = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    let members = seed_organization(&moto);
+    let members = seed_organization(&moto, ACCOUNTS);
     eprintln!("seeded {ACCOUNTS} accounts in {:.1}s", started.elapsed().as_secs_f64());
 
     // The reference: one process, one scan of every account.
