@@ -255,6 +255,8 @@ pub fn complete_commands(state_dir: &Path, ids: &[String]) -> Result<(), ModuleE
         }
     }
     Ok(())
+}
+
 /// A file another module saw written (FIM's added or modified content), for a module that
 /// inspects such files at once (the malware module's on-access scans).
 #[derive(Debug, Clone, PartialEq)]
