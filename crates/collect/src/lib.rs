@@ -72,7 +72,7 @@ impl Part {
     pub fn name(&self) -> &str {
         match self {
             Part::Global => Region::GLOBAL,
-            Part::Region(region) => region,
+            Part::Region(region) => region.as_str(),
         }
     }
 }
