@@ -165,7 +165,7 @@ impl Outlet<'_> {
         if emitted.is_empty() {
             return Ok(());
         }
-        let written: Vec<_> = match &self.feeds {
+        let written_files: Vec<_> = match &self.feeds {
             Some(_) if on_access_wanted(self.shared) => emitted.iter().filter_map(vigil_host::fim::module::written_file).collect(),
             _ => Vec::new(),
         };
@@ -191,7 +191,7 @@ impl Outlet<'_> {
                 self.shared.notify_queued();
                 // Scanned once the changes are durable (a change not queued is emitted again).
                 if let Some(feeds) = &self.feeds {
-                    written.into_iter().for_each(|file| feeds.push(file));
+                    written_files.into_iter().for_each(|file| feeds.push(file));
                 }
                 Ok(())
             }
