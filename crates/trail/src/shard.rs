@@ -1,5 +1,8 @@
-//! `--shard I/N`: a deterministic split of CloudTrail log objects between N processes, so that
-//! together they read each object exactly once and none needs to hear from the others.
+//! `--shard I/N`: a deterministic split of work between N processes, zero-based (0 <= I < N, as
+//! Kubernetes' JOB_COMPLETION_INDEX and AWS Batch's AWS_BATCH_JOB_ARRAY_INDEX count), the one
+//! shard type of `vigil trail hunt --shard` and `vigil scan --shard`. For CloudTrail log objects,
+//! so that together the processes read each object exactly once and none needs to hear from the
+//! others:
 //!
 //! An object belongs to one shard by a hash of its name from the trail's key layout on
 //! (`AWSLogs/...` onwards when the name holds it, else the whole name), so the same object has
@@ -9,36 +12,41 @@
 
 use std::fmt;
 
-/// One shard of N (`index` counts from 1).
+/// One shard of N (`index` counts from 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
     index: u32,
     count: u32,
 }
 
-/// A `--shard` value that is not `I/N` with 1 <= I <= N.
+/// A `--shard` value that is not `I/N` with 0 <= I < N.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{text}` is not a shard: write I/N with 1 <= I <= N (e.g. 2/8)")]
+#[error("`{text}` is not a shard: write I/N with 0 <= I < N (e.g. 0/8)")]
 pub struct ShardError {
     pub text: String,
 }
 
 impl Shard {
-    /// Parses `I/N` (1-based: `1/4` .. `4/4`).
+    /// Parses `I/N` (zero-based: `0/4` .. `3/4`).
     pub fn parse(text: &str) -> Result<Shard, ShardError> {
         let error = || ShardError { text: text.to_string() };
         let (index, count) = text.trim().split_once('/').ok_or_else(error)?;
         let index: u32 = index.trim().parse().map_err(|_| error())?;
         let count: u32 = count.trim().parse().map_err(|_| error())?;
-        if index == 0 || count == 0 || index > count {
+        if count == 0 || index >= count {
             return Err(error());
         }
         Ok(Shard { index, count })
     }
 
-    /// The shard `index` (1-based) of `count`, when it is one.
+    /// The shard `index` (zero-based) of `count`, when it is one.
     pub fn new(index: u32, count: u32) -> Option<Shard> {
-        (index >= 1 && index <= count).then_some(Shard { index, count })
+        (index < count).then_some(Shard { index, count })
+    }
+
+    /// Whether this shard takes the `position`-th item of a list every shard sorts alike.
+    pub fn takes(self, position: u64) -> bool {
+        position % u64::from(self.count) == u64::from(self.index)
     }
 
     pub fn index(self) -> u32 {
@@ -51,7 +59,7 @@ impl Shard {
 
     /// Whether this shard reads the object (an S3 key or a file path).
     pub fn contains(self, name: &str) -> bool {
-        (fnv1a(layout_name(name).as_bytes()) % u64::from(self.count)) as u32 + 1 == self.index
+        self.takes(fnv1a(layout_name(name).as_bytes()))
     }
 }
 
@@ -90,8 +98,9 @@ mod tests {
     #[test]
     fn shards_parse_only_as_i_of_n() {
         assert_eq!(Shard::parse("2/8"), Ok(Shard { index: 2, count: 8 }));
-        assert_eq!(Shard::parse(" 1 / 1 ").map(|shard| shard.to_string()), Ok("1/1".to_string()));
-        for bad in ["0/4", "5/4", "1/0", "1", "a/b", "", "1/4/2", "-1/4"] {
+        assert_eq!(Shard::parse("0/4"), Ok(Shard { index: 0, count: 4 }));
+        assert_eq!(Shard::parse(" 0 / 1 ").map(|shard| shard.to_string()), Ok("0/1".to_string()));
+        for bad in ["4/4", "5/4", "0/0", "1", "a/b", "", "1/4/2", "-1/4"] {
             assert!(Shard::parse(bad).is_err(), "{bad}");
         }
     }
@@ -104,9 +113,9 @@ mod tests {
         for count in 1..=7 {
             let mut sizes = vec![0usize; count as usize];
             for name in &names {
-                let owners: Vec<u32> = (1..=count).filter(|index| Shard::new(*index, count).is_some_and(|shard| shard.contains(name))).collect();
+                let owners: Vec<u32> = (0..count).filter(|index| Shard::new(*index, count).is_some_and(|shard| shard.contains(name))).collect();
                 assert_eq!(owners.len(), 1, "{name} in {owners:?} of {count}");
-                sizes[owners[0] as usize - 1] += 1;
+                sizes[owners[0] as usize] += 1;
             }
             // The split is roughly even: no shard gets less than half its share.
             assert!(sizes.iter().all(|size| *size * 2 * count as usize >= names.len()), "{count}: {sizes:?}");
@@ -120,7 +129,7 @@ mod tests {
         assert_eq!(layout_name("/mnt/copy/AWSLogs/o-abc/111122223333/CloudTrail/us-east-1/2024/05/01/f.json.gz"), layout_name(key));
         assert_eq!(layout_name("C:\\copy\\AWSLogs\\1\\f.json"), "AWSLogs/1/f.json");
         for count in 1..10 {
-            let shard_of = |name: &str| (1..=count).find(|index| Shard::new(*index, count).is_some_and(|shard| shard.contains(name)));
+            let shard_of = |name: &str| (0..count).find(|index| Shard::new(*index, count).is_some_and(|shard| shard.contains(name)));
             assert_eq!(shard_of(key), shard_of("/mnt/copy/AWSLogs/o-abc/111122223333/CloudTrail/us-east-1/2024/05/01/f.json.gz"));
         }
     }
@@ -131,8 +140,8 @@ mod tests {
         assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
         // Which of three shards reads each name, computed independently of this code.
-        let shard_of = |name: &str| (1..=3).find(|index| Shard::new(*index, 3).is_some_and(|shard| shard.contains(name)));
+        let shard_of = |name: &str| (0..3).find(|index| Shard::new(*index, 3).is_some_and(|shard| shard.contains(name)));
         let names = ["AWSLogs/1/a.json", "AWSLogs/1/b.json", "AWSLogs/1/c.json", "x/AWSLogs/1/d.json"];
-        assert_eq!(names.map(shard_of), [Some(1), Some(2), Some(3), Some(2)]);
+        assert_eq!(names.map(shard_of), [Some(0), Some(1), Some(2), Some(1)]);
     }
 }

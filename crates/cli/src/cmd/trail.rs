@@ -103,10 +103,10 @@ pub struct HuntArgs {
     /// Write the alerts to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Read only shard I of N (1-based): N processes with 1/N .. N/N read each log object exactly
+    /// Read only shard I of N (zero-based, as `vigil scan --shard`): N processes with 0/N .. N-1/N read each log object exactly
     /// once between them (split by a hash of the object's key from `AWSLogs/` on, so a bucket and
     /// a local copy split alike). Correlation rules then count only this shard's events.
-    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    #[arg(long, value_name = "I/N", value_parser = super::work::parse_shard)]
     pub shard: Option<Shard>,
     /// Record the alerts in the store (once per rule and event; the default store, or --store).
     #[arg(long)]
@@ -193,10 +193,6 @@ pub struct VerifyArgs {
     pub to: Option<DateTime<Utc>>,
     #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
     pub format: SummaryFormat,
-}
-
-fn parse_shard(text: &str) -> Result<Shard, String> {
-    Shard::parse(text).map_err(|error| error.to_string())
 }
 
 /// Parses an RFC 3339 time, a date (midnight UTC), or an age (`90m`, `24h`, `7d`) before now.

@@ -73,22 +73,13 @@ pub struct RunsArgs {
     pub format: Format,
 }
 
-/// `I/N`: shard I of N (zero-based, as Kubernetes' JOB_COMPLETION_INDEX and AWS Batch's
-/// AWS_BATCH_JOB_ARRAY_INDEX).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    pub index: u32,
-    pub count: u32,
-}
+/// `I/N`: shard I of N, zero-based (Kubernetes' JOB_COMPLETION_INDEX, AWS Batch's
+/// AWS_BATCH_JOB_ARRAY_INDEX); the one shard type, shared with `vigil trail hunt --shard`.
+pub use vigil_trail::shard::Shard;
 
+/// `--shard`'s parser.
 pub fn parse_shard(text: &str) -> Result<Shard, String> {
-    let (index, count) = text.split_once('/').ok_or_else(|| format!("`{text}` is not a shard: use I/N, e.g. 0/4"))?;
-    let index: u32 = index.trim().parse().map_err(|_| format!("`{index}` in `{text}` is not a shard index (0, 1, ...)"))?;
-    let count: u32 = count.trim().parse().map_err(|_| format!("`{count}` in `{text}` is not a shard count (1, 2, ...)"))?;
-    if count == 0 || index >= count {
-        return Err(format!("shard `{text}`: the index must be at least 0 and below the count (0 <= I < N)"));
-    }
-    Ok(Shard { index, count })
+    Shard::parse(text).map_err(|error| error.to_string())
 }
 
 /// What one process of a run needs: the run, the collection settings every part uses, the
@@ -440,9 +431,9 @@ pub fn run_shard(global: &GlobalArgs, args: &super::scan::ScanArgs, shard: Shard
     let mut store = Store::open(&location).with_context(|| format!("cannot open the store `{location}`"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     let selection = Selection { checks: args.checks.clone(), framework: args.framework, resources: None };
-    let plan = prepare(&runtime, &mut store, run_id, role, &args.source.live, &args.work, Some(shard.count), selection, global.quiet)?;
+    let plan = prepare(&runtime, &mut store, run_id, role, &args.source.live, &args.work, Some(shard.count()), selection, global.quiet)?;
     drop(runtime);
-    let tally = work(&plan, &location, Some(shard.index), args.org_parallel, args.work.lease_seconds, &args.assess, global.quiet)?;
+    let tally = work(&plan, &location, Some(shard.index()), args.org_parallel, args.work.lease_seconds, &args.assess, global.quiet)?;
     finish(&mut store, run_id, &tally, false, started, global.quiet)
 }
 
@@ -515,8 +506,8 @@ mod tests {
 
     #[test]
     fn shards_are_zero_based_and_below_their_count() {
-        assert_eq!(parse_shard("0/4"), Ok(Shard { index: 0, count: 4 }));
-        assert_eq!(parse_shard("3/4"), Ok(Shard { index: 3, count: 4 }));
+        assert_eq!(parse_shard("0/4"), Ok(Shard::new(0, 4).unwrap()));
+        assert_eq!(parse_shard("3/4"), Ok(Shard::new(3, 4).unwrap()));
         for wrong in ["4/4", "1/0", "-1/4", "a/4", "2", "1/b"] {
             assert!(parse_shard(wrong).is_err(), "{wrong}");
         }

@@ -84,8 +84,7 @@ fn every_deployment_in_deploy_runs_an_organization_scan_equal_to_one_process() {
     let reference_store = directory.path().join("reference.db").to_string_lossy().into_owned();
     let mut reference = Command::new(&vigil);
     moto_env(&mut reference);
-    let (code, _, stderr) =
-        run(reference.args(["-q", "scan", "--org-role", ROLE, "--region", "us-east-1", "--service", "s3", "--store", &reference_store]));
+    let (code, _, stderr) = run(reference.args(["-q", "scan", "--org-role", ROLE, "--region", "us-east-1", "--service", "s3", "--store", &reference_store]));
     assert_eq!(code, 0, "{stderr}");
     let (reference, reference_scans) = findings_and_scans(&reference_store);
     assert_eq!(reference_scans.iter().flatten().count(), ACCOUNTS);
