@@ -15,7 +15,6 @@
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -24,7 +23,8 @@ use serde_json::json;
 use super::{Responder, ResponsePolicy, blocked};
 use crate::firewall::Nft;
 use crate::logs::detect::{self, Detector};
-use crate::logs::{Collector, FileSource, LogRecord, Positions, journal};
+use crate::logs::module::{ReadLimits, read_new};
+use crate::logs::{FileSource, LogRecord, Positions};
 use crate::module::{Module, ModuleError, Run, complete_commands, pending_commands};
 
 /// Bytes read from one log file per run by default.
@@ -159,40 +159,12 @@ impl IpsModule {
             None => crate::logs::default_files(&root),
         };
         let positions = Positions::load(&positions_file(run.state_dir)).map_err(ips_error)?;
-        let mut collector = Collector::new(files, positions);
-        collector.max_bytes_per_poll = settings.get("max_bytes_per_run").unwrap_or(DEFAULT_MAX_BYTES_PER_RUN);
-        let mut batch = collector.poll();
-        problems.append(&mut batch.problems);
-        let read_bytes: u64 = batch
-            .positions
-            .files
-            .iter()
-            .map(|(key, position)| position.offset.saturating_sub(collector.positions.files.get(key).map_or(0, |old| old.offset)))
-            .sum();
-        run.budget.charge_io(read_bytes);
-        let mut records = std::mem::take(&mut batch.records);
-        let mut positions = batch.positions;
-        let use_journal: bool = settings.get("journal").unwrap_or(true);
-        let journal_directory = if root.is_live() { None } else { Some(root.join(b"/var/log/journal")) };
-        if use_journal && journal_directory.as_ref().is_none_or(|directory| directory.is_dir()) {
-            match journal::spawn(positions.journal_cursor.as_deref(), false, journal_directory.as_deref()) {
-                Ok(mut child) => {
-                    let mut read = 0usize;
-                    let result = journal::read(&mut child, &mut |record, cursor| {
-                        records.push(record);
-                        positions.journal_cursor = Some(cursor);
-                        read += 1;
-                        if read >= MAX_JOURNAL_RECORDS { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
-                    });
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    if let Err(error) = result {
-                        problems.push(format!("reading journalctl's output: {error}"));
-                    }
-                }
-                Err(error) => problems.push(format!("cannot run `journalctl`: {error}")),
-            }
-        }
+        let limits = ReadLimits {
+            max_bytes: settings.get("max_bytes_per_run").unwrap_or(DEFAULT_MAX_BYTES_PER_RUN),
+            journal: settings.get("journal").unwrap_or(true),
+            max_journal: MAX_JOURNAL_RECORDS,
+        };
+        let (records, positions) = read_new(run, files, positions, limits, problems);
         Ok((records, positions))
     }
 }

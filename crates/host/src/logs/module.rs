@@ -101,6 +101,66 @@ impl LogsModule {
     }
 }
 
+/// How much one run of a log-reading module reads.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadLimits {
+    /// Bytes per file and run.
+    pub max_bytes: u64,
+    /// Whether the journal is read (the system journal on a live host, the root's
+    /// `/var/log/journal` under `--root`).
+    pub journal: bool,
+    /// Journal records per run.
+    pub max_journal: usize,
+}
+
+/// The records that `files` and (with `limits.journal`) the journal hold after `positions`,
+/// with the positions after them, the bytes read charged to the run's I/O budget: the one
+/// reading of the logs the `logs` and `ips` modules both do. What could not be read goes to
+/// `problems`; the positions are the caller's to save once its events are queued.
+pub fn read_new(
+    run: &mut Run<'_>,
+    files: Vec<FileSource>,
+    positions: Positions,
+    limits: ReadLimits,
+    problems: &mut Vec<String>,
+) -> (Vec<LogRecord>, Positions) {
+    let root = run.host_root();
+    let mut collector = Collector::new(files, positions);
+    collector.max_bytes_per_poll = limits.max_bytes;
+    let mut batch = collector.poll();
+    problems.append(&mut batch.problems);
+    let read_bytes: u64 = batch
+        .positions
+        .files
+        .iter()
+        .map(|(key, position)| position.offset.saturating_sub(collector.positions.files.get(key).map_or(0, |old| old.offset)))
+        .sum();
+    run.budget.charge_io(read_bytes);
+    let mut records = std::mem::take(&mut batch.records);
+    let mut positions = batch.positions;
+    let journal_directory = if root.is_live() { None } else { Some(root.join(b"/var/log/journal")) };
+    if limits.journal && journal_directory.as_ref().is_none_or(|directory| directory.is_dir()) {
+        match journal::spawn(positions.journal_cursor.as_deref(), false, journal_directory.as_deref()) {
+            Ok(mut child) => {
+                let mut read = 0usize;
+                let result = journal::read(&mut child, &mut |record, cursor| {
+                    records.push(record);
+                    positions.journal_cursor = Some(cursor);
+                    read += 1;
+                    if read >= limits.max_journal { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+                });
+                let _ = child.kill();
+                let _ = child.wait();
+                if let Err(error) = result {
+                    problems.push(format!("reading journalctl's output: {error}"));
+                }
+            }
+            Err(error) => problems.push(format!("cannot run `journalctl`: {error}")),
+        }
+    }
+    (records, positions)
+}
+
 impl Module for LogsModule {
     fn name(&self) -> &'static str {
         "logs"
@@ -122,39 +182,8 @@ impl Module for LogsModule {
             None => super::default_files(&root),
         };
         let positions = Positions::load(&positions_file(run.state_dir)).map_err(logs_error)?;
-        let mut collector = Collector::new(files, positions);
-        collector.max_bytes_per_poll = max_bytes;
-        let mut batch = collector.poll();
-        let mut problems = std::mem::take(&mut batch.problems);
-        let read_bytes: u64 = batch
-            .positions
-            .files
-            .iter()
-            .map(|(key, position)| position.offset.saturating_sub(collector.positions.files.get(key).map_or(0, |old| old.offset)))
-            .sum();
-        run.budget.charge_io(read_bytes);
-        let mut records = std::mem::take(&mut batch.records);
-        let mut positions = batch.positions;
-        let journal_directory = if root.is_live() { None } else { Some(root.join(b"/var/log/journal")) };
-        if use_journal && journal_directory.as_ref().is_none_or(|directory| directory.is_dir()) {
-            match journal::spawn(positions.journal_cursor.as_deref(), false, journal_directory.as_deref()) {
-                Ok(mut child) => {
-                    let mut read = 0usize;
-                    let result = journal::read(&mut child, &mut |record, cursor| {
-                        records.push(record);
-                        positions.journal_cursor = Some(cursor);
-                        read += 1;
-                        if read >= max_journal { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
-                    });
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    if let Err(error) = result {
-                        problems.push(format!("reading journalctl's output: {error}"));
-                    }
-                }
-                Err(error) => problems.push(format!("cannot run `journalctl`: {error}")),
-            }
-        }
+        let mut problems = Vec::new();
+        let (records, positions) = read_new(run, files, positions, ReadLimits { max_bytes, journal: use_journal, max_journal }, &mut problems);
         let alerts = if detect_at.on_agent() {
             self.load_rules(rule_paths, builtin)?;
             self.detect(run, &records)?
