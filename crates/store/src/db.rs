@@ -89,10 +89,24 @@ impl Db {
         }
         let connection =
             rusqlite::Connection::open(path).map_err(|error| StoreError::Open { location: path.display().to_string(), reason: error.to_string() })?;
-        connection
-            .busy_timeout(std::time::Duration::from_secs(30))
-            .and_then(|()| connection.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"))
-            .map_err(|error| StoreError::Open { location: path.display().to_string(), reason: error.to_string() })?;
+        let open_error = |error: rusqlite::Error| StoreError::Open { location: path.display().to_string(), reason: error.to_string() };
+        connection.busy_timeout(std::time::Duration::from_secs(30)).map_err(open_error)?;
+        // Switching a new file to WAL takes an exclusive lock, and SQLite answers "database is
+        // locked" at once, without its busy handler, to a second process opening the file while
+        // the first switches it (several workers starting on one store): retry for as long as
+        // the busy timeout would have waited.
+        let started = std::time::Instant::now();
+        loop {
+            match connection.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;") {
+                Ok(()) => break,
+                Err(rusqlite::Error::SqliteFailure(failure, _))
+                    if failure.code == rusqlite::ErrorCode::DatabaseBusy && started.elapsed() < std::time::Duration::from_secs(30) =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(error) => return Err(open_error(error)),
+            }
+        }
         Ok(Db::Sqlite(connection))
     }
 

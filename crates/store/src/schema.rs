@@ -387,9 +387,11 @@ pub const VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Brings the schema up to [`VERSION`]; refuses a store written by a newer vigil.
 pub fn migrate(db: &mut Db) -> Result<(), StoreError> {
-    db.batch("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")?;
+    // Inside the write transaction (its lock serialises processes opening a new store at once,
+    // such as several workers): PostgreSQL's `CREATE TABLE IF NOT EXISTS` is not safe against a
+    // concurrent one.
     db.begin_write()?;
-    let result = apply(db);
+    let result = db.batch("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)").and_then(|()| apply(db));
     match result {
         Ok(()) => db.commit(),
         Err(error) => {

@@ -179,6 +179,10 @@ fn decompress(bytes: &[u8], key: &UnitKey) -> Result<Vec<u8>, StoreError> {
     zstd::stream::decode_all(bytes).map_err(|error| StoreError::Corrupt { what: format!("the fragment of {key}"), reason: error.to_string() })
 }
 
+/// An assess unit's fragments: each collect part's (region, JSON), and the organization unit's
+/// JSON when the run has one.
+pub type UnitFragments = (Vec<(String, Vec<u8>)>, Option<Vec<u8>>);
+
 impl Store {
     /// Registers run `run_id` with its settings and collect units (idempotent: every process of
     /// a run registers the same units, and what exists is kept). `collect_units` is the sorted
@@ -325,7 +329,7 @@ impl Store {
 
     /// The fragments an assess unit needs: its account's collect units' (region, JSON) and the
     /// organization unit's JSON (when the run has one).
-    pub fn unit_fragments(&mut self, run_id: &str, account_id: &str) -> Result<(Vec<(String, Vec<u8>)>, Option<Vec<u8>>), StoreError> {
+    pub fn unit_fragments(&mut self, run_id: &str, account_id: &str) -> Result<UnitFragments, StoreError> {
         let rows = self.db.rows(
             "SELECT account_id, region, fragment FROM work_units WHERE run_id = $1 AND kind = 'collect' AND (account_id = $2 OR account_id = $3) ORDER BY region",
             &[Param::Text(run_id), Param::Text(account_id), Param::Text(ORGANIZATION_UNIT)],

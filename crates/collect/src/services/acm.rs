@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use aws_sdk_acm::Client;
 use aws_sdk_acm::types::{Filters, KeyAlgorithm};
 use futures::StreamExt;
 use vigil_model::acm::Certificate;

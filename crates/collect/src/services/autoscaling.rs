@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use aws_sdk_autoscaling::Client;
 use aws_sdk_autoscaling::types as sdk;
 use vigil_model::autoscaling::{AutoScalingGroup, LaunchConfiguration, LaunchTemplateSpecification};
 

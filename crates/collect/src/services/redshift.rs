@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use aws_sdk_redshift::Client;
 use futures::StreamExt;
 use vigil_model::redshift::{LoggingStatus, RedshiftCluster, RedshiftParameterGroup};
 
