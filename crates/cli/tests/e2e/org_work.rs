@@ -98,7 +98,10 @@ pub(crate) fn seed_organization(moto: &MotoServer, accounts: usize) -> Vec<Strin
 }
 
 /// The store's findings as (check, account, region, resource, status), and its scans' accounts.
-pub(crate) fn findings_and_scans(location: &str) -> (BTreeSet<(String, String, String, String, String)>, Vec<Vec<String>>) {
+/// Findings as (check, account, region, resource, status).
+pub(crate) type FindingKeys = BTreeSet<(String, String, String, String, String)>;
+
+pub(crate) fn findings_and_scans(location: &str) -> (FindingKeys, Vec<Vec<String>>) {
     let mut store = vigil_store::Store::open(location).unwrap();
     let findings = store
         .findings(None, &[])
@@ -127,11 +130,11 @@ fn finish(child: Child, started: Instant) -> (i32, String, f64) {
 }
 
 fn peak_rss_line(stderr: &str) -> String {
-    stderr.lines().filter(|line| line.contains("peak RSS")).next_back().unwrap_or("(no closing line)").to_string()
+    stderr.lines().rfind(|line| line.contains("peak RSS")).unwrap_or("(no closing line)").to_string()
 }
 
 /// Each account's scan once, and the same findings (keys and statuses) as the reference.
-fn assert_same_as_reference(location: &str, reference: &BTreeSet<(String, String, String, String, String)>, accounts: &BTreeSet<String>, what: &str) {
+fn assert_same_as_reference(location: &str, reference: &FindingKeys, accounts: &BTreeSet<String>, what: &str) {
     let (findings, scans) = findings_and_scans(location);
     let scanned: Vec<String> = scans.into_iter().flatten().collect();
     let distinct: BTreeSet<String> = scanned.iter().cloned().collect();
