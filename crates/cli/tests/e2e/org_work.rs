@@ -295,8 +295,9 @@ fn an_account_read_in_parts_and_merged_equals_the_account_read_whole() {
 /// time of collection, the retries of each call, and the order of calls of one key.
 fn normalized(inventory: &vigil_model::Inventory) -> Value {
     let mut value = serde_json::to_value(inventory).unwrap();
-    value["collected_at"] = Value::Null;
-    if let Some(calls) = value["ledger"]["calls"].as_array_mut() {
+    // The inventory's own fields are PascalCase (the ledger's calls are not).
+    value["CollectedAt"] = Value::Null;
+    if let Some(calls) = value["Ledger"]["calls"].as_array_mut() {
         for call in calls.iter_mut() {
             call["retries"] = Value::Null;
         }
