@@ -303,5 +303,19 @@ fn normalized(inventory: &vigil_model::Inventory) -> Value {
         }
         calls.sort_by_key(|call| call.to_string());
     }
+    // Lists whose order is the order replies arrived (S3's buckets, read concurrently) differ
+    // between two reads of the same account: compare every list as a multiset.
+    sort_lists(&mut value);
     value
+}
+
+fn sort_lists(value: &mut Value) {
+    match value {
+        Value::Array(items) => {
+            items.iter_mut().for_each(sort_lists);
+            items.sort_by_key(|item| item.to_string());
+        }
+        Value::Object(fields) => fields.values_mut().for_each(sort_lists),
+        _ => {}
+    }
 }
