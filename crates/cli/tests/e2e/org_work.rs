@@ -304,18 +304,34 @@ fn normalized(inventory: &vigil_model::Inventory) -> Value {
         calls.sort_by_key(|call| call.to_string());
     }
     // Lists whose order is the order replies arrived (S3's buckets, read concurrently) differ
-    // between two reads of the same account: compare every list as a multiset.
-    sort_lists(&mut value);
+    // between two reads of the same account: compare every list as a multiset. The status
+    // fields AWS refreshes on its own (a trail's last delivery) differ too: the model's list of
+    // volatile fields names them.
+    let volatile: Vec<&str> = vigil_model::volatile::VOLATILE_FIELDS
+        .iter()
+        .filter_map(|field| field.path.rsplit('.').next())
+        .map(|leaf| leaf.trim_end_matches("[]"))
+        .filter(|leaf| *leaf != "Status")
+        .collect();
+    normalize_parts(&mut value, &volatile);
     value
 }
 
-fn sort_lists(value: &mut Value) {
+fn normalize_parts(value: &mut Value, volatile: &[&str]) {
     match value {
         Value::Array(items) => {
-            items.iter_mut().for_each(sort_lists);
+            items.iter_mut().for_each(|item| normalize_parts(item, volatile));
             items.sort_by_key(|item| item.to_string());
         }
-        Value::Object(fields) => fields.values_mut().for_each(sort_lists),
+        Value::Object(fields) => {
+            for (key, field) in fields.iter_mut() {
+                if volatile.contains(&key.as_str()) {
+                    *field = Value::Null;
+                } else {
+                    normalize_parts(field, volatile);
+                }
+            }
+        }
         _ => {}
     }
 }
