@@ -300,6 +300,8 @@ fn normalized(inventory: &vigil_model::Inventory) -> Value {
     if let Some(calls) = value["Ledger"]["calls"].as_array_mut() {
         for call in calls.iter_mut() {
             call["retries"] = Value::Null;
+            // The SDK's raw error, with the reply's Date header.
+            call["detail"] = Value::Null;
         }
         calls.sort_by_key(|call| call.to_string());
     }
