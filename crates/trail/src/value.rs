@@ -231,9 +231,12 @@ impl<'de> Visitor<'de> for ValueVisitor {
 }
 
 /// The parts of a record its readers look at: a tree of object member names. [`Fields::All`]
-/// keeps a whole value; [`Fields::Members`] keeps, of an object (or of each object in an
+/// keeps a whole value; [`Fields::Members`] keeps, of an object (or of each element of an
 /// array), only the named members, each with what is needed below it. Scalars are kept as
-/// they are wherever they stand.
+/// they are wherever they stand, so where a path ends (`Members` with no names) its scalars,
+/// and those of its array, are kept while an object there is kept empty: all the field's
+/// readers can see of it (they test scalars, and presence: an empty object is present and not
+/// null).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Fields {
     /// The whole value.
@@ -262,10 +265,7 @@ impl Fields {
 
     fn add_parts(&mut self, parts: &[&str]) {
         let Fields::Members(members) = self else { return };
-        let Some((first, rest)) = parts.split_first() else {
-            *self = Fields::All;
-            return;
-        };
+        let Some((first, rest)) = parts.split_first() else { return };
         let position = match members.iter().position(|(name, _)| name == first) {
             Some(position) => position,
             None => {
@@ -441,15 +441,18 @@ mod tests {
         // The whole dotted name is a member too (as `Value::path` reads it).
         fields.add_path("a.b");
         let value = Value::parse_fields(text, &fields).unwrap();
-        assert_eq!(value.to_json(), serde_json::json!({"eventName": "A", "a.b": 1, "a": {"b": [{"c": "x", "d": "y"}, {"c": "z"}]}}));
-        // A path ending at a member keeps all of it, whatever else was asked below it.
-        let mut whole = Fields::none();
-        whole.add_path("a");
-        whole.add_path("a.e.f");
-        assert_eq!(
-            Value::parse_fields(text, &whole).unwrap().to_json(),
-            serde_json::json!({"a": serde_json::from_slice::<serde_json::Value>(text).unwrap()["a"]})
-        );
+        assert_eq!(value.to_json(), serde_json::json!({"eventName": "A", "a.b": 1, "a": {"b": [{"c": "x"}, {"c": "z"}]}}));
+        // Where a path ends, scalars are kept and objects kept empty (present, not null).
+        let mut ends = Fields::none();
+        ends.add_path("noise");
+        ends.add_path("s");
+        ends.add_path("a.e");
+        ends.add_path("a.b");
+        assert_eq!(Value::parse_fields(text, &ends).unwrap().to_json(), serde_json::json!({"a": {"b": [{}, {}], "e": {}}, "a.b": 1, "noise": {}, "s": "t"}));
+        let array = br#"{"l":[1,"x",{"y":2},[3],null]}"#;
+        let mut list = Fields::none();
+        list.add_path("l");
+        assert_eq!(Value::parse_fields(array, &list).unwrap().to_json(), serde_json::json!({"l": [1, "x", {}, [3], null]}));
         // Everything is the full parse; merging selections unions them.
         assert_eq!(Value::parse_fields(text, &Fields::All).unwrap(), Value::parse(text).unwrap());
         let mut merged = Fields::none();
