@@ -323,13 +323,8 @@ rules:
 "#;
 
     fn subject(region: &str, resource_type: &str, tags: &[(&str, &str)]) -> Subject {
-        Subject {
-            arn: format!("arn:aws:x:{region}:1:thing"),
-            resource_type: resource_type.into(),
-            id: "thing".into(),
-            region: region.into(),
-            tags: tags.iter().map(|(key, value)| (key.to_string(), value.to_string())).collect(),
-        }
+        let tags: vigil_model::Tags = tags.iter().map(|(key, value)| (key.to_string(), value.to_string())).collect();
+        Subject::new(&format!("arn:aws:x:{region}:1:thing"), resource_type, "thing", region, Some(&tags))
     }
 
     fn inventory() -> Inventory {
