@@ -4,43 +4,37 @@
 //! about one resource. Both treat a call that failed and a call never made alike: the data is
 //! missing, so the verdict is ERROR naming the call.
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Mutex, OnceLock};
 
 use serde_json::json;
-use vigil_model::fast_hash::fast_hash;
 use vigil_model::ledger::{Coverage, LedgerIndex};
-use vigil_model::{Inventory, ResourceRef, Tags, Timestamp};
+use vigil_model::{Inventory, ResourceRef, Timestamp};
 
 use crate::Metadata;
 use crate::finding::{Evidence, Finding, SharedStr, SharedTags, Status};
 use crate::policy::{Policy, Scope, Value as PolicyValue};
 use vigil_model::Region;
 
-/// The resource a finding is about. Its strings are shared ([`SharedStr`]): the context builds
-/// one subject per resource ([`Context::subject`]) and every finding about the resource points
-/// at the same copies, so building a finding neither copies nor looks up its resource's names.
+/// The resource a finding is about.
 #[derive(Debug, Clone)]
 pub struct Subject {
-    pub arn: SharedStr,
-    pub resource_type: SharedStr,
-    pub id: SharedStr,
-    pub region: SharedStr,
-    pub tags: SharedTags,
+    pub arn: String,
+    pub resource_type: String,
+    pub id: String,
+    pub region: String,
+    pub tags: BTreeMap<String, String>,
 }
 
-impl Subject {
-    /// A subject from plain strings, shared with nothing (for callers without a context; checks
-    /// use [`Context::subject`] or [`Context::subject_for`]).
-    pub fn new(arn: &str, resource_type: &str, id: &str, region: &str, tags: Option<&Tags>) -> Subject {
+impl From<&ResourceRef<'_>> for Subject {
+    fn from(resource: &ResourceRef<'_>) -> Subject {
         Subject {
-            arn: arn.into(),
-            resource_type: resource_type.into(),
-            id: id.into(),
-            region: region.into(),
-            tags: tags.map(|tags| SharedTags::from(tags.clone())).unwrap_or_default(),
+            arn: resource.arn.clone(),
+            resource_type: resource.resource_type.to_string(),
+            id: resource.id.to_string(),
+            region: resource.region.to_string(),
+            tags: resource.tags.cloned().unwrap_or_default(),
         }
     }
 }
@@ -101,12 +95,12 @@ pub struct Context<'a> {
     resources: OnceLock<Vec<ResourceRef<'a>>>,
     /// Indexes into `resources` by CloudFormation type, built on first use.
     by_type: OnceLock<HashMap<&'static str, Vec<usize>>>,
-    /// The subject of each resource of `resources` (same positions), each built on first use.
-    subjects: OnceLock<Vec<OnceLock<Subject>>>,
     /// One shared copy of each string findings repeat (check ids, regions, ARNs...).
     strings: Interner<SharedStr>,
     evidence: Interner<Evidence>,
     account_id: SharedStr,
+    /// The tags of the last finding built: consecutive findings about one resource share one copy.
+    last_tags: Mutex<SharedTags>,
     /// The organization's SCPs and RCPs for this account, parsed on first use.
     organization: OnceLock<vigil_iam::organization::OrganizationLevels>,
 }
@@ -114,8 +108,7 @@ pub struct Context<'a> {
 /// Shares one copy of each text among the findings of a run (check ids, regions, ARNs,
 /// messages, evidence: a million-resource scan repeats most of them). Sharded so that checks
 /// running on several threads rarely wait for each other; keyed by a fast hash of the text
-/// computed once ([`fast_hash`]; two texts with the same hash simply do not share: rare and
-/// harmless).
+/// computed once (two texts with the same hash simply do not share: rare and harmless).
 struct Interner<T> {
     shards: [Mutex<HashMap<u64, T, BuildHasherDefault<HashIsKey>>>; 16],
 }
@@ -128,30 +121,27 @@ impl<T> Default for Interner<T> {
 
 impl<T: Clone> Interner<T> {
     /// The shared value for `text`, made by `make` the first time.
-    fn intern<S: AsRef<str>>(&self, text: S, view: impl Fn(&T) -> &str, make: impl FnOnce(S) -> T) -> T {
-        let hash = fast_hash(text.as_ref());
-        // The shard comes from middle bits: the map indexes its buckets by the low bits and
-        // filters probes by the top seven, which would otherwise be the same across a shard.
-        let Some(shard) = self.shards.get(((hash >> 32) & 15) as usize) else { return make(text) };
+    fn intern(&self, text: &str, view: impl Fn(&T) -> &str, make: impl FnOnce(&str) -> T) -> T {
+        let hash = fast_hash(text);
+        let Some(shard) = self.shards.get((hash >> 60) as usize) else { return make(text) };
         // A poisoned shard only means another check panicked while holding it; the map is
         // still a valid cache.
         let mut shared = shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        match shared.entry(hash) {
-            Entry::Occupied(entry) if view(entry.get()) == text.as_ref() => entry.get().clone(),
-            Entry::Occupied(_) => make(text),
-            Entry::Vacant(entry) => entry.insert(make(text)).clone(),
+        match shared.get(&hash) {
+            Some(value) if view(value) == text => value.clone(),
+            Some(_) => make(text),
+            None => {
+                let value = make(text);
+                shared.insert(hash, value.clone());
+                value
+            }
         }
     }
 }
 
 impl Interner<SharedStr> {
     fn string(&self, text: &str) -> SharedStr {
-        self.intern(text, SharedStr::as_str, SharedStr::from)
-    }
-
-    /// Like [`Interner::string`], keeping `text` itself (no copy) when it is new.
-    fn owned(&self, text: String) -> SharedStr {
-        self.intern(text, SharedStr::as_str, SharedStr::from)
+        self.intern(text, SharedStr::as_str, |text| SharedStr::from(text))
     }
 
     /// Like [`Interner::string`] for a field that rarely changes from one finding to the next
@@ -178,20 +168,28 @@ thread_local! {
 
 impl Interner<Evidence> {
     fn evidence(&self, value: &serde_json::Value) -> Evidence {
-        // Serializing a `Value` cannot fail (its map keys are strings). The text is written
-        // once, straight into the box the evidence keeps when it is new.
-        let Ok(text) = serde_json::value::to_raw_value(value) else { return Evidence::from(value) };
-        self.intern(RawText(text), Evidence::as_json, |text| Evidence::from(text.0))
+        // Serializing a `Value` cannot fail (its map keys are strings).
+        let Ok(text) = serde_json::to_string(value) else { return Evidence::from(value) };
+        self.intern(&text, Evidence::as_json, Evidence::from_json_text)
     }
 }
 
-/// Compact JSON text as [`Interner::intern`] takes it.
-struct RawText(Box<serde_json::value::RawValue>);
-
-impl AsRef<str> for RawText {
-    fn as_ref(&self) -> &str {
-        self.0.get()
+/// A multiply-rotate hash over 8-byte words (the FxHash scheme), several times faster than
+/// SipHash on ARNs; the interner needs no protection against chosen collisions.
+fn fast_hash(text: &str) -> u64 {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    let mut hash = text.len() as u64;
+    let mut chunks = text.as_bytes().chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        hash = (hash.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(SEED);
     }
+    for byte in chunks.remainder() {
+        hash = (hash.rotate_left(5) ^ u64::from(*byte)).wrapping_mul(SEED);
+    }
+    // Spread the high bits, which pick the shard.
+    hash ^ (hash >> 29)
 }
 
 /// A hasher for keys that already are hashes.
@@ -224,10 +222,10 @@ impl<'a> Context<'a> {
             host_facts: None,
             resources: OnceLock::new(),
             by_type: OnceLock::new(),
-            subjects: OnceLock::new(),
             strings: Interner::default(),
             evidence: Interner::default(),
             account_id: SharedStr::from(inventory.account_id().as_str()),
+            last_tags: Mutex::new(SharedTags::default()),
             organization: OnceLock::new(),
         }
     }
@@ -302,53 +300,20 @@ impl<'a> Context<'a> {
         self.inventory.account_id().as_str()
     }
 
-    /// The subject findings about `resource` name: built once per resource of
-    /// [`Context::resources`] and shared by every finding about it (a resource from elsewhere
-    /// gets a subject of its own).
-    pub fn subject(&self, resource: &ResourceRef<'a>) -> Subject {
-        let resources = self.resources();
-        let subjects = self.subjects.get_or_init(|| resources.iter().map(|_| OnceLock::new()).collect());
-        // The resource's position in the list, from its address; `ptr::eq` confirms it is that
-        // element (a reference from another list falls through to a subject of its own).
-        let offset = (resource as *const ResourceRef<'a> as usize).wrapping_sub(resources.as_ptr() as usize);
-        let position = offset / std::mem::size_of::<ResourceRef<'a>>().max(1);
-        match (resources.get(position), subjects.get(position)) {
-            (Some(listed), Some(subject)) if std::ptr::eq(listed, resource) => subject.get_or_init(|| self.resource_subject(resource)).clone(),
-            _ => self.resource_subject(resource),
-        }
-    }
-
-    fn resource_subject(&self, resource: &ResourceRef<'a>) -> Subject {
-        self.subject_for(&resource.arn, resource.resource_type, resource.id, resource.region, resource.tags)
-    }
-
-    /// A subject for a resource that is not one of [`Context::resources`] (or is read from the
-    /// typed lists), its strings shared with the other findings of the run.
-    pub fn subject_for(&self, arn: &str, resource_type: &str, id: &str, region: &str, tags: Option<&Tags>) -> Subject {
-        Subject {
-            arn: self.strings.string(arn),
-            resource_type: self.strings.recent(&LAST_RESOURCE_TYPE, resource_type),
-            id: self.strings.string(id),
-            region: self.strings.recent(&LAST_REGION, region),
-            tags: tags.map(|tags| SharedTags::from(tags.clone())).unwrap_or_default(),
-        }
-    }
-
     /// The account itself, for account-level checks.
     pub fn account_subject(&self) -> Subject {
-        self.region_subject(vigil_model::Region::GLOBAL)
+        Subject {
+            arn: format!("arn:{}:iam::{}:root", self.inventory.partition(), self.account_id()),
+            resource_type: "AWS::::Account".to_string(),
+            id: self.account_id().to_string(),
+            region: vigil_model::Region::GLOBAL.to_string(),
+            tags: BTreeMap::new(),
+        }
     }
 
     /// The account in one region, for per-region account settings.
     pub fn region_subject(&self, region: &str) -> Subject {
-        let arn = format!("arn:{}:iam::{}:root", self.inventory.partition(), self.account_id());
-        Subject {
-            arn: self.strings.string(&arn),
-            resource_type: self.strings.recent(&LAST_RESOURCE_TYPE, "AWS::::Account"),
-            id: self.account_id.clone(),
-            region: self.strings.recent(&LAST_REGION, region),
-            tags: SharedTags::default(),
-        }
+        Subject { region: region.to_string(), ..self.account_subject() }
     }
 
     /// Checks that every call was read; otherwise says which was not, and why.
@@ -458,15 +423,28 @@ impl<'a> Context<'a> {
             severity: metadata.severity,
             status,
             account_id: self.account_id.clone(),
-            region: subject.region.clone(),
-            resource_arn: subject.arn.clone(),
-            resource_type: subject.resource_type.clone(),
-            resource_id: subject.id.clone(),
-            resource_tags: subject.tags.clone(),
-            message: self.strings.owned(message),
+            region: self.strings.recent(&LAST_REGION, &subject.region),
+            resource_arn: self.strings.string(&subject.arn),
+            resource_type: self.strings.recent(&LAST_RESOURCE_TYPE, &subject.resource_type),
+            resource_id: self.strings.string(&subject.id),
+            resource_tags: self.shared_tags(&subject.tags),
+            message: self.strings.string(&message),
             evidence: self.evidence.evidence(&evidence),
             mute_reason: None,
         }
+    }
+
+    /// The tags as shared by findings: consecutive findings about resources with the same tags
+    /// (typically the same resource) share one copy.
+    fn shared_tags(&self, tags: &BTreeMap<String, String>) -> SharedTags {
+        if tags.is_empty() {
+            return SharedTags::default();
+        }
+        let mut last = self.last_tags.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if **last != *tags {
+            *last = SharedTags::from(tags.clone());
+        }
+        last.clone()
     }
 
     /// PASS or FAIL depending on `passed`.
@@ -505,41 +483,5 @@ impl<'a> Context<'a> {
             }
             Err(unread) => self.unread(metadata, subject, unread),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn demo() -> Inventory {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../cli/demo/example-corp.vigil");
-        vigil_model::snapshot::from_bytes(&std::fs::read(path).unwrap(), "the demo snapshot").unwrap()
-    }
-
-    /// `Context::subject` finds a listed resource's cached subject by its position in the list:
-    /// every resource must get its own names (never a neighbour's), and a resource that is not
-    /// an element of the list (a copy) the same names, built afresh.
-    #[test]
-    fn each_resource_gets_a_subject_with_its_own_names() {
-        let inventory = demo();
-        let context = Context::new(&inventory, chrono::Utc::now());
-        let resources = context.resources();
-        assert!(resources.len() > 50, "the demo inventory should have many resources");
-        for _ in 0..2 {
-            for resource in resources {
-                let copy = resource.clone();
-                for subject in [context.subject(resource), context.subject(&copy)] {
-                    assert_eq!(subject.arn, resource.arn);
-                    assert_eq!(subject.resource_type, resource.resource_type);
-                    assert_eq!(subject.id, resource.id);
-                    assert_eq!(subject.region, resource.region);
-                    assert_eq!(*subject.tags, resource.tags.cloned().unwrap_or_default());
-                }
-            }
-        }
-        // Findings about one listed resource share its names rather than copying them.
-        let (first, second) = (context.subject(&resources[0]), context.subject(&resources[0]));
-        assert!(std::ptr::eq(first.arn.as_str(), second.arn.as_str()));
     }
 }

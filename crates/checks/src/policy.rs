@@ -323,8 +323,13 @@ rules:
 "#;
 
     fn subject(region: &str, resource_type: &str, tags: &[(&str, &str)]) -> Subject {
-        let tags: vigil_model::Tags = tags.iter().map(|(key, value)| (key.to_string(), value.to_string())).collect();
-        Subject::new(&format!("arn:aws:x:{region}:1:thing"), resource_type, "thing", region, Some(&tags))
+        Subject {
+            arn: format!("arn:aws:x:{region}:1:thing"),
+            resource_type: resource_type.into(),
+            id: "thing".into(),
+            region: region.into(),
+            tags: tags.iter().map(|(key, value)| (key.to_string(), value.to_string())).collect(),
+        }
     }
 
     fn inventory() -> Inventory {

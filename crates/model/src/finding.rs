@@ -291,13 +291,6 @@ impl From<&serde_json::Value> for Evidence {
     }
 }
 
-impl From<Box<RawValue>> for Evidence {
-    /// Evidence from JSON text already checked (as `serde_json::value::to_raw_value` writes it).
-    fn from(text: Box<RawValue>) -> Evidence {
-        Evidence(Arc::new(text))
-    }
-}
-
 impl Evidence {
     /// Evidence from the compact JSON text of a value (`null` if the text is not JSON).
     pub fn from_json_text(text: &str) -> Evidence {

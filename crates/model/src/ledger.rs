@@ -4,7 +4,7 @@
 //! an ERROR that names the call. "Not configured" (e.g. `NoSuchBucketPolicy`) is a fact
 //! about the account, not a failure.
 
-use crate::fast_hash::FastHashMap;
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -204,7 +204,7 @@ impl Ledger {
 
     /// Builds an index for fast lookups by (service, region, operation, target).
     pub fn index(&self) -> LedgerIndex<'_> {
-        let mut by_key: FastHashMap<(&str, &str, &str, Option<&str>), Vec<&ApiCall>> = FastHashMap::default();
+        let mut by_key: HashMap<(&str, &str, &str, Option<&str>), Vec<&ApiCall>> = HashMap::new();
         for call in &self.calls {
             by_key.entry((&call.service, &call.region, &call.operation, call.target.as_deref())).or_default().push(call);
         }
@@ -215,9 +215,7 @@ impl Ledger {
 /// A read-only index over a [`Ledger`].
 #[derive(Debug)]
 pub struct LedgerIndex<'a> {
-    /// Hashed with [`FastHasher`](crate::fast_hash::FastHasher): checks probe it once per
-    /// resource and call, millions of times in a large scan.
-    by_key: FastHashMap<(&'a str, &'a str, &'a str, Option<&'a str>), Vec<&'a ApiCall>>,
+    by_key: HashMap<(&'a str, &'a str, &'a str, Option<&'a str>), Vec<&'a ApiCall>>,
 }
 
 impl<'a> LedgerIndex<'a> {

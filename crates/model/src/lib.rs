@@ -13,7 +13,6 @@ pub mod ec2;
 pub mod edge;
 pub mod elasticache;
 pub mod elb;
-pub mod fast_hash;
 pub mod finding;
 pub mod iam;
 pub mod ids;
