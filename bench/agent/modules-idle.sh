@@ -5,13 +5,15 @@
 # its memory and CPU over its first five minutes, in three windows. Reads only.
 #   bash bench/agent/modules-idle.sh
 # POLICY=every-module: every module on instead (bench/agent/every-module.yaml: sca, vulns over
-# 120,000 generated OSV records, secrets, ips in dry-run, and the defaults); needs the agent
+# 120,000 generated OSV records, a fifth naming this host's source packages, secrets, ips in dry-run, and the defaults); needs the agent
 # built with `--features malware` for the malware module to run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [ "${POLICY:-}" = every-module ]; then
-  osv_dir="${OSV_DIR:-/tmp/vigil-agent-bench-osv}"
-  [ -f "$osv_dir/osv-debian.zip" ] || python3 bench/host-vulns/generate.py "$osv_dir" >/dev/null
+  # A fifth of the records name this host's own source packages (as a real archive does for a
+  # real host), so the vulns module keeps and matches what it would on a Debian 12 instance.
+  osv_dir="${OSV_DIR:-/tmp/vigil-agent-bench-osv-host}"
+  [ -f "$osv_dir/osv-debian.zip" ] || SOURCES_FROM=/var/lib/dpkg/status python3 bench/host-vulns/generate.py "$osv_dir" >/dev/null
   sed "s|OSV_ARCHIVE|$osv_dir/osv-debian.zip|" bench/agent/every-module.yaml > "$osv_dir/policy.yaml"
   export HOST_POLICY="$osv_dir/policy.yaml"
   echo "policy: every module (bench/agent/every-module.yaml, OSV $osv_dir/osv-debian.zip)"

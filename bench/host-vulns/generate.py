@@ -7,8 +7,10 @@ last_affected), some `versions` lists, CVSS v3.1 vectors on a part, Debian urgen
 another, a few other releases and unknown fields. Deterministic (seeded).
 
 usage: generate.py OUT_DIR [RECORDS [PACKAGES]]
+       SOURCES_FROM=/var/lib/dpkg/status generate.py OUT_DIR   (records name that host's sources)
 """
 import json
+import os
 import random
 import sys
 import zipfile
@@ -19,6 +21,15 @@ records = int(sys.argv[2]) if len(sys.argv) > 2 else 120_000
 packages = int(sys.argv[3]) if len(sys.argv) > 3 else 1_500
 rng = random.Random(17)
 sources = [f"src{index:05d}" for index in range(max(packages // 2, 1))]
+# SOURCES_FROM=/var/lib/dpkg/status: the records name that host's real source packages instead
+# (the agent benchmark runs on this machine, so its vulns module keeps what a real host would).
+if os.environ.get("SOURCES_FROM"):
+    named = set()
+    for paragraph in Path(os.environ["SOURCES_FROM"]).read_text(errors="replace").split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in paragraph.splitlines() if ": " in line and not line.startswith(" "))
+        if "Package" in fields:
+            named.add(fields.get("Source", fields["Package"]).split(" ")[0])
+    sources = sorted(named)
 
 
 def version(rng):

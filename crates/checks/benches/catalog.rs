@@ -159,8 +159,7 @@ pub fn synthetic_inventory(total: usize) -> Inventory {
 
 /// This process's peak resident memory so far (`VmHWM`), for `--memory`.
 fn peak_memory() -> String {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status.lines().find_map(|line| line.strip_prefix("VmHWM:")).map(|value| value.trim().to_string()).unwrap_or_else(|| "unknown".into())
+    format!("{} kB", vigil_benchkit::peak_rss_kib())
 }
 
 /// A hash over every field of every finding, in output order: the finding as JSON (as the

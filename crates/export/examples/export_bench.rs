@@ -34,8 +34,7 @@ fn alerts(count: usize) -> Vec<AlertInput> {
 }
 
 fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status.lines().find_map(|line| line.strip_prefix("VmHWM:")).and_then(|value| value.split_whitespace().next()?.parse::<f64>().ok()).unwrap_or(0.0) / 1024.0
+    vigil_benchkit::mib(vigil_benchkit::peak_rss_kib())
 }
 
 fn bytes_under(path: &std::path::Path) -> u64 {

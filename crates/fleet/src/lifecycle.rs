@@ -8,7 +8,9 @@
 //!   talks is up).
 //! - **offline**: silent, and the instance is stopped: expected, no alert.
 //! - **missing**: silent past the threshold while the instance runs (or, for a host off EC2,
-//!   with no instance to say otherwise): an alert, a possible tamper.
+//!   with no instance to say otherwise): an alert, a possible tamper. For an instance started
+//!   again after a stop, the silence counts from the later of the last contact and the moment
+//!   the inventory saw it running: a booting host gets the threshold to start its agent.
 
 use serde::{Deserialize, Serialize};
 
@@ -64,6 +66,9 @@ pub struct Observation {
     /// The last heartbeat or batch, seconds since the epoch; the enrolment when none yet.
     pub last_contact_unix: i64,
     pub instance: InstanceState,
+    /// When the inventory first saw the instance running again after its agent went offline
+    /// (a stopped instance started), seconds since the epoch; `None` otherwise.
+    pub started_unix: Option<i64>,
     pub now_unix: i64,
     /// Silence longer than this makes a running instance's agent missing.
     pub missing_after_seconds: i64,
@@ -74,7 +79,8 @@ pub fn status(observation: &Observation) -> Status {
     if observation.revoked || observation.instance == InstanceState::Terminated {
         return Status::Retired;
     }
-    let silent_for = observation.now_unix.saturating_sub(observation.last_contact_unix);
+    let since = observation.started_unix.map_or(observation.last_contact_unix, |started| started.max(observation.last_contact_unix));
+    let silent_for = observation.now_unix.saturating_sub(since);
     if silent_for <= observation.missing_after_seconds {
         return Status::Online;
     }
@@ -94,7 +100,8 @@ mod tests {
     use super::*;
 
     fn check(revoked: bool, silent_for: i64, instance: InstanceState, expected: Status) {
-        let observation = Observation { revoked, last_contact_unix: 1_000_000, instance, now_unix: 1_000_000 + silent_for, missing_after_seconds: 300 };
+        let observation =
+            Observation { revoked, last_contact_unix: 1_000_000, instance, started_unix: None, now_unix: 1_000_000 + silent_for, missing_after_seconds: 300 };
         assert_eq!(status(&observation), expected, "revoked {revoked}, silent {silent_for}s, instance {instance:?}");
     }
 
@@ -113,6 +120,24 @@ mod tests {
         check(false, 10, Unknown, Status::Online);
         check(false, 301, Unknown, Status::Missing);
         check(false, -50, Running, Status::Online);
+    }
+
+    #[test]
+    fn a_restarted_instance_gives_its_agent_the_threshold_from_its_start() {
+        // Silent for a day while stopped, started 100 s ago: not missing yet; 301 s ago: missing.
+        let at = |started_ago: i64| Observation {
+            revoked: false,
+            last_contact_unix: 1_000_000,
+            instance: InstanceState::Running,
+            started_unix: Some(1_086_400 - started_ago),
+            now_unix: 1_086_400,
+            missing_after_seconds: 300,
+        };
+        assert_eq!(status(&at(100)), Status::Online);
+        assert_eq!(status(&at(301)), Status::Missing);
+        // A start older than the last contact changes nothing.
+        let old = Observation { started_unix: Some(999_000), ..at(0) };
+        assert_eq!(status(&old), Status::Missing);
     }
 
     #[test]

@@ -209,29 +209,18 @@ fn generate() -> Inventory {
     inventory
 }
 
-/// CPU time (user + system) this process used so far, from /proc (Linux), in seconds; the
-/// machine is shared, so wall-clock time alone overstates the engine's cost.
-fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return f64::NAN };
-    let Some((_, after)) = stat.rsplit_once(") ") else { return f64::NAN };
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |index: usize| fields.get(index).and_then(|field| field.parse::<f64>().ok()).unwrap_or(f64::NAN);
-    // Fields 14 and 15 of stat (utime, stime), counted after the command name; 100 ticks/s.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
 fn main() {
     let started = Instant::now();
     let inventory = generate();
     println!("generated the synthetic account in {:.2?}", started.elapsed());
 
     let started = Instant::now();
-    let cpu_started = cpu_seconds();
+    let cpu_started = vigil_benchkit::cpu_seconds();
     let network = Network::new(&inventory);
     let indexed = started.elapsed();
     let exposures = network.exposures();
     let mapped = started.elapsed();
-    let cpu_mapped = cpu_seconds() - cpu_started;
+    let cpu_mapped = vigil_benchkit::cpu_seconds() - cpu_started;
     let rows: usize = exposures.iter().map(|exposure| exposure.entries().len()).sum();
     let with_rows = started.elapsed();
     println!(

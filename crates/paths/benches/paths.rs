@@ -15,14 +15,6 @@ use vigil_iam::account::Account;
 use vigil_net::Network;
 use vigil_paths::{CutMethod, HostFacts, Options, attack_paths};
 
-/// User + system CPU seconds of this process (from /proc/self/stat; 0 where unavailable).
-fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
-    let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
-    let ticks: f64 = [11, 12].iter().filter_map(|index| fields.get(*index)?.parse::<f64>().ok()).sum();
-    ticks / 100.0
-}
-
 fn main() {
     // VIGIL_BENCH_SCALE=10 divides every count by 10 (a quick run).
     let scale: usize = std::env::var("VIGIL_BENCH_SCALE").ok().and_then(|text| text.parse().ok()).unwrap_or(1).max(1);
@@ -40,17 +32,22 @@ fn main() {
     let started = Instant::now();
     let inventory = synthetic::generate(&shape, 0x9E37_79B9_7F4A_7C15);
     println!("generate: {:.2} s", started.elapsed().as_secs_f64());
-    let (wall, cpu) = (Instant::now(), cpu_seconds());
+    let (wall, cpu) = (Instant::now(), vigil_benchkit::cpu_seconds());
     let network = Network::new(&inventory);
     let account = Account::from_inventory(&inventory);
-    println!("index network + parse IAM: {:.2} s wall, {:.2} s CPU", wall.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+    println!("index network + parse IAM: {:.2} s wall, {:.2} s CPU", wall.elapsed().as_secs_f64(), vigil_benchkit::cpu_seconds() - cpu);
     let exposures = network.exposures();
-    println!("exposure map alone: {:.2} s CPU so far ({} exposed endpoints)", cpu_seconds() - cpu, exposures.len());
+    println!("exposure map alone: {:.2} s CPU so far ({} exposed endpoints)", vigil_benchkit::cpu_seconds() - cpu, exposures.len());
     let escalation = Instant::now();
     let escalation_paths = vigil_iam::escalation::escalation(&account, &vigil_iam::escalation::Options { max_paths: 5, max_hops: 4, ..Default::default() });
-    println!("escalation alone: {:.2} s wall, {:.2} s CPU so far ({} paths)", escalation.elapsed().as_secs_f64(), cpu_seconds() - cpu, escalation_paths.len());
+    println!(
+        "escalation alone: {:.2} s wall, {:.2} s CPU so far ({} paths)",
+        escalation.elapsed().as_secs_f64(),
+        vigil_benchkit::cpu_seconds() - cpu,
+        escalation_paths.len()
+    );
     let wall = Instant::now();
-    let cpu = cpu_seconds();
+    let cpu = vigil_benchkit::cpu_seconds();
     let report = attack_paths(&inventory, &network, &account, &HostFacts::default(), &Options::default());
     let total = wall.elapsed().as_secs_f64();
     let method = match report.method {
@@ -64,5 +61,5 @@ fn main() {
         report.sensitive.len(),
         report.cut.len()
     );
-    println!("attack_paths (exposure map, rules, escalation, access, cut): {total:.2} s wall, {:.2} s CPU", cpu_seconds() - cpu);
+    println!("attack_paths (exposure map, rules, escalation, access, cut): {total:.2} s wall, {:.2} s CPU", vigil_benchkit::cpu_seconds() - cpu);
 }

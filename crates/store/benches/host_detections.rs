@@ -28,16 +28,9 @@ use vigil_store::Store;
 
 const BATCH: usize = 2_000;
 
-/// The calling thread's time on a CPU so far, in seconds (`/proc/thread-self/schedstat`'s first
-/// field, nanoseconds), so that the figures hold on a busy machine.
-fn thread_cpu_seconds() -> f64 {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
-    text.split_whitespace().next().and_then(|nanoseconds| nanoseconds.parse::<f64>().ok()).unwrap_or(0.0) / 1e9
-}
-
 /// Records per wall second and per CPU second of the thread since (`started`, `cpu`).
 fn rates(records: usize, started: Instant, cpu: f64) -> String {
-    let (seconds, cpu) = (started.elapsed().as_secs_f64(), thread_cpu_seconds() - cpu);
+    let (seconds, cpu) = (started.elapsed().as_secs_f64(), vigil_benchkit::thread_cpu_seconds() - cpu);
     format!("{:.0} records/s by wall clock ({seconds:.2} s), {:.0} records per CPU second ({cpu:.2} s)", records as f64 / seconds, records as f64 / cpu)
 }
 
@@ -115,7 +108,7 @@ fn enrol(store: &mut Store) {
 
 fn ingest(label: &str, mut store: Store, events: &[Sequenced], evaluator: Option<&RecordEvaluator>) {
     enrol(&mut store);
-    let (started, cpu) = (Instant::now(), thread_cpu_seconds());
+    let (started, cpu) = (Instant::now(), vigil_benchkit::thread_cpu_seconds());
     for batch in events.chunks(BATCH) {
         let outcome = store.record_agent_events_detecting("agt-bench", batch, "2026-05-04T12:00:00Z", 1_777_896_000, evaluator).unwrap();
         assert_eq!(outcome.stored, batch.len() as u64);
@@ -139,7 +132,7 @@ fn main() {
     );
     let events = events(&lines(count));
 
-    let (started, cpu) = (Instant::now(), thread_cpu_seconds());
+    let (started, cpu) = (Instant::now(), vigil_benchkit::thread_cpu_seconds());
     let mut alerts = 0usize;
     for event in &events {
         alerts += evaluator.evaluate(&event.event.payload).unwrap().alerts.len();

@@ -26,26 +26,11 @@ use vigil_store::fixtures::{self, Shape};
 fn record(store: &mut Store, inventory: &Inventory, with_findings: bool) -> (vigil_store::WriteSummary, f64, f64) {
     let findings = if with_findings { fixtures::findings(inventory) } else { Vec::new() };
     let input = fixtures::scan(inventory, &findings);
-    let inputs = memory_mib("VmRSS:");
-    let (started, cpu) = (Instant::now(), cpu_seconds());
+    let inputs = vigil_benchkit::mib(vigil_benchkit::rss_kib());
+    let (started, cpu) = (Instant::now(), vigil_benchkit::cpu_seconds());
     let summary = store.record_scan(&input).unwrap();
-    println!("  write: {:.2} s CPU (user + system)", cpu_seconds() - cpu);
+    println!("  write: {:.2} s CPU (user + system)", vigil_benchkit::cpu_seconds() - cpu);
     (summary, started.elapsed().as_secs_f64(), inputs)
-}
-
-/// The process's user + system CPU seconds (`/proc/self/stat`, in clock ticks of 1/100 s).
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or_default().split_whitespace().collect();
-    let ticks = |index: usize| fields.get(index).and_then(|value| value.parse::<f64>().ok()).unwrap_or(0.0);
-    // After the command's closing parenthesis: state is field 0, utime 11, stime 12.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-/// A line of `/proc/self/status` in MiB (`VmRSS:` resident now, `VmHWM:` the peak so far).
-fn memory_mib(field: &str) -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status.lines().find_map(|line| line.strip_prefix(field)).and_then(|value| value.split_whitespace().next()?.parse::<f64>().ok()).unwrap_or(0.0) / 1024.0
 }
 
 fn size(path: &std::path::Path) -> u64 {
@@ -69,10 +54,10 @@ fn main() {
         started.elapsed().as_secs_f64(),
         if with_findings { " (with findings)" } else { "" }
     );
-    println!("resident with the inventory: {:.0} MiB", memory_mib("VmRSS:"));
+    println!("resident with the inventory: {:.0} MiB", vigil_benchkit::mib(vigil_benchkit::rss_kib()));
     let (summary, seconds, inputs) = record(&mut store, &inventory, with_findings);
     println!("scan 1 (all new):     {seconds:6.2} s  {:>9} resources added  store {:>6.1} MiB", summary.resources_added, size(&path) as f64 / 1048576.0);
-    println!("  resident with its inputs {inputs:.0} MiB; peak so far {:.0} MiB", memory_mib("VmHWM:"));
+    println!("  resident with its inputs {inputs:.0} MiB; peak so far {:.0} MiB", vigil_benchkit::mib(vigil_benchkit::peak_rss_kib()));
     let changed = fixtures::change_one_percent(&mut inventory);
     let (summary, seconds, inputs) = record(&mut store, &inventory, with_findings);
     let before = size(&path);
@@ -83,7 +68,7 @@ fn main() {
         summary.findings_resolved,
         before as f64 / 1048576.0
     );
-    println!("  resident with its inputs {inputs:.0} MiB; peak so far {:.0} MiB", memory_mib("VmHWM:"));
+    println!("  resident with its inputs {inputs:.0} MiB; peak so far {:.0} MiB", vigil_benchkit::mib(vigil_benchkit::peak_rss_kib()));
     let rows = |store: &mut Store| ["scans", "resource_versions", "finding_changes"].map(|table| store.table_rows(table).unwrap());
     let rows_before = rows(&mut store);
     let (summary, seconds, inputs) = record(&mut store, &inventory, with_findings);
@@ -96,7 +81,7 @@ fn main() {
         rows_after[2] - rows_before[2],
         size(&path).saturating_sub(before)
     );
-    println!("  resident with its inputs {inputs:.0} MiB; peak so far {:.0} MiB", memory_mib("VmHWM:"));
+    println!("  resident with its inputs {inputs:.0} MiB; peak so far {:.0} MiB", vigil_benchkit::mib(vigil_benchkit::peak_rss_kib()));
     console_reads(&mut store);
 }
 

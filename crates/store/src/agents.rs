@@ -11,7 +11,7 @@ use vigil_fleet::lifecycle::{self, InstanceState, Observation, Status};
 use vigil_fleet::wire::Sequenced;
 use vigil_host::logs::detect::RecordEvaluator;
 
-use crate::db::{Param, Value};
+use crate::db::{Db, Param, Value};
 use crate::{ResourceState, Store, StoreError};
 
 /// The rule id of the alert raised when an agent goes missing.
@@ -209,11 +209,36 @@ fn agent_row(row: &[Value]) -> AgentRow {
 }
 
 /// The status the lifecycle gives this row now.
-fn status_now(row: &[Value], now_unix: i64, missing_after_seconds: i64) -> Status {
+fn status_now(row: &[Value], db: &mut Db, now_unix: i64, missing_after_seconds: i64) -> Result<Status, StoreError> {
     let last_contact = row.get(19).and_then(Value::int).or_else(|| row.get(20).and_then(Value::int)).unwrap_or(now_unix);
     let state = opt_text(row, 16).as_deref().and_then(ResourceState::parse);
     let instance = if opt_text(row, 1).is_some() { instance_state(state) } else { InstanceState::Unknown };
-    lifecycle::status(&Observation { revoked: opt_text(row, 11).is_some(), last_contact_unix: last_contact, instance, now_unix, missing_after_seconds })
+    // An offline agent's instance seen running again: the silence counts from that start.
+    let started_unix = match (Status::parse(&text(row, 4)), instance, opt_text(row, 1)) {
+        (Some(Status::Offline), InstanceState::Running, Some(instance_id)) => running_since(db, &instance_id)?,
+        _ => None,
+    };
+    Ok(lifecycle::status(&Observation {
+        revoked: opt_text(row, 11).is_some(),
+        last_contact_unix: last_contact,
+        instance,
+        started_unix,
+        now_unix,
+        missing_after_seconds,
+    }))
+}
+
+/// When the inventory first recorded the instance in its current run of `active` versions
+/// (its latest start), seconds since the epoch.
+fn running_since(db: &mut Db, instance_id: &str) -> Result<Option<i64>, StoreError> {
+    let row = db.row(
+        "SELECT MIN(v.observed_at) FROM resources r JOIN resource_versions v ON v.resource = r.id
+         WHERE r.resource_type = 'AWS::EC2::Instance' AND r.resource_id = $1 AND v.state = $2
+           AND v.version > COALESCE((SELECT MAX(w.version) FROM resource_versions w WHERE w.resource = r.id AND w.state <> $2), 0)",
+        &[Param::Text(instance_id), Param::Text(ResourceState::Active.as_str())],
+    )?;
+    let observed = row.as_deref().and_then(|row| opt_text(row, 0));
+    Ok(observed.and_then(|at| chrono::DateTime::parse_from_rfc3339(&at).ok()).map(|at| at.timestamp()))
 }
 
 impl Store {
@@ -571,7 +596,7 @@ impl Store {
         let mut transitions = Vec::new();
         for row in &rows {
             let agent = agent_row(row);
-            let after = status_now(row, now_unix, missing_after_seconds);
+            let after = status_now(row, &mut self.db, now_unix, missing_after_seconds)?;
             if after == agent.status {
                 continue;
             }

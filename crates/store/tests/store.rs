@@ -687,6 +687,47 @@ fn agents_enrol_once_store_events_once_and_the_sweep_raises_one_missing_alert() 
     }
 }
 
+/// A stopped instance started again: its silent agent is given the threshold from the scan that
+/// saw the start (the host boots and starts its agent) before it is missing.
+#[test]
+fn a_restarted_instance_gives_its_agent_the_threshold_from_the_scan_that_saw_it_start() {
+    use vigil_store::agents::NewAgent;
+    let set_state = |inventory: &mut Inventory, state: &str| -> String {
+        let instance = inventory.regional.values_mut().flat_map(|regional| regional.ec2.instances.iter_mut()).next().unwrap();
+        instance.state.name = state.into();
+        instance.instance_id.clone()
+    };
+    for (_dir, mut store) in stores() {
+        let mut inventory = demo();
+        let stopped_at = inventory.collected_at.timestamp();
+        let instance_id: &'static str = Box::leak(set_state(&mut inventory, "stopped").into_boxed_str());
+        record(&mut store, &inventory);
+        let agent = NewAgent {
+            id: "agt-r",
+            instance_id: Some(instance_id),
+            account_id: Some("123456789012"),
+            region: Some("us-east-1"),
+            hostname: "web-1",
+            agent_version: "1",
+            enrolled_by: "identity",
+            secret_hash: "hash",
+            at: "t0",
+            at_unix: stopped_at - 1_000,
+        };
+        assert_eq!(store.enrol_agent(&agent).unwrap(), None);
+        let after = |transitions: Vec<vigil_store::agents::Transition>| transitions.iter().map(|t| t.after.as_str()).collect::<Vec<_>>();
+        assert_eq!(after(store.sweep_agents("t1", stopped_at + 10, 300).unwrap()), ["offline"]);
+        // Started an hour later: the scan that sees it running starts the agent's grace.
+        inventory.collected_at += chrono::Duration::hours(1);
+        set_state(&mut inventory, "running");
+        record(&mut store, &inventory);
+        let started_at = inventory.collected_at.timestamp();
+        assert!(store.sweep_agents("t2", started_at + 100, 300).unwrap().is_empty(), "booting: still offline");
+        assert_eq!(after(store.sweep_agents("t3", started_at + 301, 300).unwrap()), ["missing"]);
+        assert_eq!(store.alerts_page(None, Some(vigil_store::agents::MISSING_RULE), 0, 10).unwrap().items.len(), 1);
+    }
+}
+
 /// Issue 14 item 10: every volatile field of the list changed at once (as AWS refreshes them
 /// between two scans of an unchanged account) makes no version and no diff entry; a real change
 /// next to them shows only itself.

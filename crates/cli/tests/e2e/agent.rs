@@ -166,9 +166,11 @@ fn scan(moto: &MotoServer, store: &Path) {
     assert_eq!(code, 0, "{stderr}");
 }
 
-fn missing_alerts(store: &Path) -> usize {
+/// The `missing` alerts raised for one agent (others, on a loaded machine, may miss a beat).
+fn missing_alerts(store: &Path, agent_id: &str) -> usize {
     let mut opened = vigil_store::Store::open(store.to_str().unwrap()).unwrap();
-    opened.alerts_page(None, Some(vigil_store::agents::MISSING_RULE), 0, 1000).unwrap().items.len()
+    let alerts = opened.alerts_page(None, Some(vigil_store::agents::MISSING_RULE), 0, 1000).unwrap().items;
+    alerts.iter().filter(|alert| alert.detail["agent_id"] == agent_id).count()
 }
 
 /// An instance's IMDS, serving a document signed by `ca` with the instance's real launch time.
@@ -298,7 +300,7 @@ fn agents_enrol_from_the_instance_identity_and_follow_their_instances_lifecycle(
     wait_status(&store, &web, "offline");
     std::thread::sleep(Duration::from_secs(6));
     assert_eq!(agent_of(&store, &web).unwrap()["status"], "offline", "a stopped instance's agent stays offline");
-    assert_eq!(missing_alerts(&store), 0, "stopping is expected: no alert");
+    assert_eq!(missing_alerts(&store, &agent_id), 0, "stopping is expected: no alert");
 
     // Started again: the agent resumes with its credential; killed while running: missing, alert.
     runtime.block_on(async { client.start_instances().instance_ids(&web).send().await.unwrap() });
@@ -306,9 +308,12 @@ fn agents_enrol_from_the_instance_identity_and_follow_their_instances_lifecycle(
     let mut web_agent = Agent::start(&server.url, &web_state, &web_imds.url, None);
     wait_status(&store, &web, "online");
     assert!(!web_agent.log().contains("enrolled as"), "a restarted agent keeps its credential: {}", web_agent.log());
+    // The start gave the booting agent the threshold: no alert, unless the machine is so loaded
+    // that the agent took longer than the test's 4 s to start (then the episode is real).
+    let before_kill = missing_alerts(&store, &agent_id);
     web_agent.kill();
     wait_status(&store, &web, "missing");
-    wait_for("the missing alert", Duration::from_secs(30), || (missing_alerts(&store) == 1).then_some(()));
+    wait_for("the missing alert", Duration::from_secs(30), || (missing_alerts(&store, &agent_id) == before_kill + 1).then_some(()));
 
     // Terminated: retired, and the credential refused.
     runtime.block_on(async { client.terminate_instances().instance_ids(&web).send().await.unwrap() });
@@ -318,7 +323,7 @@ fn agents_enrol_from_the_instance_identity_and_follow_their_instances_lifecycle(
     let mut after = Agent::start(&server.url, &web_state, &web_imds.url, None);
     assert_eq!(after.exit_code(Duration::from_secs(60)), 3, "{}", after.log());
     assert!(after.log().contains("retired") && after.log().contains("terminated"), "{}", after.log());
-    assert_eq!(missing_alerts(&store), 1, "retiring raises no second alert");
+    assert_eq!(missing_alerts(&store, &agent_id), before_kill + 1, "retiring raises no second alert");
 }
 
 /// The ids the store holds for an agent's `emit` events.

@@ -42,6 +42,12 @@ impl HostEcosystem {
         format!("{}:{}", self.name, self.release)
     }
 
+    /// The name and version a package is looked up by in the advisories: the source
+    /// package's for distributions that write advisories per source package.
+    pub fn lookup<'p>(&self, package: &'p Package) -> (&'p str, &'p str) {
+        if self.by_source { (package.source_name(), package.source_version()) } else { (package.name.as_str(), package.version.as_str()) }
+    }
+
     /// Does a record's ecosystem string apply to this host?
     pub fn matches(&self, ecosystem: &str) -> bool {
         let (name, suffix) = match ecosystem.split_once(':') {
@@ -166,6 +172,32 @@ impl Level {
     }
 }
 
+/// A host's advisories: the records of an OSV path that name one of its packages in its
+/// ecosystem, kept while reading ([`osv::load_with`]) so the host never holds the archive.
+pub struct HostAdvisories {
+    pub database: Database,
+    /// Every record read, applicable or not.
+    pub read: usize,
+    pub problems: Vec<osv::RecordProblem>,
+}
+
+/// Loads the advisories at `path` that can match `packages` on `ecosystem`: a record is kept
+/// when one of its affected packages is in the ecosystem, by a name the host looks up
+/// ([`HostEcosystem::lookup`]); what `Database::matches` finds is the same as over every record.
+pub fn load_for_host(path: &std::path::Path, ecosystem: &HostEcosystem, packages: &[Package]) -> Result<HostAdvisories, osv::LoadError> {
+    let names: std::collections::HashSet<&str> =
+        packages.iter().filter(|package| package.manager.scheme() == ecosystem.scheme).map(|package| ecosystem.lookup(package).0).collect();
+    let keep = |record: &Record| {
+        record
+            .affected
+            .iter()
+            .filter_map(|affected| affected.package.as_ref())
+            .any(|package| names.contains(package.name.as_str()) && ecosystem.matches(&package.ecosystem))
+    };
+    let loaded = osv::load_with(path, &keep)?;
+    Ok(HostAdvisories { database: Database::new(loaded.records), read: loaded.read, problems: loaded.problems })
+}
+
 /// Records indexed by ecosystem name and package name, for one pass over a host's packages.
 pub struct Database {
     records: Vec<Record>,
@@ -204,8 +236,7 @@ impl Database {
             if package.manager.scheme() != ecosystem.scheme {
                 continue;
             }
-            let (name, installed) =
-                if ecosystem.by_source { (package.source_name(), package.source_version()) } else { (package.name.as_str(), package.version.as_str()) };
+            let (name, installed) = ecosystem.lookup(package);
             let Some(entries) = self.index.get(&(ecosystem.name.clone(), name.to_string())) else { continue };
             let mut seen = std::collections::HashSet::new();
             for &(record_index, affected_index) in entries {

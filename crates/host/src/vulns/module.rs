@@ -104,12 +104,14 @@ impl Module for VulnsModule {
         let os = inventory.os.clone().ok_or_else(|| vulns_error("no /etc/os-release: the distribution, and so the advisories that apply, is unknown"))?;
         let ecosystem = super::host_ecosystem(&os)
             .ok_or_else(|| vulns_error(format!("`{}` {} is not a distribution OSV publishes advisories for", os.id, os.version_id)))?;
-        let (records, skipped) = super::osv::load(Path::new(&osv)).map_err(vulns_error)?;
-        let database = super::Database::new(records);
-        let findings = database.matches(&ecosystem, &inventory.packages);
+        let advisories = super::load_for_host(Path::new(&osv), &ecosystem, &inventory.packages).map_err(vulns_error)?;
+        let findings = advisories.database.matches(&ecosystem, &inventory.packages);
+        let (read, skipped) = (advisories.read, advisories.problems.len());
+        drop(advisories);
         publish(run.state_dir, &findings)?;
         let items: Vec<serde_json::Value> = findings.iter().map(|finding| json!(finding)).collect();
-        let head = json!({"ecosystem": ecosystem.label(), "packages": inventory.packages.len(), "records": database.len(), "skipped_records": skipped.len(), "findings": items.len()});
+        let head =
+            json!({"ecosystem": ecosystem.label(), "packages": inventory.packages.len(), "records": read, "skipped_records": skipped, "findings": items.len()});
         self.snapshot.emit_if_changed(run, "findings", head, &items, 1_000);
         let patch = crate::patch::patch_state(&run.host_root(), &inventory, &findings, ecosystem.scheme);
         let updates: Vec<serde_json::Value> = patch.pending_security_updates.iter().map(|update| json!(update)).collect();

@@ -123,10 +123,27 @@ pub enum LoadError {
 
 /// Records and problems from a directory, a zip or a JSON file.
 pub fn load(path: &Path) -> Result<(Vec<Record>, Vec<RecordProblem>), LoadError> {
+    let loaded = load_with(path, &|_| true)?;
+    Ok((loaded.records, loaded.problems))
+}
+
+/// What [`load_with`] read.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// The records `keep` kept.
+    pub records: Vec<Record>,
+    pub problems: Vec<RecordProblem>,
+    /// Every record parsed, kept or not.
+    pub read: usize,
+}
+
+/// Records from a directory, a zip or a JSON file, keeping only those `keep` accepts as they are
+/// read: one file (or zip entry, or element of a bundled array) is held at a time, so a host
+/// holds its own advisories, not the archive.
+pub fn load_with(path: &Path, keep: &dyn Fn(&Record) -> bool) -> Result<Loaded, LoadError> {
     let shown = path.display().to_string();
     let metadata = std::fs::metadata(path).map_err(|source| LoadError::Read { path: shown.clone(), source })?;
-    let mut records = Vec::new();
-    let mut problems = Vec::new();
+    let mut sink = Sink { keep, loaded: Loaded::default() };
     if metadata.is_dir() {
         let mut files = Vec::new();
         collect_json_files(path, &mut files).map_err(|source| LoadError::Read { path: shown.clone(), source })?;
@@ -134,8 +151,8 @@ pub fn load(path: &Path) -> Result<(Vec<Record>, Vec<RecordProblem>), LoadError>
         for file in files {
             let file_name = file.display().to_string();
             match std::fs::read(&file) {
-                Ok(bytes) => parse_into(&file_name, &bytes, &mut records, &mut problems),
-                Err(error) => problems.push(RecordProblem { file: file_name, message: format!("cannot read: {error}") }),
+                Ok(bytes) => sink.parse(&file_name, &bytes),
+                Err(error) => sink.problem(file_name, format!("cannot read: {error}")),
             }
         }
     } else if path.extension().is_some_and(|extension| extension.eq_ignore_ascii_case("zip")) {
@@ -146,14 +163,14 @@ pub fn load(path: &Path) -> Result<(Vec<Record>, Vec<RecordProblem>), LoadError>
             let mut entry = match archive.by_index(index) {
                 Ok(entry) => entry,
                 Err(error) => {
-                    problems.push(RecordProblem { file: format!("{shown} entry {index}"), message: error.to_string() });
+                    sink.problem(format!("{shown} entry {index}"), error.to_string());
                     continue;
                 }
             };
             let name = match entry.name() {
                 Ok(name) => name.into_owned(),
                 Err(error) => {
-                    problems.push(RecordProblem { file: format!("{shown} entry {index}"), message: format!("unreadable name: {error}") });
+                    sink.problem(format!("{shown} entry {index}"), format!("unreadable name: {error}"));
                     continue;
                 }
             };
@@ -163,15 +180,15 @@ pub fn load(path: &Path) -> Result<(Vec<Record>, Vec<RecordProblem>), LoadError>
             let file_name = format!("{shown}:{name}");
             let mut bytes = Vec::with_capacity(entry.size().min(64 << 20) as usize);
             match entry.by_ref().take(64 << 20).read_to_end(&mut bytes) {
-                Ok(_) => parse_into(&file_name, &bytes, &mut records, &mut problems),
-                Err(error) => problems.push(RecordProblem { file: file_name, message: format!("cannot decompress: {error}") }),
+                Ok(_) => sink.parse(&file_name, &bytes),
+                Err(error) => sink.problem(file_name, format!("cannot decompress: {error}")),
             }
         }
     } else {
         let bytes = std::fs::read(path).map_err(|source| LoadError::Read { path: shown.clone(), source })?;
-        parse_into(&shown, &bytes, &mut records, &mut problems);
+        sink.parse(&shown, &bytes);
     }
-    Ok((records, problems))
+    Ok(sink.loaded)
 }
 
 fn collect_json_files(dir: &Path, files: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
@@ -190,24 +207,76 @@ fn collect_json_files(dir: &Path, files: &mut Vec<std::path::PathBuf>) -> std::i
 
 /// One file: a record, or an array of records (some exports bundle them).
 pub fn parse_into(file: &str, bytes: &[u8], records: &mut Vec<Record>, problems: &mut Vec<RecordProblem>) {
-    let trimmed = bytes.iter().position(|byte| !byte.is_ascii_whitespace()).map(|start| &bytes[start..]).unwrap_or_default();
-    if trimmed.first() == Some(&b'[') {
-        match serde_json::from_slice::<Vec<serde_json::Value>>(bytes) {
-            Ok(values) => {
-                for (index, value) in values.into_iter().enumerate() {
-                    match serde_json::from_value::<Record>(value) {
-                        Ok(record) => records.push(record),
-                        Err(error) => problems.push(RecordProblem { file: format!("{file}[{index}]"), message: error.to_string() }),
-                    }
-                }
-            }
-            Err(error) => problems.push(RecordProblem { file: file.to_string(), message: error.to_string() }),
-        }
-        return;
+    let mut sink = Sink { keep: &|_| true, loaded: Loaded::default() };
+    sink.parse(file, bytes);
+    records.append(&mut sink.loaded.records);
+    problems.append(&mut sink.loaded.problems);
+}
+
+/// Where parsed records go: kept or counted, problems named.
+struct Sink<'a> {
+    keep: &'a dyn Fn(&Record) -> bool,
+    loaded: Loaded,
+}
+
+impl Sink<'_> {
+    fn problem(&mut self, file: String, message: String) {
+        self.loaded.problems.push(RecordProblem { file, message });
     }
-    match serde_json::from_slice::<Record>(bytes) {
-        Ok(record) if record.id.trim().is_empty() => problems.push(RecordProblem { file: file.to_string(), message: "record without an `id`".to_string() }),
-        Ok(record) => records.push(record),
-        Err(error) => problems.push(RecordProblem { file: file.to_string(), message: error.to_string() }),
+
+    fn record(&mut self, file: impl FnOnce() -> String, record: Record) {
+        if record.id.trim().is_empty() {
+            self.problem(file(), "record without an `id`".to_string());
+            return;
+        }
+        self.loaded.read += 1;
+        if (self.keep)(&record) {
+            self.loaded.records.push(record);
+        }
+    }
+
+    fn parse(&mut self, file: &str, bytes: &[u8]) {
+        let trimmed = bytes.iter().position(|byte| !byte.is_ascii_whitespace()).map(|start| &bytes[start..]).unwrap_or_default();
+        if trimmed.first() != Some(&b'[') {
+            match serde_json::from_slice::<Record>(bytes) {
+                Ok(record) => self.record(|| file.to_string(), record),
+                Err(error) => self.problem(file.to_string(), error.to_string()),
+            }
+            return;
+        }
+        // An array: one element at a time, so a bundle is never held whole as JSON values.
+        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+        let outcome = serde::Deserializer::deserialize_seq(&mut deserializer, Elements { sink: self, file });
+        if let Err(error) = outcome.and_then(|()| deserializer.end()) {
+            self.problem(file.to_string(), error.to_string());
+        }
+    }
+}
+
+/// Visits a bundled array's elements: each is a JSON value first (so one bad element is a
+/// problem naming its index, not the end of the file), then a record.
+struct Elements<'s, 'a> {
+    sink: &'s mut Sink<'a>,
+    file: &'s str,
+}
+
+impl<'de> serde::de::Visitor<'de> for Elements<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("an array of OSV records")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut elements: A) -> Result<(), A::Error> {
+        let mut index = 0usize;
+        while let Some(value) = elements.next_element::<serde_json::Value>()? {
+            let file = || format!("{}[{index}]", self.file);
+            match serde_json::from_value::<Record>(value) {
+                Ok(record) => self.sink.record(file, record),
+                Err(error) => self.sink.problem(file(), error.to_string()),
+            }
+            index += 1;
+        }
+        Ok(())
     }
 }

@@ -198,3 +198,39 @@ fn a_zip_of_records_like_the_osv_dev_archives() {
     std::fs::write(&not_zip, "plain text").unwrap();
     assert!(load(&not_zip).unwrap_err().to_string().contains("is not a zip archive"));
 }
+
+/// The host's loader keeps only the records naming its packages in its ecosystem, counts every
+/// record read, streams a bundled array element by element (a bad element is a problem naming
+/// its index), and finds exactly what matching over every record finds.
+#[test]
+fn a_host_keeps_only_its_own_advisories_and_finds_the_same() {
+    let records = [
+        record("DSA-1", "Debian:12", "openssl", r#"{"introduced": "0"}, {"fixed": "3.0.11-1~deb12u2"}"#, ""),
+        record("DSA-2", "Debian:11", "openssl", r#"{"introduced": "0"}, {"fixed": "9.9"}"#, ""),
+        record("DSA-3", "Debian:12", "glibc", r#"{"introduced": "0"}, {"fixed": "2.36-9+deb12u4"}"#, ""),
+        record("DSA-4", "Debian:12", "not-installed", r#"{"introduced": "0"}"#, ""),
+        record("ALSA-5", "AlmaLinux:9", "openssl", r#"{"introduced": "0"}"#, ""),
+        record("DSA-6", "Debian", "openssl", r#"{"introduced": "0"}, {"fixed": "3.0.11-1~deb12u3"}"#, ""),
+    ];
+    let directory = tempfile::tempdir().unwrap();
+    // Half as single files, half bundled in one array with a bad element in the middle.
+    for (index, text) in records[..3].iter().enumerate() {
+        std::fs::write(directory.path().join(format!("r{index}.json")), text).unwrap();
+    }
+    let bundle = format!("[{}, {{\"id\": 7}}, {}, {}]", records[3], records[4], records[5]);
+    std::fs::write(directory.path().join("bundle.json"), bundle).unwrap();
+    let packages =
+        [deb("libssl3", "3.0.11-1~deb12u1", Some("openssl"), None), deb("libc-bin", "2.36-9+deb12u3", Some("glibc"), None), rpm("openssl", "3.0.0-1.el9")];
+    let advisories = load_for_host(directory.path(), &debian12(), &packages).unwrap();
+    assert_eq!(advisories.read, 6, "every record is counted");
+    let mut kept: Vec<&str> = advisories.database.records.iter().map(|record| record.id.as_str()).collect();
+    kept.sort_unstable();
+    assert_eq!(kept, ["DSA-1", "DSA-3", "DSA-6"], "only Debian 12's records for installed source packages");
+    assert_eq!(advisories.problems.len(), 1, "{:?}", advisories.problems);
+    assert!(advisories.problems[0].file.ends_with("bundle.json[1]"), "{:?}", advisories.problems);
+    let (all, _) = load(directory.path()).unwrap();
+    assert_eq!(all.len(), 6);
+    let everything = Database::new(all).matches(&debian12(), &packages);
+    assert_eq!(ids(&advisories.database.matches(&debian12(), &packages)), ids(&everything));
+    assert_eq!(everything.len(), 3, "{:?}", ids(&everything));
+}

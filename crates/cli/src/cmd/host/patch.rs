@@ -31,11 +31,11 @@ pub fn run(args: PatchArgs) -> anyhow::Result<ExitCode> {
     let mut extra_notes = Vec::new();
     let findings = match (&args.osv, &ecosystem) {
         (Some(path), Some(ecosystem)) => {
-            let (records, problems) = vigil_host::vulns::osv::load(path)?;
-            for problem in &problems {
+            let advisories = vigil_host::vulns::load_for_host(path, ecosystem, &inventory.packages)?;
+            for problem in &advisories.problems {
                 eprintln!("warning: skipped OSV record {problem}");
             }
-            vigil_host::vulns::Database::new(records).matches(ecosystem, &inventory.packages)
+            advisories.database.matches(ecosystem, &inventory.packages)
         }
         (None, _) => {
             extra_notes.push("no advisories given (--osv): pending security updates were not computed".to_string());

@@ -41,16 +41,15 @@ pub fn run(args: VulnsArgs) -> anyhow::Result<ExitCode> {
     let os = inventory.os.clone().context("no /etc/os-release (or /usr/lib/os-release): the distribution, and so the advisories that apply, is unknown")?;
     let ecosystem =
         vigil_host::vulns::host_ecosystem(&os).with_context(|| format!("`{}` {} is not a distribution OSV publishes advisories for", os.id, os.version_id))?;
-    let (records, problems) = vigil_host::vulns::osv::load(&args.osv)?;
-    for problem in &problems {
+    let advisories = vigil_host::vulns::load_for_host(&args.osv, &ecosystem, &inventory.packages)?;
+    for problem in &advisories.problems {
         eprintln!("warning: skipped OSV record {problem}");
     }
-    let database = vigil_host::vulns::Database::new(records);
-    let findings = database.matches(&ecosystem, &inventory.packages);
+    let findings = advisories.database.matches(&ecosystem, &inventory.packages);
     match args.format {
         Format::Json => print_json(&findings)?,
         Format::Table => {
-            println!("# {} packages on {} against {} OSV records", inventory.packages.len(), ecosystem.label(), database.len());
+            println!("# {} packages on {} against {} OSV records", inventory.packages.len(), ecosystem.label(), advisories.read);
             for finding in &findings {
                 let fixed = finding.fixed.as_deref().unwrap_or("no fix yet");
                 let score = finding.score.map(|score| format!(" {score}")).unwrap_or_default();
