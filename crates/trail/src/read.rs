@@ -368,13 +368,10 @@ impl Splitter {
                         self.element_start = None;
                         self.record_depth = Some(2);
                     } else if Some(self.depth) == self.record_depth && self.element_start.is_none() {
-                        // An element of the record array: read whole if it ends there (a
-                        // comma or the array's end follows; else the splitter's range, which
-                        // runs to the next comma, makes it malformed).
+                        // An element of the record array (which ends at its closing brace).
                         if byte == b'{'
                             && let Output::Records { selector, text, .. } = output
                             && let Some(record) = select::read_object(text, position, selector)
-                            && let Some(b',' | b']') = buffer.get(record.end..).and_then(|rest| rest.iter().find(|byte| !byte.is_ascii_whitespace()))
                         {
                             position = self.take_selected(buffer, position, record, output);
                             continue;
@@ -510,10 +507,32 @@ pub(crate) mod tests {
         (records, result.map_err(|error| error.to_string()))
     }
 
+    /// [`split_and_select`] over `input`: the records as [`split`] lists them, each checked to
+    /// be what `parse_fields` reads when the pass read it, and how many it read.
+    fn split_in_one_pass(input: &[u8], batch: usize, fields: &Fields) -> (Vec<String>, Result<SplitStats, String>, usize) {
+        let mut records = Vec::new();
+        let mut read = 0;
+        let result = split_and_select(input, "test", batch, fields, &mut |record| {
+            if let Some(value) = &record.value {
+                assert_eq!(Some(value), Value::parse_fields(record.bytes, fields).ok().as_ref(), "{}", String::from_utf8_lossy(record.bytes));
+                read += 1;
+            }
+            records.push(format!("{}:{}", record.index, String::from_utf8_lossy(record.bytes)));
+        });
+        (records, result.map_err(|error| error.to_string()), read)
+    }
+
     fn check(input: &str, expected_records: &[&str], expected_error: Option<&str>) {
         for batch in [4096, 1, 3, 7] {
             let (records, result) = split(input.as_bytes(), batch);
             assert_eq!(records, expected_records, "input {input:?} batch {batch}");
+            // The one pass finds the same records and the same fault.
+            let (one_pass, one_pass_result, _) = split_in_one_pass(input.as_bytes(), batch, &Fields::All);
+            assert_eq!(one_pass, expected_records, "input {input:?} batch {batch}");
+            assert_eq!(
+                one_pass_result.as_ref().map(|stats| stats.records).map_err(String::as_str),
+                result.as_ref().map(|stats| stats.records).map_err(String::as_str)
+            );
             match (expected_error, result) {
                 (None, Ok(_)) => {}
                 (Some(expected), Err(error)) => assert!(error.contains(expected), "{error} should contain {expected}"),
@@ -532,6 +551,18 @@ pub(crate) mod tests {
         check(r#"[1, "s", null]"#, &["0:1", "1:\"s\"", "2:null"], None);
         check(r#"{"Records":[{"a":1}]}{"Records":[{"b":2}]}"#, &[r#"0:{"a":1}"#, r#"1:{"b":2}"#], None);
         check("", &[], None);
+        // An element ends at its closing brace (what follows is another element).
+        check(r#"{"Records":[{"a":1} x,{"b":2}]}"#, &[r#"0:{"a":1}"#, "1:x", r#"2:{"b":2}"#], None);
+        // Records the one pass leaves raw: an escaped key, invalid UTF-8 (and the rest of the
+        // buffer after it), a record cut by the buffer's end.
+        check("{\"a\":1}\n{\"\\u0061\":2}\n", &["0:{\"a\":1}", "1:{\"\\u0061\":2}"], None);
+        let (records, result, read) = split_in_one_pass(b"[{\"a\":\"\xff\"},{\"b\":2}]", 4096, &Fields::All);
+        assert_eq!((records.len(), result.map(|stats| stats.records), read), (2, Ok(2), 0));
+        let input = r#"{"Records":[{"eventName":"A","x":[1,2,3]},{"eventName":"B"},{"eventName":"C"}]}"#;
+        let (records, _, read) = split_in_one_pass(input.as_bytes(), 4096, &Fields::All);
+        assert_eq!((records.len(), read), (3, 3));
+        let (records, _, read) = split_in_one_pass(input.as_bytes(), 48, &Fields::All);
+        assert!(records.len() == 3 && read < 3, "{records:?} {read}");
     }
 
     pub(crate) fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
@@ -568,7 +599,17 @@ pub(crate) mod tests {
                 got.extend(batch.iter().map(|record| serde_json::from_slice::<serde_json::Value>(record.bytes).unwrap()));
             })
             .unwrap();
-            proptest::prop_assert_eq!(got, records);
+            proptest::prop_assert_eq!(&got, &records);
+            // In one pass, for some fields or all: the same records, each read as parse_fields reads it.
+            let mut fields = Fields::none();
+            fields.add_path("v.a");
+            fields.add_path("eventName");
+            for fields in [fields, Fields::All] {
+                let (one_pass, result, _) = split_in_one_pass(text.as_bytes(), batch, &fields);
+                proptest::prop_assert_eq!(result.map(|stats| stats.records), Ok(records.len() as u64));
+                let (split_first, _) = split(text.as_bytes(), batch);
+                proptest::prop_assert_eq!(one_pass, split_first);
+            }
         }
     }
 
