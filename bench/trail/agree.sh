@@ -8,7 +8,10 @@
 #
 # Usage: bash bench/trail/agree.sh
 # Environment: DATA (default ../shared/data), VIGIL (default target/debug/vigil),
-#              RSIGMA (default /work/bench-tools/bin/rsigma), WORK (default /tmp/vigil-trail-agree).
+#              RSIGMA (default /work/bench-tools/bin/rsigma), WORK (default /tmp/vigil-trail-agree),
+#              HUNT_BENCH (optional: the hunt_bench example of vigil-trail, built without the
+#              AWS SDK, run with `--alerts` in place of the CLI: the same `hunt::hunt` call and
+#              alerts as `vigil trail hunt --format jsonl`, for rule sets without correlations).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DATA=${DATA:-$ROOT/../shared/data}
@@ -39,7 +42,11 @@ with open(out, "w") as sink:
 print(f"{count} records from {root}", file=sys.stderr)
 PY
 
-"$VIGIL" trail hunt "$DATA/cloudtrail" --rules "$DATA/sigma" --no-builtin --format jsonl > "$WORK/vigil.jsonl" 2> "$WORK/vigil.err" || [ $? -eq 3 ]
+if [ -n "${HUNT_BENCH:-}" ]; then
+  "$HUNT_BENCH" "$DATA/sigma" "$DATA/cloudtrail" --no-builtin --runs 1 --alerts 2> "$WORK/vigil.err" | grep '^{' > "$WORK/vigil.jsonl"
+else
+  "$VIGIL" trail hunt "$DATA/cloudtrail" --rules "$DATA/sigma" --no-builtin --format jsonl > "$WORK/vigil.jsonl" 2> "$WORK/vigil.err" || [ $? -eq 3 ]
+fi
 "$RSIGMA" engine eval -r "$DATA/sigma" -e "@$WORK/events.jsonl" --include-event > "$WORK/rsigma.jsonl" 2> "$WORK/rsigma.err" || true
 
 python3 - "$WORK/vigil.jsonl" "$WORK/rsigma.jsonl" <<'PY'

@@ -1,8 +1,10 @@
 //! Benchmark harness: runs a rule set over CloudTrail files and prints events/s and MB/s.
 //!
 //! Usage: `cargo run --release -p vigil-trail --example hunt_bench -- RULES_DIR PATH [--no-builtin]`
-//! [--runs N] (set `RAYON_NUM_THREADS=1` for the per-core figure). Reports the median of the
-//! runs (three by default).
+//! [--runs N] [--alerts] (set `RAYON_NUM_THREADS=1` for the per-core figure). Reports the
+//! median of the runs (three by default); `--alerts` also prints the last run's alerts as JSON
+//! Lines (the single-event alerts of `vigil trail hunt --format jsonl`), for
+//! `bench/trail/agree.sh` without the CLI (`HUNT_BENCH=...`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -36,6 +38,7 @@ fn main() {
     }
     let run_count: usize = arguments.iter().position(|argument| argument == "--runs").map_or(3, |position| arguments[position + 1].parse().unwrap());
     let mut runs = Vec::new();
+    let mut last = None;
     for _ in 0..run_count {
         let started = Instant::now();
         let result = hunt(&set, &sources, TimeRange::default(), ScanOptions::default());
@@ -44,6 +47,18 @@ fn main() {
             eprintln!("problem: {problem:?}");
         }
         runs.push((seconds, result.report.records, result.report.bytes, result.alerts.len()));
+        last = Some(result);
+    }
+    if arguments.iter().any(|argument| argument == "--alerts")
+        && let Some(result) = &last
+    {
+        for alert in &result.alerts {
+            println!("{}", serde_json::to_string(alert).unwrap());
+        }
+        // The SigmaHQ CloudTrail rules have no correlations; say so if a rule set has.
+        if !result.correlation_alerts.is_empty() {
+            eprintln!("{} correlation alerts not printed", result.correlation_alerts.len());
+        }
     }
     runs.sort_by(|left, right| left.0.total_cmp(&right.0));
     let (seconds, records, bytes, alerts) = runs[run_count / 2];

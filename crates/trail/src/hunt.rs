@@ -192,9 +192,10 @@ mod tests {
     use super::*;
     use crate::sigma::{CompileOptions, Loaded, files};
 
-    /// A hunt parses records for its fields only ([`hunt_fields`]); with the SigmaHQ CloudTrail
-    /// rules, the built-in detections (correlations included) and the shared CloudTrail
-    /// datasets, it finds exactly what the same hunt over fully parsed records finds.
+    /// A hunt parses records for its fields only ([`hunt_fields`]), in one pass with the
+    /// splitter or after it; with the SigmaHQ CloudTrail rules, the built-in detections
+    /// (correlations included) and the shared CloudTrail datasets, it finds exactly what the
+    /// same hunt over records split first and parsed whole finds.
     #[test]
     fn parsing_for_the_hunts_fields_finds_what_full_parsing_finds() {
         let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
@@ -214,13 +215,30 @@ mod tests {
         let sources = crate::read::expand_paths(&[data.join("cloudtrail").display().to_string()]).unwrap();
         let bounded = TimeRange { from_ms: Some(1_600_000_000_000), to_ms: Some(1_700_000_000_000) };
         for range in [TimeRange::default(), bounded] {
-            let selective = hunt(&set, &sources, range, ScanOptions::default());
-            let full = hunt_parsing(&set, &sources, range, ScanOptions::default(), &Fields::All);
-            assert_eq!(selective.alerts, full.alerts);
-            assert_eq!(selective.hits, full.hits);
-            assert_eq!(selective.correlation_alerts, full.correlation_alerts);
-            assert_eq!(selective.records_in_range, full.records_in_range);
-            assert_eq!((selective.report.records, selective.report.skipped_records), (full.report.records, full.report.skipped_records));
+            // The reference: every record split, then parsed whole.
+            let split = ScanOptions { reading: crate::Reading::Split, ..ScanOptions::default() };
+            let full = hunt_parsing(&set, &sources, range, split, &Fields::All);
+            // The hunt's fields, read in one pass with the splitter (more files than threads)
+            // or split first; also with small buffers, where records straddle two reads, and
+            // every field read in one pass.
+            let small = ScanOptions { batch_bytes: 4096, ..ScanOptions::default() };
+            assert!(sources.len() >= rayon::current_num_threads());
+            let runs = [
+                hunt(&set, &sources, range, ScanOptions::default()),
+                hunt(&set, &sources, range, split),
+                hunt(&set, &sources, range, small),
+                hunt_parsing(&set, &sources, range, ScanOptions::default(), &Fields::All),
+            ];
+            for selective in runs {
+                assert_eq!(selective.alerts, full.alerts);
+                assert_eq!(selective.hits, full.hits);
+                assert_eq!(selective.correlation_alerts, full.correlation_alerts);
+                assert_eq!(selective.records_in_range, full.records_in_range);
+                assert_eq!(
+                    (selective.report.records, selective.report.skipped_records, selective.report.problems),
+                    (full.report.records, full.report.skipped_records, full.report.problems.clone())
+                );
+            }
             if range.is_open() {
                 assert!(full.alerts.len() > 100 && !full.hits.is_empty(), "{} alerts, {} hits", full.alerts.len(), full.hits.len());
             }

@@ -10,6 +10,7 @@ pub mod builtin;
 pub mod hunt;
 pub mod read;
 pub mod search;
+mod select;
 pub mod shard;
 pub mod sigma;
 pub mod usage;
@@ -79,12 +80,25 @@ impl ReadReport {
 pub struct ScanOptions {
     /// Bytes read from a file before its records are processed in parallel.
     pub batch_bytes: usize,
+    pub reading: Reading,
 }
 
 impl Default for ScanOptions {
     fn default() -> Self {
-        ScanOptions { batch_bytes: read::DEFAULT_BATCH_BYTES }
+        ScanOptions { batch_bytes: read::DEFAULT_BATCH_BYTES, reading: Reading::Auto }
     }
+}
+
+/// How a scan reads the records of a file (the results are the same either way).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Reading {
+    /// In one pass with the splitter ([`read::split_and_select`]) when there is at least a
+    /// file per thread (files then run in parallel); else [`Reading::Split`], so that the
+    /// records of a single large file are parsed on every thread.
+    #[default]
+    Auto,
+    /// Split first, then parse each batch's records in parallel ([`Value::parse_fields`]).
+    Split,
 }
 
 /// The members of which a CloudTrail record has at least one.
@@ -131,13 +145,52 @@ where
         fields.add_path(key);
     }
     let fields = &fields;
+    // See `Reading::Auto`: the one pass reads a file's records on the file's thread.
+    let one_pass = options.reading == Reading::Auto && sources.len() >= rayon::current_num_threads();
     sources
         .par_iter()
-        .map(|source| scan_one(source, options, fields, &init, &each, &merge))
+        .map(|source| scan_one(source, options, fields, one_pass, &init, &each, &merge))
         .reduce(|| (init(), ReadReport::default()), |(left, left_report), (right, right_report)| (merge(left, right), left_report.merge(right_report)))
 }
 
-fn scan_one<A, Init, Each, Merge>(source: &Source, options: ScanOptions, fields: &Fields, init: &Init, each: &Each, merge: &Merge) -> (A, ReadReport)
+/// What a batch of records added: the accumulator, the records skipped and why.
+struct BatchResult<A> {
+    accumulator: A,
+    problems: Vec<Problem>,
+    skipped: u64,
+}
+
+impl<A> BatchResult<A> {
+    /// Takes one record read (or failed to read) from `source`.
+    fn take<Each>(&mut self, each: &Each, source: &str, index: u64, parsed: Result<&Value<'_>, String>)
+    where
+        Each: Fn(&mut A, RecordMeta<'_>, &Value<'_>),
+    {
+        let reason = match parsed {
+            Ok(value) => match record_rejection(value) {
+                None => {
+                    each(&mut self.accumulator, RecordMeta { source, index }, value);
+                    return;
+                }
+                Some(reason) => reason.to_string(),
+            },
+            Err(error) => format!("malformed JSON: {error}"),
+        };
+        self.skipped += 1;
+        self.problems.push(Problem { source: source.to_string(), record_index: Some(index), reason });
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn scan_one<A, Init, Each, Merge>(
+    source: &Source,
+    options: ScanOptions,
+    fields: &Fields,
+    one_pass: bool,
+    init: &Init,
+    each: &Each,
+    merge: &Merge,
+) -> (A, ReadReport)
 where
     A: Send,
     Init: Fn() -> A + Sync + Send,
@@ -155,43 +208,46 @@ where
             return (accumulator.unwrap_or_else(init), report);
         }
     };
-    let result = read::split_records(reader, &name, options.batch_bytes, &mut |batch| {
-        let (batch_accumulator, problems, skipped) = batch
-            .par_iter()
-            .fold(
-                || (init(), Vec::new(), 0u64),
-                |(mut state, mut problems, mut skipped), record| {
-                    match Value::parse_fields(record.bytes, fields) {
-                        Ok(value) => match record_rejection(&value) {
-                            None => each(&mut state, RecordMeta { source: &name, index: record.index }, &value),
-                            Some(reason) => {
-                                skipped += 1;
-                                problems.push(Problem { source: name.clone(), record_index: Some(record.index), reason: reason.to_string() });
-                            }
-                        },
-                        Err(error) => {
-                            skipped += 1;
-                            problems.push(Problem { source: name.clone(), record_index: Some(record.index), reason: format!("malformed JSON: {error}") });
-                        }
-                    }
-                    (state, problems, skipped)
-                },
-            )
-            .reduce(
-                || (init(), Vec::new(), 0u64),
-                |(left, mut left_problems, left_skipped), (right, right_problems, right_skipped)| {
-                    left_problems.extend(right_problems);
-                    (merge(left, right), left_problems, left_skipped + right_skipped)
-                },
-            );
-        report.skipped_records += skipped;
-        let mut problems = problems;
-        problems.sort_by_key(|problem| problem.record_index);
-        for problem in problems {
+    let new_batch = || BatchResult { accumulator: init(), problems: Vec::new(), skipped: 0 };
+    let result = if one_pass {
+        // Each record as the splitter's pass finds it, in file order.
+        let mut batch = new_batch();
+        let result = read::split_and_select(reader, &name, options.batch_bytes, fields, &mut |record| match &record.value {
+            Some(value) => batch.take(each, &name, record.index, Ok(value)),
+            None => {
+                let value = Value::parse_fields(record.bytes, fields);
+                batch.take(each, &name, record.index, value.as_ref().map_err(ToString::to_string));
+            }
+        });
+        report.skipped_records += batch.skipped;
+        for problem in batch.problems {
             report.problem(problem);
         }
-        accumulator = accumulator.take().map(|state| merge(state, batch_accumulator));
-    });
+        accumulator = accumulator.take().map(|state| merge(state, batch.accumulator));
+        result
+    } else {
+        read::split_records(reader, &name, options.batch_bytes, &mut |raw| {
+            // Split records: parsed in parallel.
+            let batch = raw
+                .par_iter()
+                .fold(new_batch, |mut batch, record| {
+                    let value = Value::parse_fields(record.bytes, fields);
+                    batch.take(each, &name, record.index, value.as_ref().map_err(ToString::to_string));
+                    batch
+                })
+                .reduce(new_batch, |mut left, right| {
+                    left.problems.extend(right.problems);
+                    BatchResult { accumulator: merge(left.accumulator, right.accumulator), problems: left.problems, skipped: left.skipped + right.skipped }
+                });
+            report.skipped_records += batch.skipped;
+            let mut problems = batch.problems;
+            problems.sort_by_key(|problem| problem.record_index);
+            for problem in problems {
+                report.problem(problem);
+            }
+            accumulator = accumulator.take().map(|state| merge(state, batch.accumulator));
+        })
+    };
     match result {
         Ok(stats) => {
             report.records = stats.records;
@@ -209,37 +265,45 @@ where
 mod tests {
     use super::*;
 
-    fn count(files: &[(&str, &[u8])]) -> (u64, ReadReport) {
-        let directory = tempfile::tempdir().unwrap();
+    fn count(directory: &std::path::Path, files: &[(&str, &[u8])], reading: Reading) -> (u64, ReadReport) {
         let sources: Vec<Source> = files
             .iter()
             .map(|(name, bytes)| {
-                let path = directory.path().join(name);
+                let path = directory.join(name);
                 std::fs::write(&path, bytes).unwrap();
                 Source::File(path)
             })
             .collect();
-        scan(&sources, ScanOptions { batch_bytes: 64 }, || 0u64, |count, _, _| *count += 1, |left, right| left + right)
+        scan(&sources, ScanOptions { batch_bytes: 64, reading }, || 0u64, |count, _, _| *count += 1, |left, right| left + right)
     }
 
     #[test]
     fn malformed_files_and_records_are_reported_and_skipped() {
         let good = br#"{"Records":[{"eventName":"A","eventTime":"2024-01-01T00:00:00Z"},{"eventName":"B"}]}"#;
-        let (records, report) = count(&[
+        let files: &[(&str, &[u8])] = &[
             ("good.json", good),
             ("truncated.json", br#"[{"eventName":"A"},{"eventName":"#),
             ("notjson.txt", b"this is not json"),
             ("corrupt.json.gz", &[0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5, 6, 7, 8]),
             ("empty-record.jsonl", b"{}\n{\"eventName\":\"C\"}\n{\"eventName\": tru}\n"),
-        ]);
-        assert_eq!(records, 4);
-        assert_eq!(report.files, 5);
+            // Not UTF-8: where serde_json skips the string it does not check it.
+            ("latin1.jsonl", b"{\"eventName\":\"A\",\"x\":\"caf\xe9\"}\n{\"eventName\":\"caf\xe9\"}\n{\"eventName\":\"B\"}\n"),
+        ];
+        // Read in one pass (one thread, more files than threads) and split first: the same.
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let directory = tempfile::tempdir().unwrap();
+        let (records, report) = pool.install(|| count(directory.path(), files, Reading::Auto));
+        let (split_records, split_report) = count(directory.path(), files, Reading::Split);
+        assert_eq!((records, serde_json::to_value(&report).unwrap()), (split_records, serde_json::to_value(&split_report).unwrap()));
+        assert_eq!(records, 5);
+        assert_eq!(report.files, 6);
         assert_eq!(report.failed_files, 3);
-        assert_eq!(report.skipped_records, 2);
+        assert_eq!(report.skipped_records, 4);
         let reasons: Vec<String> = report.problems.iter().map(|problem| format!("{:?} {}", problem.record_index, problem.reason)).collect();
         let joined = reasons.join("\n");
         assert!(joined.contains("Some(0) not a CloudTrail record: it has none of eventTime, eventName, eventSource"), "{joined}");
         assert!(joined.contains("Some(2) malformed JSON: expected ident"), "{joined}");
+        assert!(joined.contains("Some(1) malformed JSON: invalid unicode code point"), "{joined}");
         assert!(joined.contains("ends in the middle of record 1"), "{joined}");
         assert!(joined.contains("is not JSON"), "{joined}");
         assert!(joined.contains("corrupt.json.gz"), "{joined}");

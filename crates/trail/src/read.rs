@@ -12,6 +12,9 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use crate::select;
+use crate::value::{Fields, Value};
+
 /// Where records come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -87,57 +90,123 @@ pub struct SplitStats {
 /// Splits the JSON read from `reader` into records and hands them to `on_batch` a buffer at a
 /// time. Accepts a `{"Records": [...]}` envelope, a JSON array of records, or a sequence of
 /// JSON values (JSON Lines, or several envelopes one after the other).
-pub fn split_records<R: Read>(
-    mut reader: R,
+pub fn split_records<R: Read>(reader: R, source_name: &str, batch_bytes: usize, on_batch: &mut dyn FnMut(&[RawRecord<'_>])) -> Result<SplitStats, ReadError> {
+    split(reader, source_name, batch_bytes, Mode::Batches(on_batch))
+}
+
+/// A record found by [`split_and_select`]: read in the splitter's pass, or left raw.
+#[derive(Debug)]
+pub struct FoundRecord<'a> {
+    pub index: u64,
+    pub bytes: &'a [u8],
+    /// The record as [`Value::parse_fields`] reads it for the fields asked for; `None` when
+    /// the pass left it raw for `parse_fields` to read or to reject with its reason.
+    pub value: Option<Value<'a>>,
+}
+
+/// [`split_records`] reading each object record for `fields` as it finds it (one pass over
+/// its bytes, `crate::select`), handing out every record in file order as soon as it ends. A
+/// record that pass cannot vouch for (malformed, cut by the buffer's end, not UTF-8, or merely
+/// unusual: an escaped key) is handed out raw.
+pub fn split_and_select<R: Read>(
+    reader: R,
     source_name: &str,
     batch_bytes: usize,
-    on_batch: &mut dyn FnMut(&[RawRecord<'_>]),
+    fields: &Fields,
+    on_record: &mut dyn FnMut(FoundRecord<'_>),
 ) -> Result<SplitStats, ReadError> {
+    split(reader, source_name, batch_bytes, Mode::OnePass(select::Selector::new(fields), on_record))
+}
+
+enum Mode<'c> {
+    Batches(&'c mut dyn FnMut(&[RawRecord<'_>])),
+    OnePass(select::Selector, &'c mut dyn FnMut(FoundRecord<'_>)),
+}
+
+/// Where the splitter puts the records it finds.
+enum Output<'o, 'b> {
+    /// Ranges of the buffer, handed out as a batch when the buffer is full.
+    Ranges(&'o mut Vec<(u64, usize, usize)>),
+    /// Each record at once; `text` is the buffer's UTF-8 prefix.
+    Records { selector: &'o select::Selector, text: &'b str, on_record: &'o mut dyn FnMut(FoundRecord<'b>) },
+}
+
+fn split<R: Read>(mut reader: R, source_name: &str, batch_bytes: usize, mut mode: Mode<'_>) -> Result<SplitStats, ReadError> {
     let mut splitter = Splitter::default();
     let mut buffer: Vec<u8> = Vec::with_capacity(batch_bytes + 4096);
     let mut ranges: Vec<(u64, usize, usize)> = Vec::new();
     let mut stats = SplitStats::default();
     let mut base_offset: u64 = 0;
+    let mut scanned = 0;
     loop {
-        let filled = buffer.len();
-        // `read_to_end` appends into the spare capacity without zeroing a whole batch before
-        // each read (zeroing 4 MiB per short read of a small file or a gzip stream cost more
-        // than the parse); `take` bounds one refill to a batch.
-        let read = match (&mut reader).take(batch_bytes.max(1) as u64).read_to_end(&mut buffer) {
-            Ok(read) => read,
-            Err(error) => {
-                buffer.truncate(filled);
-                flush(&buffer, &mut ranges, on_batch);
-                return Err(ReadError::Io { source_name: source_name.to_string(), error });
+        // Read a full batch before scanning it, so that callers get large batches.
+        let mut end_of_input = false;
+        let mut read_error = None;
+        loop {
+            let filled = buffer.len();
+            // `read_to_end` appends into the spare capacity without zeroing a whole batch
+            // before each read (zeroing 4 MiB per short read of a small file or a gzip stream
+            // cost more than the parse); `take` bounds one refill to a batch.
+            match (&mut reader).take(batch_bytes.max(1) as u64).read_to_end(&mut buffer) {
+                Ok(0) => {
+                    end_of_input = true;
+                    break;
+                }
+                Ok(read) => {
+                    stats.bytes += read as u64;
+                    if buffer.len() >= batch_bytes {
+                        break;
+                    }
+                }
+                Err(error) => {
+                    buffer.truncate(filled);
+                    read_error = Some(error);
+                    break;
+                }
+            }
+        }
+        let scan_result = match &mut mode {
+            Mode::Batches(on_batch) => {
+                let result = splitter.scan(&buffer, scanned, &mut Output::Ranges(&mut ranges));
+                flush(&buffer, &mut ranges, *on_batch);
+                result
+            }
+            // The one pass reads text whose UTF-8 is checked here, once per buffer; a record
+            // that runs past the first invalid byte (or the buffer's end) is left raw.
+            Mode::OnePass(selector, on_record) => {
+                splitter.scan(&buffer, scanned, &mut Output::Records { selector, text: valid_text(&buffer), on_record: *on_record })
             }
         };
-        stats.bytes += read as u64;
-        if read == 0 {
-            flush(&buffer, &mut ranges, on_batch);
-            if splitter.depth > 0 || splitter.element_start.is_some() || splitter.in_string {
-                return Err(ReadError::Truncated { source_name: source_name.to_string(), record_index: splitter.next_index });
-            }
-            return Ok(stats);
-        }
-        let scan_result = splitter.scan(&buffer, filled, &mut ranges);
         stats.records = splitter.next_index;
         if let Err((offset, found, fault)) = scan_result {
-            flush(&buffer, &mut ranges, on_batch);
             let offset = base_offset + offset as u64;
             return Err(match fault {
                 Fault::NotJson => ReadError::NotJson { source_name: source_name.to_string(), offset, found: describe_byte(found) },
                 Fault::Unbalanced => ReadError::Unbalanced { source_name: source_name.to_string(), offset, found: found as char },
             });
         }
-        // Read a full batch before handing records out, so that callers get large batches.
-        if buffer.len() < batch_bytes {
-            continue;
+        if let Some(error) = read_error {
+            return Err(ReadError::Io { source_name: source_name.to_string(), error });
         }
-        flush(&buffer, &mut ranges, on_batch);
+        if end_of_input {
+            if splitter.depth > 0 || splitter.element_start.is_some() || splitter.in_string {
+                return Err(ReadError::Truncated { source_name: source_name.to_string(), record_index: splitter.next_index });
+            }
+            return Ok(stats);
+        }
         let keep = splitter.keep_from(buffer.len());
         buffer.drain(..keep);
         base_offset += keep as u64;
         splitter.shift(keep);
+        scanned = buffer.len();
+    }
+}
+
+/// The longest prefix of `bytes` that is UTF-8.
+fn valid_text(bytes: &[u8]) -> &str {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => bytes.get(..error.valid_up_to()).and_then(|valid| std::str::from_utf8(valid).ok()).unwrap_or_default(),
     }
 }
 
@@ -199,16 +268,21 @@ impl Splitter {
         self.key_start = self.key_start.map(|start| start - by);
     }
 
-    fn emit(&mut self, ranges: &mut Vec<(u64, usize, usize)>, start: usize, end: usize, buffer: &[u8]) {
+    fn emit<'b>(&mut self, output: &mut Output<'_, 'b>, start: usize, end: usize, buffer: &'b [u8]) {
         let mut end = end;
         while end > start && buffer.get(end - 1).is_some_and(u8::is_ascii_whitespace) {
             end -= 1;
         }
-        ranges.push((self.next_index, start, end));
+        match output {
+            Output::Ranges(ranges) => ranges.push((self.next_index, start, end)),
+            Output::Records { on_record, .. } => {
+                on_record(FoundRecord { index: self.next_index, bytes: buffer.get(start..end).unwrap_or_default(), value: None })
+            }
+        }
         self.next_index += 1;
     }
 
-    fn scan(&mut self, buffer: &[u8], from: usize, ranges: &mut Vec<(u64, usize, usize)>) -> Result<(), (usize, u8, Fault)> {
+    fn scan<'b>(&mut self, buffer: &'b [u8], from: usize, output: &mut Output<'_, 'b>) -> Result<(), (usize, u8, Fault)> {
         let mut position = from;
         let length = buffer.len();
         while position < length {
@@ -263,7 +337,7 @@ impl Splitter {
                     if Some(self.depth) == self.record_depth
                         && let Some(start) = self.element_start.take()
                     {
-                        self.emit(ranges, start, position, buffer);
+                        self.emit(output, start, position, buffer);
                     }
                     if self.depth == 1 && self.top_object_candidate {
                         self.expect_key = true;
@@ -275,6 +349,14 @@ impl Splitter {
                         if byte == b'[' {
                             self.record_depth = Some(1);
                         } else {
+                            // A top-level object: a record (JSON Lines), unless it holds a
+                            // `Records` array (an envelope, split below).
+                            if let Output::Records { selector, text, .. } = output
+                                && let Some(record) = select::read_object(text, position, selector)
+                            {
+                                position = self.take_selected(buffer, position, record, output);
+                                continue;
+                            }
                             self.element_start = Some(position);
                             self.top_object_candidate = true;
                             self.expect_key = true;
@@ -286,6 +368,14 @@ impl Splitter {
                         self.element_start = None;
                         self.record_depth = Some(2);
                     } else if Some(self.depth) == self.record_depth && self.element_start.is_none() {
+                        // An element of the record array (which ends at its closing brace).
+                        if byte == b'{'
+                            && let Output::Records { selector, text, .. } = output
+                            && let Some(record) = select::read_object(text, position, selector)
+                        {
+                            position = self.take_selected(buffer, position, record, output);
+                            continue;
+                        }
                         self.element_start = Some(position);
                     }
                     self.after_colon_records = false;
@@ -299,19 +389,19 @@ impl Splitter {
                     if Some(self.depth + 1) == self.record_depth {
                         // The record array closes: a scalar element may end here.
                         if let Some(start) = self.element_start.take() {
-                            self.emit(ranges, start, position, buffer);
+                            self.emit(output, start, position, buffer);
                         }
                         self.record_depth = None;
                     } else if Some(self.depth) == self.record_depth
                         && let Some(start) = self.element_start.take()
                     {
-                        self.emit(ranges, start, position + 1, buffer);
+                        self.emit(output, start, position + 1, buffer);
                     }
                     if self.depth == 0 {
                         if self.top_object_candidate
                             && let Some(start) = self.element_start.take()
                         {
-                            self.emit(ranges, start, position + 1, buffer);
+                            self.emit(output, start, position + 1, buffer);
                         }
                         self.top_object_candidate = false;
                         self.in_envelope = false;
@@ -330,6 +420,16 @@ impl Splitter {
             position += 1;
         }
         Ok(())
+    }
+
+    /// Takes a record read in one pass; returns the position after it.
+    fn take_selected<'b>(&mut self, buffer: &'b [u8], start: usize, record: select::Selected<'b>, output: &mut Output<'_, 'b>) -> usize {
+        if let Output::Records { on_record, .. } = output {
+            on_record(FoundRecord { index: self.next_index, bytes: buffer.get(start..record.end).unwrap_or_default(), value: Some(record.value) });
+        }
+        self.next_index += 1;
+        self.after_colon_records = false;
+        record.end
     }
 
     fn start_scalar_element(&mut self, position: usize) {
@@ -394,7 +494,7 @@ fn walk(directory: &Path, files: &mut Vec<PathBuf>) -> Result<(), ReadError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn split(input: &[u8], batch: usize) -> (Vec<String>, Result<SplitStats, String>) {
@@ -407,10 +507,32 @@ mod tests {
         (records, result.map_err(|error| error.to_string()))
     }
 
+    /// [`split_and_select`] over `input`: the records as [`split`] lists them, each checked to
+    /// be what `parse_fields` reads when the pass read it, and how many it read.
+    fn split_in_one_pass(input: &[u8], batch: usize, fields: &Fields) -> (Vec<String>, Result<SplitStats, String>, usize) {
+        let mut records = Vec::new();
+        let mut read = 0;
+        let result = split_and_select(input, "test", batch, fields, &mut |record| {
+            if let Some(value) = &record.value {
+                assert_eq!(Some(value), Value::parse_fields(record.bytes, fields).ok().as_ref(), "{}", String::from_utf8_lossy(record.bytes));
+                read += 1;
+            }
+            records.push(format!("{}:{}", record.index, String::from_utf8_lossy(record.bytes)));
+        });
+        (records, result.map_err(|error| error.to_string()), read)
+    }
+
     fn check(input: &str, expected_records: &[&str], expected_error: Option<&str>) {
         for batch in [4096, 1, 3, 7] {
             let (records, result) = split(input.as_bytes(), batch);
             assert_eq!(records, expected_records, "input {input:?} batch {batch}");
+            // The one pass finds the same records and the same fault.
+            let (one_pass, one_pass_result, _) = split_in_one_pass(input.as_bytes(), batch, &Fields::All);
+            assert_eq!(one_pass, expected_records, "input {input:?} batch {batch}");
+            assert_eq!(
+                one_pass_result.as_ref().map(|stats| stats.records).map_err(String::as_str),
+                result.as_ref().map(|stats| stats.records).map_err(String::as_str)
+            );
             match (expected_error, result) {
                 (None, Ok(_)) => {}
                 (Some(expected), Err(error)) => assert!(error.contains(expected), "{error} should contain {expected}"),
@@ -429,9 +551,21 @@ mod tests {
         check(r#"[1, "s", null]"#, &["0:1", "1:\"s\"", "2:null"], None);
         check(r#"{"Records":[{"a":1}]}{"Records":[{"b":2}]}"#, &[r#"0:{"a":1}"#, r#"1:{"b":2}"#], None);
         check("", &[], None);
+        // An element ends at its closing brace (what follows is another element).
+        check(r#"{"Records":[{"a":1} x,{"b":2}]}"#, &[r#"0:{"a":1}"#, "1:x", r#"2:{"b":2}"#], None);
+        // Records the one pass leaves raw: an escaped key, invalid UTF-8 (and the rest of the
+        // buffer after it), a record cut by the buffer's end.
+        check("{\"a\":1}\n{\"\\u0061\":2}\n", &["0:{\"a\":1}", "1:{\"\\u0061\":2}"], None);
+        let (records, result, read) = split_in_one_pass(b"[{\"a\":\"\xff\"},{\"b\":2}]", 4096, &Fields::All);
+        assert_eq!((records.len(), result.map(|stats| stats.records), read), (2, Ok(2), 0));
+        let input = r#"{"Records":[{"eventName":"A","x":[1,2,3]},{"eventName":"B"},{"eventName":"C"}]}"#;
+        let (records, _, read) = split_in_one_pass(input.as_bytes(), 4096, &Fields::All);
+        assert_eq!((records.len(), read), (3, 3));
+        let (records, _, read) = split_in_one_pass(input.as_bytes(), 48, &Fields::All);
+        assert!(records.len() == 3 && read < 3, "{records:?} {read}");
     }
 
-    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+    pub(crate) fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
         use proptest::prelude::*;
         let leaf = prop_oneof![
             Just(serde_json::Value::Null),
@@ -465,7 +599,17 @@ mod tests {
                 got.extend(batch.iter().map(|record| serde_json::from_slice::<serde_json::Value>(record.bytes).unwrap()));
             })
             .unwrap();
-            proptest::prop_assert_eq!(got, records);
+            proptest::prop_assert_eq!(&got, &records);
+            // In one pass, for some fields or all: the same records, each read as parse_fields reads it.
+            let mut fields = Fields::none();
+            fields.add_path("v.a");
+            fields.add_path("eventName");
+            for fields in [fields, Fields::All] {
+                let (one_pass, result, _) = split_in_one_pass(text.as_bytes(), batch, &fields);
+                proptest::prop_assert_eq!(result.map(|stats| stats.records), Ok(records.len() as u64));
+                let (split_first, _) = split(text.as_bytes(), batch);
+                proptest::prop_assert_eq!(one_pass, split_first);
+            }
         }
     }
 

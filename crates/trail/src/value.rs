@@ -295,9 +295,14 @@ impl Fields {
     }
 
     fn member(&self, name: &str) -> Option<&Fields> {
+        self.member_bytes(name.as_bytes())
+    }
+
+    /// What is selected of the member `name`, if it is.
+    pub(crate) fn member_bytes(&self, name: &[u8]) -> Option<&Fields> {
         match self {
             Fields::All => Some(self),
-            Fields::Members(members) => members.iter().find(|(member, _)| member == name).map(|(_, fields)| fields),
+            Fields::Members(members) => members.iter().find(|(member, _)| member.as_bytes() == name).map(|(_, fields)| fields),
         }
     }
 }
