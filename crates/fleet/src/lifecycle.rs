@@ -8,9 +8,9 @@
 //!   talks is up).
 //! - **offline**: silent, and the instance is stopped: expected, no alert.
 //! - **missing**: silent past the threshold while the instance runs (or, for a host off EC2,
-//!   with no instance to say otherwise): an alert, a possible tamper. For an instance started
-//!   again after a stop, the silence counts from the later of the last contact and the moment
-//!   the inventory saw it running: a booting host gets the threshold to start its agent.
+//!   with no instance to say otherwise): an alert, a possible tamper. An instance started
+//!   again after a stop is first given the threshold from the moment the inventory saw it
+//!   running (its agent stays offline meanwhile): a booting host starts its agent.
 
 use serde::{Deserialize, Serialize};
 
@@ -79,13 +79,15 @@ pub fn status(observation: &Observation) -> Status {
     if observation.revoked || observation.instance == InstanceState::Terminated {
         return Status::Retired;
     }
-    let since = observation.started_unix.map_or(observation.last_contact_unix, |started| started.max(observation.last_contact_unix));
-    let silent_for = observation.now_unix.saturating_sub(since);
+    let silent_for = observation.now_unix.saturating_sub(observation.last_contact_unix);
     if silent_for <= observation.missing_after_seconds {
         return Status::Online;
     }
+    // Started again after a stop: still booting within the threshold of the start.
+    let booting = observation.started_unix.is_some_and(|started| observation.now_unix.saturating_sub(started) <= observation.missing_after_seconds);
     match observation.instance {
         InstanceState::Stopped => Status::Offline,
+        InstanceState::Running if booting => Status::Offline,
         _ => Status::Missing,
     }
 }
@@ -124,7 +126,8 @@ mod tests {
 
     #[test]
     fn a_restarted_instance_gives_its_agent_the_threshold_from_its_start() {
-        // Silent for a day while stopped, started 100 s ago: not missing yet; 301 s ago: missing.
+        // Silent for a day while stopped, started 100 s ago: still offline (booting, not heard
+        // from); started 301 s ago: missing.
         let at = |started_ago: i64| Observation {
             revoked: false,
             last_contact_unix: 1_000_000,
@@ -133,7 +136,7 @@ mod tests {
             now_unix: 1_086_400,
             missing_after_seconds: 300,
         };
-        assert_eq!(status(&at(100)), Status::Online);
+        assert_eq!(status(&at(100)), Status::Offline);
         assert_eq!(status(&at(301)), Status::Missing);
         // A start older than the last contact changes nothing.
         let old = Observation { started_unix: Some(999_000), ..at(0) };
