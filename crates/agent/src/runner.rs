@@ -316,6 +316,12 @@ fn run_module(
                 continue;
             }
         };
+        if health.last_run.is_none() && health.state == "disabled" {
+            // In its first run (a long one, held to its CPU and I/O budget): said, so the
+            // heartbeat does not take it for a module this agent lacks.
+            health.state = "starting".into();
+            set_health(shared, health.clone());
+        }
         let mut run = Run::new(&settings, &module_dir, root, &shared.stop).with_contact(&shared.server_contact);
         let outcome = module.run(&mut run);
         let emitted = run.take_emitted();
@@ -465,5 +471,54 @@ mod tests {
         default.modules.get_mut("malware").unwrap().insert("enabled".into(), serde_json::json!(false));
         assert!(!on_access_wanted(&Shared::new(Some(default))));
         assert!(!on_access_wanted(&Shared::new(None)));
+    }
+}
+
+#[cfg(test)]
+mod health_tests {
+    use super::*;
+    use vigil_host::module::ModuleError;
+
+    /// Waits for the test before its first run ends.
+    struct Slow(std::sync::mpsc::Receiver<()>);
+
+    impl Module for Slow {
+        fn name(&self) -> &'static str {
+            "slow"
+        }
+
+        fn run(&mut self, _run: &mut Run<'_>) -> Result<(), ModuleError> {
+            let _ = self.0.recv_timeout(Duration::from_secs(60));
+            Ok(())
+        }
+    }
+
+    fn wait_for(what: &str, condition: impl Fn() -> bool) {
+        let started = Instant::now();
+        while !condition() {
+            assert!(started.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// A module in a long first run is `starting` in the heartbeat's health, not a module this
+    /// agent lacks (`unknown`); then `ok`.
+    #[test]
+    fn a_module_in_its_first_run_is_starting_then_ok() {
+        let settings = serde_json::json!({"enabled": true, "interval_seconds": 86_400}).as_object().cloned().unwrap_or_default();
+        let policy = EffectivePolicy { policy_version: "test".into(), rules: Vec::new(), modules: [("slow".to_string(), settings)].into() };
+        let shared = Arc::new(Shared::new(Some(policy)));
+        let (release, wait) = std::sync::mpsc::channel();
+        let state = tempfile::tempdir().unwrap();
+        let thread = {
+            let (shared, state_dir) = (Arc::clone(&shared), state.path().to_path_buf());
+            std::thread::spawn(move || run_module(Box::new(Slow(wait)), &shared, &state_dir, 1 << 30, std::path::Path::new("/"), None))
+        };
+        let health = || shared.module_health().into_iter().find(|health| health.module == "slow").map(|health| (health.state, health.last_error));
+        wait_for("`starting`", || health() == Some(("starting".to_string(), None)));
+        release.send(()).unwrap();
+        wait_for("`ok`", || health().is_some_and(|(state, _)| state == "ok"));
+        shared.stop.store(true, Ordering::Relaxed);
+        thread.join().unwrap();
     }
 }

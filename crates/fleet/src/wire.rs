@@ -151,8 +151,8 @@ pub struct QueueState {
 pub struct ModuleHealth {
     pub module: String,
     /// `ok`, `error`, `degraded` (part of its work is covered only by rescans, or events were
-    /// lost and a rescan covered them: `last_error` says which), `disabled` or `unknown` (a
-    /// module the policy names that this agent lacks).
+    /// lost and a rescan covered them: `last_error` says which), `disabled`, `starting` (its
+    /// first run has not finished) or `unknown` (a module the policy names that this agent lacks).
     pub state: String,
     pub last_run: Option<String>,
     pub last_error: Option<String>,
