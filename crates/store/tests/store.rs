@@ -608,11 +608,26 @@ fn the_servers_detections_on_shipped_records_span_batches_and_keep_one_alert_per
     }
 }
 
+/// An agent enrolled by its identity at `at_unix`.
+fn new_agent(id: &'static str, instance_id: Option<&'static str>, at_unix: i64) -> vigil_store::agents::NewAgent<'static> {
+    vigil_store::agents::NewAgent {
+        id,
+        instance_id,
+        account_id: Some("123456789012"),
+        region: Some("us-east-1"),
+        hostname: "web-1",
+        agent_version: "1",
+        enrolled_by: "identity",
+        secret_hash: "hash",
+        at: "2026-01-01T00:00:00Z",
+        at_unix,
+    }
+}
+
 /// The agent fleet on both backends: one agent per instance, events stored once per (agent,
 /// sequence number), tokens used up and expired, the lifecycle sweep with its one alert.
 #[test]
 fn agents_enrol_once_store_events_once_and_the_sweep_raises_one_missing_alert() {
-    use vigil_store::agents::NewAgent;
     for (_dir, mut store) in stores() {
         let inventory = demo();
         record(&mut store, &inventory);
@@ -631,18 +646,7 @@ fn agents_enrol_once_store_events_once_and_the_sweep_raises_one_missing_alert() 
         assert!(record.config.get("InstanceId").is_some(), "{}", record.config);
         assert!(store.account_managed(inventory.account_id().as_str()).unwrap());
         assert!(!store.account_managed("999999999999").unwrap());
-        let agent = |id: &'static str, instance: Option<&'static str>| NewAgent {
-            id,
-            instance_id: instance,
-            account_id: Some("123456789012"),
-            region: Some("us-east-1"),
-            hostname: "web-1",
-            agent_version: "1",
-            enrolled_by: "identity",
-            secret_hash: "hash",
-            at: "2026-01-01T00:00:00Z",
-            at_unix: 1_767_225_600,
-        };
+        let agent = |id: &'static str, instance: Option<&'static str>| new_agent(id, instance, 1_767_225_600);
         let leaked: &'static str = Box::leak(instance_id.clone().into_boxed_str());
         assert_eq!(store.enrol_agent(&agent("agt-1", Some(leaked))).unwrap(), None);
         assert_eq!(store.enrol_agent(&agent("agt-2", Some(leaked))).unwrap(), Some("agt-1".to_string()), "an instance enrols once");
@@ -691,7 +695,6 @@ fn agents_enrol_once_store_events_once_and_the_sweep_raises_one_missing_alert() 
 /// saw the start (the host boots and starts its agent) before it is missing.
 #[test]
 fn a_restarted_instance_gives_its_agent_the_threshold_from_the_scan_that_saw_it_start() {
-    use vigil_store::agents::NewAgent;
     let set_state = |inventory: &mut Inventory, state: &str| -> String {
         let instance = inventory.regional.values_mut().flat_map(|regional| regional.ec2.instances.iter_mut()).next().unwrap();
         instance.state.name = state.into();
@@ -702,18 +705,7 @@ fn a_restarted_instance_gives_its_agent_the_threshold_from_the_scan_that_saw_it_
         let stopped_at = inventory.collected_at.timestamp();
         let instance_id: &'static str = Box::leak(set_state(&mut inventory, "stopped").into_boxed_str());
         record(&mut store, &inventory);
-        let agent = NewAgent {
-            id: "agt-r",
-            instance_id: Some(instance_id),
-            account_id: Some("123456789012"),
-            region: Some("us-east-1"),
-            hostname: "web-1",
-            agent_version: "1",
-            enrolled_by: "identity",
-            secret_hash: "hash",
-            at: "t0",
-            at_unix: stopped_at - 1_000,
-        };
+        let agent = new_agent("agt-r", Some(instance_id), stopped_at - 1_000);
         assert_eq!(store.enrol_agent(&agent).unwrap(), None);
         let after = |transitions: Vec<vigil_store::agents::Transition>| transitions.iter().map(|t| t.after.as_str()).collect::<Vec<_>>();
         assert_eq!(after(store.sweep_agents("t1", stopped_at + 10, 300).unwrap()), ["offline"]);
