@@ -209,13 +209,13 @@ fn agent_row(row: &[Value]) -> AgentRow {
 }
 
 /// The status the lifecycle gives this row now.
-fn status_now(row: &[Value], db: &mut Db, now_unix: i64, missing_after_seconds: i64) -> Result<Status, StoreError> {
+fn status_now(row: &[Value], agent: &AgentRow, db: &mut Db, now_unix: i64, missing_after_seconds: i64) -> Result<Status, StoreError> {
     let last_contact = row.get(19).and_then(Value::int).or_else(|| row.get(20).and_then(Value::int)).unwrap_or(now_unix);
     let state = opt_text(row, 16).as_deref().and_then(ResourceState::parse);
-    let instance = if opt_text(row, 1).is_some() { instance_state(state) } else { InstanceState::Unknown };
-    // An offline agent's instance seen running again: the silence counts from that start.
-    let started_unix = match (Status::parse(&text(row, 4)), instance, opt_text(row, 1)) {
-        (Some(Status::Offline), InstanceState::Running, Some(instance_id)) => running_since(db, &instance_id)?,
+    let instance = if agent.instance_id.is_some() { instance_state(state) } else { InstanceState::Unknown };
+    // An offline agent's instance seen running again: booting, from the start the inventory saw.
+    let started_unix = match (agent.status, instance, agent.instance_id.as_deref()) {
+        (Status::Offline, InstanceState::Running, Some(instance_id)) => running_since(db, instance_id)?,
         _ => None,
     };
     Ok(lifecycle::status(&Observation {
@@ -596,7 +596,7 @@ impl Store {
         let mut transitions = Vec::new();
         for row in &rows {
             let agent = agent_row(row);
-            let after = status_now(row, &mut self.db, now_unix, missing_after_seconds)?;
+            let after = status_now(row, &agent, &mut self.db, now_unix, missing_after_seconds)?;
             if after == agent.status {
                 continue;
             }

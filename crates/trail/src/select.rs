@@ -231,10 +231,7 @@ impl<'a> Reader<'a> {
             b'"' => self.string().map(drop),
             b'{' => {
                 let depth = next_depth(depth)?;
-                self.position += 1;
-                self.skip_whitespace();
-                if self.peek()? == b'}' {
-                    self.position += 1;
+                if self.open(b'}')? {
                     return Some(());
                 }
                 loop {
@@ -251,10 +248,7 @@ impl<'a> Reader<'a> {
             }
             b'[' => {
                 let depth = next_depth(depth)?;
-                self.position += 1;
-                self.skip_whitespace();
-                if self.peek()? == b']' {
-                    self.position += 1;
+                if self.open(b']')? {
                     return Some(());
                 }
                 loop {
@@ -280,6 +274,18 @@ impl<'a> Reader<'a> {
         self.position += 1;
         self.skip_whitespace();
         Some(())
+    }
+
+    /// Past an opening `{` or `[` and the whitespace after it: `Some(true)` when the container
+    /// closes at once (its `close` consumed), `Some(false)` at its first member or element.
+    fn open(&mut self, close: u8) -> Option<bool> {
+        self.position += 1;
+        self.skip_whitespace();
+        if self.peek()? == close {
+            self.position += 1;
+            return Some(true);
+        }
+        Some(false)
     }
 
     /// After a member or element: `Some(true)` at the closing byte, `Some(false)` after a comma
@@ -308,11 +314,8 @@ impl<'a> Reader<'a> {
             b'{' => self.object(fields, depth, false),
             b'[' => {
                 let depth = next_depth(depth)?;
-                self.position += 1;
-                self.skip_whitespace();
                 let mut items = Vec::new();
-                if self.peek()? == b']' {
-                    self.position += 1;
+                if self.open(b']')? {
                     return Some(Value::Array(items));
                 }
                 loop {
@@ -339,8 +342,6 @@ impl<'a> Reader<'a> {
         if self.peek()? != b'{' {
             return None;
         }
-        self.position += 1;
-        self.skip_whitespace();
         // At most the selected members are kept (but for repeated keys); 16 keeps the first
         // allocation of a record within the allocator's small sizes.
         let capacity = match fields {
@@ -348,8 +349,7 @@ impl<'a> Reader<'a> {
             Selector::All => 8,
         };
         let mut members = Vec::with_capacity(capacity);
-        if self.peek()? == b'}' {
-            self.position += 1;
+        if self.open(b'}')? {
             return Some(Value::Object(members));
         }
         loop {
