@@ -54,7 +54,10 @@ REQUIRED=("$MOTO_SERVER" "$PY")
 # binary has finished building; run.sh then waits for it before vigil's first step.
 [[ -n ${VIGIL_SERVICE_LIST:-} ]] || REQUIRED+=("$VIGIL")
 if [[ " ${TOOLS[*]} " == *" prowler "* ]]; then REQUIRED+=("$PROWLER"); fi
-if [[ " ${TOOLS[*]} " == *" vigil-before "* ]]; then REQUIRED+=("${VIGIL_BEFORE:-VIGIL_BEFORE (unset)}"); fi
+if [[ " ${TOOLS[*]} " == *" vigil-before "* ]]; then
+    [[ -n $VIGIL_BEFORE ]] || { echo "run.sh: TOOLS names vigil-before but VIGIL_BEFORE is unset" >&2; exit 2; }
+    [[ -n ${VIGIL_SERVICE_LIST:-} ]] || REQUIRED+=("$VIGIL_BEFORE")
+fi
 for tool in "${REQUIRED[@]}"; do
     [[ -x $tool ]] || { echo "run.sh: \`$tool\` is missing; see bench/collect/README.md" >&2; exit 2; }
 done

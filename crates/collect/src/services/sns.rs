@@ -50,7 +50,7 @@ async fn read_topic(session: &Session, client: &aws_sdk_sns::Client, region: &st
         },
         async {
             crate::call!(session, tags_call, client.list_tags_for_resource().resource_arn(&topic_arn).send())
-                .map(|output| output.tags.unwrap_or_default().into_iter().map(|tag| (tag.key, tag.value)).collect())
+                .map(|output| output.tags.unwrap_or_default().into_iter().map(|tag| (tag.key, tag.value)).collect::<vigil_model::Tags>())
                 .unwrap_or_default()
         },
     );
