@@ -2,9 +2,9 @@
 //!
 //! Collection runs every (service, region) unit concurrently, each call admitted by its
 //! (service, region) lane, an adaptive limit that backs off on throttling, under a global cap
-//! on API calls in flight (`lanes`); it paginates everything, retries with the SDK's adaptive retry mode, and
-//! never lets one failed call, service or region abort the scan: each failure lands in the
-//! coverage ledger. Only read-only calls are made (plus `iam:GenerateCredentialReport`).
+//! on API calls in flight (`lanes`); it paginates everything, retries with the SDK's adaptive
+//! retry mode, and never lets one failed call, service or region abort the scan: each failure
+//! lands in the coverage ledger. Only read-only calls are made (plus `iam:GenerateCredentialReport`).
 
 mod endpoint;
 pub mod export_upload;
