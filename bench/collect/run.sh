@@ -112,6 +112,7 @@ run_tool() {
         local binary=$VIGIL
         [[ $tool == vigil-before ]] && binary=$VIGIL_BEFORE
         for _ in $(seq 360); do [[ -x $binary ]] && break; sleep 10; done
+        [[ -x $binary ]] || { echo "run.sh: \`$binary\` did not appear within an hour" >&2; exit 2; }
         local flags=(--max-in-flight "$MAX_IN_FLIGHT")
         for region in "${REGIONS[@]}"; do flags+=(--region "$region"); done
         for service in "${VIGIL_SERVICES[@]}"; do flags+=(--service "$service"); done
