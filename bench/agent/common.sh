@@ -1,6 +1,7 @@
 # Sourced by bench/agent/run.sh and bench/agent/modules-idle.sh: a throwaway `vigil serve`
 # ($vigil) on a free 127.0.0.1 port with its own store, one agent ($agent) enrolled by token
-# against it, their cleanup, and `ticks PID` (user + system CPU ticks of a process).
+# against it, their cleanup, and `ticks PID` (user + system CPU ticks of a process). With
+# HOST_POLICY set, the server gives the agent that host policy (`vigil serve --host-policy`).
 # Sets: work, port, server_pid, agent_pid.
 start_server_and_agent() {
     work="$(mktemp -d /tmp/vigil-agent-bench.XXXXXX)"
@@ -9,7 +10,7 @@ start_server_and_agent() {
     export VIGIL_DATA_DIR="$work/data"
     local token
     token="$("$vigil" agents token create --expires 2h --store "$work/vigil.db" 2>/dev/null)"
-    "$vigil" serve --listen "127.0.0.1:$port" --store "$work/vigil.db" --agent-heartbeat 60 2>"$work/serve.log" &
+    "$vigil" serve --listen "127.0.0.1:$port" --store "$work/vigil.db" --agent-heartbeat 60 ${HOST_POLICY:+--host-policy "$HOST_POLICY"} 2>"$work/serve.log" &
     server_pid=$!
     for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.2; done
     "$agent" --server "http://127.0.0.1:$port" --state "$work/agent" --imds http://127.0.0.1:9 --token "$token" 2>"$work/agent.log" &

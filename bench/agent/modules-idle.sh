@@ -4,8 +4,18 @@
 # packages, ...), enrolled by token with a local `vigil serve` (VIGIL, default the debug build):
 # its memory and CPU over its first five minutes, in three windows. Reads only.
 #   bash bench/agent/modules-idle.sh
+# POLICY=every-module: every module on instead (bench/agent/every-module.yaml: sca, vulns over
+# 120,000 generated OSV records, secrets, ips in dry-run, and the defaults); needs the agent
+# built with `--features malware` for the malware module to run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+if [ "${POLICY:-}" = every-module ]; then
+  osv_dir="${OSV_DIR:-/tmp/vigil-agent-bench-osv}"
+  [ -f "$osv_dir/osv-debian.zip" ] || python3 bench/host-vulns/generate.py "$osv_dir" >/dev/null
+  sed "s|OSV_ARCHIVE|$osv_dir/osv-debian.zip|" bench/agent/every-module.yaml > "$osv_dir/policy.yaml"
+  export HOST_POLICY="$osv_dir/policy.yaml"
+  echo "policy: every module (bench/agent/every-module.yaml, OSV $osv_dir/osv-debian.zip)"
+fi
 target="${CARGO_TARGET_DIR:-target}"
 agent="${AGENT:-$target/release/vigil-agent}"
 vigil="${VIGIL:-$target/debug/vigil}"
@@ -23,3 +33,10 @@ measure() {
 measure 0 60 "0-60 s (first runs: baselines, logs, packages)"
 measure 0 120 "60-180 s"
 measure 60 120 "240-300 s"
+echo "module health (vigil agents --format json):"
+"$vigil" agents --format json --store "$work/vigil.db" 2>/dev/null | python3 -c 'import json, sys
+for agent in json.load(sys.stdin):
+    for health in agent.get("modules") or []:
+        print(f"  {json.dumps(health)[:240]}")' || true
+echo "agent log: $(grep -c . "$work/agent.log") lines; module errors: $(grep -ci error "$work/agent.log" || true)"
+grep -i error "$work/agent.log" | head -20 || true

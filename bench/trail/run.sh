@@ -16,7 +16,9 @@
 # Environment: DATA (default ../shared/data), WORK (default /tmp/vigil-trail-bench),
 #   RSIGMA (default /work/bench-tools/bin/rsigma; install with `cargo install rsigma --version 0.23.0
 #   --locked --no-default-features --features rsigma-runtime --root /work/bench-tools`: 0.23.0 is
-#   the newest release that builds with rustc 1.95), CARGO_TARGET_DIR (where to build the examples).
+#   the newest release that builds with rustc 1.95), CARGO_TARGET_DIR (where to build the examples),
+#   BASELINE (optional: the hunt_bench binary of another build, e.g. the commit before a change,
+#   whose 1-thread rows are measured in the same run and compared with this build's).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DATA=${DATA:-$ROOT/../shared/data}
@@ -57,13 +59,19 @@ measure() {
 
 EVAL=(engine eval)
 if [ -x "$RSIGMA" ] && ! "$RSIGMA" engine eval --help >/dev/null 2>&1; then EVAL=(eval); fi
-vigil() { echo env RAYON_NUM_THREADS="$1" "$BIN/hunt_bench" "$DATA/sigma" "$2" --no-builtin --runs 1; }
+vigil() { echo env RAYON_NUM_THREADS="$1" "${3:-$BIN/hunt_bench}" "$DATA/sigma" "$2" --no-builtin --runs 1; }
+BASELINE=${BASELINE:-}
 
 for input in plain gzip; do
   if [ $input = plain ]; then files=$WORK/plain; lines=$WORK/events.jsonl; else files=$WORK/gz; lines=$WORK/events.jsonl.gz; fi
   measure "vigil $input delivery files, 1 thread" $(vigil 1 "$files")
   measure "vigil $input delivery files, 2 threads" $(vigil 2 "$files")
   measure "vigil $input JSON Lines (rsigma's input), 1 thread" $(vigil 1 "$lines")
+  if [ -n "$BASELINE" ]; then
+    measure "baseline $input delivery files, 1 thread" $(vigil 1 "$files" "$BASELINE")
+    measure "baseline $input JSON Lines, 1 thread" $(vigil 1 "$lines" "$BASELINE")
+    echo "  ratio this build/baseline ($input, per CPU second): JSON Lines $(echo "${CPU_RATE["vigil $input JSON Lines (rsigma's input), 1 thread"]} / ${CPU_RATE["baseline $input JSON Lines, 1 thread"]}" | bc -l | cut -c1-5)x; delivery files $(echo "${CPU_RATE["vigil $input delivery files, 1 thread"]} / ${CPU_RATE["baseline $input delivery files, 1 thread"]}" | bc -l | cut -c1-5)x"
+  fi
   if [ -x "$RSIGMA" ]; then
     if [ $input = plain ]; then
       measure "rsigma $input JSON Lines" "$RSIGMA" "${EVAL[@]}" -r "$DATA/sigma" -e "@$lines"
@@ -71,6 +79,9 @@ for input in plain gzip; do
       measure "rsigma $input JSON Lines" bash -c 'gzip -dc "$0" | "$1" "${@:3}" -r "$2"' "$lines" "$RSIGMA" "$DATA/sigma" "${EVAL[@]}"
     fi
     echo "  ratio vigil/rsigma ($input, per CPU second, same JSON Lines): $(echo "${CPU_RATE["vigil $input JSON Lines (rsigma's input), 1 thread"]} / ${CPU_RATE["rsigma $input JSON Lines"]}" | bc -l | cut -c1-5)x; delivery files 1 thread: $(echo "${CPU_RATE["vigil $input delivery files, 1 thread"]} / ${CPU_RATE["rsigma $input JSON Lines"]}" | bc -l | cut -c1-5)x"
+    if [ -n "$BASELINE" ]; then
+      echo "  ratio baseline/rsigma ($input, per CPU second): JSON Lines $(echo "${CPU_RATE["baseline $input JSON Lines, 1 thread"]} / ${CPU_RATE["rsigma $input JSON Lines"]}" | bc -l | cut -c1-5)x; delivery files $(echo "${CPU_RATE["baseline $input delivery files, 1 thread"]} / ${CPU_RATE["rsigma $input JSON Lines"]}" | bc -l | cut -c1-5)x"
+    fi
   fi
 done
 [ -x "$RSIGMA" ] || echo "rsigma not found at $RSIGMA: skipped"

@@ -2,8 +2,9 @@
 //!
 //! `cargo bench -p vigil-checks --bench catalog -- 1000000` (default 1,000,000 resources).
 //! Prints the generation time, the catalog's run time and the number of findings; measure
-//! peak memory with `/usr/bin/time -v` (`--memory` also prints the peak after each stage, and
-//! `--per-check` the slowest checks).
+//! peak memory with `/usr/bin/time -v` (`--memory` also prints the peak after each stage,
+//! `--per-check` the slowest checks, and `--digest` a hash over every finding's fields in
+//! output order, to compare the findings of two builds).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -162,6 +163,24 @@ fn peak_memory() -> String {
     status.lines().find_map(|line| line.strip_prefix("VmHWM:")).map(|value| value.trim().to_string()).unwrap_or_else(|| "unknown".into())
 }
 
+/// A hash over every field of every finding, in output order: the finding as JSON (as the
+/// JSON Lines writer prints it, every field included), fed to SipHash with fixed keys. Two
+/// builds print the same digest only if they produce the same findings in the same order.
+fn digest(findings: &[vigil_checks::Finding]) -> u64 {
+    use std::hash::Hasher;
+    #[allow(deprecated)]
+    let mut hasher = std::hash::SipHasher::new_with_keys(0x7669_6769_6c00_0001, 0x6469_6765_7374_0002);
+    let mut line = Vec::new();
+    for finding in findings {
+        line.clear();
+        serde_json::to_writer(&mut line, finding).unwrap();
+        hasher.write(&line);
+        hasher.write_u8(b'\n');
+    }
+    hasher.write_usize(findings.len());
+    hasher.finish()
+}
+
 fn main() {
     let total: usize = std::env::args().skip(1).find_map(|argument| argument.parse().ok()).unwrap_or(1_000_000);
     let memory = std::env::args().any(|argument| argument == "--memory");
@@ -194,6 +213,9 @@ fn main() {
         generated.as_secs_f64(),
         ran.as_secs_f64()
     );
+    if std::env::args().any(|argument| argument == "--digest") {
+        println!("digest {:016x}", digest(&findings));
+    }
     if std::env::args().any(|argument| argument == "--per-check") {
         let mut timings: Vec<(f64, &str, usize)> = vigil_checks::CHECKS
             .iter()

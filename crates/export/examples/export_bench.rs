@@ -2,7 +2,8 @@
 //!
 //! `cargo run --release -p vigil-export --example export_bench -- 200000 [--keep DIR]`
 //! (default 200,000 security groups). Generates a store with that many security groups in four
-//! regions, three findings per group and one alert per two groups over 30 days, then exports
+//! regions, three findings per group (`vigil_store::fixtures`, the generator the store's own
+//! benchmark uses) and one alert per two groups over 30 days, then exports
 //! every table to Parquet in a temporary directory (or DIR) and prints rows, files, seconds,
 //! rows/s and bytes written per table, and the process's peak resident memory.
 //! `-- --export-only DIR` exports the store `--keep DIR` left, alone in its process (so the
@@ -12,70 +13,9 @@
 
 use std::time::Instant;
 
-use vigil_checks::{Finding, Status};
 use vigil_export::{DirectorySink, ExportOptions};
-use vigil_model::ec2::{IpPermission, IpRange, SecurityGroup};
-use vigil_model::inventory::AccountInfo;
-use vigil_model::{ApiCall, Inventory, Outcome, RegionalInventory};
-use vigil_store::{AlertInput, ScanInput, Store};
-
-const ACCOUNT: &str = "123456789012";
-const REGIONS: [&str; 4] = ["us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2"];
-
-fn inventory(groups: usize) -> Inventory {
-    let account = AccountInfo { account_id: ACCOUNT.parse().unwrap(), partition: "aws".into(), caller_arn: None, caller_user_id: None, organization: None };
-    let mut inventory = Inventory::new(account, REGIONS.iter().map(|region| (*region).into()).collect(), chrono::Utc::now());
-    for region in REGIONS {
-        let mut regional = RegionalInventory::default();
-        for index in 0..groups / REGIONS.len() {
-            regional.ec2.security_groups.push(SecurityGroup {
-                group_id: format!("sg-{index:08x}"),
-                group_name: format!("group-{index}"),
-                vpc_id: Some(format!("vpc-{}", index % 100)),
-                ip_permissions: vec![IpPermission {
-                    ip_protocol: "tcp".into(),
-                    from_port: Some(443),
-                    to_port: Some(443),
-                    ip_ranges: vec![IpRange {
-                        cidr_ip: if index % 7 == 0 { "0.0.0.0/0".into() } else { "10.0.0.0/8".into() },
-                        description: Some("rule".into()),
-                    }],
-                    ..IpPermission::default()
-                }],
-                ..SecurityGroup::default()
-            });
-        }
-        inventory.ledger.record(ApiCall::new("ec2", region, "DescribeSecurityGroups", None, Outcome::Ok));
-        inventory.regional.insert(region.into(), regional);
-    }
-    inventory
-}
-
-fn findings(inventory: &Inventory) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    for (region, regional) in &inventory.regional {
-        for group in &regional.ec2.security_groups {
-            let open = group.ip_permissions.iter().any(|rule| rule.ip_ranges.iter().any(|range| range.cidr_ip == "0.0.0.0/0"));
-            let arn = format!("arn:aws:ec2:{region}:{ACCOUNT}:security-group/{}", group.group_id);
-            for (check, status) in [
-                ("ec2_securitygroup_allow_ingress_from_internet_to_any_port", if open { Status::Fail } else { Status::Pass }),
-                ("ec2_securitygroup_default_restrict_traffic", Status::Pass),
-                ("ec2_securitygroup_not_used", Status::Fail),
-            ] {
-                findings.push(
-                    serde_json::from_value(serde_json::json!({
-                        "check_id": check, "check_title": check, "service": "ec2", "severity": "high", "status": status.as_str(),
-                        "account_id": ACCOUNT, "region": region.as_str(), "resource_arn": arn, "resource_type": "AWS::EC2::SecurityGroup",
-                        "resource_id": group.group_id, "message": format!("security group `{}`", group.group_id),
-                        "evidence": {"GroupId": group.group_id, "IpPermissions": group.ip_permissions.len()}
-                    }))
-                    .unwrap(),
-                );
-            }
-        }
-    }
-    findings
-}
+use vigil_store::fixtures::{self, ACCOUNT, REGIONS, Shape};
+use vigil_store::{AlertInput, Store};
 
 fn alerts(count: usize) -> Vec<AlertInput> {
     (0..count)
@@ -109,21 +49,12 @@ fn bytes_under(path: &std::path::Path) -> u64 {
 
 fn generate(store: &mut Store, groups: usize) {
     let started = Instant::now();
-    let inventory = inventory(groups);
-    let findings = findings(&inventory);
-
-    let checks_run = findings.iter().map(|finding| finding.check_id.to_string()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-    let input = ScanInput {
-        started_at: chrono::Utc::now(),
-        finished_at: chrono::Utc::now(),
-        source: "bench".into(),
-        inventories: vec![&inventory],
-        findings: &findings,
-        checks_run,
-        analyses: None,
-    };
+    let inventory = fixtures::inventory(Shape::security_groups(groups));
+    let findings = fixtures::findings(&inventory);
+    let input = fixtures::scan(&inventory, &findings);
     store.record_scan(&input).unwrap();
     store.record_alerts(&alerts(groups / 2), &chrono::Utc::now().to_rfc3339()).unwrap();
+    drop(input);
     drop((findings, inventory));
     println!(
         "store: {} findings, {} resources, {} alerts, written in {:.1}s",

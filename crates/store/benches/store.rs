@@ -7,130 +7,45 @@
 //! findings per instance and security group (PASS/FAIL mixes that change with the resources).
 //! Then times the console's reads on that store: the dashboard, 10,000-row pages of findings
 //! and resources (first and deep), facets. `--keep PATH` keeps the store at PATH (to time
-//! `vigil serve` over it).
+//! `vigil serve` over it). The account and its findings are `vigil_store::fixtures`'s. Each
+//! scan's lines end with the process's resident memory with the scan's inputs built (the
+//! inventory and findings) and its peak so far, so the store's own share can be told apart.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Instant;
 
-use vigil_checks::{Finding, Severity, Status};
-use vigil_model::ec2::{Instance, InstanceState, IpPermission, IpRange, SecurityGroup, Volume};
-use vigil_model::inventory::AccountInfo;
-use vigil_model::s3::Bucket;
-use vigil_model::{ApiCall, Inventory, Outcome, RegionalInventory};
-use vigil_store::{ScanInput, Store};
+use vigil_model::Inventory;
+use vigil_store::Store;
+use vigil_store::fixtures::{self, Shape};
 
-const ACCOUNT: &str = "123456789012";
-const REGIONS: [&str; 4] = ["us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2"];
-
-/// About `total` resources: security groups, instances and volumes in four regions, and buckets.
-fn inventory(total: usize) -> Inventory {
-    let account = AccountInfo { account_id: ACCOUNT.parse().unwrap(), partition: "aws".into(), caller_arn: None, caller_user_id: None, organization: None };
-    let mut inventory = Inventory::new(account, REGIONS.iter().map(|region| (*region).into()).collect(), chrono::Utc::now());
-    let buckets = total / 20;
-    for index in 0..buckets {
-        inventory.s3.buckets.push(Bucket { name: format!("bucket-{index}"), region: REGIONS[index % REGIONS.len()].into(), ..Bucket::default() });
-    }
-    inventory.ledger.record(ApiCall::new("s3", "us-east-1", "ListBuckets", None, Outcome::Ok));
-    let per_region = (total - buckets) / REGIONS.len() / 3;
-    for region in REGIONS {
-        let mut regional = RegionalInventory::default();
-        for index in 0..per_region {
-            regional.ec2.security_groups.push(SecurityGroup {
-                group_id: format!("sg-{index:08x}"),
-                group_name: format!("group-{index}"),
-                vpc_id: Some(format!("vpc-{}", index % 100)),
-                ip_permissions: vec![IpPermission {
-                    ip_protocol: "tcp".into(),
-                    from_port: Some(443),
-                    to_port: Some(443),
-                    ip_ranges: vec![IpRange { cidr_ip: "10.0.0.0/8".into(), description: Some("internal".into()) }],
-                    ..IpPermission::default()
-                }],
-                ..SecurityGroup::default()
-            });
-            regional.ec2.instances.push(Instance {
-                instance_id: format!("i-{index:08x}"),
-                instance_type: Some("t3.micro".into()),
-                state: InstanceState { name: "running".into(), code: Some(16) },
-                vpc_id: Some(format!("vpc-{}", index % 100)),
-                subnet_id: Some(format!("subnet-{}", index % 400)),
-                private_ip_address: Some(format!("10.{}.{}.{}", index % 250, (index / 250) % 250, index % 200)),
-                ..Instance::default()
-            });
-            regional.ec2.volumes.push(Volume { volume_id: format!("vol-{index:08x}"), size: Some(8), encrypted: index % 3 == 0, ..Volume::default() });
-        }
-        for operation in ["DescribeInstances", "DescribeSecurityGroups", "DescribeVolumes"] {
-            inventory.ledger.record(ApiCall::new("ec2", region, operation, None, Outcome::Ok));
-        }
-        inventory.regional.insert(region.into(), regional);
-    }
-    inventory
-}
-
-/// Changes 1% of all resources: every 66th security group (a rule opened to the world) and
-/// instance (stopped); these are two thirds of the resources, so 1.5% of them is 1% of all.
-fn change_one_percent(inventory: &mut Inventory) -> usize {
-    let mut changed = 0;
-    for regional in inventory.regional.values_mut() {
-        for group in regional.ec2.security_groups.iter_mut().step_by(66) {
-            group.ip_permissions[0].ip_ranges[0].cidr_ip = "0.0.0.0/0".into();
-            changed += 1;
-        }
-        for instance in regional.ec2.instances.iter_mut().step_by(66) {
-            instance.state.name = "stopped".into();
-            changed += 1;
-        }
-    }
-    changed
-}
-
-fn findings(inventory: &Inventory) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    for (region, regional) in &inventory.regional {
-        for group in &regional.ec2.security_groups {
-            let open = group.ip_permissions.iter().any(|rule| rule.ip_ranges.iter().any(|range| range.cidr_ip == "0.0.0.0/0"));
-            for (check, status) in
-                [("sg_open_to_world", if open { Status::Fail } else { Status::Pass }), ("sg_described", Status::Pass), ("sg_in_vpc", Status::Pass)]
-            {
-                findings.push(finding(check, status, region.as_str(), &format!("arn:aws:ec2:{region}:{ACCOUNT}:security-group/{}", group.group_id)));
-            }
-        }
-        for instance in &regional.ec2.instances {
-            for (check, status) in
-                [("instance_imdsv2", Status::Fail), ("instance_running", if instance.state.name == "running" { Status::Pass } else { Status::Fail })]
-            {
-                findings.push(finding(check, status, region.as_str(), &format!("arn:aws:ec2:{region}:{ACCOUNT}:instance/{}", instance.instance_id)));
-            }
-        }
-    }
-    findings
-}
-
-fn finding(check: &str, status: Status, region: &str, arn: &str) -> Finding {
-    serde_json::from_value(serde_json::json!({
-        "check_id": check, "check_title": check, "service": "ec2", "severity": Severity::High.as_str(), "status": status.as_str(),
-        "account_id": ACCOUNT, "region": region, "resource_arn": arn, "resource_type": "AWS::EC2::SecurityGroup",
-        "resource_id": arn.rsplit('/').next().unwrap(), "message": "synthetic", "evidence": {"synthetic": true}
-    }))
-    .unwrap()
-}
-
-fn record(store: &mut Store, inventory: &Inventory, with_findings: bool) -> (vigil_store::WriteSummary, f64) {
-    let findings = if with_findings { findings(inventory) } else { Vec::new() };
-    let checks_run = ["sg_open_to_world", "sg_described", "sg_in_vpc", "instance_imdsv2", "instance_running"].map(str::to_string).to_vec();
-    let input = ScanInput {
-        started_at: chrono::Utc::now(),
-        finished_at: chrono::Utc::now(),
-        source: "bench".into(),
-        inventories: vec![inventory],
-        findings: &findings,
-        checks_run,
-        analyses: None,
-    };
-    let started = Instant::now();
+/// Records a scan of `inventory` (with the generated findings when asked); returns what it
+/// changed, its seconds, and the process's resident memory (MiB) with its inputs built, just
+/// before it is recorded. Prints the write's CPU seconds (user + system: the machine may be
+/// busy).
+fn record(store: &mut Store, inventory: &Inventory, with_findings: bool) -> (vigil_store::WriteSummary, f64, f64) {
+    let findings = if with_findings { fixtures::findings(inventory) } else { Vec::new() };
+    let input = fixtures::scan(inventory, &findings);
+    let inputs = memory_mib("VmRSS:");
+    let (started, cpu) = (Instant::now(), cpu_seconds());
     let summary = store.record_scan(&input).unwrap();
-    (summary, started.elapsed().as_secs_f64())
+    println!("  write: {:.2} s CPU (user + system)", cpu_seconds() - cpu);
+    (summary, started.elapsed().as_secs_f64(), inputs)
+}
+
+/// The process's user + system CPU seconds (`/proc/self/stat`, in clock ticks of 1/100 s).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or_default().split_whitespace().collect();
+    let ticks = |index: usize| fields.get(index).and_then(|value| value.parse::<f64>().ok()).unwrap_or(0.0);
+    // After the command's closing parenthesis: state is field 0, utime 11, stime 12.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// A line of `/proc/self/status` in MiB (`VmRSS:` resident now, `VmHWM:` the peak so far).
+fn memory_mib(field: &str) -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status.lines().find_map(|line| line.strip_prefix(field)).and_then(|value| value.split_whitespace().next()?.parse::<f64>().ok()).unwrap_or(0.0) / 1024.0
 }
 
 fn size(path: &std::path::Path) -> u64 {
@@ -147,17 +62,19 @@ fn main() {
     let mut store = Store::open(path.to_str().unwrap()).unwrap();
 
     let started = Instant::now();
-    let mut inventory = inventory(total);
+    let mut inventory = fixtures::inventory(Shape::mixed(total));
     println!(
         "generated {} resources in {:.2} s{}",
         inventory.resources().len(),
         started.elapsed().as_secs_f64(),
         if with_findings { " (with findings)" } else { "" }
     );
-    let (summary, seconds) = record(&mut store, &inventory, with_findings);
+    println!("resident with the inventory: {:.0} MiB", memory_mib("VmRSS:"));
+    let (summary, seconds, inputs) = record(&mut store, &inventory, with_findings);
     println!("scan 1 (all new):     {seconds:6.2} s  {:>9} resources added  store {:>6.1} MiB", summary.resources_added, size(&path) as f64 / 1048576.0);
-    let changed = change_one_percent(&mut inventory);
-    let (summary, seconds) = record(&mut store, &inventory, with_findings);
+    println!("  resident with its inputs {inputs:.0} MiB; peak so far {:.0} MiB", memory_mib("VmHWM:"));
+    let changed = fixtures::change_one_percent(&mut inventory);
+    let (summary, seconds, inputs) = record(&mut store, &inventory, with_findings);
     let before = size(&path);
     println!(
         "scan 2 (1% changed):  {seconds:6.2} s  {:>9} resources changed ({changed} edited), {} new findings, {} resolved  store {:>6.1} MiB",
@@ -166,9 +83,10 @@ fn main() {
         summary.findings_resolved,
         before as f64 / 1048576.0
     );
+    println!("  resident with its inputs {inputs:.0} MiB; peak so far {:.0} MiB", memory_mib("VmHWM:"));
     let rows = |store: &mut Store| ["scans", "resource_versions", "finding_changes"].map(|table| store.table_rows(table).unwrap());
     let rows_before = rows(&mut store);
-    let (summary, seconds) = record(&mut store, &inventory, with_findings);
+    let (summary, seconds, inputs) = record(&mut store, &inventory, with_findings);
     let rows_after = rows(&mut store);
     println!(
         "scan 3 (no change):   {seconds:6.2} s  {:>9} resources changed; rows added: scans {}, versions {}, finding changes {}; store file grew {} bytes",
@@ -178,6 +96,7 @@ fn main() {
         rows_after[2] - rows_before[2],
         size(&path).saturating_sub(before)
     );
+    println!("  resident with its inputs {inputs:.0} MiB; peak so far {:.0} MiB", memory_mib("VmHWM:"));
     console_reads(&mut store);
 }
 

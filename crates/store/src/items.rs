@@ -32,22 +32,24 @@ pub struct Item {
 /// Every resource of an inventory, as items.
 pub fn items(inventory: &Inventory) -> Vec<Item> {
     let account = inventory.account_id().to_string();
-    inventory
-        .resources()
-        .into_iter()
-        .map(|resource| Item {
-            state: state_of(&resource.data),
-            config: configuration(&resource),
-            tags: resource.tags.and_then(|tags| serde_json::to_string(tags).ok()).unwrap_or_else(|| "{}".to_string()),
-            name: resource.name().to_string(),
-            name_tag: resource.tags.and_then(|tags| tags.get("Name")).cloned().unwrap_or_default(),
-            resource_id: resource.id.to_string(),
-            region: resource.region.to_string(),
-            account_id: account.clone(),
-            resource_type: resource.resource_type,
-            arn: resource.arn,
-        })
-        .collect()
+    inventory.resources().into_iter().map(|resource| item(&account, resource)).collect()
+}
+
+/// One resource of account `account` as an item (a scan turns its resources into items one at
+/// a time, so that it never holds all their configurations).
+pub fn item(account: &str, resource: vigil_model::ResourceRef<'_>) -> Item {
+    Item {
+        state: state_of(&resource.data),
+        config: configuration(&resource),
+        tags: resource.tags.and_then(|tags| serde_json::to_string(tags).ok()).unwrap_or_else(|| "{}".to_string()),
+        name: resource.name().to_string(),
+        name_tag: resource.tags.and_then(|tags| tags.get("Name")).cloned().unwrap_or_default(),
+        resource_id: resource.id.to_string(),
+        region: resource.region.to_string(),
+        account_id: account.to_string(),
+        resource_type: resource.resource_type,
+        arn: resource.arn,
+    }
 }
 
 /// The configuration the store keeps: the resource's JSON without its volatile fields, so a

@@ -34,6 +34,8 @@ pub mod db;
 pub mod diff;
 pub mod export;
 mod fixes;
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
 mod host_detections;
 pub mod host_reports;
 pub mod items;

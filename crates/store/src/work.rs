@@ -186,10 +186,18 @@ pub type UnitFragments = (Vec<(String, Vec<u8>)>, Option<Vec<u8>>);
 impl Store {
     /// Registers run `run_id` with its settings and collect units (idempotent: every process of
     /// a run registers the same units, and what exists is kept). `collect_units` is the sorted
-    /// list of (account or [`ORGANIZATION_UNIT`], `global` or region); with `shards = Some(N)`,
-    /// unit `i` of the list belongs to shard `i mod N`. Each account gets its assess unit. A run
+    /// list of (account or [`ORGANIZATION_UNIT`], `global` or region); `shard_of(i)` is the shard
+    /// unit `i` of the list belongs to, if the run is split in shards (the caller's rule:
+    /// `vigil_trail::shard::Shard::of` for `--shard`). Each account gets its assess unit. A run
     /// registered before with other settings is an error naming both.
-    pub fn register_run(&mut self, run_id: &str, settings: &str, collect_units: &[(String, String)], shards: Option<u32>, now: &str) -> Result<(), StoreError> {
+    pub fn register_run(
+        &mut self,
+        run_id: &str,
+        settings: &str,
+        collect_units: &[(String, String)],
+        shard_of: &dyn Fn(usize) -> Option<u32>,
+        now: &str,
+    ) -> Result<(), StoreError> {
         in_transaction(&mut self.db, Db::begin_write, |db| {
             match db.row("SELECT settings FROM work_runs WHERE id = $1", &[Param::Text(run_id)])? {
                 Some(row) => {
@@ -211,7 +219,7 @@ impl Store {
                           ON CONFLICT (run_id, account_id, region, kind) DO NOTHING";
             let mut accounts: Vec<&str> = Vec::new();
             for (index, (account, region)) in collect_units.iter().enumerate() {
-                let shard = shards.map(|shards| (index as i64) % i64::from(shards.max(1)));
+                let shard = shard_of(index).map(i64::from);
                 db.exec(insert, &[Param::Text(run_id), Param::Text(account), Param::Text(region), Param::Text("collect"), Param::OptInt(shard)])?;
                 if account != ORGANIZATION_UNIT && accounts.last() != Some(&account.as_str()) {
                     accounts.push(account);

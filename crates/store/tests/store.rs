@@ -157,6 +157,47 @@ fn an_unchanged_rescan_stores_no_new_versions() {
     }
 }
 
+/// The scan compares each resource and finding against the stored ones by digest, one at a
+/// time: over a generated account of 1,996 resources and 3,160 findings, a scan where 1%
+/// changed records exactly those resources' versions and those findings' changes, and a
+/// resource or finding listed twice is recorded once.
+#[test]
+fn a_large_scan_records_exactly_the_changed_rows_and_a_duplicate_once() {
+    use vigil_store::fixtures::{self, Shape};
+    for (_dir, mut store) in stores() {
+        let mut inventory = fixtures::inventory(Shape::mixed(2_000));
+        let findings = fixtures::findings(&inventory);
+        let first = store.record_scan(&fixtures::scan(&inventory, &findings)).unwrap();
+        assert_eq!((first.resources, first.resources_added), (1_996, 1_996), "{first:?}");
+        assert_eq!(count(&mut store, "findings"), findings.len() as i64);
+        let (versions, changes) = (count(&mut store, "resource_versions"), count(&mut store, "finding_changes"));
+
+        let changed = fixtures::change_one_percent(&mut inventory);
+        assert_eq!(changed, 24);
+        // A security group and a finding listed twice.
+        let regional = inventory.regional.values_mut().next().unwrap();
+        let copy = regional.ec2.security_groups[1].clone();
+        regional.ec2.security_groups.push(copy);
+        let mut findings = fixtures::findings(&inventory);
+        findings.push(findings[4].clone());
+        let second = store.record_scan(&fixtures::scan(&inventory, &findings)).unwrap();
+        assert_eq!((second.resources, second.resources_added, second.resources_changed, second.resources_deleted), (1_996, 0, changed as u64, 0), "{second:?}");
+        // Each changed group now fails `sg_open_to_world` and each stopped instance `instance_running`.
+        assert_eq!((second.findings_new, second.findings_resolved), (changed as u64, 0), "{second:?}");
+        assert_eq!(count(&mut store, "resource_versions") - versions, changed as i64);
+        assert_eq!(count(&mut store, "finding_changes") - changes, changed as i64);
+
+        // One group gone: deleted, and its three findings resolved by absence (one was failing).
+        let regional = inventory.regional.values_mut().next().unwrap();
+        regional.ec2.security_groups.retain(|group| group.group_id != "sg-00000000");
+        let findings = fixtures::findings(&inventory);
+        let third = store.record_scan(&fixtures::scan(&inventory, &findings)).unwrap();
+        assert_eq!((third.resources, third.resources_changed, third.resources_deleted), (1_995, 0, 1), "{third:?}");
+        assert_eq!((third.findings_new, third.findings_resolved), (0, 1), "{third:?}");
+        assert_eq!(count(&mut store, "finding_changes") - changes, changed as i64 + 3);
+    }
+}
+
 #[test]
 fn history_shows_each_version_with_its_changes() {
     for (_dir, mut store) in stores() {

@@ -23,7 +23,7 @@ pub fn host_tools(test: &str, programs: &[&str]) -> bool {
     if missing.is_empty() {
         return true;
     }
-    let message = format!("{test}: needs {} (Debian packages: nftables iproute2 openssh-server openssh-client)", missing.join(", "));
+    let message = format!("{test}: needs {} (Debian packages: aide nftables iproute2 openssh-server openssh-client)", missing.join(", "));
     assert!(std::env::var("VIGIL_REQUIRE_HOST_TOOLS").as_deref() != Ok("1"), "{message}, and VIGIL_REQUIRE_HOST_TOOLS=1");
     eprintln!("skipped: {message}");
     false

@@ -19,7 +19,7 @@ pub mod verify;
 use rayon::prelude::*;
 
 pub use read::Source;
-pub use value::Value;
+pub use value::{Fields, Value};
 
 /// Where a record came from.
 #[derive(Debug, Clone, Copy)]
@@ -87,11 +87,14 @@ impl Default for ScanOptions {
     }
 }
 
+/// The members of which a CloudTrail record has at least one.
+const RECORD_KEYS: [&str; 3] = ["eventTime", "eventName", "eventSource"];
+
 /// Why a parsed value is not used as a CloudTrail record, if it is not one.
 pub fn record_rejection(value: &Value<'_>) -> Option<&'static str> {
     match value {
         Value::Object(_) => {
-            if value.get("eventTime").is_none() && value.get("eventName").is_none() && value.get("eventSource").is_none() {
+            if RECORD_KEYS.iter().all(|key| value.get(key).is_none()) {
                 Some("not a CloudTrail record: it has none of eventTime, eventName, eventSource")
             } else {
                 None
@@ -111,13 +114,30 @@ where
     Each: Fn(&mut A, RecordMeta<'_>, &Value<'_>) + Sync + Send,
     Merge: Fn(A, A) -> A + Sync + Send,
 {
+    scan_fields(sources, options, &Fields::All, init, each, merge)
+}
+
+/// Like [`scan`], with each record parsed only for `fields` ([`Value::parse_fields`]; the
+/// members that tell a CloudTrail record are always kept): for readers that know what they read.
+pub fn scan_fields<A, Init, Each, Merge>(sources: &[Source], options: ScanOptions, fields: &Fields, init: Init, each: Each, merge: Merge) -> (A, ReadReport)
+where
+    A: Send,
+    Init: Fn() -> A + Sync + Send,
+    Each: Fn(&mut A, RecordMeta<'_>, &Value<'_>) + Sync + Send,
+    Merge: Fn(A, A) -> A + Sync + Send,
+{
+    let mut fields = fields.clone();
+    for key in RECORD_KEYS {
+        fields.add_path(key);
+    }
+    let fields = &fields;
     sources
         .par_iter()
-        .map(|source| scan_one(source, options, &init, &each, &merge))
+        .map(|source| scan_one(source, options, fields, &init, &each, &merge))
         .reduce(|| (init(), ReadReport::default()), |(left, left_report), (right, right_report)| (merge(left, right), left_report.merge(right_report)))
 }
 
-fn scan_one<A, Init, Each, Merge>(source: &Source, options: ScanOptions, init: &Init, each: &Each, merge: &Merge) -> (A, ReadReport)
+fn scan_one<A, Init, Each, Merge>(source: &Source, options: ScanOptions, fields: &Fields, init: &Init, each: &Each, merge: &Merge) -> (A, ReadReport)
 where
     A: Send,
     Init: Fn() -> A + Sync + Send,
@@ -141,7 +161,7 @@ where
             .fold(
                 || (init(), Vec::new(), 0u64),
                 |(mut state, mut problems, mut skipped), record| {
-                    match Value::parse(record.bytes) {
+                    match Value::parse_fields(record.bytes, fields) {
                         Ok(value) => match record_rejection(&value) {
                             None => each(&mut state, RecordMeta { source: &name, index: record.index }, &value),
                             Some(reason) => {

@@ -44,9 +44,16 @@ impl Shard {
         (index < count).then_some(Shard { index, count })
     }
 
+    /// The shard of `count` that takes the `position`-th item of a list every shard sorts alike
+    /// (the one rule of the split: item `i` goes to shard `i mod N`); `None` when `count` is 0.
+    pub fn of(position: u64, count: u32) -> Option<Shard> {
+        let index = u32::try_from(position.checked_rem(u64::from(count))?).ok()?;
+        Some(Shard { index, count })
+    }
+
     /// Whether this shard takes the `position`-th item of a list every shard sorts alike.
     pub fn takes(self, position: u64) -> bool {
-        position % u64::from(self.count) == u64::from(self.index)
+        Shard::of(position, self.count) == Some(self)
     }
 
     pub fn index(self) -> u32 {
@@ -102,6 +109,19 @@ mod tests {
         assert_eq!(Shard::parse(" 0 / 1 ").map(|shard| shard.to_string()), Ok("0/1".to_string()));
         for bad in ["4/4", "5/4", "0/0", "1", "a/b", "", "1/4/2", "-1/4"] {
             assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_shard_of_a_position_is_the_one_that_takes_it() {
+        assert_eq!(Shard::of(7, 0), None);
+        for count in 1..=5u32 {
+            for position in 0..20u64 {
+                let owner = Shard::of(position, count).unwrap();
+                assert_eq!(u64::from(owner.index()), position % u64::from(count));
+                let takers: Vec<u32> = (0..count).filter(|index| Shard::new(*index, count).unwrap().takes(position)).collect();
+                assert_eq!(takers, vec![owner.index()]);
+            }
         }
     }
 

@@ -146,7 +146,8 @@ fn prepare(
         "sample_objects": live.sample_objects,
     })
     .to_string();
-    store.register_run(run_id, &settings, &units, shards, &chrono::Utc::now().to_rfc3339())?;
+    let shard_of = |index: usize| shards.and_then(|count| Shard::of(index as u64, count)).map(Shard::index);
+    store.register_run(run_id, &settings, &units, &shard_of, &chrono::Utc::now().to_rfc3339())?;
     if !quiet {
         eprintln!(
             "run {run_id}: {} active accounts × (global + {} region(s)) = {} collect units, {} assess units; role {role}",

@@ -341,44 +341,9 @@ fn watch_killed_and_restarted_loses_no_event_and_applies_none_twice() {
 #[test]
 fn an_organization_is_scanned_account_by_account_into_one_store_and_reports() {
     let moto = MotoServer::start();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
     let directory = tempfile::tempdir().unwrap();
-    let members = runtime.block_on(async {
-        let config = moto.sdk_config().await;
-        let organizations = aws_sdk_organizations::Client::new(&config);
-        organizations.create_organization().feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All).send().await.unwrap();
-        let mut members = Vec::new();
-        for name in ["dev", "prod"] {
-            let status =
-                organizations.create_account().account_name(name).email(format!("{name}@example.com")).send().await.unwrap().create_account_status.unwrap();
-            let id = status.account_id.unwrap();
-            // Each member gets a bucket of its own, created with the role vigil will assume.
-            let credentials = aws_sdk_sts::Client::new(&config)
-                .assume_role()
-                .role_arn(format!("arn:aws:iam::{id}:role/OrganizationAccountAccessRole"))
-                .role_session_name("seed")
-                .send()
-                .await
-                .unwrap()
-                .credentials
-                .unwrap();
-            let member = moto.sdk_config_with_keys(credentials.access_key_id(), credentials.secret_access_key(), "us-east-1").await;
-            let member = member
-                .to_builder()
-                .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(aws_credential_types::Credentials::new(
-                    credentials.access_key_id(),
-                    credentials.secret_access_key(),
-                    Some(credentials.session_token().to_string()),
-                    None,
-                    "seed",
-                )))
-                .build();
-            let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&member).force_path_style(true).build());
-            s3.create_bucket().bucket(format!("{name}-data")).send().await.unwrap();
-            members.push(id);
-        }
-        members
-    });
+    // The management account and two members, each member with a bucket of its own.
+    let members = crate::org_work::seed_organization(&moto, 3);
     let output = directory.path().join("org.json");
     let store = directory.path().join("vigil.db");
     let (code, _, stderr) = run(vigil(Some(&moto))

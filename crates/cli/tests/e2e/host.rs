@@ -9,37 +9,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
+use vigil_testkit::netns::{Killed, Netns, Sshd, host_tools, ssh_banner, wait_for};
 
 use crate::common::{run, vigil};
-
-/// Whether the host tools a test needs are here; when they are not, the test skips unless
-/// `VIGIL_REQUIRE_HOST_TOOLS=1`, where it fails with the list of what is missing.
-fn host_tools(test: &str, programs: &[&str]) -> bool {
-    let mut missing: Vec<String> = programs.iter().filter(|program| which(program).is_none()).map(|program| program.to_string()).collect();
-    let uid = Command::new("id").arg("-u").output().map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string()).unwrap_or_default();
-    if uid != "0" {
-        missing.push("root".to_string());
-    }
-    if missing.is_empty() {
-        return true;
-    }
-    let message = format!("{test}: needs {} (Debian packages: aide nftables iproute2 openssh-server)", missing.join(", "));
-    if std::env::var("VIGIL_REQUIRE_HOST_TOOLS").as_deref() == Ok("1") {
-        panic!("{message}, and VIGIL_REQUIRE_HOST_TOOLS=1");
-    }
-    eprintln!("skipped: {message}");
-    false
-}
-
-fn which(program: &str) -> Option<PathBuf> {
-    ["/usr/sbin", "/usr/bin", "/sbin", "/bin"].iter().map(|directory| Path::new(directory).join(program)).find(|path| path.exists())
-}
 
 fn write(root: &Path, inner: &str, text: &str) {
     let path = root.join(inner.trim_start_matches('/'));
@@ -252,43 +229,6 @@ fn malware_scan_with_a_malformed_rule_reports_it_and_still_scans_with_the_rest()
     assert_eq!(rules, ["Hello-Test".to_string(), "vigil_eicar_test_file".to_string()].into_iter().collect());
 }
 
-/// A network namespace made for one test, deleted when dropped.
-struct Netns {
-    name: String,
-}
-
-static NAMESPACES: AtomicUsize = AtomicUsize::new(0);
-
-impl Netns {
-    fn new() -> Netns {
-        let name = format!("vigil-t{}-{}", std::process::id(), NAMESPACES.fetch_add(1, Ordering::SeqCst));
-        let status = Command::new("ip").args(["netns", "add", &name]).status().unwrap();
-        assert!(status.success(), "ip netns add {name}");
-        let netns = Netns { name };
-        netns.exec(&["ip", "link", "set", "lo", "up"]);
-        netns
-    }
-
-    fn exec(&self, arguments: &[&str]) -> String {
-        let output = Command::new("ip").args(["netns", "exec", &self.name]).args(arguments).output().unwrap();
-        assert!(output.status.success(), "{arguments:?}: {}", String::from_utf8_lossy(&output.stderr));
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    }
-
-    fn nft(&self, script: &str) {
-        let mut child = Command::new("ip").args(["netns", "exec", &self.name, "nft", "-f", "-"]).stdin(Stdio::piped()).spawn().unwrap();
-        use std::io::Write as _;
-        child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
-        assert!(child.wait().unwrap().success(), "nft -f: {script}");
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
-    }
-}
-
 #[test]
 fn reach_with_a_host_firewall_that_drops_ssh_reports_it_not_exposed_and_names_the_hop() {
     if !host_tools("reach_with_a_host_firewall_that_drops_ssh_reports_it_not_exposed_and_names_the_hop", &["ip", "nft"]) {
@@ -393,88 +333,18 @@ fn firewall_apply_rolls_back_when_not_confirmed_and_never_touches_other_tables()
     assert_eq!(namespace.exec(&["nft", "list", "tables"]).trim(), "table inet theirs");
 }
 
-/// Polls `condition` every 200 ms until it holds or `limit` passes.
-fn wait_for(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if condition() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    condition()
-}
-
-/// Whether a TCP connection from the root namespace to `address:22` gets sshd's banner.
-fn ssh_banner(address: &str) -> bool {
-    use std::io::Read as _;
-    let Ok(mut stream) = std::net::TcpStream::connect_timeout(&format!("{address}:22").parse().unwrap(), Duration::from_millis(800)) else { return false };
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(800)));
-    let mut banner = [0u8; 4];
-    stream.read_exact(&mut banner).is_ok() && &banner == b"SSH-"
-}
-
 #[test]
 fn ips_blocks_a_real_sshd_attacker_in_a_namespace_and_unblocks_at_expiry() {
     let test = "ips_blocks_a_real_sshd_attacker_in_a_namespace_and_unblocks_at_expiry";
     if !host_tools(test, &["ip", "nft", "sshd", "ssh", "ssh-keygen"]) {
         return;
     }
-    let namespace = Netns::new();
-    // A veth pair: the root namespace is the attacker (10.203.x.1), sshd listens at 10.203.x.2.
-    let subnet = 100 + NAMESPACES.load(Ordering::SeqCst) % 100 + (std::process::id() as usize % 50);
-    let (outside, inside) = (format!("vo{}", std::process::id() % 100000), format!("vi{}", std::process::id() % 100000));
-    let (attacker, server) = (format!("10.203.{subnet}.1"), format!("10.203.{subnet}.2"));
-    let ip = |arguments: &[&str]| assert!(Command::new("ip").args(arguments).status().unwrap().success(), "ip {arguments:?}");
-    ip(&["link", "add", &outside, "type", "veth", "peer", "name", &inside]);
-    struct Link(String);
-    impl Drop for Link {
-        fn drop(&mut self) {
-            let _ = Command::new("ip").args(["link", "del", &self.0]).status();
-        }
-    }
-    let _link = Link(outside.clone());
-    ip(&["link", "set", &inside, "netns", &namespace.name]);
-    ip(&["addr", "add", &format!("{attacker}/24"), "dev", &outside]);
-    ip(&["link", "set", &outside, "up"]);
-    namespace.exec(&["ip", "addr", "add", &format!("{server}/24"), "dev", &inside]);
-    namespace.exec(&["ip", "link", "set", &inside, "up"]);
-
+    // A veth pair: the machine is the attacker, a real sshd listens in the namespace.
+    let mut namespace = Netns::new();
+    let (attacker, server) = namespace.veth();
     let work = tempfile::tempdir().unwrap();
-    let host_key = work.path().join("host_key");
-    let client_key = work.path().join("client_key");
-    for key in [&host_key, &client_key] {
-        assert!(Command::new("ssh-keygen").args(["-q", "-t", "ed25519", "-N", "", "-f"]).arg(key).status().unwrap().success());
-    }
-    let log = work.path().join("sshd.log");
-    let config = work.path().join("sshd_config");
-    std::fs::write(
-        &config,
-        format!(
-            "ListenAddress {server}\nHostKey {}\nPidFile {}\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nLogLevel INFO\nStrictModes no\nMaxStartups 100\n",
-            host_key.display(),
-            work.path().join("sshd.pid").display()
-        ),
-    )
-    .unwrap();
-    // sshd's privilege separation directory (Debian's package creates it at boot).
-    std::fs::create_dir_all("/run/sshd").unwrap();
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let _sshd = Kill(
-        Command::new("ip")
-            .args(["netns", "exec", &namespace.name, "/usr/sbin/sshd", "-D", "-e", "-f"])
-            .arg(&config)
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap(),
-    );
-    assert!(wait_for(Duration::from_secs(20), || ssh_banner(&server)), "sshd did not start: {}", std::fs::read_to_string(&log).unwrap_or_default());
+    let sshd = Sshd::start(&namespace, &server, work.path());
+    let log = sshd.log.clone();
 
     // The active response follows sshd's log inside the namespace's firewall: 3 failures in
     // 60 s block the address for 20 s.
@@ -505,38 +375,13 @@ fn ips_blocks_a_real_sshd_attacker_in_a_namespace_and_unblocks_at_expiry() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let _responder = Kill(responder);
+    let _responder = Killed(responder);
 
-    // Bad logins: an unknown user with a key the server does not know, until the responder
-    // blocks (at most five). A connection cut by the block mid-handshake hangs until the block
-    // expires, so an attempt still running when the block is journaled is killed: it would
-    // otherwise eat the block's lifetime before the set is listed.
+    // Bad logins until the responder journals the block (at most five); an attempt cut by the
+    // block mid-handshake is killed rather than left to eat the block's lifetime.
     let journaled_block = || std::fs::read_to_string(&journal).is_ok_and(|text| text.contains("\"block\""));
-    for _ in 0..5 {
-        if journaled_block() {
-            break;
-        }
-        let mut attempt = Command::new("ssh")
-            .args(["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=3", "-i"])
-            .arg(&client_key)
-            .arg(format!("intruder@{server}"))
-            .arg("true")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let started = Instant::now();
-        while attempt.try_wait().unwrap().is_none() {
-            if journaled_block() || started.elapsed() > Duration::from_secs(30) {
-                let _ = attempt.kill();
-                let _ = attempt.wait();
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-    let blocked = wait_for(Duration::from_secs(30), || std::fs::read_to_string(&journal).is_ok_and(|text| text.contains("\"block\"")));
-    assert!(blocked, "no block; sshd log: {}", std::fs::read_to_string(&log).unwrap_or_default());
+    sshd.fail_logins_until(5, journaled_block);
+    assert!(wait_for(Duration::from_secs(30), journaled_block), "no block; sshd log: {}", sshd.log_text());
     let actions = std::fs::read_to_string(&journal).unwrap();
     assert!(actions.contains(&attacker), "{actions}");
     // Blocked: the set holds the address and sshd no longer answers it.

@@ -55,9 +55,9 @@ fn inventory(account: &str) -> Inventory {
 fn units_are_claimed_once_assessed_after_their_parts_and_recorded_once() {
     let directory = tempfile::tempdir().unwrap();
     for mut store in stores(directory.path()) {
-        store.register_run("r1", "{}", &units(), None, "now").unwrap();
-        store.register_run("r1", "{}", &units(), None, "now").unwrap();
-        assert!(matches!(store.register_run("r1", "{\"other\":1}", &units(), None, "now"), Err(StoreError::Conflict(_))));
+        store.register_run("r1", "{}", &units(), &|_| None, "now").unwrap();
+        store.register_run("r1", "{}", &units(), &|_| None, "now").unwrap();
+        assert!(matches!(store.register_run("r1", "{\"other\":1}", &units(), &|_| None, "now"), Err(StoreError::Conflict(_))));
         assert_eq!(store.run_units("r1").unwrap().len(), 7);
 
         // Every collect unit first (no assess unit is ready), each to one worker.
@@ -124,7 +124,7 @@ fn units_are_claimed_once_assessed_after_their_parts_and_recorded_once() {
 fn a_shard_takes_only_its_own_collect_units_and_any_ready_assess_unit() {
     let directory = tempfile::tempdir().unwrap();
     for mut store in stores(directory.path()) {
-        store.register_run("r1", "{}", &units(), Some(2), "now").unwrap();
+        store.register_run("r1", "{}", &units(), &|index| Some(u32::try_from(index % 2).unwrap()), "now").unwrap();
         let mut mine = Vec::new();
         while let Claim::Unit(claimed) = claim(&mut store, "s0", Some(0), 100) {
             mine.push(claimed.key);
@@ -159,7 +159,7 @@ fn a_shard_takes_only_its_own_collect_units_and_any_ready_assess_unit() {
 fn a_unit_whose_holders_keep_dying_is_given_up() {
     let directory = tempfile::tempdir().unwrap();
     let mut store = Store::open(directory.path().join("work.db").to_str().unwrap()).unwrap();
-    store.register_run("r1", "{}", &[(ORGANIZATION_UNIT.to_string(), "global".to_string())], None, "now").unwrap();
+    store.register_run("r1", "{}", &[(ORGANIZATION_UNIT.to_string(), "global".to_string())], &|_| None, "now").unwrap();
     for attempt in 0..MAX_ATTEMPTS {
         let Claim::Unit(claimed) = claim(&mut store, &format!("w{attempt}"), None, 100 + 20 * attempt) else { panic!("attempt {attempt}") };
         assert_eq!(claimed.attempt, attempt + 1);

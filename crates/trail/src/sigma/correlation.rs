@@ -220,10 +220,17 @@ pub struct CorrelationHit {
     pub event_id: Option<String>,
 }
 
+/// The members a record's time is read from: CloudTrail's `eventTime`, or the `@timestamp`
+/// of host log records.
+pub const TIME_FIELDS: [&str; 2] = ["eventTime", "@timestamp"];
+
+/// The member naming a record in a correlation hit.
+pub const EVENT_ID_FIELD: &str = "eventID";
+
 /// The record's `eventTime` in milliseconds since the epoch.
 pub fn event_time_ms(event: &Value<'_>) -> Option<i64> {
-    // CloudTrail's `eventTime`, or the `@timestamp` of host log records.
-    let text = event.get("eventTime").or_else(|| event.get("@timestamp"))?.as_str()?;
+    let [event_time, timestamp] = TIME_FIELDS;
+    let text = event.get(event_time).or_else(|| event.get(timestamp))?.as_str()?;
     chrono::DateTime::parse_from_rfc3339(text).ok().map(|time| time.timestamp_millis())
 }
 
@@ -244,7 +251,7 @@ pub fn hits_for(set: &RuleSet, rule_index: usize, event: &Value<'_>, hits: &mut 
             time_ms,
             group,
             value,
-            event_id: event.get("eventID").and_then(Value::as_str).map(str::to_string),
+            event_id: event.get(EVENT_ID_FIELD).and_then(Value::as_str).map(str::to_string),
         });
     }
 }

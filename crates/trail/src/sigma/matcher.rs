@@ -7,7 +7,7 @@ use aho_corasick::AhoCorasick;
 use base64::Engine as _;
 use regex::Regex;
 
-use crate::value::Value;
+use crate::value::{Fields, Value};
 
 /// A dotted field path (`userIdentity.sessionContext.sessionIssuer.type`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,6 +139,15 @@ fn equals(text: &str, other: &str, cased: bool) -> bool {
 }
 
 impl Matcher {
+    /// Adds the other fields this matcher reads (field references) to `fields`.
+    fn add_fields(&self, fields: &mut Fields) {
+        match self {
+            Matcher::FieldRef { path, .. } => fields.add_path(&path.full),
+            Matcher::AnyOf(variants) => variants.iter().for_each(|variant| variant.add_fields(fields)),
+            _ => {}
+        }
+    }
+
     /// Whether this matcher tests the field's presence rather than its values.
     fn is_presence(&self) -> bool {
         matches!(self, Matcher::Null | Matcher::Exists(_))
@@ -233,6 +242,16 @@ impl FieldTest {
                     value.scalar_text().is_some_and(|text| automaton.is_match(text.as_ref()))
                         || others.iter().any(|matcher| matcher.matches_value(value, event))
                 }) || others.iter().any(|matcher| matcher.is_presence() && matcher.matches_field(&self.path, event))
+            }
+        }
+    }
+
+    /// Adds the fields this test reads (its own, and those its field references name).
+    pub fn add_fields(&self, fields: &mut Fields) {
+        fields.add_path(&self.path.full);
+        match &self.combine {
+            Combine::Any(matchers) | Combine::All(matchers) | Combine::AnyContains { others: matchers, .. } => {
+                matchers.iter().for_each(|matcher| matcher.add_fields(fields))
             }
         }
     }

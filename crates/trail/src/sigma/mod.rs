@@ -21,7 +21,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde_yaml::Value as Yaml;
 
-use crate::value::Value;
+use crate::value::{Fields, Value};
 use condition::Expr;
 pub use correlation::{CorrelationAlert, CorrelationRule};
 pub use matcher::{CompileOptions, FieldPath, FieldTest, LINUX_SERVICES, RuleValue, Target};
@@ -95,6 +95,15 @@ impl Search {
         }
     }
 
+    /// Adds the fields this search reads; a keyword search reads every string of the record.
+    fn add_fields(&self, fields: &mut Fields) {
+        match self {
+            Search::Map(tests) => tests.iter().for_each(|test| test.add_fields(fields)),
+            Search::AnyOf(searches) => searches.iter().for_each(|search| search.add_fields(fields)),
+            Search::Keywords(_) => *fields = Fields::All,
+        }
+    }
+
     /// The lowercase values of `field` that any match requires, when known.
     fn required(&self, field: &str) -> Option<BTreeSet<String>> {
         match self {
@@ -132,6 +141,11 @@ impl Rule {
     pub fn matches(&self, event: &Value<'_>) -> bool {
         let searches = &self.detection.searches;
         self.detection.condition.evaluate(&mut |index| searches.get(index).is_some_and(|search| search.matches(event)))
+    }
+
+    /// Adds the fields of a record the rule's detection reads.
+    pub fn add_fields(&self, fields: &mut Fields) {
+        self.detection.searches.iter().for_each(|search| search.add_fields(fields));
     }
 
     /// The lowercase values of `field` (eventName, eventSource) without which the rule cannot match.
@@ -406,6 +420,9 @@ pub fn rule_values(yaml: &Yaml) -> Result<Vec<RuleValue>, String> {
     }
 }
 
+/// The record members the rule index looks up.
+const INDEX_KEYS: [&str; 2] = ["eventName", "eventSource"];
+
 /// Compiled rules with the index that picks, for a record, the rules that can match it.
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {
@@ -416,6 +433,11 @@ pub struct RuleSet {
     unindexed: Vec<u32>,
     /// For each rule, the correlations that use it (correlation index, position in its rule list).
     pub(crate) used_by: Vec<Vec<(usize, usize)>>,
+    /// The fields of a record the set reads: the index's keys, every rule's fields and field
+    /// references, and the correlations' group-by and value fields (everything when a rule
+    /// searches keywords). Records parsed with [`Value::parse_fields`] for these match exactly
+    /// as fully parsed ones (`trail hunt` does this).
+    pub fields: Fields,
 }
 
 impl RuleSet {
@@ -460,7 +482,29 @@ impl RuleSet {
                 Err(rejection) => rejected.push(rejection),
             }
         }
+        set.fields = set.read_fields();
         (set, rejected)
+    }
+
+    fn read_fields(&self) -> Fields {
+        let mut fields = Fields::none();
+        for key in INDEX_KEYS {
+            fields.add_path(key);
+        }
+        for rule in &self.rules {
+            rule.add_fields(&mut fields);
+        }
+        if !self.correlations.is_empty() {
+            for key in correlation::TIME_FIELDS.into_iter().chain([correlation::EVENT_ID_FIELD]) {
+                fields.add_path(key);
+            }
+        }
+        for correlation in &self.correlations {
+            for path in correlation.group_by.iter().chain(&correlation.field) {
+                fields.add_path(&path.full);
+            }
+        }
+        fields
     }
 
     /// Indices of the rules matching `event`, in rule order, appended to `matched`.
@@ -496,8 +540,9 @@ impl RuleSet {
                 }
             }
         };
-        candidates(&self.by_event_name, "eventName", matched);
-        candidates(&self.by_event_source, "eventSource", matched);
+        let [event_name, event_source] = INDEX_KEYS;
+        candidates(&self.by_event_name, event_name, matched);
+        candidates(&self.by_event_source, event_source, matched);
         matched.extend(self.unindexed.iter().copied().filter(|&index| self.rules.get(index as usize).is_some_and(|rule| applies(rule) && rule.matches(event))));
         matched[start..].sort_unstable();
         matched.dedup();

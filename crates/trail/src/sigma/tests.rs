@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use serde_json::json;
 
 use super::*;
-use crate::value::Value;
+use crate::value::{Fields, Value};
 
 fn compile(detection: &str) -> Result<Rule, String> {
     let text = format!("title: t\nid: r\nlogsource: {{product: aws, service: cloudtrail}}\ndetection:\n{}", indent(detection));
@@ -37,6 +37,9 @@ fn check(detection: &str, event: serde_json::Value, expected: bool) {
     let mut matched = Vec::new();
     set.matches(&value, &mut matched);
     assert_eq!(!matched.is_empty(), expected, "indexed: {detection} on {event}");
+    let text = event.to_string();
+    let selected = Value::parse_fields(text.as_bytes(), &set.fields).unwrap();
+    assert_eq!(set.rules[0].matches(&selected), expected, "parsed for {:?}: {detection} on {event}", set.fields);
 }
 
 fn check_rejected(detection: &str, expected_reason: &str) {
@@ -179,6 +182,20 @@ fn nested_paths_arrays_lists_and_keywords() {
     check("sel:\n  - {tags: nope}\n  - {tags: nada}\ncondition: sel", event.clone(), false);
     check("keywords: [secret, other]\ncondition: keywords", event.clone(), true);
     check("keywords: [absent]\ncondition: keywords", event, false);
+}
+
+#[test]
+fn a_rule_set_reads_its_rules_fields_and_everything_for_keywords() {
+    let rule = compile("sel: {userIdentity.arn|fieldref: requestParameters.userName, resources.ARN|contains: x}\ncondition: sel").unwrap();
+    let (set, _) = RuleSet::new(Loaded { rules: vec![rule.clone()], ..Loaded::default() });
+    let mut expected = Fields::none();
+    for path in ["eventName", "eventSource", "userIdentity.arn", "requestParameters.userName", "resources.ARN"] {
+        expected.add_path(path);
+    }
+    assert_eq!(set.fields, expected);
+    let keywords = compile("keywords: [secret]\nsel: {eventName: x}\ncondition: sel or keywords").unwrap();
+    let (set, _) = RuleSet::new(Loaded { rules: vec![rule, keywords], ..Loaded::default() });
+    assert_eq!(set.fields, Fields::All);
 }
 
 #[test]
@@ -350,12 +367,18 @@ fn sigmahq_rules_agree_with_the_naive_interpreter_on_the_datasets() {
         }
     }
     assert!(records.len() > 2900);
+    let (set, _) = RuleSet::new(Loaded { rules: rules.iter().map(|(_, rule)| rule.clone()).collect(), ..Loaded::default() });
+    assert!(matches!(set.fields, Fields::Members(_)), "the CloudTrail rules read named fields only");
     let mut matches = 0;
     for record in &records {
         let value = Value::from_json(record);
+        let text = record.to_string();
+        // The record parsed only for the fields the rule set reads matches the same rules.
+        let selected = Value::parse_fields(text.as_bytes(), &set.fields).unwrap();
         for (yaml, rule) in &rules {
             let expected = naive::rule_matches(yaml, record);
             assert_eq!(rule.matches(&value), expected, "rule {} on {}", rule.id, record["eventID"]);
+            assert_eq!(rule.matches(&selected), expected, "rule {} on {} parsed for the set's fields", rule.id, record["eventID"]);
             matches += usize::from(expected);
         }
     }
@@ -392,11 +415,17 @@ fn record() -> impl Strategy<Value = serde_json::Value> {
                 record.insert("userIdentity".into(), json!({"type": kind}));
             }
             if !arns.is_empty() {
-                record.insert("resources".into(), json!(arns.iter().map(|arn| json!({"ARN": arn})).collect::<Vec<_>>()));
+                record.insert("resources".into(), json!(arns.iter().map(|arn| json!({"ARN": arn, "type": arn})).collect::<Vec<_>>()));
             }
+            // Members no generated rule reads, which a parse for the rules' fields skips.
+            record.insert("requestParameters".into(), json!({"list": [1, {"userAgent": agent_copy(&record)}], "n": -1.5e3, "t": true}));
             serde_json::Value::Object(record)
         },
     )
+}
+
+fn agent_copy(record: &serde_json::Map<String, serde_json::Value>) -> serde_json::Value {
+    record.get("userAgent").cloned().unwrap_or(serde_json::Value::Null)
 }
 
 /// One generated detection entry: (field index, modifier index, values; `None` is null).
@@ -444,6 +473,9 @@ proptest! {
             let mut matched = Vec::new();
             set.matches(&value, &mut matched);
             prop_assert_eq!(!matched.is_empty(), expected, "indexed {} on {}", text, record);
+            let json = record.to_string();
+            let selected = Value::parse_fields(json.as_bytes(), &set.fields).unwrap();
+            prop_assert_eq!(set.rules[0].matches(&selected), expected, "parsed for the set's fields {} on {}", text, record);
         }
     }
 }
