@@ -6,7 +6,7 @@
 //! cap (an unthrottled account is limited only by it) and works like TCP's congestion window:
 //! a call with a throttled attempt ([`crate::session::Attempts::throttled`]) or that ended
 //! throttled halves the lane's limit, down to one; every `limit` calls that were not
-//! throttled raise it by one again, up to the cap. Other failures (a 5xx, a timeout, an
+//! throttled raise it by one again, up to the cap. Other failures (a 500, a timeout, an
 //! operation the endpoint lacks) do not narrow it. The SDK's adaptive retry mode still paces the
 //! retries themselves (its rate limiter per retry partition); the lane bounds how many calls
 //! wait on it at once. A call takes its lane's permit before the global one, so calls queued

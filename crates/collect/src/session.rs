@@ -222,13 +222,8 @@ tokio::task_local! {
 }
 
 /// Awaits one SDK call (or one page of a paginator) and counts the HTTP attempts it made,
-/// through the counting HTTP client that [`Session::new`] installs.
-pub async fn counting_attempts<F: std::future::Future>(future: F) -> (F::Output, u32) {
-    let (output, attempts) = counting(future).await;
-    (output, attempts.sent)
-}
-
-/// Like [`counting_attempts`], with the attempts that were throttled.
+/// and how many of them were throttled, through the counting HTTP client that
+/// [`Session::new`] installs.
 pub async fn counting<F: std::future::Future>(future: F) -> (F::Output, Attempts) {
     ATTEMPTS
         .scope(std::cell::Cell::new(Attempts::default()), async move {
@@ -290,7 +285,7 @@ impl HttpConnector for CountingConnector {
                     attempts.set(counted);
                 });
             }
-            Ok(response)
+            Ok::<_, aws_smithy_runtime_api::client::result::ConnectorError>(response)
         })
     }
 }
@@ -495,7 +490,7 @@ impl Session {
     }
 
     /// Records the outcome of a call that took `attempts` HTTP requests (counted by
-    /// [`counting_attempts`]) and returns its output when it succeeded.
+    /// [`counting`]) and returns its output when it succeeded.
     pub fn record_attempts<T, E>(&self, call: &Call<'_>, result: Result<T, SdkError<E, HttpResponse>>, attempts: u32) -> Option<T>
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
