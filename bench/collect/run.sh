@@ -4,12 +4,16 @@
 # latency per call. Prints a table and writes everything to $OUT. See README.md.
 #
 # Usage: bash bench/collect/run.sh
-# Settings (environment): VIGIL, PROWLER, MOTO_SERVER, BENCH_PYTHON, OUT, SCALE, LATENCY_MS, REPEAT
+# Settings (environment): VIGIL, VIGIL_BEFORE, PROWLER, MOTO_SERVER, BENCH_PYTHON, OUT, SCALE,
+# LATENCY_MS, REPEAT, TOOLS, MAX_IN_FLIGHT, VIGIL_SERVICE_LIST
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-VIGIL=${VIGIL:-/work/target-release/release/vigil}
+# The `bench-collect` profile (Cargo.toml): `cargo build --profile bench-collect -p vigil`.
+VIGIL=${VIGIL:-${CARGO_TARGET_DIR:-$ROOT/target}/bench-collect/vigil}
+# Another vigil build (e.g. of main) measured in the same run as the tool `vigil-before`.
+VIGIL_BEFORE=${VIGIL_BEFORE:-}
 PROWLER=${PROWLER:-/work/bench-tools/prowler-venv/bin/prowler}
 MOTO_SERVER=${MOTO_SERVER:-$ROOT/.venv/bin/moto_server}
 # Any Python with boto3 (the moto venv has it); the proxy, replay and load test need only the stdlib.
@@ -18,8 +22,13 @@ OUT=${OUT:-/tmp/vigil-bench-collect}
 SCALE=${SCALE:-1}
 LATENCY_MS=${LATENCY_MS:-30}
 REPEAT=${REPEAT:-1}
-# The tools to run (both by default; `TOOLS=vigil` for a quick trial without Prowler).
-read -r -a TOOLS <<< "${TOOLS:-vigil prowler}"
+# vigil's calls in flight (`--max-in-flight`, its default): the floor on the replay is
+# calls / (MAX_IN_FLIGHT / LATENCY_MS).
+MAX_IN_FLIGHT=${MAX_IN_FLIGHT:-64}
+# The tools to run (vigil, Prowler and, with VIGIL_BEFORE, vigil-before by default;
+# `TOOLS=vigil` for a quick trial without Prowler).
+DEFAULT_TOOLS="vigil${VIGIL_BEFORE:+ vigil-before} prowler"
+read -r -a TOOLS <<< "${TOOLS:-$DEFAULT_TOOLS}"
 REGIONS=(us-east-1 eu-west-1)
 # vigil collector (crates/collect/src/registry.rs) -> the Prowler service(s) that read the same
 # API. vigil's `ec2` covers Prowler's `ec2` and `vpc`; Prowler's `cloudwatch` covers vigil's
@@ -44,7 +53,11 @@ REQUIRED=("$MOTO_SERVER" "$PY")
 # VIGIL_SERVICE_LIST (space-separated collector names) lets the run start before the vigil
 # binary has finished building; run.sh then waits for it before vigil's first step.
 [[ -n ${VIGIL_SERVICE_LIST:-} ]] || REQUIRED+=("$VIGIL")
-[[ " ${TOOLS[*]} " == *" prowler "* ]] && REQUIRED+=("$PROWLER")
+if [[ " ${TOOLS[*]} " == *" prowler "* ]]; then REQUIRED+=("$PROWLER"); fi
+if [[ " ${TOOLS[*]} " == *" vigil-before "* ]]; then
+    [[ -n $VIGIL_BEFORE ]] || { echo "run.sh: TOOLS names vigil-before but VIGIL_BEFORE is unset" >&2; exit 2; }
+    [[ -n ${VIGIL_SERVICE_LIST:-} ]] || REQUIRED+=("$VIGIL_BEFORE")
+fi
 for tool in "${REQUIRED[@]}"; do
     [[ -x $tool ]] || { echo "run.sh: \`$tool\` is missing; see bench/collect/README.md" >&2; exit 2; }
 done
@@ -83,7 +96,8 @@ cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
 free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_for_file() { for _ in $(seq 100); do [[ -s $1 ]] && return 0; sleep 0.1; done; echo "run.sh: $1 never appeared" >&2; exit 2; }
+# A loaded machine may take a while to start a server that first reads a large recording.
+wait_for_file() { for _ in $(seq 1200); do [[ -s $1 ]] && return 0; sleep 0.1; done; echo "run.sh: $1 never appeared" >&2; exit 2; }
 stop() { kill "$1"; wait "$1" 2>/dev/null || true; }
 
 # Credentials and settings shared by both tools; nothing from ~/.aws leaks in.
@@ -94,13 +108,16 @@ unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL VIGIL_ENDPOINT_URL
 # run_tool TOOL ENDPOINT LABEL: measures one tool against ENDPOINT into $OUT/LABEL.*
 run_tool() {
     local tool=$1 endpoint=$2 label=$3
-    if [[ $tool == vigil ]]; then
-        for _ in $(seq 180); do [[ -x $VIGIL ]] && break; sleep 10; done
-        local flags=()
+    if [[ $tool == vigil || $tool == vigil-before ]]; then
+        local binary=$VIGIL
+        [[ $tool == vigil-before ]] && binary=$VIGIL_BEFORE
+        for _ in $(seq 360); do [[ -x $binary ]] && break; sleep 10; done
+        [[ -x $binary ]] || { echo "run.sh: \`$binary\` did not appear within an hour" >&2; exit 2; }
+        local flags=(--max-in-flight "$MAX_IN_FLIGHT")
         for region in "${REGIONS[@]}"; do flags+=(--region "$region"); done
         for service in "${VIGIL_SERVICES[@]}"; do flags+=(--service "$service"); done
-        "$PY" measure.py --log "$OUT/$label.log" -- "$VIGIL" scan "${flags[@]}" --endpoint-url "$endpoint" \
-            -o "$OUT/$label-findings.json" > "$OUT/$label.measure.json"
+        "$PY" measure.py --log "$OUT/$label.log" -- "$binary" scan "${flags[@]}" --endpoint-url "$endpoint" \
+            --no-store -o "$OUT/$label-findings.json" > "$OUT/$label.measure.json"
     else
         rm -rf "$OUT/$label-output"
         "$PY" measure.py --log "$OUT/$label.log" --env AWS_ENDPOINT_URL="$endpoint" -- "$PROWLER" aws \
@@ -136,7 +153,8 @@ stop "$MOTO_PID"
 
 echo "== replay server: its own throughput (GET ping, ${LATENCY_MS} ms latency)" >&2
 rm -f "$OUT/replay.port"
-"$PY" replay.py --recording "$OUT/vigil.recording.jsonl" --latency-ms "$LATENCY_MS" --port-file "$OUT/replay.port" 2> /dev/null &
+# Any tool's recording will do (the load test pings; it matches no recorded call).
+"$PY" replay.py --recording "$OUT/${TOOLS[0]}.recording.jsonl" --latency-ms "$LATENCY_MS" --port-file "$OUT/replay.port" 2> "$OUT/replay-throughput-server.log" &
 REPLAY_PID=$!
 PIDS+=("$REPLAY_PID")
 wait_for_file "$OUT/replay.port"
@@ -159,4 +177,9 @@ for round in $(seq "$REPEAT"); do
     done
 done
 
-"$PY" report.py --tools "${TOOLS[*]}" --out "$OUT" --repeat "$REPEAT" --latency-ms "$LATENCY_MS" | tee "$OUT/report.md"
+{
+    echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); scale $SCALE"
+    echo "vigil: $VIGIL${VIGIL_BEFORE:+; vigil-before: $VIGIL_BEFORE}"
+    echo
+    "$PY" report.py --tools "${TOOLS[*]}" --out "$OUT" --repeat "$REPEAT" --latency-ms "$LATENCY_MS" --max-in-flight "$MAX_IN_FLIGHT"
+} | tee "$OUT/report.md"

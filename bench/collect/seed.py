@@ -63,17 +63,21 @@ class Seeder:
             config=self.config,
         )
 
-    def each(self, function, items):
-        """Runs function over items on the thread pool; returns the results in order."""
-        results = list(self.pool.map(function, items))
+    def each(self, function, items, serial=False):
+        """Runs function over items on the thread pool (one at a time with `serial`); returns
+        the results in order."""
+        results = [function(item) for item in items] if serial else list(self.pool.map(function, items))
         self.calls += len(results)
         return results
 
     def seed_iam(self):
+        # One IAM call at a time: moto's IAM backend is not thread-safe (two concurrent
+        # CreateRole calls can fail with HTTP 500, "dictionary changed size during iteration").
         iam = self.client("iam")
         policy_arns = self.each(
             lambda i: iam.create_policy(PolicyName=f"bench-policy-{i:04}", PolicyDocument=json.dumps(policy_document(i)))["Policy"]["Arn"],
             range(self.n(100)),
+            serial=True,
         )
         trusts = [TRUST_EC2, TRUST_ACCOUNT, TRUST_EXTERNAL]
 
@@ -89,10 +93,10 @@ class Seeder:
                 iam.create_instance_profile(InstanceProfileName=name)
                 iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
 
-        self.each(role, range(self.n(500)))
+        self.each(role, range(self.n(500)), serial=True)
         groups = [f"bench-group-{i:02}" for i in range(self.n(10))]
-        self.each(lambda name: iam.create_group(GroupName=name), groups)
-        self.each(lambda i: iam.attach_group_policy(GroupName=groups[i], PolicyArn=policy_arns[i % len(policy_arns)]), range(len(groups)))
+        self.each(lambda name: iam.create_group(GroupName=name), groups, serial=True)
+        self.each(lambda i: iam.attach_group_policy(GroupName=groups[i], PolicyArn=policy_arns[i % len(policy_arns)]), range(len(groups)), serial=True)
 
         def user(i):
             name = f"bench-user-{i:03}"
@@ -106,7 +110,7 @@ class Seeder:
             if i % 5 == 0:
                 iam.create_login_profile(UserName=name, Password="Bench-Password-1!")
 
-        self.each(user, range(self.n(100)))
+        self.each(user, range(self.n(100)), serial=True)
         iam.update_account_password_policy(MinimumPasswordLength=8, RequireSymbols=False)
         iam.create_account_alias(AccountAlias="bench-corp")
 

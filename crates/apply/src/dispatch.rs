@@ -88,8 +88,11 @@ async fn send<T, E>(
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let _permit = session.permits.acquire().await;
-    let result = future.await;
+    // Admitted like every read (its (service, region) lane, then the global cap), so a
+    // throttled write narrows its lane too.
+    let admission = session.admit(service, &call.region).await;
+    let (result, attempts) = vigil_collect::session::counting(future).await;
+    admission.settle(attempts, &result);
     let ledger_call = LedgerCall::new(service, &call.region, operation);
     match result {
         Ok(output) => {

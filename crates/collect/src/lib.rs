@@ -1,12 +1,14 @@
 //! Reads an AWS account into a [`vigil_model::Inventory`]: the only crate that uses the AWS SDK.
 //!
-//! Collection runs every (service, region) unit concurrently, bounded by a semaphore on API
-//! calls in flight, paginates everything, retries with the SDK's adaptive retry mode, and
-//! never lets one failed call, service or region abort the scan: each failure lands in the
-//! coverage ledger. Only read-only calls are made (plus `iam:GenerateCredentialReport`).
+//! Collection runs every (service, region) unit concurrently, each call admitted by its
+//! (service, region) lane, an adaptive limit that backs off on throttling, under a global cap
+//! on API calls in flight (`lanes`); it paginates everything, retries with the SDK's adaptive
+//! retry mode, and never lets one failed call, service or region abort the scan: each failure
+//! lands in the coverage ledger. Only read-only calls are made (plus `iam:GenerateCredentialReport`).
 
 mod endpoint;
 pub mod export_upload;
+pub mod lanes;
 pub mod organization;
 mod registry;
 mod services;

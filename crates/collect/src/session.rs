@@ -14,6 +14,8 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use vigil_model::ledger::codes;
 use vigil_model::{ApiCall, Outcome, Region};
 
+use crate::lanes::{Lanes, OwnedLanePermit};
+
 /// Receives progress events; the CLI draws a progress bar from them.
 pub trait Progress: Send + Sync {
     /// A (service, region) unit of work is about to start.
@@ -202,20 +204,44 @@ where
     vigil_model::ledger::one_line(&DisplayErrorContext(error).to_string(), DETAIL_LIMIT)
 }
 
+/// The HTTP attempts of one SDK call, as the counting HTTP client saw them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Attempts {
+    /// Requests sent (the first attempt and every retry).
+    pub sent: u32,
+    /// Replies that said "slow down": HTTP 429 or 503 (S3's SlowDown, EC2's
+    /// RequestLimitExceeded), or an `x-amzn-ErrorType` header naming throttling (the JSON
+    /// protocols). A query-protocol throttle (HTTP 400 with the code in the XML body) is not
+    /// seen here; it counts only when the call ends throttled.
+    pub throttled: u32,
+}
+
 tokio::task_local! {
     /// The HTTP attempts made so far by the SDK call being awaited in this scope.
-    static ATTEMPTS: std::cell::Cell<u32>;
+    static ATTEMPTS: std::cell::Cell<Attempts>;
 }
 
 /// Awaits one SDK call (or one page of a paginator) and counts the HTTP attempts it made,
-/// through the counting HTTP client that [`Session::new`] installs.
-pub async fn counting_attempts<F: std::future::Future>(future: F) -> (F::Output, u32) {
+/// and how many of them were throttled, through the counting HTTP client that
+/// [`Session::new`] installs.
+pub async fn counting<F: std::future::Future>(future: F) -> (F::Output, Attempts) {
     ATTEMPTS
-        .scope(std::cell::Cell::new(0), async move {
+        .scope(std::cell::Cell::new(Attempts::default()), async move {
             let output = future.await;
-            (output, ATTEMPTS.try_with(std::cell::Cell::get).unwrap_or(0))
+            (output, ATTEMPTS.try_with(std::cell::Cell::get).unwrap_or_default())
         })
         .await
+}
+
+/// Whether a reply asks the caller to slow down, from its status and headers alone.
+fn is_throttling_reply(response: &HttpResponse) -> bool {
+    let status = response.status().as_u16();
+    status == 429
+        || status == 503
+        || response
+            .headers()
+            .get("x-amzn-errortype")
+            .is_some_and(|kind| THROTTLED_CODES.iter().any(|code| kind.split(':').next().is_some_and(|name| name.trim() == *code)))
 }
 
 /// Wraps the SDK's HTTP client to count each request it sends in the awaiting call's
@@ -244,8 +270,23 @@ impl HttpConnector for CountingConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         // Outside a counting scope (credential providers, region discovery by the SDK
         // itself) there is nothing to count into.
-        let _ = ATTEMPTS.try_with(|attempts| attempts.set(attempts.get().saturating_add(1)));
-        self.inner.call(request)
+        let _ = ATTEMPTS.try_with(|attempts| {
+            let mut counted = attempts.get();
+            counted.sent = counted.sent.saturating_add(1);
+            attempts.set(counted);
+        });
+        let reply = self.inner.call(request);
+        HttpConnectorFuture::new(async move {
+            let response = reply.await?;
+            if is_throttling_reply(&response) {
+                let _ = ATTEMPTS.try_with(|attempts| {
+                    let mut counted = attempts.get();
+                    counted.throttled = counted.throttled.saturating_add(1);
+                    attempts.set(counted);
+                });
+            }
+            Ok::<_, aws_smithy_runtime_api::client::result::ConnectorError>(response)
+        })
     }
 }
 
@@ -299,8 +340,15 @@ pub struct Session {
     pub endpoint_url: Option<String>,
     ledger: Mutex<Vec<ApiCall>>,
     progress: Arc<dyn Progress>,
-    /// Bounds the number of API calls in flight, across all services and regions.
+    /// Bounds the number of API calls in flight, across all services and regions
+    /// (`--max-in-flight`): the global cap over the per-(service, region) [`Lanes`].
     pub permits: tokio::sync::Semaphore,
+    /// One adaptive concurrency limit per (service, region), which backs off on throttling.
+    lanes: Lanes,
+    /// The global cap, which is also how many items a collector fans out over at once.
+    max_in_flight: usize,
+    /// One S3 client per region, built once and shared by every bucket there.
+    s3_clients: Mutex<std::collections::HashMap<String, aws_sdk_s3::Client>>,
     calls_made: AtomicU64,
     /// The regions this collection reads, once known (collectors of one region use it to
     /// decide which region reads a resource every region can see, such as a shadow trail).
@@ -326,6 +374,9 @@ impl Session {
             ledger: Mutex::new(Vec::new()),
             progress,
             permits: tokio::sync::Semaphore::new(max_in_flight.max(1)),
+            lanes: Lanes::new(max_in_flight),
+            max_in_flight: max_in_flight.max(1),
+            s3_clients: Mutex::new(std::collections::HashMap::new()),
             calls_made: AtomicU64::new(0),
             scanned_regions: std::sync::OnceLock::new(),
             sample_objects: std::sync::OnceLock::new(),
@@ -376,9 +427,33 @@ impl Session {
         format!("{service}-{region}-{}", self.account_id)
     }
 
-    /// An S3 client for one region (path-style addressing with a custom endpoint: emulators
-    /// and proxies rarely resolve virtual-hosted bucket names).
+    /// Waits for room for one call of `service` in `region`: first in its lane, then under the
+    /// global cap. [`Admission::settle`] reports how the call went, which the lane adapts to.
+    pub async fn admit(&self, service: &str, region: &str) -> Admission<'_> {
+        let lane = self.lanes.lane(service, region);
+        let lane_permit = lane.acquire_owned().await;
+        // The semaphore is never closed; if acquiring ever failed, the call would go ahead
+        // under its lane alone.
+        let global = self.permits.acquire().await.ok();
+        Admission { lane: lane_permit, _global: global }
+    }
+
+    /// How many items (buckets, users, instances...) a collector reads at once: enough to keep
+    /// the global cap busy; the lanes and the cap decide how many calls are in flight.
+    pub fn fan_out(&self) -> usize {
+        self.max_in_flight
+    }
+
+    /// The S3 client of one region, built on first use and then shared (a clone of a client
+    /// shares its configuration and connections).
     pub fn s3_client(&self, region: &str) -> aws_sdk_s3::Client {
+        let mut clients = self.s3_clients.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        clients.entry(region.to_string()).or_insert_with(|| self.new_s3_client(region)).clone()
+    }
+
+    /// A new S3 client for one region (path-style addressing with a custom endpoint: emulators
+    /// and proxies rarely resolve virtual-hosted bucket names).
+    fn new_s3_client(&self, region: &str) -> aws_sdk_s3::Client {
         let mut builder = aws_sdk_s3::config::Builder::from(&self.config_for(region))
             .retry_partition(aws_sdk_s3::config::retry::RetryPartition::new(self.retry_partition_name("s3", region)));
         if self.endpoint_url.is_some() {
@@ -415,7 +490,7 @@ impl Session {
     }
 
     /// Records the outcome of a call that took `attempts` HTTP requests (counted by
-    /// [`counting_attempts`]) and returns its output when it succeeded.
+    /// [`counting`]) and returns its output when it succeeded.
     pub fn record_attempts<T, E>(&self, call: &Call<'_>, result: Result<T, SdkError<E, HttpResponse>>, attempts: u32) -> Option<T>
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -468,6 +543,24 @@ impl Session {
     }
 }
 
+/// Room for one call, in its lane and under the global cap.
+pub struct Admission<'a> {
+    lane: OwnedLanePermit,
+    _global: Option<tokio::sync::SemaphorePermit<'a>>,
+}
+
+impl Admission<'_> {
+    /// Reports how the call went (its HTTP attempts; its result) and frees its room: a call
+    /// with a throttled attempt, or that ended throttled, narrows its lane.
+    pub fn settle<T, E>(self, attempts: Attempts, result: &Result<T, SdkError<E, HttpResponse>>)
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let ended_throttled = result.as_ref().err().is_some_and(|error| matches!(outcome_of_error(error), Outcome::Throttled { .. }));
+        self.lane.settle(attempts.throttled > 0 || ended_throttled);
+    }
+}
+
 /// A client of one SDK crate for one region of the session's account, in the account's own
 /// retry partition ([`Session::retry_partition_name`]): `sdk_client!(aws_sdk_ec2, session, &region)`.
 #[macro_export]
@@ -482,13 +575,15 @@ macro_rules! sdk_client {
     }};
 }
 
-/// Awaits one SDK call while holding a concurrency permit, and records it.
+/// Awaits one SDK call while admitted ([`Session::admit`]), and records it.
 #[macro_export]
 macro_rules! call {
     ($session:expr, $call:expr, $future:expr) => {{
-        let _permit = $session.permits.acquire().await;
-        let (result, attempts) = $crate::session::counting_attempts($future).await;
-        $session.record_attempts(&$call, result, attempts)
+        let call = &$call;
+        let admission = $session.admit(call.service, call.region).await;
+        let (result, attempts) = $crate::session::counting($future).await;
+        admission.settle(attempts, &result);
+        $session.record_attempts(call, result, attempts.sent)
     }};
 }
 
@@ -499,8 +594,13 @@ macro_rules! for_each_page {
         let mut stream = $paginator;
         loop {
             let (next, attempts) = {
-                let _permit = $session.permits.acquire().await;
-                $crate::session::counting_attempts(stream.next()).await
+                let admission = $session.admit($call.service, $call.region).await;
+                let (next, attempts) = $crate::session::counting(stream.next()).await;
+                match &next {
+                    Some(result) => admission.settle(attempts, result),
+                    None => drop(admission),
+                }
+                (next, attempts.sent)
             };
             let Some(result) = next else { break };
             match $session.record_attempts(&$call, result, attempts) {
@@ -631,6 +731,22 @@ mod tests {
         assert_eq!((first.permits.available_permits(), second.permits.available_permits()), (3, 5));
         let s3 = |session: &Session| session.s3_client("eu-west-1").config().retry_partition().cloned();
         assert_ne!(s3(&first), s3(&second));
+    }
+
+    /// Issue 20: the lanes narrow on replies that say "slow down", not on other failures.
+    #[test]
+    fn throttling_replies_are_told_from_other_failures_by_status_and_error_type() {
+        let with_type = |status: u16, kind: &str| {
+            let mut response = reply(status, "");
+            response.headers_mut().insert("x-amzn-errortype", kind.to_string());
+            response
+        };
+        assert!(is_throttling_reply(&reply(503, "<Error><Code>SlowDown</Code></Error>")));
+        assert!(is_throttling_reply(&reply(429, "")));
+        assert!(is_throttling_reply(&with_type(400, "ThrottlingException:http://internal.amazon.com/coral/com.amazon.coral.availability/")));
+        assert!(!is_throttling_reply(&with_type(400, "ResourceNotFoundException")));
+        assert!(!is_throttling_reply(&reply(500, "")));
+        assert!(!is_throttling_reply(&reply(400, "")));
     }
 
     #[test]

@@ -43,7 +43,8 @@ pub struct LiveArgs {
     /// Read only these services (repeatable): iam, s3, organizations, ec2, cloudtrail, logs, cloudwatch, sns, kms, config, ecs, glue, ... (docs/collect.md lists them all).
     #[arg(long = "service", value_name = "NAME")]
     pub services: Vec<String>,
-    /// API calls in flight at once.
+    /// API calls in flight at once, across all services and regions (each service in each
+    /// region also has its own limit, which halves when AWS throttles it and climbs back).
     #[arg(long, default_value_t = 64, value_name = "N")]
     pub max_in_flight: usize,
     /// Attempts per API call, including the first (adaptive retry).

@@ -294,6 +294,43 @@ fn an_account_read_in_parts_and_merged_equals_the_account_read_whole() {
     });
 }
 
+/// Issue 20: collection's scheduling (every bucket, user, region and service at once, under
+/// per-(service, region) lanes and the global cap) changes when calls are made, never what is
+/// read: the account read one call at a time (`--max-in-flight 1`) is the account read with
+/// the default 64 in flight, ledger included, and the checks say the same of both.
+#[test]
+fn an_account_read_one_call_at_a_time_equals_the_account_read_concurrently() {
+    let moto = MotoServer::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        vigil_testkit::example_corp::seed(&moto).await;
+        let config = |max_in_flight: usize| vigil_collect::CollectConfig {
+            regions: vigil_testkit::example_corp::REGIONS.iter().map(|region| region.to_string()).collect(),
+            endpoint_url: Some(moto.endpoint_url.clone()),
+            max_attempts: 2,
+            max_in_flight,
+            ..Default::default()
+        };
+        let read = |max_in_flight: usize| {
+            let config = config(max_in_flight);
+            let moto = &moto;
+            async move { vigil_collect::collect_with(moto.sdk_config().await, &config, Arc::new(vigil_collect::NoProgress)).await.unwrap() }
+        };
+        let serial = read(1).await;
+        let concurrent = read(64).await;
+        assert!(serial.ledger.calls.len() > 100 && serial.s3.buckets.len() > 1, "the demo account is read: {} calls", serial.ledger.calls.len());
+        assert_eq!(normalized(&serial), normalized(&concurrent));
+        let now = chrono::Utc::now();
+        let verdicts = |inventory: &vigil_model::Inventory| -> std::collections::BTreeSet<String> {
+            vigil_checks::run_all(&vigil_checks::Context::new(inventory, now), |_| true)
+                .iter()
+                .map(|finding| format!("{} {} {} {:?}", finding.check_id, finding.resource_id, finding.region, finding.status))
+                .collect()
+        };
+        assert_eq!(verdicts(&serial), verdicts(&concurrent));
+    });
+}
+
 /// The inventory as JSON without what differs between two reads of an unchanged account: the
 /// time of collection, the retries of each call, and the order of calls of one key.
 fn normalized(inventory: &vigil_model::Inventory) -> Value {

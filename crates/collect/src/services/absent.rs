@@ -29,8 +29,10 @@ where
 #[macro_export]
 macro_rules! call_absent {
     ($session:expr, $call:expr, $future:expr, $codes:expr) => {{
-        let _permit = $session.permits.acquire().await;
-        let result = $future.await;
-        $crate::services::absent::record_absent(&$session, &$call, result, $codes)
+        let call = &$call;
+        let admission = $session.admit(call.service, call.region).await;
+        let (result, attempts) = $crate::session::counting($future).await;
+        admission.settle(attempts, &result);
+        $crate::services::absent::record_absent(&$session, call, result, $codes)
     }};
 }

@@ -46,7 +46,7 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
                 }
             }
         })
-        .buffer_unordered(8)
+        .buffer_unordered(session.fan_out())
         .collect()
         .await;
     Box::new(move |regional| regional.certificates = certificates)

@@ -44,7 +44,7 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
         found.extend(page.browser_summaries.into_iter().map(|summary| (Kind::Browser, summary.browser_id)));
     });
     let resources: Vec<Option<AgentCoreResource>> =
-        futures::stream::iter(found).map(|(kind, id)| read(&session, &client, &region, kind, id)).buffer_unordered(8).collect().await;
+        futures::stream::iter(found).map(|(kind, id)| read(&session, &client, &region, kind, id)).buffer_unordered(session.fan_out()).collect().await;
     let mut resources: Vec<AgentCoreResource> = resources.into_iter().flatten().collect();
     resources.sort_by(|a, b| a.arn.cmp(&b.arn));
     Box::new(move |regional| regional.agentcore_resources = resources)

@@ -17,7 +17,7 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
         arns.extend(page.service_summary_list.into_iter().filter_map(|summary| summary.service_arn));
     });
     let services: Vec<Option<AppRunnerService>> =
-        futures::stream::iter(arns).map(|arn| read_service(&session, &client, &region, arn)).buffer_unordered(8).collect().await;
+        futures::stream::iter(arns).map(|arn| read_service(&session, &client, &region, arn)).buffer_unordered(session.fan_out()).collect().await;
     let mut services: Vec<AppRunnerService> = services.into_iter().flatten().collect();
     services.sort_by(|a, b| a.service_arn.cmp(&b.service_arn));
     Box::new(move |regional| regional.apprunner_services = services)

@@ -32,7 +32,7 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
         names.extend(page.summaries.unwrap_or_default().into_iter().filter_map(|summary| summary.stack_set_name));
     });
     let stack_sets: Vec<Option<StackSet>> =
-        futures::stream::iter(names).map(|name| read_stack_set(&session, &client, &region, name)).buffer_unordered(8).collect().await;
+        futures::stream::iter(names).map(|name| read_stack_set(&session, &client, &region, name)).buffer_unordered(session.fan_out()).collect().await;
     let mut stack_sets: Vec<StackSet> = stack_sets.into_iter().flatten().collect();
     stacks.sort_by(|a, b| a.stack_id.cmp(&b.stack_id));
     stack_sets.sort_by(|a, b| a.stack_set_name.cmp(&b.stack_set_name));

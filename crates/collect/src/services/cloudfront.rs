@@ -17,7 +17,7 @@ pub async fn collect(session: Arc<Session>, home_region: String) -> GlobalPatch 
         summaries.extend(page.distribution_list.and_then(|list| list.items).unwrap_or_default());
     });
     let distributions: Vec<Distribution> =
-        futures::stream::iter(summaries).map(|summary| read_distribution(&session, &client, summary)).buffer_unordered(8).collect().await;
+        futures::stream::iter(summaries).map(|summary| read_distribution(&session, &client, summary)).buffer_unordered(session.fan_out()).collect().await;
     Box::new(move |inventory| inventory.edge.distributions = distributions)
 }
 

@@ -20,7 +20,8 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
         .unwrap_or_default();
     let trails: Vec<aws_sdk_cloudtrail::types::Trail> =
         trails.into_iter().filter(|trail| reads_here(trail.home_region.as_deref(), &region, session.scanned_regions())).collect();
-    let trails: Vec<Trail> = futures::stream::iter(trails).map(|trail| read_trail(&session, &client, &region, trail)).buffer_unordered(8).collect().await;
+    let trails: Vec<Trail> =
+        futures::stream::iter(trails).map(|trail| read_trail(&session, &client, &region, trail)).buffer_unordered(session.fan_out()).collect().await;
     Box::new(move |regional| regional.trails = trails)
 }
 

@@ -20,7 +20,8 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
     crate::for_each_page!(session, call, client.list_tables().into_paginator().send(), |page| {
         names.extend(page.table_names.unwrap_or_default());
     });
-    let tables: Vec<Table> = futures::stream::iter(names).map(|name| read_table(session, &client, region, name)).buffer_unordered(8).collect().await;
+    let tables: Vec<Table> =
+        futures::stream::iter(names).map(|name| read_table(session, &client, region, name)).buffer_unordered(session.fan_out()).collect().await;
     Box::new(move |regional| regional.dynamodb_tables = tables)
 }
 

@@ -171,7 +171,7 @@ async fn instances(session: &Session, client: &Client, region: &str) -> Vec<Inst
             }
             instance
         })
-        .buffer_unordered(8)
+        .buffer_unordered(session.fan_out())
         .collect()
         .await
 }
@@ -244,38 +244,56 @@ const IMAGE_NOT_FOUND_CODES: &[&str] = &["InvalidAMIID.NotFound", "InvalidAMIID.
 /// fails as a whole when one id is unknown, and an unknown id is the answer we want). Runs
 /// after the regional collectors, which found the ids.
 pub async fn images_in_use(session: &Session, inventory: &mut vigil_model::Inventory) {
-    for (region, regional) in inventory.regional.iter_mut() {
-        let mut image_ids: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-        let running = regional.ec2.instances.iter().filter(|instance| !instance.is_gone());
-        image_ids.extend(running.filter_map(|instance| instance.image_id.clone()));
-        image_ids
-            .extend(regional.ec2.launch_templates.iter().flat_map(|template| template.version_images.iter().filter_map(|version| version.image_id.clone())));
-        image_ids.extend(regional.launch_configurations.iter().filter_map(|configuration| configuration.image_id.clone()));
-        image_ids.retain(|image_id| !image_id.is_empty() && !image_id.starts_with("resolve:ssm:"));
-        if image_ids.is_empty() {
-            continue;
+    let wanted: Vec<(Region, std::collections::BTreeSet<String>)> = inventory
+        .regional
+        .iter()
+        .map(|(region, regional)| {
+            let mut image_ids: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+            let running = regional.ec2.instances.iter().filter(|instance| !instance.is_gone());
+            image_ids.extend(running.filter_map(|instance| instance.image_id.clone()));
+            image_ids.extend(
+                regional.ec2.launch_templates.iter().flat_map(|template| template.version_images.iter().filter_map(|version| version.image_id.clone())),
+            );
+            image_ids.extend(regional.launch_configurations.iter().filter_map(|configuration| configuration.image_id.clone()));
+            image_ids.retain(|image_id| !image_id.is_empty() && !image_id.starts_with("resolve:ssm:"));
+            (region.clone(), image_ids)
+        })
+        .filter(|(_, image_ids)| !image_ids.is_empty())
+        .collect();
+    // Every region at once.
+    let found = futures::future::join_all(wanted.into_iter().map(|(region, image_ids)| async move {
+        let images = images_by_id(session, region.as_str(), image_ids).await;
+        (region, images)
+    }))
+    .await;
+    for (region, images) in found {
+        if let Some(regional) = inventory.regional.get_mut(&region) {
+            regional.ec2.images_in_use = images;
         }
-        let region = region.as_str();
-        let client = crate::sdk_client!(aws_sdk_ec2, session, region);
-        let client = &client;
-        let mut found: Vec<ImageInUse> = futures::stream::iter(image_ids)
-            .map(|image_id| async move {
-                let call = Call::new("ec2", region, "DescribeImages").on(&image_id);
-                let request = client.describe_images().image_ids(&image_id).include_deprecated(true).send();
-                let output = crate::call_absent!(session, call, request, IMAGE_NOT_FOUND_CODES);
-                let image = output
-                    .and_then(|output| output.images)
-                    .and_then(|images| images.into_iter().find(|image| image.image_id.as_deref() == Some(image_id.as_str())));
-                // A failed call leaves `image` empty too: the checks tell the two apart through the
-                // ledger, which says the call failed (ERROR) rather than the image is gone.
-                ImageInUse { image: image.map(image_of), image_id }
-            })
-            .buffer_unordered(8)
-            .collect()
-            .await;
-        found.sort_by(|a, b| a.image_id.cmp(&b.image_id));
-        regional.ec2.images_in_use = found;
     }
+}
+
+/// One region's images in use, by id, sorted by id.
+async fn images_by_id(session: &Session, region: &str, image_ids: std::collections::BTreeSet<String>) -> Vec<ImageInUse> {
+    let client = crate::sdk_client!(aws_sdk_ec2, session, region);
+    let client = &client;
+    let mut found: Vec<ImageInUse> = futures::stream::iter(image_ids)
+        .map(|image_id| async move {
+            let call = Call::new("ec2", region, "DescribeImages").on(&image_id);
+            let request = client.describe_images().image_ids(&image_id).include_deprecated(true).send();
+            let output = crate::call_absent!(session, call, request, IMAGE_NOT_FOUND_CODES);
+            let image = output
+                .and_then(|output| output.images)
+                .and_then(|images| images.into_iter().find(|image| image.image_id.as_deref() == Some(image_id.as_str())));
+            // A failed call leaves `image` empty too: the checks tell the two apart through the
+            // ledger, which says the call failed (ERROR) rather than the image is gone.
+            ImageInUse { image: image.map(image_of), image_id }
+        })
+        .buffer_unordered(session.fan_out())
+        .collect()
+        .await;
+    found.sort_by(|a, b| a.image_id.cmp(&b.image_id));
+    found
 }
 
 fn image_of(image: sdk::Image) -> Image {
@@ -368,7 +386,7 @@ async fn snapshots(session: &Session, client: &Client, region: &str) -> Vec<Snap
             }
             snapshot
         })
-        .buffer_unordered(16)
+        .buffer_unordered(session.fan_out())
         .collect()
         .await
 }
@@ -753,7 +771,7 @@ async fn managed_prefix_lists(session: &Session, client: &Client, region: &str) 
             list.entries = entries;
             list
         })
-        .buffer_unordered(8)
+        .buffer_unordered(session.fan_out())
         .collect()
         .await
 }
@@ -801,7 +819,7 @@ async fn launch_templates(session: &Session, client: &Client, region: &str) -> V
             }
             template
         })
-        .buffer_unordered(8)
+        .buffer_unordered(session.fan_out())
         .collect()
         .await
 }

@@ -26,8 +26,11 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
             ..Repository::default()
         }));
     });
-    let repositories: Vec<Repository> =
-        futures::stream::iter(repositories).map(|repository| read_repository(&session, &client, &region, repository)).buffer_unordered(16).collect().await;
+    let repositories: Vec<Repository> = futures::stream::iter(repositories)
+        .map(|repository| read_repository(&session, &client, &region, repository))
+        .buffer_unordered(session.fan_out())
+        .collect()
+        .await;
     Box::new(move |regional| regional.ecr_repositories = repositories)
 }
 

@@ -42,8 +42,11 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
             }));
         }
     }
-    let per_cluster: Vec<(Vec<EcsService>, Vec<EcsTask>)> =
-        futures::stream::iter(cluster_arns).map(|cluster| read_cluster(&session, &client, &region, cluster)).buffer_unordered(8).collect().await;
+    let per_cluster: Vec<(Vec<EcsService>, Vec<EcsTask>)> = futures::stream::iter(cluster_arns)
+        .map(|cluster| read_cluster(&session, &client, &region, cluster))
+        .buffer_unordered(session.fan_out())
+        .collect()
+        .await;
     let (mut services, mut tasks) = (Vec::new(), Vec::new());
     for (cluster_services, cluster_tasks) in per_cluster {
         services.extend(cluster_services);
@@ -76,7 +79,7 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
     wanted.extend(services.iter().filter_map(|service| service.task_definition.clone()));
     wanted.extend(tasks.iter().filter_map(|task| task.task_definition_arn.clone()));
     let definitions: Vec<Option<EcsTaskDefinition>> =
-        futures::stream::iter(wanted).map(|arn| read_task_definition(&session, &client, &region, arn)).buffer_unordered(16).collect().await;
+        futures::stream::iter(wanted).map(|arn| read_task_definition(&session, &client, &region, arn)).buffer_unordered(session.fan_out()).collect().await;
     let mut task_definitions: Vec<EcsTaskDefinition> = definitions.into_iter().flatten().collect();
     task_definitions.sort_by(|a, b| a.task_definition_arn.cmp(&b.task_definition_arn));
     Box::new(move |regional| {

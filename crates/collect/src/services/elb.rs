@@ -48,7 +48,7 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
         }));
     });
     let balancers: Vec<ClassicLoadBalancer> =
-        futures::stream::iter(balancers).map(|balancer| read_balancer(session, &client, region, balancer)).buffer_unordered(8).collect().await;
+        futures::stream::iter(balancers).map(|balancer| read_balancer(session, &client, region, balancer)).buffer_unordered(session.fan_out()).collect().await;
     Box::new(move |regional| regional.classic_load_balancers = balancers)
 }
 

@@ -34,7 +34,7 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
         }));
     });
     let balancers: Vec<LoadBalancer> =
-        futures::stream::iter(balancers).map(|balancer| read_balancer(session, &client, region, balancer)).buffer_unordered(8).collect().await;
+        futures::stream::iter(balancers).map(|balancer| read_balancer(session, &client, region, balancer)).buffer_unordered(session.fan_out()).collect().await;
 
     let mut groups = Vec::new();
     let call = Call::new("elbv2", region, "DescribeTargetGroups");
@@ -72,7 +72,7 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
                 group
             }
         })
-        .buffer_unordered(8)
+        .buffer_unordered(session.fan_out())
         .collect()
         .await;
     Box::new(move |regional| {

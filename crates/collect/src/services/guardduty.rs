@@ -15,8 +15,11 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
     crate::for_each_page!(session, call, client.list_detectors().into_paginator().send(), |page| {
         detector_ids.extend(page.detector_ids.unwrap_or_default());
     });
-    let detectors: Vec<Detector> =
-        futures::stream::iter(detector_ids).map(|detector_id| read_detector(&session, &client, &region, detector_id)).buffer_unordered(4).collect().await;
+    let detectors: Vec<Detector> = futures::stream::iter(detector_ids)
+        .map(|detector_id| read_detector(&session, &client, &region, detector_id))
+        .buffer_unordered(session.fan_out())
+        .collect()
+        .await;
     Box::new(move |regional| regional.guardduty_detectors = detectors)
 }
 

@@ -45,12 +45,13 @@ fn boundary(boundary: Option<sdk::AttachedPermissionsBoundary>) -> Option<Attach
 pub async fn collect(session: Arc<Session>, home_region: String) -> GlobalPatch {
     let client = crate::sdk_client!(aws_sdk_iam, session, &home_region);
     let session = session.as_ref();
-    // The principals (and then each user's credentials) are read concurrently with the
-    // account-level settings: neither needs the other's answers.
+    // The principals are read concurrently with the account-level settings (neither needs the
+    // other's answers), and each user's credentials as soon as the page naming the user came.
     let principals = async {
-        let mut iam = authorization_details(session, &client).await;
-        let users = std::mem::take(&mut iam.users);
-        iam.users = futures::stream::iter(users).map(|user| user_credentials(session, &client, user)).buffer_unordered(16).collect().await;
+        let (found, users) = futures::channel::mpsc::unbounded();
+        let credentials = users.map(|user| user_credentials(session, &client, user)).buffer_unordered(session.fan_out()).collect::<Vec<User>>();
+        let (mut iam, users) = tokio::join!(authorization_details(session, &client, found), credentials);
+        iam.users = users;
         iam
     };
     let (
@@ -89,7 +90,8 @@ pub async fn collect(session: Arc<Session>, home_region: String) -> GlobalPatch 
     Box::new(move |inventory| inventory.iam = iam)
 }
 
-async fn authorization_details(session: &Session, client: &Client) -> Iam {
+/// Reads the principals and policies; each user is also sent to `found` as its page arrives.
+async fn authorization_details(session: &Session, client: &Client, found: futures::channel::mpsc::UnboundedSender<User>) -> Iam {
     let mut iam = Iam::default();
     let call = Call::new("iam", GLOBAL, "GetAccountAuthorizationDetails");
     let request = client
@@ -100,6 +102,7 @@ async fn authorization_details(session: &Session, client: &Client) -> Iam {
         .filter(sdk::EntityType::LocalManagedPolicy)
         .filter(sdk::EntityType::AwsManagedPolicy);
     crate::for_each_page!(session, call, request.into_paginator().send(), |page| {
+        let users = iam.users.len();
         iam.users.extend(page.user_detail_list.unwrap_or_default().into_iter().map(|user| User {
             user_name: user.user_name.unwrap_or_default(),
             user_id: user.user_id.unwrap_or_default(),
@@ -113,6 +116,10 @@ async fn authorization_details(session: &Session, client: &Client) -> Iam {
             tags: tags(user.tags),
             ..User::default()
         }));
+        for user in &iam.users[users..] {
+            // The receiver lives as long as the paging (both are joined in `collect`).
+            let _ = found.unbounded_send(user.clone());
+        }
         iam.groups.extend(page.group_detail_list.unwrap_or_default().into_iter().map(|group| Group {
             group_name: group.group_name.unwrap_or_default(),
             group_id: group.group_id.unwrap_or_default(),
@@ -213,15 +220,20 @@ async fn user_credentials(session: &Session, client: &Client, mut user: User) ->
                     last_used: None,
                 }));
             });
-            for key in &mut keys {
+            // Each key's last use at once (a user has at most two keys).
+            let last_used = futures::future::join_all(keys.iter().map(|key| async move {
                 let call = Call::new("iam", GLOBAL, "GetAccessKeyLastUsed").on(&key.access_key_id);
-                key.last_used = crate::call!(session, call, client.get_access_key_last_used().access_key_id(&key.access_key_id).send())
+                crate::call!(session, call, client.get_access_key_last_used().access_key_id(&key.access_key_id).send())
                     .and_then(|output| output.access_key_last_used)
                     .map(|last_used| AccessKeyLastUsed {
                         last_used_date: time_opt(last_used.last_used_date.as_ref()),
                         service_name: Some(last_used.service_name).filter(|name| name != "N/A"),
                         region: Some(last_used.region).filter(|region| region != "N/A"),
-                    });
+                    })
+            }))
+            .await;
+            for (key, last_used) in keys.iter_mut().zip(last_used) {
+                key.last_used = last_used;
             }
             keys
         },
@@ -405,18 +417,18 @@ async fn open_id_connect_providers(session: &Session, client: &Client) -> Vec<Op
     let arns: Vec<String> = crate::call!(session, call, client.list_open_id_connect_providers().send())
         .map(|output| output.open_id_connect_provider_list.unwrap_or_default().into_iter().filter_map(|provider| provider.arn).collect())
         .unwrap_or_default();
-    let mut providers = Vec::new();
-    for arn in arns {
+    // Every provider at once.
+    futures::future::join_all(arns.into_iter().map(|arn| async move {
         let call = Call::new("iam", GLOBAL, "GetOpenIDConnectProvider").on(&arn);
         let details = crate::call!(session, call, client.get_open_id_connect_provider().open_id_connect_provider_arn(&arn).send());
-        providers.push(OpenIdConnectProvider {
+        OpenIdConnectProvider {
             url: details.as_ref().and_then(|details| details.url.clone()),
             client_id_list: details.as_ref().and_then(|details| details.client_id_list.clone()).unwrap_or_default(),
             thumbprint_list: details.and_then(|details| details.thumbprint_list).unwrap_or_default(),
             arn,
-        });
-    }
-    providers
+        }
+    }))
+    .await
 }
 
 async fn account_aliases(session: &Session, client: &Client) -> Vec<String> {

@@ -15,8 +15,11 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
     crate::for_each_page!(session, call, client.list_streams().into_paginator().send(), |page| {
         stream_names.extend(page.stream_names);
     });
-    let streams: Vec<Stream> =
-        futures::stream::iter(stream_names).map(|stream_name| read_stream(&session, &client, &region, stream_name)).buffer_unordered(16).collect().await;
+    let streams: Vec<Stream> = futures::stream::iter(stream_names)
+        .map(|stream_name| read_stream(&session, &client, &region, stream_name))
+        .buffer_unordered(session.fan_out())
+        .collect()
+        .await;
     Box::new(move |regional| regional.kinesis_streams = streams)
 }
 

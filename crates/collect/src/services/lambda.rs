@@ -20,7 +20,7 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
     });
     let functions: Vec<Function> = futures::stream::iter(configurations)
         .map(|configuration| read_function(&session, &client, &region, configuration))
-        .buffer_unordered(16)
+        .buffer_unordered(session.fan_out())
         .collect()
         .await;
     Box::new(move |regional| regional.lambda_functions = functions)

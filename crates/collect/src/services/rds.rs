@@ -53,7 +53,7 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
                 DbParameterGroup { db_parameter_group_name: name, db_parameter_group_family: None, parameters }
             }
         })
-        .buffer_unordered(8)
+        .buffer_unordered(session.fan_out())
         .collect()
         .await;
     let snapshots: Vec<DbSnapshot> = instance_snapshots.into_iter().chain(cluster_snapshots).collect();
@@ -184,7 +184,7 @@ async fn instance_snapshots(session: &Session, client: &Client, region: &str) ->
             }
             snapshot
         })
-        .buffer_unordered(8)
+        .buffer_unordered(session.fan_out())
         .collect()
         .await
 }
@@ -221,7 +221,7 @@ async fn cluster_snapshots(session: &Session, client: &Client, region: &str) -> 
             }
             snapshot
         })
-        .buffer_unordered(8)
+        .buffer_unordered(session.fan_out())
         .collect()
         .await
 }

@@ -65,7 +65,7 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
                 cluster
             }
         })
-        .buffer_unordered(8)
+        .buffer_unordered(session.fan_out())
         .collect()
         .await;
     let group_names: BTreeSet<String> = clusters.iter().flat_map(|cluster| cluster.cluster_parameter_group_names.iter().cloned()).collect();
@@ -86,7 +86,7 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
                 RedshiftParameterGroup { parameter_group_name: name, parameters }
             }
         })
-        .buffer_unordered(8)
+        .buffer_unordered(session.fan_out())
         .collect()
         .await;
     Box::new(move |regional| {

@@ -28,7 +28,8 @@ pub async fn collect(session: Arc<Session>, _home_region: String) -> GlobalPatch
             })
         }));
     });
-    let domains: Vec<Domain> = futures::stream::iter(domains).map(|domain| read_domain(&session, &client, domain)).buffer_unordered(8).collect().await;
+    let domains: Vec<Domain> =
+        futures::stream::iter(domains).map(|domain| read_domain(&session, &client, domain)).buffer_unordered(session.fan_out()).collect().await;
     Box::new(move |inventory| inventory.edge.domains = domains)
 }
 

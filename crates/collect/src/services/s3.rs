@@ -33,7 +33,9 @@ pub async fn collect(session: Arc<Session>, home_region: String) -> GlobalPatch 
         listed.extend(page.buckets.unwrap_or_default());
     });
     let session_ref = session.as_ref();
-    let buckets: Vec<Bucket> = futures::stream::iter(listed)
+    // Every bucket (and each bucket's settings) at once, as far as the lanes and the global cap
+    // let in; the account's public access block alongside.
+    let buckets = futures::stream::iter(listed)
         .map(|bucket| {
             let client = &client;
             let home_region = home_region.as_str();
@@ -51,10 +53,9 @@ pub async fn collect(session: Arc<Session>, home_region: String) -> GlobalPatch 
                 read_bucket(session_ref, name, region, time_opt(bucket.creation_date.as_ref())).await
             }
         })
-        .buffer_unordered(16)
-        .collect()
-        .await;
-    let account_public_access_block = account_public_access_block(&session, &home_region).await;
+        .buffer_unordered(session.fan_out())
+        .collect::<Vec<Bucket>>();
+    let (buckets, account_public_access_block) = tokio::join!(buckets, account_public_access_block(&session, &home_region));
     Box::new(move |inventory| {
         inventory.s3.buckets = buckets;
         inventory.s3.account_public_access_block = account_public_access_block;
@@ -78,7 +79,23 @@ async fn read_bucket(session: &Session, name: String, region: String, creation_d
     let client = client_for(session, &region);
     let bucket_name = name.as_str();
     let at = |operation: &'static str| Call::new("s3", region.as_str(), operation).on(bucket_name);
-    let (acl, policy, policy_status, public_access_block, versioning, encryption, logging) = tokio::join!(
+    // All fourteen settings at once: none needs another's answer.
+    let (
+        acl,
+        policy,
+        policy_status,
+        public_access_block,
+        versioning,
+        encryption,
+        logging,
+        cors,
+        ownership,
+        website,
+        lifecycle,
+        replication,
+        object_lock,
+        tagging,
+    ) = tokio::join!(
         async { crate::call!(session, at("GetBucketAcl"), client.get_bucket_acl().bucket(bucket_name).send()) },
         async { crate::call!(session, at("GetBucketPolicy"), client.get_bucket_policy().bucket(bucket_name).send()) },
         async { crate::call!(session, at("GetBucketPolicyStatus"), client.get_bucket_policy_status().bucket(bucket_name).send()) },
@@ -86,8 +103,6 @@ async fn read_bucket(session: &Session, name: String, region: String, creation_d
         async { crate::call!(session, at("GetBucketVersioning"), client.get_bucket_versioning().bucket(bucket_name).send()) },
         async { crate::call!(session, at("GetBucketEncryption"), client.get_bucket_encryption().bucket(bucket_name).send()) },
         async { crate::call!(session, at("GetBucketLogging"), client.get_bucket_logging().bucket(bucket_name).send()) },
-    );
-    let (cors, ownership, website, lifecycle, replication, object_lock, tagging) = tokio::join!(
         async { crate::call!(session, at("GetBucketCors"), client.get_bucket_cors().bucket(bucket_name).send()) },
         async { crate::call!(session, at("GetBucketOwnershipControls"), client.get_bucket_ownership_controls().bucket(bucket_name).send()) },
         async { crate::call!(session, at("GetBucketWebsite"), client.get_bucket_website().bucket(bucket_name).send()) },

@@ -23,7 +23,7 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
         names.extend(page.notebook_instances.unwrap_or_default().into_iter().filter_map(|summary| summary.notebook_instance_name));
     });
     let notebooks: Vec<Option<NotebookInstance>> =
-        futures::stream::iter(names).map(|name| read_notebook(&session, &client, &region, name)).buffer_unordered(16).collect().await;
+        futures::stream::iter(names).map(|name| read_notebook(&session, &client, &region, name)).buffer_unordered(session.fan_out()).collect().await;
     let mut notebooks: Vec<NotebookInstance> = notebooks.into_iter().flatten().collect();
     notebooks.sort_by(|a, b| a.notebook_instance_name.cmp(&b.notebook_instance_name));
 
@@ -51,7 +51,7 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
         }));
     }
     let mut jobs: Vec<SageMakerJob> =
-        futures::stream::iter(jobs).map(|job| read_job_role(&session, &client, &region, job)).buffer_unordered(16).collect().await;
+        futures::stream::iter(jobs).map(|job| read_job_role(&session, &client, &region, job)).buffer_unordered(session.fan_out()).collect().await;
     jobs.sort_by(|a, b| a.job_arn.cmp(&b.job_arn));
     Box::new(move |regional| {
         regional.sagemaker_notebook_instances = notebooks;

@@ -35,7 +35,7 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
         }));
     });
     let secrets: Vec<Secret> =
-        futures::stream::iter(secrets).map(|secret| read_policy(&session, &client, &region, secret)).buffer_unordered(16).collect().await;
+        futures::stream::iter(secrets).map(|secret| read_policy(&session, &client, &region, secret)).buffer_unordered(session.fan_out()).collect().await;
     Box::new(move |regional| regional.secrets = secrets)
 }
 

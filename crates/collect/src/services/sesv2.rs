@@ -24,8 +24,11 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
             })
         }));
     });
-    let identities: Vec<EmailIdentity> =
-        futures::stream::iter(identities).map(|identity| read_identity(&session, &client, &region, identity)).buffer_unordered(8).collect().await;
+    let identities: Vec<EmailIdentity> = futures::stream::iter(identities)
+        .map(|identity| read_identity(&session, &client, &region, identity))
+        .buffer_unordered(session.fan_out())
+        .collect()
+        .await;
     Box::new(move |regional| regional.email_identities = identities)
 }
 

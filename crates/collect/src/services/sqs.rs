@@ -17,8 +17,11 @@ pub async fn collect(session: Arc<Session>, region: String) -> RegionalPatch {
     crate::for_each_page!(session, call, client.list_queues().into_paginator().send(), |page| {
         queue_urls.extend(page.queue_urls.unwrap_or_default());
     });
-    let queues: Vec<Queue> =
-        futures::stream::iter(queue_urls).map(|queue_url| read_queue(&session, &client, &region, queue_url)).buffer_unordered(16).collect().await;
+    let queues: Vec<Queue> = futures::stream::iter(queue_urls)
+        .map(|queue_url| read_queue(&session, &client, &region, queue_url))
+        .buffer_unordered(session.fan_out())
+        .collect()
+        .await;
     Box::new(move |regional| regional.sqs_queues = queues)
 }
 
