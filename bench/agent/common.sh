@@ -1,6 +1,7 @@
 # Sourced by bench/agent/run.sh and bench/agent/modules-idle.sh: a throwaway `vigil serve`
 # ($vigil) on a free 127.0.0.1 port with its own store, one agent ($agent) enrolled by token
-# against it, their cleanup, and `ticks PID` (user + system CPU ticks of a process). With
+# against it, their cleanup, `ticks PID` (user + system CPU ticks of a process) and
+# `tree_ticks PID`, `tree_rss PID` (with its children). With
 # HOST_POLICY set, the server gives the agent that host policy (`vigil serve --host-policy`).
 # Sets: work, port, server_pid, agent_pid.
 start_server_and_agent() {
@@ -18,3 +19,22 @@ start_server_and_agent() {
 }
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# The CPU ticks of a process and of its children (the agent's run processes, `vigil-agent
+# run-module`): its own, its waited-for children's (cutime + cstime) and its live children's.
+tree_ticks() {
+  local total child
+  total="$(awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat")"
+  for child in $(pgrep -P "$1" || true); do
+    total=$((total + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$child/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+# The resident memory (kB) of a process and its live children together.
+tree_rss() {
+  local total child
+  total="$(awk '/VmRSS/ {print $2}' "/proc/$1/status")"
+  for child in $(pgrep -P "$1" || true); do
+    total=$((total + $(awk '/VmRSS/ {print $2}' "/proc/$child/status" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}

@@ -26,11 +26,18 @@ echo "date: $(date -u +%FT%TZ); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 source bench/agent/common.sh
 start_server_and_agent
 hz="$(getconf CLK_TCK)"
+# The agent runs some modules' runs in child processes (`vigil-agent run-module`): their memory
+# is sampled with the agent's every half second (the peak of the sum), and their CPU counted.
+echo 0 > "$work/tree-peak"
+( peak=0; while kill -0 "$agent_pid" 2>/dev/null; do
+    now="$(tree_rss "$agent_pid" 2>/dev/null || echo 0)"; if [ "$now" -gt "$peak" ]; then peak="$now"; echo "$peak" > "$work/tree-peak"; fi
+    sleep 0.5
+  done ) &
 measure() {
   local from="$1" to="$2"
   local before after
-  sleep "$from"; before="$(ticks "$agent_pid")"; sleep "$((to - from))"; after="$(ticks "$agent_pid")"
-  echo "window $3: RSS $(awk '/VmRSS/ {print $2}' "/proc/$agent_pid/status") kB, peak $(awk '/VmHWM/ {print $2}' "/proc/$agent_pid/status") kB; CPU $(python3 -c "print(f'{($after - $before) / $hz / ($to - $from) * 100:.3f}')")% of one core over $((to - from)) s; threads $(ls "/proc/$agent_pid/task" | wc -l)"
+  sleep "$from"; before="$(tree_ticks "$agent_pid")"; sleep "$((to - from))"; after="$(tree_ticks "$agent_pid")"
+  echo "window $3: agent RSS $(awk '/VmRSS/ {print $2}' "/proc/$agent_pid/status") kB, peak $(awk '/VmHWM/ {print $2}' "/proc/$agent_pid/status") kB; with its run processes now $(tree_rss "$agent_pid") kB, peak so far $(cat "$work/tree-peak") kB; CPU (with its run processes) $(python3 -c "print(f'{($after - $before) / $hz / ($to - $from) * 100:.3f}')")% of one core over $((to - from)) s; threads $(ls "/proc/$agent_pid/task" | wc -l), run processes now $(pgrep -c -P "$agent_pid" || true)"
 }
 measure 0 60 "0-60 s (first runs: baselines, logs, packages)"
 measure 0 120 "60-180 s"

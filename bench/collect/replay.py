@@ -7,7 +7,9 @@ matched on its normalized key (httpwire.request_key: method, service, region, pa
 without signing parameters, X-Amz-Target, body parameters minus volatile fields). When a
 key was recorded several times (repeated calls, a polled credential report), the recorded
 replies are served in order and the last one is repeated after that. A request whose key
-was never recorded is a miss: it gets a 400 `BenchReplayMiss` error and is counted.
+was never recorded is a miss: it gets a 400 `BenchReplayMiss` error and is counted. A
+recorded HTTP 500 for a call moto does not emulate but AWS answers (AWS_ANSWERS) is replaced
+by AWS's reply, and counted (`answered_as_aws`).
 
 Usage: replay.py --recording FILE [--recording FILE ...] [--latency-ms 30] [--port 0]
                  [--port-file FILE] [--stats FILE]
@@ -29,23 +31,48 @@ MISS_BODY = b'<ErrorResponse><Error><Code>BenchReplayMiss</Code><Message>no reco
 PING_KEY = "GET\nunsigned\nnone\n/__bench/ping\n\n"
 
 
-def load(paths):
+EC2_XMLNS = "http://ec2.amazonaws.com/doc/2016-11-15/"
+# Calls every AWS account answers but moto does not emulate: moto replies HTTP 500 ("not yet
+# implemented"), and a recorded 500 replayed sends the SDK into retries with backoff (a second
+# or more each) that no real account causes. On the replay these calls get the reply AWS
+# documents for an account that never set the feature: the default EBS key is the AWS managed
+# `alias/aws/ebs`; no account-level instance metadata defaults; no SSM managed instances. Only a
+# recorded 5xx is replaced, for both tools alike, and each replacement is counted.
+AWS_ANSWERS = {
+    ("ec2", "GetEbsDefaultKmsKeyId"): ("text/xml;charset=UTF-8", f'<?xml version="1.0" encoding="UTF-8"?>\n<GetEbsDefaultKmsKeyIdResponse xmlns="{EC2_XMLNS}"><requestId>bench-replay</requestId><kmsKeyId>alias/aws/ebs</kmsKeyId></GetEbsDefaultKmsKeyIdResponse>'),
+    ("ec2", "GetInstanceMetadataDefaults"): ("text/xml;charset=UTF-8", f'<?xml version="1.0" encoding="UTF-8"?>\n<GetInstanceMetadataDefaultsResponse xmlns="{EC2_XMLNS}"><requestId>bench-replay</requestId><accountLevel/></GetInstanceMetadataDefaultsResponse>'),
+    ("ssm", "DescribeInstanceInformation"): ("application/x-amz-json-1.1", '{"InstanceInformationList": []}'),
+}
+
+
+def load(paths, replaced=None):
+    """The recorded replies by normalized key. `replaced` (a dict) counts the recorded 5xx
+    replies of AWS_ANSWERS' operations answered as AWS would instead."""
     replies = defaultdict(list)
     for path in paths:
         with open(path, encoding="utf-8") as recording:
             for line in recording:
                 exchange = json.loads(line)
                 headers = [tuple(header) for header in exchange["response_headers"]]
-                replies[httpwire.normalize_key(exchange["key"])].append((exchange["status"], exchange["reason"], headers, base64.b64decode(exchange["response_body"])))
+                reply = (exchange["status"], exchange["reason"], headers, base64.b64decode(exchange["response_body"]))
+                answer = AWS_ANSWERS.get((exchange.get("service"), exchange.get("operation")))
+                if answer and exchange["status"] >= 500:
+                    content_type, body = answer
+                    reply = (200, "OK", [("Content-Type", content_type), ("x-amzn-RequestId", "bench-replay")], body.encode())
+                    if replaced is not None:
+                        name = f"{exchange['service']}:{exchange['operation']}"
+                        replaced[name] = replaced.get(name, 0) + 1
+                replies[httpwire.normalize_key(exchange["key"])].append(reply)
     replies[PING_KEY].append((200, "OK", [("Content-Type", "text/plain")], b"pong"))
     return replies
 
 
 async def main_async(args):
-    replies = load(args.recording)
+    replaced = {}
+    replies = load(args.recording, replaced)
     latency = args.latency_ms / 1000.0
     served = defaultdict(int)
-    stats = {"calls": 0, "misses": 0, "repeats_beyond_recording": 0, "missed": defaultdict(int)}
+    stats = {"calls": 0, "misses": 0, "repeats_beyond_recording": 0, "missed": defaultdict(int), "answered_as_aws": replaced}
     encoded = {}
 
     def reply_for(request):

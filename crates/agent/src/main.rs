@@ -86,6 +86,21 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         state: PathBuf,
     },
+    /// One run of a module, started by the agent itself for the modules that run in a process
+    /// of their own: reads the module's settings (one JSON line) on standard input, queues the
+    /// run's events and prints its outcome. The end of standard input stops the run.
+    #[command(hide = true)]
+    RunModule {
+        module: String,
+        #[arg(long, value_name = "DIR")]
+        state: PathBuf,
+        #[arg(long, value_name = "DIR", default_value = "/")]
+        root: PathBuf,
+        #[arg(long, value_name = "NAME")]
+        netns: Option<String>,
+        #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
+        queue_max_bytes: u64,
+    },
 }
 
 static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -103,6 +118,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Emit { ref state, queue_max_bytes }) => emit(state, queue_max_bytes),
         Some(Command::Status { ref state }) => status(state),
+        Some(Command::RunModule { ref module, ref state, ref root, ref netns, queue_max_bytes }) => {
+            runner::child_main(module, state, queue_max_bytes, root, netns.as_deref()).map(|()| ExitCode::SUCCESS)
+        }
         None => run(&cli),
     };
     match result {
@@ -283,7 +301,15 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let mut osv_generation = shared.policy_generation.load(Ordering::Relaxed);
     if exit.is_none() {
         sync_osv(&server, &state, &shared, &credential, &cli.root);
-        runner::start(Arc::clone(&shared), state.directory.clone(), cli.queue_max_bytes, cli.root.clone(), cli.netns.as_deref());
+        // Runs of the modules that ask for a process of their own start this binary again.
+        let apart = match std::env::current_exe() {
+            Ok(exe) => Some(runner::Apart { exe, netns: cli.netns.clone() }),
+            Err(error) => {
+                log(&format!("cannot find this agent's own binary ({error}): every module runs inside the agent's process"));
+                None
+            }
+        };
+        runner::start(Arc::clone(&shared), state.directory.clone(), cli.queue_max_bytes, cli.root.clone(), cli.netns.as_deref(), apart);
         let sender = {
             let (shared, credential, state_dir) = (Arc::clone(&shared), Arc::clone(&credential), state.directory.clone());
             let server = Server::new(server_url, cli.ca_cert.as_deref())?;

@@ -123,19 +123,28 @@ fn on_access_wanted(_shared: &Shared) -> bool {
 }
 
 /// Starts one thread per module.
-pub fn start(shared: Arc<Shared>, state_dir: PathBuf, queue_max_bytes: u64, root: PathBuf, netns: Option<&str>) -> Vec<std::thread::JoinHandle<()>> {
+/// `apart`: how to run the runs of modules that ask for a process of their own
+/// ([`Module::runs_apart`]); `None` runs them in this process.
+pub fn start(
+    shared: Arc<Shared>,
+    state_dir: PathBuf,
+    queue_max_bytes: u64,
+    root: PathBuf,
+    netns: Option<&str>,
+    apart: Option<Apart>,
+) -> Vec<std::thread::JoinHandle<()>> {
     let written = Arc::new(WrittenFiles::default());
     let modules = modules(netns, &written);
     let scans_on_access = modules.iter().any(|module| module.name() == "malware");
     modules
         .into_iter()
         .map(|module| {
-            let (shared, state_dir, root) = (Arc::clone(&shared), state_dir.clone(), root.clone());
+            let (shared, state_dir, root, apart) = (Arc::clone(&shared), state_dir.clone(), root.clone(), apart.clone());
             // FIM's changes feed the on-access scans.
             let feeds = (module.name() == "fim" && scans_on_access).then(|| Arc::clone(&written));
             std::thread::Builder::new()
                 .name(format!("module-{}", module.name()))
-                .spawn(move || run_module(module, &shared, &state_dir, queue_max_bytes, &root, feeds))
+                .spawn(move || run_module(module, &shared, &state_dir, queue_max_bytes, &root, feeds, apart.as_ref()))
                 .unwrap_or_else(|error| {
                     crate::log(&format!("cannot start a module thread: {error}"));
                     std::thread::spawn(|| {})
@@ -160,10 +169,10 @@ struct Outlet<'a> {
 
 impl Outlet<'_> {
     /// Writes `emitted` to the queue as one fsync'd batch (events over the size limit replaced
-    /// by a note); counts them in `health`. An error says why nothing was written.
-    fn queue(&mut self, emitted: Vec<vigil_host::module::Emitted>, health: &mut ModuleHealth) -> Result<(), String> {
+    /// by a note). Returns how many were queued; an error says why nothing was written.
+    fn queue(&mut self, emitted: Vec<vigil_host::module::Emitted>) -> Result<u64, String> {
         if emitted.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         let written_files: Vec<_> = match &self.feeds {
             Some(_) if on_access_wanted(self.shared) => emitted.iter().filter_map(vigil_host::fim::module::written_file).collect(),
@@ -187,13 +196,12 @@ impl Outlet<'_> {
         };
         match written {
             Ok(appended) => {
-                health.events += events.len() as u64 - appended.dropped;
                 self.shared.notify_queued();
                 // Scanned once the changes are durable (a change not queued is emitted again).
                 if let Some(feeds) = &self.feeds {
                     written_files.into_iter().for_each(|file| feeds.push(file));
                 }
-                Ok(())
+                Ok(events.len() as u64 - appended.dropped)
             }
             Err(error) => Err(format!("{QUEUE_ERROR}: {error}")),
         }
@@ -214,8 +222,9 @@ impl WatchSink for RunnerSink<'_, '_> {
     }
 
     fn deliver(&mut self, events: Vec<vigil_host::module::Emitted>) -> bool {
-        let queued = match self.outlet.queue(events, self.health) {
-            Ok(()) => {
+        let queued = match self.outlet.queue(events) {
+            Ok(queued) => {
+                self.health.events += queued;
                 // A queue that works again ends the error an earlier delivery left.
                 if self.health.state == "error" && self.health.last_error.as_deref().is_some_and(|error| error.starts_with(QUEUE_ERROR)) {
                     self.health.state = "ok".into();
@@ -257,6 +266,7 @@ fn run_module(
     queue_max_bytes: u64,
     root: &std::path::Path,
     feeds: Option<Arc<WrittenFiles>>,
+    apart: Option<&Apart>,
 ) {
     let name = module.name();
     // Canonical, as the paths a watch sees under an absolute root are (`--state` may be relative).
@@ -322,42 +332,197 @@ fn run_module(
             health.state = "starting".into();
             set_health(shared, health.clone());
         }
-        let mut run = Run::new(&settings, &module_dir, root, &shared.stop).with_contact(&shared.server_contact);
-        let outcome = module.run(&mut run);
-        let emitted = run.take_emitted();
+        let outcome = match apart.filter(|_| module.runs_apart()) {
+            Some(apart) => {
+                let raw = shared.policy.read().ok().and_then(|policy| policy.as_ref().and_then(|policy| policy.modules.get(name).cloned())).unwrap_or_default();
+                run_apart(apart, name, &raw, state_dir, queue_max_bytes, root, shared)
+            }
+            None => run_here(module.as_mut(), &settings, &module_dir, root, &shared.stop, &shared.server_contact, &mut outlet),
+        };
         health.last_run = Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-        match (&outcome, lost.take()) {
-            (Ok(()), None) => {
+        match (&outcome.error, lost.take()) {
+            (None, None) => {
                 health.state = "ok".into();
                 health.last_error = None;
             }
             // The gap is covered by this run, and said.
-            (Ok(()), Some(reason)) => {
+            (None, Some(reason)) => {
                 health.state = "degraded".into();
                 health.last_error =
                     Some(format!("real-time events were lost ({reason}); the run at {} covered them", health.last_run.as_deref().unwrap_or("")));
             }
-            (Err(error), _) => {
+            (Some(error), _) => {
                 health.state = "error".into();
-                health.last_error = Some(error.to_string());
+                health.last_error = Some(error.clone());
             }
         }
-        let queued = match outlet.queue(emitted, &mut health) {
-            Ok(()) => true,
-            Err(error) => {
-                health.state = "error".into();
-                health.last_error = Some(error);
-                false
-            }
-        };
-        // The module moves its positions only once its events are durable.
-        if queued && let Err(error) = module.committed(&module_dir) {
+        health.events += outcome.queued;
+        if let Some(error) = outcome.after {
             health.state = "error".into();
-            health.last_error = Some(error.to_string());
+            health.last_error = Some(error);
         }
         set_health(shared, health.clone());
         next_run = Some(Instant::now() + Duration::from_secs(settings.interval_seconds));
     }
+}
+
+/// What one run did, in this process or in a child (which prints it as one JSON line).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct RunOutcome {
+    /// Why the run failed (its events emitted before the failure are still queued).
+    pub error: Option<String>,
+    /// The events queued.
+    pub queued: u64,
+    /// Why the events could not be queued, or the module could not record that they were.
+    pub after: Option<String>,
+}
+
+/// One run in this process: the module runs, its events are queued as one batch, and only then
+/// does the module move its positions ([`Module::committed`]).
+fn run_here(
+    module: &mut dyn Module,
+    settings: &vigil_fleet::ModuleSettings,
+    module_dir: &std::path::Path,
+    root: &std::path::Path,
+    stop: &AtomicBool,
+    contact: &AtomicI64,
+    outlet: &mut Outlet<'_>,
+) -> RunOutcome {
+    let mut run = Run::new(settings, module_dir, root, stop).with_contact(contact);
+    let result = module.run(&mut run);
+    let emitted = run.take_emitted();
+    let mut outcome = RunOutcome { error: result.err().map(|error| error.to_string()), ..RunOutcome::default() };
+    match outlet.queue(emitted) {
+        Ok(queued) => {
+            outcome.queued = queued;
+            // The module moves its positions only once its events are durable.
+            if let Err(error) = module.committed(module_dir) {
+                outcome.after = Some(error.to_string());
+            }
+        }
+        Err(error) => outcome.after = Some(error),
+    }
+    outcome
+}
+
+/// How the agent starts a run in a process of its own ([`Module::runs_apart`]).
+#[derive(Debug, Clone)]
+pub struct Apart {
+    /// The agent's own binary (`vigil-agent run-module NAME ...`).
+    pub exe: PathBuf,
+    /// The network namespace the agent was given (`--netns`).
+    pub netns: Option<String>,
+}
+
+/// What the agent writes to a child's standard input (one JSON line); the child then reads on
+/// until the input ends, which stops it (the agent stopped, or died).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct ChildRequest {
+    settings: serde_json::Map<String, serde_json::Value>,
+    contact_ms: i64,
+}
+
+/// How long a child has, once told to stop, before it is killed.
+const CHILD_STOP_GRACE: Duration = Duration::from_secs(30);
+
+/// One run in a child process (`vigil-agent run-module`), which queues its events itself: the
+/// queue takes writers from several processes. A child that ends without printing its outcome
+/// (a crash, a kill) is the run's error, naming how it ended.
+fn run_apart(
+    apart: &Apart,
+    name: &str,
+    settings: &serde_json::Map<String, serde_json::Value>,
+    state_dir: &std::path::Path,
+    queue_max_bytes: u64,
+    root: &std::path::Path,
+    shared: &Shared,
+) -> RunOutcome {
+    use std::io::{Read as _, Write as _};
+    use std::process::{Command, Stdio};
+    let failed = |reason: String| RunOutcome {
+        error: Some(format!("the run's process (`{} run-module {name}`) {reason}", apart.exe.display())),
+        ..RunOutcome::default()
+    };
+    let mut command = Command::new(&apart.exe);
+    command.arg("run-module").arg(name).arg("--state").arg(state_dir).arg("--root").arg(root).arg("--queue-max-bytes").arg(queue_max_bytes.to_string());
+    if let Some(netns) = &apart.netns {
+        command.arg("--netns").arg(netns);
+    }
+    let mut child = match command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn() {
+        Ok(child) => child,
+        Err(error) => return failed(format!("could not start: {error}")),
+    };
+    let request = ChildRequest { settings: settings.clone(), contact_ms: shared.server_contact.load(Ordering::Relaxed) };
+    let mut stdin = child.stdin.take();
+    if let Some(input) = stdin.as_mut() {
+        // A child that died at once is reported by its exit below.
+        let _ = serde_json::to_writer(&mut *input, &request).map_err(std::io::Error::other).and_then(|()| input.write_all(b"\n")).and_then(|()| input.flush());
+    }
+    let reader = child.stdout.take().map(|mut stdout| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stdout.read_to_string(&mut text);
+            text
+        })
+    });
+    let mut stopping: Option<Instant> = None;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Ok(status),
+            Ok(None) => {}
+            Err(error) => break Err(error),
+        }
+        if shared.stop.load(Ordering::Relaxed) && stopping.is_none() {
+            // The end of its input tells the child to stop.
+            drop(stdin.take());
+            stopping = Some(Instant::now());
+        }
+        if stopping.is_some_and(|since| since.elapsed() > CHILD_STOP_GRACE) {
+            let _ = child.kill();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    drop(stdin);
+    let printed = reader.and_then(|reader| reader.join().ok()).unwrap_or_default();
+    shared.notify_queued();
+    match status {
+        Err(error) => failed(format!("could not be waited for: {error}")),
+        Ok(status) => match printed.lines().last().map(serde_json::from_str::<RunOutcome>) {
+            Some(Ok(outcome)) if status.success() => outcome,
+            _ => failed(format!("ended ({status}) without its outcome")),
+        },
+    }
+}
+
+/// The child's side (`vigil-agent run-module NAME`): reads its [`ChildRequest`], runs the module
+/// once as the agent would, queues the events, and prints the [`RunOutcome`]. The end of its
+/// input (the agent stopping or gone) stops the run.
+pub fn child_main(name: &str, state_dir: &std::path::Path, queue_max_bytes: u64, root: &std::path::Path, netns: Option<&str>) -> anyhow::Result<()> {
+    use std::io::BufRead as _;
+    let written = Arc::new(WrittenFiles::default());
+    let Some(mut module) = modules(netns, &written).into_iter().find(|module| module.name() == name) else {
+        anyhow::bail!("this agent has no module `{name}`")
+    };
+    let mut input = std::io::BufReader::new(std::io::stdin());
+    let mut line = String::new();
+    input.read_line(&mut line).map_err(|error| anyhow::anyhow!("reading the request on standard input: {error}"))?;
+    let request: ChildRequest = serde_json::from_str(&line).map_err(|error| anyhow::anyhow!("the request on standard input: {error}"))?;
+    let shared = Arc::new(Shared::new(None));
+    shared.server_contact.store(request.contact_ms, Ordering::Relaxed);
+    {
+        let shared = Arc::clone(&shared);
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut input, &mut std::io::sink());
+            shared.stop.store(true, Ordering::Relaxed);
+        });
+    }
+    let state_dir = std::fs::canonicalize(state_dir).unwrap_or_else(|_| state_dir.to_path_buf());
+    let module_dir = module_dir(&state_dir, name)?;
+    let settings = vigil_fleet::ModuleSettings::from_map(&request.settings);
+    let mut outlet = Outlet { name: module.name(), shared: &shared, state_dir: &state_dir, queue_max_bytes, queue: None, feeds: None };
+    let outcome = run_here(module.as_mut(), &settings, &module_dir, root, &shared.stop, &shared.server_contact, &mut outlet);
+    println!("{}", serde_json::to_string(&outcome)?);
+    Ok(())
 }
 
 /// Sleeps until `deadline`, a stop, or a new policy (checked every second).
@@ -413,7 +578,7 @@ mod tests {
         done: impl Fn(&[vigil_fleet::wire::Sequenced]) -> bool,
     ) -> Vec<vigil_fleet::wire::Sequenced> {
         let shared = Arc::new(Shared::new(Some(policy(on_access))));
-        let threads = start(Arc::clone(&shared), state.to_path_buf(), 1 << 30, root.to_path_buf(), None);
+        let threads = start(Arc::clone(&shared), state.to_path_buf(), 1 << 30, root.to_path_buf(), None, None);
         let started = Instant::now();
         // The file is written once FIM's baseline and the daily scan's first run are queued.
         while started.elapsed() < Duration::from_secs(60) {
@@ -512,12 +677,51 @@ mod health_tests {
         let state = tempfile::tempdir().unwrap();
         let thread = {
             let (shared, state_dir) = (Arc::clone(&shared), state.path().to_path_buf());
-            std::thread::spawn(move || run_module(Box::new(Slow(wait)), &shared, &state_dir, 1 << 30, std::path::Path::new("/"), None))
+            std::thread::spawn(move || run_module(Box::new(Slow(wait)), &shared, &state_dir, 1 << 30, std::path::Path::new("/"), None, None))
         };
         let health = || shared.module_health().into_iter().find(|health| health.module == "slow").map(|health| (health.state, health.last_error));
         wait_for("`starting`", || health() == Some(("starting".to_string(), None)));
         release.send(()).unwrap();
         wait_for("`ok`", || health().is_some_and(|(state, _)| state == "ok"));
+        shared.stop.store(true, Ordering::Relaxed);
+        thread.join().unwrap();
+    }
+
+    /// Asks for a process of its own; never runs in the agent's.
+    struct Apartly;
+
+    impl Module for Apartly {
+        fn name(&self) -> &'static str {
+            "apartly"
+        }
+
+        fn runs_apart(&self) -> bool {
+            true
+        }
+
+        fn run(&mut self, _run: &mut Run<'_>) -> Result<(), ModuleError> {
+            Err(ModuleError::Other("ran inside the agent's process".into()))
+        }
+    }
+
+    /// A run in a process of its own that ends without printing its outcome (here a binary that
+    /// exits 1 at once, as a crash would) is the module's error, naming the process and how it
+    /// ended; the agent's thread goes on.
+    #[test]
+    fn a_run_whose_process_ends_without_its_outcome_is_an_error_naming_it() {
+        let settings = serde_json::json!({"enabled": true, "interval_seconds": 86_400}).as_object().cloned().unwrap_or_default();
+        let policy = EffectivePolicy { policy_version: "test".into(), rules: Vec::new(), modules: [("apartly".to_string(), settings)].into() };
+        let shared = Arc::new(Shared::new(Some(policy)));
+        let state = tempfile::tempdir().unwrap();
+        let apart = Apart { exe: PathBuf::from("/bin/false"), netns: None };
+        let thread = {
+            let (shared, state_dir) = (Arc::clone(&shared), state.path().to_path_buf());
+            std::thread::spawn(move || run_module(Box::new(Apartly), &shared, &state_dir, 1 << 30, std::path::Path::new("/"), None, Some(&apart)))
+        };
+        let health = || shared.module_health().into_iter().find(|health| health.module == "apartly").map(|health| (health.state, health.last_error));
+        wait_for("the run's error", || health().is_some_and(|(state, _)| state == "error"));
+        let error = health().and_then(|(_, error)| error).unwrap_or_default();
+        assert!(error.contains("`/bin/false run-module apartly`") && error.contains("without its outcome"), "{error}");
         shared.stop.store(true, Ordering::Relaxed);
         thread.join().unwrap();
     }

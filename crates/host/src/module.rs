@@ -49,6 +49,15 @@ pub trait Module: Send {
     fn watch(&mut self, _run: &mut Run<'_>, _until: Instant, _sink: &mut dyn WatchSink) -> Result<Watched, ModuleError> {
         Ok(Watched::NotWatching)
     }
+
+    /// True for a module whose runs read much (an advisory archive, whole trees) and which
+    /// keeps nothing in memory between runs (its state is in its state directory, and it does
+    /// not watch): the agent then runs each run in a short-lived process of its own
+    /// (`vigil-agent run-module`), so the run's memory goes back to the system when it ends and
+    /// a crash in it is the module's error, not the agent's end.
+    fn runs_apart(&self) -> bool {
+        false
+    }
 }
 
 /// How a module's [`Module::watch`] ended.
@@ -339,14 +348,15 @@ impl Snapshot {
     }
 
     /// Emits the document when its content changed; true when it did.
-    pub fn emit_if_changed(&mut self, run: &mut Run<'_>, kind: &str, head: serde_json::Value, items: &[serde_json::Value], per_part: usize) -> bool {
+    /// The items are moved into the parts (a large document is not held twice).
+    pub fn emit_if_changed(&mut self, run: &mut Run<'_>, kind: &str, head: serde_json::Value, items: Vec<serde_json::Value>, per_part: usize) -> bool {
         use sha2::Digest as _;
         if self.last.is_none() {
             self.last = std::fs::read_to_string(run.state_dir.join(&self.file)).ok().map(|text| text.trim().to_string());
         }
         let mut hasher = sha2::Sha256::new();
         hasher.update(head.to_string().as_bytes());
-        for item in items {
+        for item in &items {
             hasher.update(item.to_string().as_bytes());
         }
         let id = hex::encode(&hasher.finalize()[..16]);
@@ -355,8 +365,9 @@ impl Snapshot {
         }
         let per_part = per_part.max(1);
         let parts = items.len().div_ceil(per_part).max(1);
+        let mut items = items.into_iter();
         for part in 0..parts {
-            let slice = items.get(part * per_part..((part + 1) * per_part).min(items.len())).unwrap_or_default();
+            let slice: Vec<serde_json::Value> = items.by_ref().take(per_part).collect();
             let mut payload = serde_json::json!({"snapshot": id, "part": part + 1, "parts": parts, "items": slice});
             if let (Some(object), Some(head)) = (payload.as_object_mut(), head.as_object()) {
                 for (key, value) in head {

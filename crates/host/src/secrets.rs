@@ -46,6 +46,10 @@ impl Module for SecretsModule {
         "secrets"
     }
 
+    fn runs_apart(&self) -> bool {
+        true
+    }
+
     fn run(&mut self, run: &mut Run<'_>) -> Result<(), ModuleError> {
         let paths: Vec<String> = run
             .settings
@@ -65,7 +69,7 @@ impl Module for SecretsModule {
             "unreadable": walk.problems.len(),
             "truncated": walk.truncated,
         });
-        self.snapshot.emit_if_changed(run, "findings", head, &walk.findings, 1_000);
+        self.snapshot.emit_if_changed(run, "findings", head, walk.findings, 1_000);
         Ok(())
     }
 

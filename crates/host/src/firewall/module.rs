@@ -73,7 +73,7 @@ impl Module for FirewallModule {
         };
         let ruleset = read_live(&self.nft).map_err(|error| ModuleError::Other(format!("firewall: {error}")))?;
         let (head, items) = ruleset.to_report(tool(&ruleset));
-        self.snapshot.emit_if_changed(run, RULESET_REPORT.1, head, &items, PER_PART);
+        self.snapshot.emit_if_changed(run, RULESET_REPORT.1, head, items, PER_PART);
         enforced
     }
 

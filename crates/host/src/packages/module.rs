@@ -28,12 +28,16 @@ impl Module for PackagesModule {
         "packages"
     }
 
+    fn runs_apart(&self) -> bool {
+        true
+    }
+
     fn run(&mut self, run: &mut Run<'_>) -> Result<(), ModuleError> {
         let inventory = super::inventory(&run.host_root());
         let items: Vec<serde_json::Value> = inventory.packages.iter().map(|package| json!(package)).collect();
         let problems: Vec<String> = inventory.problems.iter().map(ToString::to_string).collect();
         let head = json!({"os": inventory.os, "running_kernel": inventory.running_kernel, "packages": items.len(), "problems": problems});
-        self.snapshot.emit_if_changed(run, "snapshot", head, &items, PER_PART);
+        self.snapshot.emit_if_changed(run, "snapshot", head, items, PER_PART);
         if !problems.is_empty() {
             return Err(ModuleError::Other(format!("packages: {}", problems.join("; "))));
         }

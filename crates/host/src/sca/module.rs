@@ -22,6 +22,10 @@ impl Module for ScaModule {
         "sca"
     }
 
+    fn runs_apart(&self) -> bool {
+        true
+    }
+
     fn run(&mut self, run: &mut Run<'_>) -> Result<(), ModuleError> {
         let names: Vec<String> = run.settings.get("policies").unwrap_or_else(|| vec![super::DEFAULT_POLICY_NAME.to_string()]);
         let host = run.host_root();
@@ -45,7 +49,7 @@ impl Module for ScaModule {
             let head = json!({"policy": report.policy, "name": report.name, "requirements": report.requirements, "summary": report.summary});
             // One state file per place in the list: a policy replaced by another is assessed anew.
             let snapshot = self.snapshots.entry(format!("{index}:{name}")).or_insert_with(|| Snapshot::new(format!("last-sca-{index}")));
-            snapshot.emit_if_changed(run, "result", head, &checks, 2_000);
+            snapshot.emit_if_changed(run, "result", head, checks, 2_000);
             run.budget.pace();
         }
         if !problems.is_empty() {

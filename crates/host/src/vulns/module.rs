@@ -87,6 +87,10 @@ impl Module for VulnsModule {
         "vulns"
     }
 
+    fn runs_apart(&self) -> bool {
+        true
+    }
+
     fn run(&mut self, run: &mut Run<'_>) -> Result<(), ModuleError> {
         // The policy's `osv` path on the host, else the advisories the server sent (the agent
         // keeps them in this module's state directory: `SERVER_OSV_DIR`).
@@ -109,11 +113,12 @@ impl Module for VulnsModule {
         let (read, skipped) = (advisories.read, advisories.problems.len());
         drop(advisories);
         publish(run.state_dir, &findings)?;
-        let items: Vec<serde_json::Value> = findings.iter().map(|finding| json!(finding)).collect();
+        let patch = crate::patch::patch_state(&run.host_root(), &inventory, &findings, ecosystem.scheme);
+        // Each finding becomes its JSON item as it is dropped: the list is not held twice.
+        let items: Vec<serde_json::Value> = findings.into_iter().map(|finding| json!(finding)).collect();
         let head =
             json!({"ecosystem": ecosystem.label(), "packages": inventory.packages.len(), "records": read, "skipped_records": skipped, "findings": items.len()});
-        self.snapshot.emit_if_changed(run, "findings", head, &items, 1_000);
-        let patch = crate::patch::patch_state(&run.host_root(), &inventory, &findings, ecosystem.scheme);
+        self.snapshot.emit_if_changed(run, "findings", head, items, 1_000);
         let updates: Vec<serde_json::Value> = patch.pending_security_updates.iter().map(|update| json!(update)).collect();
         let head = json!({
             "running_kernel": patch.running_kernel,
@@ -123,7 +128,7 @@ impl Module for VulnsModule {
             "notes": patch.notes,
             "pending_security_updates": updates.len(),
         });
-        self.patch.emit_if_changed(run, "patch", head, &updates, 1_000);
+        self.patch.emit_if_changed(run, "patch", head, updates, 1_000);
         Ok(())
     }
 
