@@ -50,11 +50,12 @@ pub trait Module: Send {
         Ok(Watched::NotWatching)
     }
 
-    /// True for a module whose runs read much (an advisory archive, whole trees) and which
-    /// keeps nothing in memory between runs (its state is in its state directory, and it does
-    /// not watch): the agent then runs each run in a short-lived process of its own
-    /// (`vigil-agent run-module`), so the run's memory goes back to the system when it ends and
-    /// a crash in it is the module's error, not the agent's end.
+    /// True for a module whose runs read much (an advisory archive, whole trees) and keep
+    /// nothing in memory that a later run or `watch` needs (what they keep is in the state
+    /// directory; `committed` follows its run in the same process): the agent then runs each
+    /// run in a short-lived process of its own (`vigil-agent run-module`), so the run's memory
+    /// goes back to the system when it ends and a crash in it is the module's error, not the
+    /// agent's end. `watch` still runs in the agent's process.
     fn runs_apart(&self) -> bool {
         false
     }
