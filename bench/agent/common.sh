@@ -19,22 +19,17 @@ start_server_and_agent() {
 }
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-# The CPU ticks of a process and of its children (the agent's run processes, `vigil-agent
-# run-module`): its own, its waited-for children's (cutime + cstime) and its live children's.
-tree_ticks() {
-  local total child
-  total="$(awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat")"
-  for child in $(pgrep -P "$1" || true); do
-    total=$((total + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$child/stat" 2>/dev/null || echo 0)))
+# Sums what an awk program prints from /proc/PID/FILE over a process and its live children
+# (the agent's run processes, `vigil-agent run-module`); a child gone meanwhile counts 0.
+tree_sum() {
+  local file="$2" program="$3" total=0 pid value
+  for pid in "$1" $(pgrep -P "$1" || true); do
+    value="$(awk "$program" "/proc/$pid/$file" 2>/dev/null || true)"
+    total=$((total + ${value:-0}))
   done
   echo "$total"
 }
-# The resident memory (kB) of a process and its live children together.
-tree_rss() {
-  local total child
-  total="$(awk '/VmRSS/ {print $2}' "/proc/$1/status")"
-  for child in $(pgrep -P "$1" || true); do
-    total=$((total + $(awk '/VmRSS/ {print $2}' "/proc/$child/status" 2>/dev/null || echo 0)))
-  done
-  echo "$total"
-}
+# CPU ticks: each process's own and its waited-for children's (cutime + cstime).
+tree_ticks() { tree_sum "$1" stat '{print $14 + $15 + $16 + $17}'; }
+# Resident memory (kB).
+tree_rss() { tree_sum "$1" status '/VmRSS/ {print $2}'; }

@@ -4,6 +4,8 @@
 # packages, ...), enrolled by token with a local `vigil serve` (VIGIL, default the debug build):
 # its memory and CPU over its first five minutes, in three windows. Reads only.
 #   bash bench/agent/modules-idle.sh
+# LATE=N adds a window from N to N+60 s (first runs held to a few percent of a core can last
+# longer than five minutes on a large tree).
 # POLICY=every-module: every module on instead (bench/agent/every-module.yaml: sca, vulns over
 # 120,000 generated OSV records, a fifth naming this host's source packages, secrets, ips in dry-run, and the defaults); needs the agent
 # built with `--features malware` for the malware module to run.
@@ -42,6 +44,8 @@ measure() {
 measure 0 60 "0-60 s (first runs: baselines, logs, packages)"
 measure 0 120 "60-180 s"
 measure 60 120 "240-300 s"
+# LATE=N: one more window, from N to N+60 seconds (N > 300), once the first runs have ended.
+if [ -n "${LATE:-}" ]; then measure "$((LATE - 300))" "$((LATE - 240))" "$LATE-$((LATE + 60)) s"; fi
 echo "module health (vigil agents --format json):"
 "$vigil" agents --format json --store "$work/vigil.db" 2>/dev/null | python3 -c 'import json, sys
 for agent in json.load(sys.stdin):
