@@ -46,6 +46,7 @@ measure 0 120 "60-180 s"
 measure 60 120 "240-300 s"
 # LATE=N: one more window, from N to N+60 seconds (N > 300), once the first runs have ended.
 if [ -n "${LATE:-}" ]; then measure "$((LATE - 300))" "$((LATE - 240))" "$LATE-$((LATE + 60)) s"; fi
+echo "CPU seconds since start, by thread: $(for task in /proc/"$agent_pid"/task/*; do printf '%s %s; ' "$(cat "$task/comm")" "$(awk -v hz="$hz" '{printf "%.2f", ($14 + $15) / hz}' "$task/stat")"; done)"
 echo "module health (vigil agents --format json):"
 "$vigil" agents --format json --store "$work/vigil.db" 2>/dev/null | python3 -c 'import json, sys
 for agent in json.load(sys.stdin):

@@ -301,8 +301,11 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let mut osv_generation = shared.policy_generation.load(Ordering::Relaxed);
     if exit.is_none() {
         sync_osv(&server, &state, &shared, &credential, &cli.root);
-        // Runs of the modules that ask for a process of their own start this binary again.
-        let apart = match std::env::current_exe() {
+        // Runs of the modules that ask for a process of their own start this binary again:
+        // through /proc/self/exe, the very file this process runs even after a package upgrade
+        // replaced it on disk, so agent and child are always the same version.
+        let own = PathBuf::from("/proc/self/exe");
+        let apart = match if own.exists() { Ok(own) } else { std::env::current_exe() } {
             Ok(exe) => Some(runner::Apart { exe, netns: cli.netns.clone() }),
             Err(error) => {
                 log(&format!("cannot find this agent's own binary ({error}): every module runs inside the agent's process"));
