@@ -333,10 +333,7 @@ fn run_module(
             set_health(shared, health.clone());
         }
         let outcome = match apart.filter(|_| module.runs_apart()) {
-            Some(apart) => {
-                let raw = shared.policy.read().ok().and_then(|policy| policy.as_ref().and_then(|policy| policy.modules.get(name).cloned())).unwrap_or_default();
-                run_apart(apart, name, &raw, state_dir, queue_max_bytes, root, shared)
-            }
+            Some(apart) => run_apart(apart, name, &settings.raw, state_dir, queue_max_bytes, root, shared),
             None => run_here(module.as_mut(), &settings, &module_dir, root, &shared.stop, &shared.server_contact, &mut outlet),
         };
         health.last_run = Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
