@@ -1,7 +1,7 @@
 # Sourced by bench/agent/run.sh and bench/agent/modules-idle.sh: a throwaway `vigil serve`
 # ($vigil) on a free 127.0.0.1 port with its own store, one agent ($agent) enrolled by token
-# against it, their cleanup, `ticks PID` (user + system CPU ticks of a process) and
-# `tree_ticks PID`, `tree_rss PID` (with its children). With
+# against it, their cleanup, and `tree_ticks PID`, `tree_rss PID`: a process's CPU ticks and
+# resident memory together with its children's (the agent's run processes). With
 # HOST_POLICY set, the server gives the agent that host policy (`vigil serve --host-policy`).
 # Sets: work, port, server_pid, agent_pid.
 start_server_and_agent() {
@@ -18,7 +18,6 @@ start_server_and_agent() {
     agent_pid=$!
 }
 
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # Sums what an awk program prints from /proc/PID/FILE over a process and its live children
 # (the agent's run processes, `vigil-agent run-module`); a child gone meanwhile counts 0.
 tree_sum() {

@@ -24,11 +24,11 @@ source bench/agent/common.sh
 # One agent, idle after its first inventory run.
 start_server_and_agent
 sleep 20
-before="$(ticks "$agent_pid")"
+before="$(tree_ticks "$agent_pid")"
 sleep 60
-after="$(ticks "$agent_pid")"
+after="$(tree_ticks "$agent_pid")"
 hz="$(getconf CLK_TCK)"
-rss="$(awk '/VmRSS/ {print $2}' "/proc/$agent_pid/status")"
+rss="$(tree_rss "$agent_pid")"
 echo "idle agent: RSS $rss kB; CPU $(python3 -c "print(f'{($after - $before) / $hz / 60 * 100:.3f}')")% of one core over 60 s ($((after - before)) ticks at $hz Hz); threads $(ls "/proc/$agent_pid/task" | wc -l)"
 kill "$agent_pid"; agent_pid=""
 
