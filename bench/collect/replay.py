@@ -22,6 +22,7 @@ import base64
 import json
 import signal
 import sys
+import time
 from collections import defaultdict
 
 import httpwire
@@ -74,6 +75,8 @@ async def main_async(args):
     served = defaultdict(int)
     stats = {"calls": 0, "misses": 0, "repeats_beyond_recording": 0, "missed": defaultdict(int), "answered_as_aws": replaced}
     encoded = {}
+    # (Unix time, operation) of each request, for --timeline.
+    timeline = []
 
     def reply_for(request):
         key = httpwire.request_key(request)
@@ -103,6 +106,8 @@ async def main_async(args):
                 if request is None:
                     break
                 stats["calls"] += 1
+                if args.timeline:
+                    timeline.append((time.time(), httpwire.operation_of(request)))
                 data = reply_for(request)
                 if latency:
                     await asyncio.sleep(latency)
@@ -130,6 +135,10 @@ async def main_async(args):
     if args.stats:
         with open(args.stats, "w") as stats_file:
             json.dump(stats, stats_file, indent=1)
+    if args.timeline:
+        with open(args.timeline, "w") as timeline_file:
+            for at, operation in timeline:
+                timeline_file.write(f"{at:.4f}\t{operation}\n")
     print(f"replay: {stats['calls']} calls, {stats['misses']} misses, {stats['repeats_beyond_recording']} repeats beyond the recording", file=sys.stderr)
 
 
@@ -140,6 +149,7 @@ def main():
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--port-file")
     parser.add_argument("--stats")
+    parser.add_argument("--timeline", help="write each request's arrival (Unix time) and operation, a line each")
     asyncio.run(main_async(parser.parse_args()))
 
 

@@ -10,6 +10,11 @@
 
 use std::time::Instant;
 
+/// The allocator the `vigil` binary uses (crates/cli/src/main.rs), so that the figures are the
+/// binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use vigil_model::ec2::{Instance, IpPermission, IpRange, SecurityGroup, Snapshot, Subnet, Volume, Vpc};
 use vigil_model::iam::User;
 use vigil_model::inventory::AccountInfo;

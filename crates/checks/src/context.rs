@@ -103,6 +103,8 @@ pub struct Context<'a> {
     last_tags: Mutex<SharedTags>,
     /// The organization's SCPs and RCPs for this account, parsed on first use.
     organization: OnceLock<vigil_iam::organization::OrganizationLevels>,
+    /// The account's principals and policies for the IAM engine, parsed on first use.
+    account: OnceLock<vigil_iam::account::Account>,
 }
 
 /// Shares one copy of each text among the findings of a run (check ids, regions, ARNs,
@@ -227,7 +229,14 @@ impl<'a> Context<'a> {
             account_id: SharedStr::from(inventory.account_id().as_str()),
             last_tags: Mutex::new(SharedTags::default()),
             organization: OnceLock::new(),
+            account: OnceLock::new(),
         }
+    }
+
+    /// The account as the IAM engine reads it (`Account::from_inventory`), built once for every
+    /// check that asks (four checks each parsed every policy again before).
+    pub fn account(&self) -> &vigil_iam::account::Account {
+        self.account.get_or_init(|| vigil_iam::account::Account::from_inventory(self.inventory))
     }
 
     /// The organization's policies (SCPs, RCPs) that govern this account, parsed once

@@ -7,6 +7,14 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc instead of glibc's allocator: a scan allocates and frees millions of small values
+/// (SDK replies, findings) on several threads, and glibc spent about a sixth of a collection's
+/// CPU in malloc and free and kept freed memory in per-thread arenas. Built without transparent
+/// huge pages (the `no_thp` feature): with them, growing a large vector zeroed 2 MB pages for
+/// seconds. BENCHMARKS.md, "Collection", third round.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cmd::Cli::parse();
     cmd::init_logging(&cli.global);

@@ -4,7 +4,6 @@
 use std::collections::{HashMap, HashSet};
 
 use serde_json::json;
-use vigil_iam::account::Account;
 use vigil_iam::analysis::{self, Exposure};
 use vigil_model::Region;
 
@@ -40,8 +39,8 @@ pub static ADMIN_USER_WITHOUT_MFA: FnCheck = FnCheck {
 };
 
 fn admin_user_without_mfa(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    let account = Account::from_inventory(context.inventory);
-    let admins: HashMap<String, analysis::Admin> = analysis::admins(&account).into_iter().map(|admin| (admin.principal.clone(), admin)).collect();
+    let account = context.account();
+    let admins: HashMap<String, analysis::Admin> = analysis::admins(account).into_iter().map(|admin| (admin.principal.clone(), admin)).collect();
     for resource in context.resources_of_type("AWS::IAM::User") {
         let vigil_model::resource::ResourceData::User(user) = resource.data else { continue };
         let subject = Subject::from(resource);
@@ -83,7 +82,7 @@ pub static ROLE_ASSUMABLE_BY_UNKNOWN_ACCOUNT: FnCheck = FnCheck {
 };
 
 fn role_assumable_by_unknown_account(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    let account = Account::from_inventory(context.inventory);
+    let account = context.account();
     let organization = context.inventory.account.organization.as_ref();
     // The accounts a role may trust: this one, its organization's management account and, when
     // the organization's account list is known, every sibling account.
@@ -91,7 +90,7 @@ fn role_assumable_by_unknown_account(metadata: &Metadata, context: &Context<'_>,
     known.insert(context.account_id().to_string());
     let siblings = organization.and_then(|organization| organization.accounts.as_ref());
     known.extend(siblings.into_iter().flatten().cloned());
-    let external = analysis::external_access(&account);
+    let external = analysis::external_access(account);
     for resource in context.resources_of_type("AWS::IAM::Role") {
         let vigil_model::resource::ResourceData::Role(role) = resource.data else { continue };
         let subject = Subject::from(resource);
@@ -157,10 +156,10 @@ pub static PRIVILEGE_ESCALATION_PATH: FnCheck = FnCheck {
 };
 
 fn privilege_escalation_path(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
-    let account = Account::from_inventory(context.inventory);
+    let account = context.account();
     // The shortest path of each principal (paths come shortest first).
     let mut paths: HashMap<String, analysis::EscalationPath> = HashMap::new();
-    for path in analysis::escalation(&account) {
+    for path in analysis::escalation(account) {
         paths.entry(path.principal.clone()).or_insert(path);
     }
     for resource in context.resources_of_type("AWS::IAM::User").chain(context.resources_of_type("AWS::IAM::Role")) {

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use serde_json::json;
-use vigil_iam::account::Account;
 use vigil_model::analysis::AttackPath;
 use vigil_paths::{HostFacts, Options, Sensitivity, TagRule};
 
@@ -62,9 +61,9 @@ fn internet_to_admin_or_sensitive_data(metadata: &Metadata, context: &Context<'_
     let no_facts = HostFacts::default();
     let hosts = context.host_facts().unwrap_or(&no_facts);
     let network = context.network();
-    let account = Account::from_inventory(context.inventory);
+    let account = context.account();
     let options = Options { sensitivity: sensitivity(context), ..Options::default() };
-    let report = vigil_paths::attack_paths(context.inventory, &network, &account, hosts, &options);
+    let report = vigil_paths::attack_paths(context.inventory, &network, account, hosts, &options);
     let mut by_target: BTreeMap<&str, Vec<&AttackPath>> = BTreeMap::new();
     for path in report.paths.iter().filter(|path| path.source == "internet") {
         by_target.entry(path.target.as_str()).or_default().push(path);

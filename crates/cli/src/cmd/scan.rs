@@ -473,16 +473,16 @@ fn write_findings(
     let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
     match format {
         OutputFormat::Json => {
-            let mut document = json!({
-                "account_id": info.account_id,
-                "collected_at": info.collected_at,
-                "regions": info.regions,
-                "summary": summary(findings),
-                "findings": findings,
-            });
-            if let (Some((framework, rows)), Some(object)) = (compliance, document.as_object_mut()) {
-                object.insert("compliance".into(), json!({ "framework": framework.id, "name": framework.name, "requirements": rows }));
-            }
+            // Written as it is serialized: a `serde_json::Value` of the whole document first
+            // would hold every finding a second time.
+            let document = JsonDocument {
+                account_id: &info.account_id,
+                collected_at: info.collected_at,
+                regions: &info.regions,
+                summary: summary(findings),
+                findings,
+                compliance: compliance.map(|(framework, rows)| json!({ "framework": framework.id, "name": framework.name, "requirements": rows })),
+            };
             serde_json::to_writer_pretty(&mut file, &document)?;
             writeln!(file)?;
         }
@@ -501,6 +501,18 @@ fn write_findings(
     }
     file.flush()?;
     Ok(())
+}
+
+/// The `--format json` document, in its fields' order.
+#[derive(serde::Serialize)]
+struct JsonDocument<'a> {
+    account_id: &'a str,
+    collected_at: chrono::DateTime<chrono::Utc>,
+    regions: &'a [String],
+    summary: serde_json::Value,
+    findings: &'a [Finding],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compliance: Option<serde_json::Value>,
 }
 
 fn summary(findings: &[Finding]) -> serde_json::Value {

@@ -93,6 +93,8 @@ pub async fn collect(session: Arc<Session>, home_region: String) -> GlobalPatch 
 /// Reads the principals and policies; each user is also sent to `found` as its page arrives.
 async fn authorization_details(session: &Session, client: &Client, found: futures::channel::mpsc::UnboundedSender<User>) -> Iam {
     let mut iam = Iam::default();
+    // Each policy's version documents as read, in `iam.policies`' order.
+    let mut documents: Vec<Vec<Option<String>>> = Vec::new();
     let call = Call::new("iam", GLOBAL, "GetAccountAuthorizationDetails");
     let request = client
         .get_account_authorization_details()
@@ -159,7 +161,10 @@ async fn authorization_details(session: &Session, client: &Client, found: future
             }
         }));
         iam.policies.extend(page.policies.unwrap_or_default().into_iter().map(|policy| {
-            ManagedPolicy {
+            // The documents are parsed once the unused AWS managed policies are dropped (below):
+            // most of the reply's bytes are documents of policies nobody here uses.
+            let mut texts = Vec::new();
+            let policy = ManagedPolicy {
                 policy_name: policy.policy_name.unwrap_or_default(),
                 policy_id: policy.policy_id.unwrap_or_default(),
                 arn: policy.arn.unwrap_or_default(),
@@ -175,14 +180,19 @@ async fn authorization_details(session: &Session, client: &Client, found: future
                     .policy_version_list
                     .unwrap_or_default()
                     .into_iter()
-                    .map(|version| PolicyVersion {
-                        version_id: version.version_id.unwrap_or_default(),
-                        is_default_version: version.is_default_version,
-                        create_date: time_opt(version.create_date.as_ref()),
-                        document: version.document.as_deref().map(policy_document).unwrap_or_default(),
+                    .map(|version| {
+                        texts.push(version.document);
+                        PolicyVersion {
+                            version_id: version.version_id.unwrap_or_default(),
+                            is_default_version: version.is_default_version,
+                            create_date: time_opt(version.create_date.as_ref()),
+                            document: serde_json::Value::Null,
+                        }
                     })
                     .collect(),
-            }
+            };
+            documents.push(texts);
+            policy
         }));
     });
     // AWS managed policies nobody here uses say nothing about this account. Whether one is used
@@ -196,12 +206,23 @@ async fn authorization_details(session: &Session, client: &Client, found: future
         .chain(iam.roles.iter().flat_map(|role| role.attached_managed_policies.iter().chain(role.permissions_boundary.iter())))
         .map(|policy| policy.policy_arn.clone())
         .collect();
-    iam.policies.retain(|policy| {
-        !policy.is_aws_managed()
-            || used.contains(&policy.arn)
-            || policy.attachment_count.unwrap_or(0) > 0
-            || policy.permissions_boundary_usage_count.unwrap_or(0) > 0
-    });
+    let policies = std::mem::take(&mut iam.policies);
+    iam.policies = policies
+        .into_iter()
+        .zip(documents)
+        .filter(|(policy, _)| {
+            !policy.is_aws_managed()
+                || used.contains(&policy.arn)
+                || policy.attachment_count.unwrap_or(0) > 0
+                || policy.permissions_boundary_usage_count.unwrap_or(0) > 0
+        })
+        .map(|(mut policy, documents)| {
+            for (version, document) in policy.policy_version_list.iter_mut().zip(documents) {
+                version.document = document.as_deref().map(policy_document).unwrap_or_default();
+            }
+            policy
+        })
+        .collect();
     iam
 }
 

@@ -45,6 +45,10 @@ async fn example_corp_is_collected_completely() {
     assert_eq!(app.instance_profile_list.len(), 1);
     assert!(inventory.iam.groups.iter().any(|group| group.group_name == "developers"));
     assert!(inventory.iam.policies.iter().any(|policy| policy.arn.ends_with("/PowerUserAccess") && policy.default_document().is_some()));
+    // An AWS managed policy in use keeps its parsed document (documents are parsed after the
+    // unused ones are dropped).
+    let admin = inventory.iam.policies.iter().find(|policy| policy.arn.ends_with("/AdministratorAccess")).expect("AdministratorAccess, attached to ci-bot");
+    assert_eq!(admin.default_document().expect("its default version")["Statement"][0]["Effect"], "Allow");
     assert_eq!(inventory.iam.password_policy.as_ref().and_then(|policy| policy.minimum_password_length), Some(8));
     assert!(inventory.iam.credential_report.iter().any(|row| row.user == "alice" && row.password_enabled));
     assert!(inventory.iam.account_summary.contains_key("Users"));
