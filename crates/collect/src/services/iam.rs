@@ -93,8 +93,9 @@ pub async fn collect(session: Arc<Session>, home_region: String) -> GlobalPatch 
 /// Reads the principals and policies; each user is also sent to `found` as its page arrives.
 async fn authorization_details(session: &Session, client: &Client, found: futures::channel::mpsc::UnboundedSender<User>) -> Iam {
     let mut iam = Iam::default();
-    // Each policy's version documents as read, in `iam.policies`' order.
-    let mut documents: Vec<Vec<Option<String>>> = Vec::new();
+    // Each policy with its versions' documents as read, parsed once the unused AWS managed
+    // policies are dropped (below): most of the reply's bytes are documents nobody here uses.
+    let mut policies: Vec<(ManagedPolicy, Vec<Option<String>>)> = Vec::new();
     let call = Call::new("iam", GLOBAL, "GetAccountAuthorizationDetails");
     let request = client
         .get_account_authorization_details()
@@ -160,9 +161,7 @@ async fn authorization_details(session: &Session, client: &Client, found: future
                 tags: tags(role.tags),
             }
         }));
-        iam.policies.extend(page.policies.unwrap_or_default().into_iter().map(|policy| {
-            // The documents are parsed once the unused AWS managed policies are dropped (below):
-            // most of the reply's bytes are documents of policies nobody here uses.
+        policies.extend(page.policies.unwrap_or_default().into_iter().map(|policy| {
             let mut texts = Vec::new();
             let policy = ManagedPolicy {
                 policy_name: policy.policy_name.unwrap_or_default(),
@@ -191,8 +190,7 @@ async fn authorization_details(session: &Session, client: &Client, found: future
                     })
                     .collect(),
             };
-            documents.push(texts);
-            policy
+            (policy, texts)
         }));
     });
     // AWS managed policies nobody here uses say nothing about this account. Whether one is used
@@ -206,18 +204,16 @@ async fn authorization_details(session: &Session, client: &Client, found: future
         .chain(iam.roles.iter().flat_map(|role| role.attached_managed_policies.iter().chain(role.permissions_boundary.iter())))
         .map(|policy| policy.policy_arn.clone())
         .collect();
-    let policies = std::mem::take(&mut iam.policies);
     iam.policies = policies
         .into_iter()
-        .zip(documents)
         .filter(|(policy, _)| {
             !policy.is_aws_managed()
                 || used.contains(&policy.arn)
                 || policy.attachment_count.unwrap_or(0) > 0
                 || policy.permissions_boundary_usage_count.unwrap_or(0) > 0
         })
-        .map(|(mut policy, documents)| {
-            for (version, document) in policy.policy_version_list.iter_mut().zip(documents) {
+        .map(|(mut policy, texts)| {
+            for (version, document) in policy.policy_version_list.iter_mut().zip(texts) {
                 version.document = document.as_deref().map(policy_document).unwrap_or_default();
             }
             policy
