@@ -576,25 +576,38 @@ macro_rules! sdk_client {
 }
 
 /// Awaits one SDK call while admitted ([`Session::admit`]), and records it.
+///
+/// The SDK's future is made once the call is admitted, and boxed: a call's future holds the
+/// SDK's whole request pipeline (kilobytes; tens of them where the SDK is built at opt-level 0),
+/// and held inline it would make every caller waiting for admission that large. Boxed, only the
+/// calls in flight pay for it ([`crate::for_each_page`] makes its paginator late for the same
+/// reason).
 #[macro_export]
 macro_rules! call {
     ($session:expr, $call:expr, $future:expr) => {{
         let call = &$call;
         let admission = $session.admit(call.service, call.region).await;
-        let (result, attempts) = $crate::session::counting($future).await;
+        let (result, attempts) = $crate::session::counting(::std::boxed::Box::pin($future)).await;
         admission.settle(attempts, &result);
         $session.record_attempts(call, result, attempts.sent)
     }};
 }
 
 /// Walks every page of a paginated SDK call, recording each page; stops at the first failure.
+///
+/// The paginator is made when its first page is admitted: it allocates its request pipeline and
+/// a channel of pages when made, which a caller waiting for admission need not hold.
 #[macro_export]
 macro_rules! for_each_page {
     ($session:expr, $call:expr, $paginator:expr, |$page:ident| $body:block) => {{
+        let mut first_admission = Some($session.admit($call.service, $call.region).await);
         let mut stream = $paginator;
         loop {
             let (next, attempts) = {
-                let admission = $session.admit($call.service, $call.region).await;
+                let admission = match first_admission.take() {
+                    Some(admission) => admission,
+                    None => $session.admit($call.service, $call.region).await,
+                };
                 let (next, attempts) = $crate::session::counting(stream.next()).await;
                 match &next {
                     Some(result) => admission.settle(attempts, result),

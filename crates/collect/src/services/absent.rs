@@ -31,7 +31,7 @@ macro_rules! call_absent {
     ($session:expr, $call:expr, $future:expr, $codes:expr) => {{
         let call = &$call;
         let admission = $session.admit(call.service, call.region).await;
-        let (result, attempts) = $crate::session::counting($future).await;
+        let (result, attempts) = $crate::session::counting(::std::boxed::Box::pin($future)).await;
         admission.settle(attempts, &result);
         $crate::services::absent::record_absent(&$session, call, result, $codes)
     }};

@@ -164,8 +164,8 @@ async fn instances(session: &Session, client: &Client, region: &str) -> Vec<Inst
                 return instance;
             }
             let call = Call::new("ec2", region, "DescribeInstanceAttribute").on(&instance.instance_id);
-            let request = client.describe_instance_attribute().instance_id(&instance.instance_id).attribute(sdk::InstanceAttributeName::UserData).send();
-            if let Some(output) = crate::call!(session, call, request) {
+            let request = client.describe_instance_attribute().instance_id(&instance.instance_id).attribute(sdk::InstanceAttributeName::UserData);
+            if let Some(output) = crate::call!(session, call, request.send()) {
                 let encoded = output.user_data.and_then(|value| value.value).unwrap_or_default();
                 instance.user_data_secrets = super::secrets::in_user_data(&encoded, "");
             }
@@ -280,8 +280,8 @@ async fn images_by_id(session: &Session, region: &str, image_ids: std::collectio
     let mut found: Vec<ImageInUse> = futures::stream::iter(image_ids)
         .map(|image_id| async move {
             let call = Call::new("ec2", region, "DescribeImages").on(&image_id);
-            let request = client.describe_images().image_ids(&image_id).include_deprecated(true).send();
-            let output = crate::call_absent!(session, call, request, IMAGE_NOT_FOUND_CODES);
+            let request = client.describe_images().image_ids(&image_id).include_deprecated(true);
+            let output = crate::call_absent!(session, call, request.send(), IMAGE_NOT_FOUND_CODES);
             let image = output
                 .and_then(|output| output.images)
                 .and_then(|images| images.into_iter().find(|image| image.image_id.as_deref() == Some(image_id.as_str())));
@@ -374,9 +374,8 @@ async fn snapshots(session: &Session, client: &Client, region: &str) -> Vec<Snap
     futures::stream::iter(snapshots)
         .map(|mut snapshot| async move {
             let call = Call::new("ec2", region, "DescribeSnapshotAttribute").on(&snapshot.snapshot_id);
-            let request =
-                client.describe_snapshot_attribute().snapshot_id(&snapshot.snapshot_id).attribute(sdk::SnapshotAttributeName::CreateVolumePermission).send();
-            if let Some(output) = crate::call!(session, call, request) {
+            let request = client.describe_snapshot_attribute().snapshot_id(&snapshot.snapshot_id).attribute(sdk::SnapshotAttributeName::CreateVolumePermission);
+            if let Some(output) = crate::call!(session, call, request.send()) {
                 snapshot.create_volume_permissions = output
                     .create_volume_permissions
                     .unwrap_or_default()

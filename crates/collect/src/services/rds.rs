@@ -178,8 +178,8 @@ async fn instance_snapshots(session: &Session, client: &Client, region: &str) ->
     futures::stream::iter(snapshots)
         .map(|mut snapshot| async move {
             let call = Call::new("rds", region, "DescribeDBSnapshotAttributes").on(&snapshot.db_snapshot_identifier);
-            let request = client.describe_db_snapshot_attributes().db_snapshot_identifier(&snapshot.db_snapshot_identifier).send();
-            if let Some(result) = crate::call!(session, call, request).and_then(|output| output.db_snapshot_attributes_result) {
+            let request = client.describe_db_snapshot_attributes().db_snapshot_identifier(&snapshot.db_snapshot_identifier);
+            if let Some(result) = crate::call!(session, call, request.send()).and_then(|output| output.db_snapshot_attributes_result) {
                 snapshot.restore_account_ids = restore_ids(result.db_snapshot_attributes.unwrap_or_default());
             }
             snapshot
@@ -209,8 +209,8 @@ async fn cluster_snapshots(session: &Session, client: &Client, region: &str) -> 
     futures::stream::iter(snapshots)
         .map(|mut snapshot| async move {
             let call = Call::new("rds", region, "DescribeDBClusterSnapshotAttributes").on(&snapshot.db_snapshot_identifier);
-            let request = client.describe_db_cluster_snapshot_attributes().db_cluster_snapshot_identifier(&snapshot.db_snapshot_identifier).send();
-            if let Some(result) = crate::call!(session, call, request).and_then(|output| output.db_cluster_snapshot_attributes_result) {
+            let request = client.describe_db_cluster_snapshot_attributes().db_cluster_snapshot_identifier(&snapshot.db_snapshot_identifier);
+            if let Some(result) = crate::call!(session, call, request.send()).and_then(|output| output.db_cluster_snapshot_attributes_result) {
                 snapshot.restore_account_ids = result
                     .db_cluster_snapshot_attributes
                     .unwrap_or_default()
