@@ -17,26 +17,17 @@ use crate::finding::{Evidence, Finding, SharedStr, SharedTags, Status};
 use crate::policy::{Policy, Scope, Value as PolicyValue};
 use vigil_model::Region;
 
-/// The resource a finding is about.
+/// The resource a finding is about, in the shared strings findings hold: a finding takes its
+/// subject's fields by reference count, without copying or looking them up. Make one with
+/// [`Context::subject`] (a resource of the inventory) or [`Context::new_subject`] (anything
+/// else), so that every finding about one resource shares one copy of its ARN, id and tags.
 #[derive(Debug, Clone)]
 pub struct Subject {
-    pub arn: String,
-    pub resource_type: String,
-    pub id: String,
-    pub region: String,
-    pub tags: BTreeMap<String, String>,
-}
-
-impl From<&ResourceRef<'_>> for Subject {
-    fn from(resource: &ResourceRef<'_>) -> Subject {
-        Subject {
-            arn: resource.arn.clone(),
-            resource_type: resource.resource_type.to_string(),
-            id: resource.id.to_string(),
-            region: resource.region.to_string(),
-            tags: resource.tags.cloned().unwrap_or_default(),
-        }
-    }
+    pub arn: SharedStr,
+    pub resource_type: SharedStr,
+    pub id: SharedStr,
+    pub region: SharedStr,
+    pub tags: SharedTags,
 }
 
 /// An API call a check depends on: (service, region, operation, target).
@@ -95,6 +86,9 @@ pub struct Context<'a> {
     resources: OnceLock<Vec<ResourceRef<'a>>>,
     /// Indexes into `resources` by CloudFormation type, built on first use.
     by_type: OnceLock<HashMap<&'static str, Vec<usize>>>,
+    /// The subject of each of `resources` (same positions), built on first use: a resource's
+    /// ARN, id and tags are shared once, however many checks find something about it.
+    subjects: OnceLock<Vec<Subject>>,
     /// One shared copy of each string findings repeat (check ids, regions, ARNs...).
     strings: Interner<SharedStr>,
     evidence: Interner<Evidence>,
@@ -146,9 +140,10 @@ impl Interner<SharedStr> {
         self.intern(text, SharedStr::as_str, |text| SharedStr::from(text))
     }
 
-    /// Like [`Interner::string`] for a field that rarely changes from one finding to the next
-    /// on a thread (check id, title, service, region, resource type): the thread's last value
-    /// is reused when the text is the same, without hashing or locking.
+    /// Like [`Interner::string`] for a field that often repeats from one finding to the next
+    /// on a thread (check id, title, service, region, resource type, a check's message about
+    /// resources it does not name): the thread's last value is reused when the text is the
+    /// same, without hashing or locking.
     fn recent(&self, slot: &'static std::thread::LocalKey<std::cell::RefCell<SharedStr>>, text: &str) -> SharedStr {
         slot.with(|last| {
             let mut last = last.borrow_mut();
@@ -166,6 +161,21 @@ thread_local! {
     static LAST_SERVICE: std::cell::RefCell<SharedStr> = std::cell::RefCell::default();
     static LAST_REGION: std::cell::RefCell<SharedStr> = std::cell::RefCell::default();
     static LAST_RESOURCE_TYPE: std::cell::RefCell<SharedStr> = std::cell::RefCell::default();
+    static LAST_MESSAGE: std::cell::RefCell<SharedStr> = std::cell::RefCell::default();
+    static LAST_EVIDENCE: std::cell::RefCell<(serde_json::Value, Option<Evidence>)> = std::cell::RefCell::default();
+}
+
+/// Whether two values print the same JSON text: equal, with object keys in the same order
+/// (`serde_json` keeps insertion order here, and its own `==` ignores it).
+fn same_json(left: &serde_json::Value, right: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (left, right) {
+        (Value::Object(left), Value::Object(right)) => {
+            left.len() == right.len() && left.iter().zip(right).all(|((left_key, left), (right_key, right))| left_key == right_key && same_json(left, right))
+        }
+        (Value::Array(left), Value::Array(right)) => left.len() == right.len() && left.iter().zip(right).all(|(left, right)| same_json(left, right)),
+        (left, right) => left == right,
+    }
 }
 
 impl Interner<Evidence> {
@@ -173,6 +183,22 @@ impl Interner<Evidence> {
         // Serializing a `Value` cannot fail (its map keys are strings).
         let Ok(text) = serde_json::to_string(value) else { return Evidence::from(value) };
         self.intern(&text, Evidence::as_json, Evidence::from_json_text)
+    }
+
+    /// Like [`Interner::recent`] for evidence: the same value as the thread's last one is
+    /// shared without being printed, hashed or looked up.
+    fn recent(&self, value: serde_json::Value) -> Evidence {
+        LAST_EVIDENCE.with(|last| {
+            let mut last = last.borrow_mut();
+            match &*last {
+                (last_value, Some(evidence)) if same_json(last_value, &value) => evidence.clone(),
+                _ => {
+                    let evidence = self.evidence(&value);
+                    *last = (value, Some(evidence.clone()));
+                    evidence
+                }
+            }
+        })
     }
 }
 
@@ -224,6 +250,7 @@ impl<'a> Context<'a> {
             host_facts: None,
             resources: OnceLock::new(),
             by_type: OnceLock::new(),
+            subjects: OnceLock::new(),
             strings: Interner::default(),
             evidence: Interner::default(),
             account_id: SharedStr::from(inventory.account_id().as_str()),
@@ -309,20 +336,46 @@ impl<'a> Context<'a> {
         self.inventory.account_id().as_str()
     }
 
+    /// The subject of a resource: the context's own copy when the resource is one of
+    /// [`Context::resources`] (as from [`Context::resources_of_type`]), a new one otherwise.
+    pub fn subject(&self, resource: &ResourceRef<'a>) -> Subject {
+        let resources = self.resources();
+        let subjects = self.subjects.get_or_init(|| resources.iter().map(|resource| self.subject_of_resource(resource)).collect());
+        // A reference into `resources` names its position; any other reference (a resource
+        // listed again elsewhere) is simply not found there.
+        let size = std::mem::size_of::<ResourceRef<'a>>().max(1);
+        let offset = (resource as *const ResourceRef<'a> as usize).wrapping_sub(resources.as_ptr() as usize);
+        let position = offset / size;
+        match (resources.get(position), subjects.get(position)) {
+            (Some(listed), Some(subject)) if offset % size == 0 && std::ptr::eq(listed, resource) => subject.clone(),
+            _ => self.subject_of_resource(resource),
+        }
+    }
+
+    fn subject_of_resource(&self, resource: &ResourceRef<'_>) -> Subject {
+        self.new_subject(&resource.arn, resource.resource_type, resource.id, resource.region, resource.tags)
+    }
+
+    /// A subject from its parts, sharing the strings other findings of this context hold.
+    pub fn new_subject(&self, arn: &str, resource_type: &str, id: &str, region: &str, tags: Option<&vigil_model::Tags>) -> Subject {
+        Subject {
+            arn: self.strings.string(arn),
+            resource_type: self.strings.recent(&LAST_RESOURCE_TYPE, resource_type),
+            id: self.strings.string(id),
+            region: self.strings.recent(&LAST_REGION, region),
+            tags: tags.map(|tags| self.shared_tags(tags)).unwrap_or_default(),
+        }
+    }
+
     /// The account itself, for account-level checks.
     pub fn account_subject(&self) -> Subject {
-        Subject {
-            arn: format!("arn:{}:iam::{}:root", self.inventory.partition(), self.account_id()),
-            resource_type: "AWS::::Account".to_string(),
-            id: self.account_id().to_string(),
-            region: vigil_model::Region::GLOBAL.to_string(),
-            tags: BTreeMap::new(),
-        }
+        self.region_subject(vigil_model::Region::GLOBAL)
     }
 
     /// The account in one region, for per-region account settings.
     pub fn region_subject(&self, region: &str) -> Subject {
-        Subject { region: region.to_string(), ..self.account_subject() }
+        let arn = format!("arn:{}:iam::{}:root", self.inventory.partition(), self.account_id());
+        self.new_subject(&arn, "AWS::::Account", self.account_id(), region, None)
     }
 
     /// Checks that every call was read; otherwise says which was not, and why.
@@ -432,13 +485,13 @@ impl<'a> Context<'a> {
             severity: metadata.severity,
             status,
             account_id: self.account_id.clone(),
-            region: self.strings.recent(&LAST_REGION, &subject.region),
-            resource_arn: self.strings.string(&subject.arn),
-            resource_type: self.strings.recent(&LAST_RESOURCE_TYPE, &subject.resource_type),
-            resource_id: self.strings.string(&subject.id),
-            resource_tags: self.shared_tags(&subject.tags),
-            message: self.strings.string(&message),
-            evidence: self.evidence.evidence(&evidence),
+            region: subject.region.clone(),
+            resource_arn: subject.arn.clone(),
+            resource_type: subject.resource_type.clone(),
+            resource_id: subject.id.clone(),
+            resource_tags: subject.tags.clone(),
+            message: self.strings.recent(&LAST_MESSAGE, &message),
+            evidence: self.evidence.recent(evidence),
             mute_reason: None,
         }
     }

@@ -324,7 +324,7 @@ rules:
 
     fn subject(region: &str, resource_type: &str, tags: &[(&str, &str)]) -> Subject {
         Subject {
-            arn: format!("arn:aws:x:{region}:1:thing"),
+            arn: format!("arn:aws:x:{region}:1:thing").into(),
             resource_type: resource_type.into(),
             id: "thing".into(),
             region: region.into(),

@@ -575,13 +575,7 @@ resource_fixer!(
     logging::LOG_GROUP_RETENTION,
     "Keeps the log group's events for 365 days (or the policy's minimum), the smallest retention CloudWatch Logs offers at or above it.",
     |desire| {
-        let subject = vigil_checks::context::Subject {
-            arn: desire.target.arn.clone(),
-            resource_type: "AWS::Logs::LogGroup".to_string(),
-            id: desire.target.id.clone(),
-            region: desire.target.region.clone(),
-            tags: Default::default(),
-        };
+        let subject = desire.context.new_subject(&desire.target.arn, "AWS::Logs::LogGroup", &desire.target.id, &desire.target.region, None);
         let minimum = desire.context.number(&subject, "min_log_retention_days", 365);
         const ALLOWED: &[i64] = &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
         let days = ALLOWED

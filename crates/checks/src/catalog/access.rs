@@ -10,7 +10,7 @@ use vigil_model::Region;
 use super::FnCheck;
 use super::iam::AUTHORIZATION;
 use super::support::cannot_decide;
-use crate::context::{Context, Needs, Subject};
+use crate::context::{Context, Needs};
 use crate::{Finding, Metadata, Remediation, Severity};
 
 const GLOBAL: &str = Region::GLOBAL;
@@ -43,7 +43,7 @@ fn admin_user_without_mfa(metadata: &Metadata, context: &Context<'_>, findings: 
     let admins: HashMap<String, analysis::Admin> = analysis::admins(account).into_iter().map(|admin| (admin.principal.clone(), admin)).collect();
     for resource in context.resources_of_type("AWS::IAM::User") {
         let vigil_model::resource::ResourceData::User(user) = resource.data else { continue };
-        let subject = Subject::from(resource);
+        let subject = context.subject(resource);
         let needs = [Needs::call("iam", GLOBAL, "ListMFADevices").on(&user.user_name)];
         findings.push(context.decide(metadata, &subject, &needs, || {
             let admin = admins.get(&user.arn);
@@ -93,7 +93,7 @@ fn role_assumable_by_unknown_account(metadata: &Metadata, context: &Context<'_>,
     let external = analysis::external_access(account);
     for resource in context.resources_of_type("AWS::IAM::Role") {
         let vigil_model::resource::ResourceData::Role(role) = resource.data else { continue };
-        let subject = Subject::from(resource);
+        let subject = context.subject(resource);
         let unknown: Vec<&analysis::ExternalAccess> = external
             .iter()
             .filter(|finding| finding.resource == role.arn)
@@ -168,7 +168,7 @@ fn privilege_escalation_path(metadata: &Metadata, context: &Context<'_>, finding
             vigil_model::resource::ResourceData::Role(role) => (&role.arn, &role.role_name),
             _ => continue,
         };
-        let subject = Subject::from(resource);
+        let subject = context.subject(resource);
         findings.push(context.decide(metadata, &subject, &[], || match paths.get(arn) {
             None => (true, format!("`{name}` has no known escalation path to admin."), json!({})),
             Some(path) => {

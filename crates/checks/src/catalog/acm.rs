@@ -51,7 +51,7 @@ pub static CERTIFICATE_NOT_EXPIRING: FnCheck = FnCheck {
             if !matches!(certificate.status.as_deref(), Some("ISSUED" | "EXPIRED")) {
                 return None;
             }
-            let subject = subject_of(context.inventory, region, certificate);
+            let subject = subject_of(context, region, certificate);
             let threshold = context.number(&subject, "certificate_expiry_days", 30);
             let evidence =
                 json!({ "NotAfter": certificate.not_after, "Status": certificate.status, "Type": certificate.r#type, "InUseBy": certificate.in_use_by });

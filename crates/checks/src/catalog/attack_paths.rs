@@ -8,7 +8,7 @@ use vigil_model::analysis::AttackPath;
 use vigil_paths::{HostFacts, Options, Sensitivity, TagRule};
 
 use super::FnCheck;
-use crate::context::{Context, Subject};
+use crate::context::Context;
 use crate::{Finding, Metadata, Read, Remediation, Severity};
 
 /// The exposure engine's inputs and the IAM policies.
@@ -78,7 +78,12 @@ fn internet_to_admin_or_sensitive_data(metadata: &Metadata, context: &Context<'_
         return;
     }
     for (target, paths) in by_target {
-        let subject = context.resources().iter().find(|resource| resource.arn == target).map(Subject::from).unwrap_or_else(|| account_subject.clone());
+        let subject = context
+            .resources()
+            .iter()
+            .find(|resource| resource.arn == target)
+            .map(|resource| context.subject(resource))
+            .unwrap_or_else(|| account_subject.clone());
         let best = paths.first().copied();
         let route: Vec<String> = best.map(|path| path.hops.iter().map(|hop| format!("{} ({})", hop.to, hop.via)).collect()).unwrap_or_default();
         let cut: Vec<String> = best.map(|path| path.cut.iter().map(|change| change.change.clone()).collect()).unwrap_or_default();

@@ -41,7 +41,7 @@ pub static GROUP_MULTIPLE_AZ: FnCheck = FnCheck {
     },
     run: |metadata, context, findings| {
         each_regional(metadata, context, findings, |group: &AutoScalingGroup, _, region| {
-            let minimum = context.number(&subject_of(context.inventory, region, group), "autoscaling_min_availability_zones", 2);
+            let minimum = context.number(&subject_of(context, region, group), "autoscaling_min_availability_zones", 2);
             let zones = group.availability_zones.len() as i64;
             let message = format!("Auto Scaling group `{}` spans {zones} Availability Zone(s); at least {minimum} required.", group.auto_scaling_group_name);
             Some((vec![], (zones >= minimum, message, json!({ "AvailabilityZones": group.availability_zones }))))
@@ -191,7 +191,7 @@ pub static GROUP_IMDSV2: FnCheck = FnCheck {
         for region in &inventory.regions {
             let Some(regional) = inventory.regional.get(region) else { continue };
             for group in &regional.auto_scaling_groups {
-                let subject = subject_of(inventory, region.as_str(), group);
+                let subject = subject_of(context, region.as_str(), group);
                 findings.push(match group_imds(group, regional, region.as_str()) {
                     Ok((needs, verdict)) => context.decide(metadata, &subject, &needs, || verdict),
                     Err((message, evidence)) => cannot_decide(metadata, context, &subject, message, evidence),

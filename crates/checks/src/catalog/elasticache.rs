@@ -174,7 +174,7 @@ pub static BACKUP_ENABLED: FnCheck = FnCheck {
             if !redis_like(group.engine.as_deref()) {
                 return None;
             }
-            let minimum = minimum(context, &subject_of(context.inventory, region, group));
+            let minimum = minimum(context, &subject_of(context, region, group));
             let retention = group.snapshot_retention_limit.unwrap_or(0);
             let message =
                 format!("Replication group `{}` keeps automatic backups for {retention} day(s); at least {minimum} required.", group.replication_group_id);
@@ -184,7 +184,7 @@ pub static BACKUP_ENABLED: FnCheck = FnCheck {
             if cluster.replication_group_id.is_some() || !matches!(cluster.engine.as_deref(), Some("redis" | "valkey")) {
                 return None;
             }
-            let minimum = minimum(context, &subject_of(context.inventory, region, cluster));
+            let minimum = minimum(context, &subject_of(context, region, cluster));
             let retention = cluster.snapshot_retention_limit.unwrap_or(0);
             let message = format!("Cache cluster `{}` keeps automatic backups for {retention} day(s); at least {minimum} required.", cluster.cache_cluster_id);
             Some((vec![], (i64::from(retention) >= minimum, message, json!({ "SnapshotRetentionLimit": cluster.snapshot_retention_limit }))))

@@ -233,7 +233,7 @@ fn elbv2_ssl_policy_modern(metadata: &Metadata, context: &Context<'_>, findings:
             if secure.is_empty() {
                 continue;
             }
-            let subject = subject_of(inventory, region.as_str(), balancer);
+            let subject = subject_of(context, region.as_str(), balancer);
             let allowed = context.strings(&subject, "elb_allowed_ssl_policies", &[]);
             let needs = [Needs::call("elbv2", region.as_str(), "DescribeListeners").on(&balancer.load_balancer_arn)];
             findings.push(context.decide_or_error(metadata, &subject, &needs, || judge_listener_policies(&balancer.load_balancer_name, &secure, &allowed)));
@@ -378,7 +378,7 @@ pub static ELBV2_MULTIPLE_AZ: FnCheck = FnCheck {
     },
     run: |metadata, context, findings| {
         each_regional(metadata, context, findings, |balancer: &LoadBalancer, _, region| {
-            let subject = subject_of(context.inventory, region, balancer);
+            let subject = subject_of(context, region, balancer);
             let minimum = context.number(&subject, "elb_min_availability_zones", 2);
             let zones = balancer.subnet_ids.len() as i64;
             let message =
@@ -445,7 +445,7 @@ pub static ELB_SSL_POLICY_MODERN: FnCheck = FnCheck {
                 if !secure {
                     continue;
                 }
-                let subject = subject_of(inventory, region.as_str(), balancer);
+                let subject = subject_of(context, region.as_str(), balancer);
                 let allowed = context.strings(&subject, "elb_allowed_ssl_policies", &[]);
                 // A Classic Load Balancer negotiates with the predefined policies its listener
                 // policies reference; none referenced means a custom policy, whose protocols
@@ -587,7 +587,7 @@ pub static ELB_MULTIPLE_AZ: FnCheck = FnCheck {
     },
     run: |metadata, context, findings| {
         each_regional(metadata, context, findings, |balancer: &ClassicLoadBalancer, _, region| {
-            let subject = subject_of(context.inventory, region, balancer);
+            let subject = subject_of(context, region, balancer);
             let minimum = context.number(&subject, "elb_min_availability_zones", 2);
             let zones = balancer.subnets.len() as i64;
             let message = format!(

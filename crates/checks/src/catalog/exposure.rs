@@ -12,7 +12,7 @@ use vigil_net::{Exposure, Network, Slot};
 
 use super::FnCheck;
 use super::support::regional;
-use crate::context::{Context, Needs, Subject};
+use crate::context::{Context, Needs};
 use crate::{Finding, Metadata, Read, Remediation, Severity};
 
 /// Ports that must never be reachable from the internet: remote administration, databases,
@@ -121,7 +121,7 @@ fn ec2_instance_admin_port_reachable_from_internet(metadata: &Metadata, context:
     let network = context.network();
     let mut exposures: Option<HashMap<(String, String), Vec<Exposure>>> = None;
     for resource in context.resources().iter().filter(|resource| resource.resource_type == "AWS::EC2::Instance") {
-        let subject = Subject::from(resource);
+        let subject = context.subject(resource);
         if let Err(unread) = context.require(&prefix_list_needs(context, resource.region)) {
             findings.push(context.unread(metadata, &subject, unread));
             continue;
@@ -184,7 +184,7 @@ fn rds_instance_reachable_from_internet(metadata: &Metadata, context: &Context<'
     let network = context.network();
     let mut exposures: Option<HashMap<(String, String), Vec<Exposure>>> = None;
     for resource in context.resources().iter().filter(|resource| resource.resource_type == "AWS::RDS::DBInstance") {
-        let subject = Subject::from(resource);
+        let subject = context.subject(resource);
         if let Err(unread) = context.require(&prefix_list_needs(context, resource.region)) {
             findings.push(context.unread(metadata, &subject, unread));
             continue;

@@ -4,7 +4,7 @@ use serde_json::json;
 use vigil_model::Region;
 
 use super::FnCheck;
-use crate::context::{Context, Needs, Subject};
+use crate::context::{Context, Needs};
 use crate::{Finding, Metadata, Read, Remediation, Severity};
 
 const GLOBAL: &str = Region::GLOBAL;
@@ -98,7 +98,7 @@ pub static USER_CONSOLE_MFA: FnCheck = FnCheck {
 fn user_console_mfa(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     for resource in context.resources_of_type("AWS::IAM::User") {
         let vigil_model::resource::ResourceData::User(user) = resource.data else { continue };
-        let subject = Subject::from(resource);
+        let subject = context.subject(resource);
         let needs = [Needs::call("iam", GLOBAL, "GetLoginProfile").on(&user.user_name), Needs::call("iam", GLOBAL, "ListMFADevices").on(&user.user_name)];
         findings.push(context.decide(metadata, &subject, &needs, || {
             let has_password = user.login_profile.is_some();

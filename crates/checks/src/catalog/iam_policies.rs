@@ -10,7 +10,7 @@ use vigil_model::resource::ResourceData;
 use super::FnCheck;
 use super::iam::AUTHORIZATION;
 use super::support::{GLOBAL, cannot_decide, each_resource, full_admin_statements, when};
-use crate::context::{Context, Subject};
+use crate::context::Context;
 use crate::{Finding, Metadata, Read, Remediation, Severity};
 
 const SERVER_CERTIFICATES: &[Read] = &[Read::global("iam", "ListServerCertificates")];
@@ -53,13 +53,7 @@ fn policy_no_full_admin(metadata: &Metadata, context: &Context<'_>, findings: &m
     }
     for (arn, principals) in attached {
         let name = arn.rsplit('/').next().unwrap_or_default().to_string();
-        let subject = Subject {
-            arn: arn.clone(),
-            resource_type: metadata.resource_type.to_string(),
-            id: name.clone(),
-            region: GLOBAL.to_string(),
-            tags: Default::default(),
-        };
+        let subject = context.new_subject(&arn, metadata.resource_type, &name, GLOBAL, None);
         let Some(policy) = context.inventory.iam.policies.iter().find(|policy| policy.arn == arn) else {
             let message = format!("AWS managed policy `{name}` is attached to {} principal(s) but its document was not collected.", principals.len());
             findings.push(cannot_decide(metadata, context, &subject, message, json!({ "PolicyArn": arn, "AttachedTo": principals })));
@@ -259,13 +253,7 @@ pub static SAML_PROVIDER_VALID: FnCheck = FnCheck {
 
 fn saml_provider_valid(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     for provider in &context.inventory.iam.saml_providers {
-        let subject = Subject {
-            arn: provider.arn.clone(),
-            resource_type: metadata.resource_type.to_string(),
-            id: provider.arn.rsplit('/').next().unwrap_or_default().to_string(),
-            region: GLOBAL.to_string(),
-            tags: Default::default(),
-        };
+        let subject = context.new_subject(&provider.arn, metadata.resource_type, provider.arn.rsplit('/').next().unwrap_or_default(), GLOBAL, None);
         findings.push(context.decide(metadata, &subject, &[], || {
             let expired = provider.valid_until.is_some_and(|until| until <= context.now);
             let message = if expired {

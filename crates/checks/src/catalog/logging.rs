@@ -5,7 +5,7 @@ use vigil_model::monitoring::Trail;
 use vigil_model::resource::ResourceData;
 
 use super::FnCheck;
-use crate::context::{Context, Needs, Subject};
+use crate::context::{Context, Needs};
 use crate::{Finding, Metadata, Read, Remediation, Severity};
 
 /// The trails of each region (with the shadow trails it sees).
@@ -109,7 +109,7 @@ pub static KMS_KEY_ROTATION_ENABLED: FnCheck = FnCheck {
 fn kms_key_rotation_enabled(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     for resource in context.resources_of_type("AWS::KMS::Key") {
         let ResourceData::KmsKey(key) = resource.data else { continue };
-        let subject = Subject::from(resource);
+        let subject = context.subject(resource);
         // Whether the key is one this check applies to is in DescribeKey's answer: a key whose
         // description was not read is an ERROR, not a key silently left out.
         if let Err(unread) = context.require(&[Needs::call("kms", resource.region, "DescribeKey").on(&key.key_id)]) {

@@ -157,7 +157,7 @@ pub static INSTANCE_BACKUP_ENABLED: FnCheck = FnCheck {
             if !standalone(instance) {
                 return None;
             }
-            let minimum = context.number(&subject_of(context.inventory, region, instance), "rds_min_backup_retention_days", 7);
+            let minimum = context.number(&subject_of(context, region, instance), "rds_min_backup_retention_days", 7);
             let retention = instance.backup_retention_period.unwrap_or(0);
             let message =
                 format!("DB instance `{}` keeps automated backups for {retention} day(s); at least {minimum} required.", instance.db_instance_identifier);
@@ -453,7 +453,7 @@ pub static INSTANCE_CUSTOM_ADMIN_USERNAME: FnCheck = FnCheck {
                 return None;
             }
             let username = instance.master_username.as_deref()?;
-            let defaults = context.strings(&subject_of(context.inventory, region, instance), "rds_default_admin_usernames", DEFAULT_ADMIN_USERNAMES);
+            let defaults = context.strings(&subject_of(context, region, instance), "rds_default_admin_usernames", DEFAULT_ADMIN_USERNAMES);
             let default = defaults.iter().any(|name| name.eq_ignore_ascii_case(username));
             Some((
                 vec![],

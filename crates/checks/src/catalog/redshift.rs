@@ -166,7 +166,7 @@ pub static CLUSTER_AUTOMATED_SNAPSHOTS: FnCheck = FnCheck {
     },
     run: |metadata, context, findings| {
         each_regional(metadata, context, findings, |cluster: &RedshiftCluster, _, region| {
-            let minimum = context.number(&subject_of(context.inventory, region, cluster), "redshift_min_snapshot_retention_days", 7);
+            let minimum = context.number(&subject_of(context, region, cluster), "redshift_min_snapshot_retention_days", 7);
             let retention = cluster.automated_snapshot_retention_period.unwrap_or(0);
             let message =
                 format!("Redshift cluster `{}` keeps automated snapshots for {retention} day(s); at least {minimum} required.", cluster.cluster_identifier);

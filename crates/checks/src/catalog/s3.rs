@@ -7,7 +7,7 @@ use vigil_model::s3::Bucket;
 
 use super::FnCheck;
 use super::support::{Verdict, public_statements};
-use crate::context::{Context, Needs, Subject, Unread};
+use crate::context::{Context, Needs, Unread};
 use crate::{Finding, Metadata, Read, Remediation, Severity};
 
 /// The bucket listing every bucket check reads.
@@ -39,7 +39,7 @@ fn bucket_not_public(metadata: &Metadata, context: &Context<'_>, findings: &mut 
     let account_block = inventory.s3.account_public_access_block.as_ref();
     for resource in context.resources_of_type("AWS::S3::Bucket") {
         let ResourceData::Bucket(bucket) = resource.data else { continue };
-        let subject = Subject::from(resource);
+        let subject = context.subject(resource);
         let region = bucket.region.as_str();
         let name = bucket.name.as_str();
         let needs = [

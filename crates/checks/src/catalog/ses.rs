@@ -21,7 +21,7 @@ fn each_identity(
         let region = region.as_str();
         for identity in &regional.email_identities {
             let arn = context.inventory.regional_arn("ses", region, &format!("identity/{}", identity.identity_name));
-            let subject = subject(&arn, "AWS::SES::EmailIdentity", &identity.identity_name, region, Some(&identity.tags));
+            let subject = subject(context, &arn, "AWS::SES::EmailIdentity", &identity.identity_name, region, Some(&identity.tags));
             let needs = [Needs::call("sesv2", region, "GetEmailIdentity").on(&identity.identity_name)];
             findings.push(context.decide_or_error(metadata, &subject, &needs, || judge(identity, &subject)));
         }

@@ -5,7 +5,7 @@ use vigil_model::Region;
 
 use super::FnCheck;
 use super::support::RESOURCE_LISTINGS;
-use crate::context::{Context, Subject};
+use crate::context::Context;
 use crate::policy::Scope;
 use crate::{Finding, Metadata, Remediation, Severity};
 
@@ -45,7 +45,7 @@ fn judge_regions(metadata: &Metadata, context: &Context<'_>, policy: &crate::pol
         if resource.region == Region::GLOBAL {
             continue;
         }
-        let subject = Subject::from(resource);
+        let subject = context.subject(resource);
         let Some(allowed) = policy.allowed_regions(context.inventory, &Scope::of(account, &subject)) else { continue };
         let inside = allowed.iter().any(|region| region == resource.region);
         let message = if inside {

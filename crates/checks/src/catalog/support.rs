@@ -87,7 +87,7 @@ pub(crate) fn each_resource<'a>(
     mut assess: impl FnMut(&ResourceRef<'a>, Subject, &mut Vec<Finding>),
 ) {
     for resource in context.resources_of_type(resource_type) {
-        assess(resource, Subject::from(resource), findings);
+        assess(resource, context.subject(resource), findings);
     }
 }
 
@@ -230,14 +230,8 @@ impl RegionalResource for DbSnapshot {
 }
 
 /// The subject findings about a regional resource name.
-pub(crate) fn subject_of<T: RegionalResource>(inventory: &Inventory, region: &str, item: &T) -> Subject {
-    Subject {
-        arn: item.arn(inventory, region),
-        resource_type: item.resource_type().to_string(),
-        id: item.id().to_string(),
-        region: region.to_string(),
-        tags: item.tags().cloned().unwrap_or_default(),
-    }
+pub(crate) fn subject_of<T: RegionalResource>(context: &Context<'_>, region: &str, item: &T) -> Subject {
+    context.new_subject(&item.arn(context.inventory, region), item.resource_type(), item.id(), region, item.tags())
 }
 
 /// One finding per resource of kind `T` in every scanned region that `judge` applies to:
@@ -255,21 +249,15 @@ pub(crate) fn each_regional<'a, T: RegionalResource + 'a>(
         let Some(regional) = inventory.regional.get(region) else { continue };
         for item in T::list(regional) {
             let Some((needs, verdict)) = judge(item, regional, region_name) else { continue };
-            let subject = subject_of(inventory, region_name, item);
+            let subject = subject_of(context, region_name, item);
             findings.push(context.decide(metadata, &subject, &needs, || verdict));
         }
     }
 }
 
 /// A subject for a resource read from the inventory.
-pub(crate) fn subject(arn: &str, resource_type: &str, id: &str, region: &str, tags: Option<&Tags>) -> Subject {
-    Subject {
-        arn: arn.to_string(),
-        resource_type: resource_type.to_string(),
-        id: id.to_string(),
-        region: region.to_string(),
-        tags: tags.cloned().unwrap_or_default(),
-    }
+pub(crate) fn subject(context: &Context<'_>, arn: &str, resource_type: &str, id: &str, region: &str, tags: Option<&Tags>) -> Subject {
+    context.new_subject(arn, resource_type, id, region, tags)
 }
 
 /// An ERROR finding with a reason that is not a ledger failure (e.g. data AWS did not return).
