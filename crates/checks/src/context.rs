@@ -347,7 +347,7 @@ impl<'a> Context<'a> {
         let offset = (resource as *const ResourceRef<'a> as usize).wrapping_sub(resources.as_ptr() as usize);
         let position = offset / size;
         match (resources.get(position), subjects.get(position)) {
-            (Some(listed), Some(subject)) if offset % size == 0 && std::ptr::eq(listed, resource) => subject.clone(),
+            (Some(listed), Some(subject)) if offset.is_multiple_of(size) && std::ptr::eq(listed, resource) => subject.clone(),
             _ => self.subject_of_resource(resource),
         }
     }

@@ -204,7 +204,7 @@ impl Ledger {
 
     /// Builds an index for fast lookups by (service, region, operation, target).
     pub fn index(&self) -> LedgerIndex<'_> {
-        let mut by_key: HashMap<(&str, &str, &str, Option<&str>), Vec<&ApiCall>, foldhash::fast::RandomState> = HashMap::default();
+        let mut by_key: CallsByKey<'_> = HashMap::default();
         for call in &self.calls {
             by_key.entry((&call.service, &call.region, &call.operation, call.target.as_deref())).or_default().push(call);
         }
@@ -212,12 +212,14 @@ impl Ledger {
     }
 }
 
+/// The calls of a ledger by (service, region, operation, target), hashed with foldhash: checks
+/// look a call up for each resource, and SipHash was most of the lookup's cost.
+type CallsByKey<'a> = HashMap<(&'a str, &'a str, &'a str, Option<&'a str>), Vec<&'a ApiCall>, foldhash::fast::RandomState>;
+
 /// A read-only index over a [`Ledger`].
 #[derive(Debug)]
 pub struct LedgerIndex<'a> {
-    /// Hashed with foldhash: checks look a call up for each resource, and SipHash was most of
-    /// the lookup's cost.
-    by_key: HashMap<(&'a str, &'a str, &'a str, Option<&'a str>), Vec<&'a ApiCall>, foldhash::fast::RandomState>,
+    by_key: CallsByKey<'a>,
 }
 
 impl<'a> LedgerIndex<'a> {
