@@ -6,7 +6,6 @@ use vigil_model::Region;
 use vigil_model::edge::{Distribution, ViewerCertificate};
 
 use super::FnCheck;
-use super::support::subject;
 use crate::context::{Context, Needs};
 use crate::{Finding, Metadata, Read, Remediation, Severity};
 
@@ -36,7 +35,7 @@ fn each_distribution(
     for resource in context.inventory.edge.distributions.iter() {
         let arn =
             if resource.arn.is_empty() { format!("arn:aws:cloudfront::{}:distribution/{}", context.account_id(), resource.id) } else { resource.arn.clone() };
-        let subject = subject(context, &arn, "AWS::CloudFront::Distribution", &resource.id, global, None);
+        let subject = context.new_subject(&arn, "AWS::CloudFront::Distribution", &resource.id, global, None);
         let needs = [Needs::call("cloudfront", global, "GetDistributionConfig").on(&resource.id)];
         if let Err(unread) = context.require(&needs) {
             findings.push(context.unread(metadata, &subject, unread));

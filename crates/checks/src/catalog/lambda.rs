@@ -6,7 +6,7 @@ use serde_json::json;
 use vigil_model::lambda::{EnvironmentVariable, Function};
 
 use super::FnCheck;
-use super::support::{principal_accounts, public_statements, subject};
+use super::support::{principal_accounts, public_statements};
 use crate::context::{Context, Needs, Subject, Unread};
 use crate::{Finding, Metadata, Read, Remediation, Severity};
 
@@ -54,7 +54,7 @@ fn each_function(
     for (region, regional) in &context.inventory.regional {
         let region = region.as_str();
         for function in &regional.lambda_functions {
-            let subject = subject(context, &function.function_arn, "AWS::Lambda::Function", &function.function_name, region, Some(&function.tags));
+            let subject = context.new_subject(&function.function_arn, "AWS::Lambda::Function", &function.function_name, region, Some(&function.tags));
             let needs: Vec<Needs<'_>> = operation.map(|operation| Needs::call("lambda", region, operation).on(&function.function_name)).into_iter().collect();
             if let Err(unread) = context.require(&needs) {
                 findings.push(context.unread(metadata, &subject, unread));

@@ -6,7 +6,6 @@ use vigil_model::Region;
 use vigil_model::edge::Domain;
 
 use super::FnCheck;
-use super::support::subject;
 use crate::context::{Context, Needs};
 use crate::{Finding, Metadata, Read, Remediation, Severity};
 
@@ -37,7 +36,7 @@ fn public_zone_query_logging(metadata: &Metadata, context: &Context<'_>, finding
     let global = Region::GLOBAL;
     for zone in context.inventory.edge.hosted_zones.iter().filter(|zone| !zone.private_zone) {
         let arn = format!("arn:{}:route53:::hostedzone/{}", context.inventory.partition(), zone.short_id());
-        let subject = subject(context, &arn, "AWS::Route53::HostedZone", zone.short_id(), global, None);
+        let subject = context.new_subject(&arn, "AWS::Route53::HostedZone", zone.short_id(), global, None);
         findings.push(context.decide(metadata, &subject, &[], || {
             let logged = !zone.query_logging_configs.is_empty();
             let message = if logged {
@@ -61,7 +60,7 @@ fn each_domain(
     let global = Region::GLOBAL;
     for domain in &context.inventory.edge.domains {
         let arn = format!("arn:{}:route53domains:us-east-1:{}:domain/{}", context.inventory.partition(), context.account_id(), domain.domain_name);
-        let subject = subject(context, &arn, "AWS::Route53Domains::Domain", &domain.domain_name, global, None);
+        let subject = context.new_subject(&arn, "AWS::Route53Domains::Domain", &domain.domain_name, global, None);
         let needs: Vec<Needs<'_>> = detail.then(|| Needs::call("route53domains", global, "GetDomainDetail").on(&domain.domain_name)).into_iter().collect();
         findings.push(context.decide(metadata, &subject, &needs, || judge(domain)));
     }

@@ -5,7 +5,7 @@ use serde_json::json;
 use vigil_model::security::Secret;
 
 use super::FnCheck;
-use super::support::{public_statements, subject};
+use super::support::public_statements;
 use crate::context::{Context, Needs, Subject, Unread};
 use crate::{Finding, Metadata, Read, Remediation, Severity};
 
@@ -22,7 +22,7 @@ fn each_secret(
     for (region, regional) in &context.inventory.regional {
         let region = region.as_str();
         for secret in &regional.secrets {
-            let subject = subject(context, &secret.arn, "AWS::SecretsManager::Secret", &secret.name, region, Some(&secret.tags));
+            let subject = context.new_subject(&secret.arn, "AWS::SecretsManager::Secret", &secret.name, region, Some(&secret.tags));
             let needs: Vec<Needs<'_>> = needs_policy.then(|| Needs::call("secretsmanager", region, "GetResourcePolicy").on(&secret.arn)).into_iter().collect();
             findings.push(context.decide_or_error(metadata, &subject, &needs, || judge(secret, &subject)));
         }

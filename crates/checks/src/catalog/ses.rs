@@ -4,7 +4,7 @@ use serde_json::json;
 use vigil_model::messaging::EmailIdentity;
 
 use super::FnCheck;
-use super::support::{public_statements, subject};
+use super::support::public_statements;
 use crate::context::{Context, Needs, Subject, Unread};
 use crate::{Finding, Metadata, Read, Remediation, Severity};
 
@@ -21,7 +21,7 @@ fn each_identity(
         let region = region.as_str();
         for identity in &regional.email_identities {
             let arn = context.inventory.regional_arn("ses", region, &format!("identity/{}", identity.identity_name));
-            let subject = subject(context, &arn, "AWS::SES::EmailIdentity", &identity.identity_name, region, Some(&identity.tags));
+            let subject = context.new_subject(&arn, "AWS::SES::EmailIdentity", &identity.identity_name, region, Some(&identity.tags));
             let needs = [Needs::call("sesv2", region, "GetEmailIdentity").on(&identity.identity_name)];
             findings.push(context.decide_or_error(metadata, &subject, &needs, || judge(identity, &subject)));
         }

@@ -255,11 +255,6 @@ pub(crate) fn each_regional<'a, T: RegionalResource + 'a>(
     }
 }
 
-/// A subject for a resource read from the inventory.
-pub(crate) fn subject(context: &Context<'_>, arn: &str, resource_type: &str, id: &str, region: &str, tags: Option<&Tags>) -> Subject {
-    context.new_subject(arn, resource_type, id, region, tags)
-}
-
 /// An ERROR finding with a reason that is not a ledger failure (e.g. data AWS did not return).
 pub(crate) fn cannot_decide(metadata: &Metadata, context: &Context<'_>, subject: &Subject, message: String, evidence: Value) -> Finding {
     context.unread(metadata, subject, Unread { message, evidence })
