@@ -162,11 +162,12 @@ thread_local! {
     static LAST_REGION: std::cell::RefCell<SharedStr> = std::cell::RefCell::default();
     static LAST_RESOURCE_TYPE: std::cell::RefCell<SharedStr> = std::cell::RefCell::default();
     static LAST_MESSAGE: std::cell::RefCell<SharedStr> = std::cell::RefCell::default();
-    static LAST_EVIDENCE: std::cell::RefCell<(serde_json::Value, Option<Evidence>)> = std::cell::RefCell::default();
+    static LAST_EVIDENCE: std::cell::RefCell<Option<(serde_json::Value, Evidence)>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Whether two values print the same JSON text: equal, with object keys in the same order
-/// (`serde_json` keeps insertion order here, and its own `==` ignores it).
+/// (with `serde_json`'s `preserve_order`, which the workspace's dependencies turn on, a map keeps
+/// its insertion order and `==` ignores it).
 fn same_json(left: &serde_json::Value, right: &serde_json::Value) -> bool {
     use serde_json::Value;
     match (left, right) {
@@ -191,10 +192,10 @@ impl Interner<Evidence> {
         LAST_EVIDENCE.with(|last| {
             let mut last = last.borrow_mut();
             match &*last {
-                (last_value, Some(evidence)) if same_json(last_value, &value) => evidence.clone(),
+                Some((last_value, evidence)) if same_json(last_value, &value) => evidence.clone(),
                 _ => {
                     let evidence = self.evidence(&value);
-                    *last = (value, Some(evidence.clone()));
+                    *last = Some((value, evidence.clone()));
                     evidence
                 }
             }
