@@ -4,6 +4,7 @@
 //! about one resource. Both treat a call that failed and a call never made alike: the data is
 //! missing, so the verdict is ERROR naming the call.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Mutex, OnceLock};
@@ -89,6 +90,13 @@ pub struct Context<'a> {
     /// The subject of each of `resources` (same positions), built on first use: a resource's
     /// ARN, id and tags are shared once, however many checks find something about it.
     subjects: OnceLock<Vec<Subject>>,
+    /// Where `resources` show the inventory's own lists: for each run of consecutive items of
+    /// one list, by the address of its first item, the run's first position in `resources`, its
+    /// length and its items' size. Built on first use, for [`Context::item_subject`].
+    item_runs: OnceLock<BTreeMap<usize, ItemRun>>,
+    /// Whether [`Context::item_subject`] looks items up among `resources` (tests turn it off to
+    /// compare the catalog's findings both ways).
+    find_items: bool,
     /// One shared copy of each string findings repeat (check ids, regions, ARNs...).
     strings: Interner<SharedStr>,
     evidence: Interner<Evidence>,
@@ -99,6 +107,39 @@ pub struct Context<'a> {
     organization: OnceLock<vigil_iam::organization::OrganizationLevels>,
     /// The account's principals and policies for the IAM engine, parsed on first use.
     account: OnceLock<vigil_iam::account::Account>,
+}
+
+/// Consecutive items of one inventory list among the context's resources.
+#[derive(Debug, Clone, Copy)]
+struct ItemRun {
+    position: usize,
+    length: usize,
+    size: usize,
+}
+
+/// The runs of consecutive items of one list among `resources`, by their first item's address.
+fn item_runs(resources: &[ResourceRef<'_>]) -> BTreeMap<usize, ItemRun> {
+    let mut runs = BTreeMap::new();
+    let mut current: Option<(usize, ItemRun)> = None;
+    for (position, resource) in resources.iter().enumerate() {
+        let (data, size) = resource.data.place();
+        let address = data.addr();
+        if let Some((first, run)) = &mut current
+            && run.size == size
+            && run.length.checked_mul(size).and_then(|length| first.checked_add(length)) == Some(address)
+        {
+            run.length += 1;
+            continue;
+        }
+        if let Some((first, run)) = current.take() {
+            runs.entry(first).or_insert(run);
+        }
+        current = Some((address, ItemRun { position, length: 1, size }));
+    }
+    if let Some((first, run)) = current {
+        runs.entry(first).or_insert(run);
+    }
+    runs
 }
 
 /// Shares one copy of each text among the findings of a run (check ids, regions, ARNs,
@@ -252,6 +293,8 @@ impl<'a> Context<'a> {
             resources: OnceLock::new(),
             by_type: OnceLock::new(),
             subjects: OnceLock::new(),
+            item_runs: OnceLock::new(),
+            find_items: true,
             strings: Interner::default(),
             evidence: Interner::default(),
             account_id: SharedStr::from(inventory.account_id().as_str()),
@@ -338,19 +381,67 @@ impl<'a> Context<'a> {
     }
 
     /// The subject of a resource: the context's own copy when the resource is one of
-    /// [`Context::resources`] (as from [`Context::resources_of_type`]), a new one otherwise.
-    pub fn subject(&self, resource: &ResourceRef<'a>) -> Subject {
+    /// [`Context::resources`] (as from [`Context::resources_of_type`]), borrowed, so that
+    /// assessing a resource copies none of its shared strings until a finding takes them; a new
+    /// one otherwise.
+    pub fn subject(&self, resource: &ResourceRef<'a>) -> Cow<'_, Subject> {
         let resources = self.resources();
-        let subjects = self.subjects.get_or_init(|| resources.iter().map(|resource| self.subject_of_resource(resource)).collect());
+        let subjects = self.subjects();
         // A reference into `resources` names its position; any other reference (a resource
         // listed again elsewhere) is simply not found there.
         let size = std::mem::size_of::<ResourceRef<'a>>().max(1);
         let offset = (resource as *const ResourceRef<'a> as usize).wrapping_sub(resources.as_ptr() as usize);
         let position = offset / size;
         match (resources.get(position), subjects.get(position)) {
-            (Some(listed), Some(subject)) if offset.is_multiple_of(size) && std::ptr::eq(listed, resource) => subject.clone(),
-            _ => self.subject_of_resource(resource),
+            (Some(listed), Some(subject)) if offset.is_multiple_of(size) && std::ptr::eq(listed, resource) => Cow::Borrowed(subject),
+            _ => Cow::Owned(self.subject_of_resource(resource)),
         }
+    }
+
+    /// The subject of each of [`Context::resources`], same positions.
+    fn subjects(&self) -> &[Subject] {
+        self.subjects.get_or_init(|| self.resources().iter().map(|resource| self.subject_of_resource(resource)).collect())
+    }
+
+    /// The subject of an item of the inventory (a queue, a load balancer...) that a check
+    /// walks in the inventory's own lists: the context's copy, borrowed, when the item is one of
+    /// [`Context::resources`] (found by its address, without building its ARN or looking up
+    /// any string); `make`'s subject otherwise, which must name the item as
+    /// `Inventory::resources` does (the catalog's findings are tested to be the same both
+    /// ways).
+    pub fn item_subject<T>(&self, item: &T, make: impl FnOnce() -> Subject) -> Cow<'_, Subject> {
+        match self.listed_item(item) {
+            Some(subject) => Cow::Borrowed(subject),
+            None => Cow::Owned(make()),
+        }
+    }
+
+    fn listed_item<T>(&self, item: &T) -> Option<&Subject> {
+        let size = std::mem::size_of::<T>();
+        if !self.find_items || size == 0 {
+            return None;
+        }
+        let runs = self.item_runs.get_or_init(|| item_runs(self.resources()));
+        let address = std::ptr::from_ref(item).addr();
+        let (first_address, run) = runs.range(..=address).next_back()?;
+        let offset = address.checked_sub(*first_address)?;
+        if run.size != size || !offset.is_multiple_of(size) || offset / size >= run.length {
+            return None;
+        }
+        let position = run.position.checked_add(offset / size)?;
+        let listed = self.resources().get(position)?;
+        if listed.data.place() != (std::ptr::from_ref(item).cast::<()>(), size) {
+            return None;
+        }
+        self.subjects().get(position)
+    }
+
+    /// The same context with [`Context::item_subject`] building every subject with its
+    /// `make`, for tests that compare both ways.
+    #[doc(hidden)]
+    pub fn without_item_lookup(mut self) -> Self {
+        self.find_items = false;
+        self
     }
 
     fn subject_of_resource(&self, resource: &ResourceRef<'_>) -> Subject {

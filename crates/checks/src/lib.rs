@@ -140,4 +140,185 @@ mod tests {
         let iam_only: Vec<Finding> = sequential.iter().filter(|finding| finding.service == "iam").cloned().collect();
         assert_eq!(run_all(&context, |metadata| metadata.service == "iam"), iam_only);
     }
+
+    /// Checks that walk the inventory's own lists borrow the context's subject of each item
+    /// (`Context::item_subject`, found by the item's address). Their findings must be exactly
+    /// those of building each subject from the item's own fields, and the lookup must find the
+    /// items of every list those checks walk.
+    #[test]
+    fn subjects_found_by_address_name_items_as_their_own_fields_do() {
+        let inventory = items_of_every_list();
+        let now = chrono::Utc::now();
+        let found = Context::new(&inventory, now);
+        let built = Context::new(&inventory, now).without_item_lookup();
+        assert_eq!(run_all(&found, |_| true), run_all(&built, |_| true));
+        let unfound = |context: &Context<'_>| context.new_subject("unfound", "unfound", "unfound", "unfound", None);
+        let mut lists = std::collections::BTreeMap::<&str, (usize, usize)>::new();
+        macro_rules! count {
+            ($($field:ident),*) => {
+                for regional in inventory.regional.values() {
+                    $(
+                        for item in &regional.$field {
+                            let counts = lists.entry(stringify!($field)).or_default();
+                            counts.0 += 1;
+                            if matches!(found.item_subject(item, || unfound(&found)), std::borrow::Cow::Borrowed(_)) {
+                                counts.1 += 1;
+                            }
+                            assert!(matches!(built.item_subject(item, || unfound(&built)), std::borrow::Cow::Owned(_)));
+                        }
+                    )*
+                }
+            };
+        }
+        count!(
+            lambda_functions,
+            sqs_queues,
+            ecr_repositories,
+            secrets,
+            kinesis_streams,
+            load_balancers,
+            classic_load_balancers,
+            db_instances,
+            db_clusters,
+            redshift_clusters,
+            replication_groups,
+            cache_clusters,
+            dynamodb_tables,
+            auto_scaling_groups,
+            launch_configurations,
+            certificates,
+            db_snapshots
+        );
+        for (list, (items, found)) in &lists {
+            assert_eq!(found, items, "{list}: {found} of {items} items found among the context's resources");
+        }
+        assert_eq!(lists.len(), 17, "{lists:?}");
+    }
+
+    /// An account with two items, tagged, of every list that checks walk themselves, in two
+    /// regions, every listing read.
+    fn items_of_every_list() -> vigil_model::Inventory {
+        use vigil_model::{ApiCall, Outcome, Region};
+        let account = vigil_model::inventory::AccountInfo {
+            account_id: "123456789012".parse().unwrap(),
+            partition: "aws".into(),
+            caller_arn: None,
+            caller_user_id: None,
+            organization: None,
+        };
+        let regions: Vec<Region> = vec!["us-east-1".into(), "eu-west-1".into()];
+        let mut inventory = vigil_model::Inventory::new(account, regions.clone(), chrono::Utc::now());
+        for check in CHECKS {
+            for read in check.metadata().reads {
+                let places: Vec<&str> = if read.per_region { regions.iter().map(Region::as_str).collect() } else { vec![Region::GLOBAL] };
+                for region in places {
+                    inventory.ledger.record(ApiCall::new(read.service, region, read.operation, None, Outcome::Ok));
+                }
+            }
+        }
+        for region in &regions {
+            let regional = inventory.regional.entry(region.clone()).or_default();
+            for index in 0..2 {
+                let name = format!("item-{index}");
+                let arn = |service: &str, kind: &str| format!("arn:aws:{service}:{region}:123456789012:{kind}/{name}");
+                let tags: vigil_model::Tags = [("team".to_string(), format!("team-{index}"))].into();
+                regional.lambda_functions.push(vigil_model::lambda::Function {
+                    function_arn: arn("lambda", "function"),
+                    function_name: name.clone(),
+                    tags: tags.clone(),
+                    ..Default::default()
+                });
+                regional.sqs_queues.push(vigil_model::messaging::Queue {
+                    queue_arn: arn("sqs", "queue"),
+                    queue_url: format!("https://sqs.{region}.amazonaws.com/123456789012/{name}"),
+                    tags: tags.clone(),
+                    ..Default::default()
+                });
+                regional.ecr_repositories.push(vigil_model::security::Repository {
+                    repository_arn: arn("ecr", "repository"),
+                    repository_name: name.clone(),
+                    tags: tags.clone(),
+                    ..Default::default()
+                });
+                regional.secrets.push(vigil_model::security::Secret {
+                    arn: arn("secretsmanager", "secret"),
+                    name: name.clone(),
+                    tags: tags.clone(),
+                    ..Default::default()
+                });
+                regional.kinesis_streams.push(vigil_model::messaging::Stream {
+                    stream_arn: arn("kinesis", "stream"),
+                    stream_name: name.clone(),
+                    ..Default::default()
+                });
+                regional.load_balancers.push(vigil_model::elb::LoadBalancer {
+                    load_balancer_arn: arn("elasticloadbalancing", "loadbalancer/app"),
+                    load_balancer_name: name.clone(),
+                    tags: tags.clone(),
+                    ..Default::default()
+                });
+                regional.classic_load_balancers.push(vigil_model::elb::ClassicLoadBalancer {
+                    load_balancer_name: name.clone(),
+                    tags: tags.clone(),
+                    ..Default::default()
+                });
+                regional.db_instances.push(vigil_model::rds::DbInstance {
+                    db_instance_arn: arn("rds", "db"),
+                    db_instance_identifier: name.clone(),
+                    tags: tags.clone(),
+                    ..Default::default()
+                });
+                regional.db_clusters.push(vigil_model::rds::DbCluster {
+                    db_cluster_arn: arn("rds", "cluster"),
+                    db_cluster_identifier: name.clone(),
+                    tags: tags.clone(),
+                    ..Default::default()
+                });
+                regional.db_snapshots.push(vigil_model::rds::DbSnapshot {
+                    db_snapshot_arn: arn("rds", "snapshot"),
+                    db_snapshot_identifier: name.clone(),
+                    tags: tags.clone(),
+                    ..Default::default()
+                });
+                regional.redshift_clusters.push(vigil_model::redshift::RedshiftCluster {
+                    cluster_arn: arn("redshift", "cluster"),
+                    cluster_identifier: name.clone(),
+                    tags: tags.clone(),
+                    ..Default::default()
+                });
+                regional.replication_groups.push(vigil_model::elasticache::ReplicationGroup {
+                    arn: arn("elasticache", "replicationgroup"),
+                    replication_group_id: name.clone(),
+                    ..Default::default()
+                });
+                regional.cache_clusters.push(vigil_model::elasticache::CacheCluster {
+                    arn: arn("elasticache", "cluster"),
+                    cache_cluster_id: name.clone(),
+                    ..Default::default()
+                });
+                regional.dynamodb_tables.push(vigil_model::dynamodb::Table {
+                    table_arn: arn("dynamodb", "table"),
+                    table_name: name.clone(),
+                    ..Default::default()
+                });
+                regional.auto_scaling_groups.push(vigil_model::autoscaling::AutoScalingGroup {
+                    auto_scaling_group_arn: arn("autoscaling", "autoScalingGroup"),
+                    auto_scaling_group_name: name.clone(),
+                    tags: tags.clone(),
+                    ..Default::default()
+                });
+                regional.launch_configurations.push(vigil_model::autoscaling::LaunchConfiguration {
+                    launch_configuration_arn: arn("autoscaling", "launchConfiguration"),
+                    launch_configuration_name: name.clone(),
+                    ..Default::default()
+                });
+                regional.certificates.push(vigil_model::acm::Certificate {
+                    certificate_arn: arn("acm", "certificate"),
+                    domain_name: Some(format!("{name}.example.com")),
+                    ..Default::default()
+                });
+            }
+        }
+        inventory
+    }
 }

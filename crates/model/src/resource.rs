@@ -60,6 +60,14 @@ macro_rules! resource_data {
                 };
                 bytes.unwrap_or_else(|_| b"null".to_vec())
             }
+
+            /// Where the resource's data lies and how many bytes it takes: two views of the
+            /// same item of the inventory have the same address (see `vigil_checks`' subjects).
+            pub fn place(&self) -> (*const (), usize) {
+                match self {
+                    $(ResourceData::$variant(inner) => (std::ptr::from_ref::<$ty>(inner).cast::<()>(), std::mem::size_of::<$ty>()),)*
+                }
+            }
         }
     };
 }

@@ -123,14 +123,14 @@ fn kms_key_not_public(metadata: &Metadata, context: &Context<'_>, findings: &mut
         let ResourceData::KmsKey(key) = resource.data else { return };
         // Who manages the key is in DescribeKey's answer: unread, the key is an ERROR.
         if let Err(unread) = context.require(&[Needs::call("kms", resource.region, "DescribeKey").on(&key.key_id)]) {
-            findings.push(context.unread(metadata, &subject, unread));
+            findings.push(context.unread(metadata, subject, unread));
             return;
         }
         if key.key_manager.as_deref() == Some("AWS") {
             return;
         }
         let needs = [Needs::call("kms", resource.region, "GetKeyPolicy").on(&key.key_id)];
-        findings.push(context.decide_or_error(metadata, &subject, &needs, || {
+        findings.push(context.decide_or_error(metadata, subject, &needs, || {
             let public = match &key.policy {
                 Some(policy) => public_statements(context, policy, &key.arn)?,
                 None => Vec::new(),
@@ -169,14 +169,14 @@ fn kms_key_not_pending_deletion(metadata: &Metadata, context: &Context<'_>, find
     each_resource(context, findings, "AWS::KMS::Key", |resource, subject, findings| {
         let ResourceData::KmsKey(key) = resource.data else { return };
         if let Err(unread) = context.require(&[Needs::call("kms", resource.region, "DescribeKey").on(&key.key_id)]) {
-            findings.push(context.unread(metadata, &subject, unread));
+            findings.push(context.unread(metadata, subject, unread));
             return;
         }
         if key.key_manager.as_deref() == Some("AWS") {
             return;
         }
         let needs = [Needs::call("kms", resource.region, "DescribeKey").on(&key.key_id)];
-        findings.push(context.decide(metadata, &subject, &needs, || {
+        findings.push(context.decide(metadata, subject, &needs, || {
             let pending = key.key_state.as_deref() == Some("PendingDeletion");
             let message = if pending {
                 format!("Key `{}` is scheduled for deletion.", key.key_id)
@@ -199,7 +199,7 @@ fn each_topic(
     each_resource(context, findings, "AWS::SNS::Topic", |resource, subject, findings| {
         let ResourceData::Topic(topic) = resource.data else { return };
         let needs = [Needs::call("sns", resource.region, operation).on(&topic.topic_arn)];
-        findings.push(context.decide_or_error(metadata, &subject, &needs, || judge(topic)));
+        findings.push(context.decide_or_error(metadata, subject, &needs, || judge(topic)));
     });
 }
 
@@ -364,8 +364,8 @@ pub static LOG_GROUP_RETENTION: FnCheck = FnCheck {
 fn log_group_retention(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     each_resource(context, findings, "AWS::Logs::LogGroup", |resource, subject, findings| {
         let ResourceData::LogGroup(group) = resource.data else { return };
-        let minimum = context.number(&subject, "min_log_retention_days", 365);
-        findings.push(context.decide(metadata, &subject, &[], || {
+        let minimum = context.number(subject, "min_log_retention_days", 365);
+        findings.push(context.decide(metadata, subject, &[], || {
             let good = group.retention_in_days.is_none_or(|days| i64::from(days) >= minimum);
             let message = match group.retention_in_days {
                 None => format!("Log group `{}` never expires its logs.", group.log_group_name),
@@ -399,7 +399,7 @@ pub static LOG_GROUP_ENCRYPTED: FnCheck = FnCheck {
 fn log_group_encrypted(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     each_resource(context, findings, "AWS::Logs::LogGroup", |resource, subject, findings| {
         let ResourceData::LogGroup(group) = resource.data else { return };
-        findings.push(context.decide(metadata, &subject, &[], || {
+        findings.push(context.decide(metadata, subject, &[], || {
             let message = match &group.kms_key_id {
                 Some(key) => format!("Log group `{}` is encrypted with `{key}`.", group.log_group_name),
                 None => format!("Log group `{}` is not encrypted with a KMS key.", group.log_group_name),

@@ -65,7 +65,7 @@ fn instance_agent_enrolled(metadata: &Metadata, context: &Context<'_>, findings:
                 instance.instance_id
             )
         };
-        findings.push(context.verdict(metadata, &subject, enrolled, message, json!({ "instance_id": instance.instance_id, "agent_enrolled": enrolled })));
+        findings.push(context.verdict(metadata, subject, enrolled, message, json!({ "instance_id": instance.instance_id, "agent_enrolled": enrolled })));
     });
 }
 

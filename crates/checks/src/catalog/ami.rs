@@ -99,8 +99,8 @@ pub static INSTANCE_AMI_CURRENT: FnCheck = FnCheck {
             }
             let Some(image_id) = instance.image_id.as_deref() else { return };
             let what = format!("Instance `{}`", instance.instance_id);
-            findings.push(context.decide_or_error(metadata, &subject, &[], || {
-                judge_image(context, &subject, regional(context, resource.region), resource.region, image_id, &what)
+            findings.push(context.decide_or_error(metadata, subject, &[], || {
+                judge_image(context, subject, regional(context, resource.region), resource.region, image_id, &what)
             }));
         });
     },
@@ -133,14 +133,14 @@ pub static LAUNCH_TEMPLATE_AMI_CURRENT: FnCheck = FnCheck {
                 // No AMI in the default version (chosen at launch) or an SSM parameter that
                 // resolves to the current image: nothing to age, unless the versions were not read.
                 if let Err(unread) = context.require(&needs) {
-                    findings.push(context.unread(metadata, &subject, unread));
+                    findings.push(context.unread(metadata, subject, unread));
                 }
                 return;
             };
             let name = template.launch_template_name.as_deref().unwrap_or(&template.launch_template_id);
             let what = format!("Launch template `{name}` (version {})", version.unwrap_or_default());
-            findings.push(context.decide_or_error(metadata, &subject, &needs, || {
-                judge_image(context, &subject, regional(context, resource.region), resource.region, image_id, &what)
+            findings.push(context.decide_or_error(metadata, subject, &needs, || {
+                judge_image(context, subject, regional(context, resource.region), resource.region, image_id, &what)
             }));
         });
     },
@@ -198,17 +198,17 @@ pub static GROUP_AMI_CURRENT: FnCheck = FnCheck {
             let ResourceData::AutoScalingGroup(group) = resource.data else { return };
             let Some(regional_inventory) = regional(context, resource.region) else { return };
             match group_image(group, regional_inventory, resource.region) {
-                Err((message, evidence)) => findings.push(context.unread(metadata, &subject, Unread { message, evidence })),
+                Err((message, evidence)) => findings.push(context.unread(metadata, subject, Unread { message, evidence })),
                 Ok((needs, image_id, source)) => {
                     let what = format!("Auto Scaling group `{}`", group.auto_scaling_group_name);
                     let Some(image_id) = image_id.filter(|image_id| !image_id.starts_with("resolve:ssm:")) else {
                         if let Err(unread) = context.require(&needs) {
-                            findings.push(context.unread(metadata, &subject, unread));
+                            findings.push(context.unread(metadata, subject, unread));
                         }
                         return;
                     };
-                    findings.push(context.decide_or_error(metadata, &subject, &needs, || {
-                        judge_image(context, &subject, Some(regional_inventory), resource.region, image_id, &what)
+                    findings.push(context.decide_or_error(metadata, subject, &needs, || {
+                        judge_image(context, subject, Some(regional_inventory), resource.region, image_id, &what)
                             .map(|(passed, message, evidence)| (passed, message, json!({ "Image": evidence, "LaunchesFrom": source })))
                     }));
                 }

@@ -83,7 +83,7 @@ fn internet_to_admin_or_sensitive_data(metadata: &Metadata, context: &Context<'_
             .iter()
             .find(|resource| resource.arn == target)
             .map(|resource| context.subject(resource))
-            .unwrap_or_else(|| account_subject.clone());
+            .unwrap_or_else(|| std::borrow::Cow::Borrowed(&account_subject));
         let best = paths.first().copied();
         let route: Vec<String> = best.map(|path| path.hops.iter().map(|hop| format!("{} ({})", hop.to, hop.via)).collect()).unwrap_or_default();
         let cut: Vec<String> = best.map(|path| path.cut.iter().map(|change| change.change.clone()).collect()).unwrap_or_default();

@@ -22,7 +22,7 @@ fn each_trail(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Fin
     each_resource(context, findings, TRAIL, |resource, subject, findings| {
         let ResourceData::Trail(trail) = resource.data else { return };
         let needs: Vec<Needs<'_>> = operations.iter().map(|operation| Needs::call("cloudtrail", resource.region, operation).on(&trail.trail_arn)).collect();
-        findings.push(context.decide(metadata, &subject, &needs, || judge(trail)));
+        findings.push(context.decide(metadata, subject, &needs, || judge(trail)));
     });
 }
 
@@ -182,14 +182,14 @@ fn each_trail_bucket(
                 trail.name,
                 trail.s3_bucket_name.as_deref().unwrap_or_default()
             );
-            findings.push(cannot_decide(metadata, context, &subject, message, json!({ "S3BucketName": trail.s3_bucket_name })));
+            findings.push(cannot_decide(metadata, context, subject, message, json!({ "S3BucketName": trail.s3_bucket_name })));
             return;
         };
         let mut needs: Vec<Needs<'_>> = operations.iter().map(|operation| Needs::call("s3", &bucket.region, operation).on(&bucket.name)).collect();
         if operations.contains(&"GetPublicAccessBlock") {
             needs.push(Needs::call("s3control", Region::GLOBAL, "GetPublicAccessBlock").on(&account_id));
         }
-        findings.push(context.decide_or_error(metadata, &subject, &needs, || judge(bucket)));
+        findings.push(context.decide_or_error(metadata, subject, &needs, || judge(bucket)));
     });
 }
 

@@ -76,7 +76,7 @@ pub static SECURITY_GROUP_ADMIN_PORTS_OPEN_TO_WORLD: FnCheck = FnCheck {
 fn security_group_admin_ports_open_to_world(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     each_resource(context, findings, "AWS::EC2::SecurityGroup", |resource, subject, findings| {
         let ResourceData::SecurityGroup(group) = resource.data else { return };
-        findings.push(context.decide(metadata, &subject, &[], || {
+        findings.push(context.decide(metadata, subject, &[], || {
             let mut open = Vec::new();
             for permission in &group.ip_permissions {
                 let sources = world_sources(permission);
@@ -126,7 +126,7 @@ fn default_security_group_restricts_all(metadata: &Metadata, context: &Context<'
         if group.group_name != "default" {
             return;
         }
-        findings.push(context.decide(metadata, &subject, &[], || {
+        findings.push(context.decide(metadata, subject, &[], || {
             let inbound = group.ip_permissions.len();
             let outbound = group.ip_permissions_egress.len();
             let message = format!("Default security group `{}` has {inbound} inbound and {outbound} outbound rules.", group.group_id);
@@ -159,7 +159,7 @@ fn ebs_snapshot_not_public(metadata: &Metadata, context: &Context<'_>, findings:
     each_resource(context, findings, "AWS::EC2::Snapshot", |resource, subject, findings| {
         let ResourceData::Snapshot(snapshot) = resource.data else { return };
         let needs = [Needs::call("ec2", resource.region, "DescribeSnapshotAttribute").on(&snapshot.snapshot_id)];
-        findings.push(context.decide(metadata, &subject, &needs, || {
+        findings.push(context.decide(metadata, subject, &needs, || {
             let public = snapshot.create_volume_permissions.iter().any(|permission| permission.group.as_deref() == Some("all"));
             let message = if public {
                 format!("Snapshot `{}` can be used by every AWS account.", snapshot.snapshot_id)

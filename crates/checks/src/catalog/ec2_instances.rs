@@ -28,7 +28,7 @@ fn each_instance(
         if instance.is_gone() {
             return;
         }
-        findings.push(context.decide(metadata, &subject, &needs_of(resource.region), || judge(instance)));
+        findings.push(context.decide(metadata, subject, &needs_of(resource.region), || judge(instance)));
     });
 }
 
@@ -159,7 +159,7 @@ fn instance_not_in_default_vpc(metadata: &Metadata, context: &Context<'_>, findi
             return;
         }
         let vpcs = regional(context, resource.region).map(|regional| regional.ec2.vpcs.as_slice()).unwrap_or_default();
-        findings.push(context.decide(metadata, &subject, &[], || {
+        findings.push(context.decide(metadata, subject, &[], || {
             let default = instance.vpc_id.as_deref().is_some_and(|vpc_id| vpcs.iter().any(|vpc| vpc.is_default && vpc.vpc_id == vpc_id));
             let message = if default {
                 format!("Instance `{}` runs in the default VPC.", instance.instance_id)
@@ -189,7 +189,7 @@ fn each_launch_template(
         let ResourceData::LaunchTemplate(template) = resource.data else { return };
         let mut needs = vec![Needs::call("ec2", resource.region, "DescribeLaunchTemplateVersions").on(&template.launch_template_id)];
         needs.extend(extra_need(template).map(|operation| Needs::call("ec2", resource.region, operation)));
-        findings.push(context.decide(metadata, &subject, &needs, || judge(resource.region, template)));
+        findings.push(context.decide(metadata, subject, &needs, || judge(resource.region, template)));
     });
 }
 
@@ -408,7 +408,7 @@ pub static EBS_VOLUME_ENCRYPTED: FnCheck = FnCheck {
 fn ebs_volume_encrypted(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     each_resource(context, findings, "AWS::EC2::Volume", |resource, subject, findings| {
         let ResourceData::Volume(volume) = resource.data else { return };
-        findings.push(context.decide(metadata, &subject, &[], || {
+        findings.push(context.decide(metadata, subject, &[], || {
             let message = if volume.encrypted {
                 format!("Volume `{}` is encrypted.", volume.volume_id)
             } else {
@@ -442,7 +442,7 @@ pub static EBS_SNAPSHOT_ENCRYPTED: FnCheck = FnCheck {
 fn ebs_snapshot_encrypted(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     each_resource(context, findings, "AWS::EC2::Snapshot", |resource, subject, findings| {
         let ResourceData::Snapshot(snapshot) = resource.data else { return };
-        findings.push(context.decide(metadata, &subject, &[], || {
+        findings.push(context.decide(metadata, subject, &[], || {
             let message = if snapshot.encrypted {
                 format!("Snapshot `{}` is encrypted.", snapshot.snapshot_id)
             } else {
@@ -476,7 +476,7 @@ pub static AMI_NOT_PUBLIC: FnCheck = FnCheck {
 fn ami_not_public(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     each_resource(context, findings, "AWS::EC2::Image", |resource, subject, findings| {
         let ResourceData::Image(image) = resource.data else { return };
-        findings.push(context.decide(metadata, &subject, &[], || {
+        findings.push(context.decide(metadata, subject, &[], || {
             let message = if image.public { format!("Image `{}` is public.", image.image_id) } else { format!("Image `{}` is not public.", image.image_id) };
             (!image.public, message, json!({ "Public": image.public }))
         }));
@@ -506,7 +506,7 @@ pub static ELASTIC_IP_ATTACHED: FnCheck = FnCheck {
 fn elastic_ip_attached(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     each_resource(context, findings, "AWS::EC2::EIP", |resource, subject, findings| {
         let ResourceData::Address(address) = resource.data else { return };
-        findings.push(context.decide(metadata, &subject, &[], || {
+        findings.push(context.decide(metadata, subject, &[], || {
             // Some endpoints return empty strings rather than omitting the fields of a free address.
             let associated =
                 [&address.association_id, &address.instance_id, &address.network_interface_id].iter().any(|id| id.as_deref().is_some_and(|id| !id.is_empty()));

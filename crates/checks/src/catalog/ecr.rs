@@ -22,7 +22,9 @@ fn each_repository(
     for (region, regional) in &context.inventory.regional {
         let region = region.as_str();
         for repository in &regional.ecr_repositories {
-            let subject = context.new_subject(&repository.repository_arn, "AWS::ECR::Repository", &repository.repository_name, region, Some(&repository.tags));
+            let subject = context.item_subject(repository, || {
+                context.new_subject(&repository.repository_arn, "AWS::ECR::Repository", &repository.repository_name, region, Some(&repository.tags))
+            });
             let needs: Vec<Needs<'_>> = operation.map(|operation| Needs::call("ecr", region, operation).on(&repository.repository_name)).into_iter().collect();
             findings.push(context.decide_or_error(metadata, &subject, &needs, || judge(repository)));
         }

@@ -352,10 +352,10 @@ pub static USER_CREDENTIALS_UNUSED: FnCheck = FnCheck {
 fn user_credentials_unused(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     each_resource(context, findings, USER, |resource, subject, findings| {
         let Some(user) = user_of(resource) else { return };
-        let max_days = context.number(&subject, "max_unused_credential_days", 45);
+        let max_days = context.number(subject, "max_unused_credential_days", 45);
         let mut needs = vec![Needs::call("iam", GLOBAL, "GetLoginProfile").on(&user.user_name)];
         needs.extend(access_key_needs(user));
-        findings.push(context.decide(metadata, &subject, &needs, || {
+        findings.push(context.decide(metadata, subject, &needs, || {
             let mut stale = Vec::new();
             if let Some(profile) = &user.login_profile {
                 let reference = user.password_last_used.or(profile.create_date).or(user.create_date);
@@ -406,7 +406,7 @@ fn user_single_active_access_key(metadata: &Metadata, context: &Context<'_>, fin
     each_resource(context, findings, USER, |resource, subject, findings| {
         let Some(user) = user_of(resource) else { return };
         let needs = [Needs::call("iam", GLOBAL, "ListAccessKeys").on(&user.user_name)];
-        findings.push(context.decide(metadata, &subject, &needs, || {
+        findings.push(context.decide(metadata, subject, &needs, || {
             let active: Vec<&str> = user.access_keys.iter().filter(|key| key.status == "Active").map(|key| key.access_key_id.as_str()).collect();
             let message = format!("User `{}` has {} active access key(s).", user.user_name, active.len());
             (active.len() <= 1, message, json!({ "ActiveAccessKeys": active }))
@@ -437,9 +437,9 @@ pub static USER_ACCESS_KEYS_ROTATED: FnCheck = FnCheck {
 fn user_access_keys_rotated(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     each_resource(context, findings, USER, |resource, subject, findings| {
         let Some(user) = user_of(resource) else { return };
-        let max_age = context.number(&subject, "max_access_key_age_days", 90);
+        let max_age = context.number(subject, "max_access_key_age_days", 90);
         let needs = [Needs::call("iam", GLOBAL, "ListAccessKeys").on(&user.user_name)];
-        findings.push(context.decide(metadata, &subject, &needs, || {
+        findings.push(context.decide(metadata, subject, &needs, || {
             let old: Vec<Value> = user
                 .access_keys
                 .iter()
@@ -481,7 +481,7 @@ fn user_no_unused_initial_access_key(metadata: &Metadata, context: &Context<'_>,
         let Some(user) = user_of(resource) else { return };
         let mut needs = vec![Needs::call("iam", GLOBAL, "GetLoginProfile").on(&user.user_name)];
         needs.extend(access_key_needs(user));
-        findings.push(context.decide(metadata, &subject, &needs, || {
+        findings.push(context.decide(metadata, subject, &needs, || {
             let never_used: Vec<&str> = if user.login_profile.is_some() {
                 user.access_keys
                     .iter()
@@ -524,7 +524,7 @@ pub static USER_NO_DIRECT_POLICIES: FnCheck = FnCheck {
 fn user_no_direct_policies(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     each_resource(context, findings, USER, |resource, subject, findings| {
         let Some(user) = user_of(resource) else { return };
-        findings.push(context.decide(metadata, &subject, &[], || {
+        findings.push(context.decide(metadata, subject, &[], || {
             let attached: Vec<&str> = user.attached_managed_policies.iter().map(|policy| policy.policy_arn.as_str()).collect();
             let inline: Vec<&str> = user.user_policy_list.iter().map(|policy| policy.policy_name.as_str()).collect();
             let message = if attached.is_empty() && inline.is_empty() {
@@ -561,7 +561,7 @@ fn user_mfa_enabled(metadata: &Metadata, context: &Context<'_>, findings: &mut V
     each_resource(context, findings, USER, |resource, subject, findings| {
         let Some(user) = user_of(resource) else { return };
         let needs = [Needs::call("iam", GLOBAL, "ListMFADevices").on(&user.user_name)];
-        findings.push(context.decide(metadata, &subject, &needs, || {
+        findings.push(context.decide(metadata, subject, &needs, || {
             let devices: Vec<&str> = user.mfa_devices.iter().map(|device| device.serial_number.as_str()).collect();
             let message = if devices.is_empty() {
                 format!("User `{}` has no MFA device.", user.user_name)

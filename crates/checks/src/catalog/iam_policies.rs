@@ -39,7 +39,7 @@ fn policy_no_full_admin(metadata: &Metadata, context: &Context<'_>, findings: &m
     // Customer managed policies: every one, judged with the attachment count AWS reports.
     each_resource(context, findings, "AWS::IAM::ManagedPolicy", |resource, subject, findings| {
         let ResourceData::Policy(policy) = resource.data else { return };
-        findings.push(context.decide(metadata, &subject, &[], || {
+        findings.push(context.decide(metadata, subject, &[], || {
             judge_full_admin(&policy.policy_name, policy.default_document(), policy.attachment_count.unwrap_or(0), Vec::new())
         }));
     });
@@ -218,7 +218,7 @@ fn server_certificate_not_expiring(metadata: &Metadata, context: &Context<'_>, f
 fn judge_certificates(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>, window_days: i64) {
     each_resource(context, findings, "AWS::IAM::ServerCertificate", |resource, subject, findings| {
         let ResourceData::ServerCertificate(certificate) = resource.data else { return };
-        findings.push(context.decide(metadata, &subject, &[], || {
+        findings.push(context.decide(metadata, subject, &[], || {
             let expired = certificate.expiration.is_some_and(|expiration| expiration <= context.now + chrono::Duration::days(window_days));
             let name = &certificate.server_certificate_name;
             let message = match certificate.expiration {

@@ -19,7 +19,7 @@ fn each_stream(
     for (region, regional) in &context.inventory.regional {
         let region = region.as_str();
         for stream in &regional.kinesis_streams {
-            let subject = context.new_subject(&stream.stream_arn, "AWS::Kinesis::Stream", &stream.stream_name, region, None);
+            let subject = context.item_subject(stream, || context.new_subject(&stream.stream_arn, "AWS::Kinesis::Stream", &stream.stream_name, region, None));
             let needs = [Needs::call("kinesis", region, "DescribeStreamSummary").on(&stream.stream_name)];
             findings.push(context.decide(metadata, &subject, &needs, || judge(stream, &subject)));
         }

@@ -54,7 +54,9 @@ fn each_function(
     for (region, regional) in &context.inventory.regional {
         let region = region.as_str();
         for function in &regional.lambda_functions {
-            let subject = context.new_subject(&function.function_arn, "AWS::Lambda::Function", &function.function_name, region, Some(&function.tags));
+            let subject = context.item_subject(function, || {
+                context.new_subject(&function.function_arn, "AWS::Lambda::Function", &function.function_name, region, Some(&function.tags))
+            });
             let needs: Vec<Needs<'_>> = operation.map(|operation| Needs::call("lambda", region, operation).on(&function.function_name)).into_iter().collect();
             if let Err(unread) = context.require(&needs) {
                 findings.push(context.unread(metadata, &subject, unread));

@@ -26,7 +26,7 @@ fn each_bucket(
     each_resource(context, findings, BUCKET, |resource, subject, findings| {
         let ResourceData::Bucket(bucket) = resource.data else { return };
         let needs: Vec<Needs<'_>> = operations.iter().map(|operation| Needs::call("s3", &bucket.region, operation).on(&bucket.name)).collect();
-        findings.push(context.decide(metadata, &subject, &needs, || judge(context, bucket)));
+        findings.push(context.decide(metadata, subject, &needs, || judge(context, bucket)));
     });
 }
 
@@ -52,7 +52,7 @@ pub static BUCKET_SECURE_TRANSPORT: FnCheck = FnCheck {
         each_resource(context, findings, BUCKET, |resource, subject, findings| {
             let ResourceData::Bucket(bucket) = resource.data else { return };
             let needs = [Needs::call("s3", &bucket.region, "GetBucketPolicy").on(&bucket.name)];
-            findings.push(context.decide_or_error(metadata, &subject, &needs, || {
+            findings.push(context.decide_or_error(metadata, subject, &needs, || {
                 // Plain HTTP must be refused for every action, on the bucket and on its objects.
                 let arn = format!("arn:{}:s3:::{}", context.inventory.partition(), bucket.name);
                 let object = format!("{arn}/vigil-probe-object");
@@ -132,7 +132,7 @@ fn bucket_public_access_block(metadata: &Metadata, context: &Context<'_>, findin
             Needs::call("s3", &bucket.region, "GetPublicAccessBlock").on(&bucket.name),
             Needs::call("s3control", Region::GLOBAL, "GetPublicAccessBlock").on(&account_id),
         ];
-        findings.push(context.decide(metadata, &subject, &needs, || {
+        findings.push(context.decide(metadata, subject, &needs, || {
             let bucket_block = bucket.public_access_block.as_ref();
             let enabled = bucket_block.is_some_and(|block| block.all_enabled()) || account_block.is_some_and(|block| block.all_enabled());
             let message = if enabled {
@@ -195,11 +195,11 @@ pub static BUCKET_DEFAULT_ENCRYPTION: FnCheck = FnCheck {
     run: |metadata, context, findings| {
         each_resource(context, findings, BUCKET, |resource, subject, findings| {
             let ResourceData::Bucket(bucket) = resource.data else { return };
-            let required = context.strings(&subject, "s3_required_encryption", &["sse-s3"]).first().map(|value| value.to_ascii_lowercase()).unwrap_or_default();
+            let required = context.strings(subject, "s3_required_encryption", &["sse-s3"]).first().map(|value| value.to_ascii_lowercase()).unwrap_or_default();
             let bucket_key_required =
-                context.strings(&subject, "s3_require_bucket_key", &["true"]).first().is_none_or(|value| value.eq_ignore_ascii_case("true"));
+                context.strings(subject, "s3_require_bucket_key", &["true"]).first().is_none_or(|value| value.eq_ignore_ascii_case("true"));
             let needs = [Needs::call("s3", &bucket.region, "GetBucketEncryption").on(&bucket.name)];
-            findings.push(context.decide_or_error(metadata, &subject, &needs, || judge_default_encryption(bucket, &required, bucket_key_required)));
+            findings.push(context.decide_or_error(metadata, subject, &needs, || judge_default_encryption(bucket, &required, bucket_key_required)));
         });
     },
 };

@@ -22,7 +22,8 @@ fn each_secret(
     for (region, regional) in &context.inventory.regional {
         let region = region.as_str();
         for secret in &regional.secrets {
-            let subject = context.new_subject(&secret.arn, "AWS::SecretsManager::Secret", &secret.name, region, Some(&secret.tags));
+            let subject =
+                context.item_subject(secret, || context.new_subject(&secret.arn, "AWS::SecretsManager::Secret", &secret.name, region, Some(&secret.tags)));
             let needs: Vec<Needs<'_>> = needs_policy.then(|| Needs::call("secretsmanager", region, "GetResourcePolicy").on(&secret.arn)).into_iter().collect();
             findings.push(context.decide_or_error(metadata, &subject, &needs, || judge(secret, &subject)));
         }

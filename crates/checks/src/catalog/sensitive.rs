@@ -55,7 +55,7 @@ pub static INSTANCE_USER_DATA_NO_SECRETS: FnCheck = FnCheck {
                 return;
             }
             let needs = [Needs::call("ec2", resource.region, "DescribeInstanceAttribute").on(&instance.instance_id)];
-            findings.push(context.decide(metadata, &subject, &needs, || {
+            findings.push(context.decide(metadata, subject, &needs, || {
                 let found = &instance.user_data_secrets;
                 let message = if found.is_empty() {
                     format!("Instance `{}` user data holds no secret the detector recognises.", instance.instance_id)
@@ -92,7 +92,7 @@ pub static LAUNCH_TEMPLATE_USER_DATA_NO_SECRETS: FnCheck = FnCheck {
         each_resource(context, findings, "AWS::EC2::LaunchTemplate", |resource, subject, findings| {
             let ResourceData::LaunchTemplate(template) = resource.data else { return };
             let needs = [Needs::call("ec2", resource.region, "DescribeLaunchTemplateVersions").on(&template.launch_template_id)];
-            findings.push(context.decide(metadata, &subject, &needs, || {
+            findings.push(context.decide(metadata, subject, &needs, || {
                 let found = &template.user_data_secrets;
                 let name = template.launch_template_name.as_deref().unwrap_or(&template.launch_template_id);
                 let message = if found.is_empty() {
@@ -164,7 +164,7 @@ pub static ECS_TASK_DEFINITION_NO_SECRETS_IN_ENVIRONMENT: FnCheck = FnCheck {
         each_resource(context, findings, "AWS::ECS::TaskDefinition", |resource, subject, findings| {
             let ResourceData::EcsTaskDefinition(definition) = resource.data else { return };
             let needs = [Needs::call("ecs", resource.region, "DescribeTaskDefinition").on(&definition.task_definition_arn)];
-            findings.push(context.decide(metadata, &subject, &needs, || {
+            findings.push(context.decide(metadata, subject, &needs, || {
                 let found = &definition.environment_secrets;
                 let name = format!("{}:{}", definition.family, definition.revision);
                 let message = if found.is_empty() {
@@ -206,7 +206,7 @@ pub static BUCKET_SAMPLED_OBJECTS_NO_SENSITIVE_DATA: FnCheck = FnCheck {
             let targets: Vec<String> = sample.objects_sampled.iter().map(|key| format!("{}/{key}", bucket.name)).collect();
             let mut needs = vec![Needs::call("s3", &bucket.region, "ListObjectsV2").on(&bucket.name)];
             needs.extend(targets.iter().map(|target| Needs::call("s3", &bucket.region, "GetObject").on(target)));
-            findings.push(context.decide(metadata, &subject, &needs, || {
+            findings.push(context.decide(metadata, subject, &needs, || {
                 let found = &sample.findings;
                 let message = if found.is_empty() {
                     format!("Bucket `{}`: no secret or personal data in the {} object(s) sampled.", bucket.name, sample.objects_sampled.len())

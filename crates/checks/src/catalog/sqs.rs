@@ -22,7 +22,7 @@ fn each_queue(
     for (region, regional) in &context.inventory.regional {
         let region = region.as_str();
         for queue in &regional.sqs_queues {
-            let subject = context.new_subject(&queue.queue_arn, "AWS::SQS::Queue", queue.name(), region, Some(&queue.tags));
+            let subject = context.item_subject(queue, || context.new_subject(&queue.queue_arn, "AWS::SQS::Queue", queue.name(), region, Some(&queue.tags)));
             let needs = [Needs::call("sqs", region, "GetQueueAttributes").on(&queue.queue_url)];
             findings.push(context.decide_or_error(metadata, &subject, &needs, || judge(queue)));
         }
@@ -192,7 +192,7 @@ fn queue_has_dead_letter_queue(metadata: &Metadata, context: &Context<'_>, findi
     for (region, regional) in &context.inventory.regional {
         let region = region.as_str();
         for queue in regional.sqs_queues.iter().filter(|queue| !dead_letter_targets.contains(&queue.queue_arn.as_str())) {
-            let subject = context.new_subject(&queue.queue_arn, "AWS::SQS::Queue", queue.name(), region, Some(&queue.tags));
+            let subject = context.item_subject(queue, || context.new_subject(&queue.queue_arn, "AWS::SQS::Queue", queue.name(), region, Some(&queue.tags)));
             let needs = [Needs::call("sqs", region, "GetQueueAttributes").on(&queue.queue_url)];
             findings.push(context.decide(metadata, &subject, &needs, || {
                 let target = queue.redrive_policy.as_ref().and_then(|policy| policy.get("deadLetterTargetArn")).cloned();

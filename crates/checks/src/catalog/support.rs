@@ -7,6 +7,8 @@
 //! check from the check's declared reads ([`crate::Context::run_check`]), and per-resource calls
 //! go through [`crate::Context::decide`].
 
+use std::borrow::Cow;
+
 use serde_json::{Value, json};
 use vigil_model::autoscaling::{AutoScalingGroup, LaunchConfiguration};
 use vigil_model::dynamodb::Table;
@@ -84,10 +86,10 @@ pub(crate) fn each_resource<'a>(
     context: &Context<'a>,
     findings: &mut Vec<Finding>,
     resource_type: &str,
-    mut assess: impl FnMut(&ResourceRef<'a>, Subject, &mut Vec<Finding>),
+    mut assess: impl FnMut(&ResourceRef<'a>, &Subject, &mut Vec<Finding>),
 ) {
     for resource in context.resources_of_type(resource_type) {
-        assess(resource, context.subject(resource), findings);
+        assess(resource, &context.subject(resource), findings);
     }
 }
 
@@ -230,8 +232,8 @@ impl RegionalResource for DbSnapshot {
 }
 
 /// The subject findings about a regional resource name.
-pub(crate) fn subject_of<T: RegionalResource>(context: &Context<'_>, region: &str, item: &T) -> Subject {
-    context.new_subject(&item.arn(context.inventory, region), item.resource_type(), item.id(), region, item.tags())
+pub(crate) fn subject_of<'c, T: RegionalResource>(context: &'c Context<'_>, region: &str, item: &T) -> Cow<'c, Subject> {
+    context.item_subject(item, || context.new_subject(&item.arn(context.inventory, region), item.resource_type(), item.id(), region, item.tags()))
 }
 
 /// One finding per resource of kind `T` in every scanned region that `judge` applies to:

@@ -29,8 +29,8 @@ fn each_security_group(
 ) {
     each_resource(context, findings, SECURITY_GROUP, |resource, subject, findings| {
         let ResourceData::SecurityGroup(group) = resource.data else { return };
-        findings.push(context.decide(metadata, &subject, &[], || {
-            let offending: Vec<Value> = group.ip_permissions.iter().filter_map(|permission| judge(&subject, permission)).collect();
+        findings.push(context.decide(metadata, subject, &[], || {
+            let offending: Vec<Value> = group.ip_permissions.iter().filter_map(|permission| judge(subject, permission)).collect();
             let message = if offending.is_empty() {
                 format!("Security group `{}` has no ingress rule that {what}.", group.group_id)
             } else {
@@ -239,7 +239,7 @@ pub static NETWORK_ACL_ADMIN_PORTS: FnCheck = FnCheck {
 fn network_acl_admin_ports(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     each_resource(context, findings, "AWS::EC2::NetworkAcl", |resource, subject, findings| {
         let ResourceData::NetworkAcl(acl) = resource.data else { return };
-        findings.push(context.decide(metadata, &subject, &[], || {
+        findings.push(context.decide(metadata, subject, &[], || {
             let mut ingress: Vec<&NetworkAclEntry> = acl.entries.iter().filter(|entry| !entry.egress).collect();
             ingress.sort_by_key(|entry| entry.rule_number);
             let mut open = Vec::new();
@@ -292,7 +292,7 @@ fn network_acl_unused(metadata: &Metadata, context: &Context<'_>, findings: &mut
         if acl.is_default {
             return;
         }
-        findings.push(context.decide(metadata, &subject, &[], || {
+        findings.push(context.decide(metadata, subject, &[], || {
             let subnets: Vec<&str> = acl.associations.iter().filter_map(|association| association.subnet_id.as_deref()).collect();
             let message = format!("Network ACL `{}` is associated with {} subnet(s).", acl.network_acl_id, subnets.len());
             (!subnets.is_empty(), message, json!({ "AssociatedSubnets": subnets }))
@@ -324,7 +324,7 @@ fn vpc_flow_logs_enabled(metadata: &Metadata, context: &Context<'_>, findings: &
     each_resource(context, findings, "AWS::EC2::VPC", |resource, subject, findings| {
         let ResourceData::Vpc(vpc) = resource.data else { return };
         let flow_logs = regional(context, resource.region).map(|regional| regional.ec2.flow_logs.as_slice()).unwrap_or_default();
-        findings.push(context.decide(metadata, &subject, &[], || {
+        findings.push(context.decide(metadata, subject, &[], || {
             let active: Vec<&str> = flow_logs
                 .iter()
                 .filter(|log| log.resource_id.as_deref() == Some(vpc.vpc_id.as_str()) && log.flow_log_status.as_deref().is_none_or(|status| status == "ACTIVE"))
@@ -367,7 +367,7 @@ fn vpc_peering_routes_least_access(metadata: &Metadata, context: &Context<'_>, f
             return;
         }
         let connections = regional(context, resource.region).map(|regional| regional.ec2.vpc_peering_connections.as_slice()).unwrap_or_default();
-        findings.push(context.decide(metadata, &subject, &[], || {
+        findings.push(context.decide(metadata, subject, &[], || {
             let mut broad = Vec::new();
             for route in &table.routes {
                 let Some(pcx) = route.vpc_peering_connection_id.as_deref() else { continue };
@@ -418,7 +418,7 @@ pub static SUBNET_NO_AUTO_PUBLIC_IP: FnCheck = FnCheck {
 fn subnet_no_auto_public_ip(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     each_resource(context, findings, "AWS::EC2::Subnet", |resource, subject, findings| {
         let ResourceData::Subnet(subnet) = resource.data else { return };
-        findings.push(context.decide(metadata, &subject, &[], || {
+        findings.push(context.decide(metadata, subject, &[], || {
             let message = if subnet.map_public_ip_on_launch {
                 format!("Subnet `{}` assigns public IPv4 addresses on launch.", subnet.subnet_id)
             } else {
@@ -456,7 +456,7 @@ fn default_vpc_unused(metadata: &Metadata, context: &Context<'_>, findings: &mut
             return;
         }
         let interfaces = regional(context, resource.region).map(|regional| regional.ec2.network_interfaces.as_slice()).unwrap_or_default();
-        findings.push(context.decide(metadata, &subject, &[], || {
+        findings.push(context.decide(metadata, subject, &[], || {
             let used: Vec<&str> = interfaces
                 .iter()
                 .filter(|interface| interface.vpc_id.as_deref() == Some(vpc.vpc_id.as_str()))
