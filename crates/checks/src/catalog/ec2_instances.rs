@@ -1,6 +1,8 @@
 //! EC2 compute and EBS checks: IMDSv2 (instances, launch templates, account defaults), public
 //! addresses, instance profiles, the default VPC, Elastic IPs, AMIs, and EBS encryption.
 
+use std::collections::BTreeMap;
+
 use serde_json::json;
 use vigil_model::ec2::{Instance, LaunchTemplate};
 use vigil_model::resource::ResourceData;
@@ -153,14 +155,22 @@ pub static INSTANCE_NOT_IN_DEFAULT_VPC: FnCheck = FnCheck {
 };
 
 fn instance_not_in_default_vpc(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
+    // Each region's default VPCs (one at most), found once rather than among all the region's
+    // VPCs for each instance.
+    let default_vpcs: BTreeMap<&str, Vec<&str>> = context
+        .inventory
+        .regional
+        .iter()
+        .map(|(region, regional)| (region.as_str(), regional.ec2.vpcs.iter().filter(|vpc| vpc.is_default).map(|vpc| vpc.vpc_id.as_str()).collect()))
+        .collect();
     each_resource(context, findings, INSTANCE, |resource, subject, findings| {
         let ResourceData::Instance(instance) = resource.data else { return };
         if instance.is_gone() {
             return;
         }
-        let vpcs = regional(context, resource.region).map(|regional| regional.ec2.vpcs.as_slice()).unwrap_or_default();
+        let defaults = default_vpcs.get(resource.region).map(Vec::as_slice).unwrap_or_default();
         findings.push(context.decide(metadata, subject, &[], || {
-            let default = instance.vpc_id.as_deref().is_some_and(|vpc_id| vpcs.iter().any(|vpc| vpc.is_default && vpc.vpc_id == vpc_id));
+            let default = instance.vpc_id.as_deref().is_some_and(|vpc_id| defaults.contains(&vpc_id));
             let message = if default {
                 format!("Instance `{}` runs in the default VPC.", instance.instance_id)
             } else {

@@ -182,7 +182,7 @@ pub static QUEUE_HAS_DEAD_LETTER_QUEUE: FnCheck = FnCheck {
 
 fn queue_has_dead_letter_queue(metadata: &Metadata, context: &Context<'_>, findings: &mut Vec<Finding>) {
     // Queues that are some queue's dead-letter target are judged as dead-letter queues: exempt.
-    let dead_letter_targets: Vec<&str> = context
+    let dead_letter_targets: std::collections::HashSet<&str> = context
         .inventory
         .regional
         .values()
