@@ -206,6 +206,56 @@ thread_local! {
     static LAST_EVIDENCE: std::cell::RefCell<Option<(serde_json::Value, Evidence)>> = const { std::cell::RefCell::new(None) };
 }
 
+/// The messages that name their resource, by their hash.
+type MessageTable = HashMap<u64, SharedStr, BuildHasherDefault<HashIsKey>>;
+
+thread_local! {
+    /// The messages that name their resource said by the check running on this thread, while
+    /// [`with_check_messages`] runs it.
+    static CHECK_MESSAGES: std::cell::RefCell<Option<MessageTable>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs one check with its own table of the messages that name their resource (most of a large
+/// scan's distinct messages). The check's table is a fraction of the run's size and needs no
+/// lock: at 1M resources the catalog takes about a quarter less CPU. The price: a sentence two
+/// checks say about the same resource is kept twice, about 90 MB more at that size
+/// (BENCHMARKS.md, "Fifth attempt").
+pub(crate) fn with_check_messages<R>(run: impl FnOnce() -> R) -> R {
+    /// Puts the table that was there before back, even when the check panics.
+    struct Restore(Option<MessageTable>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let outer = self.0.take();
+            let _ = CHECK_MESSAGES.try_with(|table| *table.borrow_mut() = outer);
+        }
+    }
+    let _restore = Restore(CHECK_MESSAGES.with(|table| table.borrow_mut().replace(MessageTable::default())));
+    run()
+}
+
+/// The check's shared copy of a message that names its resource, or the message back (the
+/// thread runs no check in [`with_check_messages`], or the message does not name its resource).
+fn check_message(subject: &Subject, message: String) -> Result<SharedStr, String> {
+    if subject.id.is_empty() || !message.contains(subject.id.as_str()) {
+        return Err(message);
+    }
+    CHECK_MESSAGES.with(|table| {
+        let mut table = table.borrow_mut();
+        let Some(table) = table.as_mut() else { return Err(message) };
+        let hash = fast_hash(&message);
+        match table.get(&hash) {
+            Some(shared) if shared.as_str() == message => Ok(shared.clone()),
+            // Two texts with the same hash: rare, and harmless unshared.
+            Some(_) => Ok(SharedStr::from(message)),
+            None => {
+                let shared = SharedStr::from(message);
+                table.insert(hash, shared.clone());
+                Ok(shared)
+            }
+        }
+    })
+}
+
 /// Whether two values print the same JSON text: equal, with object keys in the same order
 /// (with `serde_json`'s `preserve_order`, which the workspace's dependencies turn on, a map keeps
 /// its insertion order and `==` ignores it).
@@ -582,10 +632,27 @@ impl<'a> Context<'a> {
             resource_type: subject.resource_type.clone(),
             resource_id: subject.id.clone(),
             resource_tags: subject.tags.clone(),
-            message: self.strings.recent(&LAST_MESSAGE, &message),
+            message: self.message(subject, message),
             evidence: self.evidence.recent(evidence),
             mute_reason: None,
         }
+    }
+
+    /// A finding's message, shared: the thread's last message when it is the same text (a
+    /// check's message about resources it does not name repeats from one finding to the next);
+    /// a message that names its resource, within the check that says it (see
+    /// [`with_check_messages`]); any other, per run.
+    fn message(&self, subject: &Subject, message: String) -> SharedStr {
+        LAST_MESSAGE.with(|last| {
+            let mut last = last.borrow_mut();
+            if last.as_str() != message {
+                *last = match check_message(subject, message) {
+                    Ok(shared) => shared,
+                    Err(message) => self.strings.string(&message),
+                };
+            }
+            last.clone()
+        })
     }
 
     /// The tags as shared by findings: consecutive findings about resources with the same tags

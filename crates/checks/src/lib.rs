@@ -102,7 +102,7 @@ pub fn run_all(context: &Context<'_>, selected: impl Fn(&Metadata) -> bool) -> V
             .par_iter()
             .map(|check| {
                 let mut findings = Vec::new();
-                check.run(context, &mut findings);
+                context::with_check_messages(|| check.run(context, &mut findings));
                 findings
             })
             .collect();

@@ -86,3 +86,60 @@ fn evidence_reused_from_the_last_finding_prints_as_its_own_value() {
     assert!(same_copy(findings[0].evidence.as_json(), findings[1].evidence.as_json()));
     assert!(same_copy(&findings[0].message, &findings[3].message));
 }
+
+/// A message that names its resource is shared within the check that says it (two security
+/// groups with the same ids in two regions get the same sentences from each check), and a
+/// message that names none is shared by every finding of the run that says it.
+#[test]
+fn messages_are_shared_within_their_check_and_across_the_run() {
+    use vigil_model::{ApiCall, Outcome, Region};
+    let account = vigil_model::inventory::AccountInfo {
+        account_id: "123456789012".parse().unwrap(),
+        partition: "aws".into(),
+        caller_arn: None,
+        caller_user_id: None,
+        organization: None,
+    };
+    let regions: Vec<Region> = vec!["us-east-1".into(), "eu-west-1".into()];
+    let mut inventory = Inventory::new(account, regions.clone(), chrono::Utc::now());
+    for check in CHECKS {
+        for read in check.metadata().reads {
+            let places: Vec<&str> = if read.per_region { regions.iter().map(Region::as_str).collect() } else { vec![Region::GLOBAL] };
+            for region in places {
+                inventory.ledger.record(ApiCall::new(read.service, region, read.operation, None, Outcome::Ok));
+            }
+        }
+    }
+    for region in &regions {
+        // Two groups per region, so that no finding repeats the one before it (the thread's
+        // last message is reused without any table).
+        let regional = inventory.regional.entry(region.clone()).or_default();
+        for group_id in ["sg-0123456789abcdef0", "sg-0fedcba9876543210"] {
+            regional.ec2.security_groups.push(vigil_model::ec2::SecurityGroup {
+                group_id: group_id.into(),
+                group_name: "web".into(),
+                vpc_id: Some("vpc-1".into()),
+                ..Default::default()
+            });
+        }
+    }
+    let context = Context::new(&inventory, chrono::Utc::now());
+    let findings = run_all(&context, |_| true);
+    let mut naming = 0;
+    let mut first_by_check_and_text = HashMap::new();
+    let mut first_by_text = HashMap::new();
+    for finding in &findings {
+        let key = (finding.check_id.as_str().to_string(), finding.message.as_str().to_string());
+        let first = *first_by_check_and_text.entry(key).or_insert(finding);
+        if finding.message.contains(finding.resource_id.as_str()) {
+            if !std::ptr::eq(first, finding) {
+                naming += 1;
+                assert!(same_copy(&first.message, &finding.message), "{}: {} not shared within its check", finding.check_id, finding.message);
+            }
+            continue;
+        }
+        let first = *first_by_text.entry(finding.message.as_str().to_string()).or_insert(finding);
+        assert!(same_copy(&first.message, &finding.message), "{}: {} not shared across the run", finding.check_id, finding.message);
+    }
+    assert!(naming >= 5, "the security groups' checks should repeat sentences naming the groups: {naming}");
+}
