@@ -148,13 +148,21 @@ fn item_runs(resources: &[ResourceRef<'_>]) -> BTreeMap<usize, ItemRun> {
 /// computed once (two texts with the same hash simply do not share: rare and harmless).
 struct Interner<T> {
     shards: [Mutex<HashMap<u64, T, BuildHasherDefault<HashIsKey>>>; 16],
+    /// This interner's number in the process: a thread's last values (`LAST_*`) are reused only
+    /// by the interner that made them, so that two runs on one thread pool (two contexts, or
+    /// tests running side by side) never share a value across runs.
+    run: u64,
 }
 
 impl<T> Default for Interner<T> {
     fn default() -> Interner<T> {
-        Interner { shards: std::array::from_fn(|_| Mutex::new(HashMap::default())) }
+        static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        Interner { shards: std::array::from_fn(|_| Mutex::new(HashMap::default())), run: RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) }
     }
 }
+
+/// A thread's last shared text, with the number of the interner that made it.
+type Last<T> = std::cell::RefCell<(u64, T)>;
 
 impl<T: Clone> Interner<T> {
     /// The shared value for `text`, made by `make` the first time.
@@ -185,25 +193,25 @@ impl Interner<SharedStr> {
     /// on a thread (check id, title, service, region, resource type, a check's message about
     /// resources it does not name): the thread's last value is reused when the text is the
     /// same, without hashing or locking.
-    fn recent(&self, slot: &'static std::thread::LocalKey<std::cell::RefCell<SharedStr>>, text: &str) -> SharedStr {
+    fn recent(&self, slot: &'static std::thread::LocalKey<Last<SharedStr>>, text: &str) -> SharedStr {
         slot.with(|last| {
             let mut last = last.borrow_mut();
-            if last.as_str() != text {
-                *last = self.string(text);
+            if last.0 != self.run || last.1.as_str() != text {
+                *last = (self.run, self.string(text));
             }
-            last.clone()
+            last.1.clone()
         })
     }
 }
 
 thread_local! {
-    static LAST_CHECK_ID: std::cell::RefCell<SharedStr> = std::cell::RefCell::default();
-    static LAST_CHECK_TITLE: std::cell::RefCell<SharedStr> = std::cell::RefCell::default();
-    static LAST_SERVICE: std::cell::RefCell<SharedStr> = std::cell::RefCell::default();
-    static LAST_REGION: std::cell::RefCell<SharedStr> = std::cell::RefCell::default();
-    static LAST_RESOURCE_TYPE: std::cell::RefCell<SharedStr> = std::cell::RefCell::default();
-    static LAST_MESSAGE: std::cell::RefCell<SharedStr> = std::cell::RefCell::default();
-    static LAST_EVIDENCE: std::cell::RefCell<Option<(serde_json::Value, Evidence)>> = const { std::cell::RefCell::new(None) };
+    static LAST_CHECK_ID: Last<SharedStr> = Last::default();
+    static LAST_CHECK_TITLE: Last<SharedStr> = Last::default();
+    static LAST_SERVICE: Last<SharedStr> = Last::default();
+    static LAST_REGION: Last<SharedStr> = Last::default();
+    static LAST_RESOURCE_TYPE: Last<SharedStr> = Last::default();
+    static LAST_MESSAGE: Last<SharedStr> = Last::default();
+    static LAST_EVIDENCE: Last<Option<(serde_json::Value, Evidence)>> = const { std::cell::RefCell::new((0, None)) };
 }
 
 /// The messages that name their resource, by their hash.
@@ -218,7 +226,7 @@ thread_local! {
 /// Runs one check with its own table of the messages that name their resource (most of a large
 /// scan's distinct messages). The check's table is a fraction of the run's size and needs no
 /// lock: at 1M resources the catalog takes about a quarter less CPU. The price: a sentence two
-/// checks say about the same resource is kept twice, about 90 MB more at that size
+/// checks say about the same resource is kept twice, 70-200 MB more peak memory at that size
 /// (BENCHMARKS.md, "Fifth attempt").
 pub(crate) fn with_check_messages<R>(run: impl FnOnce() -> R) -> R {
     /// Puts the table that was there before back, even when the check panics.
@@ -246,9 +254,11 @@ fn check_message(subject: &Subject, message: String) -> Result<SharedStr, String
         match table.get(&hash) {
             Some(shared) if shared.as_str() == message => Ok(shared.clone()),
             // Two texts with the same hash: rare, and harmless unshared.
-            Some(_) => Ok(SharedStr::from(message)),
+            Some(_) => Ok(SharedStr::from(message.as_str())),
             None => {
-                let shared = SharedStr::from(message);
+                // A copy of exactly the text's length: the allocator may keep a shrunk
+                // `String` in its larger block.
+                let shared = SharedStr::from(message.as_str());
                 table.insert(hash, shared.clone());
                 Ok(shared)
             }
@@ -283,10 +293,10 @@ impl Interner<Evidence> {
         LAST_EVIDENCE.with(|last| {
             let mut last = last.borrow_mut();
             match &*last {
-                Some((last_value, evidence)) if same_json(last_value, &value) => evidence.clone(),
+                (run, Some((last_value, evidence))) if *run == self.run && same_json(last_value, &value) => evidence.clone(),
                 _ => {
                     let evidence = self.evidence(&value);
-                    *last = Some((value, evidence.clone()));
+                    *last = (self.run, Some((value, evidence.clone())));
                     evidence
                 }
             }
@@ -632,7 +642,7 @@ impl<'a> Context<'a> {
             resource_type: subject.resource_type.clone(),
             resource_id: subject.id.clone(),
             resource_tags: subject.tags.clone(),
-            message: self.message(subject, message),
+            message: self.message(subject, status, message),
             evidence: self.evidence.recent(evidence),
             mute_reason: None,
         }
@@ -640,18 +650,21 @@ impl<'a> Context<'a> {
 
     /// A finding's message, shared: the thread's last message when it is the same text (a
     /// check's message about resources it does not name repeats from one finding to the next);
-    /// a message that names its resource, within the check that says it (see
-    /// [`with_check_messages`]); any other, per run.
-    fn message(&self, subject: &Subject, message: String) -> SharedStr {
+    /// a verdict's message that names its resource, within the check that says it (see
+    /// [`with_check_messages`]); any other, per run. An ERROR's message goes to the run's
+    /// table: it names a call that was not read, which every check reading it repeats.
+    fn message(&self, subject: &Subject, status: Status, message: String) -> SharedStr {
         LAST_MESSAGE.with(|last| {
             let mut last = last.borrow_mut();
-            if last.as_str() != message {
-                *last = match check_message(subject, message) {
+            if last.0 != self.strings.run || last.1.as_str() != message {
+                let check_message = if status == Status::Error { Err(message) } else { check_message(subject, message) };
+                let shared = match check_message {
                     Ok(shared) => shared,
                     Err(message) => self.strings.string(&message),
                 };
+                *last = (self.strings.run, shared);
             }
-            last.clone()
+            last.1.clone()
         })
     }
 
