@@ -226,7 +226,7 @@ thread_local! {
 /// Runs one check with its own table of the messages that name their resource (most of a large
 /// scan's distinct messages). The check's table is a fraction of the run's size and needs no
 /// lock: at 1M resources the catalog takes about a quarter less CPU. The price: a sentence two
-/// checks say about the same resource is kept twice, 70-200 MB more peak memory at that size
+/// checks say about the same resource is kept twice, 10-55 MB more peak memory at that size
 /// (BENCHMARKS.md, "Fifth attempt").
 pub(crate) fn with_check_messages<R>(run: impl FnOnce() -> R) -> R {
     /// Puts the table that was there before back, even when the check panics.
