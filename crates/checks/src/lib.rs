@@ -198,29 +198,13 @@ mod tests {
     /// An account with two items, tagged, of every list that checks walk themselves, in two
     /// regions, every listing read.
     fn items_of_every_list() -> vigil_model::Inventory {
-        use vigil_model::{ApiCall, Outcome, Region};
-        let account = vigil_model::inventory::AccountInfo {
-            account_id: "123456789012".parse().unwrap(),
-            partition: "aws".into(),
-            caller_arn: None,
-            caller_user_id: None,
-            organization: None,
-        };
-        let regions: Vec<Region> = vec!["us-east-1".into(), "eu-west-1".into()];
-        let mut inventory = vigil_model::Inventory::new(account, regions.clone(), chrono::Utc::now());
-        for check in CHECKS {
-            for read in check.metadata().reads {
-                let places: Vec<&str> = if read.per_region { regions.iter().map(Region::as_str).collect() } else { vec![Region::GLOBAL] };
-                for region in places {
-                    inventory.ledger.record(ApiCall::new(read.service, region, read.operation, None, Outcome::Ok));
-                }
-            }
-        }
+        let mut inventory = two_regions_every_call_read();
+        let regions = inventory.regions.clone();
         for region in &regions {
-            let regional = inventory.regional.entry(region.clone()).or_default();
+            let Some(regional) = inventory.regional.get_mut(region) else { continue };
             for index in 0..2 {
                 let name = format!("item-{index}");
-                let arn = |service: &str, kind: &str| format!("arn:aws:{service}:{region}:123456789012:{kind}/{name}");
+                let arn = |service: &str, kind: &str| format!("arn:aws:{service}:{region}:{}:{kind}/{name}", catalog::test_support::ACCOUNT);
                 let tags: vigil_model::Tags = [("team".to_string(), format!("team-{index}"))].into();
                 regional.lambda_functions.push(vigil_model::lambda::Function {
                     function_arn: arn("lambda", "function"),
@@ -320,5 +304,59 @@ mod tests {
             }
         }
         inventory
+    }
+
+    /// The test accounts' inventory in two regions, with every call any check declares read.
+    fn two_regions_every_call_read() -> vigil_model::Inventory {
+        let mut inventory = catalog::test_support::inventory();
+        inventory.regions.push("eu-west-1".into());
+        inventory.regional.insert("eu-west-1".into(), Default::default());
+        for check in CHECKS {
+            catalog::test_support::read_declared(&mut inventory, *check);
+        }
+        inventory
+    }
+
+    fn same_copy(left: &str, right: &str) -> bool {
+        std::ptr::eq(left.as_ptr(), right.as_ptr()) && left.len() == right.len()
+    }
+
+    /// A message that names its resource is shared within the check that says it (two security
+    /// groups with the same ids in two regions get the same sentences from each check), and a
+    /// message that names none is shared by every finding of the run that says it.
+    #[test]
+    fn messages_are_shared_within_their_check_and_across_the_run() {
+        let mut inventory = two_regions_every_call_read();
+        for regional in inventory.regional.values_mut() {
+            // Two groups per region, so that no finding repeats the one before it (the
+            // thread's last message is reused without any table).
+            for group_id in ["sg-0123456789abcdef0", "sg-0fedcba9876543210"] {
+                regional.ec2.security_groups.push(vigil_model::ec2::SecurityGroup {
+                    group_id: group_id.into(),
+                    group_name: "web".into(),
+                    vpc_id: Some("vpc-1".into()),
+                    ..Default::default()
+                });
+            }
+        }
+        let context = Context::new(&inventory, chrono::Utc::now());
+        let findings = run_all(&context, |_| true);
+        let mut naming = 0;
+        let mut first_by_check_and_text = std::collections::HashMap::new();
+        let mut first_by_text = std::collections::HashMap::new();
+        for finding in &findings {
+            let key = (finding.check_id.as_str(), finding.message.as_str());
+            let first = *first_by_check_and_text.entry(key).or_insert(finding);
+            if finding.status != Status::Error && finding.message.contains(finding.resource_id.as_str()) {
+                if !std::ptr::eq(first, finding) {
+                    naming += 1;
+                    assert!(same_copy(&first.message, &finding.message), "{}: {} not shared within its check", finding.check_id, finding.message);
+                }
+                continue;
+            }
+            let first = *first_by_text.entry(finding.message.as_str()).or_insert(finding);
+            assert!(same_copy(&first.message, &finding.message), "{}: {} not shared across the run", finding.check_id, finding.message);
+        }
+        assert!(naming >= 5, "the security groups' checks should repeat sentences naming the groups: {naming}");
     }
 }
