@@ -498,8 +498,8 @@ impl<'a> Context<'a> {
 
     /// The same context with [`Context::item_subject`] building every subject with its
     /// `make`, for tests that compare both ways.
-    #[doc(hidden)]
-    pub fn without_item_lookup(mut self) -> Self {
+    #[cfg(test)]
+    pub(crate) fn without_item_lookup(mut self) -> Self {
         self.find_items = false;
         self
     }
