@@ -6,6 +6,7 @@
 
 use serde_json::{Value, json};
 use vigil_model::RegionalInventory;
+use vigil_model::ec2::ImageInUse;
 use vigil_model::resource::ResourceData;
 
 use super::FnCheck;
@@ -16,18 +17,25 @@ use crate::{Finding, Metadata, Read, Remediation, Severity};
 /// The default policy age, in days, of an AMI still fit to launch from.
 pub const DEFAULT_MAX_AMI_AGE_DAYS: i64 = 180;
 
+/// The AMIs in use in each region (`DescribeImages` by id), by (region, image id): built once
+/// per check, so that each instance, template or group finds its AMI without reading all of
+/// them.
+type ImagesInUse<'a> = std::collections::HashMap<(&'a str, &'a str), &'a ImageInUse>;
+
+fn images_in_use<'a>(context: &Context<'a>) -> ImagesInUse<'a> {
+    let inventory = context.inventory;
+    inventory
+        .regional
+        .iter()
+        .flat_map(|(region, regional)| regional.ec2.images_in_use.iter().map(move |image| ((region.as_str(), image.image_id.as_str()), image)))
+        .collect()
+}
+
 /// The verdict on one AMI for `what` (`Instance `i-...``), with the policy's age limit.
-fn judge_image(
-    context: &Context<'_>,
-    subject: &Subject,
-    regional: Option<&RegionalInventory>,
-    region: &str,
-    image_id: &str,
-    what: &str,
-) -> Result<Verdict, Unread> {
+fn judge_image(context: &Context<'_>, subject: &Subject, images: &ImagesInUse<'_>, region: &str, image_id: &str, what: &str) -> Result<Verdict, Unread> {
     context.require(&[Needs::call("ec2", region, "DescribeImages").on(image_id)])?;
     let max_age = context.number(subject, "max_ami_age_days", DEFAULT_MAX_AMI_AGE_DAYS);
-    let in_use = regional.and_then(|regional| regional.ec2.images_in_use.iter().find(|image| image.image_id == image_id));
+    let in_use = images.get(&(region, image_id));
     let Some(image) = in_use.and_then(|in_use| in_use.image.as_ref()) else {
         let message = format!("{what} launches from AMI `{image_id}`, which DescribeImages no longer knows (deregistered, or no longer shared): replace it.");
         return Ok((false, message, json!({ "ImageId": image_id, "Found": false, "MaxAmiAgeDays": max_age })));
@@ -92,6 +100,7 @@ pub static INSTANCE_AMI_CURRENT: FnCheck = FnCheck {
         reads: &[Read::regional("ec2", "DescribeInstances")],
     },
     run: |metadata, context, findings| {
+        let images = images_in_use(context);
         each_resource(context, findings, "AWS::EC2::Instance", |resource, subject, findings| {
             let ResourceData::Instance(instance) = resource.data else { return };
             if instance.is_gone() {
@@ -99,9 +108,7 @@ pub static INSTANCE_AMI_CURRENT: FnCheck = FnCheck {
             }
             let Some(image_id) = instance.image_id.as_deref() else { return };
             let what = format!("Instance `{}`", instance.instance_id);
-            findings.push(context.decide_or_error(metadata, subject, &[], || {
-                judge_image(context, subject, regional(context, resource.region), resource.region, image_id, &what)
-            }));
+            findings.push(context.decide_or_error(metadata, subject, &[], || judge_image(context, subject, &images, resource.region, image_id, &what)));
         });
     },
 };
@@ -124,6 +131,7 @@ pub static LAUNCH_TEMPLATE_AMI_CURRENT: FnCheck = FnCheck {
         reads: &[Read::regional("ec2", "DescribeLaunchTemplates")],
     },
     run: |metadata, context, findings| {
+        let images = images_in_use(context);
         each_resource(context, findings, "AWS::EC2::LaunchTemplate", |resource, subject, findings| {
             let ResourceData::LaunchTemplate(template) = resource.data else { return };
             let needs = [Needs::call("ec2", resource.region, "DescribeLaunchTemplateVersions").on(&template.launch_template_id)];
@@ -139,9 +147,7 @@ pub static LAUNCH_TEMPLATE_AMI_CURRENT: FnCheck = FnCheck {
             };
             let name = template.launch_template_name.as_deref().unwrap_or(&template.launch_template_id);
             let what = format!("Launch template `{name}` (version {})", version.unwrap_or_default());
-            findings.push(context.decide_or_error(metadata, subject, &needs, || {
-                judge_image(context, subject, regional(context, resource.region), resource.region, image_id, &what)
-            }));
+            findings.push(context.decide_or_error(metadata, subject, &needs, || judge_image(context, subject, &images, resource.region, image_id, &what)));
         });
     },
 };
@@ -194,6 +200,7 @@ pub static GROUP_AMI_CURRENT: FnCheck = FnCheck {
         ],
     },
     run: |metadata, context, findings: &mut Vec<Finding>| {
+        let images = images_in_use(context);
         each_resource(context, findings, "AWS::AutoScaling::AutoScalingGroup", |resource, subject, findings| {
             let ResourceData::AutoScalingGroup(group) = resource.data else { return };
             let Some(regional_inventory) = regional(context, resource.region) else { return };
@@ -208,7 +215,7 @@ pub static GROUP_AMI_CURRENT: FnCheck = FnCheck {
                         return;
                     };
                     findings.push(context.decide_or_error(metadata, subject, &needs, || {
-                        judge_image(context, subject, Some(regional_inventory), resource.region, image_id, &what)
+                        judge_image(context, subject, &images, resource.region, image_id, &what)
                             .map(|(passed, message, evidence)| (passed, message, json!({ "Image": evidence, "LaunchesFrom": source })))
                     }));
                 }
