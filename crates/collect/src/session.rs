@@ -502,7 +502,11 @@ impl Session {
                 Some(output)
             }
             Err(error) => {
-                self.push(call, outcome_of_error(&error), retries, Some(detail_of_error(&error)));
+                // A setting that is not configured is an answer, not a failure: its code says
+                // all, and the raw error (up to 2 KB, for thousands of buckets) is not kept.
+                let outcome = outcome_of_error(&error);
+                let detail = outcome.failure().is_some().then(|| detail_of_error(&error));
+                self.push(call, outcome, retries, detail);
                 None
             }
         }
@@ -760,6 +764,20 @@ mod tests {
         assert!(!is_throttling_reply(&with_type(400, "ResourceNotFoundException")));
         assert!(!is_throttling_reply(&reply(500, "")));
         assert!(!is_throttling_reply(&reply(400, "")));
+    }
+
+    #[test]
+    fn failures_keep_the_raw_error_and_settings_not_configured_do_not() {
+        let config = aws_types::SdkConfig::builder().behavior_version(aws_config::BehaviorVersion::latest()).build();
+        let session = Session::new(config, "111111111111".into(), "aws".into(), None, 4, Arc::new(NoProgress));
+        let call = Call { service: "s3", region: "eu-west-1", operation: "GetBucketPolicy", target: Some("logs") };
+        let none: Option<()> = session.record(&call, Err(service_error(Some("NoSuchBucketPolicy"), Some("The bucket policy does not exist"), 404, "")));
+        assert!(none.is_none());
+        let _ = session.record::<(), _>(&call, Err(service_error(Some("AccessDenied"), Some("denied"), 403, "")));
+        let ledger = session.take_ledger();
+        assert_eq!(ledger[0].outcome, Outcome::NotConfigured { code: "NoSuchBucketPolicy".into() });
+        assert_eq!(ledger[0].detail, None);
+        assert!(ledger[1].detail.as_deref().is_some_and(|detail| detail.contains("AccessDenied")), "{:?}", ledger[1].detail);
     }
 
     #[test]

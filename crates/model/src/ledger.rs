@@ -27,7 +27,8 @@ pub struct ApiCall {
     #[serde(default, skip_serializing_if = "is_zero")]
     pub retries: u32,
     /// The raw error as the SDK reported it (its whole source chain), for failures: the
-    /// outcome's message is the readable summary, this is what a bug report needs.
+    /// outcome's message is the readable summary, this is what a bug report needs. `None` for
+    /// a setting that is not configured (an answer, which its code says whole).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
