@@ -134,12 +134,19 @@ impl Assessor {
         Ok(Assessment { findings, checks_run })
     }
 
-    /// Assesses several accounts (an organization): one assessment per inventory, in order,
-    /// and their union (findings in [`sort_findings`] order, each check once).
+    /// Assesses several accounts (an organization): their union (findings in
+    /// [`sort_findings`] order, each check once) and, when there are several accounts, one
+    /// assessment per inventory, in order. With one account the union is that account's
+    /// assessment and the list is empty, so that its findings are not held twice.
     pub fn assess_accounts(&mut self, inventories: &[Inventory], selection: &Selection, now: Timestamp) -> Result<(Assessment, Vec<Assessment>), AssessError> {
         let mut per_account = Vec::with_capacity(inventories.len());
         for inventory in inventories {
             per_account.push(self.assess(inventory, selection, now)?);
+        }
+        if per_account.len() == 1
+            && let Some(only) = per_account.pop()
+        {
+            return Ok((only, per_account));
         }
         let mut union = Assessment::default();
         let mut checks: BTreeSet<&str> = BTreeSet::new();
@@ -159,10 +166,35 @@ impl Assessor {
 /// The order of every output: FAIL first, then by severity (highest first), check and
 /// resource; ties keep the catalog's order (the sort is stable and `run_all`'s order does not
 /// depend on scheduling).
+///
+/// The positions are sorted, not the findings: a stable sort of the findings themselves would
+/// borrow scratch space for up to all of them (about 2 MB for a 20,000-finding scan, hundreds
+/// of MB for millions), a sort of their positions eight bytes each. The findings are then
+/// moved into place one cycle of the permutation at a time.
 pub fn sort_findings(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        (b.status == Status::Fail, b.severity, &a.check_id, &a.resource_arn).cmp(&(a.status == Status::Fail, a.severity, &b.check_id, &b.resource_arn))
+    let key = |finding: &Finding| (finding.status != Status::Fail, std::cmp::Reverse(finding.severity));
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&findings[a], &findings[b]);
+        key(a).cmp(&key(b)).then_with(|| a.check_id.cmp(&b.check_id)).then_with(|| a.resource_arn.cmp(&b.resource_arn))
     });
+    apply_permutation(findings, &mut order);
+}
+
+/// Reorders `items` so that position `k` holds what was at `order[k]`; `order` is spent.
+fn apply_permutation<T>(items: &mut [T], order: &mut [usize]) {
+    for start in 0..items.len() {
+        let mut current = start;
+        while order[current] != current {
+            let next = order[current];
+            order[current] = current;
+            if next == start {
+                break;
+            }
+            items.swap(current, next);
+            current = next;
+        }
+    }
 }
 
 #[cfg(test)]
