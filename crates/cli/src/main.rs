@@ -11,7 +11,9 @@ use clap::Parser;
 /// (SDK replies, findings) on several threads, and glibc spent about a sixth of a collection's
 /// CPU in malloc and free and kept freed memory in per-thread arenas. Built without transparent
 /// huge pages (the `no_thp` feature): with them, growing a large vector zeroed 2 MB pages for
-/// seconds. BENCHMARKS.md, "Collection", third round.
+/// seconds. Version 2 (the `v2` feature): it gives freed pages back to the system 10 ms after
+/// they empty, version 3 a second after, which kept about 6 MB more resident at a scan's peak.
+/// BENCHMARKS.md, "Collection", third and fifth rounds.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
